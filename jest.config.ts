@@ -1,0 +1,39 @@
+import type { Config } from 'jest';
+
+// swc compiles TypeScript (with legacy decorators and their metadata, as TypeORM needs);
+// type-checking is its own step (`npm run typecheck`).
+const transform: Config['transform'] = {
+  '^.+\\.(t|j)s$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+        target: 'es2022',
+      },
+      module: { type: 'commonjs' },
+    },
+  ],
+};
+
+const common = {
+  transform,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  modulePathIgnorePatterns: ['<rootDir>/data/'],
+};
+
+const config: Config = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/**/test/**/*.test.ts'],
+      globalSetup: '<rootDir>/shared/src/testing/preflight.ts',
+      testTimeout: 60_000,
+    },
+  ],
+};
+
+export default config;

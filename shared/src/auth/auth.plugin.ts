@@ -1,0 +1,182 @@
+import fastifyJwt from '@fastify/jwt';
+import { createDecoder } from 'fast-jwt';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import buildGetJwks, { type GetJwks } from 'get-jwks';
+import { CommonProblems, ProblemError } from '../errors/problem';
+import { ASYMMETRIC_ALGORITHMS, type IssuerRegistry, type TrustedIssuer } from './issuer-registry';
+import { ROLES, type Principal, type Role } from './principal';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** routes that need no token (health, docs) */
+    public?: boolean;
+  }
+}
+
+export interface AuthPluginOptions {
+  issuers: IssuerRegistry;
+  audience: string;
+  hubOrganisationId: string;
+}
+
+const decodeComplete = createDecoder({ complete: true });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function invalid(detail: string): ProblemError {
+  return new ProblemError(CommonProblems.invalidToken, detail);
+}
+
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (!header) {
+    throw new ProblemError(CommonProblems.unauthenticated, 'Send an access token as "Authorization: Bearer <token>"');
+  }
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
+  if (!match) {
+    throw invalid('The Authorization header must be "Bearer <token>"');
+  }
+  return match[1]!;
+}
+
+function toPrincipal(payload: Record<string, unknown>, hubOrganisationId: string): Principal {
+  const { sub, iss, org, units, roles } = payload;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {
+    throw invalid('The sub claim is missing or malformed');
+  }
+  if (typeof org !== 'string' || !UUID.test(org)) {
+    throw invalid('The org claim must be an organisation id');
+  }
+  const unitList = units ?? [];
+  if (!Array.isArray(unitList) || unitList.length > 200 || !unitList.every((u) => typeof u === 'string' && UUID.test(u))) {
+    throw invalid('The units claim must be a list of unit ids');
+  }
+  const roleList = roles ?? [];
+  if (!Array.isArray(roleList) || !roleList.every((r) => typeof r === 'string')) {
+    throw invalid('The roles claim must be a list of roles');
+  }
+  // Unknown roles are ignored rather than refused: an identity provider may carry roles of
+  // other systems in the same claim.
+  const known = roleList.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
+  return {
+    sub,
+    iss: iss as string,
+    org,
+    units: unitList as string[],
+    roles: known,
+    hubAdmin: org === hubOrganisationId && known.includes('hub_admin'),
+  };
+}
+
+/**
+ * Verifies the bearer token of every non-public route with @fastify/jwt: the issuer must be on
+ * the allow-list (keys are fetched only for listed issuers), the algorithm one pinned for that
+ * issuer (never `none`, never HMAC), `iss`/`aud`/`exp`/`sub` present and valid, and the `org`
+ * claim an organisation the issuer is registered for.
+ */
+async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
+  const jwksByIssuer = new Map<string, GetJwks>();
+
+  function jwksFor(issuer: string): GetJwks {
+    let client = jwksByIssuer.get(issuer);
+    if (!client) {
+      client = buildGetJwks({ issuersWhitelist: [issuer], providerDiscovery: false, max: 100, ttl: 10 * 60_000 });
+      jwksByIssuer.set(issuer, client);
+    }
+    return client;
+  }
+
+  async function trustedIssuerOf(iss: unknown): Promise<TrustedIssuer> {
+    if (typeof iss !== 'string' || iss.length === 0) {
+      throw invalid('The iss claim is missing');
+    }
+    const issuer = await options.issuers.find(iss);
+    if (!issuer) {
+      throw new ProblemError(CommonProblems.untrustedIssuer, 'The issuer of this token is not on the list of trusted issuers');
+    }
+    return issuer;
+  }
+
+  await app.register(fastifyJwt, {
+    secret: async (_request: FastifyRequest, token: unknown) => {
+      const { header, payload } = token as { header: { alg?: string; kid?: string }; payload: { iss?: unknown } };
+      const issuer = await trustedIssuerOf(payload.iss);
+      if (!header.alg || !(issuer.algorithms as readonly string[]).includes(header.alg)) {
+        throw invalid(`Algorithm ${header.alg ?? '(none)'} is not accepted for this issuer`);
+      }
+      if (issuer.keySource === 'pem') {
+        if (!issuer.publicKeyPem) {
+          throw invalid('The issuer has no key configured');
+        }
+        return issuer.publicKeyPem;
+      }
+      try {
+        return await jwksFor(issuer.issuer).getPublicKey({ domain: issuer.issuer, alg: header.alg, kid: header.kid });
+      } catch {
+        throw invalid('No key of the issuer matches this token');
+      }
+    },
+    decode: { complete: true },
+    verify: {
+      algorithms: [...ASYMMETRIC_ALGORITHMS],
+      allowedAud: options.audience,
+      requiredClaims: ['iss', 'aud', 'exp', 'sub'],
+      clockTolerance: 30,
+    },
+  });
+
+  app.decorateRequest('principal', null as unknown as Principal);
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config?.public) {
+      return;
+    }
+    const token = bearerToken(request);
+    let decoded: { header: { alg?: unknown }; payload: Record<string, unknown> };
+    try {
+      decoded = decodeComplete(token) as typeof decoded;
+    } catch {
+      throw invalid('The token is not a well-formed JWT');
+    }
+    const alg = decoded.header.alg;
+    if (typeof alg !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
+      throw invalid(`Algorithm ${String(alg)} is never accepted`);
+    }
+    const issuer = await trustedIssuerOf(decoded.payload.iss);
+    let payload: Record<string, unknown>;
+    try {
+      payload = await request.jwtVerify<Record<string, unknown>>();
+    } catch (err) {
+      if (err instanceof ProblemError) {
+        throw err;
+      }
+      const code = (err as { code?: string }).code;
+      if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' || code === 'FAST_JWT_EXPIRED') {
+        throw new ProblemError(CommonProblems.expiredToken);
+      }
+      const message = (err as Error).message;
+      throw invalid(
+        /aud/i.test(message)
+          ? 'The token is not meant for this service (audience)'
+          : /not active|nbf/i.test(message)
+            ? 'The token is not valid yet'
+            : /required/i.test(message)
+              ? message
+              : 'The token signature or claims could not be verified',
+      );
+    }
+    const principal = toPrincipal(payload, options.hubOrganisationId);
+    if (issuer.organisationIds !== '*' && !issuer.organisationIds.includes(principal.org)) {
+      throw new ProblemError(
+        CommonProblems.issuerNotForOrganisation,
+        'This issuer is not registered to speak for the organisation in the org claim',
+      );
+    }
+    request.principal = principal;
+  });
+}
+
+export const auth = fp(authPlugin, { name: 'samverkan-auth', fastify: '5.x' });

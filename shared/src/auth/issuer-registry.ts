@@ -1,0 +1,102 @@
+export const ASYMMETRIC_ALGORITHMS = [
+  'EdDSA',
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+] as const;
+export type JwtAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+export interface TrustedIssuer {
+  /** the exact `iss` value */
+  issuer: string;
+  /** organisations whose users this issuer may assert; '*' only for the development issuer */
+  organisationIds: readonly string[] | '*';
+  keySource: 'jwks' | 'pem';
+  /** for `pem` */
+  publicKeyPem?: string | null;
+  /** pinned; never `none`, never HMAC */
+  algorithms: readonly JwtAlgorithm[];
+}
+
+export interface IssuerSource {
+  find(issuer: string): Promise<TrustedIssuer | undefined>;
+}
+
+/**
+ * The issuers a service trusts: static ones from configuration (AUTH_ISSUERS, the dev issuer)
+ * and dynamic sources added by services (the directory's issuer table, or a read model of it).
+ * Only an issuer found here is ever contacted for keys.
+ */
+export class IssuerRegistry {
+  private readonly staticIssuers = new Map<string, TrustedIssuer>();
+  private readonly sources: IssuerSource[] = [];
+
+  constructor(issuers: TrustedIssuer[] = []) {
+    for (const issuer of issuers) {
+      this.addStatic(issuer);
+    }
+  }
+
+  addStatic(issuer: TrustedIssuer): void {
+    this.staticIssuers.set(issuer.issuer, issuer);
+  }
+
+  addSource(source: IssuerSource): void {
+    this.sources.push(source);
+  }
+
+  async find(issuer: string): Promise<TrustedIssuer | undefined> {
+    const found = this.staticIssuers.get(issuer);
+    if (found) {
+      return found;
+    }
+    for (const source of this.sources) {
+      const hit = await source.find(issuer);
+      if (hit) {
+        return hit;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Parses AUTH_ISSUERS: a JSON array of `{ issuer, organisationIds, keySource, publicKeyPem?, algorithms? }`. */
+export function parseIssuersConfig(json: string | undefined): TrustedIssuer[] {
+  if (json === undefined) {
+    return [];
+  }
+  const raw = JSON.parse(json) as unknown;
+  if (!Array.isArray(raw)) {
+    throw new Error('AUTH_ISSUERS must be a JSON array');
+  }
+  return raw.map((entry: Record<string, unknown>, i) => {
+    const where = `AUTH_ISSUERS[${i}]`;
+    if (typeof entry.issuer !== 'string' || entry.issuer === '') {
+      throw new Error(`${where}.issuer must be a non-empty string`);
+    }
+    if (!Array.isArray(entry.organisationIds) || !entry.organisationIds.every((o) => typeof o === 'string')) {
+      throw new Error(`${where}.organisationIds must be an array of organisation ids`);
+    }
+    const keySource = entry.keySource === 'pem' ? 'pem' : 'jwks';
+    if (keySource === 'pem' && typeof entry.publicKeyPem !== 'string') {
+      throw new Error(`${where}.publicKeyPem is required when keySource is pem`);
+    }
+    const algorithms = (entry.algorithms ?? ['EdDSA', 'ES256', 'RS256']) as JwtAlgorithm[];
+    if (!Array.isArray(algorithms) || !algorithms.every((a) => (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a))) {
+      throw new Error(`${where}.algorithms may only name asymmetric algorithms: ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
+    }
+    return {
+      issuer: entry.issuer,
+      organisationIds: entry.organisationIds as string[],
+      keySource,
+      publicKeyPem: (entry.publicKeyPem as string | undefined) ?? null,
+      algorithms,
+    };
+  });
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm run token -- <seeded user> [--ttl seconds]`: prints a development JWT for a seeded user on
+ * stdout and nothing else, so that `TOKEN=$(npm run -s token -- police.officer)` works.
+ */
+import { loadConfig } from '../config/config';
+import { DEMO_USERS } from '../demo/demo-directory';
+import { loadDevIssuer } from './dev-issuer';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const ttlIndex = args.indexOf('--ttl');
+  const ttlSeconds = ttlIndex >= 0 ? Number(args[ttlIndex + 1]) : undefined;
+  const name = args.find((a, i) => !a.startsWith('--') && i !== ttlIndex + 1);
+  const user = name ? DEMO_USERS[name] : undefined;
+  if (!user) {
+    process.stderr.write(
+      `usage: npm run token -- <user> [--ttl seconds]\nseeded users:\n${Object.keys(DEMO_USERS)
+        .map((u) => `  ${u}`)
+        .join('\n')}\n`,
+    );
+    process.exit(2);
+  }
+  if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)) {
+    process.stderr.write('--ttl takes a whole number of seconds\n');
+    process.exit(2);
+  }
+  const config = loadConfig();
+  const issuer = await loadDevIssuer(config.SAMVERKAN_DATA_DIR);
+  process.stdout.write(`${await issuer.mint(user, { audience: config.AUTH_AUDIENCE, ttlSeconds })}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`token: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+import envSchema from 'env-schema';
+import path from 'node:path';
+
+/**
+ * Platform configuration, read from the environment and validated once at start. Every variable
+ * is documented in `.env.example`. Behaviour never branches on NODE_ENV: each switch is its own
+ * variable.
+ */
+export interface PlatformConfig {
+  PORT: number;
+  HOST: string;
+  LOG_LEVEL: string;
+  SAMVERKAN_DATA_DIR: string;
+  DATABASE_URL?: string;
+  DATABASE_POOL_SIZE: number;
+  NATS_URL?: string;
+  EVENTS_SUBJECT_PREFIX: string;
+  EVENTS_STREAM_PREFIX: string;
+  OUTBOX_POLL_INTERVAL_MS: number;
+  AUTH_AUDIENCE: string;
+  AUTH_DEV_ISSUER: boolean;
+  AUTH_ISSUERS?: string;
+  HUB_ORGANISATION_ID: string;
+  RATE_LIMIT_MAX: number;
+  RATE_LIMIT_WINDOW_MS: number;
+  BODY_LIMIT_BYTES: number;
+  REQUEST_TIMEOUT_MS: number;
+  SEED_DEMO_DATA: boolean;
+}
+
+/** The hub operator's organisation in the demo directory; its `hub_admin` users run the hub. */
+export const DEFAULT_HUB_ORGANISATION_ID = '00000000-0000-4000-8000-000000000001';
+
+export const platformConfigSchema = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    HOST: { type: 'string', default: '127.0.0.1' },
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    SAMVERKAN_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
+    DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+    NATS_URL: { type: 'string', pattern: '^(nats|tls|ws|wss)://' },
+    EVENTS_SUBJECT_PREFIX: { type: 'string', pattern: '^[a-zA-Z0-9_-]+$', default: 'samverkan' },
+    EVENTS_STREAM_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', default: 'SAMVERKAN' },
+    OUTBOX_POLL_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 60000, default: 250 },
+    AUTH_AUDIENCE: { type: 'string', minLength: 1, default: 'samverkan' },
+    AUTH_DEV_ISSUER: { type: 'boolean', default: false },
+    AUTH_ISSUERS: { type: 'string' },
+    HUB_ORGANISATION_ID: { type: 'string', format: 'uuid', default: DEFAULT_HUB_ORGANISATION_ID },
+    RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 1200 },
+    RATE_LIMIT_WINDOW_MS: { type: 'integer', minimum: 100, default: 60000 },
+    BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 52428800, default: 1048576 },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, default: 30000 },
+    SEED_DEMO_DATA: { type: 'boolean', default: false },
+  },
+} as const;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates `env` against the platform schema merged with a service's own properties.
+ * Throws a ConfigError naming the offending variable.
+ */
+export function loadConfig<T extends PlatformConfig = PlatformConfig>(
+  env: Record<string, string | undefined> = process.env,
+  extra: { properties?: Record<string, unknown>; defaults?: Record<string, unknown> } = {},
+): T {
+  const schema = {
+    ...platformConfigSchema,
+    properties: { ...platformConfigSchema.properties, ...(extra.properties ?? {}) },
+  };
+  // Empty strings count as unset so that `FOO=` in an env file falls back to the default.
+  const data: Record<string, unknown> = { ...(extra.defaults ?? {}) };
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') {
+      data[key] = value;
+    }
+  }
+  let config: T;
+  try {
+    config = envSchema<T>({ schema, data, dotenv: false });
+  } catch (err) {
+    const message = (err as Error).message.replace(/env\//g, '').replace(/\//g, '.');
+    throw new ConfigError(`Invalid configuration: ${message}`);
+  }
+  config.SAMVERKAN_DATA_DIR = path.resolve(config.SAMVERKAN_DATA_DIR);
+  if (config.AUTH_ISSUERS !== undefined) {
+    try {
+      JSON.parse(config.AUTH_ISSUERS);
+    } catch {
+      throw new ConfigError('Invalid configuration: AUTH_ISSUERS must be a JSON array of issuers');
+    }
+  }
+  return config;
+}
+
+/** A service's database URL: `<SERVICE>_DATABASE_URL` wins over the shared `DATABASE_URL`. */
+export function serviceDatabaseUrl(
+  config: PlatformConfig,
+  service: string,
+  env: Record<string, string | undefined> = process.env,
+): string | undefined {
+  const own = env[`${service.toUpperCase()}_DATABASE_URL`];
+  return own !== undefined && own !== '' ? own : config.DATABASE_URL;
+}

@@ -1,0 +1,176 @@
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * Tables every service has in its own schema: the transactional outbox, the hash-chained audit
+ * log, idempotency records for writes, the record of events a consumer has handled, and the
+ * dead letters of events that could not be handled. No schema is named here: each service's
+ * DataSource supplies its own.
+ */
+
+const bigintAsNumber = {
+  to: (v: number | undefined) => v,
+  from: (v: string | null) => (v === null ? null : Number(v)),
+};
+
+@Entity({ name: 'outbox' })
+@Index('outbox_unpublished_idx', ['position'], { where: 'published_at IS NULL' })
+export class OutboxEventEntity {
+  // bigint arrives as a string from pg; only raw SQL reads it
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  position: string;
+
+  @Column({ type: 'uuid', unique: true })
+  id: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  type: string;
+
+  @Column({ type: 'jsonb' })
+  payload: Record<string, unknown>;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  headers: Record<string, string>;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
+  publishedAt: Date | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
+  lockedUntil: Date | null;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+}
+
+@Entity({ name: 'audit_log' })
+export class AuditEntryEntity {
+  @PrimaryColumn({ type: 'bigint', transformer: bigintAsNumber })
+  seq: number;
+
+  @Column({ type: 'uuid', unique: true })
+  id: string;
+
+  @Column({ type: 'timestamptz' })
+  at: Date;
+
+  @Column({ name: 'actor_sub', type: 'varchar', length: 200 })
+  actorSub: string;
+
+  @Index('audit_log_actor_org_idx')
+  @Column({ name: 'actor_org', type: 'varchar', length: 64, nullable: true })
+  actorOrg: string | null;
+
+  @Column({ name: 'actor_issuer', type: 'varchar', length: 500, nullable: true })
+  actorIssuer: string | null;
+
+  @Column({ type: 'varchar', length: 100 })
+  action: string;
+
+  @Column({ name: 'object_type', type: 'varchar', length: 50 })
+  objectType: string;
+
+  @Column({ name: 'object_id', type: 'varchar', length: 200, nullable: true })
+  objectId: string | null;
+
+  @Index('audit_log_object_org_idx')
+  @Column({ name: 'object_org', type: 'varchar', length: 64, nullable: true })
+  objectOrg: string | null;
+
+  @Column({ type: 'varchar', length: 10 })
+  outcome: 'allowed' | 'denied';
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  detail: Record<string, unknown>;
+
+  @Column({ name: 'prev_hash', type: 'char', length: 64 })
+  prevHash: string;
+
+  @Column({ type: 'char', length: 64 })
+  hash: string;
+}
+
+@Entity({ name: 'idempotency_keys' })
+export class IdempotencyRecordEntity {
+  @PrimaryColumn({ type: 'varchar', length: 700 })
+  principal: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 200 })
+  key: string;
+
+  @Column({ name: 'request_hash', type: 'char', length: 64 })
+  requestHash: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  state: 'pending' | 'done';
+
+  @Column({ name: 'response_status', type: 'integer', nullable: true })
+  responseStatus: number | null;
+
+  @Column({ name: 'response_body', type: 'text', nullable: true })
+  responseBody: string | null;
+
+  @Column({ name: 'response_type', type: 'varchar', length: 200, nullable: true })
+  responseType: string | null;
+
+  @Index('idempotency_keys_created_idx')
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
+  lockedUntil: Date | null;
+}
+
+@Entity({ name: 'processed_events' })
+export class ProcessedEventEntity {
+  @PrimaryColumn({ type: 'varchar', length: 100 })
+  consumer: string;
+
+  @PrimaryColumn({ name: 'event_id', type: 'uuid' })
+  eventId: string;
+
+  @Column({ name: 'processed_at', type: 'timestamptz', default: () => 'now()' })
+  processedAt: Date;
+}
+
+@Entity({ name: 'dead_letters' })
+export class DeadLetterEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  consumer: string;
+
+  @Column({ name: 'event_id', type: 'varchar', length: 100, nullable: true })
+  eventId: string | null;
+
+  @Column({ type: 'varchar', length: 300 })
+  subject: string;
+
+  @Column({ type: 'text' })
+  payload: string;
+
+  @Column({ type: 'text' })
+  reason: string;
+
+  @Column({ type: 'integer' })
+  deliveries: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'replayed_at', type: 'timestamptz', nullable: true })
+  replayedAt: Date | null;
+}
+
+export const PLATFORM_ENTITIES = [
+  OutboxEventEntity,
+  AuditEntryEntity,
+  IdempotencyRecordEntity,
+  ProcessedEventEntity,
+  DeadLetterEntity,
+];

@@ -1,0 +1,150 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CommonProblems, ProblemError, type ProblemFieldError } from './problem';
+
+const PROBLEM_JSON = 'application/problem+json';
+
+/** Postgres SQLSTATEs and socket errors that mean "the database is not there right now". */
+const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '57P'];
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'connection timeout',
+  'Client has encountered a connection error',
+  'timeout exceeded when trying to connect',
+  'Connection is not established',
+];
+
+export function isUnavailableError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+  if (!e || typeof e !== 'object') {
+    return false;
+  }
+  if (typeof e.code === 'string') {
+    if (UNAVAILABLE_ERRNOS.has(e.code) || UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => (e.code as string).startsWith(p))) {
+      return true;
+    }
+  }
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.some((m) => (e.message as string).includes(m))) {
+    return true;
+  }
+  return (e.driverError !== undefined && isUnavailableError(e.driverError)) || (e.cause !== undefined && e.cause !== err && isUnavailableError(e.cause));
+}
+
+function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+interface AjvLikeError {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Turns Fastify/ajv validation output into `errors[]` entries naming each field. */
+export function validationErrors(
+  validation: AjvLikeError[],
+  context: string | undefined,
+): ProblemFieldError[] {
+  return validation.map((v) => {
+    const base = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    const params = v.params ?? {};
+    const extra =
+      typeof params.missingProperty === 'string'
+        ? params.missingProperty
+        : typeof params.additionalProperty === 'string'
+          ? params.additionalProperty
+          : undefined;
+    const path = [base, extra].filter((p) => p !== undefined && p !== '').join('.');
+    const field = [context, path].filter((p) => p !== undefined && p !== '').join('.') || (context ?? 'request');
+    let message = v.message ?? 'is invalid';
+    if (typeof params.additionalProperty === 'string') {
+      message = 'is not an accepted property';
+    } else if (Array.isArray(params.allowedValues)) {
+      message = `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`;
+    }
+    return { field, message };
+  });
+}
+
+/** Maps any thrown error to a ProblemError; never leaks internals for a 5xx. */
+export function toProblem(err: unknown): ProblemError {
+  if (err instanceof ProblemError) {
+    return err;
+  }
+  const e = err as FastifyError & { validation?: AjvLikeError[]; validationContext?: string };
+  if (e && Array.isArray(e.validation)) {
+    const errors = validationErrors(e.validation, e.validationContext);
+    const detail = errors.map((x) => `${x.field} ${x.message}`).join('; ');
+    return new ProblemError(CommonProblems.validation, detail, { errors });
+  }
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ProblemError(CommonProblems.payloadTooLarge);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ProblemError(CommonProblems.unsupportedMediaType, 'Send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ProblemError(CommonProblems.malformedBody, 'The body is empty but content-type is application/json');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ProblemError(CommonProblems.malformedBody, 'The body is not valid JSON');
+    default:
+      break;
+  }
+  if (e instanceof SyntaxError && (e as { statusCode?: number }).statusCode === 400) {
+    return new ProblemError(CommonProblems.malformedBody, 'The body is not valid JSON');
+  }
+  const state = sqlState(err);
+  if (state === '23505') {
+    return new ProblemError(CommonProblems.conflict, 'It already exists');
+  }
+  if (state === '22P02' || state === '22007' || state === '22008') {
+    return new ProblemError(CommonProblems.validation, 'A value has the wrong format');
+  }
+  if (isUnavailableError(err)) {
+    return new ProblemError(CommonProblems.unavailable, 'A backing service is unavailable; try again shortly', {
+      headers: { 'retry-after': '5' },
+    });
+  }
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
+  if (status === 404) {
+    return new ProblemError(CommonProblems.notFound);
+  }
+  if (status === 429) {
+    return new ProblemError(CommonProblems.rateLimited);
+  }
+  if (status >= 400 && status < 500) {
+    return new ProblemError(
+      { slug: 'bad-request', status, title: 'The request could not be processed', code: 'BAD_REQUEST' },
+      typeof e.message === 'string' ? e.message : undefined,
+    );
+  }
+  return new ProblemError(CommonProblems.internal);
+}
+
+export function sendProblem(reply: FastifyReply, problem: ProblemError, request: FastifyRequest): FastifyReply {
+  for (const [name, value] of Object.entries(problem.headers)) {
+    void reply.header(name, value);
+  }
+  return reply
+    .code(problem.statusCode)
+    .type(PROBLEM_JSON)
+    .serializer((payload) => JSON.stringify(payload))
+    .send(problem.toBody(request.url.split('?')[0]));
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const problem = toProblem(err);
+    if (problem.statusCode >= 500) {
+      request.log.error({ err }, 'request failed');
+    } else {
+      request.log.info({ code: problem.definition.code, status: problem.statusCode }, 'request refused');
+    }
+    return sendProblem(reply, problem, request);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new ProblemError(CommonProblems.routeNotFound, `${request.method} ${request.url.split('?')[0]}`), request),
+  );
+}

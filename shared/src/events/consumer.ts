@@ -1,0 +1,108 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DeadLetterEntity, ProcessedEventEntity } from '../entities/platform.entities';
+import type { EventCatalog, EventEnvelope } from './event-catalog';
+
+export interface EventConsumerDefinition {
+  /** durable name; also the key of what this consumer has processed */
+  name: string;
+  /** canonical subject filter, NATS wildcards allowed (`samverkan.directory.unit.>`) */
+  filter: string;
+  /** does the work in the given transaction; throw to have the event delivered again */
+  handle(event: EventEnvelope, tx: EntityManager): Promise<void>;
+  /** deliveries before the event goes to the dead letters (default 8) */
+  maxDeliver?: number;
+  /** delay before redelivery after a failure (default: exponential from 500 ms, at most 60 s) */
+  retryDelayMs?: (deliveryCount: number) => number;
+}
+
+export type ProcessOutcome = 'done' | 'duplicate' | 'retry' | 'dead';
+
+export interface EventProcessor {
+  readonly definition: EventConsumerDefinition;
+  process(raw: unknown, deliveryCount: number, subject: string): Promise<ProcessOutcome>;
+  retryDelay(deliveryCount: number): number;
+}
+
+export function defaultRetryDelay(deliveryCount: number): number {
+  return Math.min(60_000, 500 * 2 ** Math.max(0, deliveryCount - 1));
+}
+
+/** NATS-style subject matching: `*` one token, `>` the rest. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i += 1) {
+    if (f[i] === '>') {
+      return s.length > i;
+    }
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) {
+      return false;
+    }
+  }
+  return f.length === s.length;
+}
+
+/**
+ * Wraps a consumer definition with what makes it safe: schema validation on receipt, exactly-once
+ * effect (the event id is recorded in the same transaction as the handler's work, so a redelivery
+ * is a no-op), bounded retries and a dead-letter row for what cannot be handled.
+ */
+export function createEventProcessor(
+  definition: EventConsumerDefinition,
+  deps: { dataSource: DataSource; catalog: EventCatalog; log: FastifyBaseLogger },
+): EventProcessor {
+  const maxDeliver = definition.maxDeliver ?? 8;
+  const retryDelay = definition.retryDelayMs ?? defaultRetryDelay;
+
+  async function deadLetter(raw: unknown, subject: string, reason: string, deliveries: number): Promise<void> {
+    const eventId = (raw as { id?: unknown })?.id;
+    await deps.dataSource.getRepository(DeadLetterEntity).insert({
+      consumer: definition.name,
+      eventId: typeof eventId === 'string' ? eventId.slice(0, 100) : null,
+      subject: subject.slice(0, 300),
+      payload: typeof raw === 'string' ? raw : JSON.stringify(raw),
+      reason: reason.slice(0, 2000),
+      deliveries,
+    });
+    deps.log.error({ consumer: definition.name, eventId, subject, deliveries, reason }, 'event dead-lettered');
+  }
+
+  return {
+    definition,
+    retryDelay,
+    async process(raw, deliveryCount, subject) {
+      try {
+        deps.catalog.validate(raw);
+      } catch (err) {
+        await deadLetter(raw, subject, (err as Error).message, deliveryCount);
+        return 'dead';
+      }
+      const event = raw;
+      try {
+        return await deps.dataSource.transaction(async (tx) => {
+          const inserted = (await tx
+            .createQueryBuilder()
+            .insert()
+            .into(ProcessedEventEntity)
+            .values({ consumer: definition.name, eventId: event.id })
+            .orIgnore()
+            .returning(['event_id'])
+            .execute()) as { raw: unknown[] };
+          if (inserted.raw.length === 0) {
+            return 'duplicate' as const;
+          }
+          await definition.handle(event, tx);
+          return 'done' as const;
+        });
+      } catch (err) {
+        if (deliveryCount >= maxDeliver) {
+          await deadLetter(raw, subject, `failed ${deliveryCount} times: ${(err as Error).message}`, deliveryCount);
+          return 'dead';
+        }
+        deps.log.warn({ err, consumer: definition.name, eventId: event.id, deliveryCount }, 'event handling failed; will retry');
+        return 'retry';
+      }
+    },
+  };
+}

@@ -1,0 +1,188 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import type { FastifyBaseLogger } from 'fastify';
+import type { EventProcessor } from './consumer';
+import type { EventEnvelope } from './event-catalog';
+import type { EventPublisher } from './outbox-relay';
+
+/**
+ * Canonical event types start with `samverkan.`; on the wire the first token is the configured
+ * subject prefix, so that test runs (or two hubs on one cluster) never share subjects.
+ */
+export interface SubjectNaming {
+  subjectPrefix: string;
+  streamPrefix: string;
+}
+
+export function wireSubject(naming: SubjectNaming, type: string): string {
+  return type.replace(/^samverkan\./, `${naming.subjectPrefix}.`);
+}
+
+export function canonicalType(naming: SubjectNaming, subject: string): string {
+  return subject.startsWith(`${naming.subjectPrefix}.`)
+    ? `samverkan.${subject.slice(naming.subjectPrefix.length + 1)}`
+    : subject;
+}
+
+export function streamName(naming: SubjectNaming, service: string): string {
+  return `${naming.streamPrefix}_${service.toUpperCase()}`;
+}
+
+export async function connectNats(url: string, name: string, log: FastifyBaseLogger): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: url.split(','),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    // Fail the first connection quickly so start-up reports a clear error.
+    timeout: 5000,
+  });
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
+        log.warn({ nats: status.type }, 'NATS connection status changed');
+      }
+    }
+  })();
+  return nc;
+}
+
+/** Creates the service's stream, or updates its subjects if they changed. */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  subjects: string[],
+  replicas = 1,
+): Promise<void> {
+  const config = {
+    name,
+    subjects,
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: replicas,
+    // The window in which a repeated Nats-Msg-Id is dropped; relays republish well within it.
+    duplicate_window: nanos(10 * 60_000),
+    max_age: nanos(30 * 24 * 3_600_000),
+  };
+  try {
+    const info = await jsm.streams.info(name);
+    const same = info.config.subjects?.length === subjects.length && subjects.every((s) => info.config.subjects?.includes(s));
+    if (!same) {
+      await jsm.streams.update(name, { ...info.config, subjects });
+    }
+  } catch (err) {
+    if ((err as { name?: string; message?: string }).message?.includes('stream not found')) {
+      await jsm.streams.add(config);
+      return;
+    }
+    throw err;
+  }
+}
+
+export class NatsPublisher implements EventPublisher {
+  readonly kind = 'nats' as const;
+  private readonly js: JetStreamClient;
+
+  constructor(
+    nc: NatsConnection,
+    private readonly naming: SubjectNaming,
+  ) {
+    this.js = jetstream(nc, { timeout: 5000 });
+  }
+
+  async publish(envelope: EventEnvelope, headers: Record<string, string>): Promise<void> {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(headers)) {
+      h.set(k, v);
+    }
+    await this.js.publish(wireSubject(this.naming, envelope.type), JSON.stringify(envelope), {
+      msgID: envelope.id,
+      headers: h,
+    });
+  }
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs an EventProcessor as a durable JetStream pull consumer: explicit ack, `nak` with a delay
+ * for transient failures, `term` for what went to the dead letters. Replicas share the durable
+ * consumer, so each event goes to one of them at a time.
+ */
+export async function runJetStreamConsumer(
+  nc: NatsConnection,
+  naming: SubjectNaming,
+  stream: string,
+  processor: EventProcessor,
+  log: FastifyBaseLogger,
+): Promise<RunningConsumer> {
+  const jsm = await jetstreamManager(nc);
+  const def = processor.definition;
+  const durable = def.name.replace(/[^A-Za-z0-9_-]/g, '_');
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: wireSubject(naming, def.filter),
+    ack_wait: nanos(30_000),
+    // One more than the processor's own limit, so that the processor, not the server, decides
+    // when an event is dead-lettered.
+    max_deliver: (def.maxDeliver ?? 8) + 1,
+    max_ack_pending: 1000,
+  };
+  try {
+    await jsm.consumers.info(stream, durable);
+    await jsm.consumers.update(stream, durable, {
+      ack_wait: config.ack_wait,
+      max_deliver: config.max_deliver,
+      max_ack_pending: config.max_ack_pending,
+    });
+  } catch {
+    await jsm.consumers.add(stream, config);
+  }
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(stream, durable);
+  const messages = await consumer.consume({ max_messages: 64 });
+  const done = (async () => {
+    for await (const m of messages) {
+      let payload: unknown;
+      try {
+        payload = m.json();
+      } catch {
+        payload = m.string();
+      }
+      try {
+        const outcome = await processor.process(payload, m.info.deliveryCount, canonicalType(naming, m.subject));
+        if (outcome === 'retry') {
+          m.nak(processor.retryDelay(m.info.deliveryCount));
+        } else if (outcome === 'dead') {
+          m.term();
+        } else {
+          m.ack();
+        }
+      } catch (err) {
+        // The database itself failed (e.g. Postgres restarting): let the server redeliver.
+        log.warn({ err, consumer: def.name }, 'event could not be processed; redelivering');
+        m.nak(processor.retryDelay(m.info.deliveryCount));
+      }
+    }
+  })();
+  return {
+    async stop() {
+      await messages.close();
+      await done;
+    },
+  };
+}

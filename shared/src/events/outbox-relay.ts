@@ -1,0 +1,200 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { OutboxEventEntity } from '../entities/platform.entities';
+import type { EventEnvelope } from './event-catalog';
+
+export interface EventPublisher {
+  readonly kind: 'nats' | 'in-process';
+  /** Resolves once the event is durably accepted (JetStream ack, or every in-process consumer done). */
+  publish(envelope: EventEnvelope, headers: Record<string, string>, attempt: number): Promise<void>;
+}
+
+export interface OutboxRelayOptions {
+  pollIntervalMs: number;
+  batchSize?: number;
+  /** how long a claimed batch stays reserved for this relay before another may take it over */
+  leaseMs?: number;
+  /** longest pause between attempts while publishing keeps failing */
+  maxBackoffMs?: number;
+  log: FastifyBaseLogger;
+}
+
+export interface OutboxStats {
+  pending: number;
+  oldestPendingAgeMs: number | null;
+}
+
+/**
+ * Moves committed outbox rows to the publisher. Any number of relays (one per replica) may run:
+ * each claims a batch with `FOR UPDATE SKIP LOCKED` and a lease, publishes outside the
+ * transaction, then marks the rows published. A relay that dies mid-batch leaves its lease to
+ * expire, and the events are published again; the event id (`Nats-Msg-Id`) and idempotent
+ * consumers make that harmless.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = true;
+  private pokeRequested = false;
+  private failures = 0;
+  private current: Promise<void> | undefined;
+  private readonly table: string;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly maxBackoffMs: number;
+  lastError: string | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: EventPublisher,
+    private readonly options: OutboxRelayOptions,
+  ) {
+    this.table = dataSource.getMetadata(OutboxEventEntity).tablePath
+      .split('.')
+      .map((part) => `"${part}"`)
+      .join('.');
+    this.batchSize = options.batchSize ?? 100;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  }
+
+  start(): void {
+    if (!this.stopped) {
+      return;
+    }
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    await this.current;
+  }
+
+  /** Asks for a pass soon, e.g. right after a transaction that wrote events committed. */
+  poke(): void {
+    if (this.stopped) {
+      return;
+    }
+    if (this.running) {
+      this.pokeRequested = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Publishes until nothing is pending (or publishing fails); for shutdown and tests. */
+  async drain(): Promise<number> {
+    let total = 0;
+    await this.current;
+    for (;;) {
+      const n = await this.publishBatch();
+      total += n;
+      if (n === 0) {
+        return total;
+      }
+    }
+  }
+
+  async stats(): Promise<OutboxStats> {
+    const rows = (await this.dataSource.query(
+      `SELECT count(*)::int AS pending, extract(epoch FROM (now() - min(created_at))) * 1000 AS age
+         FROM ${this.table} WHERE published_at IS NULL`,
+    )) as Array<{ pending: number; age: number | string | null }>;
+    const row = rows[0];
+    return {
+      pending: row?.pending ?? 0,
+      oldestPendingAgeMs: row?.age === null || row?.age === undefined ? null : Math.round(Number(row.age)),
+    };
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) {
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.current = this.loop();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    let next = this.options.pollIntervalMs;
+    try {
+      for (;;) {
+        this.pokeRequested = false;
+        const n = await this.publishBatch();
+        if (n < this.batchSize && !this.pokeRequested) {
+          break;
+        }
+        if (this.stopped) {
+          break;
+        }
+      }
+      this.failures = 0;
+    } catch (err) {
+      this.failures += 1;
+      this.lastError = (err as Error).message;
+      next = Math.min(this.maxBackoffMs, this.options.pollIntervalMs * 2 ** Math.min(this.failures, 10));
+      if (this.failures === 1 || this.failures % 20 === 0) {
+        this.options.log.warn({ err, failures: this.failures }, 'outbox relay could not publish; will retry');
+      }
+    } finally {
+      this.running = false;
+    }
+    this.schedule(this.pokeRequested ? 0 : next);
+  }
+
+  private async publishBatch(): Promise<number> {
+    const claimed = (await this.dataSource.query(
+      `UPDATE ${this.table} o
+          SET locked_until = now() + ($2 || ' milliseconds')::interval, attempts = o.attempts + 1
+        WHERE o.position IN (
+              SELECT position FROM ${this.table}
+               WHERE published_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+               ORDER BY position
+               LIMIT $1
+               FOR UPDATE SKIP LOCKED)
+      RETURNING o.position, o.id, o.payload, o.headers, o.attempts`,
+      [this.batchSize, String(this.leaseMs)],
+    )) as [Array<{ position: string; id: string; payload: EventEnvelope; headers: Record<string, string>; attempts: number }>, number] | Array<{ position: string; id: string; payload: EventEnvelope; headers: Record<string, string>; attempts: number }>;
+    // TypeORM returns [rows, count] for UPDATE … RETURNING on Postgres.
+    const rows = (Array.isArray(claimed[0]) ? claimed[0] : claimed) as Array<{
+      position: string;
+      id: string;
+      payload: EventEnvelope;
+      headers: Record<string, string>;
+      attempts: number;
+    }>;
+    rows.sort((a, b) => Number(a.position) - Number(b.position));
+    let published = 0;
+    for (const row of rows) {
+      try {
+        await this.publisher.publish(row.payload, row.headers ?? {}, row.attempts);
+      } catch (err) {
+        // Release what is left so that the next pass (here or in another replica) retries at once.
+        const rest = rows.slice(published).map((r) => r.position);
+        await this.dataSource.query(
+          `UPDATE ${this.table} SET locked_until = NULL, last_error = $2 WHERE position = ANY($1::bigint[])`,
+          [rest, String((err as Error).message).slice(0, 1000)],
+        );
+        throw err;
+      }
+      await this.dataSource.query(
+        `UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL WHERE position = $1`,
+        [row.position],
+      );
+      published += 1;
+    }
+    return published;
+  }
+}

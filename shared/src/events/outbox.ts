@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { OutboxEventEntity } from '../entities/platform.entities';
+import type { EventCatalog, EventEnvelope } from './event-catalog';
+
+export interface OutboxWriter {
+  /**
+   * Records an event in the same transaction as the change it describes: it is published only if
+   * that transaction commits, and it is not lost if the broker is down.
+   */
+  append<T extends Record<string, unknown>>(
+    manager: EntityManager,
+    type: string,
+    data: T,
+    options?: { traceparent?: string },
+  ): Promise<EventEnvelope<T>>;
+}
+
+export function createOutboxWriter(source: string, catalog: EventCatalog): OutboxWriter {
+  return {
+    async append(manager, type, data, options = {}) {
+      const envelope = { id: randomUUID(), type, source, time: new Date().toISOString(), data };
+      catalog.validate(envelope);
+      const headers: Record<string, string> = {};
+      if (options.traceparent) {
+        headers.traceparent = options.traceparent;
+      }
+      await manager.insert(OutboxEventEntity, {
+        id: envelope.id,
+        type,
+        payload: envelope as never,
+        headers,
+      });
+      return envelope;
+    },
+  };
+}

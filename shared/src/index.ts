@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+
+export * from './app/create-app';
+export * from './app/idempotency.plugin';
+export * from './app/logger';
+export * from './app/readiness';
+export * from './audit/audit-log';
+export * from './audit/hash-chain';
+export * from './auth/auth.plugin';
+export * from './auth/dev-issuer';
+export * from './auth/issuer-registry';
+export * from './auth/principal';
+export * from './config/config';
+export * from './contracts/openapi-contract';
+export * from './db/data-source';
+export * from './db/embedded-postgres';
+export * from './demo/demo-directory';
+export * from './entities/platform.entities';
+export * from './errors';
+export * from './events/consumer';
+export * from './events/event-catalog';
+export * from './events/in-process-bus';
+export * from './events/nats';
+export * from './events/outbox';
+export * from './events/outbox-relay';
+export * from './events/service-events';
+export * from './sweden';
