@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 
 export * from './app/create-app';
+export * from './app/docs';
+export * from './app/run-server';
 export * from './app/idempotency.plugin';
 export * from './app/logger';
 export * from './app/readiness';
@@ -25,3 +27,4 @@ export * from './events/outbox';
 export * from './events/outbox-relay';
 export * from './events/service-events';
 export * from './sweden';
+export * from './crypto/unit-keys';

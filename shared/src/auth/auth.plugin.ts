@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import buildGetJwks, { type GetJwks } from 'get-jwks';
 import { CommonProblems, ProblemError } from '../errors/problem';
+import { DOCS_PREFIX } from '../app/docs';
 import { ASYMMETRIC_ALGORITHMS, type IssuerRegistry, type TrustedIssuer } from './issuer-registry';
 import { ROLES, type Principal, type Role } from './principal';
 
@@ -131,7 +132,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
   app.decorateRequest('principal', null as unknown as Principal);
 
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.public) {
+    if (request.routeOptions.config?.public || request.url === DOCS_PREFIX || request.url.startsWith(`${DOCS_PREFIX}/`)) {
       return;
     }
     const token = bearerToken(request);

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const ttlIndex = args.indexOf('--ttl');
   const ttlSeconds = ttlIndex >= 0 ? Number(args[ttlIndex + 1]) : undefined;
-  const name = args.find((a, i) => !a.startsWith('--') && i !== ttlIndex + 1);
+  const name = args.find((a, i) => !a.startsWith('--') && (ttlIndex < 0 || i !== ttlIndex + 1));
   const user = name ? DEMO_USERS[name] : undefined;
   if (!user) {
     process.stderr.write(

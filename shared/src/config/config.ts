@@ -47,7 +47,11 @@ export const platformConfigSchema = {
     AUTH_AUDIENCE: { type: 'string', minLength: 1, default: 'samverkan' },
     AUTH_DEV_ISSUER: { type: 'boolean', default: false },
     AUTH_ISSUERS: { type: 'string' },
-    HUB_ORGANISATION_ID: { type: 'string', format: 'uuid', default: DEFAULT_HUB_ORGANISATION_ID },
+    HUB_ORGANISATION_ID: {
+      type: 'string',
+      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      default: DEFAULT_HUB_ORGANISATION_ID,
+    },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 1200 },
     RATE_LIMIT_WINDOW_MS: { type: 'integer', minimum: 100, default: 60000 },
     BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 52428800, default: 1048576 },

@@ -59,7 +59,9 @@ export function validationErrors(
     const path = [base, extra].filter((p) => p !== undefined && p !== '').join('.');
     const field = [context, path].filter((p) => p !== undefined && p !== '').join('.') || (context ?? 'request');
     let message = v.message ?? 'is invalid';
-    if (typeof params.additionalProperty === 'string') {
+    if (typeof params.missingProperty === 'string') {
+      message = 'is required';
+    } else if (typeof params.additionalProperty === 'string') {
       message = 'is not an accepted property';
     } else if (Array.isArray(params.allowedValues)) {
       message = `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`;

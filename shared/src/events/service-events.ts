@@ -21,6 +21,8 @@ export interface ServiceEvents {
   transaction<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T>;
   /** Starts a durable, idempotent consumer (on the service's own DataSource). */
   consume(definition: EventConsumerDefinition, producer: string): Promise<void>;
+  /** Stops consumers and the relay; call before closing the DataSource. */
+  close(): Promise<void>;
 }
 
 /**
@@ -62,10 +64,6 @@ export async function setupServiceEvents(
   app.addHook('onReady', async () => {
     relay.start();
   });
-  app.addHook('onClose', async () => {
-    await Promise.all(consumers.map((c) => c.stop()));
-    await relay.stop();
-  });
 
   return {
     outbox,
@@ -74,6 +72,10 @@ export async function setupServiceEvents(
       const result = await dataSource.transaction(fn);
       relay.poke();
       return result;
+    },
+    async close() {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await relay.stop();
     },
     async consume(definition, producer) {
       const processor = createEventProcessor(definition, { dataSource, catalog, log: app.log });

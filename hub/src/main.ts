@@ -1,0 +1,47 @@
+/**
+ * The embedded hub (`npm start`): every service on one Fastify instance and one port, on an
+ * embedded Postgres (PGlite in SAMVERKAN_DATA_DIR) unless DATABASE_URL is set, with events
+ * in-process unless NATS_URL is set. No business logic lives here.
+ */
+import { directoryService, OPENAPI_DIR } from '@samverkan/directory';
+import {
+  ConfigError,
+  createPlatformApp,
+  loadConfig,
+  registerDocs,
+  runServer,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '@samverkan/shared';
+
+async function main(): Promise<void> {
+  // The embedded hub is the newcomer's mode: dev token issuer and demo directory on by default.
+  const config = loadConfig(process.env, { defaults: { AUTH_DEV_ISSUER: true, SEED_DEMO_DATA: true } });
+  let embedded: EmbeddedPostgres | undefined;
+  if (!config.DATABASE_URL) {
+    embedded = await startEmbeddedPostgres(config.SAMVERKAN_DATA_DIR);
+  }
+  const app = await createPlatformApp({ config, databaseUrl: embedded?.url });
+  await registerDocs(app, OPENAPI_DIR, ['directory']);
+  await app.register(directoryService, { seedDemo: config.SEED_DEMO_DATA });
+  const address = await runServer(app, config, { afterClose: async () => embedded?.stop() });
+  const url = address.replace('0.0.0.0', 'localhost').replace('127.0.0.1', 'localhost');
+  process.stdout.write(
+    [
+      '',
+      `Samverkan hub running at ${url}`,
+      `  API docs:     ${url}/docs`,
+      `  data folder:  ${config.SAMVERKAN_DATA_DIR} (${embedded ? 'embedded Postgres' : 'DATABASE_URL'}, ${
+        config.NATS_URL ? 'NATS JetStream' : 'in-process events'
+      })`,
+      `  get a token:  npm run -s token -- police.officer`,
+      `  try it:       curl -H "Authorization: Bearer $(npm run -s token -- police.officer)" "${url}/v1/units?municipality=0581&openNow=true"`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`samverkan: ${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+import path from 'node:path';
+import {
+  AuditLog,
+  EventCatalog,
+  idempotency,
+  OpenApiContract,
+  openServiceDatabase,
+  serviceDatabaseUrl,
+  setupServiceEvents,
+} from '@samverkan/shared';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { DIRECTORY_ENTITIES } from './entities';
+import { DIRECTORY_MIGRATIONS } from './migrations';
+import { auditRoutes } from './routes/audit';
+import { issuerRoutes } from './routes/issuers';
+import { keyRoutes } from './routes/keys';
+import { organisationRoutes } from './routes/organisations';
+import { unitRoutes } from './routes/units';
+import { seedDemoDirectory } from './seed/demo-seed';
+import type { DirectoryContext } from './services/context';
+import { createIssuerSource, createIssuersService } from './services/issuers.service';
+import { createKeysService } from './services/keys.service';
+import { createOrganisationsService } from './services/organisations.service';
+import { createRostersService } from './services/rosters.service';
+import { createUnitsService } from './services/units.service';
+
+export const OPENAPI_DIR = path.resolve(__dirname, '../../../openapi');
+
+export interface DirectoryServices {
+  contract: OpenApiContract;
+  context: DirectoryContext;
+  organisations: ReturnType<typeof createOrganisationsService>;
+  units: ReturnType<typeof createUnitsService>;
+  rosters: ReturnType<typeof createRostersService>;
+  keys: ReturnType<typeof createKeysService>;
+  issuers: ReturnType<typeof createIssuersService>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    directory: DirectoryServices;
+  }
+}
+
+export interface DirectoryOptions {
+  /** load the demo directory (DESIGN.md §10) if it is not there yet */
+  seedDemo?: boolean;
+}
+
+/**
+ * The directory service as an encapsulated Fastify plugin: its own schema in Postgres, its own
+ * outbox and audit log, its routes. It never calls listen(); server.ts (alone) or the embedded
+ * hub (with the other services) does.
+ */
+export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (app: FastifyInstance, options) => {
+  const { config } = app.platform;
+  const dataSource = await openServiceDatabase({
+    url: serviceDatabaseUrl(config, 'directory') ?? app.platform.databaseUrl,
+    schema: 'directory',
+    entities: DIRECTORY_ENTITIES,
+    migrations: DIRECTORY_MIGRATIONS,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'samverkan-directory',
+  });
+  app.platform.readiness.add({
+    name: 'directory.postgres',
+    critical: true,
+    run: async () => {
+      await dataSource.query('SELECT 1');
+      return 'ok';
+    },
+  });
+
+  const catalog = EventCatalog.fromFiles(path.join(OPENAPI_DIR, 'directory.events.yaml'));
+  const events = await setupServiceEvents(app, {
+    service: 'directory',
+    dataSource,
+    catalog,
+    transport: app.platform.events,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+  });
+  app.addHook('onClose', async () => {
+    await events.close();
+    await dataSource.destroy();
+  });
+
+  const context: DirectoryContext = { dataSource, events, audit: new AuditLog(dataSource) };
+  const issuerSource = createIssuerSource(context);
+  app.platform.issuers.addSource(issuerSource);
+
+  const organisations = createOrganisationsService(context);
+  const units = createUnitsService(context);
+  const services: DirectoryServices = {
+    contract: OpenApiContract.load(path.join(OPENAPI_DIR, 'directory.yaml'), 'directory'),
+    context,
+    organisations,
+    units,
+    rosters: createRostersService(context, units),
+    keys: createKeysService(context, organisations, units),
+    issuers: createIssuersService(context, () => issuerSource.clear()),
+  };
+  app.decorate('directory', services);
+  services.contract.registerSchemas(app);
+
+  await app.register(idempotency, { dataSource });
+  await app.register(organisationRoutes);
+  await app.register(unitRoutes);
+  await app.register(keyRoutes);
+  await app.register(issuerRoutes);
+  await app.register(auditRoutes);
+
+  if (options.seedDemo) {
+    await seedDemoDirectory(services, { dataDir: config.SAMVERKAN_DATA_DIR, log: app.log });
+  }
+};

@@ -1,0 +1,32 @@
+import { PLATFORM_ENTITIES } from '@samverkan/shared';
+import { IssuerEntity } from './issuer.entity';
+import { KeyLogEntryEntity } from './key-log.entity';
+import { MemberEntity } from './member.entity';
+import { OrganisationEntity } from './organisation.entity';
+import { RootKeyEntity } from './root-key.entity';
+import { ShiftEntity } from './shift.entity';
+import { UnitKeyEntity } from './unit-key.entity';
+import { UnitEntity } from './unit.entity';
+
+export {
+  IssuerEntity,
+  KeyLogEntryEntity,
+  MemberEntity,
+  OrganisationEntity,
+  RootKeyEntity,
+  ShiftEntity,
+  UnitEntity,
+  UnitKeyEntity,
+};
+
+export const DIRECTORY_ENTITIES = [
+  ...PLATFORM_ENTITIES,
+  OrganisationEntity,
+  RootKeyEntity,
+  UnitEntity,
+  MemberEntity,
+  ShiftEntity,
+  UnitKeyEntity,
+  KeyLogEntryEntity,
+  IssuerEntity,
+];

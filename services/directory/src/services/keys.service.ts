@@ -1,0 +1,328 @@
+import {
+  canAdministerOrganisation,
+  chainHash,
+  GENESIS_HASH,
+  lockChainHead,
+  ProblemError,
+  verifyChain,
+  type Principal,
+} from '@samverkan/shared';
+import { In, MoreThan, type EntityManager } from 'typeorm';
+import { KeyLogEntryEntity, OrganisationEntity, RootKeyEntity, UnitEntity, UnitKeyEntity } from '../entities';
+import { DirectoryProblems as P } from '../domain/errors';
+import { normalisePublicJwk, verifySignedUnitKey } from '../domain/unit-keys';
+import { DirectoryEvents as E } from '../events/directory-events';
+import { change, deny, type DirectoryContext } from './context';
+import type { OrganisationsService } from './organisations.service';
+import type { UnitsService } from './units.service';
+import { keyLogView, rootKeyView, unitKeyView } from './views';
+
+type KeyLogAction = KeyLogEntryEntity['action'];
+
+/** What the key-log hash covers; clients recompute it the same way (RFC 8785 JSON, SHA-256). */
+export function keyLogContent(e: KeyLogEntryEntity): Record<string, unknown> {
+  return {
+    seq: e.seq,
+    at: e.at.toISOString(),
+    action: e.action,
+    organisationId: e.organisationId,
+    unitId: e.unitId,
+    kid: e.kid,
+    use: e.use,
+    document: e.document,
+    actor: e.actor,
+  };
+}
+
+async function appendKeyLog(
+  tx: EntityManager,
+  entry: Pick<KeyLogEntryEntity, 'action' | 'organisationId' | 'unitId' | 'kid' | 'use' | 'document' | 'actor'>,
+): Promise<void> {
+  const repo = tx.getRepository(KeyLogEntryEntity);
+  await lockChainHead(tx, repo.metadata.tablePath);
+  const [head] = await repo.find({ order: { seq: 'DESC' }, take: 1 });
+  const row = repo.create({ ...entry, seq: (head?.seq ?? 0) + 1, at: new Date(), prevHash: head?.hash ?? GENESIS_HASH });
+  row.hash = chainHash(row.prevHash, keyLogContent(row));
+  await repo.insert(row as never);
+}
+
+export function createKeysService(ctx: DirectoryContext, organisations: OrganisationsService, units: UnitsService) {
+  const rootKeys = ctx.dataSource.getRepository(RootKeyEntity);
+  const unitKeys = ctx.dataSource.getRepository(UnitKeyEntity);
+  const keyLog = ctx.dataSource.getRepository(KeyLogEntryEntity);
+
+  async function activeKidsOf(tx: EntityManager, unitId: string): Promise<string[]> {
+    const rows = await tx.find(UnitKeyEntity, { where: { unitId, status: 'active' }, order: { kid: 'ASC' } });
+    return rows.map((r) => r.kid);
+  }
+
+  async function unitKeyChange(
+    principal: Principal,
+    unitId: string,
+    kid: string,
+    action: KeyLogAction,
+    mutate: (key: UnitKeyEntity) => void,
+    allowedFrom: Array<UnitKeyEntity['status']>,
+  ) {
+    const unit = await units.find(unitId);
+    const target = { action: `unit.${action}`, objectType: 'unit_key', objectId: kid, objectOrg: unit.organisationId };
+    if (!canAdministerOrganisation(principal, unit.organisationId)) {
+      await deny(ctx, principal, target);
+    }
+    return change(ctx, principal, target, async (tx) => {
+      const key = await tx.findOne(UnitKeyEntity, { where: { kid, unitId }, lock: { mode: 'pessimistic_write' } });
+      if (!key) {
+        throw new ProblemError(P.keyNotFound, `Unit ${unitId} has no key ${kid}`);
+      }
+      if (!allowedFrom.includes(key.status)) {
+        throw new ProblemError(P.keyStateConflict, `Key ${kid} is ${key.status}`);
+      }
+      mutate(key);
+      await tx.save(UnitKeyEntity, key);
+      await appendKeyLog(tx, {
+        action,
+        organisationId: key.organisationId,
+        unitId,
+        kid,
+        use: key.use,
+        document: { status: key.status, reason: key.revocationReason },
+        actor: principal.sub,
+      });
+      return {
+        result: unitKeyView(key),
+        events: [
+          {
+            type: E.keyRotated,
+            data: {
+              unitId,
+              organisationId: key.organisationId,
+              kid,
+              use: key.use,
+              change: key.status,
+              activeKids: await activeKidsOf(tx, unitId),
+            },
+          },
+        ],
+      };
+    });
+  }
+
+  return {
+    async listRootKeys(organisationId: string) {
+      await organisations.find(organisationId);
+      const rows = await rootKeys.find({ where: { organisationId }, order: { registeredAt: 'ASC' } });
+      return { items: rows.map(rootKeyView) };
+    },
+
+    /**
+     * A hub administrator registers an organisation's root key after comparing its fingerprint
+     * with the organisation out of band; the fingerprint sent must match the key.
+     */
+    async registerRootKey(principal: Principal, organisationId: string, input: { jwk: Record<string, unknown>; fingerprint: string }) {
+      await organisations.find(organisationId);
+      const target = { action: 'organisation.root_key_register', objectType: 'root_key', objectId: null, objectOrg: organisationId };
+      if (!principal.hubAdmin) {
+        await deny(ctx, principal, target, 'Only a hub administrator registers root keys');
+      }
+      const jwk = await normalisePublicJwk(input.jwk, 'sig', P.rootKeyMalformed);
+      if (input.fingerprint !== jwk.kid) {
+        throw new ProblemError(P.rootKeyFingerprintMismatch, 'Compare the fingerprint with the organisation again');
+      }
+      if (await rootKeys.findOneBy({ kid: jwk.kid })) {
+        throw new ProblemError(P.rootKeyExists);
+      }
+      return change(ctx, principal, { ...target, objectId: jwk.kid }, async (tx) => {
+        const row = tx.create(RootKeyEntity, {
+          kid: jwk.kid,
+          organisationId,
+          jwk: { ...jwk },
+          status: 'active',
+          registeredAt: new Date(),
+          registeredBy: principal.sub,
+          revokedAt: null,
+          revocationReason: null,
+        });
+        await tx.insert(RootKeyEntity, row);
+        await appendKeyLog(tx, {
+          action: 'root_key_registered',
+          organisationId,
+          unitId: null,
+          kid: jwk.kid,
+          use: 'sig',
+          document: { jwk: { ...jwk } },
+          actor: principal.sub,
+        });
+        return {
+          result: rootKeyView(row),
+          events: [{ type: E.rootKeyRegistered, data: { organisationId, kid: jwk.kid, fingerprint: jwk.kid } }],
+        };
+      });
+    },
+
+    async revokeRootKey(principal: Principal, organisationId: string, kid: string, reason: string) {
+      await organisations.find(organisationId);
+      const target = { action: 'organisation.root_key_revoke', objectType: 'root_key', objectId: kid, objectOrg: organisationId };
+      if (!principal.hubAdmin) {
+        await deny(ctx, principal, target, 'Only a hub administrator revokes root keys');
+      }
+      return change(ctx, principal, target, async (tx) => {
+        const key = await tx.findOne(RootKeyEntity, { where: { kid, organisationId }, lock: { mode: 'pessimistic_write' } });
+        if (!key) {
+          throw new ProblemError(P.rootKeyNotFound, `Organisation ${organisationId} has no root key ${kid}`);
+        }
+        if (key.status === 'revoked') {
+          throw new ProblemError(P.rootKeyRevoked);
+        }
+        key.status = 'revoked';
+        key.revokedAt = new Date();
+        key.revocationReason = reason;
+        await tx.save(RootKeyEntity, key);
+        await appendKeyLog(tx, {
+          action: 'root_key_revoked',
+          organisationId,
+          unitId: null,
+          kid,
+          use: 'sig',
+          document: { reason },
+          actor: principal.sub,
+        });
+        return {
+          result: rootKeyView(key),
+          events: [{ type: E.rootKeyRevoked, data: { organisationId, kid, fingerprint: kid } }],
+        };
+      });
+    },
+
+    async listUnitKeys(unitId: string, status?: UnitKeyEntity['status']) {
+      await units.find(unitId);
+      const rows = await unitKeys.find({ where: { unitId, ...(status ? { status } : {}) }, order: { publishedAt: 'ASC' } });
+      return { items: rows.map(unitKeyView) };
+    },
+
+    async publishUnitKey(principal: Principal, unitId: string, signed: string) {
+      const unit = await units.find(unitId);
+      const target = { action: 'unit.key_publish', objectType: 'unit_key', objectId: null, objectOrg: unit.organisationId };
+      if (!canAdministerOrganisation(principal, unit.organisationId)) {
+        await deny(ctx, principal, target);
+      }
+      const verified = await verifySignedUnitKey(signed, unit, async (kid) => (await rootKeys.findOneBy({ kid })) ?? undefined);
+      if (await unitKeys.findOneBy({ kid: verified.jwk.kid })) {
+        throw new ProblemError(P.keyExists, `Key ${verified.jwk.kid} is already published`);
+      }
+      return change(ctx, principal, { ...target, objectId: verified.jwk.kid }, async (tx) => {
+        const row = tx.create(UnitKeyEntity, {
+          kid: verified.jwk.kid,
+          unitId,
+          organisationId: unit.organisationId,
+          use: verified.use,
+          alg: verified.jwk.alg,
+          jwk: { ...verified.jwk },
+          signed,
+          rootKid: verified.rootKid,
+          status: 'active',
+          publishedAt: new Date(),
+          retiredAt: null,
+          revokedAt: null,
+          revocationReason: null,
+        });
+        await tx.insert(UnitKeyEntity, row);
+        await appendKeyLog(tx, {
+          action: 'key_published',
+          organisationId: unit.organisationId,
+          unitId,
+          kid: row.kid,
+          use: row.use,
+          document: { signed },
+          actor: principal.sub,
+        });
+        return {
+          result: unitKeyView(row),
+          events: [
+            {
+              type: E.keyRotated,
+              data: {
+                unitId,
+                organisationId: unit.organisationId,
+                kid: row.kid,
+                use: row.use,
+                change: 'published',
+                activeKids: await activeKidsOf(tx, unitId),
+              },
+            },
+          ],
+        };
+      });
+    },
+
+    /** Retired keys are no longer used for new envelopes but stay readable for old ones. */
+    retireUnitKey(principal: Principal, unitId: string, kid: string) {
+      return unitKeyChange(
+        principal,
+        unitId,
+        kid,
+        'key_retired',
+        (key) => {
+          key.status = 'retired';
+          key.retiredAt = new Date();
+        },
+        ['active'],
+      );
+    },
+
+    revokeUnitKey(principal: Principal, unitId: string, kid: string, reason: string) {
+      return unitKeyChange(
+        principal,
+        unitId,
+        kid,
+        'key_revoked',
+        (key) => {
+          key.status = 'revoked';
+          key.revokedAt = new Date();
+          key.revocationReason = reason;
+        },
+        ['active', 'retired'],
+      );
+    },
+
+    /** The active keys of several units, with their organisations' active root keys. */
+    async activeKeys(unitIds: string[]) {
+      const wanted = [...new Set(unitIds.map((u) => u.toLowerCase()))];
+      const found = await ctx.dataSource.getRepository(UnitEntity).findBy({ id: In(wanted) });
+      const orgIds = [...new Set(found.map((u) => u.organisationId))];
+      const [keys, roots, orgs] = await Promise.all([
+        unitKeys.find({ where: { unitId: In(wanted), status: 'active' }, order: { publishedAt: 'ASC' } }),
+        rootKeys.find({ where: { organisationId: In(orgIds), status: 'active' }, order: { registeredAt: 'ASC' } }),
+        ctx.dataSource.getRepository(OrganisationEntity).findBy({ id: In(orgIds) }),
+      ]);
+      const orgExists = new Set(orgs.map((o) => o.id));
+      return {
+        units: wanted
+          .map((id) => found.find((u) => u.id === id))
+          .filter((u): u is UnitEntity => u !== undefined && orgExists.has(u.organisationId))
+          .map((u) => ({
+            unitId: u.id,
+            organisationId: u.organisationId,
+            rootKeys: roots.filter((r) => r.organisationId === u.organisationId).map(rootKeyView),
+            keys: keys.filter((k) => k.unitId === u.id).map(unitKeyView),
+          })),
+      };
+    },
+
+    async keyLog(after: number, limit: number) {
+      const rows = await keyLog.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit });
+      return {
+        items: rows.map(keyLogView),
+        nextAfter: rows.length === limit ? rows[rows.length - 1]!.seq : null,
+      };
+    },
+
+    verifyKeyLog() {
+      return verifyChain(
+        (after, limit) => keyLog.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
+        keyLogContent,
+      );
+    },
+  };
+}
+
+export type KeysService = ReturnType<typeof createKeysService>;

@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import {
+  canAdministerOrganisation,
+  countyOfMunicipality,
+  isIanaTimeZone,
+  isLanguageCode,
+  isMunicipalityCode,
+  ProblemError,
+  type Principal,
+} from '@samverkan/shared';
+import type { EntityManager } from 'typeorm';
+import { OrganisationEntity, UnitEntity } from '../entities';
+import type { ContactRoute, WeeklyOpening } from '../entities/unit.entity';
+import { decodeCursor, encodeCursor } from '../domain/cursor';
+import { DirectoryProblems as P } from '../domain/errors';
+import { openAtSql } from '../domain/opening-hours';
+import { DirectoryEvents as E } from '../events/directory-events';
+import { change, deny, type DirectoryContext } from './context';
+import { badCursor } from './organisations.service';
+import { unitView } from './views';
+
+export interface UnitInput {
+  organisationId?: string;
+  name?: string;
+  description?: string;
+  capabilities?: string[];
+  coverage?: string[];
+  ageBands?: string[];
+  genders?: string[];
+  languages?: string[];
+  openingHours?: { timeZone: string; open247: boolean; weekly: WeeklyOpening[] };
+  contacts?: ContactRoute[];
+  status?: 'active' | 'inactive';
+  onCallUnitId?: string | null;
+}
+
+export interface UnitQuery {
+  q?: string;
+  capability?: string[];
+  municipality?: string;
+  county?: string;
+  policeRegion?: string;
+  organisationKind?: string;
+  organisationId?: string;
+  ageBand?: string;
+  gender?: string;
+  language?: string;
+  openNow?: boolean;
+  open247?: boolean;
+  status?: 'active' | 'inactive' | 'any';
+  limit: number;
+  cursor?: string;
+}
+
+const uniqueSorted = (values: string[]) => [...new Set(values)].sort();
+
+function applyInput(unit: UnitEntity, input: UnitInput): void {
+  if (input.name !== undefined) {
+    unit.name = input.name;
+  }
+  if (input.description !== undefined) {
+    unit.description = input.description;
+  }
+  if (input.capabilities !== undefined) {
+    unit.capabilities = uniqueSorted(input.capabilities);
+  }
+  if (input.coverage !== undefined) {
+    unit.coverage = uniqueSorted(input.coverage);
+  }
+  if (input.ageBands !== undefined) {
+    unit.ageBands = uniqueSorted(input.ageBands);
+  }
+  if (input.genders !== undefined) {
+    unit.genders = uniqueSorted(input.genders);
+  }
+  if (input.languages !== undefined) {
+    unit.languages = uniqueSorted(input.languages);
+  }
+  if (input.openingHours !== undefined) {
+    unit.timeZone = input.openingHours.timeZone;
+    unit.open247 = input.openingHours.open247;
+    unit.weeklyHours = input.openingHours.weekly;
+  }
+  if (input.contacts !== undefined) {
+    unit.contacts = input.contacts;
+  }
+  if (input.status !== undefined) {
+    unit.status = input.status;
+  }
+  if (input.onCallUnitId !== undefined) {
+    unit.onCallUnitId = input.onCallUnitId;
+  }
+}
+
+async function checkUnit(tx: EntityManager, unit: UnitEntity, org: OrganisationEntity): Promise<void> {
+  for (const code of unit.coverage) {
+    if (!isMunicipalityCode(code)) {
+      throw new ProblemError(P.municipalityUnknown, `No municipality has code ${code}`);
+    }
+  }
+  for (const code of unit.languages) {
+    if (!isLanguageCode(code)) {
+      throw new ProblemError(P.languageUnknown, `${code} is not an ISO 639 language code`);
+    }
+  }
+  if (!isIanaTimeZone(unit.timeZone)) {
+    throw new ProblemError(P.timeZoneUnknown, `${unit.timeZone} is not an IANA time zone (e.g. Europe/Stockholm)`);
+  }
+  const seen = new Set<string>();
+  for (const h of unit.weeklyHours) {
+    const key = `${h.day} ${h.opens}`;
+    if (seen.has(key)) {
+      throw new ProblemError(P.openingHoursInvalid, `Two periods open on ${h.day} at ${h.opens}`);
+    }
+    seen.add(key);
+  }
+  if (unit.onCallUnitId !== null) {
+    const onCall = unit.onCallUnitId === unit.id ? null : await tx.findOneBy(UnitEntity, { id: unit.onCallUnitId });
+    if (!onCall || onCall.status !== 'active') {
+      throw new ProblemError(P.onCallUnitInvalid, `Unit ${unit.onCallUnitId} cannot be the on-call unit`);
+    }
+  }
+  unit.counties = uniqueSorted(unit.coverage.map((c) => countyOfMunicipality(c)!));
+  unit.searchText = [unit.name, unit.description, org.name].join(' ');
+}
+
+export function createUnitsService(ctx: DirectoryContext) {
+  const repo = ctx.dataSource.getRepository(UnitEntity);
+
+  async function find(id: string): Promise<UnitEntity> {
+    const unit = await repo.findOneBy({ id });
+    if (!unit) {
+      throw new ProblemError(P.unitNotFound, `No unit ${id}`);
+    }
+    return unit;
+  }
+
+  async function withOrganisations(units: UnitEntity[]) {
+    const ids = [...new Set(units.map((u) => u.organisationId))];
+    const orgs = ids.length ? await ctx.dataSource.getRepository(OrganisationEntity).findBy(ids.map((id) => ({ id }))) : [];
+    const byId = new Map(orgs.map((o) => [o.id, o]));
+    return units.map((u) => unitView(u, byId.get(u.organisationId)!));
+  }
+
+  return {
+    find,
+
+    async get(id: string) {
+      const [view] = await withOrganisations([await find(id)]);
+      return view!;
+    },
+
+    /** Unit search: every filter narrows (AND); `capability` may repeat and all must match. */
+    async search(query: UnitQuery) {
+      const after = decodeCursor(query.cursor, ['n', 'i']);
+      if (query.cursor !== undefined && !after) {
+        throw badCursor();
+      }
+      const qb = repo
+        .createQueryBuilder('u')
+        .innerJoin(OrganisationEntity, 'o', 'o.id = u.organisation_id')
+        .orderBy('u.name', 'ASC')
+        .addOrderBy('u.id', 'ASC')
+        .take(query.limit + 1);
+      const status = query.status ?? 'active';
+      if (status !== 'any') {
+        qb.andWhere('u.status = :status', { status });
+      }
+      if (query.capability?.length) {
+        qb.andWhere('u.capabilities @> :caps::text[]', { caps: uniqueSorted(query.capability) });
+      }
+      if (query.municipality) {
+        qb.andWhere(':municipality = ANY(u.coverage)', { municipality: query.municipality });
+      }
+      if (query.county) {
+        qb.andWhere(':county = ANY(u.counties)', { county: query.county });
+      }
+      if (query.policeRegion) {
+        qb.andWhere('o.police_region = :region', { region: query.policeRegion });
+      }
+      if (query.organisationKind) {
+        qb.andWhere('o.kind = :orgKind', { orgKind: query.organisationKind });
+      }
+      if (query.organisationId) {
+        qb.andWhere('u.organisation_id = :orgId', { orgId: query.organisationId });
+      }
+      if (query.ageBand) {
+        qb.andWhere(':ageBand = ANY(u.age_bands)', { ageBand: query.ageBand });
+      }
+      if (query.gender) {
+        qb.andWhere(':gender = ANY(u.genders)', { gender: query.gender });
+      }
+      if (query.language) {
+        qb.andWhere(':language = ANY(u.languages)', { language: query.language });
+      }
+      if (query.open247 !== undefined) {
+        qb.andWhere('u.open_247 = :open247', { open247: query.open247 });
+      }
+      if (query.openNow !== undefined) {
+        const open = openAtSql('u', ':now');
+        qb.andWhere(query.openNow ? open : `NOT ${open}`, { now: new Date().toISOString() });
+      }
+      if (query.q) {
+        qb.andWhere("to_tsvector('swedish', u.search_text) @@ websearch_to_tsquery('swedish', :q)", { q: query.q });
+      }
+      if (after) {
+        qb.andWhere('(u.name, u.id) > (:n, :i)', { n: after.n, i: after.i });
+      }
+      const rows = await qb.getMany();
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return {
+        items: await withOrganisations(page),
+        nextCursor: rows.length > query.limit && last ? encodeCursor({ n: last.name, i: last.id }) : null,
+      };
+    },
+
+    async create(principal: Principal, input: UnitInput & { organisationId: string; name: string }, id: string = randomUUID()) {
+      const target = { action: 'unit.create', objectType: 'unit', objectId: id, objectOrg: input.organisationId };
+      const org = await ctx.dataSource.getRepository(OrganisationEntity).findOneBy({ id: input.organisationId });
+      if (!org) {
+        throw new ProblemError(P.organisationNotFound, `No organisation ${input.organisationId}`);
+      }
+      if (!canAdministerOrganisation(principal, org.id)) {
+        await deny(ctx, principal, target);
+      }
+      if (org.status !== 'active') {
+        throw new ProblemError(P.organisationInactive);
+      }
+      return change(ctx, principal, target, async (tx) => {
+        const unit = tx.create(UnitEntity, {
+          id,
+          organisationId: org.id,
+          description: '',
+          languages: [],
+          contacts: [],
+          status: 'active',
+          onCallUnitId: null,
+        });
+        applyInput(unit, input);
+        await checkUnit(tx, unit, org);
+        await tx.insert(UnitEntity, unit);
+        const saved = await tx.findOneByOrFail(UnitEntity, { id });
+        return {
+          result: unitView(saved, org),
+          events: [{ type: E.unitCreated, data: { unitId: id, organisationId: org.id, status: saved.status } }],
+        };
+      });
+    },
+
+    async update(principal: Principal, id: string, patch: UnitInput) {
+      const existing = await find(id);
+      const target = { action: 'unit.update', objectType: 'unit', objectId: id, objectOrg: existing.organisationId };
+      if (!canAdministerOrganisation(principal, existing.organisationId)) {
+        await deny(ctx, principal, target);
+      }
+      return change(ctx, principal, { ...target, detail: { fields: Object.keys(patch) } }, async (tx) => {
+        const unit = await tx.findOneOrFail(UnitEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+        const org = await tx.findOneByOrFail(OrganisationEntity, { id: unit.organisationId });
+        applyInput(unit, patch);
+        await checkUnit(tx, unit, org);
+        await tx.save(UnitEntity, unit);
+        const saved = await tx.findOneByOrFail(UnitEntity, { id });
+        return {
+          result: unitView(saved, org),
+          events: [{ type: E.unitUpdated, data: { unitId: id, organisationId: org.id, status: saved.status } }],
+        };
+      });
+    },
+  };
+}
+
+export type UnitsService = ReturnType<typeof createUnitsService>;

@@ -1,0 +1,130 @@
+import type {
+  IssuerEntity,
+  KeyLogEntryEntity,
+  MemberEntity,
+  OrganisationEntity,
+  RootKeyEntity,
+  ShiftEntity,
+  UnitEntity,
+  UnitKeyEntity,
+} from '../entities';
+
+/** Entity → API representation (openapi/directory.yaml). */
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function organisationView(o: OrganisationEntity) {
+  return {
+    id: o.id,
+    name: o.name,
+    kind: o.kind,
+    organisationNumber: o.organisationNumber,
+    municipalityCode: o.municipalityCode,
+    countyCode: o.countyCode,
+    policeRegion: o.policeRegion,
+    parentId: o.parentId,
+    website: o.website,
+    status: o.status,
+    createdAt: o.createdAt.toISOString(),
+    updatedAt: o.updatedAt.toISOString(),
+  };
+}
+
+export function unitView(u: UnitEntity, org: OrganisationEntity) {
+  return {
+    id: u.id,
+    organisationId: u.organisationId,
+    organisation: { id: org.id, name: org.name, kind: org.kind, policeRegion: org.policeRegion, countyCode: org.countyCode },
+    name: u.name,
+    description: u.description,
+    capabilities: u.capabilities,
+    coverage: u.coverage,
+    counties: u.counties,
+    ageBands: u.ageBands,
+    genders: u.genders,
+    languages: u.languages,
+    openingHours: { timeZone: u.timeZone, open247: u.open247, weekly: u.weeklyHours },
+    contacts: u.contacts,
+    status: u.status,
+    onCallUnitId: u.onCallUnitId,
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
+  };
+}
+
+export function rootKeyView(k: RootKeyEntity) {
+  return {
+    kid: k.kid,
+    organisationId: k.organisationId,
+    jwk: k.jwk,
+    fingerprint: k.kid,
+    status: k.status,
+    registeredAt: k.registeredAt.toISOString(),
+    registeredBy: k.registeredBy,
+    revokedAt: iso(k.revokedAt),
+    revocationReason: k.revocationReason,
+  };
+}
+
+export function unitKeyView(k: UnitKeyEntity) {
+  return {
+    kid: k.kid,
+    unitId: k.unitId,
+    organisationId: k.organisationId,
+    use: k.use,
+    alg: k.alg,
+    jwk: k.jwk,
+    signed: k.signed,
+    rootKid: k.rootKid,
+    status: k.status,
+    publishedAt: k.publishedAt.toISOString(),
+    retiredAt: iso(k.retiredAt),
+    revokedAt: iso(k.revokedAt),
+    revocationReason: k.revocationReason,
+  };
+}
+
+export function keyLogView(e: KeyLogEntryEntity) {
+  return {
+    seq: e.seq,
+    at: e.at.toISOString(),
+    action: e.action,
+    organisationId: e.organisationId,
+    unitId: e.unitId,
+    kid: e.kid,
+    use: e.use,
+    document: e.document,
+    actor: e.actor,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}
+
+export function memberView(m: MemberEntity) {
+  return { unitId: m.unitId, userId: m.userId, roles: m.roles, addedAt: m.addedAt.toISOString(), addedBy: m.addedBy };
+}
+
+export function shiftView(s: ShiftEntity) {
+  return {
+    id: s.id,
+    unitId: s.unitId,
+    userId: s.userId,
+    startsAt: s.startsAt.toISOString(),
+    endsAt: s.endsAt.toISOString(),
+    createdAt: s.createdAt.toISOString(),
+    createdBy: s.createdBy,
+  };
+}
+
+export function issuerView(i: IssuerEntity) {
+  return {
+    id: i.id,
+    issuer: i.issuer,
+    organisationIds: i.organisationIds,
+    keySource: i.keySource,
+    publicKeyPem: i.publicKeyPem,
+    algorithms: i.algorithms,
+    status: i.status,
+    createdAt: i.createdAt.toISOString(),
+    updatedAt: i.updatedAt.toISOString(),
+  };
+}
