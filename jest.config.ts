@@ -21,6 +21,8 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   modulePathIgnorePatterns: ['<rootDir>/data/'],
+  // jose 6 ships ESM only; swc turns it into CommonJS for jest on Node 20.
+  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
 };
 
 const config: Config = {
