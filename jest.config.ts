@@ -26,6 +26,9 @@ const common = {
 };
 
 const config: Config = {
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
+  // Integration tests start real servers and processes; unit tests finish in milliseconds anyway.
+  testTimeout: 120_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/src/**/*.spec.ts'] },
     {
@@ -33,7 +36,6 @@ const config: Config = {
       displayName: 'integration',
       testMatch: ['<rootDir>/**/test/**/*.test.ts'],
       globalSetup: '<rootDir>/shared/src/testing/preflight.ts',
-      testTimeout: 60_000,
     },
   ],
 };

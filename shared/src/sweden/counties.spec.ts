@@ -12,7 +12,7 @@ describe('COUNTIES', () => {
   it('lists the 21 counties with unique two-digit codes', () => {
     expect(COUNTIES).toHaveLength(21);
     expect(new Set(COUNTIES.map((c) => c.code)).size).toBe(21);
-    for (const c of COUNTIES) expect(c.code).toMatch(/^\d{2}$/);
+    for (const c of COUNTIES) {expect(c.code).toMatch(/^\d{2}$/);}
   });
 
   it('has the expected codes', () => {
@@ -38,7 +38,7 @@ describe('COUNTIES', () => {
 
   it('groups counties into police regions as the Police Authority does', () => {
     const byRegion: Record<string, string[]> = {};
-    for (const c of COUNTIES) (byRegion[c.policeRegion] ??= []).push(c.code);
+    for (const c of COUNTIES) {(byRegion[c.policeRegion] ??= []).push(c.code);}
     expect(byRegion).toEqual({
       nord: ['22', '23', '24', '25'],
       mitt: ['03', '19', '21'],
@@ -58,7 +58,7 @@ describe('POLICE_REGIONS', () => {
     );
     expect(POLICE_REGIONS.find((r) => r.slug === 'ost')?.name).toBe('Polisregion Öst');
     expect(POLICE_REGIONS.find((r) => r.slug === 'vast')?.name).toBe('Polisregion Väst');
-    for (const r of POLICE_REGIONS) expect(r.name).toMatch(/^Polisregion /);
+    for (const r of POLICE_REGIONS) {expect(r.name).toMatch(/^Polisregion /);}
   });
 
   it('recognises region slugs', () => {

@@ -5,7 +5,7 @@ describe('LANGUAGE_CODES', () => {
     const twoLetter = [...LANGUAGE_CODES].filter((c) => c.length === 2);
     // 183 current ISO 639-1 codes plus 'bh' (Bihari, a collective code still common in data).
     expect(twoLetter).toHaveLength(184);
-    for (const code of LANGUAGE_CODES) expect(code).toMatch(/^[a-z]{2,3}$/);
+    for (const code of LANGUAGE_CODES) {expect(code).toMatch(/^[a-z]{2,3}$/);}
   });
 
   it('has no three-letter code for a language that has a two-letter one', () => {

@@ -14,17 +14,17 @@ describe('MUNICIPALITIES', () => {
   });
 
   it('uses four-digit codes', () => {
-    for (const m of MUNICIPALITIES) expect(m.code).toMatch(/^\d{4}$/);
+    for (const m of MUNICIPALITIES) {expect(m.code).toMatch(/^\d{4}$/);}
   });
 
   it('prefixes every code with an existing county code', () => {
     const counties = new Set(COUNTIES.map((c) => c.code));
-    for (const m of MUNICIPALITIES) expect(counties.has(m.code.slice(0, 2))).toBe(true);
+    for (const m of MUNICIPALITIES) {expect(counties.has(m.code.slice(0, 2))).toBe(true);}
   });
 
   it('has at least one municipality in every county', () => {
     const prefixes = new Set(MUNICIPALITIES.map((m) => m.code.slice(0, 2)));
-    for (const c of COUNTIES) expect(prefixes.has(c.code)).toBe(true);
+    for (const c of COUNTIES) {expect(prefixes.has(c.code)).toBe(true);}
   });
 
   it('has the expected number of municipalities per county', () => {

@@ -1,0 +1,128 @@
+/**
+ * The README's first command, as a newcomer runs it: `npm start` with nothing but Node — embedded
+ * Postgres (PGlite) in a data folder, in-process events, the dev issuer — then a token from
+ * `npm run token` and a directory question over HTTP. Then a restart on the same folder.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '@samverkan/shared/src/testing';
+
+const root = path.resolve(__dirname, '../..');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'NATS_URL', 'DIRECTORY_DATABASE_URL'].includes(k)),
+);
+
+let dataDir: string;
+let port: number;
+
+function startHub(): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(tsx, ['hub/src/main.ts'], {
+    cwd: root,
+    env: { ...cleanEnv, PORT: String(port), SAMVERKAN_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 90_000);
+    child.stdout!.on('data', () => {
+      if (out.includes('Samverkan hub running at')) {
+        clearTimeout(timer);
+        resolve({ child, output: () => out });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hub exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+function stopHub(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+function token(user: string): string {
+  return execFileSync(tsx, ['shared/src/auth/token-cli.ts', user], {
+    cwd: root,
+    env: { ...cleanEnv, SAMVERKAN_DATA_DIR: dataDir },
+    encoding: 'utf8',
+  }).trim();
+}
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-hub-'));
+  port = await freePort();
+});
+
+afterAll(() => {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('starts on PGlite, answers a directory question with a minted token, and keeps its data across a restart', async () => {
+  const base = `http://127.0.0.1:${port}`;
+  const first = await startHub();
+  let createdId: string;
+  try {
+    expect(first.output()).toContain(`/docs`);
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+
+    const jwt = token('police.officer');
+    expect(jwt.split('.')).toHaveLength(3);
+    const search = await fetch(`${base}/v1/units?municipality=0581&ageBand=adult&gender=female&openNow=true`, {
+      headers: { authorization: `Bearer ${jwt}` },
+    });
+    expect(search.status).toBe(200);
+    const units = (await search.json()) as { items: Array<{ id: string; name: string }> };
+    const socialjour = units.items.find((u) => u.name === 'Socialjouren Norrköping');
+    expect(socialjour).toBeDefined();
+
+    const keys = await fetch(`${base}/v1/keys?units=${socialjour!.id}`, { headers: { authorization: `Bearer ${jwt}` } });
+    const body = (await keys.json()) as { units: Array<{ keys: Array<{ use: string }>; rootKeys: unknown[] }> };
+    expect(body.units[0]!.keys.map((k) => k.use).sort()).toEqual(['enc', 'sig']);
+    expect(body.units[0]!.rootKeys).toHaveLength(1);
+
+    expect((await fetch(`${base}/v1/units`)).status).toBe(401);
+
+    const created = await fetch(`${base}/v1/units`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token('norrkoping.admin')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        organisationId: '10000000-0000-4000-8000-000000000581',
+        name: 'Mottagningsenheten',
+        capabilities: ['support_talks'],
+        coverage: ['0581'],
+        ageBands: ['adult'],
+        genders: ['female'],
+        openingHours: { timeZone: 'Europe/Stockholm', open247: false, weekly: [] },
+      }),
+    });
+    expect(created.status).toBe(201);
+    createdId = ((await created.json()) as { id: string }).id;
+
+    const docs = await fetch(`${base}/docs/openapi/directory.yaml`);
+    expect(docs.status).toBe(200);
+  } finally {
+    expect(await stopHub(first.child)).toBe(0);
+  }
+
+  const second = await startHub();
+  try {
+    const again = await fetch(`${base}/v1/units/${createdId}`, { headers: { authorization: `Bearer ${token('police.officer')}` } });
+    expect(again.status).toBe(200);
+    // Seeding is idempotent: still exactly one Socialjour, with one pair of keys.
+    const all = await fetch(`${base}/v1/units?q=Socialjouren`, { headers: { authorization: `Bearer ${token('police.officer')}` } });
+    expect(((await all.json()) as { items: unknown[] }).items).toHaveLength(1);
+  } finally {
+    expect(await stopHub(second.child)).toBe(0);
+  }
+});
