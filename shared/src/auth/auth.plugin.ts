@@ -2,6 +2,7 @@ import fastifyJwt from '@fastify/jwt';
 import { createDecoder } from 'fast-jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import buildGetJwks, { type GetJwks } from 'get-jwks';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { DOCS_PREFIX } from '../app/docs';
@@ -115,7 +116,10 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
         return issuer.publicKeyPem;
       }
       try {
-        return await jwksFor(issuer.issuer).getPublicKey({ domain: issuer.issuer, alg: header.alg, kid: header.kid });
+        // get-jwks' own getPublicKey (jwk-to-pem) knows only RSA and EC keys; node:crypto also
+        // reads OKP (Ed25519) JWKs, so EdDSA issuers can publish a JWKS too.
+        const jwk = await jwksFor(issuer.issuer).getJwk({ domain: issuer.issuer, alg: header.alg, kid: header.kid });
+        return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
       } catch {
         throw invalid('No key of the issuer matches this token');
       }
@@ -162,7 +166,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       throw invalid(
         /aud/i.test(message)
           ? 'The token is not meant for this service (audience)'
-          : /not active|nbf/i.test(message)
+          : code === 'FAST_JWT_INACTIVE' || /not active|will be active|nbf/i.test(message)
             ? 'The token is not valid yet'
             : /required/i.test(message)
               ? message

@@ -110,7 +110,8 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
   return {
     async listRootKeys(organisationId: string) {
       await organisations.find(organisationId);
-      const rows = await rootKeys.find({ where: { organisationId }, order: { registeredAt: 'ASC' } });
+      // Newest first, as the contract says (openapi/directory.yaml, listRootKeys).
+      const rows = await rootKeys.find({ where: { organisationId }, order: { registeredAt: 'DESC', kid: 'ASC' } });
       return { items: rows.map(rootKeyView) };
     },
 
@@ -195,7 +196,11 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
 
     async listUnitKeys(unitId: string, status?: UnitKeyEntity['status']) {
       await units.find(unitId);
-      const rows = await unitKeys.find({ where: { unitId, ...(status ? { status } : {}) }, order: { publishedAt: 'ASC' } });
+      // Newest first, as the contract says (openapi/directory.yaml, listUnitKeys).
+      const rows = await unitKeys.find({
+        where: { unitId, ...(status ? { status } : {}) },
+        order: { publishedAt: 'DESC', kid: 'ASC' },
+      });
       return { items: rows.map(unitKeyView) };
     },
 
