@@ -21,8 +21,8 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   modulePathIgnorePatterns: ['<rootDir>/data/'],
-  // jose 6 ships ESM only; swc turns it into CommonJS for jest on Node 20.
-  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  // jose 6 and content-disposition 1 (via @fastify/static) ship ESM only; swc turns it into CommonJS for jest on Node 20.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|content-disposition)/)'],
 };
 
 const config: Config = {

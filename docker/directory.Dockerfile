@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # The directory service on its own (distributed mode, DESIGN.md §2).
 #
 # Build from the repository root (docker/compose.yml does this with `context: ..`):
@@ -18,42 +16,44 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # ---- deps: production dependencies of the workspaces --------------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-# Only the manifests, so this layer is rebuilt only when dependencies change. Every workspace
-# named in the root package.json must have its package.json here, or npm refuses the install.
+# Only the manifests, so this layer is rebuilt only when dependencies change. A workspace is
+# linked and has its dependencies installed only if its package.json is here: when a workspace
+# that the directory imports is added to the root package.json, add its manifest below.
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
 COPY services/directory/package.json services/directory/
 # `npm install`, not `npm ci`: the lockfile was written against a registry that lacks some
 # platform builds, so `npm ci` rejects it; `npm install` still follows the lockfile's versions
 # and fills in the optional platform packages (esbuild's, for tsx) of the build platform.
-# `--omit=dev` at the root leaves out the root devDependencies (jest, eslint, typescript, swc,
-# redocly...) while installing every workspace's own dependencies: tsx is a dependency of
-# @samverkan/shared, so it is kept. npm links the workspaces as node_modules/@samverkan/* ->
-# ../../shared and ../../services/directory (relative links, valid again under /app in the
-# runtime stage), and may nest a few packages in shared/node_modules.
+# `--omit=dev` at the root leaves out the root devDependencies (jest, eslint, redocly...) while
+# installing every workspace's own dependencies: tsx is a dependency of @samverkan/shared, so it
+# is kept. (ts-node, typescript and @swc/core stay too: the lockfile records ts-node as an
+# optional peer of typeorm. Unused at run time, they only make the image larger.)
+# npm links the workspaces as node_modules/@samverkan/* -> ../../shared and
+# ../../services/directory (relative links, valid again under /app in the runtime stage), and
+# may nest a few packages in shared/node_modules.
 RUN npm install --omit=dev --no-audit --no-fund \
     && npm cache clean --force
 
 # ---- runtime ------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
-WORKDIR /app
-ENV NODE_ENV=production \
-    HOST=0.0.0.0 \
+ENV HOST=0.0.0.0 \
     PORT=3000 \
     SAMVERKAN_DATA_DIR=/app/data
+WORKDIR /app
 
-COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-# Packages npm nested under the workspace (present when versions conflict with the hoisted ones).
-COPY --from=deps --chown=node:node /app/shared/node_modules ./shared/node_modules
-
-COPY --chown=node:node package.json tsconfig.json tsconfig.base.json ./
-COPY --chown=node:node shared/package.json shared/tsconfig.json ./shared/
-COPY --chown=node:node shared/src ./shared/src
-COPY --chown=node:node services/directory/package.json services/directory/tsconfig.json ./services/directory/
-COPY --chown=node:node services/directory/src ./services/directory/src
+# The manifests and node_modules with the workspace links, plus whatever npm nested under a
+# workspace (shared/node_modules today). Everything stays owned by root: the service reads its
+# code and never writes it.
+COPY --from=deps /app ./
+COPY tsconfig.json tsconfig.base.json ./
+COPY shared/tsconfig.json ./shared/
+COPY shared/src ./shared/src
+COPY services/directory/tsconfig.json ./services/directory/
+COPY services/directory/src ./services/directory/src
 # Read at run time: the OpenAPI contract (request/response schemas), the AsyncAPI event catalog
-# and the documents behind /docs.
-COPY --chown=node:node openapi ./openapi
+# and the documents served under /docs.
+COPY openapi ./openapi
 
 # The data folder holds nothing in a normal deployment; with AUTH_DEV_ISSUER=true or
 # SEED_DEMO_DATA=true it keeps the development issuer key and the demo's private keys, so

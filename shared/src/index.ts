@@ -3,6 +3,7 @@ import 'reflect-metadata';
 export * from './app/create-app';
 export * from './app/docs';
 export * from './app/run-server';
+export * from './app/trace-context';
 export * from './app/idempotency.plugin';
 export * from './app/logger';
 export * from './app/readiness';

@@ -45,6 +45,8 @@ declare module 'fastify' {
 export interface DirectoryOptions {
   /** load the demo directory (DESIGN.md §10) if it is not there yet */
   seedDemo?: boolean;
+  /** receives the service's internals once built (tests, benchmarks) */
+  onServices?: (services: DirectoryServices) => void;
 }
 
 /**
@@ -100,7 +102,12 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (app
     issuers: createIssuersService(context, () => issuerSource.clear()),
   };
   app.decorate('directory', services);
+  options.onServices?.(services);
   services.contract.registerSchemas(app);
+
+  // The contract accepts application/json bodies only; Fastify would also parse text/plain (into a
+  // string that then fails validation as 400), so refuse it as 415 like any other media type.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(idempotency, { dataSource });
   await app.register(organisationRoutes);

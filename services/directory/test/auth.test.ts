@@ -41,7 +41,9 @@ interface RecordingServer {
   close(): Promise<void>;
 }
 
-async function startRecordingServer(respond?: (url: string) => { status: number; body: unknown } | undefined): Promise<RecordingServer> {
+async function startRecordingServer(
+  respond?: (url: string) => { status: number; body: unknown } | undefined,
+): Promise<RecordingServer> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     requests.push(req.url ?? '');
@@ -69,11 +71,18 @@ function b64json(value: unknown): string {
 }
 
 function decodePart(token: string, index: 0 | 1): Record<string, unknown> {
-  return JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[index]!))) as Record<string, unknown>;
+  return JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[index]!))) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** Signs exactly the given claims (nothing is added), with the given protected header. */
-function sign(key: SigningKey, header: { alg: string; kid?: string; [k: string]: unknown }, claims: JWTPayload): Promise<string> {
+function sign(
+  key: SigningKey,
+  header: { alg: string; kid?: string; [k: string]: unknown },
+  claims: JWTPayload,
+): Promise<string> {
   return new SignJWT(claims).setProtectedHeader(header).sign(key);
 }
 
@@ -84,7 +93,10 @@ let audience: string;
 const servers: RecordingServer[] = [];
 
 /** Claims of a seeded user as the dev issuer would put them, valid for an hour. */
-function userClaims(user: keyof typeof DEMO_USERS = 'police.officer', overrides: JWTPayload = {}): JWTPayload {
+function userClaims(
+  user: keyof typeof DEMO_USERS = 'police.officer',
+  overrides: JWTPayload = {},
+): JWTPayload {
   const u = DEMO_USERS[user]!;
   return {
     iss: DEV_ISSUER,
@@ -109,12 +121,28 @@ function devSign(claims: JWTPayload, header: Record<string, unknown> = {}): Prom
   return sign(devPrivateKey, { alg: 'EdDSA', kid: devKey.kid, typ: 'JWT', ...header }, claims);
 }
 
-function getWith(token: string | undefined, url = ROUTE, authorization = token === undefined ? undefined : `Bearer ${token}`) {
-  return dir.app.inject({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization } });
+function getWith(
+  token: string | undefined,
+  url = ROUTE,
+  authorization = token === undefined ? undefined : `Bearer ${token}`,
+) {
+  return dir.app.inject({
+    method: 'GET',
+    url,
+    headers: authorization === undefined ? {} : { authorization },
+  });
 }
 
-function expectProblem(res: LightMyRequestResponse, status: number, slug: string, code?: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({ status, type: `${PROBLEM}${slug}` });
+function expectProblem(
+  res: LightMyRequestResponse,
+  status: number,
+  slug: string,
+  code?: string,
+): void {
+  expect({ status: res.statusCode, type: res.json().type }).toEqual({
+    status,
+    type: `${PROBLEM}${slug}`,
+  });
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = res.json();
   expect(body.status).toBe(status);
@@ -125,7 +153,9 @@ function expectProblem(res: LightMyRequestResponse, status: number, slug: string
 
 beforeAll(async () => {
   dir = await buildDirectory();
-  devKey = JSON.parse(fs.readFileSync(path.join(dir.dataDir, 'dev-issuer', 'key.json'), 'utf8')) as DevKeyFile;
+  devKey = JSON.parse(
+    fs.readFileSync(path.join(dir.dataDir, 'dev-issuer', 'key.json'), 'utf8'),
+  ) as DevKeyFile;
   devPrivateKey = await importJWK(devKey.privateJwk, 'EdDSA');
   audience = dir.config.AUTH_AUDIENCE;
 });
@@ -150,7 +180,16 @@ describe('refused requests and tokens', () => {
 
   it('an Authorization header that is not Bearer → 401 invalid-token', async () => {
     const token = await devSign(userClaims());
-    expectProblem(await getWith(undefined, ROUTE, `Basic ${Buffer.from('police.officer:secret').toString('base64')}`), 401, 'invalid-token', 'AUTH_INVALID_TOKEN');
+    expectProblem(
+      await getWith(
+        undefined,
+        ROUTE,
+        `Basic ${Buffer.from('police.officer:secret').toString('base64')}`,
+      ),
+      401,
+      'invalid-token',
+      'AUTH_INVALID_TOKEN',
+    );
     expectProblem(await getWith(undefined, ROUTE, token), 401, 'invalid-token');
     expectProblem(await getWith(undefined, ROUTE, `bearer  ${token}`), 401, 'invalid-token');
   });
@@ -162,7 +201,9 @@ describe('refused requests and tokens', () => {
   });
 
   it('an expired token signed by the dev issuer → 401 expired-token', async () => {
-    const token = await devSign(userClaims('police.officer', { iat: now() - 7200, exp: now() - 3600 }));
+    const token = await devSign(
+      userClaims('police.officer', { iat: now() - 7200, exp: now() - 3600 }),
+    );
     expectProblem(await getWith(token), 401, 'expired-token', 'AUTH_TOKEN_EXPIRED');
   });
 
@@ -176,7 +217,11 @@ describe('refused requests and tokens', () => {
   it('a tampered payload (org changed, signature kept) → 401 invalid-token', async () => {
     const token = await devSign(userClaims('novahuset.caseworker'));
     const [header, , signature] = token.split('.');
-    const payload = { ...decodePart(token, 1), org: DEMO_ORGANISATIONS.policeOst, units: [DEMO_UNITS.policeTraffickingOst] };
+    const payload = {
+      ...decodePart(token, 1),
+      org: DEMO_ORGANISATIONS.policeOst,
+      units: [DEMO_UNITS.policeTraffickingOst],
+    };
     const tampered = `${header}.${b64json(payload)}.${signature}`;
     expectProblem(await getWith(tampered), 401, 'invalid-token');
   });
@@ -191,47 +236,80 @@ describe('refused requests and tokens', () => {
     // …and with the dev key's signature left on (alg swapped in the header only)
     const signed = await devSign(claims);
     const [, payload, signature] = signed.split('.');
-    expectProblem(await getWith(`${b64json({ alg: 'none', kid: devKey.kid })}.${payload}.${signature}`), 401, 'invalid-token');
+    expectProblem(
+      await getWith(`${b64json({ alg: 'none', kid: devKey.kid })}.${payload}.${signature}`),
+      401,
+      'invalid-token',
+    );
   });
 
   it('HS256 signed with the dev issuer public key PEM as HMAC secret (key confusion) → 401 invalid-token', async () => {
     const secret = new TextEncoder().encode(devKey.publicKeyPem);
     for (const alg of ['HS256', 'HS384', 'HS512'] as const) {
-      const token = await sign(secret, { alg, kid: devKey.kid, typ: 'JWT' }, userClaims('hub.admin'));
+      const token = await sign(
+        secret,
+        { alg, kid: devKey.kid, typ: 'JWT' },
+        userClaims('hub.admin'),
+      );
       const res = await getWith(token);
       expectProblem(res, 401, 'invalid-token');
       expect(res.json().detail).toMatch(/Algorithm HS\d+ is never accepted/);
     }
     // the same with the PEM without its trailing newline, which some libraries strip
-    const trimmed = await sign(new TextEncoder().encode(devKey.publicKeyPem.trim()), { alg: 'HS256' }, userClaims('hub.admin'));
+    const trimmed = await sign(
+      new TextEncoder().encode(devKey.publicKeyPem.trim()),
+      { alg: 'HS256' },
+      userClaims('hub.admin'),
+    );
     expectProblem(await getWith(trimmed), 401, 'invalid-token');
   });
 
   it('RS256 from a key the issuer does not have → 401 invalid-token', async () => {
     const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
-    const token = await sign(privateKey, { alg: 'RS256', kid: devKey.kid, typ: 'JWT' }, userClaims());
+    const token = await sign(
+      privateKey,
+      { alg: 'RS256', kid: devKey.kid, typ: 'JWT' },
+      userClaims(),
+    );
     const res = await getWith(token);
     expectProblem(res, 401, 'invalid-token');
   });
 
   it('an Ed25519 token under an unknown kid (another key) → 401 invalid-token', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-    const token = await sign(privateKey, { alg: 'EdDSA', kid: 'no-such-kid', typ: 'JWT' }, userClaims());
+    const token = await sign(
+      privateKey,
+      { alg: 'EdDSA', kid: 'no-such-kid', typ: 'JWT' },
+      userClaims(),
+    );
     expectProblem(await getWith(token), 401, 'invalid-token');
   });
 
   it('a token whose embedded jwk header carries the signing key is still refused (header keys are never trusted)', async () => {
-    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', {
+      crv: 'Ed25519',
+      extractable: true,
+    });
     const jwk = await exportJWK(publicKey);
-    const token = await sign(privateKey, { alg: 'EdDSA', kid: 'attacker', jwk, typ: 'JWT' }, userClaims('hub.admin'));
+    const token = await sign(
+      privateKey,
+      { alg: 'EdDSA', kid: 'attacker', jwk, typ: 'JWT' },
+      userClaims('hub.admin'),
+    );
     expectProblem(await getWith(token), 401, 'invalid-token');
   });
 
   it('a wrong audience → 401 invalid-token', async () => {
-    const res = await getWith(await devSign(userClaims('police.officer', { aud: 'some-other-service' })));
+    const res = await getWith(
+      await devSign(userClaims('police.officer', { aud: 'some-other-service' })),
+    );
     expectProblem(res, 401, 'invalid-token');
     expect(res.json().detail).toMatch(/audience/);
-    expectProblem(await getWith(await devSign(withoutClaim(userClaims(), 'aud'))), 401, 'invalid-token');
+    expectProblem(
+      await getWith(await devSign(withoutClaim(userClaims(), 'aud'))),
+      401,
+      'invalid-token',
+    );
   });
 
   it('a missing sub → 401 invalid-token', async () => {
@@ -247,11 +325,19 @@ describe('refused requests and tokens', () => {
   });
 
   it('a missing iss → 401 invalid-token', async () => {
-    expectProblem(await getWith(await devSign(withoutClaim(userClaims(), 'iss'))), 401, 'invalid-token');
+    expectProblem(
+      await getWith(await devSign(withoutClaim(userClaims(), 'iss'))),
+      401,
+      'invalid-token',
+    );
   });
 
   it('an org claim that is not an organisation id → 401 invalid-token', async () => {
-    expectProblem(await getWith(await devSign(userClaims('police.officer', { org: 'police' }))), 401, 'invalid-token');
+    expectProblem(
+      await getWith(await devSign(userClaims('police.officer', { org: 'police' }))),
+      401,
+      'invalid-token',
+    );
   });
 });
 
@@ -264,7 +350,14 @@ describe('issuer allow-list', () => {
     for (const iss of [idp.url, `${idp.url}/`, 'https://idp.attacker.example']) {
       const token = await sign(
         privateKey,
-        { alg: 'ES256', kid: 'k1', typ: 'JWT', jku: `${idp.url}/.well-known/jwks.json`, x5u: `${idp.url}/cert.pem`, jwk },
+        {
+          alg: 'ES256',
+          kid: 'k1',
+          typ: 'JWT',
+          jku: `${idp.url}/.well-known/jwks.json`,
+          x5u: `${idp.url}/cert.pem`,
+          jwk,
+        },
         userClaims('hub.admin', { iss }),
       );
       const res = await getWith(token);
@@ -302,37 +395,65 @@ describe('issuer allow-list', () => {
     });
 
     it('may speak for Novahuset → 200', async () => {
-      const res = await getWith(await sign(key, { alg: 'EdDSA', typ: 'JWT' }, claims(DEMO_ORGANISATIONS.novahuset)));
+      const res = await getWith(
+        await sign(key, { alg: 'EdDSA', typ: 'JWT' }, claims(DEMO_ORGANISATIONS.novahuset)),
+      );
       expect(res.statusCode).toBe(200);
     });
 
     it('asserting a police organisation → 401 issuer-not-trusted-for-organisation', async () => {
-      const res = await getWith(await sign(key, { alg: 'EdDSA', typ: 'JWT' }, claims(DEMO_ORGANISATIONS.policeOst)));
-      expectProblem(res, 401, 'issuer-not-trusted-for-organisation', 'AUTH_ISSUER_ORGANISATION_MISMATCH');
+      const res = await getWith(
+        await sign(key, { alg: 'EdDSA', typ: 'JWT' }, claims(DEMO_ORGANISATIONS.policeOst)),
+      );
+      expectProblem(
+        res,
+        401,
+        'issuer-not-trusted-for-organisation',
+        'AUTH_ISSUER_ORGANISATION_MISMATCH',
+      );
     });
 
     it('asserting the hub organisation with hub_admin → 401 issuer-not-trusted-for-organisation', async () => {
       const res = await getWith(
-        await sign(key, { alg: 'EdDSA', typ: 'JWT' }, { ...claims(DEMO_ORGANISATIONS.hub), roles: ['hub_admin'] }),
+        await sign(
+          key,
+          { alg: 'EdDSA', typ: 'JWT' },
+          { ...claims(DEMO_ORGANISATIONS.hub), roles: ['hub_admin'] },
+        ),
       );
       expectProblem(res, 401, 'issuer-not-trusted-for-organisation');
     });
 
     it('a token of this issuer signed with another key → 401 invalid-token', async () => {
       const other = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-      const res = await getWith(await sign(other.privateKey, { alg: 'EdDSA', typ: 'JWT' }, claims(DEMO_ORGANISATIONS.novahuset)));
+      const res = await getWith(
+        await sign(
+          other.privateKey,
+          { alg: 'EdDSA', typ: 'JWT' },
+          claims(DEMO_ORGANISATIONS.novahuset),
+        ),
+      );
       expectProblem(res, 401, 'invalid-token');
     });
 
     it('once disabled → 401 untrusted-issuer', async () => {
-      const token = await sign(key, { alg: 'EdDSA', typ: 'JWT' }, claims(DEMO_ORGANISATIONS.novahuset));
+      const token = await sign(
+        key,
+        { alg: 'EdDSA', typ: 'JWT' },
+        claims(DEMO_ORGANISATIONS.novahuset),
+      );
       expect((await getWith(token)).statusCode).toBe(200);
-      const patched = await dir.as('hub.admin').patch(`/v1/issuers/${issuerId}`, { status: 'disabled' });
+      const patched = await dir
+        .as('hub.admin')
+        .patch(`/v1/issuers/${issuerId}`, { status: 'disabled' });
       expect(patched.statusCode).toBe(200);
       expect(patched.json().status).toBe('disabled');
       expectProblem(await getWith(token), 401, 'untrusted-issuer');
       // and back
-      expect((await dir.as('hub.admin').patch(`/v1/issuers/${issuerId}`, { status: 'active' })).statusCode).toBe(200);
+      expect(
+        (await dir.as('hub.admin').patch(`/v1/issuers/${issuerId}`, { status: 'active' }))
+          .statusCode,
+      ).toBe(200);
       expect((await getWith(token)).statusCode).toBe(200);
     });
   });
@@ -357,7 +478,9 @@ describe('issuer allow-list', () => {
         // a symmetric key published by mistake must never be usable
         { kty: 'oct', k: base64url.encode(hmacSecret), kid: 'hmac-1' },
       ];
-      idp = await startRecordingServer((url) => (url === '/.well-known/jwks.json' ? { status: 200, body: { keys } } : undefined));
+      idp = await startRecordingServer((url) =>
+        url === '/.well-known/jwks.json' ? { status: 200, body: { keys } } : undefined,
+      );
       servers.push(idp);
       const res = await dir.as('hub.admin').post('/v1/issuers', {
         issuer: idp.url,
@@ -388,7 +511,9 @@ describe('issuer allow-list', () => {
     });
 
     it('an EdDSA (OKP) key from the JWKS → 200', async () => {
-      const res = await getWith(await sign(edKey, { alg: 'EdDSA', kid: edKid, typ: 'JWT' }, claims()));
+      const res = await getWith(
+        await sign(edKey, { alg: 'EdDSA', kid: edKid, typ: 'JWT' }, claims()),
+      );
       expect(res.statusCode).toBe(200);
     });
 
@@ -397,35 +522,57 @@ describe('issuer allow-list', () => {
         { alg: 'HS256', kid: 'hmac-1' },
         { alg: 'ES256', kid: 'hmac-1' },
       ]) {
-        const token = header.alg === 'HS256' ? await sign(hmacSecret, header, claims()) : await sign(key, header, claims());
+        const token =
+          header.alg === 'HS256'
+            ? await sign(hmacSecret, header, claims())
+            : await sign(key, header, claims());
         expectProblem(await getWith(token), 401, 'invalid-token');
       }
     });
 
     it('a kid that is not in the JWKS → 401 invalid-token', async () => {
-      const res = await getWith(await sign(key, { alg: 'ES256', kid: 'not-published', typ: 'JWT' }, claims()));
+      const res = await getWith(
+        await sign(key, { alg: 'ES256', kid: 'not-published', typ: 'JWT' }, claims()),
+      );
       expectProblem(res, 401, 'invalid-token');
     });
 
     it('the published kid but another key → 401 invalid-token', async () => {
       const other = await generateKeyPair('ES256');
-      expectProblem(await getWith(await sign(other.privateKey, { alg: 'ES256', kid, typ: 'JWT' }, claims())), 401, 'invalid-token');
+      expectProblem(
+        await getWith(await sign(other.privateKey, { alg: 'ES256', kid, typ: 'JWT' }, claims())),
+        401,
+        'invalid-token',
+      );
     });
 
     it('an algorithm the issuer is not pinned to → 401 invalid-token', async () => {
       const rsa = await generateKeyPair('RS256', { modulusLength: 2048 });
-      expectProblem(await getWith(await sign(rsa.privateKey, { alg: 'RS256', kid, typ: 'JWT' }, claims())), 401, 'invalid-token');
+      expectProblem(
+        await getWith(await sign(rsa.privateKey, { alg: 'RS256', kid, typ: 'JWT' }, claims())),
+        401,
+        'invalid-token',
+      );
     });
 
     it('asserting an organisation it is not registered for → 401 issuer-not-trusted-for-organisation', async () => {
-      const res = await getWith(await sign(key, { alg: 'ES256', kid, typ: 'JWT' }, claims({ org: DEMO_ORGANISATIONS.policeOst, units: [] })));
+      const res = await getWith(
+        await sign(
+          key,
+          { alg: 'ES256', kid, typ: 'JWT' },
+          claims({ org: DEMO_ORGANISATIONS.policeOst, units: [] }),
+        ),
+      );
       expectProblem(res, 401, 'issuer-not-trusted-for-organisation');
     });
 
     it('once disabled → 401 untrusted-issuer', async () => {
       const token = await sign(key, { alg: 'ES256', kid, typ: 'JWT' }, claims());
       expect((await getWith(token)).statusCode).toBe(200);
-      expect((await dir.as('hub.admin').patch(`/v1/issuers/${issuerId}`, { status: 'disabled' })).statusCode).toBe(200);
+      expect(
+        (await dir.as('hub.admin').patch(`/v1/issuers/${issuerId}`, { status: 'disabled' }))
+          .statusCode,
+      ).toBe(200);
       expectProblem(await getWith(token), 401, 'untrusted-issuer');
     });
   });
@@ -440,7 +587,9 @@ describe('roles', () => {
   };
 
   it('hub_admin from an organisation other than the hub does not make a hub administrator', async () => {
-    const token = await devSign(userClaims('novahuset.admin', { roles: ['org_admin', 'hub_admin'] }));
+    const token = await devSign(
+      userClaims('novahuset.admin', { roles: ['org_admin', 'hub_admin'] }),
+    );
     const res = await dir.app.inject({
       method: 'POST',
       url: '/v1/organisations',
@@ -468,7 +617,12 @@ describe('rate limiting', () => {
 
   it('the 6th request of a caller in the window → 429 rate-limited with retry-after', async () => {
     const token = await limited.token('police.officer');
-    const send = () => limited.app.inject({ method: 'GET', url: ROUTE, headers: { authorization: `Bearer ${token}` } });
+    const send = () =>
+      limited.app.inject({
+        method: 'GET',
+        url: ROUTE,
+        headers: { authorization: `Bearer ${token}` },
+      });
     for (let i = 0; i < 5; i += 1) {
       expect((await send()).statusCode).toBe(200);
     }

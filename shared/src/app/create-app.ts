@@ -12,6 +12,7 @@ import { InProcessBus } from '../events/in-process-bus';
 import { connectNats } from '../events/nats';
 import type { EventTransport } from '../events/service-events';
 import { loggerOptions } from './logger';
+import { registerTraceContext } from './trace-context';
 import { ReadinessRegistry } from './readiness';
 
 export interface PlatformContext {
@@ -71,6 +72,7 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
   });
 
   registerErrorHandling(app);
+  registerTraceContext(app);
 
   const issuers = new IssuerRegistry(parseIssuersConfig(config.AUTH_ISSUERS));
   let devIssuer: DevIssuer | undefined;

@@ -26,6 +26,8 @@ export interface AuthPluginOptions {
 }
 
 const decodeComplete = createDecoder({ complete: true });
+/** after a kid was not found in an issuer's JWKS, how long unknown kids are refused unfetched */
+const JWKS_MISS_BACKOFF_MS = 30_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function invalid(detail: string): ProblemError {
@@ -37,7 +39,8 @@ function bearerToken(request: FastifyRequest): string {
   if (!header) {
     throw new ProblemError(CommonProblems.unauthenticated, 'Send an access token as "Authorization: Bearer <token>"');
   }
-  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  const match = /^Bearer +([A-Za-z0-9_.-]+)$/i.exec(header);
   if (!match) {
     throw invalid('The Authorization header must be "Bearer <token>"');
   }
@@ -81,6 +84,8 @@ function toPrincipal(payload: Record<string, unknown>, hubOrganisationId: string
  */
 async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
   const jwksByIssuer = new Map<string, GetJwks>();
+  const knownKids = new Map<string, Set<string>>();
+  const missUntil = new Map<string, number>();
 
   function jwksFor(issuer: string): GetJwks {
     let client = jwksByIssuer.get(issuer);
@@ -115,12 +120,26 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
         }
         return issuer.publicKeyPem;
       }
+      const kid = typeof header.kid === 'string' ? header.kid : '';
+      const known = knownKids.get(issuer.issuer);
+      // An unknown kid makes get-jwks fetch the JWKS again. After a miss, refuse unknown kids for
+      // a while without fetching, so tokens with made-up kids cannot make us hammer the issuer.
+      if (!known?.has(kid) && (missUntil.get(issuer.issuer) ?? 0) > Date.now()) {
+        throw invalid('No key of the issuer matches this token');
+      }
       try {
         // get-jwks' own getPublicKey (jwk-to-pem) knows only RSA and EC keys; node:crypto also
         // reads OKP (Ed25519) JWKs, so EdDSA issuers can publish a JWKS too.
-        const jwk = await jwksFor(issuer.issuer).getJwk({ domain: issuer.issuer, alg: header.alg, kid: header.kid });
-        return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+        const jwk = await jwksFor(issuer.issuer).getJwk({ domain: issuer.issuer, alg: header.alg, kid });
+        const pem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+        if (!known) {
+          knownKids.set(issuer.issuer, new Set([kid]));
+        } else if (known.size < 1000) {
+          known.add(kid);
+        }
+        return pem;
       } catch {
+        missUntil.set(issuer.issuer, Date.now() + JWKS_MISS_BACKOFF_MS);
         throw invalid('No key of the issuer matches this token');
       }
     },

@@ -83,6 +83,9 @@ export function parseIssuersConfig(json: string | undefined): TrustedIssuer[] {
     if (!Array.isArray(entry.organisationIds) || !entry.organisationIds.every((o) => typeof o === 'string')) {
       throw new Error(`${where}.organisationIds must be an array of organisation ids`);
     }
+    if (entry.keySource !== undefined && entry.keySource !== 'pem' && entry.keySource !== 'jwks') {
+      throw new Error(`${where}.keySource must be "pem" or "jwks"`);
+    }
     const keySource = entry.keySource === 'pem' ? 'pem' : 'jwks';
     if (keySource === 'pem' && typeof entry.publicKeyPem !== 'string') {
       throw new Error(`${where}.publicKeyPem is required when keySource is pem`);

@@ -88,7 +88,8 @@ export function loadConfig<T extends PlatformConfig = PlatformConfig>(
   }
   let config: T;
   try {
-    config = envSchema<T>({ schema, data, dotenv: false });
+    // env: false — read only `data` (the env given), never process.env behind the caller's back.
+    config = envSchema<T>({ schema, data, dotenv: false, env: false });
   } catch (err) {
     const message = (err as Error).message.replace(/env\//g, '').replace(/\//g, '.');
     throw new ConfigError(`Invalid configuration: ${message}`);

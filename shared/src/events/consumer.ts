@@ -79,6 +79,10 @@ export function createEventProcessor(
         return 'dead';
       }
       const event = raw;
+      if (event.type !== subject) {
+        await deadLetter(raw, subject, `event of type ${event.type} arrived on subject ${subject}`, deliveryCount);
+        return 'dead';
+      }
       try {
         return await deps.dataSource.transaction(async (tx) => {
           const inserted = (await tx

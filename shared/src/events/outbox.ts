@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { OutboxEventEntity } from '../entities/platform.entities';
+import { currentTraceparent } from '../app/trace-context';
 import type { EventCatalog, EventEnvelope } from './event-catalog';
 
 export interface OutboxWriter {
@@ -22,8 +23,9 @@ export function createOutboxWriter(source: string, catalog: EventCatalog): Outbo
       const envelope = { id: randomUUID(), type, source, time: new Date().toISOString(), data };
       catalog.validate(envelope);
       const headers: Record<string, string> = {};
-      if (options.traceparent) {
-        headers.traceparent = options.traceparent;
+      const traceparent = options.traceparent ?? currentTraceparent();
+      if (traceparent) {
+        headers.traceparent = traceparent;
       }
       await manager.insert(OutboxEventEntity, {
         id: envelope.id,

@@ -169,3 +169,54 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+export interface TcpProxy {
+  port: number;
+  /** refuse new connections and cut the open ones, as a crashed server would */
+  cut(): Promise<void>;
+  /** accept connections again on the same port */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP proxy, to take a real server (Postgres, NATS) away from a process and back. */
+export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+  const sockets = new Set<net.Socket>();
+  const port = await freePort();
+  let server: net.Server | undefined;
+
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect({ host: targetHost, port: targetPort });
+        sockets.add(client);
+        sockets.add(upstream);
+        const drop = () => {
+          client.destroy();
+          upstream.destroy();
+          sockets.delete(client);
+          sockets.delete(upstream);
+        };
+        client.on('error', drop).on('close', drop);
+        upstream.on('error', drop).on('close', drop);
+        client.pipe(upstream).pipe(client);
+      });
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+
+  const cut = async () => {
+    const s = server;
+    server = undefined;
+    for (const socket of sockets) {
+      socket.destroy();
+    }
+    sockets.clear();
+    if (s) {
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  };
+
+  await listen();
+  return { port, cut, restore: listen, close: cut };
+}

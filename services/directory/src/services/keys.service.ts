@@ -149,7 +149,8 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
           organisationId,
           unitId: null,
           kid: jwk.kid,
-          use: 'sig',
+          // `use` is the unit key use; root key entries carry null (KeyLogEntry in the contract).
+          use: null,
           document: { jwk: { ...jwk } },
           actor: principal.sub,
         });
@@ -183,7 +184,7 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
           organisationId,
           unitId: null,
           kid,
-          use: 'sig',
+          use: null,
           document: { reason },
           actor: principal.sub,
         });

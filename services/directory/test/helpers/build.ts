@@ -5,6 +5,7 @@ import {
   createPlatformApp,
   DEMO_USERS,
   loadConfig,
+  registerDocs,
   type DemoUserName,
   type PlatformConfig,
 } from '@samverkan/shared';
@@ -17,7 +18,7 @@ import {
   type TestEventNaming,
 } from '@samverkan/shared/src/testing';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { directoryService } from '../../src/app';
+import { directoryService, OPENAPI_DIR, type DirectoryServices } from '../../src/app';
 import { readDevKeyStore, type DevKeyStoreContent } from '../../src/seed/dev-key-store';
 
 export interface BuildOptions {
@@ -26,6 +27,8 @@ export interface BuildOptions {
   /** load the demo directory (default true) */
   seed?: boolean;
   env?: Record<string, string>;
+  /** reach Postgres through this local port (a proxy the test controls) */
+  databasePort?: number;
 }
 
 export interface TestDirectory {
@@ -57,8 +60,12 @@ export async function buildDirectory(options: BuildOptions = {}): Promise<TestDi
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-dir-'));
   const naming = testEventNaming();
   const natsUrl = options.nats === true ? testNatsUrl() : typeof options.nats === 'string' ? options.nats : undefined;
+  const databaseUrl = new URL(db.url);
+  if (options.databasePort) {
+    databaseUrl.port = String(options.databasePort);
+  }
   const config = loadConfig({
-    DATABASE_URL: db.url,
+    DATABASE_URL: databaseUrl.toString(),
     LOG_LEVEL: 'silent',
     AUTH_DEV_ISSUER: 'true',
     SAMVERKAN_DATA_DIR: dataDir,
@@ -73,7 +80,11 @@ export async function buildDirectory(options: BuildOptions = {}): Promise<TestDi
   let app: FastifyInstance | undefined;
   try {
     app = await createPlatformApp({ config, logger: false });
-    await app.register(directoryService, { seedDemo: options.seed ?? true });
+    await registerDocs(app, OPENAPI_DIR, ['directory']);
+    let services: DirectoryServices | undefined;
+    await app.register(directoryService, { seedDemo: options.seed ?? true, onServices: (s) => (services = s) });
+    // The service decorates its own encapsulated context; tests reach it from the root.
+    app.decorate('directory', services!);
     await app.ready();
   } catch (err) {
     await app?.close().catch(() => undefined);

@@ -1,0 +1,32 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * W3C Trace Context: each request joins the caller's trace (or starts one) and gets its own span
+ * id; the resulting `traceparent` is echoed in the response and travels with every event the
+ * request causes, so a referral can be followed from HTTP through NATS to its notifications.
+ */
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const storage = new AsyncLocalStorage<{ traceparent: string }>();
+
+export function currentTraceparent(): string | undefined {
+  return storage.getStore()?.traceparent;
+}
+
+export function childTraceparent(incoming: string | undefined): string {
+  const match = incoming ? TRACEPARENT.exec(incoming) : null;
+  const traceId = match && match[1] !== '0'.repeat(32) ? match[1] : randomBytes(16).toString('hex');
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+}
+
+export function registerTraceContext(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    const header = request.headers.traceparent;
+    const traceparent = childTraceparent(typeof header === 'string' ? header : undefined);
+    void reply.header('traceparent', traceparent);
+    // Running the rest of the request inside the store makes it visible to everything the
+    // handler calls, without threading it through every service signature.
+    storage.run({ traceparent }, done);
+  });
+}
