@@ -41,13 +41,22 @@ export function createServiceDataSource(options: ServiceDatabaseOptions): DataSo
 export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<DataSource> {
   const dataSource = createServiceDataSource(options);
   await dataSource.initialize();
+  // Replicas starting together would race to create the schema and run the same migrations;
+  // a session advisory lock lets one migrate while the others wait, then find nothing to do.
+  const lock = dataSource.createQueryRunner();
+  const lockKey = `samverkan:migrations:${options.schema}`;
   try {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
     await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
     await dataSource.runMigrations({ transaction: 'each' });
   } catch (err) {
+    await lock.release().catch(() => undefined);
     await dataSource.destroy();
     throw err;
   }
+  await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+  await lock.release();
   return dataSource;
 }
 
