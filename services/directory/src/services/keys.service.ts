@@ -10,6 +10,7 @@ import {
 import { In, MoreThan, type EntityManager } from 'typeorm';
 import { KeyLogEntryEntity, OrganisationEntity, RootKeyEntity, UnitEntity, UnitKeyEntity } from '../entities';
 import { DirectoryProblems as P } from '../domain/errors';
+import { keyLogContent } from '../domain/key-log';
 import { normalisePublicJwk, verifySignedUnitKey } from '../domain/unit-keys';
 import { DirectoryEvents as E } from '../events/directory-events';
 import { change, deny, type DirectoryContext } from './context';
@@ -18,21 +19,6 @@ import type { UnitsService } from './units.service';
 import { keyLogView, rootKeyView, unitKeyView } from './views';
 
 type KeyLogAction = KeyLogEntryEntity['action'];
-
-/** What the key-log hash covers; clients recompute it the same way (RFC 8785 JSON, SHA-256). */
-export function keyLogContent(e: KeyLogEntryEntity): Record<string, unknown> {
-  return {
-    seq: e.seq,
-    at: e.at.toISOString(),
-    action: e.action,
-    organisationId: e.organisationId,
-    unitId: e.unitId,
-    kid: e.kid,
-    use: e.use,
-    document: e.document,
-    actor: e.actor,
-  };
-}
 
 async function appendKeyLog(
   tx: EntityManager,

@@ -9,6 +9,8 @@ import type {
   UnitKeyEntity,
 } from '../entities';
 
+import { keyLogContent } from '../domain/key-log';
+
 /** Entity → API representation (openapi/directory.yaml). */
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -84,19 +86,7 @@ export function unitKeyView(k: UnitKeyEntity) {
 }
 
 export function keyLogView(e: KeyLogEntryEntity) {
-  return {
-    seq: e.seq,
-    at: e.at.toISOString(),
-    action: e.action,
-    organisationId: e.organisationId,
-    unitId: e.unitId,
-    kid: e.kid,
-    use: e.use,
-    document: e.document,
-    actor: e.actor,
-    prevHash: e.prevHash,
-    hash: e.hash,
-  };
+  return { ...keyLogContent(e), prevHash: e.prevHash, hash: e.hash };
 }
 
 export function memberView(m: MemberEntity) {
