@@ -17,7 +17,13 @@ let dir: TestDirectory;
 let ds: DataSource;
 beforeAll(async () => {
   dir = await buildDirectory();
-  ds = createServiceDataSource({ url: dir.db.url, schema: 'directory', entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS, poolSize: 2 });
+  ds = createServiceDataSource({
+    url: dir.db.url,
+    schema: 'directory',
+    entities: DIRECTORY_ENTITIES,
+    migrations: DIRECTORY_MIGRATIONS,
+    poolSize: 2,
+  });
   await ds.initialize();
 });
 afterAll(async () => {
@@ -32,7 +38,10 @@ let serial = 100;
 const freshOrgNr = () => orgNr(`55660${String(serial++).padStart(4, '0')}`);
 
 function expectProblem(res: LightMyRequestResponse, status: number, slug: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({ status, type: `urn:samverkan:problem:${slug}` });
+  expect({ status: res.statusCode, type: res.json().type }).toEqual({
+    status,
+    type: `urn:samverkan:problem:${slug}`,
+  });
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(typeof res.json().code).toBe('string');
 }
@@ -54,7 +63,13 @@ describe('listing organisations', () => {
     const res = await dir.as('police.officer').get('/v1/organisations?limit=100');
     expect(res.statusCode).toBe(200);
     const names: string[] = res.json().items.map((o: { name: string }) => o.name);
-    expect(names).toEqual(expect.arrayContaining(['Novahuset', 'Polisen Region Öst', 'Norrköpings kommun, Socialkontoret']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Novahuset',
+        'Polisen Region Öst',
+        'Norrköpings kommun, Socialkontoret',
+      ]),
+    );
     expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     expect(res.json().nextCursor).toBeNull();
   });
@@ -63,7 +78,9 @@ describe('listing organisations', () => {
     const res = await dir.as('police.officer').get('/v1/organisations?kind=police&limit=100');
     expect(res.statusCode).toBe(200);
     const items = res.json().items as Array<{ id: string; kind: string }>;
-    expect(items.map((o) => o.id).sort()).toEqual(expect.arrayContaining([O.police, O.policeOst, O.policeNord].sort()));
+    expect(items.map((o) => o.id).sort()).toEqual(
+      expect.arrayContaining([O.police, O.policeOst, O.policeNord].sort()),
+    );
     expect(items.every((o) => o.kind === 'police')).toBe(true);
   });
 
@@ -75,26 +92,34 @@ describe('listing organisations', () => {
   });
 
   it('filters by free text on the name, case-insensitively', async () => {
-    const res = await dir.as('police.officer').get(`/v1/organisations?q=${encodeURIComponent('POLIS')}&limit=100`);
+    const res = await dir
+      .as('police.officer')
+      .get(`/v1/organisations?q=${encodeURIComponent('POLIS')}&limit=100`);
     expect(res.statusCode).toBe(200);
     const items = res.json().items as Array<{ id: string }>;
     expect(items.map((o) => o.id).sort()).toEqual([O.police, O.policeOst, O.policeNord].sort());
   });
 
   it('treats % and _ in the query literally', async () => {
-    const res = await dir.as('police.officer').get(`/v1/organisations?q=${encodeURIComponent('%')}`);
+    const res = await dir
+      .as('police.officer')
+      .get(`/v1/organisations?q=${encodeURIComponent('%')}`);
     expect(res.statusCode).toBe(200);
     expect(res.json().items).toEqual([]);
   });
 
   it('combines filters', async () => {
-    const res = await dir.as('police.officer').get('/v1/organisations?kind=social_services&county=05');
+    const res = await dir
+      .as('police.officer')
+      .get('/v1/organisations?kind=social_services&county=05');
     expect(res.statusCode).toBe(200);
     expect(res.json().items.map((o: { id: string }) => o.id)).toEqual([O.norrkoping]);
   });
 
   it('walks every page with the cursor, without duplicates or gaps', async () => {
-    const all = (await dir.as('police.officer').get('/v1/organisations?limit=100')).json().items.map((o: { id: string }) => o.id);
+    const all = (await dir.as('police.officer').get('/v1/organisations?limit=100'))
+      .json()
+      .items.map((o: { id: string }) => o.id);
     expect(all.length).toBeGreaterThanOrEqual(10);
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -133,7 +158,9 @@ describe('reading one organisation', () => {
   });
 
   it('answers 404 with a problem for an unknown id', async () => {
-    const res = await dir.as('frideborg.caseworker').get('/v1/organisations/99999999-0000-4000-8000-000000000000');
+    const res = await dir
+      .as('frideborg.caseworker')
+      .get('/v1/organisations/99999999-0000-4000-8000-000000000000');
     expectProblem(res, 404, 'organisation-not-found');
     expect(res.json().code).toBe('DIRECTORY_ORGANISATION_NOT_FOUND');
   });
@@ -142,7 +169,11 @@ describe('reading one organisation', () => {
 describe('creating organisations', () => {
   it('lets a hub admin create one, storing the organisation number without hyphen', async () => {
     const nine = '556611223';
-    const body = newOrg({ organisationNumber: `556611-223${luhnCheckDigit(nine)}`, website: 'https://example.org/', policeRegion: 'ost' });
+    const body = newOrg({
+      organisationNumber: `556611-223${luhnCheckDigit(nine)}`,
+      website: 'https://example.org/',
+      policeRegion: 'ost',
+    });
     const res = await dir.as('hub.admin').post('/v1/organisations', body);
     expect(res.statusCode).toBe(201);
     const created = res.json();
@@ -157,18 +188,30 @@ describe('creating organisations', () => {
       website: 'https://example.org/',
       status: 'active',
     });
-    expect((await dir.as('police.officer').get(`/v1/organisations/${created.id}`)).json()).toEqual(created);
+    expect((await dir.as('police.officer').get(`/v1/organisations/${created.id}`)).json()).toEqual(
+      created,
+    );
   });
 
   it('accepts a parent organisation', async () => {
-    const res = await dir.as('hub.admin').post('/v1/organisations', newOrg({ parentId: O.norrkoping }));
+    const res = await dir
+      .as('hub.admin')
+      .post('/v1/organisations', newOrg({ parentId: O.norrkoping }));
     expect(res.statusCode).toBe(201);
     expect(res.json().parentId).toBe(O.norrkoping);
   });
 
   it.each([
-    ['an organisation number failing the Luhn check', { organisationNumber: `556611-223${(luhnCheckDigit('556611223') + 1) % 10}` }, 'organisation-number-invalid'],
-    ['a personal identity number (third digit below 2)', { organisationNumber: orgNr('551011223') }, 'organisation-number-invalid'],
+    [
+      'an organisation number failing the Luhn check',
+      { organisationNumber: `556611-223${(luhnCheckDigit('556611223') + 1) % 10}` },
+      'organisation-number-invalid',
+    ],
+    [
+      'a personal identity number (third digit below 2)',
+      { organisationNumber: orgNr('551011223') },
+      'organisation-number-invalid',
+    ],
     ['an unknown county', { countyCode: '99', municipalityCode: undefined }, 'county-unknown'],
     ['an unknown municipality', { municipalityCode: '0599' }, 'municipality-unknown'],
     ['a municipality outside the county', { municipalityCode: '0180' }, 'county-mismatch'],
@@ -185,8 +228,14 @@ describe('creating organisations', () => {
   });
 
   it('refuses a parent chain that would loop', async () => {
-    const a = (await dir.as('hub.admin').post('/v1/organisations', newOrg({ name: 'Loop A' }))).json();
-    const b = (await dir.as('hub.admin').post('/v1/organisations', newOrg({ name: 'Loop B', parentId: a.id }))).json();
+    const a = (
+      await dir.as('hub.admin').post('/v1/organisations', newOrg({ name: 'Loop A' }))
+    ).json();
+    const b = (
+      await dir
+        .as('hub.admin')
+        .post('/v1/organisations', newOrg({ name: 'Loop B', parentId: a.id }))
+    ).json();
     expect(b.parentId).toBe(a.id);
     const loop = await dir.as('hub.admin').patch(`/v1/organisations/${a.id}`, { parentId: b.id });
     expectProblem(loop, 422, 'parent-invalid');
@@ -203,7 +252,9 @@ describe('creating organisations', () => {
     expect(res.json().code).toBe('FORBIDDEN');
     expect(await count('organisations')).toBe(before);
 
-    const audit = await dir.as('hub.admin').get('/v1/audit/directory?outcome=denied&action=organisation.create&limit=500');
+    const audit = await dir
+      .as('hub.admin')
+      .get('/v1/audit/directory?outcome=denied&action=organisation.create&limit=500');
     expect(audit.statusCode).toBe(200);
     expect(audit.json().items).toEqual(
       expect.arrayContaining([
@@ -221,38 +272,60 @@ describe('creating organisations', () => {
 
 describe('updating organisations', () => {
   it("lets the organisation's own admin change it", async () => {
-    const res = await dir.as('novahuset.admin').patch(`/v1/organisations/${O.novahuset}`, { website: 'https://novahuset.example/' });
+    const res = await dir
+      .as('novahuset.admin')
+      .patch(`/v1/organisations/${O.novahuset}`, { website: 'https://novahuset.example/' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ id: O.novahuset, website: 'https://novahuset.example/', name: 'Novahuset' });
-    const cleared = await dir.as('novahuset.admin').patch(`/v1/organisations/${O.novahuset}`, { website: null });
+    expect(res.json()).toMatchObject({
+      id: O.novahuset,
+      website: 'https://novahuset.example/',
+      name: 'Novahuset',
+    });
+    const cleared = await dir
+      .as('novahuset.admin')
+      .patch(`/v1/organisations/${O.novahuset}`, { website: null });
     expect(cleared.statusCode).toBe(200);
     expect(cleared.json().website).toBeNull();
   });
 
   it("refuses another organisation's admin with 403", async () => {
-    const res = await dir.as('police.admin').patch(`/v1/organisations/${O.novahuset}`, { name: 'Kapad' });
+    const res = await dir
+      .as('police.admin')
+      .patch(`/v1/organisations/${O.novahuset}`, { name: 'Kapad' });
     expectProblem(res, 403, 'forbidden');
-    expect((await dir.as('police.officer').get(`/v1/organisations/${O.novahuset}`)).json().name).toBe('Novahuset');
+    expect(
+      (await dir.as('police.officer').get(`/v1/organisations/${O.novahuset}`)).json().name,
+    ).toBe('Novahuset');
   });
 
   it('refuses a status change by an org admin, but lets a hub admin make it', async () => {
-    const denied = await dir.as('novahuset.admin').patch(`/v1/organisations/${O.novahuset}`, { status: 'inactive' });
+    const denied = await dir
+      .as('novahuset.admin')
+      .patch(`/v1/organisations/${O.novahuset}`, { status: 'inactive' });
     expectProblem(denied, 403, 'forbidden');
-    expect((await dir.as('police.officer').get(`/v1/organisations/${O.novahuset}`)).json().status).toBe('active');
+    expect(
+      (await dir.as('police.officer').get(`/v1/organisations/${O.novahuset}`)).json().status,
+    ).toBe('active');
 
     const org = (await dir.as('hub.admin').post('/v1/organisations', newOrg())).json();
-    const res = await dir.as('hub.admin').patch(`/v1/organisations/${org.id}`, { status: 'inactive' });
+    const res = await dir
+      .as('hub.admin')
+      .patch(`/v1/organisations/${org.id}`, { status: 'inactive' });
     expect(res.statusCode).toBe(200);
     expect(res.json().status).toBe('inactive');
   });
 
   it('applies the place rules on update too', async () => {
-    const res = await dir.as('novahuset.admin').patch(`/v1/organisations/${O.novahuset}`, { municipalityCode: '2480' });
+    const res = await dir
+      .as('novahuset.admin')
+      .patch(`/v1/organisations/${O.novahuset}`, { municipalityCode: '2480' });
     expectProblem(res, 422, 'county-mismatch');
   });
 
   it('answers 404 for an unknown organisation', async () => {
-    const res = await dir.as('hub.admin').patch('/v1/organisations/99999999-0000-4000-8000-000000000000', { name: 'X' });
+    const res = await dir
+      .as('hub.admin')
+      .patch('/v1/organisations/99999999-0000-4000-8000-000000000000', { name: 'X' });
     expectProblem(res, 404, 'organisation-not-found');
   });
 });
@@ -260,13 +333,23 @@ describe('updating organisations', () => {
 describe('organisation root keys', () => {
   let org: { id: string };
   beforeAll(async () => {
-    org = (await dir.as('hub.admin').post('/v1/organisations', newOrg({ name: 'Rotnyckelorganisationen' }))).json();
+    org = (
+      await dir
+        .as('hub.admin')
+        .post('/v1/organisations', newOrg({ name: 'Rotnyckelorganisationen' }))
+    ).json();
   });
 
   it('registers a root key whose fingerprint is its RFC 7638 thumbprint', async () => {
     const root = await generateRootKey();
-    const thumbprint = await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: root.publicJwk.x! }, 'sha256');
-    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, { jwk: root.publicJwk, fingerprint: thumbprint });
+    const thumbprint = await calculateJwkThumbprint(
+      { kty: 'OKP', crv: 'Ed25519', x: root.publicJwk.x! },
+      'sha256',
+    );
+    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, {
+      jwk: root.publicJwk,
+      fingerprint: thumbprint,
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({
       kid: thumbprint,
@@ -288,7 +371,10 @@ describe('organisation root keys', () => {
   it('refuses a fingerprint that does not match the key', async () => {
     const root = await generateRootKey();
     const other = await generateRootKey();
-    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, { jwk: root.publicJwk, fingerprint: other.kid });
+    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, {
+      jwk: root.publicJwk,
+      fingerprint: other.kid,
+    });
     expectProblem(res, 422, 'root-key-fingerprint-mismatch');
     expect(res.json().code).toBe('DIRECTORY_ROOT_KEY_FINGERPRINT_MISMATCH');
   });
@@ -297,7 +383,10 @@ describe('organisation root keys', () => {
     const root = await generateRootKey();
     const before = await count('root_keys');
     const logBefore = await count('key_log');
-    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, { jwk: root.privateJwk, fingerprint: root.kid });
+    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, {
+      jwk: root.privateJwk,
+      fingerprint: root.kid,
+    });
     expectProblem(res, 422, 'key-private-material');
     expect(res.json().code).toBe('DIRECTORY_KEY_PRIVATE_MATERIAL');
     expect(await count('root_keys')).toBe(before);
@@ -313,27 +402,35 @@ describe('organisation root keys', () => {
 
   it('refuses an X25519 key as a root key', async () => {
     const x = await generateUnitEncryptionKey();
-    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, { jwk: x.publicJwk, fingerprint: x.kid });
+    const res = await dir
+      .as('hub.admin')
+      .post(`/v1/organisations/${org.id}/root-keys`, { jwk: x.publicJwk, fingerprint: x.kid });
     expectProblem(res, 422, 'root-key-malformed');
   });
 
   it('refuses a key registered twice with 409', async () => {
     const root = await generateRootKey();
     const body = { jwk: root.publicJwk, fingerprint: root.kid };
-    expect((await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, body)).statusCode).toBe(201);
+    expect(
+      (await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, body)).statusCode,
+    ).toBe(201);
     const again = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, body);
     expectProblem(again, 409, 'root-key-exists');
     // Not under another organisation either.
-    const elsewhere = await dir.as('hub.admin').post(`/v1/organisations/${O.novahuset}/root-keys`, body);
+    const elsewhere = await dir
+      .as('hub.admin')
+      .post(`/v1/organisations/${O.novahuset}/root-keys`, body);
     expectProblem(elsewhere, 409, 'root-key-exists');
   });
 
   it('lets only a hub admin register root keys', async () => {
     const root = await generateRootKey();
-    const res = await dir.as('norrkoping.admin').post(`/v1/organisations/${O.norrkoping}/root-keys`, {
-      jwk: root.publicJwk,
-      fingerprint: root.kid,
-    });
+    const res = await dir
+      .as('norrkoping.admin')
+      .post(`/v1/organisations/${O.norrkoping}/root-keys`, {
+        jwk: root.publicJwk,
+        fingerprint: root.kid,
+      });
     expectProblem(res, 403, 'forbidden');
   });
 
@@ -341,16 +438,23 @@ describe('organisation root keys', () => {
     const root = await generateRootKey();
     const res = await dir
       .as('hub.admin')
-      .post('/v1/organisations/99999999-0000-4000-8000-000000000000/root-keys', { jwk: root.publicJwk, fingerprint: root.kid });
+      .post('/v1/organisations/99999999-0000-4000-8000-000000000000/root-keys', {
+        jwk: root.publicJwk,
+        fingerprint: root.kid,
+      });
     expectProblem(res, 404, 'organisation-not-found');
   });
 
   it('lists root keys newest first, with the seeded key of a demo organisation', async () => {
     const res = await dir.as('police.officer').get(`/v1/organisations/${O.norrkoping}/root-keys`);
     expect(res.statusCode).toBe(200);
-    expect(res.json().items.map((k: { kid: string }) => k.kid)).toContain(dir.keys.roots[O.norrkoping]!.kid);
+    expect(res.json().items.map((k: { kid: string }) => k.kid)).toContain(
+      dir.keys.roots[O.norrkoping]!.kid,
+    );
 
-    const mine = (await dir.as('police.officer').get(`/v1/organisations/${org.id}/root-keys`)).json().items as Array<{
+    const mine = (
+      await dir.as('police.officer').get(`/v1/organisations/${org.id}/root-keys`)
+    ).json().items as Array<{
       registeredAt: string;
     }>;
     expect(mine.length).toBeGreaterThanOrEqual(2);
@@ -360,24 +464,47 @@ describe('organisation root keys', () => {
 
   it('revokes a root key, keeping its revocation, and refuses to revoke it again', async () => {
     const root = await generateRootKey();
-    await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, { jwk: root.publicJwk, fingerprint: root.kid });
-    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys/${root.kid}/revoke`, { reason: 'Nyckeln kan ha läckt' });
+    await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys`, {
+      jwk: root.publicJwk,
+      fingerprint: root.kid,
+    });
+    const res = await dir
+      .as('hub.admin')
+      .post(`/v1/organisations/${org.id}/root-keys/${root.kid}/revoke`, {
+        reason: 'Nyckeln kan ha läckt',
+      });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ kid: root.kid, status: 'revoked', revocationReason: 'Nyckeln kan ha läckt' });
+    expect(res.json()).toMatchObject({
+      kid: root.kid,
+      status: 'revoked',
+      revocationReason: 'Nyckeln kan ha läckt',
+    });
     expect(Date.parse(res.json().revokedAt)).not.toBeNaN();
 
-    const listed = (await dir.as('police.officer').get(`/v1/organisations/${org.id}/root-keys`)).json().items;
-    expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ kid: root.kid, status: 'revoked' })]));
+    const listed = (
+      await dir.as('police.officer').get(`/v1/organisations/${org.id}/root-keys`)
+    ).json().items;
+    expect(listed).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kid: root.kid, status: 'revoked' })]),
+    );
 
-    const again = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys/${root.kid}/revoke`, { reason: 'igen' });
+    const again = await dir
+      .as('hub.admin')
+      .post(`/v1/organisations/${org.id}/root-keys/${root.kid}/revoke`, { reason: 'igen' });
     expectProblem(again, 409, 'root-key-revoked');
 
-    const log = (await dir.as('police.officer').get('/v1/key-log?limit=500')).json().items as Array<{ action: string; kid: string }>;
-    expect(log.filter((e) => e.kid === root.kid).map((e) => e.action)).toEqual(['root_key_registered', 'root_key_revoked']);
+    const log = (await dir.as('police.officer').get('/v1/key-log?limit=500')).json()
+      .items as Array<{ action: string; kid: string }>;
+    expect(log.filter((e) => e.kid === root.kid).map((e) => e.action)).toEqual([
+      'root_key_registered',
+      'root_key_revoked',
+    ]);
   });
 
   it('answers 404 when revoking an unknown root key', async () => {
-    const res = await dir.as('hub.admin').post(`/v1/organisations/${org.id}/root-keys/nosuchkid/revoke`, { reason: 'x' });
+    const res = await dir
+      .as('hub.admin')
+      .post(`/v1/organisations/${org.id}/root-keys/nosuchkid/revoke`, { reason: 'x' });
     expectProblem(res, 404, 'root-key-not-found');
   });
 });

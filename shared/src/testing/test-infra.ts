@@ -187,6 +187,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
+      if (server) {
+        resolve();
+        return;
+      }
       server = net.createServer((client) => {
         const upstream = net.connect({ host: targetHost, port: targetPort });
         sockets.add(client);
