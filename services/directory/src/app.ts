@@ -86,7 +86,12 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (app
     await dataSource.destroy();
   });
 
-  const context: DirectoryContext = { dataSource, events, audit: new AuditLog(dataSource) };
+  const context: DirectoryContext = {
+    dataSource,
+    events,
+    audit: new AuditLog(dataSource),
+    hubOrganisationId: config.HUB_ORGANISATION_ID,
+  };
   const issuerSource = createIssuerSource(context);
   app.platform.issuers.addSource(issuerSource);
 

@@ -403,3 +403,23 @@ describe('only admins change rosters', () => {
     ).toBe(204);
   });
 });
+
+describe('roles a member may hold', () => {
+  let local: Awaited<ReturnType<typeof buildDirectory>>;
+  beforeAll(async () => {
+    local = await buildDirectory();
+  });
+  afterAll(async () => {
+    await local?.close();
+  });
+
+  it('refuses hub_admin outside the hub organisation, even from a hub admin', async () => {
+    for (const user of ['norrkoping.admin', 'hub.admin'] as const) {
+      const res = await local.as(user).post(`/v1/units/${U.frideborg}/members`, { userId: 'x.user', roles: ['caseworker', 'hub_admin'] });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().type).toBe('urn:samverkan:problem:member-role-not-grantable');
+    }
+    const members = await local.as('police.officer').get(`/v1/units/${U.frideborg}/members`);
+    expect(members.json().items.map((m: { userId: string }) => m.userId)).not.toContain('x.user');
+  });
+});

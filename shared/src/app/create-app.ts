@@ -1,3 +1,4 @@
+import AjvCompiler, { type BuildCompilerFromPool } from '@fastify/ajv-compiler';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -41,6 +42,15 @@ export interface CreatePlatformOptions {
   streamReplicas?: number;
 }
 
+const validatorPool = AjvCompiler();
+type RouteValidatorCompiler = (route: { httpPart?: string }) => unknown;
+type PoolFactory = (externalSchemas: unknown, options: { customOptions?: Record<string, unknown> }) => RouteValidatorCompiler;
+const pool = validatorPool as unknown as PoolFactory;
+const bodyExactValidator = ((externalSchemas, options) => {
+  const coercing = pool(externalSchemas, options);
+  const exact = pool(externalSchemas, { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } });
+  return (route) => (route.httpPart === 'body' ? exact(route) : coercing(route));
+}) as PoolFactory as unknown as BuildCompilerFromPool;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
 /**
@@ -66,9 +76,16 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Path and query values arrive as text and are coerced to their schema types; bodies are JSON
+    // and must already have the right types (no `{"name": 123}` quietly becoming "123").
     ajv: {
       customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, strict: false },
     },
+    schemaController: {
+      compilersFactory: { buildValidator: bodyExactValidator },
+    },
+    // Path parameters as long as the contracts allow (member ids up to 200 characters).
+    routerOptions: { maxParamLength: 500 },
   });
 
   registerErrorHandling(app);

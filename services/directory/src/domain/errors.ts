@@ -80,6 +80,12 @@ export const DirectoryProblems = defineProblems({
   keyExists: { slug: 'key-exists', status: 409, title: 'This key is already published', code: 'DIRECTORY_KEY_EXISTS' },
   keyStateConflict: { slug: 'key-state-conflict', status: 409, title: 'The key is not in a state that allows this', code: 'DIRECTORY_KEY_STATE_CONFLICT' },
 
+  memberRoleNotGrantable: {
+    slug: 'member-role-not-grantable',
+    status: 422,
+    title: 'This role cannot be given to a member of this unit',
+    code: 'DIRECTORY_MEMBER_ROLE_NOT_GRANTABLE',
+  },
   shiftMemberNotInUnit: {
     slug: 'shift-member-not-in-unit',
     status: 422,

@@ -200,7 +200,7 @@ export interface paths {
         put?: never;
         /**
          * Add a member to a unit
-         * @description Adds a user to the unit with the given roles (201). If the user is already a member, their roles are replaced (200). A role the caller may not grant is refused with 422. The `org_admin` of the unit's organisation or a hub admin may call it.
+         * @description Adds a user to the unit with the given roles (201). If the user is already a member, their roles are replaced (200). `hub_admin` is refused with 422 (`member-role-not-grantable`) unless a hub admin gives it to a member of a unit of the hub organisation. The `org_admin` of the unit's organisation or a hub admin may call it.
          */
         post: operations["addMember"];
         delete?: never;
@@ -475,7 +475,7 @@ export interface paths {
         };
         /**
          * Read the directory audit trail
-         * @description Returns audit entries with `seq` greater than `after`, in order, optionally filtered by outcome and action. An `auditor` sees the entries whose actor belongs to their own organisation; a hub admin sees all entries.
+         * @description Returns audit entries with `seq` greater than `after`, in order, optionally filtered by outcome and action. An `auditor` sees the entries whose actor or object belongs to their own organisation; a hub admin sees all entries. Entries are hashed as RFC 8785 JSON of every field but `prevHash` and `hash`: `hash = sha256(prevHash + "\n" + canonical(entry))`.
          */
         get: operations["listAuditEntries"];
         put?: never;
@@ -921,6 +921,8 @@ export interface components {
             action: string;
             objectType: string;
             objectId: string | null;
+            /** @description The organisation the object belongs to, if any. */
+            objectOrg: string | null;
             /** @enum {string} */
             outcome: "allowed" | "denied";
             detail: {
@@ -1355,7 +1357,7 @@ export interface operations {
                 municipality?: components["schemas"]["MunicipalityCode"];
                 /** @description Units covering at least one municipality in this county. */
                 county?: components["schemas"]["CountyCode"];
-                /** @description Units of organisations in this police region. */
+                /** @description Units working in this police region: covering one of its counties, or run by an organisation of that police region. */
                 policeRegion?: components["schemas"]["PoliceRegion"];
                 organisationKind?: components["schemas"]["OrganisationKind"];
                 organisationId?: components["schemas"]["Uuid"];

@@ -12,6 +12,8 @@ export interface DirectoryContext {
   dataSource: DataSource;
   events: ServiceEvents;
   audit: AuditLog;
+  /** the hub operator's organisation: the only one whose members may hold `hub_admin` */
+  hubOrganisationId: string;
 }
 
 export type AuditTarget = Pick<AuditRecord, 'action' | 'objectType' | 'objectId' | 'objectOrg' | 'detail'>;

@@ -35,8 +35,13 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
 
     /** Adds a member, or replaces the roles of an existing one; `created` tells which. */
     async addMember(principal: Principal, unitId: string, input: { userId: string; roles: string[] }) {
-      const { target } = await administeredUnit(principal, unitId, 'unit.member_add', unitId);
+      const { unit, target } = await administeredUnit(principal, unitId, 'unit.member_add', unitId);
       const roles = [...new Set(input.roles)].sort();
+      // hub_admin is honoured only for the hub operator's own users; anywhere else it would
+      // only mislead whoever reads the roster.
+      if (roles.includes('hub_admin') && (unit.organisationId !== ctx.hubOrganisationId || !principal.hubAdmin)) {
+        throw new ProblemError(P.memberRoleNotGrantable, 'hub_admin is given only by a hub administrator, to members of the hub organisation');
+      }
       return change(ctx, principal, { ...target, detail: { userId: input.userId, roles } }, async (tx) => {
         const existing = await tx.findOneBy(MemberEntity, { unitId, userId: input.userId });
         const member = existing ?? tx.create(MemberEntity, { unitId, userId: input.userId, addedAt: new Date(), addedBy: principal.sub });

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   canAdministerOrganisation,
+  COUNTIES,
   countyOfMunicipality,
   isIanaTimeZone,
   isLanguageCode,
   isMunicipalityCode,
+  policeRegionOfCounty,
   ProblemError,
   type Principal,
 } from '@samverkan/shared';
@@ -176,7 +178,11 @@ export function createUnitsService(ctx: DirectoryContext) {
         qb.andWhere(':county = ANY(u.counties)', { county: query.county });
       }
       if (query.policeRegion) {
-        qb.andWhere('o.police_region = :region', { region: query.policeRegion });
+        // Units working in the region: covering one of its counties, or run by that police region.
+        qb.andWhere('(u.counties && :regionCounties::text[] OR o.police_region = :region)', {
+          region: query.policeRegion,
+          regionCounties: COUNTIES.filter((c) => policeRegionOfCounty(c.code) === query.policeRegion).map((c) => c.code),
+        });
       }
       if (query.organisationKind) {
         qb.andWhere('o.kind = :orgKind', { orgKind: query.organisationKind });
@@ -217,12 +223,13 @@ export function createUnitsService(ctx: DirectoryContext) {
 
     async create(principal: Principal, input: UnitInput & { organisationId: string; name: string }, id: string = randomUUID()) {
       const target = { action: 'unit.create', objectType: 'unit', objectId: id, objectOrg: input.organisationId };
+      // Permission first: a caller who may not create units learns nothing about the organisation.
+      if (!canAdministerOrganisation(principal, input.organisationId)) {
+        await deny(ctx, principal, target);
+      }
       const org = await ctx.dataSource.getRepository(OrganisationEntity).findOneBy({ id: input.organisationId });
       if (!org) {
         throw new ProblemError(P.organisationNotFound, `No organisation ${input.organisationId}`);
-      }
-      if (!canAdministerOrganisation(principal, org.id)) {
-        await deny(ctx, principal, target);
       }
       if (org.status !== 'active') {
         throw new ProblemError(P.organisationInactive);
