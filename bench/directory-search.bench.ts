@@ -34,7 +34,11 @@ async function main(): Promise<void> {
 
   const cases: Array<{ name: string; path: string; headers?: Record<string, string> }> = [
     { name: 'baseline GET /livez', path: '/livez' },
-    { name: 'auth only (token verified, then 400 on a bad id)', path: '/v1/units/not-a-uuid', headers: auth },
+    {
+      name: 'auth only (token verified, then 400 on a bad id)',
+      path: '/v1/units/not-a-uuid',
+      headers: auth,
+    },
     { name: 'GET /v1/units/{id}', path: `/v1/units/${DEMO_UNITS.frideborg}`, headers: auth },
     {
       name: 'search: acute, adult woman, Norrköping, open now',
@@ -42,19 +46,41 @@ async function main(): Promise<void> {
       headers: auth,
     },
     { name: 'search: Swedish full text', path: '/v1/units?q=skyddat%20boende', headers: auth },
-    { name: 'GET /v1/keys (3 units)', path: `/v1/keys?units=${DEMO_UNITS.socialjour},${DEMO_UNITS.frideborg},${DEMO_UNITS.elsa}`, headers: auth },
-    { name: 'GET /v1/units/{id}/on-duty', path: `/v1/units/${DEMO_UNITS.socialjour}/on-duty`, headers: auth },
+    {
+      name: 'GET /v1/keys (3 units)',
+      path: `/v1/keys?units=${DEMO_UNITS.socialjour},${DEMO_UNITS.frideborg},${DEMO_UNITS.elsa}`,
+      headers: auth,
+    },
+    {
+      name: 'GET /v1/units/{id}/on-duty',
+      path: `/v1/units/${DEMO_UNITS.socialjour}/on-duty`,
+      headers: auth,
+    },
   ];
 
   const rows: Array<{ name: string; rps: number; p99: number; errors: number }> = [];
   for (const c of cases) {
-    const result = await autocannon({ url: `${address}${c.path}`, headers: c.headers, connections, duration: seconds });
+    const result = await autocannon({
+      url: `${address}${c.path}`,
+      headers: c.headers,
+      connections,
+      duration: seconds,
+    });
     const expected4xx = c.path.includes('not-a-uuid') ? result['4xx'] : 0;
-    rows.push({ name: c.name, rps: result.requests.average, p99: result.latency.p99, errors: result.non2xx - expected4xx + result.errors });
+    rows.push({
+      name: c.name,
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      errors: result.non2xx - expected4xx + result.errors,
+    });
   }
   const baseline = rows[0]!.rps;
-  process.stdout.write(`\n${seconds}s × ${connections} connections, ${os.cpus().length} cores, node ${process.version}\n`);
-  process.stdout.write(`${'case'.padEnd(52)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)} ${'÷ baseline'.padStart(11)} errors\n`);
+  process.stdout.write(
+    `\n${seconds}s × ${connections} connections, ${os.cpus().length} cores, node ${process.version}\n`,
+  );
+  process.stdout.write(
+    `${'case'.padEnd(52)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)} ${'÷ baseline'.padStart(11)} errors\n`,
+  );
   for (const r of rows) {
     process.stdout.write(
       `${r.name.padEnd(52)} ${r.rps.toFixed(0).padStart(8)} ${String(r.p99).padStart(7)} ${(r.rps / baseline).toFixed(3).padStart(11)} ${r.errors}\n`,

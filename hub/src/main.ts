@@ -16,7 +16,9 @@ import {
 
 async function main(): Promise<void> {
   // The embedded hub is the newcomer's mode: dev token issuer and demo directory on by default.
-  const config = loadConfig(process.env, { defaults: { AUTH_DEV_ISSUER: true, SEED_DEMO_DATA: true } });
+  const config = loadConfig(process.env, {
+    defaults: { AUTH_DEV_ISSUER: true, SEED_DEMO_DATA: true },
+  });
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
     embedded = await startEmbeddedPostgres(config.SAMVERKAN_DATA_DIR);
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`samverkan: ${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(
+    `samverkan: ${err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exit(1);
 });

@@ -12,7 +12,9 @@ import { freePort } from '@samverkan/shared/src/testing';
 const root = path.resolve(__dirname, '../..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'NATS_URL', 'DIRECTORY_DATABASE_URL'].includes(k)),
+  Object.entries(process.env).filter(
+    ([k]) => !['DATABASE_URL', 'NATS_URL', 'DIRECTORY_DATABASE_URL'].includes(k),
+  ),
 );
 
 let dataDir: string;
@@ -78,16 +80,23 @@ it('starts on PGlite, answers a directory question with a minted token, and keep
 
     const jwt = token('police.officer');
     expect(jwt.split('.')).toHaveLength(3);
-    const search = await fetch(`${base}/v1/units?municipality=0581&ageBand=adult&gender=female&openNow=true`, {
-      headers: { authorization: `Bearer ${jwt}` },
-    });
+    const search = await fetch(
+      `${base}/v1/units?municipality=0581&ageBand=adult&gender=female&openNow=true`,
+      {
+        headers: { authorization: `Bearer ${jwt}` },
+      },
+    );
     expect(search.status).toBe(200);
     const units = (await search.json()) as { items: Array<{ id: string; name: string }> };
     const socialjour = units.items.find((u) => u.name === 'Socialjouren Norrköping');
     expect(socialjour).toBeDefined();
 
-    const keys = await fetch(`${base}/v1/keys?units=${socialjour!.id}`, { headers: { authorization: `Bearer ${jwt}` } });
-    const body = (await keys.json()) as { units: Array<{ keys: Array<{ use: string }>; rootKeys: unknown[] }> };
+    const keys = await fetch(`${base}/v1/keys?units=${socialjour!.id}`, {
+      headers: { authorization: `Bearer ${jwt}` },
+    });
+    const body = (await keys.json()) as {
+      units: Array<{ keys: Array<{ use: string }>; rootKeys: unknown[] }>;
+    };
     expect(body.units[0]!.keys.map((k) => k.use).sort()).toEqual(['enc', 'sig']);
     expect(body.units[0]!.rootKeys).toHaveLength(1);
 
@@ -95,7 +104,10 @@ it('starts on PGlite, answers a directory question with a minted token, and keep
 
     const created = await fetch(`${base}/v1/units`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token('norrkoping.admin')}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${token('norrkoping.admin')}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({
         organisationId: '10000000-0000-4000-8000-000000000581',
         name: 'Mottagningsenheten',
@@ -117,10 +129,14 @@ it('starts on PGlite, answers a directory question with a minted token, and keep
 
   const second = await startHub();
   try {
-    const again = await fetch(`${base}/v1/units/${createdId}`, { headers: { authorization: `Bearer ${token('police.officer')}` } });
+    const again = await fetch(`${base}/v1/units/${createdId}`, {
+      headers: { authorization: `Bearer ${token('police.officer')}` },
+    });
     expect(again.status).toBe(200);
     // Seeding is idempotent: still exactly one Socialjour, with one pair of keys.
-    const all = await fetch(`${base}/v1/units?q=Socialjouren`, { headers: { authorization: `Bearer ${token('police.officer')}` } });
+    const all = await fetch(`${base}/v1/units?q=Socialjouren`, {
+      headers: { authorization: `Bearer ${token('police.officer')}` },
+    });
     expect(((await all.json()) as { items: unknown[] }).items).toHaveLength(1);
   } finally {
     expect(await stopHub(second.child)).toBe(0);

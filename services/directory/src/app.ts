@@ -54,7 +54,10 @@ export interface DirectoryOptions {
  * outbox and audit log, its routes. It never calls listen(); server.ts (alone) or the embedded
  * hub (with the other services) does.
  */
-export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (app: FastifyInstance, options) => {
+export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
+  app: FastifyInstance,
+  options,
+) => {
   const { config } = app.platform;
   const dataSource = await openServiceDatabase({
     url: serviceDatabaseUrl(config, 'directory') ?? app.platform.databaseUrl,

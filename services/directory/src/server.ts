@@ -2,13 +2,21 @@
  * The directory on its own (distributed mode): real Postgres (DATABASE_URL or
  * DIRECTORY_DATABASE_URL) and, if NATS_URL is set, NATS JetStream.
  */
-import { ConfigError, createPlatformApp, loadConfig, registerDocs, runServer } from '@samverkan/shared';
+import {
+  ConfigError,
+  createPlatformApp,
+  loadConfig,
+  registerDocs,
+  runServer,
+} from '@samverkan/shared';
 import { directoryService, OPENAPI_DIR } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.DATABASE_URL && !process.env.DIRECTORY_DATABASE_URL) {
-    throw new ConfigError('Invalid configuration: set DATABASE_URL (or DIRECTORY_DATABASE_URL) to a Postgres URL');
+    throw new ConfigError(
+      'Invalid configuration: set DATABASE_URL (or DIRECTORY_DATABASE_URL) to a Postgres URL',
+    );
   }
   const app = await createPlatformApp({
     config,
@@ -21,6 +29,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`directory: ${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(
+    `directory: ${err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exit(1);
 });

@@ -44,10 +44,18 @@ it('migrations run on an up-to-date schema are a no-op, and revert cleanly', asy
 it('replicas starting at once on an empty database migrate it once, without colliding', async () => {
   const fresh = await createTestDatabase('mig');
   const open = () =>
-    openServiceDatabase({ url: fresh.url, schema: 'directory', entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS, poolSize: 2 });
+    openServiceDatabase({
+      url: fresh.url,
+      schema: 'directory',
+      entities: DIRECTORY_ENTITIES,
+      migrations: DIRECTORY_MIGRATIONS,
+      poolSize: 2,
+    });
   try {
     const sources = await Promise.all([open(), open(), open()]);
-    const applied = (await sources[0]!.query('SELECT count(*)::int AS n FROM directory.migrations')) as Array<{ n: number }>;
+    const applied = (await sources[0]!.query(
+      'SELECT count(*)::int AS n FROM directory.migrations',
+    )) as Array<{ n: number }>;
     expect(applied[0]!.n).toBe(DIRECTORY_MIGRATIONS.length);
     await Promise.all(sources.map((s) => s.destroy()));
   } finally {

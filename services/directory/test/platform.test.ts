@@ -16,24 +16,31 @@ describe('platform behaviour every service shares', () => {
     expect(live.statusCode).toBe(200);
     const ready = await dir.as(null).get('/readyz');
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toMatchObject({ status: 'ok', checks: { 'directory.postgres': 'ok', 'directory.outbox': 'ok' } });
+    expect(ready.json()).toMatchObject({
+      status: 'ok',
+      checks: { 'directory.postgres': 'ok', 'directory.outbox': 'ok' },
+    });
   });
 
   it('sends security headers and carries a well-formed request id through', async () => {
-    const res = await dir.as('police.officer').get('/v1/organisations', { 'x-request-id': 'abc-1234567' });
+    const res = await dir
+      .as('police.officer')
+      .get('/v1/organisations', { 'x-request-id': 'abc-1234567' });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toBeDefined();
     expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(res.headers['x-ratelimit-limit']).toBeDefined();
   });
 
-  it('joins the caller\'s W3C trace and carries it into the events the request causes', async () => {
+  it("joins the caller's W3C trace and carries it into the events the request causes", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const res = await dir
-      .as('norrkoping.admin')
-      .patch(`/v1/organisations/${DEMO_ORGANISATIONS.norrkoping}`, { website: 'https://www.norrkoping.se' }, {
+    const res = await dir.as('norrkoping.admin').patch(
+      `/v1/organisations/${DEMO_ORGANISATIONS.norrkoping}`,
+      { website: 'https://www.norrkoping.se' },
+      {
         traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
-      });
+      },
+    );
     expect(res.statusCode).toBe(200);
     expect(res.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     const rows = (await dir.app.directory.context.dataSource.query(
@@ -65,9 +72,16 @@ describe('when Postgres goes away', () => {
       const read = await lost.as('police.officer').get('/v1/organisations');
       expect(read.statusCode).toBe(503);
       expect(read.headers['content-type']).toContain('application/problem+json');
-      expect(read.json()).toMatchObject({ type: 'urn:samverkan:problem:service-unavailable', code: 'SERVICE_UNAVAILABLE' });
+      expect(read.json()).toMatchObject({
+        type: 'urn:samverkan:problem:service-unavailable',
+        code: 'SERVICE_UNAVAILABLE',
+      });
       expect(JSON.stringify(read.json())).not.toMatch(/pool|typeorm|stack|ECONN/i);
-      const write = await lost.as('norrkoping.admin').patch(`/v1/organisations/${DEMO_ORGANISATIONS.norrkoping}`, { website: 'https://norrkoping.se' });
+      const write = await lost
+        .as('norrkoping.admin')
+        .patch(`/v1/organisations/${DEMO_ORGANISATIONS.norrkoping}`, {
+          website: 'https://norrkoping.se',
+        });
       expect(write.statusCode).toBe(503);
 
       await proxy.restore();
@@ -78,7 +92,9 @@ describe('when Postgres goes away', () => {
       expect(back.json().items.length).toBeGreaterThan(0);
       expect((await lost.as(null).get('/readyz')).statusCode).toBe(200);
       // The refused write left nothing behind.
-      const org = await lost.as('police.officer').get(`/v1/organisations/${DEMO_ORGANISATIONS.norrkoping}`);
+      const org = await lost
+        .as('police.officer')
+        .get(`/v1/organisations/${DEMO_ORGANISATIONS.norrkoping}`);
       expect(org.json().website).toBeNull();
     } finally {
       await proxy.restore().catch(() => undefined);

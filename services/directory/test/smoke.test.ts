@@ -9,7 +9,11 @@ afterAll(async () => {
 });
 
 it('answers who can take an acute case for an adult woman in Norrköping now', async () => {
-  const res = await dir.as('police.officer').get('/v1/units?municipality=0581&ageBand=adult&gender=female&openNow=true');
+  const res = await dir
+    .as('police.officer')
+    .get('/v1/units?municipality=0581&ageBand=adult&gender=female&openNow=true');
   expect(res.statusCode).toBe(200);
-  expect(res.json().items.map((u: { name: string }) => u.name)).toContain('Socialjouren Norrköping');
+  expect(res.json().items.map((u: { name: string }) => u.name)).toContain(
+    'Socialjouren Norrköping',
+  );
 });

@@ -127,7 +127,8 @@ describe('unit search', () => {
       'police region (units covering its counties, or run by it)',
       'policeRegion=ost',
       (u: UnitView) =>
-        u.organisation.policeRegion === 'ost' || u.counties.some((c) => ['05', '06', '04'].includes(c)),
+        u.organisation.policeRegion === 'ost' ||
+        u.counties.some((c) => ['05', '06', '04'].includes(c)),
     ],
     [
       'organisation kind',
@@ -163,7 +164,9 @@ describe('unit search', () => {
       [U.youthClinic, U.womensClinic].sort(),
     );
     // Umeå's unit works in Västerbotten, so it is in Polisregion Nord though its kommun has no region.
-    expect(ids(await search('policeRegion=nord'))).toEqual([U.policeTraffickingNord, U.umeaSocial].sort());
+    expect(ids(await search('policeRegion=nord'))).toEqual(
+      [U.policeTraffickingNord, U.umeaSocial].sort(),
+    );
   });
 
   it('combines every filter with AND', async () => {

@@ -868,7 +868,11 @@ describe('types in bodies are exact; path and query values are coerced from text
   it.each([
     ['a number for a string', { ...validUnit, name: 123 }, 'body.name'],
     ['a string for an array', { ...validUnit, capabilities: 'support_talks' }, 'body.capabilities'],
-    ['a string for a boolean', { ...validUnit, openingHours: { ...validUnit.openingHours, open247: 'true' } }, 'body.openingHours.open247'],
+    [
+      'a string for a boolean',
+      { ...validUnit, openingHours: { ...validUnit.openingHours, open247: 'true' } },
+      'body.openingHours.open247',
+    ],
   ])('refuses %s in a body', async (_label, body, field) => {
     const res = await dir.as('norrkoping.admin').post('/v1/units', body);
     expect(res.statusCode).toBe(400);
@@ -876,16 +880,22 @@ describe('types in bodies are exact; path and query values are coerced from text
   });
 
   it('still reads numbers, booleans and repeated values from the query string', async () => {
-    const res = await dir.as('police.officer').get('/v1/units?limit=2&open247=true&capability=response_24_7');
+    const res = await dir
+      .as('police.officer')
+      .get('/v1/units?limit=2&open247=true&capability=response_24_7');
     expect(res.statusCode).toBe(200);
     expect(res.json().items.length).toBeLessThanOrEqual(2);
   });
 
   it('takes member ids as long as the contract allows, in the path too', async () => {
     const userId = `member.${'x'.repeat(180)}`;
-    const added = await dir.as('norrkoping.admin').post(`/v1/units/${ID}/members`, { userId, roles: ['caseworker'] });
+    const added = await dir
+      .as('norrkoping.admin')
+      .post(`/v1/units/${ID}/members`, { userId, roles: ['caseworker'] });
     expect(added.statusCode).toBe(201);
-    const removed = await dir.as('norrkoping.admin').delete(`/v1/units/${ID}/members/${encodeURIComponent(userId)}`);
+    const removed = await dir
+      .as('norrkoping.admin')
+      .delete(`/v1/units/${ID}/members/${encodeURIComponent(userId)}`);
     expect(removed.statusCode).toBe(204);
   });
 });

@@ -44,11 +44,17 @@ export interface CreatePlatformOptions {
 
 const validatorPool = AjvCompiler();
 type RouteValidatorCompiler = (route: { httpPart?: string }) => unknown;
-type PoolFactory = (externalSchemas: unknown, options: { customOptions?: Record<string, unknown> }) => RouteValidatorCompiler;
+type PoolFactory = (
+  externalSchemas: unknown,
+  options: { customOptions?: Record<string, unknown> },
+) => RouteValidatorCompiler;
 const pool = validatorPool as unknown as PoolFactory;
 const bodyExactValidator = ((externalSchemas, options) => {
   const coercing = pool(externalSchemas, options);
-  const exact = pool(externalSchemas, { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } });
+  const exact = pool(externalSchemas, {
+    ...options,
+    customOptions: { ...options?.customOptions, coerceTypes: false },
+  });
   return (route) => (route.httpPart === 'body' ? exact(route) : coercing(route));
 }) as PoolFactory as unknown as BuildCompilerFromPool;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -79,7 +85,13 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     // Path and query values arrive as text and are coerced to their schema types; bodies are JSON
     // and must already have the right types (no `{"name": 123}` quietly becoming "123").
     ajv: {
-      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, strict: false },
+      customOptions: {
+        allErrors: true,
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        strict: false,
+      },
     },
     schemaController: {
       compilersFactory: { buildValidator: bodyExactValidator },
@@ -96,7 +108,9 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
   if (config.AUTH_DEV_ISSUER) {
     devIssuer = await loadDevIssuer(config.SAMVERKAN_DATA_DIR);
     issuers.addStatic(devIssuer.trusted());
-    app.log.warn('the development token issuer is on (AUTH_DEV_ISSUER=true): it may speak for every organisation');
+    app.log.warn(
+      'the development token issuer is on (AUTH_DEV_ISSUER=true): it may speak for every organisation',
+    );
   }
 
   let events: EventTransport;
@@ -105,7 +119,10 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     events = {
       kind: 'nats',
       nc,
-      naming: { subjectPrefix: config.EVENTS_SUBJECT_PREFIX, streamPrefix: config.EVENTS_STREAM_PREFIX },
+      naming: {
+        subjectPrefix: config.EVENTS_SUBJECT_PREFIX,
+        streamPrefix: config.EVENTS_STREAM_PREFIX,
+      },
       streamReplicas: options.streamReplicas ?? 1,
     };
   } else {
@@ -145,12 +162,17 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
     // After authentication, so the limit is per caller rather than per gateway address.
     hook: 'preHandler',
-    keyGenerator: (request) => (request.principal ? `${request.principal.iss} ${request.principal.sub}` : request.ip),
+    keyGenerator: (request) =>
+      request.principal ? `${request.principal.iss} ${request.principal.sub}` : request.ip,
     allowList: (request) => Boolean(request.routeOptions.config?.public),
     errorResponseBuilder: (_request, context) =>
-      new ProblemError(CommonProblems.rateLimited, `Limit of ${context.max} requests per ${context.after} reached`, {
-        headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
-      }),
+      new ProblemError(
+        CommonProblems.rateLimited,
+        `Limit of ${context.max} requests per ${context.after} reached`,
+        {
+          headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
+        },
+      ),
   });
 
   app.get('/livez', { config: { public: true } }, async () => ({ status: 'ok', checks: {} }));

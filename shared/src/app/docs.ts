@@ -11,15 +11,25 @@ export const DOCS_PREFIX = '/docs';
  * Interactive API docs (Swagger UI) at /docs, straight from the OpenAPI documents in openapi/,
  * and the raw documents (OpenAPI and AsyncAPI) at /docs/openapi/<file>.
  */
-export async function registerDocs(app: FastifyInstance, openapiDir: string, services: string[]): Promise<void> {
-  const files = fs.readdirSync(openapiDir).filter((f) => /\.ya?ml$/.test(f) && f !== 'redocly.yaml');
+export async function registerDocs(
+  app: FastifyInstance,
+  openapiDir: string,
+  services: string[],
+): Promise<void> {
+  const files = fs
+    .readdirSync(openapiDir)
+    .filter((f) => /\.ya?ml$/.test(f) && f !== 'redocly.yaml');
   const [first] = services;
   if (!first) {
     return;
   }
   await app.register(swagger, {
     mode: 'static',
-    specification: { document: YAML.parse(fs.readFileSync(path.join(openapiDir, `${first}.yaml`), 'utf8')) as never },
+    specification: {
+      document: YAML.parse(
+        fs.readFileSync(path.join(openapiDir, `${first}.yaml`), 'utf8'),
+      ) as never,
+    },
   });
   await app.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,
@@ -34,6 +44,8 @@ export async function registerDocs(app: FastifyInstance, openapiDir: string, ser
     if (!files.includes(file)) {
       return reply.callNotFound();
     }
-    return reply.type('application/yaml').send(fs.readFileSync(path.join(openapiDir, file), 'utf8'));
+    return reply
+      .type('application/yaml')
+      .send(fs.readFileSync(path.join(openapiDir, file), 'utf8'));
   });
 }

@@ -34,7 +34,10 @@ function requestHash(request: FastifyRequest): string {
  * response (marked `Idempotent-Replayed: true`); the same key with a different request is a 422;
  * a retry while the first is still running is a 409.
  */
-async function idempotencyPlugin(app: FastifyInstance, options: { dataSource: DataSource }): Promise<void> {
+async function idempotencyPlugin(
+  app: FastifyInstance,
+  options: { dataSource: DataSource },
+): Promise<void> {
   const repo = options.dataSource.getRepository(IdempotencyRecordEntity);
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -44,24 +47,40 @@ async function idempotencyPlugin(app: FastifyInstance, options: { dataSource: Da
     const header = request.headers['idempotency-key'];
     if (header === undefined) {
       if (request.routeOptions.config?.requireIdempotencyKey) {
-        throw new ProblemError(CommonProblems.validation, 'This write needs an Idempotency-Key header', {
-          errors: [{ field: 'headers.idempotency-key', message: 'is required' }],
-        });
+        throw new ProblemError(
+          CommonProblems.validation,
+          'This write needs an Idempotency-Key header',
+          {
+            errors: [{ field: 'headers.idempotency-key', message: 'is required' }],
+          },
+        );
       }
       return;
     }
     if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
-      throw new ProblemError(CommonProblems.validation, 'Idempotency-Key must be 8 to 200 characters of A-Z a-z 0-9 _ . : -', {
-        errors: [{ field: 'headers.idempotency-key', message: 'is malformed' }],
-      });
+      throw new ProblemError(
+        CommonProblems.validation,
+        'Idempotency-Key must be 8 to 200 characters of A-Z a-z 0-9 _ . : -',
+        {
+          errors: [{ field: 'headers.idempotency-key', message: 'is malformed' }],
+        },
+      );
     }
-    const principal = request.principal ? `${request.principal.iss} ${request.principal.sub}` : `ip ${request.ip}`;
+    const principal = request.principal
+      ? `${request.principal.iss} ${request.principal.sub}`
+      : `ip ${request.ip}`;
     const hash = requestHash(request);
     const now = new Date();
     const claimed = (await repo
       .createQueryBuilder()
       .insert()
-      .values({ principal, key: header, requestHash: hash, state: 'pending', lockedUntil: new Date(now.getTime() + LOCK_MS) })
+      .values({
+        principal,
+        key: header,
+        requestHash: hash,
+        state: 'pending',
+        lockedUntil: new Date(now.getTime() + LOCK_MS),
+      })
       .orIgnore()
       .returning(['key'])
       .execute()) as { raw: unknown[] };
@@ -117,7 +136,12 @@ async function idempotencyPlugin(app: FastifyInstance, options: { dataSource: Da
       {
         state: 'done',
         responseStatus: reply.statusCode,
-        responseBody: typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload),
+        responseBody:
+          typeof payload === 'string'
+            ? payload
+            : payload === null || payload === undefined
+              ? ''
+              : String(payload),
         responseType: String(reply.getHeader('content-type') ?? 'application/json'),
         lockedUntil: null,
       },

@@ -19,7 +19,12 @@ describe('log redaction', () => {
     const { logger, lines } = capture();
     logger.info(
       {
-        req: { headers: { authorization: 'Bearer eyJsecret.token.here', 'idempotency-key': 'k-123456789' } },
+        req: {
+          headers: {
+            authorization: 'Bearer eyJsecret.token.here',
+            'idempotency-key': 'k-123456789',
+          },
+        },
         envelope: { ciphertext: 'CIPHERTEXT-1' },
         referral: { jwe: 'JWE-2', envelope: 'ENV-3' },
         key: { d: 'PRIVATE-4', x: 'public-x' },
@@ -29,7 +34,16 @@ describe('log redaction', () => {
       'request',
     );
     const text = lines();
-    for (const secret of ['eyJsecret', 'CIPHERTEXT-1', 'JWE-2', 'ENV-3', 'PRIVATE-4', 'BODY-5', 'TOKEN-6', 'k-123456789']) {
+    for (const secret of [
+      'eyJsecret',
+      'CIPHERTEXT-1',
+      'JWE-2',
+      'ENV-3',
+      'PRIVATE-4',
+      'BODY-5',
+      'TOKEN-6',
+      'k-123456789',
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[redacted]');

@@ -34,12 +34,20 @@ export const REDACT_PATHS = [
   '*.body',
 ];
 
-export function loggerOptions(level: string, pretty = Boolean(process.stdout.isTTY)): FastifyServerOptions['logger'] {
+export function loggerOptions(
+  level: string,
+  pretty = Boolean(process.stdout.isTTY),
+): FastifyServerOptions['logger'] {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     ...(pretty && level !== 'silent'
-      ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' },
+          },
+        }
       : {}),
   };
 }

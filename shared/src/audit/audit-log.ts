@@ -6,7 +6,9 @@ import { AuditEntryEntity } from '../entities/platform.entities';
 import { chainHash, GENESIS_HASH, verifyChain, type ChainVerification } from './hash-chain';
 
 export interface AuditRecord {
-  actor: Pick<Principal, 'sub' | 'org' | 'iss'> | { sub: string; org?: string | null; iss?: string | null };
+  actor:
+    | Pick<Principal, 'sub' | 'org' | 'iss'>
+    | { sub: string; org?: string | null; iss?: string | null };
   action: string;
   objectType: string;
   objectId?: string | null;
@@ -108,7 +110,8 @@ export class AuditLog {
   verify(): Promise<ChainVerification> {
     const repo = this.dataSource.getRepository(AuditEntryEntity);
     return verifyChain(
-      (after, limit) => repo.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
+      (after, limit) =>
+        repo.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
       contentOf,
     );
   }

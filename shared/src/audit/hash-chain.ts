@@ -17,7 +17,11 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function chainHash(prevHash: string, content: unknown): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalJson(content)).digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update('\n')
+    .update(canonicalJson(content))
+    .digest('hex');
 }
 
 export interface ChainLink {

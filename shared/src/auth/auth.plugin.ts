@@ -37,7 +37,10 @@ function invalid(detail: string): ProblemError {
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (!header) {
-    throw new ProblemError(CommonProblems.unauthenticated, 'Send an access token as "Authorization: Bearer <token>"');
+    throw new ProblemError(
+      CommonProblems.unauthenticated,
+      'Send an access token as "Authorization: Bearer <token>"',
+    );
   }
   // The scheme is case-insensitive (RFC 9110 §11.1).
   const match = /^Bearer +([A-Za-z0-9_.-]+)$/i.exec(header);
@@ -56,7 +59,11 @@ function toPrincipal(payload: Record<string, unknown>, hubOrganisationId: string
     throw invalid('The org claim must be an organisation id');
   }
   const unitList = units ?? [];
-  if (!Array.isArray(unitList) || unitList.length > 200 || !unitList.every((u) => typeof u === 'string' && UUID.test(u))) {
+  if (
+    !Array.isArray(unitList) ||
+    unitList.length > 200 ||
+    !unitList.every((u) => typeof u === 'string' && UUID.test(u))
+  ) {
     throw invalid('The units claim must be a list of unit ids');
   }
   const roleList = roles ?? [];
@@ -90,7 +97,12 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
   function jwksFor(issuer: string): GetJwks {
     let client = jwksByIssuer.get(issuer);
     if (!client) {
-      client = buildGetJwks({ issuersWhitelist: [issuer], providerDiscovery: false, max: 100, ttl: 10 * 60_000 });
+      client = buildGetJwks({
+        issuersWhitelist: [issuer],
+        providerDiscovery: false,
+        max: 100,
+        ttl: 10 * 60_000,
+      });
       jwksByIssuer.set(issuer, client);
     }
     return client;
@@ -102,14 +114,20 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     }
     const issuer = await options.issuers.find(iss);
     if (!issuer) {
-      throw new ProblemError(CommonProblems.untrustedIssuer, 'The issuer of this token is not on the list of trusted issuers');
+      throw new ProblemError(
+        CommonProblems.untrustedIssuer,
+        'The issuer of this token is not on the list of trusted issuers',
+      );
     }
     return issuer;
   }
 
   await app.register(fastifyJwt, {
     secret: async (_request: FastifyRequest, token: unknown) => {
-      const { header, payload } = token as { header: { alg?: string; kid?: string }; payload: { iss?: unknown } };
+      const { header, payload } = token as {
+        header: { alg?: string; kid?: string };
+        payload: { iss?: unknown };
+      };
       const issuer = await trustedIssuerOf(payload.iss);
       if (!header.alg || !(issuer.algorithms as readonly string[]).includes(header.alg)) {
         throw invalid(`Algorithm ${header.alg ?? '(none)'} is not accepted for this issuer`);
@@ -130,8 +148,14 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       try {
         // get-jwks' own getPublicKey (jwk-to-pem) knows only RSA and EC keys; node:crypto also
         // reads OKP (Ed25519) JWKs, so EdDSA issuers can publish a JWKS too.
-        const jwk = await jwksFor(issuer.issuer).getJwk({ domain: issuer.issuer, alg: header.alg, kid });
-        const pem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+        const jwk = await jwksFor(issuer.issuer).getJwk({
+          domain: issuer.issuer,
+          alg: header.alg,
+          kid,
+        });
+        const pem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+          .export({ type: 'spki', format: 'pem' })
+          .toString();
         if (!known) {
           knownKids.set(issuer.issuer, new Set([kid]));
         } else if (known.size < 1000) {
@@ -155,7 +179,11 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
   app.decorateRequest('principal', null as unknown as Principal);
 
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.public || request.url === DOCS_PREFIX || request.url.startsWith(`${DOCS_PREFIX}/`)) {
+    if (
+      request.routeOptions.config?.public ||
+      request.url === DOCS_PREFIX ||
+      request.url.startsWith(`${DOCS_PREFIX}/`)
+    ) {
       return;
     }
     const token = bearerToken(request);

@@ -22,7 +22,10 @@ export interface DevIssuer {
   kid: string;
   publicKeyPem: string;
   trusted(): TrustedIssuer;
-  mint(claims: DevTokenClaims, options?: { audience?: string; ttlSeconds?: number }): Promise<string>;
+  mint(
+    claims: DevTokenClaims,
+    options?: { audience?: string; ttlSeconds?: number },
+  ): Promise<string>;
 }
 
 export interface DevTokenClaims {
@@ -37,7 +40,10 @@ function keyFile(dataDir: string): string {
 }
 
 async function createKeyFile(file: string): Promise<DevIssuerFile> {
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', {
+    crv: 'Ed25519',
+    extractable: true,
+  });
   const privateJwk = await exportJWK(privateKey);
   const content: DevIssuerFile = {
     kid: `dev-${Date.now().toString(36)}`,

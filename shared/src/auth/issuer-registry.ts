@@ -80,7 +80,10 @@ export function parseIssuersConfig(json: string | undefined): TrustedIssuer[] {
     if (typeof entry.issuer !== 'string' || entry.issuer === '') {
       throw new Error(`${where}.issuer must be a non-empty string`);
     }
-    if (!Array.isArray(entry.organisationIds) || !entry.organisationIds.every((o) => typeof o === 'string')) {
+    if (
+      !Array.isArray(entry.organisationIds) ||
+      !entry.organisationIds.every((o) => typeof o === 'string')
+    ) {
       throw new Error(`${where}.organisationIds must be an array of organisation ids`);
     }
     if (entry.keySource !== undefined && entry.keySource !== 'pem' && entry.keySource !== 'jwks') {
@@ -91,8 +94,13 @@ export function parseIssuersConfig(json: string | undefined): TrustedIssuer[] {
       throw new Error(`${where}.publicKeyPem is required when keySource is pem`);
     }
     const algorithms = (entry.algorithms ?? ['EdDSA', 'ES256', 'RS256']) as JwtAlgorithm[];
-    if (!Array.isArray(algorithms) || !algorithms.every((a) => (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a))) {
-      throw new Error(`${where}.algorithms may only name asymmetric algorithms: ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
+    if (
+      !Array.isArray(algorithms) ||
+      !algorithms.every((a) => (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a))
+    ) {
+      throw new Error(
+        `${where}.algorithms may only name asymmetric algorithms: ${ASYMMETRIC_ALGORITHMS.join(', ')}`,
+      );
     }
     return {
       issuer: entry.issuer,

@@ -1,4 +1,12 @@
-export const ROLES = ['caseworker', 'officer', 'coordinator', 'org_admin', 'analyst', 'auditor', 'hub_admin'] as const;
+export const ROLES = [
+  'caseworker',
+  'officer',
+  'coordinator',
+  'org_admin',
+  'analyst',
+  'auditor',
+  'hub_admin',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The caller, as established from a verified token. */
@@ -18,7 +26,10 @@ export function hasRole(principal: Principal, ...roles: Role[]): boolean {
 
 /** An organisation's own administrator, or a hub administrator. */
 export function canAdministerOrganisation(principal: Principal, organisationId: string): boolean {
-  return principal.hubAdmin || (principal.org === organisationId && principal.roles.includes('org_admin'));
+  return (
+    principal.hubAdmin ||
+    (principal.org === organisationId && principal.roles.includes('org_admin'))
+  );
 }
 
 export function isMemberOfAny(principal: Principal, unitIds: Iterable<string>): boolean {

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const issuer = await loadDevIssuer(config.SAMVERKAN_DATA_DIR);
-  process.stdout.write(`${await issuer.mint(user, { audience: config.AUTH_AUDIENCE, ttlSeconds })}\n`);
+  process.stdout.write(
+    `${await issuer.mint(user, { audience: config.AUTH_AUDIENCE, ttlSeconds })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -30,13 +30,18 @@ describe('loadConfig', () => {
     const config = loadConfig({ PORT: '' }, { defaults: { AUTH_DEV_ISSUER: true } });
     expect(config.PORT).toBe(3000);
     expect(config.AUTH_DEV_ISSUER).toBe(true);
-    expect(loadConfig({ AUTH_DEV_ISSUER: 'false' }, { defaults: { AUTH_DEV_ISSUER: true } }).AUTH_DEV_ISSUER).toBe(false);
+    expect(
+      loadConfig({ AUTH_DEV_ISSUER: 'false' }, { defaults: { AUTH_DEV_ISSUER: true } })
+        .AUTH_DEV_ISSUER,
+    ).toBe(false);
   });
 
   it('prefers <SERVICE>_DATABASE_URL over DATABASE_URL', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://shared/db' });
     expect(serviceDatabaseUrl(config, 'directory', {})).toBe('postgres://shared/db');
-    expect(serviceDatabaseUrl(config, 'directory', { DIRECTORY_DATABASE_URL: 'postgres://own/db' })).toBe('postgres://own/db');
+    expect(
+      serviceDatabaseUrl(config, 'directory', { DIRECTORY_DATABASE_URL: 'postgres://own/db' }),
+    ).toBe('postgres://own/db');
   });
 });
 

@@ -1,4 +1,11 @@
-import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import {
+  calculateJwkThumbprint,
+  CompactSign,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+} from 'jose';
 
 /**
  * Client-side key handling for agencies (and the demo seed): generate an organisation root key
@@ -11,7 +18,11 @@ export interface KeyPairJwk {
   privateJwk: JWK;
 }
 
-async function okpPair(alg: 'EdDSA' | 'ECDH-ES', crv: 'Ed25519' | 'X25519', use: 'sig' | 'enc'): Promise<KeyPairJwk> {
+async function okpPair(
+  alg: 'EdDSA' | 'ECDH-ES',
+  crv: 'Ed25519' | 'X25519',
+  use: 'sig' | 'enc',
+): Promise<KeyPairJwk> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { crv, extractable: true });
   const pub = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(pub, 'sha256');

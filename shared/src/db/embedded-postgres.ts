@@ -12,7 +12,10 @@ export interface EmbeddedPostgres {
  * code path. PGlite runs one transaction at a time: callers must never query on another
  * connection while holding a transaction open.
  */
-export async function startEmbeddedPostgres(dataDir: string, maxConnections = 64): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  maxConnections = 64,
+): Promise<EmbeddedPostgres> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const dir = path.join(dataDir, 'pgdata');

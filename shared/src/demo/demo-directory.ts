@@ -43,25 +43,80 @@ const O = DEMO_ORGANISATIONS;
 const U = DEMO_UNITS;
 
 export const DEMO_USERS: Record<string, DemoUser> = {
-  'police.officer': { sub: 'police.officer', org: O.policeOst, units: [U.policeTraffickingOst], roles: ['officer'] },
-  'police-nord.officer': { sub: 'police-nord.officer', org: O.policeNord, units: [U.policeTraffickingNord], roles: ['officer'] },
-  'frideborg.caseworker': { sub: 'frideborg.caseworker', org: O.norrkoping, units: [U.frideborg], roles: ['caseworker'] },
-  'socialjour.caseworker': { sub: 'socialjour.caseworker', org: O.norrkoping, units: [U.socialjour], roles: ['caseworker'] },
-  'elsa.caseworker': { sub: 'elsa.caseworker', org: O.norrkoping, units: [U.elsa], roles: ['caseworker'] },
+  'police.officer': {
+    sub: 'police.officer',
+    org: O.policeOst,
+    units: [U.policeTraffickingOst],
+    roles: ['officer'],
+  },
+  'police-nord.officer': {
+    sub: 'police-nord.officer',
+    org: O.policeNord,
+    units: [U.policeTraffickingNord],
+    roles: ['officer'],
+  },
+  'frideborg.caseworker': {
+    sub: 'frideborg.caseworker',
+    org: O.norrkoping,
+    units: [U.frideborg],
+    roles: ['caseworker'],
+  },
+  'socialjour.caseworker': {
+    sub: 'socialjour.caseworker',
+    org: O.norrkoping,
+    units: [U.socialjour],
+    roles: ['caseworker'],
+  },
+  'elsa.caseworker': {
+    sub: 'elsa.caseworker',
+    org: O.norrkoping,
+    units: [U.elsa],
+    roles: ['caseworker'],
+  },
   'coordinator.ostergotland': {
     sub: 'coordinator.ostergotland',
     org: O.coordinator,
     units: [U.coordinator],
     roles: ['coordinator'],
   },
-  'novahuset.caseworker': { sub: 'novahuset.caseworker', org: O.novahuset, units: [U.novahuset], roles: ['caseworker'] },
-  'region.caseworker': { sub: 'region.caseworker', org: O.region, units: [U.youthClinic], roles: ['caseworker'] },
-  'umea.caseworker': { sub: 'umea.caseworker', org: O.umea, units: [U.umeaSocial], roles: ['caseworker'] },
-  'norrkoping.admin': { sub: 'norrkoping.admin', org: O.norrkoping, units: [], roles: ['org_admin'] },
+  'novahuset.caseworker': {
+    sub: 'novahuset.caseworker',
+    org: O.novahuset,
+    units: [U.novahuset],
+    roles: ['caseworker'],
+  },
+  'region.caseworker': {
+    sub: 'region.caseworker',
+    org: O.region,
+    units: [U.youthClinic],
+    roles: ['caseworker'],
+  },
+  'umea.caseworker': {
+    sub: 'umea.caseworker',
+    org: O.umea,
+    units: [U.umeaSocial],
+    roles: ['caseworker'],
+  },
+  'norrkoping.admin': {
+    sub: 'norrkoping.admin',
+    org: O.norrkoping,
+    units: [],
+    roles: ['org_admin'],
+  },
   'police.admin': { sub: 'police.admin', org: O.policeOst, units: [], roles: ['org_admin'] },
   'novahuset.admin': { sub: 'novahuset.admin', org: O.novahuset, units: [], roles: ['org_admin'] },
-  'lansstyrelsen.analyst': { sub: 'lansstyrelsen.analyst', org: O.lansstyrelsen, units: [], roles: ['analyst'] },
-  'norrkoping.auditor': { sub: 'norrkoping.auditor', org: O.norrkoping, units: [], roles: ['auditor'] },
+  'lansstyrelsen.analyst': {
+    sub: 'lansstyrelsen.analyst',
+    org: O.lansstyrelsen,
+    units: [],
+    roles: ['analyst'],
+  },
+  'norrkoping.auditor': {
+    sub: 'norrkoping.auditor',
+    org: O.norrkoping,
+    units: [],
+    roles: ['auditor'],
+  },
   'hub.admin': { sub: 'hub.admin', org: O.hub, units: [], roles: ['hub_admin'] },
 };
 

@@ -5,7 +5,13 @@ const PROBLEM_JSON = 'application/problem+json';
 
 /** Postgres SQLSTATEs and socket errors that mean "the database is not there right now". */
 const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '57P'];
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
   'connection timeout',
@@ -20,14 +26,23 @@ export function isUnavailableError(err: unknown): boolean {
     return false;
   }
   if (typeof e.code === 'string') {
-    if (UNAVAILABLE_ERRNOS.has(e.code) || UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => (e.code as string).startsWith(p))) {
+    if (
+      UNAVAILABLE_ERRNOS.has(e.code) ||
+      UNAVAILABLE_SQLSTATE_PREFIXES.some((p) => (e.code as string).startsWith(p))
+    ) {
       return true;
     }
   }
-  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.some((m) => (e.message as string).includes(m))) {
+  if (
+    typeof e.message === 'string' &&
+    UNAVAILABLE_MESSAGES.some((m) => (e.message as string).includes(m))
+  ) {
     return true;
   }
-  return (e.driverError !== undefined && isUnavailableError(e.driverError)) || (e.cause !== undefined && e.cause !== err && isUnavailableError(e.cause));
+  return (
+    (e.driverError !== undefined && isUnavailableError(e.driverError)) ||
+    (e.cause !== undefined && e.cause !== err && isUnavailableError(e.cause))
+  );
 }
 
 function sqlState(err: unknown): string | undefined {
@@ -57,7 +72,9 @@ export function validationErrors(
           ? params.additionalProperty
           : undefined;
     const path = [base, extra].filter((p) => p !== undefined && p !== '').join('.');
-    const field = [context, path].filter((p) => p !== undefined && p !== '').join('.') || (context ?? 'request');
+    const field =
+      [context, path].filter((p) => p !== undefined && p !== '').join('.') ||
+      (context ?? 'request');
     let message = v.message ?? 'is invalid';
     if (typeof params.missingProperty === 'string') {
       message = 'is required';
@@ -88,7 +105,10 @@ export function toProblem(err: unknown): ProblemError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ProblemError(CommonProblems.unsupportedMediaType, 'Send application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ProblemError(CommonProblems.malformedBody, 'The body is empty but content-type is application/json');
+      return new ProblemError(
+        CommonProblems.malformedBody,
+        'The body is empty but content-type is application/json',
+      );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ProblemError(CommonProblems.malformedBody, 'The body is not valid JSON');
     default:
@@ -105,9 +125,13 @@ export function toProblem(err: unknown): ProblemError {
     return new ProblemError(CommonProblems.validation, 'A value has the wrong format');
   }
   if (isUnavailableError(err)) {
-    return new ProblemError(CommonProblems.unavailable, 'A backing service is unavailable; try again shortly', {
-      headers: { 'retry-after': '5' },
-    });
+    return new ProblemError(
+      CommonProblems.unavailable,
+      'A backing service is unavailable; try again shortly',
+      {
+        headers: { 'retry-after': '5' },
+      },
+    );
   }
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
   if (status === 404) {
@@ -118,14 +142,23 @@ export function toProblem(err: unknown): ProblemError {
   }
   if (status >= 400 && status < 500) {
     return new ProblemError(
-      { slug: 'bad-request', status, title: 'The request could not be processed', code: 'BAD_REQUEST' },
+      {
+        slug: 'bad-request',
+        status,
+        title: 'The request could not be processed',
+        code: 'BAD_REQUEST',
+      },
       typeof e.message === 'string' ? e.message : undefined,
     );
   }
   return new ProblemError(CommonProblems.internal);
 }
 
-export function sendProblem(reply: FastifyReply, problem: ProblemError, request: FastifyRequest): FastifyReply {
+export function sendProblem(
+  reply: FastifyReply,
+  problem: ProblemError,
+  request: FastifyRequest,
+): FastifyReply {
   for (const [name, value] of Object.entries(problem.headers)) {
     void reply.header(name, value);
   }
@@ -142,11 +175,21 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (problem.statusCode >= 500) {
       request.log.error({ err }, 'request failed');
     } else {
-      request.log.info({ code: problem.definition.code, status: problem.statusCode }, 'request refused');
+      request.log.info(
+        { code: problem.definition.code, status: problem.statusCode },
+        'request refused',
+      );
     }
     return sendProblem(reply, problem, request);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new ProblemError(CommonProblems.routeNotFound, `${request.method} ${request.url.split('?')[0]}`), request),
+    sendProblem(
+      reply,
+      new ProblemError(
+        CommonProblems.routeNotFound,
+        `${request.method} ${request.url.split('?')[0]}`,
+      ),
+      request,
+    ),
   );
 }

@@ -55,7 +55,12 @@ export function createEventProcessor(
   const maxDeliver = definition.maxDeliver ?? 8;
   const retryDelay = definition.retryDelayMs ?? defaultRetryDelay;
 
-  async function deadLetter(raw: unknown, subject: string, reason: string, deliveries: number): Promise<void> {
+  async function deadLetter(
+    raw: unknown,
+    subject: string,
+    reason: string,
+    deliveries: number,
+  ): Promise<void> {
     const eventId = (raw as { id?: unknown })?.id;
     await deps.dataSource.getRepository(DeadLetterEntity).insert({
       consumer: definition.name,
@@ -65,7 +70,10 @@ export function createEventProcessor(
       reason: reason.slice(0, 2000),
       deliveries,
     });
-    deps.log.error({ consumer: definition.name, eventId, subject, deliveries, reason }, 'event dead-lettered');
+    deps.log.error(
+      { consumer: definition.name, eventId, subject, deliveries, reason },
+      'event dead-lettered',
+    );
   }
 
   return {
@@ -80,7 +88,12 @@ export function createEventProcessor(
       }
       const event = raw;
       if (event.type !== subject) {
-        await deadLetter(raw, subject, `event of type ${event.type} arrived on subject ${subject}`, deliveryCount);
+        await deadLetter(
+          raw,
+          subject,
+          `event of type ${event.type} arrived on subject ${subject}`,
+          deliveryCount,
+        );
         return 'dead';
       }
       try {
@@ -101,10 +114,18 @@ export function createEventProcessor(
         });
       } catch (err) {
         if (deliveryCount >= maxDeliver) {
-          await deadLetter(raw, subject, `failed ${deliveryCount} times: ${(err as Error).message}`, deliveryCount);
+          await deadLetter(
+            raw,
+            subject,
+            `failed ${deliveryCount} times: ${(err as Error).message}`,
+            deliveryCount,
+          );
           return 'dead';
         }
-        deps.log.warn({ err, consumer: definition.name, eventId: event.id, deliveryCount }, 'event handling failed; will retry');
+        deps.log.warn(
+          { err, consumer: definition.name, eventId: event.id, deliveryCount },
+          'event handling failed; will retry',
+        );
         return 'retry';
       }
     },

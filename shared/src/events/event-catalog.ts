@@ -24,8 +24,14 @@ export class EventValidationError extends Error {
 }
 
 interface AsyncApiDocument {
-  channels?: Record<string, { address?: string; messages?: Record<string, { $ref?: string; payload?: unknown }> }>;
-  components?: { messages?: Record<string, { payload?: unknown }>; schemas?: Record<string, unknown> };
+  channels?: Record<
+    string,
+    { address?: string; messages?: Record<string, { $ref?: string; payload?: unknown }> }
+  >;
+  components?: {
+    messages?: Record<string, { payload?: unknown }>;
+    schemas?: Record<string, unknown>;
+  };
 }
 
 /**
@@ -66,7 +72,9 @@ export class EventCatalog {
         if (!payload) {
           continue;
         }
-        const schema = payload.$ref?.startsWith('#') ? { $ref: `${docId}${payload.$ref}` } : payload;
+        const schema = payload.$ref?.startsWith('#')
+          ? { $ref: `${docId}${payload.$ref}` }
+          : payload;
         this.validators.set(channel.address, this.ajv.compile(schema));
       }
     }

@@ -16,7 +16,11 @@ export class InProcessBus implements EventPublisher {
     this.processors.push(processor);
   }
 
-  async publish(envelope: EventEnvelope, _headers: Record<string, string>, attempt: number): Promise<void> {
+  async publish(
+    envelope: EventEnvelope,
+    _headers: Record<string, string>,
+    attempt: number,
+  ): Promise<void> {
     const retry: string[] = [];
     for (const processor of this.processors) {
       if (!subjectMatches(processor.definition.filter, envelope.type)) {

@@ -38,7 +38,11 @@ export function streamName(naming: SubjectNaming, service: string): string {
   return `${naming.streamPrefix}_${service.toUpperCase()}`;
 }
 
-export async function connectNats(url: string, name: string, log: FastifyBaseLogger): Promise<NatsConnection> {
+export async function connectNats(
+  url: string,
+  name: string,
+  log: FastifyBaseLogger,
+): Promise<NatsConnection> {
   const nc = await connect({
     servers: url.split(','),
     name,
@@ -76,7 +80,9 @@ export async function ensureStream(
   };
   try {
     const info = await jsm.streams.info(name);
-    const same = info.config.subjects?.length === subjects.length && subjects.every((s) => info.config.subjects?.includes(s));
+    const same =
+      info.config.subjects?.length === subjects.length &&
+      subjects.every((s) => info.config.subjects?.includes(s));
     if (!same) {
       await jsm.streams.update(name, { ...info.config, subjects });
     }
@@ -164,7 +170,11 @@ export async function runJetStreamConsumer(
         payload = m.string();
       }
       try {
-        const outcome = await processor.process(payload, m.info.deliveryCount, canonicalType(naming, m.subject));
+        const outcome = await processor.process(
+          payload,
+          m.info.deliveryCount,
+          canonicalType(naming, m.subject),
+        );
         if (outcome === 'retry') {
           m.nak(processor.retryDelay(m.info.deliveryCount));
         } else if (outcome === 'dead') {

@@ -49,8 +49,9 @@ export class OutboxRelay {
     private readonly publisher: EventPublisher,
     private readonly options: OutboxRelayOptions,
   ) {
-    this.table = dataSource.getMetadata(OutboxEventEntity).tablePath
-      .split('.')
+    this.table = dataSource
+      .getMetadata(OutboxEventEntity)
+      .tablePath.split('.')
       .map((part) => `"${part}"`)
       .join('.');
     this.batchSize = options.batchSize ?? 100;
@@ -108,7 +109,8 @@ export class OutboxRelay {
     const row = rows[0];
     return {
       pending: row?.pending ?? 0,
-      oldestPendingAgeMs: row?.age === null || row?.age === undefined ? null : Math.round(Number(row.age)),
+      oldestPendingAgeMs:
+        row?.age === null || row?.age === undefined ? null : Math.round(Number(row.age)),
     };
   }
 
@@ -144,9 +146,15 @@ export class OutboxRelay {
     } catch (err) {
       this.failures += 1;
       this.lastError = (err as Error).message;
-      next = Math.min(this.maxBackoffMs, this.options.pollIntervalMs * 2 ** Math.min(this.failures, 10));
+      next = Math.min(
+        this.maxBackoffMs,
+        this.options.pollIntervalMs * 2 ** Math.min(this.failures, 10),
+      );
       if (this.failures === 1 || this.failures % 20 === 0) {
-        this.options.log.warn({ err, failures: this.failures }, 'outbox relay could not publish; will retry');
+        this.options.log.warn(
+          { err, failures: this.failures },
+          'outbox relay could not publish; will retry',
+        );
       }
     } finally {
       this.running = false;
@@ -166,7 +174,24 @@ export class OutboxRelay {
                FOR UPDATE SKIP LOCKED)
       RETURNING o.position, o.id, o.payload, o.headers, o.attempts`,
       [this.batchSize, String(this.leaseMs)],
-    )) as [Array<{ position: string; id: string; payload: EventEnvelope; headers: Record<string, string>; attempts: number }>, number] | Array<{ position: string; id: string; payload: EventEnvelope; headers: Record<string, string>; attempts: number }>;
+    )) as
+      | [
+          Array<{
+            position: string;
+            id: string;
+            payload: EventEnvelope;
+            headers: Record<string, string>;
+            attempts: number;
+          }>,
+          number,
+        ]
+      | Array<{
+          position: string;
+          id: string;
+          payload: EventEnvelope;
+          headers: Record<string, string>;
+          attempts: number;
+        }>;
     // TypeORM returns [rows, count] for UPDATE … RETURNING on Postgres.
     const rows = (Array.isArray(claimed[0]) ? claimed[0] : claimed) as Array<{
       position: string;

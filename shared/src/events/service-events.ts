@@ -5,7 +5,14 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { createEventProcessor, type EventConsumerDefinition } from './consumer';
 import type { EventCatalog } from './event-catalog';
 import type { InProcessBus } from './in-process-bus';
-import { ensureStream, NatsPublisher, runJetStreamConsumer, streamName, type RunningConsumer, type SubjectNaming } from './nats';
+import {
+  ensureStream,
+  NatsPublisher,
+  runJetStreamConsumer,
+  streamName,
+  type RunningConsumer,
+  type SubjectNaming,
+} from './nats';
 import { createOutboxWriter, type OutboxWriter } from './outbox';
 import { OutboxRelay } from './outbox-relay';
 
@@ -31,7 +38,13 @@ export interface ServiceEvents {
  */
 export async function setupServiceEvents(
   app: FastifyInstance,
-  options: { service: string; dataSource: DataSource; catalog: EventCatalog; transport: EventTransport; pollIntervalMs: number },
+  options: {
+    service: string;
+    dataSource: DataSource;
+    catalog: EventCatalog;
+    transport: EventTransport;
+    pollIntervalMs: number;
+  },
 ): Promise<ServiceEvents> {
   const { service, dataSource, catalog, transport } = options;
   const outbox = createOutboxWriter(service, catalog);
@@ -48,7 +61,10 @@ export async function setupServiceEvents(
   } else {
     publisher = transport.bus;
   }
-  const relay = new OutboxRelay(dataSource, publisher, { pollIntervalMs: options.pollIntervalMs, log: app.log });
+  const relay = new OutboxRelay(dataSource, publisher, {
+    pollIntervalMs: options.pollIntervalMs,
+    log: app.log,
+  });
   const consumers: RunningConsumer[] = [];
 
   app.platform.readiness.add({
@@ -57,7 +73,9 @@ export async function setupServiceEvents(
     async run() {
       const stats = await relay.stats();
       // A backlog older than a minute means events are not leaving: the broker is unreachable.
-      return stats.oldestPendingAgeMs !== null && stats.oldestPendingAgeMs > 60_000 ? 'degraded' : 'ok';
+      return stats.oldestPendingAgeMs !== null && stats.oldestPendingAgeMs > 60_000
+        ? 'degraded'
+        : 'ok';
     },
   });
 
@@ -85,8 +103,15 @@ export async function setupServiceEvents(
       }
       const jsm = await jetstreamManager(transport.nc);
       const stream = streamName(transport.naming, producer);
-      await ensureStream(jsm, stream, [`${transport.naming.subjectPrefix}.${producer}.>`], transport.streamReplicas);
-      consumers.push(await runJetStreamConsumer(transport.nc, transport.naming, stream, processor, app.log));
+      await ensureStream(
+        jsm,
+        stream,
+        [`${transport.naming.subjectPrefix}.${producer}.>`],
+        transport.streamReplicas,
+      );
+      consumers.push(
+        await runJetStreamConsumer(transport.nc, transport.naming, stream, processor, app.log),
+      );
     },
   };
 }

@@ -12,13 +12,34 @@ describe('COUNTIES', () => {
   it('lists the 21 counties with unique two-digit codes', () => {
     expect(COUNTIES).toHaveLength(21);
     expect(new Set(COUNTIES.map((c) => c.code)).size).toBe(21);
-    for (const c of COUNTIES) {expect(c.code).toMatch(/^\d{2}$/);}
+    for (const c of COUNTIES) {
+      expect(c.code).toMatch(/^\d{2}$/);
+    }
   });
 
   it('has the expected codes', () => {
     expect(COUNTIES.map((c) => c.code)).toEqual([
-      '01', '03', '04', '05', '06', '07', '08', '09', '10', '12', '13',
-      '14', '17', '18', '19', '20', '21', '22', '23', '24', '25',
+      '01',
+      '03',
+      '04',
+      '05',
+      '06',
+      '07',
+      '08',
+      '09',
+      '10',
+      '12',
+      '13',
+      '14',
+      '17',
+      '18',
+      '19',
+      '20',
+      '21',
+      '22',
+      '23',
+      '24',
+      '25',
     ]);
   });
 
@@ -38,7 +59,9 @@ describe('COUNTIES', () => {
 
   it('groups counties into police regions as the Police Authority does', () => {
     const byRegion: Record<string, string[]> = {};
-    for (const c of COUNTIES) {(byRegion[c.policeRegion] ??= []).push(c.code);}
+    for (const c of COUNTIES) {
+      (byRegion[c.policeRegion] ??= []).push(c.code);
+    }
     expect(byRegion).toEqual({
       nord: ['22', '23', '24', '25'],
       mitt: ['03', '19', '21'],
@@ -53,12 +76,20 @@ describe('COUNTIES', () => {
 
 describe('POLICE_REGIONS', () => {
   it('lists the seven regions with their names', () => {
-    expect(POLICE_REGIONS.map((r) => r.slug).sort()).toEqual(
-      ['bergslagen', 'mitt', 'nord', 'ost', 'stockholm', 'syd', 'vast'],
-    );
+    expect(POLICE_REGIONS.map((r) => r.slug).sort()).toEqual([
+      'bergslagen',
+      'mitt',
+      'nord',
+      'ost',
+      'stockholm',
+      'syd',
+      'vast',
+    ]);
     expect(POLICE_REGIONS.find((r) => r.slug === 'ost')?.name).toBe('Polisregion Öst');
     expect(POLICE_REGIONS.find((r) => r.slug === 'vast')?.name).toBe('Polisregion Väst');
-    for (const r of POLICE_REGIONS) {expect(r.name).toMatch(/^Polisregion /);}
+    for (const r of POLICE_REGIONS) {
+      expect(r.name).toMatch(/^Polisregion /);
+    }
   });
 
   it('recognises region slugs', () => {

@@ -5,7 +5,9 @@ describe('LANGUAGE_CODES', () => {
     const twoLetter = [...LANGUAGE_CODES].filter((c) => c.length === 2);
     // 183 current ISO 639-1 codes plus 'bh' (Bihari, a collective code still common in data).
     expect(twoLetter).toHaveLength(184);
-    for (const code of LANGUAGE_CODES) {expect(code).toMatch(/^[a-z]{2,3}$/);}
+    for (const code of LANGUAGE_CODES) {
+      expect(code).toMatch(/^[a-z]{2,3}$/);
+    }
   });
 
   it('has no three-letter code for a language that has a two-letter one', () => {
@@ -17,7 +19,23 @@ describe('LANGUAGE_CODES', () => {
 
 describe('isLanguageCode', () => {
   it('accepts common ISO 639-1 codes', () => {
-    for (const code of ['sv', 'en', 'ar', 'fi', 'so', 'ti', 'fa', 'ku', 'se', 'uk', 'ru', 'es', 'zh', 'yi', 'bs']) {
+    for (const code of [
+      'sv',
+      'en',
+      'ar',
+      'fi',
+      'so',
+      'ti',
+      'fa',
+      'ku',
+      'se',
+      'uk',
+      'ru',
+      'es',
+      'zh',
+      'yi',
+      'bs',
+    ]) {
       expect(isLanguageCode(code)).toBe(true);
     }
   });
@@ -29,7 +47,22 @@ describe('isLanguageCode', () => {
   });
 
   it('rejects unknown, withdrawn, upper-case or malformed codes', () => {
-    for (const code of ['xx', 'qq', 'iw', 'in', 'ji', 'mo', 'sh', 'SV', 'Sv', 'sv-SE', ' sv', 's', 'swe', '']) {
+    for (const code of [
+      'xx',
+      'qq',
+      'iw',
+      'in',
+      'ji',
+      'mo',
+      'sh',
+      'SV',
+      'Sv',
+      'sv-SE',
+      ' sv',
+      's',
+      'swe',
+      '',
+    ]) {
       expect(isLanguageCode(code)).toBe(false);
     }
   });

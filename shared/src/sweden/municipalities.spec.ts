@@ -1,5 +1,10 @@
 import { COUNTIES } from './counties';
-import { MUNICIPALITIES, countyOfMunicipality, isMunicipalityCode, municipalityName } from './municipalities';
+import {
+  MUNICIPALITIES,
+  countyOfMunicipality,
+  isMunicipalityCode,
+  municipalityName,
+} from './municipalities';
 
 describe('MUNICIPALITIES', () => {
   it('lists exactly 290 municipalities with unique codes', () => {
@@ -14,17 +19,23 @@ describe('MUNICIPALITIES', () => {
   });
 
   it('uses four-digit codes', () => {
-    for (const m of MUNICIPALITIES) {expect(m.code).toMatch(/^\d{4}$/);}
+    for (const m of MUNICIPALITIES) {
+      expect(m.code).toMatch(/^\d{4}$/);
+    }
   });
 
   it('prefixes every code with an existing county code', () => {
     const counties = new Set(COUNTIES.map((c) => c.code));
-    for (const m of MUNICIPALITIES) {expect(counties.has(m.code.slice(0, 2))).toBe(true);}
+    for (const m of MUNICIPALITIES) {
+      expect(counties.has(m.code.slice(0, 2))).toBe(true);
+    }
   });
 
   it('has at least one municipality in every county', () => {
     const prefixes = new Set(MUNICIPALITIES.map((m) => m.code.slice(0, 2)));
-    for (const c of COUNTIES) {expect(prefixes.has(c.code)).toBe(true);}
+    for (const c of COUNTIES) {
+      expect(prefixes.has(c.code)).toBe(true);
+    }
   });
 
   it('has the expected number of municipalities per county', () => {
@@ -34,8 +45,27 @@ describe('MUNICIPALITIES', () => {
       counts[county] = (counts[county] ?? 0) + 1;
     }
     expect(counts).toEqual({
-      '01': 26, '03': 8, '04': 9, '05': 13, '06': 13, '07': 8, '08': 12, '09': 1, '10': 5, '12': 33, '13': 6,
-      '14': 49, '17': 16, '18': 12, '19': 10, '20': 15, '21': 10, '22': 7, '23': 8, '24': 15, '25': 14,
+      '01': 26,
+      '03': 8,
+      '04': 9,
+      '05': 13,
+      '06': 13,
+      '07': 8,
+      '08': 12,
+      '09': 1,
+      '10': 5,
+      '12': 33,
+      '13': 6,
+      '14': 49,
+      '17': 16,
+      '18': 12,
+      '19': 10,
+      '20': 15,
+      '21': 10,
+      '22': 7,
+      '23': 8,
+      '24': 15,
+      '25': 14,
     });
   });
 

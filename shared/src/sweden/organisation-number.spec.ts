@@ -1,4 +1,8 @@
-import { isValidOrganisationNumber, luhnCheckDigit, normaliseOrganisationNumber } from './organisation-number';
+import {
+  isValidOrganisationNumber,
+  luhnCheckDigit,
+  normaliseOrganisationNumber,
+} from './organisation-number';
 
 describe('luhnCheckDigit', () => {
   it('computes the check digit of known numbers', () => {

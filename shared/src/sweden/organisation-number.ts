@@ -23,7 +23,9 @@ export function luhnCheckDigit(nineDigits: string): number {
     let d = nineDigits.charCodeAt(i) - 48;
     if (i % 2 === 0) {
       d *= 2;
-      if (d > 9) {d -= 9;}
+      if (d > 9) {
+        d -= 9;
+      }
     }
     sum += d;
   }
@@ -36,12 +38,20 @@ export function luhnCheckDigit(nineDigits: string): number {
  * ignored; a single hyphen is accepted only after the sixth digit.
  */
 export function normaliseOrganisationNumber(input: string): string | undefined {
-  if (typeof input !== 'string') {return undefined;}
+  if (typeof input !== 'string') {
+    return undefined;
+  }
   const match = FORMAT.exec(input.trim());
-  if (!match) {return undefined;}
+  if (!match) {
+    return undefined;
+  }
   const digits = `${match[1]}${match[2]}`;
-  if (digits.charCodeAt(2) - 48 < 2) {return undefined;}
-  if (luhnCheckDigit(digits.slice(0, 9)) !== digits.charCodeAt(9) - 48) {return undefined;}
+  if (digits.charCodeAt(2) - 48 < 2) {
+    return undefined;
+  }
+  if (luhnCheckDigit(digits.slice(0, 9)) !== digits.charCodeAt(9) - 48) {
+    return undefined;
+  }
   return digits;
 }
 

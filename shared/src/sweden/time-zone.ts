@@ -23,11 +23,17 @@ function supportedTimeZones(): ReadonlySet<string> {
  * canonical spelling; offsets such as '+01:00' are not accepted.
  */
 export function isIanaTimeZone(tz: string): boolean {
-  if (typeof tz !== 'string' || tz.length === 0 || tz !== tz.trim()) {return false;}
-  if (supportedTimeZones().has(tz)) {return true;}
+  if (typeof tz !== 'string' || tz.length === 0 || tz !== tz.trim()) {
+    return false;
+  }
+  if (supportedTimeZones().has(tz)) {
+    return true;
+  }
   // Intl.supportedValuesOf lists canonical zones only; links such as 'UTC',
   // 'Etc/UTC' or 'Asia/Calcutta' are still valid IANA names.
-  if (!/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/.test(tz)) {return false;}
+  if (!/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/.test(tz)) {
+    return false;
+  }
   try {
     const resolved = new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone;
     // DateTimeFormat accepts names case-insensitively; require the canonical spelling.

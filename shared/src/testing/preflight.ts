@@ -34,6 +34,8 @@ export default async function preflight(): Promise<void> {
     );
   }
   if (missing.length > 0) {
-    throw new Error(`\nThe integration tests need a local PostgreSQL and NATS JetStream:\n\n  ${missing.join('\n\n  ')}\n\n(.ci/run starts both.)\n`);
+    throw new Error(
+      `\nThe integration tests need a local PostgreSQL and NATS JetStream:\n\n  ${missing.join('\n\n  ')}\n\n(.ci/run starts both.)\n`,
+    );
   }
 }

@@ -87,7 +87,11 @@ export function freePort(): Promise<number> {
     const server = net.createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -102,7 +106,9 @@ export interface NatsServerProcess {
 }
 
 /** A private nats-server (JetStream, own storage folder) that a test may stop and start again. */
-export async function startNatsServer(binary = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server'): Promise<NatsServerProcess> {
+export async function startNatsServer(
+  binary = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server',
+): Promise<NatsServerProcess> {
   const port = await freePort();
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-nats-'));
   let child: ChildProcess | undefined;
@@ -129,7 +135,9 @@ export async function startNatsServer(binary = process.env.NATS_SERVER_BIN ?? '/
     url: `nats://127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
+      child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+        stdio: 'ignore',
+      });
       await waitFor(true);
     },
     async stop() {
@@ -151,7 +159,11 @@ export async function startNatsServer(binary = process.env.NATS_SERVER_BIN ?? '/
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -164,7 +176,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
       last = err;
     }
     if (Date.now() > until) {
-      throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
+      throw new Error(
+        `condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -180,7 +194,10 @@ export interface TcpProxy {
 }
 
 /** A loopback TCP proxy, to take a real server (Postgres, NATS) away from a process and back. */
-export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetPort: number,
+  targetHost = '127.0.0.1',
+): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   const port = await freePort();
   let server: net.Server | undefined;

@@ -2,13 +2,48 @@ import { defineProblems } from '@samverkan/shared';
 
 /** The directory's own problem types; `type` is `urn:samverkan:problem:<slug>`. */
 export const DirectoryProblems = defineProblems({
-  organisationNotFound: { slug: 'organisation-not-found', status: 404, title: 'No such organisation', code: 'DIRECTORY_ORGANISATION_NOT_FOUND' },
-  unitNotFound: { slug: 'unit-not-found', status: 404, title: 'No such unit', code: 'DIRECTORY_UNIT_NOT_FOUND' },
-  memberNotFound: { slug: 'member-not-found', status: 404, title: 'No such member of this unit', code: 'DIRECTORY_MEMBER_NOT_FOUND' },
-  shiftNotFound: { slug: 'shift-not-found', status: 404, title: 'No such shift', code: 'DIRECTORY_SHIFT_NOT_FOUND' },
-  keyNotFound: { slug: 'key-not-found', status: 404, title: 'No such key', code: 'DIRECTORY_KEY_NOT_FOUND' },
-  rootKeyNotFound: { slug: 'root-key-not-found', status: 404, title: 'No such root key', code: 'DIRECTORY_ROOT_KEY_NOT_FOUND' },
-  issuerNotFound: { slug: 'issuer-not-found', status: 404, title: 'No such issuer', code: 'DIRECTORY_ISSUER_NOT_FOUND' },
+  organisationNotFound: {
+    slug: 'organisation-not-found',
+    status: 404,
+    title: 'No such organisation',
+    code: 'DIRECTORY_ORGANISATION_NOT_FOUND',
+  },
+  unitNotFound: {
+    slug: 'unit-not-found',
+    status: 404,
+    title: 'No such unit',
+    code: 'DIRECTORY_UNIT_NOT_FOUND',
+  },
+  memberNotFound: {
+    slug: 'member-not-found',
+    status: 404,
+    title: 'No such member of this unit',
+    code: 'DIRECTORY_MEMBER_NOT_FOUND',
+  },
+  shiftNotFound: {
+    slug: 'shift-not-found',
+    status: 404,
+    title: 'No such shift',
+    code: 'DIRECTORY_SHIFT_NOT_FOUND',
+  },
+  keyNotFound: {
+    slug: 'key-not-found',
+    status: 404,
+    title: 'No such key',
+    code: 'DIRECTORY_KEY_NOT_FOUND',
+  },
+  rootKeyNotFound: {
+    slug: 'root-key-not-found',
+    status: 404,
+    title: 'No such root key',
+    code: 'DIRECTORY_ROOT_KEY_NOT_FOUND',
+  },
+  issuerNotFound: {
+    slug: 'issuer-not-found',
+    status: 404,
+    title: 'No such issuer',
+    code: 'DIRECTORY_ISSUER_NOT_FOUND',
+  },
 
   organisationNumberInvalid: {
     slug: 'organisation-number-invalid',
@@ -16,8 +51,18 @@ export const DirectoryProblems = defineProblems({
     title: 'The organisation number is not a valid Swedish organisation number',
     code: 'DIRECTORY_ORGANISATION_NUMBER_INVALID',
   },
-  municipalityUnknown: { slug: 'municipality-unknown', status: 422, title: 'Unknown municipality code', code: 'DIRECTORY_MUNICIPALITY_UNKNOWN' },
-  countyUnknown: { slug: 'county-unknown', status: 422, title: 'Unknown county code', code: 'DIRECTORY_COUNTY_UNKNOWN' },
+  municipalityUnknown: {
+    slug: 'municipality-unknown',
+    status: 422,
+    title: 'Unknown municipality code',
+    code: 'DIRECTORY_MUNICIPALITY_UNKNOWN',
+  },
+  countyUnknown: {
+    slug: 'county-unknown',
+    status: 422,
+    title: 'Unknown county code',
+    code: 'DIRECTORY_COUNTY_UNKNOWN',
+  },
   countyMismatch: {
     slug: 'county-mismatch',
     status: 422,
@@ -30,10 +75,30 @@ export const DirectoryProblems = defineProblems({
     title: 'The police region does not cover the given county',
     code: 'DIRECTORY_POLICE_REGION_MISMATCH',
   },
-  parentInvalid: { slug: 'parent-invalid', status: 422, title: 'The parent organisation is not valid', code: 'DIRECTORY_PARENT_INVALID' },
-  languageUnknown: { slug: 'language-unknown', status: 422, title: 'Unknown ISO 639 language code', code: 'DIRECTORY_LANGUAGE_UNKNOWN' },
-  timeZoneUnknown: { slug: 'time-zone-unknown', status: 422, title: 'Unknown IANA time zone', code: 'DIRECTORY_TIME_ZONE_UNKNOWN' },
-  openingHoursInvalid: { slug: 'opening-hours-invalid', status: 422, title: 'The opening hours are not valid', code: 'DIRECTORY_OPENING_HOURS_INVALID' },
+  parentInvalid: {
+    slug: 'parent-invalid',
+    status: 422,
+    title: 'The parent organisation is not valid',
+    code: 'DIRECTORY_PARENT_INVALID',
+  },
+  languageUnknown: {
+    slug: 'language-unknown',
+    status: 422,
+    title: 'Unknown ISO 639 language code',
+    code: 'DIRECTORY_LANGUAGE_UNKNOWN',
+  },
+  timeZoneUnknown: {
+    slug: 'time-zone-unknown',
+    status: 422,
+    title: 'Unknown IANA time zone',
+    code: 'DIRECTORY_TIME_ZONE_UNKNOWN',
+  },
+  openingHoursInvalid: {
+    slug: 'opening-hours-invalid',
+    status: 422,
+    title: 'The opening hours are not valid',
+    code: 'DIRECTORY_OPENING_HOURS_INVALID',
+  },
   onCallUnitInvalid: {
     slug: 'on-call-unit-invalid',
     status: 422,
@@ -47,15 +112,30 @@ export const DirectoryProblems = defineProblems({
     code: 'DIRECTORY_ORGANISATION_INACTIVE',
   },
 
-  rootKeyMalformed: { slug: 'root-key-malformed', status: 422, title: 'The root key must be a public Ed25519 JWK', code: 'DIRECTORY_ROOT_KEY_MALFORMED' },
+  rootKeyMalformed: {
+    slug: 'root-key-malformed',
+    status: 422,
+    title: 'The root key must be a public Ed25519 JWK',
+    code: 'DIRECTORY_ROOT_KEY_MALFORMED',
+  },
   rootKeyFingerprintMismatch: {
     slug: 'root-key-fingerprint-mismatch',
     status: 422,
     title: 'The fingerprint does not match the key',
     code: 'DIRECTORY_ROOT_KEY_FINGERPRINT_MISMATCH',
   },
-  rootKeyExists: { slug: 'root-key-exists', status: 409, title: 'This root key is already registered', code: 'DIRECTORY_ROOT_KEY_EXISTS' },
-  rootKeyRevoked: { slug: 'root-key-revoked', status: 409, title: 'This root key is already revoked', code: 'DIRECTORY_ROOT_KEY_REVOKED' },
+  rootKeyExists: {
+    slug: 'root-key-exists',
+    status: 409,
+    title: 'This root key is already registered',
+    code: 'DIRECTORY_ROOT_KEY_EXISTS',
+  },
+  rootKeyRevoked: {
+    slug: 'root-key-revoked',
+    status: 409,
+    title: 'This root key is already revoked',
+    code: 'DIRECTORY_ROOT_KEY_REVOKED',
+  },
 
   keyPrivateMaterial: {
     slug: 'key-private-material',
@@ -63,7 +143,12 @@ export const DirectoryProblems = defineProblems({
     title: 'A private key was sent; it was refused and not stored. Publish only the public key',
     code: 'DIRECTORY_KEY_PRIVATE_MATERIAL',
   },
-  keyMalformed: { slug: 'key-malformed', status: 422, title: 'The signed key is malformed', code: 'DIRECTORY_KEY_MALFORMED' },
+  keyMalformed: {
+    slug: 'key-malformed',
+    status: 422,
+    title: 'The signed key is malformed',
+    code: 'DIRECTORY_KEY_MALFORMED',
+  },
   keySignatureInvalid: {
     slug: 'key-signature-invalid',
     status: 422,
@@ -76,9 +161,24 @@ export const DirectoryProblems = defineProblems({
     title: "The key belongs to another organisation than the unit's",
     code: 'DIRECTORY_KEY_WRONG_ORGANISATION',
   },
-  keyUnitMismatch: { slug: 'key-unit-mismatch', status: 422, title: 'The signed key names another unit', code: 'DIRECTORY_KEY_UNIT_MISMATCH' },
-  keyExists: { slug: 'key-exists', status: 409, title: 'This key is already published', code: 'DIRECTORY_KEY_EXISTS' },
-  keyStateConflict: { slug: 'key-state-conflict', status: 409, title: 'The key is not in a state that allows this', code: 'DIRECTORY_KEY_STATE_CONFLICT' },
+  keyUnitMismatch: {
+    slug: 'key-unit-mismatch',
+    status: 422,
+    title: 'The signed key names another unit',
+    code: 'DIRECTORY_KEY_UNIT_MISMATCH',
+  },
+  keyExists: {
+    slug: 'key-exists',
+    status: 409,
+    title: 'This key is already published',
+    code: 'DIRECTORY_KEY_EXISTS',
+  },
+  keyStateConflict: {
+    slug: 'key-state-conflict',
+    status: 409,
+    title: 'The key is not in a state that allows this',
+    code: 'DIRECTORY_KEY_STATE_CONFLICT',
+  },
 
   memberRoleNotGrantable: {
     slug: 'member-role-not-grantable',
@@ -99,6 +199,16 @@ export const DirectoryProblems = defineProblems({
     code: 'DIRECTORY_SHIFT_PERIOD_INVALID',
   },
 
-  issuerExists: { slug: 'issuer-exists', status: 409, title: 'This issuer is already registered', code: 'DIRECTORY_ISSUER_EXISTS' },
-  issuerInvalid: { slug: 'issuer-invalid', status: 422, title: 'The issuer configuration is not valid', code: 'DIRECTORY_ISSUER_INVALID' },
+  issuerExists: {
+    slug: 'issuer-exists',
+    status: 409,
+    title: 'This issuer is already registered',
+    code: 'DIRECTORY_ISSUER_EXISTS',
+  },
+  issuerInvalid: {
+    slug: 'issuer-invalid',
+    status: 422,
+    title: 'The issuer configuration is not valid',
+    code: 'DIRECTORY_ISSUER_INVALID',
+  },
 });

@@ -9,7 +9,10 @@ export interface OpeningHoursLike {
 }
 
 /** Local weekday and HH:MM of `at` in the given IANA time zone. */
-export function localTime(at: Date, timeZone: string): { day: (typeof WEEKDAYS)[number]; time: string } {
+export function localTime(
+  at: Date,
+  timeZone: string,
+): { day: (typeof WEEKDAYS)[number]; time: string } {
   const parts = new Intl.DateTimeFormat('en-GB', {
     timeZone,
     weekday: 'short',
@@ -18,7 +21,10 @@ export function localTime(at: Date, timeZone: string): { day: (typeof WEEKDAYS)[
     hourCycle: 'h23',
   }).formatToParts(at);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return { day: get('weekday').toLowerCase().slice(0, 3) as (typeof WEEKDAYS)[number], time: `${get('hour')}:${get('minute')}` };
+  return {
+    day: get('weekday').toLowerCase().slice(0, 3) as (typeof WEEKDAYS)[number],
+    time: `${get('hour')}:${get('minute')}`,
+  };
 }
 
 function previousDay(day: (typeof WEEKDAYS)[number]): (typeof WEEKDAYS)[number] {

@@ -1,4 +1,11 @@
-import { base64url, calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import {
+  base64url,
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+} from 'jose';
 import { ProblemError, type ProblemDefinition } from '@samverkan/shared';
 import { DirectoryProblems as P } from './errors';
 
@@ -18,7 +25,9 @@ export interface PublicOkpJwk {
 }
 
 export function hasPrivateMaterial(value: unknown): boolean {
-  return Boolean(value && typeof value === 'object' && PRIVATE_MEMBERS.some((m) => m in (value as object)));
+  return Boolean(
+    value && typeof value === 'object' && PRIVATE_MEMBERS.some((m) => m in (value as object)),
+  );
 }
 
 const ALG_FOR: Record<KeyUse, { crv: 'X25519' | 'Ed25519'; alg: PublicOkpJwk['alg'] }> = {
@@ -39,16 +48,30 @@ export async function normalisePublicJwk(
     throw new ProblemError(P.keyPrivateMaterial);
   }
   const expected = ALG_FOR[use];
-  if (jwk.kty !== 'OKP' || jwk.crv !== expected.crv || typeof jwk.x !== 'string' || !B64URL_32_BYTES.test(jwk.x)) {
-    throw new ProblemError(malformed, `A ${use} key must be an OKP JWK on ${expected.crv} with a 32-byte x`);
+  if (
+    jwk.kty !== 'OKP' ||
+    jwk.crv !== expected.crv ||
+    typeof jwk.x !== 'string' ||
+    !B64URL_32_BYTES.test(jwk.x)
+  ) {
+    throw new ProblemError(
+      malformed,
+      `A ${use} key must be an OKP JWK on ${expected.crv} with a 32-byte x`,
+    );
   }
   if (jwk.use !== undefined && jwk.use !== use) {
-    throw new ProblemError(malformed, `The JWK says use=${String(jwk.use)} but it is published as ${use}`);
+    throw new ProblemError(
+      malformed,
+      `The JWK says use=${String(jwk.use)} but it is published as ${use}`,
+    );
   }
   if (jwk.alg !== undefined && jwk.alg !== expected.alg) {
     throw new ProblemError(malformed, `A ${use} key has alg ${expected.alg}`);
   }
-  const kid = await calculateJwkThumbprint({ kty: 'OKP', crv: expected.crv, x: jwk.x } as JWK, 'sha256');
+  const kid = await calculateJwkThumbprint(
+    { kty: 'OKP', crv: expected.crv, x: jwk.x } as JWK,
+    'sha256',
+  );
   if (jwk.kid !== undefined && jwk.kid !== kid) {
     throw new ProblemError(malformed, 'The kid must be the RFC 7638 SHA-256 thumbprint of the key');
   }
@@ -89,17 +112,26 @@ export async function verifySignedUnitKey(
     if (hasPrivateMaterial(parsed)) {
       throw new ProblemError(P.keyPrivateMaterial);
     }
-    throw new ProblemError(P.keyMalformed, 'Send the key as a compact JWS signed by the organisation root key');
+    throw new ProblemError(
+      P.keyMalformed,
+      'Send the key as a compact JWS signed by the organisation root key',
+    );
   }
   const parts = signed.split('.');
   if (parts.length !== 3) {
-    throw new ProblemError(P.keyMalformed, 'Send the key as a compact JWS signed by the organisation root key');
+    throw new ProblemError(
+      P.keyMalformed,
+      'Send the key as a compact JWS signed by the organisation root key',
+    );
   }
   let header: { alg?: string; kid?: string };
   let payload: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(signed);
-    payload = JSON.parse(new TextDecoder().decode(base64url.decode(parts[1]!))) as Record<string, unknown>;
+    payload = JSON.parse(new TextDecoder().decode(base64url.decode(parts[1]!))) as Record<
+      string,
+      unknown
+    >;
   } catch {
     throw new ProblemError(P.keyMalformed, 'The JWS header or payload is not valid base64url JSON');
   }
@@ -111,7 +143,10 @@ export async function verifySignedUnitKey(
     throw new ProblemError(P.keyPrivateMaterial);
   }
   if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') {
-    throw new ProblemError(P.keyMalformed, 'The JWS must use alg EdDSA and name the root key in kid');
+    throw new ProblemError(
+      P.keyMalformed,
+      'The JWS must use alg EdDSA and name the root key in kid',
+    );
   }
   const use = payload.use;
   if (use !== 'enc' && use !== 'sig') {
@@ -127,7 +162,10 @@ export async function verifySignedUnitKey(
     throw new ProblemError(P.keySignatureInvalid, `No root key ${header.kid} is registered`);
   }
   if (root.organisationId !== unit.organisationId) {
-    throw new ProblemError(P.keyWrongOrganisation, "The key is signed by another organisation's root key");
+    throw new ProblemError(
+      P.keyWrongOrganisation,
+      "The key is signed by another organisation's root key",
+    );
   }
   if (root.status !== 'active') {
     throw new ProblemError(P.keySignatureInvalid, `Root key ${root.kid} is revoked`);
@@ -135,13 +173,22 @@ export async function verifySignedUnitKey(
   try {
     await compactVerify(signed, await importJWK(root.jwk, 'EdDSA'), { algorithms: ['EdDSA'] });
   } catch {
-    throw new ProblemError(P.keySignatureInvalid, 'The signature does not verify with the root key');
+    throw new ProblemError(
+      P.keySignatureInvalid,
+      'The signature does not verify with the root key',
+    );
   }
   if (payload.org !== unit.organisationId) {
-    throw new ProblemError(P.keyWrongOrganisation, 'The signed statement names another organisation');
+    throw new ProblemError(
+      P.keyWrongOrganisation,
+      'The signed statement names another organisation',
+    );
   }
   if (payload.unit !== unit.id) {
-    throw new ProblemError(P.keyUnitMismatch, 'The signed statement names another unit than the one in the path');
+    throw new ProblemError(
+      P.keyUnitMismatch,
+      'The signed statement names another unit than the one in the path',
+    );
   }
   return { jwk, use, rootKid: root.kid };
 }

@@ -12,7 +12,8 @@ export class KeyLogEntryEntity {
   at: Date;
 
   @Column({ type: 'varchar', length: 30 })
-  action: 'root_key_registered' | 'root_key_revoked' | 'key_published' | 'key_retired' | 'key_revoked';
+  action:
+    'root_key_registered' | 'root_key_revoked' | 'key_published' | 'key_retired' | 'key_revoked';
 
   @Column({ name: 'organisation_id', type: 'uuid' })
   organisationId: string;

@@ -1,10 +1,10 @@
-import { MigrationInterface, QueryRunner } from "typeorm";
+import { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class Initial1795409896774 implements MigrationInterface {
-    name = 'Initial1795409896774'
+  name = 'Initial1795409896774';
 
-    public async up(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
             CREATE TABLE "directory"."outbox" (
                 "position" BIGSERIAL NOT NULL,
                 "id" uuid NOT NULL,
@@ -20,11 +20,11 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_eaeb48f0dd30890d452d108804b" PRIMARY KEY ("position")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "outbox_unpublished_idx" ON "directory"."outbox" ("position")
             WHERE published_at IS NULL
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."audit_log" (
                 "seq" bigint NOT NULL,
                 "id" uuid NOT NULL,
@@ -44,13 +44,13 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_ce5b9b7d945cab0a6c604bafd9e" PRIMARY KEY ("seq")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "audit_log_actor_org_idx" ON "directory"."audit_log" ("actor_org")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "audit_log_object_org_idx" ON "directory"."audit_log" ("object_org")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."idempotency_keys" (
                 "principal" character varying(700) NOT NULL,
                 "key" character varying(200) NOT NULL,
@@ -64,10 +64,10 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_574edfb9ce98100b66a0a2e0f34" PRIMARY KEY ("principal", "key")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "idempotency_keys_created_idx" ON "directory"."idempotency_keys" ("created_at")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."processed_events" (
                 "consumer" character varying(100) NOT NULL,
                 "event_id" uuid NOT NULL,
@@ -75,7 +75,7 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_270df9e0013dff41bb91d555db4" PRIMARY KEY ("consumer", "event_id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."dead_letters" (
                 "id" uuid NOT NULL DEFAULT gen_random_uuid(),
                 "consumer" character varying(100) NOT NULL,
@@ -89,7 +89,7 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_084e63809483fb0a9c48aae607f" PRIMARY KEY ("id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."issuers" (
                 "id" uuid NOT NULL,
                 "issuer" character varying(500) NOT NULL,
@@ -104,7 +104,7 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_36d87e2e6d1edfcbdc561deeaf9" PRIMARY KEY ("id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."key_log" (
                 "seq" bigint NOT NULL,
                 "at" TIMESTAMP WITH TIME ZONE NOT NULL,
@@ -120,7 +120,7 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_cd8eb8c3d224836d2407c8d30b1" PRIMARY KEY ("seq")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."organisations" (
                 "id" uuid NOT NULL,
                 "name" character varying(200) NOT NULL,
@@ -137,13 +137,13 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_7bf54cba378d5b2f1d4c10ef4df" PRIMARY KEY ("id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "organisations_kind_idx" ON "directory"."organisations" ("kind")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "organisations_county_idx" ON "directory"."organisations" ("county_code")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."units" (
                 "id" uuid NOT NULL,
                 "organisation_id" uuid NOT NULL,
@@ -167,10 +167,10 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_5a8f2f064919b587d93936cb223" PRIMARY KEY ("id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "units_organisation_idx" ON "directory"."units" ("organisation_id")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."members" (
                 "unit_id" uuid NOT NULL,
                 "user_id" character varying(200) NOT NULL,
@@ -180,10 +180,10 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_1558508c59789fde826a723478a" PRIMARY KEY ("unit_id", "user_id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "members_user_idx" ON "directory"."members" ("user_id")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."root_keys" (
                 "kid" character varying(100) NOT NULL,
                 "organisation_id" uuid NOT NULL,
@@ -196,10 +196,10 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_a25e356ae9559d0843515817734" PRIMARY KEY ("kid")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "root_keys_organisation_idx" ON "directory"."root_keys" ("organisation_id")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."shifts" (
                 "id" uuid NOT NULL,
                 "unit_id" uuid NOT NULL,
@@ -211,10 +211,10 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_84d692e367e4d6cdf045828768c" PRIMARY KEY ("id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "shifts_unit_time_idx" ON "directory"."shifts" ("unit_id", "starts_at", "ends_at")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "directory"."unit_keys" (
                 "kid" character varying(100) NOT NULL,
                 "unit_id" uuid NOT NULL,
@@ -232,119 +232,118 @@ export class Initial1795409896774 implements MigrationInterface {
                 CONSTRAINT "PK_8358daf3ab8ec8e22807572bda9" PRIMARY KEY ("kid")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "unit_keys_unit_status_idx" ON "directory"."unit_keys" ("unit_id", "status")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."units"
             ADD CONSTRAINT "FK_369504fad69954d0969cd85afa1" FOREIGN KEY ("organisation_id") REFERENCES "directory"."organisations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."members"
             ADD CONSTRAINT "FK_2f36a0acb827fffd18fd7e6ad8b" FOREIGN KEY ("unit_id") REFERENCES "directory"."units"("id") ON DELETE RESTRICT ON UPDATE NO ACTION
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."root_keys"
             ADD CONSTRAINT "FK_54d075c56c6339bc955aff7d441" FOREIGN KEY ("organisation_id") REFERENCES "directory"."organisations"("id") ON DELETE RESTRICT ON UPDATE NO ACTION
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."shifts"
             ADD CONSTRAINT "FK_2c618924d8841948d41b9f41c09" FOREIGN KEY ("unit_id") REFERENCES "directory"."units"("id") ON DELETE RESTRICT ON UPDATE NO ACTION
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."unit_keys"
             ADD CONSTRAINT "FK_2c33eb31aee9c59933b4e691662" FOREIGN KEY ("unit_id") REFERENCES "directory"."units"("id") ON DELETE RESTRICT ON UPDATE NO ACTION
         `);
-    }
+  }
 
-    public async down(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
             ALTER TABLE "directory"."unit_keys" DROP CONSTRAINT "FK_2c33eb31aee9c59933b4e691662"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."shifts" DROP CONSTRAINT "FK_2c618924d8841948d41b9f41c09"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."root_keys" DROP CONSTRAINT "FK_54d075c56c6339bc955aff7d441"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."members" DROP CONSTRAINT "FK_2f36a0acb827fffd18fd7e6ad8b"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "directory"."units" DROP CONSTRAINT "FK_369504fad69954d0969cd85afa1"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."unit_keys_unit_status_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."unit_keys"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."shifts_unit_time_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."shifts"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."root_keys_organisation_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."root_keys"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."members_user_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."members"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."units_organisation_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."units"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."organisations_county_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."organisations_kind_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."organisations"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."key_log"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."issuers"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."dead_letters"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."processed_events"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."idempotency_keys_created_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."idempotency_keys"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."audit_log_object_org_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."audit_log_actor_org_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."audit_log"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "directory"."outbox_unpublished_idx"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "directory"."outbox"
         `);
-    }
-
+  }
 }

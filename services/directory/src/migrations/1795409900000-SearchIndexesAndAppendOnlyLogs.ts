@@ -9,9 +9,15 @@ export class SearchIndexesAndAppendOnlyLogs1795409900000 implements MigrationInt
   name = 'SearchIndexesAndAppendOnlyLogs1795409900000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE INDEX "units_capabilities_gin" ON "directory"."units" USING gin ("capabilities")`);
-    await queryRunner.query(`CREATE INDEX "units_coverage_gin" ON "directory"."units" USING gin ("coverage")`);
-    await queryRunner.query(`CREATE INDEX "units_counties_gin" ON "directory"."units" USING gin ("counties")`);
+    await queryRunner.query(
+      `CREATE INDEX "units_capabilities_gin" ON "directory"."units" USING gin ("capabilities")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "units_coverage_gin" ON "directory"."units" USING gin ("coverage")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "units_counties_gin" ON "directory"."units" USING gin ("counties")`,
+    );
     await queryRunner.query(
       `CREATE INDEX "units_search_fts" ON "directory"."units" USING gin (to_tsvector('swedish', "search_text"))`,
     );
@@ -33,7 +39,12 @@ export class SearchIndexesAndAppendOnlyLogs1795409900000 implements MigrationInt
       await queryRunner.query(`DROP TRIGGER "${table}_append_only" ON "directory"."${table}"`);
     }
     await queryRunner.query(`DROP FUNCTION "directory"."refuse_change"()`);
-    for (const index of ['units_search_fts', 'units_counties_gin', 'units_coverage_gin', 'units_capabilities_gin']) {
+    for (const index of [
+      'units_search_fts',
+      'units_counties_gin',
+      'units_coverage_gin',
+      'units_capabilities_gin',
+    ]) {
       await queryRunner.query(`DROP INDEX "directory"."${index}"`);
     }
   }

@@ -1,23 +1,48 @@
-import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U, luhnCheckDigit, MUNICIPALITIES } from '@samverkan/shared';
+import {
+  DEMO_ORGANISATIONS as O,
+  DEMO_UNITS as U,
+  luhnCheckDigit,
+  MUNICIPALITIES,
+} from '@samverkan/shared';
 import type { OrganisationInput } from '../services/organisations.service';
 import type { UnitInput } from '../services/units.service';
 
 /** The demo directory of DESIGN.md §10. Public agencies' organisation numbers are public facts. */
 const orgNr = (nine: string) => `${nine}${luhnCheckDigit(nine)}`;
-const county = (prefix: string) => MUNICIPALITIES.filter((m) => m.code.startsWith(prefix)).map((m) => m.code);
+const county = (prefix: string) =>
+  MUNICIPALITIES.filter((m) => m.code.startsWith(prefix)).map((m) => m.code);
 const OSTERGOTLAND = county('05');
 const NORD = [...county('22'), ...county('23'), ...county('24'), ...county('25')];
 const TZ = 'Europe/Stockholm';
-const OFFICE_HOURS = (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((day) => ({ day, opens: '08:00', closes: '17:00' }));
+const OFFICE_HOURS = (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((day) => ({
+  day,
+  opens: '08:00',
+  closes: '17:00',
+}));
 const ALWAYS = { timeZone: TZ, open247: true, weekly: [] };
 const OFFICE = { timeZone: TZ, open247: false, weekly: OFFICE_HOURS };
 
-type OrgSeed = Required<Pick<OrganisationInput, 'name' | 'kind' | 'organisationNumber' | 'countyCode'>> & OrganisationInput & { id: string };
+type OrgSeed = Required<
+  Pick<OrganisationInput, 'name' | 'kind' | 'organisationNumber' | 'countyCode'>
+> &
+  OrganisationInput & { id: string };
 type UnitSeed = UnitInput & { id: string; organisationId: string; name: string };
 
 export const DEMO_ORGANISATION_SEEDS: OrgSeed[] = [
-  { id: O.hub, name: 'Samverkan hubbdrift', kind: 'other', organisationNumber: orgNr('202100999'), countyCode: '05' },
-  { id: O.police, name: 'Polismyndigheten', kind: 'police', organisationNumber: '2021000076', countyCode: '01' },
+  {
+    id: O.hub,
+    name: 'Samverkan hubbdrift',
+    kind: 'other',
+    organisationNumber: orgNr('202100999'),
+    countyCode: '05',
+  },
+  {
+    id: O.police,
+    name: 'Polismyndigheten',
+    kind: 'police',
+    organisationNumber: '2021000076',
+    countyCode: '01',
+  },
   {
     id: O.policeOst,
     name: 'Polisen Region Öst',
@@ -71,7 +96,14 @@ export const DEMO_ORGANISATION_SEEDS: OrgSeed[] = [
     municipalityCode: '0580',
     parentId: O.lansstyrelsen,
   },
-  { id: O.novahuset, name: 'Novahuset', kind: 'ngo', organisationNumber: orgNr('802400123'), countyCode: '05', municipalityCode: '0581' },
+  {
+    id: O.novahuset,
+    name: 'Novahuset',
+    kind: 'ngo',
+    organisationNumber: orgNr('802400123'),
+    countyCode: '05',
+    municipalityCode: '0581',
+  },
   {
     id: O.region,
     name: 'Region Östergötland',
@@ -87,8 +119,14 @@ export const DEMO_UNIT_SEEDS: UnitSeed[] = [
     id: U.socialjour,
     organisationId: O.norrkoping,
     name: 'Socialjouren Norrköping',
-    description: 'Socialtjänstens jour dygnet runt: akuta skyddsbedömningar och stöd utanför kontorstid.',
-    capabilities: ['response_24_7', 'protection_assessment', 'child_protection', 'interpreter_ready'],
+    description:
+      'Socialtjänstens jour dygnet runt: akuta skyddsbedömningar och stöd utanför kontorstid.',
+    capabilities: [
+      'response_24_7',
+      'protection_assessment',
+      'child_protection',
+      'interpreter_ready',
+    ],
     coverage: ['0581', '0582', '0583'],
     ageBands: ['adult', 'child'],
     genders: ['female', 'male', 'non_binary'],
@@ -100,14 +138,22 @@ export const DEMO_UNIT_SEEDS: UnitSeed[] = [
     id: U.frideborg,
     organisationId: O.norrkoping,
     name: 'Frideborg',
-    description: 'Våldsenheten: stöd till våldsutsatta, personer i prostitution och utsatta för människohandel.',
-    capabilities: ['support_talks', 'protection_assessment', 'trafficking_expertise', 'interpreter_ready'],
+    description:
+      'Våldsenheten: stöd till våldsutsatta, personer i prostitution och utsatta för människohandel.',
+    capabilities: [
+      'support_talks',
+      'protection_assessment',
+      'trafficking_expertise',
+      'interpreter_ready',
+    ],
     coverage: ['0581'],
     ageBands: ['adult'],
     genders: ['female', 'male', 'non_binary'],
     languages: ['sv', 'en', 'ro', 'es'],
     openingHours: OFFICE,
-    contacts: [{ kind: 'secure_email', value: 'frideborg@norrkoping.example', label: 'Säker e-post' }],
+    contacts: [
+      { kind: 'secure_email', value: 'frideborg@norrkoping.example', label: 'Säker e-post' },
+    ],
     onCallUnitId: U.socialjour,
   },
   {
@@ -128,7 +174,8 @@ export const DEMO_UNIT_SEEDS: UnitSeed[] = [
     id: U.buyersClinic,
     organisationId: O.norrkoping,
     name: 'KAST Norrköping',
-    description: 'Köpare av sexuella tjänster: samtalsstöd för den som köper eller vill sluta köpa sex.',
+    description:
+      'Köpare av sexuella tjänster: samtalsstöd för den som köper eller vill sluta köpa sex.',
     capabilities: ['buyers_clinic', 'support_talks'],
     coverage: OSTERGOTLAND,
     ageBands: ['adult'],
@@ -142,7 +189,8 @@ export const DEMO_UNIT_SEEDS: UnitSeed[] = [
     id: U.policeTraffickingOst,
     organisationId: O.policeOst,
     name: 'Människohandelsgruppen Region Öst',
-    description: 'Utredning av människohandel och koppleri i Östergötland, Jönköping och Södermanland.',
+    description:
+      'Utredning av människohandel och koppleri i Östergötland, Jönköping och Södermanland.',
     capabilities: ['investigation', 'trafficking_expertise', 'response_24_7'],
     coverage: OSTERGOTLAND,
     ageBands: ['adult', 'child'],
@@ -168,7 +216,8 @@ export const DEMO_UNIT_SEEDS: UnitSeed[] = [
     id: U.policeTraffickingNord,
     organisationId: O.policeNord,
     name: 'Människohandelsgruppen Region Nord',
-    description: 'Utredning av människohandel i Norrbotten, Västerbotten, Västernorrland och Jämtland.',
+    description:
+      'Utredning av människohandel i Norrbotten, Västerbotten, Västernorrland och Jämtland.',
     capabilities: ['investigation', 'trafficking_expertise'],
     coverage: NORD,
     ageBands: ['adult', 'child'],

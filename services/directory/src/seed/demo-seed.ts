@@ -9,7 +9,14 @@ import {
   type Principal,
 } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import { MemberEntity, OrganisationEntity, RootKeyEntity, ShiftEntity, UnitEntity, UnitKeyEntity } from '../entities';
+import {
+  MemberEntity,
+  OrganisationEntity,
+  RootKeyEntity,
+  ShiftEntity,
+  UnitEntity,
+  UnitKeyEntity,
+} from '../entities';
 import type { DirectoryServices } from '../app';
 import { DEMO_ORGANISATION_SEEDS, DEMO_UNIT_SEEDS } from './demo-directory.data';
 import { readDevKeyStore, writeDevKeyStore } from './dev-key-store';
@@ -48,13 +55,18 @@ export async function seedDemoDirectory(
       await directory.organisations.create(SEED_PRINCIPAL, input, id);
       created += 1;
     }
-    const hasRoot = await ds.getRepository(RootKeyEntity).existsBy({ organisationId: id, status: 'active' });
+    const hasRoot = await ds
+      .getRepository(RootKeyEntity)
+      .existsBy({ organisationId: id, status: 'active' });
     const stored = store.roots[id];
     if (!hasRoot || !stored) {
       const root = await generateRootKey();
       store.roots[id] = root;
       writeDevKeyStore(options.dataDir, store);
-      await directory.keys.registerRootKey(SEED_PRINCIPAL, id, { jwk: root.publicJwk as Record<string, unknown>, fingerprint: root.kid });
+      await directory.keys.registerRootKey(SEED_PRINCIPAL, id, {
+        jwk: root.publicJwk as Record<string, unknown>,
+        fingerprint: root.kid,
+      });
     }
   }
 
@@ -71,7 +83,12 @@ export async function seedDemoDirectory(
       store.units[id] = pair;
       writeDevKeyStore(options.dataDir, store);
       for (const use of ['enc', 'sig'] as const) {
-        const signed = await signUnitKey(root, { unit: id, org: seed.organisationId, use, jwk: pair[use].publicJwk });
+        const signed = await signUnitKey(root, {
+          unit: id,
+          org: seed.organisationId,
+          use,
+          jwk: pair[use].publicJwk,
+        });
         await directory.keys.publishUnitKey(SEED_PRINCIPAL, id, signed);
       }
     }
@@ -80,7 +97,10 @@ export async function seedDemoDirectory(
   for (const user of Object.values(DEMO_USERS)) {
     for (const unitId of user.units) {
       if (!(await ds.getRepository(MemberEntity).existsBy({ unitId, userId: user.sub }))) {
-        await directory.rosters.addMember(SEED_PRINCIPAL, unitId, { userId: user.sub, roles: user.roles });
+        await directory.rosters.addMember(SEED_PRINCIPAL, unitId, {
+          userId: user.sub,
+          roles: user.roles,
+        });
         created += 1;
       }
     }
@@ -92,12 +112,15 @@ export async function seedDemoDirectory(
     const covered = await ds
       .getRepository(ShiftEntity)
       .createQueryBuilder('s')
-      .where('s.unit_id = :unitId AND s.user_id = :userId AND s.starts_at <= :from AND s.ends_at >= :until', {
-        unitId,
-        userId,
-        from: new Date(now),
-        until: new Date(now + 12 * 3_600_000),
-      })
+      .where(
+        's.unit_id = :unitId AND s.user_id = :userId AND s.starts_at <= :from AND s.ends_at >= :until',
+        {
+          unitId,
+          userId,
+          from: new Date(now),
+          until: new Date(now + 12 * 3_600_000),
+        },
+      )
       .getExists();
     if (!covered) {
       await directory.rosters.createShift(SEED_PRINCIPAL, unitId, {

@@ -16,10 +16,18 @@ export interface DirectoryContext {
   hubOrganisationId: string;
 }
 
-export type AuditTarget = Pick<AuditRecord, 'action' | 'objectType' | 'objectId' | 'objectOrg' | 'detail'>;
+export type AuditTarget = Pick<
+  AuditRecord,
+  'action' | 'objectType' | 'objectId' | 'objectOrg' | 'detail'
+>;
 
 /** Records the refusal in the audit log, then refuses. */
-export async function deny(ctx: DirectoryContext, principal: Principal, target: AuditTarget, detail?: string): Promise<never> {
+export async function deny(
+  ctx: DirectoryContext,
+  principal: Principal,
+  target: AuditTarget,
+  detail?: string,
+): Promise<never> {
   await ctx.audit.append({ ...target, actor: principal, outcome: 'denied' });
   throw new ProblemError(CommonProblems.forbidden, detail);
 }

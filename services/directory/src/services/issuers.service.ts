@@ -41,7 +41,10 @@ function algorithmsForPem(pem: string): JwtAlgorithm[] {
     case 'rsa-pss':
       return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
     default:
-      throw new ProblemError(P.issuerInvalid, `Keys of type ${String(key.asymmetricKeyType)} are not accepted`);
+      throw new ProblemError(
+        P.issuerInvalid,
+        `Keys of type ${String(key.asymmetricKeyType)} are not accepted`,
+      );
   }
 }
 
@@ -51,7 +54,10 @@ function checkIssuer(row: IssuerEntity): void {
     try {
       url = new URL(row.issuer);
     } catch {
-      throw new ProblemError(P.issuerInvalid, 'A JWKS issuer must be an https URL; its keys are read from <issuer>/.well-known/jwks.json');
+      throw new ProblemError(
+        P.issuerInvalid,
+        'A JWKS issuer must be an https URL; its keys are read from <issuer>/.well-known/jwks.json',
+      );
     }
     if (url.protocol !== 'https:' && url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') {
       throw new ProblemError(P.issuerInvalid, 'A JWKS issuer must use https');
@@ -62,12 +68,18 @@ function checkIssuer(row: IssuerEntity): void {
       throw new ProblemError(P.issuerInvalid, 'A pem issuer needs publicKeyPem');
     }
     if (/PRIVATE KEY/.test(row.publicKeyPem) || hasPrivateMaterial(row.publicKeyPem)) {
-      throw new ProblemError(P.keyPrivateMaterial, 'A private key was sent for an issuer; it was refused and not stored');
+      throw new ProblemError(
+        P.keyPrivateMaterial,
+        'A private key was sent for an issuer; it was refused and not stored',
+      );
     }
     const fitting = algorithmsForPem(row.publicKeyPem);
     const wrong = row.algorithms.filter((a) => !(fitting as string[]).includes(a));
     if (wrong.length > 0) {
-      throw new ProblemError(P.issuerInvalid, `${wrong.join(', ')} do not fit this key; use ${fitting.join(', ')}`);
+      throw new ProblemError(
+        P.issuerInvalid,
+        `${wrong.join(', ')} do not fit this key; use ${fitting.join(', ')}`,
+      );
     }
   }
 }
@@ -85,15 +97,25 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
 
   async function requireHubAdmin(principal: Principal, action: string, objectId: string | null) {
     if (!principal.hubAdmin) {
-      await deny(ctx, principal, { action, objectType: 'issuer', objectId }, 'Only a hub administrator manages token issuers');
+      await deny(
+        ctx,
+        principal,
+        { action, objectType: 'issuer', objectId },
+        'Only a hub administrator manages token issuers',
+      );
     }
   }
 
   async function checkOrganisations(ids: string[]): Promise<void> {
     const unique = [...new Set(ids)];
-    const found = await ctx.dataSource.getRepository(OrganisationEntity).countBy({ id: In(unique) });
+    const found = await ctx.dataSource
+      .getRepository(OrganisationEntity)
+      .countBy({ id: In(unique) });
     if (found !== unique.length) {
-      throw new ProblemError(P.issuerInvalid, 'Every organisation id must name a registered organisation');
+      throw new ProblemError(
+        P.issuerInvalid,
+        'Every organisation id must name a registered organisation',
+      );
     }
   }
 
@@ -112,7 +134,10 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
       return issuerView(await find(id));
     },
 
-    async create(principal: Principal, input: IssuerInput & { issuer: string; organisationIds: string[]; keySource: 'jwks' | 'pem' }) {
+    async create(
+      principal: Principal,
+      input: IssuerInput & { issuer: string; organisationIds: string[]; keySource: 'jwks' | 'pem' },
+    ) {
       const id = randomUUID();
       await requireHubAdmin(principal, 'issuer.create', id);
       const row = repo.create({
@@ -121,7 +146,9 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
         organisationIds: [...new Set(input.organisationIds)],
         keySource: input.keySource,
         publicKeyPem: input.publicKeyPem ?? null,
-        algorithms: input.algorithms ?? (input.publicKeyPem ? algorithmsForPem(input.publicKeyPem) : ['EdDSA', 'ES256', 'RS256']),
+        algorithms:
+          input.algorithms ??
+          (input.publicKeyPem ? algorithmsForPem(input.publicKeyPem) : ['EdDSA', 'ES256', 'RS256']),
         status: 'active',
       });
       checkIssuer(row);
@@ -129,11 +156,16 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
       if (await repo.findOneBy({ issuer: row.issuer })) {
         throw new ProblemError(P.issuerExists);
       }
-      const result = await change(ctx, principal, { action: 'issuer.create', objectType: 'issuer', objectId: id }, async (tx) => {
-        await tx.insert(IssuerEntity, row);
-        const saved = await tx.findOneByOrFail(IssuerEntity, { id });
-        return { result: issuerView(saved), events: events(saved, E.issuerCreated) };
-      });
+      const result = await change(
+        ctx,
+        principal,
+        { action: 'issuer.create', objectType: 'issuer', objectId: id },
+        async (tx) => {
+          await tx.insert(IssuerEntity, row);
+          const saved = await tx.findOneByOrFail(IssuerEntity, { id });
+          return { result: issuerView(saved), events: events(saved, E.issuerCreated) };
+        },
+      );
       onChange();
       return result;
     },
@@ -143,9 +175,17 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
       const result = await change(
         ctx,
         principal,
-        { action: 'issuer.update', objectType: 'issuer', objectId: id, detail: { fields: Object.keys(patch) } },
+        {
+          action: 'issuer.update',
+          objectType: 'issuer',
+          objectId: id,
+          detail: { fields: Object.keys(patch) },
+        },
         async (tx) => {
-          const row = await tx.findOne(IssuerEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+          const row = await tx.findOne(IssuerEntity, {
+            where: { id },
+            lock: { mode: 'pessimistic_write' },
+          });
           if (!row) {
             throw new ProblemError(P.issuerNotFound, `No issuer ${id}`);
           }
@@ -175,10 +215,20 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
     async remove(principal: Principal, id: string) {
       await requireHubAdmin(principal, 'issuer.delete', id);
       const row = await find(id);
-      await change(ctx, principal, { action: 'issuer.delete', objectType: 'issuer', objectId: id, detail: { issuer: row.issuer } }, async (tx) => {
-        await tx.delete(IssuerEntity, { id });
-        return { result: undefined, events: events(row, E.issuerDeleted) };
-      });
+      await change(
+        ctx,
+        principal,
+        {
+          action: 'issuer.delete',
+          objectType: 'issuer',
+          objectId: id,
+          detail: { issuer: row.issuer },
+        },
+        async (tx) => {
+          await tx.delete(IssuerEntity, { id });
+          return { result: undefined, events: events(row, E.issuerDeleted) };
+        },
+      );
       onChange();
     },
   };
@@ -188,7 +238,10 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
  * The directory's issuer table as a source for the auth plugin, cached briefly. Changes made here
  * clear the cache at once; other replicas see them within the TTL.
  */
-export function createIssuerSource(ctx: Pick<DirectoryContext, 'dataSource'>, ttlMs = 10_000): IssuerSource & { clear(): void } {
+export function createIssuerSource(
+  ctx: Pick<DirectoryContext, 'dataSource'>,
+  ttlMs = 10_000,
+): IssuerSource & { clear(): void } {
   const cache = new Map<string, { at: number; value: TrustedIssuer | undefined }>();
   const repo = ctx.dataSource.getRepository(IssuerEntity);
   return {
@@ -205,7 +258,9 @@ export function createIssuerSource(ctx: Pick<DirectoryContext, 'dataSource'>, tt
             organisationIds: row.organisationIds,
             keySource: row.keySource,
             publicKeyPem: row.publicKeyPem,
-            algorithms: row.algorithms.filter((a): a is JwtAlgorithm => (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a)),
+            algorithms: row.algorithms.filter((a): a is JwtAlgorithm =>
+              (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a),
+            ),
           }
         : undefined;
       if (cache.size > 1000) {

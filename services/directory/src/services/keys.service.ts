@@ -8,7 +8,13 @@ import {
   type Principal,
 } from '@samverkan/shared';
 import { In, MoreThan, type EntityManager } from 'typeorm';
-import { KeyLogEntryEntity, OrganisationEntity, RootKeyEntity, UnitEntity, UnitKeyEntity } from '../entities';
+import {
+  KeyLogEntryEntity,
+  OrganisationEntity,
+  RootKeyEntity,
+  UnitEntity,
+  UnitKeyEntity,
+} from '../entities';
 import { DirectoryProblems as P } from '../domain/errors';
 import { keyLogContent } from '../domain/key-log';
 import { normalisePublicJwk, verifySignedUnitKey } from '../domain/unit-keys';
@@ -22,23 +28,38 @@ type KeyLogAction = KeyLogEntryEntity['action'];
 
 async function appendKeyLog(
   tx: EntityManager,
-  entry: Pick<KeyLogEntryEntity, 'action' | 'organisationId' | 'unitId' | 'kid' | 'use' | 'document' | 'actor'>,
+  entry: Pick<
+    KeyLogEntryEntity,
+    'action' | 'organisationId' | 'unitId' | 'kid' | 'use' | 'document' | 'actor'
+  >,
 ): Promise<void> {
   const repo = tx.getRepository(KeyLogEntryEntity);
   await lockChainHead(tx, repo.metadata.tablePath);
   const [head] = await repo.find({ order: { seq: 'DESC' }, take: 1 });
-  const row = repo.create({ ...entry, seq: (head?.seq ?? 0) + 1, at: new Date(), prevHash: head?.hash ?? GENESIS_HASH });
+  const row = repo.create({
+    ...entry,
+    seq: (head?.seq ?? 0) + 1,
+    at: new Date(),
+    prevHash: head?.hash ?? GENESIS_HASH,
+  });
   row.hash = chainHash(row.prevHash, keyLogContent(row));
   await repo.insert(row as never);
 }
 
-export function createKeysService(ctx: DirectoryContext, organisations: OrganisationsService, units: UnitsService) {
+export function createKeysService(
+  ctx: DirectoryContext,
+  organisations: OrganisationsService,
+  units: UnitsService,
+) {
   const rootKeys = ctx.dataSource.getRepository(RootKeyEntity);
   const unitKeys = ctx.dataSource.getRepository(UnitKeyEntity);
   const keyLog = ctx.dataSource.getRepository(KeyLogEntryEntity);
 
   async function activeKidsOf(tx: EntityManager, unitId: string): Promise<string[]> {
-    const rows = await tx.find(UnitKeyEntity, { where: { unitId, status: 'active' }, order: { kid: 'ASC' } });
+    const rows = await tx.find(UnitKeyEntity, {
+      where: { unitId, status: 'active' },
+      order: { kid: 'ASC' },
+    });
     return rows.map((r) => r.kid);
   }
 
@@ -51,12 +72,20 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
     allowedFrom: Array<UnitKeyEntity['status']>,
   ) {
     const unit = await units.find(unitId);
-    const target = { action: `unit.${action}`, objectType: 'unit_key', objectId: kid, objectOrg: unit.organisationId };
+    const target = {
+      action: `unit.${action}`,
+      objectType: 'unit_key',
+      objectId: kid,
+      objectOrg: unit.organisationId,
+    };
     if (!canAdministerOrganisation(principal, unit.organisationId)) {
       await deny(ctx, principal, target);
     }
     return change(ctx, principal, target, async (tx) => {
-      const key = await tx.findOne(UnitKeyEntity, { where: { kid, unitId }, lock: { mode: 'pessimistic_write' } });
+      const key = await tx.findOne(UnitKeyEntity, {
+        where: { kid, unitId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!key) {
         throw new ProblemError(P.keyNotFound, `Unit ${unitId} has no key ${kid}`);
       }
@@ -97,7 +126,10 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
     async listRootKeys(organisationId: string) {
       await organisations.find(organisationId);
       // Newest first, as the contract says (openapi/directory.yaml, listRootKeys).
-      const rows = await rootKeys.find({ where: { organisationId }, order: { registeredAt: 'DESC', kid: 'ASC' } });
+      const rows = await rootKeys.find({
+        where: { organisationId },
+        order: { registeredAt: 'DESC', kid: 'ASC' },
+      });
       return { items: rows.map(rootKeyView) };
     },
 
@@ -105,15 +137,27 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
      * A hub administrator registers an organisation's root key after comparing its fingerprint
      * with the organisation out of band; the fingerprint sent must match the key.
      */
-    async registerRootKey(principal: Principal, organisationId: string, input: { jwk: Record<string, unknown>; fingerprint: string }) {
+    async registerRootKey(
+      principal: Principal,
+      organisationId: string,
+      input: { jwk: Record<string, unknown>; fingerprint: string },
+    ) {
       await organisations.find(organisationId);
-      const target = { action: 'organisation.root_key_register', objectType: 'root_key', objectId: null, objectOrg: organisationId };
+      const target = {
+        action: 'organisation.root_key_register',
+        objectType: 'root_key',
+        objectId: null,
+        objectOrg: organisationId,
+      };
       if (!principal.hubAdmin) {
         await deny(ctx, principal, target, 'Only a hub administrator registers root keys');
       }
       const jwk = await normalisePublicJwk(input.jwk, 'sig', P.rootKeyMalformed);
       if (input.fingerprint !== jwk.kid) {
-        throw new ProblemError(P.rootKeyFingerprintMismatch, 'Compare the fingerprint with the organisation again');
+        throw new ProblemError(
+          P.rootKeyFingerprintMismatch,
+          'Compare the fingerprint with the organisation again',
+        );
       }
       if (await rootKeys.findOneBy({ kid: jwk.kid })) {
         throw new ProblemError(P.rootKeyExists);
@@ -142,21 +186,37 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
         });
         return {
           result: rootKeyView(row),
-          events: [{ type: E.rootKeyRegistered, data: { organisationId, kid: jwk.kid, fingerprint: jwk.kid } }],
+          events: [
+            {
+              type: E.rootKeyRegistered,
+              data: { organisationId, kid: jwk.kid, fingerprint: jwk.kid },
+            },
+          ],
         };
       });
     },
 
     async revokeRootKey(principal: Principal, organisationId: string, kid: string, reason: string) {
       await organisations.find(organisationId);
-      const target = { action: 'organisation.root_key_revoke', objectType: 'root_key', objectId: kid, objectOrg: organisationId };
+      const target = {
+        action: 'organisation.root_key_revoke',
+        objectType: 'root_key',
+        objectId: kid,
+        objectOrg: organisationId,
+      };
       if (!principal.hubAdmin) {
         await deny(ctx, principal, target, 'Only a hub administrator revokes root keys');
       }
       return change(ctx, principal, target, async (tx) => {
-        const key = await tx.findOne(RootKeyEntity, { where: { kid, organisationId }, lock: { mode: 'pessimistic_write' } });
+        const key = await tx.findOne(RootKeyEntity, {
+          where: { kid, organisationId },
+          lock: { mode: 'pessimistic_write' },
+        });
         if (!key) {
-          throw new ProblemError(P.rootKeyNotFound, `Organisation ${organisationId} has no root key ${kid}`);
+          throw new ProblemError(
+            P.rootKeyNotFound,
+            `Organisation ${organisationId} has no root key ${kid}`,
+          );
         }
         if (key.status === 'revoked') {
           throw new ProblemError(P.rootKeyRevoked);
@@ -193,11 +253,20 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
 
     async publishUnitKey(principal: Principal, unitId: string, signed: string) {
       const unit = await units.find(unitId);
-      const target = { action: 'unit.key_publish', objectType: 'unit_key', objectId: null, objectOrg: unit.organisationId };
+      const target = {
+        action: 'unit.key_publish',
+        objectType: 'unit_key',
+        objectId: null,
+        objectOrg: unit.organisationId,
+      };
       if (!canAdministerOrganisation(principal, unit.organisationId)) {
         await deny(ctx, principal, target);
       }
-      const verified = await verifySignedUnitKey(signed, unit, async (kid) => (await rootKeys.findOneBy({ kid })) ?? undefined);
+      const verified = await verifySignedUnitKey(
+        signed,
+        unit,
+        async (kid) => (await rootKeys.findOneBy({ kid })) ?? undefined,
+      );
       if (await unitKeys.findOneBy({ kid: verified.jwk.kid })) {
         throw new ProblemError(P.keyExists, `Key ${verified.jwk.kid} is already published`);
       }
@@ -282,8 +351,14 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
       const found = await ctx.dataSource.getRepository(UnitEntity).findBy({ id: In(wanted) });
       const orgIds = [...new Set(found.map((u) => u.organisationId))];
       const [keys, roots, orgs] = await Promise.all([
-        unitKeys.find({ where: { unitId: In(wanted), status: 'active' }, order: { publishedAt: 'ASC' } }),
-        rootKeys.find({ where: { organisationId: In(orgIds), status: 'active' }, order: { registeredAt: 'ASC' } }),
+        unitKeys.find({
+          where: { unitId: In(wanted), status: 'active' },
+          order: { publishedAt: 'ASC' },
+        }),
+        rootKeys.find({
+          where: { organisationId: In(orgIds), status: 'active' },
+          order: { registeredAt: 'ASC' },
+        }),
         ctx.dataSource.getRepository(OrganisationEntity).findBy({ id: In(orgIds) }),
       ]);
       const orgExists = new Set(orgs.map((o) => o.id));
@@ -301,7 +376,11 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
     },
 
     async keyLog(after: number, limit: number) {
-      const rows = await keyLog.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit });
+      const rows = await keyLog.find({
+        where: { seq: MoreThan(after) },
+        order: { seq: 'ASC' },
+        take: limit,
+      });
       return {
         items: rows.map(keyLogView),
         nextAfter: rows.length === limit ? rows[rows.length - 1]!.seq : null,
@@ -310,7 +389,8 @@ export function createKeysService(ctx: DirectoryContext, organisations: Organisa
 
     verifyKeyLog() {
       return verifyChain(
-        (after, limit) => keyLog.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
+        (after, limit) =>
+          keyLog.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
         keyLogContent,
       );
     },

@@ -50,14 +50,23 @@ async function checkPlace(tx: EntityManager, o: OrganisationEntity): Promise<voi
   }
   if (o.municipalityCode !== null) {
     if (!isMunicipalityCode(o.municipalityCode)) {
-      throw new ProblemError(P.municipalityUnknown, `No municipality has code ${o.municipalityCode}`);
+      throw new ProblemError(
+        P.municipalityUnknown,
+        `No municipality has code ${o.municipalityCode}`,
+      );
     }
     if (countyOfMunicipality(o.municipalityCode) !== o.countyCode) {
-      throw new ProblemError(P.countyMismatch, `Municipality ${o.municipalityCode} is not in county ${o.countyCode}`);
+      throw new ProblemError(
+        P.countyMismatch,
+        `Municipality ${o.municipalityCode} is not in county ${o.countyCode}`,
+      );
     }
   }
   if (o.policeRegion !== null && policeRegionOfCounty(o.countyCode) !== o.policeRegion) {
-    throw new ProblemError(P.policeRegionMismatch, `Police region ${o.policeRegion} does not cover county ${o.countyCode}`);
+    throw new ProblemError(
+      P.policeRegionMismatch,
+      `Police region ${o.policeRegion} does not cover county ${o.countyCode}`,
+    );
   }
   if (o.parentId !== null) {
     if (o.parentId === o.id) {
@@ -66,7 +75,9 @@ async function checkPlace(tx: EntityManager, o: OrganisationEntity): Promise<voi
     // Walk up: the parent must exist and the chain must not loop back to this organisation.
     let cursor: string | null = o.parentId;
     for (let depth = 0; cursor !== null; depth += 1) {
-      const parent: OrganisationEntity | null = await tx.findOneBy(OrganisationEntity, { id: cursor });
+      const parent: OrganisationEntity | null = await tx.findOneBy(OrganisationEntity, {
+        id: cursor,
+      });
       if (!parent) {
         throw new ProblemError(P.parentInvalid, `No organisation ${cursor}`);
       }
@@ -101,7 +112,11 @@ export function createOrganisationsService(ctx: DirectoryContext) {
       if (query.cursor !== undefined && !after) {
         throw badCursor();
       }
-      const qb = repo.createQueryBuilder('o').orderBy('o.name', 'ASC').addOrderBy('o.id', 'ASC').take(query.limit + 1);
+      const qb = repo
+        .createQueryBuilder('o')
+        .orderBy('o.name', 'ASC')
+        .addOrderBy('o.id', 'ASC')
+        .take(query.limit + 1);
       if (query.kind) {
         qb.andWhere('o.kind = :kind', { kind: query.kind });
       }
@@ -109,7 +124,9 @@ export function createOrganisationsService(ctx: DirectoryContext) {
         qb.andWhere('o.county_code = :county', { county: query.county });
       }
       if (query.q) {
-        qb.andWhere("o.name ILIKE :q ESCAPE '\\'", { q: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
+        qb.andWhere("o.name ILIKE :q ESCAPE '\\'", {
+          q: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+        });
       }
       if (after) {
         qb.andWhere('(o.name, o.id) > (:n, :i)', { n: after.n, i: after.i });
@@ -119,22 +136,34 @@ export function createOrganisationsService(ctx: DirectoryContext) {
       const last = page[page.length - 1];
       return {
         items: page.map(organisationView),
-        nextCursor: rows.length > query.limit && last ? encodeCursor({ n: last.name, i: last.id }) : null,
+        nextCursor:
+          rows.length > query.limit && last ? encodeCursor({ n: last.name, i: last.id }) : null,
       };
     },
 
     async create(
       principal: Principal,
-      input: Required<Pick<OrganisationInput, 'name' | 'kind' | 'organisationNumber' | 'countyCode'>> & OrganisationInput,
+      input: Required<
+        Pick<OrganisationInput, 'name' | 'kind' | 'organisationNumber' | 'countyCode'>
+      > &
+        OrganisationInput,
       id: string = randomUUID(),
     ) {
-      const target = { action: 'organisation.create', objectType: 'organisation', objectId: id, objectOrg: id };
+      const target = {
+        action: 'organisation.create',
+        objectType: 'organisation',
+        objectId: id,
+        objectOrg: id,
+      };
       if (!principal.hubAdmin) {
         await deny(ctx, principal, target, 'Only a hub administrator registers organisations');
       }
       const organisationNumber = normaliseOrganisationNumber(input.organisationNumber);
       if (!organisationNumber) {
-        throw new ProblemError(P.organisationNumberInvalid, 'Ten digits with a valid check digit, e.g. 212000-0464');
+        throw new ProblemError(
+          P.organisationNumberInvalid,
+          'Ten digits with a valid check digit, e.g. 212000-0464',
+        );
       }
       return change(ctx, principal, target, async (tx) => {
         const org = tx.create(OrganisationEntity, {
@@ -154,35 +183,71 @@ export function createOrganisationsService(ctx: DirectoryContext) {
         const saved = await tx.findOneByOrFail(OrganisationEntity, { id });
         return {
           result: organisationView(saved),
-          events: [{ type: E.organisationCreated, data: { organisationId: id, kind: saved.kind, name: saved.name } }],
+          events: [
+            {
+              type: E.organisationCreated,
+              data: { organisationId: id, kind: saved.kind, name: saved.name },
+            },
+          ],
         };
       });
     },
 
     async update(principal: Principal, id: string, patch: OrganisationInput) {
-      const target = { action: 'organisation.update', objectType: 'organisation', objectId: id, objectOrg: id };
+      const target = {
+        action: 'organisation.update',
+        objectType: 'organisation',
+        objectId: id,
+        objectOrg: id,
+      };
       await find(id);
       if (!canAdministerOrganisation(principal, id)) {
         await deny(ctx, principal, target);
       }
       if (patch.status !== undefined && !principal.hubAdmin) {
-        await deny(ctx, principal, target, 'Only a hub administrator activates or deactivates organisations');
+        await deny(
+          ctx,
+          principal,
+          target,
+          'Only a hub administrator activates or deactivates organisations',
+        );
       }
-      return change(ctx, principal, { ...target, detail: { fields: Object.keys(patch) } }, async (tx) => {
-        const org = await tx.findOneOrFail(OrganisationEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
-        for (const key of ['name', 'countyCode', 'municipalityCode', 'policeRegion', 'parentId', 'website', 'status'] as const) {
-          if (patch[key] !== undefined) {
-            (org as unknown as Record<string, unknown>)[key] = patch[key];
+      return change(
+        ctx,
+        principal,
+        { ...target, detail: { fields: Object.keys(patch) } },
+        async (tx) => {
+          const org = await tx.findOneOrFail(OrganisationEntity, {
+            where: { id },
+            lock: { mode: 'pessimistic_write' },
+          });
+          for (const key of [
+            'name',
+            'countyCode',
+            'municipalityCode',
+            'policeRegion',
+            'parentId',
+            'website',
+            'status',
+          ] as const) {
+            if (patch[key] !== undefined) {
+              (org as unknown as Record<string, unknown>)[key] = patch[key];
+            }
           }
-        }
-        await checkPlace(tx, org);
-        await tx.save(OrganisationEntity, org);
-        const saved = await tx.findOneByOrFail(OrganisationEntity, { id });
-        return {
-          result: organisationView(saved),
-          events: [{ type: E.organisationUpdated, data: { organisationId: id, kind: saved.kind, name: saved.name } }],
-        };
-      });
+          await checkPlace(tx, org);
+          await tx.save(OrganisationEntity, org);
+          const saved = await tx.findOneByOrFail(OrganisationEntity, { id });
+          return {
+            result: organisationView(saved),
+            events: [
+              {
+                type: E.organisationUpdated,
+                data: { organisationId: id, kind: saved.kind, name: saved.name },
+              },
+            ],
+          };
+        },
+      );
     },
   };
 }

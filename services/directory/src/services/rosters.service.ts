@@ -17,7 +17,12 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
   const members = ctx.dataSource.getRepository(MemberEntity);
   const shifts = ctx.dataSource.getRepository(ShiftEntity);
 
-  async function administeredUnit(principal: Principal, unitId: string, action: string, objectId: string) {
+  async function administeredUnit(
+    principal: Principal,
+    unitId: string,
+    action: string,
+    objectId: string,
+  ) {
     const unit = await units.find(unitId);
     const target = { action, objectType: 'unit', objectId, objectOrg: unit.organisationId };
     if (!canAdministerOrganisation(principal, unit.organisationId)) {
@@ -34,24 +39,46 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
     },
 
     /** Adds a member, or replaces the roles of an existing one; `created` tells which. */
-    async addMember(principal: Principal, unitId: string, input: { userId: string; roles: string[] }) {
+    async addMember(
+      principal: Principal,
+      unitId: string,
+      input: { userId: string; roles: string[] },
+    ) {
       const { unit, target } = await administeredUnit(principal, unitId, 'unit.member_add', unitId);
       const roles = [...new Set(input.roles)].sort();
       // hub_admin is honoured only for the hub operator's own users; anywhere else it would
       // only mislead whoever reads the roster.
-      if (roles.includes('hub_admin') && (unit.organisationId !== ctx.hubOrganisationId || !principal.hubAdmin)) {
-        throw new ProblemError(P.memberRoleNotGrantable, 'hub_admin is given only by a hub administrator, to members of the hub organisation');
+      if (
+        roles.includes('hub_admin') &&
+        (unit.organisationId !== ctx.hubOrganisationId || !principal.hubAdmin)
+      ) {
+        throw new ProblemError(
+          P.memberRoleNotGrantable,
+          'hub_admin is given only by a hub administrator, to members of the hub organisation',
+        );
       }
-      return change(ctx, principal, { ...target, detail: { userId: input.userId, roles } }, async (tx) => {
-        const existing = await tx.findOneBy(MemberEntity, { unitId, userId: input.userId });
-        const member = existing ?? tx.create(MemberEntity, { unitId, userId: input.userId, addedAt: new Date(), addedBy: principal.sub });
-        member.roles = roles;
-        await tx.save(MemberEntity, member);
-        return {
-          result: { created: !existing, member: memberView(member) },
-          events: [{ type: E.memberAdded, data: { unitId, userId: input.userId, roles } }],
-        };
-      });
+      return change(
+        ctx,
+        principal,
+        { ...target, detail: { userId: input.userId, roles } },
+        async (tx) => {
+          const existing = await tx.findOneBy(MemberEntity, { unitId, userId: input.userId });
+          const member =
+            existing ??
+            tx.create(MemberEntity, {
+              unitId,
+              userId: input.userId,
+              addedAt: new Date(),
+              addedBy: principal.sub,
+            });
+          member.roles = roles;
+          await tx.save(MemberEntity, member);
+          return {
+            result: { created: !existing, member: memberView(member) },
+            events: [{ type: E.memberAdded, data: { unitId, userId: input.userId, roles } }],
+          };
+        },
+      );
     },
 
     async removeMember(principal: Principal, unitId: string, userId: string) {
@@ -64,7 +91,10 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
         await tx.delete(MemberEntity, { unitId, userId });
         // Future shifts of someone who left would put nobody on duty while looking staffed.
         await tx.delete(ShiftEntity, { unitId, userId, startsAt: MoreThan(new Date()) });
-        return { result: undefined, events: [{ type: E.memberRemoved, data: { unitId, userId, roles: member.roles } }] };
+        return {
+          result: undefined,
+          events: [{ type: E.memberRemoved, data: { unitId, userId, roles: member.roles } }],
+        };
       });
     },
 
@@ -81,7 +111,11 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
       return { items: rows.map(shiftView) };
     },
 
-    async createShift(principal: Principal, unitId: string, input: { userId: string; startsAt: string; endsAt: string }) {
+    async createShift(
+      principal: Principal,
+      unitId: string,
+      input: { userId: string; startsAt: string; endsAt: string },
+    ) {
       const id = randomUUID();
       const { target } = await administeredUnit(principal, unitId, 'unit.shift_create', unitId);
       const startsAt = new Date(input.startsAt);
@@ -89,22 +123,44 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
       if (!(endsAt > startsAt) || endsAt.getTime() - startsAt.getTime() > MAX_SHIFT_MS) {
         throw new ProblemError(P.shiftPeriodInvalid);
       }
-      return change(ctx, principal, { ...target, detail: { shiftId: id, userId: input.userId } }, async (tx) => {
-        if (!(await tx.findOneBy(MemberEntity, { unitId, userId: input.userId }))) {
-          throw new ProblemError(P.shiftMemberNotInUnit, `${input.userId} is not a member of unit ${unitId}`);
-        }
-        const shift = tx.create(ShiftEntity, { id, unitId, userId: input.userId, startsAt, endsAt, createdAt: new Date(), createdBy: principal.sub });
-        await tx.insert(ShiftEntity, shift);
-        return {
-          result: shiftView(shift),
-          events: [
-            {
-              type: E.shiftCreated,
-              data: { unitId, shiftId: id, userId: input.userId, startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString() },
-            },
-          ],
-        };
-      });
+      return change(
+        ctx,
+        principal,
+        { ...target, detail: { shiftId: id, userId: input.userId } },
+        async (tx) => {
+          if (!(await tx.findOneBy(MemberEntity, { unitId, userId: input.userId }))) {
+            throw new ProblemError(
+              P.shiftMemberNotInUnit,
+              `${input.userId} is not a member of unit ${unitId}`,
+            );
+          }
+          const shift = tx.create(ShiftEntity, {
+            id,
+            unitId,
+            userId: input.userId,
+            startsAt,
+            endsAt,
+            createdAt: new Date(),
+            createdBy: principal.sub,
+          });
+          await tx.insert(ShiftEntity, shift);
+          return {
+            result: shiftView(shift),
+            events: [
+              {
+                type: E.shiftCreated,
+                data: {
+                  unitId,
+                  shiftId: id,
+                  userId: input.userId,
+                  startsAt: startsAt.toISOString(),
+                  endsAt: endsAt.toISOString(),
+                },
+              },
+            ],
+          };
+        },
+      );
     },
 
     async deleteShift(principal: Principal, unitId: string, shiftId: string) {
@@ -141,7 +197,12 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
         .getRepository(ShiftEntity)
         .createQueryBuilder('s')
         .innerJoin(MemberEntity, 'm', 'm.unit_id = s.unit_id AND m.user_id = s.user_id')
-        .select(['s.id AS "shiftId"', 's.user_id AS "userId"', 's.ends_at AS "until"', 'm.roles AS "roles"'])
+        .select([
+          's.id AS "shiftId"',
+          's.user_id AS "userId"',
+          's.ends_at AS "until"',
+          'm.roles AS "roles"',
+        ])
         .where('s.unit_id = :unitId AND s.starts_at <= :at AND s.ends_at > :at', { unitId, at })
         .orderBy('s.ends_at', 'DESC')
         .getRawMany()) as Array<{ shiftId: string; userId: string; until: Date; roles: string[] }>;
@@ -159,7 +220,12 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
         onCallUnitId: unit.onCallUnitId,
         members: [...byUser.values()]
           .sort((a, b) => a.userId.localeCompare(b.userId))
-          .map((r) => ({ userId: r.userId, roles: r.roles, shiftId: r.shiftId, until: new Date(r.until).toISOString() })),
+          .map((r) => ({
+            userId: r.userId,
+            roles: r.roles,
+            shiftId: r.shiftId,
+            until: new Date(r.until).toISOString(),
+          })),
       };
     },
   };

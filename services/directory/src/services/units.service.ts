@@ -94,7 +94,11 @@ function applyInput(unit: UnitEntity, input: UnitInput): void {
   }
 }
 
-async function checkUnit(tx: EntityManager, unit: UnitEntity, org: OrganisationEntity): Promise<void> {
+async function checkUnit(
+  tx: EntityManager,
+  unit: UnitEntity,
+  org: OrganisationEntity,
+): Promise<void> {
   for (const code of unit.coverage) {
     if (!isMunicipalityCode(code)) {
       throw new ProblemError(P.municipalityUnknown, `No municipality has code ${code}`);
@@ -106,7 +110,10 @@ async function checkUnit(tx: EntityManager, unit: UnitEntity, org: OrganisationE
     }
   }
   if (!isIanaTimeZone(unit.timeZone)) {
-    throw new ProblemError(P.timeZoneUnknown, `${unit.timeZone} is not an IANA time zone (e.g. Europe/Stockholm)`);
+    throw new ProblemError(
+      P.timeZoneUnknown,
+      `${unit.timeZone} is not an IANA time zone (e.g. Europe/Stockholm)`,
+    );
   }
   const seen = new Set<string>();
   for (const h of unit.weeklyHours) {
@@ -117,9 +124,15 @@ async function checkUnit(tx: EntityManager, unit: UnitEntity, org: OrganisationE
     seen.add(key);
   }
   if (unit.onCallUnitId !== null) {
-    const onCall = unit.onCallUnitId === unit.id ? null : await tx.findOneBy(UnitEntity, { id: unit.onCallUnitId });
+    const onCall =
+      unit.onCallUnitId === unit.id
+        ? null
+        : await tx.findOneBy(UnitEntity, { id: unit.onCallUnitId });
     if (!onCall || onCall.status !== 'active') {
-      throw new ProblemError(P.onCallUnitInvalid, `Unit ${unit.onCallUnitId} cannot be the on-call unit`);
+      throw new ProblemError(
+        P.onCallUnitInvalid,
+        `Unit ${unit.onCallUnitId} cannot be the on-call unit`,
+      );
     }
   }
   unit.counties = uniqueSorted(unit.coverage.map((c) => countyOfMunicipality(c)!));
@@ -139,7 +152,9 @@ export function createUnitsService(ctx: DirectoryContext) {
 
   async function withOrganisations(units: UnitEntity[]) {
     const ids = [...new Set(units.map((u) => u.organisationId))];
-    const orgs = ids.length ? await ctx.dataSource.getRepository(OrganisationEntity).findBy(ids.map((id) => ({ id }))) : [];
+    const orgs = ids.length
+      ? await ctx.dataSource.getRepository(OrganisationEntity).findBy(ids.map((id) => ({ id })))
+      : [];
     const byId = new Map(orgs.map((o) => [o.id, o]));
     return units.map((u) => unitView(u, byId.get(u.organisationId)!));
   }
@@ -181,7 +196,9 @@ export function createUnitsService(ctx: DirectoryContext) {
         // Units working in the region: covering one of its counties, or run by that police region.
         qb.andWhere('(u.counties && :regionCounties::text[] OR o.police_region = :region)', {
           region: query.policeRegion,
-          regionCounties: COUNTIES.filter((c) => policeRegionOfCounty(c.code) === query.policeRegion).map((c) => c.code),
+          regionCounties: COUNTIES.filter(
+            (c) => policeRegionOfCounty(c.code) === query.policeRegion,
+          ).map((c) => c.code),
         });
       }
       if (query.organisationKind) {
@@ -207,7 +224,10 @@ export function createUnitsService(ctx: DirectoryContext) {
         qb.andWhere(query.openNow ? open : `NOT ${open}`, { now: new Date().toISOString() });
       }
       if (query.q) {
-        qb.andWhere("to_tsvector('swedish', u.search_text) @@ websearch_to_tsquery('swedish', :q)", { q: query.q });
+        qb.andWhere(
+          "to_tsvector('swedish', u.search_text) @@ websearch_to_tsquery('swedish', :q)",
+          { q: query.q },
+        );
       }
       if (after) {
         qb.andWhere('(u.name, u.id) > (:n, :i)', { n: after.n, i: after.i });
@@ -217,17 +237,29 @@ export function createUnitsService(ctx: DirectoryContext) {
       const last = page[page.length - 1];
       return {
         items: await withOrganisations(page),
-        nextCursor: rows.length > query.limit && last ? encodeCursor({ n: last.name, i: last.id }) : null,
+        nextCursor:
+          rows.length > query.limit && last ? encodeCursor({ n: last.name, i: last.id }) : null,
       };
     },
 
-    async create(principal: Principal, input: UnitInput & { organisationId: string; name: string }, id: string = randomUUID()) {
-      const target = { action: 'unit.create', objectType: 'unit', objectId: id, objectOrg: input.organisationId };
+    async create(
+      principal: Principal,
+      input: UnitInput & { organisationId: string; name: string },
+      id: string = randomUUID(),
+    ) {
+      const target = {
+        action: 'unit.create',
+        objectType: 'unit',
+        objectId: id,
+        objectOrg: input.organisationId,
+      };
       // Permission first: a caller who may not create units learns nothing about the organisation.
       if (!canAdministerOrganisation(principal, input.organisationId)) {
         await deny(ctx, principal, target);
       }
-      const org = await ctx.dataSource.getRepository(OrganisationEntity).findOneBy({ id: input.organisationId });
+      const org = await ctx.dataSource
+        .getRepository(OrganisationEntity)
+        .findOneBy({ id: input.organisationId });
       if (!org) {
         throw new ProblemError(P.organisationNotFound, `No organisation ${input.organisationId}`);
       }
@@ -250,29 +282,52 @@ export function createUnitsService(ctx: DirectoryContext) {
         const saved = await tx.findOneByOrFail(UnitEntity, { id });
         return {
           result: unitView(saved, org),
-          events: [{ type: E.unitCreated, data: { unitId: id, organisationId: org.id, status: saved.status } }],
+          events: [
+            {
+              type: E.unitCreated,
+              data: { unitId: id, organisationId: org.id, status: saved.status },
+            },
+          ],
         };
       });
     },
 
     async update(principal: Principal, id: string, patch: UnitInput) {
       const existing = await find(id);
-      const target = { action: 'unit.update', objectType: 'unit', objectId: id, objectOrg: existing.organisationId };
+      const target = {
+        action: 'unit.update',
+        objectType: 'unit',
+        objectId: id,
+        objectOrg: existing.organisationId,
+      };
       if (!canAdministerOrganisation(principal, existing.organisationId)) {
         await deny(ctx, principal, target);
       }
-      return change(ctx, principal, { ...target, detail: { fields: Object.keys(patch) } }, async (tx) => {
-        const unit = await tx.findOneOrFail(UnitEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
-        const org = await tx.findOneByOrFail(OrganisationEntity, { id: unit.organisationId });
-        applyInput(unit, patch);
-        await checkUnit(tx, unit, org);
-        await tx.save(UnitEntity, unit);
-        const saved = await tx.findOneByOrFail(UnitEntity, { id });
-        return {
-          result: unitView(saved, org),
-          events: [{ type: E.unitUpdated, data: { unitId: id, organisationId: org.id, status: saved.status } }],
-        };
-      });
+      return change(
+        ctx,
+        principal,
+        { ...target, detail: { fields: Object.keys(patch) } },
+        async (tx) => {
+          const unit = await tx.findOneOrFail(UnitEntity, {
+            where: { id },
+            lock: { mode: 'pessimistic_write' },
+          });
+          const org = await tx.findOneByOrFail(OrganisationEntity, { id: unit.organisationId });
+          applyInput(unit, patch);
+          await checkUnit(tx, unit, org);
+          await tx.save(UnitEntity, unit);
+          const saved = await tx.findOneByOrFail(UnitEntity, { id });
+          return {
+            result: unitView(saved, org),
+            events: [
+              {
+                type: E.unitUpdated,
+                data: { unitId: id, organisationId: org.id, status: saved.status },
+              },
+            ],
+          };
+        },
+      );
     },
   };
 }

@@ -35,7 +35,13 @@ export function unitView(u: UnitEntity, org: OrganisationEntity) {
   return {
     id: u.id,
     organisationId: u.organisationId,
-    organisation: { id: org.id, name: org.name, kind: org.kind, policeRegion: org.policeRegion, countyCode: org.countyCode },
+    organisation: {
+      id: org.id,
+      name: org.name,
+      kind: org.kind,
+      policeRegion: org.policeRegion,
+      countyCode: org.countyCode,
+    },
     name: u.name,
     description: u.description,
     capabilities: u.capabilities,
@@ -90,7 +96,13 @@ export function keyLogView(e: KeyLogEntryEntity) {
 }
 
 export function memberView(m: MemberEntity) {
-  return { unitId: m.unitId, userId: m.userId, roles: m.roles, addedAt: m.addedAt.toISOString(), addedBy: m.addedBy };
+  return {
+    unitId: m.unitId,
+    userId: m.userId,
+    roles: m.roles,
+    addedAt: m.addedAt.toISOString(),
+    addedBy: m.addedBy,
+  };
 }
 
 export function shiftView(s: ShiftEntity) {

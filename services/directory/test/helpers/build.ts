@@ -44,8 +44,16 @@ export interface TestDirectory {
   /** inject as a seeded user (or anonymously with `null`) */
   as(user: DemoUserName | null): {
     get(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
-    post(url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
-    patch(url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+    post(
+      url: string,
+      body?: unknown,
+      headers?: Record<string, string>,
+    ): Promise<LightMyRequestResponse>;
+    patch(
+      url: string,
+      body?: unknown,
+      headers?: Record<string, string>,
+    ): Promise<LightMyRequestResponse>;
     delete(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   };
   close(): Promise<void>;
@@ -59,7 +67,12 @@ export async function buildDirectory(options: BuildOptions = {}): Promise<TestDi
   const db = await createTestDatabase('dir');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-dir-'));
   const naming = testEventNaming();
-  const natsUrl = options.nats === true ? testNatsUrl() : typeof options.nats === 'string' ? options.nats : undefined;
+  const natsUrl =
+    options.nats === true
+      ? testNatsUrl()
+      : typeof options.nats === 'string'
+        ? options.nats
+        : undefined;
   const databaseUrl = new URL(db.url);
   if (options.databasePort) {
     databaseUrl.port = String(options.databasePort);
@@ -82,7 +95,10 @@ export async function buildDirectory(options: BuildOptions = {}): Promise<TestDi
     app = await createPlatformApp({ config, logger: false });
     await registerDocs(app, OPENAPI_DIR, ['directory']);
     let services: DirectoryServices | undefined;
-    await app.register(directoryService, { seedDemo: options.seed ?? true, onServices: (s) => (services = s) });
+    await app.register(directoryService, {
+      seedDemo: options.seed ?? true,
+      onServices: (s) => (services = s),
+    });
     // The service decorates its own encapsulated context; tests reach it from the root.
     app.decorate('directory', services!);
     await app.ready();
@@ -94,10 +110,18 @@ export async function buildDirectory(options: BuildOptions = {}): Promise<TestDi
   const ready = app;
 
   const token = async (user: DemoUserName, claims: Partial<(typeof DEMO_USERS)[string]> = {}) =>
-    ready.platform.devIssuer!.mint({ ...DEMO_USERS[user]!, ...claims }, { audience: config.AUTH_AUDIENCE });
+    ready.platform.devIssuer!.mint(
+      { ...DEMO_USERS[user]!, ...claims },
+      { audience: config.AUTH_AUDIENCE },
+    );
 
   const as = (user: DemoUserName | null) => {
-    const send = async (method: InjectOptions['method'], url: string, body?: unknown, headers: Record<string, string> = {}) =>
+    const send = async (
+      method: InjectOptions['method'],
+      url: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) =>
       ready.inject({
         method,
         url,
@@ -106,9 +130,12 @@ export async function buildDirectory(options: BuildOptions = {}): Promise<TestDi
       });
     return {
       get: (url: string, headers?: Record<string, string>) => send('GET', url, undefined, headers),
-      post: (url: string, body?: unknown, headers?: Record<string, string>) => send('POST', url, body ?? {}, headers),
-      patch: (url: string, body?: unknown, headers?: Record<string, string>) => send('PATCH', url, body ?? {}, headers),
-      delete: (url: string, headers?: Record<string, string>) => send('DELETE', url, undefined, headers),
+      post: (url: string, body?: unknown, headers?: Record<string, string>) =>
+        send('POST', url, body ?? {}, headers),
+      patch: (url: string, body?: unknown, headers?: Record<string, string>) =>
+        send('PATCH', url, body ?? {}, headers),
+      delete: (url: string, headers?: Record<string, string>) =>
+        send('DELETE', url, undefined, headers),
     };
   };
 

@@ -8,7 +8,13 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
   async function requireAuditor(request: FastifyRequest, action: string): Promise<void> {
     const p = request.principal;
     if (!p.hubAdmin && !hasRole(p, 'auditor')) {
-      await context.audit.append({ actor: p, action, objectType: 'audit_log', outcome: 'denied', objectOrg: p.org });
+      await context.audit.append({
+        actor: p,
+        action,
+        objectType: 'audit_log',
+        outcome: 'denied',
+        objectOrg: p.org,
+      });
       throw new ProblemError(CommonProblems.forbidden, 'Only auditors read the audit log');
     }
   }
@@ -17,7 +23,12 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
     ...contract.route('GET', '/v1/audit/directory'),
     handler: async (request) => {
       await requireAuditor(request, 'audit.read');
-      const q = request.query as { after?: number; limit?: number; outcome?: 'allowed' | 'denied'; action?: string };
+      const q = request.query as {
+        after?: number;
+        limit?: number;
+        outcome?: 'allowed' | 'denied';
+        action?: string;
+      };
       const limit = q.limit ?? 100;
       const rows = await context.audit.list({
         after: q.after,
@@ -26,7 +37,10 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
         action: q.action,
         organisationId: request.principal.hubAdmin ? undefined : request.principal.org,
       });
-      return { items: rows.map(auditEntryView), nextAfter: rows.length === limit ? rows[rows.length - 1]!.seq : null };
+      return {
+        items: rows.map(auditEntryView),
+        nextAfter: rows.length === limit ? rows[rows.length - 1]!.seq : null,
+      };
     },
   });
 

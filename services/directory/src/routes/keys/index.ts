@@ -9,14 +9,25 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     ...contract.route('GET', '/v1/units/{id}/keys'),
     handler: (request) =>
-      keys.listUnitKeys((request.params as { id: string }).id, (request.query as { status?: S['UnitKey']['status'] }).status),
+      keys.listUnitKeys(
+        (request.params as { id: string }).id,
+        (request.query as { status?: S['UnitKey']['status'] }).status,
+      ),
   });
 
   app.route({
     ...contract.route('POST', '/v1/units/{id}/keys'),
     handler: async (request, reply) => {
       const body = request.body as S['UnitKeyPublish'];
-      return reply.code(201).send(await keys.publishUnitKey(request.principal, (request.params as { id: string }).id, body.signed));
+      return reply
+        .code(201)
+        .send(
+          await keys.publishUnitKey(
+            request.principal,
+            (request.params as { id: string }).id,
+            body.signed,
+          ),
+        );
     },
   });
 
@@ -32,7 +43,12 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
     ...contract.route('POST', '/v1/units/{id}/keys/{kid}/revoke'),
     handler: (request) => {
       const { id, kid } = request.params as { id: string; kid: string };
-      return keys.revokeUnitKey(request.principal, id, kid, (request.body as S['KeyRevoke']).reason);
+      return keys.revokeUnitKey(
+        request.principal,
+        id,
+        kid,
+        (request.body as S['KeyRevoke']).reason,
+      );
     },
   });
 

@@ -9,7 +9,9 @@ export async function organisationRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     ...contract.route('GET', '/v1/organisations'),
     handler: (request) => {
-      const q = request.query as NonNullable<operations['listOrganisations']['parameters']['query']>;
+      const q = request.query as NonNullable<
+        operations['listOrganisations']['parameters']['query']
+      >;
       return organisations.list({ ...q, limit: q.limit ?? 25 });
     },
   });
@@ -30,7 +32,11 @@ export async function organisationRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     ...contract.route('PATCH', '/v1/organisations/{id}'),
     handler: (request) =>
-      organisations.update(request.principal, (request.params as { id: string }).id, request.body as S['OrganisationUpdate']),
+      organisations.update(
+        request.principal,
+        (request.params as { id: string }).id,
+        request.body as S['OrganisationUpdate'],
+      ),
   });
 
   app.route({
@@ -42,7 +48,11 @@ export async function organisationRoutes(app: FastifyInstance): Promise<void> {
     ...contract.route('POST', '/v1/organisations/{id}/root-keys'),
     handler: async (request, reply) => {
       const body = request.body as S['RootKeyRegister'];
-      const created = await keys.registerRootKey(request.principal, (request.params as { id: string }).id, body);
+      const created = await keys.registerRootKey(
+        request.principal,
+        (request.params as { id: string }).id,
+        body,
+      );
       return reply.code(201).send(created);
     },
   });
@@ -51,7 +61,12 @@ export async function organisationRoutes(app: FastifyInstance): Promise<void> {
     ...contract.route('POST', '/v1/organisations/{id}/root-keys/{kid}/revoke'),
     handler: (request) => {
       const { id, kid } = request.params as { id: string; kid: string };
-      return keys.revokeRootKey(request.principal, id, kid, (request.body as S['KeyRevoke']).reason);
+      return keys.revokeRootKey(
+        request.principal,
+        id,
+        kid,
+        (request.body as S['KeyRevoke']).reason,
+      );
     },
   });
 }

@@ -17,7 +17,8 @@ export async function unitRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...contract.route('POST', '/v1/units'),
-    handler: async (request, reply) => reply.code(201).send(await units.create(request.principal, request.body as S['UnitCreate'])),
+    handler: async (request, reply) =>
+      reply.code(201).send(await units.create(request.principal, request.body as S['UnitCreate'])),
   });
 
   app.route({
@@ -27,7 +28,12 @@ export async function unitRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...contract.route('PATCH', '/v1/units/{id}'),
-    handler: (request) => units.update(request.principal, (request.params as IdParams).id, request.body as S['UnitUpdate']),
+    handler: (request) =>
+      units.update(
+        request.principal,
+        (request.params as IdParams).id,
+        request.body as S['UnitUpdate'],
+      ),
   });
 
   app.route({
@@ -58,13 +64,25 @@ export async function unitRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...contract.route('GET', '/v1/units/{id}/shifts'),
-    handler: (request) => rosters.listShifts((request.params as IdParams).id, request.query as { from?: string; to?: string }),
+    handler: (request) =>
+      rosters.listShifts(
+        (request.params as IdParams).id,
+        request.query as { from?: string; to?: string },
+      ),
   });
 
   app.route({
     ...contract.route('POST', '/v1/units/{id}/shifts'),
     handler: async (request, reply) =>
-      reply.code(201).send(await rosters.createShift(request.principal, (request.params as IdParams).id, request.body as S['ShiftCreate'])),
+      reply
+        .code(201)
+        .send(
+          await rosters.createShift(
+            request.principal,
+            (request.params as IdParams).id,
+            request.body as S['ShiftCreate'],
+          ),
+        ),
   });
 
   app.route({
@@ -78,6 +96,7 @@ export async function unitRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...contract.route('GET', '/v1/units/{id}/on-duty'),
-    handler: (request) => rosters.onDuty((request.params as IdParams).id, (request.query as { at?: string }).at),
+    handler: (request) =>
+      rosters.onDuty((request.params as IdParams).id, (request.query as { at?: string }).at),
   });
 }
