@@ -415,12 +415,10 @@ describe('roles a member may hold', () => {
 
   it('refuses hub_admin outside the hub organisation, even from a hub admin', async () => {
     for (const user of ['norrkoping.admin', 'hub.admin'] as const) {
-      const res = await local
-        .as(user)
-        .post(`/v1/units/${U.frideborg}/members`, {
-          userId: 'x.user',
-          roles: ['caseworker', 'hub_admin'],
-        });
+      const res = await local.as(user).post(`/v1/units/${U.frideborg}/members`, {
+        userId: 'x.user',
+        roles: ['caseworker', 'hub_admin'],
+      });
       expect(res.statusCode).toBe(422);
       expect(res.json().type).toBe('urn:samverkan:problem:member-role-not-grantable');
     }
