@@ -47,6 +47,10 @@ export interface DirectoryOptions {
   seedDemo?: boolean;
   /** receives the service's internals once built (tests, benchmarks) */
   onServices?: (services: DirectoryServices) => void;
+  /** publish events from this process (default); tools that only write leave them in the outbox */
+  publishEvents?: boolean;
+  /** told what the seed added */
+  onSeeded?: (result: { created: number }) => void;
 }
 
 /**
@@ -83,6 +87,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
     catalog,
     transport: app.platform.events,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    startRelay: options.publishEvents !== false,
   });
   app.addHook('onClose', async () => {
     await events.close();
@@ -125,6 +130,6 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   await app.register(auditRoutes);
 
   if (options.seedDemo) {
-    await seedDemoDirectory(services, { dataDir: config.SAMVERKAN_DATA_DIR, log: app.log });
+    options.onSeeded?.(await seedDemoDirectory(services, { dataDir: config.SAMVERKAN_DATA_DIR, log: app.log }));
   }
 };

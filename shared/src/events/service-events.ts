@@ -44,6 +44,8 @@ export async function setupServiceEvents(
     catalog: EventCatalog;
     transport: EventTransport;
     pollIntervalMs: number;
+    /** false for short-lived tools (seed): events stay in the outbox for the running service */
+    startRelay?: boolean;
   },
 ): Promise<ServiceEvents> {
   const { service, dataSource, catalog, transport } = options;
@@ -79,9 +81,11 @@ export async function setupServiceEvents(
     },
   });
 
-  app.addHook('onReady', async () => {
-    relay.start();
-  });
+  if (options.startRelay !== false) {
+    app.addHook('onReady', async () => {
+      relay.start();
+    });
+  }
 
   return {
     outbox,
