@@ -130,6 +130,8 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   await app.register(auditRoutes);
 
   if (options.seedDemo) {
-    options.onSeeded?.(await seedDemoDirectory(services, { dataDir: config.SAMVERKAN_DATA_DIR, log: app.log }));
+    options.onSeeded?.(
+      await seedDemoDirectory(services, { dataDir: config.SAMVERKAN_DATA_DIR, log: app.log }),
+    );
   }
 };
