@@ -130,8 +130,11 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   await app.register(auditRoutes);
 
   if (options.seedDemo) {
-    options.onSeeded?.(
-      await seedDemoDirectory(services, { dataDir: config.SAMVERKAN_DATA_DIR, log: app.log }),
-    );
+    // Seed first, then report: `onSeeded?.(await …)` would skip the seed without a listener.
+    const seeded = await seedDemoDirectory(services, {
+      dataDir: config.SAMVERKAN_DATA_DIR,
+      log: app.log,
+    });
+    options.onSeeded?.(seeded);
   }
 };

@@ -1,5 +1,4 @@
 import {
-  createServiceDataSource,
   DEMO_ORGANISATIONS as O,
   DEMO_UNITS as U,
   generateRootKey,
@@ -10,25 +9,16 @@ import {
 import type { LightMyRequestResponse } from 'fastify';
 import { generateKeyPairSync } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { DIRECTORY_ENTITIES } from '../src/entities';
-import { DIRECTORY_MIGRATIONS } from '../src/migrations';
 import { buildDirectory, type TestDirectory } from './helpers/build';
+import { expectProblem } from './helpers/problems';
 
 let dir: TestDirectory;
 let ds: DataSource;
 beforeAll(async () => {
   dir = await buildDirectory();
-  ds = createServiceDataSource({
-    url: dir.db.url,
-    schema: 'directory',
-    entities: DIRECTORY_ENTITIES,
-    migrations: DIRECTORY_MIGRATIONS,
-    poolSize: 2,
-  });
-  await ds.initialize();
+  ds = dir.app.directory.context.dataSource;
 });
 afterAll(async () => {
-  await ds?.destroy();
   await dir?.close();
 });
 
@@ -46,14 +36,6 @@ interface AuditEntry {
   detail: Record<string, unknown>;
   prevHash: string;
   hash: string;
-}
-
-function expectProblem(res: LightMyRequestResponse, status: number, slug: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({
-    status,
-    type: `urn:samverkan:problem:${slug}`,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
 }
 
 /** Reads the whole audit trail visible to `user`, page by page. */

@@ -15,15 +15,14 @@ import {
   type JWTPayload,
   type KeyObject,
 } from 'jose';
-import type { LightMyRequestResponse } from 'fastify';
 import { buildDirectory, type TestDirectory } from './helpers/build';
+import { expectProblem } from './helpers/problems';
 
 /**
  * Token verification (DESIGN.md §3) as a caller sees it: every refused token gets a 401
  * problem+json with a stable type, and the issuer allow-list decides which keys are ever used.
  */
 
-const PROBLEM = 'urn:samverkan:problem:';
 const ROUTE = '/v1/units';
 
 type SigningKey = CryptoKey | KeyObject | Uint8Array;
@@ -131,24 +130,6 @@ function getWith(
     url,
     headers: authorization === undefined ? {} : { authorization },
   });
-}
-
-function expectProblem(
-  res: LightMyRequestResponse,
-  status: number,
-  slug: string,
-  code?: string,
-): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({
-    status,
-    type: `${PROBLEM}${slug}`,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body.status).toBe(status);
-  if (code) {
-    expect(body.code).toBe(code);
-  }
 }
 
 beforeAll(async () => {

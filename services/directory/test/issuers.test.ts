@@ -1,37 +1,19 @@
-import { createServiceDataSource, DEMO_ORGANISATIONS as O } from '@samverkan/shared';
-import type { LightMyRequestResponse } from 'fastify';
+import { DEMO_ORGANISATIONS as O } from '@samverkan/shared';
 import { generateKeyPairSync } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import type { DataSource } from 'typeorm';
-import { DIRECTORY_ENTITIES } from '../src/entities';
-import { DIRECTORY_MIGRATIONS } from '../src/migrations';
 import { buildDirectory, type TestDirectory } from './helpers/build';
+import { expectProblem } from './helpers/problems';
 
 let dir: TestDirectory;
 let ds: DataSource;
 beforeAll(async () => {
   dir = await buildDirectory();
-  ds = createServiceDataSource({
-    url: dir.db.url,
-    schema: 'directory',
-    entities: DIRECTORY_ENTITIES,
-    migrations: DIRECTORY_MIGRATIONS,
-    poolSize: 2,
-  });
-  await ds.initialize();
+  ds = dir.app.directory.context.dataSource;
 });
 afterAll(async () => {
-  await ds?.destroy();
   await dir?.close();
 });
-
-function expectProblem(res: LightMyRequestResponse, status: number, slug: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({
-    status,
-    type: `urn:samverkan:problem:${slug}`,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-}
 
 const issuerRows = async (): Promise<number> =>
   Number((await ds.query('SELECT count(*) AS n FROM directory.issuers'))[0].n);

@@ -1,7 +1,6 @@
 import {
   AuditLog,
   chainHash,
-  createServiceDataSource,
   DEMO_ORGANISATIONS as O,
   DEMO_UNITS as U,
   GENESIS_HASH,
@@ -11,16 +10,14 @@ import {
   signUnitKey,
   type KeyPairJwk,
 } from '@samverkan/shared';
-import type { LightMyRequestResponse } from 'fastify';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { DataSource } from 'typeorm';
-import { DIRECTORY_ENTITIES } from '../src/entities';
-import { DIRECTORY_MIGRATIONS } from '../src/migrations';
 import type { DirectoryContext } from '../src/services/context';
 import { createKeysService, type KeysService } from '../src/services/keys.service';
 import { createOrganisationsService } from '../src/services/organisations.service';
 import { createUnitsService } from '../src/services/units.service';
 import { buildDirectory, type TestDirectory } from './helpers/build';
+import { expectProblem } from './helpers/problems';
 
 let dir: TestDirectory;
 /** Our own connection to the directory's database: to look at rows, and to play the attacker. */
@@ -31,14 +28,7 @@ let norrkopingRoot: KeyPairJwk;
 
 beforeAll(async () => {
   dir = await buildDirectory();
-  ds = createServiceDataSource({
-    url: dir.db.url,
-    schema: 'directory',
-    entities: DIRECTORY_ENTITIES,
-    migrations: DIRECTORY_MIGRATIONS,
-    poolSize: 2,
-  });
-  await ds.initialize();
+  ds = dir.app.directory.context.dataSource;
   const ctx = {
     dataSource: ds,
     audit: new AuditLog(ds),
@@ -48,17 +38,8 @@ beforeAll(async () => {
   norrkopingRoot = dir.keys.roots[O.norrkoping]!;
 });
 afterAll(async () => {
-  await ds?.destroy();
   await dir?.close();
 });
-
-function expectProblem(res: LightMyRequestResponse, status: number, slug: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({
-    status,
-    type: `urn:samverkan:problem:${slug}`,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-}
 
 const count = async (sql: string, params: unknown[] = []): Promise<number> =>
   Number((await ds.query(sql, params))[0].n);

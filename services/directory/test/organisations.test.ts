@@ -1,33 +1,22 @@
 import {
-  createServiceDataSource,
   DEMO_ORGANISATIONS as O,
   generateRootKey,
   generateUnitEncryptionKey,
   luhnCheckDigit,
 } from '@samverkan/shared';
-import type { LightMyRequestResponse } from 'fastify';
 import { calculateJwkThumbprint } from 'jose';
 import type { DataSource } from 'typeorm';
-import { DIRECTORY_ENTITIES } from '../src/entities';
-import { DIRECTORY_MIGRATIONS } from '../src/migrations';
 import { buildDirectory, type TestDirectory } from './helpers/build';
+import { expectProblem } from './helpers/problems';
 
 let dir: TestDirectory;
 /** Our own connection to the directory's database, to look at the rows behind the API. */
 let ds: DataSource;
 beforeAll(async () => {
   dir = await buildDirectory();
-  ds = createServiceDataSource({
-    url: dir.db.url,
-    schema: 'directory',
-    entities: DIRECTORY_ENTITIES,
-    migrations: DIRECTORY_MIGRATIONS,
-    poolSize: 2,
-  });
-  await ds.initialize();
+  ds = dir.app.directory.context.dataSource;
 });
 afterAll(async () => {
-  await ds?.destroy();
   await dir?.close();
 });
 
@@ -36,15 +25,6 @@ const orgNr = (nine: string) => `${nine.slice(0, 6)}-${nine.slice(6)}${luhnCheck
 let serial = 100;
 /** A fresh, valid organisation number each call. */
 const freshOrgNr = () => orgNr(`55660${String(serial++).padStart(4, '0')}`);
-
-function expectProblem(res: LightMyRequestResponse, status: number, slug: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({
-    status,
-    type: `urn:samverkan:problem:${slug}`,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(typeof res.json().code).toBe('string');
-}
 
 const count = async (table: string): Promise<number> =>
   Number((await ds.query(`SELECT count(*)::int AS n FROM directory.${table}`))[0].n);

@@ -1,6 +1,6 @@
 import { DEMO_UNITS as U } from '@samverkan/shared';
-import type { LightMyRequestResponse } from 'fastify';
 import { buildDirectory, type TestDirectory } from './helpers/build';
+import { expectProblem } from './helpers/problems';
 
 let dir: TestDirectory;
 beforeAll(async () => {
@@ -9,14 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dir?.close();
 });
-
-function expectProblem(res: LightMyRequestResponse, status: number, slug: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({
-    status,
-    type: `urn:samverkan:problem:${slug}`,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-}
 
 const HOUR = 3_600_000;
 /** A whole hour some days from now, so that shifts are clearly in the future. */

@@ -1,7 +1,7 @@
 import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
-import type { LightMyRequestResponse } from 'fastify';
 import { base64url, compactVerify, importJWK, type JWK } from 'jose';
 import { buildDirectory, type TestDirectory } from './helpers/build';
+import { expectProblem } from './helpers/problems';
 
 let dir: TestDirectory;
 
@@ -19,14 +19,6 @@ interface UnitView {
   openingHours: { timeZone: string; open247: boolean; weekly: unknown[] };
   status: string;
   onCallUnitId: string | null;
-}
-
-function expectProblem(res: LightMyRequestResponse, status: number, slug: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({
-    status,
-    type: `urn:samverkan:problem:${slug}`,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
 }
 
 const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;

@@ -1,34 +1,23 @@
 import path from 'node:path';
 import {
-  createServiceDataSource,
   DEMO_ORGANISATIONS as O,
   DEMO_UNITS as U,
   generateRootKey,
   OpenApiContract,
 } from '@samverkan/shared';
-import type { LightMyRequestResponse } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { DIRECTORY_ENTITIES } from '../src/entities';
-import { DIRECTORY_MIGRATIONS } from '../src/migrations';
 import { buildDirectory, type TestDirectory } from './helpers/build';
+import { expectProblem } from './helpers/problems';
 
 let dir: TestDirectory;
 let ds: DataSource;
 let rootJwk: Record<string, unknown>;
 beforeAll(async () => {
   dir = await buildDirectory();
-  ds = createServiceDataSource({
-    url: dir.db.url,
-    schema: 'directory',
-    entities: DIRECTORY_ENTITIES,
-    migrations: DIRECTORY_MIGRATIONS,
-    poolSize: 2,
-  });
-  await ds.initialize();
+  ds = dir.app.directory.context.dataSource;
   rootJwk = (await generateRootKey()).publicJwk as Record<string, unknown>;
 });
 afterAll(async () => {
-  await ds?.destroy();
   await dir?.close();
 });
 
@@ -50,14 +39,6 @@ async function counts(): Promise<Record<string, number>> {
     `SELECT ${TABLES.map((t) => `(SELECT count(*) FROM directory.${t})::int AS "${t}"`).join(', ')}`,
   );
   return row as Record<string, number>;
-}
-
-function expectProblem(res: LightMyRequestResponse, status: number, slug: string): void {
-  expect({ status: res.statusCode, type: res.json().type }).toEqual({
-    status,
-    type: `urn:samverkan:problem:${slug}`,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
 }
 
 const ID = '11000000-0000-4000-8000-000000000001';
