@@ -176,7 +176,13 @@ describe('directory events on JetStream', () => {
         type: DirectoryEvents.unitCreated,
         source: 'directory',
         time: expect.any(String),
-        data: { unitId, organisationId: DEMO_ORGANISATIONS.policeOst, status: 'active' },
+        data: {
+          unitId,
+          organisationId: DEMO_ORGANISATIONS.policeOst,
+          organisationKind: 'police',
+          status: 'active',
+          onCallUnitId: null,
+        },
       });
       expect(new Date(event.time).toISOString()).toBe(event.time);
       expect(entry.msgId).toBe(event.id);
@@ -349,7 +355,9 @@ describe('directory events on JetStream', () => {
         data: {
           unitId: randomUUID(),
           organisationId: DEMO_ORGANISATIONS.policeOst,
+          organisationKind: 'police',
           status: 'active',
+          onCallUnitId: null,
         },
       };
       expect(() => catalog.validate(envelope)).not.toThrow();

@@ -55,12 +55,17 @@ export function createKeysService(
   const unitKeys = ctx.dataSource.getRepository(UnitKeyEntity);
   const keyLog = ctx.dataSource.getRepository(KeyLogEntryEntity);
 
-  async function activeKidsOf(tx: EntityManager, unitId: string): Promise<string[]> {
+  /** The active key ids after a change, as key events carry them. */
+  async function activeKidsOf(tx: EntityManager, unitId: string) {
     const rows = await tx.find(UnitKeyEntity, {
       where: { unitId, status: 'active' },
       order: { kid: 'ASC' },
     });
-    return rows.map((r) => r.kid);
+    return {
+      activeKids: rows.map((r) => r.kid),
+      activeEncryptionKids: rows.filter((r) => r.use === 'enc').map((r) => r.kid),
+      activeSigningKids: rows.filter((r) => r.use === 'sig').map((r) => r.kid),
+    };
   }
 
   async function unitKeyChange(
@@ -114,7 +119,7 @@ export function createKeysService(
               kid,
               use: key.use,
               change: key.status,
-              activeKids: await activeKidsOf(tx, unitId),
+              ...(await activeKidsOf(tx, unitId)),
             },
           },
         ],
@@ -307,7 +312,7 @@ export function createKeysService(
                 kid: row.kid,
                 use: row.use,
                 change: 'published',
-                activeKids: await activeKidsOf(tx, unitId),
+                ...(await activeKidsOf(tx, unitId)),
               },
             },
           ],

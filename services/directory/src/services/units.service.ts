@@ -139,6 +139,17 @@ async function checkUnit(
   unit.searchText = [unit.name, unit.description, org.name].join(' ');
 }
 
+/** What unit events carry: enough for another service's read model (routing, escalation). */
+function unitEventData(unit: UnitEntity, org: OrganisationEntity) {
+  return {
+    unitId: unit.id,
+    organisationId: org.id,
+    organisationKind: org.kind,
+    status: unit.status,
+    onCallUnitId: unit.onCallUnitId,
+  };
+}
+
 export function createUnitsService(ctx: DirectoryContext) {
   const repo = ctx.dataSource.getRepository(UnitEntity);
 
@@ -282,12 +293,7 @@ export function createUnitsService(ctx: DirectoryContext) {
         const saved = await tx.findOneByOrFail(UnitEntity, { id });
         return {
           result: unitView(saved, org),
-          events: [
-            {
-              type: E.unitCreated,
-              data: { unitId: id, organisationId: org.id, status: saved.status },
-            },
-          ],
+          events: [{ type: E.unitCreated, data: unitEventData(saved, org) }],
         };
       });
     },
@@ -319,12 +325,7 @@ export function createUnitsService(ctx: DirectoryContext) {
           const saved = await tx.findOneByOrFail(UnitEntity, { id });
           return {
             result: unitView(saved, org),
-            events: [
-              {
-                type: E.unitUpdated,
-                data: { unitId: id, organisationId: org.id, status: saved.status },
-              },
-            ],
+            events: [{ type: E.unitUpdated, data: unitEventData(saved, org) }],
           };
         },
       );
