@@ -182,6 +182,7 @@ describe('directory events on JetStream', () => {
           organisationKind: 'police',
           status: 'active',
           onCallUnitId: null,
+          coverage: expect.any(Array),
         },
       });
       expect(new Date(event.time).toISOString()).toBe(event.time);
@@ -358,6 +359,7 @@ describe('directory events on JetStream', () => {
           organisationKind: 'police',
           status: 'active',
           onCallUnitId: null,
+          coverage: ['0581'],
         },
       };
       expect(() => catalog.validate(envelope)).not.toThrow();

@@ -147,6 +147,7 @@ function unitEventData(unit: UnitEntity, org: OrganisationEntity) {
     organisationKind: org.kind,
     status: unit.status,
     onCallUnitId: unit.onCallUnitId,
+    coverage: unit.coverage,
   };
 }
 
