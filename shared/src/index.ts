@@ -9,6 +9,7 @@ export * from './app/logger';
 export * from './app/readiness';
 export * from './audit/audit-log';
 export * from './audit/audit-routes';
+export * from './audit/audited-change';
 export * from './audit/hash-chain';
 export * from './auth/auth.plugin';
 export * from './auth/dev-issuer';
