@@ -4,6 +4,7 @@
  * in-process unless NATS_URL is set. No business logic lives here.
  */
 import { directoryService, OPENAPI_DIR } from '@samverkan/directory';
+import { referralsService } from '@samverkan/referrals';
 import {
   ConfigError,
   createPlatformApp,
@@ -24,7 +25,10 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedPostgres(config.SAMVERKAN_DATA_DIR);
   }
   const app = await createPlatformApp({ config, databaseUrl: embedded?.url });
-  await registerDocs(app, OPENAPI_DIR, ['directory']);
+  await registerDocs(app, OPENAPI_DIR, ['directory', 'referrals']);
+  // Referrals first: its read model of the directory must be listening before the directory
+  // seeds (in-process events go to the consumers registered when they are published).
+  await app.register(referralsService);
   await app.register(directoryService, { seedDemo: config.SEED_DEMO_DATA });
   const address = await runServer(app, config, { afterClose: async () => embedded?.stop() });
   const url = address.replace('0.0.0.0', 'localhost').replace('127.0.0.1', 'localhost');

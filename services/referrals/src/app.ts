@@ -1,0 +1,118 @@
+import path from 'node:path';
+import {
+  AuditLog,
+  EventCatalog,
+  idempotency,
+  OpenApiContract,
+  openServiceDatabase,
+  serviceDatabaseUrl,
+  setupServiceEvents,
+} from '@samverkan/shared';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { DEFAULT_DEADLINES, parseDeadlineConfig } from './domain/deadlines';
+import { REFERRALS_ENTITIES } from './entities';
+import { REFERRALS_MIGRATIONS } from './migrations';
+import {
+  createDirectoryReadModel,
+  directoryReadModelConsumer,
+} from './read-model/directory-read-model';
+import { referralRoutes } from './routes/referrals';
+import type { ReferralsContext } from './services/context';
+import { DeadlineWatcher } from './services/deadline-watcher';
+import { createReferralsService } from './services/referrals.service';
+
+export const OPENAPI_DIR = path.resolve(__dirname, '../../../openapi');
+
+export interface ReferralsServices {
+  contract: OpenApiContract;
+  context: ReferralsContext;
+  referrals: ReturnType<typeof createReferralsService>;
+  deadlines: DeadlineWatcher;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    referrals: ReferralsServices;
+  }
+}
+
+export interface ReferralsOptions {
+  onServices?: (services: ReferralsServices) => void;
+}
+
+/**
+ * The referrals service as an encapsulated plugin: end-to-end encrypted referrals (the hub
+ * stores envelopes it cannot read), their lifecycle, deadlines and escalation, the audit of every
+ * envelope read, and a read model of the directory fed by its events.
+ */
+export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
+  app: FastifyInstance,
+  options,
+) => {
+  const { config } = app.platform;
+  const env = process.env;
+  const dataSource = await openServiceDatabase({
+    url: serviceDatabaseUrl(config, 'referrals') ?? app.platform.databaseUrl,
+    schema: 'referrals',
+    entities: REFERRALS_ENTITIES,
+    migrations: REFERRALS_MIGRATIONS,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'samverkan-referrals',
+  });
+  app.platform.readiness.add({
+    name: 'referrals.postgres',
+    critical: true,
+    run: async () => {
+      await dataSource.query('SELECT 1');
+      return 'ok';
+    },
+  });
+
+  const catalog = EventCatalog.fromFiles(
+    path.join(OPENAPI_DIR, 'referrals.events.yaml'),
+    path.join(OPENAPI_DIR, 'directory.events.yaml'),
+  );
+  const events = await setupServiceEvents(app, {
+    service: 'referrals',
+    dataSource,
+    catalog,
+    transport: app.platform.events,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+  });
+  await events.consume(directoryReadModelConsumer(), 'directory');
+
+  const context: ReferralsContext = {
+    dataSource,
+    events,
+    audit: new AuditLog(dataSource),
+    directory: createDirectoryReadModel(dataSource),
+    deadlines: env.REFERRALS_ACKNOWLEDGE_DEADLINES
+      ? parseDeadlineConfig(env.REFERRALS_ACKNOWLEDGE_DEADLINES)
+      : DEFAULT_DEADLINES,
+    envelopeMaxBytes: Number(env.REFERRALS_ENVELOPE_MAX_BYTES ?? 1_600_000),
+  };
+  const deadlines = new DeadlineWatcher(
+    context,
+    Number(env.REFERRALS_DEADLINE_CHECK_MS ?? 5000),
+    app.log,
+  );
+  app.addHook('onReady', async () => deadlines.start());
+  app.addHook('onClose', async () => {
+    await deadlines.stop();
+    await events.close();
+    await dataSource.destroy();
+  });
+
+  const services: ReferralsServices = {
+    contract: OpenApiContract.load(path.join(OPENAPI_DIR, 'referrals.yaml'), 'referrals'),
+    context,
+    referrals: createReferralsService(context),
+    deadlines,
+  };
+  app.decorate('referrals', services);
+  options.onServices?.(services);
+  services.contract.registerSchemas(app);
+
+  await app.register(idempotency, { dataSource });
+  await app.register(referralRoutes);
+};

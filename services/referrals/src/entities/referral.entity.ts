@@ -1,0 +1,114 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+export interface HandoverConfirmation {
+  unitId: string;
+  userId: string;
+  at: string;
+}
+
+export interface HandoverState {
+  mode: 'in_person' | 'phone' | 'video' | null;
+  plannedFor: string | null;
+  senderConfirmation: HandoverConfirmation | null;
+  recipientConfirmation: HandoverConfirmation | null;
+}
+
+/**
+ * A referral: routing metadata in clear (nothing identifying), the end-to-end encrypted envelope
+ * as opaque JSON, and its lifecycle. The hub cannot read the envelope.
+ */
+@Entity({ name: 'referrals' })
+@Index('referrals_inbox_idx', ['recipientUnitId', 'status', 'createdAt'])
+@Index('referrals_outbox_idx', ['senderUnitId', 'status', 'createdAt'])
+@Index('referrals_deadline_idx', ['status', 'acknowledgeBy'])
+@Index('referrals_copies_gin', { synchronize: false })
+export class ReferralEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'sender_unit_id', type: 'uuid' })
+  senderUnitId: string;
+
+  @Column({ name: 'recipient_unit_id', type: 'uuid' })
+  recipientUnitId: string;
+
+  @Column({ name: 'copy_unit_ids', type: 'uuid', array: true, default: () => "'{}'" })
+  copyUnitIds: string[];
+
+  @Column({ type: 'varchar', length: 40 })
+  category: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  urgency: 'acute' | 'urgent' | 'routine';
+
+  @Column({ name: 'age_band', type: 'varchar', length: 10 })
+  ageBand: string;
+
+  @Column({ type: 'varchar', length: 12 })
+  gender: string;
+
+  @Column({ name: 'citizenship_group', type: 'varchar', length: 10 })
+  citizenshipGroup: string;
+
+  @Column({ name: 'municipality_code', type: 'char', length: 4 })
+  municipalityCode: string;
+
+  @Column({ name: 'legal_basis', type: 'varchar', length: 20 })
+  legalBasis: string;
+
+  /** the sender's written reason for sharing under acute_protection (no personal data) */
+  @Column({ type: 'varchar', length: 4000, nullable: true })
+  justification: string | null;
+
+  @Column({ type: 'varchar', length: 20 })
+  status: string;
+
+  @Column({ type: 'jsonb' })
+  envelope: Record<string, unknown>;
+
+  @Column({ name: 'envelope_size', type: 'integer' })
+  envelopeSize: number;
+
+  @Column({ name: 'acknowledge_by', type: 'timestamptz' })
+  acknowledgeBy: Date;
+
+  @Column({ name: 'acknowledged_at', type: 'timestamptz', nullable: true })
+  acknowledgedAt: Date | null;
+
+  @Column({ name: 'accepted_at', type: 'timestamptz', nullable: true })
+  acceptedAt: Date | null;
+
+  @Column({ name: 'declined_at', type: 'timestamptz', nullable: true })
+  declinedAt: Date | null;
+
+  @Column({ name: 'decline_reason', type: 'varchar', length: 20, nullable: true })
+  declineReason: string | null;
+
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  outcome: string | null;
+
+  @Column({ name: 'forwarded_from_id', type: 'uuid', nullable: true })
+  forwardedFromId: string | null;
+
+  @Column({ name: 'forwarded_to_ids', type: 'uuid', array: true, default: () => "'{}'" })
+  forwardedToIds: string[];
+
+  @Column({ type: 'jsonb' })
+  handover: HandoverState;
+
+  /** 0 none, 1 the recipient's on-call unit, 2 also the regional coordinator */
+  @Column({ name: 'escalation_level', type: 'smallint', default: 0 })
+  escalationLevel: number;
+
+  @Column({ type: 'integer', default: 1 })
+  version: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

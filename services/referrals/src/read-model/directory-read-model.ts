@@ -1,0 +1,96 @@
+import type { EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DirectoryUnitEntity } from '../entities';
+
+interface UnitEventData {
+  unitId: string;
+  organisationId: string;
+  organisationKind: string;
+  status: 'active' | 'inactive';
+  onCallUnitId: string | null;
+  coverage: string[];
+}
+
+interface KeyEventData {
+  unitId: string;
+  organisationId: string;
+  activeEncryptionKids: string[];
+}
+
+/**
+ * Keeps `directory_units` in step with the directory's events. Each event carries the whole
+ * state it concerns (not a delta) and its time: applying it again changes nothing, and an older
+ * event arriving after a newer one (redelivery) is ignored.
+ */
+export function directoryReadModelConsumer(): EventConsumerDefinition {
+  return {
+    name: 'referrals-directory-read-model',
+    filter: 'samverkan.directory.unit.>',
+    async handle(event: EventEnvelope, tx: EntityManager) {
+      const table = tx.getRepository(DirectoryUnitEntity).metadata.tablePath;
+      if (
+        event.type === 'samverkan.directory.unit.created' ||
+        event.type === 'samverkan.directory.unit.updated'
+      ) {
+        const d = event.data as unknown as UnitEventData;
+        await tx.query(
+          `INSERT INTO ${table} AS t (unit_id, organisation_id, organisation_kind, status, on_call_unit_id, coverage, unit_event_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (unit_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
+             organisation_kind = EXCLUDED.organisation_kind, status = EXCLUDED.status,
+             on_call_unit_id = EXCLUDED.on_call_unit_id, coverage = EXCLUDED.coverage,
+             unit_event_at = EXCLUDED.unit_event_at
+           WHERE t.unit_event_at IS NULL OR t.unit_event_at <= EXCLUDED.unit_event_at`,
+          [
+            d.unitId,
+            d.organisationId,
+            d.organisationKind,
+            d.status,
+            d.onCallUnitId,
+            d.coverage,
+            event.time,
+          ],
+        );
+      } else if (event.type === 'samverkan.directory.unit.key_rotated') {
+        const d = event.data as unknown as KeyEventData;
+        // A key event may come before its unit's: the row starts inactive until the unit event.
+        await tx.query(
+          `INSERT INTO ${table} AS t (unit_id, organisation_id, organisation_kind, status, active_encryption_kids, keys_event_at)
+           VALUES ($1, $2, 'unknown', 'inactive', $3, $4)
+           ON CONFLICT (unit_id) DO UPDATE SET active_encryption_kids = EXCLUDED.active_encryption_kids,
+             keys_event_at = EXCLUDED.keys_event_at
+           WHERE t.keys_event_at IS NULL OR t.keys_event_at <= EXCLUDED.keys_event_at`,
+          [d.unitId, d.organisationId, d.activeEncryptionKids, event.time],
+        );
+      }
+    },
+  };
+}
+
+export function createDirectoryReadModel(dataSource: DataSource) {
+  const repo = dataSource.getRepository(DirectoryUnitEntity);
+  return {
+    /** Active regional-coordinator units covering a municipality: level-2 escalation targets. */
+    async coordinatorUnits(municipalityCode: string): Promise<string[]> {
+      const rows = await repo
+        .createQueryBuilder('u')
+        .where(
+          "u.organisation_kind = 'regional_coordinator' AND u.status = 'active' AND :m = ANY(u.coverage)",
+          {
+            m: municipalityCode,
+          },
+        )
+        .orderBy('u.unit_id')
+        .getMany();
+      return rows.map((r) => r.unitId);
+    },
+
+    async units(ids: string[]): Promise<Map<string, DirectoryUnitEntity>> {
+      const unique = [...new Set(ids)];
+      const rows = unique.length ? await repo.findBy(unique.map((unitId) => ({ unitId }))) : [];
+      return new Map(rows.map((r) => [r.unitId, r]));
+    },
+  };
+}
+
+export type DirectoryReadModel = ReturnType<typeof createDirectoryReadModel>;

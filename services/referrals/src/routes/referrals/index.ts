@@ -1,0 +1,95 @@
+import { registerAuditRoutes } from '@samverkan/shared';
+import type { FastifyInstance, HTTPMethods } from 'fastify';
+import type { components, operations } from '../../generated/openapi';
+import type { ReferralAction } from '../../domain/referral-lifecycle';
+
+type S = components['schemas'];
+type IdParams = { id: string };
+
+/** Every write needs an Idempotency-Key (DESIGN §5). */
+const write = { config: { requireIdempotencyKey: true } };
+
+export async function referralRoutes(app: FastifyInstance): Promise<void> {
+  const { contract, referrals, context } = app.referrals;
+  const route = (method: HTTPMethods, path: string) => contract.route(method, path);
+
+  app.route({
+    ...route('POST', '/v1/referrals'),
+    ...write,
+    handler: async (request, reply) =>
+      reply.code(201).send(await referrals.send(request.principal, request.body as never)),
+  });
+
+  app.route({
+    ...route('GET', '/v1/referrals'),
+    handler: (request) => {
+      const q = request.query as NonNullable<operations['listReferrals']['parameters']['query']>;
+      return referrals.list(request.principal, { ...q, limit: q.limit ?? 25 } as never);
+    },
+  });
+
+  app.route({
+    ...route('GET', '/v1/referrals/counts'),
+    handler: (request) => {
+      const q = request.query as { box: 'inbox' | 'outbox'; unit: string };
+      return referrals.counts(request.principal, q.box, q.unit);
+    },
+  });
+
+  app.route({
+    ...route('GET', '/v1/referrals/{id}'),
+    handler: (request) => referrals.get(request.principal, (request.params as IdParams).id),
+  });
+
+  app.route({
+    ...route('GET', '/v1/referrals/{id}/envelope'),
+    handler: (request) => referrals.envelope(request.principal, (request.params as IdParams).id),
+  });
+
+  app.route({
+    ...route('GET', '/v1/referrals/{id}/timeline'),
+    handler: (request) => referrals.timeline(request.principal, (request.params as IdParams).id),
+  });
+
+  const actions: Array<[string, ReferralAction]> = [
+    ['acknowledge', 'acknowledge'],
+    ['accept', 'accept'],
+    ['decline', 'decline'],
+    ['withdraw', 'withdraw'],
+    ['handover', 'plan_handover'],
+    ['confirm-handover', 'confirm_handover'],
+    ['close', 'close'],
+  ];
+  for (const [path, action] of actions) {
+    app.route({
+      ...route('POST', `/v1/referrals/{id}/${path}`),
+      ...write,
+      handler: (request) =>
+        referrals.act(
+          request.principal,
+          (request.params as IdParams).id,
+          action,
+          (request.body ?? {}) as never,
+        ),
+    });
+  }
+
+  app.route({
+    ...route('POST', '/v1/referrals/{id}/forward'),
+    ...write,
+    handler: async (request, reply) => {
+      const body = request.body as S['ReferralForward'];
+      return reply
+        .code(201)
+        .send(
+          await referrals.forward(
+            request.principal,
+            (request.params as IdParams).id,
+            body.forwards as never,
+          ),
+        );
+    },
+  });
+
+  await registerAuditRoutes(app, { service: 'referrals', contract, audit: context.audit });
+}

@@ -1,0 +1,15 @@
+import type { AuditLog, ServiceEvents } from '@samverkan/shared';
+import type { DataSource } from 'typeorm';
+import type { DeadlineConfig } from '../domain/deadlines';
+import type { DirectoryReadModel } from '../read-model/directory-read-model';
+
+export { change, deny, type AuditTarget, type PendingEvent } from '@samverkan/shared';
+
+export interface ReferralsContext {
+  dataSource: DataSource;
+  events: ServiceEvents;
+  audit: AuditLog;
+  directory: DirectoryReadModel;
+  deadlines: DeadlineConfig;
+  envelopeMaxBytes: number;
+}

@@ -1,0 +1,662 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CommonProblems,
+  envelopeRoutingInfo,
+  EnvelopeError,
+  ProblemError,
+  type EnvelopeRoutingInfo,
+  type Principal,
+} from '@samverkan/shared';
+import { Brackets, type EntityManager } from 'typeorm';
+import { ReferralEntity, ReferralEventEntity } from '../entities';
+import type { HandoverState } from '../entities/referral.entity';
+import { acknowledgeDeadline, type Urgency } from '../domain/deadlines';
+import { ReferralProblems as P } from '../domain/errors';
+import {
+  REFERRAL_STATUSES,
+  canRead,
+  sideOf,
+  transition,
+  type ReferralAction,
+  type ReferralState,
+  type TransitionInput,
+} from '../domain/referral-lifecycle';
+import { checkSharingRules, type OrganisationKind } from '../domain/sharing-rules';
+import { ReferralEvents } from '../events/referral-events';
+import { change, deny, type PendingEvent, type ReferralsContext } from './context';
+import { referralView } from './views';
+
+export interface ReferralCreate {
+  id: string;
+  senderUnitId: string;
+  recipientUnitId: string;
+  copyUnitIds?: string[];
+  category: string;
+  urgency: Urgency;
+  ageBand: string;
+  gender: string;
+  citizenshipGroup: string;
+  municipalityCode: string;
+  legalBasis: string;
+  justification?: string;
+  envelope: Record<string, unknown>;
+}
+
+export interface ReferralListQuery {
+  box: 'inbox' | 'outbox';
+  unit: string;
+  status?: string[];
+  urgency?: string;
+  category?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: string;
+}
+
+const sorted = (ids: readonly string[]) => [...ids].sort();
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && sorted(a).every((v, i) => v === sorted(b)[i]);
+
+function toState(r: ReferralEntity): ReferralState {
+  const h = r.handover;
+  return {
+    status: r.status as ReferralState['status'],
+    senderUnitId: r.senderUnitId,
+    recipientUnitId: r.recipientUnitId,
+    copyUnitIds: r.copyUnitIds,
+    acknowledgedAt: r.acknowledgedAt,
+    acceptedAt: r.acceptedAt,
+    declinedAt: r.declinedAt,
+    declineReason: r.declineReason as ReferralState['declineReason'],
+    closedAt: r.closedAt,
+    outcome: r.outcome as ReferralState['outcome'],
+    handover:
+      h.mode && h.plannedFor
+        ? {
+            mode: h.mode,
+            plannedFor: new Date(h.plannedFor),
+            senderConfirmation: h.senderConfirmation
+              ? { ...h.senderConfirmation, at: new Date(h.senderConfirmation.at) }
+              : null,
+            recipientConfirmation: h.recipientConfirmation
+              ? { ...h.recipientConfirmation, at: new Date(h.recipientConfirmation.at) }
+              : null,
+          }
+        : null,
+    version: r.version,
+  };
+}
+
+function applyState(r: ReferralEntity, s: ReferralState): void {
+  r.status = s.status;
+  r.acknowledgedAt = s.acknowledgedAt;
+  r.acceptedAt = s.acceptedAt;
+  r.declinedAt = s.declinedAt;
+  r.declineReason = s.declineReason;
+  r.closedAt = s.closedAt;
+  r.outcome = s.outcome;
+  r.version = s.version;
+  const conf = (c: { unitId: string; userId: string; at: Date } | null) =>
+    c ? { unitId: c.unitId, userId: c.userId, at: c.at.toISOString() } : null;
+  r.handover = s.handover
+    ? {
+        mode: s.handover.mode,
+        plannedFor: s.handover.plannedFor.toISOString(),
+        senderConfirmation: conf(s.handover.senderConfirmation),
+        recipientConfirmation: conf(s.handover.recipientConfirmation),
+      }
+    : emptyHandover();
+}
+
+export function emptyHandover(): HandoverState {
+  return { mode: null, plannedFor: null, senderConfirmation: null, recipientConfirmation: null };
+}
+
+/** What every referral event carries: routing facts, never content. */
+export function eventData(r: ReferralEntity, extra: Record<string, unknown> = {}) {
+  return {
+    referralId: r.id,
+    senderUnitId: r.senderUnitId,
+    recipientUnitId: r.recipientUnitId,
+    copyUnitIds: r.copyUnitIds,
+    category: r.category,
+    urgency: r.urgency,
+    status: r.status,
+    municipalityCode: r.municipalityCode,
+    ...extra,
+  };
+}
+
+export function createReferralsService(ctx: ReferralsContext) {
+  const repo = ctx.dataSource.getRepository(ReferralEntity);
+
+  /**
+   * The caller's units that the directory confirms belong to the caller's organisation: an
+   * issuer trusted for one organisation cannot make its users members of another's units.
+   */
+  async function verifiedUnits(principal: Principal): Promise<string[]> {
+    const units = await ctx.directory.units(principal.units);
+    return principal.units.filter((id) => units.get(id)?.organisationId === principal.org);
+  }
+
+  async function actingPrincipal(principal: Principal): Promise<Principal> {
+    return { ...principal, units: await verifiedUnits(principal) };
+  }
+
+  /** Loads a referral the caller may see, or answers 404 (and audits the refusal). */
+  async function visible(principal: Principal, id: string, action: string) {
+    const acting = await actingPrincipal(principal);
+    const referral = await repo.findOneBy({ id });
+    const side = referral ? sideOf(acting, referral) : 'none';
+    if (!referral || !canRead(side)) {
+      await deny(
+        ctx,
+        principal,
+        { action, objectType: 'referral', objectId: id },
+        new ProblemError(P.referralNotFound),
+      );
+    }
+    return { referral: referral!, side, acting };
+  }
+
+  /**
+   * The server's envelope checks (DESIGN §4): structure and size, routing metadata bound in the
+   * AAD equal to the request's, and every active encryption key of every addressed unit (and of
+   * the sender's unit) among the recipient entries. It never decrypts anything.
+   */
+  async function checkEnvelope(
+    envelope: Record<string, unknown>,
+    expected: { rid: string; from: string; to: string[]; kind: 'referral' | 'message' },
+  ): Promise<EnvelopeRoutingInfo> {
+    let info: EnvelopeRoutingInfo;
+    try {
+      info = envelopeRoutingInfo(envelope);
+    } catch (err) {
+      throw new ProblemError(
+        P.envelopeMalformed,
+        err instanceof EnvelopeError ? err.message : undefined,
+      );
+    }
+    if (info.sizeBytes > ctx.envelopeMaxBytes) {
+      throw new ProblemError(P.envelopeTooLarge, `At most ${ctx.envelopeMaxBytes} bytes`);
+    }
+    if (info.kind !== expected.kind) {
+      throw new ProblemError(
+        P.envelopeMalformed,
+        `This is a ${info.kind} envelope, not a ${expected.kind}`,
+      );
+    }
+    const { aad } = info;
+    if (aad.rid !== expected.rid || aad.from !== expected.from || !sameSet(aad.to, expected.to)) {
+      throw new ProblemError(
+        P.envelopeAadMismatch,
+        'The envelope is bound to another id, sender or set of recipients than the request names',
+      );
+    }
+    const addressed = await ctx.directory.units([expected.from, ...expected.to]);
+    const missing: Array<{ unitId: string; kid: string }> = [];
+    for (const unitId of [expected.from, ...expected.to]) {
+      for (const kid of addressed.get(unitId)?.activeEncryptionKids ?? []) {
+        if (!info.recipientKids.includes(kid)) {
+          missing.push({ unitId, kid });
+        }
+      }
+    }
+    if (missing.length > 0) {
+      throw new ProblemError(
+        P.envelopeKeyMissing,
+        missing.map((m) => `unit ${m.unitId} expects key ${m.kid}`).join('; '),
+        { extensions: { missingKeys: missing } },
+      );
+    }
+    return info;
+  }
+
+  async function timeline(
+    tx: EntityManager,
+    referralId: string,
+    event: string,
+    actorUnitId: string | null,
+    detail = {},
+  ) {
+    await tx.insert(ReferralEventEntity, {
+      id: randomUUID(),
+      referralId,
+      at: new Date(),
+      event,
+      actorUnitId,
+      detail,
+    });
+  }
+
+  /** Checks and inserts one referral (a send, or one leg of a forward) inside `tx`. */
+  async function createReferral(
+    tx: EntityManager,
+    input: ReferralCreate,
+    forwardedFromId: string | null,
+  ): Promise<{ entity: ReferralEntity; events: PendingEvent[] }> {
+    const copies = input.copyUnitIds ?? [];
+    const recipients = [input.recipientUnitId, ...copies];
+    const units = await ctx.directory.units(recipients);
+    checkSharingRules({
+      legalBasis: input.legalBasis as never,
+      ageBand: input.ageBand as never,
+      justification: input.justification ?? null,
+      senderUnitId: input.senderUnitId,
+      recipients: recipients.map((unitId, i) => {
+        const unit = units.get(unitId);
+        return {
+          unitId,
+          organisationKind: (unit?.organisationKind ?? 'other') as OrganisationKind,
+          role: i === 0 ? ('recipient' as const) : ('copy' as const),
+          status: unit && unit.organisationKind !== 'unknown' ? unit.status : 'inactive',
+        };
+      }),
+    });
+    const info = await checkEnvelope(input.envelope, {
+      rid: input.id,
+      from: input.senderUnitId,
+      to: recipients,
+      kind: 'referral',
+    });
+    if (await tx.existsBy(ReferralEntity, { id: input.id })) {
+      throw new ProblemError({
+        ...CommonProblems.conflict,
+        slug: 'referral-exists',
+        code: 'REFERRALS_REFERRAL_EXISTS',
+      });
+    }
+    const now = new Date();
+    const entity = tx.create(ReferralEntity, {
+      id: input.id,
+      senderUnitId: input.senderUnitId,
+      recipientUnitId: input.recipientUnitId,
+      copyUnitIds: copies,
+      category: input.category,
+      urgency: input.urgency,
+      ageBand: input.ageBand,
+      gender: input.gender,
+      citizenshipGroup: input.citizenshipGroup,
+      municipalityCode: input.municipalityCode,
+      legalBasis: input.legalBasis,
+      justification: input.justification?.trim() || null,
+      status: 'sent',
+      envelope: input.envelope,
+      envelopeSize: info.sizeBytes,
+      acknowledgeBy: acknowledgeDeadline(input.urgency, now, ctx.deadlines),
+      acknowledgedAt: null,
+      acceptedAt: null,
+      declinedAt: null,
+      declineReason: null,
+      closedAt: null,
+      outcome: null,
+      forwardedFromId,
+      forwardedToIds: [],
+      handover: emptyHandover(),
+      escalationLevel: 0,
+      version: 1,
+    });
+    await tx.insert(ReferralEntity, entity as never);
+    await timeline(
+      tx,
+      entity.id,
+      'sent',
+      entity.senderUnitId,
+      forwardedFromId ? { forwardedFromId } : {},
+    );
+    const saved = await tx.findOneByOrFail(ReferralEntity, { id: entity.id });
+    return { entity: saved, events: [{ type: ReferralEvents.sent, data: eventData(saved) }] };
+  }
+
+  return {
+    async send(principal: Principal, input: ReferralCreate) {
+      const acting = await actingPrincipal(principal);
+      const target = {
+        action: 'referral.send',
+        objectType: 'referral',
+        objectId: input.id,
+        objectOrg: principal.org,
+      };
+      if (!acting.units.includes(input.senderUnitId)) {
+        await deny(ctx, principal, target, new ProblemError(P.notMemberOfSender));
+      }
+      return change(
+        ctx,
+        principal,
+        {
+          ...target,
+          detail: { legalBasis: input.legalBasis, justification: input.justification ?? null },
+        },
+        async (tx) => {
+          const { entity, events } = await createReferral(tx, input, null);
+          return { result: referralView(entity), events };
+        },
+      );
+    },
+
+    async get(principal: Principal, id: string) {
+      const { referral } = await visible(principal, id, 'referral.read');
+      return referralView(referral);
+    },
+
+    /** The opaque envelope, to parties only; a recipient that declined has lost access. Audited. */
+    async envelope(principal: Principal, id: string) {
+      const { referral, side } = await visible(principal, id, 'referral.envelope_read');
+      const target = {
+        action: 'referral.envelope_read',
+        objectType: 'referral',
+        objectId: id,
+        objectOrg: principal.org,
+      };
+      if (
+        (side === 'recipient' || side === 'copy') &&
+        (referral.status === 'declined' || referral.status === 'withdrawn')
+      ) {
+        await deny(ctx, principal, target, new ProblemError(P.envelopeAccessRevoked));
+      }
+      await ctx.audit.append({ ...target, actor: principal, outcome: 'allowed', detail: { side } });
+      return { referralId: id, envelope: referral.envelope };
+    },
+
+    async list(principal: Principal, query: ReferralListQuery) {
+      const acting = await actingPrincipal(principal);
+      if (!acting.units.includes(query.unit)) {
+        await deny(ctx, principal, {
+          action: 'referral.list',
+          objectType: 'unit',
+          objectId: query.unit,
+        });
+      }
+      const qb = repo
+        .createQueryBuilder('r')
+        .orderBy('r.created_at', 'DESC')
+        .addOrderBy('r.id', 'DESC')
+        .take(query.limit + 1);
+      if (query.box === 'inbox') {
+        qb.where(
+          new Brackets((w) => {
+            w.where('r.recipient_unit_id = :unit', { unit: query.unit }).orWhere(
+              ':unit = ANY(r.copy_unit_ids)',
+              {
+                unit: query.unit,
+              },
+            );
+          }),
+        );
+      } else {
+        qb.where('r.sender_unit_id = :unit', { unit: query.unit });
+      }
+      if (query.status?.length) {
+        qb.andWhere('r.status IN (:...status)', { status: query.status });
+      }
+      if (query.urgency) {
+        qb.andWhere('r.urgency = :urgency', { urgency: query.urgency });
+      }
+      if (query.category) {
+        qb.andWhere('r.category = :category', { category: query.category });
+      }
+      if (query.from) {
+        qb.andWhere('r.created_at >= :from', { from: query.from });
+      }
+      if (query.to) {
+        qb.andWhere('r.created_at < :to', { to: query.to });
+      }
+      if (query.cursor) {
+        const after = decodeCursor(query.cursor);
+        qb.andWhere('(r.created_at, r.id) < (:c, :i)', { c: after.c, i: after.i });
+      }
+      const rows = await qb.getMany();
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(referralView),
+        nextCursor:
+          rows.length > query.limit && last
+            ? Buffer.from(JSON.stringify({ c: last.createdAt.toISOString(), i: last.id })).toString(
+                'base64url',
+              )
+            : null,
+      };
+    },
+
+    async counts(principal: Principal, box: 'inbox' | 'outbox', unit: string) {
+      const acting = await actingPrincipal(principal);
+      if (!acting.units.includes(unit)) {
+        await deny(ctx, principal, {
+          action: 'referral.counts',
+          objectType: 'unit',
+          objectId: unit,
+        });
+      }
+      const where =
+        box === 'inbox'
+          ? '(r.recipient_unit_id = $1 OR $1 = ANY(r.copy_unit_ids))'
+          : 'r.sender_unit_id = $1';
+      const rows = (await ctx.dataSource.query(
+        `SELECT r.status, count(*)::int AS n,
+                count(*) FILTER (WHERE r.urgency = 'acute' AND r.status IN ('sent', 'received'))::int AS acute
+           FROM ${repo.metadata.tablePath} r WHERE ${where} GROUP BY r.status`,
+        [unit],
+      )) as Array<{ status: string; n: number; acute: number }>;
+      return {
+        unitId: unit,
+        box,
+        byStatus: Object.fromEntries(
+          REFERRAL_STATUSES.map((status) => [
+            status,
+            rows.find((r) => r.status === status)?.n ?? 0,
+          ]),
+        ),
+        acuteWaiting: rows.reduce((sum, r) => sum + r.acute, 0),
+      };
+    },
+
+    async timeline(principal: Principal, id: string) {
+      await visible(principal, id, 'referral.timeline_read');
+      const rows = await ctx.dataSource
+        .getRepository(ReferralEventEntity)
+        .find({ where: { referralId: id }, order: { at: 'ASC' } });
+      return {
+        items: rows.map((e) => ({
+          at: e.at.toISOString(),
+          event: e.event,
+          actorUnitId: e.actorUnitId,
+          detail: e.detail,
+        })),
+      };
+    },
+
+    /** A lifecycle action (DESIGN §5), decided by the pure state machine in domain/. */
+    async act(principal: Principal, id: string, action: ReferralAction, input: TransitionInput) {
+      const { side, acting } = await visible(principal, id, `referral.${action}`);
+      const target = {
+        action: `referral.${action}`,
+        objectType: 'referral',
+        objectId: id,
+        objectOrg: principal.org,
+      };
+      try {
+        return await change(ctx, principal, { ...target, detail: { side } }, async (tx) => {
+          const referral = await tx.findOneOrFail(ReferralEntity, {
+            where: { id },
+            lock: { mode: 'pessimistic_write' },
+          });
+          const { next, events } = transition(
+            toState(referral),
+            action,
+            input,
+            { principal: acting, side },
+            new Date(),
+          );
+          applyState(referral, next);
+          await tx.save(ReferralEntity, referral);
+          const actorUnit =
+            side === 'sender'
+              ? referral.senderUnitId
+              : side === 'recipient'
+                ? referral.recipientUnitId
+                : null;
+          const pending: PendingEvent[] = [];
+          for (const e of events) {
+            await timeline(tx, id, e.event, actorUnit, timelineDetail(e.detail));
+            const type = (ReferralEvents as Record<string, string>)[eventKey(e.event)];
+            if (type) {
+              pending.push({ type, data: eventData(referral, publicDetail(e.event, referral)) });
+            }
+          }
+          return { result: referralView(referral), events: pending };
+        });
+      } catch (err) {
+        if (
+          err instanceof ProblemError &&
+          (err.statusCode === 403 || err.statusCode === 422 || err.statusCode === 409)
+        ) {
+          await ctx.audit.append({
+            ...target,
+            actor: principal,
+            outcome: 'denied',
+            detail: { side, refused: err.definition.code },
+          });
+        }
+        throw err;
+      }
+    },
+
+    /**
+     * A coordinator of the recipient unit passes the referral on: one new referral per unit, each
+     * with its own envelope (re-encrypted by the coordinator's client), linked to the original,
+     * whose status becomes `forwarded`.
+     */
+    async forward(
+      principal: Principal,
+      id: string,
+      forwards: Array<{
+        id: string;
+        recipientUnitId: string;
+        copyUnitIds?: string[];
+        envelope: Record<string, unknown>;
+      }>,
+    ) {
+      const { side, acting, referral: original } = await visible(principal, id, 'referral.forward');
+      const target = {
+        action: 'referral.forward',
+        objectType: 'referral',
+        objectId: id,
+        objectOrg: principal.org,
+      };
+      try {
+        return await change(
+          ctx,
+          principal,
+          { ...target, detail: { forwards: forwards.map((f) => f.id) } },
+          async (tx) => {
+            const referral = await tx.findOneOrFail(ReferralEntity, {
+              where: { id },
+              lock: { mode: 'pessimistic_write' },
+            });
+            const { next, events } = transition(
+              toState(referral),
+              'forward',
+              { forwards: forwards.map((f) => ({ id: f.id, recipientUnitId: f.recipientUnitId })) },
+              { principal: acting, side },
+              new Date(),
+            );
+            const created: ReferralEntity[] = [];
+            const pending: PendingEvent[] = [];
+            for (const f of forwards) {
+              const leg = await createReferral(
+                tx,
+                {
+                  id: f.id,
+                  senderUnitId: original.recipientUnitId,
+                  recipientUnitId: f.recipientUnitId,
+                  copyUnitIds: f.copyUnitIds ?? [],
+                  category: original.category,
+                  urgency: original.urgency,
+                  ageBand: original.ageBand,
+                  gender: original.gender,
+                  citizenshipGroup: original.citizenshipGroup,
+                  municipalityCode: original.municipalityCode,
+                  legalBasis: original.legalBasis,
+                  justification: original.justification ?? undefined,
+                  envelope: f.envelope,
+                },
+                id,
+              );
+              created.push(leg.entity);
+              pending.push(...leg.events);
+            }
+            applyState(referral, next);
+            referral.forwardedToIds = created.map((c) => c.id);
+            await tx.save(ReferralEntity, referral);
+            for (const e of events) {
+              await timeline(tx, id, e.event, referral.recipientUnitId, {
+                forwardedToIds: referral.forwardedToIds,
+              });
+            }
+            pending.push({
+              type: ReferralEvents.forwarded,
+              data: eventData(referral, { forwardedToIds: referral.forwardedToIds }),
+            });
+            return {
+              result: { original: referralView(referral), forwards: created.map(referralView) },
+              events: pending,
+            };
+          },
+        );
+      } catch (err) {
+        if (err instanceof ProblemError && err.statusCode < 500) {
+          await ctx.audit.append({
+            ...target,
+            actor: principal,
+            outcome: 'denied',
+            detail: { refused: err.definition.code },
+          });
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+/** The timeline names units and times, not people: the acting user stays in the audit log. */
+function timelineDetail(detail: Record<string, unknown>): Record<string, unknown> {
+  const { by: _by, at: _at, ...rest } = detail;
+  return rest;
+}
+
+function decodeCursor(cursor: string): { c: string; i: string } {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      c?: unknown;
+      i?: unknown;
+    };
+    if (typeof v.c === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.c))) {
+      return { c: v.c, i: v.i };
+    }
+  } catch {
+    // fall through
+  }
+  throw new ProblemError(CommonProblems.validation, 'The cursor is not one this API gave out', {
+    errors: [{ field: 'querystring.cursor', message: 'is not valid' }],
+  });
+}
+
+/** Lifecycle event name → key of ReferralEvents (the side confirmations are timeline-only). */
+function eventKey(event: string): string {
+  return event.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function publicDetail(event: string, r: ReferralEntity): Record<string, unknown> {
+  switch (event) {
+    case 'declined':
+      return { reason: r.declineReason };
+    case 'closed':
+      return { outcome: r.outcome };
+    default:
+      return {};
+  }
+}
+
+export type ReferralsService = ReturnType<typeof createReferralsService>;

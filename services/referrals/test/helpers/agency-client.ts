@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import {
+  openEnvelope,
+  sealEnvelope,
+  verifyKeysResponse,
+  type DemoUserName,
+  type EnvelopeAad,
+  type GeneralJweEnvelope,
+} from '@samverkan/shared';
+import type { TestHub } from './build';
+
+/**
+ * What an agency's client does, with the shared client crypto: fetch the addressed units' keys
+ * from the directory and check them against the pinned root fingerprints, seal a referral for
+ * them, and open what it receives. Private keys come from the demo key store, as they would from
+ * the agency's own key store; the hub never sees them.
+ */
+export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
+  const pinned = Object.fromEntries(
+    Object.entries(hub.keys.roots).map(([org, root]) => [org, [root.kid]]),
+  );
+
+  async function verifiedKeys(unitIds: string[]) {
+    const res = await hub.as(user).get(`/v1/keys?units=${[...new Set(unitIds)].join(',')}`);
+    if (res.statusCode !== 200) {
+      throw new Error(`keys: ${res.statusCode} ${res.body}`);
+    }
+    return verifyKeysResponse(res.json(), {
+      trustedRootFingerprints: pinned,
+      requirePinnedRoots: true,
+    });
+  }
+
+  async function seal(
+    rid: string,
+    to: string[],
+    document: Record<string, unknown>,
+  ): Promise<GeneralJweEnvelope> {
+    const keys = await verifiedKeys([unitId, ...to]);
+    const own = hub.keys.units[unitId]!;
+    const sealed = await sealEnvelope({
+      kind: 'referral',
+      rid,
+      from: unitId,
+      to,
+      document,
+      sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
+      recipients: to.map((id) => ({ unitId: id, encryptionKeys: keys.get(id)!.encryptionKeys })),
+      senderEncryptionKeys: keys.get(unitId)!.encryptionKeys,
+    });
+    return sealed.jwe;
+  }
+
+  return {
+    unitId,
+    seal,
+    /** A new referral with its envelope, ready to POST. */
+    async referral(
+      to: { recipientUnitId: string; copyUnitIds?: string[] },
+      document: Record<string, unknown>,
+      meta: Partial<Record<string, string>> = {},
+    ) {
+      const id = randomUUID();
+      const envelope = await seal(id, [to.recipientUnitId, ...(to.copyUnitIds ?? [])], document);
+      return {
+        id,
+        senderUnitId: unitId,
+        recipientUnitId: to.recipientUnitId,
+        copyUnitIds: to.copyUnitIds ?? [],
+        category: 'trafficking_sexual',
+        urgency: 'urgent',
+        ageBand: 'adult',
+        gender: 'female',
+        citizenshipGroup: 'eu',
+        municipalityCode: '0581',
+        legalBasis: 'consent',
+        ...meta,
+        envelope,
+      };
+    },
+    /** Fetches a referral's envelope as this user, decrypts it and verifies the sender. */
+    async open(
+      referralId: string,
+    ): Promise<{ document: Record<string, unknown>; aad: EnvelopeAad }> {
+      const res = await hub.as(user).get(`/v1/referrals/${referralId}/envelope`);
+      if (res.statusCode !== 200) {
+        throw new Error(`envelope: ${res.statusCode} ${res.body}`);
+      }
+      const own = hub.keys.units[unitId]!;
+      const opened = await openEnvelope(res.json().envelope, {
+        unitId,
+        decryptionKeys: [{ kid: own.enc.kid, privateJwk: own.enc.privateJwk }],
+        senderSigningKeys: async (aad) =>
+          (await verifiedKeys([aad.from])).get(aad.from)!.signingKeys,
+        expected: { rid: referralId, kind: 'referral' },
+      });
+      return { document: opened.document, aad: opened.aad };
+    },
+  };
+}
+
+export function referralDocument(marker: string): Record<string, unknown> {
+  return {
+    version: 1,
+    person: {
+      ageBand: 'adult',
+      givenName: marker,
+      languages: ['ro', 'en'],
+      interpreterNeeded: true,
+    },
+    situation: {
+      summary: `Met during a police operation in Norrköping; ${marker} wants to talk to someone about leaving.`,
+      exploitation: ['trafficking_sexual'],
+    },
+    requests: ['support_talks', 'protected_housing'],
+    consent: { given: true, scope: 'Sharing with the coordinator, social services and Novahuset' },
+    senderContact: { role: 'officer' },
+  };
+}
