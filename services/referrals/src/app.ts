@@ -9,7 +9,7 @@ import {
   setupServiceEvents,
 } from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { DEFAULT_DEADLINES, parseDeadlineConfig } from './domain/deadlines';
+import { loadReferralsConfig } from './config';
 import { REFERRALS_ENTITIES } from './entities';
 import { REFERRALS_MIGRATIONS } from './migrations';
 import {
@@ -50,7 +50,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   options,
 ) => {
   const { config } = app.platform;
-  const env = process.env;
+  const own = loadReferralsConfig();
   const dataSource = await openServiceDatabase({
     url: serviceDatabaseUrl(config, 'referrals') ?? app.platform.databaseUrl,
     schema: 'referrals',
@@ -86,16 +86,10 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     events,
     audit: new AuditLog(dataSource),
     directory: createDirectoryReadModel(dataSource),
-    deadlines: env.REFERRALS_ACKNOWLEDGE_DEADLINES
-      ? parseDeadlineConfig(env.REFERRALS_ACKNOWLEDGE_DEADLINES)
-      : DEFAULT_DEADLINES,
-    envelopeMaxBytes: Number(env.REFERRALS_ENVELOPE_MAX_BYTES ?? 1_600_000),
+    deadlines: own.deadlines,
+    envelopeMaxBytes: own.envelopeMaxBytes,
   };
-  const deadlines = new DeadlineWatcher(
-    context,
-    Number(env.REFERRALS_DEADLINE_CHECK_MS ?? 5000),
-    app.log,
-  );
+  const deadlines = new DeadlineWatcher(context, own.deadlineCheckMs, app.log);
   app.addHook('onReady', async () => deadlines.start());
   app.addHook('onClose', async () => {
     await deadlines.stop();
