@@ -7,7 +7,10 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '@samverkan/shared/src/testing';
+import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
+import { DEMO_UNITS, openEnvelope, sealEnvelope, verifyKeysResponse } from '@samverkan/shared';
+import { eventually, freePort } from '@samverkan/shared/src/testing';
+import { randomUUID } from 'node:crypto';
 
 const root = path.resolve(__dirname, '../..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
@@ -57,6 +60,98 @@ function token(user: string): string {
     env: { ...cleanEnv, SAMVERKAN_DATA_DIR: dataDir },
     encoding: 'utf8',
   }).trim();
+}
+
+/**
+ * A referral police → regional coordinator through the embedded hub, sealed and opened on the
+ * client side with the demo units' keys from the data folder, as an agency client would.
+ */
+async function sendAndOpenReferral(base: string): Promise<void> {
+  const store = readDevKeyStore(dataDir);
+  const pinned = Object.fromEntries(
+    Object.entries(store.roots).map(([org, root]) => [org, [root.kid]]),
+  );
+  const [police, coordinator] = [DEMO_UNITS.policeTraffickingOst, DEMO_UNITS.coordinator];
+  const call = async (user: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${token(user)}`,
+        ...(body === undefined
+          ? {}
+          : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  // The referrals read model follows the directory's events; wait for the coordinator's keys.
+  const keys = await eventually(async () => {
+    const res = await call('police.officer', `/v1/keys?units=${police},${coordinator}`);
+    return res.status === 200
+      ? verifyKeysResponse(res.json as never, { trustedRootFingerprints: pinned })
+      : undefined;
+  });
+  const id = randomUUID();
+  const document = {
+    version: 1,
+    person: { ageBand: 'adult' },
+    situation: { summary: 'Met during an operation in Norrköping' },
+    requests: ['support_talks'],
+    consent: { given: true },
+    senderContact: { role: 'officer' },
+  };
+  const sealed = await sealEnvelope({
+    kind: 'referral',
+    rid: id,
+    from: police,
+    to: [coordinator],
+    document,
+    sender: {
+      signingKey: {
+        kid: store.units[police]!.sig.kid,
+        privateJwk: store.units[police]!.sig.privateJwk,
+      },
+    },
+    recipients: [{ unitId: coordinator, encryptionKeys: keys.get(coordinator)!.encryptionKeys }],
+    senderEncryptionKeys: keys.get(police)!.encryptionKeys,
+  });
+  const meta = {
+    id,
+    senderUnitId: police,
+    recipientUnitId: coordinator,
+    copyUnitIds: [],
+    category: 'trafficking_sexual',
+    urgency: 'acute',
+    ageBand: 'adult',
+    gender: 'female',
+    citizenshipGroup: 'non_eu',
+    municipalityCode: '0581',
+    legalBasis: 'consent',
+    envelope: sealed.jwe,
+  };
+  const sent = await eventually(async () => {
+    const res = await call('police.officer', '/v1/referrals', meta);
+    return res.status === 201 ? res : undefined;
+  });
+  expect(sent.json.status).toBe('sent');
+  const fetched = await call('coordinator.ostergotland', `/v1/referrals/${id}/envelope`);
+  expect(fetched.status).toBe(200);
+  const opened = await openEnvelope(fetched.json.envelope, {
+    unitId: coordinator,
+    decryptionKeys: [
+      {
+        kid: store.units[coordinator]!.enc.kid,
+        privateJwk: store.units[coordinator]!.enc.privateJwk,
+      },
+    ],
+    senderSigningKeys: keys.get(police)!.signingKeys,
+    expected: { rid: id, kind: 'referral' },
+  });
+  expect(opened.document).toEqual(document);
+  expect(
+    (await call('coordinator.ostergotland', `/v1/referrals/${id}/accept`, {})).json.status,
+  ).toBe('accepted');
 }
 
 beforeAll(async () => {
@@ -123,6 +218,8 @@ it('starts on PGlite, answers a directory question with a minted token, and keep
 
     const docs = await fetch(`${base}/docs/openapi/directory.yaml`);
     expect(docs.status).toBe(200);
+
+    await sendAndOpenReferral(base);
   } finally {
     expect(await stopHub(first.child)).toBe(0);
   }

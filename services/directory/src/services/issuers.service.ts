@@ -7,7 +7,7 @@ import {
   type Principal,
   type TrustedIssuer,
 } from '@samverkan/shared';
-import { In } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { IssuerEntity, OrganisationEntity } from '../entities';
 import { DirectoryProblems as P } from '../domain/errors';
 import { hasPrivateMaterial } from '../domain/unit-keys';
@@ -106,11 +106,12 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
     }
   }
 
-  async function checkOrganisations(ids: string[]): Promise<void> {
+  async function checkOrganisations(
+    ids: string[],
+    manager: EntityManager = ctx.dataSource.manager,
+  ): Promise<void> {
     const unique = [...new Set(ids)];
-    const found = await ctx.dataSource
-      .getRepository(OrganisationEntity)
-      .countBy({ id: In(unique) });
+    const found = await manager.getRepository(OrganisationEntity).countBy({ id: In(unique) });
     if (found !== unique.length) {
       throw new ProblemError(
         P.issuerInvalid,
@@ -191,7 +192,7 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
           }
           if (patch.organisationIds !== undefined) {
             row.organisationIds = [...new Set(patch.organisationIds)];
-            await checkOrganisations(row.organisationIds);
+            await checkOrganisations(row.organisationIds, tx);
           }
           if (patch.publicKeyPem !== undefined) {
             row.publicKeyPem = patch.publicKeyPem;

@@ -67,12 +67,17 @@ export function directoryReadModelConsumer(): EventConsumerDefinition {
   };
 }
 
+/**
+ * Reads of the read model. Inside a transaction pass its manager: on the embedded PGlite a query
+ * on another connection while a transaction is open would wait for that transaction for ever.
+ */
 export function createDirectoryReadModel(dataSource: DataSource) {
-  const repo = dataSource.getRepository(DirectoryUnitEntity);
+  const repoOf = (manager?: EntityManager) =>
+    (manager ?? dataSource.manager).getRepository(DirectoryUnitEntity);
   return {
     /** Active regional-coordinator units covering a municipality: level-2 escalation targets. */
-    async coordinatorUnits(municipalityCode: string): Promise<string[]> {
-      const rows = await repo
+    async coordinatorUnits(municipalityCode: string, manager?: EntityManager): Promise<string[]> {
+      const rows = await repoOf(manager)
         .createQueryBuilder('u')
         .where(
           "u.organisation_kind = 'regional_coordinator' AND u.status = 'active' AND :m = ANY(u.coverage)",
@@ -85,9 +90,11 @@ export function createDirectoryReadModel(dataSource: DataSource) {
       return rows.map((r) => r.unitId);
     },
 
-    async units(ids: string[]): Promise<Map<string, DirectoryUnitEntity>> {
+    async units(ids: string[], manager?: EntityManager): Promise<Map<string, DirectoryUnitEntity>> {
       const unique = [...new Set(ids)];
-      const rows = unique.length ? await repo.findBy(unique.map((unitId) => ({ unitId }))) : [];
+      const rows = unique.length
+        ? await repoOf(manager).findBy(unique.map((unitId) => ({ unitId })))
+        : [];
       return new Map(rows.map((r) => [r.unitId, r]));
     },
   };

@@ -62,12 +62,12 @@ export class DeadlineWatcher {
         if (!due) {
           return false;
         }
-        const units = await this.ctx.directory.units([due.recipientUnitId]);
+        const units = await this.ctx.directory.units([due.recipientUnitId], tx);
         const recipient = units.get(due.recipientUnitId);
         const targets = escalationTargets({
           category: due.category,
           recipientUnit: { id: due.recipientUnitId, onCallUnitId: recipient?.onCallUnitId ?? null },
-          coordinatorUnitIds: await this.ctx.directory.coordinatorUnits(due.municipalityCode),
+          coordinatorUnitIds: await this.ctx.directory.coordinatorUnits(due.municipalityCode, tx),
         });
         due.escalationLevel = Math.max(...targets.map((t) => t.level));
         await tx.save(ReferralEntity, due);

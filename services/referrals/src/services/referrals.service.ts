@@ -168,6 +168,7 @@ export function createReferralsService(ctx: ReferralsContext) {
   async function checkEnvelope(
     envelope: Record<string, unknown>,
     expected: { rid: string; from: string; to: string[]; kind: 'referral' | 'message' },
+    manager?: EntityManager,
   ): Promise<EnvelopeRoutingInfo> {
     let info: EnvelopeRoutingInfo;
     try {
@@ -194,7 +195,7 @@ export function createReferralsService(ctx: ReferralsContext) {
         'The envelope is bound to another id, sender or set of recipients than the request names',
       );
     }
-    const addressed = await ctx.directory.units([expected.from, ...expected.to]);
+    const addressed = await ctx.directory.units([expected.from, ...expected.to], manager);
     const missing: Array<{ unitId: string; kid: string }> = [];
     for (const unitId of [expected.from, ...expected.to]) {
       for (const kid of addressed.get(unitId)?.activeEncryptionKids ?? []) {
@@ -238,7 +239,7 @@ export function createReferralsService(ctx: ReferralsContext) {
   ): Promise<{ entity: ReferralEntity; events: PendingEvent[] }> {
     const copies = input.copyUnitIds ?? [];
     const recipients = [input.recipientUnitId, ...copies];
-    const units = await ctx.directory.units(recipients);
+    const units = await ctx.directory.units(recipients, tx);
     checkSharingRules({
       legalBasis: input.legalBasis as never,
       ageBand: input.ageBand as never,
@@ -254,12 +255,11 @@ export function createReferralsService(ctx: ReferralsContext) {
         };
       }),
     });
-    const info = await checkEnvelope(input.envelope, {
-      rid: input.id,
-      from: input.senderUnitId,
-      to: recipients,
-      kind: 'referral',
-    });
+    const info = await checkEnvelope(
+      input.envelope,
+      { rid: input.id, from: input.senderUnitId, to: recipients, kind: 'referral' },
+      tx,
+    );
     if (await tx.existsBy(ReferralEntity, { id: input.id })) {
       throw new ProblemError({
         ...CommonProblems.conflict,
@@ -310,6 +310,12 @@ export function createReferralsService(ctx: ReferralsContext) {
   }
 
   return {
+    /**
+     * The access and envelope rules, shared with the services of things that hang off a referral
+     * (its message thread) so that they cannot drift apart from the referral's own.
+     */
+    rules: { actingPrincipal, visible, checkEnvelope },
+
     async send(principal: Principal, input: ReferralCreate) {
       const acting = await actingPrincipal(principal);
       const target = {
