@@ -2,16 +2,26 @@
  * The journey of the referrals issue, through the API on the real Postgres and JetStream:
  * police → regional coordinator → forward to Frideborg and Novahuset → accept → handover planned
  * → both sides confirm → closed, with the content decrypted and the sender's signature verified
- * at every recipient — and the hub never holding the plaintext.
+ * at every recipient — and the hub never holding the plaintext: not in its database, its event stream or its logs.
  */
 import { execFileSync } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { DEMO_UNITS as U } from '@samverkan/shared';
 import { agencyClient, referralDocument } from './helpers/agency-client';
 import { buildHub, type TestHub } from './helpers/build';
 
 let hub: TestHub;
+let logs = '';
 beforeAll(async () => {
-  hub = await buildHub({ nats: true });
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs += chunk.toString();
+      callback();
+    },
+  });
+  hub = await buildHub({ nats: true, logStream });
 });
 afterAll(async () => {
   await hub?.close();
@@ -160,6 +170,19 @@ it('runs police → coordinator → Frideborg and Novahuset → accepted, handed
   }>;
   expect(streamed.length).toBeGreaterThan(5);
   expect(streamed.some((row) => row.p.includes(MARKER))).toBe(false);
+  const events = hub.app.platform.events as { kind: 'nats'; nc: NatsConnection };
+  const jsm = await jetstreamManager(events.nc);
+  const stream = `${hub.naming.streamPrefix}_REFERRALS`;
+  const { state } = await jsm.streams.info(stream);
+  expect(state.messages).toBeGreaterThan(5);
+  for (let seq = state.first_seq; seq <= state.last_seq; seq += 1) {
+    const message = await jsm.streams.getMessage(stream, { seq });
+    expect(message!.string()).not.toContain(MARKER);
+  }
+  // …nor in its logs, which saw every request at debug level.
+  expect(logs).toContain(body.id);
+  expect(logs).not.toContain(MARKER);
+  expect(logs).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\.eyJ/);
 
   // 7. Every envelope read is in the audit log, and the chain verifies.
   const audit = await hub

@@ -38,6 +38,8 @@ export interface CreatePlatformOptions {
   databaseUrl?: string;
   /** replaces the logger (tests pass `false`) */
   logger?: boolean;
+  /** where logs go instead of stdout (tests that check what is logged) */
+  logStream?: NodeJS.WritableStream;
   /** JetStream stream replicas (3 in the clustered deployment) */
   streamReplicas?: number;
 }
@@ -72,7 +74,12 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     throw new Error('No database: set DATABASE_URL, or start the embedded hub');
   }
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.LOG_LEVEL),
+    logger:
+      options.logger === false
+        ? false
+        : options.logStream
+          ? { ...(loggerOptions(config.LOG_LEVEL, false) as object), stream: options.logStream }
+          : loggerOptions(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     connectionTimeout: config.REQUEST_TIMEOUT_MS,

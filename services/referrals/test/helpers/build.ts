@@ -29,6 +29,8 @@ import { referralsService, type ReferralsServices } from '../../src/app';
 export interface HubOptions {
   nats?: boolean;
   env?: Record<string, string>;
+  /** capture the logs (at LOG_LEVEL from env, default debug) instead of discarding them */
+  logStream?: NodeJS.WritableStream;
 }
 
 export interface TestHub {
@@ -63,7 +65,7 @@ export async function buildHub(options: HubOptions = {}): Promise<TestHub> {
   const natsUrl = options.nats ? testNatsUrl() : undefined;
   const config = loadConfig({
     DATABASE_URL: db.url,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: options.logStream ? 'debug' : 'silent',
     AUTH_DEV_ISSUER: 'true',
     SAMVERKAN_DATA_DIR: dataDir,
     EVENTS_SUBJECT_PREFIX: naming.subjectPrefix,
@@ -76,7 +78,9 @@ export async function buildHub(options: HubOptions = {}): Promise<TestHub> {
   });
   let directory: DirectoryServices | undefined;
   let referrals: ReferralsServices | undefined;
-  const app = await createPlatformApp({ config, logger: false });
+  const app = await createPlatformApp(
+    options.logStream ? { config, logStream: options.logStream } : { config, logger: false },
+  );
   try {
     await app.register(referralsService, { onServices: (s) => (referrals = s) });
     await app.register(directoryService, { seedDemo: true, onServices: (s) => (directory = s) });
