@@ -16,10 +16,14 @@ import {
   createDirectoryReadModel,
   directoryReadModelConsumer,
 } from './read-model/directory-read-model';
+import { messageRoutes } from './routes/messages';
 import { referralRoutes } from './routes/referrals';
+import { statisticsRoutes } from './routes/statistics';
 import type { ReferralsContext } from './services/context';
 import { DeadlineWatcher } from './services/deadline-watcher';
+import { createMessagesService } from './services/messages.service';
 import { createReferralsService } from './services/referrals.service';
+import { createStatisticsService } from './services/statistics.service';
 
 export const OPENAPI_DIR = path.resolve(__dirname, '../../../openapi');
 
@@ -27,6 +31,8 @@ export interface ReferralsServices {
   contract: OpenApiContract;
   context: ReferralsContext;
   referrals: ReturnType<typeof createReferralsService>;
+  messages: ReturnType<typeof createMessagesService>;
+  statistics: ReturnType<typeof createStatisticsService>;
   deadlines: DeadlineWatcher;
 }
 
@@ -101,6 +107,8 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     contract: OpenApiContract.load(path.join(OPENAPI_DIR, 'referrals.yaml'), 'referrals'),
     context,
     referrals: createReferralsService(context),
+    messages: createMessagesService(context),
+    statistics: createStatisticsService(context),
     deadlines,
   };
   app.decorate('referrals', services);
@@ -109,4 +117,6 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
 
   await app.register(idempotency, { dataSource });
   await app.register(referralRoutes);
+  await app.register(messageRoutes);
+  await app.register(statisticsRoutes);
 };

@@ -777,8 +777,8 @@ export interface components {
                 outcome?: "support_started" | "person_declined" | "unreachable" | "referred_elsewhere" | "other" | "none";
                 municipality?: components["schemas"]["MunicipalityCode"];
             };
-            /** @description Number of referrals, or `<5` for a suppressed cell. */
-            count: number | "<5";
+            /** @description Number of referrals; `<5` for a cell under 5; `suppressed` for a cell hidden so that a small cell cannot be worked out by subtraction from a total (complementary suppression: within each group of the coarser grouping at least two cells are hidden and together they hold at least 5). */
+            count: number | ("<5" | "suppressed");
             /** @description Median minutes from sending to acknowledgement; null when none were acknowledged or the cell is suppressed. */
             medianMinutesToAcknowledge: number | null;
         };

@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CommonProblems,
+  defineProblems,
+  hasRole,
+  ProblemError,
+  type Principal,
+} from '@samverkan/shared';
+import { ReferralEntity, ReferralEventEntity, ReferralMessageEntity } from '../entities';
+import { ReferralProblems as P } from '../domain/errors';
+import { ACTING_ROLES, type ReferralStatus } from '../domain/referral-lifecycle';
+import { ReferralEvents } from '../events/referral-events';
+import { change, deny, type ReferralsContext } from './context';
+import { createReferralsService, eventData } from './referrals.service';
+
+/** The message thread's own problems (openapi/referrals.yaml, postMessage). */
+export const MessageProblems = defineProblems({
+  referralNotOpen: {
+    ...CommonProblems.conflict,
+    slug: 'referral-not-open',
+    title: 'The referral is withdrawn, declined or forwarded: its thread takes no new messages',
+    code: 'REFERRALS_REFERRAL_NOT_OPEN',
+  },
+  messageExists: {
+    ...CommonProblems.conflict,
+    slug: 'message-exists',
+    title: 'A message with this id exists',
+    code: 'REFERRALS_MESSAGE_EXISTS',
+  },
+});
+
+/**
+ * Statuses in which nobody acts on the referral any more, so nobody writes on it: the contract
+ * names these three. A closed referral stays open for follow-up (the person may come back).
+ */
+const NOT_OPEN: readonly ReferralStatus[] = ['withdrawn', 'declined', 'forwarded'];
+
+/**
+ * Statuses in which the recipient and copy units have lost access to the content, as for the
+ * referral's own envelope (`referrals.service.ts` `envelope()`): the thread holds the same kind
+ * of content, so it follows the same rule.
+ */
+const REVOKED_FOR_RECIPIENTS: readonly ReferralStatus[] = ['declined', 'withdrawn'];
+
+/** `MessageList.items` allows at most this many; the thread is returned oldest first. */
+export const MAX_LISTED_MESSAGES = 1000;
+
+export interface MessageCreate {
+  id: string;
+  senderUnitId: string;
+  envelope: Record<string, unknown>;
+}
+
+/** Entity → API representation (openapi/referrals.yaml `Message`). */
+function messageView(m: ReferralMessageEntity) {
+  return {
+    id: m.id,
+    referralId: m.referralId,
+    senderUnitId: m.senderUnitId,
+    createdAt: m.createdAt.toISOString(),
+    envelope: m.envelope,
+  };
+}
+
+/**
+ * The units a message from `from` is addressed to: every other unit of the referral (sender,
+ * recipient and copy units). This is the `to` of the envelope's AAD.
+ */
+export function messageAddressees(
+  referral: Pick<ReferralEntity, 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
+  from: string,
+): string[] {
+  const parties = new Set([
+    referral.senderUnitId,
+    referral.recipientUnitId,
+    ...referral.copyUnitIds,
+  ]);
+  parties.delete(from);
+  return [...parties];
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return e?.code === '23505' || e?.driverError?.code === '23505';
+}
+
+/**
+ * The end-to-end encrypted message thread on a referral (DESIGN §2, §4). Messages are sealed by
+ * the posting unit's client like a referral, with kind `message` (`cty referral-message+jwt`);
+ * the envelope's `aad.rid` is the referral id (the contract's rule), so the hub checks the routing
+ * against the referral, never the message id. Access follows the referral's own rules, taken from
+ * the referrals service so that the two cannot drift apart.
+ */
+export function createMessagesService(ctx: ReferralsContext) {
+  // The referrals service holds no state of its own: taking its rules from an instance on the
+  // same context is the same as sharing one.
+  const { visible, checkEnvelope } = createReferralsService(ctx).rules;
+  const repo = ctx.dataSource.getRepository(ReferralMessageEntity);
+
+  function assertOpen(status: string): void {
+    if (NOT_OPEN.includes(status as ReferralStatus)) {
+      throw new ProblemError(MessageProblems.referralNotOpen, `The referral is ${status}`, {
+        extensions: { currentStatus: status },
+      });
+    }
+  }
+
+  return {
+    /** The thread, oldest first, to the referral's parties; every read is audited. */
+    async list(principal: Principal, referralId: string) {
+      const action = 'referral.messages_read';
+      const { referral, side } = await visible(principal, referralId, action);
+      const target = {
+        action,
+        objectType: 'referral',
+        objectId: referralId,
+        objectOrg: principal.org,
+      };
+      if (
+        (side === 'recipient' || side === 'copy') &&
+        REVOKED_FOR_RECIPIENTS.includes(referral.status as ReferralStatus)
+      ) {
+        await deny(
+          ctx,
+          principal,
+          { ...target, detail: { side } },
+          new ProblemError(P.envelopeAccessRevoked),
+        );
+      }
+      const rows = await repo.find({
+        where: { referralId },
+        order: { createdAt: 'ASC', id: 'ASC' },
+        take: MAX_LISTED_MESSAGES,
+      });
+      await ctx.audit.append({
+        ...target,
+        actor: principal,
+        outcome: 'allowed',
+        detail: { side, messages: rows.length, lastMessageId: rows.at(-1)?.id ?? null },
+      });
+      return { items: rows.map(messageView) };
+    },
+
+    /**
+     * Posts a message as one of the caller's units on the referral. Checks in the order of the
+     * lifecycle: who (403), then state (409), then input (422/413); refusals are audited.
+     */
+    async post(principal: Principal, referralId: string, input: MessageCreate) {
+      const action = 'referral.message_post';
+      const { referral, acting, side } = await visible(principal, referralId, action);
+      const target = {
+        action,
+        objectType: 'referral',
+        objectId: referralId,
+        objectOrg: principal.org,
+        detail: { messageId: input.id, senderUnitId: input.senderUnitId },
+      };
+      try {
+        if (!acting.units.includes(input.senderUnitId)) {
+          throw new ProblemError(
+            P.notMemberOfSender,
+            'senderUnitId must be one of your units on the referral',
+          );
+        }
+        if (
+          input.senderUnitId !== referral.senderUnitId &&
+          input.senderUnitId !== referral.recipientUnitId
+        ) {
+          throw new ProblemError(
+            P.notAParty,
+            'Only the sending or the receiving unit of the referral may post; copy units only read',
+          );
+        }
+        if (!hasRole(principal, ...ACTING_ROLES)) {
+          throw new ProblemError(P.roleNotPermitted);
+        }
+        assertOpen(referral.status);
+        // The parties of a referral never change, so the envelope is checked before the
+        // transaction (no read on another connection while it is open).
+        const info = await checkEnvelope(input.envelope, {
+          rid: referral.id,
+          from: input.senderUnitId,
+          to: messageAddressees(referral, input.senderUnitId),
+          kind: 'message',
+        });
+        return await change(
+          ctx,
+          principal,
+          { ...target, detail: { ...target.detail, side } },
+          async (tx) => {
+            // Locked so that a message cannot slip in beside a concurrent withdraw or decline.
+            const locked = await tx.findOneOrFail(ReferralEntity, {
+              where: { id: referralId },
+              lock: { mode: 'pessimistic_write' },
+            });
+            assertOpen(locked.status);
+            if (await tx.existsBy(ReferralMessageEntity, { id: input.id })) {
+              throw new ProblemError(MessageProblems.messageExists);
+            }
+            const now = new Date();
+            const message = tx.create(ReferralMessageEntity, {
+              id: input.id,
+              referralId,
+              senderUnitId: input.senderUnitId,
+              envelope: input.envelope,
+              envelopeSize: info.sizeBytes,
+              createdAt: now,
+            });
+            try {
+              await tx.insert(ReferralMessageEntity, message as never);
+            } catch (err) {
+              // The same id posted at the same moment on another referral.
+              if (isUniqueViolation(err)) {
+                throw new ProblemError(MessageProblems.messageExists);
+              }
+              throw err;
+            }
+            await tx.insert(ReferralEventEntity, {
+              id: randomUUID(),
+              referralId,
+              at: now,
+              event: 'message_posted',
+              actorUnitId: input.senderUnitId,
+              detail: { messageId: input.id },
+            });
+            return {
+              result: messageView(message),
+              events: [
+                {
+                  type: ReferralEvents.messagePosted,
+                  data: eventData(locked, { messageId: input.id }),
+                },
+              ],
+            };
+          },
+        );
+      } catch (err) {
+        if (err instanceof ProblemError && err.statusCode < 500) {
+          await ctx.audit.append({
+            ...target,
+            actor: principal,
+            outcome: 'denied',
+            detail: { ...target.detail, side, refused: err.definition.code },
+          });
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+export type MessagesService = ReturnType<typeof createMessagesService>;
