@@ -1,0 +1,295 @@
+/**
+ * Sending a referral (POST /v1/referrals) under load, as a ratio against a baseline in the same
+ * run: baseline = a bare Fastify app whose one route inserts the same JSON body into a scratch
+ * table with `pg` (same Postgres server, same body sizes, same pool size). The referrals row adds
+ * token verification, idempotency, the directory read model, the envelope checks (shape, aad,
+ * key ids), the referral row, its timeline, audit and outbox rows in one transaction.
+ *
+ * Each request carries its own referral: N envelopes are sealed before the run (every referral
+ * id is bound into its envelope's aad, so a body cannot be reused) and each request takes the
+ * next one, with a fresh Idempotency-Key.
+ *
+ * Run: `npm run bench:referrals` (needs the local Postgres; events in-process unless
+ * BENCH_NATS_URL is set). Options: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 10),
+ * BENCH_ENVELOPES (default 5000; the
+ * referrals run stops early, with a note, if it uses them all: raise it on a fast machine).
+ */
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { directoryService } from '@samverkan/directory';
+import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
+import { referralsService } from '@samverkan/referrals';
+import {
+  createPlatformApp,
+  DEMO_UNITS,
+  DEMO_USERS,
+  loadConfig,
+  sealEnvelope,
+  verifyKeysResponse,
+} from '@samverkan/shared';
+import {
+  createTestDatabase,
+  deleteTestStreams,
+  eventually,
+  testEventNaming,
+} from '@samverkan/shared/src/testing';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const envelopes = Number(process.env.BENCH_ENVELOPES ?? 5000);
+const natsUrl = process.env.BENCH_NATS_URL;
+const poolSize = 10;
+
+const from = DEMO_UNITS.policeTraffickingOst;
+const to = DEMO_UNITS.coordinator;
+
+function referralDocument(i: number): Record<string, unknown> {
+  return {
+    version: 1,
+    person: { ageBand: 'adult', languages: ['ro', 'en'], interpreterNeeded: true },
+    situation: {
+      summary: `Benchmark referral ${i}: met during a police operation in Norrköping.`,
+      exploitation: ['trafficking_sexual'],
+    },
+    requests: ['support_talks', 'protected_housing'],
+    consent: { given: true, scope: 'Sharing with the regional coordinator' },
+    senderContact: { role: 'officer' },
+  };
+}
+
+interface Row {
+  name: string;
+  rps: number;
+  p99: number;
+  sent: number;
+  errors: number;
+  /** CPU time of this whole process (server, pg client, autocannon) per request */
+  cpuMsPerRequest: number;
+  rssMiB: number;
+}
+
+/** Runs POSTs of the pre-built bodies, one body and one Idempotency-Key per request. */
+async function load(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  bodies: string[],
+  unique: boolean,
+): Promise<Row> {
+  let next = 0;
+  const cpuBefore = process.cpuUsage();
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    // Each connection builds one request ahead: stop before the bodies run out.
+    ...(unique ? { maxOverallRequests: bodies.length - 2 * connections } : {}),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          // The baseline goes round the bodies again; the referrals never reuse one.
+          const body = bodies[next % bodies.length]!;
+          next += 1;
+          return {
+            ...request,
+            headers: {
+              ...request.headers,
+              ...headers,
+              'content-type': 'application/json',
+              'idempotency-key': randomUUID(),
+            },
+            body,
+          };
+        },
+      },
+    ],
+  });
+  return {
+    name,
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    sent: result.requests.total,
+    errors: result.non2xx + result.errors + result.timeouts,
+    cpuMsPerRequest: (() => {
+      const cpu = process.cpuUsage(cpuBefore);
+      return (cpu.user + cpu.system) / 1000 / Math.max(result.requests.total, 1);
+    })(),
+    rssMiB: process.memoryUsage().rss / 1024 / 1024,
+  };
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase('bench_ref');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-bench-ref-'));
+  const naming = testEventNaming();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    // ---- the referrals service (with the directory that feeds its read model) --------------
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      DATABASE_POOL_SIZE: String(poolSize),
+      LOG_LEVEL: 'silent',
+      AUTH_DEV_ISSUER: 'true',
+      SAMVERKAN_DATA_DIR: dataDir,
+      RATE_LIMIT_MAX: '100000000',
+      EVENTS_SUBJECT_PREFIX: naming.subjectPrefix,
+      EVENTS_STREAM_PREFIX: naming.streamPrefix,
+      ...(natsUrl ? { NATS_URL: natsUrl } : {}),
+    });
+    const app = await createPlatformApp({ config, logger: false });
+    cleanups.push(() => app.close());
+    // Referrals first: its read model listens before the directory seeds (in-process events).
+    await app.register(referralsService);
+    await app.register(directoryService, { seedDemo: true });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+
+    const pool = new Pool({ connectionString: db.url, max: poolSize });
+    cleanups.push(() => pool.end());
+    await eventually(async () => {
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM referrals.directory_units
+          WHERE unit_id = ANY($1) AND cardinality(active_encryption_kids) > 0
+            AND organisation_kind <> 'unknown'`,
+        [[from, to]],
+      );
+      return rows[0]!.n === 2 ? true : undefined;
+    }, 30_000);
+
+    const token = await app.platform.devIssuer!.mint(DEMO_USERS['police.officer']!, {
+      audience: config.AUTH_AUDIENCE,
+    });
+    const auth = { authorization: `Bearer ${token}` };
+
+    // ---- the client's side: verified keys, then N sealed referrals ---------------------------
+    const keyStore = readDevKeyStore(dataDir);
+    const keysRes = await app.inject({
+      method: 'GET',
+      url: `/v1/keys?units=${from},${to}`,
+      headers: auth,
+    });
+    const keys = await verifyKeysResponse(keysRes.json(), {
+      trustedRootFingerprints: Object.fromEntries(
+        Object.entries(keyStore.roots).map(([org, root]) => [org, [root.kid]]),
+      ),
+      requirePinnedRoots: true,
+    });
+    const own = keyStore.units[from]!;
+    const sealStart = process.hrtime.bigint();
+    const bodies: string[] = new Array<string>(envelopes);
+    const batch = 256;
+    for (let start = 0; start < envelopes; start += batch) {
+      await Promise.all(
+        Array.from({ length: Math.min(batch, envelopes - start) }, async (_, j) => {
+          const i = start + j;
+          const id = randomUUID();
+          const sealed = await sealEnvelope({
+            kind: 'referral',
+            rid: id,
+            from,
+            to: [to],
+            document: referralDocument(i),
+            sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
+            recipients: [{ unitId: to, encryptionKeys: keys.get(to)!.encryptionKeys }],
+            senderEncryptionKeys: keys.get(from)!.encryptionKeys,
+          });
+          bodies[i] = JSON.stringify({
+            id,
+            senderUnitId: from,
+            recipientUnitId: to,
+            copyUnitIds: [],
+            category: 'trafficking_sexual',
+            urgency: 'urgent',
+            ageBand: 'adult',
+            gender: 'female',
+            citizenshipGroup: 'eu',
+            municipalityCode: '0581',
+            legalBasis: 'consent',
+            envelope: sealed.jwe,
+          });
+        }),
+      );
+    }
+    const sealMs = Number(process.hrtime.bigint() - sealStart) / 1e6;
+    const sizes = bodies.map((b) => Buffer.byteLength(b));
+    const meanSize = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+
+    // ---- the baseline: a bare Fastify app inserting the same bodies -------------------------
+    await pool.query(
+      'CREATE TABLE public.bench_scratch (id bigserial PRIMARY KEY, body jsonb NOT NULL)',
+    );
+    const bare = Fastify({ logger: false, bodyLimit: config.BODY_LIMIT_BYTES });
+    bare.post('/insert', async (request, reply) => {
+      const { rows } = await pool.query<{ id: string }>(
+        'INSERT INTO public.bench_scratch (body) VALUES ($1) RETURNING id',
+        [request.body],
+      );
+      return reply.code(201).send({ id: rows[0]!.id });
+    });
+    const bareAddress = await bare.listen({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => bare.close());
+
+    const rssBefore = process.memoryUsage().rss / 1024 / 1024;
+    const baselineRow = await load(
+      'baseline: bare Fastify + pg INSERT (jsonb)',
+      `${bareAddress}/insert`,
+      {},
+      bodies,
+      false,
+    );
+    const referralsRow = await load(
+      'POST /v1/referrals (police → coordinator)',
+      `${address}/v1/referrals`,
+      auth,
+      bodies,
+      true,
+    );
+
+    const { rows: stored } = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM referrals.referrals',
+    );
+
+    process.stdout.write(
+      `\n${seconds}s × ${connections} connections, ${os.cpus().length} cores, node ${process.version}, ` +
+        `events ${natsUrl ? 'NATS JetStream' : 'in-process'}, pool ${poolSize}\n` +
+        `bodies: ${envelopes} sealed in ${(sealMs / 1000).toFixed(1)} s ` +
+        `(${((envelopes * 1000) / sealMs).toFixed(0)}/s on the client), ${meanSize.toFixed(0)} B on average\n`,
+    );
+    process.stdout.write(
+      `${'case'.padEnd(44)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)} ${'÷ baseline'.padStart(11)} ${'sent'.padStart(7)} errors ${'CPU ms/req'.padStart(10)} ${'RSS MiB'.padStart(8)}\n`,
+    );
+    for (const r of [baselineRow, referralsRow]) {
+      process.stdout.write(
+        `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${String(r.p99).padStart(7)} ${(r.rps / baselineRow.rps).toFixed(3).padStart(11)} ${String(r.sent).padStart(7)} ${String(r.errors).padStart(6)} ${r.cpuMsPerRequest.toFixed(2).padStart(10)} ${r.rssMiB.toFixed(0).padStart(8)}\n`,
+      );
+    }
+    process.stdout.write(
+      `RSS before the runs (both apps, ${envelopes} bodies held): ${rssBefore.toFixed(0)} MiB; ` +
+        `referrals stored: ${stored[0]!.n}\n`,
+    );
+    if (referralsRow.sent >= envelopes - 2 * connections) {
+      process.stdout.write(
+        'note: the run used every sealed body before its time was up; raise BENCH_ENVELOPES\n',
+      );
+    }
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch(() => undefined);
+    }
+    await db.drop();
+    if (natsUrl) {
+      await deleteTestStreams(natsUrl, naming.streamPrefix);
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
