@@ -15,6 +15,8 @@ import { REFERRALS_MIGRATIONS } from './migrations';
 import {
   createDirectoryReadModel,
   directoryReadModelConsumer,
+  issuerReadModelConsumer,
+  readModelIssuerSource,
 } from './read-model/directory-read-model';
 import { messageRoutes } from './routes/messages';
 import { referralRoutes } from './routes/referrals';
@@ -86,6 +88,8 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
   await events.consume(directoryReadModelConsumer(), 'directory');
+  await events.consume(issuerReadModelConsumer(), 'directory');
+  app.platform.issuers.addSource(readModelIssuerSource(dataSource));
 
   const context: ReferralsContext = {
     dataSource,

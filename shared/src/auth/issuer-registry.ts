@@ -111,3 +111,37 @@ export function parseIssuersConfig(json: string | undefined): TrustedIssuer[] {
     };
   });
 }
+
+/**
+ * An issuer source over a lookup (a service's table or read model), cached briefly so that
+ * token checks do not query on every request. `clear()` drops the cache after a local change.
+ */
+export function cachedIssuerSource(
+  lookup: (issuer: string) => Promise<TrustedIssuer | undefined>,
+  ttlMs = 10_000,
+): IssuerSource & { clear(): void } {
+  const cache = new Map<string, { at: number; value: TrustedIssuer | undefined }>();
+  return {
+    clear: () => cache.clear(),
+    async find(issuer) {
+      const hit = cache.get(issuer);
+      if (hit && Date.now() - hit.at < ttlMs) {
+        return hit.value;
+      }
+      const value = await lookup(issuer);
+      // Unknown issuers are cached too; the bound keeps made-up `iss` values from growing it.
+      if (cache.size > 1000) {
+        cache.clear();
+      }
+      cache.set(issuer, { at: Date.now(), value });
+      return value;
+    },
+  };
+}
+
+/** Keeps only the algorithms this platform accepts (never `none`, never HMAC). */
+export function acceptedAlgorithms(algorithms: readonly string[]): JwtAlgorithm[] {
+  return algorithms.filter((a): a is JwtAlgorithm =>
+    (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a),
+  );
+}

@@ -1,11 +1,11 @@
 import { createPublicKey, randomUUID } from 'node:crypto';
 import {
-  ASYMMETRIC_ALGORITHMS,
+  acceptedAlgorithms,
+  cachedIssuerSource,
   ProblemError,
   type IssuerSource,
   type JwtAlgorithm,
   type Principal,
-  type TrustedIssuer,
 } from '@samverkan/shared';
 import { In, type EntityManager } from 'typeorm';
 import { IssuerEntity, OrganisationEntity } from '../entities';
@@ -121,7 +121,19 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
   }
 
   const events = (row: IssuerEntity, type: string) => [
-    { type, data: { issuerId: row.id, issuer: row.issuer, organisationIds: row.organisationIds } },
+    {
+      type,
+      // The whole public configuration, so every service can verify this issuer's tokens.
+      data: {
+        issuerId: row.id,
+        issuer: row.issuer,
+        organisationIds: row.organisationIds,
+        keySource: row.keySource,
+        publicKeyPem: row.publicKeyPem,
+        algorithms: row.algorithms,
+        status: row.status,
+      },
+    },
   ];
 
   return {
@@ -243,32 +255,17 @@ export function createIssuerSource(
   ctx: Pick<DirectoryContext, 'dataSource'>,
   ttlMs = 10_000,
 ): IssuerSource & { clear(): void } {
-  const cache = new Map<string, { at: number; value: TrustedIssuer | undefined }>();
   const repo = ctx.dataSource.getRepository(IssuerEntity);
-  return {
-    clear: () => cache.clear(),
-    async find(issuer) {
-      const hit = cache.get(issuer);
-      if (hit && Date.now() - hit.at < ttlMs) {
-        return hit.value;
-      }
-      const row = await repo.findOneBy({ issuer, status: 'active' });
-      const value: TrustedIssuer | undefined = row
-        ? {
-            issuer: row.issuer,
-            organisationIds: row.organisationIds,
-            keySource: row.keySource,
-            publicKeyPem: row.publicKeyPem,
-            algorithms: row.algorithms.filter((a): a is JwtAlgorithm =>
-              (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a),
-            ),
-          }
-        : undefined;
-      if (cache.size > 1000) {
-        cache.clear();
-      }
-      cache.set(issuer, { at: Date.now(), value });
-      return value;
-    },
-  };
+  return cachedIssuerSource(async (issuer) => {
+    const row = await repo.findOneBy({ issuer, status: 'active' });
+    return row
+      ? {
+          issuer: row.issuer,
+          organisationIds: row.organisationIds,
+          keySource: row.keySource,
+          publicKeyPem: row.publicKeyPem,
+          algorithms: acceptedAlgorithms(row.algorithms),
+        }
+      : undefined;
+  }, ttlMs);
 }

@@ -3,8 +3,15 @@ import { DirectoryUnitEntity } from './directory-unit.entity';
 import { ReferralEventEntity } from './referral-event.entity';
 import { ReferralMessageEntity } from './referral-message.entity';
 import { ReferralEntity } from './referral.entity';
+import { TrustedIssuerEntity } from './trusted-issuer.entity';
 
-export { DirectoryUnitEntity, ReferralEntity, ReferralEventEntity, ReferralMessageEntity };
+export {
+  DirectoryUnitEntity,
+  ReferralEntity,
+  ReferralEventEntity,
+  ReferralMessageEntity,
+  TrustedIssuerEntity,
+};
 
 export const REFERRALS_ENTITIES = [
   ...PLATFORM_ENTITIES,
@@ -12,4 +19,5 @@ export const REFERRALS_ENTITIES = [
   ReferralEventEntity,
   ReferralMessageEntity,
   DirectoryUnitEntity,
+  TrustedIssuerEntity,
 ];

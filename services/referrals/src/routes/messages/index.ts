@@ -5,7 +5,7 @@ type IdParams = { id: string };
 
 /** The encrypted message thread of a referral (openapi/referrals.yaml, tag Messages). */
 export async function messageRoutes(app: FastifyInstance): Promise<void> {
-  const { contract, messages } = app.referrals;
+  const { contract, messages, context } = app.referrals;
 
   app.route({
     ...contract.route('GET', '/v1/referrals/{id}/messages'),
@@ -16,6 +16,7 @@ export async function messageRoutes(app: FastifyInstance): Promise<void> {
     ...contract.route('POST', '/v1/referrals/{id}/messages'),
     // Every write needs an Idempotency-Key (DESIGN §5).
     config: { requireIdempotencyKey: true },
+    bodyLimit: context.envelopeMaxBytes + 64 * 1024,
     handler: async (request, reply) => {
       const body = request.body as components['schemas']['MessageCreate'];
       return reply

@@ -11,11 +11,15 @@ const write = { config: { requireIdempotencyKey: true } };
 
 export async function referralRoutes(app: FastifyInstance): Promise<void> {
   const { contract, referrals, context } = app.referrals;
+  // Envelopes may be larger than the platform's general body limit; the envelope size itself is
+  // checked (413 envelope-too-large) by the service.
+  const envelopeBody = { bodyLimit: context.envelopeMaxBytes + 64 * 1024 };
   const route = (method: HTTPMethods, path: string) => contract.route(method, path);
 
   app.route({
     ...route('POST', '/v1/referrals'),
     ...write,
+    ...envelopeBody,
     handler: async (request, reply) =>
       reply.code(201).send(await referrals.send(request.principal, request.body as never)),
   });
@@ -77,6 +81,7 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     ...route('POST', '/v1/referrals/{id}/forward'),
     ...write,
+    bodyLimit: context.envelopeMaxBytes * 10 + 64 * 1024,
     handler: async (request, reply) => {
       const body = request.body as S['ReferralForward'];
       return reply
