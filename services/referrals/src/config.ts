@@ -14,12 +14,24 @@ interface Raw extends PlatformConfig {
   REFERRALS_DEADLINE_CHECK_MS: number;
 }
 
-export function loadReferralsConfig(env: Record<string, string | undefined> = process.env): ReferralsConfig {
+export function loadReferralsConfig(
+  env: Record<string, string | undefined> = process.env,
+): ReferralsConfig {
   const raw = loadConfig<Raw>(env, {
     properties: {
       REFERRALS_ACKNOWLEDGE_DEADLINES: { type: 'string' },
-      REFERRALS_ENVELOPE_MAX_BYTES: { type: 'integer', minimum: 4096, maximum: 52428800, default: 1_600_000 },
-      REFERRALS_DEADLINE_CHECK_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 5000 },
+      REFERRALS_ENVELOPE_MAX_BYTES: {
+        type: 'integer',
+        minimum: 4096,
+        maximum: 52428800,
+        default: 1_600_000,
+      },
+      REFERRALS_DEADLINE_CHECK_MS: {
+        type: 'integer',
+        minimum: 100,
+        maximum: 3_600_000,
+        default: 5000,
+      },
     },
   });
   let deadlines = DEFAULT_DEADLINES;

@@ -217,7 +217,7 @@ describe('transition table', () => {
       if (expected === TNA) {
         expect(problem.detail).toContain(status);
         expect(problem.detail).toContain(action.replace('_', ' '));
-        expect(problem.extensions).toEqual({ status, action });
+        expect(problem.extensions).toEqual({ currentStatus: status });
       }
     },
   );

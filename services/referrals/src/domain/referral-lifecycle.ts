@@ -506,7 +506,7 @@ export function transition(
           P.transitionNotAllowed,
           `Cannot close a referral that is ${referral.status} with outcome ${outcome}: ` +
             `without a confirmed handover the outcome must be one of ${NO_HANDOVER_OUTCOMES.join(', ')}`,
-          { extensions: { status: referral.status, action } },
+          { extensions: { currentStatus: referral.status } },
         );
       }
       return {
@@ -577,7 +577,7 @@ function requireFrom(referral: ReferralState, action: ReferralAction): void {
     throw new ProblemError(
       P.transitionNotAllowed,
       `Cannot ${action.replace('_', ' ')} a referral that is ${referral.status}`,
-      { extensions: { status: referral.status, action } },
+      { extensions: { currentStatus: referral.status } },
     );
   }
 }

@@ -13,6 +13,7 @@ import type { HandoverState } from '../entities/referral.entity';
 import { acknowledgeDeadline, type Urgency } from '../domain/deadlines';
 import { ReferralProblems as P } from '../domain/errors';
 import {
+  ACTING_ROLES,
   REFERRAL_STATUSES,
   canRead,
   sideOf,
@@ -136,6 +137,11 @@ export function createReferralsService(ctx: ReferralsContext) {
    * issuer trusted for one organisation cannot make its users members of another's units.
    */
   async function verifiedUnits(principal: Principal): Promise<string[]> {
+    // Only case-handling roles take part in referrals: an analyst sees aggregates and an auditor
+    // the audit log, never a referral or its envelope (DESIGN §3), whatever units a token lists.
+    if (!principal.roles.some((role) => ACTING_ROLES.includes(role))) {
+      return [];
+    }
     const units = await ctx.directory.units(principal.units);
     return principal.units.filter((id) => units.get(id)?.organisationId === principal.org);
   }
@@ -475,7 +481,14 @@ export function createReferralsService(ctx: ReferralsContext) {
 
     /** A lifecycle action (DESIGN §5), decided by the pure state machine in domain/. */
     async act(principal: Principal, id: string, action: ReferralAction, input: TransitionInput) {
-      const { side, acting } = await visible(principal, id, `referral.${action}`);
+      const seen = await visible(principal, id, `referral.${action}`);
+      const { acting } = seen;
+      // confirm-handover names the side it confirms (HandoverConfirm.side): the caller acts in
+      // that capacity and must be a member of that side's unit (403 otherwise), rather than
+      // silently confirming whichever side the caller happens to belong to first.
+      const requested =
+        action === 'confirm_handover' ? (input as { side?: unknown }).side : undefined;
+      const side = requested === 'sender' || requested === 'recipient' ? requested : seen.side;
       const target = {
         action: `referral.${action}`,
         objectType: 'referral',

@@ -1,0 +1,244 @@
+/**
+ * The audit trail (DESIGN §8): every envelope read, every change and every denied attempt is an
+ * entry; auditors see their own organisation's entries; the hash chain verifies, and an edited
+ * or deleted row is found — while the table refuses edits outright unless its guard trigger is
+ * switched off.
+ */
+import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
+import { agencyClient } from './helpers/agency-client';
+import { buildHub, type TestHub } from './helpers/build';
+import { envelopeSecrets } from './helpers/envelopes';
+import { prepareReferral, type Party, type PreparedReferral } from './helpers/lifecycle';
+import { auditRows, mintToken, withToken } from './helpers/requests';
+
+let hub: TestHub;
+let referral: PreparedReferral;
+
+const POLICE: Party = { user: 'police.officer', unitId: U.policeTraffickingOst };
+const FRIDEBORG: Party = { user: 'frideborg.caseworker', unitId: U.frideborg };
+
+interface Entry {
+  seq: number;
+  actorSub: string;
+  actorOrg: string | null;
+  action: string;
+  objectId: string | null;
+  objectOrg: string | null;
+  outcome: 'allowed' | 'denied';
+  detail: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+async function entries(user: Parameters<TestHub['as']>[0], query = ''): Promise<Entry[]> {
+  const all: Entry[] = [];
+  let after = 0;
+  for (;;) {
+    const res = await hub.as(user).get(`/v1/audit/referrals?limit=500&after=${after}${query}`);
+    expect(res.statusCode).toBe(200);
+    const page = res.json() as { items: Entry[]; nextAfter: number | null };
+    all.push(...page.items);
+    if (page.nextAfter === null) {
+      return all;
+    }
+    after = page.nextAfter;
+  }
+}
+
+async function verify() {
+  const res = await hub.as('norrkoping.auditor').get('/v1/audit/referrals/verify');
+  expect(res.statusCode).toBe(200);
+  return res.json() as { valid: boolean; firstInvalidSeq: number | null; reason: string | null };
+}
+
+const sql = (text: string, params: unknown[] = []) =>
+  hub.referrals.context.dataSource.query(text, params);
+
+beforeAll(async () => {
+  hub = await buildHub();
+  referral = await prepareReferral(hub, { sender: POLICE, recipient: FRIDEBORG });
+  // An envelope read by each side, a transition, and attempts that are refused.
+  await agencyClient(hub, 'police.officer', U.policeTraffickingOst).open(referral.id);
+  await agencyClient(hub, 'frideborg.caseworker', U.frideborg).open(referral.id);
+  expect(
+    (await hub.as('frideborg.caseworker').post(`/v1/referrals/${referral.id}/acknowledge`))
+      .statusCode,
+  ).toBe(200);
+  expect(
+    (await hub.as('umea.caseworker').get(`/v1/referrals/${referral.id}/envelope`)).statusCode,
+  ).toBe(404);
+  expect(
+    (await hub.as('police.officer').post(`/v1/referrals/${referral.id}/accept`)).statusCode,
+  ).toBe(403);
+  expect(
+    (await hub.as('socialjour.caseworker').get(`/v1/referrals?box=inbox&unit=${U.frideborg}`))
+      .statusCode,
+  ).toBe(403);
+  expect((await hub.as('police.officer').get('/v1/audit/referrals')).statusCode).toBe(403);
+});
+afterAll(async () => {
+  await hub?.close();
+});
+
+describe('what is recorded', () => {
+  it('records every envelope read, with the reader and the side it read as', async () => {
+    const reads = (await entries('hub.admin', '&action=referral.envelope_read')).filter(
+      (e) => e.objectId === referral.id,
+    );
+    expect(reads).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          actorSub: 'police.officer',
+          actorOrg: O.policeOst,
+          outcome: 'allowed',
+          detail: { side: 'sender' },
+        }),
+        expect.objectContaining({
+          actorSub: 'frideborg.caseworker',
+          actorOrg: O.norrkoping,
+          outcome: 'allowed',
+          detail: { side: 'recipient' },
+        }),
+        expect.objectContaining({
+          actorSub: 'umea.caseworker',
+          outcome: 'denied',
+          detail: { refused: 'REFERRALS_REFERRAL_NOT_FOUND' },
+        }),
+      ]),
+    );
+  });
+
+  it('records the send and each transition as allowed changes', async () => {
+    const rows = await auditRows(hub, { objectId: referral.id });
+    const allowed = rows.filter((r) => r.outcome === 'allowed').map((r) => r.action);
+    expect(allowed).toEqual(
+      expect.arrayContaining(['referral.send', 'referral.acknowledge', 'referral.envelope_read']),
+    );
+    expect(rows.find((r) => r.action === 'referral.acknowledge')).toMatchObject({
+      actorSub: 'frideborg.caseworker',
+      outcome: 'allowed',
+      detail: { side: 'recipient' },
+    });
+  });
+
+  it('records denied attempts: wrong side, outsiders, unit lists, the audit log itself', async () => {
+    const denied = await entries('hub.admin', '&outcome=denied');
+    expect(denied).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          actorSub: 'police.officer',
+          action: 'referral.accept',
+          objectId: referral.id,
+          detail: expect.objectContaining({ refused: 'REFERRALS_NOT_MEMBER_OF_RECIPIENT' }),
+        }),
+        expect.objectContaining({
+          actorSub: 'socialjour.caseworker',
+          action: 'referral.list',
+          objectId: U.frideborg,
+        }),
+        expect.objectContaining({ actorSub: 'police.officer', action: 'audit.read' }),
+      ]),
+    );
+    expect(denied.every((e) => e.outcome === 'denied')).toBe(true);
+  });
+
+  it('holds no envelope in any entry', async () => {
+    const body = JSON.stringify(await entries('hub.admin'));
+    for (const secret of envelopeSecrets(referral.envelope)) {
+      expect(body).not.toContain(secret);
+    }
+  });
+});
+
+describe('who reads it', () => {
+  it("shows an auditor only their own organisation's entries", async () => {
+    const seen = await entries('norrkoping.auditor');
+    expect(seen.length).toBeGreaterThan(0);
+    for (const e of seen) {
+      expect([e.actorOrg, e.objectOrg]).toContain(O.norrkoping);
+    }
+    expect(seen.map((e) => e.actorSub)).toContain('frideborg.caseworker');
+    expect(seen.map((e) => e.actorSub)).not.toContain('police.officer');
+    expect(seen.map((e) => e.actorSub)).not.toContain('umea.caseworker');
+  });
+
+  it("shows another organisation's auditor theirs, and not Norrköping's", async () => {
+    const policeAuditor = withToken(
+      hub,
+      await mintToken(hub, {
+        sub: 'police.auditor',
+        org: O.policeOst,
+        units: [],
+        roles: ['auditor'],
+      }),
+    );
+    const res = await policeAuditor.get('/v1/audit/referrals?limit=500');
+    expect(res.statusCode).toBe(200);
+    const seen = res.json().items as Entry[];
+    expect(seen.map((e) => e.actorSub)).toContain('police.officer');
+    for (const e of seen) {
+      expect([e.actorOrg, e.objectOrg]).toContain(O.policeOst);
+    }
+    expect(seen.map((e) => e.actorSub)).not.toContain('frideborg.caseworker');
+  });
+
+  it('shows a hub admin every entry', async () => {
+    const all = await entries('hub.admin');
+    const [row] = (await sql('SELECT count(*)::int AS n FROM referrals.audit_log')) as Array<{
+      n: number;
+    }>;
+    // the admin's own reads append entries only after the query ran
+    expect(all.length).toBeGreaterThanOrEqual(row!.n - 1);
+    expect(all.map((e) => e.seq)).toEqual(all.map((_e, i) => i + 1));
+  });
+});
+
+describe('the hash chain', () => {
+  it('verifies', async () => {
+    expect(await verify()).toMatchObject({ valid: true, firstInvalidSeq: null });
+  });
+
+  it('refuses UPDATE and DELETE while the append-only trigger is on', async () => {
+    await expect(
+      sql(`UPDATE referrals.audit_log SET outcome = 'allowed' WHERE outcome = 'denied'`),
+    ).rejects.toThrow(/append-only/);
+    await expect(sql('DELETE FROM referrals.audit_log WHERE seq = 1')).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(sql('TRUNCATE referrals.audit_log')).rejects.toThrow(/append-only/);
+    expect(await verify()).toMatchObject({ valid: true });
+  });
+
+  it('finds an edited row, and then a deleted one, by its seq', async () => {
+    const [target] = await auditRows(hub, {
+      objectId: referral.id,
+      action: 'referral.acknowledge',
+    });
+    expect(target).toBeDefined();
+    const seq = target!.seq;
+    await sql('ALTER TABLE referrals.audit_log DISABLE TRIGGER audit_log_append_only');
+    try {
+      // Someone hides who acknowledged.
+      await sql(`UPDATE referrals.audit_log SET actor_sub = 'someone.else' WHERE seq = $1`, [seq]);
+      const edited = await verify();
+      expect(edited).toMatchObject({ valid: false, firstInvalidSeq: seq });
+      expect(edited.reason).toContain(String(seq));
+
+      // Put back as it was: the chain holds again.
+      await sql('UPDATE referrals.audit_log SET actor_sub = $2 WHERE seq = $1', [
+        seq,
+        target!.actorSub,
+      ]);
+      expect(await verify()).toMatchObject({ valid: true });
+
+      // Someone removes the entry altogether.
+      await sql('DELETE FROM referrals.audit_log WHERE seq = $1', [seq]);
+      expect(await verify()).toMatchObject({ valid: false, firstInvalidSeq: seq });
+    } finally {
+      await sql('ALTER TABLE referrals.audit_log ENABLE TRIGGER audit_log_append_only');
+    }
+    await expect(
+      sql(`UPDATE referrals.audit_log SET actor_sub = 'x' WHERE seq = $1`, [seq + 1]),
+    ).rejects.toThrow(/append-only/);
+  });
+});
