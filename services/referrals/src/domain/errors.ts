@@ -108,10 +108,10 @@ export const ReferralProblems = defineProblems({
     code: 'REFERRALS_HANDOVER_SAME_PERSON',
   },
   recipientNotAllowed: {
-    slug: 'recipient-not-allowed',
+    slug: 'referral-units-invalid',
     status: 422,
     title: 'This unit cannot be addressed here',
-    code: 'REFERRALS_RECIPIENT_NOT_ALLOWED',
+    code: 'REFERRALS_UNITS_INVALID',
   },
 
   envelopeMalformed: {

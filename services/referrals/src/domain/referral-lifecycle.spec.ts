@@ -637,12 +637,12 @@ describe('forward', () => {
       [null as unknown as { id: string; recipientUnitId: string }],
     ],
     ['more than 10 units', Array.from({ length: 11 }, (_, i) => to(`unit-${i}`))],
-  ])('refuses %s (422 recipient-not-allowed)', (_what, forwards) => {
+  ])('refuses %s (422 referral-units-invalid)', (_what, forwards) => {
     const problem = problemOf(() =>
       transition(state('received'), 'forward', { forwards }, actor(coordinator), NOW),
     );
     expect(problem.statusCode).toBe(422);
-    expect(problem.definition.slug).toBe('recipient-not-allowed');
+    expect(problem.definition.slug).toBe('referral-units-invalid');
   });
 
   it('accepts 10 units', () => {

@@ -168,19 +168,19 @@ describe('checkSharingRules', () => {
     });
   });
 
-  describe('who can be addressed (422 recipient-not-allowed)', () => {
+  describe('who can be addressed (422 referral-units-invalid)', () => {
     it.each([
       ['no recipient', [copy('unit-a')]],
       ['two recipients', [social, { ...copy('unit-a'), role: 'recipient' as const }]],
       ['nobody at all', []],
     ])('refuses %s', (_what, recipients) => {
-      expectRule(request({ recipients }), 'recipient-not-allowed');
+      expectRule(request({ recipients }), 'referral-units-invalid');
     });
 
     it('refuses the sender as recipient', () => {
       const problem = expectRule(
         request({ recipients: [{ ...social, unitId: SENDER }] }),
-        'recipient-not-allowed',
+        'referral-units-invalid',
       );
       expect(problem.extensions).toEqual({ unitId: SENDER });
     });
@@ -188,14 +188,14 @@ describe('checkSharingRules', () => {
     it('refuses the sender as a copy', () => {
       expectRule(
         request({ recipients: [social, copy(SENDER, 'police')] }),
-        'recipient-not-allowed',
+        'referral-units-invalid',
       );
     });
 
     it('refuses a copy that is the recipient', () => {
       const problem = expectRule(
         request({ recipients: [social, { ...social, role: 'copy' }] }),
-        'recipient-not-allowed',
+        'referral-units-invalid',
       );
       expect(problem.detail).toContain('unit-frideborg');
     });
@@ -203,7 +203,7 @@ describe('checkSharingRules', () => {
     it('refuses duplicate copies', () => {
       expectRule(
         request({ recipients: [social, copy('unit-a'), copy('unit-a')] }),
-        'recipient-not-allowed',
+        'referral-units-invalid',
       );
     });
 
@@ -212,13 +212,13 @@ describe('checkSharingRules', () => {
       expect(() =>
         checkSharingRules(request({ recipients: [social, ...copies(20)] })),
       ).not.toThrow();
-      expectRule(request({ recipients: [social, ...copies(21)] }), 'recipient-not-allowed');
+      expectRule(request({ recipients: [social, ...copies(21)] }), 'referral-units-invalid');
     });
 
     it('refuses an inactive unit and accepts an explicitly active one', () => {
       expectRule(
         request({ recipients: [social, { ...copy('unit-a'), status: 'inactive' }] }),
-        'recipient-not-allowed',
+        'referral-units-invalid',
       );
       expect(() =>
         checkSharingRules(request({ recipients: [{ ...social, status: 'active' }] })),
@@ -228,7 +228,7 @@ describe('checkSharingRules', () => {
     it('reports addressing before the legal basis', () => {
       expectRule(
         request({ recipients: [ngo('recipient'), { ...ngo('copy') }] }),
-        'recipient-not-allowed',
+        'referral-units-invalid',
       );
     });
   });

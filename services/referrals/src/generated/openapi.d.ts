@@ -294,7 +294,7 @@ export interface paths {
         put?: never;
         /**
          * Confirm a warm handover
-         * @description One side confirms that the person was handed over; the referral records who confirmed and when. When both sides have confirmed: `handover_planned` → `handover_confirmed`. Outside `handover_planned`, or when that side has already confirmed: 409 (`referral-transition-not-allowed`). `side=sender` may be given by a member of the sender unit, `side=recipient` by a member of the recipient unit; anyone else of the referral's units gets 403.
+         * @description One side confirms that the person was handed over; the referral records who confirmed and when. When both sides have confirmed: `handover_planned` → `handover_confirmed`. Before a handover is planned: 409 `handover-not-planned`; when that side has already confirmed: 409 `handover-already-confirmed`; in a state past the handover: 409 `referral-transition-not-allowed`. One person cannot confirm both sides (422 `handover-confirmed-by-same-person`). `side=sender` may be given by a member of the sender unit, `side=recipient` by a member of the recipient unit; anyone else of the referral's units gets 403.
          */
         post: operations["confirmHandover"];
         delete?: never;
