@@ -145,3 +145,20 @@ export function acceptedAlgorithms(algorithms: readonly string[]): JwtAlgorithm[
     (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a),
   );
 }
+
+/** A stored issuer (the directory's table, or a service's read model of it) as a TrustedIssuer. */
+export function trustedIssuerFrom(row: {
+  issuer: string;
+  organisationIds: string[];
+  keySource: 'jwks' | 'pem';
+  publicKeyPem: string | null;
+  algorithms: readonly string[];
+}): TrustedIssuer {
+  return {
+    issuer: row.issuer,
+    organisationIds: row.organisationIds,
+    keySource: row.keySource,
+    publicKeyPem: row.publicKeyPem,
+    algorithms: acceptedAlgorithms(row.algorithms),
+  };
+}

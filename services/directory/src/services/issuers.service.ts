@@ -1,7 +1,7 @@
 import { createPublicKey, randomUUID } from 'node:crypto';
 import {
-  acceptedAlgorithms,
   cachedIssuerSource,
+  trustedIssuerFrom,
   ProblemError,
   type IssuerSource,
   type JwtAlgorithm,
@@ -258,14 +258,6 @@ export function createIssuerSource(
   const repo = ctx.dataSource.getRepository(IssuerEntity);
   return cachedIssuerSource(async (issuer) => {
     const row = await repo.findOneBy({ issuer, status: 'active' });
-    return row
-      ? {
-          issuer: row.issuer,
-          organisationIds: row.organisationIds,
-          keySource: row.keySource,
-          publicKeyPem: row.publicKeyPem,
-          algorithms: acceptedAlgorithms(row.algorithms),
-        }
-      : undefined;
+    return row ? trustedIssuerFrom(row) : undefined;
   }, ttlMs);
 }

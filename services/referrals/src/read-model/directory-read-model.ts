@@ -1,6 +1,6 @@
 import {
-  acceptedAlgorithms,
   cachedIssuerSource,
+  trustedIssuerFrom,
   type EventConsumerDefinition,
   type EventEnvelope,
   type IssuerSource,
@@ -156,14 +156,6 @@ export function readModelIssuerSource(dataSource: DataSource): IssuerSource & { 
   const repo = dataSource.getRepository(TrustedIssuerEntity);
   return cachedIssuerSource(async (issuer) => {
     const row = await repo.findOneBy({ issuer, status: 'active' });
-    return row
-      ? {
-          issuer: row.issuer,
-          organisationIds: row.organisationIds,
-          keySource: row.keySource,
-          publicKeyPem: row.publicKeyPem,
-          algorithms: acceptedAlgorithms(row.algorithms),
-        }
-      : undefined;
+    return row ? trustedIssuerFrom(row) : undefined;
   });
 }
