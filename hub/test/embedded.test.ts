@@ -63,15 +63,17 @@ function token(user: string): string {
 }
 
 /**
- * A referral police → regional coordinator through the embedded hub, sealed and opened on the
- * client side with the demo units' keys from the data folder, as an agency client would.
+ * The referral journey through the embedded hub (PGlite, in-process events): police → regional
+ * coordinator → forwarded to Frideborg and Novahuset → Novahuset accepts → handover planned and
+ * confirmed by both sides → closed. Envelopes are sealed and opened on the client side with the
+ * demo units' keys from the data folder, as an agency client would.
  */
-async function sendAndOpenReferral(base: string): Promise<void> {
+async function runReferralJourney(base: string): Promise<void> {
   const store = readDevKeyStore(dataDir);
   const pinned = Object.fromEntries(
     Object.entries(store.roots).map(([org, root]) => [org, [root.kid]]),
   );
-  const [police, coordinator] = [DEMO_UNITS.policeTraffickingOst, DEMO_UNITS.coordinator];
+  const U = DEMO_UNITS;
   const call = async (user: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
@@ -83,16 +85,15 @@ async function sendAndOpenReferral(base: string): Promise<void> {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
   };
-  // The referrals read model follows the directory's events; wait for the coordinator's keys.
+  const everyUnit = [U.policeTraffickingOst, U.coordinator, U.frideborg, U.novahuset];
   const keys = await eventually(async () => {
-    const res = await call('police.officer', `/v1/keys?units=${police},${coordinator}`);
+    const res = await call('police.officer', `/v1/keys?units=${everyUnit.join(',')}`);
     return res.status === 200
       ? verifyKeysResponse(res.json as never, { trustedRootFingerprints: pinned })
       : undefined;
   });
-  const id = randomUUID();
   const document = {
     version: 1,
     person: { ageBand: 'adult' },
@@ -101,57 +102,102 @@ async function sendAndOpenReferral(base: string): Promise<void> {
     consent: { given: true },
     senderContact: { role: 'officer' },
   };
-  const sealed = await sealEnvelope({
-    kind: 'referral',
-    rid: id,
-    from: police,
-    to: [coordinator],
-    document,
-    sender: {
-      signingKey: {
-        kid: store.units[police]!.sig.kid,
-        privateJwk: store.units[police]!.sig.privateJwk,
-      },
-    },
-    recipients: [{ unitId: coordinator, encryptionKeys: keys.get(coordinator)!.encryptionKeys }],
-    senderEncryptionKeys: keys.get(police)!.encryptionKeys,
-  });
-  const meta = {
-    id,
-    senderUnitId: police,
-    recipientUnitId: coordinator,
-    copyUnitIds: [],
-    category: 'trafficking_sexual',
-    urgency: 'acute',
-    ageBand: 'adult',
-    gender: 'female',
-    citizenshipGroup: 'non_eu',
-    municipalityCode: '0581',
-    legalBasis: 'consent',
-    envelope: sealed.jwe,
+  const referral = async (from: string, to: string) => {
+    const id = randomUUID();
+    const own = store.units[from]!;
+    const sealed = await sealEnvelope({
+      kind: 'referral',
+      rid: id,
+      from,
+      to: [to],
+      document,
+      sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
+      recipients: [{ unitId: to, encryptionKeys: keys.get(to)!.encryptionKeys }],
+      senderEncryptionKeys: keys.get(from)!.encryptionKeys,
+    });
+    return {
+      id,
+      senderUnitId: from,
+      recipientUnitId: to,
+      copyUnitIds: [],
+      category: 'trafficking_sexual',
+      urgency: 'acute',
+      ageBand: 'adult',
+      gender: 'female',
+      citizenshipGroup: 'non_eu',
+      municipalityCode: '0581',
+      legalBasis: 'consent',
+      envelope: sealed.jwe,
+    };
   };
+  const open = async (user: string, unitId: string, id: string, from: string) => {
+    const fetched = await call(user, `/v1/referrals/${id}/envelope`);
+    expect(fetched.status).toBe(200);
+    const own = store.units[unitId]!;
+    const opened = await openEnvelope(fetched.json.envelope, {
+      unitId,
+      decryptionKeys: [{ kid: own.enc.kid, privateJwk: own.enc.privateJwk }],
+      senderSigningKeys: keys.get(from)!.signingKeys,
+      expected: { rid: id, kind: 'referral' },
+    });
+    expect(opened.document).toEqual(document);
+  };
+
+  // The referrals read model follows the directory's events: retry until it knows the units.
+  const first = await referral(U.policeTraffickingOst, U.coordinator);
   const sent = await eventually(async () => {
-    const res = await call('police.officer', '/v1/referrals', meta);
+    const res = await call('police.officer', '/v1/referrals', first);
     return res.status === 201 ? res : undefined;
   });
   expect(sent.json.status).toBe('sent');
-  const fetched = await call('coordinator.ostergotland', `/v1/referrals/${id}/envelope`);
-  expect(fetched.status).toBe(200);
-  const opened = await openEnvelope(fetched.json.envelope, {
-    unitId: coordinator,
-    decryptionKeys: [
-      {
-        kid: store.units[coordinator]!.enc.kid,
-        privateJwk: store.units[coordinator]!.enc.privateJwk,
-      },
-    ],
-    senderSigningKeys: keys.get(police)!.signingKeys,
-    expected: { rid: id, kind: 'referral' },
+  await open('coordinator.ostergotland', U.coordinator, first.id, U.policeTraffickingOst);
+
+  const legs = [
+    await referral(U.coordinator, U.frideborg),
+    await referral(U.coordinator, U.novahuset),
+  ];
+  const forwarded = await call('coordinator.ostergotland', `/v1/referrals/${first.id}/forward`, {
+    forwards: legs.map(({ id, recipientUnitId, copyUnitIds, envelope }) => ({
+      id,
+      recipientUnitId,
+      copyUnitIds,
+      envelope,
+    })),
   });
-  expect(opened.document).toEqual(document);
-  expect(
-    (await call('coordinator.ostergotland', `/v1/referrals/${id}/accept`, {})).json.status,
-  ).toBe('accepted');
+  expect(forwarded.status).toBe(201);
+  expect(forwarded.json.original.status).toBe('forwarded');
+  await open('frideborg.caseworker', U.frideborg, legs[0]!.id, U.coordinator);
+  await open('novahuset.caseworker', U.novahuset, legs[1]!.id, U.coordinator);
+
+  const id = legs[1]!.id;
+  const step = async (user: string, action: string, body: unknown, status: string) => {
+    const res = await call(user, `/v1/referrals/${id}/${action}`, body);
+    expect({ action, status: res.status, state: res.json.status }).toEqual({
+      action,
+      status: 200,
+      state: status,
+    });
+  };
+  await step('novahuset.caseworker', 'accept', {}, 'accepted');
+  await step(
+    'novahuset.caseworker',
+    'handover',
+    { mode: 'in_person', plannedFor: new Date(Date.now() + 3_600_000).toISOString() },
+    'handover_planned',
+  );
+  await step(
+    'coordinator.ostergotland',
+    'confirm-handover',
+    { side: 'sender' },
+    'handover_planned',
+  );
+  await step(
+    'novahuset.caseworker',
+    'confirm-handover',
+    { side: 'recipient' },
+    'handover_confirmed',
+  );
+  await step('novahuset.caseworker', 'close', { outcome: 'support_started' }, 'closed');
 }
 
 beforeAll(async () => {
@@ -163,7 +209,7 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-it('starts on PGlite, answers a directory question with a minted token, and keeps its data across a restart', async () => {
+it('starts on PGlite, answers a directory question, runs the referral journey, and keeps its data across a restart', async () => {
   const base = `http://127.0.0.1:${port}`;
   const first = await startHub();
   let createdId: string;
@@ -219,7 +265,7 @@ it('starts on PGlite, answers a directory question with a minted token, and keep
     const docs = await fetch(`${base}/docs/openapi/directory.yaml`);
     expect(docs.status).toBe(200);
 
-    await sendAndOpenReferral(base);
+    await runReferralJourney(base);
   } finally {
     expect(await stopHub(first.child)).toBe(0);
   }
