@@ -8,7 +8,7 @@ import {
   type Principal,
 } from '@samverkan/shared';
 import { Brackets, type EntityManager } from 'typeorm';
-import { ReferralEntity, ReferralEventEntity } from '../entities';
+import { DirectoryUnitEntity, ReferralEntity, ReferralEventEntity } from '../entities';
 import type { HandoverState } from '../entities/referral.entity';
 import { acknowledgeDeadline, type Urgency } from '../domain/deadlines';
 import { ReferralProblems as P } from '../domain/errors';
@@ -175,6 +175,8 @@ export function createReferralsService(ctx: ReferralsContext) {
     envelope: Record<string, unknown>,
     expected: { rid: string; from: string; to: string[]; kind: 'referral' | 'message' },
     manager?: EntityManager,
+    /** the addressed units, when the caller has read them already */
+    known?: Map<string, DirectoryUnitEntity>,
   ): Promise<EnvelopeRoutingInfo> {
     let info: EnvelopeRoutingInfo;
     try {
@@ -201,7 +203,8 @@ export function createReferralsService(ctx: ReferralsContext) {
         'The envelope is bound to another id, sender or set of recipients than the request names',
       );
     }
-    const addressed = await ctx.directory.units([expected.from, ...expected.to], manager);
+    const addressed =
+      known ?? (await ctx.directory.units([expected.from, ...expected.to], manager));
     const missing: Array<{ unitId: string; kid: string }> = [];
     for (const unitId of [expected.from, ...expected.to]) {
       for (const kid of addressed.get(unitId)?.activeEncryptionKids ?? []) {
@@ -245,7 +248,8 @@ export function createReferralsService(ctx: ReferralsContext) {
   ): Promise<{ entity: ReferralEntity; events: PendingEvent[] }> {
     const copies = input.copyUnitIds ?? [];
     const recipients = [input.recipientUnitId, ...copies];
-    const units = await ctx.directory.units(recipients, tx);
+    // One read of the read model for the sharing rules and the envelope's key check.
+    const units = await ctx.directory.units([input.senderUnitId, ...recipients], tx);
     checkSharingRules({
       legalBasis: input.legalBasis as never,
       ageBand: input.ageBand as never,
@@ -265,6 +269,7 @@ export function createReferralsService(ctx: ReferralsContext) {
       input.envelope,
       { rid: input.id, from: input.senderUnitId, to: recipients, kind: 'referral' },
       tx,
+      units,
     );
     if (await tx.existsBy(ReferralEntity, { id: input.id })) {
       throw new ProblemError({
