@@ -3,6 +3,8 @@ import 'reflect-metadata';
 export * from './app/create-app';
 export * from './app/docs';
 export * from './app/run-server';
+export * from './app/service-runtime';
+export * from './app/standalone-service';
 export * from './app/trace-context';
 export * from './app/idempotency.plugin';
 export * from './app/logger';

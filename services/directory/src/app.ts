@@ -1,13 +1,5 @@
 import path from 'node:path';
-import {
-  AuditLog,
-  EventCatalog,
-  idempotency,
-  OpenApiContract,
-  openServiceDatabase,
-  serviceDatabaseUrl,
-  setupServiceEvents,
-} from '@samverkan/shared';
+import { idempotency, OpenApiContract, openServiceRuntime } from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { DIRECTORY_ENTITIES } from './entities';
 import { DIRECTORY_MIGRATIONS } from './migrations';
@@ -63,41 +55,20 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   options,
 ) => {
   const { config } = app.platform;
-  const dataSource = await openServiceDatabase({
-    url: serviceDatabaseUrl(config, 'directory') ?? app.platform.databaseUrl,
-    schema: 'directory',
+  const runtime = await openServiceRuntime(app, {
+    service: 'directory',
     entities: DIRECTORY_ENTITIES,
     migrations: DIRECTORY_MIGRATIONS,
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'samverkan-directory',
+    eventDocuments: [path.join(OPENAPI_DIR, 'directory.events.yaml')],
+    publishEvents: options.publishEvents,
   });
-  app.platform.readiness.add({
-    name: 'directory.postgres',
-    critical: true,
-    run: async () => {
-      await dataSource.query('SELECT 1');
-      return 'ok';
-    },
-  });
-
-  const catalog = EventCatalog.fromFiles(path.join(OPENAPI_DIR, 'directory.events.yaml'));
-  const events = await setupServiceEvents(app, {
-    service: 'directory',
-    dataSource,
-    catalog,
-    transport: app.platform.events,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    startRelay: options.publishEvents !== false,
-  });
-  app.addHook('onClose', async () => {
-    await events.close();
-    await dataSource.destroy();
-  });
+  app.addHook('onClose', () => runtime.close());
+  const { dataSource, events, audit } = runtime;
 
   const context: DirectoryContext = {
     dataSource,
     events,
-    audit: new AuditLog(dataSource),
+    audit,
     hubOrganisationId: config.HUB_ORGANISATION_ID,
   };
   const issuerSource = createIssuerSource(context);

@@ -1,13 +1,5 @@
 import path from 'node:path';
-import {
-  AuditLog,
-  EventCatalog,
-  idempotency,
-  OpenApiContract,
-  openServiceDatabase,
-  serviceDatabaseUrl,
-  setupServiceEvents,
-} from '@samverkan/shared';
+import { idempotency, OpenApiContract, openServiceRuntime } from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { loadReferralsConfig } from './config';
 import { REFERRALS_ENTITIES } from './entities';
@@ -57,36 +49,17 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   app: FastifyInstance,
   options,
 ) => {
-  const { config } = app.platform;
   const own = loadReferralsConfig();
-  const dataSource = await openServiceDatabase({
-    url: serviceDatabaseUrl(config, 'referrals') ?? app.platform.databaseUrl,
-    schema: 'referrals',
+  const runtime = await openServiceRuntime(app, {
+    service: 'referrals',
     entities: REFERRALS_ENTITIES,
     migrations: REFERRALS_MIGRATIONS,
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'samverkan-referrals',
+    eventDocuments: [
+      path.join(OPENAPI_DIR, 'referrals.events.yaml'),
+      path.join(OPENAPI_DIR, 'directory.events.yaml'),
+    ],
   });
-  app.platform.readiness.add({
-    name: 'referrals.postgres',
-    critical: true,
-    run: async () => {
-      await dataSource.query('SELECT 1');
-      return 'ok';
-    },
-  });
-
-  const catalog = EventCatalog.fromFiles(
-    path.join(OPENAPI_DIR, 'referrals.events.yaml'),
-    path.join(OPENAPI_DIR, 'directory.events.yaml'),
-  );
-  const events = await setupServiceEvents(app, {
-    service: 'referrals',
-    dataSource,
-    catalog,
-    transport: app.platform.events,
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-  });
+  const { dataSource, events, audit } = runtime;
   await events.consume(directoryReadModelConsumer(), 'directory');
   await events.consume(issuerReadModelConsumer(), 'directory');
   app.platform.issuers.addSource(readModelIssuerSource(dataSource));
@@ -94,7 +67,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   const context: ReferralsContext = {
     dataSource,
     events,
-    audit: new AuditLog(dataSource),
+    audit,
     directory: createDirectoryReadModel(dataSource),
     deadlines: own.deadlines,
     envelopeMaxBytes: own.envelopeMaxBytes,
@@ -103,8 +76,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   app.addHook('onReady', async () => deadlines.start());
   app.addHook('onClose', async () => {
     await deadlines.stop();
-    await events.close();
-    await dataSource.destroy();
+    await runtime.close();
   });
 
   const services: ReferralsServices = {

@@ -56,3 +56,24 @@ export async function change<T>(
     return result;
   });
 }
+
+/**
+ * Records a refusal a piece of work ended in (a 4xx problem: a broken rule, a wrong state, no
+ * right) as a denied attempt, after the work's own transaction has rolled back. Other errors are
+ * not refusals and are left to the error handler.
+ */
+export async function recordRefusal(
+  ctx: Pick<ChangeContext, 'audit'>,
+  actor: AuditActor,
+  target: AuditTarget,
+  err: unknown,
+): Promise<void> {
+  if (err instanceof ProblemError && err.statusCode >= 400 && err.statusCode < 500) {
+    await ctx.audit.append({
+      ...target,
+      actor,
+      outcome: 'denied',
+      detail: { ...target.detail, refused: err.definition.code },
+    });
+  }
+}

@@ -3,7 +3,13 @@ import type { DataSource } from 'typeorm';
 import type { DeadlineConfig } from '../domain/deadlines';
 import type { DirectoryReadModel } from '../read-model/directory-read-model';
 
-export { change, deny, type AuditTarget, type PendingEvent } from '@samverkan/shared';
+export {
+  change,
+  deny,
+  recordRefusal,
+  type AuditTarget,
+  type PendingEvent,
+} from '@samverkan/shared';
 
 export interface ReferralsContext {
   dataSource: DataSource;

@@ -10,7 +10,7 @@ import { ReferralEntity, ReferralEventEntity, ReferralMessageEntity } from '../e
 import { ReferralProblems as P } from '../domain/errors';
 import { ACTING_ROLES, type ReferralStatus } from '../domain/referral-lifecycle';
 import { ReferralEvents } from '../events/referral-events';
-import { change, deny, type ReferralsContext } from './context';
+import { change, deny, recordRefusal, type ReferralsContext } from './context';
 import { createReferralsService, eventData } from './referrals.service';
 
 /** The message thread's own problems (openapi/referrals.yaml, postMessage). */
@@ -235,14 +235,7 @@ export function createMessagesService(ctx: ReferralsContext) {
           },
         );
       } catch (err) {
-        if (err instanceof ProblemError && err.statusCode < 500) {
-          await ctx.audit.append({
-            ...target,
-            actor: principal,
-            outcome: 'denied',
-            detail: { ...target.detail, side, refused: err.definition.code },
-          });
-        }
+        await recordRefusal(ctx, principal, { ...target, detail: { ...target.detail, side } }, err);
         throw err;
       }
     },

@@ -24,7 +24,7 @@ import {
 } from '../domain/referral-lifecycle';
 import { checkSharingRules, type OrganisationKind } from '../domain/sharing-rules';
 import { ReferralEvents } from '../events/referral-events';
-import { change, deny, type PendingEvent, type ReferralsContext } from './context';
+import { change, deny, recordRefusal, type PendingEvent, type ReferralsContext } from './context';
 import { referralView } from './views';
 
 export interface ReferralCreate {
@@ -532,17 +532,7 @@ export function createReferralsService(ctx: ReferralsContext) {
           return { result: referralView(referral), events: pending };
         });
       } catch (err) {
-        if (
-          err instanceof ProblemError &&
-          (err.statusCode === 403 || err.statusCode === 422 || err.statusCode === 409)
-        ) {
-          await ctx.audit.append({
-            ...target,
-            actor: principal,
-            outcome: 'denied',
-            detail: { side, refused: err.definition.code },
-          });
-        }
+        await recordRefusal(ctx, principal, { ...target, detail: { side } }, err);
         throw err;
       }
     },
@@ -630,14 +620,7 @@ export function createReferralsService(ctx: ReferralsContext) {
           },
         );
       } catch (err) {
-        if (err instanceof ProblemError && err.statusCode < 500) {
-          await ctx.audit.append({
-            ...target,
-            actor: principal,
-            outcome: 'denied',
-            detail: { refused: err.definition.code },
-          });
-        }
+        await recordRefusal(ctx, principal, target, err);
         throw err;
       }
     },
