@@ -26,7 +26,7 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   modulePathIgnorePatterns: ['<rootDir>/data/'],
   // jose 6 and content-disposition 1 (via @fastify/static) ship ESM only; swc turns it into CommonJS for jest on Node 20.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|content-disposition)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|content-disposition|openapi-fetch)/)'],
 };
 
 const config: Config = {
