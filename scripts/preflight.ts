@@ -2,7 +2,10 @@
 import preflight from '../shared/src/testing/preflight';
 
 preflight().then(
-  () => process.stdout.write('preflight: PostgreSQL and NATS JetStream are reachable\n'),
+  () =>
+    process.stdout.write(
+      'preflight: PostgreSQL and NATS JetStream are reachable, Chromium is installed\n',
+    ),
   (err: unknown) => {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(1);

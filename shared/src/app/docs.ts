@@ -4,12 +4,13 @@ import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { renderEventsPage } from './events-docs';
 
 export const DOCS_PREFIX = '/docs';
 
 /**
  * Interactive API docs (Swagger UI) at /docs, straight from the OpenAPI documents in openapi/,
- * and the raw documents (OpenAPI and AsyncAPI) at /docs/openapi/<file>.
+ * the events (AsyncAPI) at /docs/events, and the raw documents at /docs/openapi/<file>.
  */
 export async function registerDocs(
   app: FastifyInstance,
@@ -34,11 +35,18 @@ export async function registerDocs(
   await app.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,
     staticCSP: true,
+    // Swagger UI sets inline styles when it renders schemas; scripts stay strictly 'self'.
+    transformStaticCSP: (header: string) =>
+      header.replace("style-src 'self' https:", "style-src 'self' https: 'unsafe-inline'"),
     uiConfig: {
       urls: services.map((s) => ({ url: `${DOCS_PREFIX}/openapi/${s}.yaml`, name: s })),
       deepLinking: true,
     },
   });
+  const eventsPage = renderEventsPage(openapiDir);
+  app.get(`${DOCS_PREFIX}/events`, { config: { public: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(eventsPage),
+  );
   app.get(`${DOCS_PREFIX}/openapi/:file`, { config: { public: true } }, async (request, reply) => {
     const file = (request.params as { file: string }).file;
     if (!files.includes(file)) {

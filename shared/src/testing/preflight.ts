@@ -1,6 +1,7 @@
 /**
  * jest globalSetup for integration tests: names what is missing instead of failing obscurely.
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import { testDatabaseAdminUrl, testNatsUrl } from './test-infra';
 
@@ -33,9 +34,16 @@ export default async function preflight(): Promise<void> {
         '    start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server',
     );
   }
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!fs.existsSync(chromium)) {
+    missing.push(
+      `Chromium is not installed at ${chromium} (CHROMIUM_PATH); the docs test drives it. Install it:\n` +
+        '    apt-get install -y chromium',
+    );
+  }
   if (missing.length > 0) {
     throw new Error(
-      `\nThe integration tests need a local PostgreSQL and NATS JetStream:\n\n  ${missing.join('\n\n  ')}\n\n(.ci/run starts both.)\n`,
+      `\nThe integration tests need a local PostgreSQL, NATS JetStream and Chromium:\n\n  ${missing.join('\n\n  ')}\n\n(.ci/run starts and installs them.)\n`,
     );
   }
 }
