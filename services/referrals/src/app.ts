@@ -11,11 +11,15 @@ import {
   readModelIssuerSource,
 } from './read-model/directory-read-model';
 import { messageRoutes } from './routes/messages';
+import { operationRoutes } from './routes/operations';
 import { referralRoutes } from './routes/referrals';
 import { statisticsRoutes } from './routes/statistics';
 import type { ReferralsContext } from './services/context';
 import { DeadlineWatcher } from './services/deadline-watcher';
+import { FieldRequestWatcher } from './services/field-request-watcher';
+import { createFieldRequestsService } from './services/field-requests.service';
 import { createMessagesService } from './services/messages.service';
+import { createOperationAccess, createOperationsService } from './services/operations.service';
 import { createReferralsService } from './services/referrals.service';
 import { createStatisticsService } from './services/statistics.service';
 
@@ -28,6 +32,9 @@ export interface ReferralsServices {
   messages: ReturnType<typeof createMessagesService>;
   statistics: ReturnType<typeof createStatisticsService>;
   deadlines: DeadlineWatcher;
+  operations: ReturnType<typeof createOperationsService>;
+  fieldRequests: ReturnType<typeof createFieldRequestsService>;
+  fieldRequestWatcher: FieldRequestWatcher;
 }
 
 declare module 'fastify' {
@@ -71,21 +78,32 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     directory: createDirectoryReadModel(dataSource),
     deadlines: own.deadlines,
     envelopeMaxBytes: own.envelopeMaxBytes,
+    fieldRequestClaimWindowMs: own.fieldRequestClaimWindowMs,
   };
   const deadlines = new DeadlineWatcher(context, own.deadlineCheckMs, app.log);
-  app.addHook('onReady', async () => deadlines.start());
+  const fieldRequestWatcher = new FieldRequestWatcher(context, own.deadlineCheckMs, app.log);
+  app.addHook('onReady', async () => {
+    deadlines.start();
+    fieldRequestWatcher.start();
+  });
   app.addHook('onClose', async () => {
     await deadlines.stop();
+    await fieldRequestWatcher.stop();
     await runtime.close();
   });
 
+  const referrals = createReferralsService(context);
+  const operationAccess = createOperationAccess(context);
   const services: ReferralsServices = {
     contract: OpenApiContract.load(path.join(OPENAPI_DIR, 'referrals.yaml'), 'referrals'),
     context,
-    referrals: createReferralsService(context),
+    referrals,
     messages: createMessagesService(context),
     statistics: createStatisticsService(context),
     deadlines,
+    operations: createOperationsService(context, operationAccess),
+    fieldRequests: createFieldRequestsService(context, operationAccess, referrals.rules),
+    fieldRequestWatcher,
   };
   app.decorate('referrals', services);
   options.onServices?.(services);
@@ -95,4 +113,5 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   await app.register(referralRoutes);
   await app.register(messageRoutes);
   await app.register(statisticsRoutes);
+  await app.register(operationRoutes);
 };

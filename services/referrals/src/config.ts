@@ -6,12 +6,15 @@ export interface ReferralsConfig {
   deadlines: DeadlineConfig;
   envelopeMaxBytes: number;
   deadlineCheckMs: number;
+  /** how long a field request may stay unclaimed before it escalates (never past needed-by) */
+  fieldRequestClaimWindowMs: number | undefined;
 }
 
 interface Raw extends PlatformConfig {
   REFERRALS_ACKNOWLEDGE_DEADLINES?: string;
   REFERRALS_ENVELOPE_MAX_BYTES: number;
   REFERRALS_DEADLINE_CHECK_MS: number;
+  REFERRALS_FIELD_REQUEST_CLAIM_WINDOW?: string;
 }
 
 export function loadReferralsConfig(
@@ -26,6 +29,7 @@ export function loadReferralsConfig(
         maximum: 52428800,
         default: 1_600_000,
       },
+      REFERRALS_FIELD_REQUEST_CLAIM_WINDOW: { type: 'string', pattern: '^[0-9]{1,6}[smhd]$' },
       REFERRALS_DEADLINE_CHECK_MS: {
         type: 'integer',
         minimum: 100,
@@ -42,7 +46,12 @@ export function loadReferralsConfig(
       throw new ConfigError(`Invalid configuration: ${(err as Error).message}`);
     }
   }
+  const window = /^(\d{1,6})([smhd])$/.exec(raw.REFERRALS_FIELD_REQUEST_CLAIM_WINDOW ?? '');
+  const unitMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
   return {
+    fieldRequestClaimWindowMs: window
+      ? Number(window[1]) * unitMs[window[2] as keyof typeof unitMs]
+      : undefined,
     deadlines,
     envelopeMaxBytes: raw.REFERRALS_ENVELOPE_MAX_BYTES,
     deadlineCheckMs: raw.REFERRALS_DEADLINE_CHECK_MS,

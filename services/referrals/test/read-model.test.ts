@@ -1,11 +1,14 @@
 /**
  * The referrals service knows the directory only through its events: units (kind, status,
- * on-call unit, coverage, encryption keys) and trusted token issuers.
+ * on-call unit, coverage, encryption keys), their members, and trusted token issuers.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
-import { readModelIssuerSource } from '../src/read-model/directory-read-model';
+import {
+  directoryReadModelConsumer,
+  readModelIssuerSource,
+} from '../src/read-model/directory-read-model';
 import { buildHub, type TestHub } from './helpers/build';
 
 let hub: TestHub;
@@ -86,4 +89,49 @@ it('follows unit changes and the issuers a hub admin registers, disables and del
     source.clear();
     return (await source.find('https://idp.novahuset.example')) === undefined ? true : undefined;
   });
+});
+
+it('learns unit members from the directory, and an old event arriving late changes nothing', async () => {
+  const directory = hub.referrals.context.directory;
+  expect(await directory.isMember(U.socialjour, 'socialjour.caseworker')).toBe(true);
+  expect(await directory.isMember(U.socialjour, 'frideborg.caseworker')).toBe(false);
+
+  const admin = await hub.app.platform.devIssuer!.mint({
+    sub: 'norrkoping.admin',
+    org: O.norrkoping,
+    units: [],
+    roles: ['org_admin'],
+  });
+  const added = await hub.as('norrkoping.admin').post(`/v1/units/${U.socialjour}/members`, {
+    userId: 'socialjour.night',
+    roles: ['caseworker'],
+  });
+  expect(added.statusCode).toBe(201);
+  await eventually(async () =>
+    (await directory.isMember(U.socialjour, 'socialjour.night')) ? true : undefined,
+  );
+  const removed = await hub.app.inject({
+    method: 'DELETE',
+    url: `/v1/units/${U.socialjour}/members/socialjour.night`,
+    headers: { authorization: `Bearer ${admin}` },
+  });
+  expect(removed.statusCode).toBe(204);
+  await eventually(async () =>
+    (await directory.isMember(U.socialjour, 'socialjour.night')) ? undefined : true,
+  );
+
+  // A redelivered member_added from before the removal does not bring the member back.
+  await hub.referrals.context.dataSource.transaction((tx) =>
+    directoryReadModelConsumer().handle(
+      {
+        id: randomUUID(),
+        type: 'samverkan.directory.unit.member_added',
+        source: 'directory',
+        time: new Date(Date.now() - 3_600_000).toISOString(),
+        data: { unitId: U.socialjour, userId: 'socialjour.night', roles: ['caseworker'] },
+      },
+      tx,
+    ),
+  );
+  expect(await directory.isMember(U.socialjour, 'socialjour.night')).toBe(false);
 });

@@ -1,12 +1,24 @@
 import { PLATFORM_ENTITIES } from '@samverkan/shared';
+import { DirectoryMemberEntity } from './directory-member.entity';
 import { DirectoryUnitEntity } from './directory-unit.entity';
+import { EncounterTallyEntity } from './encounter-tally.entity';
+import { FieldRequestEntity } from './field-request.entity';
+import { OperationParticipantEntity } from './operation-participant.entity';
+import { OperationShiftEntity } from './operation-shift.entity';
+import { OperationEntity } from './operation.entity';
 import { ReferralEventEntity } from './referral-event.entity';
 import { ReferralMessageEntity } from './referral-message.entity';
 import { ReferralEntity } from './referral.entity';
 import { TrustedIssuerEntity } from './trusted-issuer.entity';
 
 export {
+  DirectoryMemberEntity,
   DirectoryUnitEntity,
+  EncounterTallyEntity,
+  FieldRequestEntity,
+  OperationEntity,
+  OperationParticipantEntity,
+  OperationShiftEntity,
   ReferralEntity,
   ReferralEventEntity,
   ReferralMessageEntity,
@@ -20,4 +32,10 @@ export const REFERRALS_ENTITIES = [
   ReferralMessageEntity,
   DirectoryUnitEntity,
   TrustedIssuerEntity,
+  DirectoryMemberEntity,
+  OperationEntity,
+  OperationParticipantEntity,
+  OperationShiftEntity,
+  FieldRequestEntity,
+  EncounterTallyEntity,
 ];

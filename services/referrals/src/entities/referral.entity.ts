@@ -103,6 +103,13 @@ export class ReferralEntity {
   @Column({ name: 'escalation_level', type: 'smallint', default: 0 })
   escalationLevel: number;
 
+  /** the operation week and field request this referral came out of, once a tally names it */
+  @Column({ name: 'operation_id', type: 'uuid', nullable: true })
+  operationId: string | null;
+
+  @Column({ name: 'field_request_id', type: 'uuid', nullable: true })
+  fieldRequestId: string | null;
+
   @Column({ type: 'integer', default: 1 })
   version: number;
 

@@ -401,6 +401,442 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List operations
+         * @description Operations the caller takes part in: as a member of the organiser, coordinator or an invited unit, or as the organisation administrator of an invited unit. Newest period first.
+         */
+        get: operations["listOperations"];
+        put?: never;
+        /**
+         * Plan an operation week
+         * @description Plans a joint operation week (DESIGN §6) in status `planned`: its name, area (municipality codes), period (at most 31 days, ending in the future; 422 `operation-period-invalid`), organiser unit, optional coordinator unit (a regional coordinator unit; when the organiser is one, it is the coordinator) and the units invited to take part (social services, NGO, healthcare, buyers' clinic…; 422 `operation-units-invalid` for an unknown, inactive or unsuitable unit). An officer who is a member of the police organiser unit, or a coordinator who is a member of the regional coordinator organiser unit, may call it (403 `cannot-organise-operation`).
+         */
+        post: operations["createOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an operation
+         * @description An operation with its participants. Members of the organiser, coordinator and invited units and the organisation administrators of invited units may call it; anyone else gets 404 (`operation-not-found`).
+         */
+        get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an operation
+         * @description `planned` → `active`; only within its period (409 `operation-outside-period`). Other transitions: 409 (`operation-transition-not-allowed`). Officers or coordinators of the organiser unit may call it (403 `not-operation-organiser`); anyone who cannot see the operation gets 404.
+         */
+        post: operations["activateOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete an operation
+         * @description `active` → `completed`. Other transitions: 409 (`operation-transition-not-allowed`). Officers or coordinators of the organiser unit may call it (403 `not-operation-organiser`); anyone who cannot see the operation gets 404.
+         */
+        post: operations["completeOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an operation
+         * @description `planned` or `active` → `cancelled`. Other transitions: 409 (`operation-transition-not-allowed`). Officers or coordinators of the organiser unit may call it (403 `not-operation-organiser`); anyone who cannot see the operation gets 404.
+         */
+        post: operations["cancelOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite more units
+         * @description Invites more units to a planned or active operation; each answers for itself. Officers or coordinators of the organiser unit may call it.
+         */
+        post: operations["inviteParticipants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/participants/{unitId}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept taking part
+         * @description The invited unit accepts taking part (`invited` → `accepted`; once: 409 `participation-already-answered`). The organisation administrator (`org_admin`) of the unit's organisation or a `coordinator` who is a member of the unit may call it (403 `not-participant-admin`).
+         */
+        post: operations["acceptParticipation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/participants/{unitId}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline taking part
+         * @description The invited unit declines taking part (`invited` → `declineed`; once: 409 `participation-already-answered`). The organisation administrator (`org_admin`) of the unit's organisation or a `coordinator` who is a member of the unit may call it (403 `not-participant-admin`).
+         */
+        post: operations["declineParticipation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the shifts of an operation
+         * @description Every shift of the operation, removed ones included. Anyone who can see the operation.
+         */
+        get: operations["listOperationShifts"];
+        put?: never;
+        /**
+         * Put a member on shift
+         * @description A participating (accepted) social services unit puts one of its members on call for the operation, from–to. The member must be a member of the unit in the directory (422 `shift-member-unknown`) and the shift must lie within the operation's period (422 `shift-outside-operation`). Members of the unit with a case-handling role and the organisation administrator of its organisation may call it (403 `cannot-staff-unit`).
+         */
+        post: operations["addOperationShift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/shifts/{shiftId}/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a shift off
+         * @description Removes a shift (it is kept, with `removedAt`, but no longer counts). The same callers as for adding one.
+         */
+        post: operations["removeOperationShift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/on-shift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is on shift now
+         * @description The members on an operation shift at this moment, per participating unit. Anyone who can see the operation.
+         */
+        get: operations["operationOnShift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/field-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the field requests of an operation
+         * @description Newest first. Anyone who can see the operation.
+         */
+        get: operations["listFieldRequests"];
+        put?: never;
+        /**
+         * Request a social worker on site
+         * @description During an active operation (409 `operation-not-active`), an officer of the organiser's organisation (403 `not-organiser-officer`) asks for a social worker on site. The address and details travel in `envelope`, a `field_request` envelope sealed for every participating social services unit (the `aad` names this request's `id`, the requester unit and those units; 422 `envelope-*` as for referrals). `neededBy` must be in the future, at most 24 hours ahead (422 `needed-by-invalid`). Everyone on shift at the participating units is alerted at once (event `field_request.created`).
+         */
+        post: operations["createFieldRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report of an operation
+         * @description Totals of the encounter tallies, field requests by outcome, response times (request → claim, claim → on site: median and 90th percentile, minutes) and per-unit participation. Counts of people are suppressed below 5 (`<5`, and `suppressed` to protect a small cell within a breakdown), as in the statistics. JSON, or CSV with `Accept: text/csv`. Participants of the operation and users with the `analyst` or `coordinator` role may call it.
+         */
+        get: operations["operationReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/field-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a field request
+         * @description A field request's clear metadata and state (not its envelope). Anyone who can see its operation; anyone else gets 404 (`field-request-not-found`).
+         */
+        get: operations["getFieldRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/field-requests/{id}/envelope": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a field request's encrypted envelope
+         * @description The JWE with the address and details, for the caller to decrypt locally. Every call is recorded in the audit trail. Members of the participating social services units it is addressed to and of the requester's unit may call it (403 for other participants; 404 for anyone who cannot see the operation).
+         */
+        get: operations["getFieldRequestEnvelope"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/field-requests/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim a field request
+         * @description The first member to claim gets it: the claim is atomic, so of many claiming at once exactly one gets 200 and every other 409 (`field-request-already-claimed`). Only a member on an operation shift now at a participating unit may claim (403 `not-on-shift`); `unitId` names that unit when the caller is on shift at several.
+         */
+        post: operations["claimFieldRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/field-requests/{id}/en-route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a field request en route
+         * @description `claimed` → `en_route`. Only the claimer may call it (403 `not-the-claimer`); other transitions give 409 (`field-request-transition-not-allowed`).
+         */
+        post: operations["fieldRequestEnRoute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/field-requests/{id}/on-site": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a field request on site
+         * @description `en_route` → `on_site`. Only the claimer may call it (403 `not-the-claimer`); other transitions give 409 (`field-request-transition-not-allowed`).
+         */
+        post: operations["fieldRequestOnSite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/field-requests/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a field request complete
+         * @description `on_site` → `completed`; then the tally. Only the claimer may call it (403 `not-the-claimer`); other transitions give 409 (`field-request-transition-not-allowed`).
+         */
+        post: operations["fieldRequestComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/field-requests/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a field request
+         * @description Any status before `completed` → `cancelled`. Officers of the requesting unit may call it (403 `not-the-requester`).
+         */
+        post: operations["cancelFieldRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/field-requests/{id}/tally": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the encounter tally
+         * @description The tally of a field request (404 until recorded). Anyone who can see its operation.
+         */
+        get: operations["getEncounterTally"];
+        put?: never;
+        /**
+         * Record the encounter tally
+         * @description After completing a field request the claimer records numbers only, never who: people met by gender, age band and citizenship group; support offered and accepted; protected housing arranged; buyers met and offered the buyers' clinic; referrals created (their ids, which are linked back to the operation; each must have the claimer's unit as a party, 422 `tally-referral-invalid`). It must add up (422 `tally-invalid`): accepted ≤ offered ≤ met, housing ≤ accepted, clinic ≤ buyers met. Once per field request (409 `tally-already-recorded`); only when completed.
+         */
+        post: operations["recordEncounterTally"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/referrals": {
         parameters: {
             query?: never;
@@ -655,6 +1091,10 @@ export interface components {
             handover: components["schemas"]["Handover"];
             /** @description Size of the stored envelope (its JSON serialisation) in bytes. */
             envelopeSizeBytes: number;
+            /** @description The operation week this referral came out of, once a field request's tally names it. */
+            operationId: components["schemas"]["Uuid"] | null;
+            /** @description The field request whose encounter tally names this referral. */
+            fieldRequestId: components["schemas"]["Uuid"] | null;
             /** @description Increases by one with every change; the server uses it for optimistic concurrency, so that of two concurrent transitions one wins and the other gets 409. */
             version: number;
         };
@@ -830,6 +1270,244 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** @enum {string} */
+        OperationStatus: "planned" | "active" | "completed" | "cancelled";
+        /** @enum {string} */
+        ParticipationStatus: "invited" | "accepted" | "declined";
+        /** @enum {string} */
+        FieldRequestStatus: "open" | "claimed" | "en_route" | "on_site" | "completed" | "cancelled";
+        UnitIdList: components["schemas"]["Uuid"][];
+        OperationCreate: {
+            /** @description A working name, e.g. "Insatsvecka Norrköping v. 47"; never a person's name. */
+            name: string;
+            /** @description The operation's area. */
+            municipalityCodes: components["schemas"]["MunicipalityCode"][];
+            startsAt: components["schemas"]["Timestamp"];
+            endsAt: components["schemas"]["Timestamp"];
+            /** @description The caller's police unit or regional coordinator unit. */
+            organiserUnitId: components["schemas"]["Uuid"];
+            /** @description A regional coordinator unit following the operation; defaults to the organiser when that is one. */
+            coordinatorUnitId?: components["schemas"]["Uuid"] | null;
+            invitedUnitIds: components["schemas"]["UnitIdList"];
+        };
+        OperationInvite: {
+            unitIds: components["schemas"]["Uuid"][];
+        };
+        OperationParticipant: {
+            unitId: components["schemas"]["Uuid"];
+            status: components["schemas"]["ParticipationStatus"];
+            invitedAt: components["schemas"]["Timestamp"];
+            answeredAt: components["schemas"]["Timestamp"] | null;
+        };
+        Operation: {
+            id: components["schemas"]["Uuid"];
+            name: string;
+            municipalityCodes: components["schemas"]["MunicipalityCode"][];
+            startsAt: components["schemas"]["Timestamp"];
+            endsAt: components["schemas"]["Timestamp"];
+            organiserUnitId: components["schemas"]["Uuid"];
+            coordinatorUnitId: components["schemas"]["Uuid"] | null;
+            status: components["schemas"]["OperationStatus"];
+            participants: components["schemas"]["OperationParticipant"][];
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+            activatedAt: components["schemas"]["Timestamp"] | null;
+            completedAt: components["schemas"]["Timestamp"] | null;
+            cancelledAt: components["schemas"]["Timestamp"] | null;
+            version: number;
+        };
+        OperationList: {
+            items: components["schemas"]["Operation"][];
+        };
+        ShiftCreate: {
+            /** @description The participating social services unit. */
+            unitId: components["schemas"]["Uuid"];
+            /** @description The member put on shift (their token `sub`). */
+            userId: components["schemas"]["UserId"];
+            startsAt: components["schemas"]["Timestamp"];
+            endsAt: components["schemas"]["Timestamp"];
+        };
+        Shift: {
+            id: components["schemas"]["Uuid"];
+            operationId: components["schemas"]["Uuid"];
+            unitId: components["schemas"]["Uuid"];
+            userId: components["schemas"]["UserId"];
+            startsAt: components["schemas"]["Timestamp"];
+            endsAt: components["schemas"]["Timestamp"];
+            removedAt: components["schemas"]["Timestamp"] | null;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        ShiftList: {
+            items: components["schemas"]["Shift"][];
+        };
+        OnShift: {
+            operationId: components["schemas"]["Uuid"];
+            at: components["schemas"]["Timestamp"];
+            members: {
+                unitId: components["schemas"]["Uuid"];
+                userId: components["schemas"]["UserId"];
+                shiftId: components["schemas"]["Uuid"];
+                startsAt: components["schemas"]["Timestamp"];
+                endsAt: components["schemas"]["Timestamp"];
+            }[];
+        };
+        /** @description How many people the officers expect on site; estimates, not identities. */
+        EstimatedPersons: {
+            adults: number;
+            children: number;
+            unknown: number;
+        };
+        FieldRequestFlags: {
+            childSuspected: boolean;
+            protectedHousingLikely: boolean;
+            buyerPresent: boolean;
+        };
+        /** @description Languages needed on site (ISO 639 codes). */
+        LanguageList: string[];
+        FieldRequestCreate: {
+            /** @description Chosen by the client, because it is bound into the envelope's additional authenticated data. */
+            id: components["schemas"]["Uuid"];
+            /** @description The officer's unit (a unit of the organiser's organisation). */
+            requesterUnitId: components["schemas"]["Uuid"];
+            urgency: components["schemas"]["Urgency"];
+            neededBy: components["schemas"]["Timestamp"];
+            estimatedPersons: components["schemas"]["EstimatedPersons"];
+            languages: components["schemas"]["LanguageList"];
+            flags: components["schemas"]["FieldRequestFlags"];
+            envelope: components["schemas"]["Envelope"];
+        };
+        FieldRequestClaim: {
+            /** @description The participating unit the caller claims for (needed only when on shift at several). */
+            unitId?: components["schemas"]["Uuid"];
+        };
+        FieldRequest: {
+            id: components["schemas"]["Uuid"];
+            operationId: components["schemas"]["Uuid"];
+            requesterUnitId: components["schemas"]["Uuid"];
+            participantUnitIds: components["schemas"]["UnitIdList"];
+            urgency: components["schemas"]["Urgency"];
+            neededBy: components["schemas"]["Timestamp"];
+            /** @description When it is escalated if nobody has claimed it. */
+            claimBy: components["schemas"]["Timestamp"];
+            estimatedPersons: components["schemas"]["EstimatedPersons"];
+            languages: components["schemas"]["LanguageList"];
+            flags: components["schemas"]["FieldRequestFlags"];
+            status: components["schemas"]["FieldRequestStatus"];
+            claimedBy: components["schemas"]["UserId"] | null;
+            claimedByUnitId: components["schemas"]["Uuid"] | null;
+            claimedAt: components["schemas"]["Timestamp"] | null;
+            enRouteAt: components["schemas"]["Timestamp"] | null;
+            onSiteAt: components["schemas"]["Timestamp"] | null;
+            completedAt: components["schemas"]["Timestamp"] | null;
+            cancelledAt: components["schemas"]["Timestamp"] | null;
+            escalatedAt: components["schemas"]["Timestamp"] | null;
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+            envelopeSizeBytes: number;
+            version: number;
+        };
+        FieldRequestList: {
+            items: components["schemas"]["FieldRequest"][];
+        };
+        FieldRequestEnvelope: {
+            fieldRequestId: components["schemas"]["Uuid"];
+            envelope: components["schemas"]["Envelope"];
+        };
+        PeopleMetCell: {
+            gender: components["schemas"]["Gender"];
+            ageBand: components["schemas"]["AgeBand"];
+            citizenshipGroup: components["schemas"]["CitizenshipGroup"];
+            count: number;
+        };
+        TallyCount: number;
+        /** @description Numbers only; no free text about persons. */
+        EncounterTallyCreate: {
+            peopleMet: components["schemas"]["PeopleMetCell"][];
+            supportOffered: components["schemas"]["TallyCount"];
+            supportAccepted: components["schemas"]["TallyCount"];
+            protectedHousingArranged: components["schemas"]["TallyCount"];
+            buyersMet: components["schemas"]["TallyCount"];
+            buyersOfferedClinic: components["schemas"]["TallyCount"];
+            /** @description Referrals created from this field request; linked back to the operation. */
+            referralIds: components["schemas"]["Uuid"][];
+        };
+        EncounterTally: {
+            fieldRequestId: components["schemas"]["Uuid"];
+            operationId: components["schemas"]["Uuid"];
+            peopleMet: components["schemas"]["PeopleMetCell"][];
+            supportOffered: components["schemas"]["TallyCount"];
+            supportAccepted: components["schemas"]["TallyCount"];
+            protectedHousingArranged: components["schemas"]["TallyCount"];
+            buyersMet: components["schemas"]["TallyCount"];
+            buyersOfferedClinic: components["schemas"]["TallyCount"];
+            referralIds: components["schemas"]["Uuid"][];
+            recordedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A count of people; `<5` under 5 (zero included), `suppressed` when hidden to protect a small cell. */
+        SuppressedCount: number | ("<5" | "suppressed");
+        SuppressedBreakdown: {
+            key: string;
+            count: components["schemas"]["SuppressedCount"];
+        }[];
+        ResponseTimes: {
+            /** @description How many field requests the times are over. */
+            count: number;
+            medianMinutes: number | null;
+            p90Minutes: number | null;
+        };
+        OperationReport: {
+            operationId: components["schemas"]["Uuid"];
+            name: string;
+            status: components["schemas"]["OperationStatus"];
+            startsAt: components["schemas"]["Timestamp"];
+            endsAt: components["schemas"]["Timestamp"];
+            municipalityCodes: components["schemas"]["MunicipalityCode"][];
+            generatedAt: components["schemas"]["Timestamp"];
+            smallCellThreshold: number;
+            fieldRequests: {
+                total: number;
+                /** @description Field requests by their status now (the outcome, once the operation is over). */
+                byStatus: {
+                    open: number;
+                    claimed: number;
+                    en_route: number;
+                    on_site: number;
+                    completed: number;
+                    cancelled: number;
+                };
+                escalated: number;
+                /** @description Escalated and never claimed. */
+                escalatedUnclaimed: number;
+            };
+            responseTimes: {
+                requestToClaim: components["schemas"]["ResponseTimes"];
+                claimToOnSite: components["schemas"]["ResponseTimes"];
+            };
+            encounters: {
+                talliesRecorded: number;
+                peopleMet: components["schemas"]["SuppressedCount"];
+                supportOffered: components["schemas"]["SuppressedCount"];
+                supportAccepted: components["schemas"]["SuppressedCount"];
+                protectedHousingArranged: components["schemas"]["SuppressedCount"];
+                buyersMet: components["schemas"]["SuppressedCount"];
+                buyersOfferedClinic: components["schemas"]["SuppressedCount"];
+                referralsCreated: components["schemas"]["SuppressedCount"];
+                byGender: components["schemas"]["SuppressedBreakdown"];
+                byAgeBand: components["schemas"]["SuppressedBreakdown"];
+                byCitizenshipGroup: components["schemas"]["SuppressedBreakdown"];
+            };
+            participation: {
+                unitId: components["schemas"]["Uuid"];
+                /** @enum {string} */
+                role: "organiser" | "coordinator" | "participant";
+                /** @enum {string} */
+                status: "organiser" | "coordinator" | "invited" | "accepted" | "declined";
+                shifts: number;
+                staffOnShifts: number;
+                fieldRequestsClaimed: number;
+                fieldRequestsCompleted: number;
+            }[];
+        };
     };
     responses: {
         /** @description The request is malformed or fails schema validation; `errors` lists the fields. */
@@ -930,6 +1608,14 @@ export interface components {
     parameters: {
         /** @description The referral's id. */
         Id: components["schemas"]["Uuid"];
+        /** @description The operation's id. */
+        OperationId: components["schemas"]["Uuid"];
+        /** @description The field request's id. */
+        FieldRequestId: components["schemas"]["Uuid"];
+        /** @description The invited unit's id. */
+        UnitId: components["schemas"]["Uuid"];
+        /** @description The shift's id. */
+        ShiftId: components["schemas"]["Uuid"];
         /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
         IdempotencyKey: string;
         /** @description `inbox`: referrals the unit received (as recipient or copy unit); `outbox`: referrals it sent. */
@@ -1609,6 +2295,888 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOperations: {
+        parameters: {
+            query?: {
+                /** @description Only operations in this status. */
+                status?: components["schemas"]["OperationStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createOperation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation was planned. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    activateOperation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    completeOperation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelOperation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    inviteParticipants: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationInvite"];
+            };
+        };
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    acceptParticipation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+                /** @description The invited unit's id. */
+                unitId: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    declineParticipation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+                /** @description The invited unit's id. */
+                unitId: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOperationShifts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shifts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    addOperationShift: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShiftCreate"];
+            };
+        };
+        responses: {
+            /** @description The shift. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shift"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeOperationShift: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+                /** @description The shift's id. */
+                shiftId: components["parameters"]["ShiftId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The shift. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shift"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    operationOnShift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Who is on shift. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnShift"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listFieldRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The field requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequestList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createFieldRequest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FieldRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description The field request. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    operationReport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `text/csv` for the report as `section,key,value` rows; JSON otherwise. */
+                Accept?: string;
+            };
+            path: {
+                /** @description The operation's id. */
+                id: components["parameters"]["OperationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationReport"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getFieldRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The field request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getFieldRequestEnvelope: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The envelope. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequestEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    claimFieldRequest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FieldRequestClaim"];
+            };
+        };
+        responses: {
+            /** @description The claimed field request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fieldRequestEnRoute: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The field request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fieldRequestOnSite: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The field request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fieldRequestComplete: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The field request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelFieldRequest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The field request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getEncounterTally: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tally. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EncounterTally"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordEncounterTally: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The field request's id. */
+                id: components["parameters"]["FieldRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EncounterTallyCreate"];
+            };
+        };
+        responses: {
+            /** @description The tally. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EncounterTally"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -1,10 +1,12 @@
 import { Initial1795413838657 } from './1795413838657-Initial';
 import { CopiesIndexAndAppendOnlyAudit1795413900000 } from './1795413900000-CopiesIndexAndAppendOnlyAudit';
 import { TrustedIssuers1795415252703 } from './1795415252703-TrustedIssuers';
+import { OperationWeeks1795420000000 } from './1795420000000-OperationWeeks';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
   Initial1795413838657,
   CopiesIndexAndAppendOnlyAudit1795413900000,
   TrustedIssuers1795415252703,
+  OperationWeeks1795420000000,
 ];

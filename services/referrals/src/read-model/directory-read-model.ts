@@ -6,7 +6,7 @@ import {
   type IssuerSource,
 } from '@samverkan/shared';
 import type { DataSource, EntityManager } from 'typeorm';
-import { DirectoryUnitEntity, TrustedIssuerEntity } from '../entities';
+import { DirectoryMemberEntity, DirectoryUnitEntity, TrustedIssuerEntity } from '../entities';
 
 interface UnitEventData {
   unitId: string;
@@ -15,6 +15,12 @@ interface UnitEventData {
   status: 'active' | 'inactive';
   onCallUnitId: string | null;
   coverage: string[];
+}
+
+interface MemberEventData {
+  unitId: string;
+  userId: string;
+  roles: string[];
 }
 
 interface KeyEventData {
@@ -57,6 +63,26 @@ export function directoryReadModelConsumer(): EventConsumerDefinition {
             event.time,
           ],
         );
+      } else if (
+        event.type === 'samverkan.directory.unit.member_added' ||
+        event.type === 'samverkan.directory.unit.member_removed'
+      ) {
+        const d = event.data as unknown as MemberEventData;
+        const members = tx.getRepository(DirectoryMemberEntity).metadata.tablePath;
+        await tx.query(
+          `INSERT INTO ${members} AS t (unit_id, user_id, roles, active, event_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (unit_id, user_id) DO UPDATE SET roles = EXCLUDED.roles,
+             active = EXCLUDED.active, event_at = EXCLUDED.event_at
+           WHERE t.event_at <= EXCLUDED.event_at`,
+          [
+            d.unitId,
+            d.userId,
+            d.roles,
+            event.type === 'samverkan.directory.unit.member_added',
+            event.time,
+          ],
+        );
       } else if (event.type === 'samverkan.directory.unit.key_rotated') {
         const d = event.data as unknown as KeyEventData;
         // A key event may come before its unit's: the row starts inactive until the unit event.
@@ -94,6 +120,13 @@ export function createDirectoryReadModel(dataSource: DataSource) {
         .orderBy('u.unit_id')
         .getMany();
       return rows.map((r) => r.unitId);
+    },
+
+    /** Whether the user is, as far as the directory's events tell, a member of the unit now. */
+    async isMember(unitId: string, userId: string, manager?: EntityManager): Promise<boolean> {
+      return (manager ?? dataSource.manager)
+        .getRepository(DirectoryMemberEntity)
+        .existsBy({ unitId, userId, active: true });
     },
 
     async units(ids: string[], manager?: EntityManager): Promise<Map<string, DirectoryUnitEntity>> {

@@ -18,4 +18,6 @@ export interface ReferralsContext {
   directory: DirectoryReadModel;
   deadlines: DeadlineConfig;
   envelopeMaxBytes: number;
+  /** REFERRALS_FIELD_REQUEST_CLAIM_WINDOW; undefined: a field request escalates at needed-by */
+  fieldRequestClaimWindowMs?: number;
 }

@@ -173,7 +173,12 @@ export function createReferralsService(ctx: ReferralsContext) {
    */
   async function checkEnvelope(
     envelope: Record<string, unknown>,
-    expected: { rid: string; from: string; to: string[]; kind: 'referral' | 'message' },
+    expected: {
+      rid: string;
+      from: string;
+      to: string[];
+      kind: 'referral' | 'message' | 'field_request';
+    },
     manager?: EntityManager,
     /** the addressed units, when the caller has read them already */
     known?: Map<string, DirectoryUnitEntity>,

@@ -30,6 +30,8 @@ export function referralView(r: ReferralEntity) {
     forwardedToIds: r.forwardedToIds,
     handover: r.handover,
     envelopeSizeBytes: r.envelopeSize,
+    operationId: r.operationId ?? null,
+    fieldRequestId: r.fieldRequestId ?? null,
     version: r.version,
   };
 }

@@ -97,7 +97,15 @@ export async function buildHub(options: HubOptions = {}): Promise<TestHub> {
       `SELECT count(*) FILTER (WHERE organisation_kind <> 'unknown' AND cardinality(active_encryption_kids) > 0)::int AS n
          FROM referrals.directory_units`,
     )) as Array<{ n: number }>;
-    return row!.n >= 12 ? true : undefined;
+    if (row!.n < 12) {
+      return undefined;
+    }
+    // …and every seeded member (operation shifts are checked against them).
+    const seeded = Object.values(DEMO_USERS).reduce((n, u) => n + u.units.length, 0);
+    const [members] = (await referrals!.context.dataSource.query(
+      'SELECT count(*)::int AS n FROM referrals.directory_members WHERE active',
+    )) as Array<{ n: number }>;
+    return members!.n >= seeded ? true : undefined;
   }, 30_000);
 
   const token = (user: DemoUserName) =>
