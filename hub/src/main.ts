@@ -4,6 +4,7 @@
  * in-process unless NATS_URL is set. No business logic lives here.
  */
 import { directoryService, OPENAPI_DIR } from '@samverkan/directory';
+import { notificationsService } from '@samverkan/notifications';
 import { referralsService } from '@samverkan/referrals';
 import {
   ConfigError,
@@ -25,9 +26,10 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedPostgres(config.SAMVERKAN_DATA_DIR);
   }
   const app = await createPlatformApp({ config, databaseUrl: embedded?.url });
-  await registerDocs(app, OPENAPI_DIR, ['directory', 'referrals']);
-  // Referrals first: its read model of the directory must be listening before the directory
+  await registerDocs(app, OPENAPI_DIR, ['directory', 'referrals', 'notifications']);
+  // Consumers first: the read models of the directory must be listening before the directory
   // seeds (in-process events go to the consumers registered when they are published).
+  await app.register(notificationsService);
   await app.register(referralsService);
   await app.register(directoryService, { seedDemo: config.SEED_DEMO_DATA });
   const address = await runServer(app, config, { afterClose: async () => embedded?.stop() });

@@ -1,9 +1,10 @@
 /**
- * Distributed mode (DESIGN.md §2) with real processes: the directory and the referrals service
- * each started as its own `tsx …/server.ts`, on one Postgres (a schema each) and the real NATS
- * JetStream, talked to over HTTP like an agency system would. The referral journey runs across
- * both: keys from the directory's port, referrals on the referrals service's port, the
- * referrals service knowing the directory's units only through the events it consumed.
+ * Distributed mode (DESIGN.md §2) with real processes: the directory, the referrals and the
+ * notifications service each started as its own `tsx …/server.ts`, on one Postgres (a schema
+ * each) and the real NATS JetStream, talked to over HTTP like an agency system would. The
+ * referral journey runs across them: keys from the directory's port, referrals on the referrals
+ * service's port, the live notification on the notifications service's port, the referrals and
+ * notifications services knowing the directory's units only through the events they consumed.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -37,6 +38,7 @@ import {
   type TestDatabase,
   type TestEventNaming,
 } from '@samverkan/shared/src/testing';
+import { openStream } from '@samverkan/notifications/test/helpers/sse-client';
 
 const root = path.resolve(__dirname, '../..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
@@ -66,7 +68,7 @@ const started: ServiceProcess[] = [];
 
 /** Starts `services/<name>/src/server.ts` as the image does, and waits for `/readyz` 200. */
 async function startService(
-  name: 'directory' | 'referrals',
+  name: 'directory' | 'referrals' | 'notifications',
   env: Record<string, string>,
 ): Promise<ServiceProcess> {
   const port = await freePort();
@@ -289,11 +291,12 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-it('runs the referral journey across a standalone directory and referrals service over NATS', async () => {
+it('runs the referral journey across a standalone directory, referrals and notifications service over NATS', async () => {
   // The directory first: it creates the development issuer key and the demo key store in the
   // shared data folder, which the referrals service (tokens) and the clients (private keys) read.
   const directory = await startService('directory', { SEED_DEMO_DATA: 'true' });
   const referrals = await startService('referrals', {});
+  const notifications = await startService('notifications', {});
   const services = { directory: directory.base, referrals: referrals.base };
 
   // The referrals service learns the directory's units and keys only from its events.
@@ -307,6 +310,16 @@ it('runs the referral journey across a standalone directory and referrals servic
              FROM referrals.directory_units`,
         );
         return rows[0]!.n >= Object.keys(U).length ? true : undefined;
+      },
+      60_000,
+      200,
+    );
+    await eventually(
+      async () => {
+        const { rows } = await pg.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM notifications.directory_members WHERE active`,
+        );
+        return rows[0]!.n >= 9 ? true : undefined;
       },
       60_000,
       200,
@@ -331,16 +344,37 @@ it('runs the referral journey across a standalone directory and referrals servic
   // Each service serves only its own routes.
   expect((await http(directory.base, policeJwt!).get('/v1/referrals')).status).toBe(404);
   expect((await http(referrals.base, policeJwt!).get('/v1/units')).status).toBe(404);
+  expect((await http(notifications.base, policeJwt!).get('/v1/referrals')).status).toBe(404);
 
   const police = agencyClient(services, keyStore, policeJwt!, U.policeTraffickingOst);
   const coordinator = agencyClient(services, keyStore, coordinatorJwt!, U.coordinator);
   const frideborg = agencyClient(services, keyStore, frideborgJwt!, U.frideborg);
   const novahuset = agencyClient(services, keyStore, novahusetJwt!, U.novahuset);
 
-  // 1. Police → coordinator.
-  const body = await police.referral(U.coordinator, referralDocument());
+  // 1. Police → coordinator, acute; the coordinator is signed in to the live stream of the
+  // notifications service and sees it arrive.
+  const live = await openStream(`${notifications.base}/v1/notifications/stream`, coordinatorJwt!);
+  expect(live.status).toBe(200);
+  await live.next((e) => e.event === 'counts');
+  const body = { ...(await police.referral(U.coordinator, referralDocument())), urgency: 'acute' };
   const sent = await police.post('/v1/referrals', body);
   expect(sent.status).toBe(201);
+  try {
+    const notified = await live.next(
+      (e) =>
+        e.event === 'notification' &&
+        (JSON.parse(e.data) as { objectId: string }).objectId === body.id,
+      30_000,
+    );
+    expect(JSON.parse(notified.data)).toMatchObject({
+      kind: 'referral_received',
+      severity: 'critical',
+      link: `/v1/referrals/${body.id}`,
+    });
+    expect(notified.data).not.toContain(MARKER);
+  } finally {
+    live.close();
+  }
   expect(sent.body).toMatchObject({
     id: body.id,
     status: 'sent',
@@ -463,7 +497,8 @@ it('runs the referral journey across a standalone directory and referrals servic
     await nc.close();
   }
 
-  // 7. Both shut down cleanly on SIGTERM.
+  // 7. All shut down cleanly on SIGTERM.
+  expect(await stopService(notifications)).toBe(0);
   expect(await stopService(referrals)).toBe(0);
   expect(await stopService(directory)).toBe(0);
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import { DEMO_UNITS, openEnvelope, sealEnvelope, verifyKeysResponse } from '@samverkan/shared';
 import { eventually, freePort } from '@samverkan/shared/src/testing';
+import { openStream } from '@samverkan/notifications/test/helpers/sse-client';
 import { randomUUID } from 'node:crypto';
 
 const root = path.resolve(__dirname, '../..');
@@ -143,6 +144,14 @@ async function runReferralJourney(base: string): Promise<void> {
     expect(opened.document).toEqual(document);
   };
 
+  // The coordinator is signed in to the live stream of notifications when the referral comes.
+  const live = await openStream(
+    `${base}/v1/notifications/stream`,
+    token('coordinator.ostergotland'),
+  );
+  expect(live.status).toBe(200);
+  await live.next((e) => e.event === 'counts');
+
   // The referrals read model follows the directory's events: retry until it knows the units.
   const first = await referral(U.policeTraffickingOst, U.coordinator);
   const sent = await eventually(async () => {
@@ -150,6 +159,26 @@ async function runReferralJourney(base: string): Promise<void> {
     return res.status === 201 ? res : undefined;
   });
   expect(sent.json.status).toBe('sent');
+  try {
+    const notified = await live.next(
+      (e) =>
+        e.event === 'notification' &&
+        (JSON.parse(e.data) as { objectId: string }).objectId === first.id,
+    );
+    expect(JSON.parse(notified.data)).toMatchObject({
+      kind: 'referral_received',
+      severity: 'critical',
+      link: `/v1/referrals/${first.id}`,
+    });
+  } finally {
+    live.close();
+  }
+  // The police officer, who sent it, has no such notification.
+  const police = await call('police.officer', '/v1/notifications?kind=referral_received');
+  expect(police.status).toBe(200);
+  expect((police.json.items as Array<{ objectId: string }>).map((n) => n.objectId)).not.toContain(
+    first.id,
+  );
   await open('coordinator.ostergotland', U.coordinator, first.id, U.policeTraffickingOst);
 
   const legs = [

@@ -3,17 +3,23 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { auth } from '../auth/auth.plugin';
+import { auth, refuseUnauthenticated } from '../auth/auth.plugin';
 import { loadDevIssuer, type DevIssuer } from '../auth/dev-issuer';
 import { IssuerRegistry, parseIssuersConfig } from '../auth/issuer-registry';
 import type { PlatformConfig } from '../config/config';
 import { CommonProblems, ProblemError } from '../errors/problem';
-import { registerErrorHandling } from '../errors/error-handler';
+import {
+  registerErrorHandling,
+  routeNotFound,
+  sendProblem,
+  toProblem,
+} from '../errors/error-handler';
 import { InProcessBus } from '../events/in-process-bus';
 import { connectNats } from '../events/nats';
 import type { EventTransport } from '../events/service-events';
 import { loggerOptions } from './logger';
 import { registerTraceContext } from './trace-context';
+import { SnapshotRateLimitStore } from './rate-limit-store';
 import { ReadinessRegistry } from './readiness';
 
 export interface PlatformContext {
@@ -60,6 +66,37 @@ const bodyExactValidator = ((externalSchemas, options) => {
   return (route) => (route.httpPart === 'body' ? exact(route) : coercing(route));
 }) as PoolFactory as unknown as BuildCompilerFromPool;
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+/**
+ * JSON nested deeper than this is refused before it is parsed: no contract nests anywhere near
+ * it, and recursive code (validation, canonical JSON for idempotency, logging) must never see
+ * thousands of levels.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests objects/arrays deeper than `max` (one pass, strings skipped). */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) {
+        i++; // skip the escaped character
+      } else if (c === 0x22) {
+        inString = false;
+      }
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) {
+        return true;
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
 
 /**
  * The Fastify instance every service runs in: logging with redaction, problem+json errors,
@@ -81,10 +118,23 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
           ? { ...(loggerOptions(config.LOG_LEVEL, false) as object), stream: options.logStream }
           : loggerOptions(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // Slow clients: a socket idle for REQUEST_TIMEOUT_MS is closed (connectionTimeout); a request
+    // whose headers and body have not all arrived within it gets 408 and is closed
+    // (requestTimeout, headersTimeout), checked often enough that a client trickling bytes cannot
+    // hold a connection much longer; idle keep-alive sockets go after 72 s (above the usual
+    // 60 s of gateways, so the gateway closes first).
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     connectionTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: 72_000,
+    http: {
+      headersTimeout: config.REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS),
+    },
     return503OnClosing: true,
-    trustProxy: true,
+    // Forwarded-for addresses are believed only from proxies on loopback and private networks
+    // (the gateway): with `true` the client's own, forgeable first X-Forwarded-For entry became
+    // request.ip, and a flood could dodge the per-address limit by varying it.
+    trustProxy: ['loopback', 'linklocal', 'uniquelocal'],
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -105,10 +155,27 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     },
     // Path parameters as long as the contracts allow (member ids up to 200 characters).
     routerOptions: { maxParamLength: 500 },
+    // Router refusals (a path segment too long, a malformed URL) as problem+json too.
+    frameworkErrors: (err, request, reply) => sendProblem(reply, toProblem(err), request),
   });
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, { notFound: false });
   registerTraceContext(app);
+
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) {
+      done(
+        new ProblemError(
+          CommonProblems.malformedBody,
+          `The body nests deeper than ${MAX_JSON_DEPTH} levels`,
+        ),
+        undefined,
+      );
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
 
   const issuers = new IssuerRegistry(parseIssuersConfig(config.AUTH_ISSUERS));
   let devIssuer: DevIssuer | undefined;
@@ -159,18 +226,26 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     contentSecurityPolicy: false,
     crossOriginResourcePolicy: { policy: 'same-site' },
   });
+  // Tokens are checked first, but a refused token is answered only after rate limiting: the
+  // limit is per caller (issuer and subject) for a valid token and per client address
+  // otherwise, so a flood of missing, forged or expired tokens is limited too.
   await app.register(auth, {
     issuers,
     audience: config.AUTH_AUDIENCE,
     hubOrganisationId: config.HUB_ORGANISATION_ID,
+    deferFailures: true,
   });
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    // After authentication, so the limit is per caller rather than per gateway address.
-    hook: 'preHandler',
+    store: SnapshotRateLimitStore,
+    // Route-level onRequest hooks run after the app's (so after the token check above), and
+    // before the body is read.
+    hook: 'onRequest',
     keyGenerator: (request) =>
-      request.principal ? `${request.principal.iss} ${request.principal.sub}` : request.ip,
+      request.principal
+        ? `caller ${request.principal.iss} ${request.principal.sub}`
+        : `address ${request.ip}`,
     allowList: (request) => Boolean(request.routeOptions.config?.public),
     errorResponseBuilder: (_request, context) =>
       new ProblemError(
@@ -181,6 +256,21 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
         },
       ),
   });
+
+  // The refusal of a bad token comes right after the route's rate-limit hook (both route-level
+  // onRequest hooks, added in this order), before the body is read.
+  app.addHook('onRoute', (route) => {
+    const hooks = route.onRequest;
+    route.onRequest = [
+      ...(Array.isArray(hooks) ? hooks : hooks ? [hooks] : []),
+      refuseUnauthenticated,
+    ] as typeof route.onRequest;
+  });
+  // Unknown paths count against the same budget: probing for routes is limited like any flood.
+  app.setNotFoundHandler(
+    { preValidation: [app.rateLimit(), refuseUnauthenticated] },
+    routeNotFound,
+  );
 
   app.get('/livez', { config: { public: true } }, async () => ({ status: 'ok', checks: {} }));
   app.get('/readyz', { config: { public: true } }, async (_request, reply) => {

@@ -12,6 +12,11 @@ import { ROLES, type Principal, type Role } from './principal';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+    /**
+     * why the token was refused (a 401 problem, or the error that kept it from being checked,
+     * such as the issuer table being unreachable), when the plugin runs with `deferFailures`
+     */
+    authFailure: unknown;
   }
   interface FastifyContextConfig {
     /** routes that need no token (health, docs) */
@@ -23,6 +28,12 @@ export interface AuthPluginOptions {
   issuers: IssuerRegistry;
   audience: string;
   hubOrganisationId: string;
+  /**
+   * Record a refused token on `request.authFailure` instead of refusing at once, so that a later
+   * hook (rate limiting by address) runs first; the app must then refuse the request itself
+   * (see `refuseUnauthenticated`). Off: refuse in this plugin's own hook.
+   */
+  deferFailures?: boolean;
 }
 
 const decodeComplete = createDecoder({ complete: true });
@@ -177,8 +188,20 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
   });
 
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('authFailure', null);
 
   app.addHook('onRequest', async (request) => {
+    if (!options.deferFailures) {
+      return authenticate(request);
+    }
+    try {
+      await authenticate(request);
+    } catch (err) {
+      request.authFailure = err ?? invalid('The token could not be verified');
+    }
+  });
+
+  async function authenticate(request: FastifyRequest): Promise<void> {
     if (
       request.routeOptions.config?.public ||
       request.url === DOCS_PREFIX ||
@@ -228,7 +251,17 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       );
     }
     request.principal = principal;
-  });
+  }
+}
+
+/**
+ * The refusal `deferFailures` put off: a hook (registered after rate limiting) that answers a
+ * request whose token was refused with that refusal.
+ */
+export async function refuseUnauthenticated(request: FastifyRequest): Promise<void> {
+  if (request.authFailure !== null && request.authFailure !== undefined) {
+    throw request.authFailure;
+  }
 }
 
 export const auth = fp(authPlugin, { name: 'samverkan-auth', fastify: '5.x' });

@@ -206,3 +206,27 @@ describe('the directory contract', () => {
     expect(JSON.stringify(route.schema)).not.toContain('#/components/');
   });
 });
+
+describe('optional request bodies', () => {
+  const referrals = OpenApiContract.load(
+    path.resolve(__dirname, '../../../openapi/referrals.yaml'),
+    'referrals',
+  );
+
+  it('treat an absent body as {} where the contract does not require one', async () => {
+    const activate = referrals.route('POST', '/v1/operations/{id}/activate');
+    expect(activate.preValidation).toBeDefined();
+    const request = { body: undefined } as unknown as Parameters<
+      NonNullable<typeof activate.preValidation>
+    >[0];
+    await activate.preValidation!(request);
+    expect(request.body).toEqual({});
+    const given = { body: { note: 'x' } } as unknown as typeof request;
+    await activate.preValidation!(given);
+    expect(given.body).toEqual({ note: 'x' });
+  });
+
+  it('leave a required body required', () => {
+    expect(referrals.route('POST', '/v1/referrals').preValidation).toBeUndefined();
+  });
+});

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifySchema, HTTPMethods } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema, HTTPMethods } from 'fastify';
 import fs from 'node:fs';
 import YAML from 'yaml';
 
@@ -25,6 +25,15 @@ export interface ContractRoute {
   method: HTTPMethods;
   url: string;
   schema: FastifySchema;
+  /** set when the operation's body is optional: an absent body is validated as `{}` */
+  preValidation?: (request: FastifyRequest) => Promise<void>;
+}
+
+/** A POST without a body, where the contract allows that, is the empty object to the schema. */
+async function absentBodyAsEmpty(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined || request.body === null) {
+    request.body = {};
+  }
 }
 
 /**
@@ -135,6 +144,9 @@ export class OpenApiContract {
     if (op.operationId) {
       schema.operationId = op.operationId;
     }
-    return { method, url: path.replace(/\{([^}]+)\}/g, ':$1'), schema };
+    const url = path.replace(/\{([^}]+)\}/g, ':$1');
+    return body && op.requestBody?.required !== true
+      ? { method, url, schema, preValidation: absentBodyAsEmpty }
+      : { method, url, schema };
   }
 }

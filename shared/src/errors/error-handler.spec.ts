@@ -81,6 +81,24 @@ describe('toProblem', () => {
     ).toBe(400);
   });
 
+  it('maps values the database cannot store (NUL, too long, out of range) to 400 without detail', () => {
+    for (const [code, message] of [
+      ['22021', 'invalid byte sequence for encoding "UTF8": 0x00'],
+      ['22001', 'value too long for type character varying(200)'],
+      ['22003', 'integer out of range'],
+    ]) {
+      const problem = toProblem(
+        Object.assign(new Error('query failed'), {
+          name: 'QueryFailedError',
+          driverError: Object.assign(new Error(message), { code }),
+        }),
+      );
+      expect(problem.statusCode).toBe(400);
+      expect(problem.definition).toBe(CommonProblems.validation);
+      expect(JSON.stringify(problem.toBody())).not.toContain(message);
+    }
+  });
+
   it('maps a database that is not there to 503 with retry-after', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
       code: 'ECONNREFUSED',
@@ -156,6 +174,27 @@ describe('toProblem', () => {
         Object.assign(new Error('x'), { code: 'FST_ERR_CTP_EMPTY_JSON_BODY', statusCode: 400 }),
       ).definition,
     ).toBe(CommonProblems.malformedBody);
+  });
+
+  it('maps router errors to problems without echoing the path', () => {
+    const long = toProblem(
+      Object.assign(new URIError("'/v1/units/xxxx' is exceeding the max param length"), {
+        code: 'FST_ERR_MAX_PARAM_LENGTH',
+        statusCode: 414,
+      }),
+    );
+    expect(long.statusCode).toBe(414);
+    expect(long.definition).toBe(CommonProblems.uriTooLong);
+    expect(JSON.stringify(long.toBody())).not.toContain('xxxx');
+    const bad = toProblem(
+      Object.assign(new URIError("'/v1/%E0%A4%A' is not a valid url component"), {
+        code: 'FST_ERR_BAD_URL',
+        statusCode: 400,
+      }),
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(bad.definition).toBe(CommonProblems.validation);
+    expect(JSON.stringify(bad.toBody())).not.toContain('%E0');
   });
 
   it('keeps the status of other client errors, and maps 404 and 429', () => {

@@ -45,6 +45,8 @@ export function isUnavailableError(err: unknown): boolean {
   );
 }
 
+const BAD_VALUE_SQLSTATES = new Set(['22P02', '22007', '22008', '22021', '22001', '22003']);
+
 function sqlState(err: unknown): string | undefined {
   const e = err as { code?: unknown; driverError?: { code?: unknown } };
   const code = e?.driverError?.code ?? e?.code;
@@ -111,6 +113,13 @@ export function toProblem(err: unknown): ProblemError {
       );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ProblemError(CommonProblems.malformedBody, 'The body is not valid JSON');
+    // Router errors (reported through Fastify's frameworkErrors); the path is not echoed back.
+    case 'FST_ERR_BAD_URL':
+      return new ProblemError(CommonProblems.validation, 'The URL is not valid', {
+        errors: [{ field: 'url', message: 'is not a valid URL component' }],
+      });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ProblemError(CommonProblems.uriTooLong);
     default:
       break;
   }
@@ -121,7 +130,9 @@ export function toProblem(err: unknown): ProblemError {
   if (state === '23505') {
     return new ProblemError(CommonProblems.conflict, 'It already exists');
   }
-  if (state === '22P02' || state === '22007' || state === '22008') {
+  // Values the database cannot take: malformed (22P02, 22007, 22008), a NUL character or an
+  // invalid byte sequence (22021, e.g. `?q=%00`), too long (22001), out of range (22003).
+  if (BAD_VALUE_SQLSTATES.has(state ?? '')) {
     return new ProblemError(CommonProblems.validation, 'A value has the wrong format');
   }
   if (isUnavailableError(err)) {
@@ -169,7 +180,26 @@ export function sendProblem(
     .send(problem.toBody(request.url.split('?')[0]));
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** The answer for a path no route serves: 404 route-not-found. */
+export async function routeNotFound(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  await sendProblem(
+    reply,
+    new ProblemError(
+      CommonProblems.routeNotFound,
+      `${request.method} ${request.url.split('?')[0]}`,
+    ),
+    request,
+  );
+}
+
+/**
+ * One error handler for every route, and (unless `notFound: false`, when the caller sets its own
+ * with hooks such as rate limiting) the handler for unknown paths.
+ */
+export function registerErrorHandling(
+  app: FastifyInstance,
+  options: { notFound?: boolean } = {},
+): void {
   app.setErrorHandler((err, request, reply) => {
     const problem = toProblem(err);
     if (problem.statusCode >= 500) {
@@ -182,14 +212,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     return sendProblem(reply, problem, request);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      new ProblemError(
-        CommonProblems.routeNotFound,
-        `${request.method} ${request.url.split('?')[0]}`,
-      ),
-      request,
-    ),
-  );
+  if (options.notFound !== false) {
+    app.setNotFoundHandler(routeNotFound);
+  }
 }

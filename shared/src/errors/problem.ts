@@ -162,6 +162,12 @@ export const CommonProblems = defineProblems({
     title: 'A request with this Idempotency-Key is still being processed',
     code: 'IDEMPOTENCY_KEY_IN_PROGRESS',
   },
+  uriTooLong: {
+    slug: 'uri-too-long',
+    status: 414,
+    title: 'A path segment of the URL is too long',
+    code: 'URI_TOO_LONG',
+  },
   payloadTooLarge: {
     slug: 'payload-too-large',
     status: 413,

@@ -8,12 +8,24 @@ export interface EventConsumerDefinition {
   name: string;
   /** canonical subject filter, NATS wildcards allowed (`samverkan.directory.unit.>`) */
   filter: string;
-  /** does the work in the given transaction; throw to have the event delivered again */
-  handle(event: EventEnvelope, tx: EntityManager): Promise<void>;
+  /**
+   * does the work in the given transaction; throw to have the event delivered again
+   * (`delivery.deliveryCount` is 1 on the first delivery)
+   */
+  handle(
+    event: EventEnvelope,
+    tx: EntityManager,
+    delivery?: { deliveryCount: number; maxDeliver: number },
+  ): Promise<void>;
   /** deliveries before the event goes to the dead letters (default 8) */
   maxDeliver?: number;
   /** delay before redelivery after a failure (default: exponential from 500 ms, at most 60 s) */
   retryDelayMs?: (deliveryCount: number) => number;
+  /**
+   * Called once the transaction of a handled event has committed (not for duplicates), e.g. to
+   * wake local listeners for what the handler wrote; an error here is logged and ignored.
+   */
+  onCommitted?: (event: EventEnvelope) => void;
 }
 
 export type ProcessOutcome = 'done' | 'duplicate' | 'retry' | 'dead';
@@ -97,7 +109,7 @@ export function createEventProcessor(
         return 'dead';
       }
       try {
-        return await deps.dataSource.transaction(async (tx) => {
+        const outcome = await deps.dataSource.transaction(async (tx) => {
           const inserted = (await tx
             .createQueryBuilder()
             .insert()
@@ -109,9 +121,20 @@ export function createEventProcessor(
           if (inserted.raw.length === 0) {
             return 'duplicate' as const;
           }
-          await definition.handle(event, tx);
+          await definition.handle(event, tx, { deliveryCount, maxDeliver });
           return 'done' as const;
         });
+        if (outcome === 'done' && definition.onCommitted) {
+          try {
+            definition.onCommitted(event);
+          } catch (err) {
+            deps.log.warn(
+              { err, consumer: definition.name, eventId: event.id },
+              'onCommitted failed',
+            );
+          }
+        }
+        return outcome;
       } catch (err) {
         if (deliveryCount >= maxDeliver) {
           await deadLetter(

@@ -188,10 +188,14 @@ export async function runJetStreamConsumer(
         m.nak(processor.retryDelay(m.info.deliveryCount));
       }
     }
-  })();
+  })().catch((err: unknown) => {
+    // The connection was closed under the consumer (not drained): what it had not acknowledged
+    // is redelivered by the server after the ack wait. Stopping must still succeed.
+    log.error({ err, consumer: def.name }, 'event consumer ended: its connection closed');
+  });
   return {
     async stop() {
-      await messages.close();
+      await messages.close().catch(() => undefined);
       await done;
     },
   };

@@ -228,7 +228,10 @@ export function createMessagesService(ctx: ReferralsContext) {
               events: [
                 {
                   type: ReferralEvents.messagePosted,
-                  data: eventData(locked, { messageId: input.id }),
+                  data: eventData(locked, {
+                    messageId: input.id,
+                    authorUnitId: input.senderUnitId,
+                  }),
                 },
               ],
             };

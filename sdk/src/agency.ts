@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+import type { JWK } from 'jose';
+import {
+  verifyKeysResponse,
+  type DirectoryUnitKeySet,
+  type VerifiedUnitKeys,
+} from '@samverkan/shared/src/crypto/directory-keys';
+import {
+  openEnvelope,
+  sealEnvelope,
+  type EnvelopeAad,
+  type EnvelopeClaims,
+  type EnvelopeKind,
+  type GeneralJweEnvelope,
+} from '@samverkan/shared/src/crypto/envelope';
+import {
+  generateRootKey,
+  generateUnitEncryptionKey,
+  generateUnitSigningKey,
+  signUnitKey,
+  type KeyPairJwk,
+} from '@samverkan/shared/src/crypto/unit-keys';
+import { data, type SamverkanClient } from './client';
+import { asCryptoError, SamverkanCryptoError } from './errors';
+import type { components as Referrals } from './generated/referrals';
+import type { components as Directory } from './generated/directory';
+import { unitKeys, type KeyStoreContent } from './key-store';
+
+export type Referral = Referrals['schemas']['Referral'];
+export type ReferralCreate = Referrals['schemas']['ReferralCreate'];
+export type Message = Referrals['schemas']['Message'];
+export type UnitKey = Directory['schemas']['UnitKey'];
+export type RoutingMeta = Omit<
+  ReferralCreate,
+  'id' | 'recipientUnitId' | 'copyUnitIds' | 'senderUnitId' | 'envelope'
+>;
+
+/** A message of a referral thread, as signed by its author. */
+export interface MessageDocument {
+  /** The message id, signed with the text: the aad binds the referral, not the message. */
+  messageId: string;
+  text: string;
+}
+
+export interface OpenedDocument<D> {
+  document: D;
+  aad: EnvelopeAad;
+  claims: EnvelopeClaims;
+}
+
+export interface AgencyOptions {
+  client: SamverkanClient;
+  /** The key store content (see readKeyStore); private keys are read from it, never sent. */
+  keys: KeyStoreContent;
+  /** The unit this agency acts as. */
+  unitId: string;
+  /**
+   * Refuse keys of organisations whose root fingerprint is not pinned in the key store
+   * (default true). Turning it off trusts the root keys the directory serves (first use).
+   */
+  requirePinnedRoots?: boolean;
+}
+
+/**
+ * What an agency unit does with the hub, with the cryptography done right and locally: fetch
+ * the addressed units' keys and check them against the pinned organisation roots, seal (sign,
+ * then encrypt) referrals, messages and field requests, and open and verify what arrives.
+ */
+export function createAgency(options: AgencyOptions) {
+  const { client, keys, unitId } = options;
+  const requirePinnedRoots = options.requirePinnedRoots ?? true;
+
+  async function crypto<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw asCryptoError(err);
+    }
+  }
+
+  /** The current keys of the units, each checked against its organisation's root signature. */
+  async function verifiedKeys(unitIds: string[]): Promise<Map<string, VerifiedUnitKeys>> {
+    const wanted = [...new Set(unitIds)];
+    const response = await data(
+      client.directory.GET('/v1/keys', { params: { query: { units: wanted.join(',') } } }),
+    );
+    const verified = await crypto(() =>
+      verifyKeysResponse(response as { units: DirectoryUnitKeySet[] }, {
+        trustedRootFingerprints: keys.pins,
+        requirePinnedRoots,
+      }),
+    );
+    // The directory leaves unknown units out: a missing one must not silently drop a recipient.
+    for (const id of wanted) {
+      if (!verified.has(id)) {
+        throw new SamverkanCryptoError('unknown_unit', `the directory has no keys for unit ${id}`);
+      }
+    }
+    return verified;
+  }
+
+  async function seal(
+    kind: EnvelopeKind,
+    rid: string,
+    to: string[],
+    document: Record<string, unknown>,
+  ): Promise<GeneralJweEnvelope> {
+    const own = unitKeys(keys, unitId);
+    const verified = await verifiedKeys([unitId, ...to]);
+    const sealed = await crypto(() =>
+      sealEnvelope({
+        kind,
+        rid,
+        from: unitId,
+        to,
+        document,
+        validate: kind === 'referral',
+        sender: { signingKey: { kid: own.signing.kid, privateJwk: own.signing.privateJwk } },
+        recipients: to.map((id) => ({
+          unitId: id,
+          encryptionKeys: verified.get(id)!.encryptionKeys,
+        })),
+        senderEncryptionKeys: verified.get(unitId)!.encryptionKeys,
+      }),
+    );
+    return sealed.jwe;
+  }
+
+  /**
+   * The sender unit's signing keys: the active ones and, for envelopes signed before a rotation,
+   * the retired ones, each checked against the organisation's root signature like any other.
+   */
+  async function senderSigningKeys(senderUnitId: string): Promise<JWK[]> {
+    const response = (await data(
+      client.directory.GET('/v1/keys', { params: { query: { units: senderUnitId } } }),
+    )) as { units: DirectoryUnitKeySet[] };
+    const set = response.units.find((u) => u.unitId === senderUnitId);
+    if (!set) {
+      throw new SamverkanCryptoError(
+        'unknown_unit',
+        `the directory has no keys for unit ${senderUnitId}`,
+      );
+    }
+    const retired = await data(
+      client.directory.GET('/v1/units/{id}/keys', {
+        params: { path: { id: senderUnitId }, query: { status: 'retired' } },
+      }),
+    );
+    const verified = await crypto(() =>
+      verifyKeysResponse(
+        {
+          units: [
+            {
+              ...set,
+              keys: [
+                ...set.keys,
+                ...(retired.items.filter((k) => k.use === 'sig') as DirectoryUnitKeySet['keys']),
+              ],
+            },
+          ],
+        },
+        { trustedRootFingerprints: keys.pins, requirePinnedRoots },
+      ),
+    );
+    return verified.get(senderUnitId)!.signingKeys;
+  }
+
+  async function open<D>(
+    envelope: unknown,
+    expected: { rid: string; kind: EnvelopeKind },
+  ): Promise<OpenedDocument<D>> {
+    const own = unitKeys(keys, unitId);
+    const opened = await crypto(() =>
+      openEnvelope<D>(envelope, {
+        unitId,
+        decryptionKeys: own.decryption,
+        senderSigningKeys: (aad) => senderSigningKeys(aad.from),
+        expected,
+      }),
+    );
+    return { document: opened.document, aad: opened.aad, claims: opened.claims };
+  }
+
+  async function referral(id: string): Promise<Referral> {
+    return data(client.referrals.GET('/v1/referrals/{id}', { params: { path: { id } } }));
+  }
+
+  return {
+    unitId,
+    client,
+    verifiedKeys,
+    seal,
+    open,
+    referral,
+
+    /** Builds (validated by the referral document schema), signs, encrypts and sends a referral. */
+    async sendReferral(input: {
+      recipientUnitId: string;
+      copyUnitIds?: string[];
+      document: Record<string, unknown>;
+      meta: RoutingMeta;
+      id?: string;
+    }): Promise<Referral> {
+      const id = input.id ?? randomUUID();
+      const copyUnitIds = input.copyUnitIds ?? [];
+      const envelope = await seal(
+        'referral',
+        id,
+        [input.recipientUnitId, ...copyUnitIds],
+        input.document,
+      );
+      const body: ReferralCreate = {
+        ...input.meta,
+        id,
+        senderUnitId: unitId,
+        recipientUnitId: input.recipientUnitId,
+        copyUnitIds,
+        envelope: envelope as ReferralCreate['envelope'],
+      };
+      return data(
+        client.referrals.POST('/v1/referrals', { params: { header: idempotency() }, body }),
+      );
+    },
+
+    /** Fetches, decrypts and verifies a referral: sender signature, aud = aad recipients, sub = id. */
+    async openReferral<D = Record<string, unknown>>(id: string): Promise<OpenedDocument<D>> {
+      const res = await data(
+        client.referrals.GET('/v1/referrals/{id}/envelope', { params: { path: { id } } }),
+      );
+      return open<D>(res.envelope, { rid: id, kind: 'referral' });
+    },
+
+    /** Coordinator: forwards a referral to further units, each leg sealed for its own recipient. */
+    async forwardReferral(
+      id: string,
+      targets: Array<{ recipientUnitId: string; copyUnitIds?: string[] }>,
+      document?: Record<string, unknown>,
+    ) {
+      const doc = document ?? (await this.openReferral(id)).document;
+      const forwards = [];
+      for (const target of targets) {
+        const fid = randomUUID();
+        const copies = target.copyUnitIds ?? [];
+        const envelope = await seal('referral', fid, [target.recipientUnitId, ...copies], doc);
+        forwards.push({
+          id: fid,
+          recipientUnitId: target.recipientUnitId,
+          copyUnitIds: copies,
+          envelope: envelope as ReferralCreate['envelope'],
+        });
+      }
+      return data(
+        client.referrals.POST('/v1/referrals/{id}/forward', {
+          params: { path: { id }, header: idempotency() },
+          body: { forwards },
+        }),
+      );
+    },
+
+    /** Posts an encrypted message to every other unit of the referral. */
+    async postMessage(referralId: string, text: string): Promise<Message> {
+      const r = await referral(referralId);
+      const parties = [r.senderUnitId, r.recipientUnitId, ...r.copyUnitIds];
+      const to = [...new Set(parties.filter((u) => u !== unitId))];
+      const id = randomUUID();
+      const envelope = await seal('message', referralId, to, { messageId: id, text });
+      return data(
+        client.referrals.POST('/v1/referrals/{id}/messages', {
+          params: { path: { id: referralId }, header: idempotency() },
+          body: { id, senderUnitId: unitId, envelope: envelope as ReferralCreate['envelope'] },
+        }),
+      );
+    },
+
+    /** Reads the thread, opening every message and checking it was filed under its own id and sender. */
+    async readMessages(
+      referralId: string,
+    ): Promise<Array<{ id: string; senderUnitId: string; createdAt: string; text: string }>> {
+      const list = await data(
+        client.referrals.GET('/v1/referrals/{id}/messages', {
+          params: { path: { id: referralId } },
+        }),
+      );
+      const out = [];
+      for (const item of list.items) {
+        const opened = await open<MessageDocument>(item.envelope, {
+          rid: referralId,
+          kind: 'message',
+        });
+        if (opened.document.messageId !== item.id || opened.aad.from !== item.senderUnitId) {
+          throw new SamverkanCryptoError(
+            'aad_mismatch',
+            `message ${item.id} was filed under another id or sender`,
+          );
+        }
+        out.push({
+          id: item.id,
+          senderUnitId: item.senderUnitId,
+          createdAt: item.createdAt,
+          text: opened.document.text,
+        });
+      }
+      return out;
+    },
+
+    /** Seals the encrypted part of a field request for the given (social services) units. */
+    sealFieldRequest(id: string, to: string[], details: Record<string, unknown>) {
+      return seal('field_request', id, to, details);
+    },
+
+    async openFieldRequest<D = Record<string, unknown>>(id: string): Promise<OpenedDocument<D>> {
+      const res = await data(
+        client.referrals.GET('/v1/field-requests/{id}/envelope', { params: { path: { id } } }),
+      );
+      return open<D>((res as { envelope: unknown }).envelope, { rid: id, kind: 'field_request' });
+    },
+  };
+}
+
+export type Agency = ReturnType<typeof createAgency>;
+
+/**
+ * Generates a unit's signing and encryption keys, signs each with the organisation root key and
+ * publishes them (`POST /v1/units/{id}/keys`). Returns the new pairs; the caller stores them
+ * (their private halves never leave this process).
+ */
+export async function registerUnitKeys(
+  client: SamverkanClient,
+  root: Pick<KeyPairJwk, 'kid' | 'privateJwk'>,
+  unit: { unitId: string; organisationId: string },
+): Promise<{ enc: KeyPairJwk; sig: KeyPairJwk; published: UnitKey[] }> {
+  const enc = await generateUnitEncryptionKey();
+  const sig = await generateUnitSigningKey();
+  const published: UnitKey[] = [];
+  for (const [use, pair] of [
+    ['sig', sig],
+    ['enc', enc],
+  ] as const) {
+    const signed = await signUnitKey(root, {
+      unit: unit.unitId,
+      org: unit.organisationId,
+      use,
+      jwk: publicOnly(pair.publicJwk),
+    });
+    published.push(
+      await data(
+        client.directory.POST('/v1/units/{id}/keys', {
+          params: { path: { id: unit.unitId } },
+          body: { signed },
+        }),
+      ),
+    );
+  }
+  return { enc, sig, published };
+}
+
+/** A new organisation root key; register its public half with `registerRootKey`. */
+export { generateRootKey };
+
+/** A fresh Idempotency-Key for one logical write (the hub requires one on every write). */
+export function idempotency(): { 'Idempotency-Key': string } {
+  return { 'Idempotency-Key': randomUUID() };
+}
+
+function publicOnly(jwk: JWK): JWK {
+  const { kty, crv, x, kid } = jwk;
+  return { kty, crv, x, kid };
+}

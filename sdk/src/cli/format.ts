@@ -1,0 +1,211 @@
+import pc from 'picocolors';
+import {
+  HubUnavailableError,
+  KeyStoreError,
+  SamverkanCryptoError,
+  SamverkanProblemError,
+} from '../errors';
+
+/** Exit codes scripts can rely on (documented in sdk/README.md). */
+export const EXIT = {
+  ok: 0,
+  usage: 1,
+  problem: 2,
+  auth: 3,
+  unavailable: 4,
+  crypto: 5,
+  keyStore: 6,
+} as const;
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+export function colors(enabled: boolean): Colors {
+  return pc.createColors(enabled);
+}
+
+/** Visible width of a string, ignoring ANSI colour codes. */
+export function visibleLength(text: string): number {
+  return text.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => string;
+}
+
+/** A plain text table: a header, a rule, one line per row, columns padded to their widest cell. */
+export function table<T>(rows: T[], columns: Array<Column<T>>, c: Colors = colors(false)): string {
+  if (rows.length === 0) {
+    return c.dim('(none)');
+  }
+  const cells = rows.map((row) => columns.map((col) => col.value(row)));
+  const widths = columns.map((col, i) =>
+    Math.max(visibleLength(col.header), ...cells.map((line) => visibleLength(line[i]!))),
+  );
+  const pad = (text: string, width: number) => text + ' '.repeat(width - visibleLength(text));
+  const render = (line: string[]) =>
+    line
+      .map((cell, i) => (i === line.length - 1 ? cell : pad(cell, widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    c.bold(render(columns.map((col) => col.header))),
+    c.dim(widths.map((w) => '─'.repeat(w)).join('  ')),
+    ...cells.map(render),
+  ].join('\n');
+}
+
+/** `key: value` lines with the keys aligned. */
+export function details(entries: Array<[string, string | undefined | null]>, c: Colors): string {
+  const shown = entries.filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const width = Math.max(0, ...shown.map(([k]) => k.length));
+  return shown.map(([k, v]) => `${c.dim(`${k.padEnd(width)}`)}  ${v}`).join('\n');
+}
+
+const STATUS_COLOUR: Record<string, keyof Colors> = {
+  sent: 'yellow',
+  received: 'cyan',
+  accepted: 'green',
+  handover_planned: 'green',
+  handover_confirmed: 'green',
+  closed: 'dim',
+  declined: 'red',
+  withdrawn: 'red',
+  forwarded: 'magenta',
+};
+
+export function status(value: string, c: Colors): string {
+  const colour = STATUS_COLOUR[value];
+  const fn = colour ? c[colour] : undefined;
+  return typeof fn === 'function' ? (fn as (s: string) => string)(value) : value;
+}
+
+export interface DescribedError {
+  exitCode: number;
+  title: string;
+  detail?: string;
+  hint?: string;
+  /** What `--json` prints on stderr. */
+  json: Record<string, unknown>;
+}
+
+const HINTS: Record<string, string> = {
+  unauthenticated: 'Log in: `samverkan login <user>`, or pass --token / SAMVERKAN_TOKEN.',
+  'expired-token': 'Your token has expired: `samverkan login <user>` again.',
+  'invalid-token': 'The token was not accepted: `samverkan login <user>` again.',
+  forbidden: 'Your user may not do this: check the unit (--unit) and your roles.',
+  'not-found': 'Check the id; you only see objects of your own units.',
+  'validation-error': 'Fix the fields named above and try again.',
+  'invalid-transition':
+    'The referral is not in a state that allows this; `samverkan referral show <id>` shows its status.',
+  'envelope-key-missing': 'The recipient published new keys: send again to pick them up.',
+  'rate-limited': 'Wait a moment and try again.',
+};
+
+/** Maps any error to what the CLI prints and the exit code it ends with. */
+export function describeError(err: unknown): DescribedError {
+  if (err instanceof SamverkanProblemError) {
+    const auth = err.status === 401 || err.status === 403;
+    const exitCode = auth ? EXIT.auth : err.status >= 500 ? EXIT.unavailable : EXIT.problem;
+    const fieldLines = err.errors.map((e) => `  ${e.field}: ${e.message}`).join('\n');
+    const hint =
+      HINTS[err.slug] ??
+      (err.status === 401
+        ? HINTS.unauthenticated
+        : err.status === 403
+          ? HINTS.forbidden
+          : undefined) ??
+      (err.status === 409 ? HINTS['invalid-transition'] : undefined) ??
+      (err.status >= 500
+        ? 'The hub failed; try again, and tell its operator if it persists.'
+        : undefined);
+    return {
+      exitCode,
+      title: err.title,
+      detail: [err.detail, fieldLines].filter(Boolean).join('\n') || undefined,
+      hint,
+      json: { error: 'problem', ...err.problem },
+    };
+  }
+  if (err instanceof HubUnavailableError) {
+    return {
+      exitCode: EXIT.unavailable,
+      title: 'The hub is unavailable',
+      detail: err.message,
+      hint: 'Is the hub running? Start it with `npm start`, or point --url / SAMVERKAN_URL at it.',
+      json: { error: 'unavailable', message: err.message, status: err.status ?? null },
+    };
+  }
+  if (err instanceof SamverkanCryptoError) {
+    return {
+      exitCode: EXIT.crypto,
+      title: 'Cryptographic check failed',
+      detail: err.message,
+      hint: 'Do not trust this content. Compare root fingerprints (`samverkan keys fingerprint`) with the sender out of band.',
+      json: { error: 'crypto', code: err.code, message: err.message },
+    };
+  }
+  if (err instanceof KeyStoreError) {
+    return {
+      exitCode: EXIT.keyStore,
+      title: 'Key store',
+      detail: err.message,
+      json: { error: 'key_store', message: err.message },
+    };
+  }
+  if (err instanceof UsageError) {
+    return {
+      exitCode: EXIT.usage,
+      title: 'Usage',
+      detail: err.message,
+      hint: 'See `samverkan --help`.',
+      json: { error: 'usage', message: err.message },
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    exitCode: EXIT.usage,
+    title: 'Error',
+    detail: message,
+    json: { error: 'error', message },
+  };
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function renderError(d: DescribedError, c: Colors): string {
+  return [
+    `${c.red(c.bold('✖'))} ${c.bold(d.title)}`,
+    d.detail ? `  ${d.detail.replace(/\n/g, '\n  ')}` : undefined,
+    d.hint ? `${c.dim('→')} ${d.hint}` : undefined,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** A spinner on stderr while a step runs, only on a TTY; silent otherwise. */
+export async function withSpinner<T>(
+  label: string,
+  enabled: boolean,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!enabled) {
+    return work();
+  }
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let i = 0;
+  const timer = setInterval(() => {
+    process.stderr.write(`\r${frames[i++ % frames.length]} ${label}`);
+  }, 80);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    process.stderr.write(`\r${' '.repeat(label.length + 2)}\r`);
+  }
+}

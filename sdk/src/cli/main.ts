@@ -1,0 +1,1265 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Command, CommanderError, Option } from 'commander';
+import { loadDevIssuer } from '@samverkan/shared/src/auth/dev-issuer';
+import { DEMO_USERS } from '@samverkan/shared/src/demo/demo-directory';
+import { rootKeyFingerprint } from '@samverkan/shared/src/crypto/directory-keys';
+import {
+  createAgency,
+  generateRootKey,
+  idempotency,
+  registerUnitKeys,
+  type Agency,
+  type ReferralCreate,
+  type RoutingMeta,
+} from '../agency';
+import { createSamverkanClient, data, type SamverkanClient } from '../client';
+import type { components } from '../generated/referrals';
+import { KeyStoreError } from '../errors';
+import {
+  emptyKeyStore,
+  fromDevKeyStore,
+  readKeyStore,
+  writeKeyStore,
+  type KeyStoreContent,
+} from '../key-store';
+import { notificationStream } from '../notifications';
+import { cliHome, readSavedConfig, tokenClaims, writeSavedConfig } from './config';
+import {
+  colors,
+  describeError,
+  details,
+  EXIT,
+  renderError,
+  status,
+  table,
+  UsageError,
+  withSpinner,
+  type Colors,
+} from './format';
+
+type ReferralsSchemas = components['schemas'];
+
+interface GlobalOptions {
+  url?: string;
+  token?: string;
+  unit?: string;
+  keystore?: string;
+  json?: boolean;
+  color?: boolean;
+}
+
+/** Everything a command needs, resolved from flags, environment and the saved login. */
+class Context {
+  readonly home = cliHome();
+  readonly saved = readSavedConfig(this.home);
+  readonly json: boolean;
+  readonly c: Colors;
+  readonly tty = Boolean(process.stdout.isTTY);
+  private cachedClient?: SamverkanClient;
+  private cachedKeys?: KeyStoreContent;
+
+  constructor(private readonly opts: GlobalOptions) {
+    this.json = Boolean(opts.json);
+    this.c = colors(opts.color !== false && this.tty && !process.env.NO_COLOR && !this.json);
+  }
+
+  get url(): string {
+    return this.opts.url ?? process.env.SAMVERKAN_URL ?? this.saved.url ?? 'http://localhost:3000';
+  }
+
+  get token(): string | undefined {
+    return this.opts.token ?? process.env.SAMVERKAN_TOKEN ?? this.saved.token;
+  }
+
+  get keyStorePath(): string {
+    return (
+      this.opts.keystore ?? process.env.SAMVERKAN_KEYSTORE ?? path.join(this.home, 'keys.json')
+    );
+  }
+
+  get passphrase(): string | undefined {
+    return process.env.SAMVERKAN_KEYSTORE_PASSPHRASE || undefined;
+  }
+
+  /** The unit to act as: --unit, SAMVERKAN_UNIT, or the first unit of the token. */
+  unit(explicit?: string): string {
+    const unit =
+      explicit ?? this.opts.unit ?? process.env.SAMVERKAN_UNIT ?? tokenClaims(this.token).units[0];
+    if (!unit) {
+      throw new UsageError('no unit to act as: pass --unit <unit id>');
+    }
+    return unit;
+  }
+
+  client(): SamverkanClient {
+    this.cachedClient ??= createSamverkanClient({ url: this.url, token: this.token });
+    return this.cachedClient;
+  }
+
+  keys(): KeyStoreContent {
+    this.cachedKeys ??= readKeyStore(this.keyStorePath, { passphrase: this.passphrase });
+    return this.cachedKeys;
+  }
+
+  keysOrEmpty(): KeyStoreContent {
+    return fs.existsSync(this.keyStorePath) ? this.keys() : emptyKeyStore();
+  }
+
+  saveKeys(content: KeyStoreContent): void {
+    writeKeyStore(this.keyStorePath, content, { passphrase: this.passphrase });
+    this.cachedKeys = content;
+  }
+
+  agency(unit?: string): Agency {
+    return createAgency({ client: this.client(), keys: this.keys(), unitId: this.unit(unit) });
+  }
+
+  /** Prints the JSON for scripts with --json, the human text otherwise. */
+  print(json: unknown, human: string | (() => string)): void {
+    if (this.json) {
+      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${typeof human === 'function' ? human() : human}\n`);
+    }
+  }
+
+  step<T>(label: string, work: () => Promise<T>): Promise<T> {
+    return withSpinner(label, this.tty && !this.json && Boolean(process.stderr.isTTY), work);
+  }
+}
+
+function readJsonInput(source: string): Record<string, unknown> {
+  const text = source === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(source, 'utf8');
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new UsageError(`${source} must hold a JSON object`);
+    }
+    return value as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      throw err;
+    }
+    throw new UsageError(`${source} is not valid JSON`);
+  }
+}
+
+function list(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
+}
+
+const short = (id: string | null | undefined) => (id ? id.slice(0, 8) : '');
+
+export function buildProgram(): Command {
+  const program = new Command('samverkan')
+    .description('Samverkan hub: end-to-end encrypted referrals between agencies')
+    .option('--url <url>', 'hub URL (SAMVERKAN_URL; default http://localhost:3000)')
+    .option('--token <jwt>', 'bearer token (SAMVERKAN_TOKEN; default the saved login)')
+    .option('--unit <id>', 'unit to act as (SAMVERKAN_UNIT; default the first unit of the token)')
+    .option('--keystore <file>', 'key store file (SAMVERKAN_KEYSTORE; default <home>/keys.json)')
+    .option('--json', 'machine-readable JSON output')
+    .option('--no-color', 'no colours')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const ctx = () => new Context(program.opts<GlobalOptions>());
+
+  // ----- login / token ------------------------------------------------------------------------
+  const devDataDir = new Option('--data-dir <dir>', "the hub's data folder with the dev issuer")
+    .env('SAMVERKAN_DATA_DIR')
+    .default('./data');
+  async function devToken(user: string, dataDir: string, ttl?: string): Promise<string> {
+    const claims = DEMO_USERS[user];
+    if (!claims) {
+      throw new UsageError(
+        `unknown user ${user}; seeded users: ${Object.keys(DEMO_USERS).join(', ')}`,
+      );
+    }
+    const issuer = await loadDevIssuer(dataDir);
+    return issuer.mint(claims, {
+      audience: process.env.AUTH_AUDIENCE ?? 'samverkan',
+      ttlSeconds: ttl ? Number(ttl) : undefined,
+    });
+  }
+
+  program
+    .command('login')
+    .description('log in as a seeded user through the development issuer and save the token')
+    .argument('<user>', 'seeded user, e.g. police.officer')
+    .addOption(devDataDir)
+    .action(async (user: string, o: { dataDir: string }) => {
+      const c = ctx();
+      const token = await devToken(user, o.dataDir);
+      writeSavedConfig(c.home, { ...c.saved, url: c.url, token, user });
+      const claims = tokenClaims(token);
+      c.print({ user, url: c.url, ...claims }, () =>
+        [
+          `${c.c.green('✔')} Logged in as ${c.c.bold(user)} at ${c.url}`,
+          details(
+            [
+              ['organisation', claims.org],
+              ['units', claims.units.join(', ')],
+              ['roles', claims.roles.join(', ')],
+            ],
+            c.c,
+          ),
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('token')
+    .description('print a development token for a seeded user (nothing else on stdout)')
+    .argument('<user>')
+    .addOption(devDataDir)
+    .option('--ttl <seconds>', 'lifetime in seconds')
+    .action(async (user: string, o: { dataDir: string; ttl?: string }) => {
+      process.stdout.write(`${await devToken(user, o.dataDir, o.ttl)}\n`);
+    });
+
+  program
+    .command('logout')
+    .description('forget the saved token')
+    .action(() => {
+      const c = ctx();
+      writeSavedConfig(c.home, { url: c.saved.url });
+      c.print({ loggedOut: true }, 'Logged out.');
+    });
+
+  // ----- keys ---------------------------------------------------------------------------------
+  const keys = program.command('keys').description('your key store and the directory keys');
+
+  keys
+    .command('import-dev')
+    .description('import the demo key store (<data dir>/dev-keys/keys.json) of the seeded units')
+    .addOption(devDataDir)
+    .action((o: { dataDir: string }) => {
+      const c = ctx();
+      const file = path.join(o.dataDir, 'dev-keys', 'keys.json');
+      if (!fs.existsSync(file)) {
+        throw new KeyStoreError(`no demo key store at ${file}: start the hub first (npm start)`);
+      }
+      const imported = fromDevKeyStore(
+        JSON.parse(fs.readFileSync(file, 'utf8')) as Parameters<typeof fromDevKeyStore>[0],
+      );
+      const current = c.keysOrEmpty();
+      const merged: KeyStoreContent = {
+        version: 1,
+        roots: { ...current.roots, ...imported.roots },
+        units: { ...current.units, ...imported.units },
+        pins: { ...current.pins, ...imported.pins },
+      };
+      c.saveKeys(merged);
+      c.print(
+        {
+          keyStore: c.keyStorePath,
+          organisations: Object.keys(imported.roots).length,
+          units: Object.keys(imported.units).length,
+        },
+        `${c.c.green('✔')} Imported ${Object.keys(imported.units).length} units and ${Object.keys(imported.roots).length} pinned roots into ${c.keyStorePath}`,
+      );
+    });
+
+  keys
+    .command('init')
+    .description('generate unit keys, sign them with the organisation root key and register them')
+    .option('--root', 'generate a new organisation root key instead (register it with a hub admin)')
+    .option('--org <id>', 'organisation id (default: the organisation of the token or unit)')
+    .option('--register', 'with --root: register the root key now (needs a hub admin token)')
+    .action(async (o: { root?: boolean; org?: string; register?: boolean }) => {
+      const c = ctx();
+      const store = c.keysOrEmpty();
+      if (o.root) {
+        const org = o.org ?? tokenClaims(c.token).org;
+        if (!org) {
+          throw new UsageError('pass --org <organisation id>');
+        }
+        if (store.roots[org]) {
+          throw new UsageError(`the key store already holds a root key for ${org}`);
+        }
+        const root = await generateRootKey();
+        store.roots[org] = root;
+        store.pins[org] = [...new Set([...(store.pins[org] ?? []), root.kid])];
+        c.saveKeys(store);
+        if (o.register) {
+          const { kty, crv, x } = root.publicJwk;
+          await data(
+            c.client().directory.POST('/v1/organisations/{id}/root-keys', {
+              params: { path: { id: org } },
+              body: { jwk: { kty, crv, x } as never, fingerprint: root.kid },
+            }),
+          );
+        }
+        c.print(
+          { organisationId: org, kid: root.kid, fingerprint: root.kid, registered: !!o.register },
+          [
+            `${c.c.green('✔')} Root key generated for ${org}`,
+            `fingerprint ${c.c.bold(root.kid)}`,
+            o.register
+              ? 'registered with the hub'
+              : 'Give the public key and this fingerprint to the hub administrator, and compare the fingerprint by phone.',
+          ].join('\n'),
+        );
+        return;
+      }
+      const unitId = c.unit();
+      const unit = await data(
+        c.client().directory.GET('/v1/units/{id}', { params: { path: { id: unitId } } }),
+      );
+      const root = store.roots[unit.organisationId];
+      if (!root) {
+        throw new KeyStoreError(
+          `the key store has no root key of organisation ${unit.organisationId}: run keys init --root first`,
+        );
+      }
+      const generated = await c.step('Generating and registering unit keys', () =>
+        registerUnitKeys(c.client(), root, { unitId, organisationId: unit.organisationId }),
+      );
+      const ring = store.units[unitId] ?? { enc: [], sig: [] };
+      store.units[unitId] = {
+        organisationId: unit.organisationId,
+        enc: [...ring.enc, generated.enc],
+        sig: [...ring.sig, generated.sig],
+      };
+      c.saveKeys(store);
+      c.print(
+        { unitId, encKid: generated.enc.kid, sigKid: generated.sig.kid },
+        `${c.c.green('✔')} Registered keys for ${unit.name}\n${details(
+          [
+            ['encryption', generated.enc.kid],
+            ['signing', generated.sig.kid],
+          ],
+          c.c,
+        )}`,
+      );
+    });
+
+  keys
+    .command('rotate')
+    .description(
+      'register new unit keys and retire the previous ones (kept locally for old envelopes)',
+    )
+    .action(async () => {
+      const c = ctx();
+      const store = c.keys();
+      const unitId = c.unit();
+      const unit = await data(
+        c.client().directory.GET('/v1/units/{id}', { params: { path: { id: unitId } } }),
+      );
+      const root = store.roots[unit.organisationId];
+      if (!root) {
+        throw new KeyStoreError(
+          `the key store has no root key of organisation ${unit.organisationId}`,
+        );
+      }
+      const previous = store.units[unitId] ?? { enc: [], sig: [] };
+      const generated = await registerUnitKeys(c.client(), root, {
+        unitId,
+        organisationId: unit.organisationId,
+      });
+      store.units[unitId] = {
+        organisationId: unit.organisationId,
+        enc: [...previous.enc, generated.enc],
+        sig: [...previous.sig, generated.sig],
+      };
+      c.saveKeys(store);
+      const retired: string[] = [];
+      for (const old of [...previous.enc, ...previous.sig]) {
+        try {
+          await data(
+            c.client().directory.POST('/v1/units/{id}/keys/{kid}/retire', {
+              params: { path: { id: unitId, kid: old.kid } },
+            }),
+          );
+          retired.push(old.kid);
+        } catch {
+          // Already retired or revoked: nothing to do.
+        }
+      }
+      c.print(
+        { unitId, encKid: generated.enc.kid, sigKid: generated.sig.kid, retired },
+        `${c.c.green('✔')} Rotated keys of ${unit.name}; retired ${retired.length} previous keys`,
+      );
+    });
+
+  keys
+    .command('list')
+    .description("a unit's published keys, and which of them this key store holds")
+    .action(async () => {
+      const c = ctx();
+      const unitId = c.unit();
+      const local = fs.existsSync(c.keyStorePath) ? c.keys().units[unitId] : undefined;
+      const held = new Set([...(local?.enc ?? []), ...(local?.sig ?? [])].map((k) => k.kid));
+      const res = await data(
+        c.client().directory.GET('/v1/units/{id}/keys', { params: { path: { id: unitId } } }),
+      );
+      const items = res.items.map((k) => ({
+        kid: k.kid,
+        use: k.use,
+        status: k.status,
+        publishedAt: k.publishedAt,
+        privateKeyHere: held.has(k.kid),
+      }));
+      c.print({ unitId, keys: items }, () =>
+        table(
+          items,
+          [
+            { header: 'KID', value: (k) => k.kid },
+            { header: 'USE', value: (k) => k.use },
+            { header: 'STATUS', value: (k) => status(k.status, c.c) },
+            { header: 'HERE', value: (k) => (k.privateKeyHere ? c.c.green('yes') : c.c.dim('no')) },
+            { header: 'PUBLISHED', value: (k) => k.publishedAt },
+          ],
+          c.c,
+        ),
+      );
+    });
+
+  keys
+    .command('fingerprint')
+    .description('root key fingerprints to compare out of band (your own, or --org)')
+    .option('--org <id>', 'organisation id (default: the organisation of the token)')
+    .action(async (o: { org?: string }) => {
+      const c = ctx();
+      const org = o.org ?? tokenClaims(c.token).org;
+      if (!org) {
+        throw new UsageError('pass --org <organisation id>');
+      }
+      const res = await data(
+        c.client().directory.GET('/v1/organisations/{id}/root-keys', {
+          params: { path: { id: org } },
+        }),
+      );
+      const pins = fs.existsSync(c.keyStorePath) ? (c.keys().pins[org] ?? []) : [];
+      const items: Array<{ kid: string; fingerprint: string; status: string; pinned: boolean }> =
+        [];
+      for (const k of res.items) {
+        // Recomputed from the key, never the served value: the hub could serve any text there.
+        const fingerprint = await rootKeyFingerprint(k.jwk);
+        items.push({
+          kid: k.kid,
+          fingerprint,
+          status: k.status,
+          pinned: pins.includes(fingerprint),
+        });
+      }
+      c.print({ organisationId: org, rootKeys: items }, () =>
+        table(
+          items,
+          [
+            { header: 'FINGERPRINT (SHA-256)', value: (k) => c.c.bold(k.fingerprint) },
+            { header: 'STATUS', value: (k) => k.status },
+            { header: 'PINNED', value: (k) => (k.pinned ? c.c.green('yes') : c.c.yellow('no')) },
+          ],
+          c.c,
+        ),
+      );
+    });
+
+  keys
+    .command('pin')
+    .description('trust a root key fingerprint of an organisation (after comparing it out of band)')
+    .argument('<org>')
+    .argument('<fingerprint>')
+    .action((org: string, fingerprint: string) => {
+      const c = ctx();
+      const store = c.keysOrEmpty();
+      store.pins[org] = [...new Set([...(store.pins[org] ?? []), fingerprint])];
+      c.saveKeys(store);
+      c.print(
+        { organisationId: org, pins: store.pins[org] },
+        `${c.c.green('✔')} Pinned ${fingerprint} for ${org}`,
+      );
+    });
+
+  // ----- units --------------------------------------------------------------------------------
+  program
+    .command('units')
+    .description('the directory of units')
+    .command('search')
+    .description('find units: who can take this case here?')
+    .argument('[q]', 'free text')
+    .option('--capability <c>')
+    .option('--municipality <code>')
+    .option('--kind <organisationKind>')
+    .option('--age-band <band>')
+    .action(
+      async (
+        q: string | undefined,
+        o: { capability?: string; municipality?: string; kind?: string; ageBand?: string },
+      ) => {
+        const c = ctx();
+        const query: Record<string, string> = {};
+        if (q) {
+          query.q = q;
+        }
+        if (o.capability) {
+          query.capability = o.capability;
+        }
+        if (o.municipality) {
+          query.municipality = o.municipality;
+        }
+        if (o.kind) {
+          query.organisationKind = o.kind;
+        }
+        if (o.ageBand) {
+          query.ageBand = o.ageBand;
+        }
+        const res = await data(
+          c.client().directory.GET('/v1/units', { params: { query: query as never } }),
+        );
+        const items = (res as { items: Array<Record<string, unknown>> }).items;
+        c.print(res, () =>
+          table(
+            items,
+            [
+              { header: 'ID', value: (u) => String(u.id) },
+              { header: 'NAME', value: (u) => c.c.bold(String(u.name)) },
+              {
+                header: 'ORGANISATION',
+                value: (u) => String((u.organisation as { name?: string } | undefined)?.name ?? ''),
+              },
+            ],
+            c.c,
+          ),
+        );
+      },
+    );
+
+  // ----- referrals ----------------------------------------------------------------------------
+  const referral = program.command('referral').description('encrypted referrals');
+
+  const referralRow = (r: {
+    id: string;
+    status: string;
+    urgency: string;
+    category: string;
+    senderUnitId: string;
+    recipientUnitId: string;
+    createdAt: string;
+  }) => r;
+
+  referral
+    .command('send')
+    .description('validate, sign, encrypt and send a referral document')
+    .requiredOption('--to <unit>', 'recipient unit id')
+    .option('--copy <units>', 'copy unit ids, comma-separated', list)
+    .requiredOption('--document <file>', 'the referral document (JSON; - for stdin)')
+    .requiredOption('--category <category>')
+    .option('--urgency <urgency>', 'acute | urgent | routine', 'urgent')
+    .option('--age-band <band>', 'child | adult | unknown (default from the document)')
+    .option('--gender <gender>', 'female | male | non_binary | unknown (default from the document)')
+    .option('--citizenship <group>', 'swedish | eu | non_eu | unknown', 'unknown')
+    .requiredOption('--municipality <code>', 'municipality code, e.g. 0581')
+    .requiredOption(
+      '--legal-basis <basis>',
+      'consent | child_protection | acute_protection | legal_duty',
+    )
+    .action(
+      async (o: {
+        to: string;
+        copy?: string[];
+        document: string;
+        category: string;
+        urgency: string;
+        ageBand?: string;
+        gender?: string;
+        citizenship: string;
+        municipality: string;
+        legalBasis: string;
+      }) => {
+        const c = ctx();
+        const document = readJsonInput(o.document);
+        const person = (document.person ?? {}) as { ageBand?: string; gender?: string };
+        const agency = c.agency();
+        const sent = await c.step('Encrypting and sending', () =>
+          agency.sendReferral({
+            recipientUnitId: o.to,
+            copyUnitIds: o.copy ?? [],
+            document,
+            meta: {
+              category: o.category,
+              urgency: o.urgency,
+              ageBand: o.ageBand ?? person.ageBand ?? 'unknown',
+              gender: o.gender ?? person.gender ?? 'unknown',
+              citizenshipGroup: o.citizenship,
+              municipalityCode: o.municipality,
+              legalBasis: o.legalBasis,
+            } as RoutingMeta,
+          }),
+        );
+        c.print(sent, () =>
+          [
+            `${c.c.green('✔')} Referral ${c.c.bold(sent.id)} sent, end-to-end encrypted`,
+            details(
+              [
+                ['status', status(sent.status, c.c)],
+                ['to', sent.recipientUnitId],
+                ['acknowledge by', sent.acknowledgeBy],
+              ],
+              c.c,
+            ),
+          ].join('\n'),
+        );
+      },
+    );
+
+  referral
+    .command('list')
+    .description('referrals of your unit')
+    .option('--box <box>', 'inbox | outbox', 'inbox')
+    .option('--status <status>')
+    .action(async (o: { box: string; status?: string }) => {
+      const c = ctx();
+      const unit = c.unit();
+      const res = await data(
+        c.client().referrals.GET('/v1/referrals', {
+          params: {
+            query: {
+              box: o.box as 'inbox' | 'outbox',
+              unit,
+              ...(o.status ? { status: o.status as never } : {}),
+            },
+          },
+        }),
+      );
+      c.print(res, () =>
+        table(
+          res.items.map(referralRow),
+          [
+            { header: 'ID', value: (r) => r.id },
+            { header: 'STATUS', value: (r) => status(r.status, c.c) },
+            {
+              header: 'URGENCY',
+              value: (r) => (r.urgency === 'acute' ? c.c.red(r.urgency) : r.urgency),
+            },
+            { header: 'CATEGORY', value: (r) => r.category },
+            {
+              header: o.box === 'inbox' ? 'FROM' : 'TO',
+              value: (r) => short(o.box === 'inbox' ? r.senderUnitId : r.recipientUnitId),
+            },
+            { header: 'CREATED', value: (r) => r.createdAt },
+          ],
+          c.c,
+        ),
+      );
+    });
+
+  referral
+    .command('show')
+    .description('a referral, decrypted and verified locally')
+    .argument('<id>')
+    .option('--no-decrypt', 'only the routing metadata')
+    .action(async (id: string, o: { decrypt: boolean }) => {
+      const c = ctx();
+      const agency = c.agency();
+      const r = await agency.referral(id);
+      const opened = o.decrypt
+        ? await c.step('Decrypting and verifying', () => agency.openReferral(id))
+        : undefined;
+      c.print(
+        {
+          referral: r,
+          ...(opened
+            ? {
+                document: opened.document,
+                verified: { signedBy: opened.claims.iss, aad: opened.aad },
+              }
+            : {}),
+        },
+        () =>
+          [
+            details(
+              [
+                ['id', r.id],
+                ['status', status(r.status, c.c)],
+                ['category', r.category],
+                ['urgency', r.urgency],
+                ['from', r.senderUnitId],
+                ['to', r.recipientUnitId],
+                ['copies', r.copyUnitIds.join(', ')],
+                ['created', r.createdAt],
+              ],
+              c.c,
+            ),
+            opened
+              ? `${c.c.green('✔')} signature of unit ${opened.claims.iss} verified; recipients and referral id match\n${JSON.stringify(opened.document, null, 2)}`
+              : '',
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
+      );
+    });
+
+  const transition = (
+    name: string,
+    description: string,
+    call: (
+      c: Context,
+      id: string,
+      o: Record<string, string>,
+    ) => Promise<{ id: string; status: string }>,
+    configure: (cmd: Command) => Command = (cmd) => cmd,
+  ) =>
+    configure(referral.command(name).description(description).argument('<id>')).action(
+      async (id: string, o: Record<string, string>) => {
+        const c = ctx();
+        const r = await call(c, id, o);
+        c.print(r, `${c.c.green('✔')} Referral ${r.id} is now ${status(r.status, c.c)}`);
+      },
+    );
+  const post = (c: Context, p: string, id: string, body: Record<string, unknown> = {}) =>
+    data(
+      c.client().referrals.POST(p as '/v1/referrals/{id}/accept', {
+        params: { path: { id }, header: idempotency() },
+        body: body as never,
+      }),
+    ) as Promise<{ id: string; status: string }>;
+
+  transition('ack', 'acknowledge receipt', (c, id) =>
+    post(c, '/v1/referrals/{id}/acknowledge', id),
+  );
+  transition('accept', 'accept the referral', (c, id) => post(c, '/v1/referrals/{id}/accept', id));
+  transition(
+    'decline',
+    'decline with a reason',
+    (c, id, o) =>
+      post(c, '/v1/referrals/{id}/decline', id, {
+        reason: o.reason,
+        ...(o.note ? { note: o.note } : {}),
+      }),
+    (cmd) =>
+      cmd
+        .requiredOption(
+          '--reason <reason>',
+          'no_capacity | outside_mandate | person_declined | unreachable | duplicate | other',
+        )
+        .option('--note <text>', 'a short note without personal data'),
+  );
+  transition('withdraw', 'withdraw a referral you sent', (c, id) =>
+    post(c, '/v1/referrals/{id}/withdraw', id),
+  );
+  transition(
+    'handover',
+    'plan the warm handover',
+    (c, id, o) =>
+      post(c, '/v1/referrals/{id}/handover', id, {
+        mode: o.mode,
+        plannedFor: new Date(o.at ?? Date.now()).toISOString(),
+      }),
+    (cmd) =>
+      cmd
+        .requiredOption('--mode <mode>', 'in_person | phone | video')
+        .option('--at <time>', 'ISO time (default now)'),
+  );
+  transition(
+    'confirm',
+    'confirm the handover took place',
+    (c, id, o) => post(c, '/v1/referrals/{id}/confirm-handover', id, { side: o.side }),
+    (cmd) => cmd.requiredOption('--side <side>', 'sender | recipient'),
+  );
+  transition(
+    'close',
+    'close with an outcome',
+    (c, id, o) => post(c, '/v1/referrals/{id}/close', id, { outcome: o.outcome }),
+    (cmd) =>
+      cmd.requiredOption(
+        '--outcome <outcome>',
+        'support_started | person_declined | unreachable | referred_elsewhere | other',
+      ),
+  );
+
+  referral
+    .command('forward')
+    .description('coordinator: forward to further units, re-encrypted for each')
+    .argument('<id>')
+    .requiredOption('--to <units>', 'unit ids, comma-separated', list)
+    .action(async (id: string, o: { to: string[] }) => {
+      const c = ctx();
+      const agency = c.agency();
+      const res = await c.step('Decrypting and re-encrypting for each unit', () =>
+        agency.forwardReferral(
+          id,
+          o.to.map((recipientUnitId) => ({ recipientUnitId })),
+        ),
+      );
+      c.print(res, () =>
+        [
+          `${c.c.green('✔')} Forwarded ${id}`,
+          ...res.forwards.map((f) => `  → ${f.recipientUnitId}: referral ${c.c.bold(f.id)}`),
+        ].join('\n'),
+      );
+    });
+
+  // ----- thread -------------------------------------------------------------------------------
+  const thread = program.command('thread').description("a referral's encrypted message thread");
+  thread
+    .command('post')
+    .description('post an encrypted message')
+    .argument('<referralId>')
+    .argument('<text...>')
+    .action(async (referralId: string, text: string[]) => {
+      const c = ctx();
+      const m = await c.agency().postMessage(referralId, text.join(' '));
+      c.print(m, `${c.c.green('✔')} Message ${m.id} posted`);
+    });
+  thread
+    .command('read')
+    .description('read the thread, decrypting and verifying each message')
+    .argument('<referralId>')
+    .action(async (referralId: string) => {
+      const c = ctx();
+      const messages = await c.agency().readMessages(referralId);
+      c.print({ referralId, items: messages }, () =>
+        messages.length === 0
+          ? c.c.dim('(no messages)')
+          : messages
+              .map((m) => `${c.c.dim(m.createdAt)} ${c.c.bold(short(m.senderUnitId))}  ${m.text}`)
+              .join('\n'),
+      );
+    });
+
+  // ----- operations and field requests --------------------------------------------------------
+  const operation = program.command('operation').description('joint operation weeks');
+  const time = (value: string, name: string): string => {
+    const at = new Date(value);
+    if (Number.isNaN(at.getTime())) {
+      throw new UsageError(`${name} is not a time: ${value}`);
+    }
+    return at.toISOString();
+  };
+  operation
+    .command('create')
+    .description('plan an operation week, organised by your unit')
+    .requiredOption('--name <name>')
+    .requiredOption('--municipality <codes>', 'comma-separated municipality codes', list)
+    .requiredOption('--from <time>', 'start (ISO time)')
+    .requiredOption('--to <time>', 'end (ISO time)')
+    .option('--invite <units>', 'unit ids to invite, comma-separated', list)
+    .option('--coordinator <unit>', 'the regional coordinator unit')
+    .action(
+      async (o: {
+        name: string;
+        municipality: string[];
+        from: string;
+        to: string;
+        invite?: string[];
+        coordinator?: string;
+      }) => {
+        const c = ctx();
+        const op = await data(
+          c.client().referrals.POST('/v1/operations', {
+            params: { header: idempotency() },
+            body: {
+              name: o.name,
+              municipalityCodes: o.municipality,
+              startsAt: time(o.from, '--from'),
+              endsAt: time(o.to, '--to'),
+              organiserUnitId: c.unit(),
+              ...(o.coordinator ? { coordinatorUnitId: o.coordinator } : {}),
+              invitedUnitIds: o.invite ?? [],
+            },
+          }),
+        );
+        c.print(op, `${c.c.green('✔')} Operation ${c.c.bold(op.id)} planned: ${op.name}`);
+      },
+    );
+  operation
+    .command('invite')
+    .description('invite further units')
+    .argument('<id>')
+    .requiredOption('--units <units>', 'comma-separated', list)
+    .action(async (id: string, o: { units: string[] }) => {
+      const c = ctx();
+      const op = await data(
+        c.client().referrals.POST('/v1/operations/{id}/participants', {
+          params: { path: { id }, header: idempotency() },
+          body: { unitIds: o.units },
+        }),
+      );
+      c.print(op, `${c.c.green('✔')} Invited ${o.units.length} units`);
+    });
+  operation
+    .command('join')
+    .description("accept an invitation for a unit (its organisation's admin or coordinator)")
+    .argument('<id>')
+    .action(async (id: string) => {
+      const c = ctx();
+      const unitId = c.unit();
+      const op = await data(
+        c.client().referrals.POST('/v1/operations/{id}/participants/{unitId}/accept', {
+          params: { path: { id, unitId }, header: idempotency() },
+          // The contract makes the body optional, but the hub refuses a POST without one.
+          body: {},
+        }),
+      );
+      c.print(op, `${c.c.green('✔')} Unit ${unitId} takes part in ${op.name}`);
+    });
+  for (const step of ['activate', 'complete', 'cancel'] as const) {
+    operation
+      .command(step)
+      .description(`${step} the operation`)
+      .argument('<id>')
+      .action(async (id: string) => {
+        const c = ctx();
+        const op = await data(
+          c.client().referrals.POST(`/v1/operations/{id}/${step}`, {
+            params: { path: { id }, header: idempotency() },
+            body: {},
+          }),
+        );
+        c.print(op, `${c.c.green('✔')} Operation ${op.id} is ${op.status}`);
+      });
+  }
+  operation
+    .command('staff')
+    .description('put a member of a participating unit on shift')
+    .argument('<id>')
+    .requiredOption('--user <userId>', "the member's user id (token sub)")
+    .requiredOption('--from <time>')
+    .requiredOption('--to <time>')
+    .action(async (id: string, o: { user: string; from: string; to: string }) => {
+      const c = ctx();
+      const shift = await data(
+        c.client().referrals.POST('/v1/operations/{id}/shifts', {
+          params: { path: { id }, header: idempotency() },
+          body: {
+            unitId: c.unit(),
+            userId: o.user,
+            startsAt: time(o.from, '--from'),
+            endsAt: time(o.to, '--to'),
+          },
+        }),
+      );
+      c.print(shift, `${c.c.green('✔')} ${o.user} on shift for unit ${shift.unitId}`);
+    });
+  operation
+    .command('report')
+    .description('totals, response times and participation')
+    .argument('<id>')
+    .option('--csv', 'the report as section,key,value rows')
+    .action(async (id: string, o: { csv?: boolean }) => {
+      const c = ctx();
+      if (o.csv) {
+        const csv = await data(
+          c.client().referrals.GET('/v1/operations/{id}/report', {
+            params: { path: { id }, header: { Accept: 'text/csv' } },
+            parseAs: 'text',
+          }),
+        );
+        process.stdout.write(String(csv));
+        return;
+      }
+      const report = await data(
+        c.client().referrals.GET('/v1/operations/{id}/report', { params: { path: { id } } }),
+      );
+      if (typeof report === 'string') {
+        process.stdout.write(report);
+        return;
+      }
+      c.print(report, () =>
+        [
+          c.c.bold(`${report.name} (${report.status})`),
+          JSON.stringify(
+            {
+              fieldRequests: report.fieldRequests,
+              responseTimes: report.responseTimes,
+              encounters: report.encounters,
+            },
+            null,
+            2,
+          ),
+        ].join('\n'),
+      );
+    });
+
+  const fieldRequest = program.command('field-request').description('a social worker on site');
+  fieldRequest
+    .command('create')
+    .description('officer: request a social worker; the address and details end-to-end encrypted')
+    .argument('<operationId>')
+    .requiredOption('--details <file>', 'JSON with the address and details (- for stdin)')
+    .option(
+      '--to <units>',
+      'addressed units (default: the accepted social services participants)',
+      list,
+    )
+    .option('--urgency <urgency>', 'acute | urgent | routine', 'acute')
+    .option('--needed-in <minutes>', 'minutes from now', '30')
+    .option('--adults <n>', 'estimated adults', '1')
+    .option('--children <n>', 'estimated children', '0')
+    .option('--languages <codes>', 'comma-separated ISO 639 codes', list)
+    .option('--child-suspected', 'a child may be present')
+    .option('--protected-housing', 'protected housing is likely needed')
+    .option('--buyer-present', 'a buyer is present')
+    .action(
+      async (
+        operationId: string,
+        o: {
+          details: string;
+          to?: string[];
+          urgency: string;
+          neededIn: string;
+          adults: string;
+          children: string;
+          languages?: string[];
+          childSuspected?: boolean;
+          protectedHousing?: boolean;
+          buyerPresent?: boolean;
+        },
+      ) => {
+        const c = ctx();
+        const agency = c.agency();
+        const details = readJsonInput(o.details);
+        const to = o.to ?? (await socialServicesParticipants(c.client(), operationId));
+        const id = randomUUID();
+        const envelope = await c.step('Encrypting for the units on call', () =>
+          agency.sealFieldRequest(id, to, details),
+        );
+        const created = await data(
+          c.client().referrals.POST('/v1/operations/{id}/field-requests', {
+            params: { path: { id: operationId }, header: idempotency() },
+            body: {
+              id,
+              requesterUnitId: agency.unitId,
+              urgency: o.urgency as 'acute' | 'urgent' | 'routine',
+              neededBy: new Date(Date.now() + Number(o.neededIn) * 60_000).toISOString(),
+              estimatedPersons: {
+                adults: Number(o.adults),
+                children: Number(o.children),
+                unknown: 0,
+              },
+              languages: o.languages ?? [],
+              flags: {
+                childSuspected: Boolean(o.childSuspected),
+                protectedHousingLikely: Boolean(o.protectedHousing),
+                buyerPresent: Boolean(o.buyerPresent),
+              },
+              envelope: envelope as ReferralCreate['envelope'],
+            },
+          }),
+        );
+        c.print(
+          created,
+          `${c.c.green('✔')} Field request ${c.c.bold(created.id)} sent to everyone on shift`,
+        );
+      },
+    );
+  fieldRequest
+    .command('claim')
+    .description('take the field request (the first to claim gets it)')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const c = ctx();
+      const claimed = await data(
+        c.client().referrals.POST('/v1/field-requests/{id}/claim', {
+          params: { path: { id }, header: idempotency() },
+          body: { unitId: c.unit() },
+        }),
+      );
+      c.print(claimed, `${c.c.green('✔')} Claimed: it is yours (${claimed.status})`);
+    });
+  fieldRequest
+    .command('show')
+    .description('the field request, with the address decrypted if it is addressed to your unit')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const c = ctx();
+      const agency = c.agency();
+      const request = await data(
+        c.client().referrals.GET('/v1/field-requests/{id}', { params: { path: { id } } }),
+      );
+      const opened = await agency.openFieldRequest(id);
+      c.print({ fieldRequest: request, details: opened.document }, () =>
+        [
+          details(
+            [
+              ['id', request.id],
+              ['status', request.status],
+              ['urgency', request.urgency],
+              ['needed by', request.neededBy],
+              ['claimed by', request.claimedBy],
+            ],
+            c.c,
+          ),
+          JSON.stringify(opened.document, null, 2),
+        ].join('\n\n'),
+      );
+    });
+  fieldRequest
+    .command('status')
+    .description('report progress: en-route, on-site, complete or cancel')
+    .argument('<id>')
+    .argument('<step>', 'en-route | on-site | complete | cancel')
+    .action(async (id: string, step: string) => {
+      const c = ctx();
+      if (step !== 'en-route' && step !== 'on-site' && step !== 'complete' && step !== 'cancel') {
+        throw new UsageError('step is en-route, on-site, complete or cancel');
+      }
+      const updated = await data(
+        c.client().referrals.POST(`/v1/field-requests/{id}/${step}`, {
+          params: { path: { id }, header: idempotency() },
+          body: {},
+        }),
+      );
+      c.print(updated, `${c.c.green('✔')} Field request ${id}: ${updated.status}`);
+    });
+
+  // ----- notifications ------------------------------------------------------------------------
+  program
+    .command('inbox')
+    .description('your notifications')
+    .option('--unread', 'only unread')
+    .action(async (o: { unread?: boolean }) => {
+      const c = ctx();
+      const res = await data(
+        c.client().notifications.GET('/v1/notifications', {
+          params: { query: (o.unread ? { state: 'unread' } : {}) as never },
+        }),
+      );
+      const items = res.items as Array<{
+        id: string;
+        kind: string;
+        severity: string;
+        title: string;
+        createdAt: string;
+      }>;
+      c.print(res, () =>
+        table(
+          items,
+          [
+            { header: 'WHEN', value: (n) => n.createdAt },
+            {
+              header: 'SEVERITY',
+              value: (n) => (n.severity === 'critical' ? c.c.red(n.severity) : n.severity),
+            },
+            { header: 'KIND', value: (n) => n.kind },
+            { header: 'TITLE', value: (n) => n.title },
+          ],
+          c.c,
+        ),
+      );
+    });
+
+  program
+    .command('watch')
+    .description('live notifications (Server-Sent Events), resuming after a dropped connection')
+    .option('--since <seq>', 'resume after this notification seq')
+    .option('--count <n>', 'stop after n notifications')
+    .action(async (o: { since?: string; count?: string }) => {
+      const c = ctx();
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      let seen = 0;
+      for await (const event of notificationStream(c.client(), {
+        lastEventId: o.since,
+        signal: controller.signal,
+      })) {
+        if (event.event !== 'notification') {
+          continue;
+        }
+        const n = event.data as { title: string; kind: string; createdAt: string };
+        if (c.json) {
+          process.stdout.write(`${JSON.stringify(event.data)}\n`);
+        } else {
+          process.stdout.write(`${c.c.dim(n.createdAt)} ${c.c.bold(n.kind)}  ${n.title}\n`);
+        }
+        seen += 1;
+        if (o.count && seen >= Number(o.count)) {
+          controller.abort();
+          break;
+        }
+      }
+    });
+
+  program
+    .command('stats')
+    .description('referral statistics (cells under 5 suppressed)')
+    .option(
+      '--group-by <dimensions>',
+      'month, category, gender, ageBand, citizenshipGroup, outcome, municipality',
+      list,
+    )
+    .action(async (o: { groupBy?: string[] }) => {
+      const c = ctx();
+      const res = await data(
+        c.client().referrals.GET('/v1/statistics/referrals', {
+          params: {
+            query: o.groupBy
+              ? { groupBy: o.groupBy as Array<ReferralsSchemas['StatisticsDimension']> }
+              : {},
+          },
+        }),
+      );
+      c.print(res, () =>
+        table(
+          res.rows,
+          [
+            ...res.groupBy.map((d) => ({
+              header: d.toUpperCase(),
+              value: (r: (typeof res.rows)[number]) =>
+                String((r.key as Record<string, unknown>)[d]),
+            })),
+            { header: 'REFERRALS', value: (r) => String(r.count) },
+          ],
+          c.c,
+        ),
+      );
+    });
+
+  return program;
+}
+
+/** The accepted participants of an operation that are social services units. */
+async function socialServicesParticipants(
+  client: SamverkanClient,
+  operationId: string,
+): Promise<string[]> {
+  const op = await data(
+    client.referrals.GET('/v1/operations/{id}', { params: { path: { id: operationId } } }),
+  );
+  const units: string[] = [];
+  for (const p of op.participants.filter((x) => x.status === 'accepted')) {
+    const unit = await data(
+      client.directory.GET('/v1/units/{id}', { params: { path: { id: p.unitId } } }),
+    );
+    if (unit.organisation.kind === 'social_services') {
+      units.push(p.unitId);
+    }
+  }
+  if (units.length === 0) {
+    throw new UsageError('no social services unit has accepted to take part yet: pass --to');
+  }
+  return units.sort();
+}
+
+/** Runs the CLI and resolves to its exit code (see EXIT). */
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end with 0; commander already printed the usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const described = describeError(err);
+    if (json) {
+      process.stderr.write(`${JSON.stringify(described.json)}\n`);
+    } else {
+      const c = colors(Boolean(process.stderr.isTTY) && !process.env.NO_COLOR);
+      process.stderr.write(`${renderError(described, c)}\n`);
+    }
+    return described.exitCode;
+  }
+}

@@ -1,0 +1,100 @@
+import { EnvelopeError } from '@samverkan/shared/src/crypto/envelope';
+import { KeyTrustError } from '@samverkan/shared/src/crypto/directory-keys';
+
+/** One field of a validation problem (`errors[]` of problem+json). */
+export interface ProblemFieldError {
+  field: string;
+  message: string;
+}
+
+/** The RFC 9457 body every Samverkan service answers an error with. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code: string;
+  errors?: ProblemFieldError[];
+  [extension: string]: unknown;
+}
+
+/** The hub refused a request: the problem+json it answered with, typed. */
+export class SamverkanProblemError extends Error {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly code: string;
+  readonly errors: ProblemFieldError[];
+  readonly problem: ProblemDetails;
+
+  constructor(problem: ProblemDetails) {
+    super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title);
+    this.name = 'SamverkanProblemError';
+    this.problem = problem;
+    this.type = problem.type;
+    this.title = problem.title;
+    this.status = problem.status;
+    this.detail = problem.detail;
+    this.code = problem.code;
+    this.errors = problem.errors ?? [];
+  }
+
+  /** The slug of `urn:samverkan:problem:<slug>`, e.g. `referral-not-found`. */
+  get slug(): string {
+    return this.type.startsWith('urn:samverkan:problem:')
+      ? this.type.slice('urn:samverkan:problem:'.length)
+      : this.type;
+  }
+}
+
+/** The hub could not be reached, or answered without a problem body (a proxy, a crash). */
+export class HubUnavailableError extends Error {
+  constructor(
+    readonly url: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'HubUnavailableError';
+  }
+}
+
+/** A local cryptographic check failed: an envelope or key that must not be trusted. */
+export class SamverkanCryptoError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SamverkanCryptoError';
+  }
+}
+
+/** The key store is missing, unreadable, or lacks the key a step needs. */
+export class KeyStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyStoreError';
+  }
+}
+
+export function isProblemBody(body: unknown): body is ProblemDetails {
+  if (typeof body !== 'object' || body === null) {
+    return false;
+  }
+  const b = body as Record<string, unknown>;
+  return typeof b.type === 'string' && typeof b.title === 'string' && typeof b.status === 'number';
+}
+
+/** Turns the shared crypto's errors into the SDK's one crypto error type. */
+export function asCryptoError(err: unknown): unknown {
+  if (err instanceof EnvelopeError) {
+    return new SamverkanCryptoError(err.code, err.message);
+  }
+  if (err instanceof KeyTrustError) {
+    return new SamverkanCryptoError('untrusted_key', err.message);
+  }
+  return err;
+}

@@ -1,0 +1,475 @@
+/**
+ * The `samverkan` binary as people and scripts run it (`node sdk/bin/samverkan.js …`, a child
+ * process) against a real hub on a real port: login and tokens from the dev issuer, the key
+ * store, directory look-ups, a referral sent, read, answered and forwarded, a thread, `--json`
+ * output parsed here, and the exit codes scripts rely on.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { DEMO_ORGANISATIONS, DEMO_UNITS } from '@samverkan/shared';
+import { referralDocument, startHub, type RunningHub } from './helpers/hub';
+
+const U = DEMO_UNITS;
+const bin = path.resolve(__dirname, '..', 'bin', 'samverkan.js');
+let running: RunningHub;
+let home: string;
+let documentFile: string;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the binary asynchronously: the hub lives in this process and must keep answering. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      {
+        env: {
+          ...process.env,
+          SAMVERKAN_HOME: home,
+          SAMVERKAN_URL: running.url,
+          SAMVERKAN_DATA_DIR: running.hub.dataDir,
+          NO_COLOR: '1',
+          ...env,
+        },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function json(args: string[], env: Record<string, string> = {}): Promise<any> {
+  const result = await cli([...args, '--json'], env);
+  if (result.code !== 0) {
+    throw new Error(`samverkan ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  }
+  return JSON.parse(result.stdout);
+}
+
+const tokens: Record<string, string> = {};
+async function as(user: string): Promise<Record<string, string>> {
+  if (!tokens[user]) {
+    const result = await cli(['token', user]);
+    expect(result.code).toBe(0);
+    tokens[user] = result.stdout.trim();
+  }
+  return { SAMVERKAN_TOKEN: tokens[user] };
+}
+
+beforeAll(async () => {
+  running = await startHub();
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-cli-'));
+  documentFile = path.join(home, 'referral.json');
+  fs.writeFileSync(documentFile, JSON.stringify(referralDocument('CLI-MARKER')));
+});
+
+afterAll(async () => {
+  await running?.close();
+  if (home) {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+describe('samverkan CLI', () => {
+  it('mints dev tokens, logs in and keeps the login and key store private (0600)', async () => {
+    const token = await cli(['token', 'police.officer']);
+    expect(token.code).toBe(0);
+    expect(token.stdout.trim().split('.')).toHaveLength(3);
+
+    const login = await json(['login', 'police.officer']);
+    expect(login).toMatchObject({ user: 'police.officer', units: [U.policeTraffickingOst] });
+    expect(fs.statSync(path.join(home, 'config.json')).mode & 0o777).toBe(0o600);
+
+    const imported = await json(['keys', 'import-dev', '--data-dir', running.hub.dataDir]);
+    expect(imported.units).toBeGreaterThanOrEqual(12);
+    expect(fs.statSync(path.join(home, 'keys.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('lists keys and root fingerprints, and searches units', async () => {
+    // The saved login (police.officer) is used when no token is given.
+    const listed = await json(['keys', 'list']);
+    expect(listed.unitId).toBe(U.policeTraffickingOst);
+    expect(listed.keys.length).toBeGreaterThanOrEqual(2);
+    expect(listed.keys.every((k: { privateKeyHere: boolean }) => k.privateKeyHere)).toBe(true);
+
+    const fingerprints = await json(['keys', 'fingerprint']);
+    expect(fingerprints.organisationId).toBe(DEMO_ORGANISATIONS.policeOst);
+    expect(fingerprints.rootKeys[0]).toMatchObject({ pinned: true, status: 'active' });
+
+    const found = await json(['units', 'search', 'Novahuset']);
+    expect(found.items.map((u: { id: string }) => u.id)).toContain(U.novahuset);
+
+    const human = await cli(['units', 'search', 'Novahuset']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/ID\s+NAME\s+ORGANISATION/);
+  });
+
+  it('sends an encrypted referral, which the coordinator reads, answers and forwards', async () => {
+    const police = await as('police.officer');
+    const coordinator = await as('coordinator.ostergotland');
+    const novahuset = await as('novahuset.caseworker');
+    const routing = [
+      '--category',
+      'trafficking_sexual',
+      '--urgency',
+      'urgent',
+      '--citizenship',
+      'eu',
+      '--municipality',
+      '0581',
+      '--legal-basis',
+      'consent',
+    ];
+
+    const sent = await json(
+      ['referral', 'send', '--to', U.coordinator, '--document', documentFile, ...routing],
+      police,
+    );
+    expect(sent).toMatchObject({
+      status: 'sent',
+      recipientUnitId: U.coordinator,
+      ageBand: 'adult',
+      gender: 'female',
+    });
+    expect(JSON.stringify(sent)).not.toContain('CLI-MARKER');
+
+    const human = await cli(
+      ['referral', 'send', '--to', U.coordinator, '--document', documentFile, ...routing],
+      police,
+    );
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('end-to-end encrypted');
+
+    const inbox = await json(['referral', 'list', '--box', 'inbox'], coordinator);
+    expect(inbox.items.map((r: { id: string }) => r.id)).toContain(sent.id);
+
+    const shown = await json(['referral', 'show', sent.id], coordinator);
+    expect(shown.document).toEqual(referralDocument('CLI-MARKER'));
+    expect(shown.verified).toMatchObject({
+      signedBy: U.policeTraffickingOst,
+      aad: { rid: sent.id, to: [U.coordinator] },
+    });
+
+    expect((await json(['referral', 'ack', sent.id], coordinator)).status).toBe('received');
+
+    await json(
+      ['thread', 'post', sent.id, 'Received,', 'routing', 'to', 'Novahuset.'],
+      coordinator,
+    );
+    await json(['thread', 'post', sent.id, 'Thanks.'], police);
+    const thread = await json(['thread', 'read', sent.id], police);
+    expect(thread.items.map((m: { text: string }) => m.text)).toEqual([
+      'Received, routing to Novahuset.',
+      'Thanks.',
+    ]);
+
+    const forwarded = await json(
+      ['referral', 'forward', sent.id, '--to', `${U.frideborg},${U.novahuset}`],
+      coordinator,
+    );
+    expect(forwarded.original.status).toBe('forwarded');
+    const leg = forwarded.forwards.find(
+      (f: { recipientUnitId: string }) => f.recipientUnitId === U.novahuset,
+    );
+
+    const opened = await json(['referral', 'show', leg.id], novahuset);
+    expect(opened.document).toEqual(referralDocument('CLI-MARKER'));
+    expect((await json(['referral', 'ack', leg.id], novahuset)).status).toBe('received');
+    expect((await json(['referral', 'accept', leg.id], novahuset)).status).toBe('accepted');
+
+    // Accepting twice is outside the lifecycle: a 409 problem, exit code 2, the problem on stderr.
+    const again = await cli(['referral', 'accept', leg.id, '--json'], novahuset);
+    expect(again.code).toBe(2);
+    expect(JSON.parse(again.stderr)).toMatchObject({ error: 'problem', status: 409 });
+    const againHuman = await cli(['referral', 'accept', leg.id], novahuset);
+    expect(againHuman.code).toBe(2);
+    expect(againHuman.stderr).toMatch(/✖ .+\n/);
+    expect(againHuman.stderr).toContain('→');
+
+    // The warm handover, confirmed by both sides, then closed; Frideborg declines its leg.
+    const handover = ['referral', 'handover', leg.id, '--mode', 'in_person'];
+    expect((await json(handover, novahuset)).status).toBe('handover_planned');
+    await json(['referral', 'confirm', leg.id, '--side', 'recipient'], novahuset);
+    const confirmed = await json(['referral', 'confirm', leg.id, '--side', 'sender'], coordinator);
+    expect(confirmed.status).toBe('handover_confirmed');
+    const closed = await json(
+      ['referral', 'close', leg.id, '--outcome', 'support_started'],
+      novahuset,
+    );
+    expect(closed).toMatchObject({ status: 'closed', outcome: 'support_started' });
+    const frideborgLeg = forwarded.forwards.find(
+      (f: { recipientUnitId: string }) => f.recipientUnitId === U.frideborg,
+    );
+    const frideborg = await as('frideborg.caseworker');
+    await json(['referral', 'ack', frideborgLeg.id], frideborg);
+    const declined = await json(
+      ['referral', 'decline', frideborgLeg.id, '--reason', 'duplicate'],
+      frideborg,
+    );
+    expect(declined.status).toBe('declined');
+  });
+
+  it('registers new unit keys signed by the organisation root key (keys init)', async () => {
+    const admin = await as('norrkoping.admin');
+    const registered = await json(['keys', 'init', '--unit', U.frideborg], admin);
+    expect(registered.unitId).toBe(U.frideborg);
+    const listed = await json(['keys', 'list', '--unit', U.frideborg], admin);
+    const kids = listed.keys.map((k: { kid: string }) => k.kid);
+    expect(kids).toEqual(expect.arrayContaining([registered.encKid, registered.sigKid]));
+
+    // A referral sealed now goes to both active encryption keys, and Frideborg still reads it.
+    const police = await as('police.officer');
+    const sent = await json(
+      [
+        'referral',
+        'send',
+        '--to',
+        U.frideborg,
+        '--document',
+        documentFile,
+        '--category',
+        'trafficking_sexual',
+        '--municipality',
+        '0581',
+        '--legal-basis',
+        'consent',
+      ],
+      police,
+    );
+    const shown = await json(['referral', 'show', sent.id], await as('frideborg.caseworker'));
+    expect(shown.document).toEqual(referralDocument('CLI-MARKER'));
+  });
+
+  it('generates an organisation root key, registers it and shows its fingerprint for comparison', async () => {
+    const store = path.join(home, 'nord-keys.json');
+    const hubAdmin = await as('hub.admin');
+    const root = await json(
+      [
+        'keys',
+        'init',
+        '--root',
+        '--org',
+        DEMO_ORGANISATIONS.policeNord,
+        '--register',
+        '--keystore',
+        store,
+      ],
+      hubAdmin,
+    );
+    expect(root.fingerprint).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(fs.statSync(store).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(store, 'utf8')).toContain('"d"');
+
+    const shown = await json(
+      ['keys', 'fingerprint', '--org', DEMO_ORGANISATIONS.policeNord, '--keystore', store],
+      await as('police-nord.officer'),
+    );
+    expect(shown.rootKeys).toContainEqual(
+      expect.objectContaining({ fingerprint: root.fingerprint, pinned: true }),
+    );
+  });
+
+  it('rotates unit keys: new keys registered, the previous retired, old and new envelopes readable', async () => {
+    const police = await as('police.officer');
+    const elsa = await as('elsa.caseworker');
+    const send = [
+      'referral',
+      'send',
+      '--to',
+      U.elsa,
+      '--document',
+      documentFile,
+      '--category',
+      'trafficking_sexual',
+      '--municipality',
+      '0581',
+      '--legal-basis',
+      'consent',
+    ];
+    const before = await json(send, police);
+
+    const rotated = await json(['keys', 'rotate', '--unit', U.elsa], await as('norrkoping.admin'));
+    expect(rotated.retired).toHaveLength(2);
+    const listed = await json(['keys', 'list', '--unit', U.elsa], elsa);
+    const byKid = Object.fromEntries(
+      listed.keys.map((k: { kid: string; status: string }) => [k.kid, k.status]),
+    );
+    expect(byKid[rotated.encKid]).toBe('active');
+    expect(rotated.retired.map((kid: string) => byKid[kid])).toEqual(['retired', 'retired']);
+
+    const after = await json(send, police);
+    for (const id of [before.id, after.id]) {
+      expect((await json(['referral', 'show', id], elsa)).document).toEqual(
+        referralDocument('CLI-MARKER'),
+      );
+    }
+  });
+
+  it('plans and staffs an operation; an officer requests a social worker, the first to claim gets it', async () => {
+    const police = await as('police.officer');
+    const admin = await as('norrkoping.admin');
+    const now = Date.now();
+    const op = await json(
+      [
+        'operation',
+        'create',
+        '--name',
+        'Insatsvecka Norrköping',
+        '--municipality',
+        '0581',
+        '--from',
+        new Date(now - 5 * 60_000).toISOString(),
+        '--to',
+        new Date(now + 7 * 86_400_000).toISOString(),
+        '--invite',
+        `${U.frideborg},${U.socialjour}`,
+        '--coordinator',
+        U.coordinator,
+      ],
+      police,
+    );
+    expect(op).toMatchObject({ status: 'planned', organiserUnitId: U.policeTraffickingOst });
+
+    for (const [unit, user] of [
+      [U.frideborg, 'frideborg.caseworker'],
+      [U.socialjour, 'socialjour.caseworker'],
+    ]) {
+      await json(['operation', 'join', op.id, '--unit', unit!], admin);
+      const shift = await json(
+        [
+          'operation',
+          'staff',
+          op.id,
+          '--unit',
+          unit!,
+          '--user',
+          user!,
+          '--from',
+          new Date(now - 60_000).toISOString(),
+          '--to',
+          op.endsAt,
+        ],
+        admin,
+      );
+      expect(shift).toMatchObject({ unitId: unit, userId: user });
+    }
+    expect((await json(['operation', 'activate', op.id], police)).status).toBe('active');
+
+    const details = path.join(home, 'field-request.json');
+    fs.writeFileSync(
+      details,
+      JSON.stringify({ address: 'FIELD-ADDRESS-MARKER', details: 'Two women; Romanian.' }),
+    );
+    // No --to: the CLI addresses the accepted social services participants itself.
+    const request = await json(
+      [
+        'field-request',
+        'create',
+        op.id,
+        '--details',
+        details,
+        '--adults',
+        '2',
+        '--languages',
+        'ro',
+        '--protected-housing',
+      ],
+      police,
+    );
+    expect(request).toMatchObject({
+      status: 'open',
+      participantUnitIds: [U.frideborg, U.socialjour].sort(),
+    });
+    expect(JSON.stringify(request)).not.toContain('FIELD-ADDRESS-MARKER');
+
+    const frideborg = await as('frideborg.caseworker');
+    expect((await json(['field-request', 'claim', request.id], frideborg)).status).toBe('claimed');
+    const late = await cli(
+      ['field-request', 'claim', request.id, '--json'],
+      await as('socialjour.caseworker'),
+    );
+    expect(late.code).toBe(2);
+    expect(JSON.parse(late.stderr)).toMatchObject({ status: 409 });
+
+    const shown = await json(['field-request', 'show', request.id], frideborg);
+    expect(shown.details).toMatchObject({ address: 'FIELD-ADDRESS-MARKER' });
+    expect(
+      (await json(['field-request', 'status', request.id, 'en-route'], frideborg)).status,
+    ).toBe('en_route');
+
+    const report = await json(['operation', 'report', op.id], police);
+    expect(report).toMatchObject({ operationId: op.id, name: 'Insatsvecka Norrköping' });
+    const csv = await cli(['operation', 'report', op.id, '--csv'], police);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split('\n')[0]).toMatch(/^section,key,value/);
+  });
+
+  it('shows aggregate statistics with small cells suppressed', async () => {
+    // The referrals sent by the tests above (run in order) are counted here.
+    const analyst = await as('lansstyrelsen.analyst');
+    const stats = await json(['stats', '--group-by', 'category'], analyst);
+    expect(stats).toMatchObject({ groupBy: ['category'], suppressedBelow: 5 });
+    const row = stats.rows.find(
+      (r: { key: { category: string } }) => r.key.category === 'trafficking_sexual',
+    );
+    expect(row.count === '<5' || row.count >= 5).toBe(true);
+    const human = await cli(['stats', '--group-by', 'category,month'], analyst);
+    expect(human.stdout).toMatch(/CATEGORY\s+MONTH\s+REFERRALS/);
+  });
+
+  it('ends with exit codes scripts can rely on', async () => {
+    // 2: a 4xx problem from the hub.
+    const missing = await cli(
+      ['referral', 'ack', '99999999-0000-4000-8000-000000000000', '--json'],
+      await as('frideborg.caseworker'),
+    );
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stderr)).toMatchObject({ error: 'problem', status: 404 });
+
+    // 3: not authenticated.
+    const anonymous = await cli(['units', 'search', '--json', '--token', 'not-a-jwt']);
+    expect(anonymous.code).toBe(3);
+    expect(JSON.parse(anonymous.stderr)).toMatchObject({ status: 401 });
+
+    // 4: the hub is unreachable (a port that was just free).
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(p));
+      });
+    });
+    const down = await cli(['units', 'search', '--json', '--url', `http://127.0.0.1:${port}`]);
+    expect(down.code).toBe(4);
+    expect(JSON.parse(down.stderr)).toMatchObject({ error: 'unavailable' });
+    const downHuman = await cli(['units', 'search', '--url', `http://127.0.0.1:${port}`]);
+    expect(downHuman.stderr).toContain('The hub is unavailable');
+
+    // 1: usage.
+    expect((await cli(['referral', 'send'])).code).toBe(1);
+    expect((await cli(['no-such-command'])).code).toBe(1);
+
+    // 6: no key store where one is needed.
+    const noStore = await cli(
+      [
+        'referral',
+        'show',
+        '99999999-0000-4000-8000-000000000000',
+        '--keystore',
+        path.join(home, 'none.json'),
+      ],
+      await as('frideborg.caseworker'),
+    );
+    expect(noStore.code).toBe(6);
+  });
+});

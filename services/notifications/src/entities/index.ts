@@ -1,0 +1,33 @@
+import { PLATFORM_ENTITIES } from '@samverkan/shared';
+import {
+  DirectoryMemberEntity,
+  DirectoryShiftEntity,
+  DirectoryUnitEntity,
+  TrustedIssuerEntity,
+} from './directory.entities';
+import { EscalationTimerEntity } from './escalation-timer.entity';
+import { NotificationPreferenceEntity } from './notification-preference.entity';
+import { NotificationEntity } from './notification.entity';
+import { WEBHOOK_ENTITIES } from '../webhooks/webhook.entities';
+
+export {
+  DirectoryMemberEntity,
+  DirectoryShiftEntity,
+  DirectoryUnitEntity,
+  EscalationTimerEntity,
+  NotificationEntity,
+  NotificationPreferenceEntity,
+  TrustedIssuerEntity,
+};
+
+export const NOTIFICATIONS_ENTITIES = [
+  ...PLATFORM_ENTITIES,
+  NotificationEntity,
+  NotificationPreferenceEntity,
+  EscalationTimerEntity,
+  DirectoryUnitEntity,
+  DirectoryMemberEntity,
+  DirectoryShiftEntity,
+  TrustedIssuerEntity,
+  ...WEBHOOK_ENTITIES,
+];

@@ -1,0 +1,17 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** A user's channels for one notification kind; kinds without a row use the defaults. */
+@Entity({ name: 'notification_preferences' })
+export class NotificationPreferenceEntity {
+  @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 200 })
+  userId: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  kind: string;
+
+  @Column({ type: 'text', array: true })
+  channels: string[];
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

@@ -1,0 +1,71 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+
+/**
+ * One notification for one user. `seq` orders a user's notifications and is the SSE event id
+ * (`Last-Event-ID`); the triggering event's id, the user and the kind are unique together, so a
+ * redelivered event creates nothing twice.
+ */
+@Entity({ name: 'notifications' })
+@Unique('notifications_event_user_kind_uq', ['eventId', 'userId', 'kind'])
+@Index('notifications_user_seq_idx', ['userId', 'seq'])
+@Index('notifications_object_idx', ['objectType', 'objectId'])
+export class NotificationEntity {
+  /** bigint: TypeORM hands it over as a string */
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  seq: string;
+
+  @Column({ type: 'uuid', unique: true })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 200 })
+  userId: string;
+
+  @Column({ name: 'unit_id', type: 'uuid', nullable: true })
+  unitId: string | null;
+
+  @Column({ type: 'varchar', length: 40 })
+  kind: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  severity: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  title: string;
+
+  @Column({ type: 'varchar', length: 500 })
+  body: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  link: string;
+
+  @Column({ name: 'object_type', type: 'varchar', length: 30 })
+  objectType: string;
+
+  @Column({ name: 'object_id', type: 'uuid' })
+  objectId: string;
+
+  /** the event that caused it (for escalations: the escalation timer's id) */
+  @Column({ name: 'event_id', type: 'uuid' })
+  eventId: string;
+
+  @Column({ name: 'requires_ack', type: 'boolean', default: false })
+  requiresAck: boolean;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  channels: string[];
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'seen_at', type: 'timestamptz', nullable: true })
+  seenAt: Date | null;
+
+  @Column({ name: 'read_at', type: 'timestamptz', nullable: true })
+  readAt: Date | null;
+
+  @Column({ name: 'acknowledged_at', type: 'timestamptz', nullable: true })
+  acknowledgedAt: Date | null;
+
+  @Column({ name: 'archived_at', type: 'timestamptz', nullable: true })
+  archivedAt: Date | null;
+}

@@ -1,0 +1,295 @@
+import {
+  cachedIssuerSource,
+  trustedIssuerFrom,
+  type EventConsumerDefinition,
+  type EventEnvelope,
+  type IssuerSource,
+} from '@samverkan/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  DirectoryMemberEntity,
+  DirectoryShiftEntity,
+  DirectoryUnitEntity,
+  TrustedIssuerEntity,
+} from '../entities';
+
+interface UnitEventData {
+  unitId: string;
+  organisationId: string;
+  organisationKind: string;
+  status: 'active' | 'inactive';
+  onCallUnitId: string | null;
+  coverage: string[];
+}
+
+interface MemberEventData {
+  unitId: string;
+  userId: string;
+  roles: string[];
+}
+
+interface ShiftEventData {
+  unitId: string;
+  shiftId: string;
+  userId: string;
+  startsAt: string;
+  endsAt: string;
+}
+
+/**
+ * Keeps the directory read model (units, members, shifts) in step with the directory's events.
+ * Each event carries the whole state it concerns and its time: applying it again changes
+ * nothing, and an older event arriving after a newer one (redelivery) is ignored.
+ */
+export function directoryReadModelConsumer(): EventConsumerDefinition {
+  return {
+    name: 'notifications-directory-read-model',
+    filter: 'samverkan.directory.unit.>',
+    async handle(event: EventEnvelope, tx: EntityManager) {
+      switch (event.type) {
+        case 'samverkan.directory.unit.created':
+        case 'samverkan.directory.unit.updated': {
+          const d = event.data as unknown as UnitEventData;
+          const table = tx.getRepository(DirectoryUnitEntity).metadata.tablePath;
+          await tx.query(
+            `INSERT INTO ${table} AS t (unit_id, organisation_id, organisation_kind, status, on_call_unit_id, coverage, event_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (unit_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
+               organisation_kind = EXCLUDED.organisation_kind, status = EXCLUDED.status,
+               on_call_unit_id = EXCLUDED.on_call_unit_id, coverage = EXCLUDED.coverage,
+               event_at = EXCLUDED.event_at
+             WHERE t.event_at <= EXCLUDED.event_at`,
+            [
+              d.unitId,
+              d.organisationId,
+              d.organisationKind,
+              d.status,
+              d.onCallUnitId,
+              d.coverage,
+              event.time,
+            ],
+          );
+          break;
+        }
+        case 'samverkan.directory.unit.member_added':
+        case 'samverkan.directory.unit.member_removed': {
+          const d = event.data as unknown as MemberEventData;
+          const table = tx.getRepository(DirectoryMemberEntity).metadata.tablePath;
+          await tx.query(
+            `INSERT INTO ${table} AS t (unit_id, user_id, roles, active, event_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (unit_id, user_id) DO UPDATE SET roles = EXCLUDED.roles,
+               active = EXCLUDED.active, event_at = EXCLUDED.event_at
+             WHERE t.event_at <= EXCLUDED.event_at`,
+            [
+              d.unitId,
+              d.userId,
+              d.roles,
+              event.type === 'samverkan.directory.unit.member_added',
+              event.time,
+            ],
+          );
+          break;
+        }
+        case 'samverkan.directory.unit.shift_created':
+        case 'samverkan.directory.unit.shift_deleted': {
+          const d = event.data as unknown as ShiftEventData;
+          const table = tx.getRepository(DirectoryShiftEntity).metadata.tablePath;
+          // A shift is created once and deleted once: a deletion wins whatever the order.
+          await tx.query(
+            `INSERT INTO ${table} AS t (shift_id, unit_id, user_id, starts_at, ends_at, deleted)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (shift_id) DO UPDATE SET deleted = t.deleted OR EXCLUDED.deleted`,
+            [
+              d.shiftId,
+              d.unitId,
+              d.userId,
+              d.startsAt,
+              d.endsAt,
+              event.type === 'samverkan.directory.unit.shift_deleted',
+            ],
+          );
+          break;
+        }
+        default:
+          // key rotations are of no interest here
+          break;
+      }
+    },
+  };
+}
+
+interface IssuerEventData {
+  issuer: string;
+  organisationIds: string[];
+  keySource: 'jwks' | 'pem';
+  publicKeyPem: string | null;
+  algorithms: string[];
+  status: 'active' | 'disabled';
+}
+
+/**
+ * Keeps `trusted_issuers` in step with the directory's issuer events, so that this service
+ * accepts the tokens of every issuer a hub admin registered, in distributed mode too.
+ */
+export function issuerReadModelConsumer(): EventConsumerDefinition {
+  return {
+    name: 'notifications-directory-issuers',
+    filter: 'samverkan.directory.issuer.>',
+    async handle(event: EventEnvelope, tx: EntityManager) {
+      const d = event.data as unknown as IssuerEventData;
+      const status = event.type === 'samverkan.directory.issuer.deleted' ? 'disabled' : d.status;
+      const table = tx.getRepository(TrustedIssuerEntity).metadata.tablePath;
+      await tx.query(
+        `INSERT INTO ${table} AS t (issuer, organisation_ids, key_source, public_key_pem, algorithms, status, event_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (issuer) DO UPDATE SET organisation_ids = EXCLUDED.organisation_ids,
+           key_source = EXCLUDED.key_source, public_key_pem = EXCLUDED.public_key_pem,
+           algorithms = EXCLUDED.algorithms, status = EXCLUDED.status, event_at = EXCLUDED.event_at
+         WHERE t.event_at <= EXCLUDED.event_at`,
+        [
+          d.issuer,
+          d.organisationIds,
+          d.keySource,
+          d.publicKeyPem,
+          d.algorithms,
+          status,
+          event.time,
+        ],
+      );
+    },
+  };
+}
+
+/** The read model as a source for the auth plugin's issuer registry. */
+export function readModelIssuerSource(dataSource: DataSource): IssuerSource & { clear(): void } {
+  const repo = dataSource.getRepository(TrustedIssuerEntity);
+  return cachedIssuerSource(async (issuer) => {
+    const row = await repo.findOneBy({ issuer, status: 'active' });
+    return row ? trustedIssuerFrom(row) : undefined;
+  });
+}
+
+/** A unit the read model has not heard of yet: the event is retried until it has. */
+export class UnknownUnitError extends Error {
+  constructor(readonly unitIds: string[]) {
+    super(`units not in the directory read model yet: ${unitIds.join(', ')}`);
+    this.name = 'UnknownUnitError';
+  }
+}
+
+/**
+ * Who is who, from the read model. Every query takes the transaction's manager: on the embedded
+ * PGlite a query on another connection while a transaction is open would wait for ever.
+ */
+export function createDirectoryReadModel() {
+  const schemaOf = (tx: EntityManager) => tx.getRepository(DirectoryUnitEntity).metadata.schema!;
+  return {
+    async units(tx: EntityManager, ids: string[]): Promise<Map<string, DirectoryUnitEntity>> {
+      const unique = [...new Set(ids)];
+      const rows = unique.length
+        ? await tx.getRepository(DirectoryUnitEntity).findBy(unique.map((unitId) => ({ unitId })))
+        : [];
+      return new Map(rows.map((r) => [r.unitId, r]));
+    },
+
+    /** Throws UnknownUnitError (so the event is retried) if any unit has not arrived yet. */
+    async requireUnits(
+      tx: EntityManager,
+      ids: string[],
+    ): Promise<Map<string, DirectoryUnitEntity>> {
+      const units = await this.units(tx, ids);
+      const missing = [...new Set(ids)].filter((id) => !units.has(id));
+      if (missing.length > 0) {
+        throw new UnknownUnitError(missing);
+      }
+      return units;
+    },
+
+    /** Active members of the units, each with the unit they were found in (first one wins). */
+    async members(
+      tx: EntityManager,
+      unitIds: string[],
+      roles?: string[],
+    ): Promise<Array<{ userId: string; unitId: string }>> {
+      if (unitIds.length === 0) {
+        return [];
+      }
+      const rows = (await tx.query(
+        `SELECT DISTINCT ON (user_id) user_id, unit_id FROM "${schemaOf(tx)}".directory_members
+          WHERE active AND unit_id = ANY($1::uuid[]) AND ($2::text[] IS NULL OR roles && $2::text[])
+          ORDER BY user_id, array_position($1::uuid[], unit_id)`,
+        [unitIds, roles ?? null],
+      )) as Array<{ user_id: string; unit_id: string }>;
+      return rows.map((r) => ({ userId: r.user_id, unitId: r.unit_id }));
+    },
+
+    /** Members with one of the roles; all members of a unit where nobody has them. */
+    async membersPreferringRoles(
+      tx: EntityManager,
+      unitIds: string[],
+      roles: string[],
+    ): Promise<Array<{ userId: string; unitId: string }>> {
+      const out: Array<{ userId: string; unitId: string }> = [];
+      for (const unitId of new Set(unitIds)) {
+        const withRole = await this.members(tx, [unitId], roles);
+        out.push(...(withRole.length > 0 ? withRole : await this.members(tx, [unitId])));
+      }
+      return out;
+    },
+
+    /**
+     * Staff on duty now at each unit (a directory shift covering `now`); all members of a unit
+     * where nobody is on duty, so that nothing goes unseen.
+     */
+    async onDuty(
+      tx: EntityManager,
+      unitIds: string[],
+      now: Date,
+    ): Promise<Array<{ userId: string; unitId: string }>> {
+      const out: Array<{ userId: string; unitId: string }> = [];
+      for (const unitId of new Set(unitIds)) {
+        const rows = (await tx.query(
+          `SELECT DISTINCT user_id FROM "${schemaOf(tx)}".directory_shifts
+            WHERE unit_id = $1 AND NOT deleted AND starts_at <= $2 AND ends_at > $2
+            ORDER BY user_id`,
+          [unitId, now],
+        )) as Array<{ user_id: string }>;
+        out.push(
+          ...(rows.length > 0
+            ? rows.map((r) => ({ userId: r.user_id, unitId }))
+            : await this.members(tx, [unitId])),
+        );
+      }
+      return out;
+    },
+
+    /** Active regional-coordinator units covering a municipality. */
+    async coordinatorUnits(tx: EntityManager, municipalityCode: string): Promise<string[]> {
+      const rows = (await tx.query(
+        `SELECT unit_id FROM "${schemaOf(tx)}".directory_units
+          WHERE organisation_kind = 'regional_coordinator' AND status = 'active' AND $1 = ANY(coverage)
+          ORDER BY unit_id`,
+        [municipalityCode],
+      )) as Array<{ unit_id: string }>;
+      return rows.map((r) => r.unit_id);
+    },
+
+    /** Members with role `org_admin` of any unit of the organisation. */
+    async organisationAdmins(
+      tx: EntityManager,
+      organisationId: string,
+    ): Promise<Array<{ userId: string; unitId: string }>> {
+      const rows = (await tx.query(
+        `SELECT DISTINCT ON (m.user_id) m.user_id, m.unit_id FROM "${schemaOf(tx)}".directory_members m
+           JOIN "${schemaOf(tx)}".directory_units u ON u.unit_id = m.unit_id
+          WHERE m.active AND u.organisation_id = $1 AND 'org_admin' = ANY(m.roles)
+          ORDER BY m.user_id, m.unit_id`,
+        [organisationId],
+      )) as Array<{ user_id: string; unit_id: string }>;
+      return rows.map((r) => ({ userId: r.user_id, unitId: r.unit_id }));
+    },
+  };
+}
+
+export type DirectoryReadModel = ReturnType<typeof createDirectoryReadModel>;

@@ -1,0 +1,121 @@
+import {
+  CommonProblems,
+  DeadLetterEntity,
+  ProblemError,
+  type EventProcessor,
+  type Principal,
+} from '@samverkan/shared';
+import { NotificationProblems } from '../domain/errors';
+import type { components } from '../generated/openapi';
+import { deny, type NotificationsContext } from './context';
+import { deadLetterView, decodeCursor, encodeCursor } from './views';
+
+type Schemas = components['schemas'];
+const POSITION = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\|[0-9a-f-]{36}$/;
+
+/**
+ * Events the consumers of this service gave up on (invalid, or failed `max_deliver` times), for
+ * hub administrators to read and replay once the cause is fixed.
+ */
+export function createDeadLettersService(
+  ctx: NotificationsContext,
+  processors: ReadonlyMap<string, EventProcessor>,
+) {
+  const repo = () => ctx.dataSource.getRepository(DeadLetterEntity);
+
+  async function requireHubAdmin(principal: Principal, action: string, objectId: string | null) {
+    if (!principal.hubAdmin) {
+      await deny(
+        ctx,
+        principal,
+        { action, objectType: 'dead_letter', objectId },
+        new ProblemError(CommonProblems.forbidden, 'Only hub administrators handle dead letters'),
+      );
+    }
+  }
+
+  return {
+    async list(
+      principal: Principal,
+      q: { replayed?: boolean; cursor?: string; limit?: number },
+    ): Promise<Schemas['DeadLetterPage']> {
+      await requireHubAdmin(principal, 'dead_letter.list', null);
+      const limit = q.limit ?? 50;
+      const qb = repo().createQueryBuilder('d');
+      if (q.replayed !== undefined) {
+        qb.andWhere(q.replayed ? 'd.replayed_at IS NOT NULL' : 'd.replayed_at IS NULL');
+      }
+      if (q.cursor) {
+        const position = decodeCursor(q.cursor, POSITION);
+        if (!position) {
+          throw new ProblemError(NotificationProblems.invalidCursor);
+        }
+        const [at, id] = position.split('|');
+        qb.andWhere('(d.created_at, d.id) < (:at, :id)', { at: new Date(at!), id });
+      }
+      const rows = await qb
+        .orderBy('d.created_at', 'DESC')
+        .addOrderBy('d.id', 'DESC')
+        .take(limit + 1)
+        .getMany();
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(deadLetterView),
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor(`${last.createdAt.toISOString()}|${last.id}`)
+            : null,
+      };
+    },
+
+    /**
+     * Runs the event through its consumer once more, as its last delivery: handled, already
+     * handled (duplicate), or dead-lettered again with the new reason.
+     */
+    async replay(principal: Principal, id: string): Promise<Schemas['DeadLetterReplay']> {
+      await requireHubAdmin(principal, 'dead_letter.replay', id);
+      const letter = await repo().findOneBy({ id });
+      if (!letter) {
+        throw new ProblemError(NotificationProblems.deadLetterNotFound);
+      }
+      const processor = processors.get(letter.consumer);
+      if (!processor) {
+        throw new ProblemError(
+          NotificationProblems.deadLetterConsumerUnknown,
+          `No consumer named ${letter.consumer} runs in this service.`,
+        );
+      }
+      let payload: unknown;
+      try {
+        payload = JSON.parse(letter.payload);
+      } catch {
+        payload = letter.payload;
+      }
+      const outcome = await processor.process(
+        payload,
+        processor.definition.maxDeliver ?? 8,
+        letter.subject,
+      );
+      letter.replayedAt = new Date();
+      await ctx.events.transaction(async (tx) => {
+        await tx.save(DeadLetterEntity, letter);
+        await ctx.audit.append(
+          {
+            actor: principal,
+            action: 'dead_letter.replay',
+            objectType: 'dead_letter',
+            objectId: id,
+            outcome: 'allowed',
+            detail: { consumer: letter.consumer, outcome },
+          },
+          tx,
+        );
+      });
+      return {
+        outcome: outcome === 'retry' ? 'dead' : outcome,
+        deadLetter: deadLetterView(letter),
+      };
+    },
+  };
+}

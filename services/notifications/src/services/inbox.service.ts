@@ -1,0 +1,297 @@
+import { ProblemError, type Principal } from '@samverkan/shared';
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import { NotificationEntity } from '../entities';
+import { NotificationProblems } from '../domain/errors';
+import type { components } from '../generated/openapi';
+import type { NotificationsContext } from './context';
+import { change, deny } from './context';
+import { cancelEscalations } from './escalations';
+import { decodeCursor, encodeCursor, notificationView, type NotificationView } from './views';
+
+type Schemas = components['schemas'];
+export type NotificationCounts = Schemas['NotificationCounts'];
+
+export interface ListQuery {
+  state?: Schemas['NotificationStateFilter'];
+  kind?: Schemas['NotificationKind'];
+  severity?: Schemas['Severity'];
+  unit?: string;
+  since?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+type Action = 'read' | 'acknowledge' | 'archive';
+
+const SEQ = /^[0-9]{1,18}$/;
+
+/**
+ * The in-app inbox: a user's own notifications and nothing else. Every query is scoped to the
+ * caller's `sub`; someone else's notification is 404 exactly like one that does not exist.
+ */
+export function createInboxService(ctx: NotificationsContext) {
+  const repo = (tx?: EntityManager) =>
+    (tx ?? ctx.dataSource.manager).getRepository(NotificationEntity);
+
+  function applyFilters(
+    qb: SelectQueryBuilder<NotificationEntity>,
+    q: Omit<ListQuery, 'cursor' | 'limit'>,
+  ): SelectQueryBuilder<NotificationEntity> {
+    switch (q.state) {
+      case 'unread':
+        qb.andWhere('n.read_at IS NULL AND n.archived_at IS NULL');
+        break;
+      case 'read':
+        qb.andWhere('n.read_at IS NOT NULL AND n.archived_at IS NULL');
+        break;
+      case 'unacknowledged':
+        qb.andWhere('n.requires_ack AND n.acknowledged_at IS NULL AND n.archived_at IS NULL');
+        break;
+      case 'acknowledged':
+        qb.andWhere('n.acknowledged_at IS NOT NULL AND n.archived_at IS NULL');
+        break;
+      case 'archived':
+        qb.andWhere('n.archived_at IS NOT NULL');
+        break;
+      case undefined:
+        qb.andWhere('n.archived_at IS NULL');
+        break;
+    }
+    if (q.kind) {
+      qb.andWhere('n.kind = :kind', { kind: q.kind });
+    }
+    if (q.severity) {
+      qb.andWhere('n.severity = :severity', { severity: q.severity });
+    }
+    if (q.unit) {
+      qb.andWhere('n.unit_id = :unit', { unit: q.unit });
+    }
+    if (q.since) {
+      qb.andWhere('n.created_at >= :since', { since: new Date(q.since) });
+    }
+    return qb;
+  }
+
+  async function counts(userId: string, tx?: EntityManager): Promise<NotificationCounts> {
+    const [row] = (await repo(tx)
+      .createQueryBuilder('n')
+      .select('count(*) FILTER (WHERE n.read_at IS NULL)::int', 'unread')
+      .addSelect(
+        'count(*) FILTER (WHERE n.requires_ack AND n.acknowledged_at IS NULL)::int',
+        'unacknowledged',
+      )
+      .addSelect(
+        "count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'critical')::int",
+        'critical',
+      )
+      .addSelect("count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'high')::int", 'high')
+      .addSelect(
+        "count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'normal')::int",
+        'normal',
+      )
+      .where('n.user_id = :userId AND n.archived_at IS NULL', { userId })
+      .getRawMany()) as Array<{
+      unread: number;
+      unacknowledged: number;
+      critical: number;
+      high: number;
+      normal: number;
+    }>;
+    return {
+      unread: row!.unread,
+      unacknowledged: row!.unacknowledged,
+      unreadBySeverity: { critical: row!.critical, high: row!.high, normal: row!.normal },
+    };
+  }
+
+  /** The caller's notification, or 404 (a try at someone else's is audited as denied). */
+  async function own(
+    principal: Principal,
+    id: string,
+    action: string,
+    tx: EntityManager,
+  ): Promise<NotificationEntity> {
+    const row = await repo(tx)
+      .createQueryBuilder('n')
+      .setLock('pessimistic_write')
+      .where('n.id = :id', { id })
+      .getOne();
+    if (!row) {
+      throw new ProblemError(NotificationProblems.notificationNotFound);
+    }
+    if (row.userId !== principal.sub) {
+      // Recorded outside the transaction that is about to roll back.
+      throw new NotOwnError(action);
+    }
+    return row;
+  }
+
+  async function act(principal: Principal, id: string, action: Action): Promise<NotificationView> {
+    const target = { action: `notification.${action}`, objectType: 'notification', objectId: id };
+    try {
+      const view = await change(ctx, principal, target, async (tx) => {
+        const row = await own(principal, id, target.action, tx);
+        const now = new Date();
+        if (action === 'archive' && row.requiresAck && !row.acknowledgedAt) {
+          throw new ProblemError(
+            NotificationProblems.needsAcknowledgement,
+            'Acknowledge this critical notification before archiving it.',
+          );
+        }
+        row.seenAt ??= now;
+        row.readAt ??= now;
+        if (action === 'acknowledge') {
+          row.acknowledgedAt ??= now;
+          if (row.requiresAck) {
+            await cancelEscalations(tx, row.objectType, row.objectId);
+          }
+        }
+        if (action === 'archive') {
+          row.archivedAt ??= now;
+        }
+        await tx.save(NotificationEntity, row);
+        await ctx.feed.signal(tx, [principal.sub]);
+        return { result: notificationView(row), events: [] };
+      });
+      ctx.feed.wake([principal.sub]);
+      return view;
+    } catch (err) {
+      if (err instanceof NotOwnError) {
+        return deny(
+          ctx,
+          principal,
+          target,
+          new ProblemError(NotificationProblems.notificationNotFound),
+        );
+      }
+      throw err;
+    }
+  }
+
+  return {
+    counts,
+
+    async list(principal: Principal, q: ListQuery): Promise<Schemas['NotificationPage']> {
+      const limit = q.limit ?? 50;
+      const qb = applyFilters(
+        repo().createQueryBuilder('n').where('n.user_id = :userId', { userId: principal.sub }),
+        q,
+      );
+      if (q.cursor) {
+        const after = decodeCursor(q.cursor, SEQ);
+        if (!after) {
+          throw new ProblemError(NotificationProblems.invalidCursor);
+        }
+        qb.andWhere('n.seq < :after', { after });
+      }
+      const rows = await qb
+        .orderBy('n.seq', 'DESC')
+        .take(limit + 1)
+        .getMany();
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map(notificationView),
+        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+      };
+    },
+
+    async get(principal: Principal, id: string): Promise<NotificationView> {
+      const row = await repo().findOneBy({ id });
+      if (!row || row.userId !== principal.sub) {
+        if (row) {
+          await ctx.audit.append({
+            actor: principal,
+            action: 'notification.read',
+            objectType: 'notification',
+            objectId: id,
+            outcome: 'denied',
+            detail: { refused: NotificationProblems.notificationNotFound.code },
+          });
+        }
+        throw new ProblemError(NotificationProblems.notificationNotFound);
+      }
+      return notificationView(row);
+    },
+
+    act,
+
+    /** Marks several of the caller's notifications read (and seen), or only seen. */
+    async mark(
+      principal: Principal,
+      body: Schemas['BulkRead'],
+      state: 'read' | 'seen',
+    ): Promise<Schemas['BulkResult']> {
+      if (!body.ids && body.all !== true) {
+        throw new ProblemError(
+          NotificationProblems.bulkTargetRequired,
+          'Give the ids to mark, or all: true (with optional filters).',
+        );
+      }
+      const updated = await change(
+        ctx,
+        principal,
+        { action: `notification.${state}_bulk`, objectType: 'notification', objectId: null },
+        async (tx) => {
+          const qb = tx
+            .createQueryBuilder()
+            .update(NotificationEntity)
+            .set(
+              state === 'read'
+                ? { readAt: () => 'now()', seenAt: () => 'coalesce(seen_at, now())' }
+                : { seenAt: () => 'now()' },
+            )
+            .where(`user_id = :userId AND ${state === 'read' ? 'read_at' : 'seen_at'} IS NULL`, {
+              userId: principal.sub,
+            });
+          if (body.ids) {
+            qb.andWhere('id = ANY(:ids)', { ids: body.ids });
+          }
+          if (body.kind) {
+            qb.andWhere('kind = :kind', { kind: body.kind });
+          }
+          if (body.severity) {
+            qb.andWhere('severity = :severity', { severity: body.severity });
+          }
+          if (body.unit) {
+            qb.andWhere('unit_id = :unit', { unit: body.unit });
+          }
+          if (body.before) {
+            qb.andWhere('created_at < :before', { before: new Date(body.before) });
+          }
+          const result = await qb.execute();
+          await ctx.feed.signal(tx, [principal.sub]);
+          return { result: result.affected ?? 0, events: [] };
+        },
+      );
+      ctx.feed.wake([principal.sub]);
+      return { updated };
+    },
+
+    /** The live stream's reads: what is new after a `seq`, and the newest `seq`. */
+    async after(userId: string, seq: string, limit: number): Promise<NotificationEntity[]> {
+      return repo()
+        .createQueryBuilder('n')
+        .where('n.user_id = :userId AND n.seq > :seq AND n.archived_at IS NULL', { userId, seq })
+        .orderBy('n.seq', 'ASC')
+        .take(limit)
+        .getMany();
+    },
+
+    async latestSeq(userId: string): Promise<string> {
+      const [row] = (await repo()
+        .createQueryBuilder('n')
+        .select('coalesce(max(n.seq), 0)::text', 'seq')
+        .where('n.user_id = :userId', { userId })
+        .getRawMany()) as Array<{ seq: string }>;
+      return row!.seq;
+    },
+  };
+}
+
+class NotOwnError extends Error {
+  constructor(readonly action: string) {
+    super('not the caller’s notification');
+  }
+}
+
+export type InboxService = ReturnType<typeof createInboxService>;

@@ -1,0 +1,135 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { PoolClient } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+
+/** Postgres channel on which every replica hears which users have something new. */
+export const FEED_CHANNEL = 'samverkan_notifications';
+
+/**
+ * Wakes the live streams of users whose notifications or counts changed. A wake-up carries no
+ * data — the stream reads what is new from Postgres — so a duplicate or missed one does no harm
+ * (streams also look again at every heartbeat). Wake-ups come from this process after its own
+ * commits, and from the other replicas through Postgres `LISTEN/NOTIFY` (the embedded PGlite
+ * delivers none, but there the one process wakes itself).
+ */
+export class NotificationFeed {
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private client: PoolClient | undefined;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly log: FastifyBaseLogger,
+    /**
+     * false on the embedded PGlite: one process, and one database session behind every
+     * connection, which delivers no NOTIFY to another connection anyway
+     */
+    private readonly acrossProcesses = true,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    if (this.acrossProcesses) {
+      await this.listen();
+    }
+  }
+
+  /**
+   * In the transaction that changed users' notifications or counts: the other replicas hear of
+   * it when it commits (this process wakes its own streams after the commit).
+   */
+  async signal(tx: EntityManager, userIds: string[]): Promise<void> {
+    const unique = [...new Set(userIds)];
+    if (this.acrossProcesses && unique.length > 0) {
+      await tx.query(`SELECT pg_notify($1, u) FROM unnest($2::text[]) AS u`, [
+        FEED_CHANNEL,
+        unique,
+      ]);
+    }
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) {
+      return;
+    }
+    const pool = (
+      this.dataSource.driver as unknown as { master: { connect(): Promise<PoolClient> } }
+    ).master;
+    let client: PoolClient | undefined;
+    try {
+      client = await pool.connect();
+      client.on('notification', (n) => {
+        if (n.channel === FEED_CHANNEL && n.payload) {
+          this.wake([n.payload]);
+        }
+      });
+      client.on('error', (err) => {
+        this.log.warn({ err }, 'notification feed connection failed; listening again');
+        this.drop(client, err);
+        this.retry = setTimeout(() => void this.listen(), 1000);
+      });
+      await client.query(`LISTEN ${FEED_CHANNEL}`);
+      this.client = client;
+    } catch (err) {
+      this.drop(client, err as Error);
+      this.log.warn({ err }, 'could not listen for notifications of other replicas; will retry');
+      this.retry = setTimeout(() => void this.listen(), 1000);
+    }
+  }
+
+  private drop(client: PoolClient | undefined, err?: Error): void {
+    if (client) {
+      try {
+        client.release(err ?? true);
+      } catch {
+        // already released
+      }
+    }
+    if (this.client === client) {
+      this.client = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      await client.query(`UNLISTEN ${FEED_CHANNEL}`).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  subscribe(userId: string, listener: () => void): () => void {
+    let set = this.listeners.get(userId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(userId, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(userId) === set) {
+        this.listeners.delete(userId);
+      }
+    };
+  }
+
+  wake(userIds: Iterable<string>): void {
+    for (const userId of new Set(userIds)) {
+      for (const listener of this.listeners.get(userId) ?? []) {
+        listener();
+      }
+    }
+  }
+
+  get subscribers(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) {
+      n += set.size;
+    }
+    return n;
+  }
+}

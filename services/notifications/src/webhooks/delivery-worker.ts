@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog, ServiceEvents } from '@samverkan/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { decideAfterAttempt, type AttemptResult } from './delivery-state';
+import { signPayload } from './signing';
+import type { WebhookConfig } from './webhook-config';
+import { sendWebhook } from './webhook-sender';
+import {
+  WebhookAttemptEntity,
+  WebhookDeliveryEntity,
+  WebhookEndpointEntity,
+} from './webhook.entities';
+
+export const ENDPOINT_DISABLED_EVENT = 'samverkan.notifications.webhook.endpoint_disabled';
+
+/** How often a worker trims the delivery log. */
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+interface Claimed {
+  id: string;
+  endpoint_id: string;
+  payload: string;
+}
+
+/**
+ * Sends due deliveries. A replica claims a batch with `FOR UPDATE SKIP LOCKED` and marks it with
+ * a lease (its token and an expiry) in one short statement, sends outside any transaction, then
+ * records each outcome only if it still holds the lease: several replicas share the work without
+ * sending a message twice, and what a crashed replica had claimed is taken over once its lease
+ * runs out (at least once, as webhooks are; receivers de-duplicate on `webhook-id`).
+ */
+export class WebhookDeliveryWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private again = false;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly deps: {
+      dataSource: DataSource;
+      events: ServiceEvents;
+      audit: AuditLog;
+      config: WebhookConfig;
+      log: FastifyBaseLogger;
+    },
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Look for due deliveries now (after a commit that queued some). */
+  poke(): void {
+    if (this.stopped) {
+      return;
+    }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.loop().finally(() => {
+        this.running = undefined;
+        if (!this.stopped) {
+          this.schedule(this.again ? 0 : this.deps.config.pollIntervalMs);
+          this.again = false;
+        }
+      });
+    }, delayMs);
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+        this.lastPrune = Date.now();
+        await this.prune();
+      }
+      while (!this.stopped) {
+        const handled = await this.runOnce();
+        if (handled < this.deps.config.batchSize) {
+          return;
+        }
+      }
+    } catch (err) {
+      this.deps.log.error({ err }, 'webhook delivery round failed');
+    }
+  }
+
+  /**
+   * Removes finished deliveries (delivered or dead) older than the retention from the log, with
+   * their attempts, a bounded number at a time; returns how many it removed.
+   */
+  async prune(now = new Date()): Promise<number> {
+    const { dataSource, config } = this.deps;
+    const table = dataSource.getRepository(WebhookDeliveryEntity).metadata.tablePath;
+    const [, removed] = (await dataSource.query(
+      `DELETE FROM ${table} WHERE id IN (
+         SELECT id FROM ${table} WHERE status IN ('delivered', 'dead') AND updated_at < $1
+          LIMIT 5000 FOR UPDATE SKIP LOCKED)`,
+      [new Date(now.getTime() - config.logRetentionMs)],
+    )) as [unknown, number];
+    return removed;
+  }
+
+  /** Claims and sends one batch; returns how many deliveries it handled. */
+  async runOnce(): Promise<number> {
+    const { dataSource, config } = this.deps;
+    const token = randomUUID();
+    const now = new Date();
+    const deliveriesTable = dataSource.getRepository(WebhookDeliveryEntity).metadata.tablePath;
+    const endpointsTable = dataSource.getRepository(WebhookEndpointEntity).metadata.tablePath;
+    const [rows] = (await dataSource.query(
+      `UPDATE ${deliveriesTable} AS d
+          SET lease_token = $1, lease_until = $2
+        WHERE d.id IN (
+          SELECT c.id FROM ${deliveriesTable} c
+            JOIN ${endpointsTable} e ON e.id = c.endpoint_id AND e.status = 'enabled'
+           WHERE c.status IN ('pending', 'retrying') AND c.next_attempt_at <= $3
+             AND (c.lease_until IS NULL OR c.lease_until < $3)
+           ORDER BY c.next_attempt_at
+           LIMIT $4
+           FOR UPDATE OF c SKIP LOCKED)
+        RETURNING d.id, d.endpoint_id, d.payload`,
+      [token, new Date(now.getTime() + config.leaseMs), now, config.batchSize],
+    )) as [Claimed[], number];
+    await Promise.all(rows.map((row) => this.deliver(row, token)));
+    return rows.length;
+  }
+
+  private async deliver(row: Claimed, token: string): Promise<void> {
+    const { dataSource, config } = this.deps;
+    const endpoint = await dataSource.getRepository(WebhookEndpointEntity).findOneBy({
+      id: row.endpoint_id,
+    });
+    if (!endpoint) {
+      return;
+    }
+    const startedAt = new Date();
+    let result: AttemptResult;
+    try {
+      const secrets = [config.secretBox.open(endpoint.secretSealed, endpoint.id)];
+      if (
+        endpoint.previousSecretSealed &&
+        endpoint.previousSecretExpiresAt &&
+        endpoint.previousSecretExpiresAt > startedAt
+      ) {
+        secrets.push(config.secretBox.open(endpoint.previousSecretSealed, endpoint.id));
+      }
+      const headers = signPayload(row.id, startedAt, row.payload, secrets);
+      result = await sendWebhook(
+        { url: endpoint.url, body: row.payload, headers: { ...headers } },
+        { policy: config.destinations, timeoutMs: config.timeoutMs },
+      );
+    } catch (err) {
+      // A secret that will not open (wrong key in configuration) is the operator's to fix:
+      // leave the delivery to be retried once the lease runs out.
+      this.deps.log.error({ err, endpointId: endpoint.id, deliveryId: row.id }, 'webhook not sent');
+      return;
+    }
+    await this.record(row, token, startedAt, result);
+  }
+
+  private async record(
+    row: Claimed,
+    token: string,
+    startedAt: Date,
+    result: AttemptResult,
+  ): Promise<void> {
+    const { events, config, log } = this.deps;
+    const now = new Date();
+    await events.transaction(async (tx) => {
+      // The endpoint row is locked first: its failure streak is counted across deliveries.
+      const endpoint = await tx
+        .getRepository(WebhookEndpointEntity)
+        .findOne({ where: { id: row.endpoint_id }, lock: { mode: 'pessimistic_write' } });
+      const delivery = await tx
+        .getRepository(WebhookDeliveryEntity)
+        .findOne({ where: { id: row.id }, lock: { mode: 'pessimistic_write' } });
+      if (!endpoint || !delivery || delivery.leaseToken !== token) {
+        return; // deleted meanwhile, or the lease ran out and another replica took it
+      }
+      const decision = decideAfterAttempt(delivery, result, {
+        policy: config.retry,
+        now,
+        consecutiveFailures: endpoint.consecutiveFailures,
+        disableAfterFailures: config.disableAfterFailures,
+      });
+      await tx.insert(WebhookAttemptEntity, {
+        id: randomUUID(),
+        deliveryId: delivery.id,
+        attemptedAt: startedAt,
+        durationMs: Math.max(0, now.getTime() - startedAt.getTime()),
+        statusCode: result.kind === 'response' ? result.status : null,
+        outcome: decision.outcome,
+      });
+      const status =
+        endpoint.status !== 'enabled' && decision.status === 'retrying' ? 'dead' : decision.status;
+      await tx.update(
+        WebhookDeliveryEntity,
+        { id: delivery.id },
+        {
+          status,
+          attempts: decision.attempts,
+          nextAttemptAt: status === 'retrying' ? decision.nextAttemptAt : null,
+          lastOutcome: decision.outcome,
+          deliveredAt: status === 'delivered' ? now : delivery.deliveredAt,
+          leaseToken: null,
+          leaseUntil: null,
+          updatedAt: now,
+        },
+      );
+      if (decision.succeeded) {
+        if (endpoint.consecutiveFailures !== 0) {
+          await tx.update(WebhookEndpointEntity, { id: endpoint.id }, { consecutiveFailures: 0 });
+        }
+        return;
+      }
+      const failures = endpoint.consecutiveFailures + 1;
+      if (!decision.disableEndpoint || endpoint.status !== 'enabled') {
+        await tx.update(
+          WebhookEndpointEntity,
+          { id: endpoint.id },
+          { consecutiveFailures: failures },
+        );
+        return;
+      }
+      await tx.update(
+        WebhookEndpointEntity,
+        { id: endpoint.id },
+        {
+          consecutiveFailures: failures,
+          status: 'disabled',
+          disabledReason: decision.disableEndpoint,
+          disabledAt: now,
+          updatedAt: now,
+        },
+      );
+      // Nothing more goes out to it; what was still queued can be redelivered once re-enabled.
+      await tx
+        .createQueryBuilder()
+        .update(WebhookDeliveryEntity)
+        .set({
+          status: 'dead',
+          lastOutcome: 'endpoint_disabled',
+          nextAttemptAt: null,
+          updatedAt: now,
+        })
+        .where("endpoint_id = :id AND status IN ('pending', 'retrying')", { id: endpoint.id })
+        .execute();
+      await this.deps.audit.append(
+        {
+          actor: { sub: 'system:webhook-delivery' },
+          action: 'webhook.disable',
+          objectType: 'webhook_endpoint',
+          objectId: endpoint.id,
+          objectOrg: endpoint.organisationId,
+          outcome: 'allowed',
+          detail: { reason: decision.disableEndpoint, deliveryId: delivery.id },
+        },
+        tx,
+      );
+      await events.outbox.append(tx, ENDPOINT_DISABLED_EVENT, {
+        endpointId: endpoint.id,
+        unitId: endpoint.unitId,
+        organisationId: endpoint.organisationId,
+        reason: decision.disableEndpoint,
+      });
+      log.warn(
+        { endpointId: endpoint.id, unitId: endpoint.unitId, reason: decision.disableEndpoint },
+        'webhook endpoint disabled',
+      );
+    });
+  }
+}

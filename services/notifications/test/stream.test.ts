@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { DEMO_UNITS } from '@samverkan/shared';
+import { eventually } from '@samverkan/shared/src/testing';
+import { createNotifications } from '../src/services/notifier';
+import { buildHub, type NotificationsReplica, type TestHub } from './helpers/build';
+import { processed, referralData } from './helpers/events';
+import { openStream, type SseEvent, type SseStream } from './helpers/sse-client';
+
+let hub: TestHub;
+let base: string;
+const open: SseStream[] = [];
+
+beforeAll(async () => {
+  hub = await buildHub({ nats: true });
+  base = await hub.app.listen({ port: 0, host: '127.0.0.1' });
+}, 60_000);
+afterAll(async () => {
+  open.forEach((s) => s.close());
+  await hub?.close();
+});
+
+async function stream(user: Parameters<TestHub['token']>[0] | null, headers = {}, at = base) {
+  const s = await openStream(
+    `${at}/v1/notifications/stream`,
+    user ? await hub.token(user) : null,
+    headers,
+  );
+  open.push(s);
+  return s;
+}
+
+const isNotification = (referralId: unknown) => (e: SseEvent) =>
+  e.event === 'notification' &&
+  (JSON.parse(e.data) as { objectId: string }).objectId === referralId;
+
+it('a recipient receives a new notification live, with the new counts; someone else does not', async () => {
+  const recipient = await stream('frideborg.caseworker');
+  const other = await stream('police.officer');
+  expect(recipient.status).toBe(200);
+  // The stream starts with the current counts.
+  await recipient.next((e) => e.event === 'counts');
+  await other.next((e) => e.event === 'counts');
+
+  const data = referralData({ copyUnitIds: [] });
+  const sent = await hub.emit('samverkan.referrals.referral.sent', data);
+  const event = await recipient.next(isNotification(data.referralId));
+  const body = JSON.parse(event.data) as { kind: string; severity: string; seq: number };
+  expect(body).toMatchObject({ kind: 'referral_received', severity: 'critical' });
+  expect(event.id).toBe(String(body.seq));
+  await recipient.next(
+    (e) =>
+      e.event === 'counts' &&
+      (JSON.parse(e.data) as { unacknowledged: number }).unacknowledged >= 1,
+  );
+
+  // The sender side hears of the acknowledgement; the recipient's stream does not carry it.
+  const ack = await hub.emit('samverkan.referrals.referral.acknowledged', {
+    ...data,
+    status: 'received',
+  });
+  await other.next(isNotification(data.referralId));
+  await processed(hub, sent.id);
+  await processed(hub, ack.id);
+  expect(other.events.filter(isNotification(data.referralId))).toHaveLength(1);
+  expect(
+    other.events
+      .filter((e) => e.event === 'notification')
+      .every((e) => (JSON.parse(e.data) as { kind: string }).kind === 'referral_status_changed'),
+  ).toBe(true);
+  expect(
+    recipient.events
+      .filter((e) => e.event === 'notification')
+      .every((e) => (JSON.parse(e.data) as { kind: string }).kind === 'referral_received'),
+  ).toBe(true);
+});
+
+it('a reconnect with Last-Event-ID replays what was missed, and nothing before it', async () => {
+  const first = await stream('elsa.caseworker');
+  const before = referralData({
+    recipientUnitId: DEMO_UNITS.elsa,
+    copyUnitIds: [],
+    urgency: 'urgent',
+  });
+  await hub.emit('samverkan.referrals.referral.sent', before);
+  const seen = await first.next(isNotification(before.referralId));
+  first.close();
+
+  const missed = [1, 2, 3].map(() =>
+    referralData({ recipientUnitId: DEMO_UNITS.elsa, copyUnitIds: [], urgency: 'routine' }),
+  );
+  for (const m of missed) {
+    const e = await hub.emit('samverkan.referrals.referral.sent', m);
+    await processed(hub, e.id);
+  }
+  const again = await stream('elsa.caseworker', { 'last-event-id': seen.id });
+  for (const m of missed) {
+    await again.next(isNotification(m.referralId));
+  }
+  const replayed = again.events.filter((e) => e.event === 'notification');
+  expect(replayed.map((e) => (JSON.parse(e.data) as { objectId: string }).objectId)).toEqual(
+    missed.map((m) => m.referralId),
+  );
+  expect(replayed.map((e) => Number(e.id))).toEqual(
+    [...replayed.map((e) => Number(e.id))].sort((a, b) => a - b),
+  );
+});
+
+it('sends heartbeats, and refuses a caller without a token', async () => {
+  const s = await stream('umea.caseworker');
+  await eventually(async () => (s.comments > 0 ? true : undefined), 10_000);
+  const anonymous = await stream(null);
+  expect(anonymous.status).toBe(401);
+});
+
+describe('across replicas', () => {
+  let replica: NotificationsReplica;
+  let replicaBase: string;
+  beforeAll(async () => {
+    // Heartbeats (and the look at the database that goes with them) far apart: what arrives,
+    // arrives through Postgres LISTEN/NOTIFY.
+    replica = await hub.replica({ NOTIFICATIONS_SSE_HEARTBEAT_MS: '120000' });
+    replicaBase = await replica.app.listen({ port: 0, host: '127.0.0.1' });
+  }, 30_000);
+  afterAll(async () => replica?.close());
+
+  it('a notification written by another replica reaches a stream on this one', async () => {
+    const s = await stream('region.caseworker', {}, replicaBase);
+    await s.next((e) => e.event === 'counts');
+    const objectId = randomUUID();
+    // Written by the first instance, without waking anything in the replica's process.
+    const ctx = hub.notifications.context;
+    await ctx.events.transaction((tx) =>
+      createNotifications(ctx, tx, randomUUID(), [
+        {
+          facts: {
+            kind: 'referral_received',
+            objectType: 'referral',
+            objectId,
+            unitId: DEMO_UNITS.youthClinic,
+            category: 'other',
+            urgency: 'acute',
+          },
+          recipients: [{ userId: 'region.caseworker', unitId: DEMO_UNITS.youthClinic }],
+        },
+      ]),
+    );
+    await s.next(isNotification(objectId), 5000);
+  });
+});

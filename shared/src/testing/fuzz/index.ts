@@ -1,0 +1,2 @@
+export * from './openapi-operations';
+export * from './openapi-arbitraries';
