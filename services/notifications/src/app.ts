@@ -89,6 +89,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
     directory: createDirectoryReadModel(),
     config: own,
     feed,
+    metrics: app.metrics,
   };
 
   // The same processors the consumers run, kept by name for replaying dead letters.

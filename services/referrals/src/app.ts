@@ -79,6 +79,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     deadlines: own.deadlines,
     envelopeMaxBytes: own.envelopeMaxBytes,
     fieldRequestClaimWindowMs: own.fieldRequestClaimWindowMs,
+    metrics: app.metrics,
   };
   const deadlines = new DeadlineWatcher(context, own.deadlineCheckMs, app.log);
   const fieldRequestWatcher = new FieldRequestWatcher(context, own.deadlineCheckMs, app.log);

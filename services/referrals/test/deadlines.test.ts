@@ -101,9 +101,15 @@ afterAll(async () => {
   await hub?.close();
 });
 
-it('escalates exactly the two acute referrals nobody acknowledged, once', () => {
+it('escalates exactly the two acute referrals nobody acknowledged, once', async () => {
   expect(firstPass).toBe(2);
   expect(secondPass).toBe(0);
+  // …and Prometheus counts each escalation: the trafficking one to the on-call unit and to the
+  // coordinator, the other to the on-call unit only.
+  const metrics = await hub.app.inject({ method: 'GET', url: '/metrics' });
+  expect(metrics.body).toContain(
+    'samverkan_escalations_total{service="referrals",kind="referral"} 3',
+  );
 });
 
 it("escalates an acute trafficking referral to Frideborg's on-call unit and the coordinator", async () => {

@@ -20,6 +20,7 @@ import type { EventTransport } from '../events/service-events';
 import { loggerOptions } from './logger';
 import { registerTraceContext } from './trace-context';
 import { SnapshotRateLimitStore } from './rate-limit-store';
+import { metricsPlugin } from './metrics';
 import { ReadinessRegistry } from './readiness';
 
 export interface PlatformContext {
@@ -220,6 +221,9 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     });
   }
   app.decorate('platform', { config, issuers, events, readiness, devIssuer, databaseUrl });
+  // Prometheus metrics at /metrics (public like /readyz: no personal data, keep it inside the
+  // deployment's network — the gateway does not route it).
+  await app.register(metricsPlugin);
 
   await app.register(helmet, {
     // The API answers JSON only; the docs UI sets its own policy.

@@ -49,7 +49,7 @@ export class PlatformMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'samverkan_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'samverkan_' });
   }
 
   /**
@@ -103,6 +103,16 @@ export class PlatformMetrics {
 
   private readonly collectors: Array<() => Promise<void>> = [];
 
+  /** Consumer lag of one durable JetStream consumer, read when Prometheus scrapes. */
+  watchConsumer(service: string, consumer: string, pending: () => Promise<number>): void {
+    this.collectors.push(async () => {
+      const n = await pending().catch(() => undefined);
+      if (n !== undefined) {
+        this.consumerPending.set({ service, consumer }, n);
+      }
+    });
+  }
+
   async render(): Promise<string> {
     await Promise.all(this.collectors.map((c) => c()));
     return this.registry.metrics();
@@ -130,7 +140,7 @@ export const metricsPlugin = fp(
         reply.elapsedTime / 1000,
       );
     });
-    app.get('/metrics', { config: { public: true, rateLimit: false } }, async (_request, reply) =>
+    app.get('/metrics', { config: { public: true } }, async (_request, reply) =>
       reply.type(metrics.registry.contentType).send(await metrics.render()),
     );
   },

@@ -50,6 +50,7 @@ export async function openServiceRuntime(
       return 'ok';
     },
   });
+  app.metrics.watchOutbox(options.service, dataSource);
   const events = await setupServiceEvents(app, {
     service: options.service,
     dataSource,

@@ -62,7 +62,13 @@ export function subjectMatches(filter: string, subject: string): boolean {
  */
 export function createEventProcessor(
   definition: EventConsumerDefinition,
-  deps: { dataSource: DataSource; catalog: EventCatalog; log: FastifyBaseLogger },
+  deps: {
+    dataSource: DataSource;
+    catalog: EventCatalog;
+    log: FastifyBaseLogger;
+    /** told every outcome, for the metrics */
+    observe?: (type: string, outcome: ProcessOutcome, deliveryCount: number) => void;
+  },
 ): EventProcessor {
   const maxDeliver = definition.maxDeliver ?? 8;
   const retryDelay = definition.retryDelayMs ?? defaultRetryDelay;
@@ -92,6 +98,18 @@ export function createEventProcessor(
     definition,
     retryDelay,
     async process(raw, deliveryCount, subject) {
+      const outcome = await handleOne(raw, deliveryCount, subject);
+      deps.observe?.(subject, outcome, deliveryCount);
+      return outcome;
+    },
+  };
+
+  async function handleOne(
+    raw: unknown,
+    deliveryCount: number,
+    subject: string,
+  ): Promise<ProcessOutcome> {
+    {
       try {
         deps.catalog.validate(raw);
       } catch (err) {
@@ -151,6 +169,6 @@ export function createEventProcessor(
         );
         return 'retry';
       }
-    },
-  };
+    }
+  }
 }

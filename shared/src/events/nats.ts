@@ -118,6 +118,11 @@ export class NatsPublisher implements EventPublisher {
   }
 }
 
+/** The durable JetStream consumer name of a consumer definition. */
+export function durableName(consumer: string): string {
+  return consumer.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
 export interface RunningConsumer {
   stop(): Promise<void>;
 }
@@ -136,7 +141,7 @@ export async function runJetStreamConsumer(
 ): Promise<RunningConsumer> {
   const jsm = await jetstreamManager(nc);
   const def = processor.definition;
-  const durable = def.name.replace(/[^A-Za-z0-9_-]/g, '_');
+  const durable = durableName(def.name);
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,

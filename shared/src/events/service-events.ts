@@ -6,6 +6,7 @@ import { createEventProcessor, type EventConsumerDefinition } from './consumer';
 import type { EventCatalog } from './event-catalog';
 import type { InProcessBus } from './in-process-bus';
 import {
+  durableName,
   ensureStream,
   NatsPublisher,
   runJetStreamConsumer,
@@ -100,7 +101,17 @@ export async function setupServiceEvents(
       await relay.stop();
     },
     async consume(definition, producer) {
-      const processor = createEventProcessor(definition, { dataSource, catalog, log: app.log });
+      const processor = createEventProcessor(definition, {
+        dataSource,
+        catalog,
+        log: app.log,
+        observe: (type, outcome, deliveryCount) => {
+          app.metrics.eventsConsumed.inc({ service, consumer: definition.name, type, outcome });
+          if (deliveryCount > 1) {
+            app.metrics.eventRedeliveries.inc({ service, consumer: definition.name, type });
+          }
+        },
+      });
       if (transport.kind === 'in-process') {
         transport.bus.register(processor);
         return;
@@ -115,6 +126,11 @@ export async function setupServiceEvents(
       );
       consumers.push(
         await runJetStreamConsumer(transport.nc, transport.naming, stream, processor, app.log),
+      );
+      app.metrics.watchConsumer(
+        service,
+        definition.name,
+        async () => (await jsm.consumers.info(stream, durableName(definition.name))).num_pending,
       );
     },
   };

@@ -1,4 +1,4 @@
-import type { AuditLog, ServiceEvents } from '@samverkan/shared';
+import type { AuditLog, PlatformMetrics, ServiceEvents } from '@samverkan/shared';
 import type { DataSource } from 'typeorm';
 import type { NotificationsConfig } from '../config';
 import type { DirectoryReadModel } from '../read-model/directory-read-model';
@@ -7,6 +7,8 @@ import type { NotificationFeed } from './notification-feed';
 export { change, deny, recordRefusal, type AuditTarget } from '@samverkan/shared';
 
 export interface NotificationsContext {
+  /** Prometheus counters (escalations); absent in tools that run without an app */
+  metrics?: PlatformMetrics;
   dataSource: DataSource;
   events: ServiceEvents;
   audit: AuditLog;

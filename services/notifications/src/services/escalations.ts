@@ -212,6 +212,7 @@ export class EscalationWatcher {
       escalatedToUnitIds: targetUnits,
       notifiedUsers: created.length,
     });
+    this.ctx.metrics?.escalations.inc({ service: 'notifications', kind: timer.objectType });
     await this.ctx.audit.append(
       {
         actor: SYSTEM,

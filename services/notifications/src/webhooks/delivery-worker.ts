@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog, ServiceEvents } from '@samverkan/shared';
+import type { AuditLog, PlatformMetrics, ServiceEvents } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { decideAfterAttempt, type AttemptResult } from './delivery-state';
@@ -44,6 +44,7 @@ export class WebhookDeliveryWorker {
       audit: AuditLog;
       config: WebhookConfig;
       log: FastifyBaseLogger;
+      metrics?: PlatformMetrics;
     },
   ) {}
 
@@ -207,6 +208,7 @@ export class WebhookDeliveryWorker {
         statusCode: result.kind === 'response' ? result.status : null,
         outcome: decision.outcome,
       });
+      this.deps.metrics?.webhookDeliveries.inc({ outcome: decision.outcome });
       const status =
         endpoint.status !== 'enabled' && decision.status === 'retrying' ? 'dead' : decision.status;
       await tx.update(

@@ -81,6 +81,7 @@ export async function registerWebhooks(
     audit: options.audit,
     config,
     log: app.log,
+    metrics: app.metrics,
   });
   const poke = () => worker.poke();
   await options.consume(referralWebhooksConsumer(poke), 'referrals');

@@ -1,4 +1,4 @@
-import type { AuditLog, ServiceEvents } from '@samverkan/shared';
+import type { AuditLog, PlatformMetrics, ServiceEvents } from '@samverkan/shared';
 import type { DataSource } from 'typeorm';
 import type { DeadlineConfig } from '../domain/deadlines';
 import type { DirectoryReadModel } from '../read-model/directory-read-model';
@@ -12,6 +12,8 @@ export {
 } from '@samverkan/shared';
 
 export interface ReferralsContext {
+  /** Prometheus counters (escalations); absent in tools that run without an app */
+  metrics?: PlatformMetrics;
   dataSource: DataSource;
   events: ServiceEvents;
   audit: AuditLog;

@@ -90,6 +90,7 @@ export class DeadlineWatcher {
             detail,
           });
           await this.ctx.events.outbox.append(tx, ReferralEvents.escalated, eventData(due, detail));
+          this.ctx.metrics?.escalations.inc({ service: 'referrals', kind: 'referral' });
         }
         await this.ctx.audit.append(
           {

@@ -79,6 +79,7 @@ export class FieldRequestWatcher {
             reason: 'unclaimed',
           }),
         );
+        this.ctx.metrics?.escalations.inc({ service: 'referrals', kind: 'field_request' });
         await this.ctx.audit.append(
           {
             actor: SYSTEM,
