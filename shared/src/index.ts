@@ -9,6 +9,7 @@ export * from './app/trace-context';
 export * from './app/idempotency.plugin';
 export * from './app/logger';
 export * from './app/readiness';
+export * from './app/periodic-pass';
 export * from './app/metrics';
 export * from './audit/audit-log';
 export * from './audit/audit-routes';

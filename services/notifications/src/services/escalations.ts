@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { PeriodicPass } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { EscalationTimerEntity, NotificationEntity } from '../entities';
 import { escalatesToCoordinator, onCallTargets } from '../domain/escalation';
@@ -99,32 +100,12 @@ export async function alreadyEscalatedTo(
   return new Set(rows.map((r) => r.user_id));
 }
 
-export class EscalationWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
+export class EscalationWatcher extends PeriodicPass {
   constructor(
     private readonly ctx: NotificationsContext,
-    private readonly log: FastifyBaseLogger,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      if (!this.running) {
-        this.running = this.tick()
-          .then(() => undefined)
-          .catch((err: unknown) => this.log.warn({ err }, 'escalation pass failed; will retry'))
-          .finally(() => {
-            this.running = undefined;
-          });
-      }
-    }, this.ctx.config.escalationCheckMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    log: FastifyBaseLogger,
+  ) {
+    super(ctx.config.escalationCheckMs, log, 'escalation');
   }
 
   /** One pass; returns how many timers fired (escalated or found settled). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { PeriodicPass } from '@samverkan/shared';
 import { ReferralEntity, ReferralEventEntity } from '../entities';
 import { escalationTargets } from '../domain/deadlines';
 import { ReferralEvents } from '../events/referral-events';
@@ -14,33 +15,13 @@ const SYSTEM = { sub: 'system:deadline-watcher', org: null, iss: null };
  * in the same transaction, raises the escalation level, and publishes `referral.escalated`
  * through the outbox — so an escalation happens once, and nothing acute expires silently.
  */
-export class DeadlineWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
+export class DeadlineWatcher extends PeriodicPass {
   constructor(
     private readonly ctx: ReferralsContext,
-    private readonly intervalMs: number,
-    private readonly log: FastifyBaseLogger,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      if (!this.running) {
-        this.running = this.tick()
-          .then(() => undefined)
-          .catch((err: unknown) => this.log.warn({ err }, 'deadline pass failed; will retry'))
-          .finally(() => {
-            this.running = undefined;
-          });
-      }
-    }, this.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    intervalMs: number,
+    log: FastifyBaseLogger,
+  ) {
+    super(intervalMs, log, 'deadline');
   }
 
   /** One pass; returns how many referrals it escalated. */

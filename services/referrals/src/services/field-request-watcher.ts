@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { PeriodicPass } from '@samverkan/shared';
 import { FieldRequestEntity, OperationEntity } from '../entities';
 import { fieldRequestEscalationTargets } from '../domain/field-requests';
 import { FieldRequestEvents } from '../events/operation-events';
@@ -14,33 +15,13 @@ const SYSTEM = { sub: 'system:field-request-watcher', org: null, iss: null };
  * and re-checks them in the same transaction, so a request escalates once. The request stays
  * open: it can still be claimed.
  */
-export class FieldRequestWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
+export class FieldRequestWatcher extends PeriodicPass {
   constructor(
     private readonly ctx: ReferralsContext,
-    private readonly intervalMs: number,
-    private readonly log: FastifyBaseLogger,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      if (!this.running) {
-        this.running = this.tick()
-          .then(() => undefined)
-          .catch((err: unknown) => this.log.warn({ err }, 'field request pass failed; will retry'))
-          .finally(() => {
-            this.running = undefined;
-          });
-      }
-    }, this.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    intervalMs: number,
+    log: FastifyBaseLogger,
+  ) {
+    super(intervalMs, log, 'field request');
   }
 
   /** One pass; returns how many field requests it escalated. */
