@@ -3,8 +3,10 @@ import {
   createEventProcessor,
   EventCatalog,
   idempotency,
+  issuerReadModelConsumer,
   OpenApiContract,
   openServiceRuntime,
+  readModelIssuerSource,
   type EventConsumerDefinition,
   type EventProcessor,
 } from '@samverkan/shared';
@@ -15,8 +17,6 @@ import { NOTIFICATIONS_MIGRATIONS } from './migrations';
 import {
   createDirectoryReadModel,
   directoryReadModelConsumer,
-  issuerReadModelConsumer,
-  readModelIssuerSource,
 } from './read-model/directory-read-model';
 import { operationsRoutes } from './routes/dead-letters';
 import { notificationRoutes } from './routes/notifications';
@@ -104,7 +104,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
   };
 
   await consume(directoryReadModelConsumer(), 'directory');
-  await consume(issuerReadModelConsumer(), 'directory');
+  await consume(issuerReadModelConsumer('notifications'), 'directory');
   app.platform.issuers.addSource(readModelIssuerSource(dataSource));
   const handlers = createEventHandlers(context);
   await consume(handlers.referralsConsumer, 'referrals');

@@ -1,5 +1,11 @@
 import path from 'node:path';
-import { idempotency, OpenApiContract, openServiceRuntime } from '@samverkan/shared';
+import {
+  idempotency,
+  issuerReadModelConsumer,
+  OpenApiContract,
+  openServiceRuntime,
+  readModelIssuerSource,
+} from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { loadReferralsConfig } from './config';
 import { REFERRALS_ENTITIES } from './entities';
@@ -7,8 +13,6 @@ import { REFERRALS_MIGRATIONS } from './migrations';
 import {
   createDirectoryReadModel,
   directoryReadModelConsumer,
-  issuerReadModelConsumer,
-  readModelIssuerSource,
 } from './read-model/directory-read-model';
 import { messageRoutes } from './routes/messages';
 import { operationRoutes } from './routes/operations';
@@ -68,7 +72,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   });
   const { dataSource, events, audit } = runtime;
   await events.consume(directoryReadModelConsumer(), 'directory');
-  await events.consume(issuerReadModelConsumer(), 'directory');
+  await events.consume(issuerReadModelConsumer('referrals'), 'directory');
   app.platform.issuers.addSource(readModelIssuerSource(dataSource));
 
   const context: ReferralsContext = {

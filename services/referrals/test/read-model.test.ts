@@ -3,12 +3,9 @@
  * on-call unit, coverage, encryption keys), their members, and trusted token issuers.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
+import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U, readModelIssuerSource } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
-import {
-  directoryReadModelConsumer,
-  readModelIssuerSource,
-} from '../src/read-model/directory-read-model';
+import { directoryReadModelConsumer } from '../src/read-model/directory-read-model';
 import { buildHub, type TestHub } from './helpers/build';
 
 let hub: TestHub;

@@ -1,9 +1,8 @@
-import { PLATFORM_ENTITIES } from '@samverkan/shared';
+import { PLATFORM_ENTITIES, TrustedIssuerEntity } from '@samverkan/shared';
 import {
   DirectoryMemberEntity,
   DirectoryShiftEntity,
   DirectoryUnitEntity,
-  TrustedIssuerEntity,
 } from './directory.entities';
 import { EscalationTimerEntity } from './escalation-timer.entity';
 import { NotificationPreferenceEntity } from './notification-preference.entity';

@@ -1,4 +1,4 @@
-import { PLATFORM_ENTITIES } from '@samverkan/shared';
+import { PLATFORM_ENTITIES, TrustedIssuerEntity } from '@samverkan/shared';
 import { DirectoryMemberEntity } from './directory-member.entity';
 import { DirectoryUnitEntity } from './directory-unit.entity';
 import { EncounterTallyEntity } from './encounter-tally.entity';
@@ -9,7 +9,6 @@ import { OperationEntity } from './operation.entity';
 import { ReferralEventEntity } from './referral-event.entity';
 import { ReferralMessageEntity } from './referral-message.entity';
 import { ReferralEntity } from './referral.entity';
-import { TrustedIssuerEntity } from './trusted-issuer.entity';
 
 export {
   DirectoryMemberEntity,

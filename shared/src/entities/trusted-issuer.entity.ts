@@ -1,6 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Read model of the directory's trusted token issuers, fed by `samverkan.directory.issuer.*`. */
+/**
+ * Read model of the directory's trusted token issuers, fed by `samverkan.directory.issuer.*`, in
+ * each service's own schema (the services other than the directory cannot read its tables).
+ */
 @Entity({ name: 'trusted_issuers' })
 export class TrustedIssuerEntity {
   @PrimaryColumn({ type: 'varchar', length: 500 })
