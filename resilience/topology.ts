@@ -81,13 +81,30 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-function waitExit(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+/**
+ * Sends `signal` and waits for the exit. With `group`, to the child's whole process group: a
+ * service runs as `tsx` with the server in a node process beneath it, and a SIGKILL of `tsx`
+ * alone would leave that server running (and answering) as an orphan.
+ */
+function waitExit(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals,
+  group = false,
+): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve();
   }
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
-    child.kill(signal);
+    if (group && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    } else {
+      child.kill(signal);
+    }
   });
 }
 
@@ -242,6 +259,8 @@ export class ServiceReplica {
         cwd: ROOT,
         env: { ...this.env(), HOST: '127.0.0.1', PORT: String(this.port) },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so that stop() reaches the server beneath tsx.
+        detached: true,
       },
     );
     this.child = child;
@@ -267,7 +286,9 @@ export class ServiceReplica {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await waitExit(this.child, signal);
+    await waitExit(this.child, signal, true);
+    // The server may outlive tsx by a moment: wait until its port is free.
+    await eventually(async () => ((await portOpen(this.port)) ? undefined : true), 30_000, 100);
   }
 }
 
@@ -302,6 +323,17 @@ async function startGateway(replicas: Map<ServiceName, ServiceReplica[]>): Promi
         rewritePrefix: prefix,
         http: { requestOptions: { timeout: 30_000 } },
         replyOptions: {
+          // As nginx does: an upstream that reset or refused the connection is a 502, with a
+          // problem body; the client may retry (with the same Idempotency-Key).
+          onError: (reply, { error }) => {
+            void reply.code(502).type('application/problem+json').send({
+              type: 'urn:samverkan:problem:bad-gateway',
+              title: 'The service did not answer',
+              status: 502,
+              detail: error.message,
+              code: 'BAD_GATEWAY',
+            });
+          },
           getUpstream: () => {
             const live = list.filter((r) => r.running);
             const pool = live.length > 0 ? live : list;
