@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
+import { currentTraceId } from './trace-context';
 
 /**
  * Log settings: secrets and anything that could carry encrypted content are redacted wherever
@@ -41,6 +42,11 @@ export function loggerOptions(
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // The W3C trace id of the request or event being handled, on every line logged for it.
+    mixin: () => {
+      const traceId = currentTraceId();
+      return traceId ? { traceId } : {};
+    },
     ...(pretty && level !== 'silent'
       ? {
           transport: {

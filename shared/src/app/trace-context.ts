@@ -20,6 +20,21 @@ export function childTraceparent(incoming: string | undefined): string {
   return `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
 }
 
+/** The trace id of the current request or event, for log lines (`traceId`). */
+export function currentTraceId(): string | undefined {
+  const current = storage.getStore()?.traceparent;
+  return current ? TRACEPARENT.exec(current)?.[1] : undefined;
+}
+
+/**
+ * Runs a consumer's handling of an event as a new span of the trace the event carries (its
+ * `traceparent` header, written by the request that caused it), so that what the handler logs
+ * and publishes in turn stays in that trace: HTTP → outbox → NATS → consumer → outbox → …
+ */
+export function runInTrace<T>(incoming: string | undefined, fn: () => Promise<T>): Promise<T> {
+  return storage.run({ traceparent: childTraceparent(incoming) }, fn);
+}
+
 export function registerTraceContext(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     const header = request.headers.traceparent;

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DeadLetterEntity, ProcessedEventEntity } from '../entities/platform.entities';
 import type { EventCatalog, EventEnvelope } from './event-catalog';
+import { runInTrace } from '../app/trace-context';
 
 export interface EventConsumerDefinition {
   /** durable name; also the key of what this consumer has processed */
@@ -32,7 +33,13 @@ export type ProcessOutcome = 'done' | 'duplicate' | 'retry' | 'dead';
 
 export interface EventProcessor {
   readonly definition: EventConsumerDefinition;
-  process(raw: unknown, deliveryCount: number, subject: string): Promise<ProcessOutcome>;
+  /** `traceparent`: the W3C trace context the event was published with, continued here */
+  process(
+    raw: unknown,
+    deliveryCount: number,
+    subject: string,
+    traceparent?: string,
+  ): Promise<ProcessOutcome>;
   retryDelay(deliveryCount: number): number;
 }
 
@@ -97,8 +104,21 @@ export function createEventProcessor(
   return {
     definition,
     retryDelay,
-    async process(raw, deliveryCount, subject) {
-      const outcome = await handleOne(raw, deliveryCount, subject);
+    async process(raw, deliveryCount, subject, traceparent) {
+      const outcome = await runInTrace(traceparent, async () => {
+        const result = await handleOne(raw, deliveryCount, subject);
+        deps.log.debug(
+          {
+            consumer: definition.name,
+            eventId: (raw as { id?: unknown } | null)?.id,
+            type: subject,
+            outcome: result,
+            deliveryCount,
+          },
+          'event handled',
+        );
+        return result;
+      });
       deps.observe?.(subject, outcome, deliveryCount);
       return outcome;
     },

@@ -18,7 +18,7 @@ export class InProcessBus implements EventPublisher {
 
   async publish(
     envelope: EventEnvelope,
-    _headers: Record<string, string>,
+    headers: Record<string, string>,
     attempt: number,
   ): Promise<void> {
     const retry: string[] = [];
@@ -26,7 +26,12 @@ export class InProcessBus implements EventPublisher {
       if (!subjectMatches(processor.definition.filter, envelope.type)) {
         continue;
       }
-      const outcome = await processor.process(envelope, attempt, envelope.type);
+      const outcome = await processor.process(
+        envelope,
+        attempt,
+        envelope.type,
+        headers.traceparent,
+      );
       if (outcome === 'retry') {
         retry.push(processor.definition.name);
       }

@@ -179,6 +179,7 @@ export async function runJetStreamConsumer(
           payload,
           m.info.deliveryCount,
           canonicalType(naming, m.subject),
+          m.headers?.get('traceparent') || undefined,
         );
         if (outcome === 'retry') {
           m.nak(processor.retryDelay(m.info.deliveryCount));
