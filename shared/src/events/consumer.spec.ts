@@ -102,7 +102,11 @@ describe('createEventProcessor without a working database', () => {
     time: '2025-01-01T00:00:00.000Z',
     data: { n: 1 },
   };
-  const log = { error: jest.fn(), warn: jest.fn() } as unknown as FastifyBaseLogger;
+  const log = {
+    error: jest.fn(),
+    warn: jest.fn(),
+    debug: jest.fn(),
+  } as unknown as FastifyBaseLogger;
 
   function fakeDataSource(transactionError: Error) {
     const deadLetters: Array<Record<string, unknown>> = [];
