@@ -31,7 +31,13 @@ let token: string;
 const figures: Record<string, unknown> = {};
 
 beforeAll(async () => {
-  topology = await Topology.start({ services, replicas: 2, natsNodes: 3 });
+  topology = await Topology.start({
+    services,
+    replicas: 2,
+    natsNodes: 3,
+    // One agency sends thousands of referrals here; rate limits are tested in hub/test/hostile.
+    env: { RATE_LIMIT_MAX: '1000000' },
+  });
   token = await topology.token('police.officer');
 }, 600_000);
 

@@ -110,7 +110,7 @@ export async function sendReferrals(
   options: { concurrency?: number; retryWindowMs?: number; onProgress?: (n: number) => void } = {},
 ): Promise<ReferralLoad> {
   const concurrency = options.concurrency ?? 16;
-  const retryWindowMs = options.retryWindowMs ?? 120_000;
+  const retryWindowMs = options.retryWindowMs ?? 300_000;
   const result: ReferralLoad = { accepted: [], refused: [], retries: 0 };
   let next = 0;
   let settled = 0;
@@ -123,9 +123,11 @@ export async function sendReferrals(
       }
       const key = randomUUID();
       const until = Date.now() + retryWindowMs;
+      let attempt = 0;
       for (;;) {
         let status = 0;
         let text = '';
+        let retryAfterMs: number | undefined;
         try {
           const res = await fetch(`${gatewayUrl}/v1/referrals`, {
             method: 'POST',
@@ -139,6 +141,9 @@ export async function sendReferrals(
           });
           status = res.status;
           text = await res.text();
+          const retryAfter = Number(res.headers.get('retry-after'));
+          retryAfterMs =
+            Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
         } catch (err) {
           text = String(err);
         }
@@ -146,14 +151,19 @@ export async function sendReferrals(
           result.accepted.push(item.id);
           break;
         }
-        // 409 "in flight" means another attempt with this key is still running: retry too.
-        const transient = status === 0 || TRANSIENT.has(status) || status === 409;
+        // 409 "in flight": an attempt with this key is still running (or ran on a replica that
+        // died, until its lease ends); 429: over the caller's limit. Both: wait and retry, as a
+        // well-behaved client does — Retry-After when given, otherwise backing off.
+        const transient = status === 0 || TRANSIENT.has(status) || status === 409 || status === 429;
         if (!transient || Date.now() > until) {
           result.refused.push({ id: item.id, status, body: text.slice(0, 300) });
           break;
         }
         result.retries += 1;
-        await new Promise((r) => setTimeout(r, 250));
+        attempt += 1;
+        await new Promise((r) =>
+          setTimeout(r, retryAfterMs ?? Math.min(5000, 250 * 2 ** Math.min(attempt, 5))),
+        );
       }
       settled += 1;
       options.onProgress?.(settled);
