@@ -74,7 +74,7 @@ export interface paths {
          *     - `envelope-aad-mismatch` (REFERRALS_ENVELOPE_AAD_MISMATCH), 422: the envelope's `aad` does not name this referral's id, sender and units;
          *     - `envelope-key-missing` (REFERRALS_ENVELOPE_KEY_MISSING), 422: an active encryption key of an addressed unit has no recipient entry; `detail` and `missingKeys` name each unit and expected kid;
          *     - `envelope-too-large` (REFERRALS_ENVELOPE_TOO_LARGE), 413: the envelope is above the configured size limit;
-         *     - `referral-exists` (REFERRALS_REFERRAL_EXISTS), 409: a referral with this id already exists (and the request is not a retry with the same `Idempotency-Key`).
+         *     - `referral-exists` (REFERRALS_REFERRAL_EXISTS), 409: another referral with this id already exists. Sending exactly the same referral again (same units, category, urgency and envelope) is not a conflict: the answer is 201 with the referral it created, so a client may retry a send whose answer it lost, even with a new `Idempotency-Key`.
          *
          *     A member of the sender unit (`senderUnitId` must be one of the caller's units,
          *     403 otherwise) may call it.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  canonicalJson,
   CommonProblems,
   envelopeRoutingInfo,
   EnvelopeError,
@@ -343,6 +344,15 @@ export function createReferralsService(ctx: ReferralsContext) {
       if (!acting.units.includes(input.senderUnitId)) {
         await deny(ctx, principal, target, new ProblemError(P.notMemberOfSender));
       }
+      // The same send again — a client retrying after the hub committed but could not answer
+      // (a replica killed, Postgres restarting between commit and reply, the Idempotency-Key's
+      // record left pending) — gets the referral it created, and nothing is written twice.
+      const existing = await ctx.dataSource
+        .getRepository(ReferralEntity)
+        .findOneBy({ id: input.id });
+      if (existing && isSameSend(existing, input)) {
+        return referralView(existing);
+      }
       return change(
         ctx,
         principal,
@@ -672,3 +682,17 @@ function publicDetail(event: string, r: ReferralEntity): Record<string, unknown>
 }
 
 export type ReferralsService = ReturnType<typeof createReferralsService>;
+
+/** Whether a stored referral is exactly what this send would create (same units, same envelope). */
+function isSameSend(existing: ReferralEntity, input: ReferralCreate): boolean {
+  const copies = (ids: string[]) => [...ids].sort().join(',');
+  return (
+    existing.forwardedFromId === null &&
+    existing.senderUnitId === input.senderUnitId &&
+    existing.recipientUnitId === input.recipientUnitId &&
+    copies(existing.copyUnitIds) === copies(input.copyUnitIds ?? []) &&
+    existing.category === input.category &&
+    existing.urgency === input.urgency &&
+    canonicalJson(existing.envelope) === canonicalJson(input.envelope)
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * Nothing accepted is lost, and nothing is sent twice, when the hub commits a referral but cannot
+ * answer (a replica killed, Postgres restarting between commit and reply): the client's retry —
+ * even once the Idempotency-Key record it left pending has been taken over — gets the referral it
+ * created, not a conflict. Another referral under the same id is still refused.
+ */
+import { DEMO_UNITS as U } from '@samverkan/shared';
+import { agencyClient, referralDocument } from './helpers/agency-client';
+import { buildHub, type TestHub } from './helpers/build';
+
+let hub: TestHub;
+
+beforeAll(async () => {
+  hub = await buildHub();
+}, 120_000);
+afterAll(async () => hub?.close());
+
+async function count(sql: string, params: unknown[]): Promise<number> {
+  const rows = (await hub.referrals.context.dataSource.query(sql, params)) as Array<{ n: number }>;
+  return Number(rows[0]!.n);
+}
+
+it('the same send again is answered with the referral it created, written once', async () => {
+  const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+  const body = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('RETRY'));
+  const first = await hub.as('police.officer').post('/v1/referrals', body);
+  expect(first.statusCode).toBe(201);
+  // A new Idempotency-Key: as after the pending record of a lost answer was taken over.
+  const again = await hub.as('police.officer').post('/v1/referrals', body);
+  expect(again.statusCode).toBe(201);
+  expect(again.json()).toEqual(first.json());
+
+  expect(
+    await count(
+      `SELECT count(*)::int AS n FROM referrals.outbox
+        WHERE type = 'samverkan.referrals.referral.sent' AND payload->'data'->>'referralId' = $1`,
+      [body.id],
+    ),
+  ).toBe(1);
+  expect(
+    await count(
+      `SELECT count(*)::int AS n FROM referrals.referral_events WHERE referral_id = $1 AND event = 'sent'`,
+      [body.id],
+    ),
+  ).toBe(1);
+});
+
+it('a different referral under an id already taken is refused with referral-exists', async () => {
+  const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+  const body = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('ONE'));
+  expect((await hub.as('police.officer').post('/v1/referrals', body)).statusCode).toBe(201);
+  const other = { ...body, urgency: 'acute' };
+  const refused = await hub.as('police.officer').post('/v1/referrals', other);
+  expect(refused.statusCode).toBe(409);
+  expect(refused.json().type).toBe('urn:samverkan:problem:referral-exists');
+});
