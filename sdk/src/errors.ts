@@ -1,23 +1,11 @@
 import { EnvelopeError } from '@samverkan/shared/src/crypto/envelope';
 import { KeyTrustError } from '@samverkan/shared/src/crypto/directory-keys';
+// The problem body is the platform's own type (a type import: nothing of the server is loaded).
+import type { ProblemBody, ProblemFieldError } from '@samverkan/shared/src/errors/problem';
 
-/** One field of a validation problem (`errors[]` of problem+json). */
-export interface ProblemFieldError {
-  field: string;
-  message: string;
-}
-
+export type { ProblemFieldError };
 /** The RFC 9457 body every Samverkan service answers an error with. */
-export interface ProblemDetails {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  code: string;
-  errors?: ProblemFieldError[];
-  [extension: string]: unknown;
-}
+export type ProblemDetails = ProblemBody;
 
 /** The hub refused a request: the problem+json it answered with, typed. */
 export class SamverkanProblemError extends Error {

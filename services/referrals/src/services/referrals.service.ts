@@ -277,7 +277,14 @@ export function createReferralsService(ctx: ReferralsContext) {
       tx,
       units,
     );
-    if (await tx.existsBy(ReferralEntity, { id: input.id })) {
+    const existing = await tx.findOneBy(ReferralEntity, { id: input.id });
+    if (existing && forwardedFromId === null && isSameSend(existing, input)) {
+      // The same send again — a client retrying after the hub committed but could not answer
+      // (a replica killed, Postgres restarting between commit and reply, the Idempotency-Key's
+      // record left pending) — gets the referral it created, and nothing is written twice.
+      return { entity: existing, events: [] };
+    }
+    if (existing) {
       throw new ProblemError({
         ...CommonProblems.conflict,
         slug: 'referral-exists',
@@ -343,15 +350,6 @@ export function createReferralsService(ctx: ReferralsContext) {
       };
       if (!acting.units.includes(input.senderUnitId)) {
         await deny(ctx, principal, target, new ProblemError(P.notMemberOfSender));
-      }
-      // The same send again — a client retrying after the hub committed but could not answer
-      // (a replica killed, Postgres restarting between commit and reply, the Idempotency-Key's
-      // record left pending) — gets the referral it created, and nothing is written twice.
-      const existing = await ctx.dataSource
-        .getRepository(ReferralEntity)
-        .findOneBy({ id: input.id });
-      if (existing && isSameSend(existing, input)) {
-        return referralView(existing);
       }
       return change(
         ctx,
