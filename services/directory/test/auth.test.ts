@@ -305,6 +305,12 @@ describe('refused requests and tokens', () => {
     expect(res.json().detail).toMatch(/exp/);
   });
 
+  it('a missing iat → 401 invalid-token (the lifetime of the token could not be bounded)', async () => {
+    const res = await getWith(await devSign(withoutClaim(userClaims(), 'iat')));
+    expectProblem(res, 401, 'invalid-token');
+    expect(res.json().detail).toMatch(/iat/);
+  });
+
   it('a missing iss → 401 invalid-token', async () => {
     expectProblem(
       await getWith(await devSign(withoutClaim(userClaims(), 'iss'))),
@@ -372,6 +378,7 @@ describe('issuer allow-list', () => {
       org,
       units: [],
       roles: ['caseworker'],
+      iat: now(),
       exp: now() + 600,
     });
 
@@ -480,6 +487,7 @@ describe('issuer allow-list', () => {
       org: DEMO_ORGANISATIONS.norrkoping,
       units: [DEMO_UNITS.frideborg],
       roles: ['caseworker'],
+      iat: now(),
       exp: now() + 600,
       ...overrides,
     });

@@ -238,6 +238,8 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     audience: config.AUTH_AUDIENCE,
     hubOrganisationId: config.HUB_ORGANISATION_ID,
     deferFailures: true,
+    maxTokenLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
+    clockSkewSeconds: config.AUTH_CLOCK_SKEW_SECONDS,
   });
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,

@@ -34,7 +34,14 @@ export interface AuthPluginOptions {
    * (see `refuseUnauthenticated`). Off: refuse in this plugin's own hook.
    */
   deferFailures?: boolean;
+  /** the longest lifetime (`exp` − `iat`) accepted; default 12 h (AUTH_MAX_TOKEN_LIFETIME_SECONDS) */
+  maxTokenLifetimeSeconds?: number;
+  /** how far clocks may disagree on `exp`, `nbf` and `iat`; default 60 s (AUTH_CLOCK_SKEW_SECONDS) */
+  clockSkewSeconds?: number;
 }
+
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 43_200;
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 
 const decodeComplete = createDecoder({ complete: true });
 /** after a kid was not found in an issuer's JWKS, how long unknown kids are refused unfetched */
@@ -101,6 +108,8 @@ function toPrincipal(payload: Record<string, unknown>, hubOrganisationId: string
  * claim an organisation the issuer is registered for.
  */
 async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
+  const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   const jwksByIssuer = new Map<string, GetJwks>();
   const knownKids = new Map<string, Set<string>>();
   const missUntil = new Map<string, number>();
@@ -182,8 +191,9 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     verify: {
       algorithms: [...ASYMMETRIC_ALGORITHMS],
       allowedAud: options.audience,
-      requiredClaims: ['iss', 'aud', 'exp', 'sub'],
-      clockTolerance: 30,
+      // `iat` is required: without it the lifetime of a token cannot be bounded.
+      requiredClaims: ['iss', 'aud', 'exp', 'sub', 'iat'],
+      clockTolerance: clockSkewSeconds * 1000,
     },
   });
 
@@ -200,6 +210,28 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       request.authFailure = err ?? invalid('The token could not be verified');
     }
   });
+
+  /**
+   * A stolen token is useful only while it lives: its lifetime (from `iat` to `exp`) is bounded,
+   * and an `iat` in the future (beyond the allowed clock skew) would stretch it, so it is refused.
+   */
+  function checkLifetime(payload: Record<string, unknown>): void {
+    const { iat, exp } = payload;
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) {
+      throw invalid('The iat claim must be a number of seconds');
+    }
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) {
+      throw invalid('The exp claim must be a number of seconds');
+    }
+    if (iat > Date.now() / 1000 + clockSkewSeconds) {
+      throw invalid('The token was issued in the future (iat); check the issuer’s clock');
+    }
+    if (exp - iat > maxLifetimeSeconds) {
+      throw invalid(
+        `The token lives longer than the ${maxLifetimeSeconds} seconds accepted (exp − iat)`,
+      );
+    }
+  }
 
   async function authenticate(request: FastifyRequest): Promise<void> {
     if (
@@ -243,6 +275,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
               : 'The token signature or claims could not be verified',
       );
     }
+    checkLifetime(payload);
     const principal = toPrincipal(payload, options.hubOrganisationId);
     if (issuer.organisationIds !== '*' && !issuer.organisationIds.includes(principal.org)) {
       throw new ProblemError(

@@ -25,6 +25,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig();
+  if (ttlSeconds !== undefined && ttlSeconds > config.AUTH_MAX_TOKEN_LIFETIME_SECONDS) {
+    process.stderr.write(
+      `--ttl may be at most ${config.AUTH_MAX_TOKEN_LIFETIME_SECONDS} seconds (AUTH_MAX_TOKEN_LIFETIME_SECONDS): the hub refuses longer-lived tokens\n`,
+    );
+    process.exit(2);
+  }
   const issuer = await loadDevIssuer(config.SAMVERKAN_DATA_DIR);
   process.stdout.write(
     `${await issuer.mint(user, { audience: config.AUTH_AUDIENCE, ttlSeconds })}\n`,

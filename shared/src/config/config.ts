@@ -20,6 +20,15 @@ export interface PlatformConfig {
   AUTH_AUDIENCE: string;
   AUTH_DEV_ISSUER: boolean;
   AUTH_ISSUERS?: string;
+  /** the longest lifetime (`exp` − `iat`) a token may have */
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: number;
+  /** how far the hub's and an issuer's clocks may disagree (`exp`, `nbf`, `iat`) */
+  AUTH_CLOCK_SKEW_SECONDS: number;
+  /**
+   * the proxies whose X-Forwarded-For is believed (addresses or CIDR ranges, comma-separated);
+   * empty: none, the client address is the socket's
+   */
+  TRUSTED_PROXIES?: string;
   HUB_ORGANISATION_ID: string;
   RATE_LIMIT_MAX: number;
   RATE_LIMIT_WINDOW_MS: number;
@@ -51,6 +60,14 @@ export const platformConfigSchema = {
     AUTH_AUDIENCE: { type: 'string', minLength: 1, default: 'samverkan' },
     AUTH_DEV_ISSUER: { type: 'boolean', default: false },
     AUTH_ISSUERS: { type: 'string' },
+    AUTH_MAX_TOKEN_LIFETIME_SECONDS: {
+      type: 'integer',
+      minimum: 60,
+      maximum: 604800,
+      default: 43200,
+    },
+    AUTH_CLOCK_SKEW_SECONDS: { type: 'integer', minimum: 0, maximum: 600, default: 60 },
+    TRUSTED_PROXIES: { type: 'string' },
     HUB_ORGANISATION_ID: {
       type: 'string',
       pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
