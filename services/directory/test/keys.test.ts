@@ -206,6 +206,40 @@ describe('publishing unit keys', () => {
       expect(res.json().code).toBe('DIRECTORY_KEY_PRIVATE_MATERIAL');
     });
 
+    it.each([
+      ['an extra member of the statement', (jwk: JWK) => ({ backup: leaked.privateJwk, jwk })],
+      [
+        'an extra member of the public JWK',
+        (jwk: JWK) => ({ jwk: { ...jwk, priv: leaked.privateJwk } }),
+      ],
+      [
+        'a member nested in an array',
+        (jwk: JWK) => ({ jwk, notes: [{ keys: [leaked.privateJwk] }] }),
+      ],
+    ])('is refused when hidden in %s, and not stored', async (_label, hide) => {
+      const { key } = await signedEnc(U.frideborg, O.norrkoping);
+      const signed = await signRaw(norrkopingRoot, {
+        unit: U.frideborg,
+        org: O.norrkoping,
+        use: 'enc',
+        iat: 1,
+        ...hide(key.publicJwk),
+      });
+      expectProblem(await publish(U.frideborg, signed), 422, 'key-private-material');
+      expect(
+        await count('SELECT count(*) AS n FROM directory.unit_keys WHERE kid = $1', [key.kid]),
+      ).toBe(0);
+    });
+
+    it('is refused when hidden in a root key registration, and not stored', async () => {
+      const root = await generateRootKey();
+      const res = await dir.as('hub.admin').post(`/v1/organisations/${O.novahuset}/root-keys`, {
+        jwk: { ...root.publicJwk, backup: leaked.privateJwk },
+        fingerprint: root.kid,
+      });
+      expectProblem(res, 422, 'key-private-material');
+    });
+
     it('is refused when the private JWK itself is pasted as `signed`, and not stored', async () => {
       const res = await publish(U.frideborg, JSON.stringify(leaked.privateJwk));
       expectProblem(res, 422, 'key-private-material');
@@ -236,6 +270,37 @@ describe('publishing unit keys', () => {
         await count(`SELECT count(*) AS n FROM directory.outbox WHERE payload::text LIKE $1`, [d]),
       ).toBe(0);
     });
+  });
+
+  it.each([
+    ['a payload member', { comment: 'any text, published for ever' }, {}],
+    ['a JWK member', {}, { x5c: ['MIIB'] }],
+  ])(
+    'refuses a statement with %s outside the documented shape',
+    async (_label, extra, jwkExtra) => {
+      const key = await generateUnitEncryptionKey();
+      const signed = await signRaw(norrkopingRoot, {
+        unit: U.frideborg,
+        org: O.norrkoping,
+        use: 'enc',
+        jwk: { ...key.publicJwk, ...jwkExtra },
+        iat: 1,
+        ...extra,
+      });
+      expectProblem(await publish(U.frideborg, signed), 422, 'key-malformed');
+      expect(
+        await count('SELECT count(*) AS n FROM directory.unit_keys WHERE kid = $1', [key.kid]),
+      ).toBe(0);
+    },
+  );
+
+  it('refuses a root key with members outside a public JWK', async () => {
+    const root = await generateRootKey();
+    const res = await dir.as('hub.admin').post(`/v1/organisations/${O.novahuset}/root-keys`, {
+      jwk: { ...root.publicJwk, note: 'x' },
+      fingerprint: root.kid,
+    });
+    expectProblem(res, 422, 'root-key-malformed');
   });
 
   it('refuses a key published twice with 409', async () => {

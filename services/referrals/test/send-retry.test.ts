@@ -54,3 +54,27 @@ it('a different referral under an id already taken is refused with referral-exis
   expect(refused.statusCode).toBe(409);
   expect(refused.json().type).toBe('urn:samverkan:problem:referral-exists');
 });
+
+it('an id taken by a referral the caller cannot see is answered as GET answers it: 404, not referral-exists', async () => {
+  const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+  const victim = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('V'));
+  expect((await hub.as('police.officer').post('/v1/referrals', victim)).statusCode).toBe(201);
+
+  // Another organisation's user learns the id and sends its own referral under it.
+  const frideborg = agencyClient(hub, 'frideborg.caseworker', U.frideborg);
+  const probe = {
+    ...(await frideborg.referral({ recipientUnitId: U.coordinator }, referralDocument('P'))),
+    id: victim.id,
+    envelope: await frideborg.seal(victim.id, [U.coordinator], referralDocument('P')),
+  };
+  const read = await hub.as('frideborg.caseworker').get(`/v1/referrals/${victim.id}`);
+  const sent = await hub.as('frideborg.caseworker').post('/v1/referrals', probe);
+  expect(read.statusCode).toBe(404);
+  expect(sent.statusCode).toBe(404);
+  expect(sent.json().type).toBe(read.json().type);
+  expect(sent.json().type).toBe('urn:samverkan:problem:referral-not-found');
+  // The victim's referral is untouched, and its sender's own retry still gets it back.
+  const again = await hub.as('police.officer').post('/v1/referrals', victim);
+  expect(again.statusCode).toBe(201);
+  expect(again.json().senderUnitId).toBe(U.policeTraffickingOst);
+});

@@ -100,6 +100,36 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
 }
 
 /**
+ * The path of the first number in parsed JSON that is not finite (a literal such as `1e999`
+ * parses to Infinity), or undefined when every number is finite. JSON cannot carry Infinity back
+ * out, so such a value would fail later — in canonical JSON for idempotency, in a repository —
+ * as a 500 instead of the caller's 400.
+ */
+export function nonFiniteNumberAt(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? undefined : path || '/';
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nonFiniteNumberAt(value[i], `${path}/${i}`);
+      if (found !== undefined) {
+        return found;
+      }
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, member] of Object.entries(value)) {
+      const found = nonFiniteNumberAt(member, `${path}/${key}`);
+      if (found !== undefined) {
+        return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
  * The Fastify instance every service runs in: logging with redaction, problem+json errors,
  * security headers, rate limiting per caller, token verification, health endpoints, and the event
  * transport. Services register on it as encapsulated plugins; the embedded hub registers all
@@ -175,7 +205,24 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
       );
       return;
     }
-    void parseJson(request, body as string, done);
+    void parseJson(request, body as string, (err: Error | null, parsed?: unknown) => {
+      if (err) {
+        done(err, undefined);
+        return;
+      }
+      const at = nonFiniteNumberAt(parsed);
+      if (at !== undefined) {
+        done(
+          new ProblemError(
+            CommonProblems.malformedBody,
+            `The number at ${at.slice(0, 200)} is too large to be represented`,
+          ),
+          undefined,
+        );
+        return;
+      }
+      done(null, parsed);
+    });
   });
 
   const issuers = new IssuerRegistry(parseIssuersConfig(config.AUTH_ISSUERS));

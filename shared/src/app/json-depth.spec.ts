@@ -1,4 +1,4 @@
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from './create-app';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, nonFiniteNumberAt } from './create-app';
 
 describe('jsonDepthExceeds', () => {
   it('counts nested objects and arrays', () => {
@@ -23,5 +23,16 @@ describe('jsonDepthExceeds', () => {
         MAX_JSON_DEPTH,
       ),
     ).toBe(false);
+  });
+});
+
+describe('nonFiniteNumberAt', () => {
+  it('names the first number that overflowed to Infinity', () => {
+    expect(nonFiniteNumberAt(JSON.parse('{"a":[1,{"b":1e999}]}'))).toBe('/a/1/b');
+    expect(nonFiniteNumberAt(JSON.parse('-1e999'))).toBe('/');
+    expect(nonFiniteNumberAt(JSON.parse('{"a":1.7976931348623157e308,"b":[0,-5e-324]}'))).toBe(
+      undefined,
+    );
+    expect(nonFiniteNumberAt({ a: 'Infinity', b: null })).toBe(undefined);
   });
 });

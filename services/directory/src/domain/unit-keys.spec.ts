@@ -51,7 +51,7 @@ async function signRaw(
   header: Record<string, unknown> = {},
 ): Promise<string> {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, ...header })
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'unit-key+jws', ...header })
     .sign(await importJWK(key.privateJwk, 'EdDSA'));
 }
 
@@ -166,6 +166,76 @@ describe('verifySignedUnitKey', () => {
         JSON.stringify(statement(encKey.privateJwk, { unit: 'x', org: 'y' })),
       )}.`;
       await expectRefusal(verifySignedUnitKey(wrong, UNIT, findRootKey), P.keyPrivateMaterial);
+    });
+  });
+
+  describe('refuses private material hidden anywhere in the statement (found by the hostile review)', () => {
+    const secret = () => ({ ...encKey.privateJwk });
+    it.each([
+      ['an extra payload member', () => statement(encKey.publicJwk, { backup: secret() })],
+      ['a nested extra member', () => statement(encKey.publicJwk, { x: { y: [1, secret()] } })],
+      [
+        'an extra member of the JWK',
+        () => statement({ ...encKey.publicJwk, priv: secret() } as JWK),
+      ],
+      ['a bare d beside the payload', () => statement(encKey.publicJwk, { d: 'c2VjcmV0' })],
+    ])('%s', async (_name, payload) => {
+      await expectRefusal(
+        verifySignedUnitKey(await signRaw(payload()), UNIT, findRootKey),
+        P.keyPrivateMaterial,
+      );
+    });
+
+    it('a JWK in the protected header', async () => {
+      const signed = await signRaw(statement(encKey.publicJwk), root, { jwk: secret() });
+      await expectRefusal(verifySignedUnitKey(signed, UNIT, findRootKey), P.keyPrivateMaterial);
+    });
+  });
+
+  describe('refuses members outside the documented shape, as key-malformed', () => {
+    it.each([
+      ['an extra payload member', statement({} as JWK, { note: 'hello' })],
+      ['an extra JWK member', statement({ key_ops: ['deriveBits'] } as JWK)],
+    ])('%s', async (_name, payload) => {
+      const jwk = { ...encKey.publicJwk, ...(payload.jwk as object) };
+      await expectRefusal(
+        verifySignedUnitKey(await signRaw({ ...payload, jwk }), UNIT, findRootKey),
+        P.keyMalformed,
+        /key_ops|note/,
+      );
+    });
+
+    it('an extra header member, or another typ', async () => {
+      await expectRefusal(
+        verifySignedUnitKey(
+          await signRaw(statement(encKey.publicJwk), root, { x5u: 'https://evil.example' }),
+          UNIT,
+          findRootKey,
+        ),
+        P.keyMalformed,
+        /x5u/,
+      );
+      await expectRefusal(
+        verifySignedUnitKey(
+          await signRaw(statement(encKey.publicJwk), root, { typ: 'JWT' }),
+          UNIT,
+          findRootKey,
+        ),
+        P.keyMalformed,
+        /typ/,
+      );
+    });
+
+    it('an iat that is not whole seconds', async () => {
+      await expectRefusal(
+        verifySignedUnitKey(
+          await signRaw(statement(encKey.publicJwk, { iat: 'yesterday' })),
+          UNIT,
+          findRootKey,
+        ),
+        P.keyMalformed,
+        /iat/,
+      );
     });
   });
 
@@ -381,6 +451,12 @@ describe('hasPrivateMaterial', () => {
     expect(hasPrivateMaterial(null)).toBe(false);
     expect(hasPrivateMaterial('d')).toBe(false);
   });
+
+  it('looks at every depth', () => {
+    expect(hasPrivateMaterial({ a: [{ b: { k: 'c2VjcmV0' } }] })).toBe(true);
+    expect(hasPrivateMaterial([[{ oth: [] }]])).toBe(true);
+    expect(hasPrivateMaterial({ a: [{ b: { x: 'd' } }] })).toBe(false);
+  });
 });
 
 describe('normalisePublicJwk', () => {
@@ -391,6 +467,22 @@ describe('normalisePublicJwk', () => {
     );
     await expectRefusal(
       normalisePublicJwk({ ...root.privateJwk }, 'sig', P.rootKeyMalformed),
+      P.keyPrivateMaterial,
+    );
+  });
+
+  it('refuses members a public JWK does not have (root keys too)', async () => {
+    await expectRefusal(
+      normalisePublicJwk({ ...root.publicJwk, comment: 'x' }, 'sig', P.rootKeyMalformed),
+      P.rootKeyMalformed,
+      /comment/,
+    );
+    await expectRefusal(
+      normalisePublicJwk(
+        { ...root.publicJwk, extra: { d: 'c2VjcmV0' } },
+        'sig',
+        P.rootKeyMalformed,
+      ),
       P.keyPrivateMaterial,
     );
   });

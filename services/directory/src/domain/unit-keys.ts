@@ -24,10 +24,33 @@ export interface PublicOkpJwk {
   use: KeyUse;
 }
 
-export function hasPrivateMaterial(value: unknown): boolean {
-  return Boolean(
-    value && typeof value === 'object' && PRIVATE_MEMBERS.some((m) => m in (value as object)),
+/** The members of a published public JWK; anything else is refused (nowhere to hide a secret). */
+const PUBLIC_JWK_MEMBERS = new Set(['kty', 'crv', 'x', 'kid', 'alg', 'use']);
+/** The documented shape of a unit key statement: protected header and payload members. */
+const STATEMENT_HEADER_MEMBERS = new Set(['alg', 'kid', 'typ']);
+const STATEMENT_MEMBERS = new Set(['unit', 'org', 'use', 'jwk', 'iat']);
+const STATEMENT_TYP = 'unit-key+jws';
+
+/**
+ * Whether a private (or symmetric) JWK member appears anywhere in `value`, at any depth: a
+ * private key hidden in an extra member of a signed statement would otherwise be published in
+ * the append-only key log for ever.
+ */
+export function hasPrivateMaterial(value: unknown, depth = 0): boolean {
+  if (!value || typeof value !== 'object' || depth > 32) {
+    return false;
+  }
+  if (Array.isArray(value)) {
+    return value.some((item) => hasPrivateMaterial(item, depth + 1));
+  }
+  return Object.entries(value).some(
+    ([member, inner]) => PRIVATE_MEMBERS.includes(member) || hasPrivateMaterial(inner, depth + 1),
   );
+}
+
+/** Members of `value` outside the documented set, named for the error. */
+function unexpectedMembers(value: object, allowed: Set<string>): string[] {
+  return Object.keys(value).filter((member) => !allowed.has(member));
 }
 
 const ALG_FOR: Record<KeyUse, { crv: 'X25519' | 'Ed25519'; alg: PublicOkpJwk['alg'] }> = {
@@ -46,6 +69,13 @@ export async function normalisePublicJwk(
 ): Promise<PublicOkpJwk> {
   if (hasPrivateMaterial(jwk)) {
     throw new ProblemError(P.keyPrivateMaterial);
+  }
+  const extra = unexpectedMembers(jwk, PUBLIC_JWK_MEMBERS);
+  if (extra.length > 0) {
+    throw new ProblemError(
+      malformed,
+      `A public JWK has only kty, crv, x, kid, alg and use; refused: ${extra.slice(0, 5).join(', ').slice(0, 200)}`,
+    );
   }
   const expected = ALG_FOR[use];
   if (
@@ -124,7 +154,7 @@ export async function verifySignedUnitKey(
       'Send the key as a compact JWS signed by the organisation root key',
     );
   }
-  let header: { alg?: string; kid?: string };
+  let header: { alg?: string; kid?: string; typ?: string };
   let payload: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(signed);
@@ -138,15 +168,38 @@ export async function verifySignedUnitKey(
   if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new ProblemError(P.keyMalformed, 'The JWS payload must be a JSON object');
   }
-  // Before anything else: a private key must never be stored, whatever else is wrong.
-  if (hasPrivateMaterial(payload.jwk)) {
+  // Before anything else: a private key must never be stored, whatever else is wrong — not in
+  // the JWK, not in an extra member of the payload or header at any depth.
+  if (hasPrivateMaterial(payload) || hasPrivateMaterial(header)) {
     throw new ProblemError(P.keyPrivateMaterial);
   }
-  if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') {
+  // Then the documented shape exactly: the statement is stored and served as it was signed, so
+  // a member the directory does not check would be a place to publish anything.
+  const extra = [
+    ...unexpectedMembers(header, STATEMENT_HEADER_MEMBERS).map((m) => `header ${m}`),
+    ...unexpectedMembers(payload, STATEMENT_MEMBERS),
+  ];
+  if (extra.length > 0) {
     throw new ProblemError(
       P.keyMalformed,
-      'The JWS must use alg EdDSA and name the root key in kid',
+      `The statement has members outside { unit, org, use, jwk, iat } and header { alg, kid, typ }: ${extra.slice(0, 5).join(', ').slice(0, 200)}`,
     );
+  }
+  if (
+    header.alg !== 'EdDSA' ||
+    typeof header.kid !== 'string' ||
+    header.typ !== STATEMENT_TYP
+  ) {
+    throw new ProblemError(
+      P.keyMalformed,
+      `The JWS must use alg EdDSA, name the root key in kid and have typ ${STATEMENT_TYP}`,
+    );
+  }
+  if (
+    payload.iat !== undefined &&
+    (typeof payload.iat !== 'number' || !Number.isSafeInteger(payload.iat) || payload.iat < 0)
+  ) {
+    throw new ProblemError(P.keyMalformed, 'iat must be whole seconds since the epoch');
   }
   const use = payload.use;
   if (use !== 'enc' && use !== 'sig') {

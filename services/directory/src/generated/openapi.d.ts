@@ -108,7 +108,7 @@ export interface paths {
         put?: never;
         /**
          * Register an organisation root key
-         * @description Registers a public Ed25519 root key (OKP JWK) for the organisation. The hub admin checks the key's fingerprint with the organisation out-of-band and sends it as `fingerprint`; the server computes the RFC 7638 SHA-256 thumbprint and refuses a mismatch with 422, as it does a JWK with private members (such as `d`) or a key that is not Ed25519. The thumbprint becomes the key's `kid`; a key already registered gives 409. The change is recorded in the key log. Only a hub admin (role `hub_admin` in the hub operator organisation) may call it.
+         * @description Registers a public Ed25519 root key (OKP JWK) for the organisation. The hub admin checks the key's fingerprint with the organisation out-of-band and sends it as `fingerprint`; the server computes the RFC 7638 SHA-256 thumbprint and refuses a mismatch with 422, as it does a JWK with private members (such as `d`, at any depth: `key-private-material`), a member other than `kty`, `crv`, `x`, `kid`, `alg` and `use` (`root-key-malformed`) or a key that is not Ed25519. The thumbprint becomes the key's `kid`; a key already registered gives 409. The change is recorded in the key log. Only a hub admin (role `hub_admin` in the hub operator organisation) may call it.
          */
         post: operations["registerRootKey"];
         delete?: never;
@@ -318,8 +318,8 @@ export interface paths {
          *     `samverkan.directory.unit.key_rotated`.
          *
          *     Refused with these problem types (`code` in brackets):
-         *     - `key-private-material` (DIRECTORY_KEY_PRIVATE_MATERIAL), 422: the JWK holds private members such as `d`;
-         *     - `key-malformed` (DIRECTORY_KEY_MALFORMED), 422: not a compact JWS, or the payload or JWK is invalid, or the JWK kid is not its thumbprint;
+         *     - `key-private-material` (DIRECTORY_KEY_PRIVATE_MATERIAL), 422: a private JWK member (`d`, `p`, `q`, `dp`, `dq`, `qi`, `k`, `oth`) appears anywhere in the header or payload, at any depth — it would otherwise be published in the append-only key log;
+         *     - `key-malformed` (DIRECTORY_KEY_MALFORMED), 422: not a compact JWS, or the header, payload or JWK has a member outside the shape above (header only `alg`, `kid`, `typ`; payload only `unit`, `org`, `use`, `jwk`, `iat`; JWK only `kty`, `crv`, `x`, `kid`, `alg`, `use`), or `typ` is not `unit-key+jws`, or a value is invalid, or the JWK kid is not its thumbprint;
          *     - `key-signature-invalid` (DIRECTORY_KEY_SIGNATURE_INVALID), 422: the signature does not verify against the named root key;
          *     - `key-wrong-organisation` (DIRECTORY_KEY_WRONG_ORGANISATION), 422: the root key is not an active root key of the unit's organisation, or `org` is not that organisation;
          *     - `key-unit-mismatch` (DIRECTORY_KEY_UNIT_MISMATCH), 422: `unit` is not the unit in the path;
@@ -565,7 +565,7 @@ export interface components {
                 message: string;
             }[];
         };
-        /** @description A public OKP JWK (RFC 8037). Further members are accepted by the schema so that the server can refuse private members such as `d` with a specific error. */
+        /** @description A public OKP JWK (RFC 8037) with only the members below. In a request, further members pass the schema so that the server can refuse them with a specific error: private members such as `d` (at any depth) as `key-private-material`, any other as `root-key-malformed`; the directory stores and serves only these members. */
         PublicJwk: {
             /** @enum {string} */
             kty: "OKP";

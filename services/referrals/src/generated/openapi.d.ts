@@ -74,7 +74,8 @@ export interface paths {
          *     - `envelope-aad-mismatch` (REFERRALS_ENVELOPE_AAD_MISMATCH), 422: the envelope's `aad` does not name this referral's id, sender and units;
          *     - `envelope-key-missing` (REFERRALS_ENVELOPE_KEY_MISSING), 422: an active encryption key of an addressed unit has no recipient entry; `detail` and `missingKeys` name each unit and expected kid;
          *     - `envelope-too-large` (REFERRALS_ENVELOPE_TOO_LARGE), 413: the envelope is above the configured size limit;
-         *     - `referral-exists` (REFERRALS_REFERRAL_EXISTS), 409: another referral with this id already exists. Sending exactly the same referral again (same units, category, urgency and envelope) is not a conflict: the answer is 201 with the referral it created, so a client may retry a send whose answer it lost, even with a new `Idempotency-Key`.
+         *     - `referral-exists` (REFERRALS_REFERRAL_EXISTS), 409: another referral with this id already exists and the caller is a member of one of its units. Sending exactly the same referral again (same units, category, urgency and envelope) is not a conflict: the answer is 201 with the referral it created, so a client may retry a send whose answer it lost, even with a new `Idempotency-Key`;
+         *     - `referral-not-found` (REFERRALS_REFERRAL_NOT_FOUND), 404: the id is taken by a referral the caller cannot see — answered as `getReferral` answers it, so that a send does not tell outsiders which ids exist. Choose a new id (the SDK uses random UUIDs, which never collide in practice).
          *
          *     A member of the sender unit (`senderUnitId` must be one of the caller's units,
          *     403 otherwise) may call it.
@@ -230,7 +231,7 @@ export interface paths {
          *     Refused with these problem types (`code` in brackets):
          *     - `not-a-coordinator` (REFERRALS_NOT_A_COORDINATOR), 422: the caller is a member of the recipient unit but lacks the `coordinator` role there;
          *     - `referral-transition-not-allowed` (REFERRALS_TRANSITION_NOT_ALLOWED), 409: the referral is not in status `received`;
-         *     - `referral-exists` (REFERRALS_REFERRAL_EXISTS), 409: a new id is already taken;
+         *     - `referral-exists` (REFERRALS_REFERRAL_EXISTS), 409: a new id is already taken by a referral the caller can see; a new id taken by one the caller cannot see is answered with `referral-not-found` (404), as a read of it would be;
          *     - `referral-units-invalid`, `legal-basis-requires-consent`, `child-needs-social-services`, `envelope-malformed`, `envelope-aad-mismatch`, `envelope-key-missing` (422) and `envelope-too-large` (413), for any of the new referrals, as for `sendReferral`.
          *
          *     A member of the recipient unit with the `coordinator` role may call it; members
@@ -1755,6 +1756,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["UnprocessableEntity"];

@@ -251,6 +251,8 @@ export function createReferralsService(ctx: ReferralsContext) {
     tx: EntityManager,
     input: ReferralCreate,
     forwardedFromId: string | null,
+    /** the caller's verified units: whose referrals an id conflict may be told about */
+    actingUnits: string[],
   ): Promise<{ entity: ReferralEntity; events: PendingEvent[] }> {
     const copies = input.copyUnitIds ?? [];
     const recipients = [input.recipientUnitId, ...copies];
@@ -283,6 +285,11 @@ export function createReferralsService(ctx: ReferralsContext) {
       // (a replica killed, Postgres restarting between commit and reply, the Idempotency-Key's
       // record left pending) — gets the referral it created, and nothing is written twice.
       return { entity: existing, events: [] };
+    }
+    if (existing && !canRead(sideOf({ units: actingUnits }, existing))) {
+      // Someone else's referral: answered as GET answers it (404), so that a send cannot tell
+      // an outsider that an id they hold is taken when a read would not.
+      throw new ProblemError(P.referralNotFound, `No referral ${input.id} that you can see`);
     }
     if (existing) {
       throw new ProblemError({
@@ -359,7 +366,7 @@ export function createReferralsService(ctx: ReferralsContext) {
           detail: { legalBasis: input.legalBasis, justification: input.justification ?? null },
         },
         async (tx) => {
-          const { entity, events } = await createReferral(tx, input, null);
+          const { entity, events } = await createReferral(tx, input, null, acting.units);
           return { result: referralView(entity), events };
         },
       );
@@ -610,6 +617,7 @@ export function createReferralsService(ctx: ReferralsContext) {
                   envelope: f.envelope,
                 },
                 id,
+                acting.units,
               );
               created.push(leg.entity);
               pending.push(...leg.events);

@@ -1,0 +1,75 @@
+/**
+ * Hostile inputs that are valid JSON but not representable: a number literal that overflows to
+ * Infinity (`1e999`). Every write route of every service must answer it with 400 problem+json
+ * (malformed-body) before any handler, idempotency record or audit row sees it — it used to
+ * answer 500 where the idempotency hashing met the Infinity.
+ */
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DEMO_UNITS, DEMO_USERS } from '@samverkan/shared';
+import { loadOperations, openApiDocuments } from '@samverkan/shared/src/testing/fuzz';
+import type { TestHub } from '@samverkan/referrals/test/helpers/build';
+import { buildAppUnderTest } from './helpers/app-under-test';
+import { checkProblem } from './helpers/problems';
+
+const DOCUMENTS = ['directory', 'referrals', 'notifications'];
+const OPENAPI_DIR = path.resolve(__dirname, '../../../openapi');
+const BODIES = ['{"x":1e999}', '[-1e999]', '{"a":{"b":[1,2,1e400]}}', '{"name":"x","n":1E+309}'];
+
+let hub: TestHub;
+let token: string;
+
+beforeAll(async () => {
+  hub = await buildAppUnderTest(DOCUMENTS);
+  token = await hub.app.platform.devIssuer!.mint(DEMO_USERS['hub.admin']!, {
+    audience: hub.config.AUTH_AUDIENCE,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await hub?.close();
+});
+
+it('every write route answers an overflowing number with 400 malformed-body', async () => {
+  const writes = loadOperations(openApiDocuments(OPENAPI_DIR, DOCUMENTS)).filter(
+    (o) =>
+      o.method !== 'GET' &&
+      hub.app.hasRoute({ method: o.method as 'POST', url: o.route }) &&
+      !o.streaming,
+  );
+  expect(writes.length).toBeGreaterThan(30);
+  const wrong: string[] = [];
+  for (const operation of writes) {
+    const url = operation.path.replace(/\{[^}]+\}/g, DEMO_UNITS.frideborg);
+    for (const payload of BODIES) {
+      const res = await hub.app.inject({
+        method: operation.method as 'POST',
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': randomUUID(),
+        },
+        payload,
+      });
+      const problems = checkProblem(res);
+      const type = res.statusCode === 400 ? (res.json() as { type?: string }).type : undefined;
+      if (
+        res.statusCode !== 400 ||
+        problems.length > 0 ||
+        type !== 'urn:samverkan:problem:malformed-body'
+      ) {
+        wrong.push(
+          `${operation.method} ${operation.path} ${payload} → ${res.statusCode} ${res.body.slice(0, 160)}`,
+        );
+      }
+    }
+  }
+  expect(wrong).toEqual([]);
+}, 120_000);
+
+it('a large but finite number still reaches validation (no false refusal)', async () => {
+  const res = await hub.as('hub.admin').post('/v1/referrals', { x: 1e308 });
+  expect(res.statusCode).toBe(400);
+  expect((res.json() as { type: string }).type).toBe('urn:samverkan:problem:validation-error');
+});
