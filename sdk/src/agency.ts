@@ -21,7 +21,7 @@ import {
   type KeyPairJwk,
 } from '@samverkan/shared/src/crypto/unit-keys';
 import { data, type SamverkanClient } from './client';
-import { asCryptoError, SamverkanCryptoError } from './errors';
+import { asCryptoError, SamverkanCryptoError, UnknownUnitError } from './errors';
 import type { components as Referrals } from './generated/referrals';
 import type { components as Directory } from './generated/directory';
 import { unitKeys, type KeyStoreContent } from './key-store';
@@ -41,6 +41,15 @@ export interface MessageDocument {
   messageId: string;
   text: string;
 }
+
+/**
+ * A message of a thread as read: verified with its text, or flagged with why it could not be
+ * trusted (its text withheld), so one bad message never hides the others.
+ */
+export type ThreadMessage = { id: string; senderUnitId: string; createdAt: string } & (
+  | { verified: true; text: string }
+  | { verified: false; text: null; problem: { code: string; message: string } }
+);
 
 export interface OpenedDocument<D> {
   document: D;
@@ -91,9 +100,10 @@ export function createAgency(options: AgencyOptions) {
       }),
     );
     // The directory leaves unknown units out: a missing one must not silently drop a recipient.
+    // A unit the directory does not list at all is a typo, not a cryptographic alarm.
     for (const id of wanted) {
       if (!verified.has(id)) {
-        throw new SamverkanCryptoError('unknown_unit', `the directory has no keys for unit ${id}`);
+        throw new UnknownUnitError(id, `no such unit in the directory: ${id}`);
       }
     }
     return verified;
@@ -272,33 +282,43 @@ export function createAgency(options: AgencyOptions) {
       );
     },
 
-    /** Reads the thread, opening every message and checking it was filed under its own id and sender. */
-    async readMessages(
-      referralId: string,
-    ): Promise<Array<{ id: string; senderUnitId: string; createdAt: string; text: string }>> {
+    /**
+     * Reads the thread, opening every message and checking it was filed under its own id and
+     * sender. A message that fails a check is returned flagged (`verified: false`, no text), in
+     * its place: the others stay readable.
+     */
+    async readMessages(referralId: string): Promise<ThreadMessage[]> {
       const list = await data(
         client.referrals.GET('/v1/referrals/{id}/messages', {
           params: { path: { id: referralId } },
         }),
       );
-      const out = [];
+      const out: ThreadMessage[] = [];
       for (const item of list.items) {
-        const opened = await open<MessageDocument>(item.envelope, {
-          rid: referralId,
-          kind: 'message',
-        });
-        if (opened.document.messageId !== item.id || opened.aad.from !== item.senderUnitId) {
-          throw new SamverkanCryptoError(
-            'aad_mismatch',
-            `message ${item.id} was filed under another id or sender`,
-          );
+        const filed = { id: item.id, senderUnitId: item.senderUnitId, createdAt: item.createdAt };
+        try {
+          const opened = await open<MessageDocument>(item.envelope, {
+            rid: referralId,
+            kind: 'message',
+          });
+          if (opened.document.messageId !== item.id || opened.aad.from !== item.senderUnitId) {
+            throw new SamverkanCryptoError(
+              'aad_mismatch',
+              `message ${item.id} was filed under another id or sender than it was signed with`,
+            );
+          }
+          out.push({ ...filed, verified: true, text: opened.document.text });
+        } catch (err) {
+          if (!(err instanceof SamverkanCryptoError)) {
+            throw err;
+          }
+          out.push({
+            ...filed,
+            verified: false,
+            text: null,
+            problem: { code: err.code, message: err.message },
+          });
         }
-        out.push({
-          id: item.id,
-          senderUnitId: item.senderUnitId,
-          createdAt: item.createdAt,
-          text: opened.document.text,
-        });
       }
       return out;
     },

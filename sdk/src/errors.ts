@@ -60,6 +60,20 @@ export class SamverkanCryptoError extends Error {
   }
 }
 
+/**
+ * A unit id or name that the directory does not know (a typo, or a unit of another hub). Not a
+ * cryptographic alarm: nothing was sealed or opened.
+ */
+export class UnknownUnitError extends Error {
+  constructor(
+    readonly unit: string,
+    message = `no such unit: ${unit}`,
+  ) {
+    super(message);
+    this.name = 'UnknownUnitError';
+  }
+}
+
 /** The key store is missing, unreadable, or lacks the key a step needs. */
 export class KeyStoreError extends Error {
   constructor(message: string) {

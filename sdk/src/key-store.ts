@@ -107,7 +107,7 @@ export interface KeyStoreFileOptions {
 export function readKeyStore(file: string, options: KeyStoreFileOptions = {}): KeyStoreContent {
   if (!fs.existsSync(file)) {
     throw new KeyStoreError(
-      `no key store at ${file}: run \`samverkan keys init\` or \`keys import\``,
+      `no key store at ${file}: run \`samverkan keys import-dev\` (the demo units' keys) or \`samverkan keys init\``,
     );
   }
   let parsed: unknown;

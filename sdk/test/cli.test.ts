@@ -5,12 +5,14 @@
  * output parsed here, and the exit codes scripts rely on.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEMO_ORGANISATIONS, DEMO_UNITS } from '@samverkan/shared';
-import { referralDocument, startHub, type RunningHub } from './helpers/hub';
+import { createAgency, createSamverkanClient, data, fromDevKeyStore, idempotency } from '../src';
+import { referralDocument, ROUTING, startHub, type RunningHub } from './helpers/hub';
 
 const U = DEMO_UNITS;
 const bin = path.resolve(__dirname, '..', 'bin', 'samverkan.js');
@@ -471,5 +473,209 @@ describe('samverkan CLI', () => {
       await as('frideborg.caseworker'),
     );
     expect(noStore.code).toBe(6);
+    expect(noStore.stderr).toContain('samverkan keys import-dev');
+  });
+
+  it('meets ordinary mistakes with plain words and the exit code scripts expect', async () => {
+    const police = await as('police.officer');
+    const nobody = { SAMVERKAN_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-nobody-')) };
+    const routing = ['--category', 'trafficking_sexual', '--municipality', '0581'];
+    const send = (to: string, ...more: string[]) => [
+      'referral',
+      'send',
+      '--to',
+      to,
+      '--document',
+      documentFile,
+      ...routing,
+      '--legal-basis',
+      'consent',
+      ...more,
+    ];
+    const unknownId = '31000000-0000-4000-8000-00000000dead';
+    const [
+      anonymousSend,
+      anonymousList,
+      anonymousInbox,
+      unknownUnit,
+      unknownJson,
+      ambiguous,
+      byName,
+      noFile,
+      invalid,
+    ] = await Promise.all([
+      cli(send(U.coordinator), nobody),
+      cli(['referral', 'list'], nobody),
+      cli(['inbox'], nobody),
+      cli(send(unknownId), police),
+      cli(send(unknownId, '--json'), police),
+      cli(send('Människohandelsgruppen'), police),
+      cli(send('Regionkoordinatorn Östergötland', '--json'), police),
+      cli(
+        [
+          'referral',
+          'send',
+          '--to',
+          U.coordinator,
+          '--document',
+          '/no/such/file.json',
+          ...routing,
+          '--legal-basis',
+          'consent',
+        ],
+        police,
+      ),
+      cli(['referral', 'list', '--status', 'lost'], police),
+    ]);
+
+    // Not logged in: the same words and exit code 3 for every command, before any request.
+    for (const anonymous of [anonymousSend, anonymousList, anonymousInbox]) {
+      expect(anonymous.code).toBe(3);
+      expect(anonymous.stderr).toContain('✖ Authentication is required');
+      expect(anonymous.stderr).toContain('→ samverkan login <user>');
+      expect(anonymous.stderr).not.toContain('--unit');
+    }
+
+    // A mistyped unit id is "no such unit" with the way to find one, not a security alarm.
+    expect(unknownUnit.code).toBe(2);
+    expect(unknownUnit.stderr).toContain('✖ No such unit');
+    expect(unknownUnit.stderr).toContain(unknownId);
+    expect(unknownUnit.stderr).toContain('samverkan units search');
+    expect(unknownUnit.stderr).not.toMatch(/Cryptographic|Do not trust/);
+    expect(JSON.parse(unknownJson.stderr)).toMatchObject({
+      error: 'unknown_unit',
+      unit: unknownId,
+    });
+
+    // A name is resolved by search; one that fits several units lists them and sends nothing.
+    expect(byName.code).toBe(0);
+    expect(JSON.parse(byName.stdout)).toMatchObject({ recipientUnitId: U.coordinator });
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toContain('matches 2 units');
+    expect(ambiguous.stderr).toContain(U.policeTraffickingOst);
+    expect(ambiguous.stderr).toContain(U.policeTraffickingNord);
+
+    // A missing document file is named, without a stack trace or a raw ENOENT.
+    expect(noFile.code).toBe(1);
+    expect(noFile.stderr).toContain('/no/such/file.json: no such file');
+    expect(noFile.stderr).not.toContain('ENOENT');
+
+    // The hub's validation error is printed once, naming the field.
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr.match(/must be one of/g)).toHaveLength(1);
+    expect(invalid.stderr).toContain('querystring.status');
+  });
+
+  it('shows unit names, local times and the ids to go on with', async () => {
+    const police = await as('police.officer');
+    const outbox = await cli(['referral', 'list', '--box', 'outbox'], police);
+    expect(outbox.code).toBe(0);
+    // Unit names, not ids cut to 8 characters; times in Stockholm local time, not UTC ISO.
+    expect(outbox.stdout).toContain('Regionkoordinatorn Östergötland');
+    expect(outbox.stdout).not.toMatch(/\d{2}:\d{2}:\d{2}(\.\d+)?Z/);
+    expect(outbox.stdout).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(\d+ (min|s|h|d) ago\)|\(now\)/);
+
+    const sent = await cli(
+      [
+        'referral',
+        'send',
+        '--to',
+        'Frideborg',
+        '--document',
+        documentFile,
+        '--category',
+        'trafficking_sexual',
+        '--urgency',
+        'acute',
+        '--municipality',
+        '0581',
+        '--legal-basis',
+        'consent',
+      ],
+      police,
+    );
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/to\s+Frideborg/);
+    expect(sent.stdout).toMatch(/acknowledge by\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(in 1[45] min\)/);
+    expect(
+      (
+        await cli(
+          [
+            'referral',
+            'send',
+            '--to',
+            'Frideborg',
+            '--document',
+            documentFile,
+            '--category',
+            'trafficking_sexual',
+            '--urgency',
+            'acute',
+            '--municipality',
+            '0581',
+            '--legal-basis',
+            'consent',
+          ],
+          { ...police, LANG: 'sv_SE.UTF-8' },
+        )
+      ).stdout,
+    ).toMatch(/\(om 1[45] min\)/);
+  });
+
+  it('shows the verified messages of a thread and flags the one that fails verification', async () => {
+    const keys = fromDevKeyStore(running.hub.keys);
+    const police = createAgency({
+      client: createSamverkanClient({
+        url: running.url,
+        token: () => running.token('police.officer'),
+      }),
+      keys,
+      unitId: U.policeTraffickingOst,
+    });
+    const sent = await police.sendReferral({
+      recipientUnitId: U.coordinator,
+      document: referralDocument('THREAD'),
+      meta: ROUTING,
+    });
+    await police.postMessage(sent.id, 'First, genuine.');
+    // Signed for another message id than the one it is filed under (a replayed message).
+    const forgedId = randomUUID();
+    const envelope = await police.seal('message', sent.id, [U.coordinator], {
+      messageId: randomUUID(),
+      text: 'REPLAYED-TEXT',
+    });
+    await data(
+      police.client.referrals.POST('/v1/referrals/{id}/messages', {
+        params: { path: { id: sent.id }, header: idempotency() },
+        body: { id: forgedId, senderUnitId: U.policeTraffickingOst, envelope: envelope as never },
+      }),
+    );
+    await police.postMessage(sent.id, 'Third, genuine.');
+
+    const coordinator = await as('coordinator.ostergotland');
+    const [human, machine] = await Promise.all([
+      cli(['thread', 'read', sent.id], coordinator),
+      cli(['thread', 'read', sent.id, '--json'], coordinator),
+    ]);
+    expect(human.code).toBe(5);
+    expect(human.stdout).toContain('First, genuine.');
+    expect(human.stdout).toContain('Third, genuine.');
+    expect(human.stdout).toContain('Människohandelsgruppen Region Öst');
+    expect(human.stdout).toContain('✖ not shown: this message failed verification');
+    expect(human.stdout).not.toContain('REPLAYED-TEXT');
+    expect(human.stderr).toContain(
+      `1 of 3 messages failed verification and are not shown: ${forgedId}`,
+    );
+
+    expect(machine.code).toBe(5);
+    const items = JSON.parse(machine.stdout).items;
+    expect(
+      items.map((m: { verified: boolean; text: string | null }) => [m.verified, m.text]),
+    ).toEqual([
+      [true, 'First, genuine.'],
+      [false, null],
+      [true, 'Third, genuine.'],
+    ]);
+    expect(items[1]).toMatchObject({ id: forgedId, problem: { code: 'aad_mismatch' } });
   });
 });

@@ -4,6 +4,7 @@ import {
   KeyStoreError,
   SamverkanCryptoError,
   SamverkanProblemError,
+  UnknownUnitError,
 } from '../errors';
 
 /** Exit codes scripts can rely on (documented in sdk/README.md). */
@@ -89,8 +90,10 @@ export interface DescribedError {
   json: Record<string, unknown>;
 }
 
+const LOGIN_HINT = 'samverkan login <user>, or pass --token / SAMVERKAN_TOKEN.';
+
 const HINTS: Record<string, string> = {
-  unauthenticated: 'Log in: `samverkan login <user>`, or pass --token / SAMVERKAN_TOKEN.',
+  unauthenticated: LOGIN_HINT,
   'expired-token': 'Your token has expired: `samverkan login <user>` again.',
   'invalid-token': 'The token was not accepted: `samverkan login <user>` again.',
   forbidden: 'Your user may not do this: check the unit (--unit) and your roles.',
@@ -107,7 +110,8 @@ export function describeError(err: unknown): DescribedError {
   if (err instanceof SamverkanProblemError) {
     const auth = err.status === 401 || err.status === 403;
     const exitCode = auth ? EXIT.auth : err.status >= 500 ? EXIT.unavailable : EXIT.problem;
-    const fieldLines = err.errors.map((e) => `  ${e.field}: ${e.message}`).join('\n');
+    // A validation problem's detail repeats its field errors: print each of them once.
+    const fieldLines = err.errors.map((e) => `${e.field}: ${e.message}`).join('\n');
     const hint =
       HINTS[err.slug] ??
       (err.status === 401
@@ -122,7 +126,7 @@ export function describeError(err: unknown): DescribedError {
     return {
       exitCode,
       title: err.title,
-      detail: [err.detail, fieldLines].filter(Boolean).join('\n') || undefined,
+      detail: (err.errors.length > 0 ? fieldLines : err.detail) || undefined,
       hint,
       json: { error: 'problem', ...err.problem },
     };
@@ -134,6 +138,24 @@ export function describeError(err: unknown): DescribedError {
       detail: err.message,
       hint: 'Is the hub running? Start it with `npm start`, or point --url / SAMVERKAN_URL at it.',
       json: { error: 'unavailable', message: err.message, status: err.status ?? null },
+    };
+  }
+  if (err instanceof NotLoggedInError) {
+    return {
+      exitCode: EXIT.auth,
+      title: 'Authentication is required',
+      detail: err.message,
+      hint: LOGIN_HINT,
+      json: { error: 'unauthenticated', message: err.message },
+    };
+  }
+  if (err instanceof UnknownUnitError) {
+    return {
+      exitCode: EXIT.problem,
+      title: 'No such unit',
+      detail: err.message,
+      hint: 'Find the unit by name: `samverkan units search <name>` (its ID column), or pass the name itself.',
+      json: { error: 'unknown_unit', unit: err.unit, message: err.message },
     };
   }
   if (err instanceof SamverkanCryptoError) {
@@ -176,6 +198,82 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** No token at all (no --token, SAMVERKAN_TOKEN or saved login): caught before any request. */
+export class NotLoggedInError extends Error {
+  constructor(message = 'you are not logged in') {
+    super(message);
+    this.name = 'NotLoggedInError';
+  }
+}
+
+/** How times are shown to people: local time and a relative phrase. `--json` keeps ISO. */
+export interface TimeStyle {
+  timeZone: string;
+  locale: 'sv' | 'en';
+  now?: Date;
+}
+
+/**
+ * The time style from the environment: `SAMVERKAN_TIMEZONE` (default Europe/Stockholm, where the
+ * hub's people work, whatever the machine's zone) and Swedish phrases when the locale
+ * (`LC_ALL`, `LC_TIME`, `LANG`) is Swedish.
+ */
+export function timeStyle(env: NodeJS.ProcessEnv = process.env): TimeStyle {
+  const lang = env.LC_ALL || env.LC_TIME || env.LANG || '';
+  return {
+    timeZone: env.SAMVERKAN_TIMEZONE || 'Europe/Stockholm',
+    locale: /^sv/i.test(lang) ? 'sv' : 'en',
+  };
+}
+
+/** "in 12 min", "3 h ago", "om 2 d" — rounded to the largest whole unit. */
+export function relativeTime(at: Date, style: TimeStyle): string {
+  const now = style.now ?? new Date();
+  const seconds = Math.round((at.getTime() - now.getTime()) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 60) {
+    return style.locale === 'sv' ? 'nu' : 'now';
+  }
+  const [value, unit] =
+    abs < 3600
+      ? [Math.round(abs / 60), 'min']
+      : abs < 86_400 * 2
+        ? [Math.round(abs / 3600), style.locale === 'sv' ? 'tim' : 'h']
+        : [Math.round(abs / 86_400), 'd'];
+  if (style.locale === 'sv') {
+    return seconds > 0 ? `om ${value} ${unit}` : `för ${value} ${unit} sedan`;
+  }
+  return seconds > 0 ? `in ${value} ${unit}` : `${value} ${unit} ago`;
+}
+
+/** `2026-12-01 22:40` in the style's time zone. */
+export function localTime(at: Date, style: TimeStyle): string {
+  return new Intl.DateTimeFormat('sv-SE', {
+    timeZone: style.timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(at);
+}
+
+/** A time for people: local time, and for deadlines and recent events how far away it is. */
+export function when(
+  iso: string | null | undefined,
+  style: TimeStyle,
+  relative: boolean = true,
+): string {
+  if (!iso) {
+    return '';
+  }
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) {
+    return iso;
+  }
+  return relative ? `${localTime(at, style)} (${relativeTime(at, style)})` : localTime(at, style);
 }
 
 export function renderError(d: DescribedError, c: Colors): string {

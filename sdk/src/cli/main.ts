@@ -16,7 +16,7 @@ import {
 } from '../agency';
 import { createSamverkanClient, data, type SamverkanClient } from '../client';
 import type { components } from '../generated/referrals';
-import { KeyStoreError } from '../errors';
+import { KeyStoreError, SamverkanProblemError, UnknownUnitError } from '../errors';
 import {
   emptyKeyStore,
   fromDevKeyStore,
@@ -31,12 +31,16 @@ import {
   describeError,
   details,
   EXIT,
+  NotLoggedInError,
   renderError,
   status,
   table,
+  timeStyle,
   UsageError,
+  when,
   withSpinner,
   type Colors,
+  type TimeStyle,
 } from './format';
 
 type ReferralsSchemas = components['schemas'];
@@ -57,16 +61,24 @@ class Context {
   readonly json: boolean;
   readonly c: Colors;
   readonly tty = Boolean(process.stdout.isTTY);
+  readonly time: TimeStyle = timeStyle();
   private cachedClient?: SamverkanClient;
   private cachedKeys?: KeyStoreContent;
+  private readonly unitNames = new Map<string, Promise<string>>();
 
   constructor(private readonly opts: GlobalOptions) {
     this.json = Boolean(opts.json);
     this.c = colors(opts.color !== false && this.tty && !process.env.NO_COLOR && !this.json);
   }
 
+  /** --url, SAMVERKAN_URL, the saved login's hub, or the local hub on PORT (default 3000). */
   get url(): string {
-    return this.opts.url ?? process.env.SAMVERKAN_URL ?? this.saved.url ?? 'http://localhost:3000';
+    return (
+      this.opts.url ??
+      process.env.SAMVERKAN_URL ??
+      this.saved.url ??
+      `http://localhost:${process.env.PORT || 3000}`
+    );
   }
 
   get token(): string | undefined {
@@ -83,14 +95,106 @@ class Context {
     return process.env.SAMVERKAN_KEYSTORE_PASSPHRASE || undefined;
   }
 
-  /** The unit to act as: --unit, SAMVERKAN_UNIT, or the first unit of the token. */
-  unit(explicit?: string): string {
-    const unit =
-      explicit ?? this.opts.unit ?? process.env.SAMVERKAN_UNIT ?? tokenClaims(this.token).units[0];
-    if (!unit) {
-      throw new UsageError('no unit to act as: pass --unit <unit id>');
+  /** The token, or the "log in first" error before any request is made without one. */
+  requireToken(): string {
+    const token = this.token;
+    if (!token) {
+      throw new NotLoggedInError(
+        'no token: not logged in, and neither --token nor SAMVERKAN_TOKEN is set',
+      );
     }
-    return unit;
+    return token;
+  }
+
+  /**
+   * The unit to act as: --unit, SAMVERKAN_UNIT, or the token's unit when it has one. A person
+   * with one unit never names it; with several, guessing would act for the wrong one.
+   */
+  unit(explicit?: string): string {
+    const given = explicit ?? this.opts.unit ?? process.env.SAMVERKAN_UNIT;
+    const token = this.requireToken();
+    if (given) {
+      return given;
+    }
+    const units = tokenClaims(token).units;
+    if (units.length === 1) {
+      return units[0]!;
+    }
+    throw new UsageError(
+      units.length === 0
+        ? 'your login acts for no unit: pass --unit <unit id>'
+        : `you act for several units (${units.join(', ')}): pass --unit with one of them`,
+    );
+  }
+
+  /** A unit's name for people to read (its id when the directory does not say). */
+  unitName(id: string | null | undefined): Promise<string> {
+    if (!id) {
+      return Promise.resolve('');
+    }
+    let name = this.unitNames.get(id);
+    if (!name) {
+      name = data(this.client().directory.GET('/v1/units/{id}', { params: { path: { id } } }))
+        .then((u) => u.name)
+        .catch(() => id);
+      this.unitNames.set(id, name);
+    }
+    return name;
+  }
+
+  /** Names for several unit ids at once (looked up in parallel, each once). */
+  async unitNamesOf(ids: Array<string | null | undefined>): Promise<Map<string, string>> {
+    const unique = [...new Set(ids.filter((id): id is string => Boolean(id)))];
+    const names = await Promise.all(unique.map((id) => this.unitName(id)));
+    return new Map(unique.map((id, i) => [id, names[i]!]));
+  }
+
+  /**
+   * A unit given by id or by name: an id must exist in the directory; a name is looked up by
+   * search and must match one unit (an exact name first), else the candidates are listed.
+   */
+  async resolveUnit(value: string, flag: string): Promise<string> {
+    const client = this.client();
+    if (UUID.test(value)) {
+      try {
+        const unit = await data(
+          client.directory.GET('/v1/units/{id}', { params: { path: { id: value } } }),
+        );
+        return unit.id;
+      } catch (err) {
+        if (err instanceof SamverkanProblemError && err.status === 404) {
+          throw new UnknownUnitError(value, `${flag} ${value}: no such unit in the directory`);
+        }
+        throw err;
+      }
+    }
+    const res = await data(
+      client.directory.GET('/v1/units', { params: { query: { q: value } as never } }),
+    );
+    const found = (
+      res as { items: Array<{ id: string; name: string; organisation?: { name?: string } }> }
+    ).items;
+    const norm = (text: string) => text.normalize('NFKC').trim().toLocaleLowerCase('sv');
+    const exact = found.filter((u) => norm(u.name) === norm(value));
+    const candidates = exact.length > 0 ? exact : found;
+    if (candidates.length === 1) {
+      return candidates[0]!.id;
+    }
+    if (candidates.length === 0) {
+      throw new UnknownUnitError(value, `${flag} ${value}: no unit of that name or id`);
+    }
+    throw new UsageError(
+      [
+        `${flag} ${value} matches ${candidates.length} units; pass the id of the one you mean:`,
+        ...candidates.map(
+          (u) => `  ${u.id}  ${u.name}${u.organisation?.name ? ` (${u.organisation.name})` : ''}`,
+        ),
+      ].join('\n'),
+    );
+  }
+
+  resolveUnits(values: string[], flag: string): Promise<string[]> {
+    return Promise.all(values.map((v) => this.resolveUnit(v, flag)));
   }
 
   client(): SamverkanClient {
@@ -113,7 +217,9 @@ class Context {
   }
 
   agency(unit?: string): Agency {
-    return createAgency({ client: this.client(), keys: this.keys(), unitId: this.unit(unit) });
+    // Who acts comes first: not logged in is the first thing to tell, before the key store.
+    const unitId = this.unit(unit);
+    return createAgency({ client: this.client(), keys: this.keys(), unitId });
   }
 
   /** Prints the JSON for scripts with --json, the human text otherwise. */
@@ -130,8 +236,22 @@ class Context {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function readJsonInput(source: string): Record<string, unknown> {
-  const text = source === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(source, 'utf8');
+  let text: string;
+  try {
+    text = source === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(source, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `${source}: no such file`
+        : code === 'EISDIR'
+          ? `${source} is a folder, not a JSON file`
+          : `cannot read ${source}: ${code ?? (err as Error).message}`,
+    );
+  }
   try {
     const value = JSON.parse(text) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -156,14 +276,18 @@ function list(value: string, previous: string[] = []): string[] {
   ];
 }
 
-const short = (id: string | null | undefined) => (id ? id.slice(0, 8) : '');
+const CATEGORIES =
+  'trafficking_sexual | trafficking_labour | sex_for_compensation | child_sexual_exploitation | buyer_support | other';
 
 export function buildProgram(): Command {
   const program = new Command('samverkan')
     .description('Samverkan hub: end-to-end encrypted referrals between agencies')
-    .option('--url <url>', 'hub URL (SAMVERKAN_URL; default http://localhost:3000)')
+    .option(
+      '--url <url>',
+      'hub URL (SAMVERKAN_URL; default the saved login, else http://localhost:$PORT, PORT 3000)',
+    )
     .option('--token <jwt>', 'bearer token (SAMVERKAN_TOKEN; default the saved login)')
-    .option('--unit <id>', 'unit to act as (SAMVERKAN_UNIT; default the first unit of the token)')
+    .option('--unit <id>', 'unit to act as (SAMVERKAN_UNIT; default the unit of your login)')
     .option('--keystore <file>', 'key store file (SAMVERKAN_KEYSTORE; default <home>/keys.json)')
     .option('--json', 'machine-readable JSON output')
     .option('--no-color', 'no colours')
@@ -416,7 +540,7 @@ export function buildProgram(): Command {
             { header: 'USE', value: (k) => k.use },
             { header: 'STATUS', value: (k) => status(k.status, c.c) },
             { header: 'HERE', value: (k) => (k.privateKeyHere ? c.c.green('yes') : c.c.dim('no')) },
-            { header: 'PUBLISHED', value: (k) => k.publishedAt },
+            { header: 'PUBLISHED', value: (k) => when(k.publishedAt, c.time, false) },
           ],
           c.c,
         ),
@@ -550,10 +674,10 @@ export function buildProgram(): Command {
   referral
     .command('send')
     .description('validate, sign, encrypt and send a referral document')
-    .requiredOption('--to <unit>', 'recipient unit id')
-    .option('--copy <units>', 'copy unit ids, comma-separated', list)
+    .requiredOption('--to <unit>', 'recipient unit: its name or id (see `units search`)')
+    .option('--copy <units>', 'copy units, names or ids, comma-separated', list)
     .requiredOption('--document <file>', 'the referral document (JSON; - for stdin)')
-    .requiredOption('--category <category>')
+    .requiredOption('--category <category>', CATEGORIES)
     .option('--urgency <urgency>', 'acute | urgent | routine', 'urgent')
     .option('--age-band <band>', 'child | adult | unknown (default from the document)')
     .option('--gender <gender>', 'female | male | non_binary | unknown (default from the document)')
@@ -577,13 +701,15 @@ export function buildProgram(): Command {
         legalBasis: string;
       }) => {
         const c = ctx();
+        const agency = c.agency();
         const document = readJsonInput(o.document);
         const person = (document.person ?? {}) as { ageBand?: string; gender?: string };
-        const agency = c.agency();
+        const recipientUnitId = await c.resolveUnit(o.to, '--to');
+        const copyUnitIds = await c.resolveUnits(o.copy ?? [], '--copy');
         const sent = await c.step('Encrypting and sending', () =>
           agency.sendReferral({
-            recipientUnitId: o.to,
-            copyUnitIds: o.copy ?? [],
+            recipientUnitId,
+            copyUnitIds,
             document,
             meta: {
               category: o.category,
@@ -596,14 +722,15 @@ export function buildProgram(): Command {
             } as RoutingMeta,
           }),
         );
+        const toName = c.json ? '' : await c.unitName(sent.recipientUnitId);
         c.print(sent, () =>
           [
             `${c.c.green('✔')} Referral ${c.c.bold(sent.id)} sent, end-to-end encrypted`,
             details(
               [
                 ['status', status(sent.status, c.c)],
-                ['to', sent.recipientUnitId],
-                ['acknowledge by', sent.acknowledgeBy],
+                ['to', toName],
+                ['acknowledge by', when(sent.acknowledgeBy, c.time)],
               ],
               c.c,
             ),
@@ -619,18 +746,28 @@ export function buildProgram(): Command {
     .option('--status <status>')
     .action(async (o: { box: string; status?: string }) => {
       const c = ctx();
-      const unit = c.unit();
+      c.requireToken();
+      if (o.box !== 'inbox' && o.box !== 'outbox') {
+        throw new UsageError(`--box is inbox or outbox, not ${o.box}`);
+      }
+      // Without --unit the hub lists every unit the caller acts for.
+      const unit = program.opts<GlobalOptions>().unit ?? process.env.SAMVERKAN_UNIT;
       const res = await data(
         c.client().referrals.GET('/v1/referrals', {
           params: {
             query: {
-              box: o.box as 'inbox' | 'outbox',
-              unit,
-              ...(o.status ? { status: o.status as never } : {}),
+              box: o.box,
+              ...(unit ? { unit } : {}),
+              ...(o.status ? { status: [o.status] as never } : {}),
             },
           },
         }),
       );
+      const names = c.json
+        ? new Map<string, string>()
+        : await c.unitNamesOf(
+            res.items.map((r) => (o.box === 'inbox' ? r.senderUnitId : r.recipientUnitId)),
+          );
       c.print(res, () =>
         table(
           res.items.map(referralRow),
@@ -644,9 +781,12 @@ export function buildProgram(): Command {
             { header: 'CATEGORY', value: (r) => r.category },
             {
               header: o.box === 'inbox' ? 'FROM' : 'TO',
-              value: (r) => short(o.box === 'inbox' ? r.senderUnitId : r.recipientUnitId),
+              value: (r) => {
+                const id = o.box === 'inbox' ? r.senderUnitId : r.recipientUnitId;
+                return names.get(id) ?? id;
+              },
             },
-            { header: 'CREATED', value: (r) => r.createdAt },
+            { header: 'CREATED', value: (r) => when(r.createdAt, c.time) },
           ],
           c.c,
         ),
@@ -665,6 +805,10 @@ export function buildProgram(): Command {
       const opened = o.decrypt
         ? await c.step('Decrypting and verifying', () => agency.openReferral(id))
         : undefined;
+      const names = c.json
+        ? new Map<string, string>()
+        : await c.unitNamesOf([r.senderUnitId, r.recipientUnitId, ...r.copyUnitIds]);
+      const named = (id: string) => `${names.get(id) ?? id} ${c.c.dim(id)}`;
       c.print(
         {
           referral: r,
@@ -683,15 +827,16 @@ export function buildProgram(): Command {
                 ['status', status(r.status, c.c)],
                 ['category', r.category],
                 ['urgency', r.urgency],
-                ['from', r.senderUnitId],
-                ['to', r.recipientUnitId],
-                ['copies', r.copyUnitIds.join(', ')],
-                ['created', r.createdAt],
+                ['from', named(r.senderUnitId)],
+                ['to', named(r.recipientUnitId)],
+                ['copies', r.copyUnitIds.map(named).join(', ')],
+                ['created', when(r.createdAt, c.time)],
+                ['acknowledge by', r.status === 'sent' ? when(r.acknowledgeBy, c.time) : undefined],
               ],
               c.c,
             ),
             opened
-              ? `${c.c.green('✔')} signature of unit ${opened.claims.iss} verified; recipients and referral id match\n${JSON.stringify(opened.document, null, 2)}`
+              ? `${c.c.green('✔')} signature of ${names.get(opened.claims.iss ?? '') ?? opened.claims.iss} verified; recipients and referral id match\n${JSON.stringify(opened.document, null, 2)}`
               : '',
           ]
             .filter(Boolean)
@@ -781,20 +926,25 @@ export function buildProgram(): Command {
     .command('forward')
     .description('coordinator: forward to further units, re-encrypted for each')
     .argument('<id>')
-    .requiredOption('--to <units>', 'unit ids, comma-separated', list)
+    .requiredOption('--to <units>', 'units, names or ids, comma-separated', list)
     .action(async (id: string, o: { to: string[] }) => {
       const c = ctx();
       const agency = c.agency();
+      const to = await c.resolveUnits(o.to, '--to');
       const res = await c.step('Decrypting and re-encrypting for each unit', () =>
         agency.forwardReferral(
           id,
-          o.to.map((recipientUnitId) => ({ recipientUnitId })),
+          to.map((recipientUnitId) => ({ recipientUnitId })),
         ),
       );
+      const names = c.json ? new Map<string, string>() : await c.unitNamesOf(to);
       c.print(res, () =>
         [
           `${c.c.green('✔')} Forwarded ${id}`,
-          ...res.forwards.map((f) => `  → ${f.recipientUnitId}: referral ${c.c.bold(f.id)}`),
+          ...res.forwards.map(
+            (f) =>
+              `  → ${names.get(f.recipientUnitId) ?? f.recipientUnitId}: referral ${c.c.bold(f.id)}`,
+          ),
         ].join('\n'),
       );
     });
@@ -818,13 +968,30 @@ export function buildProgram(): Command {
     .action(async (referralId: string) => {
       const c = ctx();
       const messages = await c.agency().readMessages(referralId);
+      const names = c.json
+        ? new Map<string, string>()
+        : await c.unitNamesOf(messages.map((m) => m.senderUnitId));
       c.print({ referralId, items: messages }, () =>
         messages.length === 0
           ? c.c.dim('(no messages)')
           : messages
-              .map((m) => `${c.c.dim(m.createdAt)} ${c.c.bold(short(m.senderUnitId))}  ${m.text}`)
+              .map((m) => {
+                const head = `${c.c.dim(when(m.createdAt, c.time, false))} ${c.c.bold(names.get(m.senderUnitId) ?? m.senderUnitId)}`;
+                return m.verified
+                  ? `${head}  ${m.text}`
+                  : `${head}  ${c.c.red('✖ not shown: this message failed verification')} (${m.problem.message})`;
+              })
               .join('\n'),
       );
+      const bad = messages.filter((m) => !m.verified);
+      if (bad.length > 0) {
+        // The valid messages are shown above; the exit code still tells scripts one was bad.
+        process.stderr.write(
+          `${c.c.red('✖')} ${bad.length} of ${messages.length} messages failed verification and are not shown: ${bad.map((m) => m.id).join(', ')}\n` +
+            `${c.c.dim('→')} Do not trust them; tell the sender's unit and compare root fingerprints (\`samverkan keys fingerprint\`).\n`,
+        );
+        process.exitCode = EXIT.crypto;
+      }
     });
 
   // ----- operations and field requests --------------------------------------------------------
@@ -843,8 +1010,8 @@ export function buildProgram(): Command {
     .requiredOption('--municipality <codes>', 'comma-separated municipality codes', list)
     .requiredOption('--from <time>', 'start (ISO time)')
     .requiredOption('--to <time>', 'end (ISO time)')
-    .option('--invite <units>', 'unit ids to invite, comma-separated', list)
-    .option('--coordinator <unit>', 'the regional coordinator unit')
+    .option('--invite <units>', 'units to invite, names or ids, comma-separated', list)
+    .option('--coordinator <unit>', 'the regional coordinator unit (name or id)')
     .action(
       async (o: {
         name: string;
@@ -855,6 +1022,11 @@ export function buildProgram(): Command {
         coordinator?: string;
       }) => {
         const c = ctx();
+        const organiserUnitId = c.unit();
+        const invitedUnitIds = await c.resolveUnits(o.invite ?? [], '--invite');
+        const coordinatorUnitId = o.coordinator
+          ? await c.resolveUnit(o.coordinator, '--coordinator')
+          : undefined;
         const op = await data(
           c.client().referrals.POST('/v1/operations', {
             params: { header: idempotency() },
@@ -863,9 +1035,9 @@ export function buildProgram(): Command {
               municipalityCodes: o.municipality,
               startsAt: time(o.from, '--from'),
               endsAt: time(o.to, '--to'),
-              organiserUnitId: c.unit(),
-              ...(o.coordinator ? { coordinatorUnitId: o.coordinator } : {}),
-              invitedUnitIds: o.invite ?? [],
+              organiserUnitId,
+              ...(coordinatorUnitId ? { coordinatorUnitId } : {}),
+              invitedUnitIds,
             },
           }),
         );
@@ -876,13 +1048,14 @@ export function buildProgram(): Command {
     .command('invite')
     .description('invite further units')
     .argument('<id>')
-    .requiredOption('--units <units>', 'comma-separated', list)
+    .requiredOption('--units <units>', 'units, names or ids, comma-separated', list)
     .action(async (id: string, o: { units: string[] }) => {
       const c = ctx();
+      const unitIds = await c.resolveUnits(o.units, '--units');
       const op = await data(
         c.client().referrals.POST('/v1/operations/{id}/participants', {
           params: { path: { id }, header: idempotency() },
-          body: { unitIds: o.units },
+          body: { unitIds },
         }),
       );
       c.print(op, `${c.c.green('✔')} Invited ${o.units.length} units`);
@@ -989,7 +1162,7 @@ export function buildProgram(): Command {
     .requiredOption('--details <file>', 'JSON with the address and details (- for stdin)')
     .option(
       '--to <units>',
-      'addressed units (default: the accepted social services participants)',
+      'addressed units, names or ids (default: the accepted social services participants)',
       list,
     )
     .option('--urgency <urgency>', 'acute | urgent | routine', 'acute')
@@ -1019,7 +1192,9 @@ export function buildProgram(): Command {
         const c = ctx();
         const agency = c.agency();
         const details = readJsonInput(o.details);
-        const to = o.to ?? (await socialServicesParticipants(c.client(), operationId));
+        const to = o.to
+          ? await c.resolveUnits(o.to, '--to')
+          : await socialServicesParticipants(c.client(), operationId);
         const id = randomUUID();
         const envelope = await c.step('Encrypting for the units on call', () =>
           agency.sealFieldRequest(id, to, details),
@@ -1085,7 +1260,7 @@ export function buildProgram(): Command {
               ['id', request.id],
               ['status', request.status],
               ['urgency', request.urgency],
-              ['needed by', request.neededBy],
+              ['needed by', when(request.neededBy, c.time)],
               ['claimed by', request.claimedBy],
             ],
             c.c,
@@ -1120,6 +1295,7 @@ export function buildProgram(): Command {
     .option('--unread', 'only unread')
     .action(async (o: { unread?: boolean }) => {
       const c = ctx();
+      c.requireToken();
       const res = await data(
         c.client().notifications.GET('/v1/notifications', {
           params: { query: (o.unread ? { state: 'unread' } : {}) as never },
@@ -1130,18 +1306,22 @@ export function buildProgram(): Command {
         kind: string;
         severity: string;
         title: string;
+        objectType: string;
+        objectId: string;
         createdAt: string;
       }>;
       c.print(res, () =>
         table(
           items,
           [
-            { header: 'WHEN', value: (n) => n.createdAt },
+            { header: 'WHEN', value: (n) => when(n.createdAt, c.time) },
             {
               header: 'SEVERITY',
               value: (n) => (n.severity === 'critical' ? c.c.red(n.severity) : n.severity),
             },
             { header: 'KIND', value: (n) => n.kind },
+            // The id to go on with: `referral show <id>`, `field-request show <id>`, …
+            { header: 'ID', value: (n) => n.objectId },
             { header: 'TITLE', value: (n) => n.title },
           ],
           c.c,
@@ -1156,8 +1336,15 @@ export function buildProgram(): Command {
     .option('--count <n>', 'stop after n notifications')
     .action(async (o: { since?: string; count?: string }) => {
       const c = ctx();
+      c.requireToken();
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
+      if (!c.json) {
+        // On stderr, so that piped output holds only the notifications.
+        process.stderr.write(
+          `${c.c.dim(`Waiting for notifications from ${c.url} (Ctrl-C to stop)…`)}\n`,
+        );
+      }
       let seen = 0;
       for await (const event of notificationStream(c.client(), {
         lastEventId: o.since,
@@ -1170,7 +1357,9 @@ export function buildProgram(): Command {
         if (c.json) {
           process.stdout.write(`${JSON.stringify(event.data)}\n`);
         } else {
-          process.stdout.write(`${c.c.dim(n.createdAt)} ${c.c.bold(n.kind)}  ${n.title}\n`);
+          process.stdout.write(
+            `${c.c.dim(when(n.createdAt, c.time, false))} ${c.c.bold(n.kind)}  ${n.title}\n`,
+          );
         }
         seen += 1;
         if (o.count && seen >= Number(o.count)) {
@@ -1247,7 +1436,9 @@ export async function run(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    // A command that printed its result but found part of it bad (a thread message that failed
+    // verification) sets process.exitCode itself.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version end with 0; commander already printed the usage error.

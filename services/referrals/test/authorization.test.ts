@@ -505,6 +505,8 @@ describe('roles that do not handle cases', () => {
     }
     for (const url of [
       `/v1/referrals?box=inbox&unit=${U.frideborg}`,
+      // Without `unit`: the caller acts for no unit, so there is no inbox to default to.
+      '/v1/referrals?box=inbox',
       `/v1/referrals/counts?box=inbox&unit=${U.frideborg}`,
     ]) {
       const res = await member.get(url);

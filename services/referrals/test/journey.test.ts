@@ -51,6 +51,14 @@ it('runs police → coordinator → Frideborg and Novahuset → accepted, handed
     .as('coordinator.ostergotland')
     .get(`/v1/referrals?box=inbox&unit=${U.coordinator}`);
   expect(inbox.json().items.map((r: { id: string }) => r.id)).toContain(body.id);
+  // Without `unit`, the inbox of every unit the caller acts for (here the coordinator's one).
+  const ownUnits = await hub.as('coordinator.ostergotland').get('/v1/referrals?box=inbox');
+  expect(ownUnits.statusCode).toBe(200);
+  expect(ownUnits.json().items.map((r: { id: string }) => r.id)).toEqual(
+    inbox.json().items.map((r: { id: string }) => r.id),
+  );
+  const outbox = await hub.as('police.officer').get('/v1/referrals?box=outbox');
+  expect(outbox.json().items.map((r: { id: string }) => r.id)).toContain(body.id);
   const counts = await hub
     .as('coordinator.ostergotland')
     .get(`/v1/referrals/counts?box=inbox&unit=${U.coordinator}`);

@@ -54,7 +54,7 @@ export interface paths {
         };
         /**
          * List referrals
-         * @description Lists the referrals of one of the caller's units, newest first: with `box=inbox` those the unit received as recipient or copy unit (for a coordinator's unit, what was sent or forwarded to it), with `box=outbox` those the unit sent. Filters combine with AND; `status` is repeatable and matches any of the given statuses; `from` and `to` bound `createdAt` ([`from`, `to`)). Only clear metadata is returned, never envelopes. A member of `unit` may call it (403 otherwise).
+         * @description Lists the referrals of one of the caller's units, newest first: with `box=inbox` those the unit received as recipient or copy unit (for a coordinator's unit, what was sent or forwarded to it), with `box=outbox` those the unit sent. Filters combine with AND; `status` is repeatable and matches any of the given statuses; `from` and `to` bound `createdAt` ([`from`, `to`)). Only clear metadata is returned, never envelopes. A member of `unit` may call it (403 otherwise). Without `unit`, the list covers all the caller's units (so a person with one unit never needs to name it); a caller who acts for no unit gets 403.
          */
         get: operations["listReferrals"];
         put?: never;
@@ -1623,6 +1623,8 @@ export interface components {
         Box: components["schemas"]["Box"];
         /** @description One of the caller's units. */
         Unit: components["schemas"]["Uuid"];
+        /** @description One of the caller's units; without it, all the caller's units. */
+        UnitOrAll: components["schemas"]["Uuid"];
         /** @description The `nextCursor` of the previous page. */
         Cursor: components["schemas"]["Cursor"];
     };
@@ -1691,8 +1693,8 @@ export interface operations {
             query: {
                 /** @description `inbox`: referrals the unit received (as recipient or copy unit); `outbox`: referrals it sent. */
                 box: components["parameters"]["Box"];
-                /** @description One of the caller's units. */
-                unit: components["parameters"]["Unit"];
+                /** @description One of the caller's units; without it, all the caller's units. */
+                unit?: components["parameters"]["UnitOrAll"];
                 /** @description Repeatable (`status=sent&status=received`); any of them matches. */
                 status?: components["schemas"]["ReferralStatus"][];
                 urgency?: components["schemas"]["Urgency"];

@@ -46,7 +46,8 @@ export interface ReferralCreate {
 
 export interface ReferralListQuery {
   box: 'inbox' | 'outbox';
-  unit: string;
+  /** One of the caller's units; without it, every unit the caller acts for. */
+  unit?: string;
   status?: string[];
   urgency?: string;
   category?: string;
@@ -398,13 +399,17 @@ export function createReferralsService(ctx: ReferralsContext) {
 
     async list(principal: Principal, query: ReferralListQuery) {
       const acting = await actingPrincipal(principal);
-      if (!acting.units.includes(query.unit)) {
+      if (
+        query.unit === undefined ? acting.units.length === 0 : !acting.units.includes(query.unit)
+      ) {
         await deny(ctx, principal, {
           action: 'referral.list',
           objectType: 'unit',
-          objectId: query.unit,
+          objectId: query.unit ?? null,
         });
       }
+      // Without `unit`, every unit the caller acts for: a person with one unit never names it.
+      const units = query.unit === undefined ? acting.units : [query.unit];
       const qb = repo
         .createQueryBuilder('r')
         .orderBy('r.created_at', 'DESC')
@@ -413,16 +418,14 @@ export function createReferralsService(ctx: ReferralsContext) {
       if (query.box === 'inbox') {
         qb.where(
           new Brackets((w) => {
-            w.where('r.recipient_unit_id = :unit', { unit: query.unit }).orWhere(
-              ':unit = ANY(r.copy_unit_ids)',
-              {
-                unit: query.unit,
-              },
+            w.where('r.recipient_unit_id IN (:...units)', { units }).orWhere(
+              'r.copy_unit_ids && CAST(:unitArray AS uuid[])',
+              { unitArray: units },
             );
           }),
         );
       } else {
-        qb.where('r.sender_unit_id = :unit', { unit: query.unit });
+        qb.where('r.sender_unit_id IN (:...units)', { units });
       }
       if (query.status?.length) {
         qb.andWhere('r.status IN (:...status)', { status: query.status });
