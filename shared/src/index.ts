@@ -14,6 +14,8 @@ export * from './app/metrics';
 export * from './audit/audit-log';
 export * from './audit/audit-routes';
 export * from './audit/audited-change';
+export * from './audit/audit-key';
+export * from './audit/chain-checkpoints';
 export * from './audit/hash-chain';
 export * from './auth/auth.plugin';
 export * from './auth/dev-issuer';

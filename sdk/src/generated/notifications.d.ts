@@ -470,11 +470,35 @@ export interface paths {
         };
         /**
          * Verify the audit hash chain
-         * @description Recomputes the hash chain of the whole notifications audit trail and reports whether it is intact and, if not, the first entry that fails. An `auditor` or a hub admin may call it.
+         * @description Recomputes the hash chain of the whole notifications audit trail and reports whether it is intact and, if not, the first entry that fails. An `auditor` or a hub admin may call it. Then checks the chain against the head every append records (so rows cut off the end are found, and their numbers are never reused), against the latest signed checkpoints (their signatures, and that the entries they vouch for are still there and unchanged) and, if given, against a checkpoint the caller pinned (`pinSeq`, `pinHash`): a cut-off tail (`truncated`), a replaced tail (`forked`) and a rollback make the log invalid. Formulas: docs/audit.md.
          */
         get: operations["verifyAudit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/notifications/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the signed checkpoints of the audit log
+         * @description Checkpoints of the notifications audit log, newest first. A checkpoint is the service's signed statement that the log had `seq` entries ending in `headHash` at `at`: a compact JWS (`alg: EdDSA`, `typ: audit-checkpoint+jws`, `kid` = the RFC 7638 thumbprint of the service's audit key) whose payload is the RFC 8785 JSON of `{service, chain, seq, headHash, at}`. The service signs one on a schedule (`AUDIT_CHECKPOINT_INTERVAL_MS`, when the log moved) and on demand, and publishes each as `samverkan.notifications.audit.checkpointed`. `keys` holds the public keys (JWK) that signed the listed checkpoints and the current one; compare `currentKid` with the key id the operator published before trusting it. Keep a checkpoint (pin it) and pass it to `verify` later to detect a rollback. An `auditor` or a hub admin may call it.
+         */
+        get: operations["listAuditCheckpoints"];
+        put?: never;
+        /**
+         * Sign a checkpoint of the audit log now
+         * @description Signs the audit log's current head at once (on demand, e.g. before and after a log review), stores it and publishes it as `samverkan.notifications.audit.checkpointed`. Repeating it is harmless: each call states the head at its own time. An `auditor` or a hub admin may call it.
+         */
+        post: operations["createAuditCheckpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -653,14 +677,70 @@ export interface components {
             /** @description Pass as `after` to read on; null when there are no more entries. */
             nextAfter: number | null;
         };
+        /** @description The result of walking the chain and checking it against its recorded head, its latest checkpoints and the caller's pinned checkpoint. */
         AuditVerification: {
             valid: boolean;
             /** @description Number of entries checked. */
             entries: number;
+            /** @description The last entry up to which the chain is intact. */
             headSeq: number | null;
             headHash: string | null;
             firstInvalidSeq: number | null;
             reason: string | null;
+            /** @description The head every append records (a cut-off tail leaves it beyond the last row). */
+            recordedHead: null | components["schemas"]["ChainHead"];
+            /** @description The newest checkpoint with a valid signature. */
+            latestCheckpoint: null | components["schemas"]["Checkpoint"];
+            checkpointsChecked: number;
+            /** @description Entries the recorded head, a checkpoint or the pin vouch for are missing from the end. */
+            truncated: boolean;
+            /** @description An entry a checkpoint, the recorded head or the pin vouches for has been replaced. */
+            forked: boolean;
+            pin: null | {
+                seq: number;
+                headHash: string;
+                /** @enum {string} */
+                status: "consistent" | "forked" | "rolled_back";
+            };
+        };
+        ChainHead: {
+            seq: number;
+            hash: string;
+        };
+        /** @description A signed statement of a hash chain's head. `jws` is a compact JWS (`alg: EdDSA`, `typ: audit-checkpoint+jws`, `kid`) whose payload is the RFC 8785 JSON of `{service, chain, seq, headHash, at}` exactly as listed here; an empty chain has `seq` 0 and a `headHash` of 64 zeros. */
+        Checkpoint: {
+            service: string;
+            /**
+             * @description `audit_log`, or the directory's `key_log`.
+             * @enum {string}
+             */
+            chain: "audit_log" | "key_log";
+            seq: number;
+            headHash: string;
+            /** Format: date-time */
+            at: string;
+            kid: string;
+            jws: string;
+        };
+        CheckpointPage: {
+            /** @description The key id (RFC 7638 thumbprint) of the key that signs new checkpoints. */
+            currentKid: string;
+            /** @description Public keys (Ed25519 JWK) of the current key and of every key that signed a listed checkpoint. */
+            keys: {
+                /** @constant */
+                kty: "OKP";
+                /** @constant */
+                crv: "Ed25519";
+                x: string;
+                kid: string;
+                /** @constant */
+                alg?: "EdDSA";
+                /** @constant */
+                use?: "sig";
+            }[];
+            items: components["schemas"]["Checkpoint"][];
+            /** @description Pass as `before` to read older checkpoints; null when there are no more. */
+            nextBefore: number | null;
         };
         /** @description An event type without its `samverkan.<service>.` prefix, e.g. `referral.sent`, `field_request.created`, `notification.created`. */
         WebhookEventType: string;
@@ -1728,7 +1808,12 @@ export interface operations {
     };
     verifyAudit: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `seq` of a checkpoint the caller kept from earlier (pinned). With `pinHash`, the answer's `pin` says whether the log still contains that entry unchanged (`consistent`), has been cut off or rolled back before it (`rolled_back`) or holds another entry under that number (`forked`); the last two make the log invalid. */
+                pinSeq?: number;
+                /** @description The `headHash` of the pinned checkpoint (64 hex digits). */
+                pinHash?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1742,6 +1827,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditCheckpoints: {
+        parameters: {
+            query?: {
+                /** @description Only checkpoints with a `seq` below this (page on with `nextBefore`). */
+                before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of checkpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createAuditCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Accepted like on every write; a repeated checkpoint does no harm. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new checkpoint. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checkpoint"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { idempotency, OpenApiContract, openServiceRuntime } from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { DIRECTORY_ENTITIES } from './entities';
+import { DIRECTORY_ENTITIES, KeyLogEntryEntity } from './entities';
 import { DIRECTORY_MIGRATIONS } from './migrations';
 import { auditRoutes } from './routes/audit';
 import { issuerRoutes } from './routes/issuers';
@@ -11,7 +11,7 @@ import { unitRoutes } from './routes/units';
 import { seedDemoDirectory } from './seed/demo-seed';
 import type { DirectoryContext } from './services/context';
 import { createIssuerSource, createIssuersService } from './services/issuers.service';
-import { createKeysService } from './services/keys.service';
+import { createKeysService, KEY_LOG_CHAIN } from './services/keys.service';
 import { createOrganisationsService } from './services/organisations.service';
 import { createRostersService } from './services/rosters.service';
 import { createUnitsService } from './services/units.service';
@@ -64,6 +64,8 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   });
   app.addHook('onClose', () => runtime.close());
   const { dataSource, events, audit } = runtime;
+  // The key log is checkpointed with the audit log, by the same key.
+  runtime.checkpointChain(KEY_LOG_CHAIN, KeyLogEntryEntity);
 
   const context: DirectoryContext = {
     dataSource,

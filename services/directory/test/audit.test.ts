@@ -344,13 +344,20 @@ describe('verifying the hash chain', () => {
   it('reports an intact chain, with the number of entries and the head hash', async () => {
     const all = await readAudit('hub.admin', '', 500);
     const result = await verify();
+    const head = all[all.length - 1]!;
     expect(result).toEqual({
       valid: true,
       entries: all.length,
-      headSeq: all[all.length - 1]!.seq,
-      headHash: all[all.length - 1]!.hash,
+      headSeq: head.seq,
+      headHash: head.hash,
       firstInvalidSeq: null,
       reason: null,
+      recordedHead: { seq: head.seq, hash: head.hash },
+      latestCheckpoint: null,
+      checkpointsChecked: 0,
+      truncated: false,
+      forked: false,
+      pin: null,
     });
     expect(await verify('hub.admin')).toEqual(result);
     for (let i = 1; i < all.length; i += 1) {

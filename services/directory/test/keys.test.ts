@@ -1,5 +1,4 @@
 import {
-  AuditLog,
   chainHash,
   DEMO_ORGANISATIONS as O,
   DEMO_UNITS as U,
@@ -31,7 +30,7 @@ beforeAll(async () => {
   ds = dir.app.directory.context.dataSource;
   const ctx = {
     dataSource: ds,
-    audit: new AuditLog(ds),
+    audit: dir.app.directory.context.audit,
     events: undefined,
   } as unknown as DirectoryContext;
   keys = createKeysService(ctx, createOrganisationsService(ctx), createUnitsService(ctx));
@@ -675,16 +674,35 @@ describe('the key log', () => {
       await restore();
     });
 
-    it('detects a deleted last entry only as a shorter log (the head hash changes)', async () => {
+    it('detects a deleted last entry as a cut-off tail, against the recorded head and a checkpoint', async () => {
       const intact = await keys.verifyKeyLog();
+      const checkpoint = (await keys.checkpointKeyLog()).checkpoint;
+      expect(checkpoint).toMatchObject({ chain: 'key_log', seq: intact.headSeq });
       await ds.query(
         `DELETE FROM directory.key_log WHERE seq = (SELECT max(seq) FROM directory.key_log)`,
       );
       const truncated = await keys.verifyKeyLog();
-      // Cutting the tail leaves a valid but shorter chain: clients that remember the head they saw notice.
-      expect(truncated.entries).toBe(intact.entries - 1);
-      expect(truncated.headHash).not.toBe(intact.headHash);
+      expect(truncated).toMatchObject({
+        valid: false,
+        truncated: true,
+        entries: intact.entries - 1,
+        firstInvalidSeq: intact.headSeq,
+      });
+      // A client that pinned the checkpoint sees the rollback through the API as well.
+      const res = await dir
+        .as('police.officer')
+        .get(`/v1/key-log/verify?pinSeq=${checkpoint.seq}&pinHash=${checkpoint.headHash}`);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ valid: false, pin: { status: 'rolled_back' } });
       await restore();
+      expect(await keys.verifyKeyLog(checkpoint)).toMatchObject({
+        valid: true,
+        pin: { status: 'consistent' },
+      });
+      const page = await dir.as('police.officer').get('/v1/key-log/checkpoints');
+      expect(page.statusCode).toBe(200);
+      expect(page.json().items[0]).toEqual(checkpoint);
+      expect(page.json().currentKid).toBe(checkpoint.kid);
       await ds.query('DROP TABLE directory.key_log_saved');
     });
   });

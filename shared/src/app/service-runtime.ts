@@ -1,15 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import type { DataSource, EntitySchema, MixedList } from 'typeorm';
+import type { DataSource, EntitySchema, EntityTarget, MixedList, ObjectLiteral } from 'typeorm';
+import { loadAuditSigningKey } from '../audit/audit-key';
 import { AuditLog } from '../audit/audit-log';
+import { ChainCheckpoints } from '../audit/chain-checkpoints';
+import type { ChainLink } from '../audit/hash-chain';
 import { serviceDatabaseUrl } from '../config/config';
 import { openServiceDatabase } from '../db/data-source';
 import { EventCatalog } from '../events/event-catalog';
 import { setupServiceEvents, type ServiceEvents } from '../events/service-events';
+import { PeriodicPass } from './periodic-pass';
 
 export interface ServiceRuntime {
   dataSource: DataSource;
   events: ServiceEvents;
   audit: AuditLog;
+  checkpoints: ChainCheckpoints;
+  /** Adds another hash chain of this schema (the directory's key log) to the scheduled checkpoints. */
+  checkpointChain(chain: string, target: EntityTarget<ChainLink & ObjectLiteral>): void;
   /** Stops consumers and the relay, then closes the database; call from the service's onClose. */
   close(): Promise<void>;
 }
@@ -59,13 +66,61 @@ export async function openServiceRuntime(
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     startRelay: options.publishEvents !== false,
   });
+  const checkpoints = new ChainCheckpoints({
+    service: options.service,
+    dataSource,
+    events,
+    key: await loadAuditSigningKey({
+      service: options.service,
+      dataDir: config.SAMVERKAN_DATA_DIR,
+    }),
+  });
+  const audit = new AuditLog(dataSource, checkpoints);
+  app.log.info(
+    { service: options.service, auditKid: checkpoints.key.kid },
+    'audit checkpoints are signed with this key id',
+  );
+  const pass = new CheckpointPass(config.AUDIT_CHECKPOINT_INTERVAL_MS, app, checkpoints, audit);
+  if (options.publishEvents !== false) {
+    app.addHook('onReady', async () => pass.start());
+  }
   return {
     dataSource,
     events,
-    audit: new AuditLog(dataSource),
+    audit,
+    checkpoints,
+    checkpointChain: (chain, target) => pass.chains.push({ chain, target }),
     async close() {
+      await pass.stop();
       await events.close();
       await dataSource.destroy();
     },
   };
+}
+
+/** Signs the head of each chain on a schedule, when it moved since the last checkpoint. */
+class CheckpointPass extends PeriodicPass {
+  readonly chains: Array<{ chain: string; target: EntityTarget<ChainLink & ObjectLiteral> }> = [];
+
+  constructor(
+    intervalMs: number,
+    app: FastifyInstance,
+    private readonly checkpoints: ChainCheckpoints,
+    private readonly audit: AuditLog,
+  ) {
+    super(intervalMs, app.log, 'audit checkpoint');
+  }
+
+  async tick(): Promise<number> {
+    let created = 0;
+    if ((await this.audit.checkpoint({ onlyIfMoved: true })).created) {
+      created += 1;
+    }
+    for (const { chain, target } of this.chains) {
+      if ((await this.checkpoints.checkpoint(chain, target, { onlyIfMoved: true })).created) {
+        created += 1;
+      }
+    }
+    return created;
+  }
 }

@@ -3,7 +3,17 @@ import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Principal } from '../auth/principal';
 import { AuditEntryEntity } from '../entities/platform.entities';
-import { chainHash, GENESIS_HASH, verifyChain, type ChainVerification } from './hash-chain';
+import {
+  nextChainLink,
+  recordChainHead,
+  type ChainCheckpoints,
+  type CheckedChainVerification,
+  type PinnedCheckpoint,
+} from './chain-checkpoints';
+import { chainHash, verifyChain } from './hash-chain';
+
+/** The audit log's name among a schema's hash chains (checkpoints, recorded heads). */
+export const AUDIT_CHAIN = 'audit_log';
 
 export interface AuditRecord {
   actor:
@@ -45,16 +55,12 @@ function contentOf(e: AuditEntryEntity): Record<string, unknown> {
   };
 }
 
-/**
- * Serialises appends to one hash chain: a transaction-scoped advisory lock keyed by the table,
- * then the head is read and the next link written in the same transaction.
- */
-export async function lockChainHead(manager: EntityManager, table: string): Promise<void> {
-  await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [table]);
-}
-
 export class AuditLog {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** signs and checks checkpoints of the chain */
+    readonly checkpoints: ChainCheckpoints,
+  ) {}
 
   /**
    * Appends in the caller's transaction (so the entry exists exactly when the change does), or in
@@ -65,11 +71,10 @@ export class AuditLog {
       return this.dataSource.transaction((tx) => this.append(record, tx));
     }
     const repo = manager.getRepository(AuditEntryEntity);
-    await lockChainHead(manager, repo.metadata.tablePath);
-    const head = await repo.find({ order: { seq: 'DESC' }, take: 1 });
-    const prev = head[0];
+    // The next number follows the recorded head, never the last row that happens to be left.
+    const link = await nextChainLink(manager, AUDIT_CHAIN, AuditEntryEntity);
     const entry = repo.create({
-      seq: (prev?.seq ?? 0) + 1,
+      seq: link.seq,
       id: randomUUID(),
       at: new Date(),
       actorSub: record.actor.sub,
@@ -81,10 +86,11 @@ export class AuditLog {
       objectOrg: record.objectOrg ?? null,
       outcome: record.outcome,
       detail: record.detail ?? {},
-      prevHash: prev?.hash ?? GENESIS_HASH,
+      prevHash: link.prevHash,
     });
     entry.hash = chainHash(entry.prevHash, contentOf(entry));
     await repo.insert(entry as QueryDeepPartialEntity<AuditEntryEntity>);
+    await recordChainHead(manager, AUDIT_CHAIN, { seq: entry.seq, hash: entry.hash });
     return entry;
   }
 
@@ -107,13 +113,24 @@ export class AuditLog {
     return qb.getMany();
   }
 
-  verify(): Promise<ChainVerification> {
+  /**
+   * Walks the whole chain, then checks it against the recorded head, the latest signed
+   * checkpoints and the caller's pinned checkpoint, if any: an edited, inserted or deleted row, a
+   * cut-off tail, a replaced tail and a rollback all make it invalid.
+   */
+  async verify(pin?: PinnedCheckpoint): Promise<CheckedChainVerification> {
     const repo = this.dataSource.getRepository(AuditEntryEntity);
-    return verifyChain(
+    const base = await verifyChain(
       (after, limit) =>
         repo.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
       contentOf,
     );
+    return this.checkpoints.check(AUDIT_CHAIN, AuditEntryEntity, base, pin);
+  }
+
+  /** Signs and publishes the current head (see ChainCheckpoints.checkpoint). */
+  checkpoint(options: { onlyIfMoved?: boolean } = {}) {
+    return this.checkpoints.checkpoint(AUDIT_CHAIN, AuditEntryEntity, options);
   }
 }
 

@@ -2,12 +2,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasRole } from '../auth/principal';
 import type { OpenApiContract } from '../contracts/openapi-contract';
 import { CommonProblems, ProblemError } from '../errors/problem';
-import { auditEntryView, type AuditLog } from './audit-log';
+import { AUDIT_CHAIN, auditEntryView, type AuditLog } from './audit-log';
+import { checkpointPage } from './chain-checkpoints';
 
 /**
- * `GET /v1/audit/<service>` and `GET /v1/audit/<service>/verify`, the same in every service:
- * auditors read the entries of their own organisation (as actor or as owner of the object), hub
- * administrators read all; anyone else is refused, and the refusal is itself audited.
+ * `GET /v1/audit/<service>`, `GET /v1/audit/<service>/verify` and `GET|POST
+ * /v1/audit/<service>/checkpoints`, the same in every service: auditors read the entries of their
+ * own organisation (as actor or as a party of the object), hub administrators read all; anyone
+ * else is refused, and the refusal is itself audited. Verification and checkpoints cover the whole
+ * chain: they hold only numbers and hashes.
  */
 export async function registerAuditRoutes(
   app: FastifyInstance,
@@ -58,7 +61,41 @@ export async function registerAuditRoutes(
     ...contract.route('GET', `/v1/audit/${service}/verify`),
     handler: async (request) => {
       await requireAuditor(request, 'audit.verify');
-      return audit.verify();
+      const q = request.query as { pinSeq?: number; pinHash?: string };
+      if ((q.pinSeq === undefined) !== (q.pinHash === undefined)) {
+        throw new ProblemError(
+          CommonProblems.validation,
+          'pinSeq and pinHash pin a checkpoint together',
+          {
+            errors: [
+              { field: 'query.pinHash', message: 'give both pinSeq and pinHash, or neither' },
+            ],
+          },
+        );
+      }
+      return audit.verify(
+        q.pinSeq !== undefined ? { seq: q.pinSeq, headHash: q.pinHash!.toLowerCase() } : undefined,
+      );
+    },
+  });
+
+  app.route({
+    ...contract.route('GET', `/v1/audit/${service}/checkpoints`),
+    handler: async (request) => {
+      await requireAuditor(request, 'audit.checkpoints_read');
+      const q = request.query as { before?: number; limit?: number };
+      const limit = q.limit ?? 100;
+      const rows = await audit.checkpoints.list(AUDIT_CHAIN, { before: q.before, limit });
+      return checkpointPage(audit.checkpoints, rows, limit);
+    },
+  });
+
+  app.route({
+    ...contract.route('POST', `/v1/audit/${service}/checkpoints`),
+    handler: async (request, reply) => {
+      await requireAuditor(request, 'audit.checkpoint');
+      const { checkpoint } = await audit.checkpoint();
+      return reply.code(201).send(checkpoint);
     },
   });
 }

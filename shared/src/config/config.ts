@@ -35,6 +35,7 @@ export interface PlatformConfig {
   BODY_LIMIT_BYTES: number;
   REQUEST_TIMEOUT_MS: number;
   SEED_DEMO_DATA: boolean;
+  AUDIT_CHECKPOINT_INTERVAL_MS: number;
 }
 
 /** The hub operator's organisation in the demo directory; its `hub_admin` users run the hub. */
@@ -78,6 +79,8 @@ export const platformConfigSchema = {
     BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 52428800, default: 1048576 },
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, default: 30000 },
     SEED_DEMO_DATA: { type: 'boolean', default: false },
+    // How often each service signs and publishes the head of its hash chains (when it moved).
+    AUDIT_CHECKPOINT_INTERVAL_MS: { type: 'integer', minimum: 1000, default: 600000 },
   },
 } as const;
 

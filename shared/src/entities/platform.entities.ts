@@ -94,6 +94,60 @@ export class AuditEntryEntity {
   hash: string;
 }
 
+/**
+ * The recorded head of each hash chain in the schema (`audit_log`, and the directory's `key_log`),
+ * written in the same transaction as every append. A guard trigger refuses to delete it or move it
+ * backwards, so rows cut off the end of a chain show as missing instead of leaving a shorter chain
+ * that still verifies, and the next entry never reuses a sequence number.
+ */
+@Entity({ name: 'chain_heads' })
+export class ChainHeadEntity {
+  @PrimaryColumn({ type: 'varchar', length: 50 })
+  chain: string;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  seq: number;
+
+  @Column({ type: 'char', length: 64 })
+  hash: string;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}
+
+/**
+ * A signed statement "at `at`, chain `chain` had `seq` entries ending in `head_hash`" (DESIGN §8),
+ * as a compact JWS by the service's audit key; also published on the event stream, so that copies
+ * live outside this database.
+ */
+@Entity({ name: 'chain_checkpoints' })
+@Index('chain_checkpoints_chain_seq_idx', ['chain', 'seq'])
+export class ChainCheckpointEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ type: 'varchar', length: 50 })
+  chain: string;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  seq: number;
+
+  @Column({ name: 'head_hash', type: 'char', length: 64 })
+  headHash: string;
+
+  @Column({ type: 'timestamptz' })
+  at: Date;
+
+  @Column({ type: 'varchar', length: 100 })
+  kid: string;
+
+  @Column({ name: 'public_jwk', type: 'jsonb' })
+  publicJwk: Record<string, unknown>;
+
+  @Column({ type: 'text' })
+  jws: string;
+}
+
 @Entity({ name: 'idempotency_keys' })
 export class IdempotencyRecordEntity {
   @PrimaryColumn({ type: 'varchar', length: 700 })
@@ -170,6 +224,8 @@ export class DeadLetterEntity {
 export const PLATFORM_ENTITIES = [
   OutboxEventEntity,
   AuditEntryEntity,
+  ChainHeadEntity,
+  ChainCheckpointEntity,
   IdempotencyRecordEntity,
   ProcessedEventEntity,
   DeadLetterEntity,

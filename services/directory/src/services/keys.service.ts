@@ -1,10 +1,12 @@
 import {
   canAdministerOrganisation,
   chainHash,
-  GENESIS_HASH,
-  lockChainHead,
+  checkpointPage,
+  nextChainLink,
   ProblemError,
+  recordChainHead,
   verifyChain,
+  type PinnedCheckpoint,
   type Principal,
 } from '@samverkan/shared';
 import { In, MoreThan, type EntityManager } from 'typeorm';
@@ -26,6 +28,9 @@ import { keyLogView, rootKeyView, unitKeyView } from './views';
 
 type KeyLogAction = KeyLogEntryEntity['action'];
 
+/** The key log's name among the directory schema's hash chains (checkpoints, recorded head). */
+export const KEY_LOG_CHAIN = 'key_log';
+
 async function appendKeyLog(
   tx: EntityManager,
   entry: Pick<
@@ -34,16 +39,11 @@ async function appendKeyLog(
   >,
 ): Promise<void> {
   const repo = tx.getRepository(KeyLogEntryEntity);
-  await lockChainHead(tx, repo.metadata.tablePath);
-  const [head] = await repo.find({ order: { seq: 'DESC' }, take: 1 });
-  const row = repo.create({
-    ...entry,
-    seq: (head?.seq ?? 0) + 1,
-    at: new Date(),
-    prevHash: head?.hash ?? GENESIS_HASH,
-  });
+  const link = await nextChainLink(tx, KEY_LOG_CHAIN, KeyLogEntryEntity);
+  const row = repo.create({ ...entry, seq: link.seq, at: new Date(), prevHash: link.prevHash });
   row.hash = chainHash(row.prevHash, keyLogContent(row));
   await repo.insert(row as never);
+  await recordChainHead(tx, KEY_LOG_CHAIN, { seq: row.seq, hash: row.hash });
 }
 
 export function createKeysService(
@@ -392,12 +392,23 @@ export function createKeysService(
       };
     },
 
-    verifyKeyLog() {
-      return verifyChain(
+    /** The whole key log's chain, checked against its recorded head, checkpoints and a pin. */
+    async verifyKeyLog(pin?: PinnedCheckpoint) {
+      const base = await verifyChain(
         (after, limit) =>
           keyLog.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
         keyLogContent,
       );
+      return ctx.audit.checkpoints.check(KEY_LOG_CHAIN, KeyLogEntryEntity, base, pin);
+    },
+
+    checkpointKeyLog(options: { onlyIfMoved?: boolean } = {}) {
+      return ctx.audit.checkpoints.checkpoint(KEY_LOG_CHAIN, KeyLogEntryEntity, options);
+    },
+
+    async keyLogCheckpoints(before: number | undefined, limit: number) {
+      const rows = await ctx.audit.checkpoints.list(KEY_LOG_CHAIN, { before, limit });
+      return checkpointPage(ctx.audit.checkpoints, rows, limit);
     },
   };
 }

@@ -47,6 +47,7 @@ export interface Caller {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<LightMyRequestResponse>;
+  delete(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
 }
 
 export interface NotificationsReplica {
@@ -112,7 +113,9 @@ function caller(app: FastifyInstance, token: () => Promise<string> | null): Call
       url,
       headers: {
         ...(t ? { authorization: `Bearer ${await t}` } : {}),
-        ...(method === 'POST' || method === 'PUT' ? { 'idempotency-key': randomUUID() } : {}),
+        ...(method === 'POST' || method === 'PUT' || method === 'DELETE'
+          ? { 'idempotency-key': randomUUID() }
+          : {}),
         ...headers,
       },
       ...(body !== undefined ? { payload: body as InjectOptions['payload'] } : {}),
@@ -122,6 +125,7 @@ function caller(app: FastifyInstance, token: () => Promise<string> | null): Call
     get: (url, headers) => send('GET', url, undefined, headers),
     post: (url, body, headers) => send('POST', url, body ?? {}, headers),
     put: (url, body, headers) => send('PUT', url, body ?? {}, headers),
+    delete: (url, headers) => send('DELETE', url, undefined, headers),
   };
 }
 

@@ -2,6 +2,7 @@ import { Initial1795413838657 } from './1795413838657-Initial';
 import { CopiesIndexAndAppendOnlyAudit1795413900000 } from './1795413900000-CopiesIndexAndAppendOnlyAudit';
 import { TrustedIssuers1795415252703 } from './1795415252703-TrustedIssuers';
 import { OperationWeeks1795420000000 } from './1795420000000-OperationWeeks';
+import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const REFERRALS_MIGRATIONS = [
   CopiesIndexAndAppendOnlyAudit1795413900000,
   TrustedIssuers1795415252703,
   OperationWeeks1795420000000,
+  ChainCheckpoints1795430000000,
 ];

@@ -49,6 +49,7 @@ export interface TestHub {
       body?: unknown,
       headers?: Record<string, string>,
     ): Promise<LightMyRequestResponse>;
+    delete(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   };
   close(): Promise<void>;
 }
@@ -122,7 +123,7 @@ export async function buildHub(options: HubOptions = {}): Promise<TestHub> {
         url,
         headers: {
           ...(user ? { authorization: `Bearer ${await token(user)}` } : {}),
-          ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}),
+          ...(method === 'POST' || method === 'DELETE' ? { 'idempotency-key': randomUUID() } : {}),
           ...headers,
         },
         ...(body !== undefined ? { payload: body as InjectOptions['payload'] } : {}),
@@ -131,6 +132,8 @@ export async function buildHub(options: HubOptions = {}): Promise<TestHub> {
       get: (url: string, headers?: Record<string, string>) => send('GET', url, undefined, headers),
       post: (url: string, body?: unknown, headers?: Record<string, string>) =>
         send('POST', url, body ?? {}, headers),
+      delete: (url: string, headers?: Record<string, string>) =>
+        send('DELETE', url, undefined, headers),
     };
   };
 

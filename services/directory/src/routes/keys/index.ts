@@ -1,3 +1,4 @@
+import { CommonProblems, hasRole, ProblemError } from '@samverkan/shared';
 import type { FastifyInstance } from 'fastify';
 import type { components } from '../../generated/openapi';
 
@@ -62,6 +63,50 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
     handler: (request) => {
       const q = request.query as { after?: number; limit?: number };
       return keys.keyLog(q.after ?? 0, q.limit ?? 100);
+    },
+  });
+
+  app.route({
+    ...contract.route('GET', '/v1/key-log/verify'),
+    handler: (request) => {
+      const q = request.query as { pinSeq?: number; pinHash?: string };
+      if ((q.pinSeq === undefined) !== (q.pinHash === undefined)) {
+        throw new ProblemError(
+          CommonProblems.validation,
+          'pinSeq and pinHash pin a checkpoint together',
+          {
+            errors: [
+              { field: 'query.pinHash', message: 'give both pinSeq and pinHash, or neither' },
+            ],
+          },
+        );
+      }
+      return keys.verifyKeyLog(
+        q.pinSeq !== undefined ? { seq: q.pinSeq, headHash: q.pinHash!.toLowerCase() } : undefined,
+      );
+    },
+  });
+
+  app.route({
+    ...contract.route('GET', '/v1/key-log/checkpoints'),
+    handler: (request) => {
+      const q = request.query as { before?: number; limit?: number };
+      return keys.keyLogCheckpoints(q.before, q.limit ?? 100);
+    },
+  });
+
+  app.route({
+    ...contract.route('POST', '/v1/key-log/checkpoints'),
+    handler: async (request, reply) => {
+      const p = request.principal;
+      if (!p.hubAdmin && !hasRole(p, 'auditor')) {
+        throw new ProblemError(
+          CommonProblems.forbidden,
+          'Only hub administrators and auditors sign key-log checkpoints on demand',
+        );
+      }
+      const { checkpoint } = await keys.checkpointKeyLog();
+      return reply.code(201).send(checkpoint);
     },
   });
 }

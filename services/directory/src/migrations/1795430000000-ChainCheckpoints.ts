@@ -1,0 +1,64 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Checkpoints of the hash chains (DESIGN §8): the recorded head of each chain, which only moves
+ * forward, and signed checkpoints, which are append-only. The heads start at the chains' current
+ * last rows, so a tail cut off from now on shows.
+ */
+export class ChainCheckpoints1795430000000 implements MigrationInterface {
+  name = 'ChainCheckpoints1795430000000';
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `CREATE TABLE "directory"."chain_heads" ("chain" character varying(50) NOT NULL, "seq" bigint NOT NULL, "hash" character(64) NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_b453b2e7af227633b1b335a30e1" PRIMARY KEY ("chain"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "directory"."chain_checkpoints" ("id" uuid NOT NULL, "chain" character varying(50) NOT NULL, "seq" bigint NOT NULL, "head_hash" character(64) NOT NULL, "at" TIMESTAMP WITH TIME ZONE NOT NULL, "kid" character varying(100) NOT NULL, "public_jwk" jsonb NOT NULL, "jws" text NOT NULL, CONSTRAINT "PK_808a7f2a65054dfc9df36c2d4da" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "chain_checkpoints_chain_seq_idx" ON "directory"."chain_checkpoints" ("chain", "seq")`,
+    );
+    await queryRunner.query(
+      `INSERT INTO "directory"."chain_heads" (chain, seq, hash, updated_at)
+         SELECT 'audit_log', seq, hash, now() FROM "directory"."audit_log" ORDER BY seq DESC LIMIT 1`,
+    );
+    await queryRunner.query(
+      `INSERT INTO "directory"."chain_heads" (chain, seq, hash, updated_at)
+         SELECT 'key_log', seq, hash, now() FROM "directory"."key_log" ORDER BY seq DESC LIMIT 1`,
+    );
+    // A head moves only forward; nothing else about heads or checkpoints ever changes.
+    await queryRunner.query(`
+      CREATE FUNCTION "directory"."chain_guard"() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_LEVEL = 'ROW' AND TG_OP = 'UPDATE' AND NEW.chain = OLD.chain AND NEW.seq > OLD.seq THEN
+          RETURN NEW;
+        END IF;
+        RAISE EXCEPTION '% only moves forward and is never deleted', TG_TABLE_NAME
+          USING ERRCODE = 'insufficient_privilege';
+      END $$`);
+    await queryRunner.query(
+      `CREATE TRIGGER "chain_heads_forward_only" BEFORE UPDATE OR DELETE ON "directory"."chain_heads"
+         FOR EACH ROW EXECUTE FUNCTION "directory"."chain_guard"()`,
+    );
+    await queryRunner.query(
+      `CREATE TRIGGER "chain_heads_no_truncate" BEFORE TRUNCATE ON "directory"."chain_heads"
+         FOR EACH STATEMENT EXECUTE FUNCTION "directory"."chain_guard"()`,
+    );
+    await queryRunner.query(
+      `CREATE TRIGGER "chain_checkpoints_append_only" BEFORE UPDATE OR DELETE OR TRUNCATE ON "directory"."chain_checkpoints"
+         FOR EACH STATEMENT EXECUTE FUNCTION "directory"."chain_guard"()`,
+    );
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `DROP TRIGGER "chain_checkpoints_append_only" ON "directory"."chain_checkpoints"`,
+    );
+    await queryRunner.query(`DROP TRIGGER "chain_heads_no_truncate" ON "directory"."chain_heads"`);
+    await queryRunner.query(`DROP TRIGGER "chain_heads_forward_only" ON "directory"."chain_heads"`);
+    await queryRunner.query(`DROP FUNCTION "directory"."chain_guard"()`);
+    await queryRunner.query(`DROP INDEX "directory"."chain_checkpoints_chain_seq_idx"`);
+    await queryRunner.query(`DROP TABLE "directory"."chain_checkpoints"`);
+    await queryRunner.query(`DROP TABLE "directory"."chain_heads"`);
+  }
+}
