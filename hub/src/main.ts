@@ -10,16 +10,24 @@ import {
   ConfigError,
   createPlatformApp,
   loadConfig,
+  type PlatformConfig,
   registerDocs,
   runServer,
   startEmbeddedPostgres,
   type EmbeddedPostgres,
 } from '@samverkan/shared';
+import { registerDevOpenIdProvider, WEB_CLIENT_ID, OIDC_PREFIX } from './dev-openid-provider';
+import { registerWebApp, type SignInProvider } from './web-app';
 
 async function main(): Promise<void> {
   // The embedded hub is the newcomer's mode: dev token issuer and demo directory on by default.
-  const config = loadConfig(process.env, {
+  const config = loadConfig<PlatformConfig & { WEB_PUBLIC_URL?: string }>(process.env, {
     defaults: { AUTH_DEV_ISSUER: true, SEED_DEMO_DATA: true },
+    properties: {
+      // Where people open the web front door, when not http://localhost:PORT (the development
+      // OpenID provider's issuer and redirect address are derived from it).
+      WEB_PUBLIC_URL: { type: 'string', pattern: '^https?://[^/?#]+$' },
+    },
   });
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
@@ -32,12 +40,33 @@ async function main(): Promise<void> {
   await app.register(notificationsService);
   await app.register(referralsService);
   await app.register(directoryService, { seedDemo: config.SEED_DEMO_DATA });
+  const providers: SignInProvider[] = [];
+  if (app.platform.devIssuer) {
+    const publicUrls = [
+      ...(config.WEB_PUBLIC_URL ? [config.WEB_PUBLIC_URL] : []),
+      `http://localhost:${config.PORT}`,
+      `http://127.0.0.1:${config.PORT}`,
+    ];
+    const { issuer } = await registerDevOpenIdProvider(app, {
+      publicUrls,
+      dataDir: config.SAMVERKAN_DATA_DIR,
+      audience: config.AUTH_AUDIENCE,
+    });
+    providers.push({
+      issuer,
+      discoveryUrl: `${OIDC_PREFIX}/.well-known/openid-configuration`,
+      clientId: WEB_CLIENT_ID,
+      name: 'Utvecklingsinloggning (demoanvändare)',
+    });
+  }
+  await registerWebApp(app, { providers });
   const address = await runServer(app, config, { afterClose: async () => embedded?.stop() });
   const url = address.replace('0.0.0.0', 'localhost').replace('127.0.0.1', 'localhost');
   process.stdout.write(
     [
       '',
       `Samverkan hub running at ${url}`,
+      `  web:          ${url}/`,
       `  API docs:     ${url}/docs`,
       `  data folder:  ${config.SAMVERKAN_DATA_DIR} (${embedded ? 'embedded Postgres' : 'DATABASE_URL'}, ${
         config.NATS_URL ? 'NATS JetStream' : 'in-process events'

@@ -1,0 +1,532 @@
+/**
+ * A unit's inbox (or what it sent): clear metadata only — category, urgency, sender, status and
+ * the acknowledgement deadline counting down in Stockholm time — acute first. Opening a referral
+ * shows its lifecycle and the actions that need no plaintext; its content needs unit keys on
+ * this device (crypto/adapter.ts).
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { idempotent, must, problemText, type Referral, type ReferralSchemas } from '../api/client';
+import { cryptoAdapter } from '../crypto/adapter';
+import { formatDateTime, formatDeadline } from '../format';
+import { useI18n, type MessageKey } from '../i18n';
+import { Notice, UnitName, UnitPicker, useApp, useLoad, useNow } from '../ui/common';
+
+const URGENCY_RANK: Record<Referral['urgency'], number> = { acute: 0, urgent: 1, routine: 2 };
+const OPEN: Referral['status'][] = [
+  'sent',
+  'received',
+  'accepted',
+  'handover_planned',
+  'handover_confirmed',
+];
+
+/** Acute first, then what is still open, then the nearest deadline. */
+export function inboxOrder(a: Referral, b: Referral): number {
+  const openA = OPEN.includes(a.status) ? 0 : 1;
+  const openB = OPEN.includes(b.status) ? 0 : 1;
+  return (
+    openA - openB ||
+    URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency] ||
+    a.acknowledgeBy.localeCompare(b.acknowledgeBy)
+  );
+}
+
+export function InboxPage({ box, onOpen }: { box: 'inbox' | 'outbox'; onOpen(id: string): void }) {
+  const { api, session, liveTick } = useApp();
+  const { t, locale } = useI18n();
+  const now = useNow();
+  const units = session.claims.units;
+  const [unitId, setUnitId] = useState(units[0] ?? '');
+  const list = useLoad(async () => {
+    if (!unitId) {
+      return [];
+    }
+    const page = must(
+      await api.referrals.GET('/v1/referrals', {
+        params: { query: { box, unit: unitId, limit: 100 } },
+      }),
+    );
+    return [...page.items].sort(inboxOrder);
+  }, [unitId, box, liveTick]);
+
+  if (!unitId) {
+    return <Notice kind="info">{t('unit.none')}</Notice>;
+  }
+  const acuteWaiting = (list.data ?? []).filter(
+    (r) => r.urgency === 'acute' && r.status === 'sent',
+  ).length;
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title">
+        {t(box === 'inbox' ? 'inbox.title' : 'outbox.title', { unit: '' }).replace(/ – $/, '')}{' '}
+        <span class="subtle">
+          – <UnitName id={unitId} />
+        </span>
+      </h1>
+      <UnitPicker units={units} value={unitId} onChange={setUnitId} />
+      {list.error && <Notice kind="error">{t('app.error', { detail: list.error })}</Notice>}
+      {acuteWaiting > 0 && box === 'inbox' && (
+        <Notice kind="warning">{t('inbox.acuteWaiting', { count: acuteWaiting })}</Notice>
+      )}
+      {list.data && list.data.length === 0 && <p>{t('inbox.empty')}</p>}
+      <ul class="cards" aria-label={t(box === 'inbox' ? 'nav.inbox' : 'nav.outbox')}>
+        {(list.data ?? []).map((r) => (
+          <li key={r.id} class={`card urgency-${r.urgency}`} data-testid="referral">
+            <div class="card-head">
+              <span class={`badge badge-${r.urgency}`}>{t(`urgency.${r.urgency}`)}</span>
+              <span class="badge badge-status">{t(`status.${r.status}`)}</span>
+            </div>
+            <h2 class="card-title">{t(`category.${r.category}`)}</h2>
+            <dl class="meta">
+              <dt>{t(box === 'inbox' ? 'inbox.from' : 'inbox.to')}</dt>
+              <dd>
+                <UnitName id={box === 'inbox' ? r.senderUnitId : r.recipientUnitId} />
+              </dd>
+              <dt>{t('inbox.received')}</dt>
+              <dd>{formatDateTime(locale, r.createdAt)}</dd>
+              {r.status === 'sent' && (
+                <>
+                  <dt>{t('inbox.deadline')}</dt>
+                  <dd class={new Date(r.acknowledgeBy).getTime() < now ? 'overdue' : ''}>
+                    <time dateTime={r.acknowledgeBy}>
+                      {formatDateTime(locale, r.acknowledgeBy)}
+                    </time>{' '}
+                    ({formatDeadline(t, r.acknowledgeBy, now)})
+                  </dd>
+                </>
+              )}
+            </dl>
+            <button type="button" class="secondary" onClick={() => onOpen(r.id)}>
+              {t('inbox.open')}
+              <span class="visually-hidden">: {t(`category.${r.category}`)}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+type Action =
+  | { kind: 'acknowledge' | 'accept' | 'withdraw' }
+  | { kind: 'decline'; reason: ReferralSchemas['DeclineReason'] }
+  | { kind: 'handover'; mode: ReferralSchemas['HandoverMode']; plannedFor: string }
+  | { kind: 'confirm-handover'; side: 'sender' | 'recipient' }
+  | { kind: 'close'; outcome: ReferralSchemas['Outcome'] };
+
+const DECLINE_REASONS: ReferralSchemas['DeclineReason'][] = [
+  'no_capacity',
+  'outside_mandate',
+  'person_declined',
+  'unreachable',
+  'duplicate',
+];
+const OUTCOMES: ReferralSchemas['Outcome'][] = [
+  'support_started',
+  'person_declined',
+  'unreachable',
+  'referred_elsewhere',
+  'other',
+];
+const MODES: ReferralSchemas['HandoverMode'][] = ['in_person', 'phone', 'video'];
+
+export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
+  const { api, session, liveTick } = useApp();
+  const { t, locale } = useI18n();
+  const now = useNow();
+  const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string }>();
+  const [busy, setBusy] = useState(false);
+  const [canOpen, setCanOpen] = useState<boolean>();
+  const referral = useLoad(
+    async () => must(await api.referrals.GET('/v1/referrals/{id}', { params: { path: { id } } })),
+    [id, liveTick],
+  );
+  const r = referral.data;
+  const mine = session.claims.units;
+  const isRecipient = r ? mine.includes(r.recipientUnitId) : false;
+  const isSender = r ? mine.includes(r.senderUnitId) : false;
+
+  useEffect(() => {
+    if (r) {
+      void cryptoAdapter
+        .unitKeys(mine.filter((u) => u === r.recipientUnitId || u === r.senderUnitId))
+        .then((keys) => setCanOpen(keys.some((k) => k.canOpen)));
+    }
+  }, [r?.id]);
+
+  const act = async (action: Action, label: MessageKey) => {
+    setBusy(true);
+    setMessage(undefined);
+    const path = { params: { path: { id }, header: idempotent() } };
+    const result =
+      action.kind === 'decline'
+        ? await api.referrals.POST('/v1/referrals/{id}/decline', {
+            ...path,
+            body: { reason: action.reason },
+          })
+        : action.kind === 'handover'
+          ? await api.referrals.POST('/v1/referrals/{id}/handover', {
+              ...path,
+              body: { mode: action.mode, plannedFor: action.plannedFor },
+            })
+          : action.kind === 'confirm-handover'
+            ? await api.referrals.POST('/v1/referrals/{id}/confirm-handover', {
+                ...path,
+                body: { side: action.side },
+              })
+            : action.kind === 'close'
+              ? await api.referrals.POST('/v1/referrals/{id}/close', {
+                  ...path,
+                  body: { outcome: action.outcome },
+                })
+              : action.kind === 'acknowledge'
+                ? await api.referrals.POST('/v1/referrals/{id}/acknowledge', path)
+                : action.kind === 'accept'
+                  ? await api.referrals.POST('/v1/referrals/{id}/accept', path)
+                  : await api.referrals.POST('/v1/referrals/{id}/withdraw', path);
+    setBusy(false);
+    if (result.error) {
+      setMessage({
+        kind: 'error',
+        text: t('action.refused', { detail: problemText(result.error) }),
+      });
+    } else {
+      setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
+      referral.reload();
+    }
+  };
+
+  return (
+    <section aria-labelledby="page-title">
+      <button type="button" class="link" onClick={onBack}>
+        ← {t('referral.back')}
+      </button>
+      {referral.error && <Notice kind="error">{t('app.error', { detail: referral.error })}</Notice>}
+      {r && (
+        <>
+          <h1 id="page-title">
+            {t(`category.${r.category}`)}{' '}
+            <span class={`badge badge-${r.urgency}`}>{t(`urgency.${r.urgency}`)}</span>
+          </h1>
+          <p class="status-line">
+            <span class="badge badge-status" data-testid="referral-status">
+              {t(`status.${r.status}`)}
+            </span>
+            {r.status === 'sent' && (
+              <span class={new Date(r.acknowledgeBy).getTime() < now ? 'overdue' : ''}>
+                {' '}
+                {t('inbox.deadline')} {formatDateTime(locale, r.acknowledgeBy)} (
+                {formatDeadline(t, r.acknowledgeBy, now)})
+              </span>
+            )}
+          </p>
+          <dl class="meta wide">
+            <dt>{t('inbox.from')}</dt>
+            <dd>
+              <UnitName id={r.senderUnitId} />
+            </dd>
+            <dt>{t('inbox.to')}</dt>
+            <dd>
+              <UnitName id={r.recipientUnitId} />
+            </dd>
+            {r.copyUnitIds.length > 0 && (
+              <>
+                <dt>{t('referral.copies')}</dt>
+                <dd>
+                  {r.copyUnitIds.map((u) => (
+                    <div key={u}>
+                      <UnitName id={u} />
+                    </div>
+                  ))}
+                </dd>
+              </>
+            )}
+            <dt>{t('referral.ageBand')}</dt>
+            <dd>{t(`ageBand.${r.ageBand}`)}</dd>
+            <dt>{t('referral.gender')}</dt>
+            <dd>{t(`gender.${r.gender}`)}</dd>
+            <dt>{t('referral.municipality')}</dt>
+            <dd>{r.municipalityCode}</dd>
+            <dt>{t('referral.legalBasis')}</dt>
+            <dd>{t(`legalBasis.${r.legalBasis}`)}</dd>
+            <dt>{t('inbox.received')}</dt>
+            <dd>{formatDateTime(locale, r.createdAt)}</dd>
+            {r.handover.plannedFor && (
+              <>
+                <dt>{t('referral.handover')}</dt>
+                <dd>
+                  {t('referral.handoverPlanned', {
+                    when: formatDateTime(locale, r.handover.plannedFor),
+                    mode: r.handover.mode ? t(`handoverMode.${r.handover.mode}`) : '',
+                  })}
+                  <HandoverSides handover={r.handover} />
+                </dd>
+              </>
+            )}
+          </dl>
+
+          <h2>{t('referral.content')}</h2>
+          {canOpen === false && (
+            <div class="notice notice-warning" role="status" data-testid="no-unit-keys">
+              <strong>{t('crypto.noKeysTitle')}</strong>
+              <p>{t('crypto.noKeysBody')}</p>
+            </div>
+          )}
+
+          {message && <Notice kind={message.kind}>{message.text}</Notice>}
+          <div class="actions">
+            {isRecipient && r.status === 'sent' && (
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() => act({ kind: 'acknowledge' }, 'action.acknowledge')}
+              >
+                {t('action.acknowledge')}
+              </button>
+            )}
+            {isRecipient && r.status === 'received' && (
+              <>
+                <button
+                  type="button"
+                  disabled={busy}
+                  onClick={() => act({ kind: 'accept' }, 'action.accept')}
+                >
+                  {t('action.accept')}
+                </button>
+                <ChoiceAction
+                  label={t('action.decline')}
+                  field={t('action.declineReason')}
+                  options={DECLINE_REASONS.map((v) => [v, t(`declineReason.${v}`)])}
+                  busy={busy}
+                  onChoose={(reason) =>
+                    act(
+                      { kind: 'decline', reason: reason as ReferralSchemas['DeclineReason'] },
+                      'action.decline',
+                    )
+                  }
+                />
+              </>
+            )}
+            {isSender && (r.status === 'sent' || r.status === 'received') && (
+              <button
+                type="button"
+                class="secondary"
+                disabled={busy}
+                onClick={() => act({ kind: 'withdraw' }, 'action.withdraw')}
+              >
+                {t('action.withdraw')}
+              </button>
+            )}
+            {isRecipient && r.status === 'accepted' && (
+              <HandoverAction
+                busy={busy}
+                onPlan={(mode, plannedFor) =>
+                  act({ kind: 'handover', mode, plannedFor }, 'action.planHandover')
+                }
+              />
+            )}
+            {r.status === 'handover_planned' &&
+              isRecipient &&
+              !r.handover.recipientConfirmation && (
+                <button
+                  type="button"
+                  disabled={busy}
+                  onClick={() =>
+                    act({ kind: 'confirm-handover', side: 'recipient' }, 'action.confirmHandover')
+                  }
+                >
+                  {t('action.confirmHandover')}
+                </button>
+              )}
+            {r.status === 'handover_planned' && isSender && !r.handover.senderConfirmation && (
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() =>
+                  act({ kind: 'confirm-handover', side: 'sender' }, 'action.confirmHandover')
+                }
+              >
+                {t('action.confirmHandover')}
+              </button>
+            )}
+            {isRecipient && (r.status === 'handover_confirmed' || r.status === 'accepted') && (
+              <ChoiceAction
+                label={t('action.close')}
+                field={t('action.outcome')}
+                options={OUTCOMES.map((v) => [v, t(`outcome.${v}`)])}
+                busy={busy}
+                onChoose={(outcome) =>
+                  act(
+                    { kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] },
+                    'action.close',
+                  )
+                }
+              />
+            )}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+function HandoverSides({ handover }: { handover: ReferralSchemas['Handover'] }) {
+  const { t, locale } = useI18n();
+  return (
+    <ul class="plain">
+      {(['sender', 'recipient'] as const).map((side) => {
+        const at = (
+          side === 'sender' ? handover.senderConfirmation : handover.recipientConfirmation
+        )?.at;
+        const who = t(`referral.side.${side}`);
+        return (
+          <li key={side}>
+            {at
+              ? t('referral.confirmedBy', { side: who, when: formatDateTime(locale, at) })
+              : t('referral.notConfirmed', { side: who })}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** A button that first asks for one choice (decline reason, outcome), then acts. */
+function ChoiceAction({
+  label,
+  field,
+  options,
+  busy,
+  onChoose,
+}: {
+  label: string;
+  field: string;
+  options: [string, string][];
+  busy: boolean;
+  onChoose(value: string): void;
+}) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [value, setValue] = useState(options[0]?.[0] ?? '');
+  if (!open) {
+    return (
+      <button type="button" class="secondary" disabled={busy} onClick={() => setOpen(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onChoose(value);
+        setOpen(false);
+      }}
+    >
+      <label class="field">
+        <span>{field}</span>
+        <select value={value} onChange={(e) => setValue((e.target as HTMLSelectElement).value)}>
+          {options.map(([v, text]) => (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" disabled={busy}>
+        {label}
+      </button>
+      <button type="button" class="secondary" onClick={() => setOpen(false)}>
+        {t('action.cancel')}
+      </button>
+    </form>
+  );
+}
+
+function HandoverAction({
+  busy,
+  onPlan,
+}: {
+  busy: boolean;
+  onPlan(mode: ReferralSchemas['HandoverMode'], plannedFor: string): void;
+}) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [mode, setMode] = useState<ReferralSchemas['HandoverMode']>('in_person');
+  const [when, setWhen] = useState(() => toLocalInput(new Date(Date.now() + 3600_000)));
+  if (!open) {
+    return (
+      <button type="button" disabled={busy} onClick={() => setOpen(true)}>
+        {t('action.planHandover')}
+      </button>
+    );
+  }
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onPlan(mode, stockholmInputToIso(when));
+        setOpen(false);
+      }}
+    >
+      <label class="field">
+        <span>{t('action.handoverMode')}</span>
+        <select
+          value={mode}
+          onChange={(e) =>
+            setMode((e.target as HTMLSelectElement).value as ReferralSchemas['HandoverMode'])
+          }
+        >
+          {MODES.map((m) => (
+            <option key={m} value={m}>
+              {t(`handoverMode.${m}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        <span>{t('action.handoverWhen')}</span>
+        <input
+          type="datetime-local"
+          required
+          value={when}
+          onInput={(e) => setWhen((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      <button type="submit" disabled={busy}>
+        {t('action.save')}
+      </button>
+      <button type="button" class="secondary" onClick={() => setOpen(false)}>
+        {t('action.cancel')}
+      </button>
+    </form>
+  );
+}
+
+/** "YYYY-MM-DDTHH:mm" of an instant in Stockholm time (for datetime-local inputs). */
+export function toLocalInput(date: Date): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('sv-SE', {
+      timeZone: 'Europe/Stockholm',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+/** The instant a datetime-local value means when read as Stockholm time, whatever the device's zone. */
+export function stockholmInputToIso(value: string): string {
+  const asUtc = new Date(`${value}:00Z`).getTime();
+  // Stockholm's offset at (about) that instant: format the UTC guess there and compare.
+  const shown = new Date(`${toLocalInput(new Date(asUtc))}:00Z`).getTime();
+  return new Date(asUtc - (shown - asUtc)).toISOString();
+}

@@ -1,0 +1,133 @@
+/** Small shared pieces: the session context, unit names, the ticking clock, notices. */
+import { createContext, type ComponentChildren } from 'preact';
+import { useContext, useEffect, useState } from 'preact/hooks';
+import type { Api } from '../api/client';
+import type { Session } from '../auth/oidc';
+import { useI18n } from '../i18n';
+
+export interface AppContextValue {
+  api: Api;
+  session: Session;
+  /** increases whenever a live notification arrives, so lists can fetch again */
+  liveTick: number;
+}
+
+export const AppContext = createContext<AppContextValue | undefined>(undefined);
+
+export function useApp(): AppContextValue {
+  const value = useContext(AppContext);
+  if (!value) {
+    throw new Error('useApp outside the signed-in app');
+  }
+  return value;
+}
+
+/** The current time, ticking every `everyMs` (deadlines count down). */
+export function useNow(everyMs = 15_000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+const unitNames = new Map<string, Promise<string>>();
+
+/** A unit's name from the directory (cached for the session); the id only while loading. */
+export function useUnitName(unitId: string | null | undefined): string {
+  const { api } = useApp();
+  const [name, setName] = useState<string>('');
+  useEffect(() => {
+    if (!unitId) {
+      return;
+    }
+    let cached = unitNames.get(unitId);
+    if (!cached) {
+      cached = api.directory
+        .GET('/v1/units/{id}', { params: { path: { id: unitId } } })
+        .then(({ data }) => (data ? `${data.name} (${data.organisation.name})` : ''));
+      unitNames.set(unitId, cached);
+    }
+    let live = true;
+    void cached.then((n) => live && setName(n));
+    return () => {
+      live = false;
+    };
+  }, [unitId]);
+  return name;
+}
+
+export function UnitName({ id }: { id: string | null | undefined }) {
+  const name = useUnitName(id);
+  const { t } = useI18n();
+  return <span class="unit-name">{name || t('app.loading')}</span>;
+}
+
+export function Notice({
+  kind,
+  children,
+}: {
+  kind: 'info' | 'success' | 'error' | 'warning';
+  children: ComponentChildren;
+}) {
+  return (
+    <div class={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}
+
+/** Loads data when its inputs change; `reload` fetches again. */
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+): { data?: T; error?: string; loading: boolean; reload(): void } {
+  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({
+    loading: true,
+  });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (err: Error) => live && setState({ error: err.message, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  return { ...state, reload: () => setTick((n) => n + 1) };
+}
+
+/** The units of the signed-in person, by name, with the chosen one. */
+export function UnitPicker({
+  units,
+  value,
+  onChange,
+}: {
+  units: string[];
+  value: string;
+  onChange(unitId: string): void;
+}) {
+  const { t } = useI18n();
+  if (units.length <= 1) {
+    return null;
+  }
+  return (
+    <label class="field inline">
+      <span>{t('unit.choose')}</span>
+      <select value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+        {units.map((u) => (
+          <UnitOption key={u} id={u} />
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function UnitOption({ id }: { id: string }) {
+  const name = useUnitName(id);
+  return <option value={id}>{name || id}</option>;
+}
