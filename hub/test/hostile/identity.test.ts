@@ -4,15 +4,31 @@
  *
  * - A PEM issuer registered for Novahuset only mints `sub: police.officer`: it must not reach the
  *   police officer's inbox, counts, stream, preferences or acknowledgements.
+ *   (Before: all of them, and acknowledging Socialjour's critical notification stopped its
+ *   escalation.)
+ * - Removing a member revokes access within seconds: the envelopes of the unit's referrals, the
+ *   unit's notifications, and what an open live stream counts. (Before: the token's `units`
+ *   claim alone decided, for as long as the token lived.)
  * - A token's lifetime and `iat` are bounded (AUTH_MAX_TOKEN_LIFETIME_SECONDS,
  *   AUTH_CLOCK_SKEW_SECONDS).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DEMO_ORGANISATIONS, DEMO_USERS, DEV_ISSUER, type DemoUserName } from '@samverkan/shared';
+import {
+  DEMO_ORGANISATIONS,
+  DEMO_UNITS,
+  DEMO_USERS,
+  DEV_ISSUER,
+  type DemoUserName,
+} from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
 import { buildHub, type TestHub } from '@samverkan/notifications/test/helpers/build';
+import { processed, referralData } from '@samverkan/notifications/test/helpers/events';
+import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
+import type { TestHub as ReferralsTestHub } from '@samverkan/referrals/test/helpers/build';
+import { prepareReferral } from '@samverkan/referrals/test/helpers/lifecycle';
+import { openStream, type SseStream } from '@samverkan/notifications/test/helpers/sse-client';
 import {
   exportSPKI,
   generateKeyPair,
@@ -174,5 +190,189 @@ describe('token lifetime and clock skew', () => {
   });
 });
 
-void eventually;
-void send;
+describe('a second identity provider asserting the same subject is another person', () => {
+  let base: string;
+  const streams: SseStream[] = [];
+  /** Socialjour's critical "acute referral received", and the officer's routine one */
+  let acute: { id: string; referralId: string };
+  let officers: { id: string };
+
+  async function notificationOf(user: DemoUserName, referralId: string) {
+    const res = await get('/v1/notifications?limit=100', await hub.token(user));
+    expect(res.statusCode).toBe(200);
+    const found = (res.json().items as Array<{ id: string; objectId: string }>).find(
+      (n) => n.objectId === referralId,
+    );
+    expect(found).toBeDefined();
+    return found!;
+  }
+
+  beforeAll(async () => {
+    base = await hub.app.listen({ port: 0, host: '127.0.0.1' });
+    const toSocialjour = referralData({
+      senderUnitId: DEMO_UNITS.frideborg,
+      recipientUnitId: DEMO_UNITS.socialjour,
+      copyUnitIds: [],
+      urgency: 'acute',
+    });
+    const toPolice = referralData({
+      senderUnitId: DEMO_UNITS.frideborg,
+      recipientUnitId: DEMO_UNITS.policeTraffickingOst,
+      copyUnitIds: [],
+      urgency: 'routine',
+    });
+    for (const data of [toSocialjour, toPolice]) {
+      await processed(hub, (await hub.emit('samverkan.referrals.referral.sent', data)).id);
+    }
+    const a = await notificationOf('socialjour.caseworker', toSocialjour.referralId as string);
+    acute = { id: a.id, referralId: toSocialjour.referralId as string };
+    officers = await notificationOf('police.officer', toPolice.referralId as string);
+  });
+
+  afterAll(() => {
+    for (const s of streams) {
+      s.close();
+    }
+  });
+
+  it('the impostor sees an empty inbox and zero counts, and the real people theirs', async () => {
+    const impostor = await novahusetToken('police.officer');
+    const list = await get('/v1/notifications', impostor);
+    expect(list.statusCode).toBe(200);
+    expect(list.json().items).toEqual([]);
+    const counts = await get('/v1/notifications/counts', impostor);
+    expect(counts.statusCode).toBe(200);
+    expect(counts.json()).toMatchObject({ unread: 0, unacknowledged: 0 });
+    expectProblem(await get(`/v1/notifications/${officers.id}`, impostor), 404);
+    const own = await get('/v1/notifications/counts', await hub.token('police.officer'));
+    expect(own.json().unread).toBeGreaterThan(0);
+  });
+
+  it('cannot acknowledge Socialjour’s critical notification: 404, and its escalation still runs', async () => {
+    const impostor = await novahusetToken('socialjour.caseworker');
+    expectProblem(
+      await send('POST', `/v1/notifications/${acute.id}/acknowledge`, impostor),
+      404,
+      'notification-not-found',
+    );
+    const [row] = await hub.rows('id = $1', [acute.id]);
+    expect(row!.acknowledged_at).toBeNull();
+    const timers = (await hub.notifications.context.dataSource.query(
+      `SELECT status FROM notifications.escalation_timers WHERE object_id = $1`,
+      [acute.referralId],
+    )) as Array<{ status: string }>;
+    expect(timers.map((t) => t.status)).toEqual(['pending']);
+  });
+
+  it('cannot archive, read or bulk-read the officer’s notifications', async () => {
+    const impostor = await novahusetToken('police.officer');
+    expectProblem(await send('POST', `/v1/notifications/${officers.id}/archive`, impostor), 404);
+    expectProblem(await send('POST', `/v1/notifications/${officers.id}/read`, impostor), 404);
+    const bulk = await send('POST', '/v1/notifications/read', impostor, { all: true });
+    expect(bulk.statusCode).toBe(200);
+    expect(bulk.json()).toEqual({ updated: 0 });
+    const [row] = await hub.rows('id = $1', [officers.id]);
+    expect(row).toMatchObject({ archived_at: null, read_at: null });
+  });
+
+  it('preferences are the impostor’s own: the officer’s stay as they were', async () => {
+    const impostor = await novahusetToken('police.officer');
+    const put = await send('PUT', '/v1/notification-preferences', impostor, {
+      preferences: [{ kind: 'referral_status_changed', channels: [] }],
+    });
+    expect(put.statusCode).toBe(200);
+    const officer = await get('/v1/notification-preferences', await hub.token('police.officer'));
+    const kind = (officer.json().preferences as Array<{ kind: string; channels: string[] }>).find(
+      (p) => p.kind === 'referral_status_changed',
+    );
+    expect(kind!.channels).toContain('in_app');
+  });
+
+  it('the impostor’s live stream carries none of the officer’s notifications', async () => {
+    const impostor = await openStream(
+      `${base}/v1/notifications/stream`,
+      await novahusetToken('police.officer'),
+    );
+    streams.push(impostor);
+    const officer = await openStream(
+      `${base}/v1/notifications/stream`,
+      await hub.token('police.officer'),
+    );
+    streams.push(officer);
+    const first = await impostor.next((e) => e.event === 'counts');
+    expect(JSON.parse(first.data)).toMatchObject({ unread: 0 });
+
+    const data = referralData({
+      senderUnitId: DEMO_UNITS.frideborg,
+      recipientUnitId: DEMO_UNITS.policeTraffickingOst,
+      copyUnitIds: [],
+      urgency: 'routine',
+    });
+    await processed(hub, (await hub.emit('samverkan.referrals.referral.sent', data)).id);
+    await officer.next(
+      (e) => e.event === 'notification' && JSON.parse(e.data).objectId === data.referralId,
+    );
+    expect(impostor.events.filter((e) => e.event === 'notification')).toEqual([]);
+  });
+});
+
+describe('removing a member revokes access at once', () => {
+  let base: string;
+  let stream: SseStream | undefined;
+
+  afterAll(() => stream?.close());
+
+  it('after DELETE …/members/frideborg.caseworker the envelope is 404, the unit’s notifications gone, the open stream’s counts 0', async () => {
+    base = hub.app.server.listening
+      ? `http://127.0.0.1:${(hub.app.server.address() as { port: number }).port}`
+      : await hub.app.listen({ port: 0, host: '127.0.0.1' });
+    const referrals = { ...hub, keys: readDevKeyStore(hub.dataDir) } as unknown as ReferralsTestHub;
+    const referral = await prepareReferral(referrals, {
+      sender: { user: 'police.officer', unitId: DEMO_UNITS.policeTraffickingOst },
+      recipient: { user: 'frideborg.caseworker', unitId: DEMO_UNITS.frideborg },
+    });
+    const caseworker = await hub.token('frideborg.caseworker');
+    expect((await get(`/v1/referrals/${referral.id}/envelope`, caseworker)).statusCode).toBe(200);
+    const unitNotification = await eventually(async () => {
+      const res = await get('/v1/notifications?limit=100', caseworker);
+      return (res.json().items as Array<{ id: string; objectId: string }>).find(
+        (n) => n.objectId === referral.id,
+      );
+    }, 20_000);
+    stream = await openStream(`${base}/v1/notifications/stream`, caseworker);
+    const before = await stream.next((e) => e.event === 'counts');
+    expect(JSON.parse(before.data).unread).toBeGreaterThan(0);
+
+    const removed = await send(
+      'DELETE',
+      `/v1/units/${DEMO_UNITS.frideborg}/members/frideborg.caseworker`,
+      await hub.token('norrkoping.admin'),
+    );
+    expect(removed.statusCode).toBe(204);
+
+    // The same, still unexpired token: refused as soon as the directory's event has arrived.
+    await eventually(async () => {
+      const res = await get(`/v1/referrals/${referral.id}/envelope`, caseworker);
+      return res.statusCode === 404 ? res : undefined;
+    }, 10_000);
+    expectProblem(
+      await get(`/v1/referrals/${referral.id}/envelope`, caseworker),
+      404,
+      'referral-not-found',
+    );
+    expectProblem(await get(`/v1/referrals/${referral.id}`, caseworker), 404, 'referral-not-found');
+    const inbox = await get(`/v1/referrals?box=inbox&unit=${DEMO_UNITS.frideborg}`, caseworker);
+    expect(inbox.statusCode).not.toBe(200);
+
+    await eventually(async () => {
+      const res = await get('/v1/notifications/counts', caseworker);
+      return res.json().unread === 0 ? true : undefined;
+    }, 10_000);
+    expectProblem(await get(`/v1/notifications/${unitNotification!.id}`, caseworker), 404);
+    expectProblem(
+      await send('POST', `/v1/notifications/${unitNotification!.id}/read`, caseworker),
+      404,
+    );
+    await stream.next((e) => e.event === 'counts' && JSON.parse(e.data).unread === 0, 10_000);
+  });
+});

@@ -103,7 +103,13 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
     await events.consume(definition, producer);
   };
 
-  await consume(directoryReadModelConsumer(), 'directory');
+  await consume(
+    directoryReadModelConsumer({
+      memberRemoved: (tx, person) => feed.signal(tx, [person]),
+      committed: (people) => feed.wake(people),
+    }),
+    'directory',
+  );
   await consume(issuerReadModelConsumer('notifications'), 'directory');
   app.platform.issuers.addSource(readModelIssuerSource(dataSource));
   const handlers = createEventHandlers(context);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEMO_UNITS } from '@samverkan/shared';
+import { DEMO_ORGANISATIONS, DEMO_UNITS } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
 import { createNotifications } from '../src/services/notifier';
 import { buildHub, type NotificationsReplica, type TestHub } from './helpers/build';
@@ -140,7 +140,13 @@ describe('across replicas', () => {
             category: 'other',
             urgency: 'acute',
           },
-          recipients: [{ userId: 'region.caseworker', unitId: DEMO_UNITS.youthClinic }],
+          recipients: [
+            {
+              organisationId: DEMO_ORGANISATIONS.region,
+              userId: 'region.caseworker',
+              unitId: DEMO_UNITS.youthClinic,
+            },
+          ],
         },
       ]),
     );

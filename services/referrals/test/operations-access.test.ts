@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U, type DemoUserName } from '@samverkan/shared';
+import { eventually } from '@samverkan/shared/src/testing';
 import { buildHub, type TestHub } from './helpers/build';
 import {
   activeOperation,
@@ -314,7 +315,24 @@ describe('field requests', () => {
       );
       expect(await fieldRequestRows(body.id)).toBe(0);
     }
-    // An officer of another unit of the same police organisation (the local response team) may.
+    // An officer of another unit of the same police organisation (the local response team) may,
+    // once the directory lists them as a member of it.
+    expect(
+      (
+        await hub.as('police.admin').post(`/v1/units/${U.policeResponseNorrkoping}/members`, {
+          userId: 'police.response-officer',
+          roles: ['officer'],
+        })
+      ).statusCode,
+    ).toBe(201);
+    await eventually(async () =>
+      (await hub.referrals.context.directory.isMember(
+        U.policeResponseNorrkoping,
+        'police.response-officer',
+      ))
+        ? true
+        : undefined,
+    );
     const responseTeam = withToken(
       hub,
       await mintToken(hub, {

@@ -40,3 +40,27 @@ export function isMemberOfAny(principal: Principal, unitIds: Iterable<string>): 
   }
   return false;
 }
+
+/**
+ * A person, as every service keys what belongs to someone (an inbox, preferences, a claim):
+ * the organisation a trusted issuer spoke for and the subject within it — never `sub` alone,
+ * since two identity providers may well use the same subject. The directory's members are the
+ * same pair: a member of a unit is a person of the unit's organisation.
+ */
+export interface Person {
+  organisationId: string;
+  userId: string;
+}
+
+export function personOf(principal: Pick<Principal, 'org' | 'sub'>): Person {
+  return { organisationId: principal.org, userId: principal.sub };
+}
+
+/** One string per person (for maps, locks and wake-ups); the organisation id has no spaces. */
+export function personKey(person: Person): string {
+  return `${person.organisationId} ${person.userId}`;
+}
+
+export function samePerson(a: Person, b: Person): boolean {
+  return a.organisationId === b.organisationId && a.userId === b.userId;
+}

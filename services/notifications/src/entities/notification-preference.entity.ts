@@ -1,8 +1,11 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** A user's channels for one notification kind; kinds without a row use the defaults. */
+/** A person's channels for one notification kind; kinds without a row use the defaults. */
 @Entity({ name: 'notification_preferences' })
 export class NotificationPreferenceEntity {
+  @PrimaryColumn({ name: 'user_organisation_id', type: 'uuid' })
+  userOrganisationId: string;
+
   @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 200 })
   userId: string;
 

@@ -1,13 +1,14 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /**
- * One notification for one user. `seq` orders a user's notifications and is the SSE event id
- * (`Last-Event-ID`); the triggering event's id, the user and the kind are unique together, so a
- * redelivered event creates nothing twice.
+ * One notification for one person (organisation and subject: never the subject alone). `seq`
+ * orders a person's notifications and is the SSE event id (`Last-Event-ID`); the triggering
+ * event's id, the person and the kind are unique together, so a redelivered event creates
+ * nothing twice.
  */
 @Entity({ name: 'notifications' })
-@Unique('notifications_event_user_kind_uq', ['eventId', 'userId', 'kind'])
-@Index('notifications_user_seq_idx', ['userId', 'seq'])
+@Unique('notifications_event_person_kind_uq', ['eventId', 'userOrganisationId', 'userId', 'kind'])
+@Index('notifications_person_seq_idx', ['userOrganisationId', 'userId', 'seq'])
 @Index('notifications_object_idx', ['objectType', 'objectId'])
 export class NotificationEntity {
   /** bigint: TypeORM hands it over as a string */
@@ -16,6 +17,10 @@ export class NotificationEntity {
 
   @Column({ type: 'uuid', unique: true })
   id: string;
+
+  /** the organisation of the person it is for (the organisation of the unit that made them a recipient) */
+  @Column({ name: 'user_organisation_id', type: 'uuid' })
+  userOrganisationId: string;
 
   @Column({ name: 'user_id', type: 'varchar', length: 200 })
   userId: string;

@@ -2,6 +2,7 @@ import { Initial1795417384823 } from './1795417384823-Initial';
 import { AppendOnlyAudit1795417400000 } from './1795417400000-AppendOnlyAudit';
 import { WebhookEndpoints1795500000000 } from '../webhooks/migrations/1795500000000-WebhookEndpoints';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
+import { PersonIsOrganisationAndSubject1795600000000 } from './1795600000000-PersonIsOrganisationAndSubject';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const NOTIFICATIONS_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
   AppendOnlyAudit1795417400000,
   WebhookEndpoints1795500000000,
   ChainCheckpoints1795430000000,
+  PersonIsOrganisationAndSubject1795600000000,
 ];

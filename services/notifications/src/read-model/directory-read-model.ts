@@ -1,4 +1,4 @@
-import { type EventConsumerDefinition, type EventEnvelope } from '@samverkan/shared';
+import { type EventConsumerDefinition, type EventEnvelope, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { DirectoryMemberEntity, DirectoryShiftEntity, DirectoryUnitEntity } from '../entities';
 
@@ -30,11 +30,30 @@ interface ShiftEventData {
  * Each event carries the whole state it concerns and its time: applying it again changes
  * nothing, and an older event arriving after a newer one (redelivery) is ignored.
  */
-export function directoryReadModelConsumer(): EventConsumerDefinition {
+export function directoryReadModelConsumer(
+  hooks: {
+    /**
+     * A member left a unit (in the event's transaction): their inbox and open streams stop
+     * showing the unit's notifications, and are woken to say so.
+     */
+    memberRemoved?: (tx: EntityManager, person: Person) => Promise<void>;
+    /** after that transaction committed */
+    committed?: (people: Person[]) => void;
+  } = {},
+): EventConsumerDefinition {
+  const removed = new Map<string, Person[]>();
   return {
+    onCommitted(event) {
+      const people = removed.get(event.id);
+      removed.delete(event.id);
+      if (people) {
+        hooks.committed?.(people);
+      }
+    },
     name: 'notifications-directory-read-model',
     filter: 'samverkan.directory.unit.>',
     async handle(event: EventEnvelope, tx: EntityManager) {
+      removed.delete(event.id);
       switch (event.type) {
         case 'samverkan.directory.unit.created':
         case 'samverkan.directory.unit.updated': {
@@ -78,6 +97,17 @@ export function directoryReadModelConsumer(): EventConsumerDefinition {
               event.time,
             ],
           );
+          if (event.type === 'samverkan.directory.unit.member_removed') {
+            const [unit] = (await tx.query(
+              `SELECT organisation_id FROM ${tx.getRepository(DirectoryUnitEntity).metadata.tablePath} WHERE unit_id = $1`,
+              [d.unitId],
+            )) as Array<{ organisation_id: string }>;
+            if (unit) {
+              const person = { organisationId: unit.organisation_id, userId: d.userId };
+              await hooks.memberRemoved?.(tx, person);
+              removed.set(event.id, [person]);
+            }
+          }
           break;
         }
         case 'samverkan.directory.unit.shift_created':
@@ -107,6 +137,20 @@ export function directoryReadModelConsumer(): EventConsumerDefinition {
     },
   };
 }
+
+/** A person found through a unit: the unit's organisation and the member's subject. */
+export interface Recipient {
+  organisationId: string;
+  userId: string;
+  /** the unit through which the person is a recipient (for escalations: the on-call unit) */
+  unitId: string | null;
+}
+
+const recipientOf = (r: { user_id: string; unit_id: string; organisation_id: string }) => ({
+  organisationId: r.organisation_id,
+  userId: r.user_id,
+  unitId: r.unit_id,
+});
 
 /** A unit the read model has not heard of yet: the event is retried until it has. */
 export class UnknownUnitError extends Error {
@@ -144,22 +188,23 @@ export function createDirectoryReadModel() {
       return units;
     },
 
-    /** Active members of the units, each with the unit they were found in (first one wins). */
-    async members(
-      tx: EntityManager,
-      unitIds: string[],
-      roles?: string[],
-    ): Promise<Array<{ userId: string; unitId: string }>> {
+    /**
+     * Active members of the units — people: the unit's organisation and the subject — each with
+     * the unit they were found in (first one wins).
+     */
+    async members(tx: EntityManager, unitIds: string[], roles?: string[]): Promise<Recipient[]> {
       if (unitIds.length === 0) {
         return [];
       }
       const rows = (await tx.query(
-        `SELECT DISTINCT ON (user_id) user_id, unit_id FROM "${schemaOf(tx)}".directory_members
-          WHERE active AND unit_id = ANY($1::uuid[]) AND ($2::text[] IS NULL OR roles && $2::text[])
-          ORDER BY user_id, array_position($1::uuid[], unit_id)`,
+        `SELECT DISTINCT ON (u.organisation_id, m.user_id) m.user_id, m.unit_id, u.organisation_id
+           FROM "${schemaOf(tx)}".directory_members m
+           JOIN "${schemaOf(tx)}".directory_units u ON u.unit_id = m.unit_id
+          WHERE m.active AND m.unit_id = ANY($1::uuid[]) AND ($2::text[] IS NULL OR m.roles && $2::text[])
+          ORDER BY u.organisation_id, m.user_id, array_position($1::uuid[], m.unit_id)`,
         [unitIds, roles ?? null],
-      )) as Array<{ user_id: string; unit_id: string }>;
-      return rows.map((r) => ({ userId: r.user_id, unitId: r.unit_id }));
+      )) as Array<{ user_id: string; unit_id: string; organisation_id: string }>;
+      return rows.map(recipientOf);
     },
 
     /** Members with one of the roles; all members of a unit where nobody has them. */
@@ -167,8 +212,8 @@ export function createDirectoryReadModel() {
       tx: EntityManager,
       unitIds: string[],
       roles: string[],
-    ): Promise<Array<{ userId: string; unitId: string }>> {
-      const out: Array<{ userId: string; unitId: string }> = [];
+    ): Promise<Recipient[]> {
+      const out: Recipient[] = [];
       for (const unitId of new Set(unitIds)) {
         const withRole = await this.members(tx, [unitId], roles);
         out.push(...(withRole.length > 0 ? withRole : await this.members(tx, [unitId])));
@@ -180,24 +225,18 @@ export function createDirectoryReadModel() {
      * Staff on duty now at each unit (a directory shift covering `now`); all members of a unit
      * where nobody is on duty, so that nothing goes unseen.
      */
-    async onDuty(
-      tx: EntityManager,
-      unitIds: string[],
-      now: Date,
-    ): Promise<Array<{ userId: string; unitId: string }>> {
-      const out: Array<{ userId: string; unitId: string }> = [];
+    async onDuty(tx: EntityManager, unitIds: string[], now: Date): Promise<Recipient[]> {
+      const out: Recipient[] = [];
       for (const unitId of new Set(unitIds)) {
         const rows = (await tx.query(
-          `SELECT DISTINCT user_id FROM "${schemaOf(tx)}".directory_shifts
-            WHERE unit_id = $1 AND NOT deleted AND starts_at <= $2 AND ends_at > $2
-            ORDER BY user_id`,
+          `SELECT DISTINCT s.user_id, s.unit_id, u.organisation_id
+             FROM "${schemaOf(tx)}".directory_shifts s
+             JOIN "${schemaOf(tx)}".directory_units u ON u.unit_id = s.unit_id
+            WHERE s.unit_id = $1 AND NOT s.deleted AND s.starts_at <= $2 AND s.ends_at > $2
+            ORDER BY s.user_id`,
           [unitId, now],
-        )) as Array<{ user_id: string }>;
-        out.push(
-          ...(rows.length > 0
-            ? rows.map((r) => ({ userId: r.user_id, unitId }))
-            : await this.members(tx, [unitId])),
-        );
+        )) as Array<{ user_id: string; unit_id: string; organisation_id: string }>;
+        out.push(...(rows.length > 0 ? rows.map(recipientOf) : await this.members(tx, [unitId])));
       }
       return out;
     },
@@ -214,18 +253,16 @@ export function createDirectoryReadModel() {
     },
 
     /** Members with role `org_admin` of any unit of the organisation. */
-    async organisationAdmins(
-      tx: EntityManager,
-      organisationId: string,
-    ): Promise<Array<{ userId: string; unitId: string }>> {
+    async organisationAdmins(tx: EntityManager, organisationId: string): Promise<Recipient[]> {
       const rows = (await tx.query(
-        `SELECT DISTINCT ON (m.user_id) m.user_id, m.unit_id FROM "${schemaOf(tx)}".directory_members m
+        `SELECT DISTINCT ON (m.user_id) m.user_id, m.unit_id, u.organisation_id
+           FROM "${schemaOf(tx)}".directory_members m
            JOIN "${schemaOf(tx)}".directory_units u ON u.unit_id = m.unit_id
           WHERE m.active AND u.organisation_id = $1 AND 'org_admin' = ANY(m.roles)
           ORDER BY m.user_id, m.unit_id`,
         [organisationId],
-      )) as Array<{ user_id: string; unit_id: string }>;
-      return rows.map((r) => ({ userId: r.user_id, unitId: r.unit_id }));
+      )) as Array<{ user_id: string; unit_id: string; organisation_id: string }>;
+      return rows.map(recipientOf);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { PeriodicPass } from '@samverkan/shared';
+import { PeriodicPass, personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { EscalationTimerEntity, NotificationEntity } from '../entities';
 import { escalatesToCoordinator, onCallTargets } from '../domain/escalation';
@@ -83,7 +83,7 @@ const ESCALATION_KINDS = [
 ];
 
 /**
- * Users already told that this object was escalated to them — by our own timer or by the
+ * People (as `personKey`s) already told that this object was escalated to them — by our own timer or by the
  * producing service's deadline (referral.escalated, field_request.escalated). Both run on the
  * same default deadlines, so each skips whom the other reached: one escalation per person.
  */
@@ -93,11 +93,13 @@ export async function alreadyEscalatedTo(
   objectId: string,
 ): Promise<Set<string>> {
   const rows = (await tx.query(
-    `SELECT DISTINCT user_id FROM ${tx.getRepository(NotificationEntity).metadata.tablePath}
+    `SELECT DISTINCT user_organisation_id, user_id FROM ${tx.getRepository(NotificationEntity).metadata.tablePath}
       WHERE object_type = $1 AND object_id = $2 AND kind = ANY($3::text[])`,
     [objectType, objectId, ESCALATION_KINDS],
-  )) as Array<{ user_id: string }>;
-  return new Set(rows.map((r) => r.user_id));
+  )) as Array<{ user_organisation_id: string; user_id: string }>;
+  return new Set(
+    rows.map((r) => personKey({ organisationId: r.user_organisation_id, userId: r.user_id })),
+  );
 }
 
 export class EscalationWatcher extends PeriodicPass {
@@ -112,7 +114,7 @@ export class EscalationWatcher extends PeriodicPass {
   async tick(now = new Date()): Promise<number> {
     let handled = 0;
     for (;;) {
-      const woken: string[] = [];
+      const woken: Person[] = [];
       const done = await this.ctx.events.transaction(async (tx) => {
         const due = await tx
           .getRepository(EscalationTimerEntity)
@@ -141,7 +143,7 @@ export class EscalationWatcher extends PeriodicPass {
     tx: EntityManager,
     timer: EscalationTimerEntity,
     now: Date,
-  ): Promise<string[]> {
+  ): Promise<Person[]> {
     const acknowledged = await tx
       .getRepository(NotificationEntity)
       .createQueryBuilder('n')
@@ -169,7 +171,7 @@ export class EscalationWatcher extends PeriodicPass {
     }
     const skip = await alreadyEscalatedTo(tx, timer.objectType, timer.objectId);
     const recipients = (await directory.onDuty(tx, targetUnits, now)).filter(
-      (r) => !skip.has(r.userId),
+      (r) => !skip.has(personKey(r)),
     );
     const created = await createNotifications(this.ctx, tx, timer.id, [
       {
@@ -243,6 +245,6 @@ export class EscalationWatcher extends PeriodicPass {
       },
       'critical item escalated',
     );
-    return created.map((c) => c.userId);
+    return created.map((c) => c.person);
   }
 }

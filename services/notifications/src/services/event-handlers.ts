@@ -1,4 +1,10 @@
-import type { EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
+import {
+  personKey,
+  samePerson,
+  type EventConsumerDefinition,
+  type EventEnvelope,
+  type Person,
+} from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { NotificationEntity } from '../entities';
 import type { NotificationKind } from '../domain/kinds';
@@ -73,8 +79,8 @@ export class NoRecipientsYetError extends Error {
  */
 export function createEventHandlers(ctx: NotificationsContext) {
   const { directory } = ctx;
-  /** users to wake once each event's transaction has committed */
-  const pendingWake = new Map<string, string[]>();
+  /** people to wake once each event's transaction has committed */
+  const pendingWake = new Map<string, Person[]>();
   /** the delivery being handled, per event id */
   const deliveries = new Map<string, { deliveryCount: number; maxDeliver: number }>();
 
@@ -104,22 +110,27 @@ export function createEventHandlers(ctx: NotificationsContext) {
     const created = await createNotifications(ctx, tx, event.id, drafts);
     pendingWake.set(
       event.id,
-      created.map((c) => c.userId),
+      created.map((c) => c.person),
     );
   }
 
-  /** The users earlier notified of an object with a kind (e.g. who was alerted to a field request). */
+  /** The people earlier notified of an object with a kind (e.g. who was alerted to a field request). */
   async function notifiedOf(
     tx: EntityManager,
     objectId: string,
     kind: NotificationKind,
   ): Promise<Recipient[]> {
     const rows = (await tx.query(
-      `SELECT DISTINCT ON (user_id) user_id, unit_id FROM ${tx.getRepository(NotificationEntity).metadata.tablePath}
-        WHERE object_id = $1 AND kind = $2 ORDER BY user_id, seq`,
+      `SELECT DISTINCT ON (user_organisation_id, user_id) user_organisation_id, user_id, unit_id
+         FROM ${tx.getRepository(NotificationEntity).metadata.tablePath}
+        WHERE object_id = $1 AND kind = $2 ORDER BY user_organisation_id, user_id, seq`,
       [objectId, kind],
-    )) as Array<{ user_id: string; unit_id: string | null }>;
-    return rows.map((r) => ({ userId: r.user_id, unitId: r.unit_id }));
+    )) as Array<{ user_organisation_id: string; user_id: string; unit_id: string | null }>;
+    return rows.map((r) => ({
+      organisationId: r.user_organisation_id,
+      userId: r.user_id,
+      unitId: r.unit_id,
+    }));
   }
 
   async function onReferral(event: EventEnvelope, tx: EntityManager, change: string) {
@@ -217,11 +228,16 @@ export function createEventHandlers(ctx: NotificationsContext) {
     const now = new Date();
     switch (change) {
       case 'created': {
-        await directory.requireUnits(tx, d.participantUnitIds);
-        const onShift = d.onShift ?? [];
-        const recipients =
+        const units = await directory.requireUnits(tx, d.participantUnitIds);
+        // People on shift are members of participating units: people of those units' organisations.
+        const onShift = (d.onShift ?? []).filter((s) => units.has(s.unitId));
+        const recipients: Recipient[] =
           onShift.length > 0
-            ? onShift.map((s) => ({ userId: s.userId, unitId: s.unitId }))
+            ? onShift.map((s) => ({
+                organisationId: units.get(s.unitId)!.organisationId,
+                userId: s.userId,
+                unitId: s.unitId,
+              }))
             : await directory.onDuty(tx, d.participantUnitIds, now);
         await write(tx, event, [
           { ...draft({ ...base, kind: 'field_request_created' }, recipients), required: true },
@@ -237,8 +253,16 @@ export function createEventHandlers(ctx: NotificationsContext) {
       }
       case 'claimed': {
         await cancelEscalations(tx, 'field_request', d.fieldRequestId);
+        // The claimant is the person of the claiming unit's organisation with that subject.
+        const claimingUnit = d.claimedByUnitId
+          ? (await directory.units(tx, [d.claimedByUnitId])).get(d.claimedByUnitId)
+          : undefined;
+        const claimant =
+          claimingUnit && d.claimedBy
+            ? { organisationId: claimingUnit.organisationId, userId: d.claimedBy }
+            : undefined;
         const alerted = (await notifiedOf(tx, d.fieldRequestId, 'field_request_created')).filter(
-          (r) => r.userId !== d.claimedBy,
+          (r) => !claimant || !samePerson(r, claimant),
         );
         await write(tx, event, [
           draft({ ...base, kind: 'field_request_taken' }, alerted),
@@ -413,5 +437,5 @@ async function notYetEscalated(
   recipients: Recipient[],
 ): Promise<Recipient[]> {
   const skip = await alreadyEscalatedTo(tx, objectType, objectId);
-  return recipients.filter((r) => !skip.has(r.userId));
+  return recipients.filter((r) => !skip.has(personKey(r)));
 }

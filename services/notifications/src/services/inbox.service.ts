@@ -1,6 +1,6 @@
-import { ProblemError, type Principal } from '@samverkan/shared';
+import { personOf, ProblemError, type Person, type Principal } from '@samverkan/shared';
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
-import { NotificationEntity } from '../entities';
+import { DirectoryMemberEntity, NotificationEntity } from '../entities';
 import { NotificationProblems } from '../domain/errors';
 import type { components } from '../generated/openapi';
 import type { NotificationsContext } from './context';
@@ -26,8 +26,9 @@ type Action = 'read' | 'acknowledge' | 'archive';
 const SEQ = /^[0-9]{1,18}$/;
 
 /**
- * The in-app inbox: a user's own notifications and nothing else. Every query is scoped to the
- * caller's `sub`; someone else's notification is 404 exactly like one that does not exist.
+ * The in-app inbox: a person's own notifications and nothing else. Every query is scoped to the
+ * caller as a person — the organisation its issuer spoke for and the subject, never the subject
+ * alone; someone else's notification is 404 exactly like one that does not exist.
  */
 export function createInboxService(ctx: NotificationsContext) {
   const repo = (tx?: EntityManager) =>
@@ -72,7 +73,35 @@ export function createInboxService(ctx: NotificationsContext) {
     return qb;
   }
 
-  async function counts(userId: string, tx?: EntityManager): Promise<NotificationCounts> {
+  const members = ctx.dataSource.getRepository(DirectoryMemberEntity).metadata.tablePath;
+  /**
+   * Only the person's own rows, and of those only the ones of units the directory still lists
+   * them in: a member who is removed stops seeing the unit's notifications (and cannot
+   * acknowledge them) as soon as the directory's event arrives. A notification's unit is the one
+   * through which the person was a recipient, always of the person's own organisation.
+   */
+  const current = (alias: string) =>
+    `(${alias}.unit_id IS NULL OR EXISTS (SELECT 1 FROM ${members} m
+       WHERE m.unit_id = ${alias}.unit_id AND m.user_id = ${alias}.user_id AND m.active))`;
+  const PERSON = `n.user_organisation_id = :personOrg AND n.user_id = :personSub AND ${current('n')}`;
+  const personParams = (person: Person) => ({
+    personOrg: person.organisationId,
+    personSub: person.userId,
+  });
+  /** The person's notification with this id, if they may see it now. */
+  async function findOwn(
+    person: Person,
+    id: string,
+    tx?: EntityManager,
+  ): Promise<NotificationEntity | null> {
+    const qb = repo(tx).createQueryBuilder('n');
+    if (tx) {
+      qb.setLock('pessimistic_write', undefined, ['n']);
+    }
+    return qb.where(`n.id = :id AND ${PERSON}`, { id, ...personParams(person) }).getOne();
+  }
+
+  async function counts(person: Person, tx?: EntityManager): Promise<NotificationCounts> {
     const [row] = (await repo(tx)
       .createQueryBuilder('n')
       .select('count(*) FILTER (WHERE n.read_at IS NULL)::int', 'unread')
@@ -89,7 +118,7 @@ export function createInboxService(ctx: NotificationsContext) {
         "count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'normal')::int",
         'normal',
       )
-      .where('n.user_id = :userId AND n.archived_at IS NULL', { userId })
+      .where(`${PERSON} AND n.archived_at IS NULL`, personParams(person))
       .getRawMany()) as Array<{
       unread: number;
       unacknowledged: number;
@@ -111,19 +140,16 @@ export function createInboxService(ctx: NotificationsContext) {
     action: string,
     tx: EntityManager,
   ): Promise<NotificationEntity> {
-    const row = await repo(tx)
-      .createQueryBuilder('n')
-      .setLock('pessimistic_write')
-      .where('n.id = :id', { id })
-      .getOne();
-    if (!row) {
+    const row = await findOwn(personOf(principal), id, tx);
+    if (row) {
+      return row;
+    }
+    if (!(await repo(tx).existsBy({ id }))) {
       throw new ProblemError(NotificationProblems.notificationNotFound);
     }
-    if (row.userId !== principal.sub) {
-      // Recorded outside the transaction that is about to roll back.
-      throw new NotOwnError(action);
-    }
-    return row;
+    // Someone else's (or of a unit the person has left): recorded outside the transaction that
+    // is about to roll back.
+    throw new NotOwnError(action);
   }
 
   async function act(principal: Principal, id: string, action: Action): Promise<NotificationView> {
@@ -150,10 +176,10 @@ export function createInboxService(ctx: NotificationsContext) {
           row.archivedAt ??= now;
         }
         await tx.save(NotificationEntity, row);
-        await ctx.feed.signal(tx, [principal.sub]);
+        await ctx.feed.signal(tx, [personOf(principal)]);
         return { result: notificationView(row), events: [] };
       });
-      ctx.feed.wake([principal.sub]);
+      ctx.feed.wake([personOf(principal)]);
       return view;
     } catch (err) {
       if (err instanceof NotOwnError) {
@@ -174,7 +200,9 @@ export function createInboxService(ctx: NotificationsContext) {
     async list(principal: Principal, q: ListQuery): Promise<Schemas['NotificationPage']> {
       const limit = q.limit ?? 50;
       const qb = applyFilters(
-        repo().createQueryBuilder('n').where('n.user_id = :userId', { userId: principal.sub }),
+        repo()
+          .createQueryBuilder('n')
+          .where(PERSON, personParams(personOf(principal))),
         q,
       );
       if (q.cursor) {
@@ -196,9 +224,9 @@ export function createInboxService(ctx: NotificationsContext) {
     },
 
     async get(principal: Principal, id: string): Promise<NotificationView> {
-      const row = await repo().findOneBy({ id });
-      if (!row || row.userId !== principal.sub) {
-        if (row) {
+      const row = await findOwn(personOf(principal), id);
+      if (!row) {
+        if (await repo().existsBy({ id })) {
           await ctx.audit.append({
             actor: principal,
             action: 'notification.read',
@@ -240,9 +268,11 @@ export function createInboxService(ctx: NotificationsContext) {
                 ? { readAt: () => 'now()', seenAt: () => 'coalesce(seen_at, now())' }
                 : { seenAt: () => 'now()' },
             )
-            .where(`user_id = :userId AND ${state === 'read' ? 'read_at' : 'seen_at'} IS NULL`, {
-              userId: principal.sub,
-            });
+            .where(
+              `user_organisation_id = :personOrg AND user_id = :personSub AND ${current('"notifications"')}
+               AND ${state === 'read' ? 'read_at' : 'seen_at'} IS NULL`,
+              personParams(personOf(principal)),
+            );
           if (body.ids) {
             qb.andWhere('id = ANY(:ids)', { ids: body.ids });
           }
@@ -259,29 +289,32 @@ export function createInboxService(ctx: NotificationsContext) {
             qb.andWhere('created_at < :before', { before: new Date(body.before) });
           }
           const result = await qb.execute();
-          await ctx.feed.signal(tx, [principal.sub]);
+          await ctx.feed.signal(tx, [personOf(principal)]);
           return { result: result.affected ?? 0, events: [] };
         },
       );
-      ctx.feed.wake([principal.sub]);
+      ctx.feed.wake([personOf(principal)]);
       return { updated };
     },
 
     /** The live stream's reads: what is new after a `seq`, and the newest `seq`. */
-    async after(userId: string, seq: string, limit: number): Promise<NotificationEntity[]> {
+    async after(person: Person, seq: string, limit: number): Promise<NotificationEntity[]> {
       return repo()
         .createQueryBuilder('n')
-        .where('n.user_id = :userId AND n.seq > :seq AND n.archived_at IS NULL', { userId, seq })
+        .where(`${PERSON} AND n.seq > :seq AND n.archived_at IS NULL`, {
+          ...personParams(person),
+          seq,
+        })
         .orderBy('n.seq', 'ASC')
         .take(limit)
         .getMany();
     },
 
-    async latestSeq(userId: string): Promise<string> {
+    async latestSeq(person: Person): Promise<string> {
       const [row] = (await repo()
         .createQueryBuilder('n')
         .select('coalesce(max(n.seq), 0)::text', 'seq')
-        .where('n.user_id = :userId', { userId })
+        .where(PERSON, personParams(person))
         .getRawMany()) as Array<{ seq: string }>;
       return row!.seq;
     },

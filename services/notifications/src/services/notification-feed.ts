@@ -1,8 +1,12 @@
+import { personKey, type Person } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
-/** Postgres channel on which every replica hears which users have something new. */
+/**
+ * Postgres channel on which every replica hears which people have something new (each payload is
+ * a `personKey`: organisation id, space, subject).
+ */
 export const FEED_CHANNEL = 'samverkan_notifications';
 
 /**
@@ -39,8 +43,8 @@ export class NotificationFeed {
    * In the transaction that changed users' notifications or counts: the other replicas hear of
    * it when it commits (this process wakes its own streams after the commit).
    */
-  async signal(tx: EntityManager, userIds: string[]): Promise<void> {
-    const unique = [...new Set(userIds)];
+  async signal(tx: EntityManager, people: Person[]): Promise<void> {
+    const unique = [...new Set(people.map(personKey))];
     if (this.acrossProcesses && unique.length > 0) {
       await tx.query(`SELECT pg_notify($1, u) FROM unnest($2::text[]) AS u`, [
         FEED_CHANNEL,
@@ -61,7 +65,7 @@ export class NotificationFeed {
       client = await pool.connect();
       client.on('notification', (n) => {
         if (n.channel === FEED_CHANNEL && n.payload) {
-          this.wake([n.payload]);
+          this.wakeKeys([n.payload]);
         }
       });
       client.on('error', (err) => {
@@ -102,24 +106,29 @@ export class NotificationFeed {
     }
   }
 
-  subscribe(userId: string, listener: () => void): () => void {
-    let set = this.listeners.get(userId);
+  subscribe(person: Person, listener: () => void): () => void {
+    const key = personKey(person);
+    let set = this.listeners.get(key);
     if (!set) {
       set = new Set();
-      this.listeners.set(userId, set);
+      this.listeners.set(key, set);
     }
     set.add(listener);
     return () => {
       set.delete(listener);
-      if (set.size === 0 && this.listeners.get(userId) === set) {
-        this.listeners.delete(userId);
+      if (set.size === 0 && this.listeners.get(key) === set) {
+        this.listeners.delete(key);
       }
     };
   }
 
-  wake(userIds: Iterable<string>): void {
-    for (const userId of new Set(userIds)) {
-      for (const listener of this.listeners.get(userId) ?? []) {
+  wake(people: Iterable<Person>): void {
+    this.wakeKeys([...people].map(personKey));
+  }
+
+  private wakeKeys(keys: Iterable<string>): void {
+    for (const key of new Set(keys)) {
+      for (const listener of this.listeners.get(key) ?? []) {
         listener();
       }
     }

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { NotificationEntity, NotificationPreferenceEntity } from '../entities';
 import { effectiveChannels, type NotificationKind } from '../domain/kinds';
 import { notificationText, type NotificationFacts } from '../domain/notification-text';
 import { NotificationEvents } from '../events/notification-events';
+import type { Recipient } from '../read-model/directory-read-model';
 import type { NotificationsContext } from './context';
 
-export interface Recipient {
-  userId: string;
-  /** the unit through which the user is a recipient (for escalations: the on-call unit) */
-  unitId: string | null;
-}
+export type { Recipient };
 
 /** Notifications of one kind about one object for some users, caused by one event. */
 export interface NotificationDraft {
@@ -20,7 +18,8 @@ export interface NotificationDraft {
 
 export interface CreatedNotification {
   id: string;
-  userId: string;
+  /** the person it is for */
+  person: Person;
   kind: NotificationKind;
 }
 
@@ -41,31 +40,44 @@ export async function createNotifications(
   if (wanted.length === 0) {
     return [];
   }
-  const users = [...new Set(wanted.flatMap((d) => d.recipients.map((r) => r.userId)))].sort();
-  for (const userId of users) {
+  const byKey = new Map(wanted.flatMap((d) => d.recipients.map((r) => [personKey(r), r] as const)));
+  const people = [...byKey.keys()].sort();
+  for (const person of people) {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('samverkan.notifications:' || $1))`, [
-      userId,
+      person,
     ]);
   }
   const prefs = await tx
     .getRepository(NotificationPreferenceEntity)
     .createQueryBuilder('p')
-    .where('p.user_id = ANY(:users)', { users })
+    .where(
+      `(p.user_organisation_id, p.user_id) IN (SELECT * FROM unnest(:orgs::uuid[], :users::text[]))`,
+      {
+        orgs: people.map((k) => byKey.get(k)!.organisationId),
+        users: people.map((k) => byKey.get(k)!.userId),
+      },
+    )
     .getMany();
-  const chosen = new Map(prefs.map((p) => [`${p.userId} ${p.kind}`, p.channels]));
+  const chosen = new Map(
+    prefs.map((p) => [
+      `${personKey({ organisationId: p.userOrganisationId, userId: p.userId })} ${p.kind}`,
+      p.channels,
+    ]),
+  );
   const table = tx.getRepository(NotificationEntity).metadata.tablePath;
   const created: CreatedNotification[] = [];
   for (const draft of wanted) {
     const text = notificationText(draft.facts);
     const seen = new Set<string>();
     for (const recipient of draft.recipients) {
-      if (seen.has(recipient.userId)) {
+      const key = personKey(recipient);
+      if (seen.has(key)) {
         continue;
       }
-      seen.add(recipient.userId);
+      seen.add(key);
       const channels = effectiveChannels(
         draft.facts.kind,
-        chosen.get(`${recipient.userId} ${draft.facts.kind}`),
+        chosen.get(`${key} ${draft.facts.kind}`),
       );
       if (channels.length === 0) {
         continue;
@@ -73,11 +85,11 @@ export async function createNotifications(
       const id = randomUUID();
       // Without the in-app channel the notification exists for the webhook only: archived.
       const rows = (await tx.query(
-        `INSERT INTO ${table} (id, user_id, unit_id, kind, severity, title, body, link, object_type,
-           object_id, event_id, requires_ack, channels, archived_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+        `INSERT INTO ${table} (id, user_organisation_id, user_id, unit_id, kind, severity, title,
+           body, link, object_type, object_id, event_id, requires_ack, channels, archived_at)
+         VALUES ($1, $15, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
            CASE WHEN $14::boolean THEN NULL ELSE now() END)
-         ON CONFLICT (event_id, user_id, kind) DO NOTHING
+         ON CONFLICT (event_id, user_organisation_id, user_id, kind) DO NOTHING
          RETURNING id`,
         [
           id,
@@ -94,6 +106,7 @@ export async function createNotifications(
           text.requiresAck,
           channels,
           channels.includes('in_app'),
+          recipient.organisationId,
         ],
       )) as Array<{ id: string }>;
       if (rows.length === 0) {
@@ -101,6 +114,7 @@ export async function createNotifications(
       }
       await ctx.events.outbox.append(tx, NotificationEvents.created, {
         notificationId: id,
+        userOrganisationId: recipient.organisationId,
         userId: recipient.userId,
         unitId: recipient.unitId,
         kind: draft.facts.kind,
@@ -109,12 +123,16 @@ export async function createNotifications(
         objectId: draft.facts.objectId,
         channels,
       });
-      created.push({ id, userId: recipient.userId, kind: draft.facts.kind });
+      created.push({
+        id,
+        person: { organisationId: recipient.organisationId, userId: recipient.userId },
+        kind: draft.facts.kind,
+      });
     }
   }
   await ctx.feed.signal(
     tx,
-    created.map((c) => c.userId),
+    created.map((c) => c.person),
   );
   return created;
 }

@@ -14,12 +14,15 @@ import { change, recordRefusal, type NotificationsContext } from './context';
 
 type Preferences = components['schemas']['NotificationPreferences'];
 
-/** Per user, per kind: the channels (in_app, webhook of their unit) a kind arrives on. */
+/**
+ * Per person (organisation and subject), per kind: the channels (in_app, webhook of their unit) a
+ * kind arrives on.
+ */
 export function createPreferencesService(ctx: NotificationsContext) {
   async function get(principal: Principal): Promise<Preferences> {
     const rows = await ctx.dataSource
       .getRepository(NotificationPreferenceEntity)
-      .findBy({ userId: principal.sub });
+      .findBy({ userOrganisationId: principal.org, userId: principal.sub });
     const chosen = new Map(rows.map((r) => [r.kind, r.channels]));
     return {
       preferences: NOTIFICATION_KINDS.map((kind) => ({
@@ -55,8 +58,14 @@ export function createPreferencesService(ctx: NotificationsContext) {
               .createQueryBuilder()
               .insert()
               .into(NotificationPreferenceEntity)
-              .values({ userId: principal.sub, kind, channels, updatedAt: new Date() })
-              .orUpdate(['channels', 'updated_at'], ['user_id', 'kind'])
+              .values({
+                userOrganisationId: principal.org,
+                userId: principal.sub,
+                kind,
+                channels,
+                updatedAt: new Date(),
+              })
+              .orUpdate(['channels', 'updated_at'], ['user_organisation_id', 'user_id', 'kind'])
               .execute();
           }
           return { result: undefined, events: [] };

@@ -1,4 +1,9 @@
-import { type EventConsumerDefinition, type EventEnvelope } from '@samverkan/shared';
+import {
+  actingUnitsFromReadModel,
+  type EventConsumerDefinition,
+  type EventEnvelope,
+  type Principal,
+} from '@samverkan/shared';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DirectoryMemberEntity, DirectoryUnitEntity } from '../entities';
 
@@ -114,6 +119,16 @@ export function createDirectoryReadModel(dataSource: DataSource) {
         .orderBy('u.unit_id')
         .getMany();
       return rows.map((r) => r.unitId);
+    },
+
+    /**
+     * The token's units that the person acts for now (the shared rule, `actingUnitsOf`): units
+     * of the token's organisation where the directory lists the subject as a member with a
+     * case-handling role.
+     */
+    async actingUnits(principal: Principal, manager?: EntityManager): Promise<string[]> {
+      const repo = repoOf(manager);
+      return actingUnitsFromReadModel(repo.manager, repo.metadata.schema!, principal);
     },
 
     /** Whether the user is, as far as the directory's events tell, a member of the unit now. */

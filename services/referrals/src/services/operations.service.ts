@@ -69,8 +69,8 @@ export function createOperationAccess(ctx: ReferralsContext) {
     if (!principal.roles.some((role) => ACTING_ROLES.includes(role))) {
       return [];
     }
-    const units = await ctx.directory.units(principal.units, manager);
-    return principal.units.filter((id) => units.get(id)?.organisationId === principal.org);
+    // The platform's one rule (claimed, same organisation, a member with a case-handling role).
+    return ctx.directory.actingUnits(principal, manager);
   }
 
   function accessTo(

@@ -135,8 +135,9 @@ export function createReferralsService(ctx: ReferralsContext) {
   const repo = ctx.dataSource.getRepository(ReferralEntity);
 
   /**
-   * The caller's units that the directory confirms belong to the caller's organisation: an
-   * issuer trusted for one organisation cannot make its users members of another's units.
+   * The caller's units that the caller acts for now (the platform's one rule: claimed by the
+   * token, in the token's organisation, and the directory lists the person as a member with a
+   * case-handling role). A removed member loses them as soon as the directory's event arrives.
    */
   async function verifiedUnits(principal: Principal): Promise<string[]> {
     // Only case-handling roles take part in referrals: an analyst sees aggregates and an auditor
@@ -144,8 +145,7 @@ export function createReferralsService(ctx: ReferralsContext) {
     if (!principal.roles.some((role) => ACTING_ROLES.includes(role))) {
       return [];
     }
-    const units = await ctx.directory.units(principal.units);
-    return principal.units.filter((id) => units.get(id)?.organisationId === principal.org);
+    return ctx.directory.actingUnits(principal);
   }
 
   async function actingPrincipal(principal: Principal): Promise<Principal> {

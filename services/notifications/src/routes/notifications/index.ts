@@ -1,4 +1,5 @@
 import sse from '@fastify/sse';
+import { personOf } from '@samverkan/shared';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import type { components, operations } from '../../generated/openapi';
 import { notificationView } from '../../services/views';
@@ -26,7 +27,7 @@ export async function notificationRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...route('GET', '/v1/notifications/counts'),
-    handler: (request) => inbox.counts(request.principal.sub),
+    handler: (request) => inbox.counts(personOf(request.principal)),
   });
 
   for (const state of ['read', 'seen'] as const) {
@@ -65,12 +66,12 @@ export async function notificationRoutes(app: FastifyInstance): Promise<void> {
     schema: { ...streamRoute.schema, response: undefined },
     sse: { kind: 'only' },
     handler: async (request, reply) => {
-      const userId = request.principal.sub;
+      const person = personOf(request.principal);
       const given = request.headers['last-event-id'];
       let lastSeq =
         typeof given === 'string' && LAST_EVENT_ID.test(given)
           ? given
-          : await inbox.latestSeq(userId);
+          : await inbox.latestSeq(person);
       let lastCounts = '';
       let closed = false;
       let running: Promise<void> = Promise.resolve();
@@ -80,7 +81,7 @@ export async function notificationRoutes(app: FastifyInstance): Promise<void> {
       // wake-ups that arrive meanwhile coalesce into one more run.
       const pump = async () => {
         for (;;) {
-          const rows = await inbox.after(userId, lastSeq, 100);
+          const rows = await inbox.after(person, lastSeq, 100);
           for (const row of rows) {
             if (closed) {
               return;
@@ -96,7 +97,7 @@ export async function notificationRoutes(app: FastifyInstance): Promise<void> {
             break;
           }
         }
-        const counts = await inbox.counts(userId);
+        const counts = await inbox.counts(person);
         const key = JSON.stringify(counts);
         if (!closed && key !== lastCounts) {
           lastCounts = key;
@@ -118,7 +119,7 @@ export async function notificationRoutes(app: FastifyInstance): Promise<void> {
         });
       };
 
-      const unsubscribe = context.feed.subscribe(userId, schedule);
+      const unsubscribe = context.feed.subscribe(person, schedule);
       // A safety net beside the wake-ups: look again at every heartbeat.
       const poll = setInterval(schedule, context.config.sseHeartbeatMs);
       const end = () => {
