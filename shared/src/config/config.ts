@@ -26,6 +26,10 @@ export interface PlatformConfig {
   BODY_LIMIT_BYTES: number;
   REQUEST_TIMEOUT_MS: number;
   SEED_DEMO_DATA: boolean;
+  /** port of the Prometheus metrics listener; 0 serves no metrics */
+  METRICS_PORT: number;
+  METRICS_HOST: string;
+  METRICS_TOKEN?: string;
 }
 
 /** The hub operator's organisation in the demo directory; its `hub_admin` users run the hub. */
@@ -61,6 +65,9 @@ export const platformConfigSchema = {
     BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 52428800, default: 1048576 },
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, default: 30000 },
     SEED_DEMO_DATA: { type: 'boolean', default: false },
+    METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+    METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    METRICS_TOKEN: { type: 'string', minLength: 16 },
   },
 } as const;
 
