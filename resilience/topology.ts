@@ -64,7 +64,7 @@ export const ROUTES: Record<ServiceName, string[]> = {
 export const CLEAN_ENV = Object.fromEntries(
   Object.entries(process.env).filter(
     ([k]) =>
-      !/^(DATABASE_URL|[A-Z]+_DATABASE_URL|NATS_URL|EVENTS_.*|PORT|HOST|SAMVERKAN_DATA_DIR|AUTH_.*|SEED_DEMO_DATA|LOG_LEVEL)$/.test(
+      !/^(DATABASE_URL|[A-Z]+_DATABASE_URL|NATS_URL|EVENTS_.*|PORT|HOST|SAMVERKAN_DATA_DIR|AUTH_.*|SEED_DEMO_DATA|LOG_LEVEL|METRICS_.*)$/.test(
         k,
       ),
   ),
@@ -257,7 +257,7 @@ export class ServiceReplica {
       ['--tsconfig', 'tsconfig.json', `services/${this.service}/src/server.ts`],
       {
         cwd: ROOT,
-        env: { ...this.env(), HOST: '127.0.0.1', PORT: String(this.port) },
+        env: { ...this.env(), HOST: '127.0.0.1', PORT: String(this.port), METRICS_PORT: '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
         // Its own process group, so that stop() reaches the server beneath tsx.
         detached: true,

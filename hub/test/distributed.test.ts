@@ -76,6 +76,8 @@ async function startService(
     cwd: root,
     env: {
       ...cleanEnv,
+      // Several services on one host: no metrics listeners (services/referrals/test/metrics).
+      METRICS_PORT: '0',
       DATABASE_URL: db.url,
       NATS_URL: natsUrl,
       EVENTS_SUBJECT_PREFIX: naming.subjectPrefix,

@@ -23,11 +23,18 @@ const cleanEnv = Object.fromEntries(
 
 let dataDir: string;
 let port: number;
+let metricsPort: number;
 
 function startHub(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(tsx, ['hub/src/main.ts'], {
     cwd: root,
-    env: { ...cleanEnv, PORT: String(port), SAMVERKAN_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: {
+      ...cleanEnv,
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      SAMVERKAN_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -232,6 +239,7 @@ async function runReferralJourney(base: string): Promise<void> {
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-hub-'));
   port = await freePort();
+  metricsPort = await freePort();
 });
 
 afterAll(() => {
@@ -271,6 +279,12 @@ it('starts on PGlite, answers a directory question, runs the referral journey, a
     expect(body.units[0]!.rootKeys).toHaveLength(1);
 
     expect((await fetch(`${base}/v1/units`)).status).toBe(401);
+
+    // Metrics on their own port on 127.0.0.1, not on the API port.
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('samverkan_http_request_duration_seconds');
 
     const created = await fetch(`${base}/v1/units`, {
       method: 'POST',

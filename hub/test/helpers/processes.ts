@@ -18,7 +18,7 @@ const run = promisify(execFile);
 export const cleanEnv = Object.fromEntries(
   Object.entries(process.env).filter(
     ([k]) =>
-      !/^(DATABASE_URL|[A-Z]+_DATABASE_URL|NATS_URL|EVENTS_.*|PORT|HOST|SAMVERKAN_DATA_DIR|AUTH_.*|SEED_DEMO_DATA|LOG_LEVEL)$/.test(
+      !/^(DATABASE_URL|[A-Z]+_DATABASE_URL|NATS_URL|EVENTS_.*|PORT|HOST|SAMVERKAN_DATA_DIR|AUTH_.*|SEED_DEMO_DATA|LOG_LEVEL|METRICS_.*)$/.test(
         k,
       ),
   ),
@@ -40,7 +40,15 @@ async function startAndWait(
   const port = await freePort();
   const child = spawn(tsx, args, {
     cwd: root,
-    env: { ...cleanEnv, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: {
+      ...cleanEnv,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      // Several processes on one host: no metrics listener unless a test asks for one.
+      METRICS_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

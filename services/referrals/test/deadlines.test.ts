@@ -106,8 +106,7 @@ it('escalates exactly the two acute referrals nobody acknowledged, once', async 
   expect(secondPass).toBe(0);
   // …and Prometheus counts each escalation: the trafficking one to the on-call unit and to the
   // coordinator, the other to the on-call unit only.
-  const metrics = await hub.app.inject({ method: 'GET', url: '/metrics' });
-  expect(metrics.body).toContain(
+  expect(await hub.app.metrics.render()).toContain(
     'samverkan_escalations_total{service="referrals",kind="referral"} 3',
   );
 });

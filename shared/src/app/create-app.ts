@@ -268,8 +268,8 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     });
   }
   app.decorate('platform', { config, issuers, events, readiness, devIssuer, databaseUrl });
-  // Prometheus metrics at /metrics (public like /readyz: no personal data, keep it inside the
-  // deployment's network — the gateway does not route it).
+  // Prometheus metrics, collected here and served by runServer on their own port (METRICS_PORT,
+  // 127.0.0.1 by default), never on the API port.
   await app.register(metricsPlugin);
 
   await app.register(helmet, {

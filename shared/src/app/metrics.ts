@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataSource } from 'typeorm';
 
@@ -125,14 +128,18 @@ declare module 'fastify' {
   }
 }
 
-/** `app.metrics` and GET /metrics; request durations by route template (not by raw URL). */
+/**
+ * `app.metrics`: request durations by route template (not by raw URL). The figures are served by
+ * `listenMetrics` on a port of their own, never on the API port: they tell an outsider how busy
+ * each route and consumer is, and the API port faces every caller.
+ */
 export const metricsPlugin = fp(
   async (app: FastifyInstance) => {
     const metrics = new PlatformMetrics();
     app.decorate('metrics', metrics);
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url;
-      if (route === undefined || route === '/metrics') {
+      if (route === undefined) {
         return;
       }
       metrics.httpDuration.observe(
@@ -140,9 +147,81 @@ export const metricsPlugin = fp(
         reply.elapsedTime / 1000,
       );
     });
-    app.get('/metrics', { config: { public: true } }, async (_request, reply) =>
-      reply.type(metrics.registry.contentType).send(await metrics.render()),
-    );
   },
   { name: 'samverkan-metrics' },
 );
+
+export interface MetricsListenOptions {
+  port: number;
+  host: string;
+  /** when set, a scrape must send `Authorization: Bearer <token>` */
+  token?: string;
+}
+
+export interface MetricsListener {
+  /** `http://host:port` the listener is bound to */
+  url: string;
+  close(): Promise<void>;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  // Hashes first: equal lengths for timingSafeEqual, and no early exit on a length mismatch.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * Serves `GET /metrics` (Prometheus text format) on its own listener — by default on
+ * 127.0.0.1:METRICS_PORT, so only the host (or, in a container, the deployment's network when
+ * METRICS_HOST is 0.0.0.0) can scrape it — optionally behind a bearer token (METRICS_TOKEN).
+ * Anything else on that port is a 404; a missing or wrong token a 401.
+ */
+export async function listenMetrics(
+  metrics: PlatformMetrics,
+  options: MetricsListenOptions,
+): Promise<MetricsListener> {
+  const server = http.createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (options.token) {
+      const header = request.headers.authorization ?? '';
+      const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!sameSecret(given, options.token)) {
+        response
+          .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' })
+          .end('a bearer token is required\n');
+        return;
+      }
+    }
+    metrics.render().then(
+      (text) => {
+        response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+      },
+      () => {
+        response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n');
+      },
+    );
+  });
+  server.requestTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -36,6 +36,10 @@ export interface PlatformConfig {
   REQUEST_TIMEOUT_MS: number;
   SEED_DEMO_DATA: boolean;
   AUDIT_CHECKPOINT_INTERVAL_MS: number;
+  /** port of the Prometheus metrics listener; 0 serves no metrics */
+  METRICS_PORT: number;
+  METRICS_HOST: string;
+  METRICS_TOKEN?: string;
 }
 
 /** The hub operator's organisation in the demo directory; its `hub_admin` users run the hub. */
@@ -81,6 +85,9 @@ export const platformConfigSchema = {
     SEED_DEMO_DATA: { type: 'boolean', default: false },
     // How often each service signs and publishes the head of its hash chains (when it moved).
     AUDIT_CHECKPOINT_INTERVAL_MS: { type: 'integer', minimum: 1000, default: 600000 },
+    METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+    METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    METRICS_TOKEN: { type: 'string', minLength: 16 },
   },
 } as const;
 
