@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import type { PlatformConfig } from '../config/config';
+import { ConfigError, type PlatformConfig } from '../config/config';
 
 /**
  * Listens, and closes gracefully on SIGINT/SIGTERM or a fatal error: stop accepting requests,
@@ -11,7 +11,7 @@ export async function runServer(
   config: PlatformConfig,
   options: { afterClose?: () => Promise<void> } = {},
 ): Promise<string> {
-  closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
+  const grace = closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
     if (err) {
       app.log.error({ err }, 'shutting down after a fatal error');
     } else {
@@ -20,5 +20,20 @@ export async function runServer(
     await app.close();
     await options.afterClose?.();
   });
-  return app.listen({ port: config.PORT, host: config.HOST });
+  try {
+    return await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      throw err;
+    }
+    grace.uninstall();
+    await app.close();
+    await options.afterClose?.();
+    // A second `npm start`, or another program on the port: say what to do, not a stack trace.
+    throw new ConfigError(
+      `port ${config.PORT} is already in use on ${config.HOST} (is the hub already running?). ` +
+        `Stop the other process, or set PORT to a free port, e.g. PORT=${config.PORT + 1} npm start ` +
+        `(the CLI then needs SAMVERKAN_URL=http://localhost:${config.PORT + 1})`,
+    );
+  }
 }
