@@ -71,8 +71,10 @@ async function main(): Promise<void> {
       `  data folder:  ${config.SAMVERKAN_DATA_DIR} (${embedded ? 'embedded Postgres' : 'DATABASE_URL'}, ${
         config.NATS_URL ? 'NATS JetStream' : 'in-process events'
       })`,
-      `  get a token:  npm run token -- police.officer`,
-      `  try it:       curl -H "Authorization: Bearer $(npm run token -- police.officer)" "${url}/v1/units?municipality=0581&openNow=true"`,
+      `  get a token:  npm run -s token -- police.officer`,
+      `  try it:       curl -H "Authorization: Bearer $(npm run -s token -- police.officer)" "${url}/v1/units?municipality=0581&openNow=true"`,
+      // The CLI finds the hub on http://localhost:3000 unless told otherwise.
+      ...(config.PORT !== 3000 ? [`  the CLI:      export SAMVERKAN_URL=${url}`] : []),
       '',
     ].join('\n'),
   );

@@ -1,4 +1,5 @@
 import { DEMO_ORGANISATIONS } from '@samverkan/shared';
+import YAML from 'yaml';
 import { eventually, startTcpProxy, testDatabaseAdminUrl } from '@samverkan/shared/src/testing';
 import { buildDirectory, type TestDirectory } from './helpers/build';
 
@@ -57,6 +58,16 @@ describe('platform behaviour every service shares', () => {
     expect(doc.statusCode).toBe(200);
     expect(doc.body).toContain('asyncapi: 3.0.0');
     expect((await dir.as(null).get('/docs/openapi/..%2Fpackage.json')).statusCode).toBe(404);
+    // "Try it out" goes to the server the page came from (whatever PORT), and the Authorize
+    // dialog says how to get a token.
+    const api = YAML.parse((await dir.as(null).get('/docs/openapi/directory.yaml')).body) as {
+      servers: Array<{ url: string }>;
+      components: { securitySchemes: { bearerAuth: { description: string } } };
+    };
+    expect(api.servers[0]!.url).toBe('/');
+    expect(api.components.securitySchemes.bearerAuth.description).toContain(
+      'npm run -s token -- police.officer',
+    );
   });
 });
 

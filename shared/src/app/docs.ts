@@ -9,6 +9,23 @@ import { renderEventsPage } from './events-docs';
 export const DOCS_PREFIX = '/docs';
 
 /**
+ * The document as served to Swagger UI: its first server is `/`, which Swagger UI resolves
+ * against the address the page was loaded from — so "Try it out" reaches this hub whatever its
+ * PORT, host or gateway, not the `http://localhost:3000` the document names for readers.
+ */
+export function servedDocument(text: string): string {
+  const doc = YAML.parse(text) as { openapi?: string; servers?: Array<{ url: string }> } | null;
+  if (!doc || typeof doc.openapi !== 'string') {
+    return text;
+  }
+  doc.servers = [
+    { url: '/', description: 'This hub (the server this page was loaded from)' } as never,
+    ...(doc.servers ?? []).filter((s) => s.url !== '/'),
+  ];
+  return YAML.stringify(doc);
+}
+
+/**
  * Interactive API docs (Swagger UI) at /docs, straight from the OpenAPI documents in openapi/,
  * the events (AsyncAPI) at /docs/events, and the raw documents at /docs/openapi/<file>.
  */
@@ -44,6 +61,9 @@ export async function registerDocs(
     },
   });
   const eventsPage = renderEventsPage(openapiDir);
+  const served = new Map(
+    files.map((f) => [f, servedDocument(fs.readFileSync(path.join(openapiDir, f), 'utf8'))]),
+  );
   app.get(`${DOCS_PREFIX}/events`, { config: { public: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(eventsPage),
   );
@@ -52,8 +72,6 @@ export async function registerDocs(
     if (!files.includes(file)) {
       return reply.callNotFound();
     }
-    return reply
-      .type('application/yaml')
-      .send(fs.readFileSync(path.join(openapiDir, file), 'utf8'));
+    return reply.type('application/yaml').send(served.get(file));
   });
 }

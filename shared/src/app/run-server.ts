@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import type { PlatformConfig } from '../config/config';
+import { ConfigError, type PlatformConfig } from '../config/config';
 import { listenMetrics, type MetricsListener } from './metrics';
 
 /**
@@ -13,7 +13,7 @@ export async function runServer(
   options: { afterClose?: () => Promise<void> } = {},
 ): Promise<string> {
   let metrics: MetricsListener | undefined;
-  closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
+  const grace = closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
     if (err) {
       app.log.error({ err }, 'shutting down after a fatal error');
     } else {
@@ -23,7 +23,23 @@ export async function runServer(
     await app.close();
     await options.afterClose?.();
   });
-  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      throw err;
+    }
+    grace.uninstall();
+    await app.close();
+    await options.afterClose?.();
+    // A second `npm start`, or another program on the port: say what to do, not a stack trace.
+    throw new ConfigError(
+      `port ${config.PORT} is already in use on ${config.HOST} (is the hub already running?). ` +
+        `Stop the other process, or set PORT to a free port, e.g. PORT=${config.PORT + 1} npm start ` +
+        `(the CLI then needs SAMVERKAN_URL=http://localhost:${config.PORT + 1})`,
+    );
+  }
   if (config.METRICS_PORT > 0) {
     try {
       metrics = await listenMetrics(app.metrics, {

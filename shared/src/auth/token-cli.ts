@@ -1,6 +1,7 @@
 /**
  * `npm run token -- <seeded user> [--ttl seconds]`: prints a development JWT for a seeded user on
- * stdout and nothing else, so that `TOKEN=$(npm run -s token -- police.officer)` works.
+ * stdout and nothing else, so that `TOKEN=$(npm run -s token -- police.officer)` works (`-s`:
+ * without it npm writes its own banner to stdout first).
  */
 import { loadConfig } from '../config/config';
 import { DEMO_USERS } from '../demo/demo-directory';
@@ -23,6 +24,17 @@ async function main(): Promise<void> {
   if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)) {
     process.stderr.write('--ttl takes a whole number of seconds\n');
     process.exit(2);
+  }
+  if (
+    process.env.npm_lifecycle_event === 'token' &&
+    process.env.npm_config_loglevel !== 'silent' &&
+    !process.stdout.isTTY
+  ) {
+    // npm has already written its "> samverkan@… token" banner to the same stdout, so
+    // TOKEN=$(npm run token -- …) would hold more than the token. Only npm's -s stops that.
+    process.stderr.write(
+      'token: npm printed its banner before the token on stdout; use `npm run -s token -- <user>` (or `npx samverkan token <user>`) to get the token alone\n',
+    );
   }
   const config = loadConfig();
   if (ttlSeconds !== undefined && ttlSeconds > config.AUTH_MAX_TOKEN_LIFETIME_SECONDS) {

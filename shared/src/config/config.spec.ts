@@ -22,6 +22,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
   });
 
+  it('lists the accepted values of a variable that has a fixed set', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(
+      'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    );
+  });
+
   it('refuses AUTH_ISSUERS that is not JSON', () => {
     expect(() => loadConfig({ AUTH_ISSUERS: '[{' })).toThrow(/AUTH_ISSUERS/);
   });

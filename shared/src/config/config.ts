@@ -98,6 +98,29 @@ export class ConfigError extends Error {
   }
 }
 
+interface EnvSchemaError {
+  instancePath?: string;
+  message?: string;
+  params?: { allowedValues?: unknown[] };
+}
+
+/** env-schema's message, with the accepted values spelled out where the schema lists them. */
+function describeEnvErrors(err: unknown, data: Record<string, unknown>): string {
+  const errors = (err as { errors?: EnvSchemaError[] }).errors;
+  if (!Array.isArray(errors) || errors.length === 0) {
+    return (err as Error).message.replace(/env\//g, '').replace(/\//g, '.');
+  }
+  return errors
+    .map((e) => {
+      const name = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+      if (Array.isArray(e.params?.allowedValues)) {
+        return `${name} must be one of ${e.params.allowedValues.join(', ')} (got "${String(data[name])}")`;
+      }
+      return `${name} ${e.message ?? 'is invalid'}`.trim();
+    })
+    .join('; ');
+}
+
 /**
  * Validates `env` against the platform schema merged with a service's own properties.
  * Throws a ConfigError naming the offending variable.
@@ -122,8 +145,7 @@ export function loadConfig<T extends PlatformConfig = PlatformConfig>(
     // env: false — read only `data` (the env given), never process.env behind the caller's back.
     config = envSchema<T>({ schema, data, dotenv: false, env: false });
   } catch (err) {
-    const message = (err as Error).message.replace(/env\//g, '').replace(/\//g, '.');
-    throw new ConfigError(`Invalid configuration: ${message}`);
+    throw new ConfigError(`Invalid configuration: ${describeEnvErrors(err, data)}`);
   }
   config.SAMVERKAN_DATA_DIR = path.resolve(config.SAMVERKAN_DATA_DIR);
   if (config.AUTH_ISSUERS !== undefined) {
