@@ -27,6 +27,7 @@ export interface PlatformConfig {
   REQUEST_TIMEOUT_MS: number;
   SEED_DEMO_DATA: boolean;
   AUDIT_CHECKPOINT_INTERVAL_MS: number;
+  AUDIT_KEYS_DIR?: string;
 }
 
 /** The hub operator's organisation in the demo directory; its `hub_admin` users run the hub. */
@@ -64,6 +65,8 @@ export const platformConfigSchema = {
     SEED_DEMO_DATA: { type: 'boolean', default: false },
     // How often each service signs and publishes the head of its hash chains (when it moved).
     AUDIT_CHECKPOINT_INTERVAL_MS: { type: 'integer', minimum: 1000, default: 600000 },
+    // Where services keep the audit keys they generate (default <SAMVERKAN_DATA_DIR>/audit-keys).
+    AUDIT_KEYS_DIR: { type: 'string', minLength: 1 },
   },
 } as const;
 
