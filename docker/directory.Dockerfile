@@ -58,7 +58,7 @@ COPY openapi ./openapi
 # The data folder holds nothing in a normal deployment; with AUTH_DEV_ISSUER=true or
 # SEED_DEMO_DATA=true it keeps the development issuer key and the demo's private keys, so
 # compose mounts one volume here for every replica.
-RUN mkdir -p /app/data && chown node:node /app/data
+RUN mkdir -p /app/data /app/audit-keys && chown node:node /app/data /app/audit-keys
 
 USER node
 WORKDIR /app/services/directory

@@ -56,7 +56,7 @@ COPY openapi ./openapi
 # development issuer's key, which must be the directory's (one issuer for the whole hub):
 # compose mounts the directory's data volume here, read-only. The service's own settings
 # (NOTIFICATIONS_*) come from the environment, see example.env.
-RUN mkdir -p /app/data && chown node:node /app/data
+RUN mkdir -p /app/data /app/audit-keys && chown node:node /app/data /app/audit-keys
 
 USER node
 WORKDIR /app/services/notifications

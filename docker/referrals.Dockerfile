@@ -55,7 +55,7 @@ COPY openapi ./openapi
 # The data folder holds nothing in a normal deployment; with AUTH_DEV_ISSUER=true it holds the
 # development issuer's key, which must be the directory's (one issuer for the whole hub):
 # compose mounts the directory's data volume here, read-only.
-RUN mkdir -p /app/data && chown node:node /app/data
+RUN mkdir -p /app/data /app/audit-keys && chown node:node /app/data /app/audit-keys
 
 USER node
 WORKDIR /app/services/referrals

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DataSource, EntitySchema, EntityTarget, MixedList, ObjectLiteral } from 'typeorm';
 import { loadAuditSigningKey } from '../audit/audit-key';
@@ -72,7 +73,9 @@ export async function openServiceRuntime(
     events,
     key: await loadAuditSigningKey({
       service: options.service,
-      dataDir: config.SAMVERKAN_DATA_DIR,
+      keysDir: path.resolve(
+        config.AUDIT_KEYS_DIR ?? path.join(config.SAMVERKAN_DATA_DIR, 'audit-keys'),
+      ),
     }),
   });
   const audit = new AuditLog(dataSource, checkpoints);

@@ -16,8 +16,9 @@ import {
  * compared it once out of band can recognise it anywhere.
  *
  * Where it lives: `<SERVICE>_AUDIT_SIGNING_KEY_FILE` (a private JWK, mounted as a secret and the
- * same for every replica of the service) when set; otherwise `<SAMVERKAN_DATA_DIR>/audit-keys/
- * <service>.jwk`, generated on first start (the embedded hub's default). The database never holds
+ * same for every replica of the service) when set; otherwise `<AUDIT_KEYS_DIR>/<service>.jwk`
+ * (default `<SAMVERKAN_DATA_DIR>/audit-keys`), generated on first start (the embedded hub's
+ * default; replicas sharing the folder share the key). The database never holds
  * the private key, so whoever can only write the database cannot sign a checkpoint.
  */
 export interface AuditSigningKey {
@@ -31,14 +32,14 @@ export const CHECKPOINT_JWS_TYPE = 'audit-checkpoint+jws';
 
 export function auditKeyFile(
   service: string,
-  dataDir: string,
+  keysDir: string,
   env: Record<string, string | undefined> = process.env,
 ): { file: string; configured: boolean } {
   const configured = env[`${service.toUpperCase()}_AUDIT_SIGNING_KEY_FILE`];
   if (configured !== undefined && configured !== '') {
     return { file: path.resolve(configured), configured: true };
   }
-  return { file: path.join(dataDir, 'audit-keys', `${service}.jwk`), configured: false };
+  return { file: path.join(keysDir, `${service}.jwk`), configured: false };
 }
 
 async function generateKeyFile(file: string): Promise<JWK> {
@@ -63,10 +64,11 @@ export function publicPart(jwk: JWK): JWK {
 
 export async function loadAuditSigningKey(options: {
   service: string;
-  dataDir: string;
+  /** where generated keys are kept */
+  keysDir: string;
   env?: Record<string, string | undefined>;
 }): Promise<AuditSigningKey> {
-  const { file, configured } = auditKeyFile(options.service, options.dataDir, options.env);
+  const { file, configured } = auditKeyFile(options.service, options.keysDir, options.env);
   let jwk: JWK;
   if (fs.existsSync(file)) {
     jwk = JSON.parse(fs.readFileSync(file, 'utf8')) as JWK;

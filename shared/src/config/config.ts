@@ -40,6 +40,7 @@ export interface PlatformConfig {
   METRICS_PORT: number;
   METRICS_HOST: string;
   METRICS_TOKEN?: string;
+  AUDIT_KEYS_DIR?: string;
 }
 
 /** The hub operator's organisation in the demo directory; its `hub_admin` users run the hub. */
@@ -88,6 +89,8 @@ export const platformConfigSchema = {
     METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
     METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     METRICS_TOKEN: { type: 'string', minLength: 16 },
+    // Where services keep the audit keys they generate (default <SAMVERKAN_DATA_DIR>/audit-keys).
+    AUDIT_KEYS_DIR: { type: 'string', minLength: 1 },
   },
 } as const;
 
