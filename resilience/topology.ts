@@ -64,7 +64,7 @@ export const ROUTES: Record<ServiceName, string[]> = {
 export const CLEAN_ENV = Object.fromEntries(
   Object.entries(process.env).filter(
     ([k]) =>
-      !/^(DATABASE_URL|[A-Z]+_DATABASE_URL|NATS_URL|EVENTS_.*|PORT|HOST|SAMVERKAN_DATA_DIR|AUTH_.*|SEED_DEMO_DATA|LOG_LEVEL|METRICS_.*)$/.test(
+      !/^(DATABASE_URL|[A-Z]+_DATABASE_URL|NATS_URL|EVENTS_.*|PORT|HOST|SAMVERKAN_DATA_DIR|AUTH_.*|SEED_DEMO_DATA|LOG_LEVEL|METRICS_.*|TRUSTED_PROXIES)$/.test(
         k,
       ),
   ),
@@ -334,6 +334,12 @@ async function startGateway(replicas: Map<ServiceName, ServiceReplica[]>): Promi
               code: 'BAD_GATEWAY',
             });
           },
+          // As nginx does (docker/nginx.conf): the client's address replaces whatever
+          // X-Forwarded-For the client sent, which the services believe from this gateway only.
+          rewriteRequestHeaders: (request, headers) => ({
+            ...headers,
+            'x-forwarded-for': request.socket.remoteAddress ?? '',
+          }),
           getUpstream: () => {
             const live = list.filter((r) => r.running);
             const pool = live.length > 0 ? live : list;
@@ -418,6 +424,8 @@ export class Topology {
       SEED_DEMO_DATA: service === 'directory' ? 'true' : 'false',
       LOG_LEVEL: 'warn',
       OUTBOX_POLL_INTERVAL_MS: '100',
+      // The gateway connects from loopback; its X-Forwarded-For is the client's address.
+      TRUSTED_PROXIES: '127.0.0.1',
       ...this.extraEnv,
     };
   }

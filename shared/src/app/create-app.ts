@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { auth, refuseUnauthenticated } from '../auth/auth.plugin';
 import { loadDevIssuer, type DevIssuer } from '../auth/dev-issuer';
 import { IssuerRegistry, parseIssuersConfig } from '../auth/issuer-registry';
-import type { PlatformConfig } from '../config/config';
+import { parseTrustedProxies, type PlatformConfig } from '../config/config';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import {
   registerErrorHandling,
@@ -137,6 +137,7 @@ export function nonFiniteNumberAt(value: unknown, path = ''): string | undefined
  */
 export async function createPlatformApp(options: CreatePlatformOptions): Promise<FastifyInstance> {
   const { config } = options;
+  const trustedProxies = parseTrustedProxies(config.TRUSTED_PROXIES);
   const databaseUrl = config.DATABASE_URL ?? options.databaseUrl;
   if (!databaseUrl) {
     throw new Error('No database: set DATABASE_URL, or start the embedded hub');
@@ -162,10 +163,11 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
       connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS),
     },
     return503OnClosing: true,
-    // Forwarded-for addresses are believed only from proxies on loopback and private networks
-    // (the gateway): with `true` the client's own, forgeable first X-Forwarded-For entry became
-    // request.ip, and a flood could dodge the per-address limit by varying it.
-    trustProxy: ['loopback', 'linklocal', 'uniquelocal'],
+    // X-Forwarded-For is believed only from the configured proxies (TRUSTED_PROXIES: the
+    // gateway's address), none by default: trusting every loopback or private address let any
+    // local process or container pick its own address per request and so dodge the per-address
+    // rate limit for callers without a valid token.
+    trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

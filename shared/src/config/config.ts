@@ -1,4 +1,5 @@
 import envSchema from 'env-schema';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -151,6 +152,7 @@ export function loadConfig<T extends PlatformConfig = PlatformConfig>(
     throw new ConfigError(`Invalid configuration: ${describeEnvErrors(err, data)}`);
   }
   config.SAMVERKAN_DATA_DIR = path.resolve(config.SAMVERKAN_DATA_DIR);
+  parseTrustedProxies(config.TRUSTED_PROXIES);
   if (config.AUTH_ISSUERS !== undefined) {
     try {
       JSON.parse(config.AUTH_ISSUERS);
@@ -159,6 +161,33 @@ export function loadConfig<T extends PlatformConfig = PlatformConfig>(
     }
   }
   return config;
+}
+
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUSTED_PROXIES as Fastify's `trustProxy` takes it: the addresses and CIDR ranges (or the
+ * presets loopback, linklocal, uniquelocal) whose X-Forwarded-For is believed. Empty or unset:
+ * none — the client address is the socket's, so a caller cannot pick its own by sending a header.
+ */
+export function parseTrustedProxies(value: string | undefined): string[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const prefixOk =
+      bits === undefined ||
+      (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_PRESETS.has(entry) && (family === 0 || !prefixOk || extra !== undefined)) {
+      throw new ConfigError(
+        `Invalid configuration: TRUSTED_PROXIES entry "${entry}" is not an IP address, a CIDR range or one of ${[...PROXY_PRESETS].join(', ')}`,
+      );
+    }
+  }
+  return entries;
 }
 
 /** A service's database URL: `<SERVICE>_DATABASE_URL` wins over the shared `DATABASE_URL`. */
