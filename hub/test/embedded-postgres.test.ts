@@ -25,3 +25,28 @@ test('many connections with parameterised queries and transactions each get thei
   };
   expect(result).toEqual({ errors: [], errorCount: 0, wrongRows: 0, inserted: 80 });
 });
+
+test('only its own operating-system user can reach the embedded database: a Unix socket in a 0700 folder, no TCP', async () => {
+  const { stdout } = await promisify(execFile)(
+    path.join(root, 'node_modules', '.bin', 'tsx'),
+    ['hub/test/fixtures/pglite-lockdown.ts'],
+    { cwd: root, encoding: 'utf8' },
+  );
+  const result = JSON.parse(stdout) as {
+    url: string;
+    socketInsideDataDir: boolean;
+    socketDirMode: string;
+    socketFileMode: string;
+    ownerQuery: number;
+    otherUser: string;
+  };
+  // Before: postgres://postgres@127.0.0.1:<port>/postgres, superuser, no password, any process.
+  expect(result.url).not.toMatch(/127\.0\.0\.1|localhost|:\d+\//);
+  expect(result.socketInsideDataDir).toBe(true);
+  expect(result.socketDirMode).toBe('700');
+  expect(result.socketFileMode).toBe('600');
+  expect(result.ownerQuery).toBe(1);
+  if (process.getuid?.() === 0) {
+    expect(result.otherUser).toBe('EACCES');
+  }
+});

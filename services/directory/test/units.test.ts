@@ -284,6 +284,11 @@ describe('creating units', () => {
       'on-call-unit-invalid',
     ],
     ['an inactive on-call unit', { onCallUnitId: 'INACTIVE' }, 'on-call-unit-invalid'],
+    [
+      "another organisation's unit as on-call unit",
+      { onCallUnitId: U.policeTraffickingOst },
+      'on-call-unit-invalid',
+    ],
   ])('refuses %s with 422', async (_label, overrides, slug) => {
     const body: Record<string, unknown> = newUnit({ name: 'Ska inte finnas', ...overrides });
     if (body.onCallUnitId === 'INACTIVE') {
@@ -311,6 +316,16 @@ describe('creating units', () => {
 });
 
 describe('reading and changing one unit', () => {
+  it("refuses to route a unit's escalations to another organisation's unit (issue 12)", async () => {
+    const res = await dir
+      .as('norrkoping.admin')
+      .patch(`/v1/units/${U.elsa}`, { onCallUnitId: U.policeTraffickingOst });
+    expectProblem(res, 422, 'on-call-unit-invalid');
+    expect(res.json().detail).toMatch(/another organisation/);
+    const elsa = await dir.as('norrkoping.admin').get(`/v1/units/${U.elsa}`);
+    expect(elsa.json().onCallUnitId).toBe(U.socialjour);
+  });
+
   it('returns a unit and 404 for an unknown one', async () => {
     const res = await dir.as('novahuset.caseworker').get(`/v1/units/${U.elsa}`);
     expect(res.statusCode).toBe(200);

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface EmbeddedPostgres {
@@ -49,11 +51,42 @@ function keepExtendedQueriesTogether<T extends object>(db: T): T {
   });
 }
 
+/** The file name `pg` (and libpq) look for in a socket directory: `.s.PGSQL.<port>`. */
+const SOCKET_NAME = '.s.PGSQL.5432';
+/** A Unix socket path must fit in sockaddr_un (108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH = 100;
+
+/** Makes `dir` (0700) and checks that nobody but this user can enter it. */
+function privateDirectory(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Whether something answers on the Unix socket `file` (another hub on the same data folder). */
+function socketAnswers(file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(file);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /**
  * Embedded Postgres for the all-in-one start: PGlite kept in `<dataDir>/pgdata`, served over the
- * Postgres wire protocol on loopback so that the services use the ordinary `pg` driver and one
- * code path. PGlite runs one transaction at a time: callers must never query on another
- * connection while holding a transaction open.
+ * Postgres wire protocol so that the services use the ordinary `pg` driver and one code path.
+ *
+ * PGlite has no roles or passwords: whoever reaches the socket is superuser, may read every table
+ * and drop the append-only triggers. So it is served on a Unix socket inside `<dataDir>/run`
+ * (mode 0700), never on TCP: only this operating-system user (who owns the data files anyway)
+ * can connect. When that path would be too long for a Unix socket, a private temporary
+ * directory (0700) is used instead and removed on stop.
+ *
+ * PGlite runs one transaction at a time: callers must never query on another connection while
+ * holding a transaction open.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -63,20 +96,39 @@ export async function startEmbeddedPostgres(
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const dir = path.join(dataDir, 'pgdata');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let socketDir = path.resolve(dataDir, 'run');
+  let temporary = false;
+  if (Buffer.byteLength(path.join(socketDir, SOCKET_NAME)) > MAX_SOCKET_PATH) {
+    socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-pg-'));
+    temporary = true;
+  }
+  privateDirectory(socketDir);
+  const socketFile = path.join(socketDir, SOCKET_NAME);
+  if (fs.existsSync(socketFile)) {
+    if (await socketAnswers(socketFile)) {
+      throw new Error(
+        `Another process serves the embedded database of ${dataDir} (${socketFile}); stop it, or use another SAMVERKAN_DATA_DIR`,
+      );
+    }
+    // Left behind by a hub that did not stop cleanly.
+    fs.rmSync(socketFile, { force: true });
+  }
   const db = await PGlite.create(dir);
   const server = new PGLiteSocketServer({
     db: keepExtendedQueriesTogether(db),
-    host: '127.0.0.1',
-    port: 0,
+    path: socketFile,
     maxConnections,
   });
   await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  fs.chmodSync(socketFile, 0o600);
+  // pg reads a host starting with "/" as the directory of `.s.PGSQL.<port>`.
+  const url = `postgres://postgres@${encodeURIComponent(socketDir)}/postgres`;
   return {
     url,
     async stop() {
       await server.stop();
       await db.close();
+      fs.rmSync(temporary ? socketDir : socketFile, { recursive: true, force: true });
     },
   };
 }

@@ -102,7 +102,7 @@ export const DirectoryProblems = defineProblems({
   onCallUnitInvalid: {
     slug: 'on-call-unit-invalid',
     status: 422,
-    title: 'The on-call unit must be another active unit',
+    title: 'The on-call unit must be another active unit of the same organisation',
     code: 'DIRECTORY_ON_CALL_UNIT_INVALID',
   },
   organisationInactive: {

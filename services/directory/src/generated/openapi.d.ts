@@ -152,7 +152,7 @@ export interface paths {
         put?: never;
         /**
          * Create a unit
-         * @description Creates a unit in an organisation. Unknown municipality codes, an unknown time zone, or an on-call unit that does not exist or is inactive are refused with 422. The `org_admin` of the organisation given by `organisationId` or a hub admin may call it.
+         * @description Creates a unit in an organisation. Unknown municipality codes, an unknown time zone, or an on-call unit that does not exist, is inactive or belongs to another organisation (`on-call-unit-invalid`: escalations go to the on-call unit's staff, who must be able to act on the item) are refused with 422. The `org_admin` of the organisation given by `organisationId` or a hub admin may call it.
          */
         post: operations["createUnit"];
         delete?: never;

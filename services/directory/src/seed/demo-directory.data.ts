@@ -238,7 +238,9 @@ export const DEMO_UNIT_SEEDS: UnitSeed[] = [
     languages: ['sv', 'en'],
     openingHours: OFFICE,
     contacts: [{ kind: 'secure_email', value: 'regionkoordinator@lansstyrelsen.example' }],
-    onCallUnitId: U.socialjour,
+    // No on-call unit: Socialjouren belongs to another organisation (Norrköping), whose staff
+    // cannot act on the coordinator's items; the coordinator's own staff on duty are alerted.
+    onCallUnitId: null,
   },
   {
     id: U.novahuset,

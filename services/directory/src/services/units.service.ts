@@ -134,6 +134,14 @@ async function checkUnit(
         `Unit ${unit.onCallUnitId} cannot be the on-call unit`,
       );
     }
+    // Escalations go to the on-call unit's staff: another organisation's unit cannot open the
+    // item, and an organisation admin must not be able to route another's alerts to itself.
+    if (onCall.organisationId !== unit.organisationId) {
+      throw new ProblemError(
+        P.onCallUnitInvalid,
+        `Unit ${unit.onCallUnitId} belongs to another organisation; the on-call unit must be one of your own organisation's units`,
+      );
+    }
   }
   unit.counties = uniqueSorted(unit.coverage.map((c) => countyOfMunicipality(c)!));
   unit.searchText = [unit.name, unit.description, org.name].join(' ');

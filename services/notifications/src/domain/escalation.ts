@@ -26,3 +26,20 @@ export function onCallTargets(
 ): string[] {
   return [...new Set(unitIds.map((id) => onCallOf(id) ?? id))];
 }
+
+/**
+ * The on-call unit that may cover for a unit: only an active unit of the same organisation.
+ * Another organisation's unit (an on-call setting the directory no longer accepts) cannot act on
+ * the item, so the unit's own staff are alerted instead.
+ */
+export function sameOrganisationCover(
+  unit: { organisationId: string; onCallUnitId: string | null } | undefined,
+  cover: { unitId: string; organisationId: string; status: string } | undefined,
+): string | null {
+  if (!unit?.onCallUnitId || !cover || cover.unitId !== unit.onCallUnitId) {
+    return null;
+  }
+  return cover.organisationId === unit.organisationId && cover.status === 'active'
+    ? cover.unitId
+    : null;
+}

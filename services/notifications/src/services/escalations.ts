@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { PeriodicPass, personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { EscalationTimerEntity, NotificationEntity } from '../entities';
-import { escalatesToCoordinator, onCallTargets } from '../domain/escalation';
+import { escalatesToCoordinator, onCallTargets, sameOrganisationCover } from '../domain/escalation';
 import type { ObjectType } from '../domain/kinds';
 import { NotificationEvents } from '../events/notification-events';
 import type { NotificationsContext } from './context';
@@ -165,7 +165,18 @@ export class EscalationWatcher extends PeriodicPass {
     let targetUnits: string[];
     if (timer.level === 1) {
       const units = await directory.units(tx, timer.unitIds);
-      targetUnits = onCallTargets(timer.unitIds, (id) => units.get(id)?.onCallUnitId);
+      const covers = await directory.units(
+        tx,
+        [...units.values()].flatMap((u) => (u.onCallUnitId ? [u.onCallUnitId] : [])),
+      );
+      // Only an on-call unit of the same organisation covers; otherwise the unit's own staff.
+      targetUnits = onCallTargets(timer.unitIds, (id) => {
+        const unit = units.get(id);
+        return sameOrganisationCover(
+          unit,
+          unit?.onCallUnitId ? covers.get(unit.onCallUnitId) : undefined,
+        );
+      });
     } else {
       targetUnits = timer.unitIds;
     }

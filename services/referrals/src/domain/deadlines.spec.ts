@@ -2,6 +2,7 @@ import {
   DEFAULT_DEADLINES,
   acknowledgeDeadline,
   escalationTargets,
+  sameOrganisationCover,
   isAcknowledgementOverdue,
   isTraffickingCategory,
   parseDeadlineConfig,
@@ -197,5 +198,36 @@ describe('escalationTargets', () => {
         coordinatorUnitIds: [],
       }),
     ).toEqual([{ level: 1, kind: 'unit_on_call', unitId: 'unit-socialjour' }]);
+  });
+});
+
+describe('sameOrganisationCover (issue 12: escalations routed to another organisation)', () => {
+  const elsa = { organisationId: 'org-norrkoping', onCallUnitId: 'unit-jour' };
+  it('keeps an active on-call unit of the same organisation', () => {
+    expect(
+      sameOrganisationCover(elsa, {
+        unitId: 'unit-jour',
+        organisationId: 'org-norrkoping',
+        status: 'active',
+      }),
+    ).toBe('unit-jour');
+  });
+  it("drops another organisation's unit, an inactive or unknown one, so the unit's own staff are alerted", () => {
+    const police = { unitId: 'unit-jour', organisationId: 'org-police', status: 'active' };
+    expect(sameOrganisationCover(elsa, police)).toBeNull();
+    expect(
+      sameOrganisationCover(elsa, {
+        ...police,
+        organisationId: 'org-norrkoping',
+        status: 'inactive',
+      }),
+    ).toBeNull();
+    expect(sameOrganisationCover(elsa, undefined)).toBeNull();
+    const targets = escalationTargets({
+      category: 'domestic_violence',
+      recipientUnit: { id: 'unit-elsa', onCallUnitId: sameOrganisationCover(elsa, police) },
+      coordinatorUnitIds: [],
+    });
+    expect(targets).toEqual([{ level: 1, kind: 'unit_on_call', unitId: 'unit-elsa' }]);
   });
 });

@@ -132,6 +132,24 @@ export interface EscalationFacts {
 }
 
 /**
+ * The on-call unit that may cover for a unit's missed deadline: the one the directory names, only
+ * when it belongs to the same organisation and is active. Anything else — another organisation's
+ * unit (set before the directory refused it), a unit that is gone — yields null, so the unit's
+ * own staff are alerted instead of outsiders who cannot act on the item.
+ */
+export function sameOrganisationCover(
+  unit: { organisationId: string; onCallUnitId: string | null } | undefined,
+  cover: { unitId: string; organisationId: string; status: string } | undefined,
+): string | null {
+  if (!unit?.onCallUnitId || !cover || cover.unitId !== unit.onCallUnitId) {
+    return null;
+  }
+  return cover.organisationId === unit.organisationId && cover.status === 'active'
+    ? cover.unitId
+    : null;
+}
+
+/**
  * Who to alert when acknowledgement is overdue: level 1 the recipient unit's on-call unit, or,
  * when it names none, the recipient unit's own on-duty staff, so that something always fires;
  * level 2, for trafficking categories only, each coordinator unit that is not already alerted.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { PeriodicPass } from '@samverkan/shared';
 import { ReferralEntity, ReferralEventEntity } from '../entities';
-import { escalationTargets } from '../domain/deadlines';
+import { escalationTargets, sameOrganisationCover } from '../domain/deadlines';
 import { ReferralEvents } from '../events/referral-events';
 import type { ReferralsContext } from './context';
 import { eventData } from './referrals.service';
@@ -45,9 +45,16 @@ export class DeadlineWatcher extends PeriodicPass {
         }
         const units = await this.ctx.directory.units([due.recipientUnitId], tx);
         const recipient = units.get(due.recipientUnitId);
+        const coverId = recipient?.onCallUnitId ?? null;
+        const cover = coverId
+          ? (await this.ctx.directory.units([coverId], tx)).get(coverId)
+          : undefined;
         const targets = escalationTargets({
           category: due.category,
-          recipientUnit: { id: due.recipientUnitId, onCallUnitId: recipient?.onCallUnitId ?? null },
+          recipientUnit: {
+            id: due.recipientUnitId,
+            onCallUnitId: sameOrganisationCover(recipient, cover),
+          },
           coordinatorUnitIds: await this.ctx.directory.coordinatorUnits(due.municipalityCode, tx),
         });
         due.escalationLevel = Math.max(...targets.map((t) => t.level));
