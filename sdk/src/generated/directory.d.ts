@@ -996,6 +996,8 @@ export interface components {
             detail: {
                 [key: string]: unknown;
             };
+            /** @description The organisations of every party of the object (a referral's sender, recipient and copy units; an operation's organiser and participants; a field request's through its operation), so that each party's auditors see the entry, whoever acted. Hashed with the entry when not empty (docs/audit.md). */
+            partyOrgs: string[];
             /** @description The `hash` of the previous entry. */
             prevHash: string;
             /** @description Hash over this entry's content and `prevHash`. */

@@ -21,6 +21,7 @@ import {
 import { operationsRoutes } from './routes/dead-letters';
 import { notificationRoutes } from './routes/notifications';
 import { preferenceRoutes } from './routes/preferences';
+import { notificationsAuditParties } from './services/audit-parties';
 import type { NotificationsContext } from './services/context';
 import { createDeadLettersService } from './services/dead-letters.service';
 import { EscalationWatcher } from './services/escalations';
@@ -79,6 +80,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
     eventDocuments: NOTIFICATIONS_EVENT_DOCUMENTS,
   });
   const { dataSource, events, audit } = runtime;
+  audit.resolvePartiesWith(notificationsAuditParties());
   // On the embedded PGlite (no DATABASE_URL: the hub's one process) streams wake in-process only.
   const embedded = !app.platform.config.DATABASE_URL && !process.env.NOTIFICATIONS_DATABASE_URL;
   const feed = new NotificationFeed(dataSource, app.log, !embedded);

@@ -18,6 +18,7 @@ import { messageRoutes } from './routes/messages';
 import { operationRoutes } from './routes/operations';
 import { referralRoutes } from './routes/referrals';
 import { statisticsRoutes } from './routes/statistics';
+import { referralsAuditParties } from './services/audit-parties';
 import type { ReferralsContext } from './services/context';
 import { DeadlineWatcher } from './services/deadline-watcher';
 import { FieldRequestWatcher } from './services/field-request-watcher';
@@ -71,6 +72,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     ],
   });
   const { dataSource, events, audit } = runtime;
+  audit.resolvePartiesWith(referralsAuditParties());
   await events.consume(directoryReadModelConsumer(), 'directory');
   await events.consume(issuerReadModelConsumer('referrals'), 'directory');
   app.platform.issuers.addSource(readModelIssuerSource(dataSource));

@@ -13,9 +13,15 @@ import { auditRows, mintToken, withToken } from './helpers/requests';
 
 let hub: TestHub;
 let referral: PreparedReferral;
+/** Socialjour (Norrköping) to the regional coordinator, read by the coordinator. */
+let toCoordinator: PreparedReferral;
+/** Socialjour to Frideborg (both Norrköping), which a police officer tries to read. */
+let frideborgs: PreparedReferral;
 
 const POLICE: Party = { user: 'police.officer', unitId: U.policeTraffickingOst };
 const FRIDEBORG: Party = { user: 'frideborg.caseworker', unitId: U.frideborg };
+const SOCIALJOUR: Party = { user: 'socialjour.caseworker', unitId: U.socialjour };
+const COORDINATOR: Party = { user: 'coordinator.ostergotland', unitId: U.coordinator };
 
 interface Entry {
   seq: number;
@@ -26,6 +32,7 @@ interface Entry {
   objectOrg: string | null;
   outcome: 'allowed' | 'denied';
   detail: Record<string, unknown>;
+  partyOrgs: string[];
   prevHash: string;
   hash: string;
 }
@@ -75,6 +82,14 @@ beforeAll(async () => {
       .statusCode,
   ).toBe(403);
   expect((await hub.as('police.officer').get('/v1/audit/referrals')).statusCode).toBe(403);
+
+  // Other organisations touching Norrköping's referrals.
+  toCoordinator = await prepareReferral(hub, { sender: SOCIALJOUR, recipient: COORDINATOR });
+  await agencyClient(hub, 'coordinator.ostergotland', U.coordinator).open(toCoordinator.id);
+  frideborgs = await prepareReferral(hub, { sender: SOCIALJOUR, recipient: FRIDEBORG });
+  expect(
+    (await hub.as('police.officer').get(`/v1/referrals/${frideborgs.id}/envelope`)).statusCode,
+  ).toBe(404);
 });
 afterAll(async () => {
   await hub?.close();
@@ -155,11 +170,67 @@ describe('who reads it', () => {
     const seen = await entries('norrkoping.auditor');
     expect(seen.length).toBeGreaterThan(0);
     for (const e of seen) {
-      expect([e.actorOrg, e.objectOrg]).toContain(O.norrkoping);
+      expect([e.actorOrg, e.objectOrg, ...e.partyOrgs]).toContain(O.norrkoping);
     }
     expect(seen.map((e) => e.actorSub)).toContain('frideborg.caseworker');
-    expect(seen.map((e) => e.actorSub)).not.toContain('police.officer');
-    expect(seen.map((e) => e.actorSub)).not.toContain('umea.caseworker');
+    // Umeå's refused attempt on Frideborg's referral shows, because Frideborg is a party.
+    expect(seen).toContainEqual(
+      expect.objectContaining({ actorSub: 'umea.caseworker', outcome: 'denied' }),
+    );
+    // The police officer's own audit-log attempt concerns only the police.
+    expect(
+      seen.find((e) => e.actorSub === 'police.officer' && e.action === 'audit.read'),
+    ).toBeUndefined();
+  });
+
+  it("shows every party's auditor each access to its referrals, by whoever made it", async () => {
+    const seen = await entries('norrkoping.auditor');
+    // The coordinator (another organisation) opening Socialjour's referral.
+    expect(seen).toContainEqual(
+      expect.objectContaining({
+        actorSub: 'coordinator.ostergotland',
+        actorOrg: O.coordinator,
+        action: 'referral.envelope_read',
+        objectId: toCoordinator.id,
+        outcome: 'allowed',
+        partyOrgs: [O.norrkoping, O.coordinator].sort(),
+      }),
+    );
+    // A police officer's refused attempt on Frideborg's referral.
+    expect(seen).toContainEqual(
+      expect.objectContaining({
+        actorSub: 'police.officer',
+        actorOrg: O.policeOst,
+        action: 'referral.envelope_read',
+        objectId: frideborgs.id,
+        outcome: 'denied',
+        partyOrgs: [O.norrkoping],
+      }),
+    );
+    // Police's own referral to Frideborg: both parties' auditors see its reads.
+    expect(seen).toContainEqual(
+      expect.objectContaining({
+        actorSub: 'police.officer',
+        action: 'referral.envelope_read',
+        objectId: referral.id,
+        partyOrgs: [O.norrkoping, O.policeOst].sort(),
+      }),
+    );
+  });
+
+  it('keeps those entries from the auditors of organisations that are no party', async () => {
+    const umeaAuditor = withToken(
+      hub,
+      await mintToken(hub, { sub: 'umea.auditor', org: O.umea, units: [], roles: ['auditor'] }),
+    );
+    const res = await umeaAuditor.get('/v1/audit/referrals?limit=500');
+    expect(res.statusCode).toBe(200);
+    // Only what Umeå's own people did (a refused attempt on the police's referral).
+    const seen = res.json().items as Entry[];
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((e) => e.actorOrg === O.umea)).toBe(true);
+    expect(seen.map((e) => e.objectId)).not.toContain(toCoordinator.id);
+    expect(seen.map((e) => e.objectId)).not.toContain(frideborgs.id);
   });
 
   it("shows another organisation's auditor theirs, and not Norrköping's", async () => {
@@ -177,9 +248,13 @@ describe('who reads it', () => {
     const seen = res.json().items as Entry[];
     expect(seen.map((e) => e.actorSub)).toContain('police.officer');
     for (const e of seen) {
-      expect([e.actorOrg, e.objectOrg]).toContain(O.policeOst);
+      expect([e.actorOrg, e.objectOrg, ...e.partyOrgs]).toContain(O.policeOst);
     }
-    expect(seen.map((e) => e.actorSub)).not.toContain('frideborg.caseworker');
+    // Frideborg's reads of the police's referral, but nothing of Socialjour's referrals.
+    const fromNorrkoping = seen.filter((e) => e.actorSub === 'frideborg.caseworker');
+    expect(fromNorrkoping.length).toBeGreaterThan(0);
+    expect(fromNorrkoping.every((e) => e.objectId === referral.id)).toBe(true);
+    expect(seen.map((e) => e.objectId)).not.toContain(toCoordinator.id);
   });
 
   it('shows a hub admin every entry', async () => {

@@ -27,14 +27,25 @@ export interface AuditRecord {
   outcome: 'allowed' | 'denied';
   /** never personal data: ids, codes, reasons */
   detail?: Record<string, unknown>;
+  /** the organisations of the object's parties; found by the service's resolver when not given */
+  partyOrgs?: string[];
 }
+
+/**
+ * Finds the organisations of every party of an audited object (in the append's transaction when
+ * there is one), so that each party's auditors see who touched it — also a refused attempt.
+ */
+export type AuditPartyResolver = (
+  target: { objectType: string; objectId: string },
+  manager: EntityManager,
+) => Promise<string[]>;
 
 export interface AuditQuery {
   after?: number;
   limit: number;
   outcome?: 'allowed' | 'denied';
   action?: string;
-  /** restrict to entries whose actor or object belongs to this organisation */
+  /** restrict to entries whose actor, object or a party of the object is this organisation */
   organisationId?: string;
 }
 
@@ -52,15 +63,35 @@ function contentOf(e: AuditEntryEntity): Record<string, unknown> {
     objectOrg: e.objectOrg,
     outcome: e.outcome,
     detail: e.detail,
+    // Only when there are parties, so entries written before parties were recorded still verify.
+    ...(e.partyOrgs.length > 0 ? { partyOrgs: e.partyOrgs } : {}),
   };
 }
 
 export class AuditLog {
+  private partyResolver: AuditPartyResolver | undefined;
+
   constructor(
     private readonly dataSource: DataSource,
     /** signs and checks checkpoints of the chain */
     readonly checkpoints: ChainCheckpoints,
   ) {}
+
+  /** How this service finds the parties of its objects (referrals, operations, field requests). */
+  resolvePartiesWith(resolver: AuditPartyResolver): void {
+    this.partyResolver = resolver;
+  }
+
+  private async partiesOf(record: AuditRecord, manager: EntityManager): Promise<string[]> {
+    let orgs = record.partyOrgs ?? [];
+    if (!record.partyOrgs && this.partyResolver && record.objectId) {
+      orgs = await this.partyResolver(
+        { objectType: record.objectType, objectId: record.objectId },
+        manager,
+      );
+    }
+    return [...new Set(orgs.filter((o) => typeof o === 'string' && o.length > 0))].sort();
+  }
 
   /**
    * Appends in the caller's transaction (so the entry exists exactly when the change does), or in
@@ -71,6 +102,8 @@ export class AuditLog {
       return this.dataSource.transaction((tx) => this.append(record, tx));
     }
     const repo = manager.getRepository(AuditEntryEntity);
+    // Before the chain's lock: the lookup must not hold up every other append.
+    const partyOrgs = await this.partiesOf(record, manager);
     // The next number follows the recorded head, never the last row that happens to be left.
     const link = await nextChainLink(manager, AUDIT_CHAIN, AuditEntryEntity);
     const entry = repo.create({
@@ -86,6 +119,7 @@ export class AuditLog {
       objectOrg: record.objectOrg ?? null,
       outcome: record.outcome,
       detail: record.detail ?? {},
+      partyOrgs,
       prevHash: link.prevHash,
     });
     entry.hash = chainHash(entry.prevHash, contentOf(entry));
@@ -108,7 +142,9 @@ export class AuditLog {
       qb.andWhere('a.action = :action', { action: query.action });
     }
     if (query.organisationId) {
-      qb.andWhere('(a.actor_org = :org OR a.object_org = :org)', { org: query.organisationId });
+      qb.andWhere('(a.actor_org = :org OR a.object_org = :org OR :org = ANY(a.party_orgs))', {
+        org: query.organisationId,
+      });
     }
     return qb.getMany();
   }
@@ -135,5 +171,5 @@ export class AuditLog {
 }
 
 export function auditEntryView(e: AuditEntryEntity) {
-  return { ...contentOf(e), prevHash: e.prevHash, hash: e.hash };
+  return { ...contentOf(e), partyOrgs: e.partyOrgs, prevHash: e.prevHash, hash: e.hash };
 }

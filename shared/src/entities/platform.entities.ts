@@ -48,6 +48,8 @@ export class OutboxEventEntity {
 }
 
 @Entity({ name: 'audit_log' })
+// A GIN index for the auditors' `:org = ANY(party_orgs)`; made by the migrations, not by TypeORM.
+@Index('audit_log_party_orgs_gin', { synchronize: false })
 export class AuditEntryEntity {
   @PrimaryColumn({ type: 'bigint', transformer: bigintAsNumber })
   seq: number;
@@ -86,6 +88,19 @@ export class AuditEntryEntity {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   detail: Record<string, unknown>;
+
+  /**
+   * The organisations of every party of the object (a referral's sender, recipient and copy
+   * units, an operation's organiser and participants), so each party's auditors see the entry.
+   */
+  @Column({
+    name: 'party_orgs',
+    type: 'varchar',
+    length: 64,
+    array: true,
+    default: () => "'{}'",
+  })
+  partyOrgs: string[];
 
   @Column({ name: 'prev_hash', type: 'char', length: 64 })
   prevHash: string;

@@ -3,12 +3,19 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Checkpoints of the hash chains (DESIGN §8): the recorded head of each chain, which only moves
  * forward, and signed checkpoints, which are append-only. The heads start at the chains' current
- * last rows, so a tail cut off from now on shows.
+ * last rows, so a tail cut off from now on shows. And the organisations of an audited object's
+ * parties on each audit entry, so every party's auditors see it.
  */
 export class ChainCheckpoints1795430000000 implements MigrationInterface {
   name = 'ChainCheckpoints1795430000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `ALTER TABLE "directory"."audit_log" ADD "party_orgs" character varying(64) array NOT NULL DEFAULT '{}'`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "audit_log_party_orgs_gin" ON "directory"."audit_log" USING gin ("party_orgs")`,
+    );
     await queryRunner.query(
       `CREATE TABLE "directory"."chain_heads" ("chain" character varying(50) NOT NULL, "seq" bigint NOT NULL, "hash" character(64) NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_b453b2e7af227633b1b335a30e1" PRIMARY KEY ("chain"))`,
     );
@@ -60,5 +67,7 @@ export class ChainCheckpoints1795430000000 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX "directory"."chain_checkpoints_chain_seq_idx"`);
     await queryRunner.query(`DROP TABLE "directory"."chain_checkpoints"`);
     await queryRunner.query(`DROP TABLE "directory"."chain_heads"`);
+    await queryRunner.query(`DROP INDEX "directory"."audit_log_party_orgs_gin"`);
+    await queryRunner.query(`ALTER TABLE "directory"."audit_log" DROP COLUMN "party_orgs"`);
   }
 }
