@@ -32,6 +32,7 @@ import {
   DEMO_UNITS,
   DEMO_USERS,
   loadConfig,
+  referralMetadata,
   sealEnvelope,
   startEmbeddedPostgres,
   verifyKeysResponse,
@@ -147,10 +148,18 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
       Array.from({ length: referrals + 5 }, async () => {
         const id = randomUUID();
         const sealed = await sealEnvelope({
-          kind: 'referral',
-          rid: id,
-          from,
-          to: [to],
+          meta: referralMetadata({
+            id: id,
+            senderUnitId: from,
+            recipientUnitId: to,
+            category: 'trafficking_sexual',
+            urgency: 'acute',
+            ageBand: 'adult',
+            gender: 'female',
+            citizenshipGroup: 'eu',
+            municipalityCode: '0581',
+            legalBasis: 'consent',
+          }),
           document: {
             version: 1,
             person: { ageBand: 'adult' },

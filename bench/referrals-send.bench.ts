@@ -29,6 +29,7 @@ import {
   DEMO_UNITS,
   DEMO_USERS,
   loadConfig,
+  referralMetadata,
   sealEnvelope,
   verifyKeysResponse,
 } from '@samverkan/shared';
@@ -189,10 +190,18 @@ async function main(): Promise<void> {
           const i = start + j;
           const id = randomUUID();
           const sealed = await sealEnvelope({
-            kind: 'referral',
-            rid: id,
-            from,
-            to: [to],
+            meta: referralMetadata({
+              id: id,
+              senderUnitId: from,
+              recipientUnitId: to,
+              category: 'trafficking_sexual',
+              urgency: 'urgent',
+              ageBand: 'adult',
+              gender: 'female',
+              citizenshipGroup: 'eu',
+              municipalityCode: '0581',
+              legalBasis: 'consent',
+            }),
             document: referralDocument(i),
             sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
             recipients: [{ unitId: to, encryptionKeys: keys.get(to)!.encryptionKeys }],

@@ -11,7 +11,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { HubUnavailableError, SamverkanCryptoError, SamverkanProblemError } from '@samverkan/sdk';
+import {
+  HubUnavailableError,
+  SamverkanCryptoError,
+  SamverkanProblemError,
+} from '@samverkan/sdk/src';
 import { startHub, type HubProcess } from './hub-process';
 import { scanPglite, scanPostgres, type ScanResult } from './plaintext-scan';
 import { printer, type Printer } from './print';

@@ -21,7 +21,7 @@ import {
   type KeyStoreContent,
   type ReferralCreate,
   type SamverkanClient,
-} from '@samverkan/sdk';
+} from '@samverkan/sdk/src';
 import type { Printer } from './print';
 
 const MINUTE = 60_000;
@@ -205,21 +205,24 @@ export async function runStory(options: {
   p.step(
     `During a raid, ${await who(U.policeTraffickingOst, 'police.officer')} requests a social worker on site: acute, two adults, Romanian interpreter. The address is encrypted on the officer's device for the units on call.`,
   );
-  const envelope = await officer.sealFieldRequest(requestId, addressed, {
-    address,
-    details: 'Two women in a flat; interpreter for Romanian needed.',
-  });
+  const clear = {
+    urgency: 'acute' as const,
+    neededBy: new Date(Date.now() + 20 * MINUTE).toISOString(),
+    estimatedPersons: { adults: 2, children: 0, unknown: 0 },
+    languages: ['ro'],
+    flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: false },
+  };
+  const envelope = await officer.sealFieldRequest(
+    { fieldRequestId: requestId, operationId: opId, participantUnitIds: addressed, ...clear },
+    { address, details: 'Two women in a flat; interpreter for Romanian needed.' },
+  );
   const fieldRequest = await data(
     police.referrals.POST('/v1/operations/{id}/field-requests', {
       params: { path: { id: opId }, header: idempotency() },
       body: {
         id: requestId,
         requesterUnitId: U.policeTraffickingOst,
-        urgency: 'acute',
-        neededBy: new Date(Date.now() + 20 * MINUTE).toISOString(),
-        estimatedPersons: { adults: 2, children: 0, unknown: 0 },
-        languages: ['ro'],
-        flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: false },
+        ...clear,
         envelope: envelope as ReferralCreate['envelope'],
       },
     }),

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
-import { DEMO_UNITS, sealEnvelope, verifyKeysResponse } from '@samverkan/shared';
+import { DEMO_UNITS, referralMetadata, sealEnvelope, verifyKeysResponse } from '@samverkan/shared';
 
 export interface ReferralLoad {
   /** referral ids the hub answered 201 (or replayed 201) for */
@@ -50,10 +50,18 @@ export async function prepareReferrals(
       Array.from({ length: Math.min(100, count - start) }, async (_, j) => {
         const id = randomUUID();
         const sealed = await sealEnvelope({
-          kind: 'referral',
-          rid: id,
-          from: LOAD_SENDER,
-          to: [LOAD_RECIPIENT],
+          meta: referralMetadata({
+            id: id,
+            senderUnitId: LOAD_SENDER,
+            recipientUnitId: LOAD_RECIPIENT,
+            category: 'trafficking_sexual',
+            urgency: 'acute',
+            ageBand: 'adult',
+            gender: 'female',
+            citizenshipGroup: 'eu',
+            municipalityCode: '0581',
+            legalBasis: 'consent',
+          }),
           document: {
             version: 1,
             person: { ageBand: 'adult', languages: ['ro'], interpreterNeeded: true },

@@ -46,6 +46,25 @@ for (const name of services) {
     }
   }
 }
+// The referral document schema travels with the SDK (its seal validates documents before
+// signing, also outside this repository); openapi/ keeps the one source.
+{
+  const source = path.join(root, 'openapi', 'referral-document.schema.json');
+  const target = path.join(root, 'sdk', 'src', 'generated', 'referral-document.schema.json');
+  const content = fs.readFileSync(source, 'utf8');
+  if (check) {
+    const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
+    if (current !== content) {
+      stale += 1;
+      process.stderr.write(
+        `${path.relative(root, target)} is out of date with openapi/referral-document.schema.json: run npm run gen:types\n`,
+      );
+    }
+  } else {
+    fs.writeFileSync(target, content);
+    process.stdout.write(`wrote ${path.relative(root, target)}\n`);
+  }
+}
 if (stale > 0) {
   process.exit(1);
 }

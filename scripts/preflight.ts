@@ -4,7 +4,7 @@ import preflight from '../shared/src/testing/preflight';
 preflight().then(
   () =>
     process.stdout.write(
-      'preflight: PostgreSQL and NATS JetStream are reachable, Chromium is installed\n',
+      "preflight: PostgreSQL and NATS JetStream are reachable, Chromium and Python's jwcrypto are installed\n",
     ),
   (err: unknown) => {
     process.stderr.write(`${(err as Error).message}\n`);

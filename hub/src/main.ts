@@ -3,6 +3,7 @@
  * embedded Postgres (PGlite in SAMVERKAN_DATA_DIR) unless DATABASE_URL is set, with events
  * in-process unless NATS_URL is set. No business logic lives here.
  */
+import path from 'node:path';
 import { directoryService, OPENAPI_DIR } from '@samverkan/directory';
 import { notificationsService } from '@samverkan/notifications';
 import { referralsService } from '@samverkan/referrals';
@@ -62,17 +63,23 @@ async function main(): Promise<void> {
   await registerWebApp(app, { providers });
   const address = await runServer(app, config, { afterClose: async () => embedded?.stop() });
   const url = address.replace('0.0.0.0', 'localhost').replace('127.0.0.1', 'localhost');
+  // A token is only good for the hub whose data folder holds the development key that signed it.
+  const dataDir = path.resolve(config.SAMVERKAN_DATA_DIR);
+  const tokenCommand = `SAMVERKAN_DATA_DIR=${dataDir} npm run -s token -- police.officer`;
+  const tokenHint = config.AUTH_DEV_ISSUER
+    ? `${tokenCommand}   (or: npx samverkan login police.officer)`
+    : 'from your identity provider (the development issuer is off)';
   process.stdout.write(
     [
       '',
       `Samverkan hub running at ${url}`,
       `  web:          ${url}/`,
       `  API docs:     ${url}/docs`,
-      `  data folder:  ${config.SAMVERKAN_DATA_DIR} (${embedded ? 'embedded Postgres' : 'DATABASE_URL'}, ${
+      `  data folder:  ${dataDir} (${embedded ? 'embedded Postgres' : 'DATABASE_URL'}, ${
         config.NATS_URL ? 'NATS JetStream' : 'in-process events'
       })`,
-      `  get a token:  npm run -s token -- police.officer`,
-      `  try it:       curl -H "Authorization: Bearer $(npm run -s token -- police.officer)" "${url}/v1/units?municipality=0581&openNow=true"`,
+      `  get a token:  ${tokenHint}`,
+      `  try it:       curl -H "Authorization: Bearer $(${tokenCommand})" "${url}/v1/units?municipality=0581&openNow=true"`,
       // The CLI finds the hub on http://localhost:3000 unless told otherwise.
       ...(config.PORT !== 3000 ? [`  the CLI:      export SAMVERKAN_URL=${url}`] : []),
       '',

@@ -22,11 +22,13 @@ import {
 import {
   DEMO_UNITS as U,
   openEnvelope,
+  referralMetadata,
   sealEnvelope,
   verifyKeysResponse,
   type DemoUserName,
   type EnvelopeAad,
   type GeneralJweEnvelope,
+  type ReferralMetadataInput,
 } from '@samverkan/shared';
 import {
   createTestDatabase,
@@ -207,16 +209,13 @@ function agencyClient(
   }
 
   async function seal(
-    rid: string,
-    to: string[],
+    meta: ReferralMetadataInput,
     document: Record<string, unknown>,
   ): Promise<GeneralJweEnvelope> {
+    const to = [meta.recipientUnitId, ...(meta.copyUnitIds ?? [])];
     const keys = await verifiedKeys([unitId, ...to]);
     const sealed = await sealEnvelope({
-      kind: 'referral',
-      rid,
-      from: unitId,
-      to,
+      meta,
       document,
       sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
       recipients: to.map((id) => ({ unitId: id, encryptionKeys: keys.get(id)!.encryptionKeys })),
@@ -227,9 +226,13 @@ function agencyClient(
 
   return {
     ...referrals,
-    async referral(recipientUnitId: string, document: Record<string, unknown>) {
+    async referral(
+      recipientUnitId: string,
+      document: Record<string, unknown>,
+      forwardedFromId: string | null = null,
+    ) {
       const id = randomUUID();
-      return {
+      const body = {
         id,
         senderUnitId: unitId,
         recipientUnitId,
@@ -241,7 +244,10 @@ function agencyClient(
         citizenshipGroup: 'eu',
         municipalityCode: '0581',
         legalBasis: 'consent',
-        envelope: await seal(id, [recipientUnitId], document),
+      };
+      return {
+        ...body,
+        envelope: await seal(referralMetadata({ ...body, forwardedFromId }), document),
       };
     },
     async open(
@@ -400,8 +406,8 @@ it('runs the referral journey across a standalone directory, referrals and notif
   expect(ack.body.status).toBe('received');
 
   // 3. Forward to Frideborg and Novahuset, each leg sealed for its own recipient.
-  const toFrideborg = await coordinator.referral(U.frideborg, opened.document);
-  const toNovahuset = await coordinator.referral(U.novahuset, opened.document);
+  const toFrideborg = await coordinator.referral(U.frideborg, opened.document, body.id);
+  const toNovahuset = await coordinator.referral(U.novahuset, opened.document, body.id);
   const forwarded = await coordinator.post(`/v1/referrals/${body.id}/forward`, {
     forwards: [toFrideborg, toNovahuset].map((f) => ({
       id: f.id,

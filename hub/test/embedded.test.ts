@@ -8,7 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
-import { DEMO_UNITS, openEnvelope, sealEnvelope, verifyKeysResponse } from '@samverkan/shared';
+import {
+  DEMO_UNITS,
+  openEnvelope,
+  referralMetadata,
+  sealEnvelope,
+  verifyKeysResponse,
+} from '@samverkan/shared';
 import { eventually, freePort } from '@samverkan/shared/src/testing';
 import { openStream } from '@samverkan/notifications/test/helpers/sse-client';
 import { randomUUID } from 'node:crypto';
@@ -110,14 +116,23 @@ async function runReferralJourney(base: string): Promise<void> {
     consent: { given: true },
     senderContact: { role: 'officer' },
   };
-  const referral = async (from: string, to: string) => {
+  const referral = async (from: string, to: string, forwardedFromId: string | null = null) => {
     const id = randomUUID();
     const own = store.units[from]!;
     const sealed = await sealEnvelope({
-      kind: 'referral',
-      rid: id,
-      from,
-      to: [to],
+      meta: referralMetadata({
+        id,
+        senderUnitId: from,
+        recipientUnitId: to,
+        category: 'trafficking_sexual',
+        urgency: 'acute',
+        ageBand: 'adult',
+        gender: 'female',
+        citizenshipGroup: 'non_eu',
+        municipalityCode: '0581',
+        legalBasis: 'consent',
+        forwardedFromId,
+      }),
       document,
       sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
       recipients: [{ unitId: to, encryptionKeys: keys.get(to)!.encryptionKeys }],
@@ -189,8 +204,8 @@ async function runReferralJourney(base: string): Promise<void> {
   await open('coordinator.ostergotland', U.coordinator, first.id, U.policeTraffickingOst);
 
   const legs = [
-    await referral(U.coordinator, U.frideborg),
-    await referral(U.coordinator, U.novahuset),
+    await referral(U.coordinator, U.frideborg, first.id),
+    await referral(U.coordinator, U.novahuset, first.id),
   ];
   const forwarded = await call('coordinator.ostergotland', `/v1/referrals/${first.id}/forward`, {
     forwards: legs.map(({ id, recipientUnitId, copyUnitIds, envelope }) => ({

@@ -129,11 +129,22 @@ async function policeRequestsSocialWorker(
   });
   const requestId = randomUUID();
   const own = store.units[U.policeTraffickingOst]!;
+  const clear = {
+    urgency: 'acute',
+    neededBy: new Date(Date.now() + 20 * MINUTE).toISOString(),
+    estimatedPersons: { adults: 2, children: 0, unknown: 0 },
+    languages: ['ro'],
+    flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: false },
+  };
   const sealed = await sealEnvelope({
-    kind: 'field_request',
-    rid: requestId,
-    from: U.policeTraffickingOst,
-    to: addressed,
+    meta: {
+      kind: 'field_request',
+      fieldRequestId: requestId,
+      operationId: opId,
+      requesterUnitId: U.policeTraffickingOst,
+      participantUnitIds: addressed,
+      ...clear,
+    },
     document: {
       address: ADDRESS,
       details: 'Two women in a flat; interpreter for Romanian needed.',
@@ -148,11 +159,7 @@ async function policeRequestsSocialWorker(
   const created = await police.post(`/v1/operations/${opId}/field-requests`, {
     id: requestId,
     requesterUnitId: U.policeTraffickingOst,
-    urgency: 'acute',
-    neededBy: new Date(Date.now() + 20 * MINUTE).toISOString(),
-    estimatedPersons: { adults: 2, children: 0, unknown: 0 },
-    languages: ['ro'],
-    flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: false },
+    ...clear,
     envelope: sealed.jwe,
   });
   expect(created.status).toBe(201);

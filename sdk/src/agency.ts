@@ -1,25 +1,30 @@
-import { randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
 import {
   verifyKeysResponse,
   type DirectoryUnitKeySet,
   type VerifiedUnitKeys,
-} from '@samverkan/shared/src/crypto/directory-keys';
+} from './crypto/directory-keys';
 import {
+  compareRecord,
   openEnvelope,
+  referralMetadata,
   sealEnvelope,
   type EnvelopeAad,
+  type EnvelopeAadV2,
   type EnvelopeClaims,
   type EnvelopeKind,
+  type EnvelopeMetadataInput,
+  type FieldRequestMetadata,
+  type EnvelopeVersion,
   type GeneralJweEnvelope,
-} from '@samverkan/shared/src/crypto/envelope';
+} from './crypto/envelope';
 import {
   generateRootKey,
   generateUnitEncryptionKey,
   generateUnitSigningKey,
   signUnitKey,
   type KeyPairJwk,
-} from '@samverkan/shared/src/crypto/unit-keys';
+} from './crypto/unit-keys';
 import { data, type SamverkanClient } from './client';
 import { asCryptoError, SamverkanCryptoError, UnknownUnitError } from './errors';
 import type { components as Referrals } from './generated/referrals';
@@ -29,6 +34,7 @@ import { unitKeys, type KeyStoreContent } from './key-store';
 export type Referral = Referrals['schemas']['Referral'];
 export type ReferralCreate = Referrals['schemas']['ReferralCreate'];
 export type Message = Referrals['schemas']['Message'];
+export type FieldRequest = Referrals['schemas']['FieldRequest'];
 export type UnitKey = Directory['schemas']['UnitKey'];
 export type RoutingMeta = Omit<
   ReferralCreate,
@@ -36,6 +42,8 @@ export type RoutingMeta = Omit<
 >;
 
 /** A message of a referral thread, as signed by its author. */
+type FieldRequestMetadataInput = FieldRequestMetadata;
+
 export interface MessageDocument {
   /** The message id, signed with the text: the aad binds the referral, not the message. */
   messageId: string;
@@ -53,8 +61,13 @@ export type ThreadMessage = { id: string; senderUnitId: string; createdAt: strin
 
 export interface OpenedDocument<D> {
   document: D;
+  /** Sender, addressed units, id and signing time, as signed. */
   aad: EnvelopeAad;
   claims: EnvelopeClaims;
+  /** 2 for envelopes sealed now; 1 for envelopes stored before version 2 (less metadata bound). */
+  version: EnvelopeVersion;
+  /** Version 2: every clear member the sender signed (compared with the hub's record). */
+  metadata?: EnvelopeAadV2;
 }
 
 export interface AgencyOptions {
@@ -109,22 +122,24 @@ export function createAgency(options: AgencyOptions) {
     return verified;
   }
 
+  /** Signs and encrypts `document` for the units the metadata addresses (and this unit). */
   async function seal(
-    kind: EnvelopeKind,
-    rid: string,
-    to: string[],
+    meta: EnvelopeMetadataInput,
     document: Record<string, unknown>,
   ): Promise<GeneralJweEnvelope> {
     const own = unitKeys(keys, unitId);
+    const to =
+      meta.kind === 'referral'
+        ? [meta.recipientUnitId, ...(meta.copyUnitIds ?? [])]
+        : meta.kind === 'message'
+          ? meta.recipientUnitIds
+          : meta.participantUnitIds;
     const verified = await verifiedKeys([unitId, ...to]);
     const sealed = await crypto(() =>
       sealEnvelope({
-        kind,
-        rid,
-        from: unitId,
-        to,
+        meta,
         document,
-        validate: kind === 'referral',
+        validate: meta.kind === 'referral',
         sender: { signingKey: { kid: own.signing.kid, privateJwk: own.signing.privateJwk } },
         recipients: to.map((id) => ({
           unitId: id,
@@ -188,7 +203,25 @@ export function createAgency(options: AgencyOptions) {
         expected,
       }),
     );
-    return { document: opened.document, aad: opened.aad, claims: opened.claims };
+    return {
+      document: opened.document,
+      aad: opened.aad,
+      claims: opened.claims,
+      version: opened.version,
+      metadata: opened.metadata,
+    };
+  }
+
+  /**
+   * The last check of every open: what the hub shows in clear must be what the sender signed
+   * (a hub that changed a category, the sender or a copy unit is caught here).
+   */
+  function checkRecord(opened: OpenedDocument<unknown>, record: Record<string, unknown>): void {
+    try {
+      compareRecord(opened, record);
+    } catch (err) {
+      throw asCryptoError(err);
+    }
   }
 
   async function referral(id: string): Promise<Referral> {
@@ -211,33 +244,39 @@ export function createAgency(options: AgencyOptions) {
       meta: RoutingMeta;
       id?: string;
     }): Promise<Referral> {
-      const id = input.id ?? randomUUID();
+      const id = input.id ?? globalThis.crypto.randomUUID();
       const copyUnitIds = input.copyUnitIds ?? [];
-      const envelope = await seal(
-        'referral',
-        id,
-        [input.recipientUnitId, ...copyUnitIds],
-        input.document,
-      );
-      const body: ReferralCreate = {
+      const body: Omit<ReferralCreate, 'envelope'> = {
         ...input.meta,
         id,
         senderUnitId: unitId,
         recipientUnitId: input.recipientUnitId,
         copyUnitIds,
-        envelope: envelope as ReferralCreate['envelope'],
       };
+      const envelope = await seal(referralMetadata(body), input.document);
       return data(
-        client.referrals.POST('/v1/referrals', { params: { header: idempotency() }, body }),
+        client.referrals.POST('/v1/referrals', {
+          params: { header: idempotency() },
+          body: { ...body, envelope: envelope as ReferralCreate['envelope'] },
+        }),
       );
     },
 
-    /** Fetches, decrypts and verifies a referral: sender signature, aud = aad recipients, sub = id. */
-    async openReferral<D = Record<string, unknown>>(id: string): Promise<OpenedDocument<D>> {
-      const res = await data(
-        client.referrals.GET('/v1/referrals/{id}/envelope', { params: { path: { id } } }),
-      );
-      return open<D>(res.envelope, { rid: id, kind: 'referral' });
+    /**
+     * Fetches, decrypts and verifies a referral: the sender's signature (its key signed by its
+     * organisation's pinned root), `aud` = the addressed units, `sub` = the id, and the hub's
+     * record of the referral equal, member by member, to the metadata the sender signed.
+     */
+    async openReferral<D = Record<string, unknown>>(
+      id: string,
+    ): Promise<OpenedDocument<D> & { referral: Referral }> {
+      const [record, res] = await Promise.all([
+        referral(id),
+        data(client.referrals.GET('/v1/referrals/{id}/envelope', { params: { path: { id } } })),
+      ]);
+      const opened = await open<D>(res.envelope, { rid: id, kind: 'referral' });
+      checkRecord(opened, record as unknown as Record<string, unknown>);
+      return { ...opened, referral: record };
     },
 
     /** Coordinator: forwards a referral to further units, each leg sealed for its own recipient. */
@@ -246,12 +285,26 @@ export function createAgency(options: AgencyOptions) {
       targets: Array<{ recipientUnitId: string; copyUnitIds?: string[] }>,
       document?: Record<string, unknown>,
     ) {
-      const doc = document ?? (await this.openReferral(id)).document;
+      // Opened (and checked against the hub's record) even when the document is given: the new
+      // legs carry the original's metadata, so it must be what its sender signed.
+      const original = await this.openReferral(id);
+      const doc = document ?? original.document;
+      const r = original.referral;
       const forwards = [];
       for (const target of targets) {
-        const fid = randomUUID();
+        const fid = globalThis.crypto.randomUUID();
         const copies = target.copyUnitIds ?? [];
-        const envelope = await seal('referral', fid, [target.recipientUnitId, ...copies], doc);
+        const envelope = await seal(
+          referralMetadata({
+            ...r,
+            id: fid,
+            senderUnitId: unitId,
+            recipientUnitId: target.recipientUnitId,
+            copyUnitIds: copies,
+            forwardedFromId: id,
+          }),
+          doc,
+        );
         forwards.push({
           id: fid,
           recipientUnitId: target.recipientUnitId,
@@ -270,10 +323,18 @@ export function createAgency(options: AgencyOptions) {
     /** Posts an encrypted message to every other unit of the referral. */
     async postMessage(referralId: string, text: string): Promise<Message> {
       const r = await referral(referralId);
-      const parties = [r.senderUnitId, r.recipientUnitId, ...r.copyUnitIds];
-      const to = [...new Set(parties.filter((u) => u !== unitId))];
-      const id = randomUUID();
-      const envelope = await seal('message', referralId, to, { messageId: id, text });
+      const to = messageRecipients(r, unitId);
+      const id = globalThis.crypto.randomUUID();
+      const envelope = await seal(
+        {
+          kind: 'message',
+          referralId,
+          messageId: id,
+          senderUnitId: unitId,
+          recipientUnitIds: to,
+        },
+        { messageId: id, text },
+      );
       return data(
         client.referrals.POST('/v1/referrals/{id}/messages', {
           params: { path: { id: referralId }, header: idempotency() },
@@ -284,15 +345,18 @@ export function createAgency(options: AgencyOptions) {
 
     /**
      * Reads the thread, opening every message and checking it was filed under its own id and
-     * sender. A message that fails a check is returned flagged (`verified: false`, no text), in
-     * its place: the others stay readable.
+     * sender and that the hub's record matches what was signed. A message that fails a check is
+     * returned flagged (`verified: false`, no text), in its place: the others stay readable.
      */
     async readMessages(referralId: string): Promise<ThreadMessage[]> {
-      const list = await data(
-        client.referrals.GET('/v1/referrals/{id}/messages', {
-          params: { path: { id: referralId } },
-        }),
-      );
+      const [r, list] = await Promise.all([
+        referral(referralId),
+        data(
+          client.referrals.GET('/v1/referrals/{id}/messages', {
+            params: { path: { id: referralId } },
+          }),
+        ),
+      ]);
       const out: ThreadMessage[] = [];
       for (const item of list.items) {
         const filed = { id: item.id, senderUnitId: item.senderUnitId, createdAt: item.createdAt };
@@ -303,10 +367,17 @@ export function createAgency(options: AgencyOptions) {
           });
           if (opened.document.messageId !== item.id || opened.aad.from !== item.senderUnitId) {
             throw new SamverkanCryptoError(
-              'aad_mismatch',
+              'record_mismatch',
               `message ${item.id} was filed under another id or sender than it was signed with`,
+              opened.document.messageId !== item.id ? 'messageId' : 'senderUnitId',
             );
           }
+          checkRecord(opened, {
+            referralId,
+            messageId: item.id,
+            senderUnitId: item.senderUnitId,
+            recipientUnitIds: messageRecipients(r, item.senderUnitId),
+          });
           out.push({ ...filed, verified: true, text: opened.document.text });
         } catch (err) {
           if (!(err instanceof SamverkanCryptoError)) {
@@ -323,18 +394,43 @@ export function createAgency(options: AgencyOptions) {
       return out;
     },
 
-    /** Seals the encrypted part of a field request for the given (social services) units. */
-    sealFieldRequest(id: string, to: string[], details: Record<string, unknown>) {
-      return seal('field_request', id, to, details);
+    /**
+     * Seals the encrypted part of a field request for the operation's participating social
+     * services units; `meta` is what the request body shows in clear.
+     */
+    sealFieldRequest(
+      meta: Omit<FieldRequestMetadataInput, 'kind' | 'requesterUnitId'>,
+      details: Record<string, unknown>,
+    ) {
+      return seal({ kind: 'field_request', requesterUnitId: unitId, ...meta }, details);
     },
 
-    async openFieldRequest<D = Record<string, unknown>>(id: string): Promise<OpenedDocument<D>> {
-      const res = await data(
-        client.referrals.GET('/v1/field-requests/{id}/envelope', { params: { path: { id } } }),
-      );
-      return open<D>((res as { envelope: unknown }).envelope, { rid: id, kind: 'field_request' });
+    async openFieldRequest<D = Record<string, unknown>>(
+      id: string,
+    ): Promise<OpenedDocument<D> & { fieldRequest: FieldRequest }> {
+      const [record, res] = await Promise.all([
+        data(client.referrals.GET('/v1/field-requests/{id}', { params: { path: { id } } })),
+        data(
+          client.referrals.GET('/v1/field-requests/{id}/envelope', { params: { path: { id } } }),
+        ),
+      ]);
+      const opened = await open<D>((res as { envelope: unknown }).envelope, {
+        rid: id,
+        kind: 'field_request',
+      });
+      checkRecord(opened, {
+        ...(record as unknown as Record<string, unknown>),
+        fieldRequestId: record.id,
+      });
+      return { ...opened, fieldRequest: record };
     },
   };
+}
+
+/** The units a message on referral `r` from `senderUnitId` is sealed for: every other party. */
+export function messageRecipients(r: Referral, senderUnitId: string): string[] {
+  const parties = [r.senderUnitId, r.recipientUnitId, ...r.copyUnitIds];
+  return [...new Set(parties.filter((u) => u !== senderUnitId))].sort();
 }
 
 export type Agency = ReturnType<typeof createAgency>;
@@ -379,7 +475,7 @@ export { generateRootKey };
 
 /** A fresh Idempotency-Key for one logical write (the hub requires one on every write). */
 export function idempotency(): { 'Idempotency-Key': string } {
-  return { 'Idempotency-Key': randomUUID() };
+  return { 'Idempotency-Key': globalThis.crypto.randomUUID() };
 }
 
 function publicOnly(jwk: JWK): JWK {

@@ -1,7 +1,6 @@
-import { EnvelopeError } from '@samverkan/shared/src/crypto/envelope';
-import { KeyTrustError } from '@samverkan/shared/src/crypto/directory-keys';
-// The problem body is the platform's own type (a type import: nothing of the server is loaded).
-import type { ProblemBody, ProblemFieldError } from '@samverkan/shared/src/errors/problem';
+import { EnvelopeError } from './crypto/envelope';
+import { KeyTrustError, RootKeyNotPinnedError } from './crypto/directory-keys';
+import type { ProblemBody, ProblemFieldError } from './problem';
 
 export type { ProblemFieldError };
 /** The RFC 9457 body every Samverkan service answers an error with. */
@@ -52,8 +51,17 @@ export class HubUnavailableError extends Error {
 /** A local cryptographic check failed: an envelope or key that must not be trusted. */
 export class SamverkanCryptoError extends Error {
   constructor(
+    /**
+     * What failed: an EnvelopeError code (`bad_signature`, `aad_mismatch`, `record_mismatch`, …),
+     * `untrusted_key`, `root_not_pinned` or `unknown_unit`.
+     */
     readonly code: string,
     message: string,
+    /** The metadata member concerned (`record_mismatch`: the field the hub shows otherwise). */
+    readonly field?: string,
+    /** `root_not_pinned`: the organisation and the fingerprints to compare out of band. */
+    readonly organisationId?: string,
+    readonly fingerprints?: string[],
   ) {
     super(message);
     this.name = 'SamverkanCryptoError';
@@ -93,7 +101,16 @@ export function isProblemBody(body: unknown): body is ProblemDetails {
 /** Turns the shared crypto's errors into the SDK's one crypto error type. */
 export function asCryptoError(err: unknown): unknown {
   if (err instanceof EnvelopeError) {
-    return new SamverkanCryptoError(err.code, err.message);
+    return new SamverkanCryptoError(err.code, err.message, err.field);
+  }
+  if (err instanceof RootKeyNotPinnedError) {
+    return new SamverkanCryptoError(
+      'root_not_pinned',
+      err.message,
+      undefined,
+      err.organisationId,
+      err.fingerprints,
+    );
   }
   if (err instanceof KeyTrustError) {
     return new SamverkanCryptoError('untrusted_key', err.message);

@@ -5,7 +5,7 @@ import {
   generateRootKey,
   generateUnitEncryptionKey,
   generateUnitSigningKey,
-} from '@samverkan/shared/src/crypto/unit-keys';
+} from './crypto/unit-keys';
 import { KeyStoreError } from './errors';
 import {
   emptyKeyStore,

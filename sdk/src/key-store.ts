@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KeyPairJwk } from '@samverkan/shared/src/crypto/unit-keys';
+import type { KeyPairJwk } from './crypto/unit-keys';
 import { KeyStoreError } from './errors';
 
 /**

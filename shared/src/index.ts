@@ -39,6 +39,7 @@ export * from './events/outbox';
 export * from './events/outbox-relay';
 export * from './events/service-events';
 export * from './sweden';
-export * from './crypto/unit-keys';
-export * from './crypto/envelope';
-export * from './crypto/directory-keys';
+// The client crypto lives in the SDK (isomorphic, dependency-light); the platform re-exports it.
+export * from '@samverkan/sdk/src/crypto/unit-keys';
+export * from '@samverkan/sdk/src/crypto/envelope';
+export * from '@samverkan/sdk/src/crypto/directory-keys';

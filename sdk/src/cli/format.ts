@@ -159,12 +159,40 @@ export function describeError(err: unknown): DescribedError {
     };
   }
   if (err instanceof SamverkanCryptoError) {
+    const json = {
+      error: 'crypto',
+      code: err.code,
+      message: err.message,
+      ...(err.field ? { field: err.field } : {}),
+      ...(err.organisationId
+        ? { organisationId: err.organisationId, fingerprints: err.fingerprints ?? [] }
+        : {}),
+    };
+    if (err.code === 'root_not_pinned') {
+      // Not an attack by itself: a counterpart this client has not met yet.
+      return {
+        exitCode: EXIT.crypto,
+        title: 'Root key not pinned',
+        detail: err.message,
+        hint: 'Pin a fingerprint only after comparing it with that organisation by phone or in person.',
+        json,
+      };
+    }
+    if (err.code === 'record_mismatch') {
+      return {
+        exitCode: EXIT.crypto,
+        title: "The hub's record differs from what the sender signed",
+        detail: `${err.message}${err.field ? ` (field: ${err.field})` : ''}`,
+        hint: 'The content was not shown. Tell the hub operator and the sender; do not act on the hub’s metadata for this item.',
+        json,
+      };
+    }
     return {
       exitCode: EXIT.crypto,
       title: 'Cryptographic check failed',
       detail: err.message,
       hint: 'Do not trust this content. Compare root fingerprints (`samverkan keys fingerprint`) with the sender out of band.',
-      json: { error: 'crypto', code: err.code, message: err.message },
+      json,
     };
   }
   if (err instanceof KeyStoreError) {

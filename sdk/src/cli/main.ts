@@ -2,9 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
-import { loadDevIssuer } from '@samverkan/shared/src/auth/dev-issuer';
-import { DEMO_USERS } from '@samverkan/shared/src/demo/demo-directory';
-import { rootKeyFingerprint } from '@samverkan/shared/src/crypto/directory-keys';
+import { rootKeyFingerprint } from '../crypto/directory-keys';
 import {
   createAgency,
   generateRootKey,
@@ -300,28 +298,42 @@ export function buildProgram(): Command {
   const devDataDir = new Option('--data-dir <dir>', "the hub's data folder with the dev issuer")
     .env('SAMVERKAN_DATA_DIR')
     .default('./data');
-  async function devToken(user: string, dataDir: string, ttl?: string): Promise<string> {
-    const claims = DEMO_USERS[user];
-    if (!claims) {
-      throw new UsageError(
-        `unknown user ${user}; seeded users: ${Object.keys(DEMO_USERS).join(', ')}`,
-      );
+  /**
+   * A development token from the hub itself (`POST /v1/dev/tokens`, served only while its
+   * development issuer is on): signed with the key of the hub's own data folder, so it cannot be
+   * minted against the wrong folder, and the CLI needs none of the hub's code.
+   */
+  async function devToken(user: string, ttl?: string): Promise<string> {
+    const c = ctx();
+    const ttlSeconds = ttl === undefined ? undefined : Number(ttl);
+    if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)) {
+      throw new UsageError('--ttl takes a whole number of seconds');
     }
-    const issuer = await loadDevIssuer(dataDir);
-    return issuer.mint(claims, {
-      audience: process.env.AUTH_AUDIENCE ?? 'samverkan',
-      ttlSeconds: ttl ? Number(ttl) : undefined,
-    });
+    const client = createSamverkanClient({ url: c.url });
+    try {
+      const res = await data(
+        client.directory.POST('/v1/dev/tokens', {
+          body: { user, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) },
+        }),
+      );
+      return res.token;
+    } catch (err) {
+      if (err instanceof SamverkanProblemError && err.status === 404) {
+        throw new UsageError(
+          `the hub at ${c.url} has no development token issuer (AUTH_DEV_ISSUER is off): get a token from your organisation's identity provider and pass it with --token or SAMVERKAN_TOKEN`,
+        );
+      }
+      throw err;
+    }
   }
 
   program
     .command('login')
-    .description('log in as a seeded user through the development issuer and save the token')
+    .description("log in as a seeded user through the hub's development issuer and save the token")
     .argument('<user>', 'seeded user, e.g. police.officer')
-    .addOption(devDataDir)
-    .action(async (user: string, o: { dataDir: string }) => {
+    .action(async (user: string) => {
       const c = ctx();
-      const token = await devToken(user, o.dataDir);
+      const token = await devToken(user);
       writeSavedConfig(c.home, { ...c.saved, url: c.url, token, user });
       const claims = tokenClaims(token);
       c.print({ user, url: c.url, ...claims }, () =>
@@ -343,10 +355,9 @@ export function buildProgram(): Command {
     .command('token')
     .description('print a development token for a seeded user (nothing else on stdout)')
     .argument('<user>')
-    .addOption(devDataDir)
     .option('--ttl <seconds>', 'lifetime in seconds')
-    .action(async (user: string, o: { dataDir: string; ttl?: string }) => {
-      process.stdout.write(`${await devToken(user, o.dataDir, o.ttl)}\n`);
+    .action(async (user: string, o: { ttl?: string }) => {
+      process.stdout.write(`${await devToken(user, o.ttl)}\n`);
     });
 
   program
@@ -815,7 +826,12 @@ export function buildProgram(): Command {
           ...(opened
             ? {
                 document: opened.document,
-                verified: { signedBy: opened.claims.iss, aad: opened.aad },
+                verified: {
+                  signedBy: opened.claims.iss,
+                  version: opened.version,
+                  aad: opened.aad,
+                  metadata: opened.metadata,
+                },
               }
             : {}),
         },
@@ -836,7 +852,11 @@ export function buildProgram(): Command {
               c.c,
             ),
             opened
-              ? `${c.c.green('✔')} signature of ${names.get(opened.claims.iss ?? '') ?? opened.claims.iss} verified; recipients and referral id match\n${JSON.stringify(opened.document, null, 2)}`
+              ? `${c.c.green('✔')} signature of ${names.get(opened.claims.iss ?? '') ?? opened.claims.iss} verified; ${
+                  opened.version === 2
+                    ? "the hub's record matches every field the sender signed"
+                    : 'recipients and referral id match (a version 1 envelope: the other fields were not signed)'
+                }\n${JSON.stringify(opened.document, null, 2)}`
               : '',
           ]
             .filter(Boolean)
@@ -1196,8 +1216,26 @@ export function buildProgram(): Command {
           ? await c.resolveUnits(o.to, '--to')
           : await socialServicesParticipants(c.client(), operationId);
         const id = randomUUID();
+        const clear = {
+          urgency: o.urgency as 'acute' | 'urgent' | 'routine',
+          neededBy: new Date(Date.now() + Number(o.neededIn) * 60_000).toISOString(),
+          estimatedPersons: {
+            adults: Number(o.adults),
+            children: Number(o.children),
+            unknown: 0,
+          },
+          languages: o.languages ?? [],
+          flags: {
+            childSuspected: Boolean(o.childSuspected),
+            protectedHousingLikely: Boolean(o.protectedHousing),
+            buyerPresent: Boolean(o.buyerPresent),
+          },
+        };
         const envelope = await c.step('Encrypting for the units on call', () =>
-          agency.sealFieldRequest(id, to, details),
+          agency.sealFieldRequest(
+            { fieldRequestId: id, operationId, participantUnitIds: to, ...clear },
+            details,
+          ),
         );
         const created = await data(
           c.client().referrals.POST('/v1/operations/{id}/field-requests', {
@@ -1205,19 +1243,7 @@ export function buildProgram(): Command {
             body: {
               id,
               requesterUnitId: agency.unitId,
-              urgency: o.urgency as 'acute' | 'urgent' | 'routine',
-              neededBy: new Date(Date.now() + Number(o.neededIn) * 60_000).toISOString(),
-              estimatedPersons: {
-                adults: Number(o.adults),
-                children: Number(o.children),
-                unknown: 0,
-              },
-              languages: o.languages ?? [],
-              flags: {
-                childSuspected: Boolean(o.childSuspected),
-                protectedHousingLikely: Boolean(o.protectedHousing),
-                buyerPresent: Boolean(o.buyerPresent),
-              },
+              ...clear,
               envelope: envelope as ReferralCreate['envelope'],
             },
           }),

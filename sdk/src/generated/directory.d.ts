@@ -458,6 +458,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/dev/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A development token for a seeded user
+         * @description Only while the development token issuer is on (`AUTH_DEV_ISSUER=true`, the default of the embedded `npm start` and never of a deployment): mints a token for one of the seeded demo users, signed with the development issuer key in this hub's data folder, so `samverkan login <user>` needs neither that folder nor the hub's code. With the development issuer off, this route does not exist (404 `not-found`). An unknown user is refused with 400 `validation-error`, naming the seeded users.
+         */
+        post: operations["mintDevToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/issuers": {
         parameters: {
             query?: never;
@@ -971,6 +991,20 @@ export interface components {
             algorithms?: components["schemas"]["IssuerAlgorithm"][];
             /** @enum {string} */
             status?: "active" | "disabled";
+        };
+        DevTokenRequest: {
+            /** @description A seeded demo user, e.g. `police.officer`. */
+            user: string;
+            /** @description Lifetime in seconds (default 8 hours). */
+            ttlSeconds?: number;
+        };
+        DevToken: {
+            /** @description The JWT, for the Authorization header (Bearer). */
+            token: string;
+            user: string;
+            issuer: string;
+            /** Format: date-time */
+            expiresAt: string;
         };
         IssuerList: {
             items: components["schemas"]["Issuer"][];
@@ -2125,6 +2159,32 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    mintDevToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DevTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { DIRECTORY_ENTITIES, KeyLogEntryEntity } from './entities';
 import { DIRECTORY_MIGRATIONS } from './migrations';
 import { auditRoutes } from './routes/audit';
+import { devTokenRoutes } from './routes/dev-tokens';
 import { issuerRoutes } from './routes/issuers';
 import { keyRoutes } from './routes/keys';
 import { organisationRoutes } from './routes/organisations';
@@ -101,6 +102,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   await app.register(keyRoutes);
   await app.register(issuerRoutes);
   await app.register(auditRoutes);
+  await app.register(devTokenRoutes);
 
   if (options.seedDemo) {
     // Seed first, then report: `onSeeded?.(await …)` would skip the seed without a listener.

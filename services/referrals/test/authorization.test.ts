@@ -58,7 +58,11 @@ type Action = (typeof ACTIONS)[number];
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
 /** A body the contract accepts for each action, so that refusals come from the service. */
-async function bodyFor(action: Action, from: string = U.frideborg): Promise<unknown> {
+async function bodyFor(
+  action: Action,
+  from: string = U.frideborg,
+  referralId?: string,
+): Promise<unknown> {
   switch (action) {
     case 'decline':
       return { reason: 'no_capacity' };
@@ -77,7 +81,12 @@ async function bodyFor(action: Action, from: string = U.frideborg): Promise<unkn
             id,
             recipientUnitId: to,
             copyUnitIds: [],
-            envelope: await sealRaw(hub, { rid: id, from, to: [to] }),
+            envelope: await sealRaw(hub, {
+              rid: id,
+              from,
+              to: [to],
+              meta: { forwardedFromId: referralId ?? null },
+            }),
           },
         ],
       };
@@ -301,7 +310,10 @@ describe('acting on a referral', () => {
     });
     const res = await hub
       .as(caller)
-      .post(`/v1/referrals/${referral.id}/forward`, await bodyFor('forward', U.coordinator));
+      .post(
+        `/v1/referrals/${referral.id}/forward`,
+        await bodyFor('forward', U.coordinator, referral.id),
+      );
     if (status < 300) {
       expect(res.statusCode).toBe(status);
       expect(res.json().original).toMatchObject({ id: referral.id, status: outcome });

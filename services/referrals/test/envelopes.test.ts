@@ -239,6 +239,106 @@ describe('routing data bound in the aad', () => {
   });
 });
 
+describe('clear metadata bound in the aad (envelope version 2)', () => {
+  it.each([
+    ['category', 'other'],
+    ['urgency', 'acute'],
+    ['ageBand', 'unknown'],
+    ['gender', 'male'],
+    ['citizenshipGroup', 'non_eu'],
+    ['municipalityCode', '0580'],
+    ['legalBasis', 'legal_duty'],
+  ])(
+    'refuses a body whose %s differs from the signed one (422, naming the field)',
+    async (field, value) => {
+      const body = await validBody();
+      const res = await send({ ...body, [field]: value });
+      expectProblem(res, 422, 'envelope-aad-mismatch');
+      expect(res.json()).toMatchObject({
+        field,
+        errors: [{ field, message: expect.any(String) }],
+      });
+      expect(res.json().detail).toContain(field);
+      expect(await referralRows(hub, body.id)).toBe(0);
+    },
+  );
+
+  it('refuses a body that hides a copy unit the envelope names (422 copyUnitIds)', async () => {
+    const body = await validBody({ recipientUnitId: U.frideborg, copyUnitIds: [U.socialjour] });
+    const res = await send({ ...body, copyUnitIds: [] });
+    expectProblem(res, 422, 'envelope-aad-mismatch');
+    expect(res.json().field).toBe('copyUnitIds');
+  });
+
+  it('refuses a version 1 envelope for a new referral', async () => {
+    const body = await validBody();
+    const v1 = structuredClone(body.envelope);
+    const aad = JSON.parse(Buffer.from(v1.aad, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    v1.protected = b64('{"cty":"referral+jwt","enc":"A256GCM"}');
+    v1.aad = b64(
+      JSON.stringify({
+        from: aad.senderUnitId,
+        iat: aad.iat,
+        rid: aad.referralId,
+        to: [aad.recipientUnitId],
+      }),
+    );
+    const res = await send({ ...body, envelope: v1 });
+    expectProblem(res, 422, 'envelope-malformed');
+    expect(res.json().detail).toMatch(/Version 1 envelopes are no longer accepted/);
+  });
+});
+
+describe('recipient entries and signing time (hostile senders)', () => {
+  it('refuses a recipient entry for a key of a unit that is not addressed (422 envelope-key-unexpected)', async () => {
+    const body = await validBody();
+    const umeaKey = hub.keys.units[U.umeaSocial]!.enc;
+    const envelope = await sealRaw(hub, {
+      rid: body.id,
+      from: U.policeTraffickingOst,
+      to: [U.frideborg],
+      recipientKeys: {
+        [U.frideborg]: [hub.keys.units[U.frideborg]!.enc.publicJwk, umeaKey.publicJwk],
+      },
+    });
+    const res = await send({ ...body, envelope });
+    expectProblem(res, 422, 'envelope-key-unexpected');
+    expect(res.json().unexpectedKids).toEqual([umeaKey.kid]);
+    expect(await referralRows(hub, body.id)).toBe(0);
+  });
+
+  it('refuses garbage key material: a wrapped key that is not 40 bytes, an epk that is no X25519 key', async () => {
+    const body = await validBody();
+    const shortKey = structuredClone(body.envelope);
+    shortKey.recipients[0]!.encrypted_key = b64(Buffer.alloc(8, 1));
+    expectProblem(await send({ ...body, envelope: shortKey }), 422, 'envelope-malformed');
+    const badEpk = structuredClone(body.envelope);
+    badEpk.recipients[0]!.header.epk = { kty: 'OKP', crv: 'X25519', x: b64('short') };
+    expectProblem(await send({ ...body, envelope: badEpk }), 422, 'envelope-malformed');
+    expect(await referralRows(hub, body.id)).toBe(0);
+  });
+
+  it.each([
+    ['0 (1970)', () => 0],
+    ['two days ago', () => Math.floor(Date.now() / 1000) - 2 * 86400],
+    ['an hour ahead', () => Math.floor(Date.now() / 1000) + 3600],
+  ])('refuses an iat of %s (422 envelope-iat-implausible)', async (_what, iat) => {
+    const body = await validBody();
+    const envelope = await sealRaw(hub, {
+      rid: body.id,
+      from: U.policeTraffickingOst,
+      to: [U.frideborg],
+      iat: iat(),
+    });
+    const res = await send({ ...body, envelope });
+    expectProblem(res, 422, 'envelope-iat-implausible');
+    expect(await referralRows(hub, body.id)).toBe(0);
+  });
+});
+
 describe('recipient keys', () => {
   it("refuses an envelope without the recipient's key, naming the unit and kid (422 envelope-key-missing)", async () => {
     const body = await validBody();

@@ -80,8 +80,19 @@ it('runs police → coordinator → Frideborg and Novahuset → accepted, handed
   expect(ack.json().status).toBe('received');
 
   // 3. The coordinator forwards it to Frideborg and to Novahuset, each with its own envelope.
-  const toFrideborg = await coordinator.referral({ recipientUnitId: U.frideborg }, opened.document);
-  const toNovahuset = await coordinator.referral({ recipientUnitId: U.novahuset }, opened.document);
+  // Each leg carries the original's clear metadata and names the original it was forwarded from.
+  const toFrideborg = await coordinator.referral(
+    { recipientUnitId: U.frideborg },
+    opened.document,
+    {},
+    body.id,
+  );
+  const toNovahuset = await coordinator.referral(
+    { recipientUnitId: U.novahuset },
+    opened.document,
+    {},
+    body.id,
+  );
   const forwarded = await hub
     .as('coordinator.ostergotland')
     .post(`/v1/referrals/${body.id}/forward`, {

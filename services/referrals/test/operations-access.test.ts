@@ -59,13 +59,13 @@ beforeAll(async () => {
   open = ok(
     await hub
       .as('police.officer')
-      .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub)),
+      .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub, op.id)),
     201,
   );
   claimed = ok(
     await hub
       .as('police.officer')
-      .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub)),
+      .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub, op.id)),
     201,
   );
   ok(await hub.as('frideborg.caseworker').post(`/v1/field-requests/${claimed.id}/claim`));
@@ -307,7 +307,7 @@ describe('field requests', () => {
       ['police.admin', 403, 'not-organiser-officer'],
       ['police-nord.officer', 404, 'operation-not-found'],
     ] as const) {
-      const body = await fieldRequestBody(hub);
+      const body = await fieldRequestBody(hub, op.id);
       expectProblem(
         await hub.as(user).post(`/v1/operations/${op.id}/field-requests`, body),
         status,
@@ -342,7 +342,9 @@ describe('field requests', () => {
         roles: ['officer'],
       }),
     );
-    const body = await fieldRequestBody(hub, { requesterUnitId: U.policeResponseNorrkoping });
+    const body = await fieldRequestBody(hub, op.id, {
+      requesterUnitId: U.policeResponseNorrkoping,
+    });
     expect(
       (await responseTeam.post(`/v1/operations/${op.id}/field-requests`, body)).statusCode,
     ).toBe(201);
@@ -474,7 +476,7 @@ describe('validation', () => {
       409,
       'operation-outside-period',
     );
-    const body = await fieldRequestBody(hub);
+    const body = await fieldRequestBody(hub, later.id);
     expectProblem(
       await hub.as('police.officer').post(`/v1/operations/${later.id}/field-requests`, body),
       409,
@@ -532,7 +534,7 @@ describe('validation', () => {
 
   it('refuses a needed-by time in the past or more than a day ahead, and a wrong envelope', async () => {
     for (const neededBy of [new Date(Date.now() - MINUTE), new Date(Date.now() + 25 * HOUR)]) {
-      const body = await fieldRequestBody(hub, { neededBy: neededBy.toISOString() });
+      const body = await fieldRequestBody(hub, op.id, { neededBy: neededBy.toISOString() });
       expectProblem(
         await hub.as('police.officer').post(`/v1/operations/${op.id}/field-requests`, body),
         422,
@@ -541,13 +543,13 @@ describe('validation', () => {
       expect(await fieldRequestRows(body.id)).toBe(0);
     }
     // Sealed for Frideborg only: Socialjour could not read it.
-    const narrow = await fieldRequestBody(hub, {}, [U.frideborg]);
+    const narrow = await fieldRequestBody(hub, op.id, {}, [U.frideborg]);
     expectProblem(
       await hub.as('police.officer').post(`/v1/operations/${op.id}/field-requests`, narrow),
       422,
       'envelope-aad-mismatch',
     );
-    const free = { ...(await fieldRequestBody(hub)), address: 'Testgatan 1' };
+    const free = { ...(await fieldRequestBody(hub, op.id)), address: 'Testgatan 1' };
     expectProblem(
       await hub.as('police.officer').post(`/v1/operations/${op.id}/field-requests`, free),
       400,
@@ -558,7 +560,7 @@ describe('validation', () => {
     const request = ok(
       await hub
         .as('police.officer')
-        .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub)),
+        .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub, op.id)),
       201,
     );
     const worker = hub.as('frideborg.caseworker');

@@ -54,7 +54,7 @@ it('lets exactly one of 20 members on shift claim a request', async () => {
   const request = ok(
     await hub
       .as('police.officer')
-      .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub)),
+      .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub, op.id)),
     201,
   );
 

@@ -107,7 +107,7 @@ it('runs an operation week from planning to the report', async () => {
   expect(ok(await police.post(`/v1/operations/${opId}/activate`)).status).toBe('active');
 
   // 4. Three field requests during the raids.
-  const bodies = await Promise.all([1, 2, 3].map(() => fieldRequestBody(hub)));
+  const bodies = await Promise.all([1, 2, 3].map(() => fieldRequestBody(hub, opId)));
   const requests = [];
   for (const body of bodies) {
     requests.push(ok(await police.post(`/v1/operations/${opId}/field-requests`, body), 201));

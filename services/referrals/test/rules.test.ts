@@ -247,12 +247,22 @@ describe('lifecycle rules', () => {
         {
           id: ok,
           recipientUnitId: U.frideborg,
-          envelope: await sealRaw(hub, { rid: ok, from: U.coordinator, to: [U.frideborg] }),
+          envelope: await sealRaw(hub, {
+            rid: ok,
+            from: U.coordinator,
+            to: [U.frideborg],
+            meta: { legalBasis: 'legal_duty', forwardedFromId: id },
+          }),
         },
         {
           id: ngo,
           recipientUnitId: U.novahuset,
-          envelope: await sealRaw(hub, { rid: ngo, from: U.coordinator, to: [U.novahuset] }),
+          envelope: await sealRaw(hub, {
+            rid: ngo,
+            from: U.coordinator,
+            to: [U.novahuset],
+            meta: { legalBasis: 'legal_duty', forwardedFromId: id },
+          }),
         },
       ],
     });

@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { auth, refuseUnauthenticated } from '../auth/auth.plugin';
 import { loadDevIssuer, type DevIssuer } from '../auth/dev-issuer';
 import { IssuerRegistry, parseIssuersConfig } from '../auth/issuer-registry';
@@ -289,6 +290,9 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     deferFailures: true,
     maxTokenLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
     clockSkewSeconds: config.AUTH_CLOCK_SKEW_SECONDS,
+    devIssuer: devIssuer
+      ? { kid: devIssuer.kid, dataDir: path.resolve(config.SAMVERKAN_DATA_DIR) }
+      : undefined,
   });
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '@samverkan/sdk/src/crypto/canonical-json';
 
 /**
  * Append-only hash chains (audit log, key log): each row carries the hash of the previous one and
@@ -8,13 +8,7 @@ import canonicalize from 'canonicalize';
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) {
-    throw new TypeError('value cannot be canonicalised');
-  }
-  return text;
-}
+export { canonicalJson };
 
 export function chainHash(prevHash: string, content: unknown): string {
   return createHash('sha256')

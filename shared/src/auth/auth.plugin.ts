@@ -6,6 +6,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import buildGetJwks, { type GetJwks } from 'get-jwks';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { DOCS_PREFIX } from '../app/docs';
+import { DEV_ISSUER } from './dev-issuer';
 import { ASYMMETRIC_ALGORITHMS, type IssuerRegistry, type TrustedIssuer } from './issuer-registry';
 import { ROLES, type Principal, type Role } from './principal';
 
@@ -38,6 +39,12 @@ export interface AuthPluginOptions {
   maxTokenLifetimeSeconds?: number;
   /** how far clocks may disagree on `exp`, `nbf` and `iat`; default 60 s (AUTH_CLOCK_SKEW_SECONDS) */
   clockSkewSeconds?: number;
+  /**
+   * The development issuer's key id and data folder, when it is on: a development token signed
+   * with another folder's key (minted where SAMVERKAN_DATA_DIR pointed elsewhere) is refused
+   * with a detail that says so and what to do, not a bare "invalid token".
+   */
+  devIssuer?: { kid: string; dataDir: string };
 }
 
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 43_200;
@@ -251,6 +258,16 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     const alg = decoded.header.alg;
     if (typeof alg !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
       throw invalid(`Algorithm ${String(alg)} is never accepted`);
+    }
+    const dev = options.devIssuer;
+    const kid = (decoded.header as { kid?: unknown }).kid;
+    if (dev && decoded.payload.iss === DEV_ISSUER && kid !== dev.kid) {
+      throw invalid(
+        `This development token was signed with the key of another data folder (kid ${String(kid)}), ` +
+          `not this hub's (kid ${dev.kid}, in ${dev.dataDir}): it was minted where ` +
+          `SAMVERKAN_DATA_DIR pointed elsewhere. Get a token from this hub with ` +
+          `\`samverkan login <user>\`, or run \`SAMVERKAN_DATA_DIR=${dev.dataDir} npm run token -- <user>\``,
+      );
     }
     const issuer = await trustedIssuerOf(decoded.payload.iss);
     let payload: Record<string, unknown>;

@@ -4,21 +4,9 @@
  */
 export const PROBLEM_TYPE_BASE = 'urn:samverkan:problem:';
 
-export interface ProblemFieldError {
-  field: string;
-  message: string;
-}
-
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  code: string;
-  errors?: ProblemFieldError[];
-  [extension: string]: unknown;
-}
+// The wire type lives with the client SDK (which must stand alone); the platform uses the same one.
+import type { ProblemBody, ProblemFieldError } from '@samverkan/sdk/src/problem';
+export type { ProblemBody, ProblemFieldError };
 
 export interface ProblemDefinition {
   /** kebab-case slug; the problem type is `urn:samverkan:problem:<slug>` */

@@ -1,6 +1,7 @@
 /**
  * jest globalSetup for integration tests: names what is missing instead of failing obscurely.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { testDatabaseAdminUrl, testNatsUrl } from './test-infra';
@@ -16,6 +17,17 @@ function reachable(host: string, port: number, timeoutMs = 2000): Promise<boolea
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/**
+ * The Python that has Debian's python3-jwcrypto: JWCRYPTO_PYTHON, else the system's
+ * /usr/bin/python3 (a pyenv or venv python3 earlier on PATH does not see Debian's packages).
+ */
+export function jwcryptoPython(): string {
+  return (
+    process.env.JWCRYPTO_PYTHON ??
+    (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3')
+  );
 }
 
 export default async function preflight(): Promise<void> {
@@ -41,9 +53,18 @@ export default async function preflight(): Promise<void> {
         '    apt-get install -y chromium',
     );
   }
+  // The envelope conformance vectors are proven with a second JOSE implementation as well.
+  const python = spawnSync(jwcryptoPython(), ['-c', 'import jwcrypto'], { stdio: 'ignore' });
+  if (python.status !== 0) {
+    missing.push(
+      `Python's jwcrypto is not installed (${jwcryptoPython()} -c 'import jwcrypto' fails); the envelope\n` +
+        '  conformance test runs the vectors with it. Install it:\n' +
+        '    apt-get install -y python3-jwcrypto',
+    );
+  }
   if (missing.length > 0) {
     throw new Error(
-      `\nThe integration tests need a local PostgreSQL, NATS JetStream and Chromium:\n\n  ${missing.join('\n\n  ')}\n\n(.ci/run starts and installs them.)\n`,
+      `\nThe integration tests need a local PostgreSQL, NATS JetStream, Chromium and Python's jwcrypto:\n\n  ${missing.join('\n\n  ')}\n\n(.ci/run starts and installs them.)\n`,
     );
   }
 }

@@ -123,7 +123,7 @@ export const ReferralProblems = defineProblems({
   envelopeAadMismatch: {
     slug: 'envelope-aad-mismatch',
     status: 422,
-    title: "The envelope's additional authenticated data does not match the referral's routing",
+    title: "The envelope's additional authenticated data does not match the request",
     code: 'REFERRALS_ENVELOPE_AAD_MISMATCH',
   },
   envelopeKeyMissing: {
@@ -131,6 +131,18 @@ export const ReferralProblems = defineProblems({
     status: 422,
     title: 'The envelope is not encrypted to every active key of every addressed unit',
     code: 'REFERRALS_ENVELOPE_KEY_MISSING',
+  },
+  envelopeKeyUnexpected: {
+    slug: 'envelope-key-unexpected',
+    status: 422,
+    title: 'The envelope has a recipient entry for a key that no addressed unit has',
+    code: 'REFERRALS_ENVELOPE_KEY_UNEXPECTED',
+  },
+  envelopeIatImplausible: {
+    slug: 'envelope-iat-implausible',
+    status: 422,
+    title: "The envelope's signing time (iat) is implausible",
+    code: 'REFERRALS_ENVELOPE_IAT_IMPLAUSIBLE',
   },
   envelopeTooLarge: {
     slug: 'envelope-too-large',

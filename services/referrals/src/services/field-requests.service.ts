@@ -122,7 +122,18 @@ export function createFieldRequestsService(
         }
         const info = await envelopes.checkEnvelope(
           input.envelope,
-          { rid: input.id, from: input.requesterUnitId, to: participants, kind: 'field_request' },
+          {
+            rid: input.id,
+            from: input.requesterUnitId,
+            to: participants,
+            kind: 'field_request',
+            record: {
+              ...input,
+              fieldRequestId: input.id,
+              operationId,
+              participantUnitIds: participants,
+            },
+          },
           tx,
         );
         if (await tx.existsBy(FieldRequestEntity, { id: input.id })) {

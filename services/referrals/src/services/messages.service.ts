@@ -177,11 +177,18 @@ export function createMessagesService(ctx: ReferralsContext) {
         assertOpen(referral.status);
         // The parties of a referral never change, so the envelope is checked before the
         // transaction (no read on another connection while it is open).
+        const to = messageAddressees(referral, input.senderUnitId);
         const info = await checkEnvelope(input.envelope, {
           rid: referral.id,
           from: input.senderUnitId,
-          to: messageAddressees(referral, input.senderUnitId),
+          to,
           kind: 'message',
+          record: {
+            referralId: referral.id,
+            messageId: input.id,
+            senderUnitId: input.senderUnitId,
+            recipientUnitIds: to,
+          },
         });
         return await change(
           ctx,

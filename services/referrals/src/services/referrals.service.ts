@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AAD_MEMBERS,
   canonicalJson,
   CommonProblems,
   envelopeRoutingInfo,
   EnvelopeError,
   ProblemError,
+  sameValue,
   type EnvelopeRoutingInfo,
   type Principal,
 } from '@samverkan/shared';
@@ -56,6 +58,11 @@ export interface ReferralListQuery {
   limit: number;
   cursor?: string;
 }
+
+/** A sealed envelope older than this is refused (a sender seals just before it sends). */
+export const ENVELOPE_IAT_MAX_AGE_SECONDS = 24 * 3600;
+/** Clock difference tolerated between a sender and the hub. */
+export const ENVELOPE_IAT_MAX_FUTURE_SECONDS = 300;
 
 const sorted = (ids: readonly string[]) => [...ids].sort();
 const sameSet = (a: readonly string[], b: readonly string[]) =>
@@ -169,9 +176,10 @@ export function createReferralsService(ctx: ReferralsContext) {
   }
 
   /**
-   * The server's envelope checks (DESIGN §4): structure and size, routing metadata bound in the
-   * AAD equal to the request's, and every active encryption key of every addressed unit (and of
-   * the sender's unit) among the recipient entries. It never decrypts anything.
+   * The server's envelope checks (docs/envelope.md, "What the hub checks"): structure and size,
+   * version 2, every clear member of the request equal to the one bound in the AAD, a plausible
+   * signing time, and the recipient entries exactly the active encryption keys of the addressed
+   * units and of the sender's unit — none missing, none extra. It never decrypts anything.
    */
   async function checkEnvelope(
     envelope: Record<string, unknown>,
@@ -180,6 +188,8 @@ export function createReferralsService(ctx: ReferralsContext) {
       from: string;
       to: string[];
       kind: 'referral' | 'message' | 'field_request';
+      /** What the hub will show in clear, by aad member name (docs/envelope.md). */
+      record: Record<string, unknown>;
     },
     manager?: EntityManager,
     /** the addressed units, when the caller has read them already */
@@ -192,6 +202,9 @@ export function createReferralsService(ctx: ReferralsContext) {
       throw new ProblemError(
         P.envelopeMalformed,
         err instanceof EnvelopeError ? err.message : undefined,
+        err instanceof EnvelopeError && err.field
+          ? { errors: [{ field: `envelope.aad.${err.field}`, message: err.message }] }
+          : {},
       );
     }
     if (info.sizeBytes > ctx.envelopeMaxBytes) {
@@ -203,18 +216,59 @@ export function createReferralsService(ctx: ReferralsContext) {
         `This is a ${info.kind} envelope, not a ${expected.kind}`,
       );
     }
-    const { aad } = info;
-    if (aad.rid !== expected.rid || aad.from !== expected.from || !sameSet(aad.to, expected.to)) {
+    if (info.version !== 2 || !info.metadata) {
+      // Stored version 1 envelopes are still served and opened; new ones must bind all metadata.
+      throw new ProblemError(
+        P.envelopeMalformed,
+        'Version 1 envelopes are no longer accepted: seal with envelope version 2 (docs/envelope.md)',
+      );
+    }
+    const mismatch = (field: string): never => {
       throw new ProblemError(
         P.envelopeAadMismatch,
-        'The envelope is bound to another id, sender or set of recipients than the request names',
+        `The envelope's authenticated data has another ${field} than the request`,
+        {
+          errors: [{ field, message: 'differs from the envelope’s authenticated data' }],
+          extensions: { field },
+        },
+      );
+    };
+    const metadata = info.metadata as unknown as Record<string, unknown>;
+    for (const member of AAD_MEMBERS[expected.kind]) {
+      if (member === 'v' || member === 'iat') {
+        continue;
+      }
+      if (member === 'kind') {
+        continue;
+      }
+      if (!sameValue(member, metadata[member], expected.record[member])) {
+        mismatch(member);
+      }
+    }
+    const { aad } = info;
+    if (aad.rid !== expected.rid || aad.from !== expected.from || !sameSet(aad.to, expected.to)) {
+      mismatch(
+        aad.rid !== expected.rid ? 'id' : aad.from !== expected.from ? 'sender' : 'recipients',
+      );
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (
+      aad.iat > now + ENVELOPE_IAT_MAX_FUTURE_SECONDS ||
+      aad.iat < now - ENVELOPE_IAT_MAX_AGE_SECONDS
+    ) {
+      throw new ProblemError(
+        P.envelopeIatImplausible,
+        `iat must be within the last ${ENVELOPE_IAT_MAX_AGE_SECONDS / 3600} hours and at most ${ENVELOPE_IAT_MAX_FUTURE_SECONDS} seconds ahead of the hub's clock; seal the envelope again`,
+        { errors: [{ field: 'envelope.aad.iat', message: 'is implausible' }] },
       );
     }
     const addressed =
       known ?? (await ctx.directory.units([expected.from, ...expected.to], manager));
     const missing: Array<{ unitId: string; kid: string }> = [];
+    const expectedKids = new Set<string>();
     for (const unitId of [expected.from, ...expected.to]) {
       for (const kid of addressed.get(unitId)?.activeEncryptionKids ?? []) {
+        expectedKids.add(kid);
         if (!info.recipientKids.includes(kid)) {
           missing.push({ unitId, kid });
         }
@@ -225,6 +279,15 @@ export function createReferralsService(ctx: ReferralsContext) {
         P.envelopeKeyMissing,
         missing.map((m) => `unit ${m.unitId} expects key ${m.kid}`).join('; '),
         { extensions: { missingKeys: missing } },
+      );
+    }
+    // An entry for any other key would hand the content to whoever holds it.
+    const unexpected = info.recipientKids.filter((kid) => !expectedKids.has(kid));
+    if (unexpected.length > 0) {
+      throw new ProblemError(
+        P.envelopeKeyUnexpected,
+        `No addressed unit (nor the sender's unit) has an active encryption key ${unexpected.join(', ')}`,
+        { extensions: { unexpectedKids: unexpected } },
       );
     }
     return info;
@@ -276,7 +339,13 @@ export function createReferralsService(ctx: ReferralsContext) {
     });
     const info = await checkEnvelope(
       input.envelope,
-      { rid: input.id, from: input.senderUnitId, to: recipients, kind: 'referral' },
+      {
+        rid: input.id,
+        from: input.senderUnitId,
+        to: recipients,
+        kind: 'referral',
+        record: { ...input, referralId: input.id, copyUnitIds: copies, forwardedFromId },
+      },
       tx,
       units,
     );

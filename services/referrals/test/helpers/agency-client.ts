@@ -1,12 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import {
   openEnvelope,
+  referralMetadata,
   sealEnvelope,
   verifyKeysResponse,
   type DemoUserName,
   type EnvelopeAad,
+  type EnvelopeAadV2,
+  type EnvelopeMetadataInput,
   type GeneralJweEnvelope,
 } from '@samverkan/shared';
+
+/** The clear metadata of the referrals the tests send, unless a test says otherwise. */
+export const DEFAULT_REFERRAL_META = {
+  category: 'trafficking_sexual',
+  urgency: 'urgent',
+  ageBand: 'adult',
+  gender: 'female',
+  citizenshipGroup: 'eu',
+  municipalityCode: '0581',
+  legalBasis: 'consent',
+} as const;
 import type { TestHub } from './build';
 
 /**
@@ -32,18 +46,21 @@ export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
   }
 
   async function seal(
-    rid: string,
-    to: string[],
+    meta: EnvelopeMetadataInput,
     document: Record<string, unknown>,
   ): Promise<GeneralJweEnvelope> {
+    const to =
+      meta.kind === 'referral'
+        ? [meta.recipientUnitId, ...(meta.copyUnitIds ?? [])]
+        : meta.kind === 'message'
+          ? meta.recipientUnitIds
+          : meta.participantUnitIds;
     const keys = await verifiedKeys([unitId, ...to]);
     const own = hub.keys.units[unitId]!;
     const sealed = await sealEnvelope({
-      kind: 'referral',
-      rid,
-      from: unitId,
-      to,
+      meta,
       document,
+      validate: meta.kind === 'referral',
       sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
       recipients: to.map((id) => ({ unitId: id, encryptionKeys: keys.get(id)!.encryptionKeys })),
       senderEncryptionKeys: keys.get(unitId)!.encryptionKeys,
@@ -54,34 +71,34 @@ export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
   return {
     unitId,
     seal,
-    /** A new referral with its envelope, ready to POST. */
+    /**
+     * A new referral with its envelope, ready to POST (or, with `forwardedFromId`, a forward leg:
+     * then `meta` must carry the original's metadata).
+     */
     async referral(
       to: { recipientUnitId: string; copyUnitIds?: string[] },
       document: Record<string, unknown>,
       meta: Partial<Record<string, string>> = {},
+      forwardedFromId: string | null = null,
     ) {
       const id = randomUUID();
-      const envelope = await seal(id, [to.recipientUnitId, ...(to.copyUnitIds ?? [])], document);
-      return {
+      const body = {
         id,
         senderUnitId: unitId,
         recipientUnitId: to.recipientUnitId,
         copyUnitIds: to.copyUnitIds ?? [],
-        category: 'trafficking_sexual',
-        urgency: 'urgent',
-        ageBand: 'adult',
-        gender: 'female',
-        citizenshipGroup: 'eu',
-        municipalityCode: '0581',
-        legalBasis: 'consent',
+        ...DEFAULT_REFERRAL_META,
         ...meta,
-        envelope,
       };
+      const envelope = await seal(referralMetadata({ ...body, forwardedFromId }), document);
+      return { ...body, envelope };
     },
     /** Fetches a referral's envelope as this user, decrypts it and verifies the sender. */
-    async open(
-      referralId: string,
-    ): Promise<{ document: Record<string, unknown>; aad: EnvelopeAad }> {
+    async open(referralId: string): Promise<{
+      document: Record<string, unknown>;
+      aad: EnvelopeAad;
+      metadata?: EnvelopeAadV2;
+    }> {
       const res = await hub.as(user).get(`/v1/referrals/${referralId}/envelope`);
       if (res.statusCode !== 200) {
         throw new Error(`envelope: ${res.statusCode} ${res.body}`);
@@ -94,7 +111,7 @@ export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
           (await verifiedKeys([aad.from])).get(aad.from)!.signingKeys,
         expected: { rid: referralId, kind: 'referral' },
       });
-      return { document: opened.document, aad: opened.aad };
+      return { document: opened.document, aad: opened.aad, metadata: opened.metadata };
     },
   };
 }

@@ -1,5 +1,11 @@
-import { sealEnvelope, type GeneralJweEnvelope, type KeyPairJwk } from '@samverkan/shared';
-import { referralDocument } from './agency-client';
+import {
+  referralMetadata,
+  sealEnvelope,
+  type GeneralJweEnvelope,
+  type KeyPairJwk,
+  type ReferralMetadataInput,
+} from '@samverkan/shared';
+import { DEFAULT_REFERRAL_META, referralDocument } from './agency-client';
 import type { TestHub } from './build';
 
 type JWK = KeyPairJwk['publicJwk'];
@@ -21,6 +27,10 @@ export async function sealRaw(
     /** the sender's own encryption keys (default: its demo key) */
     senderKeys?: JWK[];
     validate?: boolean;
+    /** clear metadata to bind (default: DEFAULT_REFERRAL_META, not forwarded) */
+    meta?: Partial<Omit<ReferralMetadataInput, 'kind'>>;
+    /** the signing time to bind (default now) */
+    iat?: number;
   },
 ): Promise<GeneralJweEnvelope> {
   const encKey = (unitId: string): JWK => {
@@ -32,10 +42,14 @@ export async function sealRaw(
   };
   const sender = hub.keys.units[options.from]!;
   const sealed = await sealEnvelope({
-    kind: 'referral',
-    rid: options.rid,
-    from: options.from,
-    to: options.to,
+    meta: referralMetadata({
+      ...DEFAULT_REFERRAL_META,
+      id: options.rid,
+      senderUnitId: options.from,
+      recipientUnitId: options.to[0]!,
+      copyUnitIds: options.to.slice(1),
+      ...options.meta,
+    }),
     document: options.document ?? referralDocument('raw'),
     sender: { signingKey: { kid: sender.sig.kid, privateJwk: sender.sig.privateJwk } },
     recipients: options.to.map((unitId) => ({
@@ -44,6 +58,7 @@ export async function sealRaw(
     })),
     senderEncryptionKeys: options.senderKeys ?? [encKey(options.from)],
     validate: options.validate,
+    iat: options.iat,
   });
   return sealed.jwe;
 }

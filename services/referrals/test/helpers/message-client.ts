@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   openEnvelope,
+  referralMetadata,
   sealEnvelope,
   verifyKeysResponse,
   type DemoUserName,
   type EnvelopeAad,
   type GeneralJweEnvelope,
 } from '@samverkan/shared';
+import { DEFAULT_REFERRAL_META } from './agency-client';
 import type { TestHub } from './build';
 
 export interface MessageDocument {
@@ -45,10 +47,22 @@ export function messageClient(hub: TestHub, user: DemoUserName, unitId: string) 
     const keys = await verifiedKeys([unitId, ...options.to]);
     const own = hub.keys.units[unitId]!;
     const sealed = await sealEnvelope({
-      kind: options.kind ?? 'message',
-      rid: options.rid,
-      from: unitId,
-      to: options.to,
+      meta:
+        options.kind === 'referral'
+          ? referralMetadata({
+              ...DEFAULT_REFERRAL_META,
+              id: options.rid,
+              senderUnitId: unitId,
+              recipientUnitId: options.to[0]!,
+              copyUnitIds: options.to.slice(1),
+            })
+          : {
+              kind: 'message',
+              referralId: options.rid,
+              messageId: String(document.messageId),
+              senderUnitId: unitId,
+              recipientUnitIds: options.to,
+            },
       document,
       validate: false,
       sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },

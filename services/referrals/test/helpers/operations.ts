@@ -3,6 +3,7 @@ import {
   DEMO_UNITS as U,
   sealEnvelope,
   type DemoUserName,
+  type FieldRequestMetadata,
   type GeneralJweEnvelope,
 } from '@samverkan/shared';
 import type { LightMyRequestResponse } from 'fastify';
@@ -77,22 +78,17 @@ export async function putOnShift(
 /** A field-request envelope sealed by the requester's unit for the addressed units (demo keys). */
 export async function sealFieldRequest(
   hub: TestHub,
-  rid: string,
-  from: string,
-  to: string[],
+  meta: Omit<FieldRequestMetadata, 'kind'>,
 ): Promise<GeneralJweEnvelope> {
-  const sender = hub.keys.units[from]!;
+  const sender = hub.keys.units[meta.requesterUnitId]!;
   const sealed = await sealEnvelope({
-    kind: 'field_request',
-    rid,
-    from,
-    to,
+    meta: { kind: 'field_request', ...meta },
     document: {
       address: 'Testgatan 1, Norrköping',
       details: 'Two women met in a flat; one speaks Romanian only.',
     },
     sender: { signingKey: { kid: sender.sig.kid, privateJwk: sender.sig.privateJwk } },
-    recipients: to.map((unitId) => ({
+    recipients: meta.participantUnitIds.map((unitId) => ({
       unitId,
       encryptionKeys: [hub.keys.units[unitId]!.enc.publicJwk],
     })),
@@ -104,25 +100,42 @@ export async function sealFieldRequest(
 /** The social services units of the default operation, sorted (the addressees). */
 export const SOCIAL_SERVICES_PARTICIPANTS = [U.frideborg, U.socialjour].sort();
 
+/** A field request body for operation `operationId`, its envelope sealed for `to`. */
 export async function fieldRequestBody(
   hub: TestHub,
+  operationId: string,
   overrides: Record<string, unknown> = {},
   to: string[] = SOCIAL_SERVICES_PARTICIPANTS,
 ) {
   const id = (overrides.id as string | undefined) ?? randomUUID();
-  const from = (overrides.requesterUnitId as string | undefined) ?? U.policeTraffickingOst;
-  return {
+  const clear = {
     id,
-    requesterUnitId: from,
+    requesterUnitId: U.policeTraffickingOst,
     urgency: 'acute',
     neededBy: new Date(Date.now() + 30 * MINUTE).toISOString(),
     estimatedPersons: { adults: 2, children: 0, unknown: 1 },
     languages: ['ro', 'en'],
     flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: true },
-    envelope: await sealFieldRequest(hub, id, from, to),
     ...overrides,
+  } as FieldRequestBody;
+  const { id: fieldRequestId, ...rest } = clear;
+  return {
+    ...clear,
+    envelope: await sealFieldRequest(hub, {
+      ...rest,
+      fieldRequestId,
+      operationId,
+      participantUnitIds: to,
+    }),
   };
 }
+
+type FieldRequestBody = Omit<
+  FieldRequestMetadata,
+  'kind' | 'fieldRequestId' | 'operationId' | 'participantUnitIds'
+> & {
+  id: string;
+};
 
 /** The events the referrals outbox holds of one type, oldest first. */
 export async function outboxEvents(hub: TestHub, typePrefix: string) {

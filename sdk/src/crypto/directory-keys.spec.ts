@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, CompactSign, importJWK, type JWK } from 'jose';
 import {
   KeyTrustError,
+  RootKeyNotPinnedError,
   rootKeyFingerprint,
   verifyKeysResponse,
   verifyUnitKeySet,
@@ -159,10 +160,17 @@ describe('verifyUnitKeySet', () => {
     await expect(
       verifyUnitKeySet(set, { trustedRootFingerprints: { [police.id]: [police.root.kid] } }),
     ).resolves.toMatchObject({ unitId: C.id });
-    await expectRejected(set, /no root key is pinned/, {
+    const err = await expectRejected(set, /is not pinned/, {
       trustedRootFingerprints: { [police.id]: [police.root.kid] },
       requirePinnedRoots: true,
     });
+    // It says what to do: compare the fingerprint out of band, then pin it.
+    expect(err).toBeInstanceOf(RootKeyNotPinnedError);
+    expect(err.message).toContain(
+      `organisation ${C.org.id}'s root key is not pinned (the keys of unit ${C.id} depend on it): compare fingerprint ${C.org.root.kid}`,
+    );
+    expect(err.message).toContain(`samverkan keys pin ${C.org.id} ${C.org.root.kid}`);
+    expect(err.message).not.toContain('(none)');
   });
 
   it('refuses a key whose statement is signed by a root key of another organisation', async () => {

@@ -71,9 +71,51 @@ export class KeyTrustError extends Error {
     readonly kid: string | undefined,
     readonly reason: string,
   ) {
-    super(`key ${kid ?? '(none)'} of unit ${unitId} is not trusted: ${reason}`);
+    super(
+      kid === undefined
+        ? `the keys of unit ${unitId} are not trusted: ${reason}`
+        : `key ${kid} of unit ${unitId} is not trusted: ${reason}`,
+    );
     this.name = 'KeyTrustError';
   }
+}
+
+/**
+ * The organisation's root key is not pinned on this client: nothing it signed can be trusted
+ * until someone compares its fingerprint with the organisation out of band and pins it.
+ */
+export class RootKeyNotPinnedError extends KeyTrustError {
+  constructor(
+    unitId: string,
+    readonly organisationId: string,
+    /** Fingerprints of the organisation's active root keys as the directory serves them. */
+    readonly fingerprints: string[],
+    /** The unit key that depends on the unpinned root, where one was checked. */
+    kid?: string,
+  ) {
+    super(unitId, kid, `the root key of organisation ${organisationId} is not pinned`);
+    const shown = fingerprints[0] ?? '<fingerprint>';
+    this.message =
+      `organisation ${organisationId}'s root key is not pinned (the keys of unit ${unitId} ` +
+      `depend on it): compare fingerprint ` +
+      `${fingerprints.join(' or ') || '(none served)'} with that organisation out of band ` +
+      `(\`samverkan keys fingerprint --org ${organisationId}\`), then run ` +
+      `\`samverkan keys pin ${organisationId} ${shown}\``;
+    this.name = 'RootKeyNotPinnedError';
+  }
+}
+
+/** Fingerprints of a set's active root keys that belong to its organisation (for display). */
+async function servedRootFingerprints(set: DirectoryUnitKeySet): Promise<string[]> {
+  const out: string[] = [];
+  for (const root of set.rootKeys) {
+    const jwk =
+      isRecord(root) && root.status === 'active' ? okpPublic(root.jwk, 'Ed25519') : undefined;
+    if (jwk && root.organisationId === set.organisationId) {
+      out.push(await thumbprint(jwk));
+    }
+  }
+  return out;
 }
 
 const CURVE_FOR_USE = { enc: 'X25519', sig: 'Ed25519' } as const;
@@ -119,11 +161,7 @@ export async function verifyUnitKeySet(
   }
   const pins = options.trustedRootFingerprints?.[organisationId];
   if (!pins && options.requirePinnedRoots) {
-    throw new KeyTrustError(
-      unitId,
-      undefined,
-      `no root key is pinned for organisation ${organisationId}`,
-    );
+    throw new RootKeyNotPinnedError(unitId, organisationId, await servedRootFingerprints(set));
   }
 
   const encryptionKeys: JWK[] = [];
@@ -220,7 +258,8 @@ async function verifyUnitKey(
     throw fail(`root key ${root.kid} is served with a kid that is not its thumbprint`);
   }
   if (pins && !pins.includes(rootFingerprint)) {
-    throw fail(`root key ${root.kid} is not pinned for organisation ${organisationId}`);
+    // A new root key (or a forged one): only a comparison out of band can tell which.
+    throw new RootKeyNotPinnedError(unitId, organisationId, [rootFingerprint], kid);
   }
 
   let payloadBytes: Uint8Array;
