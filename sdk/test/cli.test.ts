@@ -638,12 +638,18 @@ describe('samverkan CLI', () => {
       meta: ROUTING,
     });
     await police.postMessage(sent.id, 'First, genuine.');
-    // Signed for another message id than the one it is filed under (a replayed message).
     const forgedId = randomUUID();
-    const envelope = await police.seal('message', sent.id, [U.coordinator], {
-      messageId: randomUUID(),
-      text: 'REPLAYED-TEXT',
-    });
+    // Signed for another message id than the one it is filed under (a replayed message).
+    const envelope = await police.seal(
+      {
+        kind: 'message',
+        referralId: sent.id,
+        messageId: forgedId,
+        senderUnitId: U.policeTraffickingOst,
+        recipientUnitIds: [U.coordinator],
+      },
+      { messageId: randomUUID(), text: 'REPLAYED-TEXT' },
+    );
     await data(
       police.client.referrals.POST('/v1/referrals/{id}/messages', {
         params: { path: { id: sent.id }, header: idempotency() },

@@ -4,7 +4,7 @@
  * even once the Idempotency-Key record it left pending has been taken over — gets the referral it
  * created, not a conflict. Another referral under the same id is still refused.
  */
-import { DEMO_UNITS as U } from '@samverkan/shared';
+import { DEMO_UNITS as U, referralMetadata } from '@samverkan/shared';
 import { agencyClient, referralDocument } from './helpers/agency-client';
 import { buildHub, type TestHub } from './helpers/build';
 
@@ -62,10 +62,14 @@ it('an id taken by a referral the caller cannot see is answered as GET answers i
 
   // Another organisation's user learns the id and sends its own referral under it.
   const frideborg = agencyClient(hub, 'frideborg.caseworker', U.frideborg);
+  const base = await frideborg.referral({ recipientUnitId: U.coordinator }, referralDocument('P'));
   const probe = {
-    ...(await frideborg.referral({ recipientUnitId: U.coordinator }, referralDocument('P'))),
+    ...base,
     id: victim.id,
-    envelope: await frideborg.seal(victim.id, [U.coordinator], referralDocument('P')),
+    envelope: await frideborg.seal(
+      referralMetadata({ ...base, id: victim.id }),
+      referralDocument('P'),
+    ),
   };
   const read = await hub.as('frideborg.caseworker').get(`/v1/referrals/${victim.id}`);
   const sent = await hub.as('frideborg.caseworker').post('/v1/referrals', probe);
