@@ -19,7 +19,6 @@ import {
   type GeneralJweEnvelope,
 } from './crypto/envelope';
 import {
-  generateRootKey,
   generateUnitEncryptionKey,
   generateUnitSigningKey,
   signUnitKey,
