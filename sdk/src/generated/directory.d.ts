@@ -425,7 +425,7 @@ export interface paths {
         put?: never;
         /**
          * A development token for a seeded user
-         * @description Only while the development token issuer is on (`AUTH_DEV_ISSUER=true`, the default of the embedded `npm start` and never of a deployment): mints a token for one of the seeded demo users, signed with the development issuer key in this hub's data folder, so `samverkan login <user>` needs neither that folder nor the hub's code. With the development issuer off, this route does not exist (404 `not-found`). An unknown user is refused with 400 `validation-failed`, naming the seeded users.
+         * @description Only while the development token issuer is on (`AUTH_DEV_ISSUER=true`, the default of the embedded `npm start` and never of a deployment): mints a token for one of the seeded demo users, signed with the development issuer key in this hub's data folder, so `samverkan login <user>` needs neither that folder nor the hub's code. With the development issuer off, this route does not exist (404 `not-found`). An unknown user is refused with 400 `validation-error`, naming the seeded users.
          */
         post: operations["mintDevToken"];
         delete?: never;
