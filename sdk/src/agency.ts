@@ -19,7 +19,6 @@ import {
   type GeneralJweEnvelope,
 } from './crypto/envelope';
 import {
-  generateRootKey,
   generateUnitEncryptionKey,
   generateUnitSigningKey,
   signUnitKey,
@@ -469,9 +468,6 @@ export async function registerUnitKeys(
   }
   return { enc, sig, published };
 }
-
-/** A new organisation root key; register its public half with `registerRootKey`. */
-export { generateRootKey };
 
 /** A fresh Idempotency-Key for one logical write (the hub requires one on every write). */
 export function idempotency(): { 'Idempotency-Key': string } {

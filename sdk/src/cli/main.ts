@@ -3,9 +3,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
 import { rootKeyFingerprint } from '../crypto/directory-keys';
+import { generateRootKey } from '../crypto/unit-keys';
 import {
   createAgency,
-  generateRootKey,
   idempotency,
   registerUnitKeys,
   type Agency,

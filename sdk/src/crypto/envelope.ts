@@ -824,12 +824,16 @@ export function compareRecord(
     }
     return;
   }
+  // The hub names an item's own id `id`; the aad names it by kind.
+  const ownId = { referral: 'referralId', message: 'messageId', field_request: 'fieldRequestId' }[
+    meta.kind
+  ];
   for (const member of AAD_MEMBERS[meta.kind]) {
     if (member === 'v' || member === 'kind' || member === 'iat') {
       continue;
     }
     const signed = (meta as unknown as Record<string, unknown>)[member];
-    const shown = record[member];
+    const shown = member === ownId && !(member in record) ? record.id : record[member];
     if (!sameValue(member, signed, shown)) {
       mismatch(member);
     }

@@ -71,7 +71,9 @@ export interface paths {
          *     - `child-needs-social-services` (REFERRALS_CHILD_NEEDS_SOCIAL_SERVICES), 422: `ageBand` is `child` and neither the recipient unit nor a copy unit belongs to `social_services` (duty to report);
          *     - `justification-required` (REFERRALS_JUSTIFICATION_REQUIRED), 422: `legalBasis` is `acute_protection` and `justification` is missing or blank;
          *     - `envelope-malformed` (REFERRALS_ENVELOPE_MALFORMED), 422: the envelope is not a JWE as described under `Envelope`;
-         *     - `envelope-aad-mismatch` (REFERRALS_ENVELOPE_AAD_MISMATCH), 422: the envelope's `aad` does not name this referral's id, sender and units;
+         *     - `envelope-aad-mismatch` (REFERRALS_ENVELOPE_AAD_MISMATCH), 422: a member of the envelope's `aad` (id, units, category, urgency, age band, gender, citizenship group, municipality, legal basis, …) differs from the request; `field` names it;
+         *     - `envelope-iat-implausible` (REFERRALS_ENVELOPE_IAT_IMPLAUSIBLE), 422: the envelope was sealed more than 24 hours ago or more than 5 minutes ahead of the hub's clock;
+         *     - `envelope-key-unexpected` (REFERRALS_ENVELOPE_KEY_UNEXPECTED), 422: a recipient entry names a key that no addressed unit (nor the sender's unit) has; `unexpectedKids` lists them;
          *     - `envelope-key-missing` (REFERRALS_ENVELOPE_KEY_MISSING), 422: an active encryption key of an addressed unit has no recipient entry; `detail` and `missingKeys` name each unit and expected kid;
          *     - `envelope-too-large` (REFERRALS_ENVELOPE_TOO_LARGE), 413: the envelope is above the configured size limit;
          *     - `referral-exists` (REFERRALS_REFERRAL_EXISTS), 409: another referral with this id already exists and the caller is a member of one of its units. Sending exactly the same referral again (same units, category, urgency and envelope) is not a conflict: the answer is 201 with the referral it created, so a client may retry a send whose answer it lost, even with a new `Idempotency-Key`;
@@ -232,7 +234,7 @@ export interface paths {
          *     - `not-a-coordinator` (REFERRALS_NOT_A_COORDINATOR), 422: the caller is a member of the recipient unit but lacks the `coordinator` role there;
          *     - `referral-transition-not-allowed` (REFERRALS_TRANSITION_NOT_ALLOWED), 409: the referral is not in status `received`;
          *     - `referral-exists` (REFERRALS_REFERRAL_EXISTS), 409: a new id is already taken by a referral the caller can see; a new id taken by one the caller cannot see is answered with `referral-not-found` (404), as a read of it would be;
-         *     - `referral-units-invalid`, `legal-basis-requires-consent`, `child-needs-social-services`, `envelope-malformed`, `envelope-aad-mismatch`, `envelope-key-missing` (422) and `envelope-too-large` (413), for any of the new referrals, as for `sendReferral`.
+         *     - `referral-units-invalid`, `legal-basis-requires-consent`, `child-needs-social-services`, `envelope-malformed`, `envelope-aad-mismatch`, `envelope-iat-implausible`, `envelope-key-missing`, `envelope-key-unexpected` (422) and `envelope-too-large` (413), for any of the new referrals, as for `sendReferral`. Each leg's `aad` carries the original's clear metadata, the coordinator's unit as sender and `forwardedFromId` = the original's id.
          *
          *     A member of the recipient unit with the `coordinator` role may call it; members
          *     of the sender and copy units get 403.
@@ -969,6 +971,10 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+            /** @description For `envelope-aad-mismatch`, the aad member that differs from the request. */
+            field?: string;
+            /** @description For `envelope-key-unexpected`, the key ids that no addressed unit (nor the sender's unit) has. */
+            unexpectedKids?: string[];
             /** @description For `envelope-key-missing`, each addressed unit's active encryption key that has no recipient entry. */
             missingKeys?: {
                 unitId: components["schemas"]["Uuid"];
@@ -978,43 +984,41 @@ export interface components {
             currentStatus?: components["schemas"]["ReferralStatus"];
         };
         /**
-         * @description The referral content, end-to-end encrypted: a JWE in General JSON Serialization
-         *     (RFC 7516 §7.2.1), content encryption `A256GCM`, one recipient per key with
-         *     `ECDH-ES+A256KW` on X25519 (RFC 8037). The plaintext is a compact JWS/JWT
-         *     (`alg: EdDSA`, `typ` naming the kind, e.g. `referral+jwt`) signed with the
-         *     sender unit's Ed25519 key, with claims `iss` (sender unit), `aud` (the units in
-         *     `to`), `sub` (`rid`), `jti`, `iat` and `doc`; for a referral, `doc` is the
-         *     document described by
-         *     [`referral-document.schema.json`](./referral-document.schema.json)
-         *     (`https://samverkan.se/schemas/referral-document/v1.json`). The plaintext is
-         *     padded to a size bucket (at most 1 MiB) so that its length says little. The
-         *     server never decrypts it.
+         * @description The content, end-to-end encrypted: envelope version 2, specified normatively in
+         *     [docs/envelope.md](../docs/envelope.md) (with conformance vectors in
+         *     `sdk/conformance/`). A nested JWT (RFC 7519 §5.2): a JWE in General JSON
+         *     Serialization (RFC 7516 §7.2.1), protected header exactly
+         *     `{"enc": "A256GCM", "cty": "JWT"}`, one recipient per key with `ECDH-ES+A256KW` on
+         *     X25519 (RFC 8037), whose plaintext is the compact JWS itself (`alg: EdDSA`,
+         *     `typ` `referral+jwt`, `referral-message+jwt` or `field-request+jwt`, signed with
+         *     the sender unit's Ed25519 key; claims `iss`, `aud`, `sub`, `jti`, `iat`, `aad`,
+         *     `doc`, and `pad`, spaces that fill the JWS up to a size bucket). For a referral,
+         *     `doc` is described by
+         *     [`referral-document.schema.json`](./referral-document.schema.json).
          *
-         *     - `protected`: base64url of exactly `{"enc": "A256GCM", "cty": <kind>}`, where
-         *       the kind is `referral+jwt` for referrals (sent or forwarded) and
-         *       `referral-message+jwt` for messages on a referral.
-         *     - `aad`: base64url of the RFC 8785 canonical JSON (sorted keys, no spaces) of
-         *       `{ "rid": <referral id>, "from": <sender unit id>, "to": [<addressed unit ids>], "iat": <seconds since epoch> }`.
-         *       For a referral `to` holds the recipient unit and the copy units (the SDK
-         *       sorts them; the server compares them as a set, without duplicates). The
-         *       routing data the hub sees is thereby bound to the ciphertext: the hub cannot
-         *       add or drop a unit unnoticed, and the recipient checks that the inner token's
-         *       `aud` equals `to` and its `sub` equals `rid`.
-         *     - `recipients`: one entry per active encryption key of every unit in `to`
-         *       and of the sender's own unit (so the sender can read what it sent), each
-         *       with `kid` = the key's id in the directory (its RFC 7638 thumbprint) and
-         *       `epk` = the ephemeral X25519 public key.
+         *     - `aad`: base64url of the RFC 8785 canonical JSON of every member the hub shows
+         *       in clear, named as in this API: for a referral `v` (2), `kind`, `referralId`,
+         *       `senderUnitId`, `recipientUnitId`, `copyUnitIds` (sorted), `category`,
+         *       `urgency`, `ageBand`, `gender`, `citizenshipGroup`, `municipalityCode`,
+         *       `legalBasis`, `forwardedFromId` (or null) and `iat`; for a message `v`, `kind`,
+         *       `referralId`, `messageId`, `senderUnitId`, `recipientUnitIds` (every other
+         *       party, sorted), `iat`; for a field request `v`, `kind`, `fieldRequestId`,
+         *       `operationId`, `requesterUnitId`, `participantUnitIds` (sorted), `urgency`,
+         *       `neededBy`, `estimatedPersons`, `languages`, `flags`, `iat`. The signed `aad`
+         *       claim repeats it, and recipients compare the hub's record with it.
+         *     - `recipients`: one entry per active encryption key of every addressed unit and
+         *       of the sender's own unit, each `{alg, kid, epk}` with a 40-byte
+         *       `encrypted_key`.
          *
-         *     The server checks only:
-         *     - the structure (this schema; then `envelope-malformed`, 422, for a protected
-         *       header, kind, `aad` or `epk` that does not decode as described, an `iv` that
-         *       is not 96 bits or a `tag` that is not 128 bits, or duplicate kids);
-         *     - the size, against a configurable limit (`envelope-too-large`, 413);
-         *     - that `aad` decodes to exactly the request's id, sender unit and set of
-         *       addressed units (`envelope-aad-mismatch`, 422);
-         *     - that every active encryption key of the sender unit and of every addressed
-         *       unit appears among the recipients (`envelope-key-missing`, 422, naming the
-         *       unit and the expected kid).
+         *     The server never decrypts. It checks: the structure (`envelope-malformed`, 422,
+         *     also for version 1 envelopes, which are no longer accepted for new items); the
+         *     size (`envelope-too-large`, 413); that every `aad` member equals the request's
+         *     (`envelope-aad-mismatch`, 422, with `field` naming the member); that `iat` is
+         *     no older than 24 h and at most 5 min ahead (`envelope-iat-implausible`, 422);
+         *     that every active encryption key of the sender's and every addressed unit has an
+         *     entry (`envelope-key-missing`, 422, naming unit and kid) and no other key does
+         *     (`envelope-key-unexpected`, 422). Stored version 1 envelopes are served as they
+         *     are (`cty` = the kind's typ, aad `{rid, from, to, iat}`; see docs/envelope.md §9).
          */
         Envelope: {
             /** @description Base64url of the JWE protected header. */
