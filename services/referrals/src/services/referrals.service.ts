@@ -140,7 +140,7 @@ export function createReferralsService(ctx: ReferralsContext) {
    */
   async function verifiedUnits(principal: Principal): Promise<string[]> {
     // Only case-handling roles take part in referrals: an analyst sees aggregates and an auditor
-    // the audit log, never a referral or its envelope (DESIGN §3), whatever units a token lists.
+    // the audit log, never a referral or its envelope (docs/architecture.md#identity-and-access), whatever units a token lists.
     if (!principal.roles.some((role) => ACTING_ROLES.includes(role))) {
       return [];
     }
@@ -169,7 +169,7 @@ export function createReferralsService(ctx: ReferralsContext) {
   }
 
   /**
-   * The server's envelope checks (DESIGN §4): structure and size, routing metadata bound in the
+   * The server's envelope checks (docs/envelope.md): structure and size, routing metadata bound in the
    * AAD equal to the request's, and every active encryption key of every addressed unit (and of
    * the sender's unit) among the recipient entries. It never decrypts anything.
    */
@@ -500,7 +500,7 @@ export function createReferralsService(ctx: ReferralsContext) {
       };
     },
 
-    /** A lifecycle action (DESIGN §5), decided by the pure state machine in domain/. */
+    /** A lifecycle action (docs/architecture.md#referral-lifecycle), decided by the pure state machine in domain/. */
     async act(principal: Principal, id: string, action: ReferralAction, input: TransitionInput) {
       const seen = await visible(principal, id, `referral.${action}`);
       const { acting } = seen;
