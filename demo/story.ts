@@ -1,5 +1,5 @@
 /**
- * The story of the design (DESIGN §6), told through the SDK as the agencies would live it: an
+ * The story of the design (docs/architecture.md#operation-weeks), told through the SDK as the agencies would live it: an
  * operation week in Norrköping is planned and staffed; during a raid an officer asks for a social
  * worker on site; the worker on shift claims it; after the encounter a trafficking referral goes
  * to the regional coordinator, who forwards it to Frideborg and Novahuset; Novahuset accepts and

@@ -1,4 +1,4 @@
-# The notifications service on its own (distributed mode, DESIGN.md §2).
+# The notifications service on its own (distributed mode, docs/architecture.md#services-and-the-way-data-flows).
 #
 # Build from the repository root (docker/compose.yml does this with `context: ..`):
 #   docker build -f docker/notifications.Dockerfile -t samverkan/notifications .

@@ -1,5 +1,5 @@
 /**
- * Distributed mode (DESIGN.md §2) with real processes: the directory, the referrals and the
+ * Distributed mode (docs/architecture.md#services-and-the-way-data-flows) with real processes: the directory, the referrals and the
  * notifications service each started as its own `tsx …/server.ts`, on one Postgres (a schema
  * each) and the real NATS JetStream, talked to over HTTP like an agency system would. The
  * referral journey runs across them: keys from the directory's port, referrals on the referrals

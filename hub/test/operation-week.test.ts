@@ -1,5 +1,5 @@
 /**
- * The police-requests-social-worker story (DESIGN §6) end to end through the API, as agencies
+ * The police-requests-social-worker story (docs/architecture.md#operation-weeks) end to end through the API, as agencies
  * would use it, in both ways the hub runs: the embedded all-in-one process (`npm start`: PGlite,
  * in-process events) and distributed mode (directory and referrals as separate processes on
  * Postgres and NATS JetStream). The police plan an operation week; Norrköping's social services

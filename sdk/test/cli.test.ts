@@ -547,11 +547,12 @@ describe('samverkan CLI', () => {
       unit: unknownId,
     });
 
-    // A name is resolved by search; one that fits several units lists them and sends nothing.
+    // An exact name is resolved by search; a name that is not exactly one unit's lists the
+    // candidates and sends nothing.
     expect(byName.code).toBe(0);
     expect(JSON.parse(byName.stdout)).toMatchObject({ recipientUnitId: U.coordinator });
     expect(ambiguous.code).toBe(1);
-    expect(ambiguous.stderr).toContain('matches 2 units');
+    expect(ambiguous.stderr).toContain('no unit has exactly that name; did you mean one of these');
     expect(ambiguous.stderr).toContain(U.policeTraffickingOst);
     expect(ambiguous.stderr).toContain(U.policeTraffickingNord);
 

@@ -137,11 +137,12 @@ it('first referral with the CLI; the recipient is notified live, and resumes aft
   ]();
   await next(events, (e) => e.event === 'counts');
 
+  // As the README does it: the recipient by its name, resolved through the unit search.
   const send = [
     'referral',
     'send',
     '--to',
-    U.coordinator,
+    'Regionkoordinatorn Östergötland',
     '--document',
     document,
     '--category',
@@ -182,6 +183,16 @@ it('first referral with the CLI; the recipient is notified live, and resumes aft
   });
   expect(watched.code).toBe(0);
   expect(JSON.parse(watched.stdout.trim().split('\n')[0]!)).toMatchObject({ objectId: second.id });
+  // For people: the inbox table has the ids to go on with (`referral show <id>`), and `watch`
+  // says it is waiting rather than printing nothing.
+  const [inboxTable, watchedHuman] = await Promise.all([
+    cli(['inbox'], { SAMVERKAN_TOKEN: coordinatorToken }),
+    cli(['watch', '--since', seq, '--count', '1'], { SAMVERKAN_TOKEN: coordinatorToken }),
+  ]);
+  expect(inboxTable.stdout).toMatch(/WHEN\s+SEVERITY\s+KIND\s+ID\s+TITLE/);
+  expect(inboxTable.stdout).toContain(first.id);
+  expect(watchedHuman.stderr).toContain('Waiting for notifications');
+  expect(watchedHuman.stdout).toContain('referral_received');
 
   // The coordinator reads it, decrypted and verified on this side only.
   const shown = await json(['referral', 'show', first.id], { SAMVERKAN_TOKEN: coordinatorToken });

@@ -1,6 +1,6 @@
 /**
  * The token attack set against every operation of the OpenAPI documents that needs a token
- * (DESIGN.md §3): none, expired, not yet valid, tampered, `alg: none`, HS256 signed with the
+ * (docs/architecture.md#identity-and-access): none, expired, not yet valid, tampered, `alg: none`, HS256 signed with the
  * issuer's public key, an unknown `kid`, a wrong audience, an issuer not on the list, and an issuer
  * asserting an organisation it may not speak for. Each is refused with 401 problem+json (403 only
  * where the contract names it), never 2xx, never 5xx, and writes nothing.

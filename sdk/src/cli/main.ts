@@ -173,20 +173,24 @@ class Context {
       res as { items: Array<{ id: string; name: string; organisation?: { name?: string } }> }
     ).items;
     const norm = (text: string) => text.normalize('NFKC').trim().toLocaleLowerCase('sv');
+    // Only an exact name picks a unit: a referral must not go to a unit that merely resembles
+    // the name typed.
     const exact = found.filter((u) => norm(u.name) === norm(value));
-    const candidates = exact.length > 0 ? exact : found;
-    if (candidates.length === 1) {
-      return candidates[0]!.id;
+    if (exact.length === 1) {
+      return exact[0]!.id;
     }
-    if (candidates.length === 0) {
+    if (found.length === 0) {
       throw new UnknownUnitError(value, `${flag} ${value}: no unit of that name or id`);
     }
+    const listed = (exact.length > 0 ? exact : found).map(
+      (u) => `  ${u.id}  ${u.name}${u.organisation?.name ? ` (${u.organisation.name})` : ''}`,
+    );
     throw new UsageError(
       [
-        `${flag} ${value} matches ${candidates.length} units; pass the id of the one you mean:`,
-        ...candidates.map(
-          (u) => `  ${u.id}  ${u.name}${u.organisation?.name ? ` (${u.organisation.name})` : ''}`,
-        ),
+        exact.length > 1
+          ? `${flag} ${value}: ${exact.length} units have that name; pass the id of the one you mean:`
+          : `${flag} ${value}: no unit has exactly that name; did you mean one of these (pass its name or id)?`,
+        ...listed,
       ].join('\n'),
     );
   }

@@ -419,7 +419,7 @@ export interface paths {
         put?: never;
         /**
          * Plan an operation week
-         * @description Plans a joint operation week (DESIGN §6) in status `planned`: its name, area (municipality codes), period (at most 31 days, ending in the future; 422 `operation-period-invalid`), organiser unit, optional coordinator unit (a regional coordinator unit; when the organiser is one, it is the coordinator) and the units invited to take part (social services, NGO, healthcare, buyers' clinic…; 422 `operation-units-invalid` for an unknown, inactive or unsuitable unit). An officer who is a member of the police organiser unit, or a coordinator who is a member of the regional coordinator organiser unit, may call it (403 `cannot-organise-operation`).
+         * @description Plans a joint operation week (docs/architecture.md#operation-weeks) in status `planned`: its name, area (municipality codes), period (at most 31 days, ending in the future; 422 `operation-period-invalid`), organiser unit, optional coordinator unit (a regional coordinator unit; when the organiser is one, it is the coordinator) and the units invited to take part (social services, NGO, healthcare, buyers' clinic…; 422 `operation-units-invalid` for an unknown, inactive or unsuitable unit). An officer who is a member of the police organiser unit, or a coordinator who is a member of the regional coordinator organiser unit, may call it (403 `cannot-organise-operation`).
          */
         post: operations["createOperation"];
         delete?: never;

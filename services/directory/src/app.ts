@@ -36,7 +36,7 @@ declare module 'fastify' {
 }
 
 export interface DirectoryOptions {
-  /** load the demo directory (DESIGN.md §10) if it is not there yet */
+  /** load the demo directory (docs/architecture.md#the-demo-directory) if it is not there yet */
   seedDemo?: boolean;
   /** receives the service's internals once built (tests, benchmarks) */
   onServices?: (services: DirectoryServices) => void;

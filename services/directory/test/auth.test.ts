@@ -19,7 +19,7 @@ import { buildDirectory, type TestDirectory } from './helpers/build';
 import { expectProblem } from './helpers/problems';
 
 /**
- * Token verification (DESIGN.md §3) as a caller sees it: every refused token gets a 401
+ * Token verification (docs/architecture.md#identity-and-access) as a caller sees it: every refused token gets a 401
  * problem+json with a stable type, and the issuer allow-list decides which keys are ever used.
  */
 

@@ -13,7 +13,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { buildDirectory, type TestDirectory } from './helpers/build';
 
 /**
- * Every directory route × every kind of caller (DESIGN.md §3). The target objects belong to
+ * Every directory route × every kind of caller (docs/architecture.md#identity-and-access). The target objects belong to
  * Norrköping (organisation, its unit Frideborg), so `norrkoping.admin` is the own organisation's
  * admin and `police.admin` another organisation's. Writes that succeed act on fresh objects.
  */

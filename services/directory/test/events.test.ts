@@ -19,7 +19,7 @@ import { DirectoryEvents } from '../src/events/directory-events';
 import { buildDirectory, type TestDirectory } from './helpers/build';
 
 /**
- * Events as a consumer sees them (DESIGN.md §9): on JetStream, once per event id, in the schema of
+ * Events as a consumer sees them (docs/architecture.md#events): on JetStream, once per event id, in the schema of
  * their type, and not lost while NATS is away (the outbox holds them).
  */
 

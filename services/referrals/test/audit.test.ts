@@ -1,5 +1,5 @@
 /**
- * The audit trail (DESIGN §8): every envelope read, every change and every denied attempt is an
+ * The audit trail (docs/architecture.md#audit): every envelope read, every change and every denied attempt is an
  * entry; auditors see their own organisation's entries; the hash chain verifies, and an edited
  * or deleted row is found — while the table refuses edits outright unless its guard trigger is
  * switched off.

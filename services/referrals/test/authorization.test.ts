@@ -1,5 +1,5 @@
 /**
- * Who may do what (DESIGN §3): every referral route × every kind of caller. A referral is
+ * Who may do what (docs/architecture.md#identity-and-access): every referral route × every kind of caller. A referral is
  * visible only to members of its sender, recipient and copy units; everyone else — another unit
  * of the same organisation, another organisation, a coordinator it was not sent to, analysts,
  * auditors, administrators — gets 404 and never a byte of the envelope. Parties act only as the
@@ -494,7 +494,7 @@ describe('claimed units are checked against the directory', () => {
 
 describe('roles that do not handle cases', () => {
   // An issuer may list units for anyone in the organisation; an analyst sees only aggregates and
-  // an auditor reads audit logs, never referrals or envelopes (DESIGN §3), whatever units they have.
+  // an auditor reads audit logs, never referrals or envelopes (docs/architecture.md#identity-and-access), whatever units they have.
   it.each([
     ['an auditor', ['auditor']],
     ['an analyst', ['analyst']],

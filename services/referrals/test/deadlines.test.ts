@@ -1,5 +1,5 @@
 /**
- * Nothing acute expires silently (DESIGN §5): an acute referral not acknowledged within 15
+ * Nothing acute expires silently (docs/architecture.md#referral-lifecycle): an acute referral not acknowledged within 15
  * minutes is escalated to the recipient unit's on-call unit and, for trafficking categories, to
  * the regional coordinator — once, through the outbox, with the status left as it is.
  */

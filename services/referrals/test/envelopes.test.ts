@@ -1,5 +1,5 @@
 /**
- * The server's envelope checks (DESIGN §4): it cannot decrypt, so it checks the shape, the size,
+ * The server's envelope checks (docs/envelope.md): it cannot decrypt, so it checks the shape, the size,
  * that the routing data bound in the `aad` is the request's, and that every active key of every
  * addressed unit (and the sender's) has a recipient entry — naming the unit and kid that is
  * missing, also right after a key rotation. Each refusal writes nothing.

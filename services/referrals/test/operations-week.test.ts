@@ -1,5 +1,5 @@
 /**
- * A whole joint operation week (DESIGN §6) against the real Postgres and NATS: planned by the
+ * A whole joint operation week (docs/architecture.md#operation-weeks) against the real Postgres and NATS: planned by the
  * police, accepted by the invited units, staffed, activated; three field requests during a raid
  * (one claimed, completed and tallied with a referral made on the spot, one cancelled, one
  * escalated unclaimed to Socialjour and the coordinator); completed; and the county board's

@@ -1,5 +1,5 @@
 /**
- * The rules the server enforces (DESIGN §5), each refused with its own problem type and nothing
+ * The rules the server enforces (docs/architecture.md#referral-lifecycle), each refused with its own problem type and nothing
  * written: legal basis for NGOs, duty to report for children, justification for acute
  * protection, decline reasons, closing without a handover, forwarding by coordinators only,
  * transitions outside the diagram, the sender unit, and Idempotency-Key on every write.

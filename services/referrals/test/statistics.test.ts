@@ -1,5 +1,5 @@
 /**
- * Aggregate referral statistics (DESIGN §7) through the API on a real Postgres: counts by the
+ * Aggregate referral statistics (docs/architecture.md#statistics) through the API on a real Postgres: counts by the
  * dimensions an analyst asks for, the median time to acknowledgement, and small cells suppressed
  * so that nobody can be singled out.
  */

@@ -1,7 +1,7 @@
 import type { Role } from '../auth/principal';
 
 /**
- * Fixed ids of the demo directory (DESIGN.md §10), shared by the directory's seed, the token
+ * Fixed ids of the demo directory (docs/architecture.md#the-demo-directory), shared by the directory's seed, the token
  * command and the tests of every service. Users are named by role, never as invented people.
  */
 export const DEMO_ORGANISATIONS = {

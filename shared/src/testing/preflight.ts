@@ -47,7 +47,8 @@ export default async function preflight(): Promise<void> {
     );
   }
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!fs.existsSync(chromium)) {
+  // `npm run test:quick` runs no browser test, so it does not need Chromium.
+  if (process.env.SAMVERKAN_PREFLIGHT_BROWSER !== 'skip' && !fs.existsSync(chromium)) {
     missing.push(
       `Chromium is not installed at ${chromium} (CHROMIUM_PATH); the docs test drives it. Install it:\n` +
         '    apt-get install -y chromium',

@@ -7,7 +7,7 @@ import {
 import type { OrganisationInput } from '../services/organisations.service';
 import type { UnitInput } from '../services/units.service';
 
-/** The demo directory of DESIGN.md §10. Public agencies' organisation numbers are public facts. */
+/** The demo directory of docs/architecture.md#the-demo-directory. Public agencies' organisation numbers are public facts. */
 const orgNr = (nine: string) => `${nine}${luhnCheckDigit(nine)}`;
 const county = (prefix: string) =>
   MUNICIPALITIES.filter((m) => m.code.startsWith(prefix)).map((m) => m.code);

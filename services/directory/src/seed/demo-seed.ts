@@ -37,7 +37,7 @@ const ON_CALL = [
 ];
 
 /**
- * Loads the demo directory (DESIGN.md §10) through the directory's own services, so it gets
+ * Loads the demo directory (docs/architecture.md#the-demo-directory) through the directory's own services, so it gets
  * events, audit entries and key-log entries like any other change. Each step checks what is
  * there already, so it is safe to run on every start and to resume after an interrupted run.
  */

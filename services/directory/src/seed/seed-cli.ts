@@ -1,5 +1,5 @@
 /**
- * `npm run seed`: loads the demo directory (DESIGN.md §10) into the database the directory uses
+ * `npm run seed`: loads the demo directory (docs/architecture.md#the-demo-directory) into the database the directory uses
  * (DATABASE_URL / DIRECTORY_DATABASE_URL, or the embedded one in SAMVERKAN_DATA_DIR when neither
  * is set — stop `npm start` first, PGlite has one owner). Safe to run again: what exists is kept.
  * The demo units' private keys go to <SAMVERKAN_DATA_DIR>/dev-keys. Events it causes wait in the

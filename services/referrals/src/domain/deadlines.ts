@@ -1,5 +1,5 @@
 /**
- * Acknowledgement deadlines and who is escalated to when one passes (DESIGN §5).
+ * Acknowledgement deadlines and who is escalated to when one passes (docs/architecture.md#referral-lifecycle).
  *
  * Durations are absolute (milliseconds added to an instant), never calendar arithmetic: "3 days"
  * is 72 hours even across a daylight-saving change, and nights and weekends count. That is

@@ -2,7 +2,7 @@ import { ProblemError } from '@samverkan/shared';
 import { ReferralProblems as P } from './errors';
 
 /**
- * Field requests during an operation (DESIGN §6) as plain rules: their state machine, the claim
+ * Field requests during an operation (docs/architecture.md#operation-weeks) as plain rules: their state machine, the claim
  * deadline, the needed-by time, escalation targets and the encounter tally's arithmetic.
  */
 

@@ -7,7 +7,7 @@ import {
 } from './field-requests';
 
 /**
- * An operation's report (DESIGN §6) for the county board: tallies summed, field requests by
+ * An operation's report (docs/architecture.md#operation-weeks) for the county board: tallies summed, field requests by
  * outcome, response times, per-unit participation. Counts of people (the tallies) are published
  * with small cells suppressed as in the referral statistics (`<5`, with complementary suppression
  * inside each breakdown); counts and times of the agencies' own work (requests, shifts, response

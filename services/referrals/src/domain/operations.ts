@@ -2,7 +2,7 @@ import { ProblemError } from '@samverkan/shared';
 import { ReferralProblems as P } from './errors';
 
 /**
- * Joint operation weeks (DESIGN §6) as plain rules: the operation's state machine, its period,
+ * Joint operation weeks (docs/architecture.md#operation-weeks) as plain rules: the operation's state machine, its period,
  * who may take part and staff it. No Fastify, no TypeORM.
  */
 
@@ -18,7 +18,7 @@ export type ParticipationStatus = (typeof PARTICIPATION_STATUSES)[number];
 export const MAX_OPERATION_DAYS = 31;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Kinds of organisation whose units may be invited (DESIGN §1). */
+/** Kinds of organisation whose units may be invited (docs/architecture.md#who-uses-it). */
 export const INVITABLE_KINDS = [
   'social_services',
   'ngo',

@@ -130,7 +130,7 @@ const ALL_REFUSED = {
 };
 
 /**
- * Written out by hand from DESIGN §5 (not derived from ACTION_RULES): a status is where the
+ * Written out by hand from docs/architecture.md#referral-lifecycle (not derived from ACTION_RULES): a status is where the
  * action leads, anything else is the slug of the 409 problem.
  */
 const TABLE: Record<ReferralStatus, Record<ReferralAction, string>> = {

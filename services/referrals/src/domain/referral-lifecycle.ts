@@ -2,7 +2,7 @@ import { ProblemError, type Principal, type Role } from '@samverkan/shared';
 import { ReferralProblems as P } from './errors';
 
 /**
- * The referral lifecycle of DESIGN §5 as data plus one pure `transition` function.
+ * The referral lifecycle of docs/architecture.md#referral-lifecycle as data plus one pure `transition` function.
  *
  * ```
  * sent ──ack──▶ received ──▶ accepted ──▶ handover_planned ──▶ handover_confirmed ──▶ closed
@@ -32,7 +32,7 @@ import { ReferralProblems as P } from './errors';
  *   action (plan_handover, confirm_handover) is taken. The two confirmations of a handover must
  *   come from two different people, or the handover would not be "warm" on both sides.
  * - Acting needs a case-handling role (caseworker, officer, coordinator): an analyst or auditor who
- *   is listed in a unit does not handle cases (DESIGN §3). A hub administrator has no special
+ *   is listed in a unit does not handle cases (docs/architecture.md#identity-and-access). A hub administrator has no special
  *   power over referrals.
  * - Terminal states: closed, declined, forwarded, withdrawn. Nothing leaves them.
  * - Decline reasons and outcomes are codes. The only free text is the decline note the contract

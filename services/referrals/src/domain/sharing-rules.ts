@@ -2,7 +2,7 @@ import { ProblemError } from '@samverkan/shared';
 import { ReferralProblems as P } from './errors';
 
 /**
- * The rules for who a referral may be shared with (DESIGN §5), checked on send and on each new
+ * The rules for who a referral may be shared with (docs/architecture.md#referral-lifecycle), checked on send and on each new
  * referral a forward creates. The facts about the units (organisation kind, active) come from the
  * directory's read model; this file only decides.
  *

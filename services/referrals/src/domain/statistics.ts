@@ -1,5 +1,5 @@
 /**
- * Small-cell suppression for aggregate statistics (DESIGN §7).
+ * Small-cell suppression for aggregate statistics (docs/architecture.md#statistics).
  *
  * Primary suppression: a cell counting fewer than `threshold` referrals shows `"<5"` (for the
  * default threshold) and no median: a median of a handful of acknowledgement times, next to a

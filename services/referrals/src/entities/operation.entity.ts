@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 /**
- * A joint operation week (insatsvecka, DESIGN §6): organised by a police unit or a regional
+ * A joint operation week (insatsvecka, docs/architecture.md#operation-weeks): organised by a police unit or a regional
  * coordinator unit, over an area and a period, with invited units that each accept or decline.
  */
 @Entity({ name: 'operations' })

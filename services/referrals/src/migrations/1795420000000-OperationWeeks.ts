@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Joint operation weeks (DESIGN §6): operations, their participants and shifts, field requests,
+ * Joint operation weeks (docs/architecture.md#operation-weeks): operations, their participants and shifts, field requests,
  * encounter tallies; unit members in the directory read model; a referral's link to the field
  * request it came out of.
  */

@@ -36,7 +36,7 @@ export interface FieldRequestCreate {
 }
 
 /**
- * Field requests (DESIGN §6): an officer of the organiser's organisation asks, during an active
+ * Field requests (docs/architecture.md#operation-weeks): an officer of the organiser's organisation asks, during an active
  * operation, for a social worker on site; everyone on shift at the participating social services
  * units is alerted; the first to claim gets it (one conditional UPDATE, so exactly one claim wins
  * however many arrive at once, on Postgres and on the embedded PGlite alike); then en route, on

@@ -85,7 +85,7 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 /**
- * The end-to-end encrypted message thread on a referral (DESIGN §2, §4). Messages are sealed by
+ * The end-to-end encrypted message thread on a referral (docs/architecture.md#services-and-the-way-data-flows, docs/envelope.md). Messages are sealed by
  * the posting unit's client like a referral, with kind `message` (`cty referral-message+jwt`);
  * the envelope's `aad.rid` is the referral id (the contract's rule), so the hub checks the routing
  * against the referral, never the message id. Access follows the referral's own rules, taken from

@@ -148,7 +148,7 @@ export function createReferralsService(ctx: ReferralsContext) {
    */
   async function verifiedUnits(principal: Principal): Promise<string[]> {
     // Only case-handling roles take part in referrals: an analyst sees aggregates and an auditor
-    // the audit log, never a referral or its envelope (DESIGN §3), whatever units a token lists.
+    // the audit log, never a referral or its envelope (docs/architecture.md#identity-and-access), whatever units a token lists.
     if (!principal.roles.some((role) => ACTING_ROLES.includes(role))) {
       return [];
     }
@@ -576,7 +576,7 @@ export function createReferralsService(ctx: ReferralsContext) {
       };
     },
 
-    /** A lifecycle action (DESIGN §5), decided by the pure state machine in domain/. */
+    /** A lifecycle action (docs/architecture.md#referral-lifecycle), decided by the pure state machine in domain/. */
     async act(principal: Principal, id: string, action: ReferralAction, input: TransitionInput) {
       const seen = await visible(principal, id, `referral.${action}`);
       const { acting } = seen;

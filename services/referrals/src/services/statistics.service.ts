@@ -58,7 +58,7 @@ function calendarDay(value: string | undefined, field: 'from' | 'to'): string | 
 }
 
 /**
- * Aggregate referral statistics (DESIGN §7) for analysts and coordinators: counts by the chosen
+ * Aggregate referral statistics (docs/architecture.md#statistics) for analysts and coordinators: counts by the chosen
  * dimensions with the median minutes from sending to acknowledgement, small cells suppressed by
  * `suppressSmallCells` before anything leaves the service. Only metadata in clear is counted; the
  * hub has nothing else.

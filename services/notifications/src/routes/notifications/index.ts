@@ -7,7 +7,7 @@ import { notificationView } from '../../services/views';
 type S = components['schemas'];
 type IdParams = { id: string };
 
-/** Every write needs an Idempotency-Key (DESIGN §5). */
+/** Every write needs an Idempotency-Key (docs/architecture.md#referral-lifecycle). */
 const write = { config: { requireIdempotencyKey: true } };
 const LAST_EVENT_ID = /^[0-9]{1,18}$/;
 

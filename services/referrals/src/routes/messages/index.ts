@@ -14,7 +14,7 @@ export async function messageRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...contract.route('POST', '/v1/referrals/{id}/messages'),
-    // Every write needs an Idempotency-Key (DESIGN §5).
+    // Every write needs an Idempotency-Key (docs/architecture.md#referral-lifecycle).
     config: { requireIdempotencyKey: true },
     bodyLimit: context.envelopeMaxBytes + 64 * 1024,
     handler: async (request, reply) => {

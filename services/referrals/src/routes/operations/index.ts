@@ -10,7 +10,7 @@ type IdParams = { id: string };
 /** Every write needs an Idempotency-Key. */
 const write = { config: { requireIdempotencyKey: true } };
 
-/** Joint operation weeks, staffing, field requests, tallies and the report (DESIGN §6). */
+/** Joint operation weeks, staffing, field requests, tallies and the report (docs/architecture.md#operation-weeks). */
 export async function operationRoutes(app: FastifyInstance): Promise<void> {
   const { contract, operations, fieldRequests, context } = app.referrals;
   const route = (method: HTTPMethods, path: string) => contract.route(method, path);

@@ -6,7 +6,7 @@ import type { ReferralAction } from '../../domain/referral-lifecycle';
 type S = components['schemas'];
 type IdParams = { id: string };
 
-/** Every write needs an Idempotency-Key (DESIGN §5). */
+/** Every write needs an Idempotency-Key (docs/architecture.md#referral-lifecycle). */
 const write = { config: { requireIdempotencyKey: true } };
 
 export async function referralRoutes(app: FastifyInstance): Promise<void> {

@@ -1,0 +1,86 @@
+/**
+ * `npm run test:quick`: the contributor's loop — type-check, lint, the unit tests and the
+ * quickest integration tests (a database per file, as in `npm test`), each step timed. Run
+ * `npm test` (everything, several minutes) before handing in.
+ *
+ * Type-check and lint keep caches in node_modules/.cache/samverkan, so a second run only
+ * re-checks what changed. The integration tests picked here need PostgreSQL but not Chromium.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const cache = path.join(root, 'node_modules', '.cache', 'samverkan');
+const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+
+/** Fast, and between them they start every service against a real database. */
+const QUICK_INTEGRATION = [
+  'services/directory/test/migrations.test.ts',
+  'services/referrals/test/migrations.test.ts',
+  'services/notifications/test/migrations.test.ts',
+  'services/directory/test/smoke.test.ts',
+];
+
+const steps: Array<[string, string, string[], NodeJS.ProcessEnv?]> = [
+  [
+    'type-check',
+    bin('tsc'),
+    [
+      '-p',
+      'tsconfig.json',
+      '--noEmit',
+      '--incremental',
+      '--tsBuildInfoFile',
+      path.join(cache, 'tsconfig.tsbuildinfo'),
+    ],
+  ],
+  ['lint', bin('eslint'), ['--cache', '--cache-location', path.join(cache, 'eslint'), '.']],
+  [
+    'format',
+    bin('prettier'),
+    [
+      '--check',
+      '--cache',
+      '--cache-location',
+      path.join(cache, 'prettier'),
+      '--log-level',
+      'warn',
+      'shared/src/**/*.ts',
+      'services/**/*.ts',
+      'hub/**/*.ts',
+      'sdk/**/*.ts',
+      'scripts/**/*.{ts,js}',
+      'bench/**/*.ts',
+      'resilience/**/*.ts',
+      'demo/**/*.ts',
+    ],
+  ],
+  ['unit tests', bin('jest'), ['--selectProjects', 'unit', '--silent']],
+  [
+    'quick integration tests',
+    bin('jest'),
+    ['--selectProjects', 'integration', '--silent', ...QUICK_INTEGRATION],
+    { SAMVERKAN_PREFLIGHT_BROWSER: 'skip' },
+  ],
+];
+
+const started = Date.now();
+for (const [name, command, args, env] of steps) {
+  const at = Date.now();
+  process.stdout.write(`\n▶ ${name}\n`);
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+    shell: process.platform === 'win32',
+  });
+  const seconds = ((Date.now() - at) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    process.stderr.write(`✖ ${name} failed after ${seconds} s\n`);
+    process.exit(result.status ?? 1);
+  }
+  process.stdout.write(`✔ ${name} (${seconds} s)\n`);
+}
+process.stdout.write(
+  `\ntest:quick passed in ${((Date.now() - started) / 1000).toFixed(0)} s; run npm test before handing in\n`,
+);
