@@ -390,7 +390,9 @@ export interface paths {
         };
         /**
          * Referral statistics
-         * @description Counts referrals created in [`from`, `to`] (dates in Swedish time), grouped by the requested dimensions, with the median time from sending to acknowledgement. Rows with no referrals are left out. To keep anyone from being singled out, a cell with fewer than 5 referrals shows `count` as the string `<5` and its median as null. A user with the `analyst` or `coordinator` role may call it (403 otherwise).
+         * @description Counts referrals created in [`from`, `to`] (dates in Swedish time), grouped by the requested dimensions, with the median time from sending to acknowledgement. Rows with no referrals are left out.
+         *
+         *     **Disclosure control: the cell key method** (as national statistics offices use it), so that no answer, and no two answers subtracted from each other, single anyone out. Every referral has a fixed record key in [0, 2^32) derived from its id and a secret of the deployment; a cell's key is the sum of its referrals' record keys modulo 2^32, divided by 2^32. The cell key picks a deviation from a fixed, unbiased perturbation table: cell key in [0, 0.1) → −2, [0.1, 0.3) → −1, [0.3, 0.7) → 0, [0.7, 0.9) → +1, [0.9, 1) → +2. The published `count` is the true count plus that deviation; a cell of fewer than 5 referrals, and a cell whose perturbed count falls under 5, shows `count` as the string `<5` (so `<5` means a true count of 1 to 6) and its median as null. The same set of referrals always gets the same deviation, whichever query reaches it, so asking again or around averages nothing away, and the difference of two published counts is within ±4 of the true difference: a small cell cannot be worked out. Counts are therefore not additive: do not add rows up to a total (ask for the total instead). The method and its parameters are repeated in the answer's `disclosureControl`. Counts are of referrals, not people. A user with the `analyst` or `coordinator` role may call it (403 otherwise).
          */
         get: operations["referralStatistics"];
         put?: never;
@@ -1220,10 +1222,25 @@ export interface components {
             groupBy: components["schemas"]["StatisticsDimension"][];
             rows: components["schemas"]["StatisticsRow"][];
             /**
-             * @description Cells with fewer referrals than this show `count` as `<5`.
+             * @description No count under this is published as a number; such cells show `count` as `<5`.
              * @constant
              */
             suppressedBelow: 5;
+            disclosureControl: components["schemas"]["DisclosureControl"];
+        };
+        /** @description How the counts were protected: the cell key method with its threshold, the largest deviation and the perturbation table (the record keys' secret is not published). */
+        DisclosureControl: {
+            /** @constant */
+            method: "cell_key";
+            /** @constant */
+            threshold: 5;
+            /** @constant */
+            maxDeviation: 2;
+            perturbationTable: {
+                cellKeyFrom: number;
+                cellKeyBelow: number;
+                deviation: number;
+            }[];
         };
         StatisticsRow: {
             /** @description The row's value of each `groupBy` dimension. */
@@ -1241,8 +1258,8 @@ export interface components {
                 outcome?: "support_started" | "person_declined" | "unreachable" | "referred_elsewhere" | "other" | "none";
                 municipality?: components["schemas"]["MunicipalityCode"];
             };
-            /** @description Number of referrals; `<5` for a cell under 5; `suppressed` for a cell hidden so that a small cell cannot be worked out by subtraction from a total (complementary suppression: within each group of the coarser grouping at least two cells are hidden and together they hold at least 5). */
-            count: number | ("<5" | "suppressed");
+            /** @description Number of referrals, perturbed by the cell key method (within ±2 of the true count, the same every time for the same referrals); `<5` for a cell under 5 or perturbed under 5. */
+            count: number | "<5";
             /** @description Median minutes from sending to acknowledgement; null when none were acknowledged or the cell is suppressed. */
             medianMinutesToAcknowledge: number | null;
         };
