@@ -381,6 +381,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/referrals/{id}/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who has opened this referral
+         * @description The referral's access log, oldest first, from the audit log: every opening of its envelope, its message thread, its record and its timeline, and every refused attempt on it (any action), with when, by whom (`person`: the token subject, and its `issuer`), for which organisation and — for the sender and recipient sides — which unit. It lets the parties see what their auditors see of their case. At most 1000 entries. Members of the sender, recipient and copy units with a case-handling role may call it; anyone else gets 404 (audited). Reading it is itself audited (`referral.access_log_read`).
+         */
+        get: operations["getReferralAccessLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/statistics/referrals": {
         parameters: {
             query?: never;
@@ -1218,6 +1238,26 @@ export interface components {
         };
         /** @enum {string} */
         StatisticsDimension: "month" | "category" | "gender" | "ageBand" | "citizenshipGroup" | "outcome" | "municipality";
+        ReferralAccessLog: {
+            referralId: components["schemas"]["Uuid"];
+            items: {
+                at: components["schemas"]["Timestamp"];
+                /** @description e.g. `referral.envelope_read`, `referral.messages_read`, or the refused action. */
+                action: string;
+                /** @enum {string} */
+                outcome: "allowed" | "denied";
+                /** @description The token subject of whoever did it. */
+                person: string;
+                issuer: string | null;
+                organisationId: string | null;
+                /** @description The side they acted as (`sender`, `recipient`, `copy`), when they were a party. */
+                side: string | null;
+                /** @description The unit of that side (sender or recipient); null for a copy unit or an outsider. */
+                unitId: null | components["schemas"]["Uuid"];
+                /** @description The problem code of a refused attempt. */
+                refused: string | null;
+            }[];
+        };
         ReferralStatistics: {
             groupBy: components["schemas"]["StatisticsDimension"][];
             rows: components["schemas"]["StatisticsRow"][];
@@ -2354,6 +2394,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getReferralAccessLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The access log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralAccessLog"];
                 };
             };
             400: components["responses"]["BadRequest"];
