@@ -384,6 +384,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/referrals/{id}/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who has opened this referral
+         * @description The referral's access log, oldest first, from the audit log: every opening of its envelope, its message thread, its record and its timeline, and every refused attempt on it (any action), with when, by whom (`person`: the token subject, and its `issuer`), for which organisation and — for the sender and recipient sides — which unit. It lets the parties see what their auditors see of their case. At most 1000 entries. Members of the sender, recipient and copy units with a case-handling role may call it; anyone else gets 404 (audited). Reading it is itself audited (`referral.access_log_read`).
+         */
+        get: operations["getReferralAccessLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/statistics/referrals": {
         parameters: {
             query?: never;
@@ -393,7 +413,9 @@ export interface paths {
         };
         /**
          * Referral statistics
-         * @description Counts referrals created in [`from`, `to`] (dates in Swedish time), grouped by the requested dimensions, with the median time from sending to acknowledgement. Rows with no referrals are left out. To keep anyone from being singled out, a cell with fewer than 5 referrals shows `count` as the string `<5` and its median as null. A user with the `analyst` or `coordinator` role may call it (403 otherwise).
+         * @description Counts referrals created in [`from`, `to`] (dates in Swedish time), grouped by the requested dimensions, with the median time from sending to acknowledgement. Rows with no referrals are left out.
+         *
+         *     **Disclosure control: the cell key method** (as national statistics offices use it), so that no answer, and no two answers subtracted from each other, single anyone out. Every referral has a fixed record key in [0, 2^32) derived from its id and a secret of the deployment; a cell's key is the sum of its referrals' record keys modulo 2^32, divided by 2^32. The cell key picks a deviation from a fixed, unbiased perturbation table: cell key in [0, 0.1) → −2, [0.1, 0.3) → −1, [0.3, 0.7) → 0, [0.7, 0.9) → +1, [0.9, 1) → +2. The published `count` is the true count plus that deviation; a cell of fewer than 5 referrals, and a cell whose perturbed count falls under 5, shows `count` as the string `<5` (so `<5` means a true count of 1 to 6) and its median as null. The same set of referrals always gets the same deviation, whichever query reaches it, so asking again or around averages nothing away, and the difference of two published counts is within ±4 of the true difference: a small cell cannot be worked out. Counts are therefore not additive: do not add rows up to a total (ask for the total instead). The method and its parameters are repeated in the answer's `disclosureControl`. Counts are of referrals, not people. A user with the `analyst` or `coordinator` role may call it (403 otherwise).
          */
         get: operations["referralStatistics"];
         put?: never;
@@ -1221,14 +1243,49 @@ export interface components {
         };
         /** @enum {string} */
         StatisticsDimension: "month" | "category" | "gender" | "ageBand" | "citizenshipGroup" | "outcome" | "municipality";
+        ReferralAccessLog: {
+            referralId: components["schemas"]["Uuid"];
+            items: {
+                at: components["schemas"]["Timestamp"];
+                /** @description e.g. `referral.envelope_read`, `referral.messages_read`, or the refused action. */
+                action: string;
+                /** @enum {string} */
+                outcome: "allowed" | "denied";
+                /** @description The token subject of whoever did it. */
+                person: string;
+                issuer: string | null;
+                organisationId: string | null;
+                /** @description The side they acted as (`sender`, `recipient`, `copy`), when they were a party. */
+                side: string | null;
+                /** @description The unit of that side (sender or recipient); null for a copy unit or an outsider. */
+                unitId: null | components["schemas"]["Uuid"];
+                /** @description The problem code of a refused attempt. */
+                refused: string | null;
+            }[];
+        };
         ReferralStatistics: {
             groupBy: components["schemas"]["StatisticsDimension"][];
             rows: components["schemas"]["StatisticsRow"][];
             /**
-             * @description Cells with fewer referrals than this show `count` as `<5`.
+             * @description No count under this is published as a number; such cells show `count` as `<5`.
              * @constant
              */
             suppressedBelow: 5;
+            disclosureControl: components["schemas"]["DisclosureControl"];
+        };
+        /** @description How the counts were protected: the cell key method with its threshold, the largest deviation and the perturbation table (the record keys' secret is not published). */
+        DisclosureControl: {
+            /** @constant */
+            method: "cell_key";
+            /** @constant */
+            threshold: 5;
+            /** @constant */
+            maxDeviation: 2;
+            perturbationTable: {
+                cellKeyFrom: number;
+                cellKeyBelow: number;
+                deviation: number;
+            }[];
         };
         StatisticsRow: {
             /** @description The row's value of each `groupBy` dimension. */
@@ -1246,8 +1303,8 @@ export interface components {
                 outcome?: "support_started" | "person_declined" | "unreachable" | "referred_elsewhere" | "other" | "none";
                 municipality?: components["schemas"]["MunicipalityCode"];
             };
-            /** @description Number of referrals; `<5` for a cell under 5; `suppressed` for a cell hidden so that a small cell cannot be worked out by subtraction from a total (complementary suppression: within each group of the coarser grouping at least two cells are hidden and together they hold at least 5). */
-            count: number | ("<5" | "suppressed");
+            /** @description Number of referrals, perturbed by the cell key method (within ±2 of the true count, the same every time for the same referrals); `<5` for a cell under 5 or perturbed under 5. */
+            count: number | "<5";
             /** @description Median minutes from sending to acknowledgement; null when none were acknowledged or the cell is suppressed. */
             medianMinutesToAcknowledge: number | null;
         };
@@ -2345,6 +2402,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getReferralAccessLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The access log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralAccessLog"];
                 };
             };
             400: components["responses"]["BadRequest"];

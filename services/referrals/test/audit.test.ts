@@ -268,6 +268,87 @@ describe('who reads it', () => {
   });
 });
 
+describe('the access log of a referral', () => {
+  interface Access {
+    at: string;
+    action: string;
+    outcome: string;
+    person: string;
+    organisationId: string | null;
+    side: string | null;
+    unitId: string | null;
+    refused: string | null;
+  }
+
+  it('shows the parties who opened it and when, and every refused attempt, by whom', async () => {
+    const res = await hub.as('frideborg.caseworker').get(`/v1/referrals/${referral.id}/access-log`);
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { referralId: string; items: Access[] };
+    expect(body.referralId).toBe(referral.id);
+    expect(body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'referral.envelope_read',
+          outcome: 'allowed',
+          person: 'police.officer',
+          organisationId: O.policeOst,
+          side: 'sender',
+          unitId: U.policeTraffickingOst,
+        }),
+        expect.objectContaining({
+          action: 'referral.envelope_read',
+          outcome: 'allowed',
+          person: 'frideborg.caseworker',
+          organisationId: O.norrkoping,
+          side: 'recipient',
+          unitId: U.frideborg,
+        }),
+        expect.objectContaining({
+          action: 'referral.envelope_read',
+          outcome: 'denied',
+          person: 'umea.caseworker',
+          organisationId: O.umea,
+          refused: 'REFERRALS_REFERRAL_NOT_FOUND',
+        }),
+        expect.objectContaining({
+          action: 'referral.accept',
+          outcome: 'denied',
+          person: 'police.officer',
+          refused: 'REFERRALS_NOT_MEMBER_OF_RECIPIENT',
+        }),
+      ]),
+    );
+    // Changes are the timeline's, not the access log's.
+    expect(body.items.map((e) => e.action)).not.toContain('referral.acknowledge');
+    const times = body.items.map((e) => e.at);
+    expect([...times].sort()).toEqual(times);
+  });
+
+  it('is for the parties only, and reading it is audited', async () => {
+    for (const user of [
+      'umea.caseworker',
+      'norrkoping.auditor',
+      'lansstyrelsen.analyst',
+    ] as const) {
+      const res = await hub.as(user).get(`/v1/referrals/${referral.id}/access-log`);
+      expect({ user, status: res.statusCode }).toEqual({ user, status: 404 });
+    }
+    const police = await hub.as('police.officer').get(`/v1/referrals/${referral.id}/access-log`);
+    expect(police.statusCode).toBe(200);
+    const reads = await auditRows(hub, {
+      objectId: referral.id,
+      action: 'referral.access_log_read',
+    });
+    expect(reads.map((r) => [r.actorSub, r.outcome])).toEqual(
+      expect.arrayContaining([
+        ['frideborg.caseworker', 'allowed'],
+        ['police.officer', 'allowed'],
+        ['umea.caseworker', 'denied'],
+      ]),
+    );
+  });
+});
+
 describe('the hash chain', () => {
   it('verifies', async () => {
     expect(await verify()).toMatchObject({ valid: true, firstInvalidSeq: null });

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -26,6 +27,11 @@ export interface AuditSigningKey {
   publicJwk: JWK;
   /** compact JWS (EdDSA) over the canonical payload */
   sign(payload: string): Promise<string>;
+  /**
+   * A secret of this deployment for another purpose (`label`), derived from the private key
+   * (HMAC-SHA256), so that it exists wherever the key does and never reaches the database.
+   */
+  deriveSecret(label: string): string;
 }
 
 export const CHECKPOINT_JWS_TYPE = 'audit-checkpoint+jws';
@@ -90,6 +96,7 @@ export async function loadAuditSigningKey(options: {
   return {
     kid,
     publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
+    deriveSecret: (label) => createHmac('sha256', jwk.d!).update(label).digest('hex'),
     sign: (payload) =>
       new CompactSign(new TextEncoder().encode(payload))
         .setProtectedHeader({ alg: 'EdDSA', kid, typ: CHECKPOINT_JWS_TYPE })

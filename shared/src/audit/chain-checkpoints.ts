@@ -24,9 +24,10 @@ export interface ChainHead {
 }
 
 /**
- * The current head of a chain, under its lock: the recorded head, or the last row when that is
- * further on (a chain written before heads were recorded). Never the last row alone: rows cut off
- * the end would then be written again under the same numbers.
+ * The current head of a chain, under its lock: the recorded head (the migration records it for a
+ * chain that already has rows), or the last row for a chain that has none recorded yet. Never
+ * the last row when a head is recorded: rows cut off the end would be written again under the
+ * same numbers.
  */
 export async function currentChainHead(
   manager: EntityManager,
@@ -34,13 +35,13 @@ export async function currentChainHead(
   target: EntityTarget<ChainLink & ObjectLiteral>,
 ): Promise<ChainHead> {
   const recorded = await manager.findOne(ChainHeadEntity, { where: { chain } });
+  if (recorded) {
+    return { seq: recorded.seq, hash: recorded.hash };
+  }
   const [last] = await manager
     .getRepository(target)
     .find({ order: { seq: 'DESC' } as never, take: 1, select: { seq: true, hash: true } as never });
-  if (last && (!recorded || last.seq > recorded.seq)) {
-    return { seq: last.seq, hash: last.hash };
-  }
-  return recorded ? { seq: recorded.seq, hash: recorded.hash } : { seq: 0, hash: GENESIS_HASH };
+  return last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
 }
 
 /** Locks the chain and returns the number and previous hash of the next link. */

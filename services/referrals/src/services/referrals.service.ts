@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AAD_MEMBERS,
+  AuditEntryEntity,
   canonicalJson,
   CommonProblems,
   envelopeRoutingInfo,
@@ -137,6 +138,15 @@ export function eventData(r: ReferralEntity, extra: Record<string, unknown> = {}
     ...extra,
   };
 }
+
+/** The audited actions that open a referral's content or record: what its access log lists. */
+const ACCESS_LOG_READS = [
+  'referral.envelope_read',
+  'referral.messages_read',
+  'referral.read',
+  'referral.timeline_read',
+];
+const MAX_ACCESS_LOG_ENTRIES = 1000;
 
 export function createReferralsService(ctx: ReferralsContext) {
   const repo = ctx.dataSource.getRepository(ReferralEntity);
@@ -572,6 +582,55 @@ export function createReferralsService(ctx: ReferralsContext) {
           event: e.event,
           actorUnitId: e.actorUnitId,
           detail: e.detail,
+        })),
+      };
+    },
+
+    /**
+     * Who has opened this referral (its envelope, its message thread, its record) and when, and
+     * every refused attempt on it, from the audit log: for the parties' own people, so that they
+     * see what an auditor sees of their case. Reading it is audited too.
+     */
+    async accessLog(principal: Principal, id: string) {
+      const { referral } = await visible(principal, id, 'referral.access_log_read');
+      const rows = await ctx.dataSource
+        .getRepository(AuditEntryEntity)
+        .createQueryBuilder('a')
+        .where('a.object_type = :type AND a.object_id = :id', { type: 'referral', id })
+        .andWhere('(a.action IN (:...reads) OR a.outcome = :denied)', {
+          reads: ACCESS_LOG_READS,
+          denied: 'denied',
+        })
+        .orderBy('a.seq', 'ASC')
+        .take(MAX_ACCESS_LOG_ENTRIES)
+        .getMany();
+      const unitOfSide = (side: unknown): string | null =>
+        side === 'sender'
+          ? referral.senderUnitId
+          : side === 'recipient'
+            ? referral.recipientUnitId
+            : null;
+      await ctx.audit.append({
+        action: 'referral.access_log_read',
+        objectType: 'referral',
+        objectId: id,
+        objectOrg: principal.org,
+        actor: principal,
+        outcome: 'allowed',
+        detail: { entries: rows.length },
+      });
+      return {
+        referralId: id,
+        items: rows.map((e) => ({
+          at: e.at.toISOString(),
+          action: e.action,
+          outcome: e.outcome,
+          person: e.actorSub,
+          issuer: e.actorIssuer,
+          organisationId: e.actorOrg,
+          side: typeof e.detail.side === 'string' ? e.detail.side : null,
+          unitId: unitOfSide(e.detail.side),
+          refused: typeof e.detail.refused === 'string' ? e.detail.refused : null,
         })),
       };
     },

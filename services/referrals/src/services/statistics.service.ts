@@ -1,6 +1,12 @@
 import { CommonProblems, hasRole, ProblemError, type Principal } from '@samverkan/shared';
 import { ReferralEntity } from '../entities';
-import { SMALL_CELL_THRESHOLD, suppressSmallCells, type StatisticsRow } from '../domain/statistics';
+import {
+  CELL_KEY_THRESHOLD,
+  cellKeyOf,
+  MAX_DEVIATION,
+  perturbCount,
+  PERTURBATION_TABLE,
+} from '../domain/cell-key';
 import { deny, type ReferralsContext } from './context';
 
 export const STATISTICS_DIMENSIONS = [
@@ -57,14 +63,36 @@ function calendarDay(value: string | undefined, field: 'from' | 'to'): string | 
   return value;
 }
 
+/** The SQL of a referral's record key for the cell key method (domain/cell-key.ts); `$n` is the secret. */
+export const recordKeySql = (alias: string, secretParam: string) =>
+  `('x' || substr(md5(${secretParam} || ${alias}.id::text), 1, 8))::bit(32)::bigint`;
+
+/** How the counts are protected, as the answer states it. */
+export const DISCLOSURE_CONTROL = {
+  method: 'cell_key',
+  threshold: CELL_KEY_THRESHOLD,
+  maxDeviation: MAX_DEVIATION,
+  perturbationTable: PERTURBATION_TABLE.map((row, i) => ({
+    cellKeyFrom: i === 0 ? 0 : PERTURBATION_TABLE[i - 1]!.below,
+    cellKeyBelow: row.below,
+    deviation: row.deviation,
+  })),
+};
+
+/** The deployment's secret for record keys: derived from the referrals service's audit key. */
+export function statisticsSecret(ctx: ReferralsContext): string {
+  return ctx.audit.checkpoints.key.deriveSecret('samverkan statistics record keys');
+}
+
 /**
  * Aggregate referral statistics (docs/architecture.md#statistics) for analysts and coordinators: counts by the chosen
- * dimensions with the median minutes from sending to acknowledgement, small cells suppressed by
- * `suppressSmallCells` before anything leaves the service. Only metadata in clear is counted; the
- * hub has nothing else.
+ * dimensions with the median minutes from sending to acknowledgement, every count perturbed by the
+ * cell key method (domain/cell-key.ts) before anything leaves the service, so that no two answers
+ * can be subtracted into a small cell. Only metadata in clear is counted; the hub has nothing else.
  */
 export function createStatisticsService(ctx: ReferralsContext) {
   const table = ctx.dataSource.getRepository(ReferralEntity).metadata.tablePath;
+  const secret = statisticsSecret(ctx);
 
   return {
     async referrals(principal: Principal, query: StatisticsQuery) {
@@ -109,6 +137,7 @@ export function createStatisticsService(ctx: ReferralsContext) {
         )
         SELECT ${dims.join(', ')},
                count(*)::int AS n,
+               sum(${recordKeySql('r', '$4')})::text AS keysum,
                count(r.acknowledged_at)::int AS acknowledged,
                percentile_cont(0.5) WITHIN GROUP (
                  ORDER BY (extract(epoch FROM r.acknowledged_at - r.created_at) / 60)::float8
@@ -123,6 +152,7 @@ export function createStatisticsService(ctx: ReferralsContext) {
         from,
         to,
         query.municipality ?? null,
+        secret,
       ])) as Array<Record<string, unknown>>;
       if (result.length > MAX_STATISTICS_ROWS) {
         throw new ProblemError(
@@ -132,19 +162,19 @@ export function createStatisticsService(ctx: ReferralsContext) {
         );
       }
 
-      const rows: StatisticsRow<Key>[] = result.map((row) => ({
-        key: Object.fromEntries(groupBy.map((d, i) => [d, String(row[`d${i}`])])) as Key,
-        count: Number(row.n),
-        acknowledgedCount: Number(row.acknowledged),
-        medianMinutesToAcknowledge:
-          row.median === null ? null : Math.max(0, Math.round(Number(row.median) * 10) / 10),
-      }));
-      // Small cells become "<5"; then, within each group of the next coarser grouping (the key
-      // without its last dimension), more cells are "suppressed" until no hidden cell can be
-      // derived by subtracting the visible ones from that group's total.
-      const coarser = groupBy.slice(0, -1);
-      const published = suppressSmallCells(rows, SMALL_CELL_THRESHOLD, {
-        groupOf: (key) => JSON.stringify(coarser.map((d) => (key as Record<string, string>)[d])),
+      const published = result.map((row) => {
+        const count = perturbCount(Number(row.n), cellKeyOf(BigInt(String(row.keysum))));
+        const median =
+          row.median === null ? null : Math.max(0, Math.round(Number(row.median) * 10) / 10);
+        return {
+          key: Object.fromEntries(groupBy.map((d, i) => [d, String(row[`d${i}`])])) as Key,
+          count,
+          // A median only beside a published count and over enough acknowledged referrals.
+          medianMinutesToAcknowledge:
+            typeof count === 'number' && Number(row.acknowledged) >= CELL_KEY_THRESHOLD
+              ? median
+              : null,
+        };
       });
 
       await ctx.audit.append({
@@ -153,7 +183,12 @@ export function createStatisticsService(ctx: ReferralsContext) {
         outcome: 'allowed',
         detail: { ...target.detail, rows: published.length },
       });
-      return { groupBy, rows: published, suppressedBelow: SMALL_CELL_THRESHOLD };
+      return {
+        groupBy,
+        rows: published,
+        suppressedBelow: CELL_KEY_THRESHOLD,
+        disclosureControl: DISCLOSURE_CONTROL,
+      };
     },
   };
 }

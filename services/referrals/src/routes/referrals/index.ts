@@ -55,6 +55,11 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
     handler: (request) => referrals.timeline(request.principal, (request.params as IdParams).id),
   });
 
+  app.route({
+    ...route('GET', '/v1/referrals/{id}/access-log'),
+    handler: (request) => referrals.accessLog(request.principal, (request.params as IdParams).id),
+  });
+
   const actions: Array<[string, ReferralAction]> = [
     ['acknowledge', 'acknowledge'],
     ['accept', 'accept'],
