@@ -6,3 +6,4 @@ export * from './notifications';
 export type { paths as DirectoryPaths } from './generated/directory';
 export type { paths as ReferralsPaths } from './generated/referrals';
 export type { paths as NotificationsPaths } from './generated/notifications';
+export * from './devices';

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { idempotency, OpenApiContract, openServiceRuntime } from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { createDevicesService } from './devices/devices.service';
+import { deviceRoutes } from './devices/devices.routes';
 import { DIRECTORY_ENTITIES } from './entities';
 import { DIRECTORY_MIGRATIONS } from './migrations';
 import { auditRoutes } from './routes/audit';
@@ -26,6 +28,7 @@ export interface DirectoryServices {
   rosters: ReturnType<typeof createRostersService>;
   keys: ReturnType<typeof createKeysService>;
   issuers: ReturnType<typeof createIssuersService>;
+  devices: ReturnType<typeof createDevicesService>;
 }
 
 declare module 'fastify' {
@@ -84,6 +87,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
     rosters: createRostersService(context, units),
     keys: createKeysService(context, organisations, units),
     issuers: createIssuersService(context, () => issuerSource.clear()),
+    devices: createDevicesService(context, units),
   };
   app.decorate('directory', services);
   options.onServices?.(services);
@@ -98,6 +102,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   await app.register(unitRoutes);
   await app.register(keyRoutes);
   await app.register(issuerRoutes);
+  await app.register(deviceRoutes);
   await app.register(auditRoutes);
 
   if (options.seedDemo) {
