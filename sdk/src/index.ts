@@ -7,3 +7,4 @@ export type { paths as DirectoryPaths } from './generated/directory';
 export type { paths as ReferralsPaths } from './generated/referrals';
 export type { paths as NotificationsPaths } from './generated/notifications';
 export * from './devices';
+export * from './device-store';

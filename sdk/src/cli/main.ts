@@ -25,6 +25,7 @@ import {
   type KeyStoreContent,
 } from '../key-store';
 import { notificationStream } from '../notifications';
+import { registerDeviceCommands } from './device-commands';
 import { cliHome, readSavedConfig, tokenClaims, writeSavedConfig } from './config';
 import {
   colors,
@@ -51,7 +52,7 @@ interface GlobalOptions {
 }
 
 /** Everything a command needs, resolved from flags, environment and the saved login. */
-class Context {
+export class Context {
   readonly home = cliHome();
   readonly saved = readSavedConfig(this.home);
   readonly json: boolean;
@@ -1214,6 +1215,8 @@ export function buildProgram(): Command {
         ),
       );
     });
+
+  registerDeviceCommands(program, ctx);
 
   return program;
 }
