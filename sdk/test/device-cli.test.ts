@@ -117,12 +117,10 @@ beforeAll(async () => {
     tokens[person] = await mint(claims);
   }
   // The colleague is a member of Frideborg (the organisation admin added them).
-  const res = await running.hub
-    .as('norrkoping.admin')
-    .post(`/v1/units/${U.frideborg}/members`, {
-      userId: 'frideborg.colleague',
-      roles: ['caseworker'],
-    });
+  const res = await running.hub.as('norrkoping.admin').post(`/v1/units/${U.frideborg}/members`, {
+    userId: 'frideborg.colleague',
+    roles: ['caseworker'],
+  });
   expect(res.statusCode).toBe(201);
   // The police and the organisation admin hold the demo keys, as today.
   await json('police', ['keys', 'import-dev']);
