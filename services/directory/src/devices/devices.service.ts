@@ -437,7 +437,15 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
             sigJwk: sig.jwk,
             enrolledAt: now,
           });
-          await tx.insert(DeviceEntity, device);
+          try {
+            await tx.insert(DeviceEntity, device);
+          } catch (err) {
+            // The same key enrolled at the same moment by another request: one of them wins.
+            if ((err as { driverError?: { code?: string } }).driverError?.code === '23505') {
+              throw new ProblemError(P.deviceExists, 'This device key is already enrolled');
+            }
+            throw err;
+          }
           const rows = unitIds.map((unitId) =>
             tx.create(DeviceUnitEntity, {
               deviceId: id,
