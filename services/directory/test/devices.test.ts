@@ -1,6 +1,7 @@
 import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
 import {
   createDpopProof,
+  exportDeviceKeys,
   generateDeviceKeys,
   sealKeyBox,
   signDeviceBinding,
@@ -159,7 +160,6 @@ describe('enrolment', () => {
 
   it('refuses private key material and a key already enrolled', async () => {
     const keys = await generateDeviceKeys({ extractable: true });
-    const { exportDeviceKeys } = await import('@samverkan/shared/src/crypto/device-keys');
     const priv = await exportDeviceKeys(keys);
     const leaked = await enrol('frideborg.caseworker', { keys, body: { encryptionKey: priv.enc } });
     expectProblem(leaked.res, 422, 'device-key-malformed');
