@@ -12,3 +12,5 @@ export type { ProblemBody } from './problem';
 export type { paths as DirectoryPaths } from './generated/directory';
 export type { paths as ReferralsPaths } from './generated/referrals';
 export type { paths as NotificationsPaths } from './generated/notifications';
+export * from './devices';
+export * from './device-store';

@@ -23,6 +23,7 @@ import {
   type KeyStoreContent,
 } from '../key-store';
 import { notificationStream } from '../notifications';
+import { registerDeviceCommands } from './device-commands';
 import { cliHome, readSavedConfig, tokenClaims, writeSavedConfig } from './config';
 import {
   colors,
@@ -53,7 +54,7 @@ interface GlobalOptions {
 }
 
 /** Everything a command needs, resolved from flags, environment and the saved login. */
-class Context {
+export class Context {
   readonly home = cliHome();
   readonly saved = readSavedConfig(this.home);
   readonly json: boolean;
@@ -1433,6 +1434,8 @@ export function buildProgram(): Command {
         ),
       );
     });
+
+  registerDeviceCommands(program, ctx);
 
   return program;
 }

@@ -530,6 +530,224 @@ export interface paths {
         patch: operations["updateIssuer"];
         trace?: never;
     };
+    "/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my devices
+         * @description The caller's own devices (by token issuer and subject), newest first, with their status for each unit. Any authenticated user may call it.
+         */
+        get: operations["listMyDevices"];
+        put?: never;
+        /**
+         * Enrol this device
+         * @description Registers the public halves of a device's own keys (X25519 for encryption,
+         *     Ed25519 for signing), made on the device; the private halves never leave it.
+         *     The device is `pending` for each unit until an approver seals the unit's keys
+         *     for it (`POST /v1/devices/{id}/approve`). Both sides then compare a short code
+         *     derived from these public keys and the person (see the SDK's `deviceShortCode`).
+         *
+         *     The request must carry a `DPoP` proof (RFC 9449 §4) signed with `signingKey`,
+         *     so a device can only enrol keys it holds. `unitIds` defaults to every unit of the
+         *     token where the caller is a member with a case-handling role (`caseworker`,
+         *     `officer`, `coordinator`).
+         *
+         *     Refused with these problem types:
+         *     - `forbidden` (FORBIDDEN), 403: the caller is not a member of a named unit with a case-handling role;
+         *     - `device-proof-invalid` (DIRECTORY_DEVICE_PROOF_INVALID), 401: no DPoP proof, or one not signed by `signingKey`, for another request, too old or replayed;
+         *     - `device-key-malformed` (DIRECTORY_DEVICE_KEY_MALFORMED), 422: a key is not a public X25519/Ed25519 JWK, or holds private members;
+         *     - `device-exists` (DIRECTORY_DEVICE_EXISTS), 409: this signing or encryption key is already enrolled.
+         */
+        post: operations["enrolDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a device for a unit
+         * @description Stores the key box and the binding an approver's client made for a pending device:
+         *     `box` is a compact JWE (`typ` `unit-key-box+jwe`, `ECDH-ES+A256KW`/`A256GCM`, `kid`
+         *     the device's encryption key) holding a JWS signed with the unit's signing key
+         *     that carries the unit's private keys, current and retired; `binding` is a compact
+         *     JWS (`typ` `device-binding+jwt`) signed with the unit's signing key binding the
+         *     device keys, the person, the unit and the time. The hub checks the binding
+         *     against the unit's published signing keys and the box's shape; it cannot open
+         *     the box.
+         *
+         *     Who may approve: a member of the unit with a case-handling role whose own device
+         *     is approved for the unit (the request then carries that device's `DPoP` proof),
+         *     or the `org_admin` of the unit's organisation (holding the unit keys in the CLI).
+         *
+         *     Refused with these problem types:
+         *     - `forbidden` (FORBIDDEN), 403: neither an approved device of the unit nor its organisation's admin;
+         *     - `device-not-found` (DIRECTORY_DEVICE_NOT_FOUND), 404;
+         *     - `device-state-conflict` (DIRECTORY_DEVICE_STATE_CONFLICT), 409: the device is not pending for this unit;
+         *     - `device-binding-invalid` (DIRECTORY_DEVICE_BINDING_INVALID), 422: the binding does not verify with an active signing key of the unit, or names another device, key, person or unit;
+         *     - `key-box-malformed` (DIRECTORY_KEY_BOX_MALFORMED), 422: the box is not a compact JWE sealed to the device's encryption key.
+         */
+        post: operations["approveDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a device
+         * @description Revokes the device for one unit (`unitId`) or for all its units: from this moment it
+         *     gets no key boxes. Where the device had been approved, the unit's keys must rotate:
+         *     the unit's `rotationRequired` (`GET /v1/units/{id}/devices`) turns true and
+         *     `samverkan.directory.device.revoked` says so, until new unit keys signed by the
+         *     organisation root are published, the old ones retired and the new keys sealed for
+         *     the remaining devices (`POST /v1/units/{id}/key-boxes`) — the organisation admin's
+         *     client does this (`samverkan unit rotate`, or `device revoke` run by the admin).
+         *
+         *     Who may revoke: the device's own person, the person who approved it, or the
+         *     `org_admin` of the unit's organisation.
+         *
+         *     Refused with: `forbidden` 403; `device-not-found` 404; `device-state-conflict`
+         *     (DIRECTORY_DEVICE_STATE_CONFLICT) 409 when it is already revoked for the unit(s).
+         */
+        post: operations["revokeDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/key-boxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fetch this device's key boxes
+         * @description The newest key box and the binding of each unit this device is approved for. The
+         *     device is the one whose signing key signed the request's `DPoP` proof (RFC 9449 §4:
+         *     `htm`, `htu`, `iat`, `jti`, and `ath` for the bearer token); it must belong to the
+         *     token's person, who must still be a member of the unit. A stolen bearer token alone
+         *     gets nothing. Every fetch is audited.
+         *
+         *     Refused with: `device-proof-invalid` 401; `device-not-enrolled`
+         *     (DIRECTORY_DEVICE_NOT_ENROLLED) 403 when the proof's key is not an enrolled device
+         *     of the caller; `device-revoked` (DIRECTORY_DEVICE_REVOKED) 403 when the device is
+         *     revoked for every unit it had.
+         */
+        get: operations["listKeyBoxes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Devices holding a unit's keys
+         * @description Every device enrolled for the unit (pending, approved, revoked) with who approved it and when, its binding, the unit's recovery key if one is set, and whether the unit's keys must rotate (`rotationRequired`: an active unit key was published before the last revocation of an approved device). The unit's approvers (members with a case-handling role whose device is approved for the unit) and the `org_admin` of the unit's organisation may call it.
+         */
+        get: operations["listUnitDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/key-boxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store resealed key boxes after a rotation
+         * @description After the unit's keys rotated, the rotating client (the organisation admin holding
+         *     the root key) seals the new key ring for every remaining approved device and the
+         *     recovery key, and stores the boxes here. Each box must be sealed to its holder's
+         *     encryption key; a box for a device not approved for the unit is refused.
+         *     The `org_admin` of the unit's organisation, or an approved device of the unit
+         *     (with its `DPoP` proof), may call it.
+         *
+         *     Refused with: `forbidden` 403; `key-box-malformed` (DIRECTORY_KEY_BOX_MALFORMED)
+         *     422; `key-box-holder-invalid` (DIRECTORY_KEY_BOX_HOLDER_INVALID) 422 when a holder is
+         *     not an approved device or the active recovery key of the unit.
+         */
+        post: operations["storeUnitKeyBoxes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/recovery-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fetch the recovery key's box (recovery)
+         * @description For a recovery, when every device of the unit is lost: the organisation admin's client fetches the box sealed to the recovery key, opens it with the secret the admin types in, and approves a new device with the recovered keys. Audited as a recovery. Only the `org_admin` of the unit's organisation may call it; 404 `recovery-key-not-found` (DIRECTORY_RECOVERY_KEY_NOT_FOUND) when none is set.
+         */
+        get: operations["getUnitRecoveryBox"];
+        put?: never;
+        /**
+         * Set the unit's recovery key
+         * @description Registers the public half of a unit recovery key made on a client (its secret is
+         *     shown once there and kept offline) with a key box sealed to it and a binding signed
+         *     with the unit's signing key. It replaces the previous recovery key. The hub cannot
+         *     use it: it never sees the secret. The `org_admin` of the unit's organisation or an
+         *     approved device of the unit (with its `DPoP` proof) may call it.
+         *
+         *     Refused with: `forbidden` 403; `device-key-malformed` 422; `device-binding-invalid`
+         *     422; `key-box-malformed` 422.
+         */
+        post: operations["setUnitRecoveryKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/directory": {
         parameters: {
             query?: never;
@@ -652,6 +870,157 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+        };
+        /** @description A person as the hub knows them, by token issuer and subject. */
+        Person: {
+            issuer: string;
+            subject: string;
+        };
+        DeviceEnrol: {
+            /** @description What the person calls the device, e.g. "CLI on the office laptop". */
+            label: string;
+            encryptionKey: components["schemas"]["PublicJwk"];
+            signingKey: components["schemas"]["PublicJwk"];
+            unitIds?: components["schemas"]["Uuid"][];
+        };
+        /** @description The device's standing with one unit. */
+        DeviceUnit: {
+            unitId: components["schemas"]["Uuid"];
+            /** @enum {string} */
+            status: "pending" | "approved" | "revoked";
+            enrolledAt: components["schemas"]["Timestamp"];
+            /** Format: date-time */
+            approvedAt: string | null;
+            approvedBy: components["schemas"]["Person"] | null;
+            /**
+             * Format: uuid
+             * @description The approving device; null when the organisation admin approved.
+             */
+            approvedByDevice: string | null;
+            /** @description The approver's signed binding (`device-binding+jwt`), for any client to check. */
+            binding: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            revokedBy: components["schemas"]["Person"] | null;
+            revocationReason: string | null;
+        };
+        Device: {
+            id: components["schemas"]["Uuid"];
+            label: string;
+            person: components["schemas"]["Person"];
+            organisationId: components["schemas"]["Uuid"];
+            encryptionKey: components["schemas"]["PublicJwk"];
+            signingKey: components["schemas"]["PublicJwk"];
+            enrolledAt: components["schemas"]["Timestamp"];
+            units: components["schemas"]["DeviceUnit"][];
+        };
+        DeviceList: {
+            items: components["schemas"]["Device"][];
+        };
+        DeviceApprove: {
+            unitId: components["schemas"]["Uuid"];
+            /** @description Compact JWS, `typ` `device-binding+jwt`, signed with the unit's signing key. */
+            binding: string;
+            /** @description Compact JWE, `typ` `unit-key-box+jwe`, sealed to the device's encryption key. */
+            box: string;
+        };
+        DeviceRevoke: {
+            reason: string;
+            /** @description Revoke for this unit only (default every unit of the device). */
+            unitId?: components["schemas"]["Uuid"];
+        };
+        KeyBox: {
+            id: components["schemas"]["Uuid"];
+            unitId: components["schemas"]["Uuid"];
+            organisationId: components["schemas"]["Uuid"];
+            box: string;
+            binding: string;
+            createdAt: components["schemas"]["Timestamp"];
+            createdBy: components["schemas"]["Person"];
+        };
+        KeyBoxList: {
+            deviceId: components["schemas"]["Uuid"];
+            /** @description The device's standing with each unit it was enrolled for. */
+            units: {
+                unitId: components["schemas"]["Uuid"];
+                /** @enum {string} */
+                status: "pending" | "approved" | "revoked";
+            }[];
+            items: components["schemas"]["KeyBox"][];
+        };
+        KeyBoxUpload: {
+            boxes: {
+                /** @enum {string} */
+                holder: "device" | "recovery";
+                /** @description The device id, or the recovery key's kid. */
+                holderId: string;
+                box: string;
+            }[];
+        };
+        KeyBoxUploadResult: {
+            unitId: components["schemas"]["Uuid"];
+            stored: number;
+            rotationRequired: boolean;
+        };
+        UnitDevice: {
+            deviceId: components["schemas"]["Uuid"];
+            label: string;
+            person: components["schemas"]["Person"];
+            encryptionKey: components["schemas"]["PublicJwk"];
+            signingKey: components["schemas"]["PublicJwk"];
+            /** @enum {string} */
+            status: "pending" | "approved" | "revoked";
+            enrolledAt: components["schemas"]["Timestamp"];
+            /** Format: date-time */
+            approvedAt: string | null;
+            approvedBy: components["schemas"]["Person"] | null;
+            /** Format: uuid */
+            approvedByDevice: string | null;
+            binding: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            revokedBy: components["schemas"]["Person"] | null;
+            revocationReason: string | null;
+            /**
+             * Format: date-time
+             * @description When the newest key box for this device was stored.
+             */
+            boxedAt: string | null;
+        };
+        UnitDevices: {
+            unitId: components["schemas"]["Uuid"];
+            organisationId: components["schemas"]["Uuid"];
+            /** @description True while an active key of the unit was published before the last revocation of an approved device: the organisation admin must rotate the unit's keys. */
+            rotationRequired: boolean;
+            /** Format: date-time */
+            lastRevocationAt: string | null;
+            items: components["schemas"]["UnitDevice"][];
+            recoveryKey: components["schemas"]["RecoveryKey"] | null;
+        };
+        RecoveryKeySet: {
+            jwk: components["schemas"]["PublicJwk"];
+            binding: string;
+            box: string;
+        };
+        RecoveryKey: {
+            unitId: components["schemas"]["Uuid"];
+            kid: components["schemas"]["Kid"];
+            jwk: components["schemas"]["PublicJwk"];
+            binding: string;
+            createdAt: components["schemas"]["Timestamp"];
+            createdBy: components["schemas"]["Person"];
+            /** Format: date-time */
+            boxedAt: string | null;
+        };
+        RecoveryKeyBox: {
+            unitId: components["schemas"]["Uuid"];
+            organisationId: components["schemas"]["Uuid"];
+            kid: components["schemas"]["Kid"];
+            jwk: components["schemas"]["PublicJwk"];
+            binding: string;
+            createdAt: components["schemas"]["Timestamp"];
+            createdBy: components["schemas"]["Person"];
+            box: string;
         };
         /** @description A public OKP JWK (RFC 8037) with only the members below. In a request, further members pass the schema so that the server can refuse them with a specific error: private members such as `d` (at any depth) as `key-private-material`, any other as `root-key-malformed`; the directory stores and serves only these members. */
         PublicJwk: {
@@ -2328,6 +2697,286 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Issuer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's devices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    enrolDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceEnrol"];
+            };
+        };
+        responses: {
+            /** @description The enrolled device, pending for each unit. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    approveDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceApprove"];
+            };
+        };
+        responses: {
+            /** @description The device, now approved for the unit. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceRevoke"];
+            };
+        };
+        responses: {
+            /** @description The device after the revocation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listKeyBoxes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description This device's boxes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyBoxList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUnitDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unit's devices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitDevices"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    storeUnitKeyBoxes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyBoxUpload"];
+            };
+        };
+        responses: {
+            /** @description The boxes were stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyBoxUploadResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUnitRecoveryBox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recovery key and its newest box. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryKeyBox"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setUnitRecoveryKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoveryKeySet"];
+            };
+        };
+        responses: {
+            /** @description The recovery key (without its box). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryKey"];
                 };
             };
             400: components["responses"]["BadRequest"];

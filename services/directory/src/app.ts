@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { idempotency, OpenApiContract, openServiceRuntime } from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { createDevicesService } from './devices/devices.service';
+import { deviceRoutes } from './devices/devices.routes';
 import { DIRECTORY_ENTITIES, KeyLogEntryEntity } from './entities';
 import { DIRECTORY_MIGRATIONS } from './migrations';
 import { auditRoutes } from './routes/audit';
@@ -27,6 +29,7 @@ export interface DirectoryServices {
   rosters: ReturnType<typeof createRostersService>;
   keys: ReturnType<typeof createKeysService>;
   issuers: ReturnType<typeof createIssuersService>;
+  devices: ReturnType<typeof createDevicesService>;
 }
 
 declare module 'fastify' {
@@ -87,6 +90,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
     rosters: createRostersService(context, units),
     keys: createKeysService(context, organisations, units),
     issuers: createIssuersService(context, () => issuerSource.clear()),
+    devices: createDevicesService(context, units),
   };
   app.decorate('directory', services);
   options.onServices?.(services);
@@ -101,6 +105,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   await app.register(unitRoutes);
   await app.register(keyRoutes);
   await app.register(issuerRoutes);
+  await app.register(deviceRoutes);
   await app.register(auditRoutes);
   await app.register(devTokenRoutes);
 

@@ -9,7 +9,17 @@ import {
   OpenApiContract,
   signUnitKey,
 } from '@samverkan/shared';
+import {
+  createDpopProof,
+  generateDeviceKeys,
+  generateRecoveryKey,
+  recoveryHolder,
+  sealKeyBox,
+  signDeviceBinding,
+  type BoxHolder,
+} from '@samverkan/sdk/src/crypto/device-keys';
 import type { LightMyRequestResponse } from 'fastify';
+import { decodeJwt, type JWK } from 'jose';
 import { buildDirectory, type TestDirectory } from './helpers/build';
 
 /**
@@ -45,6 +55,10 @@ const READ = /*  */ [401, OK, OK, OK, OK, OK, OK, OK, OK];
 const ORG_ADMIN = [401, 403, 403, 403, 403, 403, 403, OK, OK];
 const HUB_ADMIN = [401, 403, 403, 403, 403, 403, 403, 403, OK];
 const AUDITOR = /**/ [401, 403, 403, 403, 403, OK, 403, 403, OK];
+// Devices: only a unit's own organisation admin holds its keys without a device (not the hub).
+const OWN_ADMIN = [401, 403, 403, 403, 403, 403, 403, OK, 403];
+// Enrolling: members with a case-handling role; the demo officer and coordinator are members.
+const CASE_HANDLER = [401, OK, OK, OK, 403, 403, 403, 403, 403];
 
 async function ok(pending: Promise<LightMyRequestResponse>, status: number) {
   const res = await pending;
@@ -109,6 +123,109 @@ const shiftBody = () => {
   };
 };
 
+// ----- devices: fresh devices and what an approving client makes for them --------------------
+async function enrolRequest(
+  user: string | null,
+  keys?: Awaited<ReturnType<typeof generateDeviceKeys>>,
+) {
+  const k = keys ?? (await generateDeviceKeys());
+  const token = user ? await dir.token(user) : undefined;
+  const proof = await createDpopProof({
+    signing: k.signing,
+    method: 'POST',
+    url: 'http://localhost/v1/devices',
+    accessToken: token,
+  });
+  return dir.app.inject({
+    method: 'POST',
+    url: '/v1/devices',
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), dpop: proof },
+    payload: {
+      label: 'Matrisenhet',
+      encryptionKey: k.encryption.publicJwk,
+      signingKey: k.signing.publicJwk,
+    },
+  });
+}
+async function freshDevice() {
+  const keys = await generateDeviceKeys();
+  const device = await ok(enrolRequest('frideborg.caseworker', keys), 201);
+  return { keys, device };
+}
+const unitSigning = () => {
+  const sig = dir.keys.units[U.frideborg]!.sig;
+  return { kid: sig.kid, privateKey: sig.privateJwk };
+};
+async function adminIssuer() {
+  return decodeJwt(await dir.token('norrkoping.admin')).iss!;
+}
+async function approval(device: {
+  id: string;
+  encryptionKey: JWK;
+  signingKey: JWK;
+  person: { issuer: string; subject: string };
+}) {
+  const holder: BoxHolder = {
+    id: device.id,
+    encryptionKid: device.encryptionKey.kid!,
+    signingKid: device.signingKey.kid!,
+  };
+  const person = { iss: device.person.issuer, sub: device.person.subject };
+  const ring = { enc: [dir.keys.units[U.frideborg]!.enc], sig: [dir.keys.units[U.frideborg]!.sig] };
+  return {
+    unitId: U.frideborg,
+    binding: await signDeviceBinding(unitSigning(), {
+      iss: U.frideborg,
+      org: O.norrkoping,
+      sub: device.id,
+      cnf: { enc: holder.encryptionKid, sig: holder.signingKid },
+      person,
+      approvedBy: { iss: await adminIssuer(), sub: 'norrkoping.admin' },
+    }),
+    box: await sealKeyBox({
+      unitId: U.frideborg,
+      organisationId: O.norrkoping,
+      holder,
+      holderEncryptionJwk: device.encryptionKey,
+      person,
+      keys: ring,
+      unitSigningKey: unitSigning(),
+    }),
+  };
+}
+async function approvedDevice() {
+  const { device } = await freshDevice();
+  await ok(
+    dir.as('norrkoping.admin').post(`/v1/devices/${device.id}/approve`, await approval(device)),
+    200,
+  );
+  return device;
+}
+async function recoveryKeyBody() {
+  const recovery = await generateRecoveryKey();
+  const holder = recoveryHolder(recovery.kid);
+  const ring = { enc: [dir.keys.units[U.frideborg]!.enc], sig: [dir.keys.units[U.frideborg]!.sig] };
+  return {
+    jwk: { kty: 'OKP', crv: 'X25519', x: recovery.publicJwk.x },
+    binding: await signDeviceBinding(unitSigning(), {
+      iss: U.frideborg,
+      org: O.norrkoping,
+      sub: holder.id,
+      cnf: { enc: recovery.kid },
+      approvedBy: { iss: await adminIssuer(), sub: 'norrkoping.admin' },
+    }),
+    box: await sealKeyBox({
+      unitId: U.frideborg,
+      organisationId: O.norrkoping,
+      holder,
+      holderEncryptionJwk: recovery.publicJwk,
+      keys: ring,
+      unitSigningKey: unitSigning(),
+    }),
+  };
+}
+let recoverySet = false;
+
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 interface Route {
   op: `${Method} ${string}`;
@@ -116,6 +233,10 @@ interface Route {
   success: number;
   /** the URL (and body) to call with; may create what the call needs */
   request: () => Promise<{ url: string; body?: unknown }> | { url: string; body?: unknown };
+  /** sends the request itself (routes that need a device's DPoP proof) */
+  send?: (user: string | null) => Promise<LightMyRequestResponse>;
+  /** the problem type of its 403 when it is not the generic `forbidden` */
+  forbiddenType?: string;
 }
 
 const ROUTES: Route[] = [
@@ -347,6 +468,110 @@ const ROUTES: Route[] = [
     }),
   },
   {
+    op: 'POST /v1/devices',
+    access: CASE_HANDLER,
+    success: 201,
+    request: () => ({ url: '/v1/devices' }),
+    send: (user) => enrolRequest(user),
+  },
+  {
+    op: 'GET /v1/devices',
+    access: READ,
+    success: 200,
+    request: () => ({ url: '/v1/devices' }),
+  },
+  {
+    op: 'POST /v1/devices/{id}/approve',
+    access: OWN_ADMIN,
+    success: 200,
+    request: async () => {
+      const { device } = await freshDevice();
+      return { url: `/v1/devices/${device.id}/approve`, body: await approval(device) };
+    },
+  },
+  {
+    op: 'POST /v1/devices/{id}/revoke',
+    // the device's own person (the caseworker) and the organisation admin
+    access: [401, OK, 403, 403, 403, 403, 403, OK, 403],
+    success: 200,
+    request: async () => ({
+      url: `/v1/devices/${(await freshDevice()).device.id}/revoke`,
+      body: { reason: 'Matristest' },
+    }),
+  },
+  {
+    op: 'GET /v1/key-boxes',
+    // only an enrolled device of the caller: the caseworker's; others prove a key of no device
+    access: [401, OK, 403, 403, 403, 403, 403, 403, 403],
+    success: 200,
+    forbiddenType: 'device-not-enrolled',
+    request: () => ({ url: '/v1/key-boxes' }),
+    send: async (user) => {
+      const keys = await generateDeviceKeys();
+      if (user === 'frideborg.caseworker') {
+        await ok(enrolRequest(user, keys), 201);
+      }
+      const token = user ? await dir.token(user) : undefined;
+      const proof = await createDpopProof({
+        signing: keys.signing,
+        method: 'GET',
+        url: 'http://localhost/v1/key-boxes',
+        accessToken: token,
+      });
+      return dir.app.inject({
+        method: 'GET',
+        url: '/v1/key-boxes',
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), dpop: proof },
+      });
+    },
+  },
+  {
+    op: 'GET /v1/units/{id}/devices',
+    // the caseworker is an approver by now: the admin approved their device in the row above
+    access: [401, OK, 403, 403, 403, 403, 403, OK, 403],
+    success: 200,
+    request: () => ({ url: `/v1/units/${U.frideborg}/devices` }),
+  },
+  {
+    op: 'POST /v1/units/{id}/key-boxes',
+    access: OWN_ADMIN,
+    success: 200,
+    request: async () => {
+      const device = await approvedDevice();
+      const { box } = await approval(device);
+      return {
+        url: `/v1/units/${U.frideborg}/key-boxes`,
+        body: { boxes: [{ holder: 'device', holderId: device.id, box }] },
+      };
+    },
+  },
+  {
+    op: 'POST /v1/units/{id}/recovery-key',
+    access: OWN_ADMIN,
+    success: 201,
+    request: async () => ({
+      url: `/v1/units/${U.frideborg}/recovery-key`,
+      body: await recoveryKeyBody(),
+    }),
+  },
+  {
+    op: 'GET /v1/units/{id}/recovery-key',
+    access: OWN_ADMIN,
+    success: 200,
+    request: async () => {
+      if (!recoverySet) {
+        await ok(
+          dir
+            .as('norrkoping.admin')
+            .post(`/v1/units/${U.frideborg}/recovery-key`, await recoveryKeyBody()),
+          201,
+        );
+        recoverySet = true;
+      }
+      return { url: `/v1/units/${U.frideborg}/recovery-key` };
+    },
+  },
+  {
     op: 'GET /v1/audit/directory',
     access: AUDITOR,
     success: 200,
@@ -383,8 +608,9 @@ describe('authorization matrix', () => {
     const method = route.op.split(' ')[0] as Method;
     const { url, body } = await route.request();
     const as = dir.as(user);
-    const res =
-      method === 'GET'
+    const res = route.send
+      ? await route.send(user)
+      : method === 'GET'
         ? await as.get(url)
         : method === 'DELETE'
           ? await as.delete(url)
@@ -399,8 +625,8 @@ describe('authorization matrix', () => {
       });
     } else if (expected === 403) {
       expect(res.json()).toMatchObject({
-        type: 'urn:samverkan:problem:forbidden',
-        code: 'FORBIDDEN',
+        type: `urn:samverkan:problem:${route.forbiddenType ?? 'forbidden'}`,
+        ...(route.forbiddenType ? {} : { code: 'FORBIDDEN' }),
       });
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     } else if (expected !== 204) {

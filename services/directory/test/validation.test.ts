@@ -567,6 +567,78 @@ const CASES: Case[] = [
     field: 'body.status',
   },
   { op: 'DELETE /v1/issuers/{id}', url: '/v1/issuers/not-a-uuid', field: 'params.id' },
+  // devices
+  {
+    op: 'POST /v1/devices',
+    url: '/v1/devices',
+    body: { label: '', encryptionKey: { kty: 'OKP', crv: 'X25519', x: 'a' } },
+    field: 'body.label',
+  },
+  {
+    op: 'POST /v1/devices',
+    url: '/v1/devices',
+    body: { label: 'Laptop', encryptionKey: { kty: 'RSA' }, signingKey: {} },
+    field: 'body.encryptionKey.kty',
+  },
+  {
+    op: 'POST /v1/devices',
+    url: '/v1/devices',
+    body: {
+      label: 'Laptop',
+      encryptionKey: { kty: 'OKP', crv: 'X25519', x: 'a' },
+      signingKey: { kty: 'OKP', crv: 'Ed25519', x: 'b' },
+      unitIds: ['not-a-uuid'],
+    },
+    field: 'body.unitIds.0',
+  },
+  {
+    op: 'POST /v1/devices/{id}/approve',
+    url: '/v1/devices/not-a-uuid/approve',
+    body: { unitId: ID, binding: 'a', box: 'b' },
+    field: 'params.id',
+  },
+  {
+    op: 'POST /v1/devices/{id}/approve',
+    url: `/v1/devices/${ID}/approve`,
+    body: { unitId: ID, binding: 'a', box: long(65537) },
+    field: 'body.box',
+  },
+  {
+    op: 'POST /v1/devices/{id}/revoke',
+    url: `/v1/devices/${ID}/revoke`,
+    body: { reason: '' },
+    field: 'body.reason',
+  },
+  {
+    op: 'POST /v1/devices/{id}/revoke',
+    url: `/v1/devices/${ID}/revoke`,
+    body: { reason: 'Borttappad', unitId: 'x' },
+    field: 'body.unitId',
+  },
+  { op: 'GET /v1/units/{id}/devices', url: '/v1/units/not-a-uuid/devices', field: 'params.id' },
+  {
+    op: 'POST /v1/units/{id}/key-boxes',
+    url: `/v1/units/${ID}/key-boxes`,
+    body: { boxes: [] },
+    field: 'body.boxes',
+  },
+  {
+    op: 'POST /v1/units/{id}/key-boxes',
+    url: `/v1/units/${ID}/key-boxes`,
+    body: { boxes: [{ holder: 'someone', holderId: 'x', box: 'y' }] },
+    field: 'body.boxes.0.holder',
+  },
+  {
+    op: 'POST /v1/units/{id}/recovery-key',
+    url: `/v1/units/${ID}/recovery-key`,
+    body: { jwk: { kty: 'OKP', crv: 'X25519', x: 'a' }, binding: 'b' },
+    field: 'body.box',
+  },
+  {
+    op: 'GET /v1/units/{id}/recovery-key',
+    url: '/v1/units/not-a-uuid/recovery-key',
+    field: 'params.id',
+  },
   // audit
   {
     op: 'GET /v1/audit/directory',
@@ -666,6 +738,11 @@ const BODY_ROUTES: Array<[Method, string]> = [
   ['POST', `/v1/units/${U.frideborg}/keys/${KID}/revoke`],
   ['POST', '/v1/issuers'],
   ['PATCH', `/v1/issuers/${ID}`],
+  ['POST', '/v1/devices'],
+  ['POST', `/v1/devices/${ID}/approve`],
+  ['POST', `/v1/devices/${ID}/revoke`],
+  ['POST', `/v1/units/${U.frideborg}/key-boxes`],
+  ['POST', `/v1/units/${U.frideborg}/recovery-key`],
 ];
 
 describe('bodies that cannot be read', () => {

@@ -211,4 +211,72 @@ export const DirectoryProblems = defineProblems({
     title: 'The issuer configuration is not valid',
     code: 'DIRECTORY_ISSUER_INVALID',
   },
+
+  deviceNotFound: {
+    slug: 'device-not-found',
+    status: 404,
+    title: 'No such device',
+    code: 'DIRECTORY_DEVICE_NOT_FOUND',
+  },
+  recoveryKeyNotFound: {
+    slug: 'recovery-key-not-found',
+    status: 404,
+    title: 'The unit has no recovery key',
+    code: 'DIRECTORY_RECOVERY_KEY_NOT_FOUND',
+  },
+  deviceProofInvalid: {
+    slug: 'device-proof-invalid',
+    status: 401,
+    title: "The request's DPoP proof of the device key is missing or invalid",
+    code: 'DIRECTORY_DEVICE_PROOF_INVALID',
+  },
+  deviceNotEnrolled: {
+    slug: 'device-not-enrolled',
+    status: 403,
+    title: 'The key that signed the proof is not an enrolled device of yours',
+    code: 'DIRECTORY_DEVICE_NOT_ENROLLED',
+  },
+  deviceRevoked: {
+    slug: 'device-revoked',
+    status: 403,
+    title: 'This device is revoked',
+    code: 'DIRECTORY_DEVICE_REVOKED',
+  },
+  deviceKeyMalformed: {
+    slug: 'device-key-malformed',
+    status: 422,
+    title: 'A device key must be a public X25519 (encryption) or Ed25519 (signing) JWK',
+    code: 'DIRECTORY_DEVICE_KEY_MALFORMED',
+  },
+  deviceExists: {
+    slug: 'device-exists',
+    status: 409,
+    title: 'This key is already enrolled',
+    code: 'DIRECTORY_DEVICE_EXISTS',
+  },
+  deviceStateConflict: {
+    slug: 'device-state-conflict',
+    status: 409,
+    title: 'The device is not in a state that allows this',
+    code: 'DIRECTORY_DEVICE_STATE_CONFLICT',
+  },
+  deviceBindingInvalid: {
+    slug: 'device-binding-invalid',
+    status: 422,
+    title:
+      "The device binding does not verify with the unit's signing key or names the wrong device",
+    code: 'DIRECTORY_DEVICE_BINDING_INVALID',
+  },
+  keyBoxMalformed: {
+    slug: 'key-box-malformed',
+    status: 422,
+    title: "The key box is not a compact JWE sealed to its holder's encryption key",
+    code: 'DIRECTORY_KEY_BOX_MALFORMED',
+  },
+  keyBoxHolderInvalid: {
+    slug: 'key-box-holder-invalid',
+    status: 422,
+    title: 'A key box holder is not an approved device or the recovery key of the unit',
+    code: 'DIRECTORY_KEY_BOX_HOLDER_INVALID',
+  },
 });

@@ -7,6 +7,7 @@ import { RootKeyEntity } from './root-key.entity';
 import { ShiftEntity } from './shift.entity';
 import { UnitKeyEntity } from './unit-key.entity';
 import { UnitEntity } from './unit.entity';
+import { DEVICE_ENTITIES } from '../devices/entities';
 
 export {
   IssuerEntity,
@@ -29,4 +30,5 @@ export const DIRECTORY_ENTITIES = [
   UnitKeyEntity,
   KeyLogEntryEntity,
   IssuerEntity,
+  ...DEVICE_ENTITIES,
 ];

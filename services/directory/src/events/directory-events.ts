@@ -14,4 +14,10 @@ export const DirectoryEvents = {
   issuerCreated: 'samverkan.directory.issuer.created',
   issuerUpdated: 'samverkan.directory.issuer.updated',
   issuerDeleted: 'samverkan.directory.issuer.deleted',
+  deviceEnrolled: 'samverkan.directory.device.enrolled',
+  deviceApproved: 'samverkan.directory.device.approved',
+  deviceRevoked: 'samverkan.directory.device.revoked',
+  deviceKeyBoxesStored: 'samverkan.directory.device.key_boxes_stored',
+  deviceRecoveryKeySet: 'samverkan.directory.device.recovery_key_set',
+  deviceRecoveryBoxFetched: 'samverkan.directory.device.recovery_box_fetched',
 } as const;

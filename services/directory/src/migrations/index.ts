@@ -1,10 +1,12 @@
 import { Initial1795409896774 } from './1795409896774-Initial';
 import { SearchIndexesAndAppendOnlyLogs1795409900000 } from './1795409900000-SearchIndexesAndAppendOnlyLogs';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
+import { DeviceKeys1796165068146 } from './1796165068146-DeviceKeys';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const DIRECTORY_MIGRATIONS = [
   Initial1795409896774,
   SearchIndexesAndAppendOnlyLogs1795409900000,
   ChainCheckpoints1795430000000,
+  DeviceKeys1796165068146,
 ];

@@ -4,6 +4,7 @@ import { LessThan, MoreThan } from 'typeorm';
 import { MemberEntity, ShiftEntity } from '../entities';
 import { DirectoryProblems as P } from '../domain/errors';
 import { isOpenAt } from '../domain/opening-hours';
+import { revokeDevicesOfMember } from '../devices/devices.service';
 import { DirectoryEvents as E } from '../events/directory-events';
 import { change, deny, type DirectoryContext } from './context';
 import type { UnitsService } from './units.service';
@@ -91,9 +92,14 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
         await tx.delete(MemberEntity, { unitId, userId });
         // Future shifts of someone who left would put nobody on duty while looking staffed.
         await tx.delete(ShiftEntity, { unitId, userId, startsAt: MoreThan(new Date()) });
+        // Someone who left must get no further key boxes, and the unit's keys must rotate.
+        const revoked = await revokeDevicesOfMember(tx, unitId, userId, principal);
         return {
           result: undefined,
-          events: [{ type: E.memberRemoved, data: { unitId, userId, roles: member.roles } }],
+          events: [
+            { type: E.memberRemoved, data: { unitId, userId, roles: member.roles } },
+            ...revoked,
+          ],
         };
       });
     },
