@@ -132,6 +132,9 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
       connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS),
     },
     return503OnClosing: true,
+    // A service plugin's start includes its migrations and, embedded, seeding the demo directory
+    // (keys for every unit); on a busy machine that takes longer than Fastify's default 10 s.
+    pluginTimeout: 120_000,
     // Forwarded-for addresses are believed only from proxies on loopback and private networks
     // (the gateway): with `true` the client's own, forgeable first X-Forwarded-For entry became
     // request.ip, and a flood could dodge the per-address limit by varying it.
