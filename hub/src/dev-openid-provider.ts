@@ -84,7 +84,7 @@ button .who{font-weight:600;display:block}button .where{color:#39414b;font-size:
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="sv"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title><link rel="stylesheet" href="${OIDC_PREFIX}/assets/login.css"></head>
+<title>${escapeHtml(title)}</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="${OIDC_PREFIX}/assets/login.css"></head>
 <body><main>${body}</main></body></html>`;
 }
 
@@ -301,6 +301,43 @@ export async function registerDevOpenIdProvider(
         if (details.uid !== request.params.uid) {
           return reply.code(400).send();
         }
+        if (details.prompt.name === 'consent') {
+          // A first-party client: grant what it asked for (loadExistingGrant covers the usual
+          // scopes; this covers anything else the request names) without a consent screen.
+          const missing = details.prompt.details as {
+            missingOIDCScope?: string[];
+            missingOIDCClaims?: string[];
+            missingResourceScopes?: Record<string, string[]>;
+          };
+          const grant = details.grantId
+            ? await provider.Grant.find(details.grantId)
+            : new provider.Grant({
+                accountId: details.session!.accountId,
+                clientId: String(details.params.client_id),
+              });
+          if (!grant) {
+            return reply.code(400).send();
+          }
+          if (missing.missingOIDCScope) {
+            grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+          }
+          if (missing.missingOIDCClaims) {
+            grant.addOIDCClaims(missing.missingOIDCClaims);
+          }
+          for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+            grant.addResourceScope(resource, scopes.join(' '));
+          }
+          const grantId = await grant.save();
+          reply.hijack();
+          await provider.interactionFinished(
+            request.raw,
+            reply.raw,
+            { consent: { grantId } },
+            { mergeWithLastSubmission: true },
+          );
+          return;
+        }
+        app.log.debug({ prompt: details.prompt }, 'OpenID provider login');
         const client = await provider.Client.find(String(details.params.client_id));
         return reply
           .header('content-security-policy', PAGE_CSP)

@@ -2,7 +2,7 @@ import { decodeJwt, type JWK } from 'jose';
 import {
   verifyKeysResponse,
   type DirectoryUnitKeySet,
-} from '@samverkan/shared/src/crypto/directory-keys';
+} from './crypto/directory-keys';
 import {
   createDpopProof,
   DeviceCryptoError,
@@ -19,7 +19,7 @@ import {
   type PersonRef,
   type UnitKeyRingJwk,
 } from './crypto/device-keys';
-import type { KeyPairJwk } from '@samverkan/shared/src/crypto/unit-keys';
+import type { KeyPairJwk } from './crypto/unit-keys';
 import { registerUnitKeys } from './agency';
 import { data, type SamverkanClient } from './client';
 import { SamverkanCryptoError } from './errors';

@@ -2,4 +2,7 @@ import { render } from 'preact';
 import { App } from './app';
 import './styles.css';
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// The static "loading" text is there until the app runs; the app replaces it.
+root.textContent = '';
+render(<App />, root);

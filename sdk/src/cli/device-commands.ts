@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { exportDeviceKeys, generateDeviceKeys } from '../crypto/device-keys';
-import { rootKeyFingerprint } from '@samverkan/shared/src/crypto/directory-keys';
+import { rootKeyFingerprint } from '../crypto/directory-keys';
 import { data } from '../client';
 import {
   actingDevice,

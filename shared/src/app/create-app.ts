@@ -164,6 +164,9 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
       connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS),
     },
     return503OnClosing: true,
+    // A service plugin's start includes its migrations and, embedded, seeding the demo directory
+    // (keys for every unit); on a busy machine that takes longer than Fastify's default 10 s.
+    pluginTimeout: 120_000,
     // X-Forwarded-For is believed only from the configured proxies (TRUSTED_PROXIES: the
     // gateway's address), none by default: trusting every loopback or private address let any
     // local process or container pick its own address per request and so dodge the per-address

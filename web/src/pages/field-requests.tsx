@@ -86,6 +86,8 @@ export function FieldRequestCard({
   const { t, locale } = useI18n();
   const now = useNow();
   const [busy, setBusy] = useState(false);
+  // Someone else was first: the claim button goes at once, before the list catches up.
+  const [taken, setTaken] = useState(false);
   const [message, setMessage] = useState<{ kind: 'success' | 'error' | 'warning'; text: string }>();
   const mine = r.claimedBy === session.claims.sub;
   const myUnit = session.claims.units.find((u) => r.participantUnitIds.includes(u));
@@ -105,6 +107,7 @@ export function FieldRequestCard({
     setBusy(false);
     if (res.error) {
       const taken = res.response.status === 409 && kind === 'claim';
+      setTaken(taken);
       setMessage(
         taken
           ? { kind: 'warning', text: t('fieldRequest.taken') }
@@ -190,7 +193,7 @@ export function FieldRequestCard({
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
       {actions && (
         <div class="actions">
-          {r.status === 'open' && myUnit && (
+          {r.status === 'open' && myUnit && !taken && (
             <button type="button" class="big" disabled={busy} onClick={() => step('claim')}>
               {t('fieldRequest.claim')}
             </button>

@@ -1,0 +1,512 @@
+/**
+ * The web front door as people use it, in Debian's Chromium (playwright-core) against the
+ * embedded hub (`npm start`'s entry): each person signs in through the development issuer's
+ * OpenID provider (code flow + PKCE) in their own browser context — a police officer on a
+ * desktop, two social workers on phones (390 × 844), a caseworker, an analyst, an auditor, an
+ * organisation admin — and the test asserts what each of them sees. axe-core runs on every page
+ * (no serious or critical violations), the pages must not break their Content-Security-Policy,
+ * and screenshots of each step are kept in test-artifacts/web/.
+ *
+ * What still needs unit keys in the browser (reading and sealing envelopes) is done here by the
+ * test itself with the SDK's crypto and the demo keys, exactly as an agency system would; the
+ * browser shows that it has no unit keys yet.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
+import { DEMO_UNITS as U, sealEnvelope, verifyKeysResponse } from '@samverkan/shared';
+import { eventually } from '@samverkan/shared/src/testing';
+import {
+  http,
+  root,
+  startEmbeddedHub,
+  stopProcess,
+  tokens,
+  type RunningProcess,
+} from './helpers/processes';
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const artifacts = path.join(root, 'test-artifacts', 'web');
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const MINUTE = 60_000;
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1280, height: 860 } };
+
+let hub: RunningProcess;
+let dataDir: string;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+/** what the browser complained about, per page: errors, CSP violations, failed requests */
+const problems = new Map<Page, string[]>();
+
+beforeAll(async () => {
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(
+      `Chromium is not installed at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
+    );
+  }
+  fs.mkdirSync(artifacts, { recursive: true });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-web-'));
+  // The build `npm install` made may be older than the sources under test: build them now.
+  await promisify(execFile)('npm', ['run', 'build', '--workspace', 'web'], { cwd: root });
+  // One after the other: on a busy machine the hub's start is the slow part.
+  hub = await startEmbeddedHub(dataDir);
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
+  await browser?.close();
+  if (hub) {
+    await stopProcess(hub);
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function newPage(options: typeof PHONE | typeof DESKTOP): Promise<Page> {
+  const context = await browser.newContext({ ...options, locale: 'sv-SE', acceptDownloads: true });
+  contexts.push(context);
+  const page = await context.newPage();
+  const seen: string[] = [];
+  problems.set(page, seen);
+  page.on('pageerror', (err) => seen.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    // failed requests are judged below, by URL
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
+      seen.push(`console: ${msg.text()}`);
+    }
+  });
+  page.on('response', (res) => {
+    // the one refusal people are meant to see: a field request someone else claimed first
+    const expected = res.status() === 409 && /\/v1\/field-requests\/[^/]+\/claim$/.test(res.url());
+    if (res.status() >= 400 && !expected) {
+      seen.push(`${res.status()} ${res.request().method()} ${res.url()}`);
+    }
+  });
+  return page;
+}
+
+/** Signs in through the development OpenID provider's login page, as a person would. */
+async function signIn(page: Page, user: string): Promise<void> {
+  await page.goto(`${hub.base}/`);
+  await page.getByRole('button', { name: /Logga in: Utvecklingsinloggning/ }).click();
+  await page.waitForURL(/\/oidc\/interaction\//, { timeout: 30_000 });
+  await page.getByRole('button', { name: new RegExp(`^${user.replace('.', '\\.')}\\b`) }).click();
+  await page.getByTestId('signed-in-as').filter({ hasText: user }).waitFor({ timeout: 30_000 });
+  // The code never stays in the address bar.
+  expect(page.url()).not.toMatch(/[?&]code=/);
+}
+
+/** axe-core in the page: no serious or critical WCAG 2.1 A/AA violations. */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    // runs in the page (no DOM types in the test's own compilation)
+    const page = globalThis as any;
+    const result = await page.axe.run(page.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return (result.violations as any[])
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`);
+  });
+  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
+}
+
+async function step(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  await expectAccessible(page, name);
+  expect({ page: name, problems: problems.get(page) }).toEqual({ page: name, problems: [] });
+}
+
+function as(user: string) {
+  const token = tokens(dataDir);
+  return token(user).then((jwt) => http(hub.base, jwt));
+}
+
+async function unitKeys(units: string[]) {
+  const store = readDevKeyStore(dataDir);
+  const pinned = Object.fromEntries(
+    Object.entries(store.roots).map(([org, rootKey]) => [org, [rootKey.kid]]),
+  );
+  const police = await as('police.officer');
+  const res = await police.get(`/v1/keys?units=${units.join(',')}`);
+  expect(res.status).toBe(200);
+  return {
+    store,
+    keys: await verifyKeysResponse(res.body, {
+      trustedRootFingerprints: pinned,
+      requirePinnedRoots: true,
+    }),
+  };
+}
+
+test('sign-in page: Swedish by default, English on request, strict CSP, accessible', async () => {
+  const page = await newPage(DESKTOP);
+  const response = await page.goto(`${hub.base}/`);
+  const csp = response!.headers()['content-security-policy']!;
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https:\/\/(?!localhost)/);
+  await page.getByRole('heading', { name: 'Logga in' }).waitFor();
+  expect(await page.locator('html').getAttribute('lang')).toBe('sv');
+  await step(page, '00-sign-in');
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  expect(await page.locator('html').getAttribute('lang')).toBe('en');
+  // The choice of language is a preference kept in the browser; nothing else is.
+  await page.getByRole('button', { name: 'Svenska' }).click();
+
+  // The provider's login page lists the seeded users by role.
+  await page.getByRole('button', { name: /Logga in: Utvecklingsinloggning/ }).click();
+  await page.waitForURL(/\/oidc\/interaction\//);
+  await page.getByRole('heading', { name: 'Polis' }).waitFor();
+  for (const role of ['Handläggare / socialsekreterare', 'Analytiker', 'Granskare']) {
+    expect(await page.getByRole('heading', { name: role }).count()).toBe(1);
+  }
+  expect(await page.getByRole('button', { name: /frideborg\.caseworker/ }).innerText()).toContain(
+    'Frideborg',
+  );
+  await step(page, '01-provider-login');
+});
+
+test('the operation week: an officer on a desktop, two social workers on phones, one claims, the other is told it is taken', async () => {
+  const police = await as('police.officer');
+  const admin = await as('norrkoping.admin');
+  const now = Date.now();
+  const operation = await eventually(
+    async () => {
+      const res = await police.post('/v1/operations', {
+        name: 'Insatsvecka Norrköping v. 49',
+        municipalityCodes: ['0581'],
+        startsAt: new Date(now - 5 * MINUTE).toISOString(),
+        endsAt: new Date(now + 7 * 24 * 60 * MINUTE).toISOString(),
+        organiserUnitId: U.policeTraffickingOst,
+        coordinatorUnitId: U.coordinator,
+        invitedUnitIds: [U.frideborg, U.socialjour],
+      });
+      return res.status === 201 ? res.body : undefined;
+    },
+    60_000,
+    250,
+  );
+  const opId = operation.id as string;
+  for (const unitId of [U.frideborg, U.socialjour]) {
+    expect((await admin.post(`/v1/operations/${opId}/participants/${unitId}/accept`)).status).toBe(
+      200,
+    );
+  }
+  for (const [unitId, userId] of [
+    [U.frideborg, 'frideborg.caseworker'],
+    [U.socialjour, 'socialjour.caseworker'],
+  ] as const) {
+    await eventually(
+      async () => {
+        const res = await admin.post(`/v1/operations/${opId}/shifts`, {
+          unitId,
+          userId,
+          startsAt: new Date(now - MINUTE).toISOString(),
+          endsAt: operation.endsAt,
+        });
+        return res.status === 201 ? res : undefined;
+      },
+      60_000,
+      250,
+    );
+  }
+  expect((await police.post(`/v1/operations/${opId}/activate`)).body.status).toBe('active');
+
+  // Everyone signs in, each in their own browser.
+  const [officer, frideborg, socialjour] = await Promise.all([
+    newPage(DESKTOP),
+    newPage(PHONE),
+    newPage(PHONE),
+  ]);
+  await Promise.all([
+    signIn(officer, 'police.officer'),
+    signIn(frideborg, 'frideborg.caseworker'),
+    signIn(socialjour, 'socialjour.caseworker'),
+  ]);
+  await officer.goto(`${hub.base}/#/operations`);
+  const opSection = officer.getByTestId('operation').filter({ hasText: operation.name });
+  await opSection.waitFor();
+  expect(await opSection.innerText()).toContain('Inga fältförfrågningar ännu.');
+  expect(await opSection.innerText()).toContain('Pågår');
+  await step(officer, '10-officer-operation');
+  for (const phone of [frideborg, socialjour]) {
+    await phone.goto(`${hub.base}/#/field-requests`);
+    await phone.getByText('Inga öppna fältförfrågningar för dina enheter.').waitFor();
+    await phone.locator('.stream-live').waitFor();
+  }
+  await step(frideborg, '11-phone-waiting');
+
+  // During the raid the officer's system seals the address for the units on call (the SDK's
+  // crypto; in the browser it needs the device keys that come next) and sends the request.
+  const addressed = [U.frideborg, U.socialjour].sort();
+  const { store, keys } = await unitKeys([U.policeTraffickingOst, ...addressed]);
+  const requestId = randomUUID();
+  const own = store.units[U.policeTraffickingOst]!;
+  const sealed = await sealEnvelope({
+    kind: 'field_request',
+    rid: requestId,
+    from: U.policeTraffickingOst,
+    to: addressed,
+    document: { address: 'Testgatan 1, Norrköping', details: 'Tolk behövs (rumänska).' },
+    sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
+    recipients: addressed.map((unitId) => ({
+      unitId,
+      encryptionKeys: keys.get(unitId)!.encryptionKeys,
+    })),
+    senderEncryptionKeys: keys.get(U.policeTraffickingOst)!.encryptionKeys,
+  });
+  const created = await police.post(`/v1/operations/${opId}/field-requests`, {
+    id: requestId,
+    requesterUnitId: U.policeTraffickingOst,
+    urgency: 'acute',
+    neededBy: new Date(Date.now() + 20 * MINUTE).toISOString(),
+    estimatedPersons: { adults: 2, children: 0, unknown: 0 },
+    languages: ['ro'],
+    flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: false },
+    envelope: sealed.jwe,
+  });
+  expect(created.status).toBe(201);
+
+  // Both phones get the live alert and the request, without reloading.
+  for (const phone of [frideborg, socialjour]) {
+    await phone
+      .getByTestId('live-alert')
+      .filter({ hasText: 'Fältförfrågan: socialsekreterare behövs på plats' })
+      .waitFor({ timeout: 30_000 });
+    const card = phone.getByTestId('field-request');
+    await card.getByRole('button', { name: 'Ta uppdraget' }).waitFor();
+    const text = await card.innerText();
+    expect(text).toContain('Människohandelsgruppen Region Öst');
+    expect(text).toContain('2 vuxna, 0 barn');
+    expect(text).toMatch(/rumänska/i);
+    expect(text).toContain('Skyddat boende behövs troligen');
+  }
+  await step(socialjour, '12-phone-alert');
+
+  // Both tap at once: exactly one gets it, the other is told at once that it is taken.
+  await Promise.all(
+    [frideborg, socialjour].map((p) =>
+      p.getByTestId('field-request').getByRole('button', { name: 'Ta uppdraget' }).click(),
+    ),
+  );
+  const outcome = async (p: Page) => {
+    const card = p.getByTestId('field-request');
+    await card.getByRole('status').or(card.getByRole('alert')).first().waitFor();
+    return card.innerText();
+  };
+  const [a, b] = await Promise.all([outcome(frideborg), outcome(socialjour)]);
+  const winners = [a, b].filter((text) => text.includes('Du har tagit uppdraget.'));
+  const losers = [a, b].filter((text) => text.includes('Någon annan tog uppdraget först.'));
+  expect({ winners: winners.length, losers: losers.length }).toEqual({ winners: 1, losers: 1 });
+  const [winner, loser, winnerUser] = a.includes('Du har tagit uppdraget.')
+    ? [frideborg, socialjour, 'frideborg.caseworker']
+    : [socialjour, frideborg, 'socialjour.caseworker'];
+  await step(loser, '13-phone-taken');
+  expect(await loser.getByRole('button', { name: 'Ta uppdraget' }).count()).toBe(0);
+
+  // The claimer's phone: the address is sealed for the unit; this browser has no unit keys yet.
+  const mine = winner.getByTestId('field-request');
+  await mine.getByTestId('no-unit-keys').waitFor();
+  expect(await mine.getByTestId('no-unit-keys').innerText()).toContain(
+    'Den här enheten har inga enhetsnycklar ännu',
+  );
+  await mine.getByRole('button', { name: 'Jag är på väg' }).click();
+  await mine.getByRole('button', { name: 'Jag är på plats' }).click();
+  await mine.getByRole('button', { name: 'Avsluta uppdraget' }).waitFor();
+  expect(await mine.getByTestId('field-request-status').innerText()).toBe('På plats');
+  await step(winner, '14-phone-on-site');
+
+  // The officer reloads: still signed in (a silent sign-in, no token was stored) and sees who
+  // claimed it and when they were on site.
+  await officer.reload();
+  await officer.getByTestId('signed-in-as').waitFor({ timeout: 30_000 });
+  const request = officer.getByTestId('field-request');
+  await request.getByTestId('on-site').waitFor({ timeout: 30_000 });
+  expect(await request.getByTestId('claimed-by').innerText()).toContain(`Tagen av ${winnerUser}`);
+  expect(await request.getByTestId('field-request-status').innerText()).toBe('På plats');
+  expect(await request.getByTestId('on-site').innerText()).toMatch(/^På plats \d/);
+  await step(officer, '15-officer-sees-on-site');
+  // No token in any storage the page can read back.
+  const stored = await officer.evaluate(() => {
+    const g = globalThis as any;
+    return JSON.stringify({ ...g.localStorage, ...g.sessionStorage });
+  });
+  expect(stored).not.toMatch(/eyJ/);
+}, 400_000);
+
+test('a caseworker works a referral from the inbox through the warm handover to closing', async () => {
+  const { store, keys } = await unitKeys([U.policeTraffickingOst, U.frideborg]);
+  const police = await as('police.officer');
+  const send = async (urgency: 'acute' | 'routine') => {
+    const id = randomUUID();
+    const own = store.units[U.policeTraffickingOst]!;
+    const sealed = await sealEnvelope({
+      kind: 'referral',
+      rid: id,
+      from: U.policeTraffickingOst,
+      to: [U.frideborg],
+      document: {
+        version: 1,
+        person: { ageBand: 'adult' },
+        situation: { summary: 'Mött under en insats i Norrköping' },
+        requests: ['support_talks'],
+        consent: { given: true },
+        senderContact: { role: 'officer' },
+      },
+      sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
+      recipients: [{ unitId: U.frideborg, encryptionKeys: keys.get(U.frideborg)!.encryptionKeys }],
+      senderEncryptionKeys: keys.get(U.policeTraffickingOst)!.encryptionKeys,
+    });
+    const res = await eventually(async () => {
+      const r = await police.post('/v1/referrals', {
+        id,
+        senderUnitId: U.policeTraffickingOst,
+        recipientUnitId: U.frideborg,
+        copyUnitIds: [],
+        category: urgency === 'acute' ? 'trafficking_sexual' : 'sex_for_compensation',
+        urgency,
+        ageBand: 'adult',
+        gender: 'female',
+        citizenshipGroup: 'non_eu',
+        municipalityCode: '0581',
+        legalBasis: 'legal_duty',
+        envelope: sealed.jwe,
+      });
+      return r.status === 201 ? r : undefined;
+    });
+    return res.body.id as string;
+  };
+  await send('routine');
+  const acuteId = await send('acute');
+
+  const caseworker = await newPage(DESKTOP);
+  await signIn(caseworker, 'frideborg.caseworker');
+  await caseworker.goto(`${hub.base}/#/inbox`);
+  const cards = caseworker.getByTestId('referral');
+  await cards.nth(1).waitFor();
+  // Acute first, with its deadline counting down; the sender by name.
+  await cards
+    .first()
+    .getByText('Människohandelsgruppen Region Öst (Polisen Region Öst)')
+    .waitFor({ timeout: 30_000 });
+  const first = await cards.first().innerText();
+  expect(first).toContain('Akut');
+  expect(first).toContain('Människohandel för sexuella ändamål');
+  expect(first).toContain('Människohandelsgruppen Region Öst (Polisen Region Öst)');
+  expect(first).toMatch(/om 1[0-5] min/);
+  expect(await cards.nth(1).innerText()).toContain('Rutin');
+  await caseworker.getByText('1 akuta väntar på kvittens').waitFor();
+  await step(caseworker, '20-inbox');
+
+  await cards.first().getByRole('button', { name: /Öppna/ }).click();
+  await caseworker.waitForURL(new RegExp(`#/referral/${acuteId}`));
+  await caseworker.getByTestId('no-unit-keys').waitFor();
+  await step(caseworker, '21-referral-no-keys');
+  const status = caseworker.getByTestId('referral-status');
+  for (const [button, expected] of [
+    ['Kvittera', 'Mottagen'],
+    ['Acceptera', 'Accepterad'],
+  ] as const) {
+    await caseworker.getByRole('button', { name: button, exact: true }).click();
+    await status.filter({ hasText: expected }).waitFor();
+  }
+  await caseworker.getByRole('button', { name: 'Planera överlämning' }).click();
+  await caseworker.getByLabel('Sätt').selectOption('in_person');
+  await caseworker.getByRole('button', { name: 'Spara' }).click();
+  await status.filter({ hasText: 'Överlämning planerad' }).waitFor();
+  await caseworker.getByRole('button', { name: 'Bekräfta överlämning' }).click();
+  await caseworker.getByText('Bekräftad av mottagaren').waitFor();
+  await step(caseworker, '22-handover-planned');
+
+  // The officer confirms the sending side from the outbox.
+  const officer = await newPage(DESKTOP);
+  await signIn(officer, 'police.officer');
+  await officer.goto(`${hub.base}/#/referral/${acuteId}`);
+  await officer.getByRole('button', { name: 'Bekräfta överlämning' }).click();
+  await officer
+    .getByTestId('referral-status')
+    .filter({ hasText: 'Överlämning bekräftad' })
+    .waitFor();
+  await step(officer, '23-officer-confirms');
+
+  await caseworker.reload();
+  await caseworker.getByRole('button', { name: 'Avsluta' }).click();
+  await caseworker.getByLabel('Utfall').selectOption('support_started');
+  await caseworker.getByRole('button', { name: 'Avsluta' }).last().click();
+  await status.filter({ hasText: 'Avslutad' }).waitFor({ timeout: 30_000 });
+  const closed = await police.get(`/v1/referrals/${acuteId}`);
+  expect(closed.body).toMatchObject({ status: 'closed', outcome: 'support_started' });
+  await step(caseworker, '24-closed');
+}, 300_000);
+
+test('the analyst, the auditor and the organisation admin', async () => {
+  const analyst = await newPage(DESKTOP);
+  await signIn(analyst, 'lansstyrelsen.analyst');
+  await analyst.goto(`${hub.base}/#/statistics`);
+  const table = analyst.getByTestId('statistics');
+  await table.waitFor({ timeout: 30_000 });
+  expect(await table.innerText()).toContain('<5');
+  const [download] = await Promise.all([
+    analyst.waitForEvent('download'),
+    analyst.getByRole('button', { name: 'Ladda ner CSV' }).click(),
+  ]);
+  const csv = fs.readFileSync((await download.path())!, 'utf8');
+  expect(csv.split('\r\n')[0]).toBe('Månad,Kategori,Antal,Median till kvittens (min)');
+  expect(csv).toContain('<5');
+  await step(analyst, '30-statistics');
+
+  const auditor = await newPage(DESKTOP);
+  await signIn(auditor, 'norrkoping.auditor');
+  await auditor.goto(`${hub.base}/#/audit`);
+  await auditor.getByTestId('audit').waitFor({ timeout: 30_000 });
+  // What Frideborg's caseworker did with the referral above is in Norrköping's audit trail.
+  expect(await auditor.getByTestId('audit').innerText()).toContain('frideborg.caseworker');
+  await auditor.getByRole('button', { name: 'Verifiera kedjan' }).click();
+  await auditor
+    .getByTestId('verification')
+    .filter({ hasText: /Kedjan är hel: \d+ poster kontrollerade/ })
+    .waitFor();
+  await step(auditor, '31-audit');
+
+  const admin = await newPage(PHONE);
+  await signIn(admin, 'norrkoping.admin');
+  await admin.goto(`${hub.base}/#/admin`);
+  const frideborg = admin.getByTestId('unit-admin').filter({ hasText: 'Frideborg' });
+  await frideborg.locator('td', { hasText: 'frideborg.caseworker' }).waitFor({ timeout: 30_000 });
+  await frideborg.getByRole('button', { name: 'Lägg till pass' }).click();
+  await frideborg.getByText('Klart: Lägg till pass').waitFor();
+  await frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).first().waitFor();
+  await step(admin, '32-admin');
+}, 300_000);
+
+test('first load on a phone: size and time to interactive', async () => {
+  const page = await newPage(PHONE);
+  const started = Date.now();
+  await page.goto(`${hub.base}/`);
+  await page.getByRole('button', { name: /Logga in: Utvecklingsinloggning/ }).waitFor();
+  const interactiveMs = Date.now() - started;
+  // What went over the wire for the page and everything it loaded (compressed bodies).
+  const transferred = await page.evaluate(() => {
+    const perf = (globalThis as any).performance;
+    return [...perf.getEntriesByType('navigation'), ...perf.getEntriesByType('resource')].reduce(
+      (sum: number, e: { encodedBodySize: number }) => sum + e.encodedBodySize,
+      0,
+    );
+  });
+  const figures = { firstLoadBytesCompressed: transferred, timeToInteractiveMs: interactiveMs };
+  fs.writeFileSync(
+    path.join(artifacts, 'first-load.json'),
+    `${JSON.stringify(figures, null, 2)}\n`,
+  );
+  // Figures are reported, not asserted (speed lives in bench/); the page must have loaded.
+  expect(transferred).toBeGreaterThan(0);
+});
