@@ -19,7 +19,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
-import { DEMO_UNITS as U, sealEnvelope, verifyKeysResponse } from '@samverkan/shared';
+import {
+  DEMO_UNITS as U,
+  referralMetadata,
+  sealEnvelope,
+  verifyKeysResponse,
+} from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
 import {
   http,
@@ -251,11 +256,22 @@ test('the operation week: an officer on a desktop, two social workers on phones,
   const { store, keys } = await unitKeys([U.policeTraffickingOst, ...addressed]);
   const requestId = randomUUID();
   const own = store.units[U.policeTraffickingOst]!;
+  const clear = {
+    urgency: 'acute',
+    neededBy: new Date(Date.now() + 20 * MINUTE).toISOString(),
+    estimatedPersons: { adults: 2, children: 0, unknown: 0 },
+    languages: ['ro'],
+    flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: false },
+  };
   const sealed = await sealEnvelope({
-    kind: 'field_request',
-    rid: requestId,
-    from: U.policeTraffickingOst,
-    to: addressed,
+    meta: {
+      kind: 'field_request',
+      fieldRequestId: requestId,
+      operationId: opId,
+      requesterUnitId: U.policeTraffickingOst,
+      participantUnitIds: addressed,
+      ...clear,
+    },
     document: { address: 'Testgatan 1, Norrköping', details: 'Tolk behövs (rumänska).' },
     sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
     recipients: addressed.map((unitId) => ({
@@ -267,11 +283,7 @@ test('the operation week: an officer on a desktop, two social workers on phones,
   const created = await police.post(`/v1/operations/${opId}/field-requests`, {
     id: requestId,
     requesterUnitId: U.policeTraffickingOst,
-    urgency: 'acute',
-    neededBy: new Date(Date.now() + 20 * MINUTE).toISOString(),
-    estimatedPersons: { adults: 2, children: 0, unknown: 0 },
-    languages: ['ro'],
-    flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: false },
+    ...clear,
     envelope: sealed.jwe,
   });
   expect(created.status).toBe(201);
@@ -349,11 +361,21 @@ test('a caseworker works a referral from the inbox through the warm handover to 
   const send = async (urgency: 'acute' | 'routine') => {
     const id = randomUUID();
     const own = store.units[U.policeTraffickingOst]!;
+    const body = {
+      id,
+      senderUnitId: U.policeTraffickingOst,
+      recipientUnitId: U.frideborg,
+      copyUnitIds: [],
+      category: urgency === 'acute' ? 'trafficking_sexual' : 'sex_for_compensation',
+      urgency,
+      ageBand: 'adult',
+      gender: 'female',
+      citizenshipGroup: 'non_eu',
+      municipalityCode: '0581',
+      legalBasis: 'legal_duty',
+    };
     const sealed = await sealEnvelope({
-      kind: 'referral',
-      rid: id,
-      from: U.policeTraffickingOst,
-      to: [U.frideborg],
+      meta: referralMetadata(body),
       document: {
         version: 1,
         person: { ageBand: 'adult' },
@@ -367,20 +389,7 @@ test('a caseworker works a referral from the inbox through the warm handover to 
       senderEncryptionKeys: keys.get(U.policeTraffickingOst)!.encryptionKeys,
     });
     const res = await eventually(async () => {
-      const r = await police.post('/v1/referrals', {
-        id,
-        senderUnitId: U.policeTraffickingOst,
-        recipientUnitId: U.frideborg,
-        copyUnitIds: [],
-        category: urgency === 'acute' ? 'trafficking_sexual' : 'sex_for_compensation',
-        urgency,
-        ageBand: 'adult',
-        gender: 'female',
-        citizenshipGroup: 'non_eu',
-        municipalityCode: '0581',
-        legalBasis: 'legal_duty',
-        envelope: sealed.jwe,
-      });
+      const r = await police.post('/v1/referrals', { ...body, envelope: sealed.jwe });
       return r.status === 201 ? r : undefined;
     });
     return res.body.id as string;

@@ -1,8 +1,5 @@
 import { decodeJwt, type JWK } from 'jose';
-import {
-  verifyKeysResponse,
-  type DirectoryUnitKeySet,
-} from './crypto/directory-keys';
+import { verifyKeysResponse, type DirectoryUnitKeySet } from './crypto/directory-keys';
 import {
   createDpopProof,
   DeviceCryptoError,
@@ -635,8 +632,4 @@ export async function recoverUnitKeys(
   };
 }
 
-export {
-  generateDeviceKeys,
-  exportDeviceKeys,
-  importDeviceKeys,
-} from './crypto/device-keys';
+export { generateDeviceKeys, exportDeviceKeys, importDeviceKeys } from './crypto/device-keys';

@@ -7,7 +7,7 @@ import {
   signDeviceBinding,
   type DeviceKeys,
 } from '@samverkan/sdk/src/crypto/device-keys';
-import { generateUnitSigningKey } from '@samverkan/shared/src/crypto/unit-keys';
+import { generateUnitSigningKey } from '@samverkan/shared';
 import { decodeJwt, SignJWT, type JWK } from 'jose';
 import { buildDirectory, type TestDirectory } from './helpers/build';
 import { expectProblem } from './helpers/problems';
