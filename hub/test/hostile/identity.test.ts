@@ -212,13 +212,13 @@ describe('issuer keys: a PEM issuer’s kid, JWKS over https only', () => {
     }
   });
 
-  it('registering a JWKS issuer over plain http on loopback → 400 issuer-invalid', async () => {
+  it('registering a JWKS issuer over plain http on loopback → 422 issuer-invalid', async () => {
     const res = await send('POST', '/v1/issuers', await hub.token('hub.admin'), {
       issuer: 'http://127.0.0.1:8443',
       organisationIds: [DEMO_ORGANISATIONS.novahuset],
       keySource: 'jwks',
     });
-    expectProblem(res, 400, 'issuer-invalid');
+    expectProblem(res, 422, 'issuer-invalid');
   });
 });
 
