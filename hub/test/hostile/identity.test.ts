@@ -9,6 +9,7 @@
  * - Removing a member revokes access within seconds: the envelopes of the unit's referrals, the
  *   unit's notifications, and what an open live stream counts. (Before: the token's `units`
  *   claim alone decided, for as long as the token lived.)
+ * - A PEM issuer's tokens must name its configured key (`kid`); a JWKS issuer must be https.
  * - A token's lifetime and `iat` are bounded (AUTH_MAX_TOKEN_LIFETIME_SECONDS,
  *   AUTH_CLOCK_SKEW_SECONDS).
  */
@@ -187,6 +188,37 @@ describe('token lifetime and clock skew', () => {
       401,
       'expired-token',
     );
+  });
+});
+
+describe('issuer keys: a PEM issuer’s kid, JWKS over https only', () => {
+  it('a token of the PEM issuer naming its configured kid → 200; another kid or none → 401', async () => {
+    expect((await get('/v1/units', await novahusetToken('someone@novahuset'))).statusCode).toBe(
+      200,
+    );
+    const claims = {
+      iss: NOVAHUSET_IDP,
+      aud: hub.config.AUTH_AUDIENCE,
+      sub: 'someone@novahuset',
+      org: DEMO_ORGANISATIONS.novahuset,
+      iat: now(),
+      exp: now() + 600,
+    };
+    for (const header of [{ alg: 'ES256', kid: 'another-key' }, { alg: 'ES256' }]) {
+      const token = await new SignJWT(claims).setProtectedHeader(header).sign(novahusetKey);
+      const res = await get('/v1/units', token);
+      expectProblem(res, 401, 'invalid-token');
+      expect(res.json().detail).toMatch(/kid/);
+    }
+  });
+
+  it('registering a JWKS issuer over plain http on loopback → 422 issuer-invalid', async () => {
+    const res = await send('POST', '/v1/issuers', await hub.token('hub.admin'), {
+      issuer: 'http://127.0.0.1:8443',
+      organisationIds: [DEMO_ORGANISATIONS.novahuset],
+      keySource: 'jwks',
+    });
+    expectProblem(res, 422, 'issuer-invalid');
   });
 });
 
@@ -374,5 +406,36 @@ describe('removing a member revokes access at once', () => {
       404,
     );
     await stream.next((e) => e.event === 'counts' && JSON.parse(e.data).unread === 0, 10_000);
+  });
+});
+
+describe('an open live stream lives no longer than its token', () => {
+  it('the server ends the stream when the token expires', async () => {
+    const base = hub.app.server.listening
+      ? `http://127.0.0.1:${(hub.app.server.address() as { port: number }).port}`
+      : await hub.app.listen({ port: 0, host: '127.0.0.1' });
+    const token = await devToken(claimsOf('police.officer', { iat: now(), exp: now() + 2 }));
+    const res = await fetch(`${base}/v1/notifications/stream`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const ended = (async () => {
+      for (;;) {
+        if ((await reader.read()).done) {
+          return 'ended by the server';
+        }
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      ended,
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('still open'), 30_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    await reader.cancel().catch(() => undefined);
+    expect(outcome).toBe('ended by the server');
   });
 });

@@ -6,8 +6,6 @@
  * where the contract names it), never 2xx, never 5xx, and writes nothing.
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
@@ -24,6 +22,7 @@ import {
   operationName,
   type FuzzOperation,
 } from '@samverkan/shared/src/testing/fuzz';
+import { startHttpsServer, TEST_CA_FILE } from '@samverkan/shared/src/testing';
 import type { TestHub } from '@samverkan/referrals/test/helpers/build';
 import { buildAppUnderTest } from './helpers/app-under-test';
 import {
@@ -64,23 +63,13 @@ async function startIdp(): Promise<Idp> {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const kid = 'novahuset-1';
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] };
-  const server = http.createServer((req, res) => {
+  // https: JWKS are fetched over https only; the hub trusts the tests' CA (AUTH_JWKS_CA_FILE).
+  const server = await startHttpsServer((req, res) => {
     const found = req.url === '/.well-known/jwks.json';
     res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(found ? jwks : { error: 'not found' }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    issuer: `http://127.0.0.1:${port}`,
-    kid,
-    key: privateKey,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { issuer: server.url, kid, key: privateKey, close: () => server.close() };
 }
 
 let hub: TestHub;
@@ -218,6 +207,7 @@ beforeAll(async () => {
   idp = await startIdp();
   hub = await buildAppUnderTest(DOCUMENTS, {
     env: {
+      AUTH_JWKS_CA_FILE: TEST_CA_FILE,
       AUTH_ISSUERS: JSON.stringify([
         {
           issuer: idp.issuer,

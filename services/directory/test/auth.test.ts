@@ -1,8 +1,13 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DEMO_ORGANISATIONS, DEMO_UNITS, DEMO_USERS, DEV_ISSUER } from '@samverkan/shared';
+import {
+  DEMO_ORGANISATIONS,
+  DEMO_UNITS,
+  DEMO_USERS,
+  DEV_ISSUER,
+  pemKeyThumbprint,
+} from '@samverkan/shared';
+import { startHttpsServer, TEST_CA_FILE } from '@samverkan/shared/src/testing';
 import {
   base64url,
   exportJWK,
@@ -44,23 +49,14 @@ async function startRecordingServer(
   respond?: (url: string) => { status: number; body: unknown } | undefined,
 ): Promise<RecordingServer> {
   const requests: string[] = [];
-  const server = http.createServer((req, res) => {
+  // https: a JWKS is fetched over https only (the hub trusts the tests' CA, AUTH_JWKS_CA_FILE).
+  const server = await startHttpsServer((req, res) => {
     requests.push(req.url ?? '');
     const answer = respond?.(req.url ?? '');
     res.writeHead(answer?.status ?? 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer?.body ?? { error: 'not found' }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: server.url, requests, close: () => server.close() };
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -133,7 +129,7 @@ function getWith(
 }
 
 beforeAll(async () => {
-  dir = await buildDirectory();
+  dir = await buildDirectory({ env: { AUTH_JWKS_CA_FILE: TEST_CA_FILE } });
   devKey = JSON.parse(
     fs.readFileSync(path.join(dir.dataDir, 'dev-issuer', 'key.json'), 'utf8'),
   ) as DevKeyFile;
@@ -357,15 +353,19 @@ describe('issuer allow-list', () => {
     const issuer = 'https://idp.novahuset.example';
     let key: CryptoKey;
     let issuerId: string;
+    /** a pem issuer's tokens name its key by its RFC 7638 thumbprint */
+    let kid: string;
 
     beforeAll(async () => {
       const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
       key = pair.privateKey;
+      const publicKeyPem = await exportSPKI(pair.publicKey);
+      kid = pemKeyThumbprint(publicKeyPem);
       const res = await dir.as('hub.admin').post('/v1/issuers', {
         issuer,
         organisationIds: [DEMO_ORGANISATIONS.novahuset],
         keySource: 'pem',
-        publicKeyPem: await exportSPKI(pair.publicKey),
+        publicKeyPem,
       });
       expect(res.statusCode).toBe(201);
       issuerId = res.json().id;
@@ -384,14 +384,25 @@ describe('issuer allow-list', () => {
 
     it('may speak for Novahuset → 200', async () => {
       const res = await getWith(
-        await sign(key, { alg: 'EdDSA', typ: 'JWT' }, claims(DEMO_ORGANISATIONS.novahuset)),
+        await sign(key, { alg: 'EdDSA', kid, typ: 'JWT' }, claims(DEMO_ORGANISATIONS.novahuset)),
       );
       expect(res.statusCode).toBe(200);
     });
 
+    it('a kid that does not name the key, or none → 401 invalid-token', async () => {
+      for (const header of [
+        { alg: 'EdDSA', kid: 'another-key', typ: 'JWT' },
+        { alg: 'EdDSA', typ: 'JWT' },
+      ]) {
+        const res = await getWith(await sign(key, header, claims(DEMO_ORGANISATIONS.novahuset)));
+        expectProblem(res, 401, 'invalid-token');
+        expect(res.json().detail).toMatch(/kid/);
+      }
+    });
+
     it('asserting a police organisation → 401 issuer-not-trusted-for-organisation', async () => {
       const res = await getWith(
-        await sign(key, { alg: 'EdDSA', typ: 'JWT' }, claims(DEMO_ORGANISATIONS.policeOst)),
+        await sign(key, { alg: 'EdDSA', kid, typ: 'JWT' }, claims(DEMO_ORGANISATIONS.policeOst)),
       );
       expectProblem(
         res,
@@ -405,7 +416,7 @@ describe('issuer allow-list', () => {
       const res = await getWith(
         await sign(
           key,
-          { alg: 'EdDSA', typ: 'JWT' },
+          { alg: 'EdDSA', kid, typ: 'JWT' },
           { ...claims(DEMO_ORGANISATIONS.hub), roles: ['hub_admin'] },
         ),
       );
@@ -417,7 +428,7 @@ describe('issuer allow-list', () => {
       const res = await getWith(
         await sign(
           other.privateKey,
-          { alg: 'EdDSA', typ: 'JWT' },
+          { alg: 'EdDSA', kid, typ: 'JWT' },
           claims(DEMO_ORGANISATIONS.novahuset),
         ),
       );
@@ -427,7 +438,7 @@ describe('issuer allow-list', () => {
     it('once disabled → 401 untrusted-issuer', async () => {
       const token = await sign(
         key,
-        { alg: 'EdDSA', typ: 'JWT' },
+        { alg: 'EdDSA', kid, typ: 'JWT' },
         claims(DEMO_ORGANISATIONS.novahuset),
       );
       expect((await getWith(token)).statusCode).toBe(200);

@@ -1,4 +1,4 @@
-import { DEMO_ORGANISATIONS as O } from '@samverkan/shared';
+import { DEMO_ORGANISATIONS as O, pemKeyThumbprint } from '@samverkan/shared';
 import { generateKeyPairSync } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import type { DataSource } from 'typeorm';
@@ -89,6 +89,15 @@ describe('a hub admin manages trusted issuers', () => {
       'a jwks issuer that is not https',
       () => ({
         issuer: 'http://idp.example.org',
+        organisationIds: [O.novahuset],
+        keySource: 'jwks',
+      }),
+      'issuer-invalid',
+    ],
+    [
+      'a jwks issuer over plain http on loopback',
+      () => ({
+        issuer: 'http://127.0.0.1:8443',
         organisationIds: [O.novahuset],
         keySource: 'jwks',
       }),
@@ -191,7 +200,7 @@ describe('a hub admin manages trusted issuers', () => {
       await dir.as('hub.admin').post('/v1/issuers', pemIssuer({ publicKeyPem: key.publicPem }))
     ).json();
     const token = await new SignJWT({ org: O.novahuset, units: [], roles: ['caseworker'] })
-      .setProtectedHeader({ alg: 'EdDSA' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: pemKeyThumbprint(key.publicPem) })
       .setIssuer(created.issuer)
       .setSubject('novahuset.user')
       .setAudience(dir.config.AUTH_AUDIENCE)

@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { auth, refuseUnauthenticated } from '../auth/auth.plugin';
 import { loadDevIssuer, type DevIssuer } from '../auth/dev-issuer';
@@ -292,6 +293,9 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     hubOrganisationId: config.HUB_ORGANISATION_ID,
     deferFailures: true,
     maxTokenLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
+    ...(config.AUTH_JWKS_CA_FILE
+      ? { jwksCaPem: fs.readFileSync(config.AUTH_JWKS_CA_FILE, 'utf8') }
+      : {}),
     clockSkewSeconds: config.AUTH_CLOCK_SKEW_SECONDS,
     devIssuer: devIssuer
       ? { kid: devIssuer.kid, dataDir: path.resolve(config.SAMVERKAN_DATA_DIR) }

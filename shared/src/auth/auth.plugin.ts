@@ -2,12 +2,19 @@ import fastifyJwt from '@fastify/jwt';
 import { createDecoder } from 'fast-jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createHash, createPublicKey, type JsonWebKey } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import buildGetJwks, { type GetJwks } from 'get-jwks';
+import { Agent } from 'undici';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { DOCS_PREFIX } from '../app/docs';
 import { DEV_ISSUER } from './dev-issuer';
-import { ASYMMETRIC_ALGORITHMS, type IssuerRegistry, type TrustedIssuer } from './issuer-registry';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  isHttpsUrl,
+  type IssuerRegistry,
+  type TrustedIssuer,
+} from './issuer-registry';
 import { ROLES, type Principal, type Role } from './principal';
 
 declare module 'fastify' {
@@ -45,6 +52,26 @@ export interface AuthPluginOptions {
    * with a detail that says so and what to do, not a bare "invalid token".
    */
   devIssuer?: { kid: string; dataDir: string };
+  /** CA certificates (PEM) trusted besides the public ones for JWKS fetches (AUTH_JWKS_CA_FILE) */
+  jwksCaPem?: string;
+}
+
+/** RFC 7638 canonical members of each key type. */
+const THUMBPRINT_MEMBERS: Record<string, string[]> = {
+  EC: ['crv', 'kty', 'x', 'y'],
+  OKP: ['crv', 'kty', 'x'],
+  RSA: ['e', 'kty', 'n'],
+};
+
+/** The RFC 7638 JWK thumbprint (base64url SHA-256) of a PEM public key: its default `kid`. */
+export function pemKeyThumbprint(pem: string): string {
+  const jwk = createPublicKey(pem).export({ format: 'jwk' }) as Record<string, string>;
+  const members = THUMBPRINT_MEMBERS[jwk.kty ?? ''];
+  if (!members) {
+    throw new Error(`keys of type ${String(jwk.kty)} have no thumbprint here`);
+  }
+  const canonical = `{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(',')}}`;
+  return createHash('sha256').update(canonical).digest('base64url');
 }
 
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 43_200;
@@ -76,7 +103,7 @@ function bearerToken(request: FastifyRequest): string {
 }
 
 function toPrincipal(payload: Record<string, unknown>, hubOrganisationId: string): Principal {
-  const { sub, iss, org, units, roles } = payload;
+  const { sub, iss, org, units, roles, exp } = payload;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {
     throw invalid('The sub claim is missing or malformed');
   }
@@ -105,6 +132,7 @@ function toPrincipal(payload: Record<string, unknown>, hubOrganisationId: string
     units: unitList as string[],
     roles: known,
     hubAdmin: org === hubOrganisationId && known.includes('hub_admin'),
+    ...(typeof exp === 'number' ? { exp } : {}),
   };
 }
 
@@ -118,6 +146,28 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
   const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   const jwksByIssuer = new Map<string, GetJwks>();
+  const thumbprints = new Map<string, string>();
+  // Fetches of JWKS go to https URLs only; a configured CA is trusted besides the public ones.
+  const dispatcher = options.jwksCaPem
+    ? new Agent({ connect: { ca: [...rootCertificates, options.jwksCaPem] } })
+    : undefined;
+  app.addHook('onClose', async () => {
+    await dispatcher?.close();
+  });
+
+  /** The `kid` a PEM issuer's tokens must name: the configured one, else the key's thumbprint. */
+  function pemKid(issuer: TrustedIssuer): string {
+    if (issuer.kid) {
+      return issuer.kid;
+    }
+    const pem = issuer.publicKeyPem!;
+    let kid = thumbprints.get(pem);
+    if (kid === undefined) {
+      kid = pemKeyThumbprint(pem);
+      thumbprints.set(pem, kid);
+    }
+    return kid;
+  }
   const knownKids = new Map<string, Set<string>>();
   const missUntil = new Map<string, number>();
 
@@ -129,6 +179,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
         providerDiscovery: false,
         max: 100,
         ttl: 10 * 60_000,
+        ...(dispatcher ? { fetchOptions: { dispatcher } as Record<string, unknown> } : {}),
       });
       jwksByIssuer.set(issuer, client);
     }
@@ -163,7 +214,15 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
         if (!issuer.publicKeyPem) {
           throw invalid('The issuer has no key configured');
         }
+        // The key id must name the configured key: a token made for another key of the issuer
+        // (or with a made-up kid) is refused before any signature check.
+        if (header.kid !== pemKid(issuer)) {
+          throw invalid('The kid of the token does not name the issuer’s key');
+        }
         return issuer.publicKeyPem;
+      }
+      if (!isHttpsUrl(issuer.issuer)) {
+        throw invalid('The issuer’s keys are read only over https');
       }
       const kid = typeof header.kid === 'string' ? header.kid : '';
       const known = knownKids.get(issuer.issuer);

@@ -78,6 +78,7 @@ export async function loadDevIssuer(dataDir: string): Promise<DevIssuer> {
       organisationIds: '*',
       keySource: 'pem',
       publicKeyPem: content.publicKeyPem,
+      kid: content.kid,
       algorithms: ['EdDSA'],
     }),
     async mint(claims, options = {}) {

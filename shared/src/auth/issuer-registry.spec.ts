@@ -31,6 +31,7 @@ describe('parseIssuersConfig', () => {
         organisationIds: [ORG],
         keySource: 'pem',
         publicKeyPem: PEM,
+        kid: null,
         algorithms: ['EdDSA'],
       },
       {
@@ -38,6 +39,7 @@ describe('parseIssuersConfig', () => {
         organisationIds: [ORG],
         keySource: 'jwks',
         publicKeyPem: null,
+        kid: null,
         algorithms: ['EdDSA', 'ES256', 'RS256'],
       },
     ]);
@@ -172,5 +174,41 @@ describe('IssuerRegistry', () => {
     const registry = new IssuerRegistry([staticIssuer]);
     expect(await registry.find('urn:static ')).toBeUndefined();
     expect(await registry.find('URN:STATIC')).toBeUndefined();
+  });
+});
+
+describe('AUTH_ISSUERS: keys over https, a PEM key with its kid', () => {
+  const ORG_ID = '00000000-0000-4000-8000-000000000001';
+  it.each(['http://127.0.0.1:8443', 'http://localhost', 'http://idp.example'])(
+    'refuses a jwks issuer over plain http (%s)',
+    (issuer) => {
+      expect(() =>
+        parseIssuersConfig(
+          JSON.stringify([{ issuer, organisationIds: [ORG_ID], keySource: 'jwks' }]),
+        ),
+      ).toThrow(/https/);
+    },
+  );
+
+  it('keeps a pem issuer’s kid, and refuses a kid on a jwks issuer', () => {
+    const [pem] = parseIssuersConfig(
+      JSON.stringify([
+        {
+          issuer: 'https://idp.example',
+          organisationIds: [ORG_ID],
+          keySource: 'pem',
+          publicKeyPem: 'PEM',
+          kid: 'k-2026',
+        },
+      ]),
+    );
+    expect(pem!.kid).toBe('k-2026');
+    expect(() =>
+      parseIssuersConfig(
+        JSON.stringify([
+          { issuer: 'https://idp.example', organisationIds: [ORG_ID], keySource: 'jwks', kid: 'x' },
+        ]),
+      ),
+    ).toThrow(/kid/);
   });
 });

@@ -20,6 +20,11 @@ export interface TrustedIssuer {
   keySource: 'jwks' | 'pem';
   /** for `pem` */
   publicKeyPem?: string | null;
+  /**
+   * for `pem`: the `kid` a token's header must carry; unset, the key's RFC 7638 JWK thumbprint
+   * (base64url SHA-256)
+   */
+  kid?: string | null;
   /** pinned; never `none`, never HMAC */
   algorithms: readonly JwtAlgorithm[];
 }
@@ -66,7 +71,10 @@ export class IssuerRegistry {
   }
 }
 
-/** Parses AUTH_ISSUERS: a JSON array of `{ issuer, organisationIds, keySource, publicKeyPem?, algorithms? }`. */
+/**
+ * Parses AUTH_ISSUERS: a JSON array of `{ issuer, organisationIds, keySource, publicKeyPem?, kid?,
+ * algorithms? }`. A JWKS issuer must be an https URL (its keys are fetched from it).
+ */
 export function parseIssuersConfig(json: string | undefined): TrustedIssuer[] {
   if (json === undefined) {
     return [];
@@ -93,6 +101,15 @@ export function parseIssuersConfig(json: string | undefined): TrustedIssuer[] {
     if (keySource === 'pem' && typeof entry.publicKeyPem !== 'string') {
       throw new Error(`${where}.publicKeyPem is required when keySource is pem`);
     }
+    if (keySource === 'jwks' && !isHttpsUrl(entry.issuer)) {
+      throw new Error(`${where}.issuer must be an https URL for keySource jwks`);
+    }
+    if (
+      entry.kid !== undefined &&
+      (keySource !== 'pem' || typeof entry.kid !== 'string' || entry.kid === '')
+    ) {
+      throw new Error(`${where}.kid is the pem key's key id: a non-empty string, for pem only`);
+    }
     const algorithms = (entry.algorithms ?? ['EdDSA', 'ES256', 'RS256']) as JwtAlgorithm[];
     if (
       !Array.isArray(algorithms) ||
@@ -107,9 +124,19 @@ export function parseIssuersConfig(json: string | undefined): TrustedIssuer[] {
       organisationIds: entry.organisationIds as string[],
       keySource,
       publicKeyPem: (entry.publicKeyPem as string | undefined) ?? null,
+      kid: (entry.kid as string | undefined) ?? null,
       algorithms,
     };
   });
+}
+
+/** Whether a JWKS issuer may be fetched from: https only (never plain http, not even on loopback). */
+export function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -18,6 +18,8 @@ export interface Principal {
   roles: Role[];
   /** `hub_admin` counts only for users of the hub operator's own organisation */
   hubAdmin: boolean;
+  /** when the token expires (seconds since the epoch): long-lived answers (streams) end then */
+  exp?: number;
 }
 
 export function hasRole(principal: Principal, ...roles: Role[]): boolean {

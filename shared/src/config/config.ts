@@ -1,4 +1,5 @@
 import envSchema from 'env-schema';
+import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 
@@ -25,6 +26,11 @@ export interface PlatformConfig {
   AUTH_MAX_TOKEN_LIFETIME_SECONDS: number;
   /** how far the hub's and an issuer's clocks may disagree (`exp`, `nbf`, `iat`) */
   AUTH_CLOCK_SKEW_SECONDS: number;
+  /**
+   * a PEM file of CA certificates trusted, besides the public ones, when an issuer's JWKS is
+   * fetched (an internal CA; the tests' local CA)
+   */
+  AUTH_JWKS_CA_FILE?: string;
   /**
    * the proxies whose X-Forwarded-For is believed (addresses or CIDR ranges, comma-separated);
    * empty: none, the client address is the socket's
@@ -74,6 +80,7 @@ export const platformConfigSchema = {
       default: 43200,
     },
     AUTH_CLOCK_SKEW_SECONDS: { type: 'integer', minimum: 0, maximum: 600, default: 60 },
+    AUTH_JWKS_CA_FILE: { type: 'string', minLength: 1 },
     TRUSTED_PROXIES: { type: 'string' },
     HUB_ORGANISATION_ID: {
       type: 'string',
@@ -153,6 +160,11 @@ export function loadConfig<T extends PlatformConfig = PlatformConfig>(
   }
   config.SAMVERKAN_DATA_DIR = path.resolve(config.SAMVERKAN_DATA_DIR);
   parseTrustedProxies(config.TRUSTED_PROXIES);
+  if (config.AUTH_JWKS_CA_FILE !== undefined && !fs.existsSync(config.AUTH_JWKS_CA_FILE)) {
+    throw new ConfigError(
+      `Invalid configuration: AUTH_JWKS_CA_FILE names no file (${config.AUTH_JWKS_CA_FILE})`,
+    );
+  }
   if (config.AUTH_ISSUERS !== undefined) {
     try {
       JSON.parse(config.AUTH_ISSUERS);

@@ -1,2 +1,3 @@
 export * from './test-infra';
 export * from './migration-checks';
+export * from './https-server';

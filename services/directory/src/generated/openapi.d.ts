@@ -493,7 +493,7 @@ export interface paths {
         put?: never;
         /**
          * Trust a token issuer
-         * @description Adds an identity provider whose JWTs the hub accepts for the listed organisations. With `keySource` `pem`, `publicKeyPem` is required and must be a valid public key (422 otherwise); unknown organisations are refused with 422, an `issuer` already registered with 409. Only a hub admin (role `hub_admin` in the hub operator organisation) may call it.
+         * @description Adds an identity provider whose JWTs the hub accepts for the listed organisations. With `keySource` `jwks`, `issuer` must be an https URL (plain http is refused, loopback included); the keys are read from `<issuer>/.well-known/jwks.json`. With `keySource` `pem`, `publicKeyPem` is required and must be a valid public key (422 otherwise), and the issuer's tokens must name it in their header: `kid` is the key's RFC 7638 JWK thumbprint (base64url SHA-256); a token with another `kid`, or none, is refused with 401. Unknown organisations are refused with 422, an `issuer` already registered with 409. Only a hub admin (role `hub_admin` in the hub operator organisation) may call it.
          */
         post: operations["createIssuer"];
         delete?: never;

@@ -59,7 +59,8 @@ function checkIssuer(row: IssuerEntity): void {
         'A JWKS issuer must be an https URL; its keys are read from <issuer>/.well-known/jwks.json',
       );
     }
-    if (url.protocol !== 'https:' && url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') {
+    // https only, loopback included: keys fetched over plain http could be swapped on the way.
+    if (url.protocol !== 'https:') {
       throw new ProblemError(P.issuerInvalid, 'A JWKS issuer must use https');
     }
     row.publicKeyPem = null;

@@ -125,15 +125,24 @@ export async function notificationRoutes(app: FastifyInstance): Promise<void> {
       const end = () => {
         closed = true;
         clearInterval(poll);
+        clearTimeout(expiry);
         unsubscribe();
         streams.delete(end);
         reply.sse.close();
       };
       streams.add(end);
+      // A stream lives no longer than the token that opened it: the client reconnects with a
+      // fresh one (and Last-Event-ID), which is checked again.
+      const expiresAt = request.principal.exp;
+      const expiry =
+        expiresAt === undefined
+          ? undefined
+          : setTimeout(end, Math.max(0, Math.min(expiresAt * 1000 - Date.now(), 2 ** 31 - 1)));
       reply.sse.keepAlive();
       reply.sse.onClose(() => {
         closed = true;
         clearInterval(poll);
+        clearTimeout(expiry);
         unsubscribe();
         streams.delete(end);
       });
