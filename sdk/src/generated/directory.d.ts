@@ -194,7 +194,7 @@ export interface paths {
         };
         /**
          * List a unit's members
-         * @description Lists the members of a unit and their roles. Any authenticated user may call it.
+         * @description Lists the members of a unit and their roles. Need-to-know: users of the unit's own organisation and hub admins may call it; anyone else gets 403 (audited) — staff of protected housing can be threatened. `getOnDuty` tells everyone whether someone is on duty and how to reach the unit.
          */
         get: operations["listMembers"];
         put?: never;
@@ -238,7 +238,7 @@ export interface paths {
         };
         /**
          * List a unit's shifts
-         * @description Lists the unit's on-call shifts that overlap the interval [`from`, `to`), ordered by start. Any authenticated user may call it.
+         * @description Lists the unit's on-call shifts that overlap the interval [`from`, `to`), ordered by start. Users of the unit's own organisation and hub admins may call it; anyone else gets 403 (audited), as for `listMembers`.
          */
         get: operations["listShifts"];
         put?: never;
@@ -282,7 +282,7 @@ export interface paths {
         };
         /**
          * Who is on duty
-         * @description Tells whether the unit is open at the given instant (default now), which members have a shift then, and which unit to escalate to outside opening hours. Any authenticated user may call it.
+         * @description Tells whether the unit is open at the given instant (default now), whether someone is on duty (`staffed`), how to reach the unit (`contacts`), which unit to escalate to outside opening hours, and — to users of the unit's own organisation and hub admins only (`namesShown`) — which members have a shift then. Anyone else gets `members: []`: who works where is need-to-know. Any authenticated user may call it.
          */
         get: operations["getOnDuty"];
         put?: never;
@@ -854,7 +854,13 @@ export interface components {
             openNow: boolean;
             /** @description Where to escalate when the unit is closed or nobody is on duty. */
             onCallUnitId: components["schemas"]["Uuid"] | null;
-            /** @description Members with a shift covering `at`. */
+            /** @description Whether at least one member has a shift covering `at`. */
+            staffed: boolean;
+            /** @description Whether `members` names them: true for the unit's own organisation and hub admins; false (and `members` empty) for everyone else. */
+            namesShown: boolean;
+            /** @description How to reach the unit. */
+            contacts: components["schemas"]["ContactRoute"][];
+            /** @description Members with a shift covering `at`; empty unless `namesShown`. */
             members: {
                 userId: string;
                 roles: components["schemas"]["Role"][];
@@ -1513,6 +1519,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1621,6 +1628,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

@@ -43,6 +43,8 @@ const OK = 0;
 //                 anon  casew officer coord analyst auditor other  own   hub
 const READ = /*  */ [401, OK, OK, OK, OK, OK, OK, OK, OK];
 const ORG_ADMIN = [401, 403, 403, 403, 403, 403, 403, OK, OK];
+// Rosters of a Norrköping unit: its own organisation (caseworker, auditor, admin) and hub admins.
+const OWN_ORG_READ = [401, OK, 403, 403, 403, OK, 403, OK, OK];
 const HUB_ADMIN = [401, 403, 403, 403, 403, 403, 403, 403, OK];
 const AUDITOR = /**/ [401, 403, 403, 403, 403, OK, 403, 403, OK];
 
@@ -221,7 +223,7 @@ const ROUTES: Route[] = [
   },
   {
     op: 'GET /v1/units/{id}/members',
-    access: READ,
+    access: OWN_ORG_READ,
     success: 200,
     request: () => ({ url: `/v1/units/${U.frideborg}/members` }),
   },
@@ -242,7 +244,7 @@ const ROUTES: Route[] = [
   },
   {
     op: 'GET /v1/units/{id}/shifts',
-    access: READ,
+    access: OWN_ORG_READ,
     success: 200,
     request: () => ({ url: `/v1/units/${U.frideborg}/shifts` }),
   },
