@@ -60,7 +60,7 @@ export interface paths {
         put?: never;
         /**
          * Create an organisation
-         * @description Registers a new organisation. The organisation number may be sent with or without the hyphen; it is stored as ten digits and must pass the Luhn check (422 otherwise), and a municipality code must exist and lie in the given county. Only a hub admin (role `hub_admin` in the hub operator organisation) may call it.
+         * @description Registers a new organisation. The organisation number may be sent with or without the hyphen; it is stored as ten digits and must pass the Luhn check (422 otherwise), and a municipality code must exist and lie in the given county. Names are stored in NFKC with invisible and bidi characters removed and white space collapsed; a name that can be mistaken for the name of another organisation or of another organisation's unit (same Unicode-confusables skeleton: case, diacritics, spacing, punctuation and look-alike letters such as Cyrillic о ignored) is refused with 422 `name-confusable` (DIRECTORY_NAME_CONFUSABLE). Only a hub admin (role `hub_admin` in the hub operator organisation) may call it.
          */
         post: operations["createOrganisation"];
         delete?: never;
@@ -88,7 +88,7 @@ export interface paths {
         head?: never;
         /**
          * Update an organisation
-         * @description Changes the given fields of an organisation; `null` clears an optional field. The kind and organisation number cannot be changed. A parent that would make a cycle, or an unknown municipality code, is refused with 422. The organisation's `org_admin` or a hub admin may call it.
+         * @description Changes the given fields of an organisation; `null` clears an optional field. The kind and organisation number cannot be changed. A parent that would make a cycle, or an unknown municipality code, is refused with 422. Names are stored in NFKC with invisible and bidi characters removed and white space collapsed; a name that can be mistaken for the name of another organisation or of another organisation's unit (same Unicode-confusables skeleton: case, diacritics, spacing, punctuation and look-alike letters such as Cyrillic о ignored) is refused with 422 `name-confusable` (DIRECTORY_NAME_CONFUSABLE). The organisation's `org_admin` or a hub admin may call it; only a hub admin may change `name` (403 for an `org_admin`: the name is what people recognise in unit search).
          */
         patch: operations["updateOrganisation"];
         trace?: never;
@@ -152,7 +152,7 @@ export interface paths {
         put?: never;
         /**
          * Create a unit
-         * @description Creates a unit in an organisation. Unknown municipality codes, an unknown time zone, or an on-call unit that does not exist, is inactive or belongs to another organisation (`on-call-unit-invalid`: escalations go to the on-call unit's staff, who must be able to act on the item) are refused with 422. The `org_admin` of the organisation given by `organisationId` or a hub admin may call it.
+         * @description Creates a unit in an organisation. Unknown municipality codes, an unknown time zone, or an on-call unit that does not exist, is inactive or belongs to another organisation (`on-call-unit-invalid`: escalations go to the on-call unit's staff, who must be able to act on the item) are refused with 422. Names are stored in NFKC with invisible and bidi characters removed and white space collapsed; a name that can be mistaken for the name of another organisation or of another organisation's unit (same Unicode-confusables skeleton: case, diacritics, spacing, punctuation and look-alike letters such as Cyrillic о ignored) is refused with 422 `name-confusable` (DIRECTORY_NAME_CONFUSABLE). The `org_admin` of the organisation given by `organisationId` or a hub admin may call it.
          */
         post: operations["createUnit"];
         delete?: never;
