@@ -726,9 +726,12 @@ export interface components {
             /** @description Cursor for the next page; null on the last page. */
             nextCursor: components["schemas"]["Cursor"] | null;
         };
+        /** @description The unit's organisation, so that people can tell units apart: its name and its organisation number, registered by a hub admin (checked with its Luhn digit) and never changed afterwards. */
         OrganisationSummary: {
             id: components["schemas"]["Uuid"];
             name: string;
+            /** @description Swedish organisation number, ten digits without hyphen. */
+            organisationNumber: string;
             kind: components["schemas"]["OrganisationKind"];
             policeRegion: components["schemas"]["PoliceRegion"] | null;
             countyCode: components["schemas"]["CountyCode"];

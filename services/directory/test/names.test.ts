@@ -57,3 +57,14 @@ it('stores a distinct name without its invisible characters', async () => {
   const search = await dir.as('police.officer').get('/v1/units?q=Novahuset');
   expect(search.json().items.map((u: { name: string }) => u.name)).toContain('Novahuset samtal');
 });
+
+it('shows each unit with its organisation name and organisation number in search', async () => {
+  const search = await dir.as('police.officer').get('/v1/units?q=Regionkoordinatorn');
+  const unit = search.json().items.find((u: { id: string }) => u.id === U.coordinator) as {
+    organisation: { name: string; organisationNumber: string };
+  };
+  expect(unit.organisation.name).toBe(
+    'Regionkoordinator mot prostitution och människohandel, Östergötland',
+  );
+  expect(unit.organisation.organisationNumber).toMatch(/^\d{10}$/);
+});
