@@ -53,6 +53,8 @@ const OK = 0;
 //                 anon  casew officer coord analyst auditor other  own   hub
 const READ = /*  */ [401, OK, OK, OK, OK, OK, OK, OK, OK];
 const ORG_ADMIN = [401, 403, 403, 403, 403, 403, 403, OK, OK];
+// Rosters of a Norrköping unit: its own organisation (caseworker, auditor, admin) and hub admins.
+const OWN_ORG_READ = [401, OK, 403, 403, 403, OK, 403, OK, OK];
 const HUB_ADMIN = [401, 403, 403, 403, 403, 403, 403, 403, OK];
 const AUDITOR = /**/ [401, 403, 403, 403, 403, OK, 403, 403, OK];
 // Devices: only a unit's own organisation admin holds its keys without a device (not the hub).
@@ -342,7 +344,7 @@ const ROUTES: Route[] = [
   },
   {
     op: 'GET /v1/units/{id}/members',
-    access: READ,
+    access: OWN_ORG_READ,
     success: 200,
     request: () => ({ url: `/v1/units/${U.frideborg}/members` }),
   },
@@ -363,7 +365,7 @@ const ROUTES: Route[] = [
   },
   {
     op: 'GET /v1/units/{id}/shifts',
-    access: READ,
+    access: OWN_ORG_READ,
     success: 200,
     request: () => ({ url: `/v1/units/${U.frideborg}/shifts` }),
   },

@@ -38,7 +38,7 @@ async function createShift(unitId: string, userId: string, startsAt: Date, endsA
 
 describe('members', () => {
   it("lists a unit's members with their roles", async () => {
-    const res = await dir.as('police.officer').get(`/v1/units/${U.frideborg}/members`);
+    const res = await dir.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/members`);
     expect(res.statusCode).toBe(200);
     expect(res.json().items).toEqual(
       expect.arrayContaining([
@@ -75,8 +75,9 @@ describe('members', () => {
       addedAt: added.json().addedAt,
     });
 
-    const list = (await dir.as('police.officer').get(`/v1/units/${U.frideborg}/members`)).json()
-      .items;
+    const list = (
+      await dir.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/members`)
+    ).json().items;
     expect(list.filter((m: { userId: string }) => m.userId === 'ny.handlaggare')).toEqual([
       expect.objectContaining({ roles: ['caseworker', 'coordinator'] }),
     ]);
@@ -89,8 +90,9 @@ describe('members', () => {
       .delete(`/v1/units/${U.frideborg}/members/ska.bort`);
     expect(removed.statusCode).toBe(204);
     expect(removed.body).toBe('');
-    const list = (await dir.as('police.officer').get(`/v1/units/${U.frideborg}/members`)).json()
-      .items;
+    const list = (
+      await dir.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/members`)
+    ).json().items;
     expect(list.map((m: { userId: string }) => m.userId)).not.toContain('ska.bort');
 
     expectProblem(
@@ -102,7 +104,7 @@ describe('members', () => {
 
   it('answers 404 for an unknown unit', async () => {
     expectProblem(
-      await dir.as('police.officer').get(`/v1/units/${UNKNOWN}/members`),
+      await dir.as('frideborg.caseworker').get(`/v1/units/${UNKNOWN}/members`),
       404,
       'unit-not-found',
     );
@@ -209,8 +211,9 @@ describe('shifts', () => {
       .as('norrkoping.admin')
       .delete(`/v1/units/${U.frideborg}/shifts/${shift.id}`);
     expect(res.statusCode).toBe(204);
-    const listed = (await dir.as('police.officer').get(`/v1/units/${U.frideborg}/shifts`)).json()
-      .items;
+    const listed = (
+      await dir.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/shifts`)
+    ).json().items;
     expect(listed.map((s: { id: string }) => s.id)).not.toContain(shift.id);
     expectProblem(
       await dir.as('norrkoping.admin').delete(`/v1/units/${U.frideborg}/shifts/${shift.id}`),
@@ -227,7 +230,7 @@ describe('shifts', () => {
       'shift-not-found',
     );
     expect(
-      (await dir.as('police.officer').get(`/v1/units/${U.frideborg}/shifts`))
+      (await dir.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/shifts`))
         .json()
         .items.map((s: { id: string }) => s.id),
     ).toContain(shift.id);
@@ -236,7 +239,7 @@ describe('shifts', () => {
 
 describe('who is on duty', () => {
   it('names the seeded on-call member at a 24/7 unit now', async () => {
-    const res = await dir.as('police.officer').get(`/v1/units/${U.socialjour}/on-duty`);
+    const res = await dir.as('frideborg.caseworker').get(`/v1/units/${U.socialjour}/on-duty`);
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({
@@ -252,7 +255,7 @@ describe('who is on duty', () => {
   });
 
   it('says where to escalate for a unit with an on-call unit', async () => {
-    const res = await dir.as('police.officer').get(`/v1/units/${U.frideborg}/on-duty`);
+    const res = await dir.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/on-duty`);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       unitId: U.frideborg,
@@ -267,11 +270,11 @@ describe('who is on duty', () => {
     const endsAt = inDays(4, 6);
     const shift = await createShift(U.elsa, 'natt.person', startsAt, endsAt);
 
-    const now = (await dir.as('police.officer').get(`/v1/units/${U.elsa}/on-duty`)).json();
+    const now = (await dir.as('frideborg.caseworker').get(`/v1/units/${U.elsa}/on-duty`)).json();
     expect(now.members.map((m: { userId: string }) => m.userId)).not.toContain('natt.person');
 
     const during = await dir
-      .as('police.officer')
+      .as('frideborg.caseworker')
       .get(
         `/v1/units/${U.elsa}/on-duty?at=${encodeURIComponent(iso(new Date(startsAt.getTime() + HOUR)))}`,
       );
@@ -289,13 +292,13 @@ describe('who is on duty', () => {
 
     const atStart = (
       await dir
-        .as('police.officer')
+        .as('frideborg.caseworker')
         .get(`/v1/units/${U.elsa}/on-duty?at=${encodeURIComponent(iso(startsAt))}`)
     ).json();
     expect(atStart.members.map((m: { userId: string }) => m.userId)).toContain('natt.person');
     const atEnd = (
       await dir
-        .as('police.officer')
+        .as('frideborg.caseworker')
         .get(`/v1/units/${U.elsa}/on-duty?at=${encodeURIComponent(iso(endsAt))}`)
     ).json();
     expect(atEnd.members.map((m: { userId: string }) => m.userId)).not.toContain('natt.person');
@@ -307,7 +310,7 @@ describe('who is on duty', () => {
     const shift = await createShift(U.elsa, 'slutar.snart', startsAt, inDays(5, 18));
     const at = encodeURIComponent(iso(new Date(startsAt.getTime() + HOUR)));
     expect(
-      (await dir.as('police.officer').get(`/v1/units/${U.elsa}/on-duty?at=${at}`))
+      (await dir.as('frideborg.caseworker').get(`/v1/units/${U.elsa}/on-duty?at=${at}`))
         .json()
         .members.map((m: { userId: string }) => m.userId),
     ).toContain('slutar.snart');
@@ -316,10 +319,11 @@ describe('who is on duty', () => {
       (await dir.as('norrkoping.admin').delete(`/v1/units/${U.elsa}/members/slutar.snart`))
         .statusCode,
     ).toBe(204);
-    const shifts = (await dir.as('police.officer').get(`/v1/units/${U.elsa}/shifts`)).json().items;
+    const shifts = (await dir.as('frideborg.caseworker').get(`/v1/units/${U.elsa}/shifts`)).json()
+      .items;
     expect(shifts.map((s: { id: string }) => s.id)).not.toContain(shift.id);
     expect(
-      (await dir.as('police.officer').get(`/v1/units/${U.elsa}/on-duty?at=${at}`))
+      (await dir.as('frideborg.caseworker').get(`/v1/units/${U.elsa}/on-duty?at=${at}`))
         .json()
         .members.map((m: { userId: string }) => m.userId),
     ).not.toContain('slutar.snart');
@@ -372,12 +376,12 @@ describe('only admins change rosters', () => {
     );
     expectProblem(await as.delete(`/v1/units/${U.frideborg}/shifts/${shiftId}`), 403, 'forbidden');
 
-    const members = (await dir.as('police.officer').get(`/v1/units/${U.frideborg}/members`))
+    const members = (await dir.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/members`))
       .json()
       .items.map((m: { userId: string }) => m.userId);
     expect(members).toContain('skyddad.person');
     expect(members).not.toContain('inkraktare');
-    const shifts = (await dir.as('police.officer').get(`/v1/units/${U.frideborg}/shifts`))
+    const shifts = (await dir.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/shifts`))
       .json()
       .items.map((s: { id: string }) => s.id);
     expect(shifts).toContain(shiftId);
@@ -414,7 +418,47 @@ describe('roles a member may hold', () => {
       expect(res.statusCode).toBe(422);
       expect(res.json().type).toBe('urn:samverkan:problem:member-role-not-grantable');
     }
-    const members = await local.as('police.officer').get(`/v1/units/${U.frideborg}/members`);
+    const members = await local.as('frideborg.caseworker').get(`/v1/units/${U.frideborg}/members`);
     expect(members.json().items.map((m: { userId: string }) => m.userId)).not.toContain('x.user');
+  });
+});
+
+describe('need-to-know (issue 12: protected-housing staff were readable by every organisation)', () => {
+  it("refuses members and shifts to another organisation's users, audited", async () => {
+    for (const path of ['members', 'shifts']) {
+      for (const user of ['police.officer', 'novahuset.caseworker', 'coordinator.ostergotland']) {
+        const res = await dir.as(user).get(`/v1/units/${U.elsa}/${path}`);
+        expectProblem(res, 403, 'forbidden');
+        expect(res.body).not.toContain('elsa.');
+      }
+    }
+    const [row] = (await dir.app.directory.context.dataSource.query(
+      `SELECT count(*)::int AS n FROM directory.audit_log
+        WHERE action = 'unit.members_read' AND outcome = 'denied' AND object_id = $1`,
+      [U.elsa],
+    )) as Array<{ n: number }>;
+    expect(row!.n).toBeGreaterThanOrEqual(3);
+  });
+
+  it('tells others only whether someone is on duty and how to reach the unit', async () => {
+    const outsider = (
+      await dir.as('police.officer').get(`/v1/units/${U.socialjour}/on-duty`)
+    ).json();
+    expect(outsider).toMatchObject({
+      unitId: U.socialjour,
+      staffed: true,
+      namesShown: false,
+      members: [],
+    });
+    expect(outsider.contacts.length).toBeGreaterThan(0);
+    expect(JSON.stringify(outsider)).not.toContain('socialjour.caseworker');
+
+    const own = (
+      await dir.as('frideborg.caseworker').get(`/v1/units/${U.socialjour}/on-duty`)
+    ).json();
+    expect(own).toMatchObject({ staffed: true, namesShown: true });
+    expect(own.members.map((m: { userId: string }) => m.userId)).toContain('socialjour.caseworker');
+    const admin = await dir.as('hub.admin').get(`/v1/units/${U.socialjour}/members`);
+    expect(admin.statusCode).toBe(200);
   });
 });

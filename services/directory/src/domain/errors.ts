@@ -99,6 +99,18 @@ export const DirectoryProblems = defineProblems({
     title: 'The opening hours are not valid',
     code: 'DIRECTORY_OPENING_HOURS_INVALID',
   },
+  nameConfusable: {
+    slug: 'name-confusable',
+    status: 422,
+    title: 'The name can be mistaken for another organisation’s',
+    code: 'DIRECTORY_NAME_CONFUSABLE',
+  },
+  organisationRenameHubOnly: {
+    slug: 'forbidden',
+    status: 403,
+    title: 'Only a hub administrator renames an organisation',
+    code: 'FORBIDDEN',
+  },
   onCallUnitInvalid: {
     slug: 'on-call-unit-invalid',
     status: 422,

@@ -60,7 +60,7 @@ export interface paths {
         put?: never;
         /**
          * Create an organisation
-         * @description Registers a new organisation. The organisation number may be sent with or without the hyphen; it is stored as ten digits and must pass the Luhn check (422 otherwise), and a municipality code must exist and lie in the given county. Only a hub admin (role `hub_admin` in the hub operator organisation) may call it.
+         * @description Registers a new organisation. The organisation number may be sent with or without the hyphen; it is stored as ten digits and must pass the Luhn check (422 otherwise), and a municipality code must exist and lie in the given county. Names are stored in NFKC with invisible and bidi characters removed and white space collapsed; a name that can be mistaken for the name of another organisation or of another organisation's unit (same Unicode-confusables skeleton: case, diacritics, spacing, punctuation and look-alike letters such as Cyrillic о ignored) is refused with 422 `name-confusable` (DIRECTORY_NAME_CONFUSABLE). Only a hub admin (role `hub_admin` in the hub operator organisation) may call it.
          */
         post: operations["createOrganisation"];
         delete?: never;
@@ -88,7 +88,7 @@ export interface paths {
         head?: never;
         /**
          * Update an organisation
-         * @description Changes the given fields of an organisation; `null` clears an optional field. The kind and organisation number cannot be changed. A parent that would make a cycle, or an unknown municipality code, is refused with 422. The organisation's `org_admin` or a hub admin may call it.
+         * @description Changes the given fields of an organisation; `null` clears an optional field. The kind and organisation number cannot be changed. A parent that would make a cycle, or an unknown municipality code, is refused with 422. Names are stored in NFKC with invisible and bidi characters removed and white space collapsed; a name that can be mistaken for the name of another organisation or of another organisation's unit (same Unicode-confusables skeleton: case, diacritics, spacing, punctuation and look-alike letters such as Cyrillic о ignored) is refused with 422 `name-confusable` (DIRECTORY_NAME_CONFUSABLE). The organisation's `org_admin` or a hub admin may call it; only a hub admin may change `name` (403 for an `org_admin`: the name is what people recognise in unit search).
          */
         patch: operations["updateOrganisation"];
         trace?: never;
@@ -152,7 +152,7 @@ export interface paths {
         put?: never;
         /**
          * Create a unit
-         * @description Creates a unit in an organisation. Unknown municipality codes, an unknown time zone, or an on-call unit that does not exist, is inactive or belongs to another organisation (`on-call-unit-invalid`: escalations go to the on-call unit's staff, who must be able to act on the item) are refused with 422. The `org_admin` of the organisation given by `organisationId` or a hub admin may call it.
+         * @description Creates a unit in an organisation. Unknown municipality codes, an unknown time zone, or an on-call unit that does not exist, is inactive or belongs to another organisation (`on-call-unit-invalid`: escalations go to the on-call unit's staff, who must be able to act on the item) are refused with 422. Names are stored in NFKC with invisible and bidi characters removed and white space collapsed; a name that can be mistaken for the name of another organisation or of another organisation's unit (same Unicode-confusables skeleton: case, diacritics, spacing, punctuation and look-alike letters such as Cyrillic о ignored) is refused with 422 `name-confusable` (DIRECTORY_NAME_CONFUSABLE). The `org_admin` of the organisation given by `organisationId` or a hub admin may call it.
          */
         post: operations["createUnit"];
         delete?: never;
@@ -194,7 +194,7 @@ export interface paths {
         };
         /**
          * List a unit's members
-         * @description Lists the members of a unit and their roles. Any authenticated user may call it.
+         * @description Lists the members of a unit and their roles. Need-to-know: users of the unit's own organisation and hub admins may call it; anyone else gets 403 (audited) — staff of protected housing can be threatened. `getOnDuty` tells everyone whether someone is on duty and how to reach the unit.
          */
         get: operations["listMembers"];
         put?: never;
@@ -238,7 +238,7 @@ export interface paths {
         };
         /**
          * List a unit's shifts
-         * @description Lists the unit's on-call shifts that overlap the interval [`from`, `to`), ordered by start. Any authenticated user may call it.
+         * @description Lists the unit's on-call shifts that overlap the interval [`from`, `to`), ordered by start. Users of the unit's own organisation and hub admins may call it; anyone else gets 403 (audited), as for `listMembers`.
          */
         get: operations["listShifts"];
         put?: never;
@@ -282,7 +282,7 @@ export interface paths {
         };
         /**
          * Who is on duty
-         * @description Tells whether the unit is open at the given instant (default now), which members have a shift then, and which unit to escalate to outside opening hours. Any authenticated user may call it.
+         * @description Tells whether the unit is open at the given instant (default now), whether someone is on duty (`staffed`), how to reach the unit (`contacts`), which unit to escalate to outside opening hours, and — to users of the unit's own organisation and hub admins only (`namesShown`) — which members have a shift then. Anyone else gets `members: []`: who works where is need-to-know. Any authenticated user may call it.
          */
         get: operations["getOnDuty"];
         put?: never;
@@ -1183,9 +1183,12 @@ export interface components {
             /** @description Cursor for the next page; null on the last page. */
             nextCursor: components["schemas"]["Cursor"] | null;
         };
+        /** @description The unit's organisation, so that people can tell units apart: its name and its organisation number, registered by a hub admin (checked with its Luhn digit) and never changed afterwards. */
         OrganisationSummary: {
             id: components["schemas"]["Uuid"];
             name: string;
+            /** @description Swedish organisation number, ten digits without hyphen. */
+            organisationNumber: string;
             kind: components["schemas"]["OrganisationKind"];
             policeRegion: components["schemas"]["PoliceRegion"] | null;
             countyCode: components["schemas"]["CountyCode"];
@@ -1311,7 +1314,13 @@ export interface components {
             openNow: boolean;
             /** @description Where to escalate when the unit is closed or nobody is on duty. */
             onCallUnitId: components["schemas"]["Uuid"] | null;
-            /** @description Members with a shift covering `at`. */
+            /** @description Whether at least one member has a shift covering `at`. */
+            staffed: boolean;
+            /** @description Whether `members` names them: true for the unit's own organisation and hub admins; false (and `members` empty) for everyone else. */
+            namesShown: boolean;
+            /** @description How to reach the unit. */
+            contacts: components["schemas"]["ContactRoute"][];
+            /** @description Members with a shift covering `at`; empty unless `namesShown`. */
             members: {
                 userId: string;
                 roles: components["schemas"]["Role"][];
@@ -2042,6 +2051,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2150,6 +2160,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

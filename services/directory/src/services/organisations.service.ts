@@ -16,6 +16,7 @@ import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { DirectoryProblems as P } from '../domain/errors';
 import { DirectoryEvents as E } from '../events/directory-events';
 import { change, deny, type DirectoryContext } from './context';
+import { distinctName } from './distinct-names';
 import { organisationView } from './views';
 
 export interface OrganisationInput {
@@ -168,7 +169,7 @@ export function createOrganisationsService(ctx: DirectoryContext) {
       return change(ctx, principal, target, async (tx) => {
         const org = tx.create(OrganisationEntity, {
           id,
-          name: input.name,
+          name: await distinctName(tx, input.name, id),
           kind: input.kind,
           organisationNumber,
           countyCode: input.countyCode,
@@ -204,6 +205,11 @@ export function createOrganisationsService(ctx: DirectoryContext) {
       if (!canAdministerOrganisation(principal, id)) {
         await deny(ctx, principal, target);
       }
+      if (patch.name !== undefined && !principal.hubAdmin) {
+        // The name is what people go by in unit search: an organisation admin renaming theirs
+        // to look like another's was how impersonation began.
+        await deny(ctx, principal, target, new ProblemError(P.organisationRenameHubOnly));
+      }
       if (patch.status !== undefined && !principal.hubAdmin) {
         await deny(
           ctx,
@@ -233,6 +239,9 @@ export function createOrganisationsService(ctx: DirectoryContext) {
             if (patch[key] !== undefined) {
               (org as unknown as Record<string, unknown>)[key] = patch[key];
             }
+          }
+          if (patch.name !== undefined) {
+            org.name = await distinctName(tx, patch.name, id);
           }
           await checkPlace(tx, org);
           await tx.save(OrganisationEntity, org);

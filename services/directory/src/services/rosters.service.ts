@@ -32,9 +32,32 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
     return { unit, target };
   }
 
+  /**
+   * Need-to-know for rosters: who works at a unit (and when) is told to the unit's own
+   * organisation and the hub's administrators only. Staff of protected housing can be threatened;
+   * everyone else learns whether someone is on duty and how to reach the unit (on-duty, contacts).
+   * Joint operations show their own staffing to their participants (referrals service).
+   */
+  function seesRosterNames(principal: Principal, organisationId: string): boolean {
+    return principal.org === organisationId || principal.hubAdmin;
+  }
+
+  async function rosterUnit(principal: Principal, unitId: string, action: string) {
+    const unit = await units.find(unitId);
+    if (!seesRosterNames(principal, unit.organisationId)) {
+      await deny(
+        ctx,
+        principal,
+        { action, objectType: 'unit', objectId: unitId, objectOrg: unit.organisationId },
+        "Only the unit's own organisation sees who works there; GET /v1/units/{id}/on-duty tells whether someone is on duty and how to reach the unit",
+      );
+    }
+    return unit;
+  }
+
   return {
-    async listMembers(unitId: string) {
-      await units.find(unitId);
+    async listMembers(principal: Principal, unitId: string) {
+      await rosterUnit(principal, unitId, 'unit.members_read');
       const rows = await members.find({ where: { unitId }, order: { userId: 'ASC' }, take: 1000 });
       return { items: rows.map(memberView) };
     },
@@ -105,8 +128,8 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
     },
 
     /** Shifts overlapping [from, to); by default from a day ago to two weeks ahead. */
-    async listShifts(unitId: string, range: { from?: string; to?: string }) {
-      await units.find(unitId);
+    async listShifts(principal: Principal, unitId: string, range: { from?: string; to?: string }) {
+      await rosterUnit(principal, unitId, 'unit.shifts_read');
       const from = range.from ? new Date(range.from) : new Date(Date.now() - DAY_MS);
       const to = range.to ? new Date(range.to) : new Date(Date.now() + 14 * DAY_MS);
       const rows = await shifts.find({
@@ -196,8 +219,9 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
     },
 
     /** Who is on duty at the unit at `at` (default now): members with a shift covering it. */
-    async onDuty(unitId: string, atText?: string) {
+    async onDuty(principal: Principal, unitId: string, atText?: string) {
       const unit = await units.find(unitId);
+      const namesShown = seesRosterNames(principal, unit.organisationId);
       const at = atText ? new Date(atText) : new Date();
       const rows = (await ctx.dataSource
         .getRepository(ShiftEntity)
@@ -224,7 +248,11 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
         open247: unit.open247,
         openNow: isOpenAt(unit, at),
         onCallUnitId: unit.onCallUnitId,
+        staffed: byUser.size > 0,
+        namesShown,
+        contacts: unit.contacts,
         members: [...byUser.values()]
+          .filter(() => namesShown)
           .sort((a, b) => a.userId.localeCompare(b.userId))
           .map((r) => ({
             userId: r.userId,

@@ -19,6 +19,7 @@ import { openAtSql } from '../domain/opening-hours';
 import { DirectoryEvents as E } from '../events/directory-events';
 import { change, deny, type DirectoryContext } from './context';
 import { badCursor } from './organisations.service';
+import { distinctName } from './distinct-names';
 import { unitView } from './views';
 
 export interface UnitInput {
@@ -143,6 +144,7 @@ async function checkUnit(
       );
     }
   }
+  unit.name = await distinctName(tx, unit.name, org.id);
   unit.counties = uniqueSorted(unit.coverage.map((c) => countyOfMunicipality(c)!));
   unit.searchText = [unit.name, unit.description, org.name].join(' ');
 }

@@ -38,6 +38,7 @@ export function unitView(u: UnitEntity, org: OrganisationEntity) {
     organisation: {
       id: org.id,
       name: org.name,
+      organisationNumber: org.organisationNumber,
       kind: org.kind,
       policeRegion: org.policeRegion,
       countyCode: org.countyCode,

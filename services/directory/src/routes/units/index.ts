@@ -38,7 +38,7 @@ export async function unitRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...contract.route('GET', '/v1/units/{id}/members'),
-    handler: (request) => rosters.listMembers((request.params as IdParams).id),
+    handler: (request) => rosters.listMembers(request.principal, (request.params as IdParams).id),
   });
 
   app.route({
@@ -66,6 +66,7 @@ export async function unitRoutes(app: FastifyInstance): Promise<void> {
     ...contract.route('GET', '/v1/units/{id}/shifts'),
     handler: (request) =>
       rosters.listShifts(
+        request.principal,
         (request.params as IdParams).id,
         request.query as { from?: string; to?: string },
       ),
@@ -97,6 +98,10 @@ export async function unitRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     ...contract.route('GET', '/v1/units/{id}/on-duty'),
     handler: (request) =>
-      rosters.onDuty((request.params as IdParams).id, (request.query as { at?: string }).at),
+      rosters.onDuty(
+        request.principal,
+        (request.params as IdParams).id,
+        (request.query as { at?: string }).at,
+      ),
   });
 }
