@@ -10,6 +10,7 @@ export * from './app/idempotency.plugin';
 export * from './app/logger';
 export * from './app/readiness';
 export * from './app/periodic-pass';
+export * from './app/delivery-pruner';
 export * from './app/metrics';
 export * from './audit/audit-log';
 export * from './audit/audit-routes';

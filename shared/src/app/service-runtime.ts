@@ -9,6 +9,7 @@ import { serviceDatabaseUrl } from '../config/config';
 import { openServiceDatabase } from '../db/data-source';
 import { EventCatalog } from '../events/event-catalog';
 import { setupServiceEvents, type ServiceEvents } from '../events/service-events';
+import { DeliveryPruner } from './delivery-pruner';
 import { PeriodicPass } from './periodic-pass';
 
 export interface ServiceRuntime {
@@ -84,8 +85,21 @@ export async function openServiceRuntime(
     'audit checkpoints are signed with this key id',
   );
   const pass = new CheckpointPass(config.AUDIT_CHECKPOINT_INTERVAL_MS, app, checkpoints, audit);
+  const pruner = new DeliveryPruner(
+    dataSource,
+    {
+      outboxHours: config.OUTBOX_RETENTION_HOURS,
+      processedEventsHours: config.PROCESSED_EVENTS_RETENTION_HOURS,
+      idempotencyHours: config.IDEMPOTENCY_RETENTION_HOURS,
+    },
+    config.DELIVERY_PRUNE_INTERVAL_MS,
+    app.log,
+  );
   if (options.publishEvents !== false) {
-    app.addHook('onReady', async () => pass.start());
+    app.addHook('onReady', async () => {
+      pass.start();
+      pruner.start();
+    });
   }
   return {
     dataSource,
@@ -94,6 +108,7 @@ export async function openServiceRuntime(
     checkpoints,
     checkpointChain: (chain, target) => pass.chains.push({ chain, target }),
     async close() {
+      await pruner.stop();
       await pass.stop();
       await events.close();
       await dataSource.destroy();

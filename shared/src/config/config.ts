@@ -48,6 +48,10 @@ export interface PlatformConfig {
   METRICS_HOST: string;
   METRICS_TOKEN?: string;
   AUDIT_KEYS_DIR?: string;
+  DELIVERY_PRUNE_INTERVAL_MS: number;
+  OUTBOX_RETENTION_HOURS: number;
+  PROCESSED_EVENTS_RETENTION_HOURS: number;
+  IDEMPOTENCY_RETENTION_HOURS: number;
 }
 
 /** The hub operator's organisation in the demo directory; its `hub_admin` users run the hub. */
@@ -99,6 +103,11 @@ export const platformConfigSchema = {
     METRICS_TOKEN: { type: 'string', minLength: 16 },
     // Where services keep the audit keys they generate (default <SAMVERKAN_DATA_DIR>/audit-keys).
     AUDIT_KEYS_DIR: { type: 'string', minLength: 1 },
+    // Pruning of the tables that only serve delivery (docs/audit.md, "Delivery tables").
+    DELIVERY_PRUNE_INTERVAL_MS: { type: 'integer', minimum: 1000, default: 3600000 },
+    OUTBOX_RETENTION_HOURS: { type: 'integer', minimum: 1, default: 168 },
+    PROCESSED_EVENTS_RETENTION_HOURS: { type: 'integer', minimum: 24, default: 336 },
+    IDEMPOTENCY_RETENTION_HOURS: { type: 'integer', minimum: 24, default: 48 },
   },
 } as const;
 

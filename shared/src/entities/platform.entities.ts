@@ -50,6 +50,8 @@ export class OutboxEventEntity {
 @Entity({ name: 'audit_log' })
 // A GIN index for the auditors' `:org = ANY(party_orgs)`; made by the migrations, not by TypeORM.
 @Index('audit_log_party_orgs_gin', { synchronize: false })
+// A referral's access log reads its entries by object.
+@Index('audit_log_object_idx', ['objectType', 'objectId'])
 export class AuditEntryEntity {
   @PrimaryColumn({ type: 'bigint', transformer: bigintAsNumber })
   seq: number;

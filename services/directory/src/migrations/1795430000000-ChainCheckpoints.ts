@@ -17,6 +17,9 @@ export class ChainCheckpoints1795430000000 implements MigrationInterface {
       `CREATE INDEX "audit_log_party_orgs_gin" ON "directory"."audit_log" USING gin ("party_orgs")`,
     );
     await queryRunner.query(
+      `CREATE INDEX "audit_log_object_idx" ON "directory"."audit_log" ("object_type", "object_id") `,
+    );
+    await queryRunner.query(
       `CREATE TABLE "directory"."chain_heads" ("chain" character varying(50) NOT NULL, "seq" bigint NOT NULL, "hash" character(64) NOT NULL, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_b453b2e7af227633b1b335a30e1" PRIMARY KEY ("chain"))`,
     );
     await queryRunner.query(
@@ -67,6 +70,7 @@ export class ChainCheckpoints1795430000000 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX "directory"."chain_checkpoints_chain_seq_idx"`);
     await queryRunner.query(`DROP TABLE "directory"."chain_checkpoints"`);
     await queryRunner.query(`DROP TABLE "directory"."chain_heads"`);
+    await queryRunner.query(`DROP INDEX "directory"."audit_log_object_idx"`);
     await queryRunner.query(`DROP INDEX "directory"."audit_log_party_orgs_gin"`);
     await queryRunner.query(`ALTER TABLE "directory"."audit_log" DROP COLUMN "party_orgs"`);
   }
