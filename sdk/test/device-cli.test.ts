@@ -223,7 +223,8 @@ it('enrol, approve after comparing the code, read, revoke, rotate: the revoked d
   expect((await json('colleague', ['referral', 'show', before])).document).toEqual(
     referralDocument('SENT-BEFORE'),
   );
-});
+  // Some twenty CLI processes, each starting Node: on a loaded machine that takes minutes.
+}, 480_000);
 
 it('makes a recovery key that restores the unit keys for the organisation admin', async () => {
   const made = await json('admin', ['--unit', U.frideborg, 'unit', 'recovery-key']);
@@ -240,4 +241,4 @@ it('makes a recovery key that restores the unit keys for the organisation admin'
     made.recoveryKey,
   ]);
   expect(restored).toMatchObject({ unitId: U.frideborg, keys: 4 });
-});
+}, 240_000);
