@@ -58,6 +58,7 @@ async function main(): Promise<void> {
       discoveryUrl: `${OIDC_PREFIX}/.well-known/openid-configuration`,
       clientId: WEB_CLIENT_ID,
       name: 'Utvecklingsinloggning (demoanvändare)',
+      idTokenSigningAlg: 'EdDSA',
     });
   }
   await registerWebApp(app, { providers });

@@ -20,6 +20,8 @@ export interface SignInProvider {
   clientId: string;
   /** shown on the sign-in button */
   name: string;
+  /** the ID token algorithm when not RS256 */
+  idTokenSigningAlg?: string;
 }
 
 export function webContentSecurityPolicy(providers: SignInProvider[]): string {

@@ -62,7 +62,7 @@ beforeAll(async () => {
   // One after the other: on a busy machine the hub's start is the slow part.
   hub = await startEmbeddedHub(dataDir);
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
-}, 240_000);
+}, 400_000);
 
 afterAll(async () => {
   await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));

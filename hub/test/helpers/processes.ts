@@ -65,7 +65,8 @@ async function startAndWait(
       const res = await fetch(`${proc.base}/readyz`).catch(() => undefined);
       return res?.status === 200 ? 'ready' : undefined;
     },
-    120_000,
+    // A cold start seeds the demo directory; on a shared, busy machine that can take minutes.
+    240_000,
     250,
   ).catch((err: Error) => {
     child.kill('SIGKILL');

@@ -18,6 +18,8 @@ export interface SignInProvider {
   discoveryUrl: string;
   clientId: string;
   name: string;
+  /** the provider's ID token algorithm when not RS256 (the development provider's is EdDSA) */
+  idTokenSigningAlg?: string;
 }
 
 export interface Session {
@@ -76,8 +78,12 @@ async function discover(provider: SignInProvider): Promise<oauth.AuthorizationSe
 }
 
 function client(provider: SignInProvider): oauth.Client {
-  // The development provider signs ID tokens with Ed25519; others announce their algorithm.
-  return { client_id: provider.clientId, id_token_signed_response_alg: 'EdDSA' };
+  return {
+    client_id: provider.clientId,
+    ...(provider.idTokenSigningAlg
+      ? { id_token_signed_response_alg: provider.idTokenSigningAlg }
+      : {}),
+  };
 }
 
 /** Sends the browser to the provider's authorization endpoint. */
