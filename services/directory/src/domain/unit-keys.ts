@@ -185,11 +185,7 @@ export async function verifySignedUnitKey(
       `The statement has members outside { unit, org, use, jwk, iat } and header { alg, kid, typ }: ${extra.slice(0, 5).join(', ').slice(0, 200)}`,
     );
   }
-  if (
-    header.alg !== 'EdDSA' ||
-    typeof header.kid !== 'string' ||
-    header.typ !== STATEMENT_TYP
-  ) {
+  if (header.alg !== 'EdDSA' || typeof header.kid !== 'string' || header.typ !== STATEMENT_TYP) {
     throw new ProblemError(
       P.keyMalformed,
       `The JWS must use alg EdDSA, name the root key in kid and have typ ${STATEMENT_TYP}`,
