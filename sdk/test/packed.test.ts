@@ -153,6 +153,28 @@ it('logs in, sends a referral and opens it; refuses it, naming the field, once t
   expect(opened.document).toEqual(referralDocument('PACKED-MARKER'));
   expect(opened.verified).toMatchObject({ signedBy: U.policeTraffickingOst, version: 2 });
 
+  // A key store that has not pinned the police organisation's root yet: told what to do.
+  const unpinnedHome = path.join(work, 'unpinned');
+  fs.mkdirSync(unpinnedHome, { mode: 0o700 });
+  const store = JSON.parse(fs.readFileSync(path.join(work, 'home', 'keys.json'), 'utf8')) as {
+    pins: Record<string, string[]>;
+  };
+  const policeOrg = Object.keys(store.pins).find(
+    (org) => org === DEMO_USERS['police.officer']!.org,
+  )!;
+  const policeRoot = store.pins[policeOrg]![0]!;
+  delete store.pins[policeOrg];
+  fs.writeFileSync(path.join(unpinnedHome, 'keys.json'), JSON.stringify(store), { mode: 0o600 });
+  const unpinned = await samverkan(['referral', 'show', referral.id], {
+    ...asCoordinator,
+    SAMVERKAN_HOME: unpinnedHome,
+  });
+  expect(unpinned.code).toBe(5);
+  expect(unpinned.stderr).toContain(`organisation ${policeOrg}'s root key is not pinned`);
+  expect(unpinned.stderr).toContain(`compare fingerprint ${policeRoot}`);
+  expect(unpinned.stderr).toContain(`samverkan keys pin ${policeOrg} ${policeRoot}`);
+  expect(unpinned.stderr).not.toContain('(none)');
+
   // A compromised hub changes what it shows in clear: the category and the sender.
   await running.hub.referrals.context.dataSource.query(
     `UPDATE referrals.referrals SET category = 'other' WHERE id = $1`,
