@@ -53,7 +53,8 @@ export class SamverkanCryptoError extends Error {
   constructor(
     /**
      * What failed: an EnvelopeError code (`bad_signature`, `aad_mismatch`, `record_mismatch`, …),
-     * `untrusted_key`, `root_not_pinned` or `unknown_unit`.
+     * `untrusted_key`, `root_not_pinned` (no root of the organisation is pinned yet) or
+     * `unknown_unit`.
      */
     readonly code: string,
     message: string,
@@ -105,7 +106,8 @@ export function asCryptoError(err: unknown): unknown {
   }
   if (err instanceof RootKeyNotPinnedError) {
     return new SamverkanCryptoError(
-      'root_not_pinned',
+      // Another root is pinned: not a newcomer to pin, but a key to distrust until compared.
+      err.otherRootsPinned ? 'untrusted_key' : 'root_not_pinned',
       err.message,
       undefined,
       err.organisationId,

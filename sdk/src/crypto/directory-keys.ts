@@ -92,6 +92,11 @@ export class RootKeyNotPinnedError extends KeyTrustError {
     readonly fingerprints: string[],
     /** The unit key that depends on the unpinned root, where one was checked. */
     kid?: string,
+    /**
+     * Other root keys are pinned for the organisation: this one is new to the client (a root
+     * rotation), or the hub is swapping in a key of its own.
+     */
+    readonly otherRootsPinned = false,
   ) {
     super(unitId, kid, `the root key of organisation ${organisationId} is not pinned`);
     const shown = fingerprints[0] ?? '<fingerprint>';
@@ -259,7 +264,7 @@ async function verifyUnitKey(
   }
   if (pins && !pins.includes(rootFingerprint)) {
     // A new root key (or a forged one): only a comparison out of band can tell which.
-    throw new RootKeyNotPinnedError(unitId, organisationId, [rootFingerprint], kid);
+    throw new RootKeyNotPinnedError(unitId, organisationId, [rootFingerprint], kid, true);
   }
 
   let payloadBytes: Uint8Array;
