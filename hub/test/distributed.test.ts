@@ -230,6 +230,7 @@ function agencyClient(
       recipientUnitId: string,
       document: Record<string, unknown>,
       forwardedFromId: string | null = null,
+      urgency = 'urgent',
     ) {
       const id = randomUUID();
       const body = {
@@ -238,7 +239,7 @@ function agencyClient(
         recipientUnitId,
         copyUnitIds: [] as string[],
         category: 'trafficking_sexual',
-        urgency: 'urgent',
+        urgency,
         ageBand: 'adult',
         gender: 'female',
         citizenshipGroup: 'eu',
@@ -364,7 +365,7 @@ it('runs the referral journey across a standalone directory, referrals and notif
   const live = await openStream(`${notifications.base}/v1/notifications/stream`, coordinatorJwt!);
   expect(live.status).toBe(200);
   await live.next((e) => e.event === 'counts');
-  const body = { ...(await police.referral(U.coordinator, referralDocument())), urgency: 'acute' };
+  const body = await police.referral(U.coordinator, referralDocument(), null, 'acute');
   const sent = await police.post('/v1/referrals', body);
   expect(sent.status).toBe(201);
   try {
@@ -406,8 +407,8 @@ it('runs the referral journey across a standalone directory, referrals and notif
   expect(ack.body.status).toBe('received');
 
   // 3. Forward to Frideborg and Novahuset, each leg sealed for its own recipient.
-  const toFrideborg = await coordinator.referral(U.frideborg, opened.document, body.id);
-  const toNovahuset = await coordinator.referral(U.novahuset, opened.document, body.id);
+  const toFrideborg = await coordinator.referral(U.frideborg, opened.document, body.id, 'acute');
+  const toNovahuset = await coordinator.referral(U.novahuset, opened.document, body.id, 'acute');
   const forwarded = await coordinator.post(`/v1/referrals/${body.id}/forward`, {
     forwards: [toFrideborg, toNovahuset].map((f) => ({
       id: f.id,

@@ -683,6 +683,6 @@ describe('samverkan CLI', () => {
       [false, null],
       [true, 'Third, genuine.'],
     ]);
-    expect(items[1]).toMatchObject({ id: forgedId, problem: { code: 'aad_mismatch' } });
+    expect(items[1]).toMatchObject({ id: forgedId, problem: { code: 'record_mismatch' } });
   });
 });

@@ -585,6 +585,43 @@ const ROUTES: Route[] = [
     success: 200,
     request: () => ({ url: '/v1/audit/directory/verify' }),
   },
+  {
+    op: 'GET /v1/audit/directory/checkpoints',
+    access: AUDITOR,
+    success: 200,
+    request: () => ({ url: '/v1/audit/directory/checkpoints' }),
+  },
+  {
+    op: 'POST /v1/audit/directory/checkpoints',
+    access: AUDITOR,
+    success: 201,
+    request: () => ({ url: '/v1/audit/directory/checkpoints', body: {} }),
+  },
+  {
+    op: 'GET /v1/key-log/verify',
+    access: READ,
+    success: 200,
+    request: () => ({ url: '/v1/key-log/verify' }),
+  },
+  {
+    op: 'GET /v1/key-log/checkpoints',
+    access: READ,
+    success: 200,
+    request: () => ({ url: '/v1/key-log/checkpoints' }),
+  },
+  {
+    op: 'POST /v1/key-log/checkpoints',
+    access: AUDITOR,
+    success: 201,
+    request: () => ({ url: '/v1/key-log/checkpoints', body: {} }),
+  },
+  {
+    // Only while the development issuer is on (as in these tests); it needs no token.
+    op: 'POST /v1/dev/tokens',
+    access: [OK, OK, OK, OK, OK, OK, OK, OK, OK],
+    success: 201,
+    request: () => ({ url: '/v1/dev/tokens', body: { user: 'police.officer' } }),
+  },
 ];
 
 const MATRIX = ROUTES.flatMap((route) =>

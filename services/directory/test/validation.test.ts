@@ -76,6 +76,7 @@ interface Case {
   op: `${Method} ${string}`;
   url: string;
   body?: unknown | (() => unknown);
+  headers?: Record<string, string>;
   /** the field that `errors[]` must name */
   field: string;
 }
@@ -656,6 +657,54 @@ const CASES: Case[] = [
     url: `/v1/audit/directory?action=${long(101)}`,
     field: 'querystring.action',
   },
+  {
+    op: 'GET /v1/audit/directory/verify',
+    url: '/v1/audit/directory/verify?pinHash=abc',
+    field: 'querystring.pinHash',
+  },
+  {
+    op: 'GET /v1/audit/directory/verify',
+    url: '/v1/audit/directory/verify?pinSeq=-1',
+    field: 'querystring.pinSeq',
+  },
+  {
+    op: 'GET /v1/audit/directory/checkpoints',
+    url: '/v1/audit/directory/checkpoints?limit=0',
+    field: 'querystring.limit',
+  },
+  {
+    op: 'POST /v1/audit/directory/checkpoints',
+    url: '/v1/audit/directory/checkpoints',
+    body: {},
+    headers: { 'idempotency-key': 'not a key!' },
+    field: 'headers.idempotency-key',
+  },
+  // key log
+  {
+    op: 'GET /v1/key-log/verify',
+    url: '/v1/key-log/verify?pinHash=xyz',
+    field: 'querystring.pinHash',
+  },
+  {
+    op: 'GET /v1/key-log/checkpoints',
+    url: '/v1/key-log/checkpoints?before=-5',
+    field: 'querystring.before',
+  },
+  {
+    op: 'POST /v1/key-log/checkpoints',
+    url: '/v1/key-log/checkpoints',
+    body: {},
+    headers: { 'idempotency-key': 'short' },
+    field: 'headers.idempotency-key',
+  },
+  // development tokens (the development issuer is on in these tests)
+  { op: 'POST /v1/dev/tokens', url: '/v1/dev/tokens', body: {}, field: 'body.user' },
+  {
+    op: 'POST /v1/dev/tokens',
+    url: '/v1/dev/tokens',
+    body: { user: 'police.officer', ttlSeconds: 10 },
+    field: 'body.ttlSeconds',
+  },
 ];
 
 /** Every operation of the contract that takes path parameters, query parameters or a body. */
@@ -709,7 +758,12 @@ describe('bad input gives 400 validation-error naming the field', () => {
   )('%s', async (_label, c) => {
     const method = c.op.split(' ')[0] as Method;
     const before = method === 'GET' ? undefined : await counts();
-    const res = await send(method, c.url, typeof c.body === 'function' ? c.body() : c.body);
+    const res = await send(
+      method,
+      c.url,
+      typeof c.body === 'function' ? c.body() : c.body,
+      c.headers,
+    );
     expectProblem(res, 400, 'validation-error');
     const problem = res.json();
     expect(problem.code).toBe('VALIDATION_FAILED');
@@ -743,6 +797,7 @@ const BODY_ROUTES: Array<[Method, string]> = [
   ['POST', `/v1/devices/${ID}/revoke`],
   ['POST', `/v1/units/${U.frideborg}/key-boxes`],
   ['POST', `/v1/units/${U.frideborg}/recovery-key`],
+  ['POST', '/v1/dev/tokens'],
 ];
 
 describe('bodies that cannot be read', () => {

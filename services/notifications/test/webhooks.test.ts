@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { DEMO_UNITS, type DemoUserName } from '@samverkan/shared';
+import { DEMO_ORGANISATIONS, DEMO_UNITS, type DemoUserName } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
 import { Webhook } from 'standardwebhooks';
 import { WebhookDeliveryWorker } from '../src/webhooks/delivery-worker';
@@ -294,6 +294,7 @@ describe('delivering events', () => {
     const { endpoint: ep, secret } = await register(url, ['notification.created']);
     const base = {
       userId: randomUUID(), // a staff member's sub, which must not leave the hub
+      userOrganisationId: DEMO_ORGANISATIONS.norrkoping,
       unitId: DEMO_UNITS.frideborg,
       kind: 'referral_received',
       severity: 'critical',

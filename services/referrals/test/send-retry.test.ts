@@ -49,7 +49,14 @@ it('a different referral under an id already taken is refused with referral-exis
   const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
   const body = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('ONE'));
   expect((await hub.as('police.officer').post('/v1/referrals', body)).statusCode).toBe(201);
-  const other = { ...body, urgency: 'acute' };
+  const other = {
+    ...body,
+    urgency: 'acute',
+    envelope: await police.seal(
+      referralMetadata({ ...body, urgency: 'acute' }),
+      referralDocument('TWO'),
+    ),
+  };
   const refused = await hub.as('police.officer').post('/v1/referrals', other);
   expect(refused.statusCode).toBe(409);
   expect(refused.json().type).toBe('urn:samverkan:problem:referral-exists');

@@ -1,6 +1,7 @@
 import {
   canAdministerOrganisation,
   chainHash,
+  hasRole,
   checkpointPage,
   nextChainLink,
   ProblemError,
@@ -404,6 +405,19 @@ export function createKeysService(
 
     checkpointKeyLog(options: { onlyIfMoved?: boolean } = {}) {
       return ctx.audit.checkpoints.checkpoint(KEY_LOG_CHAIN, KeyLogEntryEntity, options);
+    },
+
+    /** A checkpoint on demand: hub administrators and auditors only; a refusal is audited. */
+    async checkpointKeyLogFor(principal: Principal) {
+      if (!principal.hubAdmin && !hasRole(principal, 'auditor')) {
+        await deny(
+          ctx,
+          principal,
+          { action: 'key_log.checkpoint', objectType: 'key_log', objectOrg: principal.org },
+          'Only hub administrators and auditors sign key-log checkpoints on demand',
+        );
+      }
+      return ctx.audit.checkpoints.checkpoint(KEY_LOG_CHAIN, KeyLogEntryEntity, {});
     },
 
     async keyLogCheckpoints(before: number | undefined, limit: number) {

@@ -25,9 +25,13 @@ const ENUM_FIELDS = new Set([
   'severity',
 ]);
 
-/** Ids of people (staff `sub`s) — personal data, never passed on even where an event has them. */
+/**
+ * Ids of people (staff `sub`s, and the organisation half of a person's identity) — personal data,
+ * never passed on even where an event has them.
+ */
 const PERSON_ID_FIELDS = new Set([
   'userId',
+  'userOrganisationId',
   'claimedBy',
   'recipientUserId',
   'actorId',

@@ -1,4 +1,4 @@
-import { CommonProblems, hasRole, ProblemError } from '@samverkan/shared';
+import { CommonProblems, ProblemError } from '@samverkan/shared';
 import type { FastifyInstance } from 'fastify';
 import type { components } from '../../generated/openapi';
 
@@ -98,14 +98,7 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     ...contract.route('POST', '/v1/key-log/checkpoints'),
     handler: async (request, reply) => {
-      const p = request.principal;
-      if (!p.hubAdmin && !hasRole(p, 'auditor')) {
-        throw new ProblemError(
-          CommonProblems.forbidden,
-          'Only hub administrators and auditors sign key-log checkpoints on demand',
-        );
-      }
-      const { checkpoint } = await keys.checkpointKeyLog();
+      const { checkpoint } = await keys.checkpointKeyLogFor(request.principal);
       return reply.code(201).send(checkpoint);
     },
   });
