@@ -24,7 +24,7 @@ import type { components } from './generated/directory';
 import type { UnitKeyRing } from './key-store';
 
 /**
- * People's devices (DESIGN.md §4 "Keys on people's devices"): enrol this device, approve another
+ * People's devices (docs/architecture.md#keys-and-trust): enrol this device, approve another
  * after comparing the short code, fetch and open this device's key boxes, revoke, rotate a unit's
  * keys and reseal them for the remaining devices, and the unit recovery key. All cryptography is
  * local (shared/src/crypto/device-keys.ts); the hub only stores what it cannot open.

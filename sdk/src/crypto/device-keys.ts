@@ -16,7 +16,7 @@ import {
 import type { KeyPairJwk } from './unit-keys';
 
 /**
- * Keys on people's devices (DESIGN.md §4): each device (browser, CLI) has its own encryption
+ * Keys on people's devices (docs/architecture.md#keys-and-trust): each device (browser, CLI) has its own encryption
  * (X25519) and signing (Ed25519) keys, made on it. A unit's private keys reach a device only
  * inside a key box: a JWE sealed to the device's encryption key, holding a JWS signed with the
  * unit's signing key (which chains to the organisation root key through the directory's signed

@@ -1,5 +1,5 @@
 /**
- * An audit log that proves its own completeness (DESIGN §8, issue 16): rows cut off the end are
+ * An audit log that proves its own completeness (docs/audit.md): rows cut off the end are
  * found and their numbers never reused; the head is checkpointed, signed by the service's audit
  * key and published; `verify` checks the chain against the latest checkpoints and against a
  * checkpoint the auditor pinned, so a cut-off tail, a replaced tail and a rollback are reported.

@@ -1,5 +1,5 @@
 /**
- * The tables that only serve delivery are pruned on a schedule (DESIGN §8b): published outbox
+ * The tables that only serve delivery are pruned on a schedule (docs/audit.md): published outbox
  * rows, processed-event records and finished idempotency records past their retention go;
  * unpublished events, recent records and writes still in progress stay.
  */

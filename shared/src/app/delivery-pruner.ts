@@ -20,7 +20,7 @@ const BATCH = 5000;
 const HOUR = 3_600_000;
 
 /**
- * Prunes the tables that only serve delivery (DESIGN §8b): published outbox rows, processed-event
+ * Prunes the tables that only serve delivery (docs/audit.md): published outbox rows, processed-event
  * records and finished idempotency records past their retention, in batches so that no statement
  * holds a table for long. Every replica may run it; the deletes do not conflict.
  */

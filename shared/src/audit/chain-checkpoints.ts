@@ -7,7 +7,7 @@ import { openCheckpointJws, type AuditSigningKey } from './audit-key';
 import { canonicalJson, GENESIS_HASH, type ChainLink, type ChainVerification } from './hash-chain';
 
 /**
- * Checkpoints of a service's hash chains (DESIGN §8): the recorded head that every append moves
+ * Checkpoints of a service's hash chains (docs/audit.md): the recorded head that every append moves
  * forward, and signed, published statements of it, so that a cut-off tail, a replaced tail (a
  * fork) or a database restored to an older state (a rollback) is detected, not only an edited or
  * deleted row in the middle. The formulas are in docs/audit.md.

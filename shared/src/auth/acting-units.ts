@@ -14,7 +14,7 @@ export interface ClaimedUnit {
 }
 
 /**
- * The one rule for "is this person acting for this unit" (DESIGN §3, issue 12), used by every
+ * The one rule for "is this person acting for this unit" (docs/architecture.md#identity-and-access), used by every
  * service: a unit counts only while
  * - the token claims it (`units`),
  * - the directory places it in the organisation the token's issuer spoke for (`org`) — an

@@ -133,7 +133,7 @@ export class ChainHeadEntity {
 }
 
 /**
- * A signed statement "at `at`, chain `chain` had `seq` entries ending in `head_hash`" (DESIGN §8),
+ * A signed statement "at `at`, chain `chain` had `seq` entries ending in `head_hash`" (docs/audit.md),
  * as a compact JWS by the service's audit key; also published on the event stream, so that copies
  * live outside this database.
  */

@@ -194,7 +194,7 @@ async function publicDeviceKey(jwk: unknown, crv: 'X25519' | 'Ed25519', name: st
 }
 
 /**
- * Devices, their key boxes and the units' recovery keys (DESIGN.md §4, issue 13). The hub only
+ * Devices, their key boxes and the units' recovery keys (docs/architecture.md#keys-and-trust). The hub only
  * stores and relays: boxes are sealed by clients to device keys, bindings are signed by clients
  * with the unit's signing key (checked here against the unit's published keys, so a client's
  * mistake is refused early; clients check again).

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Checkpoints of the hash chains (DESIGN §8): the recorded head of each chain, which only moves
+ * Checkpoints of the hash chains (docs/audit.md): the recorded head of each chain, which only moves
  * forward, and signed checkpoints, which are append-only. The heads start at the chains' current
  * last rows, so a tail cut off from now on shows. And the organisations of an audited object's
  * parties on each audit entry, so every party's auditors see it.

@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Devices of people with their public keys, their standing per unit, sealed key boxes, unit
- * recovery keys and seen DPoP proof ids (issue 13, DESIGN.md §4 "Keys on people's devices").
+ * recovery keys and seen DPoP proof ids (docs/architecture.md#keys-and-trust).
  */
 export class DeviceKeys1796165068146 implements MigrationInterface {
   name = 'DeviceKeys1796165068146';

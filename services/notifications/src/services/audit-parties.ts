@@ -7,7 +7,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * The parties of what the notifications service audits: a notification belongs to its unit's
  * organisation (as well as to its reader's, the actor), so that organisation's auditors see every
- * read, acknowledgement and refused attempt on it (DESIGN §8).
+ * read, acknowledgement and refused attempt on it (docs/audit.md).
  */
 export function notificationsAuditParties(): AuditPartyResolver {
   return async ({ objectType, objectId }, manager) => {

@@ -1,5 +1,5 @@
 /**
- * Disclosure control by the cell key method (DESIGN §7), as national statistics offices use it
+ * Disclosure control by the cell key method (docs/architecture.md#statistics), as national statistics offices use it
  * (the Australian Bureau of Statistics' TableBuilder, Destatis' and Eurostat's census tables):
  *
  * - Every referral has a record key: a whole number in [0, 2^32), fixed for ever, derived from its

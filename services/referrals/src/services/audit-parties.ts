@@ -23,7 +23,7 @@ async function organisations(
 }
 
 /**
- * The parties of what the referrals service audits (DESIGN §8): a referral's (and its message
+ * The parties of what the referrals service audits (docs/audit.md): a referral's (and its message
  * thread's) sender, recipient and copy units; an operation's organiser and invited units, and
  * through its operation a field request's. Each entry carries their organisations, so every
  * party's auditors see every access and every refused attempt, whoever made it. Units are
