@@ -296,6 +296,8 @@ test('the operation week: an officer on a desktop, two social workers on phones,
       .waitFor({ timeout: 30_000 });
     const card = phone.getByTestId('field-request');
     await card.getByRole('button', { name: 'Ta uppdraget' }).waitFor();
+    // The requesting unit's name comes from the directory a moment after the card ("Laddar…").
+    await card.getByText('Människohandelsgruppen Region Öst').waitFor();
     const text = await card.innerText();
     expect(text).toContain('Människohandelsgruppen Region Öst');
     expect(text).toContain('2 vuxna, 0 barn');
