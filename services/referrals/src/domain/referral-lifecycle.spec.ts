@@ -474,13 +474,13 @@ describe('decline and close', () => {
     },
   );
 
-  it('needs a note for reason other, and keeps a given note trimmed in the event', () => {
-    for (const note of [undefined, null, '', '   ']) {
+  it('needs a sealed note for reason other, and names it (never its text) in the event', () => {
+    for (const noteMessageId of [undefined, null, '']) {
       const problem = problemOf(() =>
         transition(
           state('received'),
           'decline',
-          { reason: 'other', note },
+          { reason: 'other', noteMessageId },
           actor(recipientWorker),
           NOW,
         ),
@@ -488,36 +488,15 @@ describe('decline and close', () => {
       expect(problem.definition.slug).toBe('decline-reason-required');
       expect(problem.errors?.[0]?.field).toBe('body.note');
     }
+    const noteMessageId = '6b0f3f7e-2a4c-4a57-9a53-0c2f3b1f9d10';
     const { events } = transition(
       state('received'),
       'decline',
-      { reason: 'other', note: '  Outside our area  ' },
+      { reason: 'other', noteMessageId },
       actor(recipientWorker),
       NOW,
     );
-    expect(events[0]!.detail).toMatchObject({ reason: 'other', note: 'Outside our area' });
-  });
-
-  it('refuses a note longer than 500 characters', () => {
-    expect(() =>
-      transition(
-        state('received'),
-        'decline',
-        { reason: 'other', note: 'x'.repeat(500) },
-        actor(recipientWorker),
-        NOW,
-      ),
-    ).not.toThrow();
-    const problem = problemOf(() =>
-      transition(
-        state('received'),
-        'decline',
-        { reason: 'no_capacity', note: 'x'.repeat(501) },
-        actor(recipientWorker),
-        NOW,
-      ),
-    );
-    expect(problem.definition.slug).toBe('decline-reason-required');
+    expect(events[0]!.detail).toMatchObject({ reason: 'other', noteMessageId });
   });
 
   it('checks state before input: declining a closed referral without reason is 409', () => {
