@@ -1347,6 +1347,8 @@ export interface components {
              */
             keySource: "jwks" | "pem";
             publicKeyPem: string | null;
+            /** @description For `keySource` `pem`: the `kid` every token of this issuer must carry in its header, the key's RFC 7638 JWK thumbprint (base64url SHA-256), to give to the identity provider's operator; a token with another `kid`, or none, is refused with 401. Null for `jwks`, whose keys are named by the issuer's JWKS. */
+            kid: string | null;
             algorithms: components["schemas"]["IssuerAlgorithm"][];
             /** @enum {string} */
             status: "active" | "disabled";

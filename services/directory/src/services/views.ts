@@ -8,7 +8,7 @@ import type {
   UnitEntity,
   UnitKeyEntity,
 } from '../entities';
-
+import { pemKeyThumbprint } from '@samverkan/shared';
 import { keyLogContent } from '../domain/key-log';
 
 /** Entity → API representation (openapi/directory.yaml). */
@@ -125,6 +125,8 @@ export function issuerView(i: IssuerEntity) {
     organisationIds: i.organisationIds,
     keySource: i.keySource,
     publicKeyPem: i.publicKeyPem,
+    // What the auth plugin requires of a pem issuer's tokens (shared/src/auth/auth.plugin.ts).
+    kid: i.keySource === 'pem' && i.publicKeyPem ? pemKeyThumbprint(i.publicKeyPem) : null,
     algorithms: i.algorithms,
     status: i.status,
     createdAt: i.createdAt.toISOString(),
