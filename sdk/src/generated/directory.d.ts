@@ -871,6 +871,11 @@ export interface components {
                 message: string;
             }[];
         };
+        /** @description Who did something, as the hub knows a person: token issuer and subject (a subject alone may be anyone's at another issuer). `issuer` is null on records written before the issuer was recorded. */
+        Actor: {
+            issuer: string | null;
+            subject: string;
+        };
         /** @description A person as the hub knows them, by token issuer and subject. */
         Person: {
             issuer: string;
@@ -1052,8 +1057,8 @@ export interface components {
             /** @enum {string} */
             status: "active" | "revoked";
             registeredAt: components["schemas"]["Timestamp"];
-            /** @description Subject of the hub admin who registered the key. */
-            registeredBy: string;
+            /** @description The hub admin who registered the key. */
+            registeredBy: components["schemas"]["Actor"];
             /** Format: date-time */
             revokedAt: string | null;
             revocationReason: string | null;
@@ -1127,6 +1132,8 @@ export interface components {
             };
             /** @description Subject of the user who made the change. */
             actor: string;
+            /** @description The token issuer of that user (a subject alone may be anyone's at another issuer); null on entries written before it was recorded. The entry's hash covers it only when it is not null (docs/envelope.md §11). */
+            actorIssuer: string | null;
             /** @description The `hash` of the previous entry. */
             prevHash: string;
             /** @description Hash over this entry's content and `prevHash`. */
@@ -1274,8 +1281,8 @@ export interface components {
             userId: string;
             roles: components["schemas"]["Role"][];
             addedAt: components["schemas"]["Timestamp"];
-            /** @description Subject of the user who added the member. */
-            addedBy: string;
+            /** @description The person who added the member. */
+            addedBy: components["schemas"]["Actor"];
         };
         MemberAdd: {
             /** @description The user's subject (`sub`) as asserted by their token issuer. */
@@ -1292,8 +1299,8 @@ export interface components {
             startsAt: components["schemas"]["Timestamp"];
             endsAt: components["schemas"]["Timestamp"];
             createdAt: components["schemas"]["Timestamp"];
-            /** @description Subject of the user who created the shift. */
-            createdBy: string;
+            /** @description The person who created the shift. */
+            createdBy: components["schemas"]["Actor"];
         };
         ShiftCreate: {
             /** @description A member of the unit. */

@@ -68,7 +68,7 @@ export function rootKeyView(k: RootKeyEntity) {
     fingerprint: k.kid,
     status: k.status,
     registeredAt: k.registeredAt.toISOString(),
-    registeredBy: k.registeredBy,
+    registeredBy: actor(k.registeredByIssuer, k.registeredBy),
     revokedAt: iso(k.revokedAt),
     revocationReason: k.revocationReason,
   };
@@ -92,8 +92,21 @@ export function unitKeyView(k: UnitKeyEntity) {
   };
 }
 
+/**
+ * A person who did something, as the hub knows them: token issuer and subject (a subject alone
+ * may be anyone's at another issuer). `issuer` is null on rows written before it was recorded.
+ */
+function actor(issuer: string | null | undefined, subject: string) {
+  return { issuer: issuer ?? null, subject };
+}
+
 export function keyLogView(e: KeyLogEntryEntity) {
-  return { ...keyLogContent(e), prevHash: e.prevHash, hash: e.hash };
+  return {
+    ...keyLogContent(e),
+    actorIssuer: e.actorIssuer ?? null,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
 }
 
 export function memberView(m: MemberEntity) {
@@ -102,7 +115,7 @@ export function memberView(m: MemberEntity) {
     userId: m.userId,
     roles: m.roles,
     addedAt: m.addedAt.toISOString(),
-    addedBy: m.addedBy,
+    addedBy: actor(m.addedByIssuer, m.addedBy),
   };
 }
 
@@ -114,7 +127,7 @@ export function shiftView(s: ShiftEntity) {
     startsAt: s.startsAt.toISOString(),
     endsAt: s.endsAt.toISOString(),
     createdAt: s.createdAt.toISOString(),
-    createdBy: s.createdBy,
+    createdBy: actor(s.createdByIssuer, s.createdBy),
   };
 }
 
