@@ -93,6 +93,26 @@ export interface paths {
         patch: operations["updateOrganisation"];
         trace?: never;
     };
+    "/v1/organisations/{id}/verify-number": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that the organisation number was verified
+         * @description A hub admin records that they checked the organisation's number against the official register (Bolagsverket, SCB) and that it belongs to this organisation. The organisation then shows `organisationNumberVerification` (when, and by whom as issuer and subject), and every unit search result shows its organisation's number as verified, so that people can tell a registered authority from a look-alike. Calling it again records the new check. Only a hub admin (role `hub_admin` in the hub operator organisation) may call it (403 otherwise).
+         */
+        post: operations["verifyOrganisationNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/organisations/{id}/root-keys": {
         parameters: {
             query?: never;
@@ -1147,6 +1167,8 @@ export interface components {
         Organisation: {
             id: components["schemas"]["Uuid"];
             name: string;
+            /** @description When and by which hub admin the organisation number was last checked against the official register (`verifyOrganisationNumber`); null while unverified. */
+            organisationNumberVerification: components["schemas"]["OrganisationNumberVerification"] | null;
             kind: components["schemas"]["OrganisationKind"];
             /** @description Swedish organisation number, ten digits without hyphen. */
             organisationNumber: string;
@@ -1161,6 +1183,11 @@ export interface components {
             status: "active" | "inactive";
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
+        };
+        OrganisationNumberVerification: {
+            at: components["schemas"]["Timestamp"];
+            /** @description The hub admin who checked it. */
+            by: components["schemas"]["Actor"];
         };
         OrganisationCreate: {
             name: string;
@@ -1196,6 +1223,10 @@ export interface components {
             name: string;
             /** @description Swedish organisation number, ten digits without hyphen. */
             organisationNumber: string;
+            /** @description Whether a hub admin checked the number against the official register (`verifyOrganisationNumber`). Show an unverified number as such. */
+            organisationNumberVerified: boolean;
+            /** Format: date-time */
+            organisationNumberVerifiedAt: string | null;
             kind: components["schemas"]["OrganisationKind"];
             policeRegion: components["schemas"]["PoliceRegion"] | null;
             countyCode: components["schemas"]["CountyCode"];
@@ -1221,11 +1252,18 @@ export interface components {
             /** @description Human-readable label, e.g. "Växel" or "Efter kl. 17". */
             label?: string;
         };
+        MistakableName: {
+            organisationId: components["schemas"]["Uuid"];
+            /** @description The other organisation's (or its unit's) name that reads the same. */
+            name: string;
+        };
         Unit: {
             id: components["schemas"]["Uuid"];
             organisationId: components["schemas"]["Uuid"];
             organisation: components["schemas"]["OrganisationSummary"];
             name: string;
+            /** @description Other organisations whose name, or whose units' names, read the same as this unit's name or its organisation's name under the current confusable rules (same skeleton; see `updateOrganisation`). Names are checked when written, and again whenever a unit is read, so a name stored before a rule changed is still flagged: a client shows a warning beside such a unit. Empty normally. */
+            mistakableFor?: components["schemas"]["MistakableName"][];
             description: string;
             capabilities: components["schemas"]["Capability"][];
             /** @description Municipalities the unit serves. */
@@ -1786,6 +1824,36 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyOrganisationNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organisation, with its verification. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -20,6 +20,13 @@ export function organisationView(o: OrganisationEntity) {
     name: o.name,
     kind: o.kind,
     organisationNumber: o.organisationNumber,
+    organisationNumberVerification:
+      o.numberVerifiedAt && o.numberVerifiedBy
+        ? {
+            at: o.numberVerifiedAt.toISOString(),
+            by: actor(o.numberVerifiedByIssuer, o.numberVerifiedBy),
+          }
+        : null,
     municipalityCode: o.municipalityCode,
     countyCode: o.countyCode,
     policeRegion: o.policeRegion,
@@ -31,7 +38,15 @@ export function organisationView(o: OrganisationEntity) {
   };
 }
 
-export function unitView(u: UnitEntity, org: OrganisationEntity) {
+/**
+ * A unit as people see it in search: with its organisation's name and number (and whether a hub
+ * admin verified that number), and any other organisation whose names read the same.
+ */
+export function unitView(
+  u: UnitEntity,
+  org: OrganisationEntity,
+  mistakableFor: Array<{ organisationId: string; name: string }> = [],
+) {
   return {
     id: u.id,
     organisationId: u.organisationId,
@@ -39,11 +54,16 @@ export function unitView(u: UnitEntity, org: OrganisationEntity) {
       id: org.id,
       name: org.name,
       organisationNumber: org.organisationNumber,
+      organisationNumberVerified: Boolean(org.numberVerifiedAt),
+      organisationNumberVerifiedAt: org.numberVerifiedAt
+        ? org.numberVerifiedAt.toISOString()
+        : null,
       kind: org.kind,
       policeRegion: org.policeRegion,
       countyCode: org.countyCode,
     },
     name: u.name,
+    mistakableFor,
     description: u.description,
     capabilities: u.capabilities,
     coverage: u.coverage,
