@@ -1114,6 +1114,8 @@ export interface components {
         HandoverConfirmation: {
             unitId: components["schemas"]["Uuid"];
             userId: components["schemas"]["UserId"];
+            /** @description The confirming person's organisation: a person is (organisation, `userId`), never a subject alone, so two confirmations by the same subject of two organisations are two people. Absent on confirmations stored before it was recorded. */
+            organisationId?: components["schemas"]["Uuid"];
             at: components["schemas"]["Timestamp"];
         };
         /** @description The warm handover, how and when it is planned, and each side's confirmation. */

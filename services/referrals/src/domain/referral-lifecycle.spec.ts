@@ -659,6 +659,7 @@ describe('warm handover', () => {
     expect(half.next.handover?.senderConfirmation).toEqual({
       unitId: SENDER,
       userId: senderWorker.sub,
+      organisationId: senderWorker.org,
       at: NOW,
     });
     expect(half.events.map((e) => e.event)).toEqual(['handover_confirmed_by_sender']);
@@ -669,6 +670,7 @@ describe('warm handover', () => {
     expect(done.next.handover?.recipientConfirmation).toEqual({
       unitId: RECIPIENT,
       userId: recipientWorker.sub,
+      organisationId: recipientWorker.org,
       at: LATER,
     });
     expect(done.next.handover?.senderConfirmation?.at).toEqual(NOW);
@@ -737,6 +739,17 @@ describe('warm handover', () => {
     expect(problem.statusCode).toBe(422);
     expect(problem.definition.slug).toBe('handover-confirmed-by-same-person');
     expect(confirm(half, recipientWorker).next.status).toBe('handover_confirmed');
+  });
+
+  it('tells two people with the same subject in two organisations apart', () => {
+    // Another identity provider's "sender.caseworker" at the recipient's organisation.
+    const namesake: Principal = { ...principal('sender.caseworker', [RECIPIENT]), org: 'org-2' };
+    const half = confirm(plan(state('accepted')).next, senderWorker).next;
+    expect(half.handover?.senderConfirmation).toMatchObject({
+      userId: 'sender.caseworker',
+      organisationId: 'org',
+    });
+    expect(confirm(half, namesake).next.status).toBe('handover_confirmed');
   });
 
   it('re-planning resets the confirmations and says so', () => {

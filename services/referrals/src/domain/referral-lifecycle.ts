@@ -113,6 +113,11 @@ export type Side = 'sender' | 'recipient' | 'copy' | 'none';
 export interface HandoverConfirmation {
   unitId: string;
   userId: string;
+  /**
+   * The confirming person's organisation: a person is (organisation, subject), never a subject
+   * alone. Absent on confirmations stored before it was recorded.
+   */
+  organisationId?: string;
   at: Date;
 }
 
@@ -443,7 +448,14 @@ export function transition(
         );
       }
       const other = confirmationOf(handover, side === 'sender' ? 'recipient' : 'sender');
-      if (other !== null && other.userId === by) {
+      // The same person: same subject in the same organisation (an older confirmation without its
+      // organisation is compared by subject, the stricter reading).
+      const org = actor.principal.org;
+      if (
+        other !== null &&
+        other.userId === by &&
+        (other.organisationId === undefined || other.organisationId === org)
+      ) {
         throw new ProblemError(
           P.handoverSamePerson,
           `You confirmed the ${side === 'sender' ? 'receiving' : 'sending'} side already; a colleague on the ${side} side must confirm`,
@@ -452,6 +464,7 @@ export function transition(
       const confirmation: HandoverConfirmation = {
         unitId: unitOf(referral, side),
         userId: by,
+        organisationId: org,
         at: now,
       };
       const nextHandover: Handover =

@@ -3,6 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 export interface HandoverConfirmation {
   unitId: string;
   userId: string;
+  /** the person's organisation: a person is (organisation, subject); absent on older rows */
+  organisationId?: string;
   at: string;
 }
 

@@ -125,8 +125,15 @@ function applyState(r: ReferralEntity, s: ReferralState): void {
   r.closedAt = s.closedAt;
   r.outcome = s.outcome;
   r.version = s.version;
-  const conf = (c: { unitId: string; userId: string; at: Date } | null) =>
-    c ? { unitId: c.unitId, userId: c.userId, at: c.at.toISOString() } : null;
+  const conf = (c: { unitId: string; userId: string; organisationId?: string; at: Date } | null) =>
+    c
+      ? {
+          unitId: c.unitId,
+          userId: c.userId,
+          ...(c.organisationId === undefined ? {} : { organisationId: c.organisationId }),
+          at: c.at.toISOString(),
+        }
+      : null;
   r.handover = s.handover
     ? {
         mode: s.handover.mode,
