@@ -37,8 +37,17 @@ export type FieldRequest = Referrals['schemas']['FieldRequest'];
 export type UnitKey = Directory['schemas']['UnitKey'];
 export type RoutingMeta = Omit<
   ReferralCreate,
-  'id' | 'recipientUnitId' | 'copyUnitIds' | 'senderUnitId' | 'envelope'
+  'id' | 'recipientUnitId' | 'copyUnitIds' | 'senderUnitId' | 'envelope' | 'justification'
 >;
+export type SealedNote = Referrals['schemas']['SealedNote'];
+export type DeclineReason = Referrals['schemas']['DeclineReason'];
+
+/**
+ * What a note on a referral's thread is for (docs/envelope.md#sealed-notes): an ordinary message
+ * has none; an acute_protection justification and a decline note are sealed the same way, with
+ * their purpose signed inside, so a hub cannot pass one off as the other.
+ */
+export type NotePurpose = 'justification' | 'decline_note';
 
 /** A message of a referral thread, as signed by its author. */
 type FieldRequestMetadataInput = FieldRequestMetadata;
@@ -47,6 +56,8 @@ export interface MessageDocument {
   /** The message id, signed with the text: the aad binds the referral, not the message. */
   messageId: string;
   text: string;
+  /** Set on a justification or a decline note; absent on an ordinary message. */
+  purpose?: NotePurpose;
 }
 
 /**
@@ -54,7 +65,7 @@ export interface MessageDocument {
  * trusted (its text withheld), so one bad message never hides the others.
  */
 export type ThreadMessage = { id: string; senderUnitId: string; createdAt: string } & (
-  | { verified: true; text: string }
+  | { verified: true; text: string; purpose?: NotePurpose }
   | { verified: false; text: null; problem: { code: string; message: string } }
 );
 
@@ -223,6 +234,29 @@ export function createAgency(options: AgencyOptions) {
     }
   }
 
+  /**
+   * Seals free text for a referral's other parties as a message on its thread (a `SealedNote`):
+   * the hub stores it in the thread and never sees the text.
+   */
+  async function sealNote(
+    r: Pick<Referral, 'id' | 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
+    purpose: NotePurpose,
+    text: string,
+  ): Promise<SealedNote> {
+    const id = globalThis.crypto.randomUUID();
+    const envelope = await seal(
+      {
+        kind: 'message',
+        referralId: r.id,
+        messageId: id,
+        senderUnitId: unitId,
+        recipientUnitIds: messageRecipients(r as Referral, unitId),
+      },
+      { messageId: id, text, purpose },
+    );
+    return { id, envelope: envelope as SealedNote['envelope'] };
+  }
+
   async function referral(id: string): Promise<Referral> {
     return data(client.referrals.GET('/v1/referrals/{id}', { params: { path: { id } } }));
   }
@@ -234,13 +268,19 @@ export function createAgency(options: AgencyOptions) {
     seal,
     open,
     referral,
+    sealNote,
 
-    /** Builds (validated by the referral document schema), signs, encrypts and sends a referral. */
+    /**
+     * Builds (validated by the referral document schema), signs, encrypts and sends a referral.
+     * A `justification` (required for legal basis acute_protection) is sealed for the parties as a
+     * note on the new referral's thread; the hub only learns that it exists.
+     */
     async sendReferral(input: {
       recipientUnitId: string;
       copyUnitIds?: string[];
       document: Record<string, unknown>;
       meta: RoutingMeta;
+      justification?: string;
       id?: string;
     }): Promise<Referral> {
       const id = input.id ?? globalThis.crypto.randomUUID();
@@ -253,10 +293,38 @@ export function createAgency(options: AgencyOptions) {
         copyUnitIds,
       };
       const envelope = await seal(referralMetadata(body), input.document);
+      const justification =
+        input.justification !== undefined && input.justification.trim() !== ''
+          ? await sealNote(
+              { id, senderUnitId: unitId, recipientUnitId: input.recipientUnitId, copyUnitIds },
+              'justification',
+              input.justification.trim(),
+            )
+          : undefined;
       return data(
         client.referrals.POST('/v1/referrals', {
           params: { header: idempotency() },
-          body: { ...body, envelope: envelope as ReferralCreate['envelope'] },
+          body: {
+            ...body,
+            ...(justification ? { justification } : {}),
+            envelope: envelope as ReferralCreate['envelope'],
+          },
+        }),
+      );
+    },
+
+    /**
+     * Declines a referral sent to this unit. A `note` (required with reason `other`) is sealed for
+     * the sender and copy units as a note on the thread; the hub never sees its text.
+     */
+    async declineReferral(id: string, reason: DeclineReason, note?: string): Promise<Referral> {
+      const text = note?.trim() ?? '';
+      const sealed =
+        text === '' ? undefined : await sealNote(await referral(id), 'decline_note', text);
+      return data(
+        client.referrals.POST('/v1/referrals/{id}/decline', {
+          params: { path: { id }, header: idempotency() },
+          body: { reason, ...(sealed ? { note: sealed } : {}) },
         }),
       );
     },
@@ -377,7 +445,13 @@ export function createAgency(options: AgencyOptions) {
             senderUnitId: item.senderUnitId,
             recipientUnitIds: messageRecipients(r, item.senderUnitId),
           });
-          out.push({ ...filed, verified: true, text: opened.document.text });
+          const purpose = opened.document.purpose;
+          out.push({
+            ...filed,
+            verified: true,
+            text: opened.document.text,
+            ...(purpose === 'justification' || purpose === 'decline_note' ? { purpose } : {}),
+          });
         } catch (err) {
           if (!(err instanceof SamverkanCryptoError)) {
             throw err;

@@ -93,6 +93,30 @@ describe('referral round trip through the SDK', () => {
     );
   });
 
+  it('seals a justification and a decline note for the parties; the hub gets no clear text', async () => {
+    const police = agency('police.officer', U.policeTraffickingOst);
+    const frideborg = agency('frideborg.caseworker', U.frideborg);
+    const sent = await police.sendReferral({
+      recipientUnitId: U.frideborg,
+      document: referralDocument('SDK-JUSTIFIED'),
+      meta: { ...ROUTING, legalBasis: 'acute_protection', urgency: 'acute' },
+      justification: 'Risk to life tonight; no time to ask for consent',
+    });
+    expect(sent.justificationMessageId).toEqual(expect.any(String));
+    const declined = await frideborg.declineReferral(sent.id, 'other', 'Outside our area');
+    expect(declined).toMatchObject({ status: 'declined', declineReason: 'other' });
+    const thread = await police.readMessages(sent.id);
+    expect(thread.map((m) => [m.id, m.verified, m.text, m.verified && m.purpose])).toEqual([
+      [
+        sent.justificationMessageId,
+        true,
+        'Risk to life tonight; no time to ask for consent',
+        'justification',
+      ],
+      [declined.declineNoteMessageId, true, 'Outside our area', 'decline_note'],
+    ]);
+  });
+
   it('refuses an envelope whose ciphertext, aad or signature was altered', async () => {
     const police = agency('police.officer', U.policeTraffickingOst);
     const coordinator = agency('coordinator.ostergotland', U.coordinator);

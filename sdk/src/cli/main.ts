@@ -10,6 +10,7 @@ import {
   registerUnitKeys,
   type Agency,
   type ReferralCreate,
+  type DeclineReason,
   type RoutingMeta,
 } from '../agency';
 import { createSamverkanClient, data, type SamverkanClient } from '../client';
@@ -703,6 +704,10 @@ export function buildProgram(): Command {
       '--legal-basis <basis>',
       'consent | child_protection | acute_protection | legal_duty',
     )
+    .option(
+      '--justification <text>',
+      'why acute_protection applies (required for it); sealed for the parties, never sent in clear',
+    )
     .action(
       async (o: {
         to: string;
@@ -715,6 +720,7 @@ export function buildProgram(): Command {
         citizenship: string;
         municipality: string;
         legalBasis: string;
+        justification?: string;
       }) => {
         const c = ctx();
         const agency = c.agency();
@@ -736,6 +742,7 @@ export function buildProgram(): Command {
               municipalityCode: o.municipality,
               legalBasis: o.legalBasis,
             } as RoutingMeta,
+            ...(o.justification ? { justification: o.justification } : {}),
           }),
         );
         const toName = c.json ? '' : await c.unitName(sent.recipientUnitId);
@@ -902,17 +909,22 @@ export function buildProgram(): Command {
     'decline',
     'decline with a reason',
     (c, id, o) =>
-      post(c, '/v1/referrals/{id}/decline', id, {
-        reason: o.reason,
-        ...(o.note ? { note: o.note } : {}),
-      }),
+      // A note is case content: sealed for the parties with the unit's keys, never sent in clear.
+      o.note
+        ? c.step('Sealing the note and declining', () =>
+            c.agency().declineReferral(id, o.reason as DeclineReason, o.note),
+          )
+        : post(c, '/v1/referrals/{id}/decline', id, { reason: o.reason }),
     (cmd) =>
       cmd
         .requiredOption(
           '--reason <reason>',
           'no_capacity | outside_mandate | person_declined | unreachable | duplicate | other',
         )
-        .option('--note <text>', 'a short note without personal data'),
+        .option(
+          '--note <text>',
+          'a note for the sender (sealed for the parties; required with other)',
+        ),
   );
   transition('withdraw', 'withdraw a referral you sent', (c, id) =>
     post(c, '/v1/referrals/{id}/withdraw', id),
@@ -1002,8 +1014,12 @@ export function buildProgram(): Command {
           : messages
               .map((m) => {
                 const head = `${c.c.dim(when(m.createdAt, c.time, false))} ${c.c.bold(names.get(m.senderUnitId) ?? m.senderUnitId)}`;
+                const label =
+                  m.verified && m.purpose
+                    ? `${c.c.dim(m.purpose === 'justification' ? '[justification]' : '[decline note]')} `
+                    : '';
                 return m.verified
-                  ? `${head}  ${m.text}`
+                  ? `${head}  ${label}${m.text}`
                   : `${head}  ${c.c.red('✖ not shown: this message failed verification')} (${m.problem.message})`;
               })
               .join('\n'),

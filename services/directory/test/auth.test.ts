@@ -371,6 +371,16 @@ describe('issuer allow-list', () => {
       issuerId = res.json().id;
     });
 
+    it('shows the kid its tokens must carry, so the IdP operator can be told it', async () => {
+      const listed = await dir.as('hub.admin').get('/v1/issuers');
+      expect(listed.statusCode).toBe(200);
+      const entry = (listed.json().items as Array<{ id: string; kid: unknown }>).find(
+        (i) => i.id === issuerId,
+      );
+      expect(entry?.kid).toBe(kid);
+      expect((await dir.as('hub.admin').get(`/v1/issuers/${issuerId}`)).json().kid).toBe(kid);
+    });
+
     const claims = (org: string): JWTPayload => ({
       iss: issuer,
       aud: audience,

@@ -278,6 +278,12 @@ const ROUTES: Route[] = [
     }),
   },
   {
+    op: 'POST /v1/organisations/{id}/verify-number',
+    access: HUB_ADMIN,
+    success: 200,
+    request: () => ({ url: `/v1/organisations/${O.norrkoping}/verify-number` }),
+  },
+  {
     op: 'GET /v1/organisations/{id}/root-keys',
     access: READ,
     success: 200,

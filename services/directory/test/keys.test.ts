@@ -1,6 +1,7 @@
 import {
   chainHash,
   DEMO_ORGANISATIONS as O,
+  DEV_ISSUER,
   DEMO_UNITS as U,
   GENESIS_HASH,
   generateRootKey,
@@ -486,6 +487,7 @@ interface KeyLogEntry {
   use: string | null;
   document: Record<string, unknown>;
   actor: string;
+  actorIssuer: string | null;
   prevHash: string;
   hash: string;
 }
@@ -514,7 +516,9 @@ async function readKeyLog(limit = 7): Promise<KeyLogEntry[]> {
 function replay(entries: KeyLogEntry[]): { valid: boolean; firstInvalidSeq: number | null } {
   let prev = GENESIS_HASH;
   for (const [i, e] of entries.entries()) {
-    const { prevHash, hash, ...content } = e;
+    // docs/envelope.md §11: `actorIssuer` is hashed only when it was recorded.
+    const { prevHash, hash, actorIssuer, ...rest } = e;
+    const content = actorIssuer === null ? rest : { ...rest, actorIssuer };
     if (e.seq !== i + 1 || prevHash !== prev || chainHash(prev, content) !== hash) {
       return { valid: false, firstInvalidSeq: i + 1 };
     }
@@ -558,6 +562,7 @@ describe('the key log', () => {
         organisationId: O.norrkoping,
         use: 'enc',
         actor: 'norrkoping.admin',
+        actorIssuer: DEV_ISSUER,
         document: { signed },
       }),
       expect.objectContaining({ action: 'key_retired', unitId: U.socialjour, use: 'enc' }),
@@ -653,6 +658,7 @@ describe('the key log', () => {
         use: row.use,
         document: row.document,
         actor: forgedActor,
+        ...(row.actor_issuer ? { actorIssuer: row.actor_issuer } : {}),
       };
       await ds.query(`UPDATE directory.key_log SET actor = $1, hash = $2 WHERE seq = $3`, [
         forgedActor,

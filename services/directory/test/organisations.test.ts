@@ -1,5 +1,6 @@
 import {
   DEMO_ORGANISATIONS as O,
+  DEV_ISSUER,
   generateRootKey,
   generateUnitEncryptionKey,
   luhnCheckDigit,
@@ -336,7 +337,7 @@ describe('organisation root keys', () => {
       fingerprint: thumbprint,
       organisationId: org.id,
       status: 'active',
-      registeredBy: 'hub.admin',
+      registeredBy: { issuer: DEV_ISSUER, subject: 'hub.admin' },
       revokedAt: null,
       revocationReason: null,
       jwk: { kty: 'OKP', crv: 'Ed25519', x: root.publicJwk.x },

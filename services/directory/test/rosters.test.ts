@@ -1,4 +1,4 @@
-import { DEMO_UNITS as U } from '@samverkan/shared';
+import { DEMO_UNITS as U, DEV_ISSUER } from '@samverkan/shared';
 import { buildDirectory, type TestDirectory } from './helpers/build';
 import { expectProblem } from './helpers/problems';
 
@@ -61,7 +61,8 @@ describe('members', () => {
       unitId: U.frideborg,
       userId: 'ny.handlaggare',
       roles: ['caseworker'],
-      addedBy: 'norrkoping.admin',
+      // A person is (issuer, subject): the same subject at another issuer is someone else.
+      addedBy: { issuer: DEV_ISSUER, subject: 'norrkoping.admin' },
     });
 
     const replaced = await dir.as('norrkoping.admin').post(`/v1/units/${U.frideborg}/members`, {
@@ -137,7 +138,7 @@ describe('shifts', () => {
       userId: 'skift.person',
       startsAt: iso(startsAt),
       endsAt: iso(endsAt),
-      createdBy: 'norrkoping.admin',
+      createdBy: { issuer: DEV_ISSUER, subject: 'norrkoping.admin' },
     });
   });
 

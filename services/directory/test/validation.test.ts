@@ -227,6 +227,11 @@ const CASES: Case[] = [
     body: { reason: long(501) },
     field: 'body.reason',
   },
+  {
+    op: 'POST /v1/organisations/{id}/verify-number',
+    url: '/v1/organisations/x/verify-number',
+    field: 'params.id',
+  },
   // units
   { op: 'GET /v1/units', url: '/v1/units?capability=flying', field: 'querystring.capability.0' },
   {

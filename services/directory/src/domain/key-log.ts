@@ -15,5 +15,7 @@ export function keyLogContent(e: KeyLogEntryEntity): Record<string, unknown> {
     use: e.use,
     document: e.document,
     actor: e.actor,
+    // Only when recorded: the entries written before keep the hash they were given.
+    ...(e.actorIssuer ? { actorIssuer: e.actorIssuer } : {}),
   };
 }

@@ -33,6 +33,10 @@ export class KeyLogEntryEntity {
   @Column({ type: 'varchar', length: 200 })
   actor: string;
 
+  /** the actor's token issuer; null on entries written before it was recorded */
+  @Column({ name: 'actor_issuer', type: 'varchar', length: 500, nullable: true })
+  actorIssuer: string | null;
+
   @Column({ name: 'prev_hash', type: 'char', length: 64 })
   prevHash: string;
 

@@ -20,6 +20,11 @@ export class MemberEntity {
   @Column({ name: 'added_at', type: 'timestamptz' })
   addedAt: Date;
 
+  /** subject of the person who added the member */
   @Column({ name: 'added_by', type: 'varchar', length: 200 })
   addedBy: string;
+
+  /** their token issuer (null on rows written before it was recorded) */
+  @Column({ name: 'added_by_issuer', type: 'varchar', length: 500, nullable: true })
+  addedByIssuer: string | null;
 }

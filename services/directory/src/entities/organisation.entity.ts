@@ -16,6 +16,17 @@ export class OrganisationEntity {
   @Column({ name: 'organisation_number', type: 'char', length: 10 })
   organisationNumber: string;
 
+  /** when a hub admin last checked the number against the official register; null: unverified */
+  @Column({ name: 'number_verified_at', type: 'timestamptz', nullable: true })
+  numberVerifiedAt: Date | null;
+
+  /** that hub admin, as token issuer and subject */
+  @Column({ name: 'number_verified_by_issuer', type: 'varchar', length: 500, nullable: true })
+  numberVerifiedByIssuer: string | null;
+
+  @Column({ name: 'number_verified_by', type: 'varchar', length: 200, nullable: true })
+  numberVerifiedBy: string | null;
+
   @Column({ name: 'municipality_code', type: 'char', length: 4, nullable: true })
   municipalityCode: string | null;
 

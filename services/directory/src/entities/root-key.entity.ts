@@ -28,6 +28,10 @@ export class RootKeyEntity {
   @Column({ name: 'registered_by', type: 'varchar', length: 200 })
   registeredBy: string;
 
+  /** the registering hub admin's token issuer (null on rows written before it was recorded) */
+  @Column({ name: 'registered_by_issuer', type: 'varchar', length: 500, nullable: true })
+  registeredByIssuer: string | null;
+
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
 

@@ -29,4 +29,8 @@ export class ShiftEntity {
 
   @Column({ name: 'created_by', type: 'varchar', length: 200 })
   createdBy: string;
+
+  /** the creator's token issuer (null on rows written before it was recorded) */
+  @Column({ name: 'created_by_issuer', type: 'varchar', length: 500, nullable: true })
+  createdByIssuer: string | null;
 }

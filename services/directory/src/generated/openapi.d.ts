@@ -93,6 +93,26 @@ export interface paths {
         patch: operations["updateOrganisation"];
         trace?: never;
     };
+    "/v1/organisations/{id}/verify-number": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that the organisation number was verified
+         * @description A hub admin records that they checked the organisation's number against the official register (Bolagsverket, SCB) and that it belongs to this organisation. The organisation then shows `organisationNumberVerification` (when, and by whom as issuer and subject), and every unit search result shows its organisation's number as verified, so that people can tell a registered authority from a look-alike. Calling it again records the new check. Only a hub admin (role `hub_admin` in the hub operator organisation) may call it (403 otherwise).
+         */
+        post: operations["verifyOrganisationNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/organisations/{id}/root-keys": {
         parameters: {
             query?: never;
@@ -871,6 +891,11 @@ export interface components {
                 message: string;
             }[];
         };
+        /** @description Who did something, as the hub knows a person: token issuer and subject (a subject alone may be anyone's at another issuer). `issuer` is null on records written before the issuer was recorded. */
+        Actor: {
+            issuer: string | null;
+            subject: string;
+        };
         /** @description A person as the hub knows them, by token issuer and subject. */
         Person: {
             issuer: string;
@@ -1052,8 +1077,8 @@ export interface components {
             /** @enum {string} */
             status: "active" | "revoked";
             registeredAt: components["schemas"]["Timestamp"];
-            /** @description Subject of the hub admin who registered the key. */
-            registeredBy: string;
+            /** @description The hub admin who registered the key. */
+            registeredBy: components["schemas"]["Actor"];
             /** Format: date-time */
             revokedAt: string | null;
             revocationReason: string | null;
@@ -1127,6 +1152,8 @@ export interface components {
             };
             /** @description Subject of the user who made the change. */
             actor: string;
+            /** @description The token issuer of that user (a subject alone may be anyone's at another issuer); null on entries written before it was recorded. The entry's hash covers it only when it is not null (docs/envelope.md §11). */
+            actorIssuer: string | null;
             /** @description The `hash` of the previous entry. */
             prevHash: string;
             /** @description Hash over this entry's content and `prevHash`. */
@@ -1140,6 +1167,8 @@ export interface components {
         Organisation: {
             id: components["schemas"]["Uuid"];
             name: string;
+            /** @description When and by which hub admin the organisation number was last checked against the official register (`verifyOrganisationNumber`); null while unverified. */
+            organisationNumberVerification: components["schemas"]["OrganisationNumberVerification"] | null;
             kind: components["schemas"]["OrganisationKind"];
             /** @description Swedish organisation number, ten digits without hyphen. */
             organisationNumber: string;
@@ -1154,6 +1183,11 @@ export interface components {
             status: "active" | "inactive";
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
+        };
+        OrganisationNumberVerification: {
+            at: components["schemas"]["Timestamp"];
+            /** @description The hub admin who checked it. */
+            by: components["schemas"]["Actor"];
         };
         OrganisationCreate: {
             name: string;
@@ -1189,6 +1223,10 @@ export interface components {
             name: string;
             /** @description Swedish organisation number, ten digits without hyphen. */
             organisationNumber: string;
+            /** @description Whether a hub admin checked the number against the official register (`verifyOrganisationNumber`). Show an unverified number as such. */
+            organisationNumberVerified: boolean;
+            /** Format: date-time */
+            organisationNumberVerifiedAt: string | null;
             kind: components["schemas"]["OrganisationKind"];
             policeRegion: components["schemas"]["PoliceRegion"] | null;
             countyCode: components["schemas"]["CountyCode"];
@@ -1214,11 +1252,18 @@ export interface components {
             /** @description Human-readable label, e.g. "Växel" or "Efter kl. 17". */
             label?: string;
         };
+        MistakableName: {
+            organisationId: components["schemas"]["Uuid"];
+            /** @description The other organisation's (or its unit's) name that reads the same. */
+            name: string;
+        };
         Unit: {
             id: components["schemas"]["Uuid"];
             organisationId: components["schemas"]["Uuid"];
             organisation: components["schemas"]["OrganisationSummary"];
             name: string;
+            /** @description Other organisations whose name, or whose units' names, read the same as this unit's name or its organisation's name under the current confusable rules (same skeleton; see `updateOrganisation`). Names are checked when written, and again whenever a unit is read, so a name stored before a rule changed is still flagged: a client shows a warning beside such a unit. Empty normally. */
+            mistakableFor?: components["schemas"]["MistakableName"][];
             description: string;
             capabilities: components["schemas"]["Capability"][];
             /** @description Municipalities the unit serves. */
@@ -1274,8 +1319,8 @@ export interface components {
             userId: string;
             roles: components["schemas"]["Role"][];
             addedAt: components["schemas"]["Timestamp"];
-            /** @description Subject of the user who added the member. */
-            addedBy: string;
+            /** @description The person who added the member. */
+            addedBy: components["schemas"]["Actor"];
         };
         MemberAdd: {
             /** @description The user's subject (`sub`) as asserted by their token issuer. */
@@ -1292,8 +1337,8 @@ export interface components {
             startsAt: components["schemas"]["Timestamp"];
             endsAt: components["schemas"]["Timestamp"];
             createdAt: components["schemas"]["Timestamp"];
-            /** @description Subject of the user who created the shift. */
-            createdBy: string;
+            /** @description The person who created the shift. */
+            createdBy: components["schemas"]["Actor"];
         };
         ShiftCreate: {
             /** @description A member of the unit. */
@@ -1347,6 +1392,8 @@ export interface components {
              */
             keySource: "jwks" | "pem";
             publicKeyPem: string | null;
+            /** @description For `keySource` `pem`: the `kid` every token of this issuer must carry in its header, the key's RFC 7638 JWK thumbprint (base64url SHA-256), to give to the identity provider's operator; a token with another `kid`, or none, is refused with 401. Null for `jwks`, whose keys are named by the issuer's JWKS. */
+            kid: string | null;
             algorithms: components["schemas"]["IssuerAlgorithm"][];
             /** @enum {string} */
             status: "active" | "disabled";
@@ -1777,6 +1824,36 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyOrganisationNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The resource's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organisation, with its verification. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

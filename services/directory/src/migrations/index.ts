@@ -2,6 +2,8 @@ import { Initial1795409896774 } from './1795409896774-Initial';
 import { SearchIndexesAndAppendOnlyLogs1795409900000 } from './1795409900000-SearchIndexesAndAppendOnlyLogs';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
 import { DeviceKeys1796165068146 } from './1796165068146-DeviceKeys';
+import { ActorsByIssuer1796170000000 } from './1796170000000-ActorsByIssuer';
+import { VerifiedOrganisationNumbers1796170000001 } from './1796170000001-VerifiedOrganisationNumbers';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const DIRECTORY_MIGRATIONS = [
@@ -9,4 +11,6 @@ export const DIRECTORY_MIGRATIONS = [
   SearchIndexesAndAppendOnlyLogs1795409900000,
   ChainCheckpoints1795430000000,
   DeviceKeys1796165068146,
+  ActorsByIssuer1796170000000,
+  VerifiedOrganisationNumbers1796170000001,
 ];

@@ -55,6 +55,11 @@ export async function seedDemoDirectory(
       await directory.organisations.create(SEED_PRINCIPAL, input, id);
       created += 1;
     }
+    // The demo's authorities stand for real ones whose numbers an operator would have checked.
+    const org = await ds.getRepository(OrganisationEntity).findOneByOrFail({ id });
+    if (org.numberVerifiedAt === null) {
+      await directory.organisations.verifyNumber(SEED_PRINCIPAL, id);
+    }
     const hasRoot = await ds
       .getRepository(RootKeyEntity)
       .existsBy({ organisationId: id, status: 'active' });

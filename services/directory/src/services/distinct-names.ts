@@ -43,3 +43,51 @@ export async function distinctName(
   }
   return name;
 }
+
+/** At most this many look-alikes are named per unit (openapi `Unit.mistakableFor`). */
+const MAX_MISTAKABLE = 20;
+
+/**
+ * The names of other organisations (and of their units) that read the same as each unit's own
+ * name or its organisation's name, under the rules as they are now. Names are checked when they
+ * are written (distinctName), but a name stored before a rule changed — or before the rule
+ * existed — would otherwise pass unnoticed: so every read into search results checks again.
+ */
+export async function mistakableNames(
+  manager: EntityManager,
+  units: ReadonlyArray<{ id: string; name: string; organisationId: string }>,
+  organisationNames: ReadonlyMap<string, string>,
+): Promise<Map<string, Array<{ organisationId: string; name: string }>>> {
+  const out = new Map<string, Array<{ organisationId: string; name: string }>>();
+  if (units.length === 0) {
+    return out;
+  }
+  const all = (await manager.query(
+    `SELECT o.id AS "organisationId", o.name FROM ${manager.getRepository(OrganisationEntity).metadata.tablePath} o
+     UNION ALL
+     SELECT u.organisation_id AS "organisationId", u.name FROM ${manager.getRepository(UnitEntity).metadata.tablePath} u`,
+  )) as Array<{ organisationId: string; name: string }>;
+  const bySkeleton = new Map<string, Array<{ organisationId: string; name: string }>>();
+  for (const entry of all) {
+    const skeleton = nameSkeleton(entry.name);
+    if (skeleton !== '') {
+      bySkeleton.set(skeleton, [...(bySkeleton.get(skeleton) ?? []), entry]);
+    }
+  }
+  for (const unit of units) {
+    const found = new Map<string, { organisationId: string; name: string }>();
+    for (const own of [unit.name, organisationNames.get(unit.organisationId) ?? '']) {
+      const skeleton = nameSkeleton(own);
+      for (const other of skeleton === '' ? [] : (bySkeleton.get(skeleton) ?? [])) {
+        if (other.organisationId !== unit.organisationId) {
+          found.set(`${other.organisationId}\n${other.name}`, {
+            organisationId: other.organisationId,
+            name: cleanName(other.name),
+          });
+        }
+      }
+    }
+    out.set(unit.id, [...found.values()].slice(0, MAX_MISTAKABLE));
+  }
+  return out;
+}

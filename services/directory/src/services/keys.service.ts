@@ -36,7 +36,7 @@ async function appendKeyLog(
   tx: EntityManager,
   entry: Pick<
     KeyLogEntryEntity,
-    'action' | 'organisationId' | 'unitId' | 'kid' | 'use' | 'document' | 'actor'
+    'action' | 'organisationId' | 'unitId' | 'kid' | 'use' | 'document' | 'actor' | 'actorIssuer'
   >,
 ): Promise<void> {
   const repo = tx.getRepository(KeyLogEntryEntity);
@@ -108,6 +108,7 @@ export function createKeysService(
         use: key.use,
         document: { status: key.status, reason: key.revocationReason },
         actor: principal.sub,
+        actorIssuer: principal.iss,
       });
       return {
         result: unitKeyView(key),
@@ -176,6 +177,7 @@ export function createKeysService(
           status: 'active',
           registeredAt: new Date(),
           registeredBy: principal.sub,
+          registeredByIssuer: principal.iss,
           revokedAt: null,
           revocationReason: null,
         });
@@ -189,6 +191,7 @@ export function createKeysService(
           use: null,
           document: { jwk: { ...jwk } },
           actor: principal.sub,
+          actorIssuer: principal.iss,
         });
         return {
           result: rootKeyView(row),
@@ -239,6 +242,7 @@ export function createKeysService(
           use: null,
           document: { reason },
           actor: principal.sub,
+          actorIssuer: principal.iss,
         });
         return {
           result: rootKeyView(key),
@@ -301,6 +305,7 @@ export function createKeysService(
           use: row.use,
           document: { signed },
           actor: principal.sub,
+          actorIssuer: principal.iss,
         });
         return {
           result: unitKeyView(row),

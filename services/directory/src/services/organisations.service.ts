@@ -194,6 +194,48 @@ export function createOrganisationsService(ctx: DirectoryContext) {
       });
     },
 
+    /**
+     * A hub admin records that the organisation number was checked against the official
+     * register: unit search then shows it as verified, with when and by whom.
+     */
+    async verifyNumber(principal: Principal, id: string) {
+      const target = {
+        action: 'organisation.number_verify',
+        objectType: 'organisation',
+        objectId: id,
+        objectOrg: id,
+      };
+      await find(id);
+      if (!principal.hubAdmin) {
+        await deny(
+          ctx,
+          principal,
+          target,
+          'Only a hub administrator verifies organisation numbers',
+        );
+      }
+      return change(ctx, principal, target, async (tx) => {
+        const org = await tx.findOneOrFail(OrganisationEntity, {
+          where: { id },
+          lock: { mode: 'pessimistic_write' },
+        });
+        org.numberVerifiedAt = new Date();
+        org.numberVerifiedByIssuer = principal.iss;
+        org.numberVerifiedBy = principal.sub;
+        await tx.save(OrganisationEntity, org);
+        const saved = await tx.findOneByOrFail(OrganisationEntity, { id });
+        return {
+          result: organisationView(saved),
+          events: [
+            {
+              type: E.organisationUpdated,
+              data: { organisationId: id, kind: saved.kind, name: saved.name },
+            },
+          ],
+        };
+      });
+    },
+
     async update(principal: Principal, id: string, patch: OrganisationInput) {
       const target = {
         action: 'organisation.update',

@@ -94,6 +94,7 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
               userId: input.userId,
               addedAt: new Date(),
               addedBy: principal.sub,
+              addedByIssuer: principal.iss,
             });
           member.roles = roles;
           await tx.save(MemberEntity, member);
@@ -171,6 +172,7 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
             endsAt,
             createdAt: new Date(),
             createdBy: principal.sub,
+            createdByIssuer: principal.iss,
           });
           await tx.insert(ShiftEntity, shift);
           return {

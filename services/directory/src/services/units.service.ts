@@ -19,7 +19,7 @@ import { openAtSql } from '../domain/opening-hours';
 import { DirectoryEvents as E } from '../events/directory-events';
 import { change, deny, type DirectoryContext } from './context';
 import { badCursor } from './organisations.service';
-import { distinctName } from './distinct-names';
+import { distinctName, mistakableNames } from './distinct-names';
 import { unitView } from './views';
 
 export interface UnitInput {
@@ -178,7 +178,12 @@ export function createUnitsService(ctx: DirectoryContext) {
       ? await ctx.dataSource.getRepository(OrganisationEntity).findBy(ids.map((id) => ({ id })))
       : [];
     const byId = new Map(orgs.map((o) => [o.id, o]));
-    return units.map((u) => unitView(u, byId.get(u.organisationId)!));
+    const mistakable = await mistakableNames(
+      ctx.dataSource.manager,
+      units,
+      new Map(orgs.map((o) => [o.id, o.name])),
+    );
+    return units.map((u) => unitView(u, byId.get(u.organisationId)!, mistakable.get(u.id)));
   }
 
   return {

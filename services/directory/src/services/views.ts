@@ -8,7 +8,7 @@ import type {
   UnitEntity,
   UnitKeyEntity,
 } from '../entities';
-
+import { pemKeyThumbprint } from '@samverkan/shared';
 import { keyLogContent } from '../domain/key-log';
 
 /** Entity → API representation (openapi/directory.yaml). */
@@ -20,6 +20,13 @@ export function organisationView(o: OrganisationEntity) {
     name: o.name,
     kind: o.kind,
     organisationNumber: o.organisationNumber,
+    organisationNumberVerification:
+      o.numberVerifiedAt && o.numberVerifiedBy
+        ? {
+            at: o.numberVerifiedAt.toISOString(),
+            by: actor(o.numberVerifiedByIssuer, o.numberVerifiedBy),
+          }
+        : null,
     municipalityCode: o.municipalityCode,
     countyCode: o.countyCode,
     policeRegion: o.policeRegion,
@@ -31,7 +38,15 @@ export function organisationView(o: OrganisationEntity) {
   };
 }
 
-export function unitView(u: UnitEntity, org: OrganisationEntity) {
+/**
+ * A unit as people see it in search: with its organisation's name and number (and whether a hub
+ * admin verified that number), and any other organisation whose names read the same.
+ */
+export function unitView(
+  u: UnitEntity,
+  org: OrganisationEntity,
+  mistakableFor: Array<{ organisationId: string; name: string }> = [],
+) {
   return {
     id: u.id,
     organisationId: u.organisationId,
@@ -39,11 +54,16 @@ export function unitView(u: UnitEntity, org: OrganisationEntity) {
       id: org.id,
       name: org.name,
       organisationNumber: org.organisationNumber,
+      organisationNumberVerified: Boolean(org.numberVerifiedAt),
+      organisationNumberVerifiedAt: org.numberVerifiedAt
+        ? org.numberVerifiedAt.toISOString()
+        : null,
       kind: org.kind,
       policeRegion: org.policeRegion,
       countyCode: org.countyCode,
     },
     name: u.name,
+    mistakableFor,
     description: u.description,
     capabilities: u.capabilities,
     coverage: u.coverage,
@@ -68,7 +88,7 @@ export function rootKeyView(k: RootKeyEntity) {
     fingerprint: k.kid,
     status: k.status,
     registeredAt: k.registeredAt.toISOString(),
-    registeredBy: k.registeredBy,
+    registeredBy: actor(k.registeredByIssuer, k.registeredBy),
     revokedAt: iso(k.revokedAt),
     revocationReason: k.revocationReason,
   };
@@ -92,8 +112,21 @@ export function unitKeyView(k: UnitKeyEntity) {
   };
 }
 
+/**
+ * A person who did something, as the hub knows them: token issuer and subject (a subject alone
+ * may be anyone's at another issuer). `issuer` is null on rows written before it was recorded.
+ */
+function actor(issuer: string | null | undefined, subject: string) {
+  return { issuer: issuer ?? null, subject };
+}
+
 export function keyLogView(e: KeyLogEntryEntity) {
-  return { ...keyLogContent(e), prevHash: e.prevHash, hash: e.hash };
+  return {
+    ...keyLogContent(e),
+    actorIssuer: e.actorIssuer ?? null,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
 }
 
 export function memberView(m: MemberEntity) {
@@ -102,7 +135,7 @@ export function memberView(m: MemberEntity) {
     userId: m.userId,
     roles: m.roles,
     addedAt: m.addedAt.toISOString(),
-    addedBy: m.addedBy,
+    addedBy: actor(m.addedByIssuer, m.addedBy),
   };
 }
 
@@ -114,7 +147,7 @@ export function shiftView(s: ShiftEntity) {
     startsAt: s.startsAt.toISOString(),
     endsAt: s.endsAt.toISOString(),
     createdAt: s.createdAt.toISOString(),
-    createdBy: s.createdBy,
+    createdBy: actor(s.createdByIssuer, s.createdBy),
   };
 }
 
@@ -125,6 +158,8 @@ export function issuerView(i: IssuerEntity) {
     organisationIds: i.organisationIds,
     keySource: i.keySource,
     publicKeyPem: i.publicKeyPem,
+    // What the auth plugin requires of a pem issuer's tokens (shared/src/auth/auth.plugin.ts).
+    kid: i.keySource === 'pem' && i.publicKeyPem ? pemKeyThumbprint(i.publicKeyPem) : null,
     algorithms: i.algorithms,
     status: i.status,
     createdAt: i.createdAt.toISOString(),

@@ -83,6 +83,13 @@ export const ReferralProblems = defineProblems({
     title: 'The legal basis acute_protection requires a justification',
     code: 'REFERRALS_JUSTIFICATION_REQUIRED',
   },
+  clearTextRefused: {
+    slug: 'clear-text-refused',
+    status: 422,
+    title:
+      'Free text about a case is not accepted in clear: seal it for the parties as a note (docs/envelope.md#sealed-notes)',
+    code: 'REFERRALS_CLEAR_TEXT_REFUSED',
+  },
   declineReasonRequired: {
     slug: 'decline-reason-required',
     status: 422,

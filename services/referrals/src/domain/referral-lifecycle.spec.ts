@@ -474,13 +474,13 @@ describe('decline and close', () => {
     },
   );
 
-  it('needs a note for reason other, and keeps a given note trimmed in the event', () => {
-    for (const note of [undefined, null, '', '   ']) {
+  it('needs a sealed note for reason other, and names it (never its text) in the event', () => {
+    for (const noteMessageId of [undefined, null, '']) {
       const problem = problemOf(() =>
         transition(
           state('received'),
           'decline',
-          { reason: 'other', note },
+          { reason: 'other', noteMessageId },
           actor(recipientWorker),
           NOW,
         ),
@@ -488,36 +488,15 @@ describe('decline and close', () => {
       expect(problem.definition.slug).toBe('decline-reason-required');
       expect(problem.errors?.[0]?.field).toBe('body.note');
     }
+    const noteMessageId = '6b0f3f7e-2a4c-4a57-9a53-0c2f3b1f9d10';
     const { events } = transition(
       state('received'),
       'decline',
-      { reason: 'other', note: '  Outside our area  ' },
+      { reason: 'other', noteMessageId },
       actor(recipientWorker),
       NOW,
     );
-    expect(events[0]!.detail).toMatchObject({ reason: 'other', note: 'Outside our area' });
-  });
-
-  it('refuses a note longer than 500 characters', () => {
-    expect(() =>
-      transition(
-        state('received'),
-        'decline',
-        { reason: 'other', note: 'x'.repeat(500) },
-        actor(recipientWorker),
-        NOW,
-      ),
-    ).not.toThrow();
-    const problem = problemOf(() =>
-      transition(
-        state('received'),
-        'decline',
-        { reason: 'no_capacity', note: 'x'.repeat(501) },
-        actor(recipientWorker),
-        NOW,
-      ),
-    );
-    expect(problem.definition.slug).toBe('decline-reason-required');
+    expect(events[0]!.detail).toMatchObject({ reason: 'other', noteMessageId });
   });
 
   it('checks state before input: declining a closed referral without reason is 409', () => {
@@ -680,6 +659,7 @@ describe('warm handover', () => {
     expect(half.next.handover?.senderConfirmation).toEqual({
       unitId: SENDER,
       userId: senderWorker.sub,
+      organisationId: senderWorker.org,
       at: NOW,
     });
     expect(half.events.map((e) => e.event)).toEqual(['handover_confirmed_by_sender']);
@@ -690,6 +670,7 @@ describe('warm handover', () => {
     expect(done.next.handover?.recipientConfirmation).toEqual({
       unitId: RECIPIENT,
       userId: recipientWorker.sub,
+      organisationId: recipientWorker.org,
       at: LATER,
     });
     expect(done.next.handover?.senderConfirmation?.at).toEqual(NOW);
@@ -758,6 +739,17 @@ describe('warm handover', () => {
     expect(problem.statusCode).toBe(422);
     expect(problem.definition.slug).toBe('handover-confirmed-by-same-person');
     expect(confirm(half, recipientWorker).next.status).toBe('handover_confirmed');
+  });
+
+  it('tells two people with the same subject in two organisations apart', () => {
+    // Another identity provider's "sender.caseworker" at the recipient's organisation.
+    const namesake: Principal = { ...principal('sender.caseworker', [RECIPIENT]), org: 'org-2' };
+    const half = confirm(plan(state('accepted')).next, senderWorker).next;
+    expect(half.handover?.senderConfirmation).toMatchObject({
+      userId: 'sender.caseworker',
+      organisationId: 'org',
+    });
+    expect(confirm(half, namesake).next.status).toBe('handover_confirmed');
   });
 
   it('re-planning resets the confirmations and says so', () => {

@@ -35,10 +35,10 @@ import { ReferralProblems as P } from './errors';
  *   is listed in a unit does not handle cases (docs/architecture.md#identity-and-access). A hub administrator has no special
  *   power over referrals.
  * - Terminal states: closed, declined, forwarded, withdrawn. Nothing leaves them.
- * - Decline reasons and outcomes are codes. The only free text is the decline note the contract
- *   asks for with reason `other`; it is kept in clear, bounded, and goes into the `declined`
- *   event's detail (timeline) only: consumers must not copy it into notifications. Anything about
- *   the person belongs in the end-to-end encrypted message thread.
+ * - Decline reasons and outcomes are codes. The decline note the contract asks for with reason
+ *   `other` is free text, so it is never seen by the hub: the declining unit's client seals it as a
+ *   message on the referral's thread (for the sender and copy units), and the state machine only
+ *   learns that one exists (its message id, which the `declined` timeline entry names).
  */
 
 export const REFERRAL_STATUSES = [
@@ -108,14 +108,16 @@ export const ACTING_ROLES: readonly Role[] = ['caseworker', 'officer', 'coordina
 /** At most this many new referrals in one forward (openapi `ReferralForward.forwards`). */
 export const MAX_FORWARDS = 10;
 
-/** The clear-text note a decline may carry (openapi `ReferralDecline.note`). */
-export const MAX_DECLINE_NOTE_LENGTH = 500;
-
 export type Side = 'sender' | 'recipient' | 'copy' | 'none';
 
 export interface HandoverConfirmation {
   unitId: string;
   userId: string;
+  /**
+   * The confirming person's organisation: a person is (organisation, subject), never a subject
+   * alone. Absent on confirmations stored before it was recorded.
+   */
+  organisationId?: string;
   at: Date;
 }
 
@@ -150,8 +152,11 @@ export interface ReferralState {
 export interface TransitionInput {
   /** decline */
   reason?: string | null;
-  /** decline: required when reason is `other`; kept in clear, so never personal data */
-  note?: string | null;
+  /**
+   * decline: the id of the sealed note (a message on the referral's thread, sealed by the
+   * declining unit's client); required when reason is `other`. The text never reaches the hub.
+   */
+  noteMessageId?: string | null;
   /** close */
   outcome?: string | null;
   /** plan_handover */
@@ -340,7 +345,7 @@ export function transition(
           },
         );
       }
-      const note = declineNote(reason, input.note);
+      const noteMessageId = declineNote(reason, input.noteMessageId);
       return {
         next: bump({
           status: 'declined',
@@ -357,7 +362,7 @@ export function transition(
               by,
               at,
               reason,
-              ...(note === undefined ? {} : { note }),
+              ...(noteMessageId === undefined ? {} : { noteMessageId }),
             },
           },
         ],
@@ -443,7 +448,14 @@ export function transition(
         );
       }
       const other = confirmationOf(handover, side === 'sender' ? 'recipient' : 'sender');
-      if (other !== null && other.userId === by) {
+      // The same person: same subject in the same organisation (an older confirmation without its
+      // organisation is compared by subject, the stricter reading).
+      const org = actor.principal.org;
+      if (
+        other !== null &&
+        other.userId === by &&
+        (other.organisationId === undefined || other.organisationId === org)
+      ) {
         throw new ProblemError(
           P.handoverSamePerson,
           `You confirmed the ${side === 'sender' ? 'receiving' : 'sending'} side already; a colleague on the ${side} side must confirm`,
@@ -452,6 +464,7 @@ export function transition(
       const confirmation: HandoverConfirmation = {
         unitId: unitOf(referral, side),
         userId: by,
+        organisationId: org,
         at: now,
       };
       const nextHandover: Handover =
@@ -610,24 +623,15 @@ function handoverPlan(input: TransitionInput): { mode: HandoverMode; plannedFor:
 }
 
 function declineNote(reason: DeclineReason, raw: unknown): string | undefined {
-  const note = typeof raw === 'string' ? raw.trim() : '';
-  if (note.length > MAX_DECLINE_NOTE_LENGTH) {
+  const id = typeof raw === 'string' && raw !== '' ? raw : undefined;
+  if (reason === 'other' && id === undefined) {
     throw new ProblemError(
       P.declineReasonRequired,
-      `note must be at most ${MAX_DECLINE_NOTE_LENGTH} characters`,
-      {
-        errors: [
-          { field: 'body.note', message: `must be at most ${MAX_DECLINE_NOTE_LENGTH} characters` },
-        ],
-      },
+      'reason other needs a note for the sender, sealed for the parties',
+      { errors: [{ field: 'body.note', message: 'is required when reason is other' }] },
     );
   }
-  if (reason === 'other' && note === '') {
-    throw new ProblemError(P.declineReasonRequired, 'reason other needs a note for the sender', {
-      errors: [{ field: 'body.note', message: 'is required when reason is other' }],
-    });
-  }
-  return note === '' ? undefined : note;
+  return id;
 }
 
 function forwardTargets(

@@ -53,17 +53,18 @@ export interface SharingRequest {
   legalBasis: LegalBasis;
   ageBand: AgeBand;
   /**
-   * Why acute_protection applies. It is stored in clear, so clients must state the legal ground
-   * ("imminent risk of serious harm"), never facts about the person; the schema bounds its length.
+   * Whether the sender gave a justification for acute_protection. The text itself is sealed by the
+   * sender's client for the parties (a message on the referral's thread): the hub only knows that
+   * one exists. A forward leg inherits its original's.
    */
-  justification?: string | null;
+  justified: boolean;
   recipients: readonly SharingRecipient[];
   senderUnitId: string;
 }
 
 /** Throws the ProblemError of the first broken rule; returns nothing when all hold. */
 export function checkSharingRules(request: SharingRequest): void {
-  const { legalBasis, ageBand, justification, recipients, senderUnitId } = request;
+  const { legalBasis, ageBand, justified, recipients, senderUnitId } = request;
 
   const acting = recipients.filter((r) => r.role === 'recipient');
   if (acting.length !== 1) {
@@ -117,10 +118,10 @@ export function checkSharingRules(request: SharingRequest): void {
     );
   }
 
-  if (legalBasis === 'acute_protection' && (justification ?? '').trim() === '') {
+  if (legalBasis === 'acute_protection' && !justified) {
     throw new ProblemError(
       P.justificationRequired,
-      'Legal basis acute_protection needs a justification that is not blank',
+      'Legal basis acute_protection needs a justification, sealed for the parties',
       { errors: [{ field: 'body.justification', message: 'is required for acute_protection' }] },
     );
   }

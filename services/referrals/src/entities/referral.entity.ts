@@ -3,6 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 export interface HandoverConfirmation {
   unitId: string;
   userId: string;
+  /** the person's organisation: a person is (organisation, subject); absent on older rows */
+  organisationId?: string;
   at: string;
 }
 
@@ -56,9 +58,20 @@ export class ReferralEntity {
   @Column({ name: 'legal_basis', type: 'varchar', length: 20 })
   legalBasis: string;
 
-  /** the sender's written reason for sharing under acute_protection (no personal data) */
+  /**
+   * Clear-text justifications of referrals sent before they were sealed; nothing writes it any more
+   * (see `justificationMessageId`).
+   */
   @Column({ type: 'varchar', length: 4000, nullable: true })
   justification: string | null;
+
+  /** the thread message in which the sender sealed its acute_protection justification */
+  @Column({ name: 'justification_message_id', type: 'uuid', nullable: true })
+  justificationMessageId: string | null;
+
+  /** the thread message in which the recipient sealed its decline note for the sender */
+  @Column({ name: 'decline_note_message_id', type: 'uuid', nullable: true })
+  declineNoteMessageId: string | null;
 
   @Column({ type: 'varchar', length: 20 })
   status: string;

@@ -69,7 +69,9 @@ export interface paths {
          *     - `referral-units-invalid` (REFERRALS_UNITS_INVALID), 422: a unit named is unknown or inactive, the recipient unit is also a copy unit, or the sender addresses its own unit;
          *     - `legal-basis-requires-consent` (REFERRALS_LEGAL_BASIS_REQUIRES_CONSENT), 422: a recipient or copy unit belongs to an `ngo` and the legal basis is not `consent`;
          *     - `child-needs-social-services` (REFERRALS_CHILD_NEEDS_SOCIAL_SERVICES), 422: `ageBand` is `child` and neither the recipient unit nor a copy unit belongs to `social_services` (duty to report);
-         *     - `justification-required` (REFERRALS_JUSTIFICATION_REQUIRED), 422: `legalBasis` is `acute_protection` and `justification` is missing or blank;
+         *     - `justification-required` (REFERRALS_JUSTIFICATION_REQUIRED), 422: `legalBasis` is `acute_protection` and `justification` is missing;
+         *     - `clear-text-refused` (REFERRALS_CLEAR_TEXT_REFUSED), 422: `justification` is a string: free text about a case is accepted only sealed for the parties (`SealedNote`);
+         *     - `message-exists` (REFERRALS_MESSAGE_EXISTS), 409: the justification's message id is taken;
          *     - `envelope-malformed` (REFERRALS_ENVELOPE_MALFORMED), 422: the envelope is not a JWE as described under `Envelope`;
          *     - `envelope-aad-mismatch` (REFERRALS_ENVELOPE_AAD_MISMATCH), 422: a member of the envelope's `aad` (id, units, category, urgency, age band, gender, citizenship group, municipality, legal basis, …) differs from the request; `field` names it;
          *     - `envelope-iat-implausible` (REFERRALS_ENVELOPE_IAT_IMPLAUSIBLE), 422: the envelope was sealed more than 24 hours ago or more than 5 minutes ahead of the hub's clock;
@@ -200,7 +202,7 @@ export interface paths {
         put?: never;
         /**
          * Decline a referral
-         * @description The recipient unit declines the case with a reason: `received` → `declined`. From then on only the sender unit may fetch the envelope. Reason `other` without a `note` is refused with 422 (`decline-reason-required`); the note is kept in clear and must not contain personal data. In any other status: 409 (`referral-transition-not-allowed`). A member of the recipient unit may call it; members of the sender and copy units get 403.
+         * @description The recipient unit declines the case with a reason: `received` → `declined`. From then on only the sender unit may fetch the envelope. Reason `other` without a `note` is refused with 422 (`decline-reason-required`). The note is a `SealedNote`: a message on the referral's thread that the recipient unit's client seals for the sender and copy units; the hub checks its routing like a message's (`envelope-*` problems as for `postMessage`), stores it in the thread and names it in `declineNoteMessageId` and the `declined` timeline entry. A note sent as a string is refused with 422 `clear-text-refused` (REFERRALS_CLEAR_TEXT_REFUSED) and nothing is stored. In any other status: 409 (`referral-transition-not-allowed`). A member of the recipient unit may call it; members of the sender and copy units get 403.
          */
         post: operations["declineReferral"];
         delete?: never;
@@ -1089,14 +1091,31 @@ export interface components {
             citizenshipGroup: components["schemas"]["CitizenshipGroup"];
             municipalityCode: components["schemas"]["MunicipalityCode"];
             legalBasis: components["schemas"]["LegalBasis"];
-            /** @description The sender's written reason for the legal basis; required when `legalBasis` is `acute_protection` (422 `justification-required` otherwise). It is kept in clear and recorded in the audit trail, so it must not contain personal data. */
-            justification?: string;
+            /** @description The sender's written reason for the legal basis, sealed for the parties as a `SealedNote` (a message on the new referral's thread from the sender unit to the recipient and copy units); required when `legalBasis` is `acute_protection` (422 `justification-required` otherwise). The hub keeps in clear only that it exists (`Referral.justificationMessageId`, the audit entry); a string is refused with 422 `clear-text-refused`. */
+            justification?: components["schemas"]["SealedNote"];
+            envelope: components["schemas"]["Envelope"];
+        };
+        /**
+         * @description Free text about a case that goes with a request (an `acute_protection`
+         *     justification, a decline note), never in clear: a message on the referral's
+         *     thread, sealed by the writing unit's client exactly as for `postMessage` (an
+         *     `Envelope` of kind `message` whose `aad` names the referral, this `id` as
+         *     `messageId`, the writing unit and every other unit of the referral), with the
+         *     signed document `{messageId, text, purpose}` where `purpose` is `justification`
+         *     or `decline_note` ([docs/envelope.md](../docs/envelope.md#sealed-notes)). The hub
+         *     stores it in the thread, where the parties read it like any message.
+         */
+        SealedNote: {
+            /** @description The note's message id, chosen by the client and bound into its envelope. */
+            id: components["schemas"]["Uuid"];
             envelope: components["schemas"]["Envelope"];
         };
         /** @description Who confirmed a handover for one side, and when. */
         HandoverConfirmation: {
             unitId: components["schemas"]["Uuid"];
             userId: components["schemas"]["UserId"];
+            /** @description The confirming person's organisation: a person is (organisation, `userId`), never a subject alone, so two confirmations by the same subject of two organisations are two people. Absent on confirmations stored before it was recorded. */
+            organisationId?: components["schemas"]["Uuid"];
             at: components["schemas"]["Timestamp"];
         };
         /** @description The warm handover, how and when it is planned, and each side's confirmation. */
@@ -1120,6 +1139,8 @@ export interface components {
             citizenshipGroup: components["schemas"]["CitizenshipGroup"];
             municipalityCode: components["schemas"]["MunicipalityCode"];
             legalBasis: components["schemas"]["LegalBasis"];
+            /** @description The thread message in which the sender sealed its justification (required for `acute_protection`), or null: all the hub knows of it is that it exists. */
+            justificationMessageId?: components["schemas"]["Uuid"] | null;
             status: components["schemas"]["ReferralStatus"];
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
@@ -1132,6 +1153,8 @@ export interface components {
             /** Format: date-time */
             declinedAt: string | null;
             declineReason: components["schemas"]["DeclineReason"] | null;
+            /** @description The thread message in which the recipient sealed its decline note, or null. */
+            declineNoteMessageId?: components["schemas"]["Uuid"] | null;
             /** Format: date-time */
             closedAt: string | null;
             outcome: components["schemas"]["Outcome"] | null;
@@ -1178,8 +1201,8 @@ export interface components {
         };
         ReferralDecline: {
             reason: components["schemas"]["DeclineReason"];
-            /** @description A short explanation for the sender; required when `reason` is `other`. Kept in clear: it must not contain personal data. */
-            note?: string;
+            /** @description A short explanation for the sender, sealed for the parties; required when `reason` is `other`. A string is refused with 422 `clear-text-refused`. */
+            note?: components["schemas"]["SealedNote"];
         };
         /** @description One new referral made by a forward. */
         ForwardTarget: {

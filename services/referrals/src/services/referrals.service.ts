@@ -12,7 +12,12 @@ import {
   type Principal,
 } from '@samverkan/shared';
 import { Brackets, type EntityManager } from 'typeorm';
-import { DirectoryUnitEntity, ReferralEntity, ReferralEventEntity } from '../entities';
+import {
+  DirectoryUnitEntity,
+  ReferralEntity,
+  ReferralEventEntity,
+  ReferralMessageEntity,
+} from '../entities';
 import type { HandoverState } from '../entities/referral.entity';
 import { acknowledgeDeadline, type Urgency } from '../domain/deadlines';
 import { ReferralProblems as P } from '../domain/errors';
@@ -43,7 +48,19 @@ export interface ReferralCreate {
   citizenshipGroup: string;
   municipalityCode: string;
   legalBasis: string;
-  justification?: string;
+  /** acute_protection: the sender's justification, sealed for the parties (never clear text) */
+  justification?: SealedNote;
+  envelope: Record<string, unknown>;
+}
+
+/**
+ * Free text about a case that goes with a request (an acute_protection justification, a decline
+ * note): a message on the referral's thread, sealed by the writing unit's client for the other
+ * parties and itself (openapi `SealedNote`). The hub checks its routing like any message's and
+ * stores it in the thread; it never sees the text.
+ */
+export interface SealedNote {
+  id: string;
   envelope: Record<string, unknown>;
 }
 
@@ -108,8 +125,15 @@ function applyState(r: ReferralEntity, s: ReferralState): void {
   r.closedAt = s.closedAt;
   r.outcome = s.outcome;
   r.version = s.version;
-  const conf = (c: { unitId: string; userId: string; at: Date } | null) =>
-    c ? { unitId: c.unitId, userId: c.userId, at: c.at.toISOString() } : null;
+  const conf = (c: { unitId: string; userId: string; organisationId?: string; at: Date } | null) =>
+    c
+      ? {
+          unitId: c.unitId,
+          userId: c.userId,
+          ...(c.organisationId === undefined ? {} : { organisationId: c.organisationId }),
+          at: c.at.toISOString(),
+        }
+      : null;
   r.handover = s.handover
     ? {
         mode: s.handover.mode,
@@ -320,6 +344,70 @@ export function createReferralsService(ctx: ReferralsContext) {
     });
   }
 
+  /** The parties a note (a thread message) from `from` is sealed for: every other unit. */
+  function noteAddressees(
+    r: Pick<ReferralEntity, 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
+    from: string,
+  ): string[] {
+    return [...new Set([r.senderUnitId, r.recipientUnitId, ...r.copyUnitIds])].filter(
+      (u) => u !== from,
+    );
+  }
+
+  /** The envelope checks of a sealed note: a message on `r`'s thread from `from`. */
+  async function checkNote(
+    r: Pick<ReferralEntity, 'id' | 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
+    from: string,
+    note: SealedNote,
+    manager?: EntityManager,
+    known?: Map<string, DirectoryUnitEntity>,
+  ): Promise<EnvelopeRoutingInfo> {
+    const to = noteAddressees(r, from);
+    return checkEnvelope(
+      note.envelope,
+      {
+        rid: r.id,
+        from,
+        to,
+        kind: 'message',
+        record: { referralId: r.id, messageId: note.id, senderUnitId: from, recipientUnitIds: to },
+      },
+      manager,
+      known,
+    );
+  }
+
+  /** Stores a sealed note as a message of `r`'s thread (checked, unless `info` says it was). */
+  async function insertNote(
+    tx: EntityManager,
+    r: Pick<ReferralEntity, 'id' | 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
+    from: string,
+    note: SealedNote,
+    known?: Map<string, DirectoryUnitEntity>,
+    checked?: EnvelopeRoutingInfo,
+  ): Promise<void> {
+    const info = checked ?? (await checkNote(r, from, note, tx, known));
+    if (await tx.existsBy(ReferralMessageEntity, { id: note.id })) {
+      throw new ProblemError(
+        {
+          ...CommonProblems.conflict,
+          slug: 'message-exists',
+          title: 'A message with this id exists',
+          code: 'REFERRALS_MESSAGE_EXISTS',
+        },
+        `Seal the note with a new message id`,
+      );
+    }
+    await tx.insert(ReferralMessageEntity, {
+      id: note.id,
+      referralId: r.id,
+      senderUnitId: from,
+      envelope: note.envelope,
+      envelopeSize: info.sizeBytes,
+      createdAt: new Date(),
+    } as never);
+  }
+
   /** Checks and inserts one referral (a send, or one leg of a forward) inside `tx`. */
   async function createReferral(
     tx: EntityManager,
@@ -335,7 +423,8 @@ export function createReferralsService(ctx: ReferralsContext) {
     checkSharingRules({
       legalBasis: input.legalBasis as never,
       ageBand: input.ageBand as never,
-      justification: input.justification ?? null,
+      // A forward leg carries its original's legal basis, justified when the original was sent.
+      justified: input.justification !== undefined || forwardedFromId !== null,
       senderUnitId: input.senderUnitId,
       recipients: recipients.map((unitId, i) => {
         const unit = units.get(unitId);
@@ -391,7 +480,9 @@ export function createReferralsService(ctx: ReferralsContext) {
       citizenshipGroup: input.citizenshipGroup,
       municipalityCode: input.municipalityCode,
       legalBasis: input.legalBasis,
-      justification: input.justification?.trim() || null,
+      justification: null,
+      justificationMessageId: input.justification?.id ?? null,
+      declineNoteMessageId: null,
       status: 'sent',
       envelope: input.envelope,
       envelopeSize: info.sizeBytes,
@@ -409,13 +500,13 @@ export function createReferralsService(ctx: ReferralsContext) {
       version: 1,
     });
     await tx.insert(ReferralEntity, entity as never);
-    await timeline(
-      tx,
-      entity.id,
-      'sent',
-      entity.senderUnitId,
-      forwardedFromId ? { forwardedFromId } : {},
-    );
+    if (input.justification) {
+      await insertNote(tx, entity, entity.senderUnitId, input.justification, units);
+    }
+    await timeline(tx, entity.id, 'sent', entity.senderUnitId, {
+      ...(forwardedFromId ? { forwardedFromId } : {}),
+      ...(input.justification ? { justificationMessageId: input.justification.id } : {}),
+    });
     const saved = await tx.findOneByOrFail(ReferralEntity, { id: entity.id });
     return { entity: saved, events: [{ type: ReferralEvents.sent, data: eventData(saved) }] };
   }
@@ -443,7 +534,11 @@ export function createReferralsService(ctx: ReferralsContext) {
         principal,
         {
           ...target,
-          detail: { legalBasis: input.legalBasis, justification: input.justification ?? null },
+          // That a justification exists and where it is sealed; never its text.
+          detail: {
+            legalBasis: input.legalBasis,
+            justificationMessageId: input.justification?.id ?? null,
+          },
         },
         async (tx) => {
           const { entity, events } = await createReferral(tx, input, null, acting.units);
@@ -651,7 +746,13 @@ export function createReferralsService(ctx: ReferralsContext) {
         objectId: id,
         objectOrg: principal.org,
       };
+      const note = action === 'decline' ? (input as { note?: SealedNote }).note : undefined;
       try {
+        // The parties never change, so the note is checked before the transaction (no read on
+        // another connection while it is open). Only the recipient unit declines.
+        const noteInfo = note
+          ? await checkNote(seen.referral, seen.referral.recipientUnitId, note)
+          : undefined;
         return await change(ctx, principal, { ...target, detail: { side } }, async (tx) => {
           const referral = await tx.findOneOrFail(ReferralEntity, {
             where: { id },
@@ -660,10 +761,14 @@ export function createReferralsService(ctx: ReferralsContext) {
           const { next, events } = transition(
             toState(referral),
             action,
-            input,
+            action === 'decline' ? { ...input, noteMessageId: note?.id ?? null } : input,
             { principal: acting, side },
             new Date(),
           );
+          if (note && noteInfo) {
+            await insertNote(tx, referral, referral.recipientUnitId, note, undefined, noteInfo);
+            referral.declineNoteMessageId = note.id;
+          }
           applyState(referral, next);
           await tx.save(ReferralEntity, referral);
           const actorUnit =
@@ -744,7 +849,6 @@ export function createReferralsService(ctx: ReferralsContext) {
                   citizenshipGroup: original.citizenshipGroup,
                   municipalityCode: original.municipalityCode,
                   legalBasis: original.legalBasis,
-                  justification: original.justification ?? undefined,
                   envelope: f.envelope,
                 },
                 id,

@@ -68,9 +68,38 @@ export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
     return sealed.jwe;
   }
 
+  /**
+   * Free text sealed for a referral's other parties, as a client seals a justification or a
+   * decline note (openapi `SealedNote`): a message on its thread from this unit.
+   */
+  async function note(
+    referral: { id: string; senderUnitId: string; recipientUnitId: string; copyUnitIds?: string[] },
+    purpose: 'justification' | 'decline_note',
+    text: string,
+  ): Promise<{ id: string; envelope: GeneralJweEnvelope }> {
+    const id = randomUUID();
+    const parties = [
+      referral.senderUnitId,
+      referral.recipientUnitId,
+      ...(referral.copyUnitIds ?? []),
+    ];
+    const envelope = await seal(
+      {
+        kind: 'message',
+        referralId: referral.id,
+        messageId: id,
+        senderUnitId: unitId,
+        recipientUnitIds: [...new Set(parties)].filter((u) => u !== unitId).sort(),
+      },
+      { messageId: id, text, purpose },
+    );
+    return { id, envelope };
+  }
+
   return {
     unitId,
     seal,
+    note,
     /**
      * A new referral with its envelope, ready to POST (or, with `forwardedFromId`, a forward leg:
      * then `meta` must carry the original's metadata).
@@ -91,7 +120,12 @@ export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
         ...meta,
       };
       const envelope = await seal(referralMetadata({ ...body, forwardedFromId }), document);
-      return { ...body, envelope };
+      const justification =
+        typeof meta.justification === 'string'
+          ? { justification: await note(body, 'justification', meta.justification) }
+          : {};
+      delete (body as Record<string, unknown>).justification;
+      return { ...body, ...justification, envelope };
     },
     /** Fetches a referral's envelope as this user, decrypts it and verifies the sender. */
     async open(referralId: string): Promise<{

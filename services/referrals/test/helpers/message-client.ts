@@ -15,6 +15,8 @@ export interface MessageDocument {
   /** The message id, signed with the text: the envelope's AAD binds the referral, not the message. */
   messageId: string;
   text: string;
+  /** set on a sealed justification or decline note */
+  purpose?: 'justification' | 'decline_note';
 }
 
 /**

@@ -40,6 +40,12 @@ export async function organisationRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.route({
+    ...contract.route('POST', '/v1/organisations/{id}/verify-number'),
+    handler: (request) =>
+      organisations.verifyNumber(request.principal, (request.params as { id: string }).id),
+  });
+
+  app.route({
     ...contract.route('GET', '/v1/organisations/{id}/root-keys'),
     handler: (request) => keys.listRootKeys((request.params as { id: string }).id),
   });

@@ -1,5 +1,6 @@
-import { registerAuditRoutes } from '@samverkan/shared';
-import type { FastifyInstance, HTTPMethods } from 'fastify';
+import { ProblemError, registerAuditRoutes } from '@samverkan/shared';
+import type { FastifyInstance, FastifyRequest, HTTPMethods } from 'fastify';
+import { ReferralProblems as P } from '../../domain/errors';
 import type { components, operations } from '../../generated/openapi';
 import type { ReferralAction } from '../../domain/referral-lifecycle';
 
@@ -8,6 +9,24 @@ type IdParams = { id: string };
 
 /** Every write needs an Idempotency-Key (docs/architecture.md#referral-lifecycle). */
 const write = { config: { requireIdempotencyKey: true } };
+
+/**
+ * Free text about a case is never accepted in clear (docs/envelope.md#sealed-notes): a client that
+ * still sends a string `note` or `justification` is told so by name, rather than by the schema's
+ * generic "must be object", and nothing is stored or audited.
+ */
+function refuseClearText(member: 'note' | 'justification') {
+  return async (request: FastifyRequest): Promise<void> => {
+    const body = request.body as Record<string, unknown> | null | undefined;
+    if (body && typeof body === 'object' && typeof body[member] === 'string') {
+      throw new ProblemError(
+        P.clearTextRefused,
+        `${member} must be sealed for the parties (a SealedNote), not sent in clear`,
+        { errors: [{ field: `body.${member}`, message: 'must be a sealed note, not text' }] },
+      );
+    }
+  };
+}
 
 export async function referralRoutes(app: FastifyInstance): Promise<void> {
   const { contract, referrals, context } = app.referrals;
@@ -20,6 +39,7 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
     ...route('POST', '/v1/referrals'),
     ...write,
     ...envelopeBody,
+    preValidation: refuseClearText('justification'),
     handler: async (request, reply) =>
       reply.code(201).send(await referrals.send(request.principal, request.body as never)),
   });
@@ -70,9 +90,19 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
     ['close', 'close'],
   ];
   for (const [path, action] of actions) {
+    const contractRoute = route('POST', `/v1/referrals/{id}/${path}`);
     app.route({
-      ...route('POST', `/v1/referrals/{id}/${path}`),
+      ...contractRoute,
       ...write,
+      ...(action === 'decline'
+        ? {
+            ...envelopeBody,
+            preValidation: [
+              ...(contractRoute.preValidation ? [contractRoute.preValidation] : []),
+              refuseClearText('note'),
+            ],
+          }
+        : {}),
       handler: (request) =>
         referrals.act(
           request.principal,
