@@ -177,7 +177,7 @@ export function createLegalHoldsService(ctx: ReferralsContext, retention: Retent
           target,
           new ProblemError(
             CommonProblems.forbidden,
-            "Only an org_admin or auditor of the organisation that placed a legal hold may lift it",
+            'Only an org_admin or auditor of the organisation that placed a legal hold may lift it',
           ),
         );
       }

@@ -1,7 +1,6 @@
 import type { ReviewView } from './log-reviews.service';
 import { csv, esc, page, swedishTime, table } from './printable';
 
-
 const REASON_SV: Record<string, string> = {
   sampled: 'Stickprov',
   outside_office_hours: 'Utanför kontorstid och pass',
@@ -86,7 +85,18 @@ ${table(
 )}
 <h2>Poster</h2>
 ${table(
-  ['Nr', 'Tid', 'Person', 'Organisation', 'Åtgärd', 'Objekt', 'Utfall', 'Skäl', 'Bedömning', 'Referens'],
+  [
+    'Nr',
+    'Tid',
+    'Person',
+    'Organisation',
+    'Åtgärd',
+    'Objekt',
+    'Utfall',
+    'Skäl',
+    'Bedömning',
+    'Referens',
+  ],
   review.items.map((i) => [
     i.itemNo,
     swedishTime(i.at),

@@ -138,9 +138,7 @@ export function pickReviewItems(input: {
   const reads = input.entries.filter((e) => isRead(e) && e.outcome === 'allowed');
 
   const onShift = (e: ReviewEntry) =>
-    input.shifts.some(
-      (s) => s.userId === e.actorSub && s.startsAt <= e.at && s.endsAt > e.at,
-    );
+    input.shifts.some((s) => s.userId === e.actorSub && s.startsAt <= e.at && s.endsAt > e.at);
   for (const e of reads) {
     if (!withinOfficeHours(e.at) && !onShift(e)) {
       flag(e, 'outside_office_hours');

@@ -9,12 +9,7 @@ import {
 import type { EntityManager } from 'typeorm';
 import { OperationShiftEntity } from '../entities';
 import { change, deny, type ReferralsContext } from '../services/context';
-import {
-  CONTENT_READS,
-  pickReviewItems,
-  type ReviewEntry,
-  type ReviewFinding,
-} from './log-review';
+import { CONTENT_READS, pickReviewItems, type ReviewEntry, type ReviewFinding } from './log-review';
 import { AuditReviewEntity, AuditReviewItemEntity } from './records.entities';
 import { RecordsProblems as R } from './records.errors';
 
@@ -210,7 +205,8 @@ export function createLogReviewsService(ctx: ReferralsContext) {
             seed,
             headSeq: head!.seq,
             readsInPeriod: entries.filter(
-              (e) => e.outcome === 'allowed' && (CONTENT_READS as readonly string[]).includes(e.action),
+              (e) =>
+                e.outcome === 'allowed' && (CONTENT_READS as readonly string[]).includes(e.action),
             ).length,
             createdBy: principal.sub,
             createdAt: new Date(),
@@ -335,7 +331,11 @@ export function createLogReviewsService(ctx: ReferralsContext) {
       );
     },
 
-    async signOff(principal: Principal, id: string, input: { conclusion: 'no_remarks' | 'remarks' }) {
+    async signOff(
+      principal: Principal,
+      id: string,
+      input: { conclusion: 'no_remarks' | 'remarks' },
+    ) {
       const action = 'audit.review_sign_off';
       const review = await ownReview(principal, id, action);
       const target = {
@@ -354,7 +354,10 @@ export function createLogReviewsService(ctx: ReferralsContext) {
           ctx,
           principal,
           target,
-          new ProblemError(R.reviewIncomplete, `${current.findings.open} items have no finding yet`),
+          new ProblemError(
+            R.reviewIncomplete,
+            `${current.findings.open} items have no finding yet`,
+          ),
         );
       }
       if (input.conclusion === 'no_remarks' && current.findings.inappropriate > 0) {

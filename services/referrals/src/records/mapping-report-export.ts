@@ -25,7 +25,13 @@ export function mappingReportCsv(report: MappingReport): string {
   const rows: unknown[][] = [];
   for (const m of report.municipalities) {
     rows.push(['referrals', m.code, 'total', '', m.referrals]);
-    rows.push(['referrals', m.code, 'medianMinutesToAcknowledge', '', m.medianMinutesToAcknowledge]);
+    rows.push([
+      'referrals',
+      m.code,
+      'medianMinutesToAcknowledge',
+      '',
+      m.medianMinutesToAcknowledge,
+    ]);
     for (const [dimension, list] of [
       ['category', m.byCategory],
       ['ageBand', m.byAgeBand],
@@ -81,10 +87,7 @@ export function mappingReportHtml(report: MappingReport): string {
   const dimensionTables = (['category', 'ageBand', 'gender', 'citizenshipGroup'] as const)
     .map((d) => {
       const key = `by${d[0]!.toUpperCase()}${d.slice(1)}` as
-        | 'byCategory'
-        | 'byAgeBand'
-        | 'byGender'
-        | 'byCitizenshipGroup';
+        'byCategory' | 'byAgeBand' | 'byGender' | 'byCitizenshipGroup';
       const rows = report.municipalities.flatMap((m) =>
         m[key].map((cell) => [`${m.name} (${m.code})`, cell.key, cell.count]),
       );
@@ -106,14 +109,29 @@ ${barChart(
 )}
 ${table(
   ['Kommun', 'Kod', 'Remisser', 'Median minuter till kvittens'],
-  report.municipalities.map((m) => [m.name, m.code, m.referrals, m.medianMinutesToAcknowledge ?? '–']),
+  report.municipalities.map((m) => [
+    m.name,
+    m.code,
+    m.referrals,
+    m.medianMinutesToAcknowledge ?? '–',
+  ]),
   [2, 3],
 )}
 <h2>Remisser efter kategori, ålder, kön och medborgarskap</h2>
 ${dimensionTables || '<p>Inga remisser under perioden.</p>'}
 <h2>Insatsveckor</h2>
 ${table(
-  ['Insats', 'Period', 'Status', 'Fältförfrågningar', 'Median min. till åtagande', 'Median min. till på plats', 'Personer mötta', 'Sexköpare mötta', 'Erbjudna KAST'],
+  [
+    'Insats',
+    'Period',
+    'Status',
+    'Fältförfrågningar',
+    'Median min. till åtagande',
+    'Median min. till på plats',
+    'Personer mötta',
+    'Sexköpare mötta',
+    'Erbjudna KAST',
+  ],
   report.operations.map((o) => [
     o.name,
     `${swedishTime(o.startsAt)} – ${swedishTime(o.endsAt)}`,
@@ -131,7 +149,10 @@ ${table(
 <p class="note">${totals.operations} insatser, ${totals.fieldRequests} fältförfrågningar.</p>
 ${barChart(
   'Möten under insatserna',
-  ENCOUNTER_ROWS.map(([key, label]) => ({ label, value: totals.encounters[key] as number | string })),
+  ENCOUNTER_ROWS.map(([key, label]) => ({
+    label,
+    value: totals.encounters[key] as number | string,
+  })),
 )}
 ${barChart(
   'Personer mötta efter kön',

@@ -7,15 +7,21 @@ import {
   ProblemError,
   type Principal,
 } from '@samverkan/shared';
-import { CELL_KEY_THRESHOLD, cellKeyOf, perturbCount, type PerturbedCount } from '../domain/cell-key';
-import { durations, encounterCounts } from '../domain/operation-report';
-import { EncounterTallyEntity, FieldRequestEntity, OperationEntity, ReferralEntity } from '../entities';
-import { deny, type ReferralsContext } from '../services/context';
 import {
-  DISCLOSURE_CONTROL,
-  recordKeySql,
-  statisticsSecret,
-} from '../services/statistics.service';
+  CELL_KEY_THRESHOLD,
+  cellKeyOf,
+  perturbCount,
+  type PerturbedCount,
+} from '../domain/cell-key';
+import { durations, encounterCounts } from '../domain/operation-report';
+import {
+  EncounterTallyEntity,
+  FieldRequestEntity,
+  OperationEntity,
+  ReferralEntity,
+} from '../entities';
+import { deny, type ReferralsContext } from '../services/context';
+import { DISCLOSURE_CONTROL, recordKeySql, statisticsSecret } from '../services/statistics.service';
 import { RecordsProblems as R } from './records.errors';
 
 const TIME_ZONE = 'Europe/Stockholm';
@@ -110,7 +116,9 @@ export function createMappingReportService(ctx: ReferralsContext) {
 
       // One pass over the period's referrals: per municipality, and per municipality and value
       // of each dimension (GROUPING SETS), each cell with the sum of its record keys.
-      const sets = MAPPING_DIMENSIONS.map((d) => `(r.municipality_code, r.${COLUMN[d]})`).join(', ');
+      const sets = MAPPING_DIMENSIONS.map((d) => `(r.municipality_code, r.${COLUMN[d]})`).join(
+        ', ',
+      );
       const rows = (await ctx.dataSource.query(
         `SELECT r.municipality_code::text AS municipality,
                 ${MAPPING_DIMENSIONS.map((d) => `r.${COLUMN[d]} AS "${d}", GROUPING(r.${COLUMN[d]}) AS "g_${d}"`).join(', ')},
@@ -128,7 +136,9 @@ export function createMappingReportService(ctx: ReferralsContext) {
       )) as Array<Record<string, unknown>>;
 
       const publish = (row: Record<string, unknown> | undefined): PerturbedCount =>
-        row ? perturbCount(Number(row.n), cellKeyOf(BigInt(String(row.keysum)))) : `<${CELL_KEY_THRESHOLD}`;
+        row
+          ? perturbCount(Number(row.n), cellKeyOf(BigInt(String(row.keysum))))
+          : `<${CELL_KEY_THRESHOLD}`;
       const isTotal = (row: Record<string, unknown>) =>
         MAPPING_DIMENSIONS.every((d) => Number(row[`g_${d}`]) === 1);
       const byMunicipality = municipalities.map((m) => {
@@ -136,7 +146,9 @@ export function createMappingReportService(ctx: ReferralsContext) {
         const total = mine.find(isTotal);
         const referrals = publish(total);
         const median =
-          total && total.median !== null && typeof referrals === 'number' &&
+          total &&
+          total.median !== null &&
+          typeof referrals === 'number' &&
           Number(total.acknowledged) >= CELL_KEY_THRESHOLD
             ? Math.max(0, Math.round(Number(total.median) * 10) / 10)
             : null;

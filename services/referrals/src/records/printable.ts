@@ -76,7 +76,10 @@ export function table(headers: string[], rows: unknown[][], numeric: number[] = 
  * A horizontal bar chart as inline SVG with a text alternative. Values shown as `<5` are drawn as
  * a hatched stub of no particular length, so the chart gives away no more than the table.
  */
-export function barChart(title: string, bars: Array<{ label: string; value: number | string }>): string {
+export function barChart(
+  title: string,
+  bars: Array<{ label: string; value: number | string }>,
+): string {
   const numbers = bars.map((b) => (typeof b.value === 'number' ? b.value : 0));
   const max = Math.max(1, ...numbers);
   const rowHeight = 20;
