@@ -206,7 +206,11 @@ describe('operationReport', () => {
   });
 
   it('reports an operation with nothing in it without dividing by zero', () => {
-    const empty = operationReport(input({ fieldRequests: [], tallies: [], shifts: [] }), t0, SECRET);
+    const empty = operationReport(
+      input({ fieldRequests: [], tallies: [], shifts: [] }),
+      t0,
+      SECRET,
+    );
     expect(empty.responseTimes.requestToClaim).toEqual({
       count: 0,
       medianMinutes: null,

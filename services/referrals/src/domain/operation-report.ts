@@ -77,7 +77,10 @@ type TallyCount =
   | 'buyersOfferedClinic';
 
 /** The contributions of every tally to one of its single counts. */
-export function countContributions(tallies: readonly Tally[], key: TallyCount): TallyContribution[] {
+export function countContributions(
+  tallies: readonly Tally[],
+  key: TallyCount,
+): TallyContribution[] {
   return tallies.map((t) => ({ fieldRequestId: t.fieldRequestId, label: key, count: t[key] }));
 }
 
@@ -89,7 +92,11 @@ export function peopleContributions(
   return tallies.flatMap((t) =>
     t.peopleMet
       .filter((cell) => !where || cell[where.dimension] === where.value)
-      .map((cell) => ({ fieldRequestId: t.fieldRequestId, label: peopleLabel(cell), count: cell.count })),
+      .map((cell) => ({
+        fieldRequestId: t.fieldRequestId,
+        label: peopleLabel(cell),
+        count: cell.count,
+      })),
   );
 }
 

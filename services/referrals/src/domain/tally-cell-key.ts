@@ -20,7 +20,8 @@ export interface TallyContribution {
   count: number;
 }
 
-const md5Key = (text: string) => BigInt(`0x${createHash('md5').update(text).digest('hex').slice(0, 8)}`);
+const md5Key = (text: string) =>
+  BigInt(`0x${createHash('md5').update(text).digest('hex').slice(0, 8)}`);
 
 /** The record key of a referral, equal to the SQL of `recordKeySql` in the statistics. */
 export function referralRecordKey(secret: string, referralId: string): bigint {
