@@ -10,6 +10,7 @@ import { RetentionPurger } from '../src/records/retention-purger';
 import { buildHub, type TestHub } from './helpers/build';
 import { prepareReferral, type Party } from './helpers/lifecycle';
 import { messageClient } from './helpers/message-client';
+import { activeOperation, fieldRequestBody, ok } from './helpers/operations';
 
 let hub: TestHub;
 const sql = (text: string, params: unknown[] = []) =>
@@ -326,5 +327,54 @@ describe('the timeline', () => {
     expect(
       (await hub.as('norrkoping.auditor').get('/v1/audit/referrals/verify')).json().valid,
     ).toBe(true);
+  });
+});
+
+describe("an operation's field requests", () => {
+  it('lose their sealed part a set time after the operation ended, audited with the parties', async () => {
+    const op = await activeOperation(hub);
+    const request = ok(
+      await hub
+        .as('police.officer')
+        .post(`/v1/operations/${op.id}/field-requests`, await fieldRequestBody(hub, op.id)),
+      201,
+    );
+    ok(await hub.as('police.officer').post(`/v1/field-requests/${request.id}/cancel`, {}));
+    ok(await hub.as('police.officer').post(`/v1/operations/${op.id}/complete`));
+    // Ended 10 days ago: not yet (30 days).
+    await sql(
+      `UPDATE referrals.operations SET completed_at = now() - interval '10 days' WHERE id = $1`,
+      [op.id],
+    );
+    expect(await purger().purge()).toMatchObject({ fieldRequests: 0 });
+    expect(
+      (await hub.as('police.officer').get(`/v1/field-requests/${request.id}/envelope`)).statusCode,
+    ).toBe(200);
+
+    await sql(
+      `UPDATE referrals.operations SET completed_at = now() - interval '31 days' WHERE id = $1`,
+      [op.id],
+    );
+    expect(await purger().purge()).toMatchObject({ fieldRequests: 1 });
+    const res = await hub.as('police.officer').get(`/v1/field-requests/${request.id}/envelope`);
+    expect(res.statusCode).toBe(410);
+    expect(res.json().type).toBe(problem('content-purged'));
+    // The request itself (times, status, counts) stays for the report.
+    expect(
+      (await hub.as('police.officer').get(`/v1/field-requests/${request.id}`)).statusCode,
+    ).toBe(200);
+    const [entry] = await sql(
+      `SELECT party_orgs, detail FROM referrals.audit_log
+        WHERE object_id = $1 AND action = 'field_request.content_purge'`,
+      [request.id],
+    );
+    expect(entry!.party_orgs).toEqual(expect.arrayContaining([O.policeOst, O.norrkoping]));
+    expect(entry!.detail).toMatchObject({ retentionDays: 30 });
+    const events = await sql(
+      `SELECT 1 FROM referrals.outbox WHERE type = 'samverkan.referrals.field_request.content_purged'
+          AND payload->'data'->>'fieldRequestId' = $1`,
+      [request.id],
+    );
+    expect(events).toHaveLength(1);
   });
 });
