@@ -21,6 +21,9 @@ import {
 import { operationsRoutes } from './routes/dead-letters';
 import { notificationRoutes } from './routes/notifications';
 import { preferenceRoutes } from './routes/preferences';
+import { NotificationsPurger } from './records/notifications-purger';
+import { recordsConsumer } from './records/records-consumer';
+import { loadNotificationsRetention } from './records/retention-config';
 import { notificationsAuditParties } from './services/audit-parties';
 import type { NotificationsContext } from './services/context';
 import { createDeadLettersService } from './services/dead-letters.service';
@@ -51,6 +54,8 @@ export interface NotificationsServices {
    * can be replayed through `/v1/dead-letters/{id}/replay`.
    */
   consume(definition: EventConsumerDefinition, producer: string): Promise<void>;
+  /** deletes notifications past NOTIFICATIONS_RETENTION_DAYS (src/records/) */
+  purger: NotificationsPurger;
 }
 
 declare module 'fastify' {
@@ -117,14 +122,21 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
   const handlers = createEventHandlers(context);
   await consume(handlers.referralsConsumer, 'referrals');
   await consume(handlers.webhookDisabledConsumer, 'notifications');
+  await consume(recordsConsumer(audit), 'referrals');
+  const purger = new NotificationsPurger(
+    { dataSource, audit, retention: loadNotificationsRetention() },
+    app.log,
+  );
 
   const escalations = new EscalationWatcher(context, app.log);
   app.addHook('onReady', async () => {
     await feed.start();
     escalations.start();
+    purger.start();
   });
   app.addHook('onClose', async () => {
     await escalations.stop();
+    await purger.stop();
     await feed.stop();
     await runtime.close();
   });
@@ -136,6 +148,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
     preferences: createPreferencesService(context),
     deadLetters: createDeadLettersService(context, processors),
     escalations,
+    purger,
     consume,
   };
   app.decorate('notifications', services);

@@ -17,6 +17,7 @@ import {
 import { messageRoutes } from './routes/messages';
 import { operationRoutes } from './routes/operations';
 import { referralRoutes } from './routes/referrals';
+import { createRecords, recordsRoutes, type Records } from './records';
 import { statisticsRoutes } from './routes/statistics';
 import { referralsAuditParties } from './services/audit-parties';
 import type { ReferralsContext } from './services/context';
@@ -40,6 +41,8 @@ export interface ReferralsServices {
   operations: ReturnType<typeof createOperationsService>;
   fieldRequests: ReturnType<typeof createFieldRequestsService>;
   fieldRequestWatcher: FieldRequestWatcher;
+  /** retention and legal holds, log reviews, the county mapping report (src/records/) */
+  records: Records;
 }
 
 declare module 'fastify' {
@@ -89,13 +92,16 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   };
   const deadlines = new DeadlineWatcher(context, own.deadlineCheckMs, app.log);
   const fieldRequestWatcher = new FieldRequestWatcher(context, own.deadlineCheckMs, app.log);
+  const records = createRecords(context, app.log);
   app.addHook('onReady', async () => {
     deadlines.start();
     fieldRequestWatcher.start();
+    records.purger.start();
   });
   app.addHook('onClose', async () => {
     await deadlines.stop();
     await fieldRequestWatcher.stop();
+    await records.purger.stop();
     await runtime.close();
   });
 
@@ -111,6 +117,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     operations: createOperationsService(context, operationAccess),
     fieldRequests: createFieldRequestsService(context, operationAccess, referrals.rules),
     fieldRequestWatcher,
+    records,
   };
   app.decorate('referrals', services);
   options.onServices?.(services);
@@ -121,4 +128,5 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   await app.register(messageRoutes);
   await app.register(statisticsRoutes);
   await app.register(operationRoutes);
+  await app.register(recordsRoutes);
 };

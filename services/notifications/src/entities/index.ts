@@ -8,6 +8,7 @@ import { EscalationTimerEntity } from './escalation-timer.entity';
 import { NotificationPreferenceEntity } from './notification-preference.entity';
 import { NotificationEntity } from './notification.entity';
 import { WEBHOOK_ENTITIES } from '../webhooks/webhook.entities';
+import { ObjectPartiesEntity } from '../records/object-parties.entity';
 
 export {
   DirectoryMemberEntity,
@@ -29,4 +30,6 @@ export const NOTIFICATIONS_ENTITIES = [
   DirectoryShiftEntity,
   TrustedIssuerEntity,
   ...WEBHOOK_ENTITIES,
+  // the parties of referrals, field requests and operations (src/records/)
+  ObjectPartiesEntity,
 ];

@@ -3,6 +3,7 @@ import { AppendOnlyAudit1795417400000 } from './1795417400000-AppendOnlyAudit';
 import { WebhookEndpoints1795500000000 } from '../webhooks/migrations/1795500000000-WebhookEndpoints';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
 import { PersonIsOrganisationAndSubject1795600000000 } from './1795600000000-PersonIsOrganisationAndSubject';
+import { ObjectParties1796500000000 } from './1796500000000-ObjectParties';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const NOTIFICATIONS_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
   WebhookEndpoints1795500000000,
   ChainCheckpoints1795430000000,
   PersonIsOrganisationAndSubject1795600000000,
+  ObjectParties1796500000000,
 ];

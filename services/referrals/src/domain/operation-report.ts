@@ -1,17 +1,15 @@
-import { SMALL_CELL_THRESHOLD, suppressSmallCells, type PublishedCount } from './statistics';
-import {
-  FIELD_REQUEST_STATUSES,
-  peopleMetTotal,
-  type FieldRequestStatus,
-  type TallyInput,
-} from './field-requests';
+import { CELL_KEY_THRESHOLD, type PerturbedCount } from './cell-key';
+import { FIELD_REQUEST_STATUSES, type FieldRequestStatus, type TallyInput } from './field-requests';
+import { peopleLabel, protectedCount, type TallyContribution } from './tally-cell-key';
 
 /**
  * An operation's report (docs/architecture.md#operation-weeks) for the county board: tallies summed, field requests by
- * outcome, response times, per-unit participation. Counts of people (the tallies) are published
- * with small cells suppressed as in the referral statistics (`<5`, with complementary suppression
- * inside each breakdown); counts and times of the agencies' own work (requests, shifts, response
- * minutes) are about staff, not about the people met, and are shown as they are.
+ * outcome, response times, per-unit participation. Counts of people (the tallies) go through the
+ * same disclosure control as the referral statistics, the cell key method (tally-cell-key.ts):
+ * each is within ±2 of the truth, `<5` under 5, and the same people always get the same
+ * perturbation, so this report and the county mapping report cannot be differenced. Counts and
+ * times of the agencies' own work (requests, shifts, response minutes) are about staff, not about
+ * the people met, and are shown as they are.
  */
 
 export interface ReportInput {
@@ -35,7 +33,7 @@ export interface ReportInput {
     escalatedAt: Date | null;
     claimedByUnitId: string | null;
   }>;
-  tallies: TallyInput[];
+  tallies: Array<TallyInput & { fieldRequestId: string }>;
 }
 
 export interface Durations {
@@ -70,38 +68,76 @@ export function durations(minutes: readonly number[]): Durations {
 
 const minutesBetween = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 60_000;
 
-/** A single count of people: `<5` below the threshold (zero included, as in statistics). */
-export function publishCount(n: number, threshold = SMALL_CELL_THRESHOLD): PublishedCount {
-  return n < threshold ? `<${threshold}` : n;
+type Tally = ReportInput['tallies'][number];
+type TallyCount =
+  | 'supportOffered'
+  | 'supportAccepted'
+  | 'protectedHousingArranged'
+  | 'buyersMet'
+  | 'buyersOfferedClinic';
+
+/** The contributions of every tally to one of its single counts. */
+export function countContributions(
+  tallies: readonly Tally[],
+  key: TallyCount,
+): TallyContribution[] {
+  return tallies.map((t) => ({ fieldRequestId: t.fieldRequestId, label: key, count: t[key] }));
 }
 
-function breakdown(
-  tallies: readonly TallyInput[],
+/** The contributions of every tally's people met, optionally only those of one group value. */
+export function peopleContributions(
+  tallies: readonly Tally[],
+  where?: { dimension: 'gender' | 'ageBand' | 'citizenshipGroup'; value: string },
+): TallyContribution[] {
+  return tallies.flatMap((t) =>
+    t.peopleMet
+      .filter((cell) => !where || cell[where.dimension] === where.value)
+      .map((cell) => ({
+        fieldRequestId: t.fieldRequestId,
+        label: peopleLabel(cell),
+        count: cell.count,
+      })),
+  );
+}
+
+/** People met by one dimension, each value a protected cell. */
+export function peopleBreakdown(
+  secret: string,
+  tallies: readonly Tally[],
   dimension: 'gender' | 'ageBand' | 'citizenshipGroup',
-): Array<{ key: string; count: PublishedCount }> {
-  const sums = new Map<string, number>();
-  for (const t of tallies) {
-    for (const cell of t.peopleMet) {
-      sums.set(cell[dimension], (sums.get(cell[dimension]) ?? 0) + cell.count);
-    }
-  }
-  const rows = [...sums.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, count]) => ({ key, count, medianMinutesToAcknowledge: null }));
-  // One group per breakdown: the total of people met is published beside it.
-  return suppressSmallCells(rows, SMALL_CELL_THRESHOLD, { groupOf: () => dimension }).map((r) => ({
-    key: r.key,
-    count: r.count,
+): Array<{ key: string; count: PerturbedCount }> {
+  const values = [...new Set(tallies.flatMap((t) => t.peopleMet.map((c) => c[dimension])))].sort();
+  return values.map((value) => ({
+    key: value,
+    count: protectedCount(secret, peopleContributions(tallies, { dimension, value })),
   }));
 }
 
-export function operationReport(input: ReportInput, now: Date) {
+/** The tallies' counts of people, each through the cell key method. */
+export function encounterCounts(secret: string, tallies: readonly Tally[]) {
+  const referralIds = [...new Set(tallies.flatMap((t) => t.referralIds))];
+  const count = (key: TallyCount) => protectedCount(secret, countContributions(tallies, key));
+  return {
+    talliesRecorded: tallies.length,
+    peopleMet: protectedCount(secret, peopleContributions(tallies)),
+    supportOffered: count('supportOffered'),
+    supportAccepted: count('supportAccepted'),
+    protectedHousingArranged: count('protectedHousingArranged'),
+    buyersMet: count('buyersMet'),
+    buyersOfferedClinic: count('buyersOfferedClinic'),
+    referralsCreated: protectedCount(secret, [], referralIds),
+    byGender: peopleBreakdown(secret, tallies, 'gender'),
+    byAgeBand: peopleBreakdown(secret, tallies, 'ageBand'),
+    byCitizenshipGroup: peopleBreakdown(secret, tallies, 'citizenshipGroup'),
+  };
+}
+
+/** `secret`: the deployment's statistics secret (statistics.service.ts `statisticsSecret`). */
+export function operationReport(input: ReportInput, now: Date, secret: string) {
   const { operation: op, fieldRequests: requests, tallies } = input;
   const byStatus = Object.fromEntries(
     FIELD_REQUEST_STATUSES.map((s) => [s, requests.filter((r) => r.status === s).length]),
   ) as Record<FieldRequestStatus, number>;
-  const sum = (pick: (t: TallyInput) => number) => tallies.reduce((n, t) => n + pick(t), 0);
-  const referralIds = new Set(tallies.flatMap((t) => t.referralIds));
 
   const units = [
     { unitId: op.organiserUnitId, role: 'organiser' as const, status: 'organiser' },
@@ -123,7 +159,8 @@ export function operationReport(input: ReportInput, now: Date) {
     endsAt: op.endsAt.toISOString(),
     municipalityCodes: op.municipalityCodes,
     generatedAt: now.toISOString(),
-    smallCellThreshold: SMALL_CELL_THRESHOLD,
+    smallCellThreshold: CELL_KEY_THRESHOLD,
+    disclosureControl: 'cell_key' as const,
     fieldRequests: {
       total: requests.length,
       byStatus,
@@ -141,19 +178,7 @@ export function operationReport(input: ReportInput, now: Date) {
           .map((r) => minutesBetween(r.claimedAt!, r.onSiteAt!)),
       ),
     },
-    encounters: {
-      talliesRecorded: tallies.length,
-      peopleMet: publishCount(sum(peopleMetTotal)),
-      supportOffered: publishCount(sum((t) => t.supportOffered)),
-      supportAccepted: publishCount(sum((t) => t.supportAccepted)),
-      protectedHousingArranged: publishCount(sum((t) => t.protectedHousingArranged)),
-      buyersMet: publishCount(sum((t) => t.buyersMet)),
-      buyersOfferedClinic: publishCount(sum((t) => t.buyersOfferedClinic)),
-      referralsCreated: publishCount(referralIds.size),
-      byGender: breakdown(tallies, 'gender'),
-      byAgeBand: breakdown(tallies, 'ageBand'),
-      byCitizenshipGroup: breakdown(tallies, 'citizenshipGroup'),
-    },
+    encounters: encounterCounts(secret, tallies),
     participation: units.map((u) => ({
       unitId: u.unitId,
       role: u.role,

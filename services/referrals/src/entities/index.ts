@@ -9,6 +9,7 @@ import { OperationEntity } from './operation.entity';
 import { ReferralEventEntity } from './referral-event.entity';
 import { ReferralMessageEntity } from './referral-message.entity';
 import { ReferralEntity } from './referral.entity';
+import { RECORDS_ENTITIES } from '../records/records.entities';
 
 export {
   DirectoryMemberEntity,
@@ -37,4 +38,6 @@ export const REFERRALS_ENTITIES = [
   OperationShiftEntity,
   FieldRequestEntity,
   EncounterTallyEntity,
+  // retention, legal holds and log reviews (src/records/)
+  ...RECORDS_ENTITIES,
 ];

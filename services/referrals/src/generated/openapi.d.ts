@@ -406,6 +406,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/referrals/{id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Legal holds and retention of a referral
+         * @description The legal holds on the referral (one per organisation that placed one) and where it stands in retention: when it reached its final state, when its envelope and thread are due to be purged (null while held or not final), and when they were. Members of the referral's units with a case-handling role and the `org_admin`s and `auditor`s of its parties' organisations may call it; anyone else gets 404 (audited). See docs/retention.md.
+         */
+        get: operations["getReferralLegalHold"];
+        put?: never;
+        /**
+         * Place (or change) your organisation's legal hold
+         * @description Stops the retention purger from removing the referral's envelope, message thread and timeline while the hold is on. The hold is your organisation's (placing it again changes its reason); another party's hold is not touched. Who may place one: a member acting for one of the referral's units with a case-handling role, or an `org_admin` or `auditor` of a party organisation. The reason is a code, never free text about the case; `reference` is your own matter number. Content already purged cannot be held (409 `legal-hold-too-late`). Audited (`referral.legal_hold_place`).
+         */
+        post: operations["placeReferralLegalHold"];
+        /**
+         * Lift your organisation's legal hold
+         * @description Only an `org_admin` or `auditor` of the organisation that placed the hold may lift it (403 for others who may see it; 404 `legal-hold-not-found` when your organisation has none). When no hold is left the purger handles the referral on its next pass if its retention period is over. Audited (`referral.legal_hold_lift`).
+         */
+        delete: operations["liftReferralLegalHold"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/statistics/mapping-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * County mapping report
+         * @description The county board's mapping report for a county and a period (Swedish calendar days, default: from 1 January of `to`'s year to today): per municipality of the county, referrals by category, age band, gender and citizenship group with the median minutes to acknowledgement; the operation weeks in the county that overlap the period (cancelled ones left out) with their field requests, response times and encounters (people met by gender, age band and citizenship group, support, buyers met and offered a buyers' clinic, referrals created); and the totals over those operations. JSON; CSV with `Accept: text/csv`; a printable page with inline SVG charts with `Accept: text/html` (no script, its own strict Content-Security-Policy).
+         *
+         *     **Disclosure control.** Every count of referrals or people is published by the cell key method with the same record keys as `GET /v1/statistics/referrals` and the operation report (see there and `disclosureControl`): the same referrals or people always get the same perturbation, so the report and the other answers cannot be subtracted from each other into a small cell. Counts are not additive; totals are their own cells. Times and counts of field requests are about staff, not people, and are shown as they are. For users with the `analyst` or `coordinator` role; every call is audited.
+         */
+        get: operations["countyMappingReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/statistics/referrals": {
         parameters: {
             query?: never;
@@ -689,7 +739,7 @@ export interface paths {
         };
         /**
          * Report of an operation
-         * @description Totals of the encounter tallies, field requests by outcome, response times (request → claim, claim → on site: median and 90th percentile, minutes) and per-unit participation. Counts of people are suppressed below 5 (`<5`, and `suppressed` to protect a small cell within a breakdown), as in the statistics. JSON, or CSV with `Accept: text/csv`. Participants of the operation and users with the `analyst` or `coordinator` role may call it.
+         * @description Totals of the encounter tallies, field requests by outcome, response times (request → claim, claim → on site: median and 90th percentile, minutes) and per-unit participation. Counts of people go through the cell key method, as in the statistics and the county mapping report, with the same record keys: each within ±2 of the truth, `<5` under 5, the same people always perturbed alike, so the report cannot be subtracted from the mapping report into a small cell. JSON, or CSV with `Accept: text/csv`. Participants of the operation and users with the `analyst` or `coordinator` role may call it.
          */
         get: operations["operationReport"];
         put?: never;
@@ -858,6 +908,90 @@ export interface paths {
          * @description After completing a field request the claimer records numbers only, never who: people met by gender, age band and citizenship group; support offered and accepted; protected housing arranged; buyers met and offered the buyers' clinic; referrals created (their ids, which are linked back to the operation; each must have the claimer's unit as a party, 422 `tally-referral-invalid`). It must add up (422 `tally-invalid`): accepted ≤ offered ≤ met, housing ≤ accepted, clinic ≤ buyers met. Once per field request (409 `tally-already-recorded`); only when completed.
          */
         post: operations["recordEncounterTally"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your organisation's log reviews
+         * @description The log reviews of the caller's organisation, newest first (at most 200), without their items. For users with the `auditor` role. See docs/log-review.md.
+         */
+        get: operations["listLogReviews"];
+        put?: never;
+        /**
+         * Generate a log review for a period
+         * @description Picks, from the entries of the referrals audit log that the caller's organisation may see (as actor, object owner or party), a random sample of content reads (envelopes, message threads, field-request envelopes; `sampleSize`, default 20) plus everything unusual: reads outside office hours (Monday–Friday 07–18 Europe/Stockholm) while the person was on none of their on-call shifts, the read with which a person passed the volume limit (more than max(30, 3 × the median per person)), reads and attempts within 24 hours after a decline or withdrawal, referrals sent under `acute_protection`, and every refusal of a person refused 3 times or more. At most 500 items, a period of at most 366 days. Generating is an audit entry (`audit.review_generate`, with the sample's seed). For users with the `auditor` role.
+         */
+        post: operations["createLogReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/reviews/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A log review, or its export
+         * @description The review with every item, its reasons and findings. `Accept: text/csv` gives the items as CSV, `Accept: text/html` a printable report in Swedish (no script, its own strict Content-Security-Policy). Reviews of other organisations give 404. Every read and export is audited.
+         */
+        get: operations["getLogReview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/reviews/{id}/items/{itemNo}/finding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the finding on one item
+         * @description The auditor's finding on one item: `appropriate`, `inappropriate` or `needs_follow_up`, with an optional reference to the organisation's own follow-up (no free text about a case). Recording again replaces it until the review is signed off (then 409 `log-review-signed-off`). Audited (`audit.review_finding`).
+         */
+        post: operations["recordLogReviewFinding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/reviews/{id}/sign-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign off a log review
+         * @description Closes the review with a conclusion once every item has a finding (409 `log-review-incomplete` before). A review with an `inappropriate` finding must be concluded with `remarks`. After sign-off nothing in it changes. Audited (`audit.review_sign_off`, with the count of each finding).
+         */
+        post: operations["signOffLogReview"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1331,6 +1465,206 @@ export interface components {
             /** @description Median minutes from sending to acknowledgement; null when none were acknowledged or the cell is suppressed. */
             medianMinutesToAcknowledge: number | null;
         };
+        /**
+         * @description Why the content must be kept past its retention period.
+         * @enum {string}
+         */
+        LegalHoldReason: "court_proceedings" | "police_investigation" | "supervisory_inspection" | "complaint" | "data_subject_request" | "other_legal_obligation";
+        LegalHoldInput: {
+            reason: components["schemas"]["LegalHoldReason"];
+            /** @description The matter number in your organisation's own system; no personal data. */
+            reference?: string | null;
+        };
+        LegalHoldState: {
+            referralId: components["schemas"]["Uuid"];
+            held: boolean;
+            holds: {
+                organisationId: components["schemas"]["Uuid"];
+                reason: components["schemas"]["LegalHoldReason"];
+                reference: string | null;
+                /** @description The token subject of the person who placed it. */
+                placedBy: string;
+                placedByIssuer: string | null;
+                placedAt: components["schemas"]["Timestamp"];
+            }[];
+            retention: {
+                /**
+                 * Format: date-time
+                 * @description When the referral reached its final state (closed, declined, withdrawn, forwarded); null before.
+                 */
+                finalSince: string | null;
+                contentRetentionDays: number;
+                timelineRetentionDays: number;
+                /**
+                 * Format: date-time
+                 * @description When the envelope and thread are due to be purged; null while held, before the final state, or once purged.
+                 */
+                contentPurgeDueAt: string | null;
+                /** Format: date-time */
+                contentPurgedAt: string | null;
+                /** Format: date-time */
+                timelinePurgedAt: string | null;
+            };
+        };
+        /** @description A count of referrals or people published by the cell key method: within ±2 of the truth, the same for the same records every time; `<5` for a cell under 5 or perturbed under 5. */
+        ProtectedCount: number | "<5";
+        ProtectedBreakdown: {
+            key: string;
+            count: components["schemas"]["ProtectedCount"];
+        }[];
+        /** @description Encounter tallies summed, each count of people by the cell key method. */
+        EncounterCounts: {
+            talliesRecorded: number;
+            peopleMet: components["schemas"]["ProtectedCount"];
+            supportOffered: components["schemas"]["ProtectedCount"];
+            supportAccepted: components["schemas"]["ProtectedCount"];
+            protectedHousingArranged: components["schemas"]["ProtectedCount"];
+            buyersMet: components["schemas"]["ProtectedCount"];
+            buyersOfferedClinic: components["schemas"]["ProtectedCount"];
+            referralsCreated: components["schemas"]["ProtectedCount"];
+            byGender: components["schemas"]["ProtectedBreakdown"];
+            byAgeBand: components["schemas"]["ProtectedBreakdown"];
+            byCitizenshipGroup: components["schemas"]["ProtectedBreakdown"];
+        };
+        MappingResponseTimes: {
+            requestToClaim: components["schemas"]["ResponseTimes"];
+            claimToOnSite: components["schemas"]["ResponseTimes"];
+        };
+        MappingReport: {
+            county: {
+                code: string;
+                name: string;
+            };
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            generatedAt: components["schemas"]["Timestamp"];
+            disclosureControl: components["schemas"]["DisclosureControl"];
+            /** @description Every municipality of the county, with or without referrals. */
+            municipalities: {
+                code: components["schemas"]["MunicipalityCode"];
+                name: string;
+                referrals: components["schemas"]["ProtectedCount"];
+                /** @description Null unless the count is published and at least 5 were acknowledged. */
+                medianMinutesToAcknowledge: number | null;
+                byCategory: components["schemas"]["ProtectedBreakdown"];
+                byAgeBand: components["schemas"]["ProtectedBreakdown"];
+                byGender: components["schemas"]["ProtectedBreakdown"];
+                byCitizenshipGroup: components["schemas"]["ProtectedBreakdown"];
+            }[];
+            operations: {
+                operationId: components["schemas"]["Uuid"];
+                name: string;
+                status: components["schemas"]["OperationStatus"];
+                startsAt: components["schemas"]["Timestamp"];
+                endsAt: components["schemas"]["Timestamp"];
+                municipalityCodes: components["schemas"]["MunicipalityCode"][];
+                fieldRequests: number;
+                responseTimes: components["schemas"]["MappingResponseTimes"];
+                encounters: components["schemas"]["EncounterCounts"];
+            }[];
+            operationTotals: {
+                operations: number;
+                fieldRequests: number;
+                responseTimes: components["schemas"]["MappingResponseTimes"];
+                encounters: components["schemas"]["EncounterCounts"];
+            };
+        };
+        /** @enum {string} */
+        LogReviewReason: "sampled" | "outside_office_hours" | "unusual_volume" | "after_decline" | "after_withdrawal" | "acute_protection_override" | "repeated_denials";
+        /** @enum {string} */
+        LogReviewFinding: "appropriate" | "inappropriate" | "needs_follow_up";
+        LogReviewCreate: {
+            /**
+             * Format: date-time
+             * @description Start of the period (included).
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description End of the period (excluded); not in the future.
+             */
+            to: string;
+            sampleSize?: number;
+        };
+        LogReviewFindingInput: {
+            finding: components["schemas"]["LogReviewFinding"];
+            /** @description Your own follow-up's reference (a matter number); no personal data. */
+            reference?: string | null;
+        };
+        LogReviewSignOff: {
+            /** @enum {string} */
+            conclusion: "no_remarks" | "remarks";
+        };
+        LogReviewSummary: {
+            id: components["schemas"]["Uuid"];
+            organisationId: components["schemas"]["Uuid"];
+            from: components["schemas"]["Timestamp"];
+            to: components["schemas"]["Timestamp"];
+            sampleSize: number;
+            /** @description The seed the sample was drawn with (docs/log-review.md shows how to redraw it). */
+            seed: string;
+            /** @description The audit log's last entry when the review was generated. */
+            headSeq: number;
+            readsInPeriod: number;
+            createdBy: string;
+            createdAt: components["schemas"]["Timestamp"];
+            /** @enum {string} */
+            status: "open" | "signed_off";
+            signedOffBy: string | null;
+            /** Format: date-time */
+            signedOffAt: string | null;
+            conclusion: null | ("no_remarks" | "remarks");
+        };
+        LogReviewList: {
+            items: components["schemas"]["LogReviewSummary"][];
+        };
+        LogReview: {
+            id: components["schemas"]["Uuid"];
+            organisationId: components["schemas"]["Uuid"];
+            from: components["schemas"]["Timestamp"];
+            to: components["schemas"]["Timestamp"];
+            sampleSize: number;
+            /** @description The seed the sample was drawn with (docs/log-review.md shows how to redraw it). */
+            seed: string;
+            /** @description The audit log's last entry when the review was generated. */
+            headSeq: number;
+            readsInPeriod: number;
+            createdBy: string;
+            createdAt: components["schemas"]["Timestamp"];
+            /** @enum {string} */
+            status: "open" | "signed_off";
+            signedOffBy: string | null;
+            /** Format: date-time */
+            signedOffAt: string | null;
+            conclusion: null | ("no_remarks" | "remarks");
+            findings: {
+                appropriate: number;
+                inappropriate: number;
+                needs_follow_up: number;
+                open: number;
+            };
+            items: {
+                itemNo: number;
+                auditSeq: number;
+                at: components["schemas"]["Timestamp"];
+                person: string;
+                issuer: string | null;
+                organisationId: string | null;
+                action: string;
+                objectType: string;
+                objectId: string | null;
+                /** @enum {string} */
+                outcome: "allowed" | "denied";
+                reasons: components["schemas"]["LogReviewReason"][];
+                finding: null | components["schemas"]["LogReviewFinding"];
+                findingReference: string | null;
+                foundBy: string | null;
+                /** Format: date-time */
+                foundAt: string | null;
+            }[];
+        };
         /** @description One entry of the hash-chained referrals audit trail. */
         AuditEntry: {
             seq: number;
@@ -1610,8 +1944,8 @@ export interface components {
             referralIds: components["schemas"]["Uuid"][];
             recordedAt: components["schemas"]["Timestamp"];
         };
-        /** @description A count of people; `<5` under 5 (zero included), `suppressed` when hidden to protect a small cell. */
-        SuppressedCount: number | ("<5" | "suppressed");
+        /** @description A count of people by the cell key method (see `ProtectedCount`; kept under this name for existing clients): within ±2 of the truth, `<5` under 5 (zero included) or perturbed under 5. */
+        SuppressedCount: number | "<5";
         SuppressedBreakdown: {
             key: string;
             count: components["schemas"]["SuppressedCount"];
@@ -1631,6 +1965,11 @@ export interface components {
             municipalityCodes: components["schemas"]["MunicipalityCode"][];
             generatedAt: components["schemas"]["Timestamp"];
             smallCellThreshold: number;
+            /**
+             * @description How counts of people are protected (see `DisclosureControl`).
+             * @constant
+             */
+            disclosureControl: "cell_key";
             fieldRequests: {
                 total: number;
                 /** @description Field requests by their status now (the outcome, once the operation is over). */
@@ -1715,6 +2054,15 @@ export interface components {
         };
         /** @description The request conflicts with the current state: a transition outside the lifecycle (`referral-transition-not-allowed`, with `currentStatus`), an id already taken, or a concurrent change or request with the same `Idempotency-Key` still running. */
         Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The sealed content was purged after its retention period (`content-purged`, with `purgedAt`); the clear metadata and the audit trail remain. See docs/retention.md. */
+        Gone: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2018,6 +2366,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2459,6 +2808,146 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getReferralLegalHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The holds and the retention state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHoldState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    placeReferralLegalHold: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalHoldInput"];
+            };
+        };
+        responses: {
+            /** @description The holds and the retention state after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHoldState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    liftReferralLegalHold: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The holds and the retention state after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHoldState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    countyMappingReport: {
+        parameters: {
+            query: {
+                /** @description Two-digit SCB county code, e.g. `05` for Östergötland. */
+                county: string;
+                /** @description First day (YYYY-MM-DD, Swedish time). */
+                from?: string;
+                /** @description Last day (YYYY-MM-DD, Swedish time), included. */
+                to?: string;
+            };
+            header?: {
+                /** @description `text/csv` or `text/html` for the exports; JSON otherwise. */
+                Accept?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingReport"];
+                    "text/csv": string;
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3118,6 +3607,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3368,6 +3858,180 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EncounterTally"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listLogReviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reviews. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogReviewList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createLogReview: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogReviewCreate"];
+            };
+        };
+        responses: {
+            /** @description The review with its items. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogReview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLogReview: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `text/csv` or `text/html` for the exports; JSON otherwise. */
+                Accept?: string;
+            };
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogReview"];
+                    "text/csv": string;
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordLogReviewFinding: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+                itemNo: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogReviewFindingInput"];
+            };
+        };
+        responses: {
+            /** @description The review after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogReview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    signOffLogReview: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client generates once per intended change (a UUID does). Keys are scoped to the calling user and kept for at least 24 hours. A retry with the same key and the same request returns the first response again without a second effect; the same key with a different request gives 422 (`idempotency-key-reused`), and a retry while the first request is still running gives 409 (`idempotency-key-in-progress`). */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogReviewSignOff"];
+            };
+        };
+        responses: {
+            /** @description The signed-off review. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogReview"];
                 };
             };
             400: components["responses"]["BadRequest"];

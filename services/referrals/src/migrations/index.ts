@@ -4,6 +4,7 @@ import { TrustedIssuers1795415252703 } from './1795415252703-TrustedIssuers';
 import { OperationWeeks1795420000000 } from './1795420000000-OperationWeeks';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
 import { SealedNotes1795440000000 } from './1795440000000-SealedNotes';
+import { Records1796500000000 } from './1796500000000-Records';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const REFERRALS_MIGRATIONS = [
   OperationWeeks1795420000000,
   ChainCheckpoints1795430000000,
   SealedNotes1795440000000,
+  Records1796500000000,
 ];

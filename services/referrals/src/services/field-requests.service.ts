@@ -1,3 +1,4 @@
+import { contentPurgedProblem } from '../records/purged-content';
 import { CommonProblems, hasRole, ProblemError, type Principal } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import {
@@ -215,6 +216,10 @@ export function createFieldRequestsService(
             "Only the requester's unit and the units it is addressed to may read the envelope",
           ),
         );
+      }
+      const purged = contentPurgedProblem(request.envelope);
+      if (purged) {
+        await deny(ctx, principal, t, purged);
       }
       await ctx.audit.append({ ...t, actor: principal, outcome: 'allowed' });
       return { fieldRequestId: id, envelope: request.envelope };

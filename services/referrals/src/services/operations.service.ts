@@ -10,6 +10,7 @@ import {
 } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
 import { operationReport } from '../domain/operation-report';
+import { statisticsSecret } from './statistics.service';
 import {
   answerParticipation,
   checkOperationPeriod,
@@ -566,8 +567,8 @@ export function createOperationsService(ctx: ReferralsContext, rules: OperationA
     },
 
     /**
-     * The report (participants, analysts, coordinators); people counts suppressed by the pure
-     * `operationReport`. Others get 404 as for the operation itself. Audited.
+     * The report (participants, analysts, coordinators); people counts protected by the cell key
+     * method in the pure `operationReport`. Others get 404 as for the operation itself. Audited.
      */
     async report(principal: Principal, id: string) {
       const action = 'operation.report_read';
@@ -612,6 +613,7 @@ export function createOperationsService(ctx: ReferralsContext, rules: OperationA
           tallies,
         },
         new Date(),
+        statisticsSecret(ctx),
       );
     },
   };

@@ -1,3 +1,4 @@
+import { contentPurgedProblem } from '../records/purged-content';
 import { randomUUID } from 'node:crypto';
 import {
   AAD_MEMBERS,
@@ -566,6 +567,10 @@ export function createReferralsService(ctx: ReferralsContext) {
         (referral.status === 'declined' || referral.status === 'withdrawn')
       ) {
         await deny(ctx, principal, target, new ProblemError(P.envelopeAccessRevoked));
+      }
+      const purged = contentPurgedProblem(referral.envelope);
+      if (purged) {
+        await deny(ctx, principal, { ...target, detail: { side } }, purged);
       }
       await ctx.audit.append({ ...target, actor: principal, outcome: 'allowed', detail: { side } });
       return { referralId: id, envelope: referral.envelope };

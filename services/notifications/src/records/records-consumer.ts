@@ -1,0 +1,112 @@
+import type { AuditLog, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
+import type { EntityManager } from 'typeorm';
+import { NotificationEntity } from '../entities';
+import { ObjectPartiesEntity } from './object-parties.entity';
+
+/** What a purged notification says instead (Swedish, like every notification text). */
+export const PURGED_TITLE = 'Innehållet är gallrat';
+export const PURGED_BODY =
+  'Den här aviseringens text är gallrad efter bevarandetiden. Händelsen finns kvar i granskningsloggen.';
+
+const SYSTEM = { sub: 'system:retention', org: null, iss: null };
+
+function partiesOf(entity: string, d: Record<string, unknown>): string[] {
+  const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+  const one = (v: unknown) => (typeof v === 'string' ? [v] : []);
+  switch (entity) {
+    case 'referral':
+      return [...one(d.senderUnitId), ...one(d.recipientUnitId), ...ids(d.copyUnitIds)];
+    case 'field_request':
+      return [
+        ...one(d.organiserUnitId),
+        ...one(d.requesterUnitId),
+        ...one(d.coordinatorUnitId),
+        ...ids(d.participantUnitIds),
+      ];
+    case 'operation':
+      return [
+        ...one(d.organiserUnitId),
+        ...one(d.coordinatorUnitId),
+        ...ids(d.invitedUnitIds),
+        ...ids(d.participantUnitIds),
+        ...one(d.unitId),
+      ];
+    default:
+      return [];
+  }
+}
+
+const OBJECT_ID: Record<string, string> = {
+  referral: 'referralId',
+  field_request: 'fieldRequestId',
+  operation: 'operationId',
+};
+
+/**
+ * Keeps `object_parties` from the referrals service's events and carries out its purges here:
+ * when a referral's or field request's content is purged, the texts of the notifications about it
+ * are replaced by a neutral one, in the same transaction as an audit entry that names the
+ * parties' organisations (docs/retention.md). Idempotent like every consumer: an event is handled
+ * once.
+ */
+export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
+  async function remember(tx: EntityManager, type: string, id: string, units: string[]) {
+    if (units.length === 0) {
+      return;
+    }
+    const table = tx.getRepository(ObjectPartiesEntity).metadata.tablePath;
+    // Parties only grow (a forward or an invitation adds units); none is ever forgotten.
+    await tx.query(
+      `INSERT INTO ${table} (object_type, object_id, unit_ids, purged_at, updated_at)
+       VALUES ($1, $2, $3::uuid[], NULL, now())
+       ON CONFLICT (object_type, object_id) DO UPDATE
+         SET unit_ids = ARRAY(SELECT DISTINCT u FROM unnest(${table}.unit_ids || EXCLUDED.unit_ids) u ORDER BY u),
+             updated_at = now()`,
+      [type, id, [...new Set(units)]],
+    );
+  }
+
+  async function purge(tx: EntityManager, event: EventEnvelope, type: string, id: string) {
+    const notifications = tx.getRepository(NotificationEntity).metadata.tablePath;
+    const [, changed] = (await tx.query(
+      `UPDATE ${notifications} SET title = $3, body = $4
+        WHERE object_type = $1 AND object_id = $2 AND title <> $3`,
+      [type, id, PURGED_TITLE, PURGED_BODY],
+    )) as [unknown, number];
+    await tx.update(
+      ObjectPartiesEntity,
+      { objectType: type, objectId: id },
+      { purgedAt: new Date() },
+    );
+    await audit.append(
+      {
+        actor: SYSTEM,
+        action: 'notification.texts_purge',
+        objectType: type,
+        objectId: id,
+        outcome: 'allowed',
+        detail: { notifications: Number(changed ?? 0), eventId: event.id },
+      },
+      tx,
+    );
+  }
+
+  return {
+    name: 'notifications-records',
+    filter: 'samverkan.referrals.>',
+    maxDeliver: 8,
+    async handle(event, tx) {
+      const [, , entity, change] = event.type.split('.');
+      const key = OBJECT_ID[entity ?? ''];
+      const data = event.data as Record<string, unknown>;
+      const id = key ? data[key] : undefined;
+      if (!entity || !key || typeof id !== 'string') {
+        return;
+      }
+      await remember(tx, entity, id, partiesOf(entity, data));
+      if (change === 'content_purged') {
+        await purge(tx, event, entity, id);
+      }
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Issue 16 in the notifications service: audit entries written from events carry the
+ * organisations of all the object's parties, a purge in the referrals service purges the
+ * notification texts about it (audited, chain verifiable), and notifications past their retention
+ * are deleted by a purger that several replicas may run.
+ */
+import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
+import { eventually } from '@samverkan/shared/src/testing';
+import { NotificationsPurger } from '../src/records/notifications-purger';
+import { PURGED_BODY, PURGED_TITLE } from '../src/records/records-consumer';
+import { buildHub, type TestHub } from './helpers/build';
+import { emitAndCollect, processed, referralData } from './helpers/events';
+
+let hub: TestHub;
+const sql = (text: string, params: unknown[] = []) =>
+  hub.notifications.context.dataSource.query(text, params) as Promise<
+    Array<Record<string, unknown>>
+  >;
+
+beforeAll(async () => {
+  hub = await buildHub({
+    env: {
+      NOTIFICATIONS_ESCALATION_DELAY_MS: '300',
+      NOTIFICATIONS_COORDINATOR_ESCALATION_DELAY_MS: '300',
+      NOTIFICATIONS_ESCALATION_CHECK_MS: '100',
+    },
+  });
+}, 60_000);
+afterAll(async () => hub?.close());
+
+async function emitToBoth(type: string, data: Record<string, unknown>) {
+  const envelope = await hub.emit(type, data);
+  await processed(hub, envelope.id, 'notifications-referrals');
+  await processed(hub, envelope.id, 'notifications-records');
+  return envelope;
+}
+
+it('an escalation written from an event records the organisations of every party', async () => {
+  // Sent by the police, to Frideborg (Norrköping), a copy to Novahuset.
+  const data = referralData({ copyUnitIds: [U.novahuset] });
+  await emitToBoth('samverkan.referrals.referral.sent', data);
+  const entry = await eventually(async () => {
+    const rows = await sql(
+      `SELECT party_orgs FROM notifications.audit_log
+        WHERE action = 'notification.escalate' AND object_id = $1 ORDER BY seq LIMIT 1`,
+      [data.referralId],
+    );
+    return rows[0];
+  }, 20_000);
+  expect(entry!.party_orgs).toEqual(
+    expect.arrayContaining([O.policeOst, O.norrkoping, O.novahuset]),
+  );
+  // So the police's auditor would see it, as well as Norrköping's.
+  const [row] = await sql(
+    `SELECT count(*)::int AS n FROM notifications.audit_log
+      WHERE object_id = $1 AND $2 = ANY(party_orgs)`,
+    [data.referralId, O.policeOst],
+  );
+  expect(row!.n).toBeGreaterThan(0);
+});
+
+it('a content purge replaces the texts about the referral, audited with the parties', async () => {
+  const data = referralData({ urgency: 'routine', copyUnitIds: [] });
+  expect(await emitAndCollect(hub, 'samverkan.referrals.referral.sent', data)).not.toEqual([]);
+  const other = referralData({ urgency: 'routine', copyUnitIds: [] });
+  await emitAndCollect(hub, 'samverkan.referrals.referral.sent', other);
+
+  await emitToBoth('samverkan.referrals.referral.content_purged', {
+    ...data,
+    status: 'closed',
+    purgedAt: new Date().toISOString(),
+  });
+  const texts = await sql(
+    'SELECT title, body FROM notifications.notifications WHERE object_id = $1',
+    [data.referralId],
+  );
+  expect(texts.length).toBeGreaterThan(0);
+  for (const t of texts) {
+    expect(t).toEqual({ title: PURGED_TITLE, body: PURGED_BODY });
+  }
+  const untouched = await sql(
+    'SELECT title FROM notifications.notifications WHERE object_id = $1',
+    [other.referralId],
+  );
+  expect(untouched.every((t) => t.title !== PURGED_TITLE)).toBe(true);
+
+  const [entry] = await sql(
+    `SELECT actor_sub, party_orgs, detail FROM notifications.audit_log
+      WHERE action = 'notification.texts_purge' AND object_id = $1`,
+    [data.referralId],
+  );
+  expect(entry).toMatchObject({ actor_sub: 'system:retention' });
+  expect(entry!.party_orgs).toEqual(expect.arrayContaining([O.policeOst, O.norrkoping]));
+  expect((entry!.detail as { notifications: number }).notifications).toBe(texts.length);
+
+  // What the recipient sees in the inbox is the neutral text.
+  const inbox = await hub.as('frideborg.caseworker').get('/v1/notifications?limit=100');
+  const item = (inbox.json().items as Array<{ objectId: string; title: string }>).find(
+    (n) => n.objectId === data.referralId,
+  );
+  expect(item?.title).toBe(PURGED_TITLE);
+
+  const verify = await hub.as('hub.admin').get('/v1/audit/notifications/verify');
+  expect(verify.statusCode).toBe(200);
+  expect(verify.json().valid).toBe(true);
+});
+
+it('deletes notifications past their retention, once across replicas, and audits it', async () => {
+  const data = referralData({ urgency: 'routine', copyUnitIds: [] });
+  await emitAndCollect(hub, 'samverkan.referrals.referral.sent', data);
+  await sql(
+    `UPDATE notifications.notifications SET created_at = now() - interval '200 days' WHERE object_id = $1`,
+    [data.referralId],
+  );
+  const [{ n: old }] = (await sql(
+    `SELECT count(*)::int AS n FROM notifications.notifications WHERE created_at < now() - interval '90 days'`,
+  )) as Array<{ n: number }>;
+  expect(old).toBeGreaterThan(0);
+  const [{ n: all }] = (await sql(
+    'SELECT count(*)::int AS n FROM notifications.notifications',
+  )) as Array<{
+    n: number;
+  }>;
+
+  const replica = new NotificationsPurger(
+    {
+      dataSource: hub.notifications.context.dataSource,
+      audit: hub.notifications.context.audit,
+      retention: { days: 90, purgeIntervalMs: 60_000 },
+    },
+    hub.app.log,
+  );
+  const deleted = await Promise.all([hub.notifications.purger.tick(), replica.tick()]);
+  const [{ n: left }] = (await sql(
+    'SELECT count(*)::int AS n FROM notifications.notifications',
+  )) as Array<{
+    n: number;
+  }>;
+  expect(left).toBe(all - old);
+  expect(
+    await sql('SELECT 1 FROM notifications.notifications WHERE object_id = $1', [data.referralId]),
+  ).toEqual([]);
+  const entries = await sql(
+    `SELECT detail FROM notifications.audit_log WHERE action = 'notification.retention_purge'`,
+  );
+  const audited = entries.reduce(
+    (n, e) => n + (e.detail as { notifications: number }).notifications,
+    0,
+  );
+  expect(audited).toBe(old);
+  expect(deleted.reduce((a, b) => a + Math.max(0, b), 0)).toBeGreaterThanOrEqual(old);
+  expect((await hub.as('hub.admin').get('/v1/audit/notifications/verify')).json().valid).toBe(true);
+});
