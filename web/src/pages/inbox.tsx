@@ -6,7 +6,13 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { idempotent, must, problemText, type Referral, type ReferralSchemas } from '../api/client';
-import { cryptoAdapter } from '../crypto/adapter';
+import {
+  ForwardPanel,
+  LinkedReferrals,
+  ReferralContent,
+  Thread,
+  type Verdict,
+} from './referral-content';
 import { formatDateTime, formatDeadline } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, UnitPicker, useApp, useLoad, useNow } from '../ui/common';
@@ -136,7 +142,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   const now = useNow();
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string }>();
   const [busy, setBusy] = useState(false);
-  const [canOpen, setCanOpen] = useState<boolean>();
+  const [verdict, setVerdict] = useState<Verdict>('loading');
   const referral = useLoad(
     async () => must(await api.referrals.GET('/v1/referrals/{id}', { params: { path: { id } } })),
     [id, liveTick],
@@ -146,13 +152,6 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   const isRecipient = r ? mine.includes(r.recipientUnitId) : false;
   const isSender = r ? mine.includes(r.senderUnitId) : false;
 
-  useEffect(() => {
-    if (r) {
-      void cryptoAdapter
-        .unitKeys(mine.filter((u) => u === r.recipientUnitId || u === r.senderUnitId))
-        .then((keys) => setCanOpen(keys.some((k) => k.canOpen)));
-    }
-  }, [r?.id]);
 
   const act = async (action: Action, label: MessageKey) => {
     setBusy(true);
@@ -266,14 +265,10 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
           </dl>
 
           <h2>{t('referral.content')}</h2>
-          {canOpen === false && (
-            <div class="notice notice-warning" role="status" data-testid="no-unit-keys">
-              <strong>{t('crypto.noKeysTitle')}</strong>
-              <p>{t('crypto.noKeysBody')}</p>
-            </div>
-          )}
+          <ReferralContent r={r} onVerdict={setVerdict} />
 
           {message && <Notice kind={message.kind}>{message.text}</Notice>}
+          {verdict !== 'warning' && (
           <div class="actions">
             {isRecipient && r.status === 'sent' && (
               <button
@@ -364,6 +359,15 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
               />
             )}
           </div>
+          )}
+          {verdict === 'verified' &&
+            isRecipient &&
+            session.claims.roles.includes('coordinator') &&
+            (r.status === 'sent' || r.status === 'received') && (
+              <ForwardPanel r={r} onForwarded={() => referral.reload()} />
+            )}
+          <LinkedReferrals r={r} />
+          {verdict === 'verified' && <Thread r={r} />}
         </>
       )}
     </section>
