@@ -31,8 +31,7 @@ function precompiledReferralValidator(): Plugin {
         };
         _: (strings: TemplateStringsArray) => unknown;
       };
-      const addFormats = (sdkRequire('ajv-formats') as { default: (ajv: unknown) => void })
-        .default;
+      const addFormats = (sdkRequire('ajv-formats') as { default: (ajv: unknown) => void }).default;
       const standalone = (
         sdkRequire('ajv/dist/standalone') as {
           default: (ajv: unknown, validate: unknown) => string;

@@ -175,8 +175,22 @@ async function waitForKeys(page: Page): Promise<void> {
     .waitFor({ timeout: 60_000 });
 }
 
+function database(): Client {
+  return new Client({ host: path.join(dataDir, 'run'), user: 'postgres', database: 'postgres' });
+}
+
+async function sql(text: string, values: unknown[]): Promise<void> {
+  const client = database();
+  await client.connect();
+  try {
+    await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
+
 async function scanDatabase(marker: string): Promise<string[]> {
-  const client = new Client({ host: path.join(dataDir, 'run'), user: 'postgres', database: 'postgres' });
+  const client = database();
   await client.connect();
   try {
     const tables = await client.query<{ s: string; t: string }>(
@@ -221,7 +235,13 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     'coordinator.ostergotland',
     coordinator.code,
   );
-  await approveAsAdmin('norrkoping.admin', 'Frideborg', U.frideborg, 'frideborg.caseworker', frideborg.code);
+  await approveAsAdmin(
+    'norrkoping.admin',
+    'Frideborg',
+    U.frideborg,
+    'frideborg.caseworker',
+    frideborg.code,
+  );
   await approveAsAdmin(
     'novahuset.admin',
     'Novahuset stödsamtal',
@@ -239,7 +259,9 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await p.goto(`${hub.base}/#/new-referral`);
   const form = p.getByTestId('new-referral-form');
   await form.waitFor();
-  await p.getByLabel('Sammanfattning').fill(`Kvinna mött vid insats, ${MARKER}, rädd för sin hallick.`);
+  await p
+    .getByLabel('Sammanfattning')
+    .fill(`Kvinna mött vid insats, ${MARKER}, rädd för sin hallick.`);
   await p.getByLabel('Kallas (namn personen använder)').fill(`Alias ${MARKER}`);
   await p.waitForTimeout(600);
   await p.reload();
@@ -247,18 +269,25 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(p.getByLabel('Sammanfattning').inputValue()).resolves.toContain(MARKER);
 
   // The sharing rules, explained before sending: an NGO needs consent.
-  await p.getByLabel('Mottagande enhet').selectOption({ label: 'Novahuset stödsamtal (Novahuset)' });
+  await p
+    .getByLabel('Mottagande enhet')
+    .selectOption({ label: 'Novahuset stödsamtal (Novahuset)' });
   await p.getByLabel('Rättslig grund').selectOption('legal_duty');
   await p.getByTestId('sharing-advice').getByText('delning kräver personens samtycke').waitFor();
-  await expect(p.getByRole('button', { name: 'Signera, kryptera och skicka' }).isDisabled()).resolves.toBe(true);
+  await expect(
+    p.getByRole('button', { name: 'Signera, kryptera och skicka' }).isDisabled(),
+  ).resolves.toBe(true);
   await step(p, '43-new-referral-rules');
 
   await p
     .getByLabel('Mottagande enhet')
-    .selectOption({ label: 'Regionkoordinatorn Östergötland (Regionkoordinator mot prostitution och människohandel, Östergötland)' });
+    .selectOption({
+      label:
+        'Regionkoordinatorn Östergötland (Regionkoordinator mot prostitution och människohandel, Östergötland)',
+    });
   await p.getByLabel('Rättslig grund').selectOption('consent');
   await p.getByLabel('Brådska').selectOption('urgent');
-  await p.getByLabel('Kön', { exact: true }).selectOption('female');
+  await p.locator('#f-person-gender').selectOption('female');
   await p.getByRole('checkbox', { name: 'Skyddsbedömning' }).check();
   await p.getByRole('checkbox', { name: 'Stödsamtal' }).check();
   await p.getByRole('checkbox', { name: 'Människohandel för sexuella ändamål' }).check();
@@ -289,11 +318,14 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await panel.getByRole('checkbox', { name: /^Novahuset stödsamtal / }).check();
   await step(c, '46-coordinator-routes');
   await panel.getByRole('button', { name: 'Slussa till 2 enhet(er)' }).click();
-  await c.getByTestId('referral-status').filter({ hasText: 'Vidarebefordrad' }).waitFor({ timeout: 60_000 });
+  await c
+    .getByTestId('referral-status')
+    .filter({ hasText: 'Vidarebefordrad' })
+    .waitFor({ timeout: 60_000 });
   const linked = c.getByTestId('linked-referrals');
   await linked.getByRole('link').nth(1).waitFor({ timeout: 30_000 });
-  expect(await linked.innerText()).toMatch(/Frideborg/);
-  expect(await linked.innerText()).toMatch(/Novahuset stödsamtal/);
+  await linked.getByRole('link', { name: /^Frideborg \(Norrköpings kommun/ }).waitFor();
+  await linked.getByRole('link', { name: /^Novahuset stödsamtal \(Novahuset\)/ }).waitFor();
 
   // The officer reads the coordinator's answer in the thread.
   await p.reload();
@@ -304,10 +336,14 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await n.goto(`${hub.base}/#/inbox`);
   await n.getByTestId('referral').first().getByRole('button', { name: /Öppna/ }).click();
   await n.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
-  await expect(n.getByTestId('verified-sender').innerText()).resolves.toContain('Regionkoordinatorn Östergötland');
+  await expect(n.getByTestId('verified-sender').innerText()).resolves.toContain(
+    'Regionkoordinatorn Östergötland',
+  );
   await step(n, '47-novahuset-reads');
   const novaId = n.url().split('/').at(-1)!;
   const status = n.getByTestId('referral-status');
+  await n.getByRole('button', { name: 'Kvittera', exact: true }).click();
+  await status.filter({ hasText: 'Mottagen' }).waitFor();
   await n.getByRole('button', { name: 'Acceptera', exact: true }).click();
   await status.filter({ hasText: 'Accepterad' }).waitFor();
   await n.getByRole('button', { name: 'Planera överlämning' }).click();
@@ -322,7 +358,9 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await f.goto(`${hub.base}/#/inbox`);
   await f.getByTestId('referral').first().getByRole('button', { name: /Öppna/ }).click();
   await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await f.getByRole('button', { name: 'Kvittera', exact: true }).waitFor();
   await step(f, '48-frideborg-reads');
+  const frideborgId = f.url().split('/').at(-1)!;
 
   // ----- the coordinator confirms the sending side; Novahuset closes -------------------------
   await c.goto(`${hub.base}/#/referral/${novaId}`);
@@ -342,6 +380,19 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     .filter({ hasText: 'Avslutad' })
     .waitFor({ timeout: 30_000 });
   await step(c, '50-coordinator-follows');
+
+  // ----- a hub that changes the clear record is caught, and nothing can be done on it ----------
+  await sql('UPDATE referrals.referrals SET category = $1 WHERE id = $2', [
+    'sex_for_compensation',
+    frideborgId,
+  ]);
+  await f.reload();
+  const warning = f.getByTestId('envelope-warning');
+  await warning.waitFor({ timeout: 60_000 });
+  expect(await warning.innerText()).toContain('Hubben visar andra uppgifter (Kategori)');
+  await expect(f.getByTestId('document-summary').count()).resolves.toBe(0);
+  await expect(f.getByRole('button', { name: 'Kvittera', exact: true }).count()).resolves.toBe(0);
+  await step(f, '51-frideborg-mismatch-warning');
 
   // ----- nothing typed reached the hub in clear -------------------------------------------------
   expect(await scanDatabase(MARKER)).toEqual([]);

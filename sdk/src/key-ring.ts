@@ -27,4 +27,3 @@ export function unitKeys(
     decryption: ring.enc.map((k) => ({ kid: k.kid, privateJwk: k.privateJwk })),
   };
 }
-

@@ -228,7 +228,6 @@ export type EnvelopeErrorCode =
   | 'aad_mismatch'
   | 'record_mismatch';
 
-
 export class EnvelopeError extends Error {
   constructor(
     readonly code: EnvelopeErrorCode,

@@ -8,11 +8,7 @@
  */
 import type { JWK } from 'jose';
 import { importJWK, type CryptoKey } from 'jose';
-import {
-  createAgency,
-  type Agency,
-  type UnitKeySource,
-} from '@samverkan/sdk/src/agency';
+import { createAgency, type Agency, type UnitKeySource } from '@samverkan/sdk/src/agency';
 import { createSamverkanClient, data, type SamverkanClient } from '@samverkan/sdk/src/client';
 import {
   approveDevice,
@@ -192,7 +188,8 @@ export class BrowserDevice {
       // An earlier enrolment whose answer was lost is found among the person's devices.
       const mine = await listMyDevices(this.client);
       const found = mine.find((d) => d.encryptionKey.kid === device.keys.encryption.kid);
-      const enrolled = found ?? (await enrolDevice(this.client, device.keys, { label: device.label })).device;
+      const enrolled =
+        found ?? (await enrolDevice(this.client, device.keys, { label: device.label })).device;
       device.id = enrolled.id;
       await this.save();
     }

@@ -25,7 +25,11 @@ function db(): Promise<IDBDatabase> {
   return opening;
 }
 
-function run<T>(store: StoreName, mode: IDBTransactionMode, work: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+function run<T>(
+  store: StoreName,
+  mode: IDBTransactionMode,
+  work: (s: IDBObjectStore) => IDBRequest<T>,
+): Promise<T> {
   return db().then(
     (d) =>
       new Promise<T>((resolve, reject) => {

@@ -4,7 +4,7 @@
  * shows its lifecycle and the actions that need no plaintext; its content needs unit keys on
  * this device (crypto/adapter.ts).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { idempotent, must, problemText, type Referral, type ReferralSchemas } from '../api/client';
 import {
   ForwardPanel,
@@ -152,7 +152,6 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   const isRecipient = r ? mine.includes(r.recipientUnitId) : false;
   const isSender = r ? mine.includes(r.senderUnitId) : false;
 
-
   const act = async (action: Action, label: MessageKey) => {
     setBusy(true);
     setMessage(undefined);
@@ -269,96 +268,96 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
 
           {message && <Notice kind={message.kind}>{message.text}</Notice>}
           {verdict !== 'warning' && (
-          <div class="actions">
-            {isRecipient && r.status === 'sent' && (
-              <button
-                type="button"
-                disabled={busy}
-                onClick={() => act({ kind: 'acknowledge' }, 'action.acknowledge')}
-              >
-                {t('action.acknowledge')}
-              </button>
-            )}
-            {isRecipient && r.status === 'received' && (
-              <>
+            <div class="actions">
+              {isRecipient && r.status === 'sent' && (
                 <button
                   type="button"
                   disabled={busy}
-                  onClick={() => act({ kind: 'accept' }, 'action.accept')}
+                  onClick={() => act({ kind: 'acknowledge' }, 'action.acknowledge')}
                 >
-                  {t('action.accept')}
+                  {t('action.acknowledge')}
                 </button>
-                <ChoiceAction
-                  label={t('action.decline')}
-                  field={t('action.declineReason')}
-                  options={DECLINE_REASONS.map((v) => [v, t(`declineReason.${v}`)])}
+              )}
+              {isRecipient && r.status === 'received' && (
+                <>
+                  <button
+                    type="button"
+                    disabled={busy}
+                    onClick={() => act({ kind: 'accept' }, 'action.accept')}
+                  >
+                    {t('action.accept')}
+                  </button>
+                  <ChoiceAction
+                    label={t('action.decline')}
+                    field={t('action.declineReason')}
+                    options={DECLINE_REASONS.map((v) => [v, t(`declineReason.${v}`)])}
+                    busy={busy}
+                    onChoose={(reason) =>
+                      act(
+                        { kind: 'decline', reason: reason as ReferralSchemas['DeclineReason'] },
+                        'action.decline',
+                      )
+                    }
+                  />
+                </>
+              )}
+              {isSender && (r.status === 'sent' || r.status === 'received') && (
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={busy}
+                  onClick={() => act({ kind: 'withdraw' }, 'action.withdraw')}
+                >
+                  {t('action.withdraw')}
+                </button>
+              )}
+              {isRecipient && r.status === 'accepted' && (
+                <HandoverAction
                   busy={busy}
-                  onChoose={(reason) =>
-                    act(
-                      { kind: 'decline', reason: reason as ReferralSchemas['DeclineReason'] },
-                      'action.decline',
-                    )
+                  onPlan={(mode, plannedFor) =>
+                    act({ kind: 'handover', mode, plannedFor }, 'action.planHandover')
                   }
                 />
-              </>
-            )}
-            {isSender && (r.status === 'sent' || r.status === 'received') && (
-              <button
-                type="button"
-                class="secondary"
-                disabled={busy}
-                onClick={() => act({ kind: 'withdraw' }, 'action.withdraw')}
-              >
-                {t('action.withdraw')}
-              </button>
-            )}
-            {isRecipient && r.status === 'accepted' && (
-              <HandoverAction
-                busy={busy}
-                onPlan={(mode, plannedFor) =>
-                  act({ kind: 'handover', mode, plannedFor }, 'action.planHandover')
-                }
-              />
-            )}
-            {r.status === 'handover_planned' &&
-              isRecipient &&
-              !r.handover.recipientConfirmation && (
+              )}
+              {r.status === 'handover_planned' &&
+                isRecipient &&
+                !r.handover.recipientConfirmation && (
+                  <button
+                    type="button"
+                    disabled={busy}
+                    onClick={() =>
+                      act({ kind: 'confirm-handover', side: 'recipient' }, 'action.confirmHandover')
+                    }
+                  >
+                    {t('action.confirmHandover')}
+                  </button>
+                )}
+              {r.status === 'handover_planned' && isSender && !r.handover.senderConfirmation && (
                 <button
                   type="button"
                   disabled={busy}
                   onClick={() =>
-                    act({ kind: 'confirm-handover', side: 'recipient' }, 'action.confirmHandover')
+                    act({ kind: 'confirm-handover', side: 'sender' }, 'action.confirmHandover')
                   }
                 >
                   {t('action.confirmHandover')}
                 </button>
               )}
-            {r.status === 'handover_planned' && isSender && !r.handover.senderConfirmation && (
-              <button
-                type="button"
-                disabled={busy}
-                onClick={() =>
-                  act({ kind: 'confirm-handover', side: 'sender' }, 'action.confirmHandover')
-                }
-              >
-                {t('action.confirmHandover')}
-              </button>
-            )}
-            {isRecipient && (r.status === 'handover_confirmed' || r.status === 'accepted') && (
-              <ChoiceAction
-                label={t('action.close')}
-                field={t('action.outcome')}
-                options={OUTCOMES.map((v) => [v, t(`outcome.${v}`)])}
-                busy={busy}
-                onChoose={(outcome) =>
-                  act(
-                    { kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] },
-                    'action.close',
-                  )
-                }
-              />
-            )}
-          </div>
+              {isRecipient && (r.status === 'handover_confirmed' || r.status === 'accepted') && (
+                <ChoiceAction
+                  label={t('action.close')}
+                  field={t('action.outcome')}
+                  options={OUTCOMES.map((v) => [v, t(`outcome.${v}`)])}
+                  busy={busy}
+                  onChoose={(outcome) =>
+                    act(
+                      { kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] },
+                      'action.close',
+                    )
+                  }
+                />
+              )}
+            </div>
           )}
           {verdict === 'verified' &&
             isRecipient &&

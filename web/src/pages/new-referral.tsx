@@ -83,7 +83,10 @@ function initial(senderUnitId: string): FormState {
 }
 
 function get(obj: Json, path: string[]): unknown {
-  return path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Json)[k] : undefined), obj);
+  return path.reduce<unknown>(
+    (o, k) => (o && typeof o === 'object' ? (o as Json)[k] : undefined),
+    obj,
+  );
 }
 
 function set(obj: Json, path: string[], value: unknown): Json {
@@ -105,11 +108,7 @@ function clean(value: unknown, node: SchemaNode, required: boolean): unknown {
       if (SKIP.has(k)) {
         continue;
       }
-      const v = clean(
-        (value as Json | undefined)?.[k],
-        child,
-        (node.required ?? []).includes(k),
-      );
+      const v = clean((value as Json | undefined)?.[k], child, (node.required ?? []).includes(k));
       if (v !== undefined) {
         out[k] = v;
       }
@@ -302,7 +301,9 @@ function SchemaField({
         <textarea rows={path.at(-1) === 'summary' ? 6 : 3} {...common} />
       ) : (
         <input
-          type={(node.format === 'email' ? 'email' : path.at(-1) === 'phone' ? 'tel' : 'text') as 'text'}
+          type={
+            (node.format === 'email' ? 'email' : path.at(-1) === 'phone' ? 'tel' : 'text') as 'text'
+          }
           list={undefined}
           {...common}
         />
@@ -396,7 +397,14 @@ export function NewReferralPage({ onSent }: { onSent(id: string): void }) {
             ? t('form.invalid')
             : t('action.refused', { detail: p.problem?.detail ?? p.message ?? String(err) }),
         problems: problems?.map(
-          (x) => `${label(t, x.path.split('/').filter(Boolean).filter((s) => !/^\d+$/.test(s)))}: ${x.message}`,
+          (x) =>
+            `${label(
+              t,
+              x.path
+                .split('/')
+                .filter(Boolean)
+                .filter((s) => !/^\d+$/.test(s)),
+            )}: ${x.message}`,
         ),
       });
     } finally {
@@ -563,7 +571,11 @@ function ClearSelect({
   return (
     <label class="field" for={id}>
       <span>{text}</span>
-      <select id={id} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+      <select
+        id={id}
+        value={value}
+        onChange={(e) => onChange((e.target as HTMLSelectElement).value)}
+      >
         {options.map(([v, l]) => (
           <option key={v} value={v}>
             {l}

@@ -18,11 +18,27 @@ export type Verdict = 'loading' | 'no-keys' | 'verified' | 'warning';
 
 type Doc = Record<string, unknown>;
 
+/** The clear members a recipient compares, by the names people see on the page. */
+const FIELD_LABELS: Record<string, MessageKey> = {
+  category: 'newReferral.category',
+  urgency: 'newReferral.urgency',
+  ageBand: 'referral.ageBand',
+  gender: 'referral.gender',
+  citizenshipGroup: 'newReferral.citizenship',
+  municipalityCode: 'referral.municipality',
+  legalBasis: 'referral.legalBasis',
+  senderUnitId: 'inbox.from',
+  recipientUnitId: 'inbox.to',
+  copyUnitIds: 'referral.copies',
+};
+
 function warningText(t: (k: MessageKey, p?: Record<string, string>) => string, w: EnvelopeWarning) {
   switch (w.code) {
     case 'record_mismatch':
-    case 'aad_mismatch':
-      return t('verify.mismatch', { field: w.field ?? '' });
+    case 'aad_mismatch': {
+      const key = w.field ? FIELD_LABELS[w.field] : undefined;
+      return t('verify.mismatch', { field: key ? t(key) : (w.field ?? '') });
+    }
     case 'signature_invalid':
     case 'bad_signature':
       return t('verify.signature');
@@ -44,13 +60,7 @@ export function actingUnit(r: Referral, mine: string[]): string | undefined {
   return mine.find((u) => parties.includes(u) && cryptoAdapter.agency(u));
 }
 
-export function ReferralContent({
-  r,
-  onVerdict,
-}: {
-  r: Referral;
-  onVerdict(v: Verdict): void;
-}) {
+export function ReferralContent({ r, onVerdict }: { r: Referral; onVerdict(v: Verdict): void }) {
   const { session, deviceTick } = useApp();
   const { t, locale } = useI18n();
   const unit = actingUnit(r, session.claims.units);
@@ -75,7 +85,12 @@ export function ReferralContent({
     agency.openReferral<Doc>(r.id).then(
       (opened) => {
         if (live) {
-          setState({ kind: 'opened', document: opened.document, from: opened.aad.from, iat: opened.aad.iat });
+          setState({
+            kind: 'opened',
+            document: opened.document,
+            from: opened.aad.from,
+            iat: opened.aad.iat,
+          });
           onVerdict('verified');
         }
       },
@@ -84,7 +99,11 @@ export function ReferralContent({
           return;
         }
         const w = asEnvelopeWarning(err);
-        setState(w ? { kind: 'warning', warning: w } : { kind: 'error', message: String((err as Error).message ?? err) });
+        setState(
+          w
+            ? { kind: 'warning', warning: w }
+            : { kind: 'error', message: String((err as Error).message ?? err) },
+        );
         onVerdict('warning');
       },
     );
@@ -117,8 +136,8 @@ export function ReferralContent({
     <div data-testid="referral-document">
       <p class="verified" data-testid="verified-sender">
         <span aria-hidden="true">✔ </span>
-        {t('verify.signedBy')} <UnitName id={state.from} />, {formatDateTime(locale, new Date(state.iat * 1000).toISOString())}.{' '}
-        {t('verify.checked')}
+        {t('verify.signedBy')} <UnitName id={state.from} />,{' '}
+        {formatDateTime(locale, new Date(state.iat * 1000).toISOString())}. {t('verify.checked')}
       </p>
       <DocumentView doc={state.document} />
     </div>
@@ -126,13 +145,24 @@ export function ReferralContent({
 }
 
 function Field({ label, value }: { label: string; value: unknown }) {
-  if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) {
+  if (
+    value === undefined ||
+    value === null ||
+    value === '' ||
+    (Array.isArray(value) && value.length === 0)
+  ) {
     return null;
   }
   return (
     <>
       <dt>{label}</dt>
-      <dd>{Array.isArray(value) ? value.join(', ') : typeof value === 'boolean' ? String(value) : String(value)}</dd>
+      <dd>
+        {Array.isArray(value)
+          ? value.join(', ')
+          : typeof value === 'boolean'
+            ? String(value)
+            : String(value)}
+      </dd>
     </>
   );
 }
@@ -153,19 +183,29 @@ export function DocumentView({ doc }: { doc: Doc }) {
         <Field label={t('form.familyName')} value={person.familyName} />
         <Field label={t('form.alias')} value={person.alias} />
         <Field label={t('form.birthYear')} value={person.birthYear} />
-        <Field label={t('referral.ageBand')} value={person.ageBand ? t(`ageBand.${person.ageBand}` as MessageKey) : undefined} />
-        <Field label={t('referral.gender')} value={person.gender ? t(`gender.${person.gender}` as MessageKey) : undefined} />
+        <Field
+          label={t('referral.ageBand')}
+          value={person.ageBand ? t(`ageBand.${person.ageBand}` as MessageKey) : undefined}
+        />
+        <Field
+          label={t('referral.gender')}
+          value={person.gender ? t(`gender.${person.gender}` as MessageKey) : undefined}
+        />
         <Field label={t('form.languages')} value={person.languages} />
         <Field label={t('form.interpreterNeeded')} value={yes(person.interpreterNeeded)} />
         <Field label={t('form.phone')} value={person.phone} />
         <Field label={t('form.safeContact')} value={person.safeContactInstructions} />
       </dl>
       <h3>{t('form.situation')}</h3>
-      <p class="prose" data-testid="document-summary">{String(situation.summary ?? '')}</p>
+      <p class="prose" data-testid="document-summary">
+        {String(situation.summary ?? '')}
+      </p>
       <dl class="meta wide">
         <Field
           label={t('form.exploitation')}
-          value={((situation.exploitation as string[]) ?? []).map((e) => t(`exploitation.${e}` as MessageKey))}
+          value={((situation.exploitation as string[]) ?? []).map((e) =>
+            t(`exploitation.${e}` as MessageKey),
+          )}
         />
         <Field label={t('form.risks')} value={situation.risks} />
         <Field label={t('form.protectionNeeds')} value={situation.protectionNeeds} />
@@ -193,7 +233,10 @@ export function Thread({ r }: { r: Referral }) {
   const { t, locale } = useI18n();
   const unit = actingUnit(r, session.claims.units);
   const agency = unit ? cryptoAdapter.agency(unit) : undefined;
-  const messages = useLoad(async () => (agency ? agency.readMessages(r.id) : []), [r.id, unit, deviceTick, liveTick]);
+  const messages = useLoad(
+    async () => (agency ? agency.readMessages(r.id) : []),
+    [r.id, unit, deviceTick, liveTick],
+  );
   const draft = useDraft<string>(`message:${session.claims.iss}:${session.claims.sub}:${r.id}`, '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -227,14 +270,20 @@ export function Thread({ r }: { r: Referral }) {
       {messages.data && messages.data.length === 0 && <p>{t('thread.empty')}</p>}
       <ol class="plain messages">
         {(messages.data ?? []).map((m) => (
-          <li key={m.id} class={`message ${unit === m.senderUnitId ? 'mine' : ''}`} data-testid="thread-message">
+          <li
+            key={m.id}
+            class={`message ${unit === m.senderUnitId ? 'mine' : ''}`}
+            data-testid="thread-message"
+          >
             <p class="muted">
               <UnitName id={m.senderUnitId} /> · {formatDateTime(locale, m.createdAt)}
             </p>
             {m.verified ? (
               <p class="prose">{m.text}</p>
             ) : (
-              <Notice kind="warning">{t('thread.unverified', { detail: m.problem.message })}</Notice>
+              <Notice kind="warning">
+                {t('thread.unverified', { detail: m.problem.message })}
+              </Notice>
             )}
           </li>
         ))}
@@ -357,7 +406,10 @@ export function ForwardPanel({ r, onForwarded }: { r: Referral; onForwarded(): v
         </label>
         <label class="field">
           <span>{t('forward.need')}</span>
-          <select value={capability} onChange={(e) => setCapability((e.target as HTMLSelectElement).value)}>
+          <select
+            value={capability}
+            onChange={(e) => setCapability((e.target as HTMLSelectElement).value)}
+          >
             <option value="">{t('forward.anyNeed')}</option>
             {CAPABILITIES.map((c) => (
               <option key={c} value={c}>
@@ -463,7 +515,9 @@ export function LinkedReferrals({ r }: { r: Referral }) {
                 <UnitName id={x.recipientUnitId} />
               </a>
               : <span data-testid="linked-status">{t(`status.${x.status}` as MessageKey)}</span>
-              {x.handover.senderConfirmation && x.handover.recipientConfirmation && ` · ${t('linked.handoverBoth')}`}
+              {x.handover.senderConfirmation &&
+                x.handover.recipientConfirmation &&
+                ` · ${t('linked.handoverBoth')}`}
             </li>
           ))}
         </ul>
