@@ -13,6 +13,7 @@ import {
   generalDecrypt,
   importJWK,
   SignJWT,
+  type CryptoKey,
   type GeneralJWE,
   type JWK,
 } from 'jose';

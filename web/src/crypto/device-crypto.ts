@@ -210,10 +210,16 @@ export class BrowserDevice {
     const mine = await listMyDevices(this.client);
     const me = mine.find((d) => d.id === acting.id);
     this.status.units = (me?.units ?? []).map((u) => ({ unitId: u.unitId, status: u.status }));
-    if (!this.status.units.some((u) => u.status === 'approved')) {
+    const approved = this.status.units.filter((u) => u.status === 'approved').map((u) => u.unitId);
+    if (approved.length === 0) {
       this.units.clear();
       this.agencies.clear();
       this.status.unitsWithKeys = [];
+      return this.status;
+    }
+    // Each box fetch is audited: fetch again only when the approvals changed (or on a reload).
+    const held = [...this.units.keys()].sort().join();
+    if (held !== '' && held === [...approved].sort().join()) {
       return this.status;
     }
     const opened = await fetchKeyBoxes(this.client, acting, {
