@@ -30,7 +30,6 @@ import { AppContext, Notice } from './ui/common';
 import { cryptoChanged, onCryptoChange, startDevice } from './crypto/adapter';
 import type { BrowserDevice } from './crypto/device-crypto';
 import { DeviceBanner, DevicePage, DevicesPage } from './pages/device';
-import { NewReferralPage } from './pages/new-referral';
 
 type Route =
   | { page: 'inbox' | 'outbox' | 'notifications' | 'field-requests' | 'operations' }
@@ -367,7 +366,7 @@ function SignedIn({ session }: { session: Session }) {
         ) : current.page === 'devices' ? (
           <DevicesPage device={device} />
         ) : current.page === 'new-referral' ? (
-          <NewReferralPage onSent={(id) => go(`#/referral/${id}`)} />
+          <LazyNewReferral onSent={(id) => go(`#/referral/${id}`)} />
         ) : current.page === 'inbox' || current.page === 'outbox' ? (
           <InboxPage box={current.page} onOpen={(id) => go(`#/referral/${id}`)} />
         ) : current.page === 'referral' ? (
@@ -392,4 +391,16 @@ function SignedIn({ session }: { session: Session }) {
       </main>
     </AppContext.Provider>
   );
+}
+
+type NewReferralPageType = (typeof import('./pages/new-referral'))['NewReferralPage'];
+
+/** The referral form (with the document schema it is generated from) loads when it is opened. */
+function LazyNewReferral(props: { onSent(id: string): void }) {
+  const { t } = useI18n();
+  const [Page, setPage] = useState<NewReferralPageType>();
+  useEffect(() => {
+    void import('./pages/new-referral').then((m) => setPage(() => m.NewReferralPage));
+  }, []);
+  return Page ? <Page {...props} /> : <p role="status">{t('app.loading')}</p>;
 }
