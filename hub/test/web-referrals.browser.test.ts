@@ -279,12 +279,10 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   ).resolves.toBe(true);
   await step(p, '43-new-referral-rules');
 
-  await p
-    .getByLabel('Mottagande enhet')
-    .selectOption({
-      label:
-        'Regionkoordinatorn Östergötland (Regionkoordinator mot prostitution och människohandel, Östergötland)',
-    });
+  await p.getByLabel('Mottagande enhet').selectOption({
+    label:
+      'Regionkoordinatorn Östergötland (Regionkoordinator mot prostitution och människohandel, Östergötland)',
+  });
   await p.getByLabel('Rättslig grund').selectOption('consent');
   await p.getByLabel('Brådska').selectOption('urgent');
   await p.locator('#f-person-gender').selectOption('female');
@@ -393,6 +391,32 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(f.getByTestId('document-summary').count()).resolves.toBe(0);
   await expect(f.getByRole('button', { name: 'Kvittera', exact: true }).count()).resolves.toBe(0);
   await step(f, '51-frideborg-mismatch-warning');
+
+  // ----- a colleague's approved browser approves another device (here the caseworker's new
+  // phone) on #/devices after comparing the code, and revokes it again --------------------------
+  const phone = await enrolWorker('frideborg.caseworker', PHONE);
+  await f.goto(`${hub.base}/#/devices`);
+  const devices = f.getByTestId('unit-devices');
+  const pendingPhone = devices.getByTestId('pending-device');
+  await pendingPhone.waitFor({ timeout: 30_000 });
+  await pendingPhone.getByLabel(/Koden som visas på/).fill(phone.code);
+  await pendingPhone.getByRole('button', { name: 'Jämför och godkänn' }).click();
+  await devices.getByText('Koden stämde. Enheten är godkänd').waitFor({ timeout: 30_000 });
+  await step(f, '52-colleague-approves');
+  await waitForKeys(phone.page);
+  await step(phone.page, '53-phone-approved');
+  await devices
+    .getByRole('row', { name: /\(mobil\)/ })
+    .getByRole('button', { name: 'Återkalla' })
+    .click();
+  await devices.getByText('Enheten är återkallad.').waitFor({ timeout: 30_000 });
+  await devices.getByText('enhetens nycklar behöver bytas').waitFor({ timeout: 30_000 });
+  await phone.page.reload();
+  await phone.page
+    .getByTestId('device-unit')
+    .filter({ hasText: 'återkallad' })
+    .waitFor({ timeout: 30_000 });
+  await step(phone.page, '54-phone-revoked');
 
   // ----- nothing typed reached the hub in clear -------------------------------------------------
   expect(await scanDatabase(MARKER)).toEqual([]);

@@ -302,6 +302,8 @@ export const en: Messages = {
     'The fingerprint below must be the one your organisation admin gave you. If it is not, do not use the service and contact your admin.',
   'device.waiting':
     'This browser is waiting for a colleague to approve it. Until then you cannot read or send encrypted content.',
+  'device.revokedBanner':
+    'This browser has been revoked and holds no unit keys any more. Ask a colleague or your admin for help.',
   'device.showCode': 'Show the code',
   'device.error': 'The device keys could not be fetched: {detail}',
   'devices.title': "Approve colleagues' devices",

@@ -300,6 +300,8 @@ export const sv = {
     'Fingeravtrycket nedan ska vara detsamma som din organisationsadministratör har gett dig. Är det inte det, använd inte tjänsten och kontakta administratören.',
   'device.waiting':
     'Den här webbläsaren väntar på att en kollega godkänner den. Tills dess kan du inte läsa eller skicka krypterat innehåll.',
+  'device.revokedBanner':
+    'Den här webbläsaren är återkallad och har inga enhetsnycklar längre. Be en kollega eller administratören om hjälp.',
   'device.showCode': 'Visa koden',
   'device.error': 'Enhetsnycklarna kunde inte hämtas: {detail}',
   'devices.title': 'Godkänn kollegors enheter',

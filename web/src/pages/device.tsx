@@ -44,6 +44,13 @@ export function DeviceBanner({
   if (!s?.deviceId || s.unitsWithKeys.length > 0) {
     return null;
   }
+  if (s.units.length > 0 && s.units.every((u) => u.status === 'revoked')) {
+    return (
+      <div class="device-banner" data-testid="device-revoked">
+        <Notice kind="warning">{t('device.revokedBanner')}</Notice>
+      </div>
+    );
+  }
   return (
     <div class="device-banner" data-testid="device-banner">
       <Notice kind="info">
