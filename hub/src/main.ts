@@ -3,6 +3,7 @@
  * embedded Postgres (PGlite in SAMVERKAN_DATA_DIR) unless DATABASE_URL is set, with events
  * in-process unless NATS_URL is set. No business logic lives here.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { directoryService, OPENAPI_DIR } from '@samverkan/directory';
 import { notificationsService } from '@samverkan/notifications';
@@ -80,6 +81,12 @@ async function main(): Promise<void> {
         config.NATS_URL ? 'NATS JetStream' : 'in-process events'
       })`,
       `  get a token:  ${tokenHint}`,
+      // The demo's printed sheet: how an organisation admin approves a colleague's first browser.
+      ...(fs.existsSync(path.join(dataDir, 'dev-keys', 'recovery-keys.txt'))
+        ? [
+            `  browser keys: approve a first browser as the unit's organisation admin with the recovery keys in ${path.join(dataDir, 'dev-keys', 'recovery-keys.txt')}`,
+          ]
+        : []),
       `  try it:       curl -H "Authorization: Bearer $(${tokenCommand})" "${url}/v1/units?municipality=0581&openNow=true"`,
       // The CLI finds the hub on http://localhost:3000 unless told otherwise.
       ...(config.PORT !== 3000 ? [`  the CLI:      export SAMVERKAN_URL=${url}`] : []),

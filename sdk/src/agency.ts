@@ -17,6 +17,7 @@ import {
   type FieldRequestMetadata,
   type EnvelopeVersion,
   type GeneralJweEnvelope,
+  type PrivateKeyRef,
 } from './crypto/envelope';
 import {
   generateUnitEncryptionKey,
@@ -28,7 +29,8 @@ import { data, type SamverkanClient } from './client';
 import { asCryptoError, SamverkanCryptoError, UnknownUnitError } from './errors';
 import type { components as Referrals } from './generated/referrals';
 import type { components as Directory } from './generated/directory';
-import { unitKeys, type KeyStoreContent } from './key-store';
+import type { KeyStoreContent } from './key-store';
+import { unitKeys } from './key-ring';
 
 export type Referral = Referrals['schemas']['Referral'];
 export type ReferralCreate = Referrals['schemas']['ReferralCreate'];
@@ -80,10 +82,38 @@ export interface OpenedDocument<D> {
   metadata?: EnvelopeAadV2;
 }
 
+/**
+ * Where an agency finds its unit's private keys other than a key store file: a browser holds
+ * them as non-extractable CryptoKeys opened from its device's key boxes (web/src/crypto/).
+ */
+export interface UnitKeySource {
+  /** Trusted root key fingerprints per organisation id. */
+  pins: Record<string, string[]>;
+  /** The unit's current signing key and its decryption keys (current and retired). */
+  unitKeys(unitId: string): { signing: PrivateKeyRef; decryption: PrivateKeyRef[] };
+}
+
+function ownKeys(
+  keys: KeyStoreContent | UnitKeySource,
+  unitId: string,
+): { signing: PrivateKeyRef; decryption: PrivateKeyRef[] } {
+  if ('unitKeys' in keys && typeof keys.unitKeys === 'function') {
+    return keys.unitKeys(unitId);
+  }
+  const own = unitKeys(keys as KeyStoreContent, unitId);
+  return {
+    signing: { kid: own.signing.kid, privateJwk: own.signing.privateJwk },
+    decryption: own.decryption,
+  };
+}
+
 export interface AgencyOptions {
   client: SamverkanClient;
-  /** The key store content (see readKeyStore); private keys are read from it, never sent. */
-  keys: KeyStoreContent;
+  /**
+   * The key store content (see readKeyStore), or another source of the unit's private keys;
+   * private keys are read from it, never sent.
+   */
+  keys: KeyStoreContent | UnitKeySource;
   /** The unit this agency acts as. */
   unitId: string;
   /**
@@ -137,7 +167,7 @@ export function createAgency(options: AgencyOptions) {
     meta: EnvelopeMetadataInput,
     document: Record<string, unknown>,
   ): Promise<GeneralJweEnvelope> {
-    const own = unitKeys(keys, unitId);
+    const own = ownKeys(keys, unitId);
     const to =
       meta.kind === 'referral'
         ? [meta.recipientUnitId, ...(meta.copyUnitIds ?? [])]
@@ -150,7 +180,7 @@ export function createAgency(options: AgencyOptions) {
         meta,
         document,
         validate: meta.kind === 'referral',
-        sender: { signingKey: { kid: own.signing.kid, privateJwk: own.signing.privateJwk } },
+        sender: { signingKey: own.signing },
         recipients: to.map((id) => ({
           unitId: id,
           encryptionKeys: verified.get(id)!.encryptionKeys,
@@ -204,7 +234,7 @@ export function createAgency(options: AgencyOptions) {
     envelope: unknown,
     expected: { rid: string; kind: EnvelopeKind },
   ): Promise<OpenedDocument<D>> {
-    const own = unitKeys(keys, unitId);
+    const own = ownKeys(keys, unitId);
     const opened = await crypto(() =>
       openEnvelope<D>(envelope, {
         unitId,

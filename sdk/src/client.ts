@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import type { paths as DirectoryPaths } from './generated/directory';
 import type { paths as NotificationsPaths } from './generated/notifications';
@@ -45,7 +44,7 @@ export function createSamverkanClient(options: SamverkanClientOptions): Samverka
         request.headers.set('authorization', `Bearer ${t}`);
       }
       if (WRITE_METHODS.has(request.method) && !request.headers.has('idempotency-key')) {
-        request.headers.set('idempotency-key', randomUUID());
+        request.headers.set('idempotency-key', globalThis.crypto.randomUUID());
       }
       return request;
     },

@@ -151,28 +151,7 @@ export function writeKeyStore(
   fs.renameSync(tmp, file);
 }
 
-/** The keys a unit needs from the store, or a clear error naming what is missing. */
-export function unitKeys(
-  content: KeyStoreContent,
-  unitId: string,
-): {
-  ring: UnitKeyRing;
-  signing: KeyPairJwk;
-  decryption: Array<{ kid: string; privateJwk: KeyPairJwk['privateJwk'] }>;
-} {
-  const ring = content.units[unitId];
-  const signing = ring?.sig.at(-1);
-  if (!ring || !signing || ring.enc.length === 0) {
-    throw new KeyStoreError(
-      `the key store has no keys for unit ${unitId}: run \`samverkan keys init --unit ${unitId}\``,
-    );
-  }
-  return {
-    ring,
-    signing,
-    decryption: ring.enc.map((k) => ({ kid: k.kid, privateJwk: k.privateJwk })),
-  };
-}
+export { unitKeys } from './key-ring';
 
 /**
  * The demo's key store (`<dataDir>/dev-keys/keys.json`, written by the directory seed) as an

@@ -27,10 +27,13 @@ import { InboxPage, ReferralPage } from './pages/inbox';
 import { NotificationsPage, notificationText } from './pages/notifications';
 import { AdminPage, AuditPage, StatisticsPage } from './pages/records';
 import { AppContext, Notice } from './ui/common';
+import { cryptoChanged, onCryptoChange, startDevice } from './crypto/adapter';
+import type { BrowserDevice } from './crypto/device-crypto';
+import { DeviceBanner, DevicePage, DevicesPage } from './pages/device';
 
 type Route =
   | { page: 'inbox' | 'outbox' | 'notifications' | 'field-requests' | 'operations' }
-  | { page: 'statistics' | 'audit' | 'admin' }
+  | { page: 'statistics' | 'audit' | 'admin' | 'device' | 'devices' | 'new-referral' }
   | { page: 'referral'; id: string };
 
 function parseRoute(hash: string): Route | undefined {
@@ -44,6 +47,9 @@ function parseRoute(hash: string): Route | undefined {
     case 'statistics':
     case 'audit':
     case 'admin':
+    case 'device':
+    case 'devices':
+    case 'new-referral':
       return { page };
     case 'referral':
       return id && /^[0-9a-f-]{36}$/i.test(id) ? { page: 'referral', id } : undefined;
@@ -67,6 +73,9 @@ export function menuFor(roles: string[], hasUnits: boolean): NavItem[] {
   if (hasUnits && (has('caseworker') || has('coordinator') || has('officer'))) {
     items.push({ page: 'inbox', label: 'nav.inbox' }, { page: 'outbox', label: 'nav.outbox' });
   }
+  if (hasUnits && (has('caseworker') || has('coordinator') || has('officer'))) {
+    items.push({ page: 'new-referral', label: 'nav.newReferral' });
+  }
   if (hasUnits && has('caseworker')) {
     items.push({ page: 'field-requests', label: 'nav.fieldRequests' });
   }
@@ -81,6 +90,9 @@ export function menuFor(roles: string[], hasUnits: boolean): NavItem[] {
   }
   if (has('org_admin')) {
     items.push({ page: 'admin', label: 'nav.admin' });
+  }
+  if (hasUnits && (has('caseworker') || has('coordinator') || has('officer'))) {
+    items.push({ page: 'device', label: 'nav.device' }, { page: 'devices', label: 'nav.devices' });
   }
   items.push({ page: 'notifications', label: 'nav.notifications' });
   return items.filter((item, i) => items.findIndex((x) => x.page === item.page) === i);
@@ -227,6 +239,40 @@ function SignedIn({ session }: { session: Session }) {
     [session],
   );
   const menu = menuFor(session.claims.roles, session.claims.units.length > 0);
+  const [device, setDevice] = useState<BrowserDevice>();
+  const [deviceError, setDeviceError] = useState<string>();
+  const [deviceTick, setDeviceTick] = useState(0);
+  useEffect(() => onCryptoChange(() => setDeviceTick((x) => x + 1)), []);
+  // This browser as a device: keys made and enrolled on first sign-in, key boxes opened after.
+  useEffect(() => {
+    const { iss, sub, org, units, roles } = session.claims;
+    startDevice({
+      token: () => tokenRef.current,
+      person: { iss, sub },
+      organisationId: org,
+      handlesCases:
+        units.length > 0 && roles.some((r) => ['caseworker', 'coordinator', 'officer'].includes(r)),
+    }).then(setDevice, (err: Error) => setDeviceError(err.message));
+  }, []);
+  // While waiting for a colleague's approval (or after a notification), look again.
+  useEffect(() => {
+    if (!device || !device.status.deviceId) {
+      return;
+    }
+    const waiting = device.status.unitsWithKeys.length === 0;
+    const timer = setTimeout(
+      () =>
+        void device.sync().then(
+          () => {
+            setDeviceError(undefined);
+            cryptoChanged();
+          },
+          (err: Error) => setDeviceError(err.message),
+        ),
+      waiting ? 4_000 : 60_000,
+    );
+    return () => clearTimeout(timer);
+  }, [device, deviceTick, liveTick]);
 
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
@@ -263,7 +309,7 @@ function SignedIn({ session }: { session: Session }) {
   const current: Route = route ?? ({ page: menu[0]!.page } as Route);
 
   return (
-    <AppContext.Provider value={{ api, session, liveTick }}>
+    <AppContext.Provider value={{ api, session, liveTick, device, deviceTick }}>
       <a class="skip" href="#main">
         {t('app.skip')}
       </a>
@@ -313,8 +359,15 @@ function SignedIn({ session }: { session: Session }) {
           </div>
         )}
       </div>
+      <DeviceBanner device={device} error={deviceError} onShow={() => go('#/device')} />
       <main id="main" tabIndex={-1}>
-        {current.page === 'inbox' || current.page === 'outbox' ? (
+        {current.page === 'device' ? (
+          <DevicePage device={device} error={deviceError} />
+        ) : current.page === 'devices' ? (
+          <DevicesPage device={device} />
+        ) : current.page === 'new-referral' ? (
+          <LazyNewReferral onSent={(id) => go(`#/referral/${id}`)} />
+        ) : current.page === 'inbox' || current.page === 'outbox' ? (
           <InboxPage box={current.page} onOpen={(id) => go(`#/referral/${id}`)} />
         ) : current.page === 'referral' ? (
           <ReferralPage id={current.id} onBack={() => history.back()} />
@@ -338,4 +391,16 @@ function SignedIn({ session }: { session: Session }) {
       </main>
     </AppContext.Provider>
   );
+}
+
+type NewReferralPageType = (typeof import('./pages/new-referral'))['NewReferralPage'];
+
+/** The referral form (with the document schema it is generated from) loads when it is opened. */
+function LazyNewReferral(props: { onSent(id: string): void }) {
+  const { t } = useI18n();
+  const [Page, setPage] = useState<NewReferralPageType>();
+  useEffect(() => {
+    void import('./pages/new-referral').then((m) => setPage(() => m.NewReferralPage));
+  }, []);
+  return Page ? <Page {...props} /> : <p role="status">{t('app.loading')}</p>;
 }

@@ -639,8 +639,8 @@ async function checksum(d: Uint8Array): Promise<Uint8Array> {
   return digest.subarray(0, 2);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(new ArrayBuffer(a.length + b.length));
   out.set(a, 0);
   out.set(b, a.length);
   return out;

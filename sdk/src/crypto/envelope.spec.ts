@@ -13,6 +13,7 @@ import {
   generalDecrypt,
   importJWK,
   SignJWT,
+  type CryptoKey,
   type GeneralJWE,
   type JWK,
 } from 'jose';
@@ -691,5 +692,40 @@ describe("envelopeRoutingInfo (the hub's shape check)", () => {
     const badEpk = clone(sealed.jwe);
     badEpk.recipients[0]!.header.epk = { kty: 'OKP', crv: 'X25519', x: 'AAAA' } as JWK;
     expectMalformed(badEpk, /epk/);
+  });
+});
+
+describe('keys as non-extractable CryptoKeys (a browser)', () => {
+  it('seals with a non-extractable signing key and opens with non-extractable decryption keys', async () => {
+    const signing = (await importJWK(P.sig.privateJwk, 'EdDSA', {
+      extractable: false,
+    })) as CryptoKey;
+    expect(signing.extractable).toBe(false);
+    const sealed = await sealFromP([C], {
+      sender: { signingKey: { kid: P.sig.kid, privateKey: signing } },
+    });
+    const decryption = await Promise.all(
+      C.enc.map(async (k) => ({
+        kid: k.kid,
+        privateKey: (await importJWK(k.privateJwk, 'ECDH-ES+A256KW', {
+          extractable: false,
+        })) as CryptoKey,
+      })),
+    );
+    const opened = await openEnvelope(sealed.jwe, {
+      unitId: C.id,
+      decryptionKeys: decryption,
+      senderSigningKeys: P.trusted.signingKeys,
+    });
+    expect(opened.document).toEqual(referralDocument());
+    expect(opened.aad.from).toBe(P.id);
+  });
+
+  it('refuses a CryptoKey that is not a private Ed25519 key as the signing key', async () => {
+    const wrong = (await importJWK(C.enc[0]!.privateJwk, 'ECDH-ES+A256KW')) as CryptoKey;
+    await expectEnvelopeError(
+      sealFromP([C], { sender: { signingKey: { kid: P.sig.kid, privateKey: wrong } } }),
+      'invalid_key',
+    );
   });
 });

@@ -1,5 +1,3 @@
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import {
   base64url,
   calculateJwkThumbprint,
@@ -10,12 +8,15 @@ import {
   generalDecrypt,
   importJWK,
   jwtVerify,
+  type CryptoKey,
   type GeneralJWE,
   type JWK,
   type JWTPayload,
 } from 'jose';
-import referralDocumentSchema from '../generated/referral-document.schema.json';
 import { canonicalJson } from './canonical-json';
+import { validateReferralDocument, type DocumentProblem } from './referral-document';
+
+export { validateReferralDocument, type DocumentProblem };
 
 /**
  * The end-to-end encrypted envelope, version 2 (docs/envelope.md is the normative text): a nested
@@ -227,12 +228,6 @@ export type EnvelopeErrorCode =
   | 'aad_mismatch'
   | 'record_mismatch';
 
-export interface DocumentProblem {
-  /** JSON Pointer to the field, `''` for the document itself. */
-  path: string;
-  message: string;
-}
-
 export class EnvelopeError extends Error {
   constructor(
     readonly code: EnvelopeErrorCode,
@@ -244,38 +239,6 @@ export class EnvelopeError extends Error {
     super(message);
     this.name = 'EnvelopeError';
   }
-}
-
-// ----- referral document schema -------------------------------------------------------------
-
-let referralValidator: ValidateFunction | undefined;
-
-function referralDocumentValidator(): ValidateFunction {
-  if (!referralValidator) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    addFormats(ajv);
-    referralValidator = ajv.compile(referralDocumentSchema);
-  }
-  return referralValidator;
-}
-
-/** Checks a referral document against openapi/referral-document.schema.json. */
-export function validateReferralDocument(document: unknown): DocumentProblem[] {
-  const validate = referralDocumentValidator();
-  if (validate(document)) {
-    return [];
-  }
-  return (validate.errors ?? []).map((e) => {
-    const missing = (e.params as { missingProperty?: unknown }).missingProperty;
-    const extra = (e.params as { additionalProperty?: unknown }).additionalProperty;
-    const at =
-      typeof missing === 'string'
-        ? `${e.instancePath}/${missing}`
-        : typeof extra === 'string'
-          ? `${e.instancePath}/${extra}`
-          : e.instancePath;
-    return { path: at, message: e.message ?? 'is invalid' };
-  });
 }
 
 // ----- seal ---------------------------------------------------------------------------------
@@ -309,13 +272,19 @@ export function referralMetadata(
   };
 }
 
+/**
+ * A unit's private key as the envelope takes it: a JWK (the SDK's key store) or a CryptoKey,
+ * which in a browser is non-extractable (usable by the page, never readable by it), with its kid.
+ */
+export type PrivateKeyRef = { kid: string } & ({ privateJwk: JWK } | { privateKey: CryptoKey });
+
 export interface SealEnvelopeInput {
   /** Everything the hub will show in clear about the item (the kind included). */
   meta: EnvelopeMetadataInput;
   /** Seconds since the epoch; now by default. */
   iat?: number;
   document: Record<string, unknown>;
-  sender: { signingKey: { kid: string; privateJwk: JWK } };
+  sender: { signingKey: PrivateKeyRef };
   /** Verified public encryption keys (see verifyUnitKeySet) of every addressed unit. */
   recipients: Array<{ unitId: string; encryptionKeys: JWK[] }>;
   /** The sending unit's own active encryption keys, so that it can read what it sent. */
@@ -510,7 +479,19 @@ async function recipientKeyList(
   return [...keys].map(([kid, jwk]) => ({ kid, jwk }));
 }
 
-async function importSigningKey(signingKey: { kid: string; privateJwk: JWK }) {
+async function importSigningKey(signingKey: PrivateKeyRef) {
+  if ('privateKey' in signingKey) {
+    // A CryptoKey (in a browser, non-extractable): its kid was checked when it was imported.
+    const key = signingKey.privateKey;
+    if (
+      key.type !== 'private' ||
+      key.algorithm.name !== 'Ed25519' ||
+      typeof signingKey.kid !== 'string'
+    ) {
+      throw new EnvelopeError('invalid_key', 'the signing key must be a private Ed25519 key');
+    }
+    return key;
+  }
   const jwk = signingKey.privateJwk;
   if (
     !isRecord(jwk) ||
@@ -544,7 +525,7 @@ export interface OpenEnvelopeOptions {
   /** The unit opening the envelope. */
   unitId: string;
   /** The unit's private encryption keys (current and retired). */
-  decryptionKeys: Array<{ kid: string; privateJwk: JWK }>;
+  decryptionKeys: PrivateKeyRef[];
   /**
    * The sending unit's signing keys, verified with verifyUnitKeySet; or a function that fetches
    * them for `aad.from` (the sender is known only once the envelope is parsed).
@@ -584,9 +565,9 @@ export async function openEnvelope<D = Record<string, unknown>>(
     throw new EnvelopeError('wrong_referral', `the envelope belongs to item ${aad.rid}`);
   }
 
-  const ours = new Map<string, JWK>();
+  const ours = new Map<string, PrivateKeyRef>();
   for (const key of options.decryptionKeys) {
-    ours.set(key.kid, key.privateJwk);
+    ours.set(key.kid, key);
   }
   const entries = envelope.recipients.filter((r) => ours.has(r.header.kid));
   if (entries.length === 0) {
@@ -601,11 +582,11 @@ export async function openEnvelope<D = Record<string, unknown>>(
       { ...envelope, recipients: entries } as GeneralJWE,
       async (_protectedHeader, token) => {
         const kid = token.header?.kid;
-        const privateJwk = typeof kid === 'string' ? ours.get(kid) : undefined;
-        if (!privateJwk) {
+        const key = typeof kid === 'string' ? ours.get(kid) : undefined;
+        if (!key) {
           throw new Error('no key');
         }
-        return importJWK(privateJwk, KEY_ALG);
+        return 'privateKey' in key ? key.privateKey : importJWK(key.privateJwk, KEY_ALG);
       },
       { keyManagementAlgorithms: [KEY_ALG], contentEncryptionAlgorithms: [CONTENT_ENC] },
     );

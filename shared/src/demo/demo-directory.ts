@@ -105,6 +105,12 @@ export const DEMO_USERS: Record<string, DemoUser> = {
   },
   'police.admin': { sub: 'police.admin', org: O.policeOst, units: [], roles: ['org_admin'] },
   'novahuset.admin': { sub: 'novahuset.admin', org: O.novahuset, units: [], roles: ['org_admin'] },
+  'coordinator.admin': {
+    sub: 'coordinator.admin',
+    org: O.coordinator,
+    units: [],
+    roles: ['org_admin'],
+  },
   'lansstyrelsen.analyst': {
     sub: 'lansstyrelsen.analyst',
     org: O.lansstyrelsen,

@@ -4,9 +4,15 @@
  * shows its lifecycle and the actions that need no plaintext; its content needs unit keys on
  * this device (crypto/adapter.ts).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { idempotent, must, problemText, type Referral, type ReferralSchemas } from '../api/client';
-import { cryptoAdapter } from '../crypto/adapter';
+import {
+  ForwardPanel,
+  LinkedReferrals,
+  ReferralContent,
+  Thread,
+  type Verdict,
+} from './referral-content';
 import { formatDateTime, formatDeadline } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, UnitPicker, useApp, useLoad, useNow } from '../ui/common';
@@ -136,7 +142,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   const now = useNow();
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string }>();
   const [busy, setBusy] = useState(false);
-  const [canOpen, setCanOpen] = useState<boolean>();
+  const [verdict, setVerdict] = useState<Verdict>('loading');
   const referral = useLoad(
     async () => must(await api.referrals.GET('/v1/referrals/{id}', { params: { path: { id } } })),
     [id, liveTick],
@@ -145,14 +151,6 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   const mine = session.claims.units;
   const isRecipient = r ? mine.includes(r.recipientUnitId) : false;
   const isSender = r ? mine.includes(r.senderUnitId) : false;
-
-  useEffect(() => {
-    if (r) {
-      void cryptoAdapter
-        .unitKeys(mine.filter((u) => u === r.recipientUnitId || u === r.senderUnitId))
-        .then((keys) => setCanOpen(keys.some((k) => k.canOpen)));
-    }
-  }, [r?.id]);
 
   const act = async (action: Action, label: MessageKey) => {
     setBusy(true);
@@ -266,104 +264,109 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
           </dl>
 
           <h2>{t('referral.content')}</h2>
-          {canOpen === false && (
-            <div class="notice notice-warning" role="status" data-testid="no-unit-keys">
-              <strong>{t('crypto.noKeysTitle')}</strong>
-              <p>{t('crypto.noKeysBody')}</p>
-            </div>
-          )}
+          <ReferralContent r={r} onVerdict={setVerdict} />
 
           {message && <Notice kind={message.kind}>{message.text}</Notice>}
-          <div class="actions">
-            {isRecipient && r.status === 'sent' && (
-              <button
-                type="button"
-                disabled={busy}
-                onClick={() => act({ kind: 'acknowledge' }, 'action.acknowledge')}
-              >
-                {t('action.acknowledge')}
-              </button>
-            )}
-            {isRecipient && r.status === 'received' && (
-              <>
+          {verdict !== 'warning' && (
+            <div class="actions">
+              {isRecipient && r.status === 'sent' && (
                 <button
                   type="button"
                   disabled={busy}
-                  onClick={() => act({ kind: 'accept' }, 'action.accept')}
+                  onClick={() => act({ kind: 'acknowledge' }, 'action.acknowledge')}
                 >
-                  {t('action.accept')}
+                  {t('action.acknowledge')}
                 </button>
-                <ChoiceAction
-                  label={t('action.decline')}
-                  field={t('action.declineReason')}
-                  options={DECLINE_REASONS.map((v) => [v, t(`declineReason.${v}`)])}
+              )}
+              {isRecipient && r.status === 'received' && (
+                <>
+                  <button
+                    type="button"
+                    disabled={busy}
+                    onClick={() => act({ kind: 'accept' }, 'action.accept')}
+                  >
+                    {t('action.accept')}
+                  </button>
+                  <ChoiceAction
+                    label={t('action.decline')}
+                    field={t('action.declineReason')}
+                    options={DECLINE_REASONS.map((v) => [v, t(`declineReason.${v}`)])}
+                    busy={busy}
+                    onChoose={(reason) =>
+                      act(
+                        { kind: 'decline', reason: reason as ReferralSchemas['DeclineReason'] },
+                        'action.decline',
+                      )
+                    }
+                  />
+                </>
+              )}
+              {isSender && (r.status === 'sent' || r.status === 'received') && (
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={busy}
+                  onClick={() => act({ kind: 'withdraw' }, 'action.withdraw')}
+                >
+                  {t('action.withdraw')}
+                </button>
+              )}
+              {isRecipient && r.status === 'accepted' && (
+                <HandoverAction
                   busy={busy}
-                  onChoose={(reason) =>
-                    act(
-                      { kind: 'decline', reason: reason as ReferralSchemas['DeclineReason'] },
-                      'action.decline',
-                    )
+                  onPlan={(mode, plannedFor) =>
+                    act({ kind: 'handover', mode, plannedFor }, 'action.planHandover')
                   }
                 />
-              </>
-            )}
-            {isSender && (r.status === 'sent' || r.status === 'received') && (
-              <button
-                type="button"
-                class="secondary"
-                disabled={busy}
-                onClick={() => act({ kind: 'withdraw' }, 'action.withdraw')}
-              >
-                {t('action.withdraw')}
-              </button>
-            )}
-            {isRecipient && r.status === 'accepted' && (
-              <HandoverAction
-                busy={busy}
-                onPlan={(mode, plannedFor) =>
-                  act({ kind: 'handover', mode, plannedFor }, 'action.planHandover')
-                }
-              />
-            )}
-            {r.status === 'handover_planned' &&
-              isRecipient &&
-              !r.handover.recipientConfirmation && (
+              )}
+              {r.status === 'handover_planned' &&
+                isRecipient &&
+                !r.handover.recipientConfirmation && (
+                  <button
+                    type="button"
+                    disabled={busy}
+                    onClick={() =>
+                      act({ kind: 'confirm-handover', side: 'recipient' }, 'action.confirmHandover')
+                    }
+                  >
+                    {t('action.confirmHandover')}
+                  </button>
+                )}
+              {r.status === 'handover_planned' && isSender && !r.handover.senderConfirmation && (
                 <button
                   type="button"
                   disabled={busy}
                   onClick={() =>
-                    act({ kind: 'confirm-handover', side: 'recipient' }, 'action.confirmHandover')
+                    act({ kind: 'confirm-handover', side: 'sender' }, 'action.confirmHandover')
                   }
                 >
                   {t('action.confirmHandover')}
                 </button>
               )}
-            {r.status === 'handover_planned' && isSender && !r.handover.senderConfirmation && (
-              <button
-                type="button"
-                disabled={busy}
-                onClick={() =>
-                  act({ kind: 'confirm-handover', side: 'sender' }, 'action.confirmHandover')
-                }
-              >
-                {t('action.confirmHandover')}
-              </button>
+              {isRecipient && (r.status === 'handover_confirmed' || r.status === 'accepted') && (
+                <ChoiceAction
+                  label={t('action.close')}
+                  field={t('action.outcome')}
+                  options={OUTCOMES.map((v) => [v, t(`outcome.${v}`)])}
+                  busy={busy}
+                  onChoose={(outcome) =>
+                    act(
+                      { kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] },
+                      'action.close',
+                    )
+                  }
+                />
+              )}
+            </div>
+          )}
+          {verdict === 'verified' &&
+            isRecipient &&
+            session.claims.roles.includes('coordinator') &&
+            (r.status === 'sent' || r.status === 'received') && (
+              <ForwardPanel r={r} onForwarded={() => referral.reload()} />
             )}
-            {isRecipient && (r.status === 'handover_confirmed' || r.status === 'accepted') && (
-              <ChoiceAction
-                label={t('action.close')}
-                field={t('action.outcome')}
-                options={OUTCOMES.map((v) => [v, t(`outcome.${v}`)])}
-                busy={busy}
-                onChoose={(outcome) =>
-                  act(
-                    { kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] },
-                    'action.close',
-                  )
-                }
-              />
-            )}
-          </div>
+          <LinkedReferrals r={r} />
+          {verdict === 'verified' && <Thread r={r} />}
         </>
       )}
     </section>

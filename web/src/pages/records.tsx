@@ -8,6 +8,7 @@ import { formatDateTime, stockholmDate } from '../format';
 import { useI18n, type MessageKey, type Translate } from '../i18n';
 import { Notice, useApp, useLoad } from '../ui/common';
 import { stockholmInputToIso, toLocalInput } from './inbox';
+import { UnitDevicesPanel } from './device';
 
 type Dimension = ReferralSchemas['StatisticsDimension'];
 type Row = ReferralSchemas['StatisticsRow'];
@@ -324,7 +325,7 @@ export function AdminPage() {
 }
 
 function UnitAdmin({ unitId, name }: { unitId: string; name: string }) {
-  const { api } = useApp();
+  const { api, device } = useApp();
   const { t, locale } = useI18n();
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string }>();
   const members = useLoad(
@@ -368,6 +369,11 @@ function UnitAdmin({ unitId, name }: { unitId: string; name: string }) {
   return (
     <section class="card" aria-labelledby={headingId} data-testid="unit-admin">
       <h2 id={headingId}>{name}</h2>
+      {device ? (
+        <UnitDevicesPanel unitId={unitId} device={device} asAdmin />
+      ) : (
+        <p role="status">{t('app.loading')}</p>
+      )}
       <h3>{t('admin.members')}</h3>
       {members.data && (
         <table>

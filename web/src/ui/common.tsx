@@ -3,6 +3,7 @@ import { createContext, type ComponentChildren } from 'preact';
 import { useContext, useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api/client';
 import type { Session } from '../auth/oidc';
+import type { BrowserDevice } from '../crypto/device-crypto';
 import { useI18n } from '../i18n';
 
 export interface AppContextValue {
@@ -10,6 +11,10 @@ export interface AppContextValue {
   session: Session;
   /** increases whenever a live notification arrives, so lists can fetch again */
   liveTick: number;
+  /** this browser as a device (undefined while it loads) */
+  device?: BrowserDevice;
+  /** increases whenever the device's keys change (approved, revoked) */
+  deviceTick: number;
 }
 
 export const AppContext = createContext<AppContextValue | undefined>(undefined);

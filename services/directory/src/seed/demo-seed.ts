@@ -8,7 +8,15 @@ import {
   signUnitKey,
   type Principal,
 } from '@samverkan/shared';
+import {
+  generateRecoveryKey,
+  recoveryHolder,
+  sealKeyBox,
+  signDeviceBinding,
+} from '@samverkan/sdk/src/crypto/device-keys';
 import type { FastifyBaseLogger } from 'fastify';
+import { IsNull } from 'typeorm';
+import { RecoveryKeyEntity } from '../devices/entities';
 import {
   MemberEntity,
   OrganisationEntity,
@@ -19,7 +27,7 @@ import {
 } from '../entities';
 import type { DirectoryServices } from '../app';
 import { DEMO_ORGANISATION_SEEDS, DEMO_UNIT_SEEDS } from './demo-directory.data';
-import { readDevKeyStore, writeDevKeyStore } from './dev-key-store';
+import { readDevKeyStore, writeDevKeyStore, writeRecoverySheet } from './dev-key-store';
 
 const SEED_PRINCIPAL: Principal = {
   sub: 'system:seed',
@@ -111,6 +119,8 @@ export async function seedDemoDirectory(
     }
   }
 
+  await seedRecoveryKeys(directory, options.dataDir, store);
+
   // Keep someone on call at the 24/7 units: top up to a shift covering the next 12 hours.
   const now = Date.now();
   for (const { unitId, userId } of ON_CALL) {
@@ -139,4 +149,83 @@ export async function seedDemoDirectory(
     options.log.info({ created }, 'demo directory seeded');
   }
   return { created };
+}
+
+/** The seed acting as each organisation's admin (its client holds the root and unit keys). */
+function seedOrgAdmin(organisationId: string): Principal {
+  return {
+    sub: 'system:seed',
+    iss: 'samverkan',
+    org: organisationId,
+    units: [],
+    roles: ['org_admin'],
+    hubAdmin: false,
+  };
+}
+
+/**
+ * Gives every demo unit a recovery key, as an organisation admin does once per unit
+ * (`samverkan unit recovery-key`): the hub gets the public half, a binding and a box it cannot
+ * open; the secret goes on the demo's recovery sheet (`<data>/dev-keys/recovery-keys.txt`). With it
+ * the organisation admin approves the first browser of a unit in the web app, so `npm start`
+ * needs no command line to get a browser that reads referrals. The box carries the demo's root
+ * pins (every seeded organisation, as `keys import-dev` pins them) on to each device it approves.
+ */
+async function seedRecoveryKeys(
+  directory: DirectoryServices,
+  dataDir: string,
+  store: ReturnType<typeof readDevKeyStore>,
+): Promise<void> {
+  const ds = directory.context.dataSource;
+  const recovery = (store.recovery ??= {});
+  const pins = Object.fromEntries(Object.entries(store.roots).map(([org, r]) => [org, [r.kid]]));
+  let changed = false;
+  for (const seed of DEMO_UNIT_SEEDS) {
+    const keys = store.units[seed.id]!;
+    const current = await ds
+      .getRepository(RecoveryKeyEntity)
+      .findOneBy({ unitId: seed.id, replacedAt: IsNull() });
+    if (current && recovery[seed.id]?.kid === current.kid) {
+      continue;
+    }
+    const key = await generateRecoveryKey();
+    const holder = recoveryHolder(key.kid);
+    const admin = seedOrgAdmin(seed.organisationId);
+    const signing = { kid: keys.sig.kid, privateKey: keys.sig.privateJwk };
+    const binding = await signDeviceBinding(signing, {
+      iss: seed.id,
+      org: seed.organisationId,
+      sub: holder.id,
+      cnf: { enc: key.kid },
+      approvedBy: { iss: admin.iss, sub: admin.sub },
+    });
+    const box = await sealKeyBox({
+      unitId: seed.id,
+      organisationId: seed.organisationId,
+      holder,
+      holderEncryptionJwk: key.publicJwk,
+      keys: { enc: [keys.enc], sig: [keys.sig] },
+      pins,
+      unitSigningKey: signing,
+    });
+    await directory.devices.setRecoveryKey(admin, undefined, seed.id, {
+      jwk: { kty: 'OKP', crv: 'X25519', x: String(key.publicJwk.x) },
+      binding,
+      box,
+    });
+    recovery[seed.id] = { kid: key.kid, secret: key.secret };
+    changed = true;
+  }
+  if (changed) {
+    writeDevKeyStore(dataDir, store);
+  }
+  writeRecoverySheet(
+    dataDir,
+    DEMO_UNIT_SEEDS.map((u) => ({
+      unit: u.name,
+      organisation:
+        DEMO_ORGANISATION_SEEDS.find((o) => o.id === u.organisationId)?.name ?? u.organisationId,
+      secret: recovery[u.id]?.secret ?? '',
+    })),
+  );
 }

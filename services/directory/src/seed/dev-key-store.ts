@@ -10,6 +10,11 @@ import type { KeyPairJwk } from '@samverkan/shared';
 export interface DevKeyStoreContent {
   roots: Record<string, KeyPairJwk>;
   units: Record<string, { enc: KeyPairJwk; sig: KeyPairJwk }>;
+  /**
+   * Each unit's recovery key as its organisation admin would have printed it (`SVRK1-…`): the
+   * demo's stand-in for the sheet in the admin's safe, with which a browser is approved first.
+   */
+  recovery?: Record<string, { kid: string; secret: string }>;
 }
 
 export function devKeyStorePath(dataDir: string): string {
@@ -22,6 +27,27 @@ export function readDevKeyStore(dataDir: string): DevKeyStoreContent {
     return { roots: {}, units: {} };
   }
   return JSON.parse(fs.readFileSync(file, 'utf8')) as DevKeyStoreContent;
+}
+
+/** The demo's recovery sheet: one line per unit, for a person to copy into the web app. */
+export function recoverySheetPath(dataDir: string): string {
+  return path.join(dataDir, 'dev-keys', 'recovery-keys.txt');
+}
+
+export function writeRecoverySheet(
+  dataDir: string,
+  lines: Array<{ unit: string; organisation: string; secret: string }>,
+): void {
+  const file = recoverySheetPath(dataDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const text = [
+    '# Samverkan demo: unit recovery keys (what each organisation admin keeps printed, offline).',
+    '# Sign in as the organisation admin, open Administration → the unit → Enheter (devices),',
+    "# and type the unit's key here to approve a colleague's first browser. Never in real use.",
+    '',
+    ...lines.map((l) => `${l.organisation} / ${l.unit}\n  ${l.secret}\n`),
+  ].join('\n');
+  fs.writeFileSync(file, text, { mode: 0o600 });
 }
 
 export function writeDevKeyStore(dataDir: string, content: DevKeyStoreContent): void {
