@@ -52,6 +52,8 @@ let hub: RunningProcess;
 let dataDir: string;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+/** the referral the caseworker works below; the auditor looks up its accesses */
+let workedReferralId: string | undefined;
 /** what the browser complained about, per page: errors, CSP violations, failed requests */
 const problems = new Map<Page, string[]>();
 
@@ -555,6 +557,7 @@ test('a caseworker works a referral from the inbox through the warm handover to 
   };
   await send('routine');
   const acuteId = await send('acute');
+  workedReferralId = acuteId;
 
   const caseworker = await newPage(DESKTOP);
   await signIn(caseworker, 'frideborg.caseworker');
@@ -630,6 +633,26 @@ test('the analyst, the auditor and the organisation admin', async () => {
   const csv = fs.readFileSync((await download.path())!, 'utf8');
   expect(csv.split('\r\n')[0]).toBe('Månad,Kategori,Antal,Median till kvittens (min)');
   expect(csv).toContain('<5');
+  // The same rows as bars; a count under 5 is a dashed bar labelled <5, never a number.
+  const chart = analyst.getByTestId('chart').first();
+  expect(await chart.locator('svg title').textContent()).toBe('Antal per Månad · Kategori');
+  expect(await chart.locator('rect.chart-bar-small').count()).toBeGreaterThan(0);
+  // The operation report, chosen by the operation's name (an analyst takes no part in it).
+  const report = analyst.getByTestId('operation-report');
+  await report.getByLabel('Insats').waitFor({ timeout: 30_000 });
+  expect(await report.getByLabel('Insats').innerText()).toContain('Insatsvecka Norrköping v. 49');
+  await report.getByTestId('report-encounters').waitFor({ timeout: 30_000 });
+  // Two women met, from the tally on the phone: a small cell, shown as <5.
+  expect(await report.getByTestId('report-encounters').innerText()).toMatch(
+    /Personer ni mötte\s+<5/,
+  );
+  expect(await report.getByTestId('report-times').innerText()).toMatch(/Till tagen\s+1\s/);
+  const [reportCsv] = await Promise.all([
+    analyst.waitForEvent('download'),
+    report.getByRole('button', { name: 'Ladda ner rapporten (CSV)' }).click(),
+  ]);
+  const reportText = fs.readFileSync((await reportCsv.path())!, 'utf8');
+  expect(reportText.split('\r\n')[0]).toBe('section,key,value');
   await step(analyst, '30-statistics');
 
   const auditor = await newPage(DESKTOP);
@@ -644,6 +667,17 @@ test('the analyst, the auditor and the organisation admin', async () => {
     .filter({ hasText: /Kedjan är hel: \d+ poster kontrollerade/ })
     .waitFor();
   await step(auditor, '31-audit');
+  // Every access to one referral: who opened or acted on it, when.
+  const access = auditor.getByTestId('referral-access');
+  await access.getByLabel('Ärendets id').fill(workedReferralId!);
+  await access.getByRole('button', { name: 'Visa åtkomstloggen' }).click();
+  const accessLog = access.getByTestId('access-log');
+  await accessLog.waitFor({ timeout: 30_000 });
+  const accessText = await accessLog.innerText();
+  expect(accessText).toContain('frideborg.caseworker');
+  expect(accessText).toContain('police.officer');
+  expect(accessText).toMatch(/referral\.\w+/);
+  await step(auditor, '31b-audit-referral-access');
 
   const admin = await newPage(PHONE);
   await signIn(admin, 'norrkoping.admin');
