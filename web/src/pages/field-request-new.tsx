@@ -261,10 +261,10 @@ export function NewFieldRequestForm({
           value={address}
           onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
         />
-        <small id={`address-help-${operation.id}`} class="subtle">
-          {t('fieldRequest.new.addressHelp')}
-        </small>
       </label>
+      <small id={`address-help-${operation.id}`} class="subtle">
+        {t('fieldRequest.new.addressHelp')}
+      </small>
       <label class="field">
         <span>{t('fieldRequest.new.details')}</span>
         <textarea
@@ -274,10 +274,10 @@ export function NewFieldRequestForm({
           value={details}
           onInput={(e) => setDetails((e.target as HTMLTextAreaElement).value)}
         />
-        <small id={`details-help-${operation.id}`} class="subtle">
-          {t('fieldRequest.new.detailsHelp')}
-        </small>
       </label>
+      <small id={`details-help-${operation.id}`} class="subtle">
+        {t('fieldRequest.new.detailsHelp')}
+      </small>
       {recipients.error && (
         <Notice kind="error">{t('app.error', { detail: recipients.error })}</Notice>
       )}
