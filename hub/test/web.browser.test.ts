@@ -7,9 +7,12 @@
  * (no serious or critical violations), the pages must not break their Content-Security-Policy,
  * and screenshots of each step are kept in test-artifacts/web/.
  *
- * What still needs unit keys in the browser (reading and sealing envelopes) is done here by the
- * test itself with the SDK's crypto and the demo keys, exactly as an agency system would; the
- * browser shows that it has no unit keys yet.
+ * In the operation week every browser is a device (enrolled on first sign-in, approved by its
+ * organisation admin in the web app with the code and the unit's recovery key): the officer's
+ * browser seals the address for the units on call, the claimer's phone opens it. At the end a
+ * marker typed into the forms is absent from every table of every schema (the embedded hub's
+ * event outboxes included) and from the hub's logs. The caseworker's referral test still seals its
+ * referrals with the SDK's crypto and the demo keys, as an agency system would.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import {
@@ -41,11 +45,15 @@ const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'
 const MINUTE = 60_000;
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 860 } };
+/** typed into the browsers' forms; must never reach the hub in clear */
+const MARKER = `MARK${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
 
 let hub: RunningProcess;
 let dataDir: string;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+/** the referral the caseworker works below; the auditor looks up its accesses */
+let workedReferralId: string | undefined;
 /** what the browser complained about, per page: errors, CSP violations, failed requests */
 const problems = new Map<Page, string[]>();
 
@@ -60,7 +68,7 @@ beforeAll(async () => {
   // The build `npm install` made may be older than the sources under test: build them now.
   await promisify(execFile)('npm', ['run', 'build', '--workspace', 'web'], { cwd: root });
   // One after the other: on a busy machine the hub's start is the slow part.
-  hub = await startEmbeddedHub(dataDir);
+  hub = await startEmbeddedHub(dataDir, { LOG_LEVEL: 'info' });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
 }, 400_000);
 
@@ -73,8 +81,16 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function newPage(options: typeof PHONE | typeof DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ ...options, locale: 'sv-SE', acceptDownloads: true });
+async function newPage(
+  options: typeof PHONE | typeof DESKTOP,
+  permissions: string[] = [],
+): Promise<Page> {
+  const context = await browser.newContext({
+    ...options,
+    locale: 'sv-SE',
+    acceptDownloads: true,
+    permissions,
+  });
   contexts.push(context);
   const page = await context.newPage();
   const seen: string[] = [];
@@ -88,7 +104,12 @@ async function newPage(options: typeof PHONE | typeof DESKTOP): Promise<Page> {
   });
   page.on('response', (res) => {
     // the one refusal people are meant to see: a field request someone else claimed first
-    const expected = res.status() === 409 && /\/v1\/field-requests\/[^/]+\/claim$/.test(res.url());
+    // and the tally of a completed request, which is not there until it is recorded
+    const expected =
+      (res.status() === 409 && /\/v1\/field-requests\/[^/]+\/claim$/.test(res.url())) ||
+      (res.status() === 404 &&
+        res.request().method() === 'GET' &&
+        /\/v1\/field-requests\/[^/]+\/tally$/.test(res.url()));
     if (res.status() >= 400 && !expected) {
       seen.push(`${res.status()} ${res.request().method()} ${res.url()}`);
     }
@@ -127,6 +148,80 @@ async function step(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
   await expectAccessible(page, name);
   expect({ page: name, problems: problems.get(page) }).toEqual({ page: name, problems: [] });
+}
+
+/** A worker signs in; the browser enrols itself and shows the code to read out. */
+async function enrolWorker(
+  user: string,
+  options: typeof PHONE | typeof DESKTOP,
+  permissions: string[] = [],
+): Promise<{ page: Page; code: string }> {
+  const page = await newPage(options, permissions);
+  await signIn(page, user);
+  await page.getByTestId('device-banner').waitFor({ timeout: 60_000 });
+  await page.goto(`${hub.base}/#/device`);
+  const code = (await page.getByTestId('short-code').innerText()).trim();
+  expect(code).toMatch(/^\d{5} \d{5} \d{5} \d{5}$/);
+  return { page, code };
+}
+
+/** The organisation admin approves a colleague's browser in the web app with the recovery key. */
+async function approveAsAdmin(
+  admin: string,
+  unitName: string,
+  unitId: string,
+  user: string,
+  code: string,
+): Promise<void> {
+  const page = await newPage(DESKTOP);
+  await signIn(page, admin);
+  await page.goto(`${hub.base}/#/admin`);
+  const card = page.getByTestId('unit-admin').filter({
+    has: page.getByRole('heading', { name: unitName, exact: true }),
+  });
+  const pending = card.getByTestId('pending-device').filter({ hasText: user });
+  await pending.waitFor({ timeout: 30_000 });
+  const secret = readDevKeyStore(dataDir).recovery![unitId]!.secret;
+  await card.getByLabel('Enhetens återställningsnyckel').fill(secret);
+  await pending.getByLabel(/Koden som visas på/).fill(code);
+  await pending.getByRole('button', { name: 'Jämför och godkänn' }).click();
+  await card.getByText('Koden stämde. Enheten är godkänd').waitFor({ timeout: 30_000 });
+}
+
+async function waitForKeys(page: Page): Promise<void> {
+  await page.goto(`${hub.base}/#/device`);
+  await page
+    .getByTestId('device-unit')
+    .filter({ hasText: 'godkänd – nycklarna finns i den här webbläsaren' })
+    .waitFor({ timeout: 60_000 });
+}
+
+/** The tables (every schema) of the embedded hub's database whose rows contain `marker`. */
+async function scanDatabase(marker: string): Promise<string[]> {
+  const client = new Client({
+    host: path.join(dataDir, 'run'),
+    user: 'postgres',
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    const tables = await client.query<{ s: string; t: string }>(
+      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
+        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
+    );
+    expect(tables.rows.length).toBeGreaterThan(20);
+    const hits: string[] = [];
+    for (const { s, t } of tables.rows) {
+      const q = `SELECT count(*)::int AS n FROM "${s}"."${t}" x WHERE x::text ILIKE $1`;
+      const res = await client.query<{ n: number }>(q, [`%${marker}%`]);
+      if (res.rows[0]!.n > 0) {
+        hits.push(`${s}.${t}`);
+      }
+    }
+    return hits;
+  } finally {
+    await client.end();
+  }
 }
 
 function as(user: string) {
@@ -226,67 +321,96 @@ test('the operation week: an officer on a desktop, two social workers on phones,
   }
   expect((await police.post(`/v1/operations/${opId}/activate`)).body.status).toBe('active');
 
-  // Everyone signs in, each in their own browser.
-  const [officer, frideborg, socialjour] = await Promise.all([
-    newPage(DESKTOP),
-    newPage(PHONE),
-    newPage(PHONE),
+  // Everyone signs in, each in their own browser, which enrols itself as a device and shows its
+  // code; each organisation's admin approves it in the web app with the unit's recovery key.
+  const [officerDev, frideborgDev, socialjourDev] = await Promise.all([
+    enrolWorker('police.officer', DESKTOP),
+    enrolWorker('frideborg.caseworker', PHONE, ['notifications']),
+    enrolWorker('socialjour.caseworker', PHONE),
   ]);
-  await Promise.all([
-    signIn(officer, 'police.officer'),
-    signIn(frideborg, 'frideborg.caseworker'),
-    signIn(socialjour, 'socialjour.caseworker'),
-  ]);
+  await approveAsAdmin(
+    'police.admin',
+    'Människohandelsgruppen Region Öst',
+    U.policeTraffickingOst,
+    'police.officer',
+    officerDev.code,
+  );
+  await approveAsAdmin(
+    'norrkoping.admin',
+    'Frideborg',
+    U.frideborg,
+    'frideborg.caseworker',
+    frideborgDev.code,
+  );
+  await approveAsAdmin(
+    'norrkoping.admin',
+    'Socialjouren Norrköping',
+    U.socialjour,
+    'socialjour.caseworker',
+    socialjourDev.code,
+  );
+  const [officer, frideborg, socialjour] = [officerDev.page, frideborgDev.page, socialjourDev.page];
+  await Promise.all([officer, frideborg, socialjour].map(waitForKeys));
+
   await officer.goto(`${hub.base}/#/operations`);
   const opSection = officer.getByTestId('operation').filter({ hasText: operation.name });
   await opSection.waitFor();
   expect(await opSection.innerText()).toContain('Inga fältförfrågningar ännu.');
   expect(await opSection.innerText()).toContain('Pågår');
+  const form = opSection.getByTestId('new-field-request');
+  // The envelope goes to the operation's social services units on call, by name.
+  const recipients = form.getByTestId('field-request-recipients');
+  await recipients.getByText('Frideborg (Norrköpings kommun, Socialkontoret)').waitFor();
+  await recipients
+    .getByText('Socialjouren Norrköping (Norrköpings kommun, Socialkontoret)')
+    .waitFor();
   await step(officer, '10-officer-operation');
   for (const phone of [frideborg, socialjour]) {
     await phone.goto(`${hub.base}/#/field-requests`);
     await phone.getByText('Inga öppna fältförfrågningar för dina enheter.').waitFor();
     await phone.locator('.stream-live').waitFor();
   }
+  // Alerts as system notifications: turned on by the person (granted here), asked for on no load.
+  await frideborg.getByTestId('notify-state').filter({ hasText: 'Aviseringar är på' }).waitFor();
+  // Not granted: the page offers the button (or, where the browser blocks them, says how to allow).
+  await socialjour
+    .getByRole('button', { name: 'Slå på aviseringar för akuta förfrågningar' })
+    .or(socialjour.getByText('Webbläsaren blockerar aviseringar'))
+    .waitFor();
+  expect(await socialjour.getByTestId('notify-state').count()).toBe(0);
   await step(frideborg, '11-phone-waiting');
 
-  // During the raid the officer's system seals the address for the units on call (the SDK's
-  // crypto; in the browser it needs the device keys that come next) and sends the request.
-  const addressed = [U.frideborg, U.socialjour].sort();
-  const { store, keys } = await unitKeys([U.policeTraffickingOst, ...addressed]);
-  const requestId = randomUUID();
-  const own = store.units[U.policeTraffickingOst]!;
-  const clear = {
+  // During the raid the officer fills in the request on the desktop; the address and details
+  // are sealed in the officer's browser for the units on call.
+  const address = `Hotell Nattugglan rum 214, Norrköping ${MARKER}`;
+  expect(await form.getByRole('radio', { name: 'Akut' }).isChecked()).toBe(true);
+  await form.getByLabel('Behövs inom').selectOption('30');
+  await form.getByLabel('Vuxna').fill('2');
+  await form.getByRole('checkbox', { name: 'rumänska' }).check();
+  await form.getByRole('checkbox', { name: 'Skyddat boende behövs troligen' }).check();
+  await form.getByLabel('Adress', { exact: true }).fill(address);
+  await form
+    .getByLabel('Detaljer', { exact: true })
+    .fill(`Fråga efter Lena i receptionen. ${MARKER}`);
+  await step(officer, '10b-officer-field-request-form');
+  await form.getByRole('button', { name: 'Skicka förfrågan' }).click();
+  await form
+    .getByText('Förfrågan är skickad, krypterad för 2 enheter i beredskap.')
+    .waitFor({ timeout: 30_000 });
+  const sent = opSection.getByTestId('field-request');
+  await sent.waitFor({ timeout: 30_000 });
+  expect(await sent.getByTestId('field-request-status').innerText()).toBe('Öppen');
+  expect(await form.getByLabel('Adress', { exact: true }).inputValue()).toBe('');
+  // What the hub keeps in clear: routing fields only.
+  const requests = await police.get(`/v1/operations/${opId}/field-requests`);
+  expect(requests.body.items).toHaveLength(1);
+  expect(requests.body.items[0]).toMatchObject({
     urgency: 'acute',
-    neededBy: new Date(Date.now() + 20 * MINUTE).toISOString(),
-    estimatedPersons: { adults: 2, children: 0, unknown: 0 },
     languages: ['ro'],
-    flags: { childSuspected: false, protectedHousingLikely: true, buyerPresent: false },
-  };
-  const sealed = await sealEnvelope({
-    meta: {
-      kind: 'field_request',
-      fieldRequestId: requestId,
-      operationId: opId,
-      requesterUnitId: U.policeTraffickingOst,
-      participantUnitIds: addressed,
-      ...clear,
-    },
-    document: { address: 'Testgatan 1, Norrköping', details: 'Tolk behövs (rumänska).' },
-    sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
-    recipients: addressed.map((unitId) => ({
-      unitId,
-      encryptionKeys: keys.get(unitId)!.encryptionKeys,
-    })),
-    senderEncryptionKeys: keys.get(U.policeTraffickingOst)!.encryptionKeys,
+    estimatedPersons: { adults: 2, children: 0, unknown: 0 },
+    participantUnitIds: [U.frideborg, U.socialjour].sort(),
+    flags: { protectedHousingLikely: true },
   });
-  const created = await police.post(`/v1/operations/${opId}/field-requests`, {
-    id: requestId,
-    requesterUnitId: U.policeTraffickingOst,
-    ...clear,
-    envelope: sealed.jwe,
-  });
-  expect(created.status).toBe(201);
 
   // Both phones get the live alert and the request, without reloading.
   for (const phone of [frideborg, socialjour]) {
@@ -303,6 +427,8 @@ test('the operation week: an officer on a desktop, two social workers on phones,
     expect(text).toContain('2 vuxna, 0 barn');
     expect(text).toMatch(/rumänska/i);
     expect(text).toContain('Skyddat boende behövs troligen');
+    // Not claimed yet: no address on any phone.
+    expect(text).not.toContain(MARKER);
   }
   await step(socialjour, '12-phone-alert');
 
@@ -326,18 +452,21 @@ test('the operation week: an officer on a desktop, two social workers on phones,
     : [socialjour, frideborg, 'socialjour.caseworker'];
   await step(loser, '13-phone-taken');
   expect(await loser.getByRole('button', { name: 'Ta uppdraget' }).count()).toBe(0);
+  expect(await loser.getByTestId('field-request').innerText()).not.toContain(MARKER);
 
-  // The claimer's phone: the address is sealed for the unit; this browser has no unit keys yet.
+  // The claimer's phone decrypts the address with the unit's key and verifies the officer's
+  // signature and the hub's record against what was signed.
   const mine = winner.getByTestId('field-request');
-  await mine.getByTestId('no-unit-keys').waitFor();
-  expect(await mine.getByTestId('no-unit-keys').innerText()).toContain(
-    'Den här enheten har inga enhetsnycklar ännu',
-  );
+  const opened = mine.getByTestId('field-address');
+  await opened.getByText(address).waitFor({ timeout: 30_000 });
+  expect(await opened.innerText()).toContain('Fråga efter Lena i receptionen.');
+  await opened.getByText('Människohandelsgruppen Region Öst').waitFor();
+  await step(winner, '14-phone-address');
   await mine.getByRole('button', { name: 'Jag är på väg' }).click();
   await mine.getByRole('button', { name: 'Jag är på plats' }).click();
   await mine.getByRole('button', { name: 'Avsluta uppdraget' }).waitFor();
   expect(await mine.getByTestId('field-request-status').innerText()).toBe('På plats');
-  await step(winner, '14-phone-on-site');
+  await step(winner, '14b-phone-on-site');
 
   // The officer reloads: still signed in (a silent sign-in, no token was stored) and sees who
   // claimed it and when they were on site.
@@ -355,7 +484,37 @@ test('the operation week: an officer on a desktop, two social workers on phones,
     return JSON.stringify({ ...g.localStorage, ...g.sessionStorage });
   });
   expect(stored).not.toMatch(/eyJ/);
-}, 400_000);
+
+  // Done: the encounter tally, numbers only.
+  await mine.getByRole('button', { name: 'Avsluta uppdraget' }).click();
+  const tally = mine.getByTestId('tally-form');
+  await tally.waitFor({ timeout: 30_000 });
+  await step(winner, '16-phone-tally-form');
+  expect(await tally.getByLabel('Antal').inputValue()).toBe('2');
+  await tally.getByLabel('Erbjöds stöd').fill('2');
+  await tally.getByLabel('Tackade ja till stöd').fill('1');
+  await tally.getByLabel('Skyddat boende ordnat').fill('1');
+  await tally.getByRole('button', { name: 'Spara siffrorna' }).click();
+  await mine
+    .getByTestId('tally-recorded')
+    .filter({ hasText: '2 personer mötta, 2 erbjöds stöd, 1 tackade ja, 1 skyddat boende' })
+    .waitFor({ timeout: 30_000 });
+  const recorded = await police.get(`/v1/field-requests/${requests.body.items[0].id}/tally`);
+  expect(recorded.body).toMatchObject({
+    peopleMet: [{ gender: 'female', ageBand: 'adult', citizenshipGroup: 'eu', count: 2 }],
+    supportOffered: 2,
+    supportAccepted: 1,
+    protectedHousingArranged: 1,
+  });
+  await step(winner, '17-phone-tally-recorded');
+
+  // Nothing typed into the forms reached the hub in clear: not any table of any schema (the
+  // embedded hub's event outboxes included), not its logs.
+  expect(await scanDatabase(MARKER)).toEqual([]);
+  expect(await scanDatabase('Insatsvecka Norrköping')).not.toEqual([]);
+  expect(hub.output()).not.toContain(MARKER);
+  expect(hub.output().length).toBeGreaterThan(0);
+}, 900_000);
 
 test('a caseworker works a referral from the inbox through the warm handover to closing', async () => {
   const { store, keys } = await unitKeys([U.policeTraffickingOst, U.frideborg]);
@@ -398,6 +557,7 @@ test('a caseworker works a referral from the inbox through the warm handover to 
   };
   await send('routine');
   const acuteId = await send('acute');
+  workedReferralId = acuteId;
 
   const caseworker = await newPage(DESKTOP);
   await signIn(caseworker, 'frideborg.caseworker');
@@ -473,6 +633,26 @@ test('the analyst, the auditor and the organisation admin', async () => {
   const csv = fs.readFileSync((await download.path())!, 'utf8');
   expect(csv.split('\r\n')[0]).toBe('Månad,Kategori,Antal,Median till kvittens (min)');
   expect(csv).toContain('<5');
+  // The same rows as bars; a count under 5 is a dashed bar labelled <5, never a number.
+  const chart = analyst.getByTestId('chart').first();
+  expect(await chart.locator('svg title').textContent()).toBe('Antal per Månad · Kategori');
+  expect(await chart.locator('rect.chart-bar-small').count()).toBeGreaterThan(0);
+  // The operation report, chosen by the operation's name (an analyst takes no part in it).
+  const report = analyst.getByTestId('operation-report');
+  await report.getByLabel('Insats').waitFor({ timeout: 30_000 });
+  expect(await report.getByLabel('Insats').innerText()).toContain('Insatsvecka Norrköping v. 49');
+  await report.getByTestId('report-encounters').waitFor({ timeout: 30_000 });
+  // Two women met, from the tally on the phone: a small cell, shown as <5.
+  expect(await report.getByTestId('report-encounters').innerText()).toMatch(
+    /Personer ni mötte\s+<5/,
+  );
+  expect(await report.getByTestId('report-times').innerText()).toMatch(/Till tagen\s+1\s/);
+  const [reportCsv] = await Promise.all([
+    analyst.waitForEvent('download'),
+    report.getByRole('button', { name: 'Ladda ner rapporten (CSV)' }).click(),
+  ]);
+  const reportText = fs.readFileSync((await reportCsv.path())!, 'utf8');
+  expect(reportText.split('\r\n')[0]).toBe('section,key,value');
   await step(analyst, '30-statistics');
 
   const auditor = await newPage(DESKTOP);
@@ -487,6 +667,17 @@ test('the analyst, the auditor and the organisation admin', async () => {
     .filter({ hasText: /Kedjan är hel: \d+ poster kontrollerade/ })
     .waitFor();
   await step(auditor, '31-audit');
+  // Every access to one referral: who opened or acted on it, when.
+  const access = auditor.getByTestId('referral-access');
+  await access.getByLabel('Ärendets id').fill(workedReferralId!);
+  await access.getByRole('button', { name: 'Visa åtkomstloggen' }).click();
+  const accessLog = access.getByTestId('access-log');
+  await accessLog.waitFor({ timeout: 30_000 });
+  const accessText = await accessLog.innerText();
+  expect(accessText).toContain('frideborg.caseworker');
+  expect(accessText).toContain('police.officer');
+  expect(accessText).toMatch(/referral\.\w+/);
+  await step(auditor, '31b-audit-referral-access');
 
   const admin = await newPage(PHONE);
   await signIn(admin, 'norrkoping.admin');

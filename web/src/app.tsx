@@ -25,6 +25,7 @@ import {
 import { FieldRequestsPage, OperationsPage } from './pages/field-requests';
 import { InboxPage, ReferralPage } from './pages/inbox';
 import { NotificationsPage, notificationText } from './pages/notifications';
+import { systemNotify } from './notify';
 import { AdminPage, AuditPage, StatisticsPage } from './pages/records';
 import { AppContext, Notice } from './ui/common';
 import { cryptoChanged, onCryptoChange, startDevice } from './crypto/adapter';
@@ -284,6 +285,8 @@ function SignedIn({ session }: { session: Session }) {
       openNotificationStream(() => tokenRef.current, {
         onNotification(n) {
           setAlert(n);
+          // critical items also as a system notification while the tab is in the background
+          systemNotify(n, notificationText(t, locale, n).title);
           setLiveTick((x) => x + 1);
         },
         onCounts: setCounts,

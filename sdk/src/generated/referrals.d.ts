@@ -750,6 +750,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operations whose report the caller may read
+         * @description The operations whose report (`GET /v1/operations/{id}/report`) the caller may read, newest period first, at most 500: every operation for users with the `analyst` or `coordinator` role (who read reports without taking part), otherwise those they take part in (as `listOperations`). Only the name, area, period and status — not the participants, field requests or shifts, which stay with the participants.
+         */
+        get: operations["listReportableOperations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/field-requests/{id}": {
         parameters: {
             query?: never;
@@ -1955,6 +1975,16 @@ export interface components {
             count: number;
             medianMinutes: number | null;
             p90Minutes: number | null;
+        };
+        ReportableOperationList: {
+            items: {
+                id: components["schemas"]["Uuid"];
+                name: string;
+                municipalityCodes: components["schemas"]["MunicipalityCode"][];
+                startsAt: components["schemas"]["Timestamp"];
+                endsAt: components["schemas"]["Timestamp"];
+                status: components["schemas"]["OperationStatus"];
+            }[];
         };
         OperationReport: {
             operationId: components["schemas"]["Uuid"];
@@ -3548,6 +3578,30 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listReportableOperations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportableOperationList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -138,6 +138,32 @@ describe('seeing an operation', () => {
     expectProblem(await hub.as(null).get(`/v1/operations/${op.id}/report`), 401);
   });
 
+  it('lists the operations whose report each may read: every one for analysts, only their own for others', async () => {
+    const ids = async (user: DemoUserName) =>
+      ok(await hub.as(user).get('/v1/reports/operations')).items.map((o: { id: string }) => o.id);
+    for (const user of [
+      'lansstyrelsen.analyst',
+      'coordinator.ostergotland',
+      'police.officer',
+    ] as const) {
+      expect(await ids(user)).toContain(op.id);
+    }
+    const analysts = ok(await hub.as('lansstyrelsen.analyst').get('/v1/reports/operations'));
+    // Name, area, period and status only: no participants, shifts or field requests.
+    expect(Object.keys(analysts.items.find((o: { id: string }) => o.id === op.id)).sort()).toEqual([
+      'endsAt',
+      'id',
+      'municipalityCodes',
+      'name',
+      'startsAt',
+      'status',
+    ]);
+    for (const user of ['umea.caseworker', 'police-nord.officer', 'norrkoping.auditor'] as const) {
+      expect(await ids(user)).not.toContain(op.id);
+    }
+    expectProblem(await hub.as(null).get('/v1/reports/operations'), 401);
+  });
+
   it('lets only the units it is addressed to and the requester read the envelope', async () => {
     for (const user of [
       'police.officer',

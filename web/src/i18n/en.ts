@@ -1,3 +1,4 @@
+import { enField } from './en-field';
 import type { Messages } from './sv';
 
 /** English. The type requires every Swedish key to be here too. */
@@ -121,6 +122,7 @@ export const en: Messages = {
   'fieldRequest.flags.childSuspected': 'Children may be present',
   'fieldRequest.flags.protectedHousingLikely': 'Protected housing likely needed',
   'fieldRequest.flags.buyerPresent': 'Buyer present',
+  ...enField,
 
   'statistics.title': 'Statistics',
   'statistics.from': 'From',

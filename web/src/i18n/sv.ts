@@ -1,3 +1,5 @@
+import { svField } from './sv-field';
+
 /** Swedish, the default. Every key here must also be in en.ts (the type makes sure). */
 export const sv = {
   'app.name': 'Samverkan',
@@ -119,6 +121,7 @@ export const sv = {
   'fieldRequest.flags.childSuspected': 'Barn kan finnas på plats',
   'fieldRequest.flags.protectedHousingLikely': 'Skyddat boende behövs troligen',
   'fieldRequest.flags.buyerPresent': 'Sexköpare på plats',
+  ...svField,
 
   'statistics.title': 'Statistik',
   'statistics.from': 'Från',

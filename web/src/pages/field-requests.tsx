@@ -6,7 +6,10 @@
  */
 import { useState } from 'preact/hooks';
 import { idempotent, must, problemText, type FieldRequest, type Operation } from '../api/client';
-import { cryptoAdapter } from '../crypto/adapter';
+import { asEnvelopeWarning, cryptoAdapter } from '../crypto/adapter';
+import { NotifyPermission } from './notify-permission';
+import { NewFieldRequestForm } from './field-request-new';
+import { TallyPanel } from './tally';
 import { formatDateTime, formatDeadline } from '../format';
 import { useI18n } from '../i18n';
 import { Notice, UnitName, useApp, useLoad, useNow } from '../ui/common';
@@ -60,6 +63,7 @@ export function FieldRequestsPage() {
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">{t('nav.fieldRequests')}</h1>
+      <NotifyPermission />
       {list.error && <Notice kind="error">{t('app.error', { detail: list.error })}</Notice>}
       {list.data && list.data.length === 0 && <p>{t('fieldRequest.empty')}</p>}
       <ul class="cards">
@@ -215,25 +219,73 @@ export function FieldRequestCard({
           )}
         </div>
       )}
-      {mine && myUnit && <SealedAddress unitId={myUnit} />}
+      {mine && myUnit && <SealedAddress request={r} unitId={myUnit} />}
+      {mine && r.status === 'completed' && <TallyPanel request={r} />}
     </article>
   );
 }
 
-/** The address travels sealed for the units on call; only a device with their keys opens it. */
-function SealedAddress({ unitId }: { unitId: string }) {
+/**
+ * The address travels sealed for the units on call; only a device with their keys opens it. It
+ * is opened here, on the phone, and verified: signed by the requesting unit, and the hub's clear
+ * record of the request is what the officer signed.
+ */
+function SealedAddress({ request, unitId }: { request: FieldRequest; unitId: string }) {
   const { t } = useI18n();
-  const keys = useLoad(() => cryptoAdapter.unitKeys([unitId]), [unitId]);
-  if (!keys.data || keys.data.some((k) => k.canOpen)) {
-    return null;
+  const { deviceTick } = useApp();
+  const opened = useLoad(async () => {
+    const [keys] = await cryptoAdapter.unitKeys([unitId]);
+    const agency = cryptoAdapter.agency(unitId);
+    if (!keys?.canOpen || !agency) {
+      return { keys: false as const };
+    }
+    try {
+      const o = await agency.openFieldRequest<{ address?: string; details?: string }>(request.id);
+      return { keys: true as const, document: o.document, from: o.aad.from };
+    } catch (err) {
+      const w = asEnvelopeWarning(err);
+      if (!w) {
+        throw err;
+      }
+      return { keys: true as const, warning: w.message };
+    }
+  }, [request.id, unitId, deviceTick]);
+  if (!opened.data) {
+    return opened.loading ? <p role="status">{t('fieldRequest.addressOpening')}</p> : null;
   }
+  if (!opened.data.keys) {
+    return (
+      <div class="notice notice-warning" role="status" data-testid="no-unit-keys">
+        <strong>
+          {t('fieldRequest.address')}: {t('crypto.noKeysTitle')}
+        </strong>
+        <p>{t('crypto.noKeysBody')}</p>
+      </div>
+    );
+  }
+  if (opened.data.warning) {
+    return (
+      <div data-testid="address-warning">
+        <Notice kind="warning">
+          {t('fieldRequest.addressWarning', { detail: opened.data.warning })}
+        </Notice>
+      </div>
+    );
+  }
+  const doc = opened.data.document ?? {};
   return (
-    <div class="notice notice-warning" role="status" data-testid="no-unit-keys">
-      <strong>
-        {t('fieldRequest.address')}: {t('crypto.noKeysTitle')}
-      </strong>
-      <p>{t('crypto.noKeysBody')}</p>
-    </div>
+    <section
+      class="sealed-address"
+      data-testid="field-address"
+      aria-label={t('fieldRequest.addressTitle')}
+    >
+      <h3>{t('fieldRequest.addressTitle')}</h3>
+      <p class="address">{String(doc.address ?? '')}</p>
+      {doc.details && <p>{String(doc.details)}</p>}
+      <p class="subtle verified">
+        {t('fieldRequest.addressFrom')} <UnitName id={opened.data.from} />
+      </p>
+    </section>
   );
 }
 
@@ -248,7 +300,8 @@ function languageName(locale: string, code: string): string {
 }
 
 export function OperationsPage() {
-  const { api, liveTick } = useApp();
+  const { api, liveTick, session } = useApp();
+  const officer = session.claims.roles.includes('officer');
   const { t, locale } = useI18n();
   const list = useLoad(() => operationsWithRequests(api), [liveTick]);
   return (
@@ -273,10 +326,8 @@ export function OperationsPage() {
             })}{' '}
             · <UnitName id={o.organiserUnitId} />
           </p>
-          {o.status === 'active' && (
-            <Notice kind="info">
-              {t('operations.newFieldRequest')}: {t('crypto.noKeysTitle')}.
-            </Notice>
+          {o.status === 'active' && officer && (
+            <NewFieldRequestForm operation={o} onSent={list.reload} />
           )}
           <h3>{t('operations.fieldRequests')}</h3>
           {requests.length === 0 && <p>{t('operations.noFieldRequests')}</p>}

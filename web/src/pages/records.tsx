@@ -9,6 +9,7 @@ import { useI18n, type MessageKey, type Translate } from '../i18n';
 import { Notice, useApp, useLoad } from '../ui/common';
 import { stockholmInputToIso, toLocalInput } from './inbox';
 import { UnitDevicesPanel } from './device';
+import { BarChart, OperationReportPanel, ReferralAccessPanel } from './analysis';
 
 type Dimension = ReferralSchemas['StatisticsDimension'];
 type Row = ReferralSchemas['StatisticsRow'];
@@ -146,6 +147,16 @@ export function StatisticsPage() {
       {stats.data && stats.data.rows.length === 0 && <p>{t('statistics.empty')}</p>}
       {stats.data && stats.data.rows.length > 0 && (
         <>
+          <BarChart
+            id="statistics-chart"
+            title={t('chart.title', {
+              dimension: query.groupBy.map((d) => t(`dimension.${d}`)).join(' · '),
+            })}
+            bars={stats.data.rows.map((row) => ({
+              label: query.groupBy.map((d) => cellText(t, d, row.key[d])).join(' · '),
+              count: row.count,
+            }))}
+          />
           <div class="table-wrap">
             <table data-testid="statistics">
               <caption class="visually-hidden">{t('statistics.title')}</caption>
@@ -182,6 +193,7 @@ export function StatisticsPage() {
           </button>
         </>
       )}
+      <OperationReportPanel />
     </section>
   );
 }
@@ -296,6 +308,7 @@ export function AuditPage() {
           </table>
         </div>
       )}
+      <ReferralAccessPanel />
     </section>
   );
 }

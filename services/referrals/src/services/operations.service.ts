@@ -304,6 +304,29 @@ export function createOperationsService(ctx: ReferralsContext, rules: OperationA
       };
     },
 
+    /**
+     * The operations whose report the caller may read: every one for analysts and coordinators
+     * (as `report` allows), otherwise those the caller takes part in. Name, area, period and
+     * status only.
+     */
+    async reportable(principal: Principal) {
+      const ops = hasRole(principal, 'analyst', 'coordinator')
+        ? await ctx.dataSource
+            .getRepository(OperationEntity)
+            .find({ order: { startsAt: 'DESC', id: 'ASC' }, take: 500 })
+        : (await this.list(principal)).items;
+      return {
+        items: ops.map((o) => ({
+          id: o.id,
+          name: o.name,
+          municipalityCodes: o.municipalityCodes,
+          startsAt: new Date(o.startsAt).toISOString(),
+          endsAt: new Date(o.endsAt).toISOString(),
+          status: o.status,
+        })),
+      };
+    },
+
     /** activate / complete / cancel, by the organiser. */
     async act(principal: Principal, id: string, action: OperationAction) {
       await requireOrganiser(principal, id, `operation.${action}`);

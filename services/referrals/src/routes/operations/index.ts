@@ -99,6 +99,11 @@ export async function operationRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.route({
+    ...route('GET', '/v1/reports/operations'),
+    handler: (request) => operations.reportable(request.principal),
+  });
+
+  app.route({
     ...route('GET', '/v1/operations/{id}/report'),
     handler: async (request, reply) => {
       const report = await operations.report(request.principal, id(request));
