@@ -805,6 +805,7 @@ export function createReferralsService(ctx: ReferralsContext) {
         id: string;
         recipientUnitId: string;
         copyUnitIds?: string[];
+        justification?: SealedNote;
         envelope: Record<string, unknown>;
       }>,
     ) {
@@ -849,6 +850,7 @@ export function createReferralsService(ctx: ReferralsContext) {
                   citizenshipGroup: original.citizenshipGroup,
                   municipalityCode: original.municipalityCode,
                   legalBasis: original.legalBasis,
+                  ...(f.justification ? { justification: f.justification } : {}),
                   envelope: f.envelope,
                 },
                 id,
