@@ -360,7 +360,7 @@ export function createAgency(options: AgencyOptions) {
       // The sender's justification, sealed again for each leg's parties, so that the new
       // recipient reads why the legal basis applies (the hub cannot copy what it cannot read).
       const justification =
-        r.justificationMessageId != null
+        r.justificationMessageId !== null && r.justificationMessageId !== undefined
           ? (await this.readMessages(id)).find(
               (m) =>
                 m.id === r.justificationMessageId && m.verified && m.purpose === 'justification',
