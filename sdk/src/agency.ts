@@ -387,6 +387,15 @@ export function createAgency(options: AgencyOptions) {
       const original = await this.openReferral(id);
       const doc = document ?? original.document;
       const r = original.referral;
+      // The sender's justification, sealed again for each leg's parties, so that the new
+      // recipient reads why the legal basis applies (the hub cannot copy what it cannot read).
+      const justification =
+        r.justificationMessageId !== null && r.justificationMessageId !== undefined
+          ? (await this.readMessages(id)).find(
+              (m) =>
+                m.id === r.justificationMessageId && m.verified && m.purpose === 'justification',
+            )
+          : undefined;
       const forwards = [];
       for (const target of targets) {
         const fid = globalThis.crypto.randomUUID();
@@ -402,10 +411,19 @@ export function createAgency(options: AgencyOptions) {
           }),
           doc,
         );
+        const leg = {
+          id: fid,
+          senderUnitId: unitId,
+          recipientUnitId: target.recipientUnitId,
+          copyUnitIds: copies,
+        };
         forwards.push({
           id: fid,
           recipientUnitId: target.recipientUnitId,
           copyUnitIds: copies,
+          ...(justification?.text
+            ? { justification: await sealNote(leg, 'justification', justification.text) }
+            : {}),
           envelope: envelope as ReferralCreate['envelope'],
         });
       }

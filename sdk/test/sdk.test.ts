@@ -117,6 +117,32 @@ describe('referral round trip through the SDK', () => {
     ]);
   });
 
+  it('a coordinator forwarding an acute_protection referral seals its justification for each leg', async () => {
+    const police = agency('police.officer', U.policeTraffickingOst);
+    const coordinator = agency('coordinator.ostergotland', U.coordinator);
+    const sent = await police.sendReferral({
+      recipientUnitId: U.coordinator,
+      document: referralDocument('SDK-FORWARD-JUSTIFIED'),
+      meta: { ...ROUTING, legalBasis: 'acute_protection', urgency: 'acute' },
+      justification: 'Threats tonight; she asked us to act now',
+    });
+    const forwarded = await coordinator.forwardReferral(sent.id, [
+      { recipientUnitId: U.frideborg },
+    ]);
+    const leg = forwarded.forwards[0]!;
+    expect(leg.justificationMessageId).toEqual(expect.any(String));
+    const thread = await agency('frideborg.caseworker', U.frideborg).readMessages(leg.id);
+    expect(thread).toEqual([
+      expect.objectContaining({
+        id: leg.justificationMessageId,
+        senderUnitId: U.coordinator,
+        verified: true,
+        purpose: 'justification',
+        text: 'Threats tonight; she asked us to act now',
+      }),
+    ]);
+  });
+
   it('refuses an envelope whose ciphertext, aad or signature was altered', async () => {
     const police = agency('police.officer', U.policeTraffickingOst);
     const coordinator = agency('coordinator.ostergotland', U.coordinator);

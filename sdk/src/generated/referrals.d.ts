@@ -1364,6 +1364,8 @@ export interface components {
             id: components["schemas"]["Uuid"];
             recipientUnitId: components["schemas"]["Uuid"];
             copyUnitIds?: components["schemas"]["Uuid"][];
+            /** @description The original's `acute_protection` justification, sealed again by the coordinator's client for this leg's parties (a `SealedNote` on the new referral's thread), so that the new recipient can read why the legal basis applies. The leg's legal basis stays justified by the original either way; the SDK's `forwardReferral` does this by itself. */
+            justification?: components["schemas"]["SealedNote"];
             envelope: components["schemas"]["Envelope"];
         };
         ReferralForward: {

@@ -810,6 +810,7 @@ export function createReferralsService(ctx: ReferralsContext) {
         id: string;
         recipientUnitId: string;
         copyUnitIds?: string[];
+        justification?: SealedNote;
         envelope: Record<string, unknown>;
       }>,
     ) {
@@ -854,6 +855,7 @@ export function createReferralsService(ctx: ReferralsContext) {
                   citizenshipGroup: original.citizenshipGroup,
                   municipalityCode: original.municipalityCode,
                   legalBasis: original.legalBasis,
+                  ...(f.justification ? { justification: f.justification } : {}),
                   envelope: f.envelope,
                 },
                 id,
