@@ -309,6 +309,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   // A message being written survives a reload too (an encrypted draft in this browser).
   await c.waitForTimeout(600);
   await c.reload();
+  await c.getByText('Ett utkast från tidigare återställdes').waitFor({ timeout: 60_000 });
   await expect(c.getByLabel('Nytt meddelande').inputValue()).resolves.toContain(MARKER);
   await c.getByRole('button', { name: 'Skicka krypterat' }).click();
   await c.getByTestId('thread-message').filter({ hasText: MARKER }).waitFor({ timeout: 30_000 });
