@@ -306,6 +306,11 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   );
   await step(c, '45-coordinator-reads');
   await c.getByLabel('Nytt meddelande').fill(`Vi tar det härifrån. ${MARKER}`);
+  // A message being written survives a reload too (an encrypted draft in this browser).
+  await c.waitForTimeout(600);
+  await c.reload();
+  await c.getByText('Ett utkast från tidigare återställdes').waitFor({ timeout: 60_000 });
+  await expect(c.getByLabel('Nytt meddelande').inputValue()).resolves.toContain(MARKER);
   await c.getByRole('button', { name: 'Skicka krypterat' }).click();
   await c.getByTestId('thread-message').filter({ hasText: MARKER }).waitFor({ timeout: 30_000 });
 

@@ -61,7 +61,9 @@ export interface CryptoAdapter {
   /**
    * Opens an envelope for one of the caller's units and checks the hub's clear record of the item
    * against what the sender signed; undefined when the device has no keys of the unit. Throws
-   * EnvelopeWarning when it does not open or does not verify.
+   * EnvelopeWarning when it does not open or does not verify. `record` is what the hub shows in
+   * clear: the `Referral`, the `FieldRequest`, or for a message `{ referralId, messageId,
+   * senderUnitId, recipientUnitIds }` (every other party of its referral).
    */
   open(
     kind: EnvelopeKind,

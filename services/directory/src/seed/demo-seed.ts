@@ -91,6 +91,8 @@ export async function seedDemoDirectory(
     }
     const active = await ds.getRepository(UnitKeyEntity).countBy({ unitId: id, status: 'active' });
     if (active < 2 || !store.units[id]) {
+      // New unit keys: the unit's recovery box (below) must hold them, so it is made anew.
+      delete store.recovery?.[id];
       const root = store.roots[seed.organisationId]!;
       const pair = { enc: await generateUnitEncryptionKey(), sig: await generateUnitSigningKey() };
       store.units[id] = pair;
