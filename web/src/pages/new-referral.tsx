@@ -382,8 +382,9 @@ export function NewReferralPage({ onSent }: { onSent(id: string): void }) {
           citizenshipGroup: f.citizenshipGroup,
           municipalityCode: f.municipalityCode,
           legalBasis: f.legalBasis,
-          ...(f.legalBasis === 'acute_protection' ? { justification: f.justification } : {}),
         },
+        // Sealed in the browser as a note on the new referral's thread; the hub never reads it.
+        ...(f.legalBasis === 'acute_protection' ? { justification: f.justification } : {}),
       });
       await draft.clear();
       onSent(sent.id);
