@@ -20,6 +20,8 @@ const sql = (text: string, params: unknown[] = []) =>
     Array<Record<string, unknown>>
   >;
 
+const count = async (text: string) => Number((await sql(text))[0]!.n);
+
 beforeAll(async () => {
   hub = await buildHub({
     env: {
@@ -115,15 +117,11 @@ it('deletes notifications past their retention, once across replicas, and audits
     `UPDATE notifications.notifications SET created_at = now() - interval '200 days' WHERE object_id = $1`,
     [data.referralId],
   );
-  const [{ n: old }] = (await sql(
+  const old = await count(
     `SELECT count(*)::int AS n FROM notifications.notifications WHERE created_at < now() - interval '90 days'`,
-  )) as Array<{ n: number }>;
+  );
   expect(old).toBeGreaterThan(0);
-  const [{ n: all }] = (await sql(
-    'SELECT count(*)::int AS n FROM notifications.notifications',
-  )) as Array<{
-    n: number;
-  }>;
+  const all = await count('SELECT count(*)::int AS n FROM notifications.notifications');
 
   const replica = new NotificationsPurger(
     {
@@ -134,11 +132,7 @@ it('deletes notifications past their retention, once across replicas, and audits
     hub.app.log,
   );
   const deleted = await Promise.all([hub.notifications.purger.tick(), replica.tick()]);
-  const [{ n: left }] = (await sql(
-    'SELECT count(*)::int AS n FROM notifications.notifications',
-  )) as Array<{
-    n: number;
-  }>;
+  const left = await count('SELECT count(*)::int AS n FROM notifications.notifications');
   expect(left).toBe(all - old);
   expect(
     await sql('SELECT 1 FROM notifications.notifications WHERE object_id = $1', [data.referralId]),
