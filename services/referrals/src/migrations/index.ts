@@ -4,6 +4,7 @@ import { TrustedIssuers1795415252703 } from './1795415252703-TrustedIssuers';
 import { OperationWeeks1795420000000 } from './1795420000000-OperationWeeks';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
 import { Records1796500000000 } from './1796500000000-Records';
+import { OnCallShifts1796500001000 } from './1796500001000-OnCallShifts';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const REFERRALS_MIGRATIONS = [
   OperationWeeks1795420000000,
   ChainCheckpoints1795430000000,
   Records1796500000000,
+  OnCallShifts1796500001000,
 ];
