@@ -8,6 +8,9 @@ import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
 import { NotificationsPurger } from '../src/records/notifications-purger';
 import { PURGED_BODY, PURGED_TITLE } from '../src/records/records-consumer';
+import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
+import type { TestHub as ReferralsTestHub } from '@samverkan/referrals/test/helpers/build';
+import { prepareReferral } from '@samverkan/referrals/test/helpers/lifecycle';
 import { buildHub, type TestHub } from './helpers/build';
 import { emitAndCollect, processed, referralData } from './helpers/events';
 
@@ -16,6 +19,8 @@ const sql = (text: string, params: unknown[] = []) =>
   hub.notifications.context.dataSource.query(text, params) as Promise<
     Array<Record<string, unknown>>
   >;
+
+const count = async (text: string) => Number((await sql(text))[0]!.n);
 
 beforeAll(async () => {
   hub = await buildHub({
@@ -112,15 +117,11 @@ it('deletes notifications past their retention, once across replicas, and audits
     `UPDATE notifications.notifications SET created_at = now() - interval '200 days' WHERE object_id = $1`,
     [data.referralId],
   );
-  const [{ n: old }] = (await sql(
+  const old = await count(
     `SELECT count(*)::int AS n FROM notifications.notifications WHERE created_at < now() - interval '90 days'`,
-  )) as Array<{ n: number }>;
+  );
   expect(old).toBeGreaterThan(0);
-  const [{ n: all }] = (await sql(
-    'SELECT count(*)::int AS n FROM notifications.notifications',
-  )) as Array<{
-    n: number;
-  }>;
+  const all = await count('SELECT count(*)::int AS n FROM notifications.notifications');
 
   const replica = new NotificationsPurger(
     {
@@ -131,11 +132,7 @@ it('deletes notifications past their retention, once across replicas, and audits
     hub.app.log,
   );
   const deleted = await Promise.all([hub.notifications.purger.tick(), replica.tick()]);
-  const [{ n: left }] = (await sql(
-    'SELECT count(*)::int AS n FROM notifications.notifications',
-  )) as Array<{
-    n: number;
-  }>;
+  const left = await count('SELECT count(*)::int AS n FROM notifications.notifications');
   expect(left).toBe(all - old);
   expect(
     await sql('SELECT 1 FROM notifications.notifications WHERE object_id = $1', [data.referralId]),
@@ -150,4 +147,43 @@ it('deletes notifications past their retention, once across replicas, and audits
   expect(audited).toBe(old);
   expect(deleted.reduce((a, b) => a + Math.max(0, b), 0)).toBeGreaterThanOrEqual(old);
   expect((await hub.as('hub.admin').get('/v1/audit/notifications/verify')).json().valid).toBe(true);
+});
+
+it('end to end: the referrals purger purges a declined referral, and its notification texts follow', async () => {
+  // The referrals service runs in the same app: a real referral, declined by Frideborg.
+  const referralsHub = {
+    ...hub,
+    keys: readDevKeyStore(hub.dataDir),
+  } as unknown as ReferralsTestHub;
+  const { id } = await prepareReferral(referralsHub, {
+    sender: { user: 'police.officer', unitId: U.policeTraffickingOst },
+    recipient: { user: 'frideborg.caseworker', unitId: U.frideborg },
+    state: 'declined',
+  });
+  // The police hear of the decline.
+  await eventually(async () => {
+    const rows = await sql(
+      `SELECT 1 FROM notifications.notifications WHERE object_id = $1 AND user_id = 'police.officer'`,
+      [id],
+    );
+    return rows.length > 0 ? true : undefined;
+  }, 20_000);
+  await hub.referrals.context.dataSource.query(
+    `UPDATE referrals.referrals SET declined_at = now() - interval '100 days' WHERE id = $1`,
+    [id],
+  );
+  expect(await hub.referrals.records.purger.purge()).toMatchObject({ referrals: 1 });
+
+  const texts = await eventually(async () => {
+    const rows = await sql('SELECT title FROM notifications.notifications WHERE object_id = $1', [
+      id,
+    ]);
+    return rows.length > 0 && rows.every((r) => r.title === PURGED_TITLE) ? rows : undefined;
+  }, 20_000);
+  expect(texts!.length).toBeGreaterThan(0);
+  const [entry] = await sql(
+    `SELECT party_orgs FROM notifications.audit_log WHERE action = 'notification.texts_purge' AND object_id = $1`,
+    [id],
+  );
+  expect(entry!.party_orgs).toEqual(expect.arrayContaining([O.policeOst, O.norrkoping]));
 });

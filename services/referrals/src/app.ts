@@ -17,7 +17,7 @@ import {
 import { messageRoutes } from './routes/messages';
 import { operationRoutes } from './routes/operations';
 import { referralRoutes } from './routes/referrals';
-import { createRecords, recordsRoutes, type Records } from './records';
+import { createRecords, onCallShiftsConsumer, recordsRoutes, type Records } from './records';
 import { statisticsRoutes } from './routes/statistics';
 import { referralsAuditParties } from './services/audit-parties';
 import type { ReferralsContext } from './services/context';
@@ -78,6 +78,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   audit.resolvePartiesWith(referralsAuditParties());
   await events.consume(directoryReadModelConsumer(), 'directory');
   await events.consume(issuerReadModelConsumer('referrals'), 'directory');
+  await events.consume(onCallShiftsConsumer(), 'directory');
   app.platform.issuers.addSource(readModelIssuerSource(dataSource));
 
   const context: ReferralsContext = {

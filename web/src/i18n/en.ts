@@ -132,7 +132,7 @@ export const en: Messages = {
   'statistics.count': 'Count',
   'statistics.median': 'Median to acknowledgement (min)',
   'statistics.suppressedNote':
-    'Cells under 5 show as <5, and some cells are hidden so that small numbers cannot be worked out.',
+    'Counts are protected by the cell key method: each is within ±2 of the truth and cells under 5 show as <5, so that small numbers cannot be worked out. Counts therefore do not add up.',
   'statistics.download': 'Download CSV',
   'statistics.empty': 'No referrals in the period.',
   'statistics.suppressed': 'hidden',

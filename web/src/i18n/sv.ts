@@ -131,7 +131,7 @@ export const sv = {
   'statistics.count': 'Antal',
   'statistics.median': 'Median till kvittens (min)',
   'statistics.suppressedNote':
-    'Celler med färre än 5 visas som <5 och vissa celler döljs så att små tal inte kan räknas fram.',
+    'Antalen är skyddade med cellnyckelmetoden: varje antal avviker högst ±2 från det verkliga och celler under 5 visas som <5, så att små tal inte kan räknas fram. Antalen går därför inte att summera.',
   'statistics.download': 'Ladda ner CSV',
   'statistics.empty': 'Inga ärenden under perioden.',
   'statistics.suppressed': 'dold',

@@ -5,6 +5,7 @@ import { OperationWeeks1795420000000 } from './1795420000000-OperationWeeks';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
 import { SealedNotes1795440000000 } from './1795440000000-SealedNotes';
 import { Records1796500000000 } from './1796500000000-Records';
+import { OnCallShifts1796500001000 } from './1796500001000-OnCallShifts';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const REFERRALS_MIGRATIONS = [
   ChainCheckpoints1795430000000,
   SealedNotes1795440000000,
   Records1796500000000,
+  OnCallShifts1796500001000,
 ];

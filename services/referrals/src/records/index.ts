@@ -6,6 +6,7 @@ import { createMappingReportService } from './mapping-report.service';
 import { loadRetentionConfig, type RetentionConfig } from './retention-config';
 import { RetentionPurger } from './retention-purger';
 
+export { onCallShiftsConsumer } from './on-call-shifts';
 export { recordsRoutes } from './records.routes';
 
 /**

@@ -10,6 +10,7 @@ import type { EntityManager } from 'typeorm';
 import { OperationShiftEntity } from '../entities';
 import { change, deny, type ReferralsContext } from '../services/context';
 import { CONTENT_READS, pickReviewItems, type ReviewEntry, type ReviewFinding } from './log-review';
+import { OnCallShiftEntity } from './on-call-shifts';
 import { AuditReviewEntity, AuditReviewItemEntity } from './records.entities';
 import { RecordsProblems as R } from './records.errors';
 
@@ -187,11 +188,18 @@ export function createLogReviewsService(ctx: ReferralsContext) {
             outcome: String(r.outcome),
             detail: (r.detail as Record<string, unknown>) ?? {},
           }));
-          const shifts = await tx
+          // The person's shifts: operation shifts and the directory's on-call rosters.
+          const operationShifts = await tx
             .getRepository(OperationShiftEntity)
             .createQueryBuilder('s')
             .where('s.removed_at IS NULL AND s.starts_at < :to AND s.ends_at > :from', { from, to })
             .getMany();
+          const onCall = await tx
+            .getRepository(OnCallShiftEntity)
+            .createQueryBuilder('s')
+            .where('NOT s.deleted AND s.starts_at < :to AND s.ends_at > :from', { from, to })
+            .getMany();
+          const shifts = [...operationShifts, ...onCall];
           const picks = pickReviewItems({ entries, shifts, sampleSize, seed });
           const [head] = (await tx.query(
             `SELECT COALESCE(max(seq), 0)::text AS seq FROM ${audit}`,

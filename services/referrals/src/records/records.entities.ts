@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { OnCallShiftEntity } from './on-call-shifts';
 
 /**
  * A legal hold an organisation has placed on a referral (docs/retention.md): while any hold is
@@ -177,4 +178,5 @@ export const RECORDS_ENTITIES = [
   ContentPurgeEntity,
   AuditReviewEntity,
   AuditReviewItemEntity,
+  OnCallShiftEntity,
 ];
