@@ -358,6 +358,25 @@ async function main(): Promise<void> {
         : []),
     ].join('\n'),
   );
+  // One line of JSON, last: each measured path, and POST → SSE over NATS against the bare
+  // JetStream hop of the same run.
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  const sseNats = rows.find(
+    (r) => r.name.startsWith('POST referral → SSE') && r.name.includes('NATS'),
+  );
+  const sseAny = sseNats ?? rows.find((r) => r.name.startsWith('POST referral → SSE'));
+  const bareJs = rows.find((r) => r.name.startsWith('bare JetStream'));
+  process.stdout.write(
+    `\n${JSON.stringify({
+      bench: 'notifications-latency',
+      referrals,
+      p50Ms: sseAny ? r2(sseAny.p50) : null,
+      p99Ms: sseAny ? r2(sseAny.p99) : null,
+      baselineP50Ms: bareJs ? r2(bareJs.p50) : null,
+      baselineP99Ms: bareJs ? r2(bareJs.p99) : null,
+      rows: rows.map((r) => ({ name: r.name, n: r.n, p50Ms: r2(r.p50), p99Ms: r2(r.p99) })),
+    })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {
