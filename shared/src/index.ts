@@ -13,6 +13,7 @@ export * from './app/periodic-pass';
 export * from './app/delivery-pruner';
 export * from './app/metrics';
 export * from './audit/audit-log';
+export * from './audit/audit-chainer';
 export * from './audit/audit-routes';
 export * from './audit/audited-change';
 export * from './audit/audit-key';

@@ -3,6 +3,7 @@ import { CopiesIndexAndAppendOnlyAudit1795413900000 } from './1795413900000-Copi
 import { TrustedIssuers1795415252703 } from './1795415252703-TrustedIssuers';
 import { OperationWeeks1795420000000 } from './1795420000000-OperationWeeks';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
+import { UnchainedAuditEntries1796300000000 } from './1796300000000-UnchainedAuditEntries';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const REFERRALS_MIGRATIONS = [
   TrustedIssuers1795415252703,
   OperationWeeks1795420000000,
   ChainCheckpoints1795430000000,
+  UnchainedAuditEntries1796300000000,
 ];

@@ -593,6 +593,8 @@ export function createReferralsService(ctx: ReferralsContext) {
      */
     async accessLog(principal: Principal, id: string) {
       const { referral } = await visible(principal, id, 'referral.access_log_read');
+      // Every entry written before this read, chained first (it lists them in chain order).
+      await ctx.audit.chainPending();
       const rows = await ctx.dataSource
         .getRepository(AuditEntryEntity)
         .createQueryBuilder('a')
