@@ -16,6 +16,7 @@ export * from './audit/audit-log';
 export * from './audit/audit-chainer';
 export * from './audit/audit-routes';
 export * from './audit/audited-change';
+export * from './pipeline/command-pipeline';
 export * from './audit/audit-key';
 export * from './audit/chain-checkpoints';
 export * from './audit/hash-chain';

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditEntryEntity } from '../entities/platform.entities';
@@ -90,6 +91,11 @@ export class AuditChainer {
   private readonly lockKey: string;
   private readonly batchSize: number;
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Runs in the context this was made in (start-up), not in that of the request that poked it:
+   * passes are not part of a request (its trace, its statement count).
+   */
+  private readonly detached = AsyncResource.bind((fn: () => void) => fn());
   private stopped = true;
   private running: Promise<void> | undefined;
   private again = false;
@@ -147,15 +153,17 @@ export class AuditChainer {
       return;
     }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.loop().finally(() => {
-        this.running = undefined;
-        this.schedule(this.again ? 0 : this.options.pollIntervalMs);
-        this.again = false;
-      });
-    }, delayMs);
-    this.timer.unref();
+    this.detached(() => {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.running = this.loop().finally(() => {
+          this.running = undefined;
+          this.schedule(this.again ? 0 : this.options.pollIntervalMs);
+          this.again = false;
+        });
+      }, delayMs);
+      this.timer.unref();
+    });
   }
 
   private async loop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { OutboxEventEntity } from '../entities/platform.entities';
@@ -33,6 +34,11 @@ export interface OutboxStats {
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Runs in the context this was made in (start-up), not in that of the request that poked it:
+   * passes are not part of a request (its trace, its statement count).
+   */
+  private readonly detached = AsyncResource.bind((fn: () => void) => fn());
   private running = false;
   private stopped = true;
   private pokeRequested = false;
@@ -121,11 +127,13 @@ export class OutboxRelay {
     if (this.timer) {
       clearTimeout(this.timer);
     }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.current = this.loop();
-    }, delayMs);
-    this.timer.unref();
+    this.detached(() => {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.current = this.loop();
+      }, delayMs);
+      this.timer.unref();
+    });
   }
 
   private async loop(): Promise<void> {

@@ -3,6 +3,7 @@ import {
   AAD_MEMBERS,
   AuditEntryEntity,
   canonicalJson,
+  CommandPipeline,
   CommonProblems,
   envelopeRoutingInfo,
   EnvelopeError,
@@ -30,6 +31,7 @@ import { checkSharingRules, type OrganisationKind } from '../domain/sharing-rule
 import { ReferralEvents } from '../events/referral-events';
 import { change, deny, recordRefusal, type PendingEvent, type ReferralsContext } from './context';
 import { referralView } from './views';
+import { sendReferralCommand } from '../commands/send-referral';
 
 export interface ReferralCreate {
   id: string;
@@ -150,6 +152,9 @@ const MAX_ACCESS_LOG_ENTRIES = 1000;
 
 export function createReferralsService(ctx: ReferralsContext) {
   const repo = ctx.dataSource.getRepository(ReferralEntity);
+  const pipeline = new CommandPipeline(ctx, (event) =>
+    ctx.events.outbox.envelope(event.type, event.data),
+  );
 
   /**
    * The caller's units that the caller acts for now (the platform's one rule: claimed by the
@@ -420,6 +425,14 @@ export function createReferralsService(ctx: ReferralsContext) {
     return { entity: saved, events: [{ type: ReferralEvents.sent, data: eventData(saved) }] };
   }
 
+  const sendCommand = sendReferralCommand({
+    schema: repo.metadata.schema ?? 'referrals',
+    deadlines: ctx.deadlines,
+    checkEnvelope: (envelope, expected, manager, known) =>
+      checkEnvelope(envelope, expected, manager, known),
+    existing: (id) => repo.findOneBy({ id }),
+  });
+
   return {
     /**
      * The access and envelope rules, shared with the services of things that hang off a referral
@@ -427,29 +440,9 @@ export function createReferralsService(ctx: ReferralsContext) {
      */
     rules: { actingPrincipal, visible, checkEnvelope },
 
+    /** On the write pipeline: at most four round trips (commands/send-referral.ts). */
     async send(principal: Principal, input: ReferralCreate) {
-      const acting = await actingPrincipal(principal);
-      const target = {
-        action: 'referral.send',
-        objectType: 'referral',
-        objectId: input.id,
-        objectOrg: principal.org,
-      };
-      if (!acting.units.includes(input.senderUnitId)) {
-        await deny(ctx, principal, target, new ProblemError(P.notMemberOfSender));
-      }
-      return change(
-        ctx,
-        principal,
-        {
-          ...target,
-          detail: { legalBasis: input.legalBasis, justification: input.justification ?? null },
-        },
-        async (tx) => {
-          const { entity, events } = await createReferral(tx, input, null, acting.units);
-          return { result: referralView(entity), events };
-        },
-      );
+      return pipeline.run(sendCommand, principal, input);
     },
 
     async get(principal: Principal, id: string) {
@@ -823,7 +816,7 @@ function publicDetail(event: string, r: ReferralEntity): Record<string, unknown>
 export type ReferralsService = ReturnType<typeof createReferralsService>;
 
 /** Whether a stored referral is exactly what this send would create (same units, same envelope). */
-function isSameSend(existing: ReferralEntity, input: ReferralCreate): boolean {
+export function isSameSend(existing: ReferralEntity, input: ReferralCreate): boolean {
   const copies = (ids: string[]) => [...ids].sort().join(',');
   return (
     existing.forwardedFromId === null &&
