@@ -1,6 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditLog, type AuditRecord } from '../audit/audit-log';
-import type { AuditActor, AuditTarget, PendingEvent } from '../audit/audited-change';
+import {
+  change,
+  type AuditActor,
+  type AuditTarget,
+  type PendingEvent,
+} from '../audit/audited-change';
 import { OutboxEventEntity } from '../entities/platform.entities';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import type { EventEnvelope } from '../events/event-catalog';
@@ -113,6 +118,28 @@ export class CommandPipeline {
       detail: { ...target.detail, refused: err.definition.code },
     });
     throw err;
+  }
+
+  /**
+   * The pipeline for a write that must read under `FOR UPDATE` and write several statements (a
+   * lifecycle transition, an operation's change): the work, its outbox rows and its unchained
+   * audit entry in one transaction; a refusal the work ends in (a 4xx problem) rolls it back and is
+   * audited as a denied attempt, without any lock. Replaces the `try { change() } catch {
+   * recordRefusal() }` each service wrote by hand.
+   */
+  async transact<T>(
+    actor: AuditActor,
+    target: AuditTarget,
+    work: (tx: EntityManager) => Promise<{ result: T; events: PendingEvent[] }>,
+  ): Promise<T> {
+    try {
+      return await change(this.ctx, actor, target, work);
+    } catch (err) {
+      if (isRefusal(err)) {
+        return this.refuse(actor, target, err);
+      }
+      throw err;
+    }
   }
 
   async run<Input, Loaded, Decision, Answer>(

@@ -29,7 +29,7 @@ import {
 } from '../domain/referral-lifecycle';
 import { checkSharingRules, type OrganisationKind } from '../domain/sharing-rules';
 import { ReferralEvents } from '../events/referral-events';
-import { change, deny, recordRefusal, type PendingEvent, type ReferralsContext } from './context';
+import { deny, type PendingEvent, type ReferralsContext } from './context';
 import { referralView } from './views';
 import { sendReferralCommand } from '../commands/send-referral';
 
@@ -646,41 +646,36 @@ export function createReferralsService(ctx: ReferralsContext) {
         objectId: id,
         objectOrg: principal.org,
       };
-      try {
-        return await change(ctx, principal, { ...target, detail: { side } }, async (tx) => {
-          const referral = await tx.findOneOrFail(ReferralEntity, {
-            where: { id },
-            lock: { mode: 'pessimistic_write' },
-          });
-          const { next, events } = transition(
-            toState(referral),
-            action,
-            input,
-            { principal: acting, side },
-            new Date(),
-          );
-          applyState(referral, next);
-          await tx.save(ReferralEntity, referral);
-          const actorUnit =
-            side === 'sender'
-              ? referral.senderUnitId
-              : side === 'recipient'
-                ? referral.recipientUnitId
-                : null;
-          const pending: PendingEvent[] = [];
-          for (const e of events) {
-            await timeline(tx, id, e.event, actorUnit, timelineDetail(e.detail));
-            const type = (ReferralEvents as Record<string, string>)[eventKey(e.event)];
-            if (type) {
-              pending.push({ type, data: eventData(referral, publicDetail(e.event, referral)) });
-            }
-          }
-          return { result: referralView(referral), events: pending };
+      return pipeline.transact(principal, { ...target, detail: { side } }, async (tx) => {
+        const referral = await tx.findOneOrFail(ReferralEntity, {
+          where: { id },
+          lock: { mode: 'pessimistic_write' },
         });
-      } catch (err) {
-        await recordRefusal(ctx, principal, { ...target, detail: { side } }, err);
-        throw err;
-      }
+        const { next, events } = transition(
+          toState(referral),
+          action,
+          input,
+          { principal: acting, side },
+          new Date(),
+        );
+        applyState(referral, next);
+        await tx.save(ReferralEntity, referral);
+        const actorUnit =
+          side === 'sender'
+            ? referral.senderUnitId
+            : side === 'recipient'
+              ? referral.recipientUnitId
+              : null;
+        const pending: PendingEvent[] = [];
+        for (const e of events) {
+          await timeline(tx, id, e.event, actorUnit, timelineDetail(e.detail));
+          const type = (ReferralEvents as Record<string, string>)[eventKey(e.event)];
+          if (type) {
+            pending.push({ type, data: eventData(referral, publicDetail(e.event, referral)) });
+          }
+        }
+        return { result: referralView(referral), events: pending };
+      });
     },
 
     /**
@@ -705,71 +700,65 @@ export function createReferralsService(ctx: ReferralsContext) {
         objectId: id,
         objectOrg: principal.org,
       };
-      try {
-        return await change(
-          ctx,
-          principal,
-          { ...target, detail: { forwards: forwards.map((f) => f.id) } },
-          async (tx) => {
-            const referral = await tx.findOneOrFail(ReferralEntity, {
-              where: { id },
-              lock: { mode: 'pessimistic_write' },
-            });
-            const { next, events } = transition(
-              toState(referral),
-              'forward',
-              { forwards: forwards.map((f) => ({ id: f.id, recipientUnitId: f.recipientUnitId })) },
-              { principal: acting, side },
-              new Date(),
+      return pipeline.transact(
+        principal,
+        { ...target, detail: { forwards: forwards.map((f) => f.id) } },
+        async (tx) => {
+          const referral = await tx.findOneOrFail(ReferralEntity, {
+            where: { id },
+            lock: { mode: 'pessimistic_write' },
+          });
+          const { next, events } = transition(
+            toState(referral),
+            'forward',
+            { forwards: forwards.map((f) => ({ id: f.id, recipientUnitId: f.recipientUnitId })) },
+            { principal: acting, side },
+            new Date(),
+          );
+          const created: ReferralEntity[] = [];
+          const pending: PendingEvent[] = [];
+          for (const f of forwards) {
+            const leg = await createReferral(
+              tx,
+              {
+                id: f.id,
+                senderUnitId: original.recipientUnitId,
+                recipientUnitId: f.recipientUnitId,
+                copyUnitIds: f.copyUnitIds ?? [],
+                category: original.category,
+                urgency: original.urgency,
+                ageBand: original.ageBand,
+                gender: original.gender,
+                citizenshipGroup: original.citizenshipGroup,
+                municipalityCode: original.municipalityCode,
+                legalBasis: original.legalBasis,
+                justification: original.justification ?? undefined,
+                envelope: f.envelope,
+              },
+              id,
+              acting.units,
             );
-            const created: ReferralEntity[] = [];
-            const pending: PendingEvent[] = [];
-            for (const f of forwards) {
-              const leg = await createReferral(
-                tx,
-                {
-                  id: f.id,
-                  senderUnitId: original.recipientUnitId,
-                  recipientUnitId: f.recipientUnitId,
-                  copyUnitIds: f.copyUnitIds ?? [],
-                  category: original.category,
-                  urgency: original.urgency,
-                  ageBand: original.ageBand,
-                  gender: original.gender,
-                  citizenshipGroup: original.citizenshipGroup,
-                  municipalityCode: original.municipalityCode,
-                  legalBasis: original.legalBasis,
-                  justification: original.justification ?? undefined,
-                  envelope: f.envelope,
-                },
-                id,
-                acting.units,
-              );
-              created.push(leg.entity);
-              pending.push(...leg.events);
-            }
-            applyState(referral, next);
-            referral.forwardedToIds = created.map((c) => c.id);
-            await tx.save(ReferralEntity, referral);
-            for (const e of events) {
-              await timeline(tx, id, e.event, referral.recipientUnitId, {
-                forwardedToIds: referral.forwardedToIds,
-              });
-            }
-            pending.push({
-              type: ReferralEvents.forwarded,
-              data: eventData(referral, { forwardedToIds: referral.forwardedToIds }),
+            created.push(leg.entity);
+            pending.push(...leg.events);
+          }
+          applyState(referral, next);
+          referral.forwardedToIds = created.map((c) => c.id);
+          await tx.save(ReferralEntity, referral);
+          for (const e of events) {
+            await timeline(tx, id, e.event, referral.recipientUnitId, {
+              forwardedToIds: referral.forwardedToIds,
             });
-            return {
-              result: { original: referralView(referral), forwards: created.map(referralView) },
-              events: pending,
-            };
-          },
-        );
-      } catch (err) {
-        await recordRefusal(ctx, principal, target, err);
-        throw err;
-      }
+          }
+          pending.push({
+            type: ReferralEvents.forwarded,
+            data: eventData(referral, { forwardedToIds: referral.forwardedToIds }),
+          });
+          return {
+            result: { original: referralView(referral), forwards: created.map(referralView) },
+            events: pending,
+          };
+        },
+      );
     },
   };
 }
