@@ -57,9 +57,9 @@ function contentOf(e: AuditEntryEntity): Record<string, unknown> {
 
 /** Verification of the chain, and how many entries wait to be chained. */
 export interface AuditVerification extends CheckedChainVerification {
-  /** entries written but not yet linked into the chain (normally 0 within a second) */
-  pending: number;
-  oldestPendingAgeMs: number | null;
+  /** entries written but not yet linked into the chain (normally 0 within a second); absent where requests chain their own */
+  pending?: number;
+  oldestPendingAgeMs?: number | null;
 }
 
 export interface AuditLogOptions {
@@ -213,9 +213,8 @@ export class AuditLog {
     // so that entries the chainer links meanwhile do not look like a cut-off tail.
     return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
       const repo = tx.getRepository(AuditEntryEntity);
-      const pending = this.chainer
-        ? await this.chainer.stats(tx)
-        : { pending: 0, oldestPendingAgeMs: null };
+      // Only where requests write unchained entries: elsewhere nothing can wait.
+      const pending = this.chainer ? await this.chainer.stats(tx) : {};
       const base = await verifyChain(
         (after, limit) =>
           repo.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
