@@ -14,7 +14,10 @@
  * Run: `npm run bench:notifications` (needs the local Postgres and NATS). Options:
  * BENCH_REFERRALS (default 300), BENCH_NATS_URL (default nats://127.0.0.1:4222),
  * BENCH_PGLITE=true to run the in-process mode on the embedded PGlite like `npm start`,
- * BENCH_MODES (default `in-process,nats`).
+ * BENCH_MODES (default `in-process,nats`), BENCH_RATE (default 100) and BENCH_RATE_SECONDS
+ * (default 5): after the one-at-a-time run, referrals are sent at a sustained BENCH_RATE per
+ * second (open loop: each POST leaves on its schedule, whether or not the previous one has been
+ * answered) and POST → SSE is measured for each.
  */
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -45,6 +48,9 @@ import {
 } from '@samverkan/shared/src/testing';
 
 const referrals = Number(process.env.BENCH_REFERRALS ?? 300);
+/** the sustained phase: this many referrals per second, open loop (0 skips it) */
+const rate = Number(process.env.BENCH_RATE ?? 100);
+const sustainedSeconds = Number(process.env.BENCH_RATE_SECONDS ?? 5);
 const natsUrl = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const pglite = process.env.BENCH_PGLITE === 'true';
 const from = DEMO_UNITS.policeTraffickingOst;
@@ -144,8 +150,9 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
       requirePinnedRoots: true,
     });
     const own = keyStore.units[from]!;
+    const sustainedCount = Math.round(rate * sustainedSeconds);
     const bodies = await Promise.all(
-      Array.from({ length: referrals + 5 }, async () => {
+      Array.from({ length: referrals + 5 + sustainedCount }, async () => {
         const id = randomUUID();
         const sealed = await sealEnvelope({
           meta: referralMetadata({
@@ -213,7 +220,9 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
       );
     // The referrals read model follows the directory's events: the first referral goes through
     // once it knows the units. It and the next few warm up the JIT and the pools, uncounted.
-    const [first, ...rest] = bodies;
+    const [first, ...all] = bodies;
+    const rest = all.slice(0, referrals + 4);
+    const sustained = all.slice(referrals + 4);
     await eventually(
       async () => ((await post(first!.body)).status === 201 ? true : undefined),
       60_000,
@@ -245,11 +254,60 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
       // Keep the client's buffer small.
       stream.events.splice(0);
     }
+    // Sustained: one POST every 1000/rate ms on schedule; arrivals matched by id as they come.
+    const sent = new Map<string, number>();
+    const atRate: number[] = [];
+    const failures: string[] = [];
+    if (sustained.length > 0) {
+      const seen = new Set<string>();
+      const collect = setInterval(() => {
+        const t = now();
+        for (const e of stream.events.splice(0)) {
+          if (e.event !== 'notification') {
+            continue;
+          }
+          const id = (JSON.parse(e.data) as { objectId: string }).objectId;
+          const t0 = sent.get(id);
+          if (t0 !== undefined && !seen.has(id)) {
+            seen.add(id);
+            atRate.push(t - t0);
+          }
+        }
+      }, 1);
+      const start = now();
+      const posts: Array<Promise<void>> = [];
+      for (const [i, { id, body }] of sustained.entries()) {
+        const due = start + (i * 1000) / rate;
+        while (now() < due) {
+          await new Promise((r) => setTimeout(r, Math.max(0, Math.min(due - now(), 5))));
+        }
+        sent.set(id, now());
+        posts.push(
+          post(body).then(async (res) => {
+            if (res.status !== 201) {
+              failures.push(`${res.status} ${await res.text()}`);
+            }
+          }),
+        );
+      }
+      await Promise.all(posts);
+      const deadline = now() + 30_000;
+      while (seen.size < sustained.length - failures.length && now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      clearInterval(collect);
+    }
     stream.close();
     const setup = `${mode === 'nats' ? 'NATS JetStream' : 'in-process events'}, ${embedded ? 'PGlite' : 'Postgres'}`;
+    if (failures.length > 0) {
+      process.stdout.write(
+        `note: ${failures.length} sustained POST(s) failed (${setup}), e.g. ${failures[0]}\n`,
+      );
+    }
     return [
       stats(`POST referral answered 201 (${setup})`, answered),
       stats(`POST referral → SSE at recipient (${setup})`, samples),
+      ...(atRate.length > 0 ? [stats(`POST → SSE at ${rate}/s sustained (${setup})`, atRate)] : []),
     ];
   } finally {
     await app.close();
@@ -357,6 +415,29 @@ async function main(): Promise<void> {
           ]
         : []),
     ].join('\n'),
+  );
+  // One line of JSON, last: each measured path, and POST → SSE over NATS against the bare
+  // JetStream hop of the same run.
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  const sustainedRow = (setup: string) =>
+    rows.find((r) => r.name.includes('sustained') && r.name.includes(setup));
+  const oneByOne = (setup: string) =>
+    rows.find((r) => r.name.startsWith('POST referral → SSE') && r.name.includes(setup));
+  // The target's case: sustained rate over NATS; else what was measured.
+  const sseAny = sustainedRow('NATS') ?? sustainedRow('') ?? oneByOne('NATS') ?? oneByOne('');
+  const bareJs = rows.find((r) => r.name.startsWith('bare JetStream'));
+  process.stdout.write(
+    `\n${JSON.stringify({
+      bench: 'notifications-latency',
+      referrals,
+      ratePerSecond: rate,
+      measured: sseAny?.name ?? null,
+      p50Ms: sseAny ? r2(sseAny.p50) : null,
+      p99Ms: sseAny ? r2(sseAny.p99) : null,
+      baselineP50Ms: bareJs ? r2(bareJs.p50) : null,
+      baselineP99Ms: bareJs ? r2(bareJs.p99) : null,
+      rows: rows.map((r) => ({ name: r.name, n: r.n, p50Ms: r2(r.p50), p99Ms: r2(r.p99) })),
+    })}\n`,
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * Sending a referral (POST /v1/referrals) under load, as a ratio against a baseline in the same
  * run: baseline = a bare Fastify app whose one route inserts the same JSON body into a scratch
- * table with `pg` (same Postgres server, same body sizes, same pool size). The referrals row adds
+ * table and one outbox row, in one transaction, with `pg` (same Postgres server, same body sizes,
+ * same pool size) — the floor of any durable, evented write. The referrals row adds
  * token verification, idempotency, the directory read model, the envelope checks (shape, aad,
  * key ids), the referral row, its timeline, audit and outbox rows in one transaction.
  *
@@ -125,6 +126,11 @@ async function load(
   };
 }
 
+function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
 async function main(): Promise<void> {
   const db = await createTestDatabase('bench_ref');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-bench-ref-'));
@@ -232,13 +238,31 @@ async function main(): Promise<void> {
     await pool.query(
       'CREATE TABLE public.bench_scratch (id bigserial PRIMARY KEY, body jsonb NOT NULL)',
     );
+    await pool.query(
+      'CREATE TABLE public.bench_outbox (position bigserial PRIMARY KEY, id uuid NOT NULL, payload jsonb NOT NULL, published_at timestamptz)',
+    );
     const bare = Fastify({ logger: false, bodyLimit: config.BODY_LIMIT_BYTES });
     bare.post('/insert', async (request, reply) => {
-      const { rows } = await pool.query<{ id: string }>(
-        'INSERT INTO public.bench_scratch (body) VALUES ($1) RETURNING id',
-        [request.body],
-      );
-      return reply.code(201).send({ id: rows[0]!.id });
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ id: string }>(
+          'INSERT INTO public.bench_scratch (body) VALUES ($1) RETURNING id',
+          [request.body],
+        );
+        const body = request.body as { id?: string };
+        await client.query('INSERT INTO public.bench_outbox (id, payload) VALUES ($1, $2)', [
+          randomUUID(),
+          { type: 'bench.sent', data: { referralId: body.id ?? null } },
+        ]);
+        await client.query('COMMIT');
+        return await reply.code(201).send({ id: rows[0]!.id });
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
     });
     const bareAddress = await bare.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => bare.close());
@@ -286,6 +310,24 @@ async function main(): Promise<void> {
         'note: the run used every sealed body before its time was up; raise BENCH_ENVELOPES\n',
       );
     }
+    // One line of JSON, last, so that runs can be compared by a script.
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'referrals-send',
+        seconds,
+        connections,
+        rps: round(referralsRow.rps),
+        baselineRps: round(baselineRow.rps),
+        ratio: round(referralsRow.rps / baselineRow.rps, 3),
+        p99Ms: referralsRow.p99,
+        baselineP99Ms: baselineRow.p99,
+        p99Ratio: round(referralsRow.p99 / Math.max(baselineRow.p99, 1), 2),
+        cpuMsPerRequest: round(referralsRow.cpuMsPerRequest, 2),
+        baselineCpuMsPerRequest: round(baselineRow.cpuMsPerRequest, 2),
+        errors: referralsRow.errors,
+        baselineErrors: baselineRow.errors,
+      })}\n`,
+    );
   } finally {
     for (const cleanup of cleanups.reverse()) {
       await cleanup().catch(() => undefined);

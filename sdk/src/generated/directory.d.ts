@@ -1492,6 +1492,10 @@ export interface components {
                 /** @enum {string} */
                 status: "consistent" | "forked" | "rolled_back";
             };
+            /** @description Entries written but not yet linked into the chain by the chainer (docs/audit.md, "Unchained entries and the chainer"); normally 0 within a second. Absent where requests chain their own entries (and for the directory's key log). */
+            pending?: number;
+            /** @description How long the oldest pending entry has waited; null when none waits. */
+            oldestPendingAgeMs?: number | null;
         };
         ChainHead: {
             seq: number;

@@ -69,6 +69,7 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     service: 'referrals',
     entities: REFERRALS_ENTITIES,
     migrations: REFERRALS_MIGRATIONS,
+    deferredAuditChain: true,
     eventDocuments: [
       path.join(OPENAPI_DIR, 'referrals.events.yaml'),
       path.join(OPENAPI_DIR, 'directory.events.yaml'),

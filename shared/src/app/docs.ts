@@ -60,18 +60,26 @@ export async function registerDocs(
       deepLinking: true,
     },
   });
-  const eventsPage = renderEventsPage(openapiDir);
-  const served = new Map(
-    files.map((f) => [f, servedDocument(fs.readFileSync(path.join(openapiDir, f), 'utf8'))]),
-  );
+  // Rendered on first request, not at start: parsing and writing every document took seconds of
+  // `npm start` for pages most starts never serve.
+  let eventsPage: string | undefined;
+  const served = new Map<string, string>();
+  const documentOf = (file: string): string => {
+    let text = served.get(file);
+    if (text === undefined) {
+      text = servedDocument(fs.readFileSync(path.join(openapiDir, file), 'utf8'));
+      served.set(file, text);
+    }
+    return text;
+  };
   app.get(`${DOCS_PREFIX}/events`, { config: { public: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(eventsPage),
+    reply.type('text/html; charset=utf-8').send((eventsPage ??= renderEventsPage(openapiDir))),
   );
   app.get(`${DOCS_PREFIX}/openapi/:file`, { config: { public: true } }, async (request, reply) => {
     const file = (request.params as { file: string }).file;
     if (!files.includes(file)) {
       return reply.callNotFound();
     }
-    return reply.type('application/yaml').send(served.get(file));
+    return reply.type('application/yaml').send(documentOf(file));
   });
 }

@@ -40,6 +40,11 @@ export async function openServiceRuntime(
     eventDocuments: string[];
     /** false for tools that only write: events stay in the outbox for the running service */
     publishEvents?: boolean;
+    /**
+     * Requests write audit entries unchained and a chainer links them after commit (the schema
+     * needs `audit_pending`; docs/audit.md, "Unchained entries and the chainer").
+     */
+    deferredAuditChain?: boolean;
   },
 ): Promise<ServiceRuntime> {
   const { config } = app.platform;
@@ -79,7 +84,32 @@ export async function openServiceRuntime(
       ),
     }),
   });
-  const audit = new AuditLog(dataSource, checkpoints);
+  const audit = new AuditLog(dataSource, checkpoints, {
+    deferredChain: options.deferredAuditChain
+      ? { pollIntervalMs: config.AUDIT_CHAIN_POLL_INTERVAL_MS, log: app.log }
+      : undefined,
+  });
+  const chainer = audit.chainer;
+  if (chainer) {
+    // Every transaction of the service may have written entries: wake the chainer after commit.
+    const transaction = events.transaction.bind(events);
+    events.transaction = async (fn) => {
+      const result = await transaction(fn);
+      chainer.poke();
+      return result;
+    };
+    app.platform.readiness.add({
+      name: `${options.service}.audit_chain`,
+      critical: false,
+      async run() {
+        const stats = await chainer.stats();
+        // Entries waiting a minute mean no chainer is linking them.
+        return stats.oldestPendingAgeMs !== null && stats.oldestPendingAgeMs > 60_000
+          ? 'degraded'
+          : 'ok';
+      },
+    });
+  }
   app.log.info(
     { service: options.service, auditKid: checkpoints.key.kid },
     'audit checkpoints are signed with this key id',
@@ -97,6 +127,7 @@ export async function openServiceRuntime(
   );
   if (options.publishEvents !== false) {
     app.addHook('onReady', async () => {
+      chainer?.start();
       pass.start();
       pruner.start();
     });
@@ -110,6 +141,7 @@ export async function openServiceRuntime(
     async close() {
       await pruner.stop();
       await pass.stop();
+      await chainer?.stop();
       await events.close();
       await dataSource.destroy();
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { AuditEntryEntity } from '../entities/platform.entities';
 import {
@@ -11,6 +12,7 @@ import {
   type PinnedCheckpoint,
 } from './chain-checkpoints';
 import { chainHash, verifyChain } from './hash-chain';
+import { AuditChainer, auditContentOf, type PendingAuditEntry } from './audit-chainer';
 
 /** The audit log's name among a schema's hash chains (checkpoints, recorded heads). */
 export const AUDIT_CHAIN = 'audit_log';
@@ -50,32 +52,74 @@ export interface AuditQuery {
 }
 
 function contentOf(e: AuditEntryEntity): Record<string, unknown> {
-  return {
-    seq: e.seq,
-    id: e.id,
-    at: e.at.toISOString(),
-    actorSub: e.actorSub,
-    actorOrg: e.actorOrg,
-    actorIssuer: e.actorIssuer,
-    action: e.action,
-    objectType: e.objectType,
-    objectId: e.objectId,
-    objectOrg: e.objectOrg,
-    outcome: e.outcome,
-    detail: e.detail,
-    // Only when there are parties, so entries written before parties were recorded still verify.
-    ...(e.partyOrgs.length > 0 ? { partyOrgs: e.partyOrgs } : {}),
-  };
+  return auditContentOf(e);
+}
+
+/** Verification of the chain, and how many entries wait to be chained. */
+export interface AuditVerification extends CheckedChainVerification {
+  /** entries written but not yet linked into the chain (normally 0 within a second); absent where requests chain their own */
+  pending?: number;
+  oldestPendingAgeMs?: number | null;
+}
+
+export interface AuditLogOptions {
+  /**
+   * Requests write entries unchained and a chainer links them right after commit (see
+   * AuditChainer); needs the `audit_pending` table. Without it every append takes the chain's
+   * lock in the request's own transaction.
+   */
+  deferredChain?: { pollIntervalMs: number; log?: FastifyBaseLogger };
 }
 
 export class AuditLog {
   private partyResolver: AuditPartyResolver | undefined;
+  /** links unchained entries into the chain; undefined when appends chain in the request */
+  readonly chainer: AuditChainer | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
     /** signs and checks checkpoints of the chain */
     readonly checkpoints: ChainCheckpoints,
-  ) {}
+    options: AuditLogOptions = {},
+  ) {
+    this.chainer = options.deferredChain
+      ? new AuditChainer(dataSource, {
+          chain: AUDIT_CHAIN,
+          pollIntervalMs: options.deferredChain.pollIntervalMs,
+          log: options.deferredChain.log,
+        })
+      : undefined;
+  }
+
+  /** The unchained entry a record becomes (partyOrgs as given, sorted and unique). */
+  static pendingEntry(record: AuditRecord, partyOrgs: string[]): PendingAuditEntry {
+    return {
+      id: randomUUID(),
+      at: new Date().toISOString(),
+      actorSub: record.actor.sub,
+      actorOrg: record.actor.org ?? null,
+      actorIssuer: record.actor.iss ?? null,
+      action: record.action,
+      objectType: record.objectType,
+      objectId: record.objectId ?? null,
+      objectOrg: record.objectOrg ?? null,
+      outcome: record.outcome,
+      detail: record.detail ?? {},
+      partyOrgs: [
+        ...new Set(partyOrgs.filter((o) => typeof o === 'string' && o.length > 0)),
+      ].sort(),
+    };
+  }
+
+  /** Wakes the chainer after a transaction that wrote entries committed. */
+  poke(): void {
+    this.chainer?.poke();
+  }
+
+  /** Links every entry written so far into the chain (a no-op when appends chain themselves). */
+  async chainPending(): Promise<number> {
+    return this.chainer ? this.chainer.chainAll() : 0;
+  }
 
   /** How this service finds the parties of its objects (referrals, operations, field requests). */
   resolvePartiesWith(resolver: AuditPartyResolver): void {
@@ -97,7 +141,16 @@ export class AuditLog {
    * Appends in the caller's transaction (so the entry exists exactly when the change does), or in
    * its own when none is given (denied attempts).
    */
-  async append(record: AuditRecord, manager?: EntityManager): Promise<AuditEntryEntity> {
+  async append(record: AuditRecord, manager?: EntityManager): Promise<void> {
+    if (this.chainer) {
+      // Unchained: one INSERT, no lock; the chainer links it right after commit.
+      const partyOrgs = await this.partiesOf(record, manager ?? this.dataSource.manager);
+      await this.chainer.write(AuditLog.pendingEntry(record, partyOrgs), manager);
+      if (!manager) {
+        this.chainer.poke();
+      }
+      return;
+    }
     if (!manager) {
       return this.dataSource.transaction((tx) => this.append(record, tx));
     }
@@ -125,10 +178,11 @@ export class AuditLog {
     entry.hash = chainHash(entry.prevHash, contentOf(entry));
     await repo.insert(entry as QueryDeepPartialEntity<AuditEntryEntity>);
     await recordChainHead(manager, AUDIT_CHAIN, { seq: entry.seq, hash: entry.hash });
-    return entry;
   }
 
+  /** Entries in chain order; entries written before the call are chained first. */
   async list(query: AuditQuery): Promise<AuditEntryEntity[]> {
+    await this.chainPending();
     const qb = this.dataSource
       .getRepository(AuditEntryEntity)
       .createQueryBuilder('a')
@@ -154,18 +208,28 @@ export class AuditLog {
    * checkpoints and the caller's pinned checkpoint, if any: an edited, inserted or deleted row, a
    * cut-off tail, a replaced tail and a rollback all make it invalid.
    */
-  async verify(pin?: PinnedCheckpoint): Promise<CheckedChainVerification> {
-    const repo = this.dataSource.getRepository(AuditEntryEntity);
-    const base = await verifyChain(
-      (after, limit) =>
-        repo.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
-      contentOf,
-    );
-    return this.checkpoints.check(AUDIT_CHAIN, AuditEntryEntity, base, pin);
+  async verify(pin?: PinnedCheckpoint): Promise<AuditVerification> {
+    // One snapshot: the walk, the recorded head and the pending entries as of the same moment,
+    // so that entries the chainer links meanwhile do not look like a cut-off tail.
+    return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
+      const repo = tx.getRepository(AuditEntryEntity);
+      // Only where requests write unchained entries: elsewhere nothing can wait.
+      const pending = this.chainer ? await this.chainer.stats(tx) : {};
+      const base = await verifyChain(
+        (after, limit) =>
+          repo.find({ where: { seq: MoreThan(after) }, order: { seq: 'ASC' }, take: limit }),
+        contentOf,
+      );
+      return {
+        ...(await this.checkpoints.check(AUDIT_CHAIN, AuditEntryEntity, base, pin, tx)),
+        ...pending,
+      };
+    });
   }
 
-  /** Signs and publishes the current head (see ChainCheckpoints.checkpoint). */
-  checkpoint(options: { onlyIfMoved?: boolean } = {}) {
+  /** Signs and publishes the current head (see ChainCheckpoints.checkpoint), entries written so far chained. */
+  async checkpoint(options: { onlyIfMoved?: boolean } = {}) {
+    await this.chainPending();
     return this.checkpoints.checkpoint(AUDIT_CHAIN, AuditEntryEntity, options);
   }
 }

@@ -47,7 +47,7 @@ export async function change<T>(
   target: AuditTarget,
   work: (tx: EntityManager) => Promise<{ result: T; events: PendingEvent[] }>,
 ): Promise<T> {
-  return ctx.events.transaction(async (tx) => {
+  const result = await ctx.events.transaction(async (tx) => {
     const { result, events } = await work(tx);
     for (const event of events) {
       await ctx.events.outbox.append(tx, event.type, event.data);
@@ -55,6 +55,8 @@ export async function change<T>(
     await ctx.audit.append({ ...target, actor, outcome: 'allowed' }, tx);
     return result;
   });
+  ctx.audit.poke();
+  return result;
 }
 
 /**

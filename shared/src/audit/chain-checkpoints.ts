@@ -197,8 +197,9 @@ export class ChainCheckpoints {
   async list(
     chain: string,
     query: { before?: number; limit: number },
+    manager?: EntityManager,
   ): Promise<ChainCheckpointEntity[]> {
-    const qb = this.repo
+    const qb = (manager ? manager.getRepository(ChainCheckpointEntity) : this.repo)
       .createQueryBuilder('c')
       .where('c.chain = :chain', { chain })
       .orderBy('c.seq', 'DESC')
@@ -220,8 +221,10 @@ export class ChainCheckpoints {
     target: EntityTarget<ChainLink & ObjectLiteral>,
     base: ChainVerification,
     pin?: PinnedCheckpoint,
+    /** the transaction the chain was walked in, so that the head read matches the walk */
+    manager?: EntityManager,
   ): Promise<CheckedChainVerification> {
-    const { dataSource } = this.options;
+    const dataSource = manager ?? this.options.dataSource.manager;
     const links = dataSource.getRepository(target);
     const hashAt = async (seq: number): Promise<string | null> => {
       if (seq === 0) {
@@ -274,7 +277,7 @@ export class ChainCheckpoints {
       await vouch(recorded.seq, recorded.hash, 'the recorded head');
     }
 
-    const checkpoints = await this.list(chain, { limit: CHECKPOINTS_CHECKED });
+    const checkpoints = await this.list(chain, { limit: CHECKPOINTS_CHECKED }, manager);
     for (const cp of checkpoints) {
       result.checkpointsChecked += 1;
       const signed = await openCheckpointJws(cp.jws, cp.publicJwk as JWK);

@@ -49,6 +49,7 @@ export interface PlatformConfig {
   METRICS_TOKEN?: string;
   AUDIT_KEYS_DIR?: string;
   DELIVERY_PRUNE_INTERVAL_MS: number;
+  AUDIT_CHAIN_POLL_INTERVAL_MS: number;
   OUTBOX_RETENTION_HOURS: number;
   PROCESSED_EVENTS_RETENTION_HOURS: number;
   IDEMPOTENCY_RETENTION_HOURS: number;
@@ -105,6 +106,7 @@ export const platformConfigSchema = {
     AUDIT_KEYS_DIR: { type: 'string', minLength: 1 },
     // Pruning of the tables that only serve delivery (docs/audit.md, "Delivery tables").
     DELIVERY_PRUNE_INTERVAL_MS: { type: 'integer', minimum: 1000, default: 3600000 },
+    AUDIT_CHAIN_POLL_INTERVAL_MS: { type: 'integer', minimum: 10, default: 250 },
     OUTBOX_RETENTION_HOURS: { type: 'integer', minimum: 1, default: 168 },
     PROCESSED_EVENTS_RETENTION_HOURS: { type: 'integer', minimum: 24, default: 336 },
     IDEMPOTENCY_RETENTION_HOURS: { type: 'integer', minimum: 24, default: 48 },

@@ -35,12 +35,34 @@ interface AsyncApiDocument {
 }
 
 /**
+ * AsyncAPI documents parsed once per process (the embedded hub's services read the same ones);
+ * read again when the file changed. Never modified after parsing.
+ */
+const parsedDocuments = new Map<string, { mtimeMs: number; doc: AsyncApiDocument }>();
+
+function parsedDocument(file: string): AsyncApiDocument {
+  const { mtimeMs } = fs.statSync(file);
+  const cached = parsedDocuments.get(file);
+  if (cached && cached.mtimeMs === mtimeMs) {
+    return cached.doc;
+  }
+  const doc = YAML.parse(fs.readFileSync(file, 'utf8')) as AsyncApiDocument;
+  parsedDocuments.set(file, { mtimeMs, doc });
+  return doc;
+}
+
+/**
  * The JSON Schemas of events, read from AsyncAPI documents in `openapi/`: one validator per event
  * type (the channel address). Producers validate before writing to the outbox; consumers validate
  * again on receipt.
  */
 export class EventCatalog {
   private readonly ajv: Ajv;
+  /**
+   * Each type's schema, compiled on its first use: compiling every event schema of every service
+   * up front took seconds of `npm start` for types a process may never see.
+   */
+  private readonly schemas = new Map<string, object>();
   private readonly validators = new Map<string, ValidateFunction>();
 
   constructor() {
@@ -51,7 +73,7 @@ export class EventCatalog {
   static fromFiles(...files: string[]): EventCatalog {
     const catalog = new EventCatalog();
     for (const file of files) {
-      catalog.addAsyncApi(YAML.parse(fs.readFileSync(file, 'utf8')) as AsyncApiDocument, file);
+      catalog.addAsyncApi(parsedDocument(file), file);
     }
     return catalog;
   }
@@ -75,17 +97,38 @@ export class EventCatalog {
         const schema = payload.$ref?.startsWith('#')
           ? { $ref: `${docId}${payload.$ref}` }
           : payload;
-        this.validators.set(channel.address, this.ajv.compile(schema));
+        this.schemas.set(channel.address, schema);
+        this.validators.delete(channel.address);
       }
     }
   }
 
   has(type: string): boolean {
-    return this.validators.has(type);
+    return this.schemas.has(type);
   }
 
   types(): string[] {
-    return [...this.validators.keys()].sort();
+    return [...this.schemas.keys()].sort();
+  }
+
+  private validatorOf(type: string): ValidateFunction | undefined {
+    let validate = this.validators.get(type);
+    if (!validate) {
+      const schema = this.schemas.get(type);
+      if (!schema) {
+        return undefined;
+      }
+      validate = this.ajv.compile(schema);
+      this.validators.set(type, validate);
+    }
+    return validate;
+  }
+
+  /** Compiles every schema now (a check that they all compile; tests and tools). */
+  compileAll(): void {
+    for (const type of this.schemas.keys()) {
+      this.validatorOf(type);
+    }
   }
 
   /** Throws EventValidationError when the envelope does not match the schema of its type. */
@@ -94,7 +137,7 @@ export class EventCatalog {
     if (typeof type !== 'string') {
       throw new EventValidationError('(unknown)', ['type is missing']);
     }
-    const validate = this.validators.get(type);
+    const validate = this.validatorOf(type);
     if (!validate) {
       throw new EventValidationError(type, ['no schema is registered for this event type']);
     }

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { OutboxEventEntity } from '../entities/platform.entities';
@@ -33,6 +34,11 @@ export interface OutboxStats {
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Runs in the context this was made in (start-up), not in that of the request that poked it:
+   * passes are not part of a request (its trace, its statement count).
+   */
+  private readonly detached = AsyncResource.bind((fn: () => void) => fn());
   private running = false;
   private stopped = true;
   private pokeRequested = false;
@@ -121,11 +127,13 @@ export class OutboxRelay {
     if (this.timer) {
       clearTimeout(this.timer);
     }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.current = this.loop();
-    }, delayMs);
-    this.timer.unref();
+    this.detached(() => {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.current = this.loop();
+      }, delayMs);
+      this.timer.unref();
+    });
   }
 
   private async loop(): Promise<void> {
@@ -201,25 +209,34 @@ export class OutboxRelay {
       attempts: number;
     }>;
     rows.sort((a, b) => Number(a.position) - Number(b.position));
-    let published = 0;
+    // Published rows are marked in one statement per batch (also when a later one fails): a
+    // relay that dies before marking publishes them again, which the event id makes harmless.
+    const done: string[] = [];
+    const markPublished = async () => {
+      if (done.length > 0) {
+        await this.dataSource.query(
+          `UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL WHERE position = ANY($1::bigint[])`,
+          [done],
+        );
+      }
+    };
     for (const row of rows) {
       try {
         await this.publisher.publish(row.payload, row.headers ?? {}, row.attempts);
       } catch (err) {
+        await markPublished();
         // Release what is left so that the next pass (here or in another replica) retries at once.
-        const rest = rows.slice(published).map((r) => r.position);
+        const rest = rows.slice(done.length).map((r) => r.position);
         await this.dataSource.query(
           `UPDATE ${this.table} SET locked_until = NULL, last_error = $2 WHERE position = ANY($1::bigint[])`,
           [rest, String((err as Error).message).slice(0, 1000)],
         );
         throw err;
       }
-      await this.dataSource.query(
-        `UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL WHERE position = $1`,
-        [row.position],
-      );
-      published += 1;
+      done.push(row.position);
     }
+    await markPublished();
+    const published = done.length;
     return published;
   }
 }

@@ -15,18 +15,32 @@ export interface OutboxWriter {
     data: T,
     options?: { traceparent?: string },
   ): Promise<EventEnvelope<T>>;
+  /**
+   * The envelope and headers an `append` would write, validated against the catalog, for a
+   * caller that writes the outbox row in its own statement (the write pipeline).
+   */
+  envelope<T extends Record<string, unknown>>(
+    type: string,
+    data: T,
+    options?: { traceparent?: string },
+  ): { envelope: EventEnvelope<T>; headers: Record<string, string> };
 }
 
 export function createOutboxWriter(source: string, catalog: EventCatalog): OutboxWriter {
+  const envelopeOf: OutboxWriter['envelope'] = (type, data, options = {}) => {
+    const envelope = { id: randomUUID(), type, source, time: new Date().toISOString(), data };
+    catalog.validate(envelope);
+    const headers: Record<string, string> = {};
+    const traceparent = options.traceparent ?? currentTraceparent();
+    if (traceparent) {
+      headers.traceparent = traceparent;
+    }
+    return { envelope, headers };
+  };
   return {
+    envelope: envelopeOf,
     async append(manager, type, data, options = {}) {
-      const envelope = { id: randomUUID(), type, source, time: new Date().toISOString(), data };
-      catalog.validate(envelope);
-      const headers: Record<string, string> = {};
-      const traceparent = options.traceparent ?? currentTraceparent();
-      if (traceparent) {
-        headers.traceparent = traceparent;
-      }
+      const { envelope, headers } = envelopeOf(type, data, options);
       await manager.insert(OutboxEventEntity, {
         id: envelope.id,
         type,

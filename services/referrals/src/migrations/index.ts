@@ -4,6 +4,7 @@ import { TrustedIssuers1795415252703 } from './1795415252703-TrustedIssuers';
 import { OperationWeeks1795420000000 } from './1795420000000-OperationWeeks';
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
 import { SealedNotes1795440000000 } from './1795440000000-SealedNotes';
+import { UnchainedAuditEntries1796300000000 } from './1796300000000-UnchainedAuditEntries';
 import { Records1796500000000 } from './1796500000000-Records';
 import { OnCallShifts1796500001000 } from './1796500001000-OnCallShifts';
 
@@ -15,6 +16,7 @@ export const REFERRALS_MIGRATIONS = [
   OperationWeeks1795420000000,
   ChainCheckpoints1795430000000,
   SealedNotes1795440000000,
+  UnchainedAuditEntries1796300000000,
   Records1796500000000,
   OnCallShifts1796500001000,
 ];

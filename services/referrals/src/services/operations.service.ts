@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
+import { CommandPipeline, hasRole, ProblemError, type Principal } from '@samverkan/shared';
 import { type EntityManager, In, IsNull } from 'typeorm';
 import {
   EncounterTallyEntity,
@@ -22,14 +22,7 @@ import {
 } from '../domain/operations';
 import { ACTING_ROLES } from '../domain/referral-lifecycle';
 import { OperationEvents } from '../events/operation-events';
-import {
-  change,
-  deny,
-  recordRefusal,
-  type AuditTarget,
-  type PendingEvent,
-  type ReferralsContext,
-} from './context';
+import { deny, type AuditTarget, type PendingEvent, type ReferralsContext } from './context';
 import { operationEventBase, operationView, shiftView } from './operation-views';
 
 export interface OperationCreate {
@@ -127,12 +120,21 @@ export async function auditedChange<T>(
   target: AuditTarget,
   work: (tx: EntityManager) => Promise<{ result: T; events: PendingEvent[] }>,
 ): Promise<T> {
-  try {
-    return await change(ctx, principal, target, work);
-  } catch (err) {
-    await recordRefusal(ctx, principal, target, err);
-    throw err;
+  return pipelineOf(ctx).transact(principal, target, work);
+}
+
+const pipelines = new WeakMap<ReferralsContext, CommandPipeline>();
+
+/** The service's write pipeline (shared/src/pipeline), one per context. */
+export function pipelineOf(ctx: ReferralsContext): CommandPipeline {
+  let pipeline = pipelines.get(ctx);
+  if (!pipeline) {
+    pipeline = new CommandPipeline(ctx, (event) =>
+      ctx.events.outbox.envelope(event.type, event.data),
+    );
+    pipelines.set(ctx, pipeline);
   }
+  return pipeline;
 }
 
 export function createOperationsService(ctx: ReferralsContext, rules: OperationAccessRules) {

@@ -4,6 +4,7 @@ import {
   AAD_MEMBERS,
   AuditEntryEntity,
   canonicalJson,
+  CommandPipeline,
   CommonProblems,
   envelopeRoutingInfo,
   EnvelopeError,
@@ -34,8 +35,9 @@ import {
 } from '../domain/referral-lifecycle';
 import { checkSharingRules, type OrganisationKind } from '../domain/sharing-rules';
 import { ReferralEvents } from '../events/referral-events';
-import { change, deny, recordRefusal, type PendingEvent, type ReferralsContext } from './context';
+import { deny, type PendingEvent, type ReferralsContext } from './context';
 import { referralView } from './views';
+import { sendReferralCommand } from '../commands/send-referral';
 
 export interface ReferralCreate {
   id: string;
@@ -175,6 +177,9 @@ const MAX_ACCESS_LOG_ENTRIES = 1000;
 
 export function createReferralsService(ctx: ReferralsContext) {
   const repo = ctx.dataSource.getRepository(ReferralEntity);
+  const pipeline = new CommandPipeline(ctx, (event) =>
+    ctx.events.outbox.envelope(event.type, event.data),
+  );
 
   /**
    * The caller's units that the caller acts for now (the platform's one rule: claimed by the
@@ -512,6 +517,14 @@ export function createReferralsService(ctx: ReferralsContext) {
     return { entity: saved, events: [{ type: ReferralEvents.sent, data: eventData(saved) }] };
   }
 
+  const sendCommand = sendReferralCommand({
+    schema: repo.metadata.schema ?? 'referrals',
+    deadlines: ctx.deadlines,
+    checkEnvelope: (envelope, expected, manager, known) =>
+      checkEnvelope(envelope, expected, manager, known),
+    existing: (id) => repo.findOneBy({ id }),
+  });
+
   return {
     /**
      * The access and envelope rules, shared with the services of things that hang off a referral
@@ -519,33 +532,9 @@ export function createReferralsService(ctx: ReferralsContext) {
      */
     rules: { actingPrincipal, visible, checkEnvelope },
 
+    /** On the write pipeline: at most four round trips (commands/send-referral.ts). */
     async send(principal: Principal, input: ReferralCreate) {
-      const acting = await actingPrincipal(principal);
-      const target = {
-        action: 'referral.send',
-        objectType: 'referral',
-        objectId: input.id,
-        objectOrg: principal.org,
-      };
-      if (!acting.units.includes(input.senderUnitId)) {
-        await deny(ctx, principal, target, new ProblemError(P.notMemberOfSender));
-      }
-      return change(
-        ctx,
-        principal,
-        {
-          ...target,
-          // That a justification exists and where it is sealed; never its text.
-          detail: {
-            legalBasis: input.legalBasis,
-            justificationMessageId: input.justification?.id ?? null,
-          },
-        },
-        async (tx) => {
-          const { entity, events } = await createReferral(tx, input, null, acting.units);
-          return { result: referralView(entity), events };
-        },
-      );
+      return pipeline.run(sendCommand, principal, input);
     },
 
     async get(principal: Principal, id: string) {
@@ -693,6 +682,8 @@ export function createReferralsService(ctx: ReferralsContext) {
      */
     async accessLog(principal: Principal, id: string) {
       const { referral } = await visible(principal, id, 'referral.access_log_read');
+      // Every entry written before this read, chained first (it lists them in chain order).
+      await ctx.audit.chainPending();
       const rows = await ctx.dataSource
         .getRepository(AuditEntryEntity)
         .createQueryBuilder('a')
@@ -752,50 +743,42 @@ export function createReferralsService(ctx: ReferralsContext) {
         objectOrg: principal.org,
       };
       const note = action === 'decline' ? (input as { note?: SealedNote }).note : undefined;
-      try {
-        // The parties never change, so the note is checked before the transaction (no read on
-        // another connection while it is open). Only the recipient unit declines.
-        const noteInfo = note
-          ? await checkNote(seen.referral, seen.referral.recipientUnitId, note)
-          : undefined;
-        return await change(ctx, principal, { ...target, detail: { side } }, async (tx) => {
-          const referral = await tx.findOneOrFail(ReferralEntity, {
-            where: { id },
-            lock: { mode: 'pessimistic_write' },
-          });
-          const { next, events } = transition(
-            toState(referral),
-            action,
-            action === 'decline' ? { ...input, noteMessageId: note?.id ?? null } : input,
-            { principal: acting, side },
-            new Date(),
-          );
-          if (note && noteInfo) {
-            await insertNote(tx, referral, referral.recipientUnitId, note, undefined, noteInfo);
-            referral.declineNoteMessageId = note.id;
-          }
-          applyState(referral, next);
-          await tx.save(ReferralEntity, referral);
-          const actorUnit =
-            side === 'sender'
-              ? referral.senderUnitId
-              : side === 'recipient'
-                ? referral.recipientUnitId
-                : null;
-          const pending: PendingEvent[] = [];
-          for (const e of events) {
-            await timeline(tx, id, e.event, actorUnit, timelineDetail(e.detail));
-            const type = (ReferralEvents as Record<string, string>)[eventKey(e.event)];
-            if (type) {
-              pending.push({ type, data: eventData(referral, publicDetail(e.event, referral)) });
-            }
-          }
-          return { result: referralView(referral), events: pending };
+      return pipeline.transact(principal, { ...target, detail: { side } }, async (tx) => {
+        const referral = await tx.findOneOrFail(ReferralEntity, {
+          where: { id },
+          lock: { mode: 'pessimistic_write' },
         });
-      } catch (err) {
-        await recordRefusal(ctx, principal, { ...target, detail: { side } }, err);
-        throw err;
-      }
+        const { next, events } = transition(
+          toState(referral),
+          action,
+          action === 'decline' ? { ...input, noteMessageId: note?.id ?? null } : input,
+          { principal: acting, side },
+          new Date(),
+        );
+        if (note) {
+          // Checked and stored in this transaction (its reads on `tx`); only the recipient
+          // unit declines, so the note is from it, sealed for the other parties.
+          await insertNote(tx, referral, referral.recipientUnitId, note);
+          referral.declineNoteMessageId = note.id;
+        }
+        applyState(referral, next);
+        await tx.save(ReferralEntity, referral);
+        const actorUnit =
+          side === 'sender'
+            ? referral.senderUnitId
+            : side === 'recipient'
+              ? referral.recipientUnitId
+              : null;
+        const pending: PendingEvent[] = [];
+        for (const e of events) {
+          await timeline(tx, id, e.event, actorUnit, timelineDetail(e.detail));
+          const type = (ReferralEvents as Record<string, string>)[eventKey(e.event)];
+          if (type) {
+            pending.push({ type, data: eventData(referral, publicDetail(e.event, referral)) });
+          }
+        }
+        return { result: referralView(referral), events: pending };
+      });
     },
 
     /**
@@ -821,71 +804,65 @@ export function createReferralsService(ctx: ReferralsContext) {
         objectId: id,
         objectOrg: principal.org,
       };
-      try {
-        return await change(
-          ctx,
-          principal,
-          { ...target, detail: { forwards: forwards.map((f) => f.id) } },
-          async (tx) => {
-            const referral = await tx.findOneOrFail(ReferralEntity, {
-              where: { id },
-              lock: { mode: 'pessimistic_write' },
-            });
-            const { next, events } = transition(
-              toState(referral),
-              'forward',
-              { forwards: forwards.map((f) => ({ id: f.id, recipientUnitId: f.recipientUnitId })) },
-              { principal: acting, side },
-              new Date(),
+      return pipeline.transact(
+        principal,
+        { ...target, detail: { forwards: forwards.map((f) => f.id) } },
+        async (tx) => {
+          const referral = await tx.findOneOrFail(ReferralEntity, {
+            where: { id },
+            lock: { mode: 'pessimistic_write' },
+          });
+          const { next, events } = transition(
+            toState(referral),
+            'forward',
+            { forwards: forwards.map((f) => ({ id: f.id, recipientUnitId: f.recipientUnitId })) },
+            { principal: acting, side },
+            new Date(),
+          );
+          const created: ReferralEntity[] = [];
+          const pending: PendingEvent[] = [];
+          for (const f of forwards) {
+            const leg = await createReferral(
+              tx,
+              {
+                id: f.id,
+                senderUnitId: original.recipientUnitId,
+                recipientUnitId: f.recipientUnitId,
+                copyUnitIds: f.copyUnitIds ?? [],
+                category: original.category,
+                urgency: original.urgency,
+                ageBand: original.ageBand,
+                gender: original.gender,
+                citizenshipGroup: original.citizenshipGroup,
+                municipalityCode: original.municipalityCode,
+                legalBasis: original.legalBasis,
+                ...(f.justification ? { justification: f.justification } : {}),
+                envelope: f.envelope,
+              },
+              id,
+              acting.units,
             );
-            const created: ReferralEntity[] = [];
-            const pending: PendingEvent[] = [];
-            for (const f of forwards) {
-              const leg = await createReferral(
-                tx,
-                {
-                  id: f.id,
-                  senderUnitId: original.recipientUnitId,
-                  recipientUnitId: f.recipientUnitId,
-                  copyUnitIds: f.copyUnitIds ?? [],
-                  category: original.category,
-                  urgency: original.urgency,
-                  ageBand: original.ageBand,
-                  gender: original.gender,
-                  citizenshipGroup: original.citizenshipGroup,
-                  municipalityCode: original.municipalityCode,
-                  legalBasis: original.legalBasis,
-                  ...(f.justification ? { justification: f.justification } : {}),
-                  envelope: f.envelope,
-                },
-                id,
-                acting.units,
-              );
-              created.push(leg.entity);
-              pending.push(...leg.events);
-            }
-            applyState(referral, next);
-            referral.forwardedToIds = created.map((c) => c.id);
-            await tx.save(ReferralEntity, referral);
-            for (const e of events) {
-              await timeline(tx, id, e.event, referral.recipientUnitId, {
-                forwardedToIds: referral.forwardedToIds,
-              });
-            }
-            pending.push({
-              type: ReferralEvents.forwarded,
-              data: eventData(referral, { forwardedToIds: referral.forwardedToIds }),
+            created.push(leg.entity);
+            pending.push(...leg.events);
+          }
+          applyState(referral, next);
+          referral.forwardedToIds = created.map((c) => c.id);
+          await tx.save(ReferralEntity, referral);
+          for (const e of events) {
+            await timeline(tx, id, e.event, referral.recipientUnitId, {
+              forwardedToIds: referral.forwardedToIds,
             });
-            return {
-              result: { original: referralView(referral), forwards: created.map(referralView) },
-              events: pending,
-            };
-          },
-        );
-      } catch (err) {
-        await recordRefusal(ctx, principal, target, err);
-        throw err;
-      }
+          }
+          pending.push({
+            type: ReferralEvents.forwarded,
+            data: eventData(referral, { forwardedToIds: referral.forwardedToIds }),
+          });
+          return {
+            result: { original: referralView(referral), forwards: created.map(referralView) },
+            events: pending,
+          };
+        },
+      );
     },
   };
 }
@@ -932,7 +909,7 @@ function publicDetail(event: string, r: ReferralEntity): Record<string, unknown>
 export type ReferralsService = ReturnType<typeof createReferralsService>;
 
 /** Whether a stored referral is exactly what this send would create (same units, same envelope). */
-function isSameSend(existing: ReferralEntity, input: ReferralCreate): boolean {
+export function isSameSend(existing: ReferralEntity, input: ReferralCreate): boolean {
   const copies = (ids: string[]) => [...ids].sort().join(',');
   return (
     existing.forwardedFromId === null &&

@@ -96,6 +96,8 @@ export async function auditRows(
     detail: Record<string, unknown>;
   }>
 > {
+  // Entries are chained right after commit; take every one written so far.
+  await hub.referrals.context.audit.chainPending();
   const rows = (await hub.referrals.context.dataSource.query(
     `SELECT seq::int AS seq, actor_sub AS "actorSub", actor_org AS "actorOrg", action,
             object_id AS "objectId", object_org AS "objectOrg", outcome, detail

@@ -1,0 +1,332 @@
+import {
+  actingUnitsOf,
+  CommonProblems,
+  ProblemError,
+  type CommandDefinition,
+  type EnvelopeRoutingInfo,
+  type Principal,
+} from '@samverkan/shared';
+import type { EntityManager } from 'typeorm';
+import type { DirectoryUnitEntity, ReferralEntity } from '../entities';
+import { acknowledgeDeadline, type DeadlineConfig } from '../domain/deadlines';
+import { ReferralProblems as P } from '../domain/errors';
+import { ACTING_ROLES, canRead, sideOf } from '../domain/referral-lifecycle';
+import { checkSharingRules, type OrganisationKind } from '../domain/sharing-rules';
+import { ReferralEvents } from '../events/referral-events';
+import {
+  emptyHandover,
+  eventData,
+  isSameSend,
+  type ReferralCreate,
+} from '../services/referrals.service';
+import { referralView } from '../services/views';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * `POST /v1/referrals` on the write pipeline (shared/src/pipeline): at most four round trips —
+ * the Idempotency-Key claim, one read (the sender's membership and every addressed unit from the
+ * directory read model), one statement that inserts the referral, its timeline row, its outbox
+ * event and its unchained audit entry (atomic on its own, no BEGIN/COMMIT, no read-back), and the
+ * Idempotency-Key's completion. Only a send whose id is already taken reads the existing row.
+ */
+
+interface LoadedUnit {
+  unitId: string;
+  organisationId: string;
+  organisationKind: string;
+  status: 'active' | 'inactive';
+  activeEncryptionKids: string[];
+  memberRoles: string[] | null;
+}
+
+export interface SendLoaded {
+  /** the caller's units it acts for now */
+  acting: string[];
+  units: Map<string, LoadedUnit>;
+}
+
+export interface SendDecision {
+  referral: ReferralEntity;
+  /** the sealed justification, stored as the first message of the thread */
+  note: { id: string; envelope: Record<string, unknown>; info: EnvelopeRoutingInfo } | null;
+  partyOrgs: string[];
+  /** the caller's verified units: whose referrals an id conflict may be told about */
+  acting: string[];
+}
+
+export interface SendDependencies {
+  schema: string;
+  deadlines: DeadlineConfig;
+  /** the envelope checks (docs/envelope.md "What the hub checks"), with the units already read */
+  checkEnvelope(
+    envelope: Record<string, unknown>,
+    expected: {
+      rid: string;
+      from: string;
+      to: string[];
+      kind: 'referral' | 'message';
+      record: Record<string, unknown>;
+    },
+    manager: EntityManager | undefined,
+    known: Map<string, DirectoryUnitEntity>,
+  ): Promise<EnvelopeRoutingInfo>;
+  /** reads the referral that holds a taken id */
+  existing(id: string): Promise<ReferralEntity | null>;
+}
+
+const recipientsOf = (input: ReferralCreate) => [
+  input.recipientUnitId,
+  ...(input.copyUnitIds ?? []),
+];
+
+export function sendReferralCommand(
+  deps: SendDependencies,
+): CommandDefinition<ReferralCreate, SendLoaded, SendDecision, ReturnType<typeof referralView>> {
+  const table = (name: string) => `"${deps.schema}"."${name}"`;
+  return {
+    target: (input) => ({
+      action: 'referral.send',
+      objectType: 'referral',
+      objectId: input.id,
+      // That a justification exists and where it is sealed; never its text.
+      detail: {
+        legalBasis: input.legalBasis,
+        justificationMessageId: input.justification?.id ?? null,
+      },
+    }),
+
+    async load(input, actor, db) {
+      const principal = actor as Principal;
+      const ids = [...new Set([...principal.units, input.senderUnitId, ...recipientsOf(input)])];
+      // One statement: every addressed unit and every unit the token claims, with the caller's
+      // membership of each.
+      const rows = (await db.query(
+        `SELECT u.unit_id, u.organisation_id, u.organisation_kind, u.status,
+                u.active_encryption_kids, m.roles
+           FROM ${table('directory_units')} u
+           LEFT JOIN ${table('directory_members')} m
+             ON m.unit_id = u.unit_id AND m.user_id = $2 AND m.active
+          WHERE u.unit_id = ANY($1::uuid[])`,
+        [ids.filter((id) => typeof id === 'string'), principal.sub],
+      )) as Array<{
+        unit_id: string;
+        organisation_id: string;
+        organisation_kind: string;
+        status: 'active' | 'inactive';
+        active_encryption_kids: string[];
+        roles: string[] | null;
+      }>;
+      const units = new Map(
+        rows.map((r) => [
+          r.unit_id,
+          {
+            unitId: r.unit_id,
+            organisationId: r.organisation_id,
+            organisationKind: r.organisation_kind,
+            status: r.status,
+            activeEncryptionKids: r.active_encryption_kids ?? [],
+            memberRoles: r.roles,
+          },
+        ]),
+      );
+      // Only case-handling roles take part in referrals (the same rule as every other route).
+      const acting = principal.roles.some((role) => ACTING_ROLES.includes(role))
+        ? actingUnitsOf(
+            principal,
+            [...units.values()].map((u) => ({
+              unitId: u.unitId,
+              organisationId: u.organisationId,
+              memberRoles: u.memberRoles,
+            })),
+          )
+        : [];
+      return { acting, units };
+    },
+
+    authorize(input, _actor, loaded) {
+      if (!loaded.acting.includes(input.senderUnitId)) {
+        throw new ProblemError(P.notMemberOfSender);
+      }
+    },
+
+    async decide(input, loaded, now) {
+      const copies = input.copyUnitIds ?? [];
+      const recipients = recipientsOf(input);
+      checkSharingRules({
+        legalBasis: input.legalBasis as never,
+        ageBand: input.ageBand as never,
+        justified: input.justification !== undefined,
+        senderUnitId: input.senderUnitId,
+        recipients: recipients.map((unitId, i) => {
+          const unit = loaded.units.get(unitId);
+          return {
+            unitId,
+            organisationKind: (unit?.organisationKind ?? 'other') as OrganisationKind,
+            role: i === 0 ? ('recipient' as const) : ('copy' as const),
+            status: unit && unit.organisationKind !== 'unknown' ? unit.status : 'inactive',
+          };
+        }),
+      });
+      const info = await deps.checkEnvelope(
+        input.envelope,
+        {
+          rid: input.id,
+          from: input.senderUnitId,
+          to: recipients,
+          kind: 'referral',
+          record: { ...input, referralId: input.id, copyUnitIds: copies, forwardedFromId: null },
+        },
+        undefined,
+        unitsForEnvelopeCheck(loaded),
+      );
+      // An acute_protection justification: a note on the new referral's thread, sealed by the
+      // sender for every other party (docs/envelope.md "Sealed notes"), checked like a message.
+      const noteTo = [...new Set(recipients)].filter((u) => u !== input.senderUnitId);
+      const note = input.justification
+        ? {
+            id: input.justification.id,
+            envelope: input.justification.envelope,
+            info: await deps.checkEnvelope(
+              input.justification.envelope,
+              {
+                rid: input.id,
+                from: input.senderUnitId,
+                to: noteTo,
+                kind: 'message',
+                record: {
+                  referralId: input.id,
+                  messageId: input.justification.id,
+                  senderUnitId: input.senderUnitId,
+                  recipientUnitIds: noteTo,
+                },
+              },
+              undefined,
+              unitsForEnvelopeCheck(loaded),
+            ),
+          }
+        : null;
+      const referral = {
+        id: input.id,
+        senderUnitId: input.senderUnitId,
+        recipientUnitId: input.recipientUnitId,
+        copyUnitIds: copies,
+        category: input.category,
+        urgency: input.urgency,
+        ageBand: input.ageBand,
+        gender: input.gender,
+        citizenshipGroup: input.citizenshipGroup,
+        municipalityCode: input.municipalityCode,
+        legalBasis: input.legalBasis,
+        justification: null,
+        justificationMessageId: note?.id ?? null,
+        declineNoteMessageId: null,
+        status: 'sent',
+        envelope: input.envelope,
+        envelopeSize: info.sizeBytes,
+        acknowledgeBy: acknowledgeDeadline(input.urgency, now, deps.deadlines),
+        acknowledgedAt: null,
+        acceptedAt: null,
+        declinedAt: null,
+        declineReason: null,
+        closedAt: null,
+        outcome: null,
+        forwardedFromId: null,
+        forwardedToIds: [],
+        handover: emptyHandover(),
+        escalationLevel: 0,
+        operationId: null,
+        fieldRequestId: null,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      } as unknown as ReferralEntity;
+      const partyOrgs = [input.senderUnitId, ...recipients]
+        .map((id) => loaded.units.get(id)?.organisationId)
+        .filter((org): org is string => typeof org === 'string');
+      return { referral, note, partyOrgs, acting: loaded.acting };
+    },
+
+    persist({ referral: r, note }, sql) {
+      sql.with(
+        'ref',
+        `INSERT INTO ${table('referrals')} (id, sender_unit_id, recipient_unit_id, copy_unit_ids,
+           category, urgency, age_band, gender, citizenship_group, municipality_code, legal_basis,
+           justification, justification_message_id, status, envelope, envelope_size, acknowledge_by, handover,
+           escalation_level, forwarded_to_ids, version, created_at, updated_at)
+         VALUES (${sql.p(r.id, 'uuid')}, ${sql.p(r.senderUnitId, 'uuid')},
+           ${sql.p(r.recipientUnitId, 'uuid')}, ${sql.p(r.copyUnitIds, 'uuid[]')},
+           ${sql.p(r.category)}, ${sql.p(r.urgency)}, ${sql.p(r.ageBand)}, ${sql.p(r.gender)},
+           ${sql.p(r.citizenshipGroup)}, ${sql.p(r.municipalityCode)}, ${sql.p(r.legalBasis)},
+           ${sql.p(r.justification)}, ${sql.p(r.justificationMessageId, 'uuid')}, 'sent', ${sql.p(JSON.stringify(r.envelope), 'jsonb')},
+           ${sql.p(r.envelopeSize, 'int')}, ${sql.p(r.acknowledgeBy, 'timestamptz')},
+           ${sql.p(JSON.stringify(r.handover), 'jsonb')}, 0, '{}', 1,
+           ${sql.p(r.createdAt, 'timestamptz')}, ${sql.p(r.updatedAt, 'timestamptz')})
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id, sender_unit_id`,
+      );
+      const detail = note ? { justificationMessageId: note.id } : {};
+      sql.with(
+        'timeline',
+        `INSERT INTO ${table('referral_events')} (id, referral_id, at, event, actor_unit_id, detail)
+         SELECT ${sql.p(randomUUID(), 'uuid')}, id, ${sql.p(r.createdAt, 'timestamptz')}, 'sent',
+                sender_unit_id, ${sql.p(JSON.stringify(detail), 'jsonb')}
+           FROM ref
+         RETURNING 1`,
+      );
+      if (note) {
+        // No ON CONFLICT: a message id already taken fails the whole statement (409), so a
+        // referral is never stored without its justification.
+        sql.with(
+          'note',
+          `INSERT INTO ${table('referral_messages')} (id, referral_id, sender_unit_id, envelope,
+             envelope_size, created_at)
+           SELECT ${sql.p(note.id, 'uuid')}, id, sender_unit_id,
+                  ${sql.p(JSON.stringify(note.envelope), 'jsonb')},
+                  ${sql.p(note.info.sizeBytes, 'int')}, ${sql.p(r.createdAt, 'timestamptz')}
+             FROM ref
+           RETURNING 1`,
+        );
+      }
+      return { guard: 'ref' };
+    },
+
+    events: ({ referral }) => [{ type: ReferralEvents.sent, data: eventData(referral) }],
+
+    audit: ({ partyOrgs }) => ({ partyOrgs }),
+
+    answer: ({ referral }) => referralView(referral),
+
+    async onNoChange(input, _actor, { acting }) {
+      const existing = await deps.existing(input.id);
+      if (existing && isSameSend(existing, input)) {
+        // The same send again — a client retrying after the hub committed but could not answer —
+        // gets the referral it created, and nothing is written twice.
+        return referralView(existing);
+      }
+      if (existing && !canRead(sideOf({ units: acting }, existing))) {
+        throw new ProblemError(P.referralNotFound, `No referral ${input.id} that you can see`);
+      }
+      throw new ProblemError({
+        ...CommonProblems.conflict,
+        slug: 'referral-exists',
+        code: 'REFERRALS_REFERRAL_EXISTS',
+      });
+    },
+  };
+}
+
+/** The envelope checks need the addressed units as the read model's entity shape. */
+export function unitsForEnvelopeCheck(loaded: SendLoaded): Map<string, DirectoryUnitEntity> {
+  return new Map(
+    [...loaded.units.values()].map((u) => [
+      u.unitId,
+      {
+        unitId: u.unitId,
+        organisationId: u.organisationId,
+        organisationKind: u.organisationKind,
+        status: u.status,
+        activeEncryptionKids: u.activeEncryptionKids,
+      } as unknown as DirectoryUnitEntity,
+    ]),
+  );
+}

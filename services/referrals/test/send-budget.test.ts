@@ -1,0 +1,146 @@
+/**
+ * The statement budget of a send (issue 15): `POST /v1/referrals` makes at most four round trips
+ * to Postgres — the Idempotency-Key claim, one read of the directory read model, one statement
+ * writing the referral, its timeline, its outbox event and its audit entry, and the key's
+ * completion. Counted on the pg client, for the queries the request itself issues (the relay,
+ * the audit chainer and the watchers run in their own async contexts and are not counted).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { DEMO_UNITS as U } from '@samverkan/shared';
+import { eventually } from '@samverkan/shared/src/testing';
+import { Client } from 'pg';
+import { agencyClient, referralDocument } from './helpers/agency-client';
+import { buildHub, type TestHub } from './helpers/build';
+import { inject, tokenFor } from './helpers/requests';
+
+const BUDGET = 4;
+
+let hub: TestHub;
+const counting = new AsyncLocalStorage<{ statements: string[] }>();
+const originalQuery = Client.prototype.query;
+
+beforeAll(async () => {
+  hub = await buildHub();
+  // Every statement a pg client sends, attributed to the request whose async context sent it.
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    const store = counting.getStore();
+    if (store) {
+      const first = args[0];
+      store.statements.push(
+        typeof first === 'string' ? first : String((first as { text?: string })?.text ?? first),
+      );
+    }
+    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof Client.prototype.query;
+});
+afterAll(async () => {
+  Client.prototype.query = originalQuery;
+  await hub?.close();
+});
+
+async function countedSend(body: Record<string, unknown>, key = randomUUID()) {
+  const token = await tokenFor(hub, 'police.officer');
+  const store = { statements: [] as string[] };
+  const res = await counting.run(store, () =>
+    inject(hub, {
+      method: 'POST',
+      url: '/v1/referrals',
+      token,
+      headers: { 'idempotency-key': key },
+      payload: body,
+    }),
+  );
+  return { res, statements: store.statements };
+}
+
+describe('a send', () => {
+  it(`makes at most ${BUDGET} round trips, and writes the referral, timeline, event and audit entry`, async () => {
+    const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+    const body = await police.referral(
+      { recipientUnitId: U.coordinator },
+      referralDocument('budget'),
+    );
+    const { res, statements } = await countedSend(body);
+    if (res.statusCode !== 201) {
+      throw new Error(res.body);
+    }
+    expect(res.statusCode).toBe(201);
+    expect(statements.length).toBeGreaterThan(0);
+    if (statements.length > BUDGET) {
+      throw new Error(
+        `a send made ${statements.length} round trips (budget ${BUDGET}):\n${statements.join('\n---\n')}`,
+      );
+    }
+    // What the answer says is what was stored (no read-back).
+    const [row] = (await hub.referrals.context.dataSource.query(
+      `SELECT created_at, updated_at, acknowledge_by, envelope_size FROM referrals.referrals WHERE id = $1`,
+      [body.id],
+    )) as Array<{
+      created_at: Date;
+      updated_at: Date;
+      acknowledge_by: Date;
+      envelope_size: number;
+    }>;
+    const view = res.json() as Record<string, unknown>;
+    expect(view.createdAt).toBe(row!.created_at.toISOString());
+    expect(view.updatedAt).toBe(row!.updated_at.toISOString());
+    expect(view.acknowledgeBy).toBe(row!.acknowledge_by.toISOString());
+    expect(view.envelopeSizeBytes).toBe(row!.envelope_size);
+    // The timeline row, the outbox event and the audit entry, all from the one statement.
+    const [counts] = (await hub.referrals.context.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM referrals.referral_events WHERE referral_id = $1 AND event = 'sent') AS timeline,
+              (SELECT count(*)::int FROM referrals.outbox WHERE type = 'samverkan.referrals.referral.sent' AND payload->'data'->>'referralId' = $2) AS events`,
+      [body.id, body.id],
+    )) as Array<{ timeline: number; events: number }>;
+    expect(counts).toEqual({ timeline: 1, events: 1 });
+    await eventually(async () => {
+      const rows = (await hub.referrals.context.dataSource.query(
+        `SELECT outcome, party_orgs FROM referrals.audit_log WHERE action = 'referral.send' AND object_id = $1`,
+        [body.id],
+      )) as Array<{ outcome: string; party_orgs: string[] }>;
+      return rows.length === 1 ? rows : undefined;
+    }, 5000).then((rows) => {
+      expect(rows[0]!.outcome).toBe('allowed');
+      expect(rows[0]!.party_orgs.length).toBeGreaterThan(0);
+    });
+  });
+
+  it('counts what it should: a budget test that would see a read-back', async () => {
+    // The counter sees every statement of the request: an extra one in the handler shows up.
+    const store = { statements: [] as string[] };
+    await counting.run(store, () => hub.referrals.context.dataSource.query('SELECT 1'));
+    expect(store.statements).toHaveLength(1);
+  });
+
+  it('refuses an id taken by the same sender with another referral (409), audited', async () => {
+    const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+    const first = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('a'));
+    expect((await countedSend(first)).res.statusCode).toBe(201);
+    const other = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('b'));
+    const { res } = await countedSend({ ...other, id: first.id });
+    // The other envelope binds another id: the envelope check refuses it before any write.
+    expect([409, 422]).toContain(res.statusCode);
+    const [row] = (await hub.referrals.context.dataSource.query(
+      `SELECT count(*)::int AS n FROM referrals.referrals WHERE id = $1`,
+      [first.id],
+    )) as Array<{ n: number }>;
+    expect(row!.n).toBe(1);
+  });
+
+  it('answers the same send again with the referral it created, writing nothing twice', async () => {
+    const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+    const body = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('c'));
+    const first = await countedSend(body);
+    expect(first.res.statusCode).toBe(201);
+    const again = await countedSend(body);
+    expect(again.res.statusCode).toBe(201);
+    expect(again.res.json()).toEqual(first.res.json());
+    const [counts] = (await hub.referrals.context.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM referrals.referral_events WHERE referral_id = $1) AS timeline,
+              (SELECT count(*)::int FROM referrals.outbox WHERE payload->'data'->>'referralId' = $2) AS events`,
+      [body.id, body.id],
+    )) as Array<{ timeline: number; events: number }>;
+    expect(counts).toEqual({ timeline: 1, events: 1 });
+  });
+});

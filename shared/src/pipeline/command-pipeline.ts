@@ -1,0 +1,233 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuditLog, type AuditRecord } from '../audit/audit-log';
+import {
+  change,
+  type AuditActor,
+  type AuditTarget,
+  type PendingEvent,
+} from '../audit/audited-change';
+import { OutboxEventEntity } from '../entities/platform.entities';
+import { CommonProblems, ProblemError } from '../errors/problem';
+import type { EventEnvelope } from '../events/event-catalog';
+import type { ServiceEvents } from '../events/service-events';
+
+/**
+ * One write pipeline (issue 15, docs/architecture.md "The write pipeline"):
+ *
+ *   authorize → load → decide (pure) → persist + outbox + audit in ONE statement → answer
+ *
+ * - `load` reads what the decision needs in one statement, outside any transaction.
+ * - `authorize` and `decide` are pure: they see the loaded state and the input, and refuse by
+ *   throwing a 4xx `ProblemError`. A refusal is audited as a denied attempt — one INSERT of an
+ *   unchained entry, no lock — and then answered.
+ * - `persist` returns the statement's data-modifying CTEs; the pipeline adds the outbox rows and
+ *   the audit entry, each guarded so that they are written only when the change's guard CTE
+ *   returned a row, and runs it all as a single statement: atomic without BEGIN/COMMIT, one round
+ *   trip. When the guard returns no row (the change did not apply: an id already taken, a version
+ *   moved on), `onNoChange` decides what to answer.
+ * - the relay and the audit chainer are woken after it.
+ *
+ * Requires an AuditLog with a deferred chain (`audit_pending`): audit rows never take the
+ * chain's lock inside a request.
+ */
+
+/** Builds one SQL statement out of CTEs, numbering the parameters as they are added. */
+export class StatementBuilder {
+  readonly params: unknown[] = [];
+  private readonly ctes: string[] = [];
+
+  /** A placeholder for `value`, with an optional cast (`uuid[]`, `jsonb`, …). */
+  p(value: unknown, cast?: string): string {
+    this.params.push(value);
+    return `$${this.params.length}${cast ? `::${cast}` : ''}`;
+  }
+
+  with(name: string, sql: string): this {
+    this.ctes.push(`${name} AS (${sql})`);
+    return this;
+  }
+
+  sql(finalSelect: string): string {
+    return this.ctes.length ? `WITH ${this.ctes.join(',\n')}\n${finalSelect}` : finalSelect;
+  }
+}
+
+export interface OutboxRow {
+  envelope: EventEnvelope;
+  headers: Record<string, string>;
+}
+
+export interface PipelineContext {
+  dataSource: DataSource;
+  events: ServiceEvents;
+  audit: AuditLog;
+}
+
+export interface CommandDefinition<Input, Loaded, Decision, Answer> {
+  /** the audited action and object, from the input (before anything is loaded) */
+  target(input: Input): AuditTarget;
+  /** one read statement (no transaction) */
+  load(input: Input, actor: AuditActor, db: EntityManager): Promise<Loaded>;
+  /** pure: throws a 4xx ProblemError when the actor may not do this */
+  authorize(input: Input, actor: AuditActor, loaded: Loaded): void;
+  /** pure: throws a 4xx ProblemError when a rule is broken; the change to make otherwise */
+  decide(input: Input, loaded: Loaded, now: Date): Decision | Promise<Decision>;
+  /**
+   * The change's CTEs on `sql`; returns the name of the CTE whose row proves the change applied
+   * (the outbox and audit rows are written only then).
+   */
+  persist(decision: Decision, sql: StatementBuilder): { guard: string };
+  /** the events of the change */
+  events(decision: Decision): PendingEvent[];
+  /** audit detail and the organisations of the object's parties */
+  audit(decision: Decision): Pick<AuditRecord, 'detail' | 'partyOrgs' | 'objectOrg'>;
+  answer(decision: Decision): Answer;
+  /**
+   * The change did not apply (its guard returned no row): answer (a replay of the same change;
+   * audited as allowed again), or throw a refusal (audited as denied).
+   */
+  onNoChange?(input: Input, actor: AuditActor, decision: Decision): Promise<Answer>;
+}
+
+export function isRefusal(err: unknown): err is ProblemError {
+  return err instanceof ProblemError && err.statusCode >= 400 && err.statusCode < 500;
+}
+
+export class CommandPipeline {
+  private readonly outboxTable: string;
+  private readonly pendingTable: string;
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    /** serialises an event into its envelope (validated against the catalog) */
+    private readonly envelope: (event: PendingEvent) => OutboxRow,
+  ) {
+    if (!ctx.audit.chainer) {
+      throw new Error('the write pipeline needs an audit log with a deferred chain');
+    }
+    this.outboxTable = ctx.dataSource.getMetadata(OutboxEventEntity).tablePath;
+    this.pendingTable = ctx.audit.chainer.pendingTable;
+  }
+
+  /** Records a refused attempt (one INSERT, no lock) and rethrows it. */
+  async refuse(actor: AuditActor, target: AuditTarget, err: ProblemError): Promise<never> {
+    await this.ctx.audit.append({
+      ...target,
+      actor,
+      outcome: 'denied',
+      detail: { ...target.detail, refused: err.definition.code },
+    });
+    throw err;
+  }
+
+  /**
+   * The pipeline for a write that must read under `FOR UPDATE` and write several statements (a
+   * lifecycle transition, an operation's change): the work, its outbox rows and its unchained
+   * audit entry in one transaction; a refusal the work ends in (a 4xx problem) rolls it back and is
+   * audited as a denied attempt, without any lock. Replaces the `try { change() } catch {
+   * recordRefusal() }` each service wrote by hand.
+   */
+  async transact<T>(
+    actor: AuditActor,
+    target: AuditTarget,
+    work: (tx: EntityManager) => Promise<{ result: T; events: PendingEvent[] }>,
+  ): Promise<T> {
+    try {
+      return await change(this.ctx, actor, target, work);
+    } catch (err) {
+      if (isRefusal(err)) {
+        return this.refuse(actor, target, err);
+      }
+      throw err;
+    }
+  }
+
+  async run<Input, Loaded, Decision, Answer>(
+    def: CommandDefinition<Input, Loaded, Decision, Answer>,
+    actor: AuditActor,
+    input: Input,
+  ): Promise<Answer> {
+    const target = def.target(input);
+    const loaded = await def.load(input, actor, this.ctx.dataSource.manager);
+    let decision: Decision;
+    try {
+      def.authorize(input, actor, loaded);
+      decision = await def.decide(input, loaded, new Date());
+    } catch (err) {
+      if (isRefusal(err)) {
+        return this.refuse(actor, target, err);
+      }
+      throw err;
+    }
+    const sql = new StatementBuilder();
+    const { guard } = def.persist(decision, sql);
+    const rows = def.events(decision).map(this.envelope);
+    if (rows.length > 0) {
+      sql.with(
+        'outbox_rows',
+        `INSERT INTO ${this.outboxTable} (id, type, payload, headers)
+         SELECT (e->>'id')::uuid, e->>'type', e->'payload', e->'headers'
+           FROM jsonb_array_elements(${sql.p(
+             JSON.stringify(
+               rows.map((r) => ({
+                 id: r.envelope.id,
+                 type: r.envelope.type,
+                 payload: r.envelope,
+                 headers: r.headers,
+               })),
+             ),
+             'jsonb',
+           )}) AS e
+          WHERE EXISTS (SELECT 1 FROM ${guard})
+         RETURNING 1`,
+      );
+    }
+    const audited = def.audit(decision);
+    const entry = AuditLog.pendingEntry(
+      {
+        ...target,
+        ...audited,
+        detail: { ...target.detail, ...audited.detail },
+        actor,
+        outcome: 'allowed',
+      },
+      audited.partyOrgs ?? [],
+    );
+    sql.with(
+      'audit_row',
+      `INSERT INTO ${this.pendingTable} (entry)
+       SELECT ${sql.p(JSON.stringify(entry), 'jsonb')} WHERE EXISTS (SELECT 1 FROM ${guard})
+       RETURNING 1`,
+    );
+    const result = (await this.ctx.dataSource.query(
+      sql.sql(`SELECT (SELECT count(*) FROM ${guard})::int AS applied`),
+      sql.params,
+    )) as Array<{ applied: number }>;
+    if ((result[0]?.applied ?? 0) === 0) {
+      if (!def.onNoChange) {
+        throw new ProblemError(CommonProblems.conflict);
+      }
+      try {
+        const answer = await def.onNoChange(input, actor, decision);
+        await this.ctx.audit.append({
+          ...target,
+          ...audited,
+          detail: { ...target.detail, ...audited.detail },
+          actor,
+          outcome: 'allowed',
+        });
+        return answer;
+      } catch (err) {
+        if (isRefusal(err)) {
+          return this.refuse(actor, target, err);
+        }
+        throw err;
+      }
+    }
+    if (rows.length > 0) {
+      this.ctx.events.relay.poke();
+    }
+    this.ctx.audit.poke();
+    return def.answer(decision);
+  }
+}
