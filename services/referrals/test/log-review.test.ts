@@ -96,14 +96,13 @@ beforeAll(async () => {
 
   // A referral shared under acute protection.
   const client = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+  // The justification is sealed for the parties by the client (a note on the thread).
   const body = await client.referral({ recipientUnitId: U.frideborg }, referralDocument('acute'), {
     legalBasis: 'acute_protection',
     urgency: 'acute',
-  });
-  const sent = await hub.as('police.officer').post('/v1/referrals', {
-    ...body,
     justification: 'Immediate danger; no time to ask for consent.',
   });
+  const sent = await hub.as('police.officer').post('/v1/referrals', body);
   expect(sent.statusCode).toBe(201);
   acute = body.id;
 });
@@ -160,6 +159,7 @@ describe('generating a review', () => {
   });
 
   it('is recorded in the audit chain with its seed', async () => {
+    await hub.referrals.context.audit.chainPending(); // entries are chained after commit
     const rows = (await hub.referrals.context.dataSource.query(
       `SELECT object_org, detail FROM referrals.audit_log WHERE action = 'audit.review_generate' AND object_id = $1`,
       [review.id],
@@ -230,6 +230,7 @@ describe('findings and sign-off', () => {
   });
 
   it('keeps every step in a chain that verifies', async () => {
+    await hub.referrals.context.audit.chainPending(); // entries are chained after commit
     const rows = (await hub.referrals.context.dataSource.query(
       `SELECT action, count(*)::int AS n FROM referrals.audit_log
         WHERE object_type = 'audit_review' AND object_id = $1 AND outcome = 'allowed' GROUP BY action`,

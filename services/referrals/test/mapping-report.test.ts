@@ -260,6 +260,7 @@ describe('access and errors', () => {
       .as('coordinator.ostergotland')
       .get(`/v1/statistics/mapping-report?county=05`);
     expect(coordinator.statusCode).toBe(200);
+    await hub.referrals.context.audit.chainPending(); // entries are chained after commit
     const rows = (await hub.referrals.context.dataSource.query(
       `SELECT outcome FROM referrals.audit_log WHERE action = 'statistics.mapping_report_read'`,
     )) as Array<{ outcome: string }>;

@@ -15,6 +15,11 @@ import { activeOperation, fieldRequestBody, ok } from './helpers/operations';
 let hub: TestHub;
 const sql = (text: string, params: unknown[] = []) =>
   hub.referrals.context.dataSource.query(text, params) as Promise<Array<Record<string, unknown>>>;
+/** Audit entries are chained after commit (docs/audit.md): chain what waits, then read. */
+async function auditRows(text: string, params: unknown[] = []) {
+  await hub.referrals.context.audit.chainPending();
+  return sql(text, params);
+}
 const problem = (slug: string) => `urn:samverkan:problem:${slug}`;
 const DAY = 86_400_000;
 
@@ -111,7 +116,7 @@ describe('legal holds', () => {
     expect(
       (await hub.as('police.officer').get(`/v1/referrals/${held}/legal-hold`)).json().held,
     ).toBe(true);
-    const entries = await sql(
+    const entries = await auditRows(
       `SELECT action, outcome, party_orgs FROM referrals.audit_log
         WHERE object_id = $1 AND action LIKE 'referral.legal_hold%' ORDER BY seq`,
       [held],
@@ -196,7 +201,7 @@ describe('the purger', () => {
   });
 
   it('audits the purge with the parties and publishes an event', async () => {
-    const [entry] = await sql(
+    const [entry] = await auditRows(
       `SELECT actor_sub, outcome, party_orgs, detail FROM referrals.audit_log
         WHERE object_id = $1 AND action = 'referral.content_purge'`,
       [purgeMe],
@@ -299,7 +304,7 @@ describe('several replicas', () => {
     ];
     const results = await Promise.all(replicas.map((r) => r.purge()));
     expect(results.reduce((n, r) => n + r.referrals, 0)).toBe(3);
-    const entries = await sql(
+    const entries = await auditRows(
       `SELECT object_id FROM referrals.audit_log WHERE action = 'referral.content_purge' AND object_id = ANY($1)`,
       [ids],
     );
@@ -318,7 +323,7 @@ describe('the timeline', () => {
     expect(
       await sql('SELECT id FROM referrals.referral_events WHERE referral_id = $1', [purgeMe]),
     ).toEqual([]);
-    const [entry] = await sql(
+    const [entry] = await auditRows(
       `SELECT detail FROM referrals.audit_log WHERE object_id = $1 AND action = 'referral.timeline_purge'`,
       [purgeMe],
     );
@@ -363,7 +368,7 @@ describe("an operation's field requests", () => {
     expect(
       (await hub.as('police.officer').get(`/v1/field-requests/${request.id}`)).statusCode,
     ).toBe(200);
-    const [entry] = await sql(
+    const [entry] = await auditRows(
       `SELECT party_orgs, detail FROM referrals.audit_log
         WHERE object_id = $1 AND action = 'field_request.content_purge'`,
       [request.id],

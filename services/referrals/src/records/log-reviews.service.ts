@@ -145,6 +145,9 @@ export function createLogReviewsService(ctx: ReferralsContext) {
       const sampleSize = input.sampleSize ?? DEFAULT_SAMPLE_SIZE;
       const id = randomUUID();
       const seed = randomBytes(16).toString('hex');
+      // Entries are chained after commit (docs/audit.md): a review reads the chain, so what
+      // still waits to be chained is chained first.
+      await ctx.audit.chainPending();
       return change(
         ctx,
         principal,
