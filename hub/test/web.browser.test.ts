@@ -687,6 +687,11 @@ test('the analyst, the auditor and the organisation admin', async () => {
   await frideborg.getByRole('button', { name: 'Lägg till pass' }).click();
   await frideborg.getByText('Klart: Lägg till pass').waitFor();
   await frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).first().waitFor();
+  // The unit's published keys, with their status and fingerprints.
+  const keysTable = frideborg.getByTestId('unit-keys');
+  await keysTable.getByRole('cell', { name: 'Kryptering' }).first().waitFor({ timeout: 30_000 });
+  expect(await keysTable.innerText()).toContain('Signering');
+  expect(await keysTable.innerText()).toContain('aktiv');
   await step(admin, '32-admin');
 }, 300_000);
 

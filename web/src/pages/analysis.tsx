@@ -26,7 +26,7 @@ export function countLabel(t: (k: MessageKey) => string, count: Count): string {
 export function BarChart({ id, title, bars }: { id: string; title: string; bars: Bar[] }) {
   const { t } = useI18n();
   const shown = bars.slice(0, 40);
-  const max = Math.max(5, ...shown.map((b) => (typeof b.count === 'number' ? b.count : 0)));
+  const max = Math.max(10, ...shown.map((b) => (typeof b.count === 'number' ? b.count : 0)));
   const row = 26;
   const labelWidth = 250;
   const barSpace = 290;
