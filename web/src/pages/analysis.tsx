@@ -169,7 +169,7 @@ export function OperationReportPanel() {
             }))}
           />
           <h3>{t('report.responseTimes')}</h3>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label={t('report.responseTimes')}>
             <table data-testid="report-times">
               <thead>
                 <tr>
@@ -203,7 +203,7 @@ export function OperationReportPanel() {
             </table>
           </div>
           <h3>{t('report.encounters')}</h3>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label={t('report.encounters')}>
             <table data-testid="report-encounters">
               <thead>
                 <tr>
@@ -330,7 +330,7 @@ export function ReferralAccessPanel() {
       {error && <Notice kind="error">{error}</Notice>}
       {result && result.entries.length === 0 && <p>{t('access.empty')}</p>}
       {result && result.entries.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t('access.title')}>
           <table data-testid="access-log">
             <caption class="visually-hidden">{t('access.title')}</caption>
             <thead>

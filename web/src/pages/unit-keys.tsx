@@ -24,7 +24,7 @@ export function UnitKeysPanel({ unitId }: { unitId: string }) {
       {keys.error && <Notice kind="error">{t('app.error', { detail: keys.error })}</Notice>}
       {keys.data && keys.data.length === 0 && <p>{t('unitKeys.none')}</p>}
       {keys.data && keys.data.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t('unitKeys.title')}>
           <table>
             <thead>
               <tr>
