@@ -506,6 +506,8 @@ test('the operation week: an officer on a desktop, two social workers on phones,
     supportAccepted: 1,
     protectedHousingArranged: 1,
   });
+  // Once the visit is done the address is no longer shown on the phone.
+  expect(await mine.getByTestId('field-address').count()).toBe(0);
   await step(winner, '17-phone-tally-recorded');
 
   // Nothing typed into the forms reached the hub in clear: not any table of any schema (the
