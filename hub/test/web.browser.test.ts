@@ -506,6 +506,8 @@ test('the operation week: an officer on a desktop, two social workers on phones,
     supportAccepted: 1,
     protectedHousingArranged: 1,
   });
+  // Once the visit is done the address is no longer shown on the phone.
+  expect(await mine.getByTestId('field-address').count()).toBe(0);
   await step(winner, '17-phone-tally-recorded');
 
   // Nothing typed into the forms reached the hub in clear: not any table of any schema (the
@@ -687,6 +689,11 @@ test('the analyst, the auditor and the organisation admin', async () => {
   await frideborg.getByRole('button', { name: 'Lägg till pass' }).click();
   await frideborg.getByText('Klart: Lägg till pass').waitFor();
   await frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).first().waitFor();
+  // The unit's published keys, with their status and fingerprints.
+  const keysTable = frideborg.getByTestId('unit-keys');
+  await keysTable.getByRole('cell', { name: 'Kryptering' }).first().waitFor({ timeout: 30_000 });
+  expect(await keysTable.innerText()).toContain('Signering');
+  expect(await keysTable.innerText()).toContain('aktiv');
   await step(admin, '32-admin');
 }, 300_000);
 

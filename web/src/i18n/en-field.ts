@@ -80,4 +80,17 @@ export const enField: Record<FieldMessageKey, string> = {
   'access.show': 'Show the access log',
   'access.empty': 'No access recorded.',
   'access.invalidId': 'Enter a referral id (UUID).',
+  'unitKeys.title': 'Unit keys',
+  'unitKeys.use': 'Used for',
+  'unitKeys.use.enc': 'Encryption',
+  'unitKeys.use.sig': 'Signing',
+  'unitKeys.status': 'Status',
+  'unitKeys.status.active': 'active',
+  'unitKeys.status.retired': 'retired (reads old items)',
+  'unitKeys.status.revoked': 'revoked',
+  'unitKeys.published': 'Published',
+  'unitKeys.fingerprint': 'Fingerprint',
+  'unitKeys.none': 'The unit has no published keys.',
+  'unitKeys.help':
+    "The keys are signed with the organisation's root key; the private part is only on approved devices. After a device is revoked the keys are replaced with samverkan unit rotate.",
 };

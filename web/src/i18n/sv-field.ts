@@ -82,6 +82,19 @@ export const svField = {
   'access.show': 'Visa åtkomstloggen',
   'access.empty': 'Ingen åtkomst registrerad.',
   'access.invalidId': 'Ange ett ärende-id (UUID).',
+  'unitKeys.title': 'Enhetsnycklar',
+  'unitKeys.use': 'Används för',
+  'unitKeys.use.enc': 'Kryptering',
+  'unitKeys.use.sig': 'Signering',
+  'unitKeys.status': 'Status',
+  'unitKeys.status.active': 'aktiv',
+  'unitKeys.status.retired': 'avvecklad (läser gammalt)',
+  'unitKeys.status.revoked': 'återkallad',
+  'unitKeys.published': 'Publicerad',
+  'unitKeys.fingerprint': 'Fingeravtryck',
+  'unitKeys.none': 'Enheten har inga publicerade nycklar.',
+  'unitKeys.help':
+    'Nycklarna är signerade med organisationens rotnyckel; den privata delen finns bara på godkända enheter. Efter en återkallad enhet byts nycklarna med samverkan unit rotate.',
 } as const;
 
 export type FieldMessageKey = keyof typeof svField;

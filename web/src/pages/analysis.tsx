@@ -26,7 +26,7 @@ export function countLabel(t: (k: MessageKey) => string, count: Count): string {
 export function BarChart({ id, title, bars }: { id: string; title: string; bars: Bar[] }) {
   const { t } = useI18n();
   const shown = bars.slice(0, 40);
-  const max = Math.max(5, ...shown.map((b) => (typeof b.count === 'number' ? b.count : 0)));
+  const max = Math.max(10, ...shown.map((b) => (typeof b.count === 'number' ? b.count : 0)));
   const row = 26;
   const labelWidth = 250;
   const barSpace = 290;
@@ -169,7 +169,7 @@ export function OperationReportPanel() {
             }))}
           />
           <h3>{t('report.responseTimes')}</h3>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label={t('report.responseTimes')}>
             <table data-testid="report-times">
               <thead>
                 <tr>
@@ -203,7 +203,7 @@ export function OperationReportPanel() {
             </table>
           </div>
           <h3>{t('report.encounters')}</h3>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label={t('report.encounters')}>
             <table data-testid="report-encounters">
               <thead>
                 <tr>
@@ -330,7 +330,7 @@ export function ReferralAccessPanel() {
       {error && <Notice kind="error">{error}</Notice>}
       {result && result.entries.length === 0 && <p>{t('access.empty')}</p>}
       {result && result.entries.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t('access.title')}>
           <table data-testid="access-log">
             <caption class="visually-hidden">{t('access.title')}</caption>
             <thead>

@@ -219,7 +219,10 @@ export function FieldRequestCard({
           )}
         </div>
       )}
-      {mine && myUnit && <SealedAddress request={r} unitId={myUnit} />}
+      {/* the address only while the visit is on: not kept on the phone's screen after it */}
+      {mine && myUnit && r.status !== 'completed' && r.status !== 'cancelled' && (
+        <SealedAddress request={r} unitId={myUnit} />
+      )}
       {mine && r.status === 'completed' && <TallyPanel request={r} />}
     </article>
   );

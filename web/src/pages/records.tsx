@@ -10,6 +10,7 @@ import { Notice, useApp, useLoad } from '../ui/common';
 import { stockholmInputToIso, toLocalInput } from './inbox';
 import { UnitDevicesPanel } from './device';
 import { BarChart, OperationReportPanel, ReferralAccessPanel } from './analysis';
+import { UnitKeysPanel } from './unit-keys';
 
 type Dimension = ReferralSchemas['StatisticsDimension'];
 type Row = ReferralSchemas['StatisticsRow'];
@@ -454,6 +455,7 @@ function UnitAdmin({ unitId, name }: { unitId: string; name: string }) {
         </form>
       )}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
+      <UnitKeysPanel unitId={unitId} />
     </section>
   );
 }
