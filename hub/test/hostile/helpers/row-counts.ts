@@ -15,6 +15,10 @@ const NOT_COMPARED = new Set([
   'processed_events',
   'dead_letters',
   'trusted_issuers',
+  // read models fed by other services' events: the directory's on-call rosters (referrals) and
+  // the parties of each referral and field request (notifications)
+  'on_call_shifts',
+  'object_parties',
   'migrations',
   'typeorm_metadata',
 ]);
