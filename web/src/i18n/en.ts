@@ -287,9 +287,11 @@ export const en: Messages = {
   'nav.device': 'This browser',
   'nav.devices': 'Approve devices',
   'device.title': 'This browser as a device',
-  'device.intro': 'This browser has keys of its own that never leave it. The unit keys (which open referrals) reach it only after a colleague has approved it.',
+  'device.intro':
+    'This browser has keys of its own that never leave it. The unit keys (which open referrals) reach it only after a colleague has approved it.',
   'device.codeTitle': 'Code to compare',
-  'device.codeHelp': 'Read the code out to the colleague who approves this browser (by phone or in person). It must read exactly the same on their screen. Never send it by e-mail or chat.',
+  'device.codeHelp':
+    'Read the code out to the colleague who approves this browser (by phone or in person). It must read exactly the same on their screen. Never send it by e-mail or chat.',
   'device.label': 'Device',
   'device.units': 'Units you work for',
   'device.hasKeys': 'approved – the keys are in this browser',
@@ -306,15 +308,18 @@ export const en: Messages = {
     'This browser has been revoked and holds no unit keys any more. Ask a colleague or your admin for help.',
   'device.showCode': 'Show the code',
   'device.error': 'The device keys could not be fetched: {detail}',
-  'devices.title': 'Approve colleagues\' devices',
-  'devices.intro': 'A new browser or phone gets the unit keys only when someone who already holds them approves it. Ask your colleague to read out the code on their screen and type it here; if it does not match, nothing is approved.',
+  'devices.title': "Approve colleagues' devices",
+  'devices.intro':
+    'A new browser or phone gets the unit keys only when someone who already holds them approves it. Ask your colleague to read out the code on their screen and type it here; if it does not match, nothing is approved.',
   'devices.noKeys': 'This browser has no unit keys yet and cannot approve others.',
   'devices.ofUnit': 'Devices of',
   'devices.nonePending': 'No devices are waiting for approval.',
-  'devices.recoveryKey': 'The unit\'s recovery key',
-  'devices.recoveryHelp': 'As an admin you hold no unit keys in the browser. Type the unit\'s printed recovery key (SVRK1-…); it is used only here and never sent.',
-  'devices.recoveryWrong': 'The recovery key does not match. Compare what you typed with the printed key.',
-  'devices.typeCode': 'The code shown on {user}\'s screen',
+  'devices.recoveryKey': "The unit's recovery key",
+  'devices.recoveryHelp':
+    "As an admin you hold no unit keys in the browser. Type the unit's printed recovery key (SVRK1-…); it is used only here and never sent.",
+  'devices.recoveryWrong':
+    'The recovery key does not match. Compare what you typed with the printed key.',
+  'devices.typeCode': "The code shown on {user}'s screen",
   'devices.enrolledAt': 'enrolled {time}',
   'devices.approve': 'Compare and approve',
   'devices.reject': 'Reject',
@@ -322,29 +327,39 @@ export const en: Messages = {
   'devices.revokeReason': 'Revoked in the web app',
   'devices.approved': 'The code matched. The device is approved and has received the unit keys.',
   'devices.revoked': 'The device is revoked.',
-  'devices.codeMismatch': 'The code does not match the device that is enrolled. Do not approve – ask your colleague to read the code again, and contact your admin if it still differs.',
-  'devices.rotationRequired': 'A device was revoked: the unit\'s keys must be rotated by the organisation admin (samverkan unit rotate).',
+  'devices.codeMismatch':
+    'The code does not match the device that is enrolled. Do not approve – ask your colleague to read the code again, and contact your admin if it still differs.',
+  'devices.rotationRequired':
+    "A device was revoked: the unit's keys must be rotated by the organisation admin (samverkan unit rotate).",
   'devices.state': 'State',
   'devices.actions': 'Action',
-  'draft.restored': 'An earlier draft was restored. It is kept encrypted in this browser and is not sent until you send it.',
+  'draft.restored':
+    'An earlier draft was restored. It is kept encrypted in this browser and is not sent until you send it.',
   'verify.opening': 'Decrypting and verifying in the browser…',
   'verify.signedBy': 'Verified sender:',
-  'verify.checked': 'The signature and what the hub shows were checked against what the sender signed.',
+  'verify.checked':
+    'The signature and what the hub shows were checked against what the sender signed.',
   'verify.warningTitle': 'Warning: the referral cannot be verified',
-  'verify.mismatch': 'The hub shows other details ({field}) than the sender signed. Do not rely on the hub\'s record of this item.',
-  'verify.signature': 'The sender\'s signature does not verify. The content may have been changed.',
-  'verify.unknownKey': 'The sender\'s key is unknown or not signed by a trusted root key of its organisation.',
-  'verify.decryption': 'The content does not decrypt with the unit\'s keys. It may have been changed or not be addressed to the unit.',
+  'verify.mismatch':
+    "The hub shows other details ({field}) than the sender signed. Do not rely on the hub's record of this item.",
+  'verify.signature': "The sender's signature does not verify. The content may have been changed.",
+  'verify.unknownKey':
+    "The sender's key is unknown or not signed by a trusted root key of its organisation.",
+  'verify.decryption':
+    "The content does not decrypt with the unit's keys. It may have been changed or not be addressed to the unit.",
   'verify.other': 'The content could not be checked.',
-  'verify.blocked': 'No action can be taken on the referral until this is resolved. Contact the sender by a known route.',
+  'verify.blocked':
+    'No action can be taken on the referral until this is resolved. Contact the sender by a known route.',
   'thread.title': 'Secure messages',
-  'thread.intro': 'Messages are encrypted in the browser for the referral\'s units; the hub cannot read them.',
+  'thread.intro':
+    "Messages are encrypted in the browser for the referral's units; the hub cannot read them.",
   'thread.empty': 'No messages yet.',
   'thread.write': 'New message',
   'thread.send': 'Send encrypted',
   'thread.unverified': 'The message could not be verified and is not shown: {detail}',
   'forward.title': 'Route onward',
-  'forward.intro': 'Search units by need and area and choose one or more. The referral is re-encrypted in the browser for each unit chosen; each gets its own, linked referral.',
+  'forward.intro':
+    'Search units by need and area and choose one or more. The referral is re-encrypted in the browser for each unit chosen; each gets its own, linked referral.',
   'forward.query': 'Search words',
   'forward.need': 'Need',
   'forward.anyNeed': 'Any need',
@@ -357,7 +372,8 @@ export const en: Messages = {
   'linked.original': 'the original referral',
   'linked.handoverBoth': 'handover confirmed by both',
   'newReferral.title': 'New referral',
-  'newReferral.intro': 'The content is encrypted and signed in this browser before it is sent. The hub sees only what is under Addressing.',
+  'newReferral.intro':
+    'The content is encrypted and signed in this browser before it is sent. The hub sees only what is under Addressing.',
   'newReferral.routing': 'Addressing (seen by the hub)',
   'newReferral.routingHelp': 'Write nothing here that identifies the person.',
   'newReferral.recipient': 'Receiving unit',
@@ -368,16 +384,25 @@ export const en: Messages = {
   'newReferral.urgency': 'Urgency',
   'newReferral.citizenship': 'Citizenship (group)',
   'newReferral.justification': 'Justification for acute protection',
-  'newReferral.justificationHelp': 'Seen by the hub and auditors: state the legal ground, nothing about the person.',
-  'newReferral.encryptedNote': 'Everything from Person onwards is encrypted. A draft is kept encrypted in this browser while you type.',
+  'newReferral.justificationHelp':
+    'Seen by the hub and auditors: state the legal ground, nothing about the person.',
+  'newReferral.encryptedNote':
+    'Everything from Person onwards is encrypted. A draft is kept encrypted in this browser while you type.',
   'newReferral.send': 'Sign, encrypt and send',
-  'sharing.ngoNeedsConsent': '{unit} is a non-governmental organisation: sharing requires the person\'s consent. Choose legal basis Consent if the person has consented.',
-  'sharing.ngoConsentOk': '{unit} is a non-governmental organisation: shared with the person\'s consent.',
-  'sharing.childNeedsSocialServices': 'The referral is about a child: a social services unit must be the recipient or get a copy (duty to report).',
-  'sharing.childOk': 'The referral is about a child and social services receive it (duty to report).',
-  'sharing.ageUnknown': 'The age is unknown: if the person may be a child, give social services a copy.',
-  'sharing.justificationNeeded': 'Acute protection needs a justification (the legal ground, nothing about the person).',
-  'sharing.justificationClear': 'The justification is seen by the hub and auditors: it must not contain anything about the person.',
+  'sharing.ngoNeedsConsent':
+    "{unit} is a non-governmental organisation: sharing requires the person's consent. Choose legal basis Consent if the person has consented.",
+  'sharing.ngoConsentOk':
+    "{unit} is a non-governmental organisation: shared with the person's consent.",
+  'sharing.childNeedsSocialServices':
+    'The referral is about a child: a social services unit must be the recipient or get a copy (duty to report).',
+  'sharing.childOk':
+    'The referral is about a child and social services receive it (duty to report).',
+  'sharing.ageUnknown':
+    'The age is unknown: if the person may be a child, give social services a copy.',
+  'sharing.justificationNeeded':
+    'Acute protection needs a justification (the legal ground, nothing about the person).',
+  'sharing.justificationClear':
+    'The justification is seen by the hub and auditors: it must not contain anything about the person.',
   'form.yes': 'Yes',
   'form.no': 'No',
   'form.commaSeparated': 'comma-separated language codes, e.g. sv, ro',
@@ -400,9 +425,9 @@ export const en: Messages = {
   'form.consentGiven': 'Consent given',
   'form.consentScope': 'Scope of consent',
   'form.basisNote': 'Basis without consent',
-  'form.contactRole': 'Sender\'s role',
-  'form.contactPhone': 'Sender\'s phone',
-  'form.contactEmail': 'Sender\'s e-mail',
+  'form.contactRole': "Sender's role",
+  'form.contactPhone': "Sender's phone",
+  'form.contactEmail': "Sender's e-mail",
   'form.contactAvailability': 'Reachable',
   'form.justification': 'Justification',
   'doc.person': 'The person',
@@ -414,7 +439,7 @@ export const en: Messages = {
   'doc.person.gender': 'Gender',
   'doc.person.languages': 'Languages',
   'doc.person.interpreterNeeded': 'Needs an interpreter',
-  'doc.person.phone': 'The person\'s phone',
+  'doc.person.phone': "The person's phone",
   'doc.person.safeContactInstructions': 'How to contact the person safely',
   'doc.situation': 'The situation',
   'doc.situation.summary': 'Summary',

@@ -285,16 +285,19 @@ export const sv = {
   'nav.device': 'Den här webbläsaren',
   'nav.devices': 'Godkänn enheter',
   'device.title': 'Den här webbläsaren som enhet',
-  'device.intro': 'Den här webbläsaren har egna nycklar som aldrig lämnar den. Enhetens nycklar (som öppnar remisserna) når den först när en kollega har godkänt den.',
+  'device.intro':
+    'Den här webbläsaren har egna nycklar som aldrig lämnar den. Enhetens nycklar (som öppnar remisserna) når den först när en kollega har godkänt den.',
   'device.codeTitle': 'Kod att jämföra',
-  'device.codeHelp': 'Läs upp koden för den kollega som godkänner webbläsaren (i telefon eller på plats). Den ska stå exakt likadant på hens skärm. Skicka den aldrig via e-post eller chatt.',
+  'device.codeHelp':
+    'Läs upp koden för den kollega som godkänner webbläsaren (i telefon eller på plats). Den ska stå exakt likadant på hens skärm. Skicka den aldrig via e-post eller chatt.',
   'device.label': 'Enhet',
   'device.units': 'Enheter du arbetar för',
   'device.hasKeys': 'godkänd – nycklarna finns i den här webbläsaren',
   'device.status.pending': 'väntar på godkännande',
   'device.status.approved': 'godkänd',
   'device.status.revoked': 'återkallad',
-  'device.notCaseHandler': 'Din roll hanterar inga ärenden, så den här webbläsaren behöver inga enhetsnycklar.',
+  'device.notCaseHandler':
+    'Din roll hanterar inga ärenden, så den här webbläsaren behöver inga enhetsnycklar.',
   'device.rootTitle': 'Din organisations rotnyckel',
   'device.rootHelp':
     'Fingeravtrycket nedan ska vara detsamma som din organisationsadministratör har gett dig. Är det inte det, använd inte tjänsten och kontakta administratören.',
@@ -305,13 +308,16 @@ export const sv = {
   'device.showCode': 'Visa koden',
   'device.error': 'Enhetsnycklarna kunde inte hämtas: {detail}',
   'devices.title': 'Godkänn kollegors enheter',
-  'devices.intro': 'En ny webbläsare eller telefon får enhetens nycklar först när någon som redan har dem godkänner den. Be kollegan läsa upp koden på sin skärm och skriv in den här; stämmer den inte godkänns ingenting.',
+  'devices.intro':
+    'En ny webbläsare eller telefon får enhetens nycklar först när någon som redan har dem godkänner den. Be kollegan läsa upp koden på sin skärm och skriv in den här; stämmer den inte godkänns ingenting.',
   'devices.noKeys': 'Den här webbläsaren har inga enhetsnycklar än och kan inte godkänna andra.',
   'devices.ofUnit': 'Enheter för',
   'devices.nonePending': 'Inga enheter väntar på godkännande.',
   'devices.recoveryKey': 'Enhetens återställningsnyckel',
-  'devices.recoveryHelp': 'Som administratör har du inga enhetsnycklar i webbläsaren. Skriv in enhetens utskrivna återställningsnyckel (SVRK1-…); den används bara här och skickas aldrig.',
-  'devices.recoveryWrong': 'Återställningsnyckeln stämmer inte. Jämför det du skrev med den utskrivna nyckeln.',
+  'devices.recoveryHelp':
+    'Som administratör har du inga enhetsnycklar i webbläsaren. Skriv in enhetens utskrivna återställningsnyckel (SVRK1-…); den används bara här och skickas aldrig.',
+  'devices.recoveryWrong':
+    'Återställningsnyckeln stämmer inte. Jämför det du skrev med den utskrivna nyckeln.',
   'devices.typeCode': 'Koden som visas på {user}s skärm',
   'devices.enrolledAt': 'registrerad {time}',
   'devices.approve': 'Jämför och godkänn',
@@ -320,29 +326,39 @@ export const sv = {
   'devices.revokeReason': 'Återkallad i webben',
   'devices.approved': 'Koden stämde. Enheten är godkänd och har fått enhetens nycklar.',
   'devices.revoked': 'Enheten är återkallad.',
-  'devices.codeMismatch': 'Koden stämmer inte med den enhet som är registrerad. Godkänn inte – be kollegan läsa upp koden igen, och kontakta administratören om den fortfarande skiljer sig.',
-  'devices.rotationRequired': 'En enhet har återkallats: enhetens nycklar behöver bytas av organisationsadministratören (samverkan unit rotate).',
+  'devices.codeMismatch':
+    'Koden stämmer inte med den enhet som är registrerad. Godkänn inte – be kollegan läsa upp koden igen, och kontakta administratören om den fortfarande skiljer sig.',
+  'devices.rotationRequired':
+    'En enhet har återkallats: enhetens nycklar behöver bytas av organisationsadministratören (samverkan unit rotate).',
   'devices.state': 'Läge',
   'devices.actions': 'Åtgärd',
-  'draft.restored': 'Ett utkast från tidigare återställdes. Det sparas krypterat i den här webbläsaren och skickas inte förrän du skickar.',
+  'draft.restored':
+    'Ett utkast från tidigare återställdes. Det sparas krypterat i den här webbläsaren och skickas inte förrän du skickar.',
   'verify.opening': 'Dekrypterar och verifierar i webbläsaren…',
   'verify.signedBy': 'Verifierad avsändare:',
-  'verify.checked': 'Signaturen och uppgifterna hubben visar är kontrollerade mot det avsändaren signerade.',
+  'verify.checked':
+    'Signaturen och uppgifterna hubben visar är kontrollerade mot det avsändaren signerade.',
   'verify.warningTitle': 'Varning: remissen kan inte verifieras',
-  'verify.mismatch': 'Hubben visar andra uppgifter ({field}) än avsändaren signerade. Lita inte på hubbens uppgifter om ärendet.',
+  'verify.mismatch':
+    'Hubben visar andra uppgifter ({field}) än avsändaren signerade. Lita inte på hubbens uppgifter om ärendet.',
   'verify.signature': 'Avsändarens signatur stämmer inte. Innehållet kan ha ändrats.',
-  'verify.unknownKey': 'Avsändarens nyckel är okänd eller inte signerad av en betrodd rotnyckel för dess organisation.',
-  'verify.decryption': 'Innehållet går inte att dekryptera med enhetens nycklar. Det kan ha ändrats eller inte vara adresserat till enheten.',
+  'verify.unknownKey':
+    'Avsändarens nyckel är okänd eller inte signerad av en betrodd rotnyckel för dess organisation.',
+  'verify.decryption':
+    'Innehållet går inte att dekryptera med enhetens nycklar. Det kan ha ändrats eller inte vara adresserat till enheten.',
   'verify.other': 'Innehållet kunde inte kontrolleras.',
-  'verify.blocked': 'Inga åtgärder kan göras på remissen förrän det är utrett. Kontakta avsändaren på känd väg.',
+  'verify.blocked':
+    'Inga åtgärder kan göras på remissen förrän det är utrett. Kontakta avsändaren på känd väg.',
   'thread.title': 'Säkra meddelanden',
-  'thread.intro': 'Meddelandena krypteras i webbläsaren för ärendets enheter; hubben kan inte läsa dem.',
+  'thread.intro':
+    'Meddelandena krypteras i webbläsaren för ärendets enheter; hubben kan inte läsa dem.',
   'thread.empty': 'Inga meddelanden än.',
   'thread.write': 'Nytt meddelande',
   'thread.send': 'Skicka krypterat',
   'thread.unverified': 'Meddelandet kunde inte verifieras och visas inte: {detail}',
   'forward.title': 'Slussa vidare',
-  'forward.intro': 'Sök enheter efter behov och område och välj en eller flera. Remissen krypteras om i webbläsaren för varje vald enhet; varje enhet får en egen, länkad remiss.',
+  'forward.intro':
+    'Sök enheter efter behov och område och välj en eller flera. Remissen krypteras om i webbläsaren för varje vald enhet; varje enhet får en egen, länkad remiss.',
   'forward.query': 'Sökord',
   'forward.need': 'Behov',
   'forward.anyNeed': 'Alla behov',
@@ -355,7 +371,8 @@ export const sv = {
   'linked.original': 'den ursprungliga remissen',
   'linked.handoverBoth': 'överlämning bekräftad av båda',
   'newReferral.title': 'Ny remiss',
-  'newReferral.intro': 'Innehållet krypteras och signeras i den här webbläsaren innan det skickas. Hubben ser bara uppgifterna under Adressering.',
+  'newReferral.intro':
+    'Innehållet krypteras och signeras i den här webbläsaren innan det skickas. Hubben ser bara uppgifterna under Adressering.',
   'newReferral.routing': 'Adressering (syns för hubben)',
   'newReferral.routingHelp': 'Skriv inget som identifierar personen här.',
   'newReferral.recipient': 'Mottagande enhet',
@@ -366,16 +383,22 @@ export const sv = {
   'newReferral.urgency': 'Brådska',
   'newReferral.citizenship': 'Medborgarskap (grupp)',
   'newReferral.justification': 'Motivering för akut skydd',
-  'newReferral.justificationHelp': 'Syns för hubben och granskare: ange den rättsliga grunden, inga uppgifter om personen.',
-  'newReferral.encryptedNote': 'Allt ovan under Person, Situation och framåt krypteras. Ett utkast sparas krypterat i den här webbläsaren medan du skriver.',
+  'newReferral.justificationHelp':
+    'Syns för hubben och granskare: ange den rättsliga grunden, inga uppgifter om personen.',
+  'newReferral.encryptedNote':
+    'Allt ovan under Person, Situation och framåt krypteras. Ett utkast sparas krypterat i den här webbläsaren medan du skriver.',
   'newReferral.send': 'Signera, kryptera och skicka',
-  'sharing.ngoNeedsConsent': '{unit} är en ideell organisation: delning kräver personens samtycke. Välj rättslig grund Samtycke om personen har samtyckt.',
+  'sharing.ngoNeedsConsent':
+    '{unit} är en ideell organisation: delning kräver personens samtycke. Välj rättslig grund Samtycke om personen har samtyckt.',
   'sharing.ngoConsentOk': '{unit} är en ideell organisation: delning sker med personens samtycke.',
-  'sharing.childNeedsSocialServices': 'Remissen gäller ett barn: en socialtjänstenhet måste vara mottagare eller få kopia (anmälningsplikt).',
+  'sharing.childNeedsSocialServices':
+    'Remissen gäller ett barn: en socialtjänstenhet måste vara mottagare eller få kopia (anmälningsplikt).',
   'sharing.childOk': 'Remissen gäller ett barn och socialtjänsten får den (anmälningsplikt).',
   'sharing.ageUnknown': 'Åldern är okänd: kan personen vara ett barn, ge socialtjänsten en kopia.',
-  'sharing.justificationNeeded': 'Akut skydd kräver en motivering (den rättsliga grunden, inga uppgifter om personen).',
-  'sharing.justificationClear': 'Motiveringen syns för hubben och granskare: den får inte innehålla uppgifter om personen.',
+  'sharing.justificationNeeded':
+    'Akut skydd kräver en motivering (den rättsliga grunden, inga uppgifter om personen).',
+  'sharing.justificationClear':
+    'Motiveringen syns för hubben och granskare: den får inte innehålla uppgifter om personen.',
   'form.yes': 'Ja',
   'form.no': 'Nej',
   'form.commaSeparated': 'kommaseparerade språkkoder, t.ex. sv, ro',
