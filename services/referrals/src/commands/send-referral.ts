@@ -167,6 +167,7 @@ export function sendReferralCommand(
           };
         }),
       });
+      const known = unitsForEnvelopeCheck(loaded);
       const info = await deps.checkEnvelope(
         input.envelope,
         {
@@ -177,7 +178,7 @@ export function sendReferralCommand(
           record: { ...input, referralId: input.id, copyUnitIds: copies, forwardedFromId: null },
         },
         undefined,
-        unitsForEnvelopeCheck(loaded),
+        known,
       );
       // An acute_protection justification: a note on the new referral's thread, sealed by the
       // sender for every other party (docs/envelope.md "Sealed notes"), checked like a message.
@@ -201,7 +202,7 @@ export function sendReferralCommand(
                 },
               },
               undefined,
-              unitsForEnvelopeCheck(loaded),
+              known,
             ),
           }
         : null;
