@@ -38,6 +38,7 @@ import { ReferralEvents } from '../events/referral-events';
 import { deny, type PendingEvent, type ReferralsContext } from './context';
 import { referralView } from './views';
 import { sendReferralCommand } from '../commands/send-referral';
+import { requireAuditRecipients } from './audit-sealing';
 
 export interface ReferralCreate {
   id: string;
@@ -169,6 +170,7 @@ export function eventData(r: ReferralEntity, extra: Record<string, unknown> = {}
 /** The audited actions that open a referral's content or record: what its access log lists. */
 const ACCESS_LOG_READS = [
   'referral.envelope_read',
+  'referral.justification_read',
   'referral.messages_read',
   'referral.read',
   'referral.timeline_read',
@@ -360,15 +362,23 @@ export function createReferralsService(ctx: ReferralsContext) {
     );
   }
 
-  /** The envelope checks of a sealed note: a message on `r`'s thread from `from`. */
+  /**
+   * The envelope checks of a sealed note: a message on `r`'s thread from `from`, sealed for the
+   * other parties and, for a justification, for `auditUnits` (the sender organisation's).
+   */
   async function checkNote(
     r: Pick<ReferralEntity, 'id' | 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
     from: string,
     note: SealedNote,
     manager?: EntityManager,
     known?: Map<string, DirectoryUnitEntity>,
+    auditUnits: DirectoryUnitEntity[] = [],
   ): Promise<EnvelopeRoutingInfo> {
-    const to = noteAddressees(r, from);
+    requireAuditRecipients(note.envelope, auditUnits);
+    const to = [...new Set([...noteAddressees(r, from), ...auditUnits.map((u) => u.unitId)])];
+    if (known && auditUnits.length > 0) {
+      known = new Map([...known, ...auditUnits.map((u) => [u.unitId, u] as const)]);
+    }
     return checkEnvelope(
       note.envelope,
       {
@@ -391,8 +401,9 @@ export function createReferralsService(ctx: ReferralsContext) {
     note: SealedNote,
     known?: Map<string, DirectoryUnitEntity>,
     checked?: EnvelopeRoutingInfo,
+    auditUnits: DirectoryUnitEntity[] = [],
   ): Promise<void> {
-    const info = checked ?? (await checkNote(r, from, note, tx, known));
+    const info = checked ?? (await checkNote(r, from, note, tx, known, auditUnits));
     if (await tx.existsBy(ReferralMessageEntity, { id: note.id })) {
       throw new ProblemError(
         {
@@ -438,7 +449,11 @@ export function createReferralsService(ctx: ReferralsContext) {
           unitId,
           organisationKind: (unit?.organisationKind ?? 'other') as OrganisationKind,
           role: i === 0 ? ('recipient' as const) : ('copy' as const),
-          status: unit && unit.organisationKind !== 'unknown' ? unit.status : 'inactive',
+          // An audit unit never receives referrals: it is refused as an inactive one is.
+          status:
+            unit && unit.organisationKind !== 'unknown' && unit.purpose !== 'audit'
+              ? unit.status
+              : 'inactive',
         };
       }),
     });
@@ -507,7 +522,18 @@ export function createReferralsService(ctx: ReferralsContext) {
     });
     await tx.insert(ReferralEntity, entity as never);
     if (input.justification) {
-      await insertNote(tx, entity, entity.senderUnitId, input.justification, units);
+      // Sealed for the leg's parties and the forwarding organisation's auditors.
+      const senderOrg = units.get(entity.senderUnitId)?.organisationId;
+      const auditUnits = senderOrg ? await ctx.directory.auditUnits(senderOrg, tx) : [];
+      await insertNote(
+        tx,
+        entity,
+        entity.senderUnitId,
+        input.justification,
+        units,
+        undefined,
+        auditUnits,
+      );
     }
     await timeline(tx, entity.id, 'sent', entity.senderUnitId, {
       ...(forwardedFromId ? { forwardedFromId } : {}),
@@ -680,6 +706,60 @@ export function createReferralsService(ctx: ReferralsContext) {
      * every refused attempt on it, from the audit log: for the parties' own people, so that they
      * see what an auditor sees of their case. Reading it is audited too.
      */
+    /**
+     * An auditor of the sending organisation fetches a referral's sealed justification
+     * (docs/envelope.md "Sealed notes"): the note only, never the referral's envelope, which an
+     * auditor still cannot read. Anyone else — another organisation's auditor, a party, an
+     * analyst — gets 404, audited; every read is audited and listed in the parties' access log.
+     */
+    async justificationForAuditor(principal: Principal, id: string) {
+      const target = {
+        action: 'referral.justification_read',
+        objectType: 'referral',
+        objectId: id,
+      };
+      const refuse = () => deny(ctx, principal, target, new ProblemError(P.referralNotFound));
+      if (!principal.roles.includes('auditor')) {
+        return refuse();
+      }
+      const referral = await repo.findOneBy({ id });
+      if (!referral || !referral.justificationMessageId) {
+        return refuse();
+      }
+      const sender = (await ctx.directory.units([referral.senderUnitId])).get(
+        referral.senderUnitId,
+      );
+      if (!sender || sender.organisationId !== principal.org) {
+        return refuse();
+      }
+      const note = await ctx.dataSource
+        .getRepository(ReferralMessageEntity)
+        .findOneBy({ id: referral.justificationMessageId, referralId: id });
+      if (!note) {
+        return refuse();
+      }
+      const purged = contentPurgedProblem(note.envelope);
+      if (purged) {
+        throw purged;
+      }
+      await ctx.audit.append({
+        ...target,
+        objectOrg: principal.org,
+        actor: principal,
+        outcome: 'allowed',
+        detail: { messageId: note.id },
+      });
+      return {
+        referralId: referral.id,
+        senderUnitId: referral.senderUnitId,
+        recipientUnitId: referral.recipientUnitId,
+        copyUnitIds: referral.copyUnitIds,
+        legalBasis: referral.legalBasis,
+        createdAt: referral.createdAt.toISOString(),
+        justification: { id: note.id, envelope: note.envelope },
+      };
+    },
+
     async accessLog(principal: Principal, id: string) {
       const { referral } = await visible(principal, id, 'referral.access_log_read');
       // Every entry written before this read, chained first (it lists them in chain order).
