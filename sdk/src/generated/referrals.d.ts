@@ -1287,6 +1287,11 @@ export interface components {
             id: components["schemas"]["Uuid"];
             envelope: components["schemas"]["Envelope"];
         };
+        /** @description Who did something, as the hub knows a person: token issuer and subject (a subject alone may be anyone's at another issuer). `issuer` is null on records written before the issuer was recorded. */
+        Actor: {
+            issuer: string | null;
+            subject: string;
+        };
         /** @description A referral's sealed justification as its sending organisation's auditor fetches it: the note (sealed for the parties and the organisation's audit unit) and the routing facts needed to check what was signed. */
         AuditorJustification: {
             referralId: components["schemas"]["Uuid"];
@@ -1663,11 +1668,13 @@ export interface components {
             /** @description The audit log's last entry when the review was generated. */
             headSeq: number;
             readsInPeriod: number;
-            createdBy: string;
+            /** @description The auditor who generated the review. */
+            createdBy: components["schemas"]["Actor"];
             createdAt: components["schemas"]["Timestamp"];
             /** @enum {string} */
             status: "open" | "signed_off";
-            signedOffBy: string | null;
+            /** @description The auditor who signed it off; null while open. */
+            signedOffBy: components["schemas"]["Actor"] | null;
             /** Format: date-time */
             signedOffAt: string | null;
             conclusion: null | ("no_remarks" | "remarks");
@@ -1686,11 +1693,13 @@ export interface components {
             /** @description The audit log's last entry when the review was generated. */
             headSeq: number;
             readsInPeriod: number;
-            createdBy: string;
+            /** @description The auditor who generated the review. */
+            createdBy: components["schemas"]["Actor"];
             createdAt: components["schemas"]["Timestamp"];
             /** @enum {string} */
             status: "open" | "signed_off";
-            signedOffBy: string | null;
+            /** @description The auditor who signed it off; null while open. */
+            signedOffBy: components["schemas"]["Actor"] | null;
             /** Format: date-time */
             signedOffAt: string | null;
             conclusion: null | ("no_remarks" | "remarks");
@@ -1715,7 +1724,8 @@ export interface components {
                 reasons: components["schemas"]["LogReviewReason"][];
                 finding: null | components["schemas"]["LogReviewFinding"];
                 findingReference: string | null;
-                foundBy: string | null;
+                /** @description The auditor who recorded the finding; null while unassessed. */
+                foundBy: components["schemas"]["Actor"] | null;
                 /** Format: date-time */
                 foundAt: string | null;
             }[];
