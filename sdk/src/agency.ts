@@ -265,8 +265,20 @@ export function createAgency(options: AgencyOptions) {
   }
 
   /**
+   * The audit unit of the organisation that `ofUnitId` belongs to (null when it has none): a
+   * justification that unit writes is sealed for its keys too (docs/envelope.md "Sealed notes").
+   */
+  async function auditUnitOf(ofUnitId: string): Promise<string | null> {
+    const unit = await data(
+      client.directory.GET('/v1/units/{id}', { params: { path: { id: ofUnitId } } }),
+    );
+    return unit.organisation.auditUnitId ?? null;
+  }
+
+  /**
    * Seals free text for a referral's other parties as a message on its thread (a `SealedNote`):
-   * the hub stores it in the thread and never sees the text.
+   * the hub stores it in the thread and never sees the text. A justification is sealed for this
+   * unit's organisation's audit unit as well, so that its auditors can open it.
    */
   async function sealNote(
     r: Pick<Referral, 'id' | 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
@@ -274,17 +286,55 @@ export function createAgency(options: AgencyOptions) {
     text: string,
   ): Promise<SealedNote> {
     const id = globalThis.crypto.randomUUID();
+    const audit = purpose === 'justification' ? await auditUnitOf(unitId) : null;
+    const parties = messageRecipients(r as Referral, unitId);
     const envelope = await seal(
       {
         kind: 'message',
         referralId: r.id,
         messageId: id,
         senderUnitId: unitId,
-        recipientUnitIds: messageRecipients(r as Referral, unitId),
+        recipientUnitIds: audit && audit !== unitId ? [...parties, audit].sort() : parties,
       },
       { messageId: id, text, purpose },
     );
     return { id, envelope: envelope as SealedNote['envelope'] };
+  }
+
+  /**
+   * Opens one note of a referral's thread and checks it: filed under its own id and sender,
+   * addressed to the other parties — and, for the referral's justification, possibly also the
+   * writer's organisation's audit unit, the only extra recipient allowed.
+   */
+  async function openNote(
+    r: Pick<Referral, 'id' | 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'> & {
+      justificationMessageId?: string | null;
+    },
+    item: { id: string; senderUnitId: string; envelope: unknown },
+  ): Promise<OpenedDocument<MessageDocument>> {
+    const opened = await open<MessageDocument>(item.envelope, { rid: r.id, kind: 'message' });
+    if (opened.document.messageId !== item.id || opened.aad.from !== item.senderUnitId) {
+      throw new SamverkanCryptoError(
+        'record_mismatch',
+        `message ${item.id} was filed under another id or sender than it was signed with`,
+        opened.document.messageId !== item.id ? 'messageId' : 'senderUnitId',
+      );
+    }
+    const parties = messageRecipients(r as Referral, item.senderUnitId);
+    let addressed = parties;
+    if (item.id === r.justificationMessageId && opened.aad.to.length > parties.length) {
+      const audit = await auditUnitOf(item.senderUnitId);
+      if (audit && opened.aad.to.includes(audit)) {
+        addressed = [...parties, audit];
+      }
+    }
+    checkRecord(opened, {
+      referralId: r.id,
+      messageId: item.id,
+      senderUnitId: item.senderUnitId,
+      recipientUnitIds: addressed,
+    });
+    return opened;
   }
 
   async function referral(id: string): Promise<Referral> {
@@ -476,23 +526,7 @@ export function createAgency(options: AgencyOptions) {
       for (const item of list.items) {
         const filed = { id: item.id, senderUnitId: item.senderUnitId, createdAt: item.createdAt };
         try {
-          const opened = await open<MessageDocument>(item.envelope, {
-            rid: referralId,
-            kind: 'message',
-          });
-          if (opened.document.messageId !== item.id || opened.aad.from !== item.senderUnitId) {
-            throw new SamverkanCryptoError(
-              'record_mismatch',
-              `message ${item.id} was filed under another id or sender than it was signed with`,
-              opened.document.messageId !== item.id ? 'messageId' : 'senderUnitId',
-            );
-          }
-          checkRecord(opened, {
-            referralId,
-            messageId: item.id,
-            senderUnitId: item.senderUnitId,
-            recipientUnitIds: messageRecipients(r, item.senderUnitId),
-          });
+          const opened = await openNote(r, item);
           const purpose = opened.document.purpose;
           out.push({
             ...filed,
@@ -513,6 +547,53 @@ export function createAgency(options: AgencyOptions) {
         }
       }
       return out;
+    },
+
+    /**
+     * Auditor (this agency acting as its organisation's audit unit): fetches a referral's sealed
+     * justification (`GET /v1/referrals/{id}/justification`, audited) and opens it with the audit
+     * unit's keys, checking the sender's signature, that it is this referral's justification
+     * note and that the hub's routing facts match what was signed. The referral's own envelope
+     * is never fetched: an auditor reads the justification, not the case.
+     */
+    async openJustificationAsAuditor(referralId: string): Promise<{
+      referralId: string;
+      senderUnitId: string;
+      messageId: string;
+      text: string;
+      signedAt: Date;
+    }> {
+      const res = await data(
+        client.referrals.GET('/v1/referrals/{id}/justification', {
+          params: { path: { id: referralId } },
+        }),
+      );
+      const r = {
+        id: res.referralId,
+        senderUnitId: res.senderUnitId,
+        recipientUnitId: res.recipientUnitId,
+        copyUnitIds: res.copyUnitIds,
+        justificationMessageId: res.justification.id,
+      };
+      const opened = await openNote(r, {
+        id: res.justification.id,
+        senderUnitId: res.senderUnitId,
+        envelope: res.justification.envelope,
+      });
+      if (opened.document.purpose !== 'justification') {
+        throw new SamverkanCryptoError(
+          'record_mismatch',
+          `message ${res.justification.id} was not signed as a justification`,
+          'purpose',
+        );
+      }
+      return {
+        referralId,
+        senderUnitId: res.senderUnitId,
+        messageId: res.justification.id,
+        text: opened.document.text,
+        signedAt: new Date(opened.aad.iat * 1000),
+      };
     },
 
     /**

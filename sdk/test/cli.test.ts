@@ -117,6 +117,43 @@ describe('samverkan CLI', () => {
     expect(human.stdout).toMatch(/ID\s+NAME\s+ORGANISATION/);
   });
 
+  it("opens a sent justification for the sending organisation's auditor (audit justification)", async () => {
+    const police = await as('police.officer');
+    const text = 'Threatened tonight; CLI-AUDITED';
+    const sent = await json(
+      [
+        'referral',
+        'send',
+        '--to',
+        U.frideborg,
+        '--document',
+        documentFile,
+        '--category',
+        'trafficking_sexual',
+        '--urgency',
+        'acute',
+        '--citizenship',
+        'eu',
+        '--municipality',
+        '0581',
+        '--legal-basis',
+        'acute_protection',
+        '--justification',
+        text,
+      ],
+      police,
+    );
+    // The auditor's login acts for the organisation's audit unit, whose keys open it (another
+    // organisation's auditor gets 404: hub/test/hostile/sealed-notes.test.ts, sdk.test.ts).
+    const auditor = { SAMVERKAN_TOKEN: await running.token('police.auditor') };
+    const opened = await json(['audit', 'justification', sent.id], auditor);
+    expect(opened).toMatchObject({
+      referralId: sent.id,
+      text,
+      senderUnitId: U.policeTraffickingOst,
+    });
+  });
+
   it('sends an encrypted referral, which the coordinator reads, answers and forwards', async () => {
     const police = await as('police.officer');
     const coordinator = await as('coordinator.ostergotland');

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEMO_ORGANISATIONS, DEMO_UNITS } from '@samverkan/shared';
+import { DEMO_AUDIT_UNITS, DEMO_ORGANISATIONS, DEMO_UNITS } from '@samverkan/shared';
 import {
   createAgency,
   createSamverkanClient,
@@ -141,6 +141,33 @@ describe('referral round trip through the SDK', () => {
         text: 'Threats tonight; she asked us to act now',
       }),
     ]);
+  });
+
+  it("the sending organisation's auditor opens the justification; another organisation's gets 404", async () => {
+    const police = agency('police.officer', U.policeTraffickingOst);
+    const text = 'She fears for her life tonight; the trafficker knows where she sleeps';
+    const sent = await police.sendReferral({
+      recipientUnitId: U.frideborg,
+      document: referralDocument('SDK-AUDITED'),
+      meta: { ...ROUTING, legalBasis: 'acute_protection', urgency: 'acute' },
+      justification: text,
+    });
+    const auditor = agency('police.auditor', DEMO_AUDIT_UNITS.policeOst);
+    await expect(auditor.openJustificationAsAuditor(sent.id)).resolves.toMatchObject({
+      referralId: sent.id,
+      senderUnitId: U.policeTraffickingOst,
+      messageId: sent.justificationMessageId,
+      text,
+    });
+    // An auditor reads the justification, never the referral itself.
+    await expect(auditor.openReferral(sent.id)).rejects.toMatchObject({ status: 404 });
+    const other = agency('norrkoping.auditor', DEMO_AUDIT_UNITS.norrkoping);
+    await expect(other.openJustificationAsAuditor(sent.id)).rejects.toMatchObject({
+      status: 404,
+    });
+    // The parties still read it on the thread (sealed for them and the audit unit).
+    const thread = await agency('frideborg.caseworker', U.frideborg).readMessages(sent.id);
+    expect(thread).toEqual([expect.objectContaining({ verified: true, text })]);
   });
 
   it('refuses an envelope whose ciphertext, aad or signature was altered', async () => {

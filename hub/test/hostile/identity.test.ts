@@ -296,6 +296,42 @@ describe('a second identity provider asserting the same subject is another perso
     expect(timers.map((t) => t.status)).toEqual(['pending']);
   });
 
+  it('a webhook names its creator by issuer and subject: the impostor is not Norrköping’s admin', async () => {
+    const body = (unitId: string) => ({
+      unitId,
+      url: 'https://93.184.215.14/hooks/samverkan',
+      eventTypes: ['referral.sent'],
+      description: 'case system',
+    });
+    const impostor = await novahusetToken('norrkoping.admin', { roles: ['org_admin'] });
+    const theirs = await send('POST', '/v1/webhooks', impostor, body(DEMO_UNITS.novahuset));
+    expect(theirs.statusCode).toBe(201);
+    expect(theirs.json().endpoint.createdBy).toEqual({
+      issuer: NOVAHUSET_IDP,
+      subject: 'norrkoping.admin',
+    });
+    const real = await send(
+      'POST',
+      '/v1/webhooks',
+      await hub.token('norrkoping.admin'),
+      body(DEMO_UNITS.frideborg),
+    );
+    expect(real.statusCode).toBe(201);
+    expect(real.json().endpoint.createdBy).toEqual({
+      issuer: DEV_ISSUER,
+      subject: 'norrkoping.admin',
+    });
+    // Before: both read `norrkoping.admin`, and a reader could not tell them apart.
+    const listed = await get(
+      `/v1/webhooks?unit=${DEMO_UNITS.novahuset}`,
+      await novahusetToken('novahuset.admin', { roles: ['org_admin'] }),
+    );
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json().items.map((e: { createdBy: unknown }) => e.createdBy)).toEqual([
+      { issuer: NOVAHUSET_IDP, subject: 'norrkoping.admin' },
+    ]);
+  });
+
   it('cannot archive, read or bulk-read the officer’s notifications', async () => {
     const impostor = await novahusetToken('police.officer');
     expectProblem(await send('POST', `/v1/notifications/${officers.id}/archive`, impostor), 404);

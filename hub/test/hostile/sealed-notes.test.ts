@@ -6,11 +6,14 @@
  * is stored as a thread message that only the parties open, and its text is nowhere in the
  * database — not in the referral, its timeline, the audit log, the outbox or an idempotency record.
  *
+ * A justification is also sealed for the sending organisation's audit unit, so its auditors (and
+ * nobody else) can open it: a client that leaves their keys out is refused by name.
+ *
  * Before the fix both were stored in clear (the `justification` column and the send's audit
  * entry, the `declined` timeline entry's `note`).
  */
 import { randomUUID } from 'node:crypto';
-import { DEMO_UNITS as U } from '@samverkan/shared';
+import { DEMO_AUDIT_UNITS as A, DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
 import { agencyClient, referralDocument } from '@samverkan/referrals/test/helpers/agency-client';
 import { buildHub, type TestHub } from '@samverkan/referrals/test/helpers/build';
 import { prepareReferral } from '@samverkan/referrals/test/helpers/lifecycle';
@@ -154,4 +157,95 @@ it('checks a sealed note like a message: one sealed for the wrong units is refus
     .post(`/v1/referrals/${id}/decline`, { reason: 'other', note });
   expectProblem(res, 422, 'envelope-aad-mismatch');
   expect((await hub.as(FRIDEBORG.user).get(`/v1/referrals/${id}`)).json().status).toBe('sent');
+});
+
+describe("the sending organisation's auditors", () => {
+  it('refuses a justification not sealed for the audit keys, naming the organisation and key', async () => {
+    const police = agencyClient(hub, POLICE.user, POLICE.unitId);
+    const body = await police.referral(
+      { recipientUnitId: U.frideborg },
+      referralDocument('no-auditors'),
+      { legalBasis: 'acute_protection', urgency: 'acute' },
+    );
+    const marker = `FOR-PARTIES-ONLY-${randomUUID()}`;
+    const justification = await police.note(body, 'justification', marker, { auditors: false });
+    const res = await hub.as(POLICE.user).post('/v1/referrals', { ...body, justification });
+    expectProblem(res, 422, 'justification-not-sealed-for-auditors');
+    const [auditKey] = (await hub.as(POLICE.user).get(`/v1/keys?units=${A.policeOst}`))
+      .json()
+      .units[0].keys.filter((k: { use: string }) => k.use === 'enc');
+    expect(res.json().detail).toContain(O.policeOst);
+    expect(res.json().detail).toContain(auditKey.kid);
+    expect(res.json().missingAuditKeys).toEqual([
+      { organisationId: O.policeOst, unitId: A.policeOst, kid: auditKey.kid },
+    ]);
+    expect(await referralRows(hub, body.id)).toBe(0);
+    expect(await tablesHolding(marker)).toEqual([]);
+  });
+
+  it('hands the sealed justification to an auditor of the sending organisation only, audited', async () => {
+    const police = agencyClient(hub, POLICE.user, POLICE.unitId);
+    const text = `Audited justification ${randomUUID()}`;
+    const body = await police.referral(
+      { recipientUnitId: U.frideborg },
+      referralDocument('auditors'),
+      { legalBasis: 'acute_protection', urgency: 'acute', justification: text },
+    );
+    expect((await hub.as(POLICE.user).post('/v1/referrals', body)).statusCode).toBe(201);
+
+    const own = await hub.as('police.auditor').get(`/v1/referrals/${body.id}/justification`);
+    expect(own.statusCode).toBe(200);
+    expect(own.json()).toMatchObject({
+      referralId: body.id,
+      senderUnitId: U.policeTraffickingOst,
+      justification: {
+        id: (body as unknown as { justification: { id: string } }).justification.id,
+      },
+    });
+    expect(own.body).not.toContain(text);
+    // The audit unit's key opens it (real crypto, the dev key store's audit unit keys).
+    const opened = await agencyClient(hub, 'police.auditor', A.policeOst).openSealed(
+      own.json().justification.envelope,
+      { rid: body.id, kind: 'message' },
+    );
+    expect(opened.document).toMatchObject({ text, purpose: 'justification' });
+    expect(opened.aad.to).toEqual(expect.arrayContaining([U.frideborg, A.policeOst]));
+
+    // Another organisation's auditor, a party and the auditor on the referral's envelope: 404.
+    for (const [user, url] of [
+      ['norrkoping.auditor', `/v1/referrals/${body.id}/justification`],
+      [FRIDEBORG.user, `/v1/referrals/${body.id}/justification`],
+      ['police.auditor', `/v1/referrals/${body.id}/envelope`],
+      ['police.auditor', `/v1/referrals/${body.id}`],
+    ] as const) {
+      expectProblem(await hub.as(user).get(url), 404, 'referral-not-found');
+    }
+    // The parties see the auditor's read in their access log.
+    const log = (await hub.as(FRIDEBORG.user).get(`/v1/referrals/${body.id}/access-log`)).json();
+    expect(log.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'referral.justification_read',
+          outcome: 'allowed',
+          person: 'police.auditor',
+        }),
+        expect.objectContaining({
+          action: 'referral.justification_read',
+          outcome: 'denied',
+          person: 'norrkoping.auditor',
+        }),
+      ]),
+    );
+    expect(await tablesHolding(text)).toEqual([]);
+  });
+
+  it('never addresses a referral to an audit unit', async () => {
+    const body = await agencyClient(hub, POLICE.user, POLICE.unitId).referral(
+      { recipientUnitId: U.frideborg, copyUnitIds: [A.norrkoping] },
+      referralDocument('to-auditors'),
+    );
+    const res = await hub.as(POLICE.user).post('/v1/referrals', body);
+    expect(res.statusCode).toBe(422);
+    expect(await referralRows(hub, body.id)).toBe(0);
+  });
 });

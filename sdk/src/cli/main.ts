@@ -1035,6 +1035,30 @@ export function buildProgram(): Command {
       }
     });
 
+  // ----- auditors ----------------------------------------------------------------------------
+  const audit = program
+    .command('audit')
+    .description("an auditor's reading of what their organisation sent");
+  audit
+    .command('justification')
+    .description(
+      'open the sealed justification of a referral your organisation sent (as its audit unit; audited, the referral itself stays closed)',
+    )
+    .argument('<referralId>')
+    .action(async (referralId: string) => {
+      const c = ctx();
+      const opened = await c.agency().openJustificationAsAuditor(referralId);
+      const names = c.json ? new Map<string, string>() : await c.unitNamesOf([opened.senderUnitId]);
+      c.print(
+        { ...opened, signedAt: opened.signedAt.toISOString() },
+        () =>
+          `${c.c.dim(when(opened.signedAt.toISOString(), c.time, false))} ${c.c.bold(names.get(opened.senderUnitId) ?? opened.senderUnitId)}  ${c.c.dim('[justification]')} ${opened.text}\n` +
+          c.c.dim(
+            '(signature checked; this reading is in the audit log and the parties’ access log)',
+          ),
+      );
+    });
+
   // ----- operations and field requests --------------------------------------------------------
   const operation = program.command('operation').description('joint operation weeks');
   const time = (value: string, name: string): string => {

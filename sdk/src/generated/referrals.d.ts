@@ -406,6 +406,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/referrals/{id}/justification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sealed justification, for the sending organisation's auditors
+         * @description An `acute_protection` justification is sealed for the referral's parties and for the sending organisation's audit unit (`Unit.purpose` `audit` in the directory; [docs/envelope.md](../docs/envelope.md#sealed-notes)). An `auditor` of the organisation whose unit sent the referral (for a forward leg: the forwarding organisation) fetches the sealed note here and opens it on a device that holds the audit unit's keys; the hub cannot. The referral's own envelope stays out of an auditor's reach. Anyone else, and a referral without a justification, get 404 (audited). Every read is audited (`referral.justification_read`) and appears in the parties' access log. 410 once the content is purged (docs/retention.md).
+         */
+        get: operations["getJustificationForAuditor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/referrals/{id}/legal-hold": {
         parameters: {
             query?: never;
@@ -1254,7 +1274,10 @@ export interface components {
          *     justification, a decline note), never in clear: a message on the referral's
          *     thread, sealed by the writing unit's client exactly as for `postMessage` (an
          *     `Envelope` of kind `message` whose `aad` names the referral, this `id` as
-         *     `messageId`, the writing unit and every other unit of the referral), with the
+         *     `messageId`, the writing unit and every other unit of the referral — and, for a
+         *     justification, the writing organisation's audit unit when it has one, whose every
+         *     active encryption key must have a recipient entry, or 422
+         *     `justification-not-sealed-for-auditors` names the organisation, unit and key), with the
          *     signed document `{messageId, text, purpose}` where `purpose` is `justification`
          *     or `decline_note` ([docs/envelope.md](../docs/envelope.md#sealed-notes)). The hub
          *     stores it in the thread, where the parties read it like any message.
@@ -1263,6 +1286,21 @@ export interface components {
             /** @description The note's message id, chosen by the client and bound into its envelope. */
             id: components["schemas"]["Uuid"];
             envelope: components["schemas"]["Envelope"];
+        };
+        /** @description Who did something, as the hub knows a person: token issuer and subject (a subject alone may be anyone's at another issuer). `issuer` is null on records written before the issuer was recorded. */
+        Actor: {
+            issuer: string | null;
+            subject: string;
+        };
+        /** @description A referral's sealed justification as its sending organisation's auditor fetches it: the note (sealed for the parties and the organisation's audit unit) and the routing facts needed to check what was signed. */
+        AuditorJustification: {
+            referralId: components["schemas"]["Uuid"];
+            senderUnitId: components["schemas"]["Uuid"];
+            recipientUnitId: components["schemas"]["Uuid"];
+            copyUnitIds: components["schemas"]["Uuid"][];
+            legalBasis: components["schemas"]["LegalBasis"];
+            createdAt: components["schemas"]["Timestamp"];
+            justification: components["schemas"]["SealedNote"];
         };
         /** @description Who confirmed a handover for one side, and when. */
         HandoverConfirmation: {
@@ -1630,11 +1668,13 @@ export interface components {
             /** @description The audit log's last entry when the review was generated. */
             headSeq: number;
             readsInPeriod: number;
-            createdBy: string;
+            /** @description The auditor who generated the review. */
+            createdBy: components["schemas"]["Actor"];
             createdAt: components["schemas"]["Timestamp"];
             /** @enum {string} */
             status: "open" | "signed_off";
-            signedOffBy: string | null;
+            /** @description The auditor who signed it off; null while open. */
+            signedOffBy: components["schemas"]["Actor"] | null;
             /** Format: date-time */
             signedOffAt: string | null;
             conclusion: null | ("no_remarks" | "remarks");
@@ -1653,11 +1693,13 @@ export interface components {
             /** @description The audit log's last entry when the review was generated. */
             headSeq: number;
             readsInPeriod: number;
-            createdBy: string;
+            /** @description The auditor who generated the review. */
+            createdBy: components["schemas"]["Actor"];
             createdAt: components["schemas"]["Timestamp"];
             /** @enum {string} */
             status: "open" | "signed_off";
-            signedOffBy: string | null;
+            /** @description The auditor who signed it off; null while open. */
+            signedOffBy: components["schemas"]["Actor"] | null;
             /** Format: date-time */
             signedOffAt: string | null;
             conclusion: null | ("no_remarks" | "remarks");
@@ -1682,7 +1724,8 @@ export interface components {
                 reasons: components["schemas"]["LogReviewReason"][];
                 finding: null | components["schemas"]["LogReviewFinding"];
                 findingReference: string | null;
-                foundBy: string | null;
+                /** @description The auditor who recorded the finding; null while unassessed. */
+                foundBy: components["schemas"]["Actor"] | null;
                 /** Format: date-time */
                 foundAt: string | null;
             }[];
@@ -2844,6 +2887,36 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getJustificationForAuditor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The referral's id. */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sealed justification with the referral's routing facts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditorJustification"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

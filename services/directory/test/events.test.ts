@@ -183,6 +183,7 @@ describe('directory events on JetStream', () => {
           status: 'active',
           onCallUnitId: null,
           coverage: expect.any(Array),
+          purpose: 'service',
         },
       });
       expect(new Date(event.time).toISOString()).toBe(event.time);

@@ -3,7 +3,7 @@
  * review for a period — a sample of content reads plus the unusual ones — records a finding per
  * item and signs it off; every step is in the audit chain; CSV and a printable report come out.
  */
-import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
+import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U, DEV_ISSUER } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
 import { withinOfficeHours } from '../src/records/log-review';
 import { agencyClient, referralDocument } from './helpers/agency-client';
@@ -127,6 +127,8 @@ describe('generating a review', () => {
     expect(res.statusCode).toBe(201);
     review = res.json() as Review;
     expect(review).toMatchObject({ status: 'open', findings: { open: review.items.length } });
+    // A person is (issuer, subject), never a subject alone (issue 12).
+    expect(res.json().createdBy).toEqual({ issuer: DEV_ISSUER, subject: 'norrkoping.auditor' });
     expect(review.readsInPeriod).toBeGreaterThanOrEqual(5);
     expect(findItems(review, (i) => i.reasons.includes('sampled'))).toHaveLength(3);
 
@@ -216,7 +218,7 @@ describe('findings and sign-off', () => {
     expect(signed.statusCode).toBe(200);
     expect(signed.json()).toMatchObject({
       status: 'signed_off',
-      signedOffBy: 'norrkoping.auditor',
+      signedOffBy: { issuer: DEV_ISSUER, subject: 'norrkoping.auditor' },
       conclusion: 'remarks',
     });
   });

@@ -6,6 +6,8 @@
  * later; several replicas purging at once purge each referral once.
  */
 import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
+import { randomUUID } from 'node:crypto';
+import { ClearLegacyClearText1797000000005 } from '../src/migrations/1797000000005-ClearLegacyClearText';
 import { RetentionPurger } from '../src/records/retention-purger';
 import { buildHub, type TestHub } from './helpers/build';
 import { prepareReferral, type Party } from './helpers/lifecycle';
@@ -46,6 +48,26 @@ async function statistics(query: string) {
 }
 
 const purger = () => hub.referrals.records.purger;
+
+const LEGACY_TEXT = 'LEGACY-CLEAR-TEXT Anna, 17, threatened by her boyfriend';
+async function legacyClearText(id: string) {
+  await sql(`UPDATE referrals.referrals SET justification = $2 WHERE id = $1`, [id, LEGACY_TEXT]);
+  await sql(
+    `INSERT INTO referrals.referral_events (id, referral_id, at, event, actor_unit_id, detail)
+     VALUES ($1, $2, now(), 'declined', NULL, $3)`,
+    [randomUUID(), id, JSON.stringify({ reason: 'other', note: LEGACY_TEXT })],
+  );
+}
+async function legacyTextOf(id: string) {
+  const [row] = await sql(
+    `SELECT justification,
+            (SELECT count(*)::int FROM referrals.referral_events e
+              WHERE e.referral_id = r.id AND e.detail->>'note' = $2) AS notes
+       FROM referrals.referrals r WHERE r.id = $1`,
+    [id, LEGACY_TEXT],
+  );
+  return { justification: row!.justification, notes: row!.notes };
+}
 
 beforeAll(async () => {
   hub = await buildHub();
@@ -162,8 +184,37 @@ describe('the purger', () => {
       statistics('groupBy=category&groupBy=ageBand'),
       statistics('groupBy=municipality&groupBy=outcome'),
     ]);
+    // Free text as rows written before sealed notes kept it (issue 12): in the justification
+    // column and in a `declined` timeline entry's note.
+    for (const id of [purgeMe, held]) {
+      await legacyClearText(id);
+    }
     const result = await purger().purge();
     expect(result).toMatchObject({ referrals: 1, fieldRequests: 0, timelines: 0, ran: true });
+  });
+
+  it('clears clear text written before sealed notes with the content; a held referral keeps it', async () => {
+    expect(await legacyTextOf(purgeMe)).toEqual({ justification: null, notes: 0 });
+    expect(await legacyTextOf(held)).toEqual({ justification: LEGACY_TEXT, notes: 1 });
+    const [entry] = await auditRows(
+      `SELECT detail FROM referrals.audit_log WHERE action = 'referral.content_purge' AND object_id = $1`,
+      [purgeMe],
+    );
+    // The purge's audit entry counts what it cleared; it never holds the text.
+    expect(entry!.detail).toMatchObject({ legacyClearTextCleared: 2 });
+    expect(JSON.stringify(entry)).not.toContain(LEGACY_TEXT);
+  });
+
+  it('the one-off migration clears it from referrals purged before, and only those', async () => {
+    await legacyClearText(purgeMe); // as a purge by the previous version left it
+    const runner = hub.referrals.context.dataSource.createQueryRunner();
+    try {
+      await new ClearLegacyClearText1797000000005().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await legacyTextOf(purgeMe)).toEqual({ justification: null, notes: 0 });
+    expect(await legacyTextOf(held)).toEqual({ justification: LEGACY_TEXT, notes: 1 });
   });
 
   it('removes the envelope and thread of a referral past its retention: 410 content-purged', async () => {

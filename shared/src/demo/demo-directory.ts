@@ -32,6 +32,20 @@ export const DEMO_UNITS = {
   umeaSocial: '12000000-0000-4000-8000-000000000001',
 } as const;
 
+/**
+ * Each demo organisation's audit unit (docs/envelope.md "Sealed notes"): its keys open the
+ * justifications the organisation sends; its members are the organisation's auditors.
+ */
+export const DEMO_AUDIT_UNITS = {
+  norrkoping: '19000000-0000-4000-8000-000000000581',
+  policeOst: '29000000-0000-4000-8000-000000000005',
+  policeNord: '29000000-0000-4000-8000-000000000024',
+  coordinator: '39000000-0000-4000-8000-000000000005',
+  novahuset: '49000000-0000-4000-8000-000000000001',
+  region: '59000000-0000-4000-8000-000000000005',
+  umea: '19000000-0000-4000-8000-000000002480',
+} as const;
+
 export interface DemoUser {
   sub: string;
   org: string;
@@ -120,7 +134,13 @@ export const DEMO_USERS: Record<string, DemoUser> = {
   'norrkoping.auditor': {
     sub: 'norrkoping.auditor',
     org: O.norrkoping,
-    units: [],
+    units: [DEMO_AUDIT_UNITS.norrkoping],
+    roles: ['auditor'],
+  },
+  'police.auditor': {
+    sub: 'police.auditor',
+    org: O.policeOst,
+    units: [DEMO_AUDIT_UNITS.policeOst],
     roles: ['auditor'],
   },
   'hub.admin': { sub: 'hub.admin', org: O.hub, units: [], roles: ['hub_admin'] },

@@ -10,7 +10,7 @@ import {
   type BoxHolder,
 } from '@samverkan/sdk/src/crypto/device-keys';
 import { In, IsNull, LessThan, Not, type EntityManager } from 'typeorm';
-import { MemberEntity, UnitKeyEntity, type UnitEntity } from '../entities';
+import { MemberEntity, UnitEntity, UnitKeyEntity } from '../entities';
 import { DirectoryProblems as P } from '../domain/errors';
 import { DirectoryEvents as E } from '../events/directory-events';
 import { change, deny, type DirectoryContext, type PendingEvent } from '../services/context';
@@ -26,6 +26,8 @@ import {
 
 /** Roles that handle cases: only their holders may put a unit's keys on a device. */
 export const CASE_HANDLING_ROLES = ['caseworker', 'officer', 'coordinator'] as const;
+/** Who holds an audit unit's keys. */
+export const AUDIT_KEY_ROLES = ['auditor'] as const;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const person = (issuer: string | null, subject: string | null) =>
@@ -208,17 +210,28 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
   const proofs = ds.getRepository(DeviceProofEntity);
   let proofsSincePrune = 0;
 
-  /** A member of the unit by the directory (not only by the token) with a case-handling role. */
+  /**
+   * A member of the unit by the directory (not only by the token) with a role that holds its
+   * keys: a case-handling role, or, in an organisation's audit unit, `auditor` (its keys open
+   * only the justifications the organisation sends; docs/envelope.md "Sealed notes").
+   */
   async function isCaseMember(principal: Principal, unitId: string): Promise<boolean> {
     if (!principal.units.includes(unitId)) {
       return false;
     }
-    const member = await ds
-      .getRepository(MemberEntity)
-      .findOneBy({ unitId, userId: principal.sub });
-    return (
-      !!member && member.roles.some((r) => (CASE_HANDLING_ROLES as readonly string[]).includes(r))
-    );
+    const [member, unit] = await Promise.all([
+      ds.getRepository(MemberEntity).findOneBy({ unitId, userId: principal.sub }),
+      ds.getRepository(UnitEntity).findOne({
+        select: { id: true, purpose: true },
+        where: { id: unitId },
+      }),
+    ]);
+    if (!member || !unit) {
+      return false;
+    }
+    const holding: readonly string[] =
+      unit.purpose === 'audit' ? AUDIT_KEY_ROLES : CASE_HANDLING_ROLES;
+    return member.roles.some((r) => holding.includes(r));
   }
 
   async function loadDevice(id: string): Promise<DeviceEntity> {

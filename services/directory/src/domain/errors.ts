@@ -111,6 +111,12 @@ export const DirectoryProblems = defineProblems({
     title: 'Only a hub administrator renames an organisation',
     code: 'FORBIDDEN',
   },
+  auditUnitExists: {
+    slug: 'audit-unit-exists',
+    status: 409,
+    title: 'The organisation has an audit unit already',
+    code: 'DIRECTORY_AUDIT_UNIT_EXISTS',
+  },
   onCallUnitInvalid: {
     slug: 'on-call-unit-invalid',
     status: 422,

@@ -29,6 +29,7 @@ export interface ContactRoute {
 @Index('units_coverage_gin', { synchronize: false })
 @Index('units_counties_gin', { synchronize: false })
 @Index('units_search_fts', { synchronize: false })
+@Index('units_one_audit_unit_per_organisation', { synchronize: false })
 export class UnitEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
@@ -80,6 +81,14 @@ export class UnitEntity {
 
   @Column({ type: 'varchar', length: 10, default: 'active' })
   status: 'active' | 'inactive';
+
+  /**
+   * `service` receives referrals; `audit` is the organisation's audit unit (at most one): it
+   * never receives referrals, its keys open only the sealed justifications of referrals its
+   * organisation sends, and its members are the organisation's auditors.
+   */
+  @Column({ type: 'varchar', length: 10, default: 'service' })
+  purpose: 'service' | 'audit';
 
   @Column({ name: 'on_call_unit_id', type: 'uuid', nullable: true })
   onCallUnitId: string | null;

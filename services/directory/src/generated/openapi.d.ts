@@ -1220,6 +1220,8 @@ export interface components {
         /** @description The unit's organisation, so that people can tell units apart: its name and its organisation number, registered by a hub admin (checked with its Luhn digit) and never changed afterwards. */
         OrganisationSummary: {
             id: components["schemas"]["Uuid"];
+            /** @description The organisation's audit unit, whose keys a justification sent by this organisation's units is sealed for as well; null when it has none. */
+            auditUnitId: components["schemas"]["Uuid"] | null;
             name: string;
             /** @description Swedish organisation number, ten digits without hyphen. */
             organisationNumber: string;
@@ -1260,6 +1262,7 @@ export interface components {
         Unit: {
             id: components["schemas"]["Uuid"];
             organisationId: components["schemas"]["Uuid"];
+            purpose: components["schemas"]["UnitPurpose"];
             organisation: components["schemas"]["OrganisationSummary"];
             name: string;
             /** @description Other organisations whose name, or whose units' names, read the same as this unit's name or its organisation's name under the current confusable rules (same skeleton; see `updateOrganisation`). Names are checked when written, and again whenever a unit is read, so a name stored before a rule changed is still flagged: a client shows a warning beside such a unit. Empty normally. */
@@ -1282,8 +1285,15 @@ export interface components {
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
         };
+        /**
+         * @description `service`: a unit that receives referrals. `audit`: the organisation's audit unit. It never receives referrals and is left out of unit search unless asked for. Its published keys are the organisation's audit keys: a client seals every `acute_protection` justification the organisation sends for them too, so that the organisation's auditors (its members, role `auditor`, whose devices hold the keys as key boxes) can open it (docs/envelope.md "Sealed notes").
+         * @enum {string}
+         */
+        UnitPurpose: "service" | "audit";
         UnitCreate: {
             organisationId: components["schemas"]["Uuid"];
+            /** @description `audit` creates the organisation's audit unit (at most one; 409 `audit-unit-exists` otherwise). Fixed once the unit exists. */
+            purpose?: components["schemas"]["UnitPurpose"];
             name: string;
             description?: string;
             capabilities: components["schemas"]["Capability"][];
@@ -1968,6 +1978,8 @@ export interface operations {
     searchUnits: {
         parameters: {
             query?: {
+                /** @description `service` (the default) lists units that receive referrals; `audit` lists organisations' audit units (see `Unit.purpose`), which never receive referrals. */
+                purpose?: "service" | "audit";
                 /** @description Swedish full-text search on unit names and descriptions. */
                 q?: string;
                 /** @description Repeatable (`capability=a&capability=b`); the unit must have all of them. */

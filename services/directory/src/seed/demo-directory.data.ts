@@ -1,4 +1,5 @@
 import {
+  DEMO_AUDIT_UNITS as A,
   DEMO_ORGANISATIONS as O,
   DEMO_UNITS as U,
   luhnCheckDigit,
@@ -294,4 +295,26 @@ export const DEMO_UNIT_SEEDS: UnitSeed[] = [
     openingHours: OFFICE,
     contacts: [{ kind: 'phone', value: '+46 90 16 10 00' }],
   },
+  ...(
+    [
+      [A.norrkoping, O.norrkoping, 'Norrköpings kommun'],
+      [A.policeOst, O.policeOst, 'Polisen Region Öst'],
+      [A.policeNord, O.policeNord, 'Polisen Region Nord'],
+      [A.coordinator, O.coordinator, 'Regionkoordinatorn'],
+      [A.novahuset, O.novahuset, 'Novahuset'],
+      [A.region, O.region, 'Region Östergötland'],
+      [A.umea, O.umea, 'Umeå kommun'],
+    ] as const
+  ).map(([id, organisationId, orgName]): UnitSeed => ({
+    id,
+    organisationId,
+    purpose: 'audit',
+    name: `Revision, ${orgName}`,
+    description: 'Organisationens revisorer: öppnar förseglade motiveringar vid granskning.',
+    capabilities: [],
+    coverage: [],
+    ageBands: [],
+    genders: [],
+    openingHours: OFFICE,
+  })),
 ];

@@ -35,9 +35,13 @@ export interface UnitInput {
   contacts?: ContactRoute[];
   status?: 'active' | 'inactive';
   onCallUnitId?: string | null;
+  /** set on creation only: `audit` makes the organisation's audit unit */
+  purpose?: 'service' | 'audit';
 }
 
 export interface UnitQuery {
+  /** `service` (default) or `audit`: audit units are listed only when asked for */
+  purpose?: 'service' | 'audit';
   q?: string;
   capability?: string[];
   municipality?: string;
@@ -137,7 +141,7 @@ async function checkUnit(
     }
     // Escalations go to the on-call unit's staff: another organisation's unit cannot open the
     // item, and an organisation admin must not be able to route another's alerts to itself.
-    if (onCall.organisationId !== unit.organisationId) {
+    if (onCall.organisationId !== unit.organisationId || onCall.purpose === 'audit') {
       throw new ProblemError(
         P.onCallUnitInvalid,
         `Unit ${unit.onCallUnitId} belongs to another organisation; the on-call unit must be one of your own organisation's units`,
@@ -149,6 +153,15 @@ async function checkUnit(
   unit.searchText = [unit.name, unit.description, org.name].join(' ');
 }
 
+/** The organisation's audit unit, read inside the change's transaction. */
+async function auditUnitIdOf(tx: EntityManager, organisationId: string): Promise<string | null> {
+  const unit = await tx.findOne(UnitEntity, {
+    select: { id: true },
+    where: { organisationId, purpose: 'audit' },
+  });
+  return unit?.id ?? null;
+}
+
 /** What unit events carry: enough for another service's read model (routing, escalation). */
 function unitEventData(unit: UnitEntity, org: OrganisationEntity) {
   return {
@@ -158,6 +171,7 @@ function unitEventData(unit: UnitEntity, org: OrganisationEntity) {
     status: unit.status,
     onCallUnitId: unit.onCallUnitId,
     coverage: unit.coverage,
+    purpose: unit.purpose,
   };
 }
 
@@ -178,12 +192,27 @@ export function createUnitsService(ctx: DirectoryContext) {
       ? await ctx.dataSource.getRepository(OrganisationEntity).findBy(ids.map((id) => ({ id })))
       : [];
     const byId = new Map(orgs.map((o) => [o.id, o]));
+    // Each organisation's audit unit, which a client seals a sent justification for as well.
+    const auditUnits = ids.length
+      ? await repo.find({
+          select: { id: true, organisationId: true },
+          where: ids.map((organisationId) => ({ organisationId, purpose: 'audit' as const })),
+        })
+      : [];
+    const auditUnitOf = new Map(auditUnits.map((u) => [u.organisationId, u.id]));
     const mistakable = await mistakableNames(
       ctx.dataSource.manager,
       units,
       new Map(orgs.map((o) => [o.id, o.name])),
     );
-    return units.map((u) => unitView(u, byId.get(u.organisationId)!, mistakable.get(u.id)));
+    return units.map((u) =>
+      unitView(
+        u,
+        byId.get(u.organisationId)!,
+        mistakable.get(u.id),
+        auditUnitOf.get(u.organisationId) ?? null,
+      ),
+    );
   }
 
   return {
@@ -206,6 +235,7 @@ export function createUnitsService(ctx: DirectoryContext) {
         .orderBy('u.name', 'ASC')
         .addOrderBy('u.id', 'ASC')
         .take(query.limit + 1);
+      qb.andWhere('u.purpose = :purpose', { purpose: query.purpose ?? 'service' });
       const status = query.status ?? 'active';
       if (status !== 'any') {
         qb.andWhere('u.status = :status', { status });
@@ -302,13 +332,23 @@ export function createUnitsService(ctx: DirectoryContext) {
           contacts: [],
           status: 'active',
           onCallUnitId: null,
+          purpose: input.purpose ?? 'service',
         });
         applyInput(unit, input);
         await checkUnit(tx, unit, org);
+        if (
+          unit.purpose === 'audit' &&
+          (await tx.existsBy(UnitEntity, { organisationId: org.id, purpose: 'audit' }))
+        ) {
+          throw new ProblemError(
+            P.auditUnitExists,
+            `Organisation ${org.name} has an audit unit already; it holds one set of audit keys`,
+          );
+        }
         await tx.insert(UnitEntity, unit);
         const saved = await tx.findOneByOrFail(UnitEntity, { id });
         return {
-          result: unitView(saved, org),
+          result: unitView(saved, org, [], await auditUnitIdOf(tx, org.id)),
           events: [{ type: E.unitCreated, data: unitEventData(saved, org) }],
         };
       });
@@ -340,7 +380,7 @@ export function createUnitsService(ctx: DirectoryContext) {
           await tx.save(UnitEntity, unit);
           const saved = await tx.findOneByOrFail(UnitEntity, { id });
           return {
-            result: unitView(saved, org),
+            result: unitView(saved, org, [], await auditUnitIdOf(tx, org.id)),
             events: [{ type: E.unitUpdated, data: unitEventData(saved, org) }],
           };
         },

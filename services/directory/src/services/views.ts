@@ -46,10 +46,12 @@ export function unitView(
   u: UnitEntity,
   org: OrganisationEntity,
   mistakableFor: Array<{ organisationId: string; name: string }> = [],
+  auditUnitId: string | null = null,
 ) {
   return {
     id: u.id,
     organisationId: u.organisationId,
+    purpose: u.purpose,
     organisation: {
       id: org.id,
       name: org.name,
@@ -61,6 +63,7 @@ export function unitView(
       kind: org.kind,
       policeRegion: org.policeRegion,
       countyCode: org.countyCode,
+      auditUnitId,
     },
     name: u.name,
     mistakableFor,

@@ -782,6 +782,8 @@ export interface components {
             id: components["schemas"]["Uuid"];
             unitId: components["schemas"]["Uuid"];
             organisationId: components["schemas"]["Uuid"];
+            /** @description The organisation admin who created the endpoint. */
+            createdBy: components["schemas"]["Actor"];
             url: components["schemas"]["WebhookUrl"];
             description: string;
             eventTypes: components["schemas"]["WebhookEventType"][];
@@ -798,6 +800,11 @@ export interface components {
             previousSecretExpiresAt: components["schemas"]["Timestamp"] | null;
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description Who did something, as the hub knows a person: token issuer and subject (a subject alone may be anyone's at another issuer). `issuer` is null on records written before the issuer was recorded. */
+        Actor: {
+            issuer: string | null;
+            subject: string;
         };
         WebhookEndpointWithSecret: {
             endpoint: components["schemas"]["WebhookEndpoint"];

@@ -23,6 +23,7 @@ export function endpointView(e: WebhookEndpointEntity, now = new Date()) {
       e.previousSecretExpiresAt && e.previousSecretExpiresAt > now
         ? e.previousSecretExpiresAt.toISOString()
         : null,
+    createdBy: { issuer: e.createdByIssuer ?? null, subject: e.createdBy },
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };

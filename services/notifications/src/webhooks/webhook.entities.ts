@@ -48,8 +48,13 @@ export class WebhookEndpointEntity {
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
   previousSecretExpiresAt: Date | null;
 
+  /** subject of the person who created it */
   @Column({ name: 'created_by', type: 'varchar', length: 200 })
   createdBy: string;
+
+  /** their token issuer (null on rows written before it was recorded) */
+  @Column({ name: 'created_by_issuer', type: 'varchar', length: 500, nullable: true })
+  createdByIssuer: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -172,6 +172,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
         previousSecretSealed: null,
         previousSecretExpiresAt: null,
         createdBy: principal.sub,
+        createdByIssuer: principal.iss,
         createdAt: now,
         updatedAt: now,
       });

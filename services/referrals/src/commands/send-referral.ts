@@ -16,6 +16,7 @@ import { ReferralEvents } from '../events/referral-events';
 import { emptyHandover, eventData, isSameSend, type ReferralCreate } from '../referrals/model';
 import { referralView } from '../services/views';
 import { randomUUID } from 'node:crypto';
+import { requireAuditRecipients } from '../services/audit-sealing';
 
 /**
  * `POST /v1/referrals` on the write pipeline (shared/src/pipeline): at most four round trips —
@@ -30,6 +31,7 @@ interface LoadedUnit {
   organisationId: string;
   organisationKind: string;
   status: 'active' | 'inactive';
+  purpose: 'service' | 'audit';
   activeEncryptionKids: string[];
   memberRoles: string[] | null;
 }
@@ -94,20 +96,29 @@ export function sendReferralCommand(
       const principal = actor as Principal;
       const ids = [...new Set([...principal.units, input.senderUnitId, ...recipientsOf(input)])];
       // One statement: every addressed unit and every unit the token claims, with the caller's
-      // membership of each.
+      // membership of each, and the sender organisation's audit unit (a justification is sealed
+      // for its keys too).
       const rows = (await db.query(
-        `SELECT u.unit_id, u.organisation_id, u.organisation_kind, u.status,
+        `SELECT u.unit_id, u.organisation_id, u.organisation_kind, u.status, u.purpose,
                 u.active_encryption_kids, m.roles
            FROM ${table('directory_units')} u
            LEFT JOIN ${table('directory_members')} m
              ON m.unit_id = u.unit_id AND m.user_id = $2 AND m.active
-          WHERE u.unit_id = ANY($1::uuid[])`,
-        [ids.filter((id) => typeof id === 'string'), principal.sub],
+          WHERE u.unit_id = ANY($1::uuid[])
+             OR (u.purpose = 'audit' AND u.status = 'active' AND u.organisation_id =
+                  (SELECT s.organisation_id FROM ${table('directory_units')} s
+                    WHERE s.unit_id = $3::uuid))`,
+        [
+          ids.filter((id) => typeof id === 'string'),
+          principal.sub,
+          typeof input.senderUnitId === 'string' ? input.senderUnitId : null,
+        ],
       )) as Array<{
         unit_id: string;
         organisation_id: string;
         organisation_kind: string;
         status: 'active' | 'inactive';
+        purpose: 'service' | 'audit' | null;
         active_encryption_kids: string[];
         roles: string[] | null;
       }>;
@@ -119,6 +130,7 @@ export function sendReferralCommand(
             organisationId: r.organisation_id,
             organisationKind: r.organisation_kind,
             status: r.status,
+            purpose: r.purpose ?? 'service',
             activeEncryptionKids: r.active_encryption_kids ?? [],
             memberRoles: r.roles,
           },
@@ -158,7 +170,11 @@ export function sendReferralCommand(
             unitId,
             organisationKind: (unit?.organisationKind ?? 'other') as OrganisationKind,
             role: i === 0 ? ('recipient' as const) : ('copy' as const),
-            status: unit && unit.organisationKind !== 'unknown' ? unit.status : 'inactive',
+            // An audit unit never receives referrals: it is refused as an inactive one is.
+            status:
+              unit && unit.organisationKind !== 'unknown' && unit.purpose !== 'audit'
+                ? unit.status
+                : 'inactive',
           };
         }),
       });
@@ -176,8 +192,18 @@ export function sendReferralCommand(
         known,
       );
       // An acute_protection justification: a note on the new referral's thread, sealed by the
-      // sender for every other party (docs/envelope.md "Sealed notes"), checked like a message.
-      const noteTo = [...new Set(recipients)].filter((u) => u !== input.senderUnitId);
+      // sender for every other party and for its own organisation's audit unit
+      // (docs/envelope.md "Sealed notes"), checked like a message.
+      const senderOrg = loaded.units.get(input.senderUnitId)?.organisationId;
+      const auditUnits = [...loaded.units.values()].filter(
+        (u) => u.purpose === 'audit' && u.status === 'active' && u.organisationId === senderOrg,
+      );
+      const noteTo = [...new Set([...recipients, ...auditUnits.map((u) => u.unitId)])].filter(
+        (u) => u !== input.senderUnitId,
+      );
+      if (input.justification) {
+        requireAuditRecipients(input.justification.envelope, auditUnits);
+      }
       const note = input.justification
         ? {
             id: input.justification.id,

@@ -83,6 +83,13 @@ export const ReferralProblems = defineProblems({
     title: 'The legal basis acute_protection requires a justification',
     code: 'REFERRALS_JUSTIFICATION_REQUIRED',
   },
+  justificationNotSealedForAuditors: {
+    slug: 'justification-not-sealed-for-auditors',
+    status: 422,
+    title:
+      "A justification must also be sealed for the sending organisation's audit keys (docs/envelope.md#sealed-notes)",
+    code: 'REFERRALS_JUSTIFICATION_NOT_SEALED_FOR_AUDITORS',
+  },
   clearTextRefused: {
     slug: 'clear-text-refused',
     status: 422,

@@ -18,6 +18,10 @@ export class DirectoryUnitEntity {
   @Column({ type: 'varchar', length: 10 })
   status: 'active' | 'inactive';
 
+  /** `audit`: the organisation's audit unit, never addressed; its keys seal justifications */
+  @Column({ type: 'varchar', length: 10, default: 'service' })
+  purpose: 'service' | 'audit';
+
   @Column({ name: 'on_call_unit_id', type: 'uuid', nullable: true })
   onCallUnitId: string | null;
 

@@ -7,6 +7,9 @@ import { SealedNotes1795440000000 } from './1795440000000-SealedNotes';
 import { UnchainedAuditEntries1796300000000 } from './1796300000000-UnchainedAuditEntries';
 import { Records1796500000000 } from './1796500000000-Records';
 import { OnCallShifts1796500001000 } from './1796500001000-OnCallShifts';
+import { AuditUnitsReadModel1797000000002 } from './1797000000002-AuditUnitsReadModel';
+import { LogReviewActorsByIssuer1797000000004 } from './1797000000004-LogReviewActorsByIssuer';
+import { ClearLegacyClearText1797000000005 } from './1797000000005-ClearLegacyClearText';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -19,4 +22,7 @@ export const REFERRALS_MIGRATIONS = [
   UnchainedAuditEntries1796300000000,
   Records1796500000000,
   OnCallShifts1796500001000,
+  AuditUnitsReadModel1797000000002,
+  LogReviewActorsByIssuer1797000000004,
+  ClearLegacyClearText1797000000005,
 ];

@@ -14,6 +14,8 @@ interface UnitEventData {
   status: 'active' | 'inactive';
   onCallUnitId: string | null;
   coverage: string[];
+  /** absent on events from before audit units */
+  purpose?: 'service' | 'audit';
 }
 
 interface MemberEventData {
@@ -45,12 +47,12 @@ export function directoryReadModelConsumer(): EventConsumerDefinition {
       ) {
         const d = event.data as unknown as UnitEventData;
         await tx.query(
-          `INSERT INTO ${table} AS t (unit_id, organisation_id, organisation_kind, status, on_call_unit_id, coverage, unit_event_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO ${table} AS t (unit_id, organisation_id, organisation_kind, status, on_call_unit_id, coverage, unit_event_at, purpose)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (unit_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
              organisation_kind = EXCLUDED.organisation_kind, status = EXCLUDED.status,
              on_call_unit_id = EXCLUDED.on_call_unit_id, coverage = EXCLUDED.coverage,
-             unit_event_at = EXCLUDED.unit_event_at
+             unit_event_at = EXCLUDED.unit_event_at, purpose = EXCLUDED.purpose
            WHERE t.unit_event_at IS NULL OR t.unit_event_at <= EXCLUDED.unit_event_at`,
           [
             d.unitId,
@@ -60,6 +62,7 @@ export function directoryReadModelConsumer(): EventConsumerDefinition {
             d.onCallUnitId,
             d.coverage,
             event.time,
+            d.purpose ?? 'service',
           ],
         );
       } else if (
@@ -136,6 +139,14 @@ export function createDirectoryReadModel(dataSource: DataSource) {
       return (manager ?? dataSource.manager)
         .getRepository(DirectoryMemberEntity)
         .existsBy({ unitId, userId, active: true });
+    },
+
+    /** The active audit units of an organisation (what a justification it sends is sealed for). */
+    async auditUnits(
+      organisationId: string,
+      manager?: EntityManager,
+    ): Promise<DirectoryUnitEntity[]> {
+      return repoOf(manager).findBy({ organisationId, purpose: 'audit', status: 'active' });
     },
 
     async units(ids: string[], manager?: EntityManager): Promise<Map<string, DirectoryUnitEntity>> {

@@ -50,23 +50,28 @@ export function logReviewCsv(review: ReviewView): string {
       i.reasons.join(' '),
       i.finding,
       i.findingReference,
-      i.foundBy,
+      person(i.foundBy),
       i.foundAt,
     ]),
   );
+}
+
+/** A person as issuer and subject, as people read them: `subject (issuer)`. */
+function person(p: { issuer: string | null; subject: string } | null): string {
+  return p ? (p.issuer ? `${p.subject} (${p.issuer})` : p.subject) : '';
 }
 
 /** The printable log review in Swedish, times in Europe/Stockholm. */
 export function logReviewHtml(review: ReviewView): string {
   const status =
     review.status === 'signed_off'
-      ? `Signerad ${esc(swedishTime(review.signedOffAt))} av ${esc(review.signedOffBy)} — ${
+      ? `Signerad ${esc(swedishTime(review.signedOffAt))} av ${esc(person(review.signedOffBy))} — ${
           review.conclusion === 'remarks' ? 'med anmärkningar' : 'utan anmärkningar'
         }`
       : 'Pågående, inte signerad';
   const body = `<h1>Logguppföljning ${esc(swedishTime(review.from))} – ${esc(swedishTime(review.to))}</h1>
 <p>Organisation: ${esc(review.organisationId)}<br>
-Skapad ${esc(swedishTime(review.createdAt))} av ${esc(review.createdBy)}<br>
+Skapad ${esc(swedishTime(review.createdAt))} av ${esc(person(review.createdBy))}<br>
 Status: ${status}</p>
 <p class="note">Innehållsläsningar under perioden: ${review.readsInPeriod}. Stickprov: ${review.sampleSize}
 (frö ${esc(review.seed)}). Granskningen omfattar granskningsloggen till och med post ${review.headSeq}.</p>

@@ -27,6 +27,11 @@ export interface ReviewCreate {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** A person as the hub knows them: token issuer and subject (null issuer on older rows). */
+function actor(issuer: string | null, subject: string) {
+  return { issuer, subject };
+}
+
 export function reviewView(review: AuditReviewEntity, items: AuditReviewItemEntity[]) {
   const findings = { appropriate: 0, inappropriate: 0, needs_follow_up: 0, open: 0 };
   for (const i of items) {
@@ -41,10 +46,10 @@ export function reviewView(review: AuditReviewEntity, items: AuditReviewItemEnti
     seed: review.seed,
     headSeq: Number(review.headSeq),
     readsInPeriod: review.readsInPeriod,
-    createdBy: review.createdBy,
+    createdBy: actor(review.createdByIssuer, review.createdBy),
     createdAt: review.createdAt.toISOString(),
     status: review.status as 'open' | 'signed_off',
-    signedOffBy: review.signedOffBy,
+    signedOffBy: review.signedOffBy ? actor(review.signedOffByIssuer, review.signedOffBy) : null,
     signedOffAt: iso(review.signedOffAt),
     conclusion: review.conclusion as 'no_remarks' | 'remarks' | null,
     findings,
@@ -62,7 +67,7 @@ export function reviewView(review: AuditReviewEntity, items: AuditReviewItemEnti
       reasons: i.reasons,
       finding: i.finding as ReviewFinding | null,
       findingReference: i.findingReference,
-      foundBy: i.foundBy,
+      foundBy: i.foundBy ? actor(i.foundByIssuer, i.foundBy) : null,
       foundAt: iso(i.foundAt),
     })),
   };
@@ -220,9 +225,11 @@ export function createLogReviewsService(ctx: ReferralsContext) {
                 e.outcome === 'allowed' && (CONTENT_READS as readonly string[]).includes(e.action),
             ).length,
             createdBy: principal.sub,
+            createdByIssuer: principal.iss,
             createdAt: new Date(),
             status: 'open',
             signedOffBy: null,
+            signedOffByIssuer: null,
             signedOffAt: null,
             conclusion: null,
             version: 1,
@@ -246,6 +253,7 @@ export function createLogReviewsService(ctx: ReferralsContext) {
                 finding: null,
                 findingReference: null,
                 foundBy: null,
+                foundByIssuer: null,
                 foundAt: null,
               })),
             );
@@ -334,6 +342,7 @@ export function createLogReviewsService(ctx: ReferralsContext) {
               finding: input.finding,
               findingReference: input.reference ?? null,
               foundBy: principal.sub,
+              foundByIssuer: principal.iss,
               foundAt: new Date(),
             },
           );
@@ -400,6 +409,7 @@ export function createLogReviewsService(ctx: ReferralsContext) {
             {
               status: 'signed_off',
               signedOffBy: principal.sub,
+              signedOffByIssuer: principal.iss,
               signedOffAt: new Date(),
               conclusion: input.conclusion,
               version: locked!.version + 1,

@@ -98,6 +98,10 @@ export class AuditReviewEntity {
   @Column({ name: 'created_by', type: 'varchar', length: 200 })
   createdBy: string;
 
+  /** the creator's token issuer (null on rows written before it was recorded) */
+  @Column({ name: 'created_by_issuer', type: 'varchar', length: 500, nullable: true })
+  createdByIssuer: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
@@ -107,6 +111,9 @@ export class AuditReviewEntity {
 
   @Column({ name: 'signed_off_by', type: 'varchar', length: 200, nullable: true })
   signedOffBy: string | null;
+
+  @Column({ name: 'signed_off_by_issuer', type: 'varchar', length: 500, nullable: true })
+  signedOffByIssuer: string | null;
 
   @Column({ name: 'signed_off_at', type: 'timestamptz', nullable: true })
   signedOffAt: Date | null;
@@ -168,6 +175,9 @@ export class AuditReviewItemEntity {
 
   @Column({ name: 'found_by', type: 'varchar', length: 200, nullable: true })
   foundBy: string | null;
+
+  @Column({ name: 'found_by_issuer', type: 'varchar', length: 500, nullable: true })
+  foundByIssuer: string | null;
 
   @Column({ name: 'found_at', type: 'timestamptz', nullable: true })
   foundAt: Date | null;

@@ -133,6 +133,14 @@ export class RetentionPurger extends PeriodicPass {
         `DELETE FROM ${this.table(ReferralMessageEntity)} WHERE referral_id = $1`,
         [id],
       )) as [unknown, number];
+      // Rows written before notes were sealed kept free text in clear: the justification column
+      // and a `declined` timeline entry's note. They go with the content (docs/retention.md).
+      const legacy = await clearLegacyText(
+        tx,
+        this.table(ReferralEntity),
+        this.table(ReferralEventEntity),
+        id,
+      );
       await tx.insert(ContentPurgeEntity, {
         objectType: 'referral',
         objectId: id,
@@ -165,6 +173,7 @@ export class RetentionPurger extends PeriodicPass {
             retentionDays: this.deps.retention.contentDays,
             envelopeBytes: Number(r.envelope_size),
             messages: Number(messages ?? 0),
+            ...(legacy > 0 ? { legacyClearTextCleared: legacy } : {}),
           },
         },
         tx,
@@ -273,4 +282,26 @@ export class RetentionPurger extends PeriodicPass {
     }
     return due.length;
   }
+}
+
+/**
+ * Nulls what a referral written before sealed notes kept in clear — its `justification` column
+ * and the `note` of its `declined` timeline entry — and returns how many were cleared. Used by
+ * the purger and by the one-off migration `ClearLegacyClearText` (already purged referrals).
+ */
+export async function clearLegacyText(
+  tx: Pick<EntityManager, 'query'>,
+  referrals: string,
+  timeline: string,
+  referralId: string,
+): Promise<number> {
+  const [, justifications] = (await tx.query(
+    `UPDATE ${referrals} SET justification = NULL WHERE id = $1 AND justification IS NOT NULL`,
+    [referralId],
+  )) as [unknown, number];
+  const [, notes] = (await tx.query(
+    `UPDATE ${timeline} SET detail = detail - 'note' WHERE referral_id = $1 AND detail ? 'note'`,
+    [referralId],
+  )) as [unknown, number];
+  return Number(justifications ?? 0) + Number(notes ?? 0);
 }

@@ -59,8 +59,9 @@ export function createReferralCommands(
     note: SealedNote,
     known?: Map<string, DirectoryUnitEntity>,
     checked?: EnvelopeRoutingInfo,
+    auditUnits: DirectoryUnitEntity[] = [],
   ): Promise<void> {
-    const info = checked ?? (await checkNote(r, from, note, tx, known));
+    const info = checked ?? (await checkNote(r, from, note, tx, known, auditUnits));
     if (await repository.messageExists(tx, note.id)) {
       throw new ProblemError(
         {
@@ -105,7 +106,11 @@ export function createReferralCommands(
           unitId,
           organisationKind: (unit?.organisationKind ?? 'other') as OrganisationKind,
           role: i === 0 ? ('recipient' as const) : ('copy' as const),
-          status: unit && unit.organisationKind !== 'unknown' ? unit.status : 'inactive',
+          // An audit unit never receives referrals: it is refused as an inactive one is.
+          status:
+            unit && unit.organisationKind !== 'unknown' && unit.purpose !== 'audit'
+              ? unit.status
+              : 'inactive',
         };
       }),
     });
@@ -174,7 +179,18 @@ export function createReferralCommands(
     });
     const saved = await repository.insert(tx, entity);
     if (input.justification) {
-      await insertNote(tx, entity, entity.senderUnitId, input.justification, units);
+      // Sealed for the leg's parties and the forwarding organisation's auditors.
+      const senderOrg = units.get(entity.senderUnitId)?.organisationId;
+      const auditUnits = senderOrg ? await ctx.directory.auditUnits(senderOrg, tx) : [];
+      await insertNote(
+        tx,
+        entity,
+        entity.senderUnitId,
+        input.justification,
+        units,
+        undefined,
+        auditUnits,
+      );
     }
     await repository.appendTimeline(tx, entity.id, 'sent', entity.senderUnitId, {
       ...(forwardedFromId ? { forwardedFromId } : {}),

@@ -11,6 +11,7 @@ import type { DirectoryUnitEntity, ReferralEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
 import type { ReferralsContext } from '../services/context';
 import type { SealedNote } from './model';
+import { requireAuditRecipients } from '../services/audit-sealing';
 
 /** A sealed envelope older than this is refused (a sender seals just before it sends). */
 export const ENVELOPE_IAT_MAX_AGE_SECONDS = 24 * 3600;
@@ -153,15 +154,23 @@ export function createEnvelopeChecks(ctx: ReferralsContext) {
     return info;
   }
 
-  /** The envelope checks of a sealed note: a message on `r`'s thread from `from`. */
+  /**
+   * The envelope checks of a sealed note: a message on `r`'s thread from `from`, sealed for the
+   * other parties and, for a justification, for `auditUnits` (the sender organisation's).
+   */
   async function checkNote(
     r: Pick<ReferralEntity, 'id' | 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
     from: string,
     note: SealedNote,
     manager?: EntityManager,
     known?: Map<string, DirectoryUnitEntity>,
+    auditUnits: DirectoryUnitEntity[] = [],
   ): Promise<EnvelopeRoutingInfo> {
-    const to = noteAddressees(r, from);
+    requireAuditRecipients(note.envelope, auditUnits);
+    const to = [...new Set([...noteAddressees(r, from), ...auditUnits.map((u) => u.unitId)])];
+    if (known && auditUnits.length > 0) {
+      known = new Map([...known, ...auditUnits.map((u) => [u.unitId, u] as const)]);
+    }
     return checkEnvelope(
       note.envelope,
       {

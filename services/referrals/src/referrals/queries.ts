@@ -104,6 +104,58 @@ export function createReferralQueries(
     },
 
     /**
+     * An auditor of the sending organisation fetches a referral's sealed justification
+     * (docs/envelope.md "Sealed notes"): the note only, never the referral's envelope, which an
+     * auditor still cannot read. Anyone else — another organisation's auditor, a party, an
+     * analyst — gets 404, audited; every read is audited and listed in the parties' access log.
+     */
+    async justificationForAuditor(principal: Principal, id: string) {
+      const target = {
+        action: 'referral.justification_read',
+        objectType: 'referral',
+        objectId: id,
+      };
+      const refuse = () => deny(ctx, principal, target, new ProblemError(P.referralNotFound));
+      if (!principal.roles.includes('auditor')) {
+        return refuse();
+      }
+      const referral = await repository.findById(id);
+      if (!referral || !referral.justificationMessageId) {
+        return refuse();
+      }
+      const sender = (await ctx.directory.units([referral.senderUnitId])).get(
+        referral.senderUnitId,
+      );
+      if (!sender || sender.organisationId !== principal.org) {
+        return refuse();
+      }
+      const note = await repository.findMessage(id, referral.justificationMessageId);
+      if (!note) {
+        return refuse();
+      }
+      const purged = contentPurgedProblem(note.envelope);
+      if (purged) {
+        throw purged;
+      }
+      await ctx.audit.append({
+        ...target,
+        objectOrg: principal.org,
+        actor: principal,
+        outcome: 'allowed',
+        detail: { messageId: note.id },
+      });
+      return {
+        referralId: referral.id,
+        senderUnitId: referral.senderUnitId,
+        recipientUnitId: referral.recipientUnitId,
+        copyUnitIds: referral.copyUnitIds,
+        legalBasis: referral.legalBasis,
+        createdAt: referral.createdAt.toISOString(),
+        justification: { id: note.id, envelope: note.envelope },
+      };
+    },
+
+    /**
      * Who has opened this referral (its envelope, its message thread, its record) and when, and
      * every refused attempt on it, from the audit log: for the parties' own people, so that they
      * see what an auditor sees of their case. Reading it is audited too.

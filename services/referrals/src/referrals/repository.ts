@@ -8,6 +8,7 @@ import type { ReferralListQuery } from './model';
 /** The audited actions that open a referral's content or record: what its access log lists. */
 export const ACCESS_LOG_READS = [
   'referral.envelope_read',
+  'referral.justification_read',
   'referral.messages_read',
   'referral.read',
   'referral.timeline_read',
@@ -71,6 +72,11 @@ export function createReferralsRepository(ctx: ReferralsContext) {
         actorUnitId,
         detail,
       });
+    },
+
+    /** A message of `referralId`'s thread by id (a sealed note: justification or decline note). */
+    findMessage(referralId: string, id: string): Promise<ReferralMessageEntity | null> {
+      return ctx.dataSource.getRepository(ReferralMessageEntity).findOneBy({ id, referralId });
     },
 
     messageExists(tx: EntityManager, id: string): Promise<boolean> {

@@ -76,6 +76,8 @@ export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
     referral: { id: string; senderUnitId: string; recipientUnitId: string; copyUnitIds?: string[] },
     purpose: 'justification' | 'decline_note',
     text: string,
+    /** a justification is sealed for the writer's organisation's audit unit too, unless false */
+    options: { auditors?: boolean } = {},
   ): Promise<{ id: string; envelope: GeneralJweEnvelope }> {
     const id = randomUUID();
     const parties = [
@@ -83,6 +85,14 @@ export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
       referral.recipientUnitId,
       ...(referral.copyUnitIds ?? []),
     ];
+    if (purpose === 'justification' && options.auditors !== false) {
+      const own = await hub.as(user).get(`/v1/units/${unitId}`);
+      const audit = (own.json() as { organisation?: { auditUnitId?: string | null } }).organisation
+        ?.auditUnitId;
+      if (audit) {
+        parties.push(audit);
+      }
+    }
     const envelope = await seal(
       {
         kind: 'message',
@@ -126,6 +136,21 @@ export function agencyClient(hub: TestHub, user: DemoUserName, unitId: string) {
           : {};
       delete (body as Record<string, unknown>).justification;
       return { ...body, ...justification, envelope };
+    },
+    /** Decrypts an envelope already fetched with this unit's key and verifies its sender. */
+    async openSealed(
+      envelope: unknown,
+      expected: { rid: string; kind: 'referral' | 'message' },
+    ): Promise<{ document: Record<string, unknown>; aad: EnvelopeAad }> {
+      const own = hub.keys.units[unitId]!;
+      const opened = await openEnvelope<Record<string, unknown>>(envelope, {
+        unitId,
+        decryptionKeys: [{ kid: own.enc.kid, privateJwk: own.enc.privateJwk }],
+        senderSigningKeys: async (aad) =>
+          (await verifiedKeys([aad.from])).get(aad.from)!.signingKeys,
+        expected,
+      });
+      return { document: opened.document, aad: opened.aad };
     },
     /** Fetches a referral's envelope as this user, decrypts it and verifies the sender. */
     async open(referralId: string): Promise<{

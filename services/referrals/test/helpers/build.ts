@@ -8,6 +8,8 @@ import {
 } from '@samverkan/directory/src/seed/dev-key-store';
 import {
   createPlatformApp,
+  DEMO_AUDIT_UNITS,
+  DEMO_UNITS,
   DEMO_USERS,
   loadConfig,
   type DemoUserName,
@@ -98,7 +100,8 @@ export async function buildHub(options: HubOptions = {}): Promise<TestHub> {
       `SELECT count(*) FILTER (WHERE organisation_kind <> 'unknown' AND cardinality(active_encryption_kids) > 0)::int AS n
          FROM referrals.directory_units`,
     )) as Array<{ n: number }>;
-    if (row!.n < 12) {
+    // Every seeded unit: the service units and the organisations' audit units.
+    if (row!.n < Object.keys(DEMO_UNITS).length + Object.keys(DEMO_AUDIT_UNITS).length) {
       return undefined;
     }
     // …and every seeded member (operation shifts are checked against them).

@@ -76,6 +76,12 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.route({
+    ...route('GET', '/v1/referrals/{id}/justification'),
+    handler: (request) =>
+      referrals.justificationForAuditor(request.principal, (request.params as IdParams).id),
+  });
+
+  app.route({
     ...route('GET', '/v1/referrals/{id}/access-log'),
     handler: (request) => referrals.accessLog(request.principal, (request.params as IdParams).id),
   });
