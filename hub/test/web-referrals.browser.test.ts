@@ -365,6 +365,25 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await step(f, '48-frideborg-reads');
   const frideborgId = f.url().split('/').at(-1)!;
 
+  // ----- Frideborg declines its leg with a note sealed in its browser; the coordinator reads it
+  await f.getByRole('button', { name: 'Kvittera', exact: true }).click();
+  await f.getByTestId('referral-status').filter({ hasText: 'Mottagen' }).waitFor();
+  await f.getByRole('button', { name: 'Avböj', exact: true }).click();
+  const declineForm = f.getByTestId('decline-form');
+  await declineForm.getByLabel('Skäl', { exact: true }).selectOption('other');
+  await declineForm.getByLabel(/Meddelande till avsändaren/).fill(`Vi har inte plats. ${MARKER}`);
+  await declineForm.getByRole('button', { name: 'Avböj', exact: true }).click();
+  await f.getByTestId('referral-status').filter({ hasText: 'Avböjd' }).waitFor({ timeout: 30_000 });
+  await c.goto(`${hub.base}/#/referral/${frideborgId}`);
+  const declineNote = c
+    .getByTestId('thread-message')
+    .filter({ hasText: `Vi har inte plats. ${MARKER}` });
+  await declineNote.waitFor({ timeout: 60_000 });
+  await expect(declineNote.getByTestId('note-purpose').innerText()).resolves.toBe(
+    'Skäl till avböjandet',
+  );
+  await step(c, '48b-coordinator-reads-decline-note');
+
   // ----- the coordinator confirms the sending side; Novahuset closes -------------------------
   await c.goto(`${hub.base}/#/referral/${novaId}`);
   await c.getByRole('button', { name: 'Bekräfta överlämning' }).click();

@@ -92,7 +92,7 @@ export function menuFor(roles: string[], hasUnits: boolean): NavItem[] {
   if (has('org_admin')) {
     items.push({ page: 'admin', label: 'nav.admin' });
   }
-  if (hasUnits && (has('caseworker') || has('coordinator') || has('officer'))) {
+  if (hasUnits && (has('caseworker') || has('coordinator') || has('officer') || has('auditor'))) {
     items.push({ page: 'device', label: 'nav.device' }, { page: 'devices', label: 'nav.devices' });
   }
   items.push({ page: 'notifications', label: 'nav.notifications' });
@@ -251,8 +251,10 @@ function SignedIn({ session }: { session: Session }) {
       token: () => tokenRef.current,
       person: { iss, sub },
       organisationId: org,
+      // An auditor's units are the organisation's audit unit: its keys open sent justifications.
       handlesCases:
-        units.length > 0 && roles.some((r) => ['caseworker', 'coordinator', 'officer'].includes(r)),
+        units.length > 0 &&
+        roles.some((r) => ['caseworker', 'coordinator', 'officer', 'auditor'].includes(r)),
     }).then(setDevice, (err: Error) => setDeviceError(err.message));
   }, []);
   // While waiting for a colleague's approval (or after a notification), look again.

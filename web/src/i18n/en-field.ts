@@ -80,6 +80,14 @@ export const enField: Record<FieldMessageKey, string> = {
   'access.show': 'Show the access log',
   'access.empty': 'No access recorded.',
   'access.invalidId': 'Enter a referral id (UUID).',
+  'access.justification': 'Open the justification',
+  'access.justificationHelp':
+    "An acute protection justification is also encrypted for your organisation's auditors. It is decrypted here in the browser; the reading is logged and shown to the referral's parties.",
+  'access.justificationText': 'Justification, signed {when} by',
+  'access.justificationNoKeys':
+    "This browser does not hold the audit unit's keys. Have it approved under Devices first.",
+  'access.justificationNone':
+    'The referral has no justification your organisation sent, or it does not exist.',
   'unitKeys.title': 'Unit keys',
   'unitKeys.use': 'Used for',
   'unitKeys.use.enc': 'Encryption',

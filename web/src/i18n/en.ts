@@ -357,6 +357,14 @@ export const en: Messages = {
   'thread.write': 'New message',
   'thread.send': 'Send encrypted',
   'thread.unverified': 'The message could not be verified and is not shown: {detail}',
+  'thread.purpose.justification': 'Justification (acute protection)',
+  'thread.purpose.decline_note': 'Why it was declined',
+  'decline.note': 'Note to the sender',
+  'decline.noteHelp':
+    "Encrypted in this browser for the referral's parties. The hub stores it without being able to read it.",
+  'decline.noteNeeded': 'The reason “Other” needs a note to the sender.',
+  'decline.noKeys':
+    "This browser does not hold the unit's keys, so the note cannot be encrypted here.",
   'forward.title': 'Route onward',
   'forward.intro':
     'Search units by need and area and choose one or more. The referral is re-encrypted in the browser for each unit chosen; each gets its own, linked referral.',

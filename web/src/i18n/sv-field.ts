@@ -82,6 +82,14 @@ export const svField = {
   'access.show': 'Visa åtkomstloggen',
   'access.empty': 'Ingen åtkomst registrerad.',
   'access.invalidId': 'Ange ett ärende-id (UUID).',
+  'access.justification': 'Öppna motiveringen',
+  'access.justificationHelp':
+    'Motiveringen för akut skydd krypteras även för din organisations revision. Den dekrypteras här i webbläsaren; läsningen loggas och syns för ärendets parter.',
+  'access.justificationText': 'Motivering, signerad {when} av',
+  'access.justificationNoKeys':
+    'Den här webbläsaren har inte revisionens nycklar. Godkänn den under Enheter först.',
+  'access.justificationNone':
+    'Ärendet har ingen motivering som din organisation skickade, eller så finns det inte.',
   'unitKeys.title': 'Enhetsnycklar',
   'unitKeys.use': 'Används för',
   'unitKeys.use.enc': 'Kryptering',

@@ -356,6 +356,14 @@ export const sv = {
   'thread.write': 'Nytt meddelande',
   'thread.send': 'Skicka krypterat',
   'thread.unverified': 'Meddelandet kunde inte verifieras och visas inte: {detail}',
+  'thread.purpose.justification': 'Motivering (akut skydd)',
+  'thread.purpose.decline_note': 'Skäl till avböjandet',
+  'decline.note': 'Meddelande till avsändaren',
+  'decline.noteHelp':
+    'Krypteras i den här webbläsaren för ärendets parter. Hubben lagrar det utan att kunna läsa det.',
+  'decline.noteNeeded': 'Skälet ”Annat” kräver ett meddelande till avsändaren.',
+  'decline.noKeys':
+    'Den här webbläsaren har inte enhetens nycklar, så meddelandet kan inte krypteras här.',
   'forward.title': 'Slussa vidare',
   'forward.intro':
     'Sök enheter efter behov och område och välj en eller flera. Remissen krypteras om i webbläsaren för varje vald enhet; varje enhet får en egen, länkad remiss.',

@@ -9,6 +9,7 @@ import { must, problemText, type ReferralSchemas } from '../api/client';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
+import { cryptoAdapter } from '../crypto/adapter';
 
 type Count = number | string;
 
@@ -268,6 +269,65 @@ type AuditEntry = ReferralSchemas['AuditEntry'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
+ * For the auditor of the organisation that sent a referral: its sealed `acute_protection`
+ * justification, fetched (audited) and decrypted in this browser with the organisation's audit
+ * unit keys that this device holds (docs/envelope.md "Sealed notes"). The referral itself stays
+ * closed to the auditor.
+ */
+function JustificationForAuditor({ referralId }: { referralId: string }) {
+  const { session, deviceTick } = useApp();
+  const { t, locale } = useI18n();
+  const [busy, setBusy] = useState(false);
+  const [opened, setOpened] = useState<{ senderUnitId: string; text: string; signedAt: Date }>();
+  const [error, setError] = useState<string>();
+  void deviceTick;
+  const agency = session.claims.units
+    .map((u) => cryptoAdapter.agency(u))
+    .find((a) => a !== undefined);
+  const open = async () => {
+    setError(undefined);
+    setOpened(undefined);
+    if (!agency) {
+      setError(t('access.justificationNoKeys'));
+      return;
+    }
+    setBusy(true);
+    try {
+      setOpened(await agency.openJustificationAsAuditor(referralId));
+    } catch (err) {
+      const e = err as { status?: number; problem?: { detail?: string }; message?: string };
+      setError(
+        e.status === 404
+          ? t('access.justificationNone')
+          : t('app.error', { detail: e.problem?.detail ?? e.message ?? String(err) }),
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="justification" data-testid="auditor-justification">
+      <p class="muted">{t('access.justificationHelp')}</p>
+      <button type="button" class="secondary" disabled={busy} onClick={() => void open()}>
+        {t('access.justification')}
+      </button>
+      {error && <Notice kind="warning">{error}</Notice>}
+      {opened && (
+        <blockquote data-testid="justification-text">
+          <p class="muted">
+            {t('access.justificationText', {
+              when: formatDateTime(locale, opened.signedAt.toISOString()),
+            })}{' '}
+            <UnitName id={opened.senderUnitId} />
+          </p>
+          <p class="prose">{opened.text}</p>
+        </blockquote>
+      )}
+    </div>
+  );
+}
+
+/**
  * For the auditor: every entry of the referrals audit log about one referral (openings of its
  * envelope and thread, actions, refused attempts), read through the whole log the auditor sees.
  */
@@ -328,6 +388,7 @@ export function ReferralAccessPanel() {
         </button>
       </form>
       {error && <Notice kind="error">{error}</Notice>}
+      {result && <JustificationForAuditor referralId={result.id} />}
       {result && result.entries.length === 0 && <p>{t('access.empty')}</p>}
       {result && result.entries.length > 0 && (
         <div class="table-wrap" tabIndex={0} role="region" aria-label={t('access.title')}>

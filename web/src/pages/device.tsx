@@ -314,16 +314,22 @@ export function UnitDevicesPanel({
   );
 }
 
-/** The organisation's units, for the admin page: whose devices to approve. */
+/**
+ * The organisation's units, for the admin page: whose devices to approve — its audit unit too,
+ * whose keys its auditors' devices hold.
+ */
 export function useOrgUnits() {
   const { api, session } = useApp();
-  return useLoad(
-    async () =>
-      must(
-        await api.directory.GET('/v1/units', {
-          params: { query: { organisationId: session.claims.org } },
-        }),
-      ).items,
-    [],
-  );
+  return useLoad(async () => {
+    const [service, audit] = await Promise.all(
+      (['service', 'audit'] as const).map(async (purpose) =>
+        must(
+          await api.directory.GET('/v1/units', {
+            params: { query: { organisationId: session.claims.org, purpose } },
+          }),
+        ),
+      ),
+    );
+    return [...service!.items, ...audit!.items];
+  }, []);
 }

@@ -7,12 +7,14 @@
 import { useState } from 'preact/hooks';
 import { idempotent, must, problemText, type Referral, type ReferralSchemas } from '../api/client';
 import {
+  actingUnit,
   ForwardPanel,
   LinkedReferrals,
   ReferralContent,
   Thread,
   type Verdict,
 } from './referral-content';
+import { cryptoAdapter } from '../crypto/adapter';
 import { formatDateTime, formatDeadline } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, UnitPicker, useApp, useLoad, useNow } from '../ui/common';
@@ -115,7 +117,7 @@ export function InboxPage({ box, onOpen }: { box: 'inbox' | 'outbox'; onOpen(id:
 
 type Action =
   | { kind: 'acknowledge' | 'accept' | 'withdraw' }
-  | { kind: 'decline'; reason: ReferralSchemas['DeclineReason'] }
+  | { kind: 'decline'; reason: ReferralSchemas['DeclineReason']; note?: string }
   | { kind: 'handover'; mode: ReferralSchemas['HandoverMode']; plannedFor: string }
   | { kind: 'confirm-handover'; side: 'sender' | 'recipient' }
   | { kind: 'close'; outcome: ReferralSchemas['Outcome'] };
@@ -126,6 +128,7 @@ const DECLINE_REASONS: ReferralSchemas['DeclineReason'][] = [
   'person_declined',
   'unreachable',
   'duplicate',
+  'other',
 ];
 const OUTCOMES: ReferralSchemas['Outcome'][] = [
   'support_started',
@@ -156,6 +159,31 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
     setBusy(true);
     setMessage(undefined);
     const path = { params: { path: { id }, header: idempotent() } };
+    if (action.kind === 'decline' && action.note?.trim()) {
+      // The note is sealed here, in this browser, for the sender and copy units (the SDK's
+      // declineReferral, as the CLI's --note): the hub stores it without reading it.
+      const unit = r ? actingUnit(r, mine) : undefined;
+      const agency = unit ? cryptoAdapter.agency(unit) : undefined;
+      try {
+        if (!agency) {
+          throw new Error(t('decline.noKeys'));
+        }
+        await agency.declineReferral(id, action.reason, action.note);
+        setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
+        referral.reload();
+      } catch (err) {
+        const e = err as { problem?: { detail?: string; title?: string }; message?: string };
+        setMessage({
+          kind: 'error',
+          text: t('action.refused', {
+            detail: e.problem?.detail ?? e.problem?.title ?? e.message ?? String(err),
+          }),
+        });
+      } finally {
+        setBusy(false);
+      }
+      return;
+    }
     const result =
       action.kind === 'decline'
         ? await api.referrals.POST('/v1/referrals/{id}/decline', {
@@ -287,16 +315,11 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                   >
                     {t('action.accept')}
                   </button>
-                  <ChoiceAction
-                    label={t('action.decline')}
-                    field={t('action.declineReason')}
-                    options={DECLINE_REASONS.map((v) => [v, t(`declineReason.${v}`)])}
+                  <DeclineAction
                     busy={busy}
-                    onChoose={(reason) =>
-                      act(
-                        { kind: 'decline', reason: reason as ReferralSchemas['DeclineReason'] },
-                        'action.decline',
-                      )
+                    canSeal={verdict === 'verified'}
+                    onDecline={(reason, note) =>
+                      act({ kind: 'decline', reason, note }, 'action.decline')
                     }
                   />
                 </>
@@ -439,6 +462,87 @@ function ChoiceAction({
       </label>
       <button type="submit" disabled={busy}>
         {label}
+      </button>
+      <button type="button" class="secondary" onClick={() => setOpen(false)}>
+        {t('action.cancel')}
+      </button>
+    </form>
+  );
+}
+
+/**
+ * Declining: a reason code and, optionally (required with `other`), a note for the sender that
+ * this browser seals for the parties — the hub never sees its text.
+ */
+function DeclineAction({
+  busy,
+  canSeal,
+  onDecline,
+}: {
+  busy: boolean;
+  /** whether this browser holds the unit's keys (the content opened and verified) */
+  canSeal: boolean;
+  onDecline(reason: ReferralSchemas['DeclineReason'], note: string): void;
+}) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState<ReferralSchemas['DeclineReason']>(DECLINE_REASONS[0]!);
+  const [note, setNote] = useState('');
+  if (!open) {
+    return (
+      <button type="button" class="secondary" disabled={busy} onClick={() => setOpen(true)}>
+        {t('action.decline')}
+      </button>
+    );
+  }
+  const needsNote = reason === 'other' && note.trim() === '';
+  return (
+    <form
+      class="inline-form"
+      data-testid="decline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (needsNote) {
+          return;
+        }
+        onDecline(reason, note.trim());
+        setOpen(false);
+      }}
+    >
+      <label class="field">
+        <span>{t('action.declineReason')}</span>
+        <select
+          value={reason}
+          onChange={(e) =>
+            setReason((e.target as HTMLSelectElement).value as ReferralSchemas['DeclineReason'])
+          }
+        >
+          {DECLINE_REASONS.map((v) => (
+            <option key={v} value={v}>
+              {t(`declineReason.${v}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {canSeal && (
+        <label class="field">
+          <span>
+            {t('decline.note')}
+            {reason === 'other' ? ' *' : ''}
+          </span>
+          <textarea
+            rows={3}
+            maxLength={2000}
+            value={note}
+            aria-describedby="decline-note-help"
+            onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)}
+          />
+          <small id="decline-note-help">{t('decline.noteHelp')}</small>
+        </label>
+      )}
+      {needsNote && <p class="muted">{t('decline.noteNeeded')}</p>}
+      <button type="submit" disabled={busy || needsNote}>
+        {t('action.decline')}
       </button>
       <button type="button" class="secondary" onClick={() => setOpen(false)}>
         {t('action.cancel')}

@@ -317,15 +317,19 @@ export function AuditPage() {
 export function AdminPage() {
   const { api, session } = useApp();
   const { t } = useI18n();
-  const units = useLoad(
-    async () =>
-      must(
-        await api.directory.GET('/v1/units', {
-          params: { query: { organisationId: session.claims.org } },
-        }),
-      ).items,
-    [],
-  );
+  // The organisation's units and its audit unit (whose members are its auditors).
+  const units = useLoad(async () => {
+    const [service, audit] = await Promise.all(
+      (['service', 'audit'] as const).map(async (purpose) =>
+        must(
+          await api.directory.GET('/v1/units', {
+            params: { query: { organisationId: session.claims.org, purpose } },
+          }),
+        ),
+      ),
+    );
+    return [...service!.items, ...audit!.items];
+  }, []);
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">{t('admin.title')}</h1>

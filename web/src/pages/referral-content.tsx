@@ -277,6 +277,12 @@ export function Thread({ r }: { r: Referral }) {
           >
             <p class="muted">
               <UnitName id={m.senderUnitId} /> · {formatDateTime(locale, m.createdAt)}
+              {m.verified && m.purpose && (
+                <>
+                  {' · '}
+                  <strong data-testid="note-purpose">{t(`thread.purpose.${m.purpose}`)}</strong>
+                </>
+              )}
             </p>
             {m.verified ? (
               <p class="prose">{m.text}</p>
