@@ -18,199 +18,61 @@
  * into the forms is absent from every table of every schema (events included: the embedded hub
  * keeps them in its outboxes) and from the hub's logs.
  */
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { Client } from 'pg';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import { DEMO_UNITS as U } from '@samverkan/shared';
-import { root, startEmbeddedHub, stopProcess, type RunningProcess } from './helpers/processes';
+import {
+  DESKTOP,
+  PHONE,
+  approveAsAdmin as approve,
+  enrolWorker as enrol,
+  scanDatabase as scan,
+  sql as query,
+  startWebStory,
+  step as check,
+  stopWebStory,
+  waitForKeys as keysArrive,
+  type WebStory,
+} from './helpers/web';
+import type { Page } from 'playwright-core';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = path.join(root, 'test-artifacts', 'web');
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
-const DESKTOP = { viewport: { width: 1280, height: 860 } };
 /** typed into the browsers' forms; must never reach the hub in clear */
 const MARKER = `MARK${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
 
-let hub: RunningProcess;
-let dataDir: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const problems = new Map<Page, string[]>();
+let story: WebStory;
+const hub = {
+  get base() {
+    return story.hub.base;
+  },
+  output: () => story.hub.output(),
+};
 
 beforeAll(async () => {
-  if (!fs.existsSync(executablePath)) {
-    throw new Error(
-      `Chromium is not installed at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
-    );
-  }
-  fs.mkdirSync(artifacts, { recursive: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-webref-'));
-  await promisify(execFile)('npm', ['run', 'build', '--workspace', 'web'], { cwd: root });
-  hub = await startEmbeddedHub(dataDir, { LOG_LEVEL: 'info' });
-  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+  // the refusals people are meant to see: a wrong code, a wrong recovery key
+  story = await startWebStory(
+    'samverkan-webref-',
+    (res) =>
+      (res.status() === 422 || res.status() === 404) &&
+      /\/v1\/(devices\/[^/]+\/approve|units\/[^/]+\/recovery-key)$/.test(res.url()),
+  );
 }, 400_000);
 
 afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  if (hub) {
-    await stopProcess(hub);
-  }
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await stopWebStory(story);
 });
 
-async function newPage(options: typeof PHONE | typeof DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ ...options, locale: 'sv-SE' });
-  contexts.push(context);
-  const page = await context.newPage();
-  const seen: string[] = [];
-  problems.set(page, seen);
-  page.on('pageerror', (err) => seen.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
-      seen.push(`console: ${msg.text()}`);
-    }
-  });
-  page.on('response', (res) => {
-    // the refusals people are meant to see: a wrong code, a wrong recovery key
-    const expected =
-      (res.status() === 422 || res.status() === 404) &&
-      /\/v1\/(devices\/[^/]+\/approve|units\/[^/]+\/recovery-key)$/.test(res.url());
-    if (res.status() >= 400 && !expected) {
-      seen.push(`${res.status()} ${res.request().method()} ${res.url()}`);
-    }
-  });
-  return page;
-}
-
-async function signIn(page: Page, user: string): Promise<void> {
-  await page.goto(`${hub.base}/`);
-  await page.getByRole('button', { name: /Logga in: Utvecklingsinloggning/ }).click();
-  await page.waitForURL(/\/oidc\/interaction\//, { timeout: 30_000 });
-  await page.getByRole('button', { name: new RegExp(`^${user.replace('.', '\\.')}\\b`) }).click();
-  await page.getByTestId('signed-in-as').filter({ hasText: user }).waitFor({ timeout: 30_000 });
-}
-
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const page = globalThis as any;
-    const result = await page.axe.run(page.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
-    return (result.violations as any[])
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`);
-  });
-  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
-}
-
-async function step(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-  await expectAccessible(page, name);
-  expect({ page: name, problems: problems.get(page) }).toEqual({ page: name, problems: [] });
-}
-
-/** A worker signs in; the browser enrols itself and shows the code to read out. */
-async function enrolWorker(user: string, options = DESKTOP): Promise<{ page: Page; code: string }> {
-  const page = await newPage(options);
-  await signIn(page, user);
-  await page.getByTestId('device-banner').waitFor({ timeout: 60_000 });
-  await page.goto(`${hub.base}/#/device`);
-  const code = (await page.getByTestId('short-code').innerText()).trim();
-  expect(code).toMatch(/^\d{5} \d{5} \d{5} \d{5}$/);
-  await expect(page.getByTestId('device-unit').first().innerText()).resolves.toContain(
-    'väntar på godkännande',
-  );
-  return { page, code };
-}
-
-/** The organisation admin approves a colleague's browser in the web app with the recovery key. */
-async function approveAsAdmin(
+const step = (page: Page, name: string) => check(story, page, name);
+const enrolWorker = (user: string, options: typeof PHONE | typeof DESKTOP = DESKTOP) =>
+  enrol(story, user, options);
+const approveAsAdmin = (
   admin: string,
   unitName: string,
   unitId: string,
   user: string,
   code: string,
   shot?: string,
-): Promise<Page> {
-  const page = await newPage(DESKTOP);
-  await signIn(page, admin);
-  await page.goto(`${hub.base}/#/admin`);
-  const card = page.getByTestId('unit-admin').filter({
-    has: page.getByRole('heading', { name: unitName, exact: true }),
-  });
-  const pending = card.getByTestId('pending-device').filter({ hasText: user });
-  await pending.waitFor({ timeout: 30_000 });
-  const secret = readDevKeyStore(dataDir).recovery![unitId]!.secret;
-  await card.getByLabel('Enhetens återställningsnyckel').fill(secret);
-  if (shot) {
-    // A code that differs by one digit is refused by the approving browser itself.
-    const wrong = code.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
-    await pending.getByLabel(/Koden som visas på/).fill(wrong);
-    await pending.getByRole('button', { name: 'Jämför och godkänn' }).click();
-    await card.getByText('Koden stämmer inte med den enhet som är registrerad').waitFor();
-    await step(page, `${shot}-code-mismatch`);
-  }
-  await pending.getByLabel(/Koden som visas på/).fill(code);
-  await pending.getByRole('button', { name: 'Jämför och godkänn' }).click();
-  await card.getByText('Koden stämde. Enheten är godkänd').waitFor({ timeout: 30_000 });
-  if (shot) {
-    await step(page, shot);
-  }
-  return page;
-}
-
-async function waitForKeys(page: Page): Promise<void> {
-  await page.goto(`${hub.base}/#/device`);
-  await page
-    .getByTestId('device-unit')
-    .filter({ hasText: 'godkänd – nycklarna finns i den här webbläsaren' })
-    .waitFor({ timeout: 60_000 });
-}
-
-function database(): Client {
-  return new Client({ host: path.join(dataDir, 'run'), user: 'postgres', database: 'postgres' });
-}
-
-async function sql(text: string, values: unknown[]): Promise<void> {
-  const client = database();
-  await client.connect();
-  try {
-    await client.query(text, values);
-  } finally {
-    await client.end();
-  }
-}
-
-async function scanDatabase(marker: string): Promise<string[]> {
-  const client = database();
-  await client.connect();
-  try {
-    const tables = await client.query<{ s: string; t: string }>(
-      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
-        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
-    );
-    expect(tables.rows.length).toBeGreaterThan(20);
-    const hits: string[] = [];
-    for (const { s, t } of tables.rows) {
-      const q = `SELECT count(*)::int AS n FROM "${s}"."${t}" x WHERE x::text ILIKE $1`;
-      const res = await client.query<{ n: number }>(q, [`%${marker}%`]);
-      if (res.rows[0]!.n > 0) {
-        hits.push(`${s}.${t}`);
-      }
-    }
-    return hits;
-  } finally {
-    await client.end();
-  }
-}
+) => approve(story, { admin, unitName, unitId, user, code, ...(shot ? { shot } : {}) });
+const waitForKeys = (page: Page) => keysArrive(story, page);
+const sql = (text: string, values: unknown[]) => query(story, text, values);
+const scanDatabase = (marker: string) => scan(story, marker);
 
 test('the trafficking story: police → coordinator → Frideborg and Novahuset → warm handover → closed, all sealed in the browsers', async () => {
   // ----- devices: each browser enrols, its organisation admin approves it with the code -------

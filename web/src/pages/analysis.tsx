@@ -9,6 +9,7 @@ import { must, problemText, type ReferralSchemas } from '../api/client';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
+import { LegalHoldPanel } from './referral-records';
 
 type Count = number | string;
 
@@ -356,6 +357,7 @@ export function ReferralAccessPanel() {
           </table>
         </div>
       )}
+      {result && <LegalHoldPanel referralId={result.id} />}
     </section>
   );
 }
