@@ -528,6 +528,33 @@ test('the analyst, the auditor and the organisation admin', async () => {
   expect(reportText.split('\r\n')[0]).toBe('section,key,value');
   await step(analyst, '30-statistics');
 
+  // The county board's mapping report: referrals per municipality as bars and a table, the
+  // operation weeks in the county, and the CSV and printable page as downloads.
+  const mapping = analyst.getByTestId('mapping-report');
+  await mapping.getByLabel('Län').selectOption('05');
+  await mapping.getByRole('button', { name: 'Visa rapporten' }).click();
+  const mappingTable = mapping.getByTestId('mapping-table');
+  await mappingTable.waitFor({ timeout: 30_000 });
+  expect(await mappingTable.innerText()).toContain('Norrköping');
+  expect(await mapping.locator('svg title').first().textContent()).toBe('Remisser per kommun');
+  await mapping
+    .getByTestId('mapping-operations')
+    .getByText('Insatsvecka Norrköping v. 49')
+    .waitFor({ timeout: 30_000 });
+  const [mappingCsv] = await Promise.all([
+    analyst.waitForEvent('download'),
+    mapping.getByRole('button', { name: 'Ladda ner kartläggningen (CSV)' }).click(),
+  ]);
+  expect(fs.readFileSync((await mappingCsv.path())!, 'utf8')).toContain('Norrköping');
+  const [printable] = await Promise.all([
+    analyst.waitForEvent('download'),
+    mapping.getByRole('button', { name: /Ladda ner utskriftsversionen/ }).click(),
+  ]);
+  const printableHtml = fs.readFileSync((await printable.path())!, 'utf8');
+  expect(printableHtml).toMatch(/<svg/);
+  expect(printableHtml).not.toMatch(/<script/);
+  await step(analyst, '30b-mapping-report');
+
   const auditor = await newPage(DESKTOP);
   await signIn(auditor, 'norrkoping.auditor');
   await auditor.goto(`${hub.base}/#/audit`);
@@ -551,6 +578,63 @@ test('the analyst, the auditor and the organisation admin', async () => {
   expect(accessText).toContain('police.officer');
   expect(accessText).toMatch(/referral\.\w+/);
   await step(auditor, '31b-audit-referral-access');
+  // A legal hold on the referral, placed and lifted by the auditor of a party organisation.
+  const hold = access.getByTestId('legal-hold');
+  await hold.getByTestId('hold-none').waitFor({ timeout: 30_000 });
+  await hold.getByLabel('Skäl').selectOption('supervisory_inspection');
+  await hold.getByRole('button', { name: 'Spärra mot gallring' }).click();
+  await hold.getByText('Spärren är lagd').waitFor({ timeout: 30_000 });
+  await hold
+    .getByTestId('hold')
+    .filter({ hasText: /^Norrköpings kommun[^:]*: Tillsyn\. Lagd av norrkoping\.auditor \d/ })
+    .waitFor({ timeout: 30_000 });
+  await step(auditor, '31c-audit-legal-hold');
+  await hold.getByRole('button', { name: 'Häv spärren' }).click();
+  await hold.getByText('Er spärr är hävd').waitFor({ timeout: 30_000 });
+  await hold.getByTestId('hold-none').waitFor();
+
+  // A log review: generated for the last month, each item judged, signed off, exported.
+  const reviews = auditor.getByTestId('log-reviews');
+  await reviews.getByLabel('Urvalets storlek').fill('5');
+  await reviews.getByRole('button', { name: 'Skapa granskning' }).click();
+  await reviews.getByText(/Granskningen är skapad: \d+ poster/).waitFor({ timeout: 30_000 });
+  const review = reviews.getByTestId('log-review');
+  const items = review.getByTestId('review-item');
+  await items.first().waitFor({ timeout: 30_000 });
+  const count = await items.count();
+  expect(count).toBeGreaterThan(0);
+  for (let i = 1; i <= count; i++) {
+    if (i === 1) {
+      await review
+        .getByLabel(`Bedömning av post ${i}`, { exact: true })
+        .selectOption('needs_follow_up');
+      await review.getByLabel(`Er referens för post ${i} (valfri)`).fill('GR-2026/4');
+    }
+    await review
+      .getByRole('button', { name: `Spara bedömningen av post ${i}`, exact: true })
+      .click();
+    await review.getByText(`Bedömningen av post ${i} är sparad.`).waitFor({ timeout: 30_000 });
+  }
+  await review
+    .getByTestId('review-finding')
+    .filter({ hasText: 'följs upp (norrkoping.auditor) (GR-2026/4)' })
+    .waitFor();
+  await step(auditor, '31d-log-review-judged');
+  await review.getByLabel('Slutsats').selectOption('remarks');
+  await review.getByRole('button', { name: 'Skriv under granskningen' }).click();
+  await review.getByText('Granskningen är underskriven').first().waitFor({ timeout: 30_000 });
+  await review.getByText(/Underskriven av norrkoping\.auditor .*: Med anmärkning\./).waitFor();
+  const [reviewCsv] = await Promise.all([
+    auditor.waitForEvent('download'),
+    review.getByRole('button', { name: 'Ladda ner granskningen (CSV)' }).click(),
+  ]);
+  expect(fs.readFileSync((await reviewCsv.path())!, 'utf8')).toContain('GR-2026/4');
+  const [reviewHtml] = await Promise.all([
+    auditor.waitForEvent('download'),
+    review.getByRole('button', { name: 'Ladda ner utskriftsversionen (HTML)' }).click(),
+  ]);
+  expect(fs.readFileSync((await reviewHtml.path())!, 'utf8')).toContain('<html');
+  await step(auditor, '31e-log-review-signed-off');
 
   const admin = await newPage(PHONE);
   await signIn(admin, 'norrkoping.admin');
@@ -565,6 +649,9 @@ test('the analyst, the auditor and the organisation admin', async () => {
   await keysTable.getByRole('cell', { name: 'Kryptering' }).first().waitFor({ timeout: 30_000 });
   expect(await keysTable.innerText()).toContain('Signering');
   expect(await keysTable.innerText()).toContain('aktiv');
+  // A fresh hub: no browser holds Frideborg's keys, so the page says how to approve the first;
+  // the organisation's root fingerprint to read out to other organisations.
+  await admin.getByTestId('own-root').locator('code').first().waitFor();
   await step(admin, '32-admin');
 }, 300_000);
 

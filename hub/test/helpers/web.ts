@@ -229,11 +229,15 @@ export function database(story: WebStory): Client {
   });
 }
 
-export async function sql(story: WebStory, text: string, values: unknown[]): Promise<void> {
+export async function sql<T extends object = Record<string, unknown>>(
+  story: WebStory,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
   const client = database(story);
   await client.connect();
   try {
-    await client.query(text, values);
+    return (await client.query<T>(text, values)).rows;
   } finally {
     await client.end();
   }

@@ -173,6 +173,44 @@ export class BrowserDevice {
     }
   }
 
+  /**
+   * Trusts another organisation's root key on first use, after the person compared its
+   * fingerprint with that organisation out of band — what `samverkan keys pin` does in the CLI.
+   * The fingerprint must be one the browser itself computed from a key the directory serves.
+   */
+  async pinRoot(organisationId: string, fingerprint: string): Promise<void> {
+    this.mergePins({ [organisationId]: [fingerprint] });
+    await this.save();
+    // Agencies verified keys against the old pins: make them afresh.
+    this.agencies.clear();
+  }
+
+  /**
+   * An organisation's root keys as the directory serves them, each with its fingerprint computed
+   * here from the key (never the served text), and whether this browser trusts it.
+   */
+  async rootKeys(
+    organisationId: string,
+  ): Promise<Array<{ fingerprint: string; status: string; pinned: boolean }>> {
+    const roots = await data(
+      this.client.directory.GET('/v1/organisations/{id}/root-keys', {
+        params: { path: { id: organisationId } },
+      }),
+    );
+    const pins = this.stored.pins[organisationId] ?? [];
+    const out: Array<{ fingerprint: string; status: string; pinned: boolean }> = [];
+    for (const r of roots.items) {
+      const fingerprint = await rootKeyFingerprint(r.jwk as JWK);
+      out.push({ fingerprint, status: r.status, pinned: pins.includes(fingerprint) });
+    }
+    return out;
+  }
+
+  /** The root fingerprints this browser trusts for an organisation. */
+  pinned(organisationId: string): string[] {
+    return this.stored.pins[organisationId] ?? [];
+  }
+
   /** The device as the SDK acts through it (its keys stay CryptoKeys). */
   acting(): ActingDevice | undefined {
     const d = this.stored.device;

@@ -12,6 +12,9 @@ import { UnitDevicesPanel } from './device';
 import { BarChart, OperationReportPanel, ReferralAccessPanel } from './analysis';
 import { UnitKeysPanel } from './unit-keys';
 import { RecoveryKeyField, RotateUnitKeys } from './unit-admin-keys';
+import { LogReviewsPanel } from './log-reviews';
+import { MappingReportPanel } from './mapping-report';
+import { groupFingerprint } from './trust-organisation';
 
 type Dimension = ReferralSchemas['StatisticsDimension'];
 type Row = ReferralSchemas['StatisticsRow'];
@@ -196,6 +199,7 @@ export function StatisticsPage() {
         </>
       )}
       <OperationReportPanel />
+      <MappingReportPanel />
     </section>
   );
 }
@@ -311,6 +315,7 @@ export function AuditPage() {
         </div>
       )}
       <ReferralAccessPanel />
+      <LogReviewsPanel />
     </section>
   );
 }
@@ -332,6 +337,7 @@ export function AdminPage() {
       <h1 id="page-title">{t('admin.title')}</h1>
       {units.error && <Notice kind="error">{t('app.error', { detail: units.error })}</Notice>}
       {units.data && units.data.length === 0 && <p>{t('admin.noUnits')}</p>}
+      <OwnRootFingerprints />
       {(units.data ?? []).map((u) => (
         <UnitAdmin
           key={u.id}
@@ -503,6 +509,29 @@ function UnitAdmin({
           onRotated={() => setKeysTick((n) => n + 1)}
         />
       )}
+    </section>
+  );
+}
+
+/** The organisation's own root fingerprints, for the admin to read out to other organisations. */
+function OwnRootFingerprints() {
+  const { device } = useApp();
+  const { t } = useI18n();
+  const own = device?.status.ownRootFingerprints ?? [];
+  if (own.length === 0) {
+    return null;
+  }
+  return (
+    <section class="card" aria-labelledby="own-root-title" data-testid="own-root">
+      <h2 id="own-root-title">{t('device.rootTitle')}</h2>
+      <p>{t('trust.ownHelp')}</p>
+      <ul class="plain">
+        {own.map((f) => (
+          <li key={f}>
+            <code class="fingerprint">{groupFingerprint(f)}</code>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
