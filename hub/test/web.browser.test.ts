@@ -531,7 +531,7 @@ test('the analyst, the auditor and the organisation admin', async () => {
   // The county board's mapping report: referrals per municipality as bars and a table, the
   // operation weeks in the county, and the CSV and printable page as downloads.
   const mapping = analyst.getByTestId('mapping-report');
-  await mapping.getByLabel('Län').selectOption('05');
+  await mapping.getByLabel('Län', { exact: true }).selectOption('05');
   await mapping.getByRole('button', { name: 'Visa rapporten' }).click();
   const mappingTable = mapping.getByTestId('mapping-table');
   await mappingTable.waitFor({ timeout: 30_000 });
