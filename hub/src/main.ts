@@ -84,7 +84,9 @@ async function main(): Promise<void> {
       // The demo's printed sheet: how an organisation admin approves a colleague's first browser.
       ...(fs.existsSync(path.join(dataDir, 'dev-keys', 'recovery-keys.txt'))
         ? [
-            `  browser keys: approve a first browser as the unit's organisation admin with the recovery keys in ${path.join(dataDir, 'dev-keys', 'recovery-keys.txt')}`,
+            `  first browser: sign in at ${url}/ as e.g. frideborg.caseworker (it shows a code); in another browser`,
+            `                 sign in as norrkoping.admin → "Medlemmar och pass" → Frideborg, pick the recovery sheet`,
+            `                 ${path.join(dataDir, 'dev-keys', 'recovery-keys.txt')} and type the code`,
           ]
         : []),
       `  try it:       curl -H "Authorization: Bearer $(${tokenCommand})" "${url}/v1/units?municipality=0581&openNow=true"`,

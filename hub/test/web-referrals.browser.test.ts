@@ -18,198 +18,194 @@
  * into the forms is absent from every table of every schema (events included: the embedded hub
  * keeps them in its outboxes) and from the hub's logs.
  */
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { Client } from 'pg';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
-import { DEMO_UNITS as U } from '@samverkan/shared';
-import { root, startEmbeddedHub, stopProcess, type RunningProcess } from './helpers/processes';
+import {
+  createAgency,
+  createSamverkanClient,
+  generateRootKey,
+  registerUnitKeys,
+} from '@samverkan/sdk/src';
+import { DEMO_UNITS as U, luhnCheckDigit } from '@samverkan/shared';
+import { loadDevIssuer } from '@samverkan/shared/src/auth/dev-issuer';
+import { eventually } from '@samverkan/shared/src/testing';
+import { http, tokens } from './helpers/processes';
+import {
+  DESKTOP,
+  PHONE,
+  approveAsAdmin as approve,
+  newPage,
+  recoverySheet,
+  signIn,
+  enrolWorker as enrol,
+  scanDatabase as scan,
+  sql as query,
+  startWebStory,
+  step as check,
+  stopWebStory,
+  waitForKeys as keysArrive,
+  type WebStory,
+} from './helpers/web';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = path.join(root, 'test-artifacts', 'web');
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
-const DESKTOP = { viewport: { width: 1280, height: 860 } };
 /** typed into the browsers' forms; must never reach the hub in clear */
 const MARKER = `MARK${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
 
-let hub: RunningProcess;
-let dataDir: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const problems = new Map<Page, string[]>();
+let story: WebStory;
+const hub = {
+  get base() {
+    return story.hub.base;
+  },
+  output: () => story.hub.output(),
+};
 
 beforeAll(async () => {
-  if (!fs.existsSync(executablePath)) {
-    throw new Error(
-      `Chromium is not installed at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
-    );
-  }
-  fs.mkdirSync(artifacts, { recursive: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-webref-'));
-  await promisify(execFile)('npm', ['run', 'build', '--workspace', 'web'], { cwd: root });
-  hub = await startEmbeddedHub(dataDir, { LOG_LEVEL: 'info' });
-  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+  // the refusals people are meant to see: a wrong code, a wrong recovery key
+  story = await startWebStory(
+    'samverkan-webref-',
+    (res) =>
+      (res.status() === 422 || res.status() === 404) &&
+      /\/v1\/(devices\/[^/]+\/approve|units\/[^/]+\/recovery-key)$/.test(res.url()),
+  );
 }, 400_000);
 
 afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  if (hub) {
-    await stopProcess(hub);
-  }
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await stopWebStory(story);
 });
 
-async function newPage(options: typeof PHONE | typeof DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ ...options, locale: 'sv-SE' });
-  contexts.push(context);
-  const page = await context.newPage();
-  const seen: string[] = [];
-  problems.set(page, seen);
-  page.on('pageerror', (err) => seen.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
-      seen.push(`console: ${msg.text()}`);
-    }
-  });
-  page.on('response', (res) => {
-    // the refusals people are meant to see: a wrong code, a wrong recovery key
-    const expected =
-      (res.status() === 422 || res.status() === 404) &&
-      /\/v1\/(devices\/[^/]+\/approve|units\/[^/]+\/recovery-key)$/.test(res.url());
-    if (res.status() >= 400 && !expected) {
-      seen.push(`${res.status()} ${res.request().method()} ${res.url()}`);
-    }
-  });
-  return page;
-}
-
-async function signIn(page: Page, user: string): Promise<void> {
-  await page.goto(`${hub.base}/`);
-  await page.getByRole('button', { name: /Logga in: Utvecklingsinloggning/ }).click();
-  await page.waitForURL(/\/oidc\/interaction\//, { timeout: 30_000 });
-  await page.getByRole('button', { name: new RegExp(`^${user.replace('.', '\\.')}\\b`) }).click();
-  await page.getByTestId('signed-in-as').filter({ hasText: user }).waitFor({ timeout: 30_000 });
-}
-
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const page = globalThis as any;
-    const result = await page.axe.run(page.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
-    return (result.violations as any[])
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`);
-  });
-  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
-}
-
-async function step(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-  await expectAccessible(page, name);
-  expect({ page: name, problems: problems.get(page) }).toEqual({ page: name, problems: [] });
-}
-
-/** A worker signs in; the browser enrols itself and shows the code to read out. */
-async function enrolWorker(user: string, options = DESKTOP): Promise<{ page: Page; code: string }> {
-  const page = await newPage(options);
-  await signIn(page, user);
-  await page.getByTestId('device-banner').waitFor({ timeout: 60_000 });
-  await page.goto(`${hub.base}/#/device`);
-  const code = (await page.getByTestId('short-code').innerText()).trim();
-  expect(code).toMatch(/^\d{5} \d{5} \d{5} \d{5}$/);
-  await expect(page.getByTestId('device-unit').first().innerText()).resolves.toContain(
-    'väntar på godkännande',
-  );
-  return { page, code };
-}
-
-/** The organisation admin approves a colleague's browser in the web app with the recovery key. */
-async function approveAsAdmin(
+const step = (page: Page, name: string) => check(story, page, name);
+const enrolWorker = (user: string, options: typeof PHONE | typeof DESKTOP = DESKTOP) =>
+  enrol(story, user, options);
+const approveAsAdmin = (
   admin: string,
   unitName: string,
   unitId: string,
   user: string,
   code: string,
   shot?: string,
-): Promise<Page> {
-  const page = await newPage(DESKTOP);
-  await signIn(page, admin);
-  await page.goto(`${hub.base}/#/admin`);
-  const card = page.getByTestId('unit-admin').filter({
-    has: page.getByRole('heading', { name: unitName, exact: true }),
+) => approve(story, { admin, unitName, unitId, user, code, ...(shot ? { shot } : {}) });
+const waitForKeys = (page: Page) => keysArrive(story, page);
+const sql = <T extends object = Record<string, unknown>>(text: string, values: unknown[]) =>
+  query<T>(story, text, values);
+const scanDatabase = (marker: string) => scan(story, marker);
+
+/**
+ * An organisation outside the demo, set up as a new agency would be: a hub admin registers it
+ * (and verifies its organisation number) and its root key; its own admin publishes its unit's
+ * keys signed by the root and adds a caseworker, who sends Frideborg a referral with the SDK.
+ */
+async function outsideOrganisation(): Promise<{
+  name: string;
+  number: string;
+  unitName: string;
+  fingerprint: string;
+  referralId: string;
+}> {
+  const suffix = randomUUID().slice(0, 6);
+  const number = `802456123${luhnCheckDigit('802456123')}`;
+  const name = `Stödföreningen Lilja ${suffix}`;
+  const unitName = `Lilja samtalsstöd ${suffix}`;
+  const mint = await tokenMinter();
+  const hubAdmin = http(hub.base, await tokens(story.dataDir)('hub.admin'));
+  const org = await hubAdmin.post('/v1/organisations', {
+    name,
+    kind: 'ngo',
+    organisationNumber: number,
+    countyCode: '05',
   });
-  const pending = card.getByTestId('pending-device').filter({ hasText: user });
-  await pending.waitFor({ timeout: 30_000 });
-  const secret = readDevKeyStore(dataDir).recovery![unitId]!.secret;
-  await card.getByLabel('Enhetens återställningsnyckel').fill(secret);
-  if (shot) {
-    // A code that differs by one digit is refused by the approving browser itself.
-    const wrong = code.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
-    await pending.getByLabel(/Koden som visas på/).fill(wrong);
-    await pending.getByRole('button', { name: 'Jämför och godkänn' }).click();
-    await card.getByText('Koden stämmer inte med den enhet som är registrerad').waitFor();
-    await step(page, `${shot}-code-mismatch`);
-  }
-  await pending.getByLabel(/Koden som visas på/).fill(code);
-  await pending.getByRole('button', { name: 'Jämför och godkänn' }).click();
-  await card.getByText('Koden stämde. Enheten är godkänd').waitFor({ timeout: 30_000 });
-  if (shot) {
-    await step(page, shot);
-  }
-  return page;
+  expect(org.status).toBe(201);
+  const orgId = org.body.id as string;
+  expect((await hubAdmin.post(`/v1/organisations/${orgId}/verify-number`)).status).toBe(200);
+  const root = await generateRootKey();
+  const { kty, crv, x } = root.publicJwk;
+  expect(
+    (
+      await hubAdmin.post(`/v1/organisations/${orgId}/root-keys`, {
+        jwk: { kty, crv, x },
+        fingerprint: root.kid,
+      })
+    ).status,
+  ).toBe(201);
+  const unit = await hubAdmin.post('/v1/units', {
+    organisationId: orgId,
+    name: unitName,
+    capabilities: ['support_talks'],
+    coverage: ['0581'],
+    ageBands: ['adult'],
+    genders: ['female'],
+    openingHours: { timeZone: 'Europe/Stockholm', open247: true, weekly: [] },
+  });
+  expect(unit.status).toBe(201);
+  const unitId = unit.body.id as string;
+  const adminToken = await mint({
+    sub: `lilja.admin.${suffix}`,
+    org: orgId,
+    units: [],
+    roles: ['org_admin'],
+  });
+  const adminClient = createSamverkanClient({ url: hub.base, token: adminToken });
+  const keys = await registerUnitKeys(adminClient, root, { unitId, organisationId: orgId });
+  const caseworker = `lilja.caseworker.${suffix}`;
+  const member = await http(hub.base, adminToken).post(`/v1/units/${unitId}/members`, {
+    userId: caseworker,
+    roles: ['caseworker'],
+  });
+  expect(member.status).toBe(201);
+  const dev = readDevKeyStore(story.dataDir);
+  const store = {
+    version: 1 as const,
+    roots: {},
+    units: { [unitId]: { organisationId: orgId, enc: [keys.enc], sig: [keys.sig] } },
+    pins: {
+      ...Object.fromEntries(Object.entries(dev.roots).map(([o, r]) => [o, [r.kid]])),
+      [orgId]: [root.kid],
+    },
+  };
+  const sender = createAgency({
+    client: createSamverkanClient({
+      url: hub.base,
+      token: await mint({ sub: caseworker, org: orgId, units: [unitId], roles: ['caseworker'] }),
+    }),
+    keys: store,
+    unitId,
+  });
+  // The referrals service learns of the new unit and its keys from the directory's events.
+  const sent = await eventually(
+    () =>
+      sender
+        .sendReferral({
+          recipientUnitId: U.frideborg,
+          document: {
+            version: 1,
+            person: { ageBand: 'adult', gender: 'female', languages: ['sv'] },
+            situation: { summary: `Stödsamtal önskas, ${MARKER}-LILJA.` },
+            requests: ['support_talks'],
+            consent: { given: true, scope: 'Delning med Frideborg' },
+            senderContact: { role: 'kurator' },
+          },
+          meta: {
+            category: 'trafficking_sexual',
+            urgency: 'routine',
+            ageBand: 'adult',
+            gender: 'female',
+            citizenshipGroup: 'eu',
+            municipalityCode: '0581',
+            legalBasis: 'consent',
+          },
+        })
+        .catch(() => undefined),
+    60_000,
+    500,
+  );
+  return { name, number, unitName, fingerprint: root.kid, referralId: sent.id };
 }
 
-async function waitForKeys(page: Page): Promise<void> {
-  await page.goto(`${hub.base}/#/device`);
-  await page
-    .getByTestId('device-unit')
-    .filter({ hasText: 'godkänd – nycklarna finns i den här webbläsaren' })
-    .waitFor({ timeout: 60_000 });
-}
-
-function database(): Client {
-  return new Client({ host: path.join(dataDir, 'run'), user: 'postgres', database: 'postgres' });
-}
-
-async function sql(text: string, values: unknown[]): Promise<void> {
-  const client = database();
-  await client.connect();
-  try {
-    await client.query(text, values);
-  } finally {
-    await client.end();
-  }
-}
-
-async function scanDatabase(marker: string): Promise<string[]> {
-  const client = database();
-  await client.connect();
-  try {
-    const tables = await client.query<{ s: string; t: string }>(
-      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
-        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
-    );
-    expect(tables.rows.length).toBeGreaterThan(20);
-    const hits: string[] = [];
-    for (const { s, t } of tables.rows) {
-      const q = `SELECT count(*)::int AS n FROM "${s}"."${t}" x WHERE x::text ILIKE $1`;
-      const res = await client.query<{ n: number }>(q, [`%${marker}%`]);
-      if (res.rows[0]!.n > 0) {
-        hits.push(`${s}.${t}`);
-      }
-    }
-    return hits;
-  } finally {
-    await client.end();
-  }
+/** Development tokens for people outside the demo (the dev issuer may speak for any organisation). */
+async function tokenMinter() {
+  const issuer = await loadDevIssuer(story.dataDir);
+  return (claims: { sub: string; org: string; units: string[]; roles: string[] }) =>
+    issuer.mint(claims as never, { audience: 'samverkan' });
 }
 
 test('the trafficking story: police → coordinator → Frideborg and Novahuset → warm handover → closed, all sealed in the browsers', async () => {
@@ -242,13 +238,15 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     'frideborg.caseworker',
     frideborg.code,
   );
-  await approveAsAdmin(
-    'novahuset.admin',
-    'Novahuset stödsamtal',
-    U.novahuset,
-    'novahuset.caseworker',
-    novahuset.code,
-  );
+  // Novahuset's admin types the key from the printed sheet; the others pick the sheet's file.
+  await approve(story, {
+    admin: 'novahuset.admin',
+    unitName: 'Novahuset stödsamtal',
+    unitId: U.novahuset,
+    user: 'novahuset.caseworker',
+    code: novahuset.code,
+    typeKey: true,
+  });
   for (const w of [police, coordinator, frideborg, novahuset]) {
     await waitForKeys(w.page);
   }
@@ -395,6 +393,26 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await status.filter({ hasText: 'Avslutad' }).waitFor({ timeout: 30_000 });
   await step(n, '49-novahuset-closed');
 
+  // ----- a legal hold on the closed referral: a reason code, who placed it, by name -----------
+  const hold = n.getByTestId('legal-hold');
+  await hold.getByTestId('hold-none').waitFor({ timeout: 30_000 });
+  await hold.getByTestId('retention').filter({ hasText: 'gallras' }).waitFor();
+  await hold.getByLabel('Skäl').selectOption('police_investigation');
+  await hold.getByLabel('Ert ärendenummer (valfritt)').fill('AR-2026/117');
+  await hold.getByRole('button', { name: 'Spärra mot gallring' }).click();
+  await hold.getByText('Spärren är lagd').waitFor({ timeout: 30_000 });
+  await hold
+    .getByTestId('hold')
+    .filter({
+      hasText:
+        /^Novahuset: Förundersökning \(ärendenummer: AR-2026\/117\)\. Lagd av novahuset\.caseworker \d/,
+    })
+    .waitFor({ timeout: 30_000 });
+  await hold.getByText('Innehållet gallras inte så länge en spärr finns').waitFor();
+  // Only the organisation's admin or auditor lifts it.
+  await expect(hold.getByRole('button', { name: 'Häv spärren' }).count()).resolves.toBe(0);
+  await step(n, '49b-legal-hold');
+
   await c.goto(`${hub.base}/#/referral/${referralId}`);
   await c
     .getByTestId('linked-referrals')
@@ -403,7 +421,30 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     .waitFor({ timeout: 30_000 });
   await step(c, '50-coordinator-follows');
 
+  // ----- the parties' access log: who opened the referral, by name, in Stockholm time ----------
+  const accessLog = c.getByTestId('party-access-log');
+  await accessLog.getByRole('button', { name: 'Visa åtkomstloggen' }).click();
+  // When (Stockholm time), who (by organisation name), as which side of which unit, what.
+  await accessLog
+    .getByTestId('party-access')
+    .filter({
+      hasText:
+        /^\d{1,2} \S+ \d{4} \d{2}:\d{2}\s*coordinator\.ostergotland \(Regionkoordinator mot prostitution och människohandel, Östergötland\)\s*mottagare: Regionkoordinatorn Östergötland \([^)]*\)\s*öppnade remissen/,
+    })
+    .first()
+    .waitFor({ timeout: 30_000 });
+  await accessLog
+    .getByTestId('party-access')
+    .filter({ hasText: 'police.officer (Polisen Region Öst)' })
+    .first()
+    .waitFor();
+  await step(c, '50b-party-access-log');
+
   // ----- a hub that changes the clear record is caught, and nothing can be done on it ----------
+  const [{ category }] = (await sql<{ category: string }>(
+    'SELECT category FROM referrals.referrals WHERE id = $1',
+    [frideborgId],
+  )) as [{ category: string }];
   await sql('UPDATE referrals.referrals SET category = $1 WHERE id = $2', [
     'sex_for_compensation',
     frideborgId,
@@ -441,6 +482,113 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     .filter({ hasText: 'återkallad' })
     .waitFor({ timeout: 30_000 });
   await step(phone.page, '54-phone-revoked');
+
+  // ----- the organisation admin rotates Frideborg's keys in the browser: the root key from its
+  // file, the unit's current keys from the recovery sheet; both read in the page only ----------
+  await sql('UPDATE referrals.referrals SET category = $1 WHERE id = $2', [category, frideborgId]);
+  const admin = await newPage(story, DESKTOP);
+  await signIn(story, admin, 'norrkoping.admin');
+  await admin.goto(`${hub.base}/#/admin`);
+  const card = admin.getByTestId('unit-admin').filter({
+    has: admin.getByRole('heading', { name: 'Frideborg', exact: true }),
+  });
+  const rotation = card.getByTestId('rotate-keys');
+  await rotation.getByText('En enhet har återkallats').waitFor({ timeout: 30_000 });
+  // A file with no root key of the organisation is refused before anything is sent.
+  await card.getByLabel('Organisationens rotnyckel (fil)').setInputFiles(recoverySheet(story));
+  await rotation.getByText('Filen är ingen nyckelfil').waitFor();
+  await card.getByLabel('Återställningsbladet (fil)').setInputFiles(recoverySheet(story));
+  await card.getByText('Nyckeln för enheten hittades i filen').waitFor();
+  await card
+    .getByLabel('Organisationens rotnyckel (fil)')
+    .setInputFiles(path.join(story.dataDir, 'dev-keys', 'keys.json'));
+  await rotation.getByText(/Rotnyckeln \S+ lästes från filen/).waitFor();
+  await rotation.getByRole('button', { name: 'Byt enhetens nycklar' }).click();
+  const rotated = rotation.getByText('Nycklarna är bytta');
+  await rotated.waitFor({ timeout: 90_000 });
+  // Sealed for the colleague's remaining device and the recovery key, as the CLI does.
+  const rotatedText = await rotated.innerText();
+  expect(rotatedText).toContain('2 gamla nycklar avvecklades');
+  expect(rotatedText).toContain('förseglades för 2 mottagare');
+  const newKid = /Ny krypteringsnyckel: (\S+)\./.exec(rotatedText)![1]!;
+  await expect(
+    card.getByTestId('unit-keys').getByText('avvecklad (läser gammalt)').count(),
+  ).resolves.toBe(2);
+  await expect(card.getByText('enhetens nycklar behöver bytas').count()).resolves.toBe(0);
+  await step(admin, '55-admin-rotates');
+
+  // A referral sent after the rotation is sealed to the new key; the remaining device opens it,
+  // and the referral from before the rotation still opens with the retired key.
+  await p.goto(`${hub.base}/#/new-referral`);
+  await p.getByTestId('new-referral-form').waitFor();
+  await p.getByLabel('Sammanfattning').fill(`Efter nyckelbytet, ${MARKER}-2.`);
+  await p
+    .getByLabel('Mottagande enhet')
+    .selectOption({ label: 'Frideborg (Norrköpings kommun, Socialkontoret)' });
+  await p.getByLabel('Rättslig grund').selectOption('consent');
+  await p.locator('#f-person-gender').selectOption('female');
+  await p.getByRole('checkbox', { name: 'Stödsamtal' }).check();
+  await p.getByRole('checkbox', { name: 'Människohandel för sexuella ändamål' }).check();
+  await p.getByRole('checkbox', { name: 'Personen har samtyckt till delningen' }).check();
+  await p.getByLabel('Din roll').fill('polis');
+  await p.getByRole('button', { name: 'Signera, kryptera och skicka' }).click();
+  await p.waitForURL(
+    (u) => /#\/referral\/[0-9a-f-]{36}$/.test(u.hash) && !u.hash.includes(referralId),
+    {
+      timeout: 60_000,
+    },
+  );
+  const afterId = p.url().split('/').at(-1)!;
+  const [{ envelope }] = (await sql<{ envelope: string }>(
+    'SELECT envelope::text AS envelope FROM referrals.referrals WHERE id = $1',
+    [afterId],
+  )) as [{ envelope: string }];
+  expect(envelope).toContain(newKid);
+  await f.goto(`${hub.base}/#/referral/${afterId}`);
+  await f.reload();
+  await f
+    .getByTestId('document-summary')
+    .filter({ hasText: `${MARKER}-2` })
+    .waitFor({ timeout: 60_000 });
+  await f.goto(`${hub.base}/#/referral/${frideborgId}`);
+  await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await step(f, '56-frideborg-after-rotation');
+
+  // ----- trust on first use: a referral from an organisation outside the demo, whose root this
+  // browser has not pinned, shows "unknown key" until the caseworker compares and pins it ------
+  const outside = await outsideOrganisation();
+  await f.goto(`${hub.base}/#/referral/${outside.referralId}`);
+  const unknown = f.getByTestId('envelope-warning');
+  await unknown.filter({ hasText: 'Avsändarens nyckel är okänd' }).waitFor({ timeout: 60_000 });
+  await expect(f.getByTestId('document-summary').count()).resolves.toBe(0);
+  const trust = f.getByTestId('trust-organisation');
+  await trust.getByTestId('trust-name').filter({ hasText: outside.name }).waitFor();
+  expect(await trust.getByTestId('trust-number').innerText()).toMatch(
+    new RegExp(
+      `^${outside.number.slice(0, 6)}-${outside.number.slice(6)} \\(kontrollerat mot registret`,
+    ),
+  );
+  // The fingerprint is computed in the browser from the served key: the organisation's own.
+  expect((await trust.getByTestId('trust-fingerprint').innerText()).replace(/ /g, '')).toBe(
+    outside.fingerprint,
+  );
+  const pinButton = trust.getByRole('button', { name: 'Lita på nyckeln' });
+  await expect(pinButton.isDisabled()).resolves.toBe(true);
+  await step(f, '57-unknown-organisation');
+  await trust.getByLabel(/Jag har jämfört fingeravtrycket med/).check();
+  await pinButton.click();
+  await f
+    .getByTestId('document-summary')
+    .filter({ hasText: `${MARKER}-LILJA` })
+    .waitFor({ timeout: 60_000 });
+  await expect(f.getByTestId('verified-sender').innerText()).resolves.toContain(outside.unitName);
+  // The pin is kept in this browser: after a reload the referral opens at once.
+  await f.reload();
+  await f
+    .getByTestId('document-summary')
+    .filter({ hasText: `${MARKER}-LILJA` })
+    .waitFor({ timeout: 60_000 });
+  await step(f, '58-organisation-trusted');
 
   // ----- nothing typed reached the hub in clear -------------------------------------------------
   expect(await scanDatabase(MARKER)).toEqual([]);

@@ -14,14 +14,10 @@
  * event outboxes included) and from the hub's logs. The caseworker's referral test still seals its
  * referrals with the SDK's crypto and the demo keys, as an agency system would.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { Client } from 'pg';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import {
   DEMO_UNITS as U,
@@ -30,199 +26,74 @@ import {
   verifyKeysResponse,
 } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
+import { http, tokens } from './helpers/processes';
 import {
-  http,
-  root,
-  startEmbeddedHub,
-  stopProcess,
-  tokens,
-  type RunningProcess,
-} from './helpers/processes';
+  DESKTOP,
+  PHONE,
+  approveAsAdmin as approve,
+  artifacts,
+  enrolWorker as enrol,
+  newPage as open,
+  scanDatabase as scan,
+  signIn as login,
+  startWebStory,
+  step as check,
+  stopWebStory,
+  waitForKeys as keysArrive,
+  type WebStory,
+} from './helpers/web';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = path.join(root, 'test-artifacts', 'web');
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const MINUTE = 60_000;
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
-const DESKTOP = { viewport: { width: 1280, height: 860 } };
 /** typed into the browsers' forms; must never reach the hub in clear */
 const MARKER = `MARK${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
 
-let hub: RunningProcess;
+let story: WebStory;
 let dataDir: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const hub = {
+  get base() {
+    return story.hub.base;
+  },
+  output: () => story.hub.output(),
+};
 /** the referral the caseworker works below; the auditor looks up its accesses */
 let workedReferralId: string | undefined;
-/** what the browser complained about, per page: errors, CSP violations, failed requests */
-const problems = new Map<Page, string[]>();
 
 beforeAll(async () => {
-  if (!fs.existsSync(executablePath)) {
-    throw new Error(
-      `Chromium is not installed at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
-    );
-  }
-  fs.mkdirSync(artifacts, { recursive: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-web-'));
-  // The build `npm install` made may be older than the sources under test: build them now.
-  await promisify(execFile)('npm', ['run', 'build', '--workspace', 'web'], { cwd: root });
-  // One after the other: on a busy machine the hub's start is the slow part.
-  hub = await startEmbeddedHub(dataDir, { LOG_LEVEL: 'info' });
-  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
-}, 400_000);
-
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  if (hub) {
-    await stopProcess(hub);
-  }
-  fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function newPage(
-  options: typeof PHONE | typeof DESKTOP,
-  permissions: string[] = [],
-): Promise<Page> {
-  const context = await browser.newContext({
-    ...options,
-    locale: 'sv-SE',
-    acceptDownloads: true,
-    permissions,
-  });
-  contexts.push(context);
-  const page = await context.newPage();
-  const seen: string[] = [];
-  problems.set(page, seen);
-  page.on('pageerror', (err) => seen.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    // failed requests are judged below, by URL
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
-      seen.push(`console: ${msg.text()}`);
-    }
-  });
-  page.on('response', (res) => {
-    // the one refusal people are meant to see: a field request someone else claimed first
-    // and the tally of a completed request, which is not there until it is recorded
-    const expected =
+  // the one refusal people are meant to see: a field request someone else claimed first
+  // and the tally of a completed request, which is not there until it is recorded
+  story = await startWebStory(
+    'samverkan-web-',
+    (res) =>
       (res.status() === 409 && /\/v1\/field-requests\/[^/]+\/claim$/.test(res.url())) ||
       (res.status() === 404 &&
         res.request().method() === 'GET' &&
-        /\/v1\/field-requests\/[^/]+\/tally$/.test(res.url()));
-    if (res.status() >= 400 && !expected) {
-      seen.push(`${res.status()} ${res.request().method()} ${res.url()}`);
-    }
-  });
-  return page;
-}
+        /\/v1\/field-requests\/[^/]+\/tally$/.test(res.url())),
+  );
+  dataDir = story.dataDir;
+}, 400_000);
 
-/** Signs in through the development OpenID provider's login page, as a person would. */
-async function signIn(page: Page, user: string): Promise<void> {
-  await page.goto(`${hub.base}/`);
-  await page.getByRole('button', { name: /Logga in: Utvecklingsinloggning/ }).click();
-  await page.waitForURL(/\/oidc\/interaction\//, { timeout: 30_000 });
-  await page.getByRole('button', { name: new RegExp(`^${user.replace('.', '\\.')}\\b`) }).click();
-  await page.getByTestId('signed-in-as').filter({ hasText: user }).waitFor({ timeout: 30_000 });
-  // The code never stays in the address bar.
-  expect(page.url()).not.toMatch(/[?&]code=/);
-}
+afterAll(async () => {
+  await stopWebStory(story);
+});
 
-/** axe-core in the page: no serious or critical WCAG 2.1 A/AA violations. */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    // runs in the page (no DOM types in the test's own compilation)
-    const page = globalThis as any;
-    const result = await page.axe.run(page.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
-    return (result.violations as any[])
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`);
-  });
-  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
-}
-
-async function step(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-  await expectAccessible(page, name);
-  expect({ page: name, problems: problems.get(page) }).toEqual({ page: name, problems: [] });
-}
-
-/** A worker signs in; the browser enrols itself and shows the code to read out. */
-async function enrolWorker(
+const newPage = (options: typeof PHONE | typeof DESKTOP, permissions: string[] = []) =>
+  open(story, options, permissions);
+const signIn = (page: Page, user: string) => login(story, page, user);
+const step = (page: Page, name: string) => check(story, page, name);
+const enrolWorker = (
   user: string,
   options: typeof PHONE | typeof DESKTOP,
   permissions: string[] = [],
-): Promise<{ page: Page; code: string }> {
-  const page = await newPage(options, permissions);
-  await signIn(page, user);
-  await page.getByTestId('device-banner').waitFor({ timeout: 60_000 });
-  await page.goto(`${hub.base}/#/device`);
-  const code = (await page.getByTestId('short-code').innerText()).trim();
-  expect(code).toMatch(/^\d{5} \d{5} \d{5} \d{5}$/);
-  return { page, code };
-}
-
-/** The organisation admin approves a colleague's browser in the web app with the recovery key. */
-async function approveAsAdmin(
+) => enrol(story, user, options, permissions);
+const approveAsAdmin = (
   admin: string,
   unitName: string,
   unitId: string,
   user: string,
   code: string,
-): Promise<void> {
-  const page = await newPage(DESKTOP);
-  await signIn(page, admin);
-  await page.goto(`${hub.base}/#/admin`);
-  const card = page.getByTestId('unit-admin').filter({
-    has: page.getByRole('heading', { name: unitName, exact: true }),
-  });
-  const pending = card.getByTestId('pending-device').filter({ hasText: user });
-  await pending.waitFor({ timeout: 30_000 });
-  const secret = readDevKeyStore(dataDir).recovery![unitId]!.secret;
-  await card.getByLabel('Enhetens återställningsnyckel').fill(secret);
-  await pending.getByLabel(/Koden som visas på/).fill(code);
-  await pending.getByRole('button', { name: 'Jämför och godkänn' }).click();
-  await card.getByText('Koden stämde. Enheten är godkänd').waitFor({ timeout: 30_000 });
-}
-
-async function waitForKeys(page: Page): Promise<void> {
-  await page.goto(`${hub.base}/#/device`);
-  await page
-    .getByTestId('device-unit')
-    .filter({ hasText: 'godkänd – nycklarna finns i den här webbläsaren' })
-    .waitFor({ timeout: 60_000 });
-}
-
-/** The tables (every schema) of the embedded hub's database whose rows contain `marker`. */
-async function scanDatabase(marker: string): Promise<string[]> {
-  const client = new Client({
-    host: path.join(dataDir, 'run'),
-    user: 'postgres',
-    database: 'postgres',
-  });
-  await client.connect();
-  try {
-    const tables = await client.query<{ s: string; t: string }>(
-      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
-        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
-    );
-    expect(tables.rows.length).toBeGreaterThan(20);
-    const hits: string[] = [];
-    for (const { s, t } of tables.rows) {
-      const q = `SELECT count(*)::int AS n FROM "${s}"."${t}" x WHERE x::text ILIKE $1`;
-      const res = await client.query<{ n: number }>(q, [`%${marker}%`]);
-      if (res.rows[0]!.n > 0) {
-        hits.push(`${s}.${t}`);
-      }
-    }
-    return hits;
-  } finally {
-    await client.end();
-  }
-}
+) => approve(story, { admin, unitName, unitId, user, code });
+const waitForKeys = (page: Page) => keysArrive(story, page);
+const scanDatabase = (marker: string) => scan(story, marker);
 
 function as(user: string) {
   const token = tokens(dataDir);
@@ -657,6 +528,33 @@ test('the analyst, the auditor and the organisation admin', async () => {
   expect(reportText.split('\r\n')[0]).toBe('section,key,value');
   await step(analyst, '30-statistics');
 
+  // The county board's mapping report: referrals per municipality as bars and a table, the
+  // operation weeks in the county, and the CSV and printable page as downloads.
+  const mapping = analyst.getByTestId('mapping-report');
+  await mapping.getByLabel('Län', { exact: true }).selectOption('05');
+  await mapping.getByRole('button', { name: 'Visa rapporten' }).click();
+  const mappingTable = mapping.getByTestId('mapping-table');
+  await mappingTable.waitFor({ timeout: 30_000 });
+  expect(await mappingTable.innerText()).toContain('Norrköping');
+  expect(await mapping.locator('svg title').first().textContent()).toBe('Remisser per kommun');
+  await mapping
+    .getByTestId('mapping-operations')
+    .getByText('Insatsvecka Norrköping v. 49')
+    .waitFor({ timeout: 30_000 });
+  const [mappingCsv] = await Promise.all([
+    analyst.waitForEvent('download'),
+    mapping.getByRole('button', { name: 'Ladda ner kartläggningen (CSV)' }).click(),
+  ]);
+  expect(fs.readFileSync((await mappingCsv.path())!, 'utf8')).toContain('Norrköping');
+  const [printable] = await Promise.all([
+    analyst.waitForEvent('download'),
+    mapping.getByRole('button', { name: /Ladda ner utskriftsversionen/ }).click(),
+  ]);
+  const printableHtml = fs.readFileSync((await printable.path())!, 'utf8');
+  expect(printableHtml).toMatch(/<svg/);
+  expect(printableHtml).not.toMatch(/<script/);
+  await step(analyst, '30b-mapping-report');
+
   const auditor = await newPage(DESKTOP);
   await signIn(auditor, 'norrkoping.auditor');
   await auditor.goto(`${hub.base}/#/audit`);
@@ -680,6 +578,63 @@ test('the analyst, the auditor and the organisation admin', async () => {
   expect(accessText).toContain('police.officer');
   expect(accessText).toMatch(/referral\.\w+/);
   await step(auditor, '31b-audit-referral-access');
+  // A legal hold on the referral, placed and lifted by the auditor of a party organisation.
+  const hold = access.getByTestId('legal-hold');
+  await hold.getByTestId('hold-none').waitFor({ timeout: 30_000 });
+  await hold.getByLabel('Skäl').selectOption('supervisory_inspection');
+  await hold.getByRole('button', { name: 'Spärra mot gallring' }).click();
+  await hold.getByText('Spärren är lagd').waitFor({ timeout: 30_000 });
+  await hold
+    .getByTestId('hold')
+    .filter({ hasText: /^Norrköpings kommun[^:]*: Tillsyn\. Lagd av norrkoping\.auditor \d/ })
+    .waitFor({ timeout: 30_000 });
+  await step(auditor, '31c-audit-legal-hold');
+  await hold.getByRole('button', { name: 'Häv spärren' }).click();
+  await hold.getByText('Er spärr är hävd').waitFor({ timeout: 30_000 });
+  await hold.getByTestId('hold-none').waitFor();
+
+  // A log review: generated for the last month, each item judged, signed off, exported.
+  const reviews = auditor.getByTestId('log-reviews');
+  await reviews.getByLabel('Urvalets storlek').fill('5');
+  await reviews.getByRole('button', { name: 'Skapa granskning' }).click();
+  await reviews.getByText(/Granskningen är skapad: \d+ poster/).waitFor({ timeout: 30_000 });
+  const review = reviews.getByTestId('log-review');
+  const items = review.getByTestId('review-item');
+  await items.first().waitFor({ timeout: 30_000 });
+  const count = await items.count();
+  expect(count).toBeGreaterThan(0);
+  for (let i = 1; i <= count; i++) {
+    if (i === 1) {
+      await review
+        .getByLabel(`Bedömning av post ${i}`, { exact: true })
+        .selectOption('needs_follow_up');
+      await review.getByLabel(`Er referens för post ${i} (valfri)`).fill('GR-2026/4');
+    }
+    await review
+      .getByRole('button', { name: `Spara bedömningen av post ${i}`, exact: true })
+      .click();
+    await review.getByText(`Bedömningen av post ${i} är sparad.`).waitFor({ timeout: 30_000 });
+  }
+  await review
+    .getByTestId('review-finding')
+    .filter({ hasText: 'följs upp (norrkoping.auditor) (GR-2026/4)' })
+    .waitFor();
+  await step(auditor, '31d-log-review-judged');
+  await review.getByLabel('Slutsats').selectOption('remarks');
+  await review.getByRole('button', { name: 'Skriv under granskningen' }).click();
+  await review.getByText('Granskningen är underskriven').first().waitFor({ timeout: 30_000 });
+  await review.getByText(/Underskriven av norrkoping\.auditor .*: Med anmärkning\./).waitFor();
+  const [reviewCsv] = await Promise.all([
+    auditor.waitForEvent('download'),
+    review.getByRole('button', { name: 'Ladda ner granskningen (CSV)' }).click(),
+  ]);
+  expect(fs.readFileSync((await reviewCsv.path())!, 'utf8')).toContain('GR-2026/4');
+  const [reviewHtml] = await Promise.all([
+    auditor.waitForEvent('download'),
+    review.getByRole('button', { name: 'Ladda ner utskriftsversionen (HTML)' }).click(),
+  ]);
+  expect(fs.readFileSync((await reviewHtml.path())!, 'utf8')).toContain('<html');
+  await step(auditor, '31e-log-review-signed-off');
 
   const admin = await newPage(PHONE);
   await signIn(admin, 'norrkoping.admin');
@@ -694,6 +649,9 @@ test('the analyst, the auditor and the organisation admin', async () => {
   await keysTable.getByRole('cell', { name: 'Kryptering' }).first().waitFor({ timeout: 30_000 });
   expect(await keysTable.innerText()).toContain('Signering');
   expect(await keysTable.innerText()).toContain('aktiv');
+  // A fresh hub: no browser holds Frideborg's keys, so the page says how to approve the first;
+  // the organisation's root fingerprint to read out to other organisations.
+  await admin.getByTestId('own-root').locator('code').first().waitFor();
   await step(admin, '32-admin');
 }, 300_000);
 

@@ -34,13 +34,24 @@ export class EnvelopeWarning extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** `root_not_pinned` / `untrusted_key`: the organisation whose root this browser lacks */
+    readonly organisationId?: string,
+    /** …and its root fingerprints as the directory serves them (to compare, never to trust) */
+    readonly fingerprints?: string[],
   ) {
     super(message);
   }
 }
 
 export function asEnvelopeWarning(err: unknown): EnvelopeWarning | undefined {
-  const e = err as { name?: string; code?: unknown; message?: string; field?: unknown };
+  const e = err as {
+    name?: string;
+    code?: unknown;
+    message?: string;
+    field?: unknown;
+    organisationId?: unknown;
+    fingerprints?: unknown;
+  };
   if (
     e &&
     typeof e.code === 'string' &&
@@ -50,6 +61,8 @@ export function asEnvelopeWarning(err: unknown): EnvelopeWarning | undefined {
       e.code,
       e.message ?? e.code,
       typeof e.field === 'string' ? e.field : undefined,
+      typeof e.organisationId === 'string' ? e.organisationId : undefined,
+      Array.isArray(e.fingerprints) ? e.fingerprints.map(String) : undefined,
     );
   }
   return undefined;

@@ -19,6 +19,7 @@ import {
   ownShortCode,
   recoverUnitKeys,
   revokeDevice,
+  rotateUnitKeys,
   type ActingDevice,
   type Device,
   type SeenBoxes,
@@ -37,6 +38,17 @@ import type { UnitKeyRing } from '@samverkan/sdk/src/key-store';
 import { idbGet, idbPut } from './idb';
 
 export type { Agency, Device, UnitDevices };
+
+/** A key file the admin picked that cannot be used (shown to them, nothing sent). */
+export class KeyFileError extends Error {
+  override readonly name = 'KeyFileError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 export { deviceShortCode };
 
 /** What this browser keeps for one person (issuer + subject) in IndexedDB. */
@@ -159,6 +171,44 @@ export class BrowserDevice {
     for (const [org, fingerprints] of Object.entries(pins)) {
       this.stored.pins[org] = [...new Set([...(this.stored.pins[org] ?? []), ...fingerprints])];
     }
+  }
+
+  /**
+   * Trusts another organisation's root key on first use, after the person compared its
+   * fingerprint with that organisation out of band — what `samverkan keys pin` does in the CLI.
+   * The fingerprint must be one the browser itself computed from a key the directory serves.
+   */
+  async pinRoot(organisationId: string, fingerprint: string): Promise<void> {
+    this.mergePins({ [organisationId]: [fingerprint] });
+    await this.save();
+    // Agencies verified keys against the old pins: make them afresh.
+    this.agencies.clear();
+  }
+
+  /**
+   * An organisation's root keys as the directory serves them, each with its fingerprint computed
+   * here from the key (never the served text), and whether this browser trusts it.
+   */
+  async rootKeys(
+    organisationId: string,
+  ): Promise<Array<{ fingerprint: string; status: string; pinned: boolean }>> {
+    const roots = await data(
+      this.client.directory.GET('/v1/organisations/{id}/root-keys', {
+        params: { path: { id: organisationId } },
+      }),
+    );
+    const pins = this.stored.pins[organisationId] ?? [];
+    const out: Array<{ fingerprint: string; status: string; pinned: boolean }> = [];
+    for (const r of roots.items) {
+      const fingerprint = await rootKeyFingerprint(r.jwk as JWK);
+      out.push({ fingerprint, status: r.status, pinned: pins.includes(fingerprint) });
+    }
+    return out;
+  }
+
+  /** The root fingerprints this browser trusts for an organisation. */
+  pinned(organisationId: string): string[] {
+    return this.stored.pins[organisationId] ?? [];
   }
 
   /** The device as the SDK acts through it (its keys stay CryptoKeys). */
@@ -338,5 +388,51 @@ export class BrowserDevice {
 
   revoke(deviceId: string, unitId: string, reason: string): Promise<Device> {
     return revokeDevice(this.client, deviceId, { unitId, reason });
+  }
+
+  /**
+   * The organisation admin rotates a unit's keys, as `samverkan unit rotate` does: the root key
+   * (from the file the admin picked, read in this page only) must be one of the organisation's
+   * active roots in the directory; the unit's current keys come from its recovery key (the
+   * admin holds no unit keys); the SDK makes new keys, signs them with the root, publishes them,
+   * retires the old ones (kept in the ring for old referrals) and seals the new ring for the
+   * unit's approved devices and its recovery key. Nothing private reaches the hub.
+   */
+  async rotate(input: {
+    unitId: string;
+    organisationId: string;
+    root: { kid: string; publicJwk: JWK; privateJwk: JWK };
+    recoverySecret: string;
+  }): Promise<{ retired: string[]; stored: number; skipped: string[]; encKid: string }> {
+    const roots = await data(
+      this.client.directory.GET('/v1/organisations/{id}/root-keys', {
+        params: { path: { id: input.organisationId } },
+      }),
+    );
+    const given = await rootKeyFingerprint(input.root.publicJwk);
+    const active: string[] = [];
+    for (const r of roots.items.filter((r) => r.status === 'active')) {
+      active.push(await rootKeyFingerprint(r.jwk as JWK));
+    }
+    if (!active.includes(given)) {
+      throw new KeyFileError(
+        'root_key_not_active',
+        `the root key in the file (${given}) is not an active root key of the organisation`,
+      );
+    }
+    const ring = await this.ringFor(input.unitId, input.recoverySecret);
+    const rotated = await rotateUnitKeys(this.client, {
+      unitId: input.unitId,
+      organisationId: input.organisationId,
+      root: { kid: input.root.kid, privateJwk: input.root.privateJwk },
+      ring,
+      pins: this.stored.pins,
+    });
+    return {
+      retired: rotated.retired,
+      stored: rotated.stored,
+      skipped: rotated.skipped,
+      encKid: rotated.ring.enc.at(-1)!.kid,
+    };
   }
 }

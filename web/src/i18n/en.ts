@@ -1,3 +1,4 @@
+import { enAdmin } from './en-admin';
 import { enField } from './en-field';
 import type { Messages } from './sv';
 
@@ -123,6 +124,7 @@ export const en: Messages = {
   'fieldRequest.flags.protectedHousingLikely': 'Protected housing likely needed',
   'fieldRequest.flags.buyerPresent': 'Buyer present',
   ...enField,
+  ...enAdmin,
 
   'statistics.title': 'Statistics',
   'statistics.from': 'From',
@@ -303,7 +305,7 @@ export const en: Messages = {
   'device.rootHelp':
     'The fingerprint below must be the one your organisation admin gave you. If it is not, do not use the service and contact your admin.',
   'device.waiting':
-    'This browser is waiting for a colleague to approve it. Until then you cannot read or send encrypted content.',
+    "This browser is waiting for a colleague to approve it. Until then you cannot read or send encrypted content. Ask a colleague whose browser already holds the unit's keys to approve it under “Approve devices”, or your organisation admin under “Members and shifts” (on a new hub it is the admin, with the unit's recovery sheet). Read the code out to whoever approves.",
   'device.revokedBanner':
     'This browser has been revoked and holds no unit keys any more. Ask a colleague or your admin for help.',
   'device.showCode': 'Show the code',
@@ -330,7 +332,7 @@ export const en: Messages = {
   'devices.codeMismatch':
     'The code does not match the device that is enrolled. Do not approve – ask your colleague to read the code again, and contact your admin if it still differs.',
   'devices.rotationRequired':
-    "A device was revoked: the unit's keys must be rotated by the organisation admin (samverkan unit rotate).",
+    "A device was revoked: the unit's keys must be rotated by the organisation admin (Members and shifts → the unit → Rotate the unit's keys).",
   'devices.state': 'State',
   'devices.actions': 'Action',
   'draft.restored':

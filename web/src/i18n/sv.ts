@@ -1,3 +1,4 @@
+import { svAdmin } from './sv-admin';
 import { svField } from './sv-field';
 
 /** Swedish, the default. Every key here must also be in en.ts (the type makes sure). */
@@ -122,6 +123,7 @@ export const sv = {
   'fieldRequest.flags.protectedHousingLikely': 'Skyddat boende behövs troligen',
   'fieldRequest.flags.buyerPresent': 'Sexköpare på plats',
   ...svField,
+  ...svAdmin,
 
   'statistics.title': 'Statistik',
   'statistics.from': 'Från',
@@ -302,7 +304,7 @@ export const sv = {
   'device.rootHelp':
     'Fingeravtrycket nedan ska vara detsamma som din organisationsadministratör har gett dig. Är det inte det, använd inte tjänsten och kontakta administratören.',
   'device.waiting':
-    'Den här webbläsaren väntar på att en kollega godkänner den. Tills dess kan du inte läsa eller skicka krypterat innehåll.',
+    'Den här webbläsaren väntar på att en kollega godkänner den. Tills dess kan du inte läsa eller skicka krypterat innehåll. Be en kollega vars webbläsare redan har enhetens nycklar att godkänna den under ”Godkänn enheter”, eller din organisationsadministratör under ”Medlemmar och pass” (på en ny hubb är det administratören, med enhetens återställningsblad). Läs upp koden för den som godkänner.',
   'device.revokedBanner':
     'Den här webbläsaren är återkallad och har inga enhetsnycklar längre. Be en kollega eller administratören om hjälp.',
   'device.showCode': 'Visa koden',
@@ -329,7 +331,7 @@ export const sv = {
   'devices.codeMismatch':
     'Koden stämmer inte med den enhet som är registrerad. Godkänn inte – be kollegan läsa upp koden igen, och kontakta administratören om den fortfarande skiljer sig.',
   'devices.rotationRequired':
-    'En enhet har återkallats: enhetens nycklar behöver bytas av organisationsadministratören (samverkan unit rotate).',
+    'En enhet har återkallats: enhetens nycklar behöver bytas av organisationsadministratören (Medlemmar och pass → enheten → Byt enhetens nycklar).',
   'devices.state': 'Läge',
   'devices.actions': 'Åtgärd',
   'draft.restored':

@@ -10,6 +10,7 @@ import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
 import { cryptoAdapter } from '../crypto/adapter';
+import { LegalHoldPanel } from './referral-records';
 
 type Count = number | string;
 
@@ -417,6 +418,7 @@ export function ReferralAccessPanel() {
           </table>
         </div>
       )}
+      {result && <LegalHoldPanel referralId={result.id} />}
     </section>
   );
 }

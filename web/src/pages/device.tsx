@@ -5,7 +5,7 @@
  * and revocation. An organisation admin, who holds no device keys, approves with the unit's
  * recovery key (the printed sheet), which is opened here and never leaves the page.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { must } from '../api/client';
 import { asEnvelopeWarning, cryptoChanged } from '../crypto/adapter';
 import type { BrowserDevice, UnitDevices } from '../crypto/device-crypto';
@@ -150,17 +150,34 @@ export function UnitDevicesPanel({
   unitId,
   device,
   asAdmin,
+  recoverySecret,
+  reloadTick,
+  onListed,
 }: {
   unitId: string;
   device: BrowserDevice;
   asAdmin: boolean;
+  /** the admin page's recovery key (its own field, shared with key rotation) */
+  recoverySecret?: string;
+  /** changes when the unit's devices should be listed again (after a rotation) */
+  reloadTick?: number;
+  onListed?(list: UnitDevices): void;
 }) {
   const { t, locale } = useI18n();
   const { liveTick } = useApp();
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string }>();
-  const list = useLoad<UnitDevices>(() => device.unitDevices(unitId), [unitId, liveTick]);
+  const list = useLoad<UnitDevices>(
+    () => device.unitDevices(unitId),
+    [unitId, liveTick, reloadTick],
+  );
+  useEffect(() => {
+    if (list.data && onListed) {
+      onListed(list.data);
+    }
+  }, [list.data]);
   const [codes, setCodes] = useState<Record<string, string>>({});
-  const [recovery, setRecovery] = useState('');
+  const [ownRecovery, setRecovery] = useState('');
+  const recovery = recoverySecret ?? ownRecovery;
   const [busy, setBusy] = useState(false);
 
   const approve = async (deviceId: string) => {
@@ -218,7 +235,12 @@ export function UnitDevicesPanel({
         <Notice kind="warning">{t('devices.rotationRequired')}</Notice>
       )}
       {list.data && pending.length === 0 && <p>{t('devices.nonePending')}</p>}
-      {pending.length > 0 && asAdmin && (
+      {asAdmin && pending.length > 0 && !items.some((d) => d.status === 'approved') && (
+        <div data-testid="first-browser">
+          <Notice kind="info">{t('devices.firstBrowser')}</Notice>
+        </div>
+      )}
+      {pending.length > 0 && asAdmin && recoverySecret === undefined && (
         <label class="field">
           <span>{t('devices.recoveryKey')}</span>
           <input

@@ -18,6 +18,7 @@ import { cryptoAdapter } from '../crypto/adapter';
 import { formatDateTime, formatDeadline } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, UnitPicker, useApp, useLoad, useNow } from '../ui/common';
+import { LegalHoldPanel, PartyAccessLog } from './referral-records';
 
 const URGENCY_RANK: Record<Referral['urgency'], number> = { acute: 0, urgent: 1, routine: 2 };
 const OPEN: Referral['status'][] = [
@@ -390,6 +391,8 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
             )}
           <LinkedReferrals r={r} />
           {verdict === 'verified' && <Thread r={r} />}
+          <LegalHoldPanel referralId={r.id} />
+          <PartyAccessLog referralId={r.id} />
         </>
       )}
     </section>

@@ -11,6 +11,10 @@ import { stockholmInputToIso, toLocalInput } from './inbox';
 import { UnitDevicesPanel } from './device';
 import { BarChart, OperationReportPanel, ReferralAccessPanel } from './analysis';
 import { UnitKeysPanel } from './unit-keys';
+import { RecoveryKeyField, RotateUnitKeys } from './unit-admin-keys';
+import { LogReviewsPanel } from './log-reviews';
+import { MappingReportPanel } from './mapping-report';
+import { groupFingerprint } from './trust-organisation';
 
 type Dimension = ReferralSchemas['StatisticsDimension'];
 type Row = ReferralSchemas['StatisticsRow'];
@@ -195,6 +199,7 @@ export function StatisticsPage() {
         </>
       )}
       <OperationReportPanel />
+      <MappingReportPanel />
     </section>
   );
 }
@@ -310,6 +315,7 @@ export function AuditPage() {
         </div>
       )}
       <ReferralAccessPanel />
+      <LogReviewsPanel />
     </section>
   );
 }
@@ -335,17 +341,39 @@ export function AdminPage() {
       <h1 id="page-title">{t('admin.title')}</h1>
       {units.error && <Notice kind="error">{t('app.error', { detail: units.error })}</Notice>}
       {units.data && units.data.length === 0 && <p>{t('admin.noUnits')}</p>}
+      <OwnRootFingerprints />
       {(units.data ?? []).map((u) => (
-        <UnitAdmin key={u.id} unitId={u.id} name={u.name} />
+        <UnitAdmin
+          key={u.id}
+          unitId={u.id}
+          name={u.name}
+          organisationName={u.organisation.name}
+          organisationId={u.organisationId}
+        />
       ))}
     </section>
   );
 }
 
-function UnitAdmin({ unitId, name }: { unitId: string; name: string }) {
+function UnitAdmin({
+  unitId,
+  name,
+  organisationName,
+  organisationId,
+}: {
+  unitId: string;
+  name: string;
+  organisationName: string;
+  organisationId: string;
+}) {
   const { api, device } = useApp();
   const { t, locale } = useI18n();
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string }>();
+  // The unit's recovery key, from the printed sheet: approves first browsers, opens the unit's
+  // keys for a rotation. Kept in this page's memory only.
+  const [recovery, setRecovery] = useState('');
+  const [rotationRequired, setRotationRequired] = useState(false);
+  const [keysTick, setKeysTick] = useState(0);
   const members = useLoad(
     async () =>
       must(await api.directory.GET('/v1/units/{id}/members', { params: { path: { id: unitId } } }))
@@ -387,8 +415,22 @@ function UnitAdmin({ unitId, name }: { unitId: string; name: string }) {
   return (
     <section class="card" aria-labelledby={headingId} data-testid="unit-admin">
       <h2 id={headingId}>{name}</h2>
+      <RecoveryKeyField
+        idBase={headingId}
+        unitName={name}
+        organisationName={organisationName}
+        value={recovery}
+        onChange={setRecovery}
+      />
       {device ? (
-        <UnitDevicesPanel unitId={unitId} device={device} asAdmin />
+        <UnitDevicesPanel
+          unitId={unitId}
+          device={device}
+          asAdmin
+          recoverySecret={recovery}
+          reloadTick={keysTick}
+          onListed={(l) => setRotationRequired(l.rotationRequired)}
+        />
       ) : (
         <p role="status">{t('app.loading')}</p>
       )}
@@ -459,7 +501,41 @@ function UnitAdmin({ unitId, name }: { unitId: string; name: string }) {
         </form>
       )}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
-      <UnitKeysPanel unitId={unitId} />
+      <UnitKeysPanel key={keysTick} unitId={unitId} />
+      {device && (
+        <RotateUnitKeys
+          idBase={headingId}
+          unitId={unitId}
+          organisationId={organisationId}
+          device={device}
+          recoverySecret={recovery}
+          rotationRequired={rotationRequired}
+          onRotated={() => setKeysTick((n) => n + 1)}
+        />
+      )}
+    </section>
+  );
+}
+
+/** The organisation's own root fingerprints, for the admin to read out to other organisations. */
+function OwnRootFingerprints() {
+  const { device } = useApp();
+  const { t } = useI18n();
+  const own = device?.status.ownRootFingerprints ?? [];
+  if (own.length === 0) {
+    return null;
+  }
+  return (
+    <section class="card" aria-labelledby="own-root-title" data-testid="own-root">
+      <h2 id="own-root-title">{t('device.rootTitle')}</h2>
+      <p>{t('trust.ownHelp')}</p>
+      <ul class="plain">
+        {own.map((f) => (
+          <li key={f}>
+            <code class="fingerprint">{groupFingerprint(f)}</code>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

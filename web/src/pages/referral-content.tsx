@@ -13,6 +13,7 @@ import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
 import { sharingAdvice, type SharingParty } from './sharing';
+import { TrustOrganisation } from './trust-organisation';
 
 export type Verdict = 'loading' | 'no-keys' | 'verified' | 'warning';
 
@@ -124,12 +125,21 @@ export function ReferralContent({ r, onVerdict }: { r: Referral; onVerdict(v: Ve
     return <p role="status">{t('verify.opening')}</p>;
   }
   if (state.kind === 'warning' || state.kind === 'error') {
+    const w = state.kind === 'warning' ? state.warning : undefined;
     return (
-      <div class="notice notice-error" role="alert" data-testid="envelope-warning">
-        <strong>{t('verify.warningTitle')}</strong>
-        <p>{state.kind === 'warning' ? warningText(t, state.warning) : state.message}</p>
-        <p>{t('verify.blocked')}</p>
-      </div>
+      <>
+        <div class="notice notice-error" role="alert" data-testid="envelope-warning">
+          <strong>{t('verify.warningTitle')}</strong>
+          <p>{w ? warningText(t, w) : state.kind === 'error' ? state.message : ''}</p>
+          <p>{t('verify.blocked')}</p>
+        </div>
+        {w?.organisationId && (w.code === 'root_not_pinned' || w.code === 'untrusted_key') && (
+          <TrustOrganisation
+            organisationId={w.organisationId}
+            otherRootsPinned={w.code === 'untrusted_key'}
+          />
+        )}
+      </>
     );
   }
   return (

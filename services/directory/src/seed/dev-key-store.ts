@@ -42,8 +42,9 @@ export function writeRecoverySheet(
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const text = [
     '# Samverkan demo: unit recovery keys (what each organisation admin keeps printed, offline).',
-    '# Sign in as the organisation admin, open Administration → the unit → Enheter (devices),',
-    "# and type the unit's key here to approve a colleague's first browser. Never in real use.",
+    '# In the web app, sign in as the organisation admin (e.g. norrkoping.admin), open',
+    '# "Medlemmar och pass", and pick this file under the unit ("Återställningsbladet (fil)") to',
+    "# approve a colleague's first browser or rotate the unit's keys. Never in real use.",
     '',
     ...lines.map((l) => `${l.organisation} / ${l.unit}\n  ${l.secret}\n`),
   ].join('\n');
