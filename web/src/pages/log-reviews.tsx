@@ -13,6 +13,16 @@ import { Notice, useApp, useLoad } from '../ui/common';
 import { saveFile, stockholmToday } from './mapping-report';
 import { OrganisationName } from './referral-records';
 
+/** A person as the review names them: the subject their identity provider gave (issuer aside). */
+function personText(
+  p: string | { issuer: string | null; subject: string } | null | undefined,
+): string {
+  if (!p) {
+    return '';
+  }
+  return typeof p === 'string' ? p : p.subject;
+}
+
 type LogReview = ReferralSchemas['LogReview'];
 type Finding = ReferralSchemas['LogReviewFinding'];
 const FINDINGS: Finding[] = ['appropriate', 'needs_follow_up', 'inappropriate'];
@@ -113,7 +123,7 @@ export function LogReviewsPanel() {
                 {t('review.summary', {
                   from: formatDateTime(locale, r.from),
                   to: formatDateTime(locale, r.to),
-                  by: r.createdBy,
+                  by: personText(r.createdBy),
                 })}
               </button>{' '}
               <span class="badge badge-status">{t(`review.status.${r.status}` as MessageKey)}</span>
@@ -225,7 +235,7 @@ function LogReviewView({ id, onChanged }: { id: string; onChanged(): void }) {
           {r.status === 'signed_off' && (
             <Notice kind="info">
               {t('review.signedOffBy', {
-                by: r.signedOffBy ?? '',
+                by: personText(r.signedOffBy),
                 when: r.signedOffAt ? formatDateTime(locale, r.signedOffAt) : '',
                 conclusion: t(`review.conclusion.${r.conclusion ?? 'no_remarks'}` as MessageKey),
               })}
@@ -264,7 +274,7 @@ function LogReviewView({ id, onChanged }: { id: string; onChanged(): void }) {
                     <p data-testid="review-finding">
                       {t('review.findingBy', {
                         finding: t(`review.finding.${item.finding}` as MessageKey),
-                        by: item.foundBy ?? '',
+                        by: personText(item.foundBy),
                       })}
                       {item.findingReference && ` (${item.findingReference})`}
                     </p>
