@@ -368,7 +368,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await f.getByTestId('referral-status').filter({ hasText: 'Mottagen' }).waitFor();
   await f.getByRole('button', { name: 'Avböj', exact: true }).click();
   const declineForm = f.getByTestId('decline-form');
-  await declineForm.getByLabel('Skäl', { exact: true }).selectOption('other');
+  await declineForm.getByLabel('Skäl').selectOption('other');
   await declineForm.getByLabel(/Meddelande till avsändaren/).fill(`Vi har inte plats. ${MARKER}`);
   await declineForm.getByRole('button', { name: 'Avböj', exact: true }).click();
   await f.getByTestId('referral-status').filter({ hasText: 'Avböjd' }).waitFor({ timeout: 30_000 });

@@ -1,4 +1,4 @@
-import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
+import { DEMO_AUDIT_UNITS as A, DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
 import {
   createDpopProof,
   exportDeviceKeys,
@@ -51,8 +51,8 @@ async function enrol(
   return { res, keys };
 }
 
-const unitSig = () => {
-  const sig = dir.keys.units[U.frideborg]!.sig;
+const unitSig = (unitId: string = U.frideborg) => {
+  const sig = dir.keys.units[unitId]!.sig;
   return { kid: sig.kid, privateKey: sig.privateJwk };
 };
 
@@ -63,16 +63,22 @@ async function approvalBody(
     signingKey: JWK;
     person: { issuer: string; subject: string };
   },
-  overrides: { signer?: { kid: string; privateKey: JWK }; sub?: string; boxTo?: JWK } = {},
+  overrides: {
+    signer?: { kid: string; privateKey: JWK };
+    sub?: string;
+    boxTo?: JWK;
+    unitId?: string;
+  } = {},
 ) {
+  const unitId = overrides.unitId ?? U.frideborg;
   const iss = decodeJwt(await dir.token('norrkoping.admin')).iss!;
   const person = { iss: device.person.issuer, sub: device.person.subject };
-  const ring = { enc: [dir.keys.units[U.frideborg]!.enc], sig: [dir.keys.units[U.frideborg]!.sig] };
+  const ring = { enc: [dir.keys.units[unitId]!.enc], sig: [dir.keys.units[unitId]!.sig] };
   const boxTo = overrides.boxTo ?? device.encryptionKey;
   return {
-    unitId: U.frideborg,
-    binding: await signDeviceBinding(overrides.signer ?? unitSig(), {
-      iss: U.frideborg,
+    unitId,
+    binding: await signDeviceBinding(overrides.signer ?? unitSig(unitId), {
+      iss: unitId,
       org: O.norrkoping,
       sub: overrides.sub ?? device.id,
       cnf: { enc: device.encryptionKey.kid!, sig: device.signingKey.kid! },
@@ -80,13 +86,13 @@ async function approvalBody(
       approvedBy: { iss, sub: 'norrkoping.admin' },
     }),
     box: await sealKeyBox({
-      unitId: U.frideborg,
+      unitId,
       organisationId: O.norrkoping,
       holder: { id: device.id, encryptionKid: boxTo.kid! },
       holderEncryptionJwk: boxTo,
       person,
       keys: ring,
-      unitSigningKey: unitSig(),
+      unitSigningKey: unitSig(unitId),
     }),
   };
 }
@@ -182,6 +188,49 @@ describe('enrolment', () => {
     expectProblem(elsewhere.res, 403, 'forbidden');
     const admin = await enrol('norrkoping.admin');
     expectProblem(admin.res, 403, 'forbidden');
+  });
+});
+
+describe("an organisation's audit unit (its auditors hold the audit keys)", () => {
+  it('enrols an auditor for the audit unit, never a caseworker; the admin boxes the audit keys to it', async () => {
+    const ok = await enrol('norrkoping.auditor');
+    expect(ok.res.statusCode).toBe(201);
+    expect(ok.res.json()).toMatchObject({
+      person: { subject: 'norrkoping.auditor' },
+      units: [{ unitId: A.norrkoping, status: 'pending' }],
+    });
+    // A caseworker whose token claims the audit unit is no member of it with role auditor.
+    const token = await dir.token('frideborg.caseworker', { units: [A.norrkoping] });
+    const keys = await generateDeviceKeys();
+    const refused = await dir.app.inject({
+      method: 'POST',
+      url: '/v1/devices',
+      headers: {
+        authorization: `Bearer ${token}`,
+        dpop: await createDpopProof({
+          signing: keys.signing,
+          method: 'POST',
+          url: 'http://hub.example/v1/devices',
+          accessToken: token,
+        }),
+      },
+      payload: {
+        label: 'Testenhet',
+        encryptionKey: keys.encryption.publicJwk,
+        signingKey: keys.signing.publicJwk,
+        unitIds: [A.norrkoping],
+      },
+    });
+    expectProblem(refused, 403, 'forbidden');
+
+    const approved = await dir
+      .as('norrkoping.admin')
+      .post(
+        `/v1/devices/${ok.res.json().id}/approve`,
+        await approvalBody(ok.res.json(), { unitId: A.norrkoping }),
+      );
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json().units[0]).toMatchObject({ unitId: A.norrkoping, status: 'approved' });
   });
 });
 

@@ -33,17 +33,14 @@ export const DEMO_UNITS = {
 } as const;
 
 /**
- * Each demo organisation's audit unit (docs/envelope.md "Sealed notes"): its keys open the
- * justifications the organisation sends; its members are the organisation's auditors.
+ * The audit units of the demo organisations that send or forward acute_protection referrals
+ * (docs/envelope.md "Sealed notes"): their keys open the justifications the organisation sends;
+ * their members are its auditors. Kept to three: every seeded unit costs start-up time.
  */
 export const DEMO_AUDIT_UNITS = {
   norrkoping: '19000000-0000-4000-8000-000000000581',
   policeOst: '29000000-0000-4000-8000-000000000005',
-  policeNord: '29000000-0000-4000-8000-000000000024',
   coordinator: '39000000-0000-4000-8000-000000000005',
-  novahuset: '49000000-0000-4000-8000-000000000001',
-  region: '59000000-0000-4000-8000-000000000005',
-  umea: '19000000-0000-4000-8000-000000002480',
 } as const;
 
 export interface DemoUser {

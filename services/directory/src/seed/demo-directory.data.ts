@@ -299,11 +299,7 @@ export const DEMO_UNIT_SEEDS: UnitSeed[] = [
     [
       [A.norrkoping, O.norrkoping, 'Norrköpings kommun'],
       [A.policeOst, O.policeOst, 'Polisen Region Öst'],
-      [A.policeNord, O.policeNord, 'Polisen Region Nord'],
       [A.coordinator, O.coordinator, 'Regionkoordinatorn'],
-      [A.novahuset, O.novahuset, 'Novahuset'],
-      [A.region, O.region, 'Region Östergötland'],
-      [A.umea, O.umea, 'Umeå kommun'],
     ] as const
   ).map(([id, organisationId, orgName]): UnitSeed => ({
     id,
