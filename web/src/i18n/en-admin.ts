@@ -157,4 +157,5 @@ export const enAdmin: Record<AdminMessageKey, string> = {
   'trust.pinned': 'The key is trusted in this browser. The referral opens again.',
   'trust.ownHelp':
     'Read this fingerprint out when another organisation calls to compare your key before trusting it.',
+  'keyFiles.needSheet': "Pick the unit's recovery sheet (or type the key) before approving.",
 };

@@ -162,6 +162,8 @@ export const svAdmin = {
   'trust.pinned': 'Nyckeln är betrodd i den här webbläsaren. Remissen öppnas igen.',
   'trust.ownHelp':
     'Läs upp det här fingeravtrycket när en annan organisation ringer för att jämföra er nyckel innan de litar på den.',
+  'keyFiles.needSheet':
+    'Välj enhetens återställningsblad (eller skriv in nyckeln) innan du godkänner.',
 } as const;
 
 export type AdminMessageKey = keyof typeof svAdmin;

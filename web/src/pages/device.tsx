@@ -181,6 +181,10 @@ export function UnitDevicesPanel({
   const [busy, setBusy] = useState(false);
 
   const approve = async (deviceId: string) => {
+    if (asAdmin && !recovery.trim()) {
+      setMessage({ kind: 'error', text: t('keyFiles.needSheet') });
+      return;
+    }
     setBusy(true);
     setMessage(undefined);
     try {

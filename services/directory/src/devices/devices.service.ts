@@ -316,8 +316,14 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
     }
   }
 
-  async function rotationState(unitId: string) {
-    const last = (await deviceUnits
+  /**
+   * Whether the unit's keys are older than its last revocation. Inside a write, pass the write's
+   * transaction: embedded PGlite has one connection, so a query on another one would wait for the
+   * transaction that waits for it (the key-box upload of a rotation stalled until the pool gave up).
+   */
+  async function rotationState(unitId: string, manager: EntityManager = ds.manager) {
+    const last = (await manager
+      .getRepository(DeviceUnitEntity)
       .createQueryBuilder('du')
       .select('max(du.revoked_at)', 'at')
       .where('du.unit_id = :unitId AND du.approved_at IS NOT NULL AND du.revoked_at IS NOT NULL', {
@@ -326,7 +332,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
       .getRawOne()) as { at: Date | string | null } | undefined;
     const lastRevocationAt = last?.at ? new Date(last.at) : null;
     const stale = lastRevocationAt
-      ? await ds.getRepository(UnitKeyEntity).countBy({
+      ? await manager.getRepository(UnitKeyEntity).countBy({
           unitId,
           status: 'active',
           publishedAt: LessThan(lastRevocationAt),
@@ -865,7 +871,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
               createdBySubject: principal.sub,
             });
           }
-          const { rotationRequired } = await rotationState(unitId);
+          const { rotationRequired } = await rotationState(unitId, tx);
           return {
             result: { unitId, stored: checked.length, rotationRequired },
             events: [
