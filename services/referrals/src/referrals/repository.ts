@@ -62,15 +62,32 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       event: string,
       actorUnitId: string | null,
       detail = {},
+      at = new Date(),
     ): Promise<void> {
       await tx.insert(ReferralEventEntity, {
         id: randomUUID(),
         referralId,
-        at: new Date(),
+        at,
         event,
         actorUnitId,
         detail,
       });
+    },
+
+    /**
+     * The referral whose acknowledgement deadline passed longest ago and that nobody has escalated
+     * yet, locked for `tx`; one replica's claim is skipped by the others (SKIP LOCKED).
+     */
+    claimOverdue(tx: EntityManager, now: Date): Promise<ReferralEntity | null> {
+      return tx
+        .getRepository(ReferralEntity)
+        .createQueryBuilder('r')
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .where("r.status = 'sent' AND r.escalation_level = 0 AND r.acknowledge_by <= :now", { now })
+        .orderBy('r.acknowledge_by', 'ASC')
+        .take(1)
+        .getOne();
     },
 
     messageExists(tx: EntityManager, id: string): Promise<boolean> {
