@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { keysetCursor } from '@samverkan/shared';
 import { describeMigrations, describeRepositorySync } from '@samverkan/shared/src/testing';
 import { REFERRALS_ENTITIES } from '../src/entities';
 import { REFERRALS_MIGRATIONS } from '../src/migrations';
@@ -37,9 +38,10 @@ describeRepositorySync({
         category: 'trafficking_sexual',
         from: '2026-01-01T00:00:00Z',
         to: '2027-01-01T00:00:00Z',
-        cursor: Buffer.from(JSON.stringify({ c: now.toISOString(), i: unit })).toString(
-          'base64url',
-        ),
+        cursor: keysetCursor({ c: 'datetime', i: 'uuid' }).encode({
+          c: now.toISOString(),
+          i: unit,
+        }),
       });
       await referrals.countsByStatus(box, unit);
     }
