@@ -17,6 +17,8 @@ export * from './audit/audit-chainer';
 export * from './audit/audit-routes';
 export * from './audit/audited-change';
 export * from './pipeline/command-pipeline';
+export * from './domain/escalation';
+export * from './http/cursor';
 export * from './audit/audit-key';
 export * from './audit/chain-checkpoints';
 export * from './audit/hash-chain';

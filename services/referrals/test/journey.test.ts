@@ -57,6 +57,19 @@ it('runs police → coordinator → Frideborg and Novahuset → accepted, handed
   expect(ownUnits.json().items.map((r: { id: string }) => r.id)).toEqual(
     inbox.json().items.map((r: { id: string }) => r.id),
   );
+  // Pages follow an opaque cursor (shared/src/http/cursor.ts); one the API did not give out is a 400.
+  const firstPage = await hub.as('police.officer').get('/v1/referrals?box=outbox&limit=1');
+  expect(firstPage.json().items).toHaveLength(1);
+  const forged = Buffer.from(JSON.stringify({ c: new Date().toISOString(), i: 'x' })).toString(
+    'base64url',
+  );
+  for (const bad of [forged, 'bm90IGpzb24', '!!']) {
+    const refused = await hub
+      .as('police.officer')
+      .get(`/v1/referrals?box=outbox&cursor=${encodeURIComponent(bad)}`);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+  }
   const outbox = await hub.as('police.officer').get('/v1/referrals?box=outbox');
   expect(outbox.json().items.map((r: { id: string }) => r.id)).toContain(body.id);
   const counts = await hub

@@ -1,9 +1,65 @@
-import { describeMigrations } from '@samverkan/shared/src/testing';
+import { randomUUID } from 'node:crypto';
+import { keysetCursor } from '@samverkan/shared';
+import { describeMigrations, describeRepositorySync } from '@samverkan/shared/src/testing';
 import { REFERRALS_ENTITIES } from '../src/entities';
 import { REFERRALS_MIGRATIONS } from '../src/migrations';
+import {
+  claimUnclaimedFieldRequest,
+  onShiftNow,
+  participantsOf,
+  visibleOperationIds,
+} from '../src/operations/operations.repository';
+import { createReferralsRepository } from '../src/referrals/repository';
+import type { ReferralsContext } from '../src/services/context';
 
 describeMigrations({
   schema: 'referrals',
   entities: REFERRALS_ENTITIES,
   migrations: REFERRALS_MIGRATIONS,
+});
+
+// The repositories' statements, recorded while they run on the migrated (empty) schema, name only
+// columns the entities map, with the entities' types (shared/src/testing/repository-sync.ts).
+describeRepositorySync({
+  schema: 'referrals',
+  entities: REFERRALS_ENTITIES,
+  migrations: REFERRALS_MIGRATIONS,
+  async exercise(ds) {
+    const referrals = createReferralsRepository({ dataSource: ds } as ReferralsContext);
+    const unit = randomUUID();
+    const now = new Date();
+    await referrals.findById(randomUUID());
+    for (const box of ['inbox', 'outbox'] as const) {
+      await referrals.listPage([unit], {
+        box,
+        limit: 10,
+        status: ['sent'],
+        urgency: 'acute',
+        category: 'trafficking_sexual',
+        from: '2026-01-01T00:00:00Z',
+        to: '2027-01-01T00:00:00Z',
+        cursor: keysetCursor({ c: 'datetime', i: 'uuid' }).encode({
+          c: now.toISOString(),
+          i: unit,
+        }),
+      });
+      await referrals.countsByStatus(box, unit);
+    }
+    await referrals.timelineOf(randomUUID());
+    await referrals.accessLogEntries(randomUUID());
+    await ds.transaction(async (tx) => {
+      await referrals.claimOverdue(tx, now);
+      await referrals.messageExists(tx, randomUUID());
+      await claimUnclaimedFieldRequest(tx, now);
+      await participantsOf(tx, randomUUID());
+      await onShiftNow(tx, randomUUID(), now, [unit]);
+      await visibleOperationIds(tx, {
+        units: [unit],
+        organisationId: randomUUID(),
+        officer: true,
+        orgAdmin: true,
+        status: 'active',
+      });
+    });
+  },
 });

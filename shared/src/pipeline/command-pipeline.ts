@@ -142,6 +142,38 @@ export class CommandPipeline {
     }
   }
 
+  /**
+   * A system pass on the pipeline (a deadline watcher): `step` claims one due item — a `FOR
+   * UPDATE SKIP LOCKED` read, so replicas share the work and an item is handled once — and returns
+   * its change's answer, events and audit target, or null when nothing is due. Each item is one
+   * transaction with its outbox rows and its unchained audit entry, as `transact` writes them.
+   * Returns how many items were handled.
+   */
+  async drain(
+    actor: AuditActor,
+    step: (tx: EntityManager) => Promise<{ target: AuditTarget; events: PendingEvent[] } | null>,
+  ): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const done = await this.ctx.events.transaction(async (tx) => {
+        const item = await step(tx);
+        if (!item) {
+          return false;
+        }
+        for (const event of item.events) {
+          await this.ctx.events.outbox.append(tx, event.type, event.data);
+        }
+        await this.ctx.audit.append({ ...item.target, actor, outcome: 'allowed' }, tx);
+        return true;
+      });
+      if (!done) {
+        return handled;
+      }
+      this.ctx.audit.poke();
+      handled += 1;
+    }
+  }
+
   async run<Input, Loaded, Decision, Answer>(
     def: CommandDefinition<Input, Loaded, Decision, Answer>,
     actor: AuditActor,

@@ -3,7 +3,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { PeriodicPass, personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { EscalationTimerEntity, NotificationEntity } from '../entities';
-import { escalatesToCoordinator, onCallTargets, sameOrganisationCover } from '../domain/escalation';
+import {
+  escalatesToCoordinator,
+  escalationTargets,
+  sameOrganisationCover,
+} from '../domain/escalation';
 import type { ObjectType } from '../domain/kinds';
 import { NotificationEvents } from '../events/notification-events';
 import type { NotificationsContext } from './context';
@@ -162,21 +166,45 @@ export class EscalationWatcher extends PeriodicPass {
     await tx.save(EscalationTimerEntity, timer);
 
     const { directory } = this.ctx;
+    // The decision is the platform's one escalation rule (shared/src/domain/escalation.ts), the
+    // same the referrals service's deadline watcher takes: level 1 each unit's same-organisation
+    // on-call cover (or the unit itself), level 2 the coordinator units not already alerted.
     let targetUnits: string[];
+    let coordinatorUnits: string[] = [];
     if (timer.level === 1) {
       const units = await directory.units(tx, timer.unitIds);
       const covers = await directory.units(
         tx,
         [...units.values()].flatMap((u) => (u.onCallUnitId ? [u.onCallUnitId] : [])),
       );
-      // Only an on-call unit of the same organisation covers; otherwise the unit's own staff.
-      targetUnits = onCallTargets(timer.unitIds, (id) => {
-        const unit = units.get(id);
-        return sameOrganisationCover(
-          unit,
-          unit?.onCallUnitId ? covers.get(unit.onCallUnitId) : undefined,
-        );
+      const coordinators = !escalatesToCoordinator(timer)
+        ? []
+        : timer.coordinatorUnitId
+          ? [timer.coordinatorUnitId]
+          : timer.municipalityCode
+            ? await directory.coordinatorUnits(tx, timer.municipalityCode)
+            : [];
+      const decision = escalationTargets({
+        objectType: timer.objectType,
+        category: timer.category,
+        units: timer.unitIds.map((id) => {
+          const unit = units.get(id);
+          return {
+            id,
+            onCallUnitId: sameOrganisationCover(
+              unit,
+              unit?.onCallUnitId ? covers.get(unit.onCallUnitId) : undefined,
+            ),
+          };
+        }),
+        coordinatorUnitIds: coordinators,
       });
+      targetUnits = decision.filter((t) => t.level === 1).map((t) => t.unitId);
+      // Whether there is a level 2 is the rule's (escalatesToCoordinator). The timer names every
+      // coordinator unit: one already alerted at level 1 is left out person by person when it
+      // fires (`alreadyEscalatedTo`), which is whom the rule's level-2 targets leave out, and the
+      // timer still records that level 2 was reached.
+      coordinatorUnits = coordinators;
     } else {
       targetUnits = timer.unitIds;
     }
@@ -219,33 +247,26 @@ export class EscalationWatcher extends PeriodicPass {
       tx,
     );
 
-    if (timer.level === 1 && escalatesToCoordinator(timer)) {
-      const coordinators = timer.coordinatorUnitId
-        ? [timer.coordinatorUnitId]
-        : timer.municipalityCode
-          ? await directory.coordinatorUnits(tx, timer.municipalityCode)
-          : [];
-      if (coordinators.length > 0) {
-        await tx
-          .createQueryBuilder()
-          .insert()
-          .into(EscalationTimerEntity)
-          .values({
-            id: randomUUID(),
-            objectType: timer.objectType,
-            objectId: timer.objectId,
-            level: 2,
-            dueAt: new Date(now.getTime() + this.ctx.config.coordinatorEscalationDelayMs),
-            status: 'pending',
-            unitIds: coordinators,
-            category: timer.category,
-            urgency: timer.urgency,
-            municipalityCode: timer.municipalityCode,
-            coordinatorUnitId: timer.coordinatorUnitId,
-          })
-          .orIgnore()
-          .execute();
-      }
+    if (coordinatorUnits.length > 0) {
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(EscalationTimerEntity)
+        .values({
+          id: randomUUID(),
+          objectType: timer.objectType,
+          objectId: timer.objectId,
+          level: 2,
+          dueAt: new Date(now.getTime() + this.ctx.config.coordinatorEscalationDelayMs),
+          status: 'pending',
+          unitIds: coordinatorUnits,
+          category: timer.category,
+          urgency: timer.urgency,
+          municipalityCode: timer.municipalityCode,
+          coordinatorUnitId: timer.coordinatorUnitId,
+        })
+        .orIgnore()
+        .execute();
     }
     this.log.info(
       {

@@ -137,7 +137,8 @@ describe('escalationTargets', () => {
     expect(
       escalationTargets({
         category: 'trafficking_sexual',
-        recipientUnit: frideborg,
+        objectType: 'referral',
+        units: [frideborg],
         coordinatorUnitIds: coordinators,
       }),
     ).toEqual([
@@ -151,7 +152,12 @@ describe('escalationTargets', () => {
     (category) => {
       expect(isTraffickingCategory(category)).toBe(true);
       expect(
-        escalationTargets({ category, recipientUnit: frideborg, coordinatorUnitIds: coordinators }),
+        escalationTargets({
+          objectType: 'referral',
+          category,
+          units: [frideborg],
+          coordinatorUnitIds: coordinators,
+        }),
       ).toHaveLength(2);
     },
   );
@@ -161,7 +167,8 @@ describe('escalationTargets', () => {
     expect(
       escalationTargets({
         category: 'prostitution',
-        recipientUnit: frideborg,
+        objectType: 'referral',
+        units: [frideborg],
         coordinatorUnitIds: coordinators,
       }),
     ).toEqual([{ level: 1, kind: 'unit_on_call', unitId: 'unit-socialjour' }]);
@@ -171,7 +178,8 @@ describe('escalationTargets', () => {
     expect(
       escalationTargets({
         category: 'prostitution',
-        recipientUnit: { id: 'unit-elsa', onCallUnitId: null },
+        objectType: 'referral',
+        units: [{ id: 'unit-elsa', onCallUnitId: null }],
         coordinatorUnitIds: [],
       }),
     ).toEqual([{ level: 1, kind: 'unit_on_call', unitId: 'unit-elsa' }]);
@@ -181,7 +189,8 @@ describe('escalationTargets', () => {
     expect(
       escalationTargets({
         category: 'trafficking_labour',
-        recipientUnit: { id: 'unit-coordinator', onCallUnitId: 'unit-socialjour' },
+        objectType: 'referral',
+        units: [{ id: 'unit-coordinator', onCallUnitId: 'unit-socialjour' }],
         coordinatorUnitIds: ['unit-coordinator', 'unit-socialjour', 'unit-coord-2', 'unit-coord-2'],
       }),
     ).toEqual([
@@ -194,7 +203,8 @@ describe('escalationTargets', () => {
     expect(
       escalationTargets({
         category: 'trafficking_sexual',
-        recipientUnit: frideborg,
+        objectType: 'referral',
+        units: [frideborg],
         coordinatorUnitIds: [],
       }),
     ).toEqual([{ level: 1, kind: 'unit_on_call', unitId: 'unit-socialjour' }]);
@@ -225,7 +235,8 @@ describe('sameOrganisationCover (issue 12: escalations routed to another organis
     expect(sameOrganisationCover(elsa, undefined)).toBeNull();
     const targets = escalationTargets({
       category: 'domestic_violence',
-      recipientUnit: { id: 'unit-elsa', onCallUnitId: sameOrganisationCover(elsa, police) },
+      objectType: 'referral',
+      units: [{ id: 'unit-elsa', onCallUnitId: sameOrganisationCover(elsa, police) }],
       coordinatorUnitIds: [],
     });
     expect(targets).toEqual([{ level: 1, kind: 'unit_on_call', unitId: 'unit-elsa' }]);

@@ -106,67 +106,13 @@ export function parseDeadlineConfig(
 
 // ----- escalation ------------------------------------------------------------
 
-export const TRAFFICKING_CATEGORIES = [
-  'trafficking_sexual',
-  'trafficking_labour',
-  'child_sexual_exploitation',
-] as const;
-
-export function isTraffickingCategory(category: string): boolean {
-  return (TRAFFICKING_CATEGORIES as readonly string[]).includes(category);
-}
-
-export interface EscalationTarget {
-  level: 1 | 2;
-  kind: 'unit_on_call' | 'coordinator';
-  /** whose on-duty staff (directory `/v1/units/{id}/on-duty`) are to be alerted */
-  unitId: string;
-}
-
-export interface EscalationFacts {
-  category: string;
-  /** the recipient unit, from the directory */
-  recipientUnit: { id: string; onCallUnitId: string | null };
-  /** the regional coordinator units for the referral's area, from the directory */
-  coordinatorUnitIds: readonly string[];
-}
-
-/**
- * The on-call unit that may cover for a unit's missed deadline: the one the directory names, only
- * when it belongs to the same organisation and is active. Anything else — another organisation's
- * unit (set before the directory refused it), a unit that is gone — yields null, so the unit's
- * own staff are alerted instead of outsiders who cannot act on the item.
- */
-export function sameOrganisationCover(
-  unit: { organisationId: string; onCallUnitId: string | null } | undefined,
-  cover: { unitId: string; organisationId: string; status: string } | undefined,
-): string | null {
-  if (!unit?.onCallUnitId || !cover || cover.unitId !== unit.onCallUnitId) {
-    return null;
-  }
-  return cover.organisationId === unit.organisationId && cover.status === 'active'
-    ? cover.unitId
-    : null;
-}
-
-/**
- * Who to alert when acknowledgement is overdue: level 1 the recipient unit's on-call unit, or,
- * when it names none, the recipient unit's own on-duty staff, so that something always fires;
- * level 2, for trafficking categories only, each coordinator unit that is not already alerted.
- */
-export function escalationTargets(facts: EscalationFacts): EscalationTarget[] {
-  const firstUnit = facts.recipientUnit.onCallUnitId ?? facts.recipientUnit.id;
-  const targets: EscalationTarget[] = [{ level: 1, kind: 'unit_on_call', unitId: firstUnit }];
-  if (isTraffickingCategory(facts.category)) {
-    // The recipient is left out: escalating a coordinator unit's own missed deadline to that same
-    // unit adds nothing; level 1 already reaches its on-call cover.
-    const alerted = new Set([firstUnit, facts.recipientUnit.id]);
-    for (const unitId of facts.coordinatorUnitIds) {
-      if (!alerted.has(unitId)) {
-        alerted.add(unitId);
-        targets.push({ level: 2, kind: 'coordinator', unitId });
-      }
-    }
-  }
-  return targets;
-}
+// Who is alerted when a deadline passes is the platform's one escalation rule, shared with the
+// notifications service's timers (shared/src/domain/escalation.ts).
+export {
+  escalationTargets,
+  isTraffickingCategory,
+  sameOrganisationCover,
+  TRAFFICKING_CATEGORIES,
+  type EscalationFacts,
+  type EscalationTarget,
+} from '@samverkan/shared';

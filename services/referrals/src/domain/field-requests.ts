@@ -1,4 +1,4 @@
-import { ProblemError } from '@samverkan/shared';
+import { escalationTargets, ProblemError } from '@samverkan/shared';
 import { ReferralProblems as P } from './errors';
 
 /**
@@ -101,11 +101,13 @@ export function fieldRequestEscalationTargets(input: {
   participants: Array<{ unitId: string; onCallUnitId: string | null }>;
   coordinatorUnitId: string | null;
 }): string[] {
-  const targets = input.participants.map((p) => p.onCallUnitId ?? p.unitId);
-  if (input.coordinatorUnitId) {
-    targets.push(input.coordinatorUnitId);
-  }
-  return [...new Set(targets)];
+  // The platform's one escalation rule (shared/src/domain/escalation.ts), all levels at once.
+  return escalationTargets({
+    objectType: 'field_request',
+    category: null,
+    units: input.participants.map((p) => ({ id: p.unitId, onCallUnitId: p.onCallUnitId })),
+    coordinatorUnitIds: input.coordinatorUnitId ? [input.coordinatorUnitId] : [],
+  }).map((t) => t.unitId);
 }
 
 // ----- encounter tallies ------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
 import { type EntityManager } from 'typeorm';
 import { FieldRequestEntity, OperationEntity, OperationParticipantEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
-import { ACTING_ROLES } from '../domain/referral-lifecycle';
+
 import {
   deny,
   pipelineOf,
@@ -29,10 +29,7 @@ export interface OperationAccess {
  */
 export function createOperationAccess(ctx: ReferralsContext) {
   async function verifiedUnits(principal: Principal, manager?: EntityManager): Promise<string[]> {
-    if (!principal.roles.some((role) => ACTING_ROLES.includes(role))) {
-      return [];
-    }
-    // The platform's one rule (claimed, same organisation, a member with a case-handling role).
+    // The service's one rule (read-model/directory-read-model.ts `actingUnits`).
     return ctx.directory.actingUnits(principal, manager);
   }
 

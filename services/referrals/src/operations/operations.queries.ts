@@ -14,7 +14,7 @@ import { type OperationStatus } from '../domain/operations';
 import { deny, type ReferralsContext } from '../services/context';
 import { operationView, shiftView } from './views';
 import { type OperationAccessRules } from './access';
-import { onShiftNow } from './operations.repository';
+import { onShiftNow, visibleOperationIds } from './operations.repository';
 
 /** Operation weeks' reads: one, the list, the reportable ones, shifts, who is on shift, the report. */
 export function createOperationQueries(ctx: ReferralsContext, rules: OperationAccessRules) {
@@ -28,27 +28,13 @@ export function createOperationQueries(ctx: ReferralsContext, rules: OperationAc
 
     async list(principal: Principal, status?: OperationStatus) {
       const units = await verifiedUnits(principal);
-      const table = ctx.dataSource.getRepository(OperationEntity).metadata.tablePath;
-      const parts = ctx.dataSource.getRepository(OperationParticipantEntity).metadata.tablePath;
-      // The same rule as accessTo(), as SQL.
-      const rows = (await ctx.dataSource.query(
-        `SELECT o.id FROM ${table} o
-          WHERE ($5::text IS NULL OR o.status = $5)
-            AND (o.organiser_unit_id = ANY($1::uuid[]) OR o.coordinator_unit_id = ANY($1::uuid[])
-              OR ($3 AND cardinality($1::uuid[]) > 0 AND o.organiser_organisation_id::text = $2)
-              OR ($4 AND o.organiser_organisation_id::text = $2)
-              OR EXISTS (SELECT 1 FROM ${parts} p WHERE p.operation_id = o.id
-                           AND (p.unit_id = ANY($1::uuid[]) OR ($4 AND p.organisation_id::text = $2))))
-          ORDER BY o.starts_at DESC, o.id LIMIT 500`,
-        [
-          units,
-          principal.org,
-          hasRole(principal, 'officer'),
-          hasRole(principal, 'org_admin'),
-          status ?? null,
-        ],
-      )) as Array<{ id: string }>;
-      const ids = rows.map((r) => r.id);
+      const ids = await visibleOperationIds(ctx.dataSource.manager, {
+        units,
+        organisationId: principal.org,
+        officer: hasRole(principal, 'officer'),
+        orgAdmin: hasRole(principal, 'org_admin'),
+        status: status ?? null,
+      });
       if (ids.length === 0) {
         return { items: [] };
       }

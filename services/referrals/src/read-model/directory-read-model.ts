@@ -1,5 +1,6 @@
 import {
   actingUnitsFromReadModel,
+  CASE_HANDLING_ROLES,
   type EventConsumerDefinition,
   type EventEnvelope,
   type Principal,
@@ -125,11 +126,19 @@ export function createDirectoryReadModel(dataSource: DataSource) {
     },
 
     /**
-     * The token's units that the person acts for now (the shared rule, `actingUnitsOf`): units
-     * of the token's organisation where the directory lists the subject as a member with a
-     * case-handling role.
+     * The one place this service answers "is this person acting for this unit": the token's
+     * units that the person acts for now. The token must carry a case-handling role (an analyst
+     * sees aggregates and an auditor the audit log, never a referral, an operation or an
+     * envelope, whatever units a token lists — docs/architecture.md#identity-and-access), and
+     * each unit counts by the platform's rule (`actingUnitsOf`, shared/src/auth/acting-units.ts):
+     * claimed by the token, in the token's organisation, and the directory lists the subject as a
+     * member with a case-handling role. A removed member loses the unit as soon as the
+     * directory's event arrives.
      */
     async actingUnits(principal: Principal, manager?: EntityManager): Promise<string[]> {
+      if (!principal.roles.some((role) => CASE_HANDLING_ROLES.includes(role))) {
+        return [];
+      }
       const repo = repoOf(manager);
       return actingUnitsFromReadModel(repo.manager, repo.metadata.schema!, principal);
     },

@@ -1,6 +1,6 @@
 import { CommonProblems, hasRole, ProblemError, type Principal } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { ACTING_ROLES, sideOf } from '../domain/referral-lifecycle';
+import { sideOf } from '../domain/referral-lifecycle';
 import { ReferralProblems as P } from '../domain/errors';
 import { ReferralEntity } from '../entities';
 import { referralsAuditParties } from '../services/audit-parties';
@@ -51,9 +51,7 @@ export function createLegalHoldsService(ctx: ReferralsContext, retention: Retent
     const partyOrgs = referral
       ? await parties({ objectType: 'referral', objectId: id }, manager)
       : [];
-    const units = principal.roles.some((r) => ACTING_ROLES.includes(r))
-      ? await ctx.directory.actingUnits(principal, manager)
-      : [];
+    const units = await ctx.directory.actingUnits(principal, manager);
     const isMember = referral ? sideOf({ units }, referral) !== 'none' : false;
     const isOversight =
       hasRole(principal, 'org_admin', 'auditor') && partyOrgs.includes(principal.org);

@@ -1,6 +1,6 @@
 import { ProblemError, type Principal } from '@samverkan/shared';
 import { ReferralProblems as P } from '../domain/errors';
-import { ACTING_ROLES, canRead, sideOf } from '../domain/referral-lifecycle';
+import { canRead, sideOf } from '../domain/referral-lifecycle';
 import { deny, type ReferralsContext } from '../services/context';
 import type { ReferralsRepository } from './repository';
 
@@ -11,12 +11,8 @@ export function createReferralAccess(ctx: ReferralsContext, repository: Referral
    * token, in the token's organisation, and the directory lists the person as a member with a
    * case-handling role). A removed member loses them as soon as the directory's event arrives.
    */
+  // The service's one rule (read-model/directory-read-model.ts `actingUnits`).
   async function verifiedUnits(principal: Principal): Promise<string[]> {
-    // Only case-handling roles take part in referrals: an analyst sees aggregates and an auditor
-    // the audit log, never a referral or its envelope (docs/architecture.md#identity-and-access), whatever units a token lists.
-    if (!principal.roles.some((role) => ACTING_ROLES.includes(role))) {
-      return [];
-    }
     return ctx.directory.actingUnits(principal);
   }
 

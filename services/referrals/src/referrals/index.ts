@@ -6,6 +6,7 @@ import { createEnvelopeChecks } from './envelope-check';
 import { createReferralQueries } from './queries';
 import { createReferralsRepository } from './repository';
 
+export { createReferralsRepository, type ReferralsRepository } from './repository';
 export {
   ENVELOPE_IAT_MAX_AGE_SECONDS,
   ENVELOPE_IAT_MAX_FUTURE_SECONDS,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AuditEntryEntity, CommonProblems, ProblemError } from '@samverkan/shared';
+import { AuditEntryEntity, keysetCursor } from '@samverkan/shared';
 import { Brackets, type EntityManager } from 'typeorm';
 import { ReferralEntity, ReferralEventEntity, ReferralMessageEntity } from '../entities';
 import type { ReferralsContext } from '../services/context';
@@ -63,11 +63,12 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       event: string,
       actorUnitId: string | null,
       detail = {},
+      at = new Date(),
     ): Promise<void> {
       await tx.insert(ReferralEventEntity, {
         id: randomUUID(),
         referralId,
-        at: new Date(),
+        at,
         event,
         actorUnitId,
         detail,
@@ -77,6 +78,22 @@ export function createReferralsRepository(ctx: ReferralsContext) {
     /** A message of `referralId`'s thread by id (a sealed note: justification or decline note). */
     findMessage(referralId: string, id: string): Promise<ReferralMessageEntity | null> {
       return ctx.dataSource.getRepository(ReferralMessageEntity).findOneBy({ id, referralId });
+    },
+
+    /**
+     * The referral whose acknowledgement deadline passed longest ago and that nobody has escalated
+     * yet, locked for `tx`; one replica's claim is skipped by the others (SKIP LOCKED).
+     */
+    claimOverdue(tx: EntityManager, now: Date): Promise<ReferralEntity | null> {
+      return tx
+        .getRepository(ReferralEntity)
+        .createQueryBuilder('r')
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .where("r.status = 'sent' AND r.escalation_level = 0 AND r.acknowledge_by <= :now", { now })
+        .orderBy('r.acknowledge_by', 'ASC')
+        .take(1)
+        .getOne();
     },
 
     messageExists(tx: EntityManager, id: string): Promise<boolean> {
@@ -139,9 +156,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
 
     /** The cursor of the page that follows `last`. */
     cursorAfter(last: ReferralEntity): string {
-      return Buffer.from(JSON.stringify({ c: last.createdAt.toISOString(), i: last.id })).toString(
-        'base64url',
-      );
+      return LIST_CURSOR.encode({ c: last.createdAt.toISOString(), i: last.id });
     },
 
     /** A box's referrals by status, and how many acute ones wait. */
@@ -189,19 +204,10 @@ export function createReferralsRepository(ctx: ReferralsContext) {
 
 export type ReferralsRepository = ReturnType<typeof createReferralsRepository>;
 
+/** The box's keyset cursor (shared/src/http/cursor.ts): the last row's (created_at, id). */
+const LIST_CURSOR = keysetCursor({ c: 'datetime', i: 'uuid' });
+
+/** A cursor the list gave out, or the 400 problem on anything else. */
 function decodeCursor(cursor: string): { c: string; i: string } {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
-      c?: unknown;
-      i?: unknown;
-    };
-    if (typeof v.c === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.c))) {
-      return { c: v.c, i: v.i };
-    }
-  } catch {
-    // fall through
-  }
-  throw new ProblemError(CommonProblems.validation, 'The cursor is not one this API gave out', {
-    errors: [{ field: 'querystring.cursor', message: 'is not valid' }],
-  });
+  return LIST_CURSOR.decode(cursor)!;
 }

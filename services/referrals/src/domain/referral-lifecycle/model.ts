@@ -1,4 +1,4 @@
-import type { Principal, Role } from '@samverkan/shared';
+import { CASE_HANDLING_ROLES, type Principal, type Role } from '@samverkan/shared';
 
 /**
  * The referral lifecycle of docs/architecture.md#referral-lifecycle as data plus one pure `transition` function.
@@ -102,7 +102,7 @@ export const HANDOVER_MODES = ['in_person', 'phone', 'video'] as const;
 export type HandoverMode = (typeof HANDOVER_MODES)[number];
 
 /** Roles that handle cases. Others (analyst, auditor, org_admin, hub_admin) never act. */
-export const ACTING_ROLES: readonly Role[] = ['caseworker', 'officer', 'coordinator'];
+export const ACTING_ROLES: readonly Role[] = CASE_HANDLING_ROLES;
 
 /** At most this many new referrals in one forward (openapi `ReferralForward.forwards`). */
 export const MAX_FORWARDS = 10;
