@@ -65,6 +65,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
     migrations: DIRECTORY_MIGRATIONS,
     eventDocuments: [path.join(OPENAPI_DIR, 'directory.events.yaml')],
     publishEvents: options.publishEvents,
+    deferredAuditChain: true,
   });
   app.addHook('onClose', () => runtime.close());
   const { dataSource, events, audit } = runtime;

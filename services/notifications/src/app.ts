@@ -83,6 +83,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
     entities: NOTIFICATIONS_ENTITIES,
     migrations: NOTIFICATIONS_MIGRATIONS,
     eventDocuments: NOTIFICATIONS_EVENT_DOCUMENTS,
+    deferredAuditChain: true,
   });
   const { dataSource, events, audit } = runtime;
   audit.resolvePartiesWith(notificationsAuditParties());

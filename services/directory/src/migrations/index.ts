@@ -4,6 +4,7 @@ import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints'
 import { DeviceKeys1796165068146 } from './1796165068146-DeviceKeys';
 import { ActorsByIssuer1796170000000 } from './1796170000000-ActorsByIssuer';
 import { VerifiedOrganisationNumbers1796170000001 } from './1796170000001-VerifiedOrganisationNumbers';
+import { UnchainedAuditEntries1797020000000 } from './1797020000000-UnchainedAuditEntries';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const DIRECTORY_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const DIRECTORY_MIGRATIONS = [
   DeviceKeys1796165068146,
   ActorsByIssuer1796170000000,
   VerifiedOrganisationNumbers1796170000001,
+  UnchainedAuditEntries1797020000000,
 ];

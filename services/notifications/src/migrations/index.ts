@@ -4,6 +4,7 @@ import { WebhookEndpoints1795500000000 } from '../webhooks/migrations/1795500000
 import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints';
 import { PersonIsOrganisationAndSubject1795600000000 } from './1795600000000-PersonIsOrganisationAndSubject';
 import { ObjectParties1796500000000 } from './1796500000000-ObjectParties';
+import { UnchainedAuditEntries1797020000001 } from './1797020000001-UnchainedAuditEntries';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const NOTIFICATIONS_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
   ChainCheckpoints1795430000000,
   PersonIsOrganisationAndSubject1795600000000,
   ObjectParties1796500000000,
+  UnchainedAuditEntries1797020000001,
 ];
