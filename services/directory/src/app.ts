@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { idempotency, OpenApiContract, openServiceRuntime } from '@samverkan/shared';
+import {
+  CommandPipeline,
+  idempotency,
+  OpenApiContract,
+  openServiceRuntime,
+} from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createDevicesService } from './devices/devices.service';
 import { deviceRoutes } from './devices/devices.routes';
@@ -76,6 +81,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
     dataSource,
     events,
     audit,
+    pipeline: CommandPipeline.forService({ dataSource, events, audit }),
     hubOrganisationId: config.HUB_ORGANISATION_ID,
   };
   const issuerSource = createIssuerSource(context);

@@ -6,6 +6,7 @@ import {
   issuerReadModelConsumer,
   OpenApiContract,
   openServiceRuntime,
+  CommandPipeline,
   readModelIssuerSource,
   type EventConsumerDefinition,
   type EventProcessor,
@@ -94,6 +95,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
     dataSource,
     events,
     audit,
+    pipeline: CommandPipeline.forService({ dataSource, events, audit }),
     directory: createDirectoryReadModel(),
     config: own,
     feed,
@@ -162,6 +164,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
   await app.register(operationsRoutes);
   await registerWebhooks(app, {
     ...runtime,
+    pipeline: context.pipeline,
     directory: context.directory,
     contract: services.contract,
     openapiDir: OPENAPI_DIR,

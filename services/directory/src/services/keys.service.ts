@@ -16,7 +16,7 @@ import { DirectoryProblems as P } from '../domain/errors';
 import { keyLogContent } from '../domain/key-log';
 import { normalisePublicJwk, verifySignedUnitKey } from '../domain/unit-keys';
 import { DirectoryEvents as E } from '../events/directory-events';
-import { change, deny, type DirectoryContext } from './context';
+import type { DirectoryContext } from './context';
 import type { OrganisationsService } from './organisations.service';
 import type { UnitsService } from './units.service';
 import { keyLogView, rootKeyView, unitKeyView } from './views';
@@ -83,9 +83,9 @@ export function createKeysService(
       objectOrg: unit.organisationId,
     };
     if (!canAdministerOrganisation(principal, unit.organisationId)) {
-      await deny(ctx, principal, target);
+      await ctx.pipeline.deny(principal, target);
     }
-    return change(ctx, principal, target, async (tx) => {
+    return ctx.pipeline.transact(principal, target, async (tx) => {
       const key = await tx.findOne(UnitKeyEntity, {
         where: { kid, unitId },
         lock: { mode: 'pessimistic_write' },
@@ -155,7 +155,7 @@ export function createKeysService(
         objectOrg: organisationId,
       };
       if (!principal.hubAdmin) {
-        await deny(ctx, principal, target, 'Only a hub administrator registers root keys');
+        await ctx.pipeline.deny(principal, target, 'Only a hub administrator registers root keys');
       }
       const jwk = await normalisePublicJwk(input.jwk, 'sig', P.rootKeyMalformed);
       if (input.fingerprint !== jwk.kid) {
@@ -167,7 +167,7 @@ export function createKeysService(
       if (await rootKeys.findOneBy({ kid: jwk.kid })) {
         throw new ProblemError(P.rootKeyExists);
       }
-      return change(ctx, principal, { ...target, objectId: jwk.kid }, async (tx) => {
+      return ctx.pipeline.transact(principal, { ...target, objectId: jwk.kid }, async (tx) => {
         const row = tx.create(RootKeyEntity, {
           kid: jwk.kid,
           organisationId,
@@ -212,9 +212,9 @@ export function createKeysService(
         objectOrg: organisationId,
       };
       if (!principal.hubAdmin) {
-        await deny(ctx, principal, target, 'Only a hub administrator revokes root keys');
+        await ctx.pipeline.deny(principal, target, 'Only a hub administrator revokes root keys');
       }
-      return change(ctx, principal, target, async (tx) => {
+      return ctx.pipeline.transact(principal, target, async (tx) => {
         const key = await tx.findOne(RootKeyEntity, {
           where: { kid, organisationId },
           lock: { mode: 'pessimistic_write' },
@@ -268,7 +268,7 @@ export function createKeysService(
         objectOrg: unit.organisationId,
       };
       if (!canAdministerOrganisation(principal, unit.organisationId)) {
-        await deny(ctx, principal, target);
+        await ctx.pipeline.deny(principal, target);
       }
       const verified = await verifySignedUnitKey(
         signed,
@@ -278,50 +278,54 @@ export function createKeysService(
       if (await unitKeys.findOneBy({ kid: verified.jwk.kid })) {
         throw new ProblemError(P.keyExists, `Key ${verified.jwk.kid} is already published`);
       }
-      return change(ctx, principal, { ...target, objectId: verified.jwk.kid }, async (tx) => {
-        const row = tx.create(UnitKeyEntity, {
-          kid: verified.jwk.kid,
-          unitId,
-          organisationId: unit.organisationId,
-          use: verified.use,
-          alg: verified.jwk.alg,
-          jwk: { ...verified.jwk },
-          signed,
-          rootKid: verified.rootKid,
-          status: 'active',
-          publishedAt: new Date(),
-          retiredAt: null,
-          revokedAt: null,
-          revocationReason: null,
-        });
-        await tx.insert(UnitKeyEntity, row);
-        await appendKeyLog(tx, {
-          action: 'key_published',
-          organisationId: unit.organisationId,
-          unitId,
-          kid: row.kid,
-          use: row.use,
-          document: { signed },
-          actor: principal.sub,
-          actorIssuer: principal.iss,
-        });
-        return {
-          result: unitKeyView(row),
-          events: [
-            {
-              type: E.keyRotated,
-              data: {
-                unitId,
-                organisationId: unit.organisationId,
-                kid: row.kid,
-                use: row.use,
-                change: 'published',
-                ...(await activeKidsOf(tx, unitId)),
+      return ctx.pipeline.transact(
+        principal,
+        { ...target, objectId: verified.jwk.kid },
+        async (tx) => {
+          const row = tx.create(UnitKeyEntity, {
+            kid: verified.jwk.kid,
+            unitId,
+            organisationId: unit.organisationId,
+            use: verified.use,
+            alg: verified.jwk.alg,
+            jwk: { ...verified.jwk },
+            signed,
+            rootKid: verified.rootKid,
+            status: 'active',
+            publishedAt: new Date(),
+            retiredAt: null,
+            revokedAt: null,
+            revocationReason: null,
+          });
+          await tx.insert(UnitKeyEntity, row);
+          await appendKeyLog(tx, {
+            action: 'key_published',
+            organisationId: unit.organisationId,
+            unitId,
+            kid: row.kid,
+            use: row.use,
+            document: { signed },
+            actor: principal.sub,
+            actorIssuer: principal.iss,
+          });
+          return {
+            result: unitKeyView(row),
+            events: [
+              {
+                type: E.keyRotated,
+                data: {
+                  unitId,
+                  organisationId: unit.organisationId,
+                  kid: row.kid,
+                  use: row.use,
+                  change: 'published',
+                  ...(await activeKidsOf(tx, unitId)),
+                },
               },
-            },
-          ],
-        };
-      });
+            ],
+          };
+        },
+      );
     },
 
     /** Retired keys are no longer used for new envelopes but stay readable for old ones. */
@@ -390,8 +394,7 @@ export function createKeysService(
     /** A checkpoint on demand: hub administrators and auditors only; a refusal is audited. */
     async checkpointKeyLogFor(principal: Principal) {
       if (!principal.hubAdmin && !hasRole(principal, 'auditor')) {
-        await deny(
-          ctx,
+        await ctx.pipeline.deny(
           principal,
           { action: 'key_log.checkpoint', objectType: 'key_log', objectOrg: principal.org },
           'Only hub administrators and auditors sign key-log checkpoints on demand',

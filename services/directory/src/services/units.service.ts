@@ -14,7 +14,7 @@ import type { ContactRoute, WeeklyOpening } from '../entities/unit.entity';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { DirectoryProblems as P } from '../domain/errors';
 import { DirectoryEvents as E } from '../events/directory-events';
-import { change, deny, type DirectoryContext } from './context';
+import type { DirectoryContext } from './context';
 import { badCursor } from './organisations.service';
 import { distinctName } from './distinct-names';
 import { createUnitsRepository, type UnitQuery } from '../units/units.repository';
@@ -196,7 +196,7 @@ export function createUnitsService(ctx: DirectoryContext) {
       };
       // Permission first: a caller who may not create units learns nothing about the organisation.
       if (!canAdministerOrganisation(principal, input.organisationId)) {
-        await deny(ctx, principal, target);
+        await ctx.pipeline.deny(principal, target);
       }
       const org = await ctx.dataSource
         .getRepository(OrganisationEntity)
@@ -207,7 +207,7 @@ export function createUnitsService(ctx: DirectoryContext) {
       if (org.status !== 'active') {
         throw new ProblemError(P.organisationInactive);
       }
-      return change(ctx, principal, target, async (tx) => {
+      return ctx.pipeline.transact(principal, target, async (tx) => {
         const unit = tx.create(UnitEntity, {
           id,
           organisationId: org.id,
@@ -237,10 +237,9 @@ export function createUnitsService(ctx: DirectoryContext) {
         objectOrg: existing.organisationId,
       };
       if (!canAdministerOrganisation(principal, existing.organisationId)) {
-        await deny(ctx, principal, target);
+        await ctx.pipeline.deny(principal, target);
       }
-      return change(
-        ctx,
+      return ctx.pipeline.transact(
         principal,
         { ...target, detail: { fields: Object.keys(patch) } },
         async (tx) => {
