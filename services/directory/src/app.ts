@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { idempotency, OpenApiContract, openServiceRuntime } from '@samverkan/shared';
+import {
+  CommandPipeline,
+  idempotency,
+  OpenApiContract,
+  openServiceRuntime,
+} from '@samverkan/shared';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createDevicesService } from './devices/devices.service';
 import { deviceRoutes } from './devices/devices.routes';
@@ -65,6 +70,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
     migrations: DIRECTORY_MIGRATIONS,
     eventDocuments: [path.join(OPENAPI_DIR, 'directory.events.yaml')],
     publishEvents: options.publishEvents,
+    deferredAuditChain: true,
   });
   app.addHook('onClose', () => runtime.close());
   const { dataSource, events, audit } = runtime;
@@ -75,6 +81,7 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
     dataSource,
     events,
     audit,
+    pipeline: CommandPipeline.forService({ dataSource, events, audit }),
     hubOrganisationId: config.HUB_ORGANISATION_ID,
   };
   const issuerSource = createIssuerSource(context);

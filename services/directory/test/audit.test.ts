@@ -9,6 +9,7 @@ import {
 import type { LightMyRequestResponse } from 'fastify';
 import { generateKeyPairSync } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { describeAuditChainer } from '@samverkan/shared/src/testing';
 import { buildDirectory, type TestDirectory } from './helpers/build';
 import { expectProblem } from './helpers/problems';
 
@@ -57,8 +58,11 @@ async function readAudit(user: string, query = '', limit = 100): Promise<AuditEn
   throw new Error('the audit trail does not end');
 }
 
-const rowCount = async (): Promise<number> =>
-  Number((await ds.query('SELECT count(*) AS n FROM directory.audit_log'))[0].n);
+const rowCount = async (): Promise<number> => {
+  // Entries are chained right after commit; link what still waits before counting the chain.
+  await dir.app.directory.context.audit.chainPending();
+  return Number((await ds.query('SELECT count(*) AS n FROM directory.audit_log'))[0].n);
+};
 const verify = async (user = 'norrkoping.auditor') => {
   const res = await dir.as(user).get('/v1/audit/directory/verify');
   expect(res.statusCode).toBe(200);
@@ -358,6 +362,8 @@ describe('verifying the hash chain', () => {
       truncated: false,
       forked: false,
       pin: null,
+      pending: 0,
+      oldestPendingAgeMs: null,
     });
     expect(await verify('hub.admin')).toEqual(result);
     for (let i = 1; i < all.length; i += 1) {
@@ -441,4 +447,15 @@ describe('verifying the hash chain', () => {
       await restore();
     });
   });
+});
+
+describeAuditChainer({
+  service: 'directory',
+  refusedUser: 'police.officer',
+  target: () => ({
+    dataSource: ds,
+    audit: dir.app.directory.context.audit,
+    databaseUrl: dir.db.url,
+    get: (user, url) => dir.as(user).get(url),
+  }),
 });

@@ -126,6 +126,7 @@ describe('a hub admin manages trusted issuers', () => {
     expect(await issuerRows()).toBe(before);
     if (typeof body.publicKeyPem === 'string') {
       const secret = body.publicKeyPem.split('\n')[1]!;
+      await dir.app.directory.context.audit.chainPending();
       const traces = await ds.query(
         `SELECT (SELECT count(*) FROM directory.issuers WHERE public_key_pem LIKE $1)
               + (SELECT count(*) FROM directory.audit_log WHERE detail::text LIKE $1)

@@ -41,8 +41,11 @@ afterAll(async () => {
   await dir?.close();
 });
 
-const count = async (sql: string, params: unknown[] = []): Promise<number> =>
-  Number((await ds.query(sql, params))[0].n);
+const count = async (sql: string, params: unknown[] = []): Promise<number> => {
+  // Audit entries are chained right after commit: link what waits, so the chain holds them all.
+  await dir.app.directory.context.audit.chainPending();
+  return Number((await ds.query(sql, params))[0].n);
+};
 
 async function signedEnc(
   unit: string,

@@ -27,8 +27,11 @@ let serial = 100;
 /** A fresh, valid organisation number each call. */
 const freshOrgNr = () => orgNr(`55660${String(serial++).padStart(4, '0')}`);
 
-const count = async (table: string): Promise<number> =>
-  Number((await ds.query(`SELECT count(*)::int AS n FROM directory.${table}`))[0].n);
+const count = async (table: string): Promise<number> => {
+  // Audit entries are chained right after commit: link what waits, so the chain holds them all.
+  await dir.app.directory.context.audit.chainPending();
+  return Number((await ds.query(`SELECT count(*)::int AS n FROM directory.${table}`))[0].n);
+};
 
 const newOrg = (overrides: Record<string, unknown> = {}) => ({
   name: `Testorganisation ${serial}`,
@@ -372,6 +375,7 @@ describe('organisation root keys', () => {
     expect(res.json().code).toBe('DIRECTORY_KEY_PRIVATE_MATERIAL');
     expect(await count('root_keys')).toBe(before);
     expect(await count('key_log')).toBe(logBefore);
+    await dir.app.directory.context.audit.chainPending();
     const leaked = await ds.query(
       `SELECT (SELECT count(*) FROM directory.root_keys WHERE jwk::text LIKE $1)
             + (SELECT count(*) FROM directory.key_log WHERE document::text LIKE $1)

@@ -433,6 +433,7 @@ describe('need-to-know (issue 12: protected-housing staff were readable by every
         expect(res.body).not.toContain('elsa.');
       }
     }
+    await dir.app.directory.context.audit.chainPending();
     const [row] = (await dir.app.directory.context.dataSource.query(
       `SELECT count(*)::int AS n FROM directory.audit_log
         WHERE action = 'unit.members_read' AND outcome = 'denied' AND object_id = $1`,

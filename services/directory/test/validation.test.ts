@@ -35,6 +35,8 @@ const TABLES = [
 ];
 /** Row counts of every directory table, to show that a refused write wrote nothing. */
 async function counts(): Promise<Record<string, number>> {
+  // Audit entries are chained right after commit: link what waits, so the chain holds them all.
+  await dir.app.directory.context.audit.chainPending();
   const [row] = await ds.query(
     `SELECT ${TABLES.map((t) => `(SELECT count(*) FROM directory.${t})::int AS "${t}"`).join(', ')}`,
   );

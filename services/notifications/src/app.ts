@@ -6,6 +6,7 @@ import {
   issuerReadModelConsumer,
   OpenApiContract,
   openServiceRuntime,
+  CommandPipeline,
   readModelIssuerSource,
   type EventConsumerDefinition,
   type EventProcessor,
@@ -83,6 +84,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
     entities: NOTIFICATIONS_ENTITIES,
     migrations: NOTIFICATIONS_MIGRATIONS,
     eventDocuments: NOTIFICATIONS_EVENT_DOCUMENTS,
+    deferredAuditChain: true,
   });
   const { dataSource, events, audit } = runtime;
   audit.resolvePartiesWith(notificationsAuditParties());
@@ -93,6 +95,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
     dataSource,
     events,
     audit,
+    pipeline: CommandPipeline.forService({ dataSource, events, audit }),
     directory: createDirectoryReadModel(),
     config: own,
     feed,
@@ -161,6 +164,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
   await app.register(operationsRoutes);
   await registerWebhooks(app, {
     ...runtime,
+    pipeline: context.pipeline,
     directory: context.directory,
     contract: services.contract,
     openapiDir: OPENAPI_DIR,

@@ -5,7 +5,7 @@
  * are deleted by a purger that several replicas may run.
  */
 import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
-import { eventually } from '@samverkan/shared/src/testing';
+import { describeAuditChainer, eventually } from '@samverkan/shared/src/testing';
 import { NotificationsPurger } from '../src/records/notifications-purger';
 import { PURGED_BODY, PURGED_TITLE } from '../src/records/records-consumer';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
@@ -15,10 +15,13 @@ import { buildHub, type TestHub } from './helpers/build';
 import { emitAndCollect, processed, referralData } from './helpers/events';
 
 let hub: TestHub;
-const sql = (text: string, params: unknown[] = []) =>
-  hub.notifications.context.dataSource.query(text, params) as Promise<
+/** A query of the schema, with every audit entry written so far linked into the chain first. */
+const sql = async (text: string, params: unknown[] = []) => {
+  await hub.notifications.context.audit.chainPending();
+  return hub.notifications.context.dataSource.query(text, params) as Promise<
     Array<Record<string, unknown>>
   >;
+};
 
 const count = async (text: string) => Number((await sql(text))[0]!.n);
 
@@ -186,4 +189,15 @@ it('end to end: the referrals purger purges a declined referral, and its notific
     [id],
   );
   expect(entry!.party_orgs).toEqual(expect.arrayContaining([O.policeOst, O.norrkoping]));
+});
+
+describeAuditChainer({
+  service: 'notifications',
+  refusedUser: 'police.officer',
+  target: () => ({
+    dataSource: hub.notifications.context.dataSource,
+    audit: hub.notifications.context.audit,
+    databaseUrl: hub.db.url,
+    get: (user, url) => hub.as(user).get(url),
+  }),
 });

@@ -81,6 +81,7 @@ describe('authorization', () => {
         const res = await send(user, method, path(id), body);
         expect(res.statusCode).toBe(404);
         expect(res.json().type).toBe(problem('webhook-endpoint-not-found'));
+        await hub.notifications.context.audit.chainPending();
         const [row] = (await hub.notifications.context.dataSource.query(
           `SELECT count(*)::int AS n FROM notifications.audit_log
           WHERE actor_sub = $1 AND object_id = $2 AND outcome = 'denied'`,
@@ -119,6 +120,7 @@ describe('authorization', () => {
     const other = await create();
     expect((await send(admin, 'DELETE', `/v1/webhooks/${other}`)).statusCode).toBe(204);
     expect((await send(admin, 'GET', `/v1/webhooks/${other}`)).statusCode).toBe(404);
+    await hub.notifications.context.audit.chainPending();
     const audited = (await hub.notifications.context.dataSource.query(
       `SELECT action FROM notifications.audit_log WHERE actor_sub = $1 AND outcome = 'allowed'
           AND object_id IN ($2, $3) ORDER BY seq`,
@@ -202,6 +204,7 @@ describe('destinations (no SSRF)', () => {
     });
     expect(res.statusCode).toBe(422);
     expect(res.json().type).toBe(problem('webhook-destination-not-allowed'));
+    await hub.notifications.context.audit.chainPending();
     const [row] = (await hub.notifications.context.dataSource.query(
       `SELECT detail FROM notifications.audit_log
         WHERE object_id = $1 AND action = 'webhook.update' AND outcome = 'denied'`,

@@ -428,6 +428,7 @@ async function expectDisabledEvent(endpointId: string, reason: string): Promise<
   )) as Array<{ payload: { data: Record<string, unknown> } }>;
   const mine = rows.filter((r) => r.payload.data.endpointId === endpointId);
   expect(mine).toHaveLength(1);
+  await hub.notifications.context.audit.chainPending();
   const audited = (await hub.notifications.context.dataSource.query(
     `SELECT actor_sub, detail FROM notifications.audit_log WHERE action = 'webhook.disable' AND object_id = $1`,
     [endpointId],

@@ -109,6 +109,11 @@ export class CommandPipeline {
     this.pendingTable = ctx.audit.chainer.pendingTable;
   }
 
+  /** The pipeline of a service whose events are enveloped by its own outbox (the usual case). */
+  static forService(ctx: PipelineContext): CommandPipeline {
+    return new CommandPipeline(ctx, (event) => ctx.events.outbox.envelope(event.type, event.data));
+  }
+
   /** Records a refused attempt (one INSERT, no lock) and rethrows it. */
   async refuse(actor: AuditActor, target: AuditTarget, err: ProblemError): Promise<never> {
     await this.ctx.audit.append({
@@ -118,6 +123,42 @@ export class CommandPipeline {
       detail: { ...target.detail, refused: err.definition.code },
     });
     throw err;
+  }
+
+  /**
+   * The authorize step on its own, for checks that need a read of their own (a destination's
+   * address, a related object): a 4xx refusal they end in is audited as a denied attempt, without
+   * any lock, and rethrown.
+   */
+  async authorize(
+    actor: AuditActor,
+    target: AuditTarget,
+    checks: () => void | Promise<void>,
+  ): Promise<void> {
+    try {
+      await checks();
+    } catch (err) {
+      if (isRefusal(err)) {
+        return this.refuse(actor, target, err);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Refuses before anything is read or locked (the authorize step of a write done with
+   * `transact`): audits the denied attempt and throws 403, or the problem given.
+   */
+  async deny(
+    actor: AuditActor,
+    target: AuditTarget,
+    refusal: string | ProblemError = new ProblemError(CommonProblems.forbidden),
+  ): Promise<never> {
+    return this.refuse(
+      actor,
+      target,
+      typeof refusal === 'string' ? new ProblemError(CommonProblems.forbidden, refusal) : refusal,
+    );
   }
 
   /**

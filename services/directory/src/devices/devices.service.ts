@@ -13,7 +13,7 @@ import { In, IsNull, LessThan, Not, type EntityManager } from 'typeorm';
 import { MemberEntity, UnitEntity, UnitKeyEntity } from '../entities';
 import { DirectoryProblems as P } from '../domain/errors';
 import { DirectoryEvents as E } from '../events/directory-events';
-import { change, deny, type DirectoryContext, type PendingEvent } from '../services/context';
+import type { AuditTarget, DirectoryContext, PendingEvent } from '../services/context';
 import type { UnitsService } from '../services/units.service';
 import { verifyDpopProof, DPOP_MAX_AGE_SECONDS, type VerifiedProof } from './dpop';
 import {
@@ -264,15 +264,14 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
     principal: Principal,
     proof: VerifiedProof | undefined,
     unit: UnitEntity,
-    target: Parameters<typeof deny>[2],
+    target: AuditTarget,
   ): Promise<DeviceEntity | null> {
     if (isOwnOrgAdmin(principal, unit.organisationId)) {
       return null;
     }
     const device = await approvedDeviceOf(principal, proof, unit.id);
     if (!device) {
-      await deny(
-        ctx,
+      await ctx.pipeline.deny(
         principal,
         target,
         proof
@@ -410,8 +409,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
         for (const unitId of unitIds) {
           await units.find(unitId);
           if (!(await isCaseMember(principal, unitId))) {
-            await deny(
-              ctx,
+            await ctx.pipeline.deny(
               principal,
               { ...target, detail: { unitId } },
               `You are not a member of unit ${unitId} with a case-handling role`,
@@ -426,8 +424,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
           }
         }
         if (unitIds.length === 0) {
-          await deny(
-            ctx,
+          await ctx.pipeline.deny(
             principal,
             target,
             'You are not a member of any unit with a case-handling role',
@@ -438,8 +435,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
         throw new ProblemError(P.deviceExists, 'This device key is already enrolled');
       }
       const id = randomUUID();
-      return change(
-        ctx,
+      return ctx.pipeline.transact(
         principal,
         { ...target, objectId: id, detail: { unitIds } },
         async (tx) => {
@@ -556,7 +552,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
       if (boxRecipientKid(input.box) !== device.encKid) {
         throw new ProblemError(P.keyBoxMalformed, "The box is not sealed to the device's key");
       }
-      return change(ctx, principal, target, async (tx) => {
+      return ctx.pipeline.transact(principal, target, async (tx) => {
         const du = await tx.findOne(DeviceUnitEntity, {
           where: { deviceId, unitId: unit.id },
           lock: { mode: 'pessimistic_write' },
@@ -631,8 +627,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
           samePerson(principal, du.approvedByIssuer, du.approvedBySubject) ||
           isOwnOrgAdmin(principal, unitEntities[i]!.organisationId);
         if (!allowed) {
-          await deny(
-            ctx,
+          await ctx.pipeline.deny(
             principal,
             target,
             "Only the device's person, its approver or the unit's organisation admin may revoke it",
@@ -643,7 +638,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
       if (live.length === 0) {
         throw new ProblemError(P.deviceStateConflict, `Device ${deviceId} is already revoked`);
       }
-      return change(ctx, principal, target, async (tx) => {
+      return ctx.pipeline.transact(principal, target, async (tx) => {
         const locked = await tx.find(DeviceUnitEntity, {
           where: {
             deviceId,
@@ -682,8 +677,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
         objectOrg: device?.organisationId ?? principal.org,
       };
       if (!device || !samePerson(principal, device.issuer, device.subject)) {
-        await deny(
-          ctx,
+        await ctx.pipeline.deny(
           principal,
           { ...target, objectId: null, detail: { sigKid: proof.sigKid } },
           new ProblemError(P.deviceNotEnrolled, 'Enrol this device first (POST /v1/devices)'),
@@ -692,8 +686,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
       const d = device!;
       const rows = await deviceUnits.findBy({ deviceId: d.id });
       if (rows.length > 0 && rows.every((r) => r.status === 'revoked')) {
-        await deny(
-          ctx,
+        await ctx.pipeline.deny(
           principal,
           target,
           new ProblemError(P.deviceRevoked, `Device ${d.id} is revoked for all its units`),
@@ -760,8 +753,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
           )
           .getCount();
         if (mine === 0 || !(await isCaseMember(principal, unitId))) {
-          await deny(
-            ctx,
+          await ctx.pipeline.deny(
             principal,
             target,
             "Only the unit's approvers (members with an approved device) and its organisation admin see its devices",
@@ -853,8 +845,7 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
         }
         checked.push(b);
       }
-      return change(
-        ctx,
+      return ctx.pipeline.transact(
         principal,
         { ...target, detail: { holders: checked.map((c) => c.holderId) } },
         async (tx) => {
@@ -913,40 +904,44 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
       if (await recoveryKeys.findOneBy({ kid: key.kid })) {
         throw new ProblemError(P.deviceExists, 'This recovery key is already registered');
       }
-      return change(ctx, principal, { ...target, detail: { kid: key.kid } }, async (tx) => {
-        const now = new Date();
-        await tx.update(RecoveryKeyEntity, { unitId, replacedAt: IsNull() }, { replacedAt: now });
-        const row = tx.create(RecoveryKeyEntity, {
-          kid: key.kid,
-          unitId,
-          jwk: key.jwk,
-          binding: input.binding,
-          createdAt: now,
-          createdByIssuer: principal.iss,
-          createdBySubject: principal.sub,
-          replacedAt: null,
-        });
-        await tx.insert(RecoveryKeyEntity, row);
-        await tx.insert(KeyBoxEntity, {
-          id: randomUUID(),
-          unitId,
-          holderType: 'recovery',
-          holderId: key.kid,
-          box: input.box,
-          createdAt: now,
-          createdByIssuer: principal.iss,
-          createdBySubject: principal.sub,
-        });
-        return {
-          result: recoveryKeyView(row, now),
-          events: [
-            {
-              type: E.deviceRecoveryKeySet,
-              data: { unitId, organisationId: unit.organisationId, kid: key.kid },
-            },
-          ],
-        };
-      });
+      return ctx.pipeline.transact(
+        principal,
+        { ...target, detail: { kid: key.kid } },
+        async (tx) => {
+          const now = new Date();
+          await tx.update(RecoveryKeyEntity, { unitId, replacedAt: IsNull() }, { replacedAt: now });
+          const row = tx.create(RecoveryKeyEntity, {
+            kid: key.kid,
+            unitId,
+            jwk: key.jwk,
+            binding: input.binding,
+            createdAt: now,
+            createdByIssuer: principal.iss,
+            createdBySubject: principal.sub,
+            replacedAt: null,
+          });
+          await tx.insert(RecoveryKeyEntity, row);
+          await tx.insert(KeyBoxEntity, {
+            id: randomUUID(),
+            unitId,
+            holderType: 'recovery',
+            holderId: key.kid,
+            box: input.box,
+            createdAt: now,
+            createdByIssuer: principal.iss,
+            createdBySubject: principal.sub,
+          });
+          return {
+            result: recoveryKeyView(row, now),
+            events: [
+              {
+                type: E.deviceRecoveryKeySet,
+                data: { unitId, organisationId: unit.organisationId, kid: key.kid },
+              },
+            ],
+          };
+        },
+      );
     },
 
     /** The recovery box, for the organisation admin restoring the unit's keys; audited. */
@@ -959,7 +954,11 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
         objectOrg: unit.organisationId,
       };
       if (!isOwnOrgAdmin(principal, unit.organisationId)) {
-        await deny(ctx, principal, target, "Only the unit's organisation admin recovers its keys");
+        await ctx.pipeline.deny(
+          principal,
+          target,
+          "Only the unit's organisation admin recovers its keys",
+        );
       }
       const [recovery] = await recoveryKeys.find({
         where: { unitId, replacedAt: IsNull() },
@@ -976,24 +975,28 @@ export function createDevicesService(ctx: DirectoryContext, units: UnitsService)
       if (!recovery || !box) {
         throw new ProblemError(P.recoveryKeyNotFound, `Unit ${unitId} has no recovery key`);
       }
-      return change(ctx, principal, { ...target, detail: { kid: recovery.kid } }, async () => ({
-        result: {
-          ...recoveryKeyView(recovery, box.createdAt),
-          organisationId: unit.organisationId,
-          box: box.box,
-        },
-        events: [
-          {
-            type: E.deviceRecoveryBoxFetched,
-            data: {
-              unitId,
-              organisationId: unit.organisationId,
-              kid: recovery.kid,
-              fetchedBy: { issuer: principal.iss, subject: principal.sub },
-            },
+      return ctx.pipeline.transact(
+        principal,
+        { ...target, detail: { kid: recovery.kid } },
+        async () => ({
+          result: {
+            ...recoveryKeyView(recovery, box.createdAt),
+            organisationId: unit.organisationId,
+            box: box.box,
           },
-        ],
-      }));
+          events: [
+            {
+              type: E.deviceRecoveryBoxFetched,
+              data: {
+                unitId,
+                organisationId: unit.organisationId,
+                kid: recovery.kid,
+                fetchedBy: { issuer: principal.iss, subject: principal.sub },
+              },
+            },
+          ],
+        }),
+      );
     },
   };
 }

@@ -5,6 +5,7 @@ import { DeviceKeys1796165068146 } from './1796165068146-DeviceKeys';
 import { ActorsByIssuer1796170000000 } from './1796170000000-ActorsByIssuer';
 import { VerifiedOrganisationNumbers1796170000001 } from './1796170000001-VerifiedOrganisationNumbers';
 import { AuditUnits1797000000001 } from './1797000000001-AuditUnits';
+import { UnchainedAuditEntries1797020000000 } from './1797020000000-UnchainedAuditEntries';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const DIRECTORY_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const DIRECTORY_MIGRATIONS = [
   ActorsByIssuer1796170000000,
   VerifiedOrganisationNumbers1796170000001,
   AuditUnits1797000000001,
+  UnchainedAuditEntries1797020000000,
 ];

@@ -12,7 +12,7 @@ import { IssuerEntity, OrganisationEntity } from '../entities';
 import { DirectoryProblems as P } from '../domain/errors';
 import { hasPrivateMaterial } from '../domain/unit-keys';
 import { DirectoryEvents as E } from '../events/directory-events';
-import { change, deny, type DirectoryContext } from './context';
+import type { DirectoryContext } from './context';
 import { issuerView } from './views';
 
 export interface IssuerInput {
@@ -98,8 +98,7 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
 
   async function requireHubAdmin(principal: Principal, action: string, objectId: string | null) {
     if (!principal.hubAdmin) {
-      await deny(
-        ctx,
+      await ctx.pipeline.deny(
         principal,
         { action, objectType: 'issuer', objectId },
         'Only a hub administrator manages token issuers',
@@ -170,8 +169,7 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
       if (await repo.findOneBy({ issuer: row.issuer })) {
         throw new ProblemError(P.issuerExists);
       }
-      const result = await change(
-        ctx,
+      const result = await ctx.pipeline.transact(
         principal,
         { action: 'issuer.create', objectType: 'issuer', objectId: id },
         async (tx) => {
@@ -186,8 +184,7 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
 
     async update(principal: Principal, id: string, patch: IssuerInput) {
       await requireHubAdmin(principal, 'issuer.update', id);
-      const result = await change(
-        ctx,
+      const result = await ctx.pipeline.transact(
         principal,
         {
           action: 'issuer.update',
@@ -229,8 +226,7 @@ export function createIssuersService(ctx: DirectoryContext, onChange: () => void
     async remove(principal: Principal, id: string) {
       await requireHubAdmin(principal, 'issuer.delete', id);
       const row = await find(id);
-      await change(
-        ctx,
+      await ctx.pipeline.transact(
         principal,
         {
           action: 'issuer.delete',

@@ -10,27 +10,24 @@ import {
   type PinnedCheckpoint,
   type Principal,
 } from '@samverkan/shared';
-import { In, MoreThan, type EntityManager } from 'typeorm';
-import {
-  KeyLogEntryEntity,
-  OrganisationEntity,
-  RootKeyEntity,
-  UnitEntity,
-  UnitKeyEntity,
-} from '../entities';
+import { MoreThan, type EntityManager } from 'typeorm';
+import { KeyLogEntryEntity, RootKeyEntity, UnitKeyEntity } from '../entities';
 import { DirectoryProblems as P } from '../domain/errors';
 import { keyLogContent } from '../domain/key-log';
 import { normalisePublicJwk, verifySignedUnitKey } from '../domain/unit-keys';
 import { DirectoryEvents as E } from '../events/directory-events';
-import { change, deny, type DirectoryContext } from './context';
+import type { DirectoryContext } from './context';
 import type { OrganisationsService } from './organisations.service';
 import type { UnitsService } from './units.service';
 import { keyLogView, rootKeyView, unitKeyView } from './views';
+import { createKeysRepository } from '../keys/keys.repository';
 
 type KeyLogAction = KeyLogEntryEntity['action'];
 
 /** The key log's name among the directory schema's hash chains (checkpoints, recorded head). */
 export const KEY_LOG_CHAIN = 'key_log';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 async function appendKeyLog(
   tx: EntityManager,
@@ -55,6 +52,7 @@ export function createKeysService(
   const rootKeys = ctx.dataSource.getRepository(RootKeyEntity);
   const unitKeys = ctx.dataSource.getRepository(UnitKeyEntity);
   const keyLog = ctx.dataSource.getRepository(KeyLogEntryEntity);
+  const reads = createKeysRepository(ctx.dataSource);
 
   /** The active key ids after a change, as key events carry them. */
   async function activeKidsOf(tx: EntityManager, unitId: string) {
@@ -85,9 +83,9 @@ export function createKeysService(
       objectOrg: unit.organisationId,
     };
     if (!canAdministerOrganisation(principal, unit.organisationId)) {
-      await deny(ctx, principal, target);
+      await ctx.pipeline.deny(principal, target);
     }
-    return change(ctx, principal, target, async (tx) => {
+    return ctx.pipeline.transact(principal, target, async (tx) => {
       const key = await tx.findOne(UnitKeyEntity, {
         where: { kid, unitId },
         lock: { mode: 'pessimistic_write' },
@@ -157,7 +155,7 @@ export function createKeysService(
         objectOrg: organisationId,
       };
       if (!principal.hubAdmin) {
-        await deny(ctx, principal, target, 'Only a hub administrator registers root keys');
+        await ctx.pipeline.deny(principal, target, 'Only a hub administrator registers root keys');
       }
       const jwk = await normalisePublicJwk(input.jwk, 'sig', P.rootKeyMalformed);
       if (input.fingerprint !== jwk.kid) {
@@ -169,7 +167,7 @@ export function createKeysService(
       if (await rootKeys.findOneBy({ kid: jwk.kid })) {
         throw new ProblemError(P.rootKeyExists);
       }
-      return change(ctx, principal, { ...target, objectId: jwk.kid }, async (tx) => {
+      return ctx.pipeline.transact(principal, { ...target, objectId: jwk.kid }, async (tx) => {
         const row = tx.create(RootKeyEntity, {
           kid: jwk.kid,
           organisationId,
@@ -214,9 +212,9 @@ export function createKeysService(
         objectOrg: organisationId,
       };
       if (!principal.hubAdmin) {
-        await deny(ctx, principal, target, 'Only a hub administrator revokes root keys');
+        await ctx.pipeline.deny(principal, target, 'Only a hub administrator revokes root keys');
       }
-      return change(ctx, principal, target, async (tx) => {
+      return ctx.pipeline.transact(principal, target, async (tx) => {
         const key = await tx.findOne(RootKeyEntity, {
           where: { kid, organisationId },
           lock: { mode: 'pessimistic_write' },
@@ -270,7 +268,7 @@ export function createKeysService(
         objectOrg: unit.organisationId,
       };
       if (!canAdministerOrganisation(principal, unit.organisationId)) {
-        await deny(ctx, principal, target);
+        await ctx.pipeline.deny(principal, target);
       }
       const verified = await verifySignedUnitKey(
         signed,
@@ -280,50 +278,54 @@ export function createKeysService(
       if (await unitKeys.findOneBy({ kid: verified.jwk.kid })) {
         throw new ProblemError(P.keyExists, `Key ${verified.jwk.kid} is already published`);
       }
-      return change(ctx, principal, { ...target, objectId: verified.jwk.kid }, async (tx) => {
-        const row = tx.create(UnitKeyEntity, {
-          kid: verified.jwk.kid,
-          unitId,
-          organisationId: unit.organisationId,
-          use: verified.use,
-          alg: verified.jwk.alg,
-          jwk: { ...verified.jwk },
-          signed,
-          rootKid: verified.rootKid,
-          status: 'active',
-          publishedAt: new Date(),
-          retiredAt: null,
-          revokedAt: null,
-          revocationReason: null,
-        });
-        await tx.insert(UnitKeyEntity, row);
-        await appendKeyLog(tx, {
-          action: 'key_published',
-          organisationId: unit.organisationId,
-          unitId,
-          kid: row.kid,
-          use: row.use,
-          document: { signed },
-          actor: principal.sub,
-          actorIssuer: principal.iss,
-        });
-        return {
-          result: unitKeyView(row),
-          events: [
-            {
-              type: E.keyRotated,
-              data: {
-                unitId,
-                organisationId: unit.organisationId,
-                kid: row.kid,
-                use: row.use,
-                change: 'published',
-                ...(await activeKidsOf(tx, unitId)),
+      return ctx.pipeline.transact(
+        principal,
+        { ...target, objectId: verified.jwk.kid },
+        async (tx) => {
+          const row = tx.create(UnitKeyEntity, {
+            kid: verified.jwk.kid,
+            unitId,
+            organisationId: unit.organisationId,
+            use: verified.use,
+            alg: verified.jwk.alg,
+            jwk: { ...verified.jwk },
+            signed,
+            rootKid: verified.rootKid,
+            status: 'active',
+            publishedAt: new Date(),
+            retiredAt: null,
+            revokedAt: null,
+            revocationReason: null,
+          });
+          await tx.insert(UnitKeyEntity, row);
+          await appendKeyLog(tx, {
+            action: 'key_published',
+            organisationId: unit.organisationId,
+            unitId,
+            kid: row.kid,
+            use: row.use,
+            document: { signed },
+            actor: principal.sub,
+            actorIssuer: principal.iss,
+          });
+          return {
+            result: unitKeyView(row),
+            events: [
+              {
+                type: E.keyRotated,
+                data: {
+                  unitId,
+                  organisationId: unit.organisationId,
+                  kid: row.kid,
+                  use: row.use,
+                  change: 'published',
+                  ...(await activeKidsOf(tx, unitId)),
+                },
               },
-            },
-          ],
-        };
-      });
+            ],
+          };
+        },
+      );
     },
 
     /** Retired keys are no longer used for new envelopes but stay readable for old ones. */
@@ -358,32 +360,9 @@ export function createKeysService(
 
     /** The active keys of several units, with their organisations' active root keys. */
     async activeKeys(unitIds: string[]) {
-      const wanted = [...new Set(unitIds.map((u) => u.toLowerCase()))];
-      const found = await ctx.dataSource.getRepository(UnitEntity).findBy({ id: In(wanted) });
-      const orgIds = [...new Set(found.map((u) => u.organisationId))];
-      const [keys, roots, orgs] = await Promise.all([
-        unitKeys.find({
-          where: { unitId: In(wanted), status: 'active' },
-          order: { publishedAt: 'ASC' },
-        }),
-        rootKeys.find({
-          where: { organisationId: In(orgIds), status: 'active' },
-          order: { registeredAt: 'ASC' },
-        }),
-        ctx.dataSource.getRepository(OrganisationEntity).findBy({ id: In(orgIds) }),
-      ]);
-      const orgExists = new Set(orgs.map((o) => o.id));
-      return {
-        units: wanted
-          .map((id) => found.find((u) => u.id === id))
-          .filter((u): u is UnitEntity => u !== undefined && orgExists.has(u.organisationId))
-          .map((u) => ({
-            unitId: u.id,
-            organisationId: u.organisationId,
-            rootKeys: roots.filter((r) => r.organisationId === u.organisationId).map(rootKeyView),
-            keys: keys.filter((k) => k.unitId === u.id).map(unitKeyView),
-          })),
-      };
+      // An id that is no UUID names no unit (the pattern in the contract lets some through).
+      const wanted = [...new Set(unitIds.map((u) => u.toLowerCase()))].filter((u) => UUID.test(u));
+      return { units: await reads.activeKeys(wanted) };
     },
 
     async keyLog(after: number, limit: number) {
@@ -415,8 +394,7 @@ export function createKeysService(
     /** A checkpoint on demand: hub administrators and auditors only; a refusal is audited. */
     async checkpointKeyLogFor(principal: Principal) {
       if (!principal.hubAdmin && !hasRole(principal, 'auditor')) {
-        await deny(
-          ctx,
+        await ctx.pipeline.deny(
           principal,
           { action: 'key_log.checkpoint', objectType: 'key_log', objectOrg: principal.org },
           'Only hub administrators and auditors sign key-log checkpoints on demand',

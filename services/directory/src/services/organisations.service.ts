@@ -15,7 +15,7 @@ import { OrganisationEntity } from '../entities';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { DirectoryProblems as P } from '../domain/errors';
 import { DirectoryEvents as E } from '../events/directory-events';
-import { change, deny, type DirectoryContext } from './context';
+import type { DirectoryContext } from './context';
 import { distinctName } from './distinct-names';
 import { organisationView } from './views';
 
@@ -157,7 +157,11 @@ export function createOrganisationsService(ctx: DirectoryContext) {
         objectOrg: id,
       };
       if (!principal.hubAdmin) {
-        await deny(ctx, principal, target, 'Only a hub administrator registers organisations');
+        await ctx.pipeline.deny(
+          principal,
+          target,
+          'Only a hub administrator registers organisations',
+        );
       }
       const organisationNumber = normaliseOrganisationNumber(input.organisationNumber);
       if (!organisationNumber) {
@@ -166,7 +170,7 @@ export function createOrganisationsService(ctx: DirectoryContext) {
           'Ten digits with a valid check digit, e.g. 212000-0464',
         );
       }
-      return change(ctx, principal, target, async (tx) => {
+      return ctx.pipeline.transact(principal, target, async (tx) => {
         const org = tx.create(OrganisationEntity, {
           id,
           name: await distinctName(tx, input.name, id),
@@ -207,14 +211,13 @@ export function createOrganisationsService(ctx: DirectoryContext) {
       };
       await find(id);
       if (!principal.hubAdmin) {
-        await deny(
-          ctx,
+        await ctx.pipeline.deny(
           principal,
           target,
           'Only a hub administrator verifies organisation numbers',
         );
       }
-      return change(ctx, principal, target, async (tx) => {
+      return ctx.pipeline.transact(principal, target, async (tx) => {
         const org = await tx.findOneOrFail(OrganisationEntity, {
           where: { id },
           lock: { mode: 'pessimistic_write' },
@@ -245,23 +248,21 @@ export function createOrganisationsService(ctx: DirectoryContext) {
       };
       await find(id);
       if (!canAdministerOrganisation(principal, id)) {
-        await deny(ctx, principal, target);
+        await ctx.pipeline.deny(principal, target);
       }
       if (patch.name !== undefined && !principal.hubAdmin) {
         // The name is what people go by in unit search: an organisation admin renaming theirs
         // to look like another's was how impersonation began.
-        await deny(ctx, principal, target, new ProblemError(P.organisationRenameHubOnly));
+        await ctx.pipeline.deny(principal, target, new ProblemError(P.organisationRenameHubOnly));
       }
       if (patch.status !== undefined && !principal.hubAdmin) {
-        await deny(
-          ctx,
+        await ctx.pipeline.deny(
           principal,
           target,
           'Only a hub administrator activates or deactivates organisations',
         );
       }
-      return change(
-        ctx,
+      return ctx.pipeline.transact(
         principal,
         { ...target, detail: { fields: Object.keys(patch) } },
         async (tx) => {

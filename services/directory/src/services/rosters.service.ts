@@ -6,7 +6,7 @@ import { DirectoryProblems as P } from '../domain/errors';
 import { isOpenAt } from '../domain/opening-hours';
 import { revokeDevicesOfMember } from '../devices/devices.service';
 import { DirectoryEvents as E } from '../events/directory-events';
-import { change, deny, type DirectoryContext } from './context';
+import type { DirectoryContext } from './context';
 import type { UnitsService } from './units.service';
 import { memberView, shiftView } from './views';
 
@@ -27,7 +27,7 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
     const unit = await units.find(unitId);
     const target = { action, objectType: 'unit', objectId, objectOrg: unit.organisationId };
     if (!canAdministerOrganisation(principal, unit.organisationId)) {
-      await deny(ctx, principal, target);
+      await ctx.pipeline.deny(principal, target);
     }
     return { unit, target };
   }
@@ -45,8 +45,7 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
   async function rosterUnit(principal: Principal, unitId: string, action: string) {
     const unit = await units.find(unitId);
     if (!seesRosterNames(principal, unit.organisationId)) {
-      await deny(
-        ctx,
+      await ctx.pipeline.deny(
         principal,
         { action, objectType: 'unit', objectId: unitId, objectOrg: unit.organisationId },
         "Only the unit's own organisation sees who works there; GET /v1/units/{id}/on-duty tells whether someone is on duty and how to reach the unit",
@@ -81,8 +80,7 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
           'hub_admin is given only by a hub administrator, to members of the hub organisation',
         );
       }
-      return change(
-        ctx,
+      return ctx.pipeline.transact(
         principal,
         { ...target, detail: { userId: input.userId, roles } },
         async (tx) => {
@@ -112,7 +110,7 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
       if (!member) {
         throw new ProblemError(P.memberNotFound, `${userId} is not a member of unit ${unitId}`);
       }
-      await change(ctx, principal, { ...target, detail: { userId } }, async (tx) => {
+      await ctx.pipeline.transact(principal, { ...target, detail: { userId } }, async (tx) => {
         await tx.delete(MemberEntity, { unitId, userId });
         // Future shifts of someone who left would put nobody on duty while looking staffed.
         await tx.delete(ShiftEntity, { unitId, userId, startsAt: MoreThan(new Date()) });
@@ -153,8 +151,7 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
       if (!(endsAt > startsAt) || endsAt.getTime() - startsAt.getTime() > MAX_SHIFT_MS) {
         throw new ProblemError(P.shiftPeriodInvalid);
       }
-      return change(
-        ctx,
+      return ctx.pipeline.transact(
         principal,
         { ...target, detail: { shiftId: id, userId: input.userId } },
         async (tx) => {
@@ -200,7 +197,7 @@ export function createRostersService(ctx: DirectoryContext, units: UnitsService)
       if (!shift) {
         throw new ProblemError(P.shiftNotFound, `No shift ${shiftId} at unit ${unitId}`);
       }
-      await change(ctx, principal, { ...target, detail: { shiftId } }, async (tx) => {
+      await ctx.pipeline.transact(principal, { ...target, detail: { shiftId } }, async (tx) => {
         await tx.delete(ShiftEntity, { id: shiftId });
         return {
           result: undefined,

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   canAdministerOrganisation,
-  COUNTIES,
   countyOfMunicipality,
   isIanaTimeZone,
   isLanguageCode,
   isMunicipalityCode,
-  policeRegionOfCounty,
   ProblemError,
   type Principal,
 } from '@samverkan/shared';
@@ -15,11 +13,11 @@ import { OrganisationEntity, UnitEntity } from '../entities';
 import type { ContactRoute, WeeklyOpening } from '../entities/unit.entity';
 import { decodeCursor, encodeCursor } from '../domain/cursor';
 import { DirectoryProblems as P } from '../domain/errors';
-import { openAtSql } from '../domain/opening-hours';
 import { DirectoryEvents as E } from '../events/directory-events';
-import { change, deny, type DirectoryContext } from './context';
+import type { DirectoryContext } from './context';
 import { badCursor } from './organisations.service';
-import { distinctName, mistakableNames } from './distinct-names';
+import { distinctName } from './distinct-names';
+import { createUnitsRepository, type UnitQuery } from '../units/units.repository';
 import { unitView } from './views';
 
 export interface UnitInput {
@@ -39,25 +37,7 @@ export interface UnitInput {
   purpose?: 'service' | 'audit';
 }
 
-export interface UnitQuery {
-  /** `service` (default) or `audit`: audit units are listed only when asked for */
-  purpose?: 'service' | 'audit';
-  q?: string;
-  capability?: string[];
-  municipality?: string;
-  county?: string;
-  policeRegion?: string;
-  organisationKind?: string;
-  organisationId?: string;
-  ageBand?: string;
-  gender?: string;
-  language?: string;
-  openNow?: boolean;
-  open247?: boolean;
-  status?: 'active' | 'inactive' | 'any';
-  limit: number;
-  cursor?: string;
-}
+export type { UnitQuery } from '../units/units.repository';
 
 const uniqueSorted = (values: string[]) => [...new Set(values)].sort();
 
@@ -186,114 +166,30 @@ export function createUnitsService(ctx: DirectoryContext) {
     return unit;
   }
 
-  async function withOrganisations(units: UnitEntity[]) {
-    const ids = [...new Set(units.map((u) => u.organisationId))];
-    const orgs = ids.length
-      ? await ctx.dataSource.getRepository(OrganisationEntity).findBy(ids.map((id) => ({ id })))
-      : [];
-    const byId = new Map(orgs.map((o) => [o.id, o]));
-    // Each organisation's audit unit, which a client seals a sent justification for as well.
-    const auditUnits = ids.length
-      ? await repo.find({
-          select: { id: true, organisationId: true },
-          where: ids.map((organisationId) => ({ organisationId, purpose: 'audit' as const })),
-        })
-      : [];
-    const auditUnitOf = new Map(auditUnits.map((u) => [u.organisationId, u.id]));
-    const mistakable = await mistakableNames(
-      ctx.dataSource.manager,
-      units,
-      new Map(orgs.map((o) => [o.id, o.name])),
-    );
-    return units.map((u) =>
-      unitView(
-        u,
-        byId.get(u.organisationId)!,
-        mistakable.get(u.id),
-        auditUnitOf.get(u.organisationId) ?? null,
-      ),
-    );
-  }
+  const reads = createUnitsRepository(ctx.dataSource);
 
   return {
     find,
 
     async get(id: string) {
-      const [view] = await withOrganisations([await find(id)]);
-      return view!;
+      const view = await reads.view(id);
+      if (!view) {
+        throw new ProblemError(P.unitNotFound, `No unit ${id}`);
+      }
+      return view;
     },
 
     /** Unit search: every filter narrows (AND); `capability` may repeat and all must match. */
-    async search(query: UnitQuery) {
+    async search(query: UnitQuery & { cursor?: string }) {
       const after = decodeCursor(query.cursor, ['n', 'i']);
       if (query.cursor !== undefined && !after) {
         throw badCursor();
       }
-      const qb = repo
-        .createQueryBuilder('u')
-        .innerJoin(OrganisationEntity, 'o', 'o.id = u.organisation_id')
-        .orderBy('u.name', 'ASC')
-        .addOrderBy('u.id', 'ASC')
-        .take(query.limit + 1);
-      qb.andWhere('u.purpose = :purpose', { purpose: query.purpose ?? 'service' });
-      const status = query.status ?? 'active';
-      if (status !== 'any') {
-        qb.andWhere('u.status = :status', { status });
-      }
-      if (query.capability?.length) {
-        qb.andWhere('u.capabilities @> :caps::text[]', { caps: uniqueSorted(query.capability) });
-      }
-      if (query.municipality) {
-        qb.andWhere(':municipality = ANY(u.coverage)', { municipality: query.municipality });
-      }
-      if (query.county) {
-        qb.andWhere(':county = ANY(u.counties)', { county: query.county });
-      }
-      if (query.policeRegion) {
-        // Units working in the region: covering one of its counties, or run by that police region.
-        qb.andWhere('(u.counties && :regionCounties::text[] OR o.police_region = :region)', {
-          region: query.policeRegion,
-          regionCounties: COUNTIES.filter(
-            (c) => policeRegionOfCounty(c.code) === query.policeRegion,
-          ).map((c) => c.code),
-        });
-      }
-      if (query.organisationKind) {
-        qb.andWhere('o.kind = :orgKind', { orgKind: query.organisationKind });
-      }
-      if (query.organisationId) {
-        qb.andWhere('u.organisation_id = :orgId', { orgId: query.organisationId });
-      }
-      if (query.ageBand) {
-        qb.andWhere(':ageBand = ANY(u.age_bands)', { ageBand: query.ageBand });
-      }
-      if (query.gender) {
-        qb.andWhere(':gender = ANY(u.genders)', { gender: query.gender });
-      }
-      if (query.language) {
-        qb.andWhere(':language = ANY(u.languages)', { language: query.language });
-      }
-      if (query.open247 !== undefined) {
-        qb.andWhere('u.open_247 = :open247', { open247: query.open247 });
-      }
-      if (query.openNow !== undefined) {
-        const open = openAtSql('u', ':now');
-        qb.andWhere(query.openNow ? open : `NOT ${open}`, { now: new Date().toISOString() });
-      }
-      if (query.q) {
-        qb.andWhere(
-          "to_tsvector('swedish', u.search_text) @@ websearch_to_tsquery('swedish', :q)",
-          { q: query.q },
-        );
-      }
-      if (after) {
-        qb.andWhere('(u.name, u.id) > (:n, :i)', { n: after.n, i: after.i });
-      }
-      const rows = await qb.getMany();
+      const rows = await reads.search(query, after ? { n: after.n!, i: after.i! } : undefined);
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return {
-        items: await withOrganisations(page),
+        items: page,
         nextCursor:
           rows.length > query.limit && last ? encodeCursor({ n: last.name, i: last.id }) : null,
       };
@@ -312,7 +208,7 @@ export function createUnitsService(ctx: DirectoryContext) {
       };
       // Permission first: a caller who may not create units learns nothing about the organisation.
       if (!canAdministerOrganisation(principal, input.organisationId)) {
-        await deny(ctx, principal, target);
+        await ctx.pipeline.deny(principal, target);
       }
       const org = await ctx.dataSource
         .getRepository(OrganisationEntity)
@@ -323,7 +219,7 @@ export function createUnitsService(ctx: DirectoryContext) {
       if (org.status !== 'active') {
         throw new ProblemError(P.organisationInactive);
       }
-      return change(ctx, principal, target, async (tx) => {
+      return ctx.pipeline.transact(principal, target, async (tx) => {
         const unit = tx.create(UnitEntity, {
           id,
           organisationId: org.id,
@@ -363,10 +259,9 @@ export function createUnitsService(ctx: DirectoryContext) {
         objectOrg: existing.organisationId,
       };
       if (!canAdministerOrganisation(principal, existing.organisationId)) {
-        await deny(ctx, principal, target);
+        await ctx.pipeline.deny(principal, target);
       }
-      return change(
-        ctx,
+      return ctx.pipeline.transact(
         principal,
         { ...target, detail: { fields: Object.keys(patch) } },
         async (tx) => {

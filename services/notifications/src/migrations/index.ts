@@ -5,6 +5,7 @@ import { ChainCheckpoints1795430000000 } from './1795430000000-ChainCheckpoints'
 import { PersonIsOrganisationAndSubject1795600000000 } from './1795600000000-PersonIsOrganisationAndSubject';
 import { ObjectParties1796500000000 } from './1796500000000-ObjectParties';
 import { WebhookCreatorIssuer1797000000003 } from '../webhooks/migrations/1797000000003-WebhookCreatorIssuer';
+import { UnchainedAuditEntries1797020000001 } from './1797020000001-UnchainedAuditEntries';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const NOTIFICATIONS_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
   PersonIsOrganisationAndSubject1795600000000,
   ObjectParties1796500000000,
   WebhookCreatorIssuer1797000000003,
+  UnchainedAuditEntries1797020000001,
 ];

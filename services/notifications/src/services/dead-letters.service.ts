@@ -7,7 +7,7 @@ import {
 } from '@samverkan/shared';
 import { NotificationProblems } from '../domain/errors';
 import type { components } from '../generated/openapi';
-import { deny, type NotificationsContext } from './context';
+import type { NotificationsContext } from './context';
 import { deadLetterView, decodeCursor, encodeCursor } from './views';
 
 type Schemas = components['schemas'];
@@ -25,8 +25,7 @@ export function createDeadLettersService(
 
   async function requireHubAdmin(principal: Principal, action: string, objectId: string | null) {
     if (!principal.hubAdmin) {
-      await deny(
-        ctx,
+      await ctx.pipeline.deny(
         principal,
         { action, objectType: 'dead_letter', objectId },
         new ProblemError(CommonProblems.forbidden, 'Only hub administrators handle dead letters'),

@@ -4,7 +4,6 @@ import { DirectoryMemberEntity, NotificationEntity } from '../entities';
 import { NotificationProblems } from '../domain/errors';
 import type { components } from '../generated/openapi';
 import type { NotificationsContext } from './context';
-import { change, deny } from './context';
 import { cancelEscalations } from './escalations';
 import { decodeCursor, encodeCursor, notificationView, type NotificationView } from './views';
 
@@ -155,7 +154,7 @@ export function createInboxService(ctx: NotificationsContext) {
   async function act(principal: Principal, id: string, action: Action): Promise<NotificationView> {
     const target = { action: `notification.${action}`, objectType: 'notification', objectId: id };
     try {
-      const view = await change(ctx, principal, target, async (tx) => {
+      const view = await ctx.pipeline.transact(principal, target, async (tx) => {
         const row = await own(principal, id, target.action, tx);
         const now = new Date();
         if (action === 'archive' && row.requiresAck && !row.acknowledgedAt) {
@@ -183,8 +182,7 @@ export function createInboxService(ctx: NotificationsContext) {
       return view;
     } catch (err) {
       if (err instanceof NotOwnError) {
-        return deny(
-          ctx,
+        return ctx.pipeline.deny(
           principal,
           target,
           new ProblemError(NotificationProblems.notificationNotFound),
@@ -255,8 +253,7 @@ export function createInboxService(ctx: NotificationsContext) {
           'Give the ids to mark, or all: true (with optional filters).',
         );
       }
-      const updated = await change(
-        ctx,
+      const updated = await ctx.pipeline.transact(
         principal,
         { action: `notification.${state}_bulk`, objectType: 'notification', objectId: null },
         async (tx) => {

@@ -10,7 +10,7 @@ import {
   type NotificationKind,
 } from '../domain/kinds';
 import type { components } from '../generated/openapi';
-import { change, recordRefusal, type NotificationsContext } from './context';
+import type { NotificationsContext } from './context';
 
 type Preferences = components['schemas']['NotificationPreferences'];
 
@@ -45,35 +45,30 @@ export function createPreferencesService(ctx: NotificationsContext) {
         objectType: 'notification_preferences',
         objectId: principal.sub,
       };
-      try {
-        await change(ctx, principal, target, async (tx) => {
-          for (const p of body.preferences) {
-            const kind = p.kind as NotificationKind;
-            const channels = [...new Set(p.channels)] as Channel[];
-            const refusal = preferenceRefusal(kind, channels);
-            if (refusal) {
-              throw new ProblemError(NotificationProblems.criticalKindRequired, refusal);
-            }
-            await tx
-              .createQueryBuilder()
-              .insert()
-              .into(NotificationPreferenceEntity)
-              .values({
-                userOrganisationId: principal.org,
-                userId: principal.sub,
-                kind,
-                channels,
-                updatedAt: new Date(),
-              })
-              .orUpdate(['channels', 'updated_at'], ['user_organisation_id', 'user_id', 'kind'])
-              .execute();
+      await ctx.pipeline.transact(principal, target, async (tx) => {
+        for (const p of body.preferences) {
+          const kind = p.kind as NotificationKind;
+          const channels = [...new Set(p.channels)] as Channel[];
+          const refusal = preferenceRefusal(kind, channels);
+          if (refusal) {
+            throw new ProblemError(NotificationProblems.criticalKindRequired, refusal);
           }
-          return { result: undefined, events: [] };
-        });
-      } catch (err) {
-        await recordRefusal(ctx, principal, target, err);
-        throw err;
-      }
+          await tx
+            .createQueryBuilder()
+            .insert()
+            .into(NotificationPreferenceEntity)
+            .values({
+              userOrganisationId: principal.org,
+              userId: principal.sub,
+              kind,
+              channels,
+              updatedAt: new Date(),
+            })
+            .orUpdate(['channels', 'updated_at'], ['user_organisation_id', 'user_id', 'kind'])
+            .execute();
+        }
+        return { result: undefined, events: [] };
+      });
       return get(principal);
     },
   };

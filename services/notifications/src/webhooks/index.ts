@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   EventCatalog,
   type AuditLog,
+  type CommandPipeline,
   type EventConsumerDefinition,
   type OpenApiContract,
   type ServiceEvents,
@@ -59,6 +60,7 @@ export async function registerWebhooks(
     dataSource: DataSource;
     events: ServiceEvents;
     audit: AuditLog;
+    pipeline: CommandPipeline;
     directory: DirectoryReadModel;
     contract: OpenApiContract;
     openapiDir: string;
@@ -90,6 +92,7 @@ export async function registerWebhooks(
     dataSource: options.dataSource,
     events: options.events,
     audit: options.audit,
+    pipeline: options.pipeline,
     directory: options.directory,
     config,
     eventTypes,

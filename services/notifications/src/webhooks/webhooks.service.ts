@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
-  change,
-  deny,
   ProblemError,
-  recordRefusal,
   type AuditLog,
+  type CommandPipeline,
   type AuditTarget,
   type Principal,
   type ServiceEvents,
@@ -27,6 +25,8 @@ export interface WebhooksContext {
   dataSource: DataSource;
   events: ServiceEvents;
   audit: AuditLog;
+  /** every write goes through it (see NotificationsContext.pipeline) */
+  pipeline: CommandPipeline;
   directory: DirectoryReadModel;
   config: WebhookConfig;
   /** the event types endpoints may subscribe to (`referral.sent`, …) */
@@ -73,7 +73,11 @@ export function createWebhooksService(ctx: WebhooksContext) {
   async function administered(principal: Principal, id: string, action: string) {
     const endpoint = await endpoints.findOneBy({ id });
     if (!endpoint || !isOrgAdmin(principal, endpoint.organisationId)) {
-      await deny(ctx, principal, target(action, { id }), new ProblemError(P.endpointNotFound));
+      await ctx.pipeline.deny(
+        principal,
+        target(action, { id }),
+        new ProblemError(P.endpointNotFound),
+      );
     }
     return endpoint!;
   }
@@ -101,14 +105,8 @@ export function createWebhooksService(ctx: WebhooksContext) {
   }
 
   /** Runs the checks of a write; a refusal they end in is audited before it is thrown. */
-  async function checked(principal: Principal, t: AuditTarget, checks: () => Promise<void>) {
-    try {
-      await checks();
-    } catch (err) {
-      await recordRefusal(ctx, principal, t, err);
-      throw err;
-    }
-  }
+  const checked = (principal: Principal, t: AuditTarget, checks: () => Promise<void>) =>
+    ctx.pipeline.authorize(principal, t, checks);
 
   async function withAttempts(rows: WebhookDeliveryEntity[]) {
     const ids = rows.map((r) => r.id);
@@ -139,16 +137,16 @@ export function createWebhooksService(ctx: WebhooksContext) {
     async create(principal: Principal, body: EndpointCreate) {
       const t = target('webhook.create', { organisationId: principal.org });
       if (!principal.roles.includes('org_admin')) {
-        await deny(ctx, principal, t, new ProblemError(P.notOrgAdmin));
+        await ctx.pipeline.deny(principal, t, new ProblemError(P.notOrgAdmin));
       }
       const unit = (await ctx.directory.units(ctx.dataSource.manager, [body.unitId])).get(
         body.unitId,
       );
       if (!unit || unit.status !== 'active') {
-        await deny(ctx, principal, t, new ProblemError(P.unitUnknown));
+        await ctx.pipeline.deny(principal, t, new ProblemError(P.unitUnknown));
       }
       if (!isOrgAdmin(principal, unit!.organisationId)) {
-        await deny(ctx, principal, t, new ProblemError(P.notOrgAdmin));
+        await ctx.pipeline.deny(principal, t, new ProblemError(P.notOrgAdmin));
       }
       await checked(principal, t, async () => {
         checkEventTypes(body.eventTypes);
@@ -176,8 +174,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
         createdAt: now,
         updatedAt: now,
       });
-      await change(
-        ctx,
+      await ctx.pipeline.transact(
         principal,
         { ...target('webhook.create', endpoint), detail: { unitId: endpoint.unitId } },
         async (tx) => {
@@ -193,8 +190,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
       query: { unit?: string; status?: 'enabled' | 'disabled'; cursor?: string; limit: number },
     ) {
       if (!principal.roles.includes('org_admin')) {
-        await deny(
-          ctx,
+        await ctx.pipeline.deny(
           principal,
           target('webhook.list', { organisationId: principal.org }),
           new ProblemError(P.notOrgAdmin),
@@ -254,8 +250,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
       if (body.description !== undefined) {
         changes.description = body.description;
       }
-      await change(
-        ctx,
+      await ctx.pipeline.transact(
         principal,
         { ...t, detail: { fields: Object.keys(body).sort() } },
         async (tx) => {
@@ -268,7 +263,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
 
     async remove(principal: Principal, id: string) {
       const endpoint = await administered(principal, id, 'webhook.delete');
-      await change(ctx, principal, target('webhook.delete', endpoint), async (tx) => {
+      await ctx.pipeline.transact(principal, target('webhook.delete', endpoint), async (tx) => {
         await tx.delete(WebhookEndpointEntity, { id });
         return { result: undefined, events: [] };
       });
@@ -282,8 +277,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
           : ctx.config.rotationOverlapMs;
       const { secret, sealed } = secretFor(id);
       const now = new Date();
-      const rotated = await change(
-        ctx,
+      const rotated = await ctx.pipeline.transact(
         principal,
         { ...target('webhook.rotate_secret', endpoint), detail: { overlapMs } },
         async (tx) => {
@@ -318,7 +312,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
         consecutiveFailures: 0,
         updatedAt: new Date(),
       };
-      await change(ctx, principal, target('webhook.enable', endpoint), async (tx) => {
+      await ctx.pipeline.transact(principal, target('webhook.enable', endpoint), async (tx) => {
         await tx.update(WebhookEndpointEntity, { id }, changes);
         return { result: undefined, events: [] };
       });
@@ -328,8 +322,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
     async sendTest(principal: Principal, id: string) {
       const endpoint = await administered(principal, id, 'webhook.test');
       if (endpoint.status !== 'enabled') {
-        await deny(
-          ctx,
+        await ctx.pipeline.deny(
           principal,
           target('webhook.test', endpoint),
           new ProblemError(P.endpointDisabled),
@@ -356,7 +349,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
         createdAt: now,
         updatedAt: now,
       });
-      await change(ctx, principal, target('webhook.test', endpoint), async (tx) => {
+      await ctx.pipeline.transact(principal, target('webhook.test', endpoint), async (tx) => {
         await tx.insert(WebhookDeliveryEntity, delivery);
         return { result: undefined, events: [] };
       });
@@ -399,7 +392,7 @@ export function createWebhooksService(ctx: WebhooksContext) {
     async redeliver(principal: Principal, id: string, deliveryId: string) {
       const endpoint = await administered(principal, id, 'webhook.redeliver');
       const t = { ...target('webhook.redeliver', endpoint), detail: { deliveryId } };
-      const result = await change(ctx, principal, t, async (tx: EntityManager) => {
+      const result = await ctx.pipeline.transact(principal, t, async (tx: EntityManager) => {
         const delivery = await tx.getRepository(WebhookDeliveryEntity).findOne({
           where: { id: deliveryId, endpointId: id },
           lock: { mode: 'pessimistic_write' },
@@ -425,9 +418,6 @@ export function createWebhooksService(ctx: WebhooksContext) {
         });
         await tx.save(delivery);
         return { result: delivery, events: [] };
-      }).catch(async (err: unknown) => {
-        await recordRefusal(ctx, principal, t, err);
-        throw err;
       });
       ctx.poke();
       return (await withAttempts([result]))[0]!;
