@@ -22,11 +22,14 @@ import { statisticsRoutes } from './routes/statistics';
 import { referralsAuditParties } from './services/audit-parties';
 import type { ReferralsContext } from './services/context';
 import { DeadlineWatcher } from './services/deadline-watcher';
-import { FieldRequestWatcher } from './services/field-request-watcher';
-import { createFieldRequestsService } from './services/field-requests.service';
 import { createMessagesService } from './services/messages.service';
-import { createOperationAccess, createOperationsService } from './services/operations.service';
-import { createReferralsService } from './services/referrals.service';
+import {
+  createFieldRequestsService,
+  createOperationAccess,
+  createOperationsService,
+  FieldRequestWatcher,
+} from './operations';
+import { createReferralsService } from './referrals';
 import { createStatisticsService } from './services/statistics.service';
 
 export const OPENAPI_DIR = path.resolve(__dirname, '../../../openapi');

@@ -13,12 +13,7 @@ import { ReferralProblems as P } from '../domain/errors';
 import { ACTING_ROLES, canRead, sideOf } from '../domain/referral-lifecycle';
 import { checkSharingRules, type OrganisationKind } from '../domain/sharing-rules';
 import { ReferralEvents } from '../events/referral-events';
-import {
-  emptyHandover,
-  eventData,
-  isSameSend,
-  type ReferralCreate,
-} from '../services/referrals.service';
+import { emptyHandover, eventData, isSameSend, type ReferralCreate } from '../referrals/model';
 import { referralView } from '../services/views';
 import { randomUUID } from 'node:crypto';
 

@@ -1,4 +1,9 @@
-import type { AuditLog, PlatformMetrics, ServiceEvents } from '@samverkan/shared';
+import {
+  CommandPipeline,
+  type AuditLog,
+  type PlatformMetrics,
+  type ServiceEvents,
+} from '@samverkan/shared';
 import type { DataSource } from 'typeorm';
 import type { DeadlineConfig } from '../domain/deadlines';
 import type { DirectoryReadModel } from '../read-model/directory-read-model';
@@ -22,4 +27,18 @@ export interface ReferralsContext {
   envelopeMaxBytes: number;
   /** REFERRALS_FIELD_REQUEST_CLAIM_WINDOW; undefined: a field request escalates at needed-by */
   fieldRequestClaimWindowMs?: number;
+}
+
+const pipelines = new WeakMap<ReferralsContext, CommandPipeline>();
+
+/** The service's write pipeline (shared/src/pipeline), one per context. */
+export function pipelineOf(ctx: ReferralsContext): CommandPipeline {
+  let pipeline = pipelines.get(ctx);
+  if (!pipeline) {
+    pipeline = new CommandPipeline(ctx, (event) =>
+      ctx.events.outbox.envelope(event.type, event.data),
+    );
+    pipelines.set(ctx, pipeline);
+  }
+  return pipeline;
 }

@@ -5,7 +5,7 @@ import { ReferralEntity, ReferralEventEntity } from '../entities';
 import { escalationTargets, sameOrganisationCover } from '../domain/deadlines';
 import { ReferralEvents } from '../events/referral-events';
 import type { ReferralsContext } from './context';
-import { eventData } from './referrals.service';
+import { eventData } from '../referrals';
 
 const SYSTEM = { sub: 'system:deadline-watcher', org: null, iss: null };
 

@@ -11,7 +11,7 @@ import { ReferralProblems as P } from '../domain/errors';
 import { ACTING_ROLES, type ReferralStatus } from '../domain/referral-lifecycle';
 import { ReferralEvents } from '../events/referral-events';
 import { change, deny, recordRefusal, type ReferralsContext } from './context';
-import { createReferralsService, eventData } from './referrals.service';
+import { createReferralsService, eventData } from '../referrals';
 
 /** The message thread's own problems (openapi/referrals.yaml, postMessage). */
 export const MessageProblems = defineProblems({

@@ -122,3 +122,14 @@ export function fieldRequestEventData(
     ...extra,
   };
 }
+
+export function shiftEventData(s: OperationShiftEntity) {
+  return {
+    operationId: s.operationId,
+    shiftId: s.id,
+    unitId: s.unitId,
+    userId: s.userId,
+    startsAt: s.startsAt.toISOString(),
+    endsAt: s.endsAt.toISOString(),
+  };
+}

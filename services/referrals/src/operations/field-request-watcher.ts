@@ -3,8 +3,8 @@ import { PeriodicPass } from '@samverkan/shared';
 import { FieldRequestEntity, OperationEntity } from '../entities';
 import { fieldRequestEscalationTargets } from '../domain/field-requests';
 import { FieldRequestEvents } from '../events/operation-events';
-import type { ReferralsContext } from './context';
-import { fieldRequestEventData } from './operation-views';
+import type { ReferralsContext } from '../services/context';
+import { fieldRequestEventData } from './views';
 
 const SYSTEM = { sub: 'system:field-request-watcher', org: null, iss: null };
 

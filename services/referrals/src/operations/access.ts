@@ -1,0 +1,175 @@
+import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
+import { type EntityManager } from 'typeorm';
+import { FieldRequestEntity, OperationEntity, OperationParticipantEntity } from '../entities';
+import { ReferralProblems as P } from '../domain/errors';
+import { ACTING_ROLES } from '../domain/referral-lifecycle';
+import {
+  deny,
+  pipelineOf,
+  type AuditTarget,
+  type PendingEvent,
+  type ReferralsContext,
+} from '../services/context';
+
+/** How the caller relates to one operation. */
+export interface OperationAccess {
+  /** the caller's units the directory places in the caller's organisation (case-handling roles) */
+  units: string[];
+  /** an officer or coordinator of the organiser unit: runs the operation */
+  organiser: boolean;
+  /** may see the operation at all */
+  canSee: boolean;
+}
+
+/**
+ * Access to operations, shared with the field-request service so that the two cannot drift
+ * apart. Seeing an operation: members of its organiser, coordinator and invited units, officers
+ * of the organiser's organisation (they make field requests), and the organisation
+ * administrators of those units. Anyone else gets 404, so operation ids cannot be probed.
+ */
+export function createOperationAccess(ctx: ReferralsContext) {
+  async function verifiedUnits(principal: Principal, manager?: EntityManager): Promise<string[]> {
+    if (!principal.roles.some((role) => ACTING_ROLES.includes(role))) {
+      return [];
+    }
+    // The platform's one rule (claimed, same organisation, a member with a case-handling role).
+    return ctx.directory.actingUnits(principal, manager);
+  }
+
+  function accessTo(
+    principal: Principal,
+    units: string[],
+    op: OperationEntity,
+    participants: OperationParticipantEntity[],
+  ): OperationAccess {
+    const mine = new Set(units);
+    const organiser = mine.has(op.organiserUnitId) && hasRole(principal, 'officer', 'coordinator');
+    const orgAdmin = hasRole(principal, 'org_admin');
+    const canSee =
+      mine.has(op.organiserUnitId) ||
+      (op.coordinatorUnitId !== null && mine.has(op.coordinatorUnitId)) ||
+      participants.some((p) => mine.has(p.unitId)) ||
+      (hasRole(principal, 'officer') &&
+        units.length > 0 &&
+        principal.org === op.organiserOrganisationId) ||
+      (orgAdmin &&
+        (principal.org === op.organiserOrganisationId ||
+          participants.some((p) => p.organisationId === principal.org)));
+    return { units, organiser, canSee };
+  }
+
+  /** Loads an operation the caller may see, or answers 404 (and audits the refusal). */
+  async function visibleOperation(principal: Principal, id: string, action: string) {
+    const units = await verifiedUnits(principal);
+    const op = await ctx.dataSource.getRepository(OperationEntity).findOneBy({ id });
+    const participants = op
+      ? await ctx.dataSource.getRepository(OperationParticipantEntity).findBy({ operationId: id })
+      : [];
+    const access = op ? accessTo(principal, units, op, participants) : undefined;
+    if (!op || !access?.canSee) {
+      await deny(
+        ctx,
+        principal,
+        { action, objectType: 'operation', objectId: id },
+        new ProblemError(P.operationNotFound),
+      );
+    }
+    return { op: op!, participants, access: access! };
+  }
+
+  return { verifiedUnits, accessTo, visibleOperation };
+}
+
+export type OperationAccessRules = ReturnType<typeof createOperationAccess>;
+
+/** The audit target of an operation action. */
+export function operationTarget(
+  action: string,
+  id: string,
+  principal: Principal,
+  detail?: Record<string, unknown>,
+) {
+  return {
+    action,
+    objectType: 'operation',
+    objectId: id,
+    objectOrg: principal.org,
+    ...(detail ? { detail } : {}),
+  };
+}
+
+/** An operation the caller may see and runs (officer or coordinator of the organiser unit), or 403. */
+export async function requireOrganiser(
+  ctx: ReferralsContext,
+  rules: OperationAccessRules,
+  principal: Principal,
+  id: string,
+  action: string,
+) {
+  const seen = await rules.visibleOperation(principal, id, action);
+  if (!seen.access.organiser) {
+    await deny(
+      ctx,
+      principal,
+      operationTarget(action, id, principal),
+      new ProblemError(P.notOperationOrganiser),
+    );
+  }
+  return seen;
+}
+
+/** The audit target of a field-request action. */
+export function fieldRequestTarget(
+  action: string,
+  id: string,
+  principal: Principal,
+  detail?: Record<string, unknown>,
+) {
+  return {
+    action,
+    objectType: 'field_request',
+    objectId: id,
+    objectOrg: principal.org,
+    ...(detail ? { detail } : {}),
+  };
+}
+
+/** Access to field requests: whoever may see the request's operation. */
+export function createFieldRequestAccess(ctx: ReferralsContext, rules: OperationAccessRules) {
+  const repo = ctx.dataSource.getRepository(FieldRequestEntity);
+
+  /** A field request whose operation the caller may see, or 404 (audited). */
+  async function visible(principal: Principal, id: string, action: string) {
+    const request = await repo.findOneBy({ id });
+    if (!request) {
+      return deny(
+        ctx,
+        principal,
+        { action, objectType: 'field_request', objectId: id },
+        new ProblemError(P.fieldRequestNotFound),
+      );
+    }
+    try {
+      const seen = await rules.visibleOperation(principal, request.operationId, action);
+      return { request, ...seen };
+    } catch (err) {
+      if (err instanceof ProblemError && err.definition === P.operationNotFound) {
+        throw new ProblemError(P.fieldRequestNotFound);
+      }
+      throw err;
+    }
+  }
+
+  return { visible };
+}
+
+export type FieldRequestAccess = ReturnType<typeof createFieldRequestAccess>;
+/** A change and its audit entry; a refusal inside it (wrong state, broken rule) is audited too. */
+export async function auditedChange<T>(
+  ctx: ReferralsContext,
+  principal: Principal,
+  target: AuditTarget,
+  work: (tx: EntityManager) => Promise<{ result: T; events: PendingEvent[] }>,
+): Promise<T> {
+  return pipelineOf(ctx).transact(principal, target, work);
+}

@@ -1,0 +1,363 @@
+import { randomUUID } from 'node:crypto';
+import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
+import { OperationEntity, OperationParticipantEntity, OperationShiftEntity } from '../entities';
+import { ReferralProblems as P } from '../domain/errors';
+import {
+  answerParticipation,
+  checkOperationPeriod,
+  checkOperationUnits,
+  checkShiftPeriod,
+  operationTransition,
+  type OperationAction,
+} from '../domain/operations';
+import { OperationEvents } from '../events/operation-events';
+import { deny, type PendingEvent, type ReferralsContext } from '../services/context';
+import { operationEventBase, operationView, shiftView } from './views';
+import {
+  auditedChange,
+  operationTarget,
+  requireOrganiser as requireOrganiserOf,
+  type OperationAccessRules,
+} from './access';
+import { lockOperation, participantsOf } from './operations.repository';
+import type { OperationCreate, ShiftCreate } from './operations.model';
+import { shiftEventData } from './views';
+
+/** Operation weeks' writes: create, start/end/cancel, invitations and answers, shifts. */
+export function createOperationCommands(ctx: ReferralsContext, rules: OperationAccessRules) {
+  const { verifiedUnits, visibleOperation } = rules;
+  const target = operationTarget;
+  const requireOrganiser = (principal: Principal, id: string, action: string) =>
+    requireOrganiserOf(ctx, rules, principal, id, action);
+
+  return {
+    async create(principal: Principal, input: OperationCreate) {
+      const id = randomUUID();
+      const t = target('operation.create', id, principal, {
+        organiserUnitId: input.organiserUnitId,
+      });
+      const units = await verifiedUnits(principal);
+      const known = await ctx.directory.units([
+        input.organiserUnitId,
+        ...(input.coordinatorUnitId ? [input.coordinatorUnitId] : []),
+        ...input.invitedUnitIds,
+      ]);
+      const organiser = known.get(input.organiserUnitId);
+      const mayOrganise =
+        units.includes(input.organiserUnitId) &&
+        ((organiser?.organisationKind === 'police' && hasRole(principal, 'officer')) ||
+          (organiser?.organisationKind === 'regional_coordinator' &&
+            hasRole(principal, 'coordinator')));
+      if (!mayOrganise) {
+        await deny(ctx, principal, t, new ProblemError(P.cannotOrganise));
+      }
+      const coordinatorUnitId =
+        input.coordinatorUnitId ??
+        (organiser!.organisationKind === 'regional_coordinator' ? input.organiserUnitId : null);
+      return auditedChange(ctx, principal, t, async (tx) => {
+        const now = new Date();
+        const period = { startsAt: new Date(input.startsAt), endsAt: new Date(input.endsAt) };
+        checkOperationPeriod(period, now);
+        const facts = (unitId: string) => {
+          const u = known.get(unitId);
+          return u ? { unitId, organisationKind: u.organisationKind, status: u.status } : undefined;
+        };
+        checkOperationUnits({
+          organiser: facts(input.organiserUnitId),
+          coordinator: coordinatorUnitId ? facts(coordinatorUnitId) : null,
+          invited: input.invitedUnitIds.map((unitId) => ({ unitId, unit: facts(unitId) })),
+        });
+        if (coordinatorUnitId && input.invitedUnitIds.includes(coordinatorUnitId)) {
+          throw new ProblemError(
+            P.operationUnitsInvalid,
+            'The coordinator unit takes part already',
+          );
+        }
+        const op = tx.create(OperationEntity, {
+          id,
+          name: input.name.trim(),
+          municipalityCodes: input.municipalityCodes,
+          startsAt: period.startsAt,
+          endsAt: period.endsAt,
+          organiserUnitId: input.organiserUnitId,
+          organiserOrganisationId: organiser!.organisationId,
+          coordinatorUnitId,
+          status: 'planned',
+          activatedAt: null,
+          completedAt: null,
+          cancelledAt: null,
+          version: 1,
+        });
+        await tx.insert(OperationEntity, op as never);
+        for (const unitId of input.invitedUnitIds) {
+          const u = known.get(unitId)!;
+          await tx.insert(OperationParticipantEntity, {
+            operationId: id,
+            unitId,
+            organisationId: u.organisationId,
+            organisationKind: u.organisationKind,
+            status: 'invited',
+            invitedAt: now,
+            answeredAt: null,
+          });
+        }
+        const saved = await tx.findOneByOrFail(OperationEntity, { id });
+        return {
+          result: operationView(saved, await participantsOf(tx, id)),
+          events: [
+            {
+              type: OperationEvents.created,
+              data: {
+                ...operationEventBase(saved),
+                invitedUnitIds: input.invitedUnitIds,
+                municipalityCodes: saved.municipalityCodes,
+                startsAt: saved.startsAt.toISOString(),
+                endsAt: saved.endsAt.toISOString(),
+                status: 'planned',
+              },
+            },
+          ],
+        };
+      });
+    },
+
+    /** activate / complete / cancel, by the organiser. */
+    async act(principal: Principal, id: string, action: OperationAction) {
+      await requireOrganiser(principal, id, `operation.${action}`);
+      return auditedChange(
+        ctx,
+        principal,
+        target(`operation.${action}`, id, principal),
+        async (tx) => {
+          const op = await lockOperation(tx, id);
+          const now = new Date();
+          op.status = operationTransition(op.status, action, op, now);
+          if (action === 'activate') {
+            op.activatedAt = now;
+          } else if (action === 'complete') {
+            op.completedAt = now;
+          } else {
+            op.cancelledAt = now;
+          }
+          op.version += 1;
+          await tx.save(OperationEntity, op);
+          const participants = await participantsOf(tx, id);
+          const type =
+            action === 'activate'
+              ? OperationEvents.activated
+              : action === 'complete'
+                ? OperationEvents.completed
+                : OperationEvents.cancelled;
+          return {
+            result: operationView(op, participants),
+            events: [
+              {
+                type,
+                data: {
+                  ...operationEventBase(op),
+                  participantUnitIds: participants
+                    .filter((p) => p.status === 'accepted')
+                    .map((p) => p.unitId),
+                  status: op.status,
+                },
+              },
+            ],
+          };
+        },
+      );
+    },
+
+    async invite(principal: Principal, id: string, unitIds: string[]) {
+      await requireOrganiser(principal, id, 'operation.invite');
+      const known = await ctx.directory.units(unitIds);
+      const t = target('operation.invite', id, principal, { unitIds });
+      return auditedChange(ctx, principal, t, async (tx) => {
+        const op = await lockOperation(tx, id);
+        if (op.status !== 'planned' && op.status !== 'active') {
+          throw new ProblemError(P.operationTransitionNotAllowed, `The operation is ${op.status}`, {
+            extensions: { currentStatus: op.status },
+          });
+        }
+        const existing = await participantsOf(tx, id);
+        const fresh = unitIds.filter(
+          (u) => !existing.some((p) => p.unitId === u) && u !== op.coordinatorUnitId,
+        );
+        checkOperationUnits({
+          organiser: { unitId: op.organiserUnitId, organisationKind: 'police', status: 'active' },
+          coordinator: null,
+          invited: fresh.map((unitId) => {
+            const u = known.get(unitId);
+            return {
+              unitId,
+              unit: u
+                ? { unitId, organisationKind: u.organisationKind, status: u.status }
+                : undefined,
+            };
+          }),
+        });
+        const now = new Date();
+        for (const unitId of fresh) {
+          const u = known.get(unitId)!;
+          await tx.insert(OperationParticipantEntity, {
+            operationId: id,
+            unitId,
+            organisationId: u.organisationId,
+            organisationKind: u.organisationKind,
+            status: 'invited',
+            invitedAt: now,
+            answeredAt: null,
+          });
+        }
+        op.version += 1;
+        await tx.save(OperationEntity, op);
+        const events: PendingEvent[] =
+          fresh.length > 0
+            ? [
+                {
+                  type: OperationEvents.participantsInvited,
+                  data: { ...operationEventBase(op), invitedUnitIds: fresh, status: op.status },
+                },
+              ]
+            : [];
+        return { result: operationView(op, await participantsOf(tx, id)), events };
+      });
+    },
+
+    /** The invited unit's org_admin, or a coordinator of the unit, accepts or declines. */
+    async answer(principal: Principal, id: string, unitId: string, answer: 'accept' | 'decline') {
+      const action = `operation.participation_${answer}`;
+      const { participants, access } = await visibleOperation(principal, id, action);
+      const participant = participants.find((p) => p.unitId === unitId);
+      const t = target(action, id, principal, { unitId });
+      if (!participant) {
+        await deny(
+          ctx,
+          principal,
+          t,
+          new ProblemError(P.operationUnitsInvalid, 'This unit is not invited'),
+        );
+      }
+      const mayAnswer =
+        (hasRole(principal, 'org_admin') && principal.org === participant!.organisationId) ||
+        (hasRole(principal, 'coordinator') && access.units.includes(unitId));
+      if (!mayAnswer) {
+        await deny(ctx, principal, t, new ProblemError(P.notParticipantAdmin));
+      }
+      return auditedChange(ctx, principal, t, async (tx) => {
+        const op = await lockOperation(tx, id);
+        const row = await tx.findOneByOrFail(OperationParticipantEntity, {
+          operationId: id,
+          unitId,
+        });
+        row.status = answerParticipation(row.status, answer, op.status);
+        row.answeredAt = new Date();
+        await tx.save(OperationParticipantEntity, row);
+        op.version += 1;
+        await tx.save(OperationEntity, op);
+        return {
+          result: operationView(op, await participantsOf(tx, id)),
+          events: [
+            {
+              type:
+                answer === 'accept'
+                  ? OperationEvents.participationAccepted
+                  : OperationEvents.participationDeclined,
+              data: { ...operationEventBase(op), unitId, status: op.status },
+            },
+          ],
+        };
+      });
+    },
+
+    async addShift(principal: Principal, id: string, input: ShiftCreate) {
+      const { participants, access } = await visibleOperation(principal, id, 'operation.shift_add');
+      const participant = participants.find((p) => p.unitId === input.unitId);
+      const t = target('operation.shift_add', id, principal, { unitId: input.unitId });
+      const mayStaff =
+        participant &&
+        ((hasRole(principal, 'org_admin') && principal.org === participant.organisationId) ||
+          access.units.includes(input.unitId));
+      if (!mayStaff) {
+        await deny(ctx, principal, t, new ProblemError(P.cannotStaffUnit));
+      }
+      return auditedChange(ctx, principal, t, async (tx) => {
+        const op = await lockOperation(tx, id);
+        if (op.status !== 'planned' && op.status !== 'active') {
+          throw new ProblemError(P.operationTransitionNotAllowed, `The operation is ${op.status}`, {
+            extensions: { currentStatus: op.status },
+          });
+        }
+        if (
+          participant!.status !== 'accepted' ||
+          participant!.organisationKind !== 'social_services'
+        ) {
+          throw new ProblemError(
+            P.operationUnitsInvalid,
+            'Only a social services unit that accepted taking part is staffed',
+          );
+        }
+        const shift = { startsAt: new Date(input.startsAt), endsAt: new Date(input.endsAt) };
+        checkShiftPeriod(shift, op);
+        if (!(await ctx.directory.isMember(input.unitId, input.userId, tx))) {
+          throw new ProblemError(P.shiftNotAMember, undefined, {
+            errors: [{ field: 'body.userId', message: 'is not a member of the unit' }],
+          });
+        }
+        const row = tx.create(OperationShiftEntity, {
+          id: randomUUID(),
+          operationId: id,
+          unitId: input.unitId,
+          userId: input.userId,
+          startsAt: shift.startsAt,
+          endsAt: shift.endsAt,
+          removedAt: null,
+        });
+        await tx.insert(OperationShiftEntity, row as never);
+        const saved = await tx.findOneByOrFail(OperationShiftEntity, { id: row.id });
+        return {
+          result: shiftView(saved),
+          events: [{ type: OperationEvents.shiftAdded, data: shiftEventData(saved) }],
+        };
+      });
+    },
+
+    async removeShift(principal: Principal, id: string, shiftId: string) {
+      const { participants, access } = await visibleOperation(
+        principal,
+        id,
+        'operation.shift_remove',
+      );
+      const shift = await ctx.dataSource
+        .getRepository(OperationShiftEntity)
+        .findOneBy({ id: shiftId, operationId: id });
+      const t = target('operation.shift_remove', id, principal, { shiftId });
+      if (!shift) {
+        await deny(ctx, principal, t, new ProblemError(P.shiftNotFound));
+      }
+      const participant = participants.find((p) => p.unitId === shift!.unitId);
+      const mayStaff =
+        (hasRole(principal, 'org_admin') && principal.org === participant?.organisationId) ||
+        access.units.includes(shift!.unitId);
+      if (!mayStaff) {
+        await deny(ctx, principal, t, new ProblemError(P.cannotStaffUnit));
+      }
+      return auditedChange(ctx, principal, t, async (tx) => {
+        const row = await tx.findOneOrFail(OperationShiftEntity, {
+          where: { id: shiftId },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (row.removedAt) {
+          return { result: shiftView(row), events: [] };
+        }
+        row.removedAt = new Date();
+        await tx.save(OperationShiftEntity, row);
+        return {
+          result: shiftView(row),
+          events: [{ type: OperationEvents.shiftRemoved, data: shiftEventData(row) }],
+        };
+      });
+    },
+  };
+}
+
+export type OperationCommands = ReturnType<typeof createOperationCommands>;
