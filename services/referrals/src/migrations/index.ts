@@ -7,6 +7,7 @@ import { SealedNotes1795440000000 } from './1795440000000-SealedNotes';
 import { UnchainedAuditEntries1796300000000 } from './1796300000000-UnchainedAuditEntries';
 import { Records1796500000000 } from './1796500000000-Records';
 import { OnCallShifts1796500001000 } from './1796500001000-OnCallShifts';
+import { BoxIndexesAtScale1797040000001 } from './1797040000001-BoxIndexesAtScale';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -19,4 +20,5 @@ export const REFERRALS_MIGRATIONS = [
   UnchainedAuditEntries1796300000000,
   Records1796500000000,
   OnCallShifts1796500001000,
+  BoxIndexesAtScale1797040000001,
 ];
