@@ -27,6 +27,7 @@ export interface HandoverState {
 // (unit, created_at DESC, id DESC) INCLUDE (status, urgency): migration 1797040000001
 @Index('referrals_inbox_page_idx', { synchronize: false })
 @Index('referrals_outbox_page_idx', { synchronize: false })
+@Index('referrals_copies_page_idx', { synchronize: false })
 export class ReferralEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;

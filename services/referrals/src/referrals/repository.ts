@@ -136,7 +136,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       const ids =
         query.box === 'inbox'
           ? `${range('s.recipient_unit_id IN (:...units)')} UNION ALL ${range(
-              's.copy_unit_ids && CAST(:unitArray AS uuid[]) AND s.recipient_unit_id <> ALL(CAST(:unitArray AS uuid[]))',
+              `s.copy_unit_ids <> '{}' AND s.copy_unit_ids && CAST(:unitArray AS uuid[]) AND s.recipient_unit_id <> ALL(CAST(:unitArray AS uuid[]))`,
             )}`
           : range('s.sender_unit_id IN (:...units)');
       return repo
@@ -162,7 +162,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       unit: string,
     ): Promise<Array<{ status: string; n: number; acute: number }>> {
       // Index-only scans of the unit's range in the box's page index (status and urgency are
-      // in it); an inbox adds the copies to the unit (the GIN index), each referral once.
+      // in it); an inbox adds the copies to the unit (the copies' index), each referral once.
       const table = repo.metadata.tablePath;
       const count = (where: string) =>
         `SELECT r.status, count(*) AS n,
@@ -171,7 +171,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       const parts =
         box === 'inbox'
           ? `${count('r.recipient_unit_id = $1')} UNION ALL ${count(
-              'r.copy_unit_ids @> ARRAY[$1::uuid] AND r.recipient_unit_id <> $1',
+              `r.copy_unit_ids <> '{}' AND r.copy_unit_ids @> ARRAY[$1::uuid] AND r.recipient_unit_id <> $1`,
             )}`
           : count('r.sender_unit_id = $1');
       return (await ctx.dataSource.query(
