@@ -28,6 +28,8 @@ export interface HandoverState {
 @Index('referrals_inbox_page_idx', { synchronize: false })
 @Index('referrals_outbox_page_idx', { synchronize: false })
 @Index('referrals_copies_page_idx', { synchronize: false })
+// (created_at) INCLUDE (the metadata statistics count): migration 1797040000002
+@Index('referrals_statistics_idx', { synchronize: false })
 export class ReferralEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;

@@ -8,6 +8,7 @@ import { UnchainedAuditEntries1796300000000 } from './1796300000000-UnchainedAud
 import { Records1796500000000 } from './1796500000000-Records';
 import { OnCallShifts1796500001000 } from './1796500001000-OnCallShifts';
 import { BoxIndexesAtScale1797040000001 } from './1797040000001-BoxIndexesAtScale';
+import { StatisticsIndex1797040000002 } from './1797040000002-StatisticsIndex';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -21,4 +22,5 @@ export const REFERRALS_MIGRATIONS = [
   Records1796500000000,
   OnCallShifts1796500001000,
   BoxIndexesAtScale1797040000001,
+  StatisticsIndex1797040000002,
 ];
