@@ -14,3 +14,16 @@ if (
   process.exit(0);
 }
 execFileSync('npm', ['run', 'build', '--workspace', 'web'], { cwd: root, stdio: 'inherit' });
+
+// The embedded Postgres's initialised-cluster template (node_modules/.cache/samverkan/), so the
+// first `npm start` on a fresh data folder unpacks it instead of running initdb into the folder
+// (shared/src/db/embedded-postgres.ts). Not needed for the install to succeed.
+try {
+  execFileSync(
+    process.execPath,
+    [require.resolve('tsx/cli'), path.join('scripts', 'prepare-embedded-postgres.ts')],
+    { cwd: root, stdio: 'inherit' },
+  );
+} catch {
+  // the first start makes the template
+}

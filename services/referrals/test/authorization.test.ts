@@ -346,6 +346,47 @@ describe('lists and counts', () => {
     expect(n.json().byStatus.sent).toBeGreaterThanOrEqual(1);
   });
 
+  it('pages an inbox newest first through the referrals and the copies to the unit, each once, and counts them', async () => {
+    // The youth clinic: a copy unit of `base`, the recipient of one more, a copy of two more.
+    await prepareReferral(hub, {
+      sender: SENDER,
+      recipient: { user: COPY_USER, unitId: U.youthClinic },
+    });
+    for (let i = 0; i < 2; i++) {
+      await prepareReferral(hub, {
+        sender: SENDER,
+        recipient: FRIDEBORG,
+        copyUnitIds: [U.youthClinic],
+      });
+    }
+    const all = (await hub.as(COPY_USER).get(list(U.youthClinic))).json().items as Array<{
+      id: string;
+      createdAt: string;
+    }>;
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(all.map((r) => r.id)).size).toBe(all.length);
+    const newestFirst = [...all].sort((a, b) =>
+      a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1,
+    );
+    expect(all.map((r) => r.id)).toEqual(newestFirst.map((r) => r.id));
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url = `/v1/referrals?box=inbox&unit=${U.youthClinic}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = (await hub.as(COPY_USER).get(url)).json() as {
+        items: Array<{ id: string }>;
+        nextCursor: string | null;
+      };
+      paged.push(...page.items.map((r) => r.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(all.map((r) => r.id));
+    const n = (await hub.as(COPY_USER).get(counts(U.youthClinic))).json() as {
+      byStatus: Record<string, number>;
+    };
+    expect(Object.values(n.byStatus).reduce((a, b) => a + b, 0)).toBe(all.length);
+  });
+
   it.each(
     (
       [

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { parseYamlDocument } from '../contracts/yaml-document';
 import { renderEventsPage } from './events-docs';
 
 export const DOCS_PREFIX = '/docs';
@@ -14,7 +15,10 @@ export const DOCS_PREFIX = '/docs';
  * PORT, host or gateway, not the `http://localhost:3000` the document names for readers.
  */
 export function servedDocument(text: string): string {
-  const doc = YAML.parse(text) as { openapi?: string; servers?: Array<{ url: string }> } | null;
+  const doc = parseYamlDocument(text) as {
+    openapi?: string;
+    servers?: Array<{ url: string }>;
+  } | null;
   if (!doc || typeof doc.openapi !== 'string') {
     return text;
   }
@@ -44,7 +48,7 @@ export async function registerDocs(
   await app.register(swagger, {
     mode: 'static',
     specification: {
-      document: YAML.parse(
+      document: parseYamlDocument(
         fs.readFileSync(path.join(openapiDir, `${first}.yaml`), 'utf8'),
       ) as never,
     },

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import { parseYamlDocument } from '../contracts/yaml-document';
 
 interface AsyncApiDocument {
   info?: { title?: string; description?: string };
@@ -44,7 +44,7 @@ export function renderEventsPage(openapiDir: string): string {
     .filter((f) => f.endsWith('.events.yaml'))
     .sort()
     .map((file) => {
-      const doc = YAML.parse(fs.readFileSync(path.join(openapiDir, file), 'utf8')) as
+      const doc = parseYamlDocument(fs.readFileSync(path.join(openapiDir, file), 'utf8')) as
         AsyncApiDocument | undefined;
       const channels = Object.values(doc?.channels ?? {}).flatMap((channel) =>
         Object.values(channel.messages ?? {}).map((message) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest, FastifySchema, HTTPMethods } from 'fastify';
 import fs from 'node:fs';
-import YAML from 'yaml';
+import { parseYamlDocument } from './yaml-document';
 
 type Json = Record<string, unknown>;
 
@@ -53,7 +53,7 @@ export class OpenApiContract {
   }
 
   static load(file: string, prefix: string): OpenApiContract {
-    return new OpenApiContract(YAML.parse(fs.readFileSync(file, 'utf8')) as Json, prefix);
+    return new OpenApiContract(parseYamlDocument(fs.readFileSync(file, 'utf8')) as Json, prefix);
   }
 
   private get components(): Json {

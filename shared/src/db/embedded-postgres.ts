@@ -76,6 +76,61 @@ function socketAnswers(file: string): Promise<boolean> {
 }
 
 /**
+ * Where the initialised-cluster template of this PGlite version is kept:
+ * `node_modules/.cache/samverkan/pglite-<version>-cluster.tar`, beside the package it belongs to
+ * (a new PGlite version gets a new template; `npm ci` starts without one).
+ */
+function clusterTemplateFile(): string | undefined {
+  try {
+    // …/node_modules/@electric-sql/pglite/dist/index.cjs
+    const packageDir = path.resolve(require.resolve('@electric-sql/pglite'), '..', '..');
+    const { version } = JSON.parse(
+      fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8'),
+    ) as { version: string };
+    const nodeModules = path.resolve(packageDir, '..', '..');
+    return path.join(nodeModules, '.cache', 'samverkan', `pglite-${version}-cluster.tar`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A freshly initialised database cluster (initdb's output: no tables of ours, no data), as a
+ * tar for PGlite's `loadDataDir`. Running initdb straight into a data folder on disk is the
+ * slowest part of a first start (many small file writes through PGlite's file system layer);
+ * unpacking a template is several times faster. The template is made once in memory and kept
+ * in node_modules/.cache; when that folder cannot be written, the in-memory cluster is still
+ * used for this start. Every hub's cluster then shares initdb's system identifier, which
+ * nothing of an embedded, single-process Postgres depends on.
+ */
+export async function freshClusterTemplate(): Promise<Blob> {
+  const file = clusterTemplateFile();
+  if (file && fs.existsSync(file)) {
+    return new Blob([fs.readFileSync(file)]);
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const memory = await PGlite.create();
+  let template: Blob;
+  try {
+    template = await memory.dumpDataDir('none');
+  } finally {
+    await memory.close();
+  }
+  if (file) {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // Written under another name first: a concurrent start never reads half a template.
+      const partial = `${file}.${process.pid}.partial`;
+      fs.writeFileSync(partial, Buffer.from(await template.arrayBuffer()));
+      fs.renameSync(partial, file);
+    } catch {
+      // A read-only node_modules: this start goes on with the template in memory.
+    }
+  }
+  return template;
+}
+
+/**
  * Embedded Postgres for the all-in-one start: PGlite kept in `<dataDir>/pgdata`, served over the
  * Postgres wire protocol so that the services use the ordinary `pg` driver and one code path.
  *
@@ -113,7 +168,11 @@ export async function startEmbeddedPostgres(
     // Left behind by a hub that did not stop cleanly.
     fs.rmSync(socketFile, { force: true });
   }
-  const db = await PGlite.create(dir);
+  // A data folder without PG_VERSION has never been initialised: start it from the template.
+  const fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
+  const db = fresh
+    ? await PGlite.create(dir, { loadDataDir: await freshClusterTemplate() })
+    : await PGlite.create(dir);
   const server = new PGLiteSocketServer({
     db: keepExtendedQueriesTogether(db),
     path: socketFile,

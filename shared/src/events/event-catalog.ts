@@ -1,7 +1,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import fs from 'node:fs';
-import YAML from 'yaml';
+import { parseYamlDocument } from '../contracts/yaml-document';
 
 export interface EventEnvelope<T = Record<string, unknown>> {
   id: string;
@@ -46,7 +46,7 @@ function parsedDocument(file: string): AsyncApiDocument {
   if (cached && cached.mtimeMs === mtimeMs) {
     return cached.doc;
   }
-  const doc = YAML.parse(fs.readFileSync(file, 'utf8')) as AsyncApiDocument;
+  const doc = parseYamlDocument(fs.readFileSync(file, 'utf8')) as AsyncApiDocument;
   parsedDocuments.set(file, { mtimeMs, doc });
   return doc;
 }

@@ -21,21 +21,18 @@ export class InProcessBus implements EventPublisher {
     headers: Record<string, string>,
     attempt: number,
   ): Promise<void> {
-    const retry: string[] = [];
-    for (const processor of this.processors) {
-      if (!subjectMatches(processor.definition.filter, envelope.type)) {
-        continue;
-      }
-      const outcome = await processor.process(
-        envelope,
-        attempt,
-        envelope.type,
-        headers.traceparent,
-      );
-      if (outcome === 'retry') {
-        retry.push(processor.definition.name);
-      }
-    }
+    // The consumers of one event are independent (each its own transaction and its own record
+    // of what it processed): they run side by side, and the next event waits for all of them,
+    // so each consumer still sees events in their order.
+    const matching = this.processors.filter((p) =>
+      subjectMatches(p.definition.filter, envelope.type),
+    );
+    const outcomes = await Promise.all(
+      matching.map((processor) =>
+        processor.process(envelope, attempt, envelope.type, headers.traceparent),
+      ),
+    );
+    const retry = matching.filter((_p, i) => outcomes[i] === 'retry').map((p) => p.definition.name);
     if (retry.length > 0) {
       throw new Error(`consumers asked for a retry: ${retry.join(', ')}`);
     }

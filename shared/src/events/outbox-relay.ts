@@ -170,6 +170,14 @@ export class OutboxRelay {
     this.schedule(this.pokeRequested ? 0 : next);
   }
 
+  /** Gives claimed rows back for the next pass, with the error that stopped them. */
+  private async release(rows: Array<{ position: string }>, err: Error): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE ${this.table} SET locked_until = NULL, last_error = $2 WHERE position = ANY($1::bigint[])`,
+      [rows.map((r) => r.position), String(err?.message).slice(0, 1000)],
+    );
+  }
+
   private async publishBatch(): Promise<number> {
     const claimed = (await this.dataSource.query(
       `UPDATE ${this.table} o
@@ -220,17 +228,37 @@ export class OutboxRelay {
         );
       }
     };
+    if (this.publisher.kind === 'nats') {
+      // Over JetStream the batch is pipelined: every publish is sent at once, in order on the
+      // one connection (so the stream stores them in order), and the acks are awaited together;
+      // a batch costs one round trip to the server, not one per event. What follows a failed
+      // publish is released and sent again (its Nats-Msg-Id makes a second copy harmless).
+      const outcomes = await Promise.allSettled(
+        rows.map((row) => this.publisher.publish(row.payload, row.headers ?? {}, row.attempts)),
+      );
+      const failed = outcomes.findIndex((o) => o.status === 'rejected');
+      for (const row of failed === -1 ? rows : rows.slice(0, failed)) {
+        done.push(row.position);
+      }
+      if (failed !== -1) {
+        await markPublished();
+        await this.release(
+          rows.slice(failed),
+          (outcomes[failed] as PromiseRejectedResult).reason as Error,
+        );
+        throw (outcomes[failed] as PromiseRejectedResult).reason;
+      }
+      await markPublished();
+      return done.length;
+    }
+    // In process, one event after another: a consumer sees a referral's events in their order.
     for (const row of rows) {
       try {
         await this.publisher.publish(row.payload, row.headers ?? {}, row.attempts);
       } catch (err) {
         await markPublished();
         // Release what is left so that the next pass (here or in another replica) retries at once.
-        const rest = rows.slice(done.length).map((r) => r.position);
-        await this.dataSource.query(
-          `UPDATE ${this.table} SET locked_until = NULL, last_error = $2 WHERE position = ANY($1::bigint[])`,
-          [rest, String((err as Error).message).slice(0, 1000)],
-        );
+        await this.release(rows.slice(done.length), err as Error);
         throw err;
       }
       done.push(row.position);

@@ -10,6 +10,8 @@ import { OnCallShifts1796500001000 } from './1796500001000-OnCallShifts';
 import { AuditUnitsReadModel1797000000002 } from './1797000000002-AuditUnitsReadModel';
 import { LogReviewActorsByIssuer1797000000004 } from './1797000000004-LogReviewActorsByIssuer';
 import { ClearLegacyClearText1797000000005 } from './1797000000005-ClearLegacyClearText';
+import { BoxIndexesAtScale1797040000001 } from './1797040000001-BoxIndexesAtScale';
+import { StatisticsIndex1797040000002 } from './1797040000002-StatisticsIndex';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -25,4 +27,6 @@ export const REFERRALS_MIGRATIONS = [
   AuditUnitsReadModel1797000000002,
   LogReviewActorsByIssuer1797000000004,
   ClearLegacyClearText1797000000005,
+  BoxIndexesAtScale1797040000001,
+  StatisticsIndex1797040000002,
 ];

@@ -1,0 +1,314 @@
+/**
+ * The referrals service's reads at scale: 1,000,000 referrals and 5,000,000 timeline rows loaded
+ * into a throwaway database, then the real routes (token, access rules, SQL, serialisation) timed
+ * through `app.inject`: a unit's inbox page, its counts, and a year of statistics.
+ *
+ * The rows are made inside Postgres with generate_series (one INSERT … SELECT per table, no
+ * round trip per row), spread over the demo directory's units and the last two years; 5 % carry a
+ * copy to another unit. The envelope is a 640-byte placeholder (the hub never reads it for
+ * these routes). VACUUM ANALYZE follows, as autovacuum would after a bulk load.
+ *
+ * Targets (issue 15): inbox page p99 < 10 ms, counts p99 < 20 ms, a year of statistics < 500 ms.
+ *
+ * Run: `npm run bench:scale` (needs the local Postgres; the database is dropped afterwards).
+ * Options: BENCH_REFERRALS (default 1000000), BENCH_EVENTS_PER_REFERRAL (default 5),
+ * BENCH_REQUESTS (default 200 per read route; 20 for statistics), BENCH_KEEP_DATABASE=true to
+ * keep the loaded database (its URL is printed) for EXPLAIN. Ends with one JSON line.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { directoryService } from '@samverkan/directory';
+import { referralsService } from '@samverkan/referrals';
+import { createPlatformApp, DEMO_UNITS, DEMO_USERS, loadConfig } from '@samverkan/shared';
+import { createTestDatabase, eventually, testEventNaming } from '@samverkan/shared/src/testing';
+
+const referrals = Number(process.env.BENCH_REFERRALS ?? 1_000_000);
+const eventsPerReferral = Number(process.env.BENCH_EVENTS_PER_REFERRAL ?? 5);
+const requests = Number(process.env.BENCH_REQUESTS ?? 200);
+const statisticsRequests = Math.max(5, Math.round(requests / 10));
+/** keep the loaded database afterwards (to look at plans); its URL is printed */
+const keepDatabase = process.env.BENCH_KEEP_DATABASE === 'true';
+
+const CATEGORIES = [
+  'trafficking_sexual',
+  'trafficking_labour',
+  'sex_for_compensation',
+  'child_sexual_exploitation',
+  'buyer_support',
+  'other',
+];
+const MUNICIPALITIES = ['0581', '0580', '0180', '1480', '1280'];
+
+interface Timing {
+  name: string;
+  n: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  targetMs: number;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+async function time(
+  name: string,
+  n: number,
+  targetMs: number,
+  run: (i: number) => Promise<void>,
+): Promise<Timing> {
+  // A few unmeasured runs first: plans cached, pages in shared buffers, JIT warm.
+  for (let i = 0; i < 3; i++) {
+    await run(i);
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await run(i);
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * n) - 1)]!;
+  return {
+    name,
+    n,
+    p50Ms: round(at(0.5)),
+    p99Ms: round(at(0.99)),
+    maxMs: round(samples[samples.length - 1]!),
+    targetMs,
+  };
+}
+
+/** The rows, made in Postgres: referrals over two years across `units`, and their timelines. */
+async function load(
+  url: string,
+  units: string[],
+): Promise<{ referralsMs: number; eventsMs: number }> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SET synchronous_commit = off');
+    await client.query("SET maintenance_work_mem = '256MB'");
+    // Secondary indexes are dropped for the load and made again after it: one sorted build is
+    // many times faster than 6,000,000 insertions into each index. The rows are the same.
+    const { rows: indexes } = await client.query<{ name: string; definition: string }>(
+      `SELECT i.indexname AS name, i.indexdef AS definition
+         FROM pg_indexes i
+        WHERE i.schemaname = 'referrals' AND i.tablename IN ('referrals', 'referral_events')
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+    );
+    for (const index of indexes) {
+      await client.query(`DROP INDEX referrals."${index.name}"`);
+    }
+    const t0 = performance.now();
+    await client.query(
+      `INSERT INTO referrals.referrals (
+         id, sender_unit_id, recipient_unit_id, copy_unit_ids, category, urgency, age_band, gender,
+         citizenship_group, municipality_code, legal_basis, status, envelope, envelope_size,
+         acknowledge_by, acknowledged_at, accepted_at, closed_at, outcome, handover,
+         created_at, updated_at)
+       SELECT
+         -- ids that sort like their creation (as UUIDv7 would), made from the row number
+         (lpad(to_hex(g), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
+         ($1::uuid[])[1 + (g * 13 + 3) % cardinality($1::uuid[])],
+         ($1::uuid[])[1 + (g * 7) % cardinality($1::uuid[])],
+         CASE WHEN g % 20 = 0 THEN ARRAY[($1::uuid[])[1 + (g * 5 + 1) % cardinality($1::uuid[])]]
+              ELSE '{}'::uuid[] END,
+         ($2::text[])[1 + g % cardinality($2::text[])],
+         (ARRAY['acute', 'urgent', 'routine', 'routine'])[1 + g % 4],
+         (ARRAY['adult', 'adult', 'adult', 'child', 'unknown'])[1 + g % 5],
+         (ARRAY['female', 'female', 'male', 'non_binary', 'unknown'])[1 + g % 5],
+         (ARRAY['swedish', 'eu', 'eu', 'non_eu', 'unknown'])[1 + g % 5],
+         ($3::text[])[1 + g % cardinality($3::text[])],
+         'consent',
+         CASE WHEN x.recent THEN (ARRAY['sent', 'received', 'accepted', 'handover_planned'])[1 + g % 4]
+              ELSE (ARRAY['closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'declined',
+                          'forwarded', 'withdrawn', 'handover_confirmed'])[1 + g % 10] END,
+         jsonb_build_object('protected', 'eyJhbGciOiJFQ0RILUVTIn0',
+                            'ciphertext', repeat(md5(g::text), 20)),
+         700,
+         x.created_at + interval '1 day',
+         CASE WHEN x.recent AND g % 4 = 0 THEN NULL
+              ELSE x.created_at + ((g % 600) + 5) * interval '1 minute' END,
+         CASE WHEN x.recent THEN NULL ELSE x.created_at + interval '1 day' END,
+         CASE WHEN x.recent THEN NULL ELSE x.created_at + interval '30 days' END,
+         CASE WHEN x.recent THEN NULL
+              ELSE (ARRAY['support_started', 'person_declined', 'unreachable', 'referred_elsewhere',
+                          'other'])[1 + g % 5] END,
+         '{"mode": null, "plannedFor": null, "senderConfirmation": null, "recipientConfirmation": null}'::jsonb,
+         x.created_at,
+         x.created_at
+       FROM generate_series(1, $4::int) g,
+            LATERAL (SELECT now() - ($4::int - g) * (interval '730 days' / $4::int) AS created_at) t,
+            LATERAL (SELECT t.created_at, t.created_at > now() - interval '30 days' AS recent) x`,
+      [units, CATEGORIES, MUNICIPALITIES, referrals],
+    );
+    const referralsMs = performance.now() - t0;
+    const t1 = performance.now();
+    await client.query(
+      `INSERT INTO referrals.referral_events (id, referral_id, at, event, actor_unit_id, detail)
+       SELECT overlay(r.id::text PLACING lpad(to_hex(e), 4, '0') FROM 10 FOR 4)::uuid,
+              r.id, r.created_at + e * interval '1 hour',
+              (ARRAY['sent', 'received', 'accepted', 'handover_planned', 'closed', 'note'])[1 + (e - 1) % 6],
+              CASE WHEN e = 1 THEN r.sender_unit_id ELSE r.recipient_unit_id END,
+              '{}'::jsonb
+         FROM referrals.referrals r, generate_series(1, $1::int) e`,
+      [eventsPerReferral],
+    );
+    for (const index of indexes) {
+      await client.query(index.definition);
+    }
+    const eventsMs = performance.now() - t1;
+    await client.query('VACUUM ANALYZE referrals.referrals');
+    await client.query('VACUUM ANALYZE referrals.referral_events');
+    return { referralsMs, eventsMs };
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase('bench_scale');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-bench-scale-'));
+  const naming = testEventNaming();
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'silent',
+    AUTH_DEV_ISSUER: 'true',
+    SAMVERKAN_DATA_DIR: dataDir,
+    RATE_LIMIT_MAX: '100000000',
+    EVENTS_SUBJECT_PREFIX: naming.subjectPrefix,
+    EVENTS_STREAM_PREFIX: naming.streamPrefix,
+  });
+  const app = await createPlatformApp({ config, logger: false });
+  try {
+    await app.register(referralsService);
+    await app.register(directoryService, { seedDemo: true });
+    await app.ready();
+    const units = Object.values(DEMO_UNITS);
+    const unit = DEMO_UNITS.coordinator;
+    // The referrals read model must know the coordinator's unit and its people.
+    const coordinatorToken = await app.platform.devIssuer!.mint(
+      DEMO_USERS['coordinator.ostergotland']!,
+      { audience: config.AUTH_AUDIENCE },
+    );
+    const analystToken = await app.platform.devIssuer!.mint(DEMO_USERS['lansstyrelsen.analyst']!, {
+      audience: config.AUTH_AUDIENCE,
+    });
+    const get = async (url: string, token: string) => {
+      const res = await app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (res.statusCode !== 200) {
+        throw new Error(`GET ${url}: ${res.statusCode} ${res.body}`);
+      }
+      return res;
+    };
+    await eventually(async () => {
+      const res = await app.inject({
+        method: 'GET',
+        url: `/v1/referrals/counts?box=inbox&unit=${unit}`,
+        headers: { authorization: `Bearer ${coordinatorToken}` },
+      });
+      return res.statusCode === 200 ? true : undefined;
+    }, 60_000);
+
+    process.stdout.write(
+      `loading ${referrals.toLocaleString('en')} referrals and ${(referrals * eventsPerReferral).toLocaleString('en')} timeline rows…\n`,
+    );
+    const loaded = await load(db.url, units);
+    process.stdout.write(
+      `loaded: referrals in ${(loaded.referralsMs / 1000).toFixed(1)} s, the timeline and the indexes in ${(loaded.eventsMs / 1000).toFixed(1)} s\n`,
+    );
+
+    // What the coordinator's inbox holds (for the report).
+    const counts = (
+      await get(`/v1/referrals/counts?box=inbox&unit=${unit}`, coordinatorToken)
+    ).json<{
+      byStatus: Record<string, number>;
+    }>();
+    const inboxSize = Object.values(counts.byStatus).reduce((a, b) => a + b, 0);
+
+    // Pages further down follow the cursor of the page before, as a person scrolling does.
+    let cursor: string | null = null;
+    const inbox = await time('inbox page (25, following the cursor)', requests, 10, async (i) => {
+      const res = await get(
+        `/v1/referrals?box=inbox&unit=${unit}&limit=25${cursor && i % 10 !== 0 ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        coordinatorToken,
+      );
+      cursor = res.json<{ nextCursor: string | null }>().nextCursor;
+    });
+    const inboxFiltered = await time('inbox page, acute and open', requests, 10, async () => {
+      await get(
+        `/v1/referrals?box=inbox&unit=${unit}&limit=25&urgency=acute&status=sent&status=received`,
+        coordinatorToken,
+      );
+    });
+    const countsTiming = await time('inbox counts', requests, 20, async () => {
+      await get(`/v1/referrals/counts?box=inbox&unit=${unit}`, coordinatorToken);
+    });
+    const outboxCounts = await time('outbox counts', requests, 20, async () => {
+      await get(`/v1/referrals/counts?box=outbox&unit=${unit}`, coordinatorToken);
+    });
+    const statistics = await time(
+      'statistics, a year by month',
+      statisticsRequests,
+      500,
+      async () => {
+        await get('/v1/statistics/referrals', analystToken);
+      },
+    );
+    const statisticsTwo = await time(
+      'statistics, a year by month and category',
+      statisticsRequests,
+      500,
+      async () => {
+        await get('/v1/statistics/referrals?groupBy=month&groupBy=category', analystToken);
+      },
+    );
+    const rows = [inbox, inboxFiltered, countsTiming, outboxCounts, statistics, statisticsTwo];
+    process.stdout.write(
+      `\nreferrals at scale: ${referrals.toLocaleString('en')} referrals, ` +
+        `${(referrals * eventsPerReferral).toLocaleString('en')} timeline rows; the coordinator's inbox ` +
+        `holds ${inboxSize.toLocaleString('en')} (node ${process.version}, ${os.cpus().length} CPUs, ` +
+        `load ${os.loadavg()[0]!.toFixed(1)})\n\n| route | n | p50 | p99 | max | target |\n|---|---|---|---|---|---|\n`,
+    );
+    for (const r of rows) {
+      process.stdout.write(
+        `| ${r.name} | ${r.n} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.maxMs} ms | < ${r.targetMs} ms${r.p99Ms < r.targetMs ? '' : ' (missed)'} |\n`,
+      );
+    }
+    process.stdout.write(
+      `\n${JSON.stringify({
+        bench: 'referrals-scale',
+        referrals,
+        timelineRows: referrals * eventsPerReferral,
+        inboxRows: inboxSize,
+        loadSeconds: round((loaded.referralsMs + loaded.eventsMs) / 1000),
+        inboxPageP99Ms: inbox.p99Ms,
+        countsP99Ms: countsTiming.p99Ms,
+        statisticsYearP99Ms: statistics.p99Ms,
+        load1: round(os.loadavg()[0]!),
+        rows,
+      })}\n`,
+    );
+  } finally {
+    await app.close();
+    if (keepDatabase) {
+      process.stdout.write(`kept the database: ${db.url}\n`);
+    } else {
+      await db.drop();
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
