@@ -363,25 +363,6 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await step(f, '48-frideborg-reads');
   const frideborgId = f.url().split('/').at(-1)!;
 
-  // ----- Frideborg declines its leg with a note sealed in its browser; the coordinator reads it
-  await f.getByRole('button', { name: 'Kvittera', exact: true }).click();
-  await f.getByTestId('referral-status').filter({ hasText: 'Mottagen' }).waitFor();
-  await f.getByRole('button', { name: 'Avböj', exact: true }).click();
-  const declineForm = f.getByTestId('decline-form');
-  await declineForm.getByLabel('Skäl').selectOption('other');
-  await declineForm.getByLabel(/Meddelande till avsändaren/).fill(`Vi har inte plats. ${MARKER}`);
-  await declineForm.getByRole('button', { name: 'Avböj', exact: true }).click();
-  await f.getByTestId('referral-status').filter({ hasText: 'Avböjd' }).waitFor({ timeout: 30_000 });
-  await c.goto(`${hub.base}/#/referral/${frideborgId}`);
-  const declineNote = c
-    .getByTestId('thread-message')
-    .filter({ hasText: `Vi har inte plats. ${MARKER}` });
-  await declineNote.waitFor({ timeout: 60_000 });
-  await expect(declineNote.getByTestId('note-purpose').innerText()).resolves.toBe(
-    'Skäl till avböjandet',
-  );
-  await step(c, '48b-coordinator-reads-decline-note');
-
   // ----- the coordinator confirms the sending side; Novahuset closes -------------------------
   await c.goto(`${hub.base}/#/referral/${novaId}`);
   await c.getByRole('button', { name: 'Bekräfta överlämning' }).click();
@@ -456,6 +437,32 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(f.getByTestId('document-summary').count()).resolves.toBe(0);
   await expect(f.getByRole('button', { name: 'Kvittera', exact: true }).count()).resolves.toBe(0);
   await step(f, '51-frideborg-mismatch-warning');
+
+  // ----- with the hub's record put right again, Frideborg declines its leg with a note sealed
+  // in its browser; the coordinator (the leg's sender) reads it decrypted on the thread -------
+  await sql(
+    'UPDATE referrals.referrals SET category = (SELECT category FROM referrals.referrals WHERE id = $2) WHERE id = $1',
+    [frideborgId, referralId],
+  );
+  await f.reload();
+  await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await f.getByRole('button', { name: 'Kvittera', exact: true }).click();
+  await f.getByTestId('referral-status').filter({ hasText: 'Mottagen' }).waitFor();
+  await f.getByRole('button', { name: 'Avböj', exact: true }).click();
+  const declineForm = f.getByTestId('decline-form');
+  await declineForm.getByLabel('Skäl').selectOption('other');
+  await declineForm.getByLabel(/Meddelande till avsändaren/).fill(`Vi har inte plats. ${MARKER}`);
+  await declineForm.getByRole('button', { name: 'Avböj', exact: true }).click();
+  await f.getByTestId('referral-status').filter({ hasText: 'Avböjd' }).waitFor({ timeout: 30_000 });
+  await c.goto(`${hub.base}/#/referral/${frideborgId}`);
+  const declineNote = c
+    .getByTestId('thread-message')
+    .filter({ hasText: `Vi har inte plats. ${MARKER}` });
+  await declineNote.waitFor({ timeout: 60_000 });
+  await expect(declineNote.getByTestId('note-purpose').innerText()).resolves.toBe(
+    'Skäl till avböjandet',
+  );
+  await step(c, '51b-coordinator-reads-decline-note');
 
   // ----- a colleague's approved browser approves another device (here the caseworker's new
   // phone) on #/devices after comparing the code, and revokes it again --------------------------
