@@ -23,7 +23,10 @@ class SummaryReporter {
       );
       const dir = path.join(process.cwd(), 'test-artifacts');
       fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, 'test-durations.json'), `${JSON.stringify(durations, null, 2)}\n`);
+      fs.writeFileSync(
+        path.join(dir, 'test-durations.json'),
+        `${JSON.stringify(durations, null, 2)}\n`,
+      );
       const total = files.reduce((sum, f) => sum + f.ms, 0);
       process.stdout.write(
         `\nslowest test files (of ${Math.round(total / 1000)} s in all files):\n`,
