@@ -438,8 +438,8 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(f.getByRole('button', { name: 'Kvittera', exact: true }).count()).resolves.toBe(0);
   await step(f, '51-frideborg-mismatch-warning');
 
-  // ----- with the hub's record put right again, Frideborg declines its leg with a note sealed
-  // in its browser; the coordinator (the leg's sender) reads it decrypted on the thread -------
+  // ----- with the hub's record put right again, Frideborg acknowledges its leg (it declines it,
+  // with a sealed note, after the key rotation below, which still opens it) ------------------
   await sql(
     'UPDATE referrals.referrals SET category = (SELECT category FROM referrals.referrals WHERE id = $2) WHERE id = $1',
     [frideborgId, referralId],
@@ -448,21 +448,6 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
   await f.getByRole('button', { name: 'Kvittera', exact: true }).click();
   await f.getByTestId('referral-status').filter({ hasText: 'Mottagen' }).waitFor();
-  await f.getByRole('button', { name: 'Avböj', exact: true }).click();
-  const declineForm = f.getByTestId('decline-form');
-  await declineForm.getByLabel('Skäl').selectOption('other');
-  await declineForm.getByLabel(/Meddelande till avsändaren/).fill(`Vi har inte plats. ${MARKER}`);
-  await declineForm.getByRole('button', { name: 'Avböj', exact: true }).click();
-  await f.getByTestId('referral-status').filter({ hasText: 'Avböjd' }).waitFor({ timeout: 30_000 });
-  await c.goto(`${hub.base}/#/referral/${frideborgId}`);
-  const declineNote = c
-    .getByTestId('thread-message')
-    .filter({ hasText: `Vi har inte plats. ${MARKER}` });
-  await declineNote.waitFor({ timeout: 60_000 });
-  await expect(declineNote.getByTestId('note-purpose').innerText()).resolves.toBe(
-    'Skäl till avböjandet',
-  );
-  await step(c, '51b-coordinator-reads-decline-note');
 
   // ----- a colleague's approved browser approves another device (here the caseworker's new
   // phone) on #/devices after comparing the code, and revokes it again --------------------------
@@ -560,6 +545,24 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await f.goto(`${hub.base}/#/referral/${frideborgId}`);
   await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
   await step(f, '56-frideborg-after-rotation');
+
+  // ----- Frideborg declines its leg with a note sealed in its browser; the coordinator (the
+  // leg's sender) reads it decrypted on the thread ------------------------------------------------
+  await f.getByRole('button', { name: 'Avböj', exact: true }).click();
+  const declineForm = f.getByTestId('decline-form');
+  await declineForm.getByLabel('Skäl').selectOption('other');
+  await declineForm.getByLabel(/Meddelande till avsändaren/).fill(`Vi har inte plats. ${MARKER}`);
+  await declineForm.getByRole('button', { name: 'Avböj', exact: true }).click();
+  await f.getByTestId('referral-status').filter({ hasText: 'Avböjd' }).waitFor({ timeout: 30_000 });
+  await c.goto(`${hub.base}/#/referral/${frideborgId}`);
+  const declineNote = c
+    .getByTestId('thread-message')
+    .filter({ hasText: `Vi har inte plats. ${MARKER}` });
+  await declineNote.waitFor({ timeout: 60_000 });
+  await expect(declineNote.getByTestId('note-purpose').innerText()).resolves.toBe(
+    'Skäl till avböjandet',
+  );
+  await step(c, '56b-coordinator-reads-decline-note');
 
   // ----- trust on first use: a referral from an organisation outside the demo, whose root this
   // browser has not pinned, shows "unknown key" until the caseworker compares and pins it ------

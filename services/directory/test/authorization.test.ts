@@ -59,8 +59,9 @@ const HUB_ADMIN = [401, 403, 403, 403, 403, 403, 403, 403, OK];
 const AUDITOR = /**/ [401, 403, 403, 403, 403, OK, 403, 403, OK];
 // Devices: only a unit's own organisation admin holds its keys without a device (not the hub).
 const OWN_ADMIN = [401, 403, 403, 403, 403, 403, 403, OK, 403];
-// Enrolling: members with a case-handling role; the demo officer and coordinator are members.
-const CASE_HANDLER = [401, OK, OK, OK, 403, 403, 403, 403, 403];
+// Enrolling: members with a case-handling role (the demo officer and coordinator are members),
+// and auditors for their organisation's audit unit (Norrköping has one in the demo).
+const DEVICE_HOLDER = [401, OK, OK, OK, 403, OK, 403, 403, 403];
 
 async function ok(pending: Promise<LightMyRequestResponse>, status: number) {
   const res = await pending;
@@ -477,7 +478,7 @@ const ROUTES: Route[] = [
   },
   {
     op: 'POST /v1/devices',
-    access: CASE_HANDLER,
+    access: DEVICE_HOLDER,
     success: 201,
     request: () => ({ url: '/v1/devices' }),
     send: (user) => enrolRequest(user),
