@@ -554,6 +554,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await declineForm.getByLabel(/Meddelande till avsändaren/).fill(`Vi har inte plats. ${MARKER}`);
   await declineForm.getByRole('button', { name: 'Avböj', exact: true }).click();
   await f.getByTestId('referral-status').filter({ hasText: 'Avböjd' }).waitFor({ timeout: 30_000 });
+  await f.getByTestId('content-revoked').waitFor();
   await c.goto(`${hub.base}/#/referral/${frideborgId}`);
   const declineNote = c
     .getByTestId('thread-message')

@@ -63,6 +63,10 @@ export const en: Messages = {
   'referral.side.sender': 'the sender',
   'referral.side.recipient': 'the recipient',
   'referral.content': 'Content',
+  'referral.contentDeclined':
+    'Your unit declined this referral. Its content and messages can no longer be opened here; the sender still has them.',
+  'referral.contentWithdrawn':
+    'The sender withdrew this referral. Its content and messages can no longer be opened here.',
   'referral.back': 'Back',
 
   'action.acknowledge': 'Acknowledge',

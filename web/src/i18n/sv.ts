@@ -62,6 +62,10 @@ export const sv = {
   'referral.side.sender': 'avsändaren',
   'referral.side.recipient': 'mottagaren',
   'referral.content': 'Innehåll',
+  'referral.contentDeclined':
+    'Er enhet har avböjt ärendet. Innehållet och meddelandena kan inte längre öppnas här; avsändaren har dem kvar.',
+  'referral.contentWithdrawn':
+    'Avsändaren har dragit tillbaka ärendet. Innehållet och meddelandena kan inte längre öppnas här.',
   'referral.back': 'Tillbaka',
 
   'action.acknowledge': 'Kvittera',

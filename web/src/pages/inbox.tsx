@@ -155,6 +155,9 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   const mine = session.claims.units;
   const isRecipient = r ? mine.includes(r.recipientUnitId) : false;
   const isSender = r ? mine.includes(r.senderUnitId) : false;
+  // A recipient or copy that declined, or a referral withdrawn, no longer opens: the hub refuses
+  // its envelope and thread, so the page does not ask (nor re-ask on every live update).
+  const contentRevoked = !!r && !isSender && (r.status === 'declined' || r.status === 'withdrawn');
 
   const act = async (action: Action, label: MessageKey) => {
     setBusy(true);
@@ -293,7 +296,19 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
           </dl>
 
           <h2>{t('referral.content')}</h2>
-          <ReferralContent r={r} onVerdict={setVerdict} />
+          {contentRevoked ? (
+            <Notice kind="info">
+              <span data-testid="content-revoked">
+                {t(
+                  r.status === 'declined'
+                    ? 'referral.contentDeclined'
+                    : 'referral.contentWithdrawn',
+                )}
+              </span>
+            </Notice>
+          ) : (
+            <ReferralContent r={r} onVerdict={setVerdict} />
+          )}
 
           {message && <Notice kind={message.kind}>{message.text}</Notice>}
           {verdict !== 'warning' && (
@@ -390,7 +405,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
               <ForwardPanel r={r} onForwarded={() => referral.reload()} />
             )}
           <LinkedReferrals r={r} />
-          {verdict === 'verified' && <Thread r={r} />}
+          {verdict === 'verified' && !contentRevoked && <Thread r={r} />}
           <LegalHoldPanel referralId={r.id} />
           <PartyAccessLog referralId={r.id} />
         </>
