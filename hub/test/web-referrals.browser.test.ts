@@ -503,10 +503,13 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   expect(rotatedText).toContain('2 gamla nycklar avvecklades');
   expect(rotatedText).toContain('förseglades för 2 mottagare');
   const newKid = /Ny krypteringsnyckel: (\S+)\./.exec(rotatedText)![1]!;
-  await expect(
-    card.getByTestId('unit-keys').getByText('avvecklad (läser gammalt)').count(),
-  ).resolves.toBe(2);
-  await expect(card.getByText('enhetens nycklar behöver bytas').count()).resolves.toBe(0);
+  // The card reloads the unit's keys after the rotation: wait for the list to show both retired.
+  const retired = card.getByTestId('unit-keys').getByText('avvecklad (läser gammalt)');
+  await retired.nth(1).waitFor({ timeout: 30_000 });
+  await expect(retired.count()).resolves.toBe(2);
+  await card
+    .getByText('enhetens nycklar behöver bytas')
+    .waitFor({ state: 'detached', timeout: 30_000 });
   await step(admin, '55-admin-rotates');
 
   // A referral sent after the rotation is sealed to the new key; the remaining device opens it,
