@@ -13,7 +13,7 @@ import { ReferralProblems as P } from '../domain/errors';
 import { ACTING_ROLES, canRead, sideOf } from '../domain/referral-lifecycle';
 import { checkSharingRules, type OrganisationKind } from '../domain/sharing-rules';
 import { ReferralEvents } from '../events/referral-events';
-import { emptyHandover, eventData, isSameSend, type ReferralCreate } from '../referrals/model';
+import { eventData, isSameSend, newReferralRecord, type ReferralCreate } from '../referrals/model';
 import { referralView } from '../services/views';
 import { randomUUID } from 'node:crypto';
 import { requireAuditRecipients } from '../services/audit-sealing';
@@ -228,37 +228,15 @@ export function sendReferralCommand(
           }
         : null;
       const referral = {
-        id: input.id,
-        senderUnitId: input.senderUnitId,
-        recipientUnitId: input.recipientUnitId,
-        copyUnitIds: copies,
-        category: input.category,
-        urgency: input.urgency,
-        ageBand: input.ageBand,
-        gender: input.gender,
-        citizenshipGroup: input.citizenshipGroup,
-        municipalityCode: input.municipalityCode,
-        legalBasis: input.legalBasis,
-        justification: null,
-        justificationMessageId: note?.id ?? null,
-        declineNoteMessageId: null,
-        status: 'sent',
-        envelope: input.envelope,
-        envelopeSize: info.sizeBytes,
-        acknowledgeBy: acknowledgeDeadline(input.urgency, now, deps.deadlines),
-        acknowledgedAt: null,
-        acceptedAt: null,
-        declinedAt: null,
-        declineReason: null,
-        closedAt: null,
-        outcome: null,
-        forwardedFromId: null,
-        forwardedToIds: [],
-        handover: emptyHandover(),
-        escalationLevel: 0,
+        ...newReferralRecord(input, {
+          copyUnitIds: copies,
+          justificationMessageId: note?.id ?? null,
+          envelopeSize: info.sizeBytes,
+          acknowledgeBy: acknowledgeDeadline(input.urgency, now, deps.deadlines),
+          forwardedFromId: null,
+        }),
         operationId: null,
         fieldRequestId: null,
-        version: 1,
         createdAt: now,
         updatedAt: now,
       } as unknown as ReferralEntity;

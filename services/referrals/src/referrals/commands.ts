@@ -25,7 +25,7 @@ import type { ReferralAccess } from './access';
 import type { EnvelopeChecks } from './envelope-check';
 import {
   applyState,
-  emptyHandover,
+  newReferralRecord,
   eventData,
   eventKey,
   isSameSend,
@@ -146,37 +146,16 @@ export function createReferralCommands(
       });
     }
     const now = new Date();
-    const entity = repository.create(tx, {
-      id: input.id,
-      senderUnitId: input.senderUnitId,
-      recipientUnitId: input.recipientUnitId,
-      copyUnitIds: copies,
-      category: input.category,
-      urgency: input.urgency,
-      ageBand: input.ageBand,
-      gender: input.gender,
-      citizenshipGroup: input.citizenshipGroup,
-      municipalityCode: input.municipalityCode,
-      legalBasis: input.legalBasis,
-      justification: null,
-      justificationMessageId: input.justification?.id ?? null,
-      declineNoteMessageId: null,
-      status: 'sent',
-      envelope: input.envelope,
-      envelopeSize: info.sizeBytes,
-      acknowledgeBy: acknowledgeDeadline(input.urgency, now, ctx.deadlines),
-      acknowledgedAt: null,
-      acceptedAt: null,
-      declinedAt: null,
-      declineReason: null,
-      closedAt: null,
-      outcome: null,
-      forwardedFromId,
-      forwardedToIds: [],
-      handover: emptyHandover(),
-      escalationLevel: 0,
-      version: 1,
-    });
+    const entity = repository.create(
+      tx,
+      newReferralRecord(input, {
+        copyUnitIds: copies,
+        justificationMessageId: input.justification?.id ?? null,
+        envelopeSize: info.sizeBytes,
+        acknowledgeBy: acknowledgeDeadline(input.urgency, now, ctx.deadlines),
+        forwardedFromId,
+      }),
+    );
     const saved = await repository.insert(tx, entity);
     if (input.justification) {
       // Sealed for the leg's parties and the forwarding organisation's auditors.

@@ -148,6 +148,53 @@ export function publicDetail(event: string, r: ReferralEntity): Record<string, u
 }
 
 /** Whether a stored referral is exactly what this send would create (same units, same envelope). */
+/**
+ * A referral as a send or a forward leg stores it: what the sender gave, status `sent`, nothing
+ * answered yet. The one shape both writers (commands/send-referral.ts, a forward) start from.
+ */
+export function newReferralRecord(
+  input: ReferralCreate,
+  leg: {
+    copyUnitIds: string[];
+    justificationMessageId: string | null;
+    envelopeSize: number;
+    acknowledgeBy: Date;
+    forwardedFromId: string | null;
+  },
+) {
+  return {
+    id: input.id,
+    senderUnitId: input.senderUnitId,
+    recipientUnitId: input.recipientUnitId,
+    copyUnitIds: leg.copyUnitIds,
+    category: input.category,
+    urgency: input.urgency,
+    ageBand: input.ageBand,
+    gender: input.gender,
+    citizenshipGroup: input.citizenshipGroup,
+    municipalityCode: input.municipalityCode,
+    legalBasis: input.legalBasis,
+    justification: null,
+    justificationMessageId: leg.justificationMessageId,
+    declineNoteMessageId: null,
+    status: 'sent' as const,
+    envelope: input.envelope,
+    envelopeSize: leg.envelopeSize,
+    acknowledgeBy: leg.acknowledgeBy,
+    acknowledgedAt: null,
+    acceptedAt: null,
+    declinedAt: null,
+    declineReason: null,
+    closedAt: null,
+    outcome: null,
+    forwardedFromId: leg.forwardedFromId,
+    forwardedToIds: [] as string[],
+    handover: emptyHandover(),
+    escalationLevel: 0,
+    version: 1,
+  };
+}
+
 export function isSameSend(existing: ReferralEntity, input: ReferralCreate): boolean {
   const copies = (ids: string[]) => [...ids].sort().join(',');
   return (
