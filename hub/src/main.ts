@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   if (!config.DATABASE_URL) {
     embedded = await startEmbeddedPostgres(config.SAMVERKAN_DATA_DIR);
   }
-  const app = await createPlatformApp({ config, databaseUrl: embedded?.url });
+  const app = await createPlatformApp({ config, databaseUrl: embedded?.url, lazySchemas: true });
   await registerDocs(app, OPENAPI_DIR, ['directory', 'referrals', 'notifications']);
   // Consumers first: the read models of the directory must be listening before the directory
   // seeds (in-process events go to the consumers registered when they are published).
