@@ -18,6 +18,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgres,
 } from '@samverkan/shared';
+import { migratedTemplatePath } from './embedded-template';
 import { registerDevOpenIdProvider, WEB_CLIENT_ID, OIDC_PREFIX } from './dev-openid-provider';
 import { registerWebApp, type SignInProvider } from './web-app';
 
@@ -33,7 +34,9 @@ async function main(): Promise<void> {
   });
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
-    embedded = await startEmbeddedPostgres(config.SAMVERKAN_DATA_DIR);
+    embedded = await startEmbeddedPostgres(config.SAMVERKAN_DATA_DIR, undefined, {
+      migratedTemplate: migratedTemplatePath(),
+    });
   }
   const app = await createPlatformApp({ config, databaseUrl: embedded?.url, lazySchemas: true });
   await registerDocs(app, OPENAPI_DIR, ['directory', 'referrals', 'notifications']);
