@@ -60,9 +60,13 @@ async function startOnce(dataDir: string): Promise<{ ms: number; cpuMs: number |
   };
   delete env.DATABASE_URL;
   delete env.NATS_URL;
-  // `npm start` is `tsx hub/src/main.ts`; tsx's loader in the one process, so that its CPU time
-  // is the hub's.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/main.ts'], {
+  // `npm start` is `node scripts/start.js` (the compiled hub, rebuilt when a source changed); in a
+  // checkout from before it, `tsx hub/src/main.ts` with tsx's loader in the one process, so that
+  // its CPU time is the hub's.
+  const command = fs.existsSync(path.join(root, 'scripts', 'start.js'))
+    ? ['scripts/start.js']
+    : ['--import', 'tsx', 'hub/src/main.ts'];
+  const child = spawn(process.execPath, command, {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],

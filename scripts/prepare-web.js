@@ -15,6 +15,17 @@ if (
 }
 execFileSync('npm', ['run', 'build', '--workspace', 'web'], { cwd: root, stdio: 'inherit' });
 
+// The embedded hub compiled to JavaScript (scripts/build-hub.js), so that the first `npm start`
+// does not compile it. Not needed for the install to succeed: `npm start` builds it when missing.
+try {
+  execFileSync(process.execPath, [path.join('scripts', 'build-hub.js')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+} catch {
+  // the first start builds it
+}
+
 // The embedded Postgres's initialised-cluster template (node_modules/.cache/samverkan/), so the
 // first `npm start` on a fresh data folder unpacks it instead of running initdb into the folder
 // (shared/src/db/embedded-postgres.ts). Not needed for the install to succeed.

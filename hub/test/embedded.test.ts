@@ -32,7 +32,8 @@ let port: number;
 let metricsPort: number;
 
 function startHub(): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(tsx, ['hub/src/main.ts'], {
+  // `npm start`: the compiled hub (rebuilt first when a source changed since the last build).
+  const child = spawn(process.execPath, ['scripts/start.js'], {
     cwd: root,
     env: {
       ...cleanEnv,

@@ -83,7 +83,8 @@ export function startEmbeddedHub(
   dataDir: string,
   env: Record<string, string> = {},
 ): Promise<RunningProcess> {
-  return startAndWait('hub', ['hub/src/main.ts'], { SAMVERKAN_DATA_DIR: dataDir, ...env });
+  // scripts/start.js as `npm start` runs it: the compiled hub, rebuilt when a source changed.
+  return startAndWait('hub', ['scripts/start.js'], { SAMVERKAN_DATA_DIR: dataDir, ...env });
 }
 
 /** One service as its own process, as the container image runs it. */
