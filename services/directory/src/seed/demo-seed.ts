@@ -57,6 +57,10 @@ export async function seedDemoDirectory(
   let created = 0;
   const store = readDevKeyStore(options.dataDir);
 
+  // Keys are made together (key generation runs on libuv's threads, in parallel) and the private
+  // halves written to the key store once, before any public half is registered: an interrupted
+  // seed never leaves a registered key whose private half is lost.
+  const needRoot: string[] = [];
   for (const seed of DEMO_ORGANISATION_SEEDS) {
     const { id, ...input } = seed;
     if (!(await ds.getRepository(OrganisationEntity).existsBy({ id }))) {
@@ -71,11 +75,16 @@ export async function seedDemoDirectory(
     const hasRoot = await ds
       .getRepository(RootKeyEntity)
       .existsBy({ organisationId: id, status: 'active' });
-    const stored = store.roots[id];
-    if (!hasRoot || !stored) {
-      const root = await generateRootKey();
-      store.roots[id] = root;
-      writeDevKeyStore(options.dataDir, store);
+    if (!hasRoot || !store.roots[id]) {
+      needRoot.push(id);
+    }
+  }
+  if (needRoot.length > 0) {
+    const roots = await Promise.all(needRoot.map(() => generateRootKey()));
+    needRoot.forEach((id, i) => (store.roots[id] = roots[i]!));
+    writeDevKeyStore(options.dataDir, store);
+    for (const id of needRoot) {
+      const root = store.roots[id]!;
       await directory.keys.registerRootKey(SEED_PRINCIPAL, id, {
         jwk: root.publicJwk as Record<string, unknown>,
         fingerprint: root.kid,
@@ -83,6 +92,7 @@ export async function seedDemoDirectory(
     }
   }
 
+  const needUnitKeys: typeof DEMO_UNIT_SEEDS = [];
   for (const seed of DEMO_UNIT_SEEDS) {
     const { id, ...input } = seed;
     if (!(await ds.getRepository(UnitEntity).existsBy({ id }))) {
@@ -91,20 +101,39 @@ export async function seedDemoDirectory(
     }
     const active = await ds.getRepository(UnitKeyEntity).countBy({ unitId: id, status: 'active' });
     if (active < 2 || !store.units[id]) {
+      needUnitKeys.push(seed);
+    }
+  }
+  if (needUnitKeys.length > 0) {
+    const pairs = await Promise.all(
+      needUnitKeys.map(async () => ({
+        enc: await generateUnitEncryptionKey(),
+        sig: await generateUnitSigningKey(),
+      })),
+    );
+    needUnitKeys.forEach((seed, i) => {
       // New unit keys: the unit's recovery box (below) must hold them, so it is made anew.
-      delete store.recovery?.[id];
-      const root = store.roots[seed.organisationId]!;
-      const pair = { enc: await generateUnitEncryptionKey(), sig: await generateUnitSigningKey() };
-      store.units[id] = pair;
-      writeDevKeyStore(options.dataDir, store);
-      for (const use of ['enc', 'sig'] as const) {
-        const signed = await signUnitKey(root, {
-          unit: id,
-          org: seed.organisationId,
-          use,
-          jwk: pair[use].publicJwk,
-        });
-        await directory.keys.publishUnitKey(SEED_PRINCIPAL, id, signed);
+      delete store.recovery?.[seed.id];
+      store.units[seed.id] = pairs[i]!;
+    });
+    writeDevKeyStore(options.dataDir, store);
+    const signed = await Promise.all(
+      needUnitKeys.map((seed) =>
+        Promise.all(
+          (['enc', 'sig'] as const).map((use) =>
+            signUnitKey(store.roots[seed.organisationId]!, {
+              unit: seed.id,
+              org: seed.organisationId,
+              use,
+              jwk: store.units[seed.id]![use].publicJwk,
+            }),
+          ),
+        ),
+      ),
+    );
+    for (const [i, seed] of needUnitKeys.entries()) {
+      for (const key of signed[i]!) {
+        await directory.keys.publishUnitKey(SEED_PRINCIPAL, seed.id, key);
       }
     }
   }
@@ -181,35 +210,47 @@ async function seedRecoveryKeys(
   const ds = directory.context.dataSource;
   const recovery = (store.recovery ??= {});
   const pins = Object.fromEntries(Object.entries(store.roots).map(([org, r]) => [org, [r.kid]]));
-  let changed = false;
+  const stale: typeof DEMO_UNIT_SEEDS = [];
   for (const seed of DEMO_UNIT_SEEDS) {
-    const keys = store.units[seed.id]!;
     const current = await ds
       .getRepository(RecoveryKeyEntity)
       .findOneBy({ unitId: seed.id, replacedAt: IsNull() });
-    if (current && recovery[seed.id]?.kid === current.kid) {
-      continue;
+    if (!current || recovery[seed.id]?.kid !== current.kid) {
+      stale.push(seed);
     }
-    const key = await generateRecoveryKey();
-    const holder = recoveryHolder(key.kid);
-    const admin = seedOrgAdmin(seed.organisationId);
-    const signing = { kid: keys.sig.kid, privateKey: keys.sig.privateJwk };
-    const binding = await signDeviceBinding(signing, {
-      iss: seed.id,
-      org: seed.organisationId,
-      sub: holder.id,
-      cnf: { enc: key.kid },
-      approvedBy: { iss: admin.iss, sub: admin.sub },
-    });
-    const box = await sealKeyBox({
-      unitId: seed.id,
-      organisationId: seed.organisationId,
-      holder,
-      holderEncryptionJwk: key.publicJwk,
-      keys: { enc: [keys.enc], sig: [keys.sig] },
-      pins,
-      unitSigningKey: signing,
-    });
+  }
+  // What the organisation admin's client computes, for every unit at once (crypto on libuv's
+  // threads); then handed to the hub one unit at a time, as the admin would.
+  const prepared = await Promise.all(
+    stale.map(async (seed) => {
+      const keys = store.units[seed.id]!;
+      const key = await generateRecoveryKey();
+      const holder = recoveryHolder(key.kid);
+      const admin = seedOrgAdmin(seed.organisationId);
+      const signing = { kid: keys.sig.kid, privateKey: keys.sig.privateJwk };
+      const [binding, box] = await Promise.all([
+        signDeviceBinding(signing, {
+          iss: seed.id,
+          org: seed.organisationId,
+          sub: holder.id,
+          cnf: { enc: key.kid },
+          approvedBy: { iss: admin.iss, sub: admin.sub },
+        }),
+        sealKeyBox({
+          unitId: seed.id,
+          organisationId: seed.organisationId,
+          holder,
+          holderEncryptionJwk: key.publicJwk,
+          keys: { enc: [keys.enc], sig: [keys.sig] },
+          pins,
+          unitSigningKey: signing,
+        }),
+      ]);
+      return { seed, key, admin, binding, box };
+    }),
+  );
+  let changed = false;
+  for (const { seed, key, admin, binding, box } of prepared) {
     await directory.devices.setRecoveryKey(admin, undefined, seed.id, {
       jwk: { kty: 'OKP', crv: 'X25519', x: String(key.publicJwk.x) },
       binding,
