@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import { createHash, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import buildGetJwks, { type GetJwks } from 'get-jwks';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { DOCS_PREFIX } from '../app/docs';
 import { DEV_ISSUER } from './dev-issuer';
@@ -148,8 +148,11 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
   const jwksByIssuer = new Map<string, GetJwks>();
   const thumbprints = new Map<string, string>();
   // Fetches of JWKS go to https URLs only; a configured CA is trusted besides the public ones.
-  const dispatcher = options.jwksCaPem
-    ? new Agent({ connect: { ca: [...rootCertificates, options.jwksCaPem] } })
+  // undici is loaded only then (it costs a quarter second of every start otherwise).
+  const dispatcher: Agent | undefined = options.jwksCaPem
+    ? new (await import('undici')).Agent({
+        connect: { ca: [...rootCertificates, options.jwksCaPem] },
+      })
     : undefined;
   app.addHook('onClose', async () => {
     await dispatcher?.close();
