@@ -1,5 +1,6 @@
 /**
- * The embedded hub for the demo: `hub/src/main.ts` (what `npm start` runs) as a child process on
+ * The embedded hub for the demo: `scripts/start.js` (what `npm start` runs: hub/src/main.ts
+ * compiled, rebuilt first when a source changed) as a child process on
  * a free port with a fresh data folder, ready once `/readyz` answers 200.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,8 +46,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 export async function startHub(dataDir: string, timeoutMs = 120_000): Promise<HubProcess> {
   const port = await freePort();
-  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, ['hub/src/main.ts'], {
+  const child = spawn(process.execPath, ['scripts/start.js'], {
     cwd: repoRoot,
     env: {
       ...cleanEnv(),
