@@ -38,8 +38,10 @@ const tsc = (project: string, buildInfo: string): [string, string[]] => [
   ['-p', project, '--noEmit', '--incremental', '--tsBuildInfoFile', path.join(cache, buildInfo)],
 ];
 
+export type Check = [name: string, command: string, args: string[]];
+
 /** Slowest first, so that the two lanes end at about the same time. */
-const CHECKS: Array<[string, string, string[]]> = [
+const CHECKS: Check[] = [
   ['type-check (tsconfig.json)', ...tsc('tsconfig.json', 'tsconfig.tsbuildinfo')],
   ['lint (eslint)', bin('eslint'), ['.']],
   ['type-check (web/tsconfig.json)', ...tsc('web/tsconfig.json', 'web.tsbuildinfo')],
@@ -67,7 +69,7 @@ interface Outcome {
   seconds: number;
 }
 
-function run([name, command, args]: [string, string, string[]]): Promise<Outcome> {
+function run([name, command, args]: Check): Promise<Outcome> {
   const at = Date.now();
   return new Promise((resolve) => {
     const child = spawn(command, args, {
@@ -93,11 +95,14 @@ function run([name, command, args]: [string, string, string[]]): Promise<Outcome
   });
 }
 
-async function main(): Promise<void> {
-  // SAMVERKAN_CHECK_LANES=1 runs them one after the other.
+/**
+ * Runs the checks, as many at a time as the machine has cores (SAMVERKAN_CHECK_LANES=1: one
+ * after the other); exits with 1 when any failed.
+ */
+export async function runChecks(checks: Check[], what = 'checks'): Promise<void> {
   const lanes = Math.max(1, Number(process.env.SAMVERKAN_CHECK_LANES) || os.availableParallelism());
   const started = Date.now();
-  const queue = [...CHECKS];
+  const queue = [...checks];
   const outcomes: Outcome[] = [];
   await Promise.all(
     Array.from({ length: lanes }, async () => {
@@ -109,10 +114,12 @@ async function main(): Promise<void> {
   const failed = outcomes.filter((o) => o.code !== 0);
   const total = ((Date.now() - started) / 1000).toFixed(0);
   if (failed.length > 0) {
-    process.stderr.write(`checks failed: ${failed.map((o) => o.name).join(', ')} (${total} s)\n`);
+    process.stderr.write(`${what} failed: ${failed.map((o) => o.name).join(', ')} (${total} s)\n`);
     process.exit(1);
   }
-  process.stdout.write(`checks passed in ${total} s (${lanes} at a time)\n`);
+  process.stdout.write(`${what} passed in ${total} s (${lanes} at a time)\n`);
 }
 
-void main();
+if (require.main === module) {
+  void runChecks(CHECKS);
+}
