@@ -4,10 +4,13 @@
  * `npm test` (everything, several minutes) before handing in.
  *
  * Type-check and lint keep caches in node_modules/.cache/samverkan, so a second run only
- * re-checks what changed. The integration tests picked here need PostgreSQL but not Chromium.
+ * re-checks what changed; they run two at a time (scripts/checks.ts). Then one jest run takes
+ * the unit tests and the quick integration tests together (one jest start, both workers busy).
+ * The integration tests picked here need PostgreSQL but not Chromium.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { runChecks, type Check } from './checks';
 
 const root = path.resolve(__dirname, '..');
 const cache = path.join(root, 'node_modules', '.cache', 'samverkan');
@@ -21,7 +24,7 @@ const QUICK_INTEGRATION = [
   'services/directory/test/smoke.test.ts',
 ];
 
-const steps: Array<[string, string, string[], NodeJS.ProcessEnv?]> = [
+const checks: Check[] = [
   [
     'type-check',
     bin('tsc'),
@@ -55,32 +58,30 @@ const steps: Array<[string, string, string[], NodeJS.ProcessEnv?]> = [
       'demo/**/*.ts',
     ],
   ],
-  ['unit tests', bin('jest'), ['--selectProjects', 'unit', '--silent']],
-  [
-    'quick integration tests',
-    bin('jest'),
-    ['--selectProjects', 'integration', '--silent', ...QUICK_INTEGRATION],
-    { SAMVERKAN_PREFLIGHT_BROWSER: 'skip' },
-  ],
 ];
 
-const started = Date.now();
-for (const [name, command, args, env] of steps) {
+async function main(): Promise<void> {
+  const started = Date.now();
+  await runChecks(checks, 'type-check, lint and format');
+
   const at = Date.now();
-  process.stdout.write(`\n▶ ${name}\n`);
-  const result = spawnSync(command, args, {
+  process.stdout.write('\n▶ unit tests and quick integration tests\n');
+  // Every unit spec, and of the integration files only the quick ones (jest ORs the patterns).
+  const result = spawnSync(bin('jest'), ['--silent', '\\.spec\\.ts$', ...QUICK_INTEGRATION], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ...env },
+    env: { ...process.env, SAMVERKAN_PREFLIGHT_BROWSER: 'skip' },
     shell: process.platform === 'win32',
   });
   const seconds = ((Date.now() - at) / 1000).toFixed(1);
   if (result.status !== 0) {
-    process.stderr.write(`✖ ${name} failed after ${seconds} s\n`);
+    process.stderr.write(`✖ tests failed after ${seconds} s\n`);
     process.exit(result.status ?? 1);
   }
-  process.stdout.write(`✔ ${name} (${seconds} s)\n`);
+  process.stdout.write(`✔ tests (${seconds} s)\n`);
+  process.stdout.write(
+    `\ntest:quick passed in ${((Date.now() - started) / 1000).toFixed(0)} s; run npm test before handing in\n`,
+  );
 }
-process.stdout.write(
-  `\ntest:quick passed in ${((Date.now() - started) / 1000).toFixed(0)} s; run npm test before handing in\n`,
-);
+
+void main();

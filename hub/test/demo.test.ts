@@ -2,9 +2,10 @@
  * `npm run demo`, the real command from the repository root, as a newcomer runs it after reading
  * the README: it starts its own embedded hub, tells the story step by step, prints the report and
  * the statistics, and proves that the hub's database holds no plaintext of the referral. Then the
- * same story against a hub that is already running (`--url`, `--data-dir`), on PGlite and on
- * Postgres (scanned with `--database-url`), and a clear refusal when the data folder holds no
- * demo keys.
+ * same story twice against one hub that is already running (`--url`, `--data-dir`) on Postgres:
+ * once without a database to scan, once scanned with `--database-url`; and a clear refusal when
+ * the data folder holds no demo keys. (The story on PGlite is the first case's own embedded hub;
+ * the demo reaches a running hub over HTTP only, so one running hub serves both cases.)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -107,6 +108,16 @@ describe('against a running hub (--url)', () => {
     dataDirs.push(dir);
     return dir;
   };
+  /** The hub on Postgres that both stories below run against, started by the first that needs it. */
+  let running: Promise<{ hub: RunningProcess; dataDir: string }> | undefined;
+  const postgresHub = () =>
+    (running ??= (async () => {
+      db = await createTestDatabase('demo');
+      const dataDir = newDataDir();
+      const hub = await startEmbeddedHub(dataDir, { DATABASE_URL: db.url });
+      hubs.push(hub);
+      return { hub, dataDir };
+    })());
   afterAll(async () => {
     await Promise.all(hubs.map((h) => stopProcess(h)));
     await db?.drop();
@@ -122,9 +133,7 @@ describe('against a running hub (--url)', () => {
   });
 
   it('tells the same story and says the database check was skipped', async () => {
-    const dataDir = newDataDir();
-    const hub = await startEmbeddedHub(dataDir);
-    hubs.push(hub);
+    const { hub, dataDir } = await postgresHub();
     const run = await npmRunDemo(['--url', hub.base, '--data-dir', dataDir]);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     for (const line of STORY) {
@@ -134,17 +143,14 @@ describe('against a running hub (--url)', () => {
   });
 
   it('scans the Postgres of a hub run on DATABASE_URL (--database-url)', async () => {
-    db = await createTestDatabase('demo');
-    const dataDir = newDataDir();
-    const hub = await startEmbeddedHub(dataDir, { DATABASE_URL: db.url });
-    hubs.push(hub);
+    const { hub, dataDir } = await postgresHub();
     const run = await npmRunDemo([
       '--url',
       hub.base,
       '--data-dir',
       dataDir,
       '--database-url',
-      db.url,
+      db!.url,
     ]);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toMatch(/✔ handover confirmed; referral [0-9a-f]{8} closed/);

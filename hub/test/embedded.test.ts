@@ -89,11 +89,14 @@ async function runReferralJourney(base: string): Promise<void> {
     Object.entries(store.roots).map(([org, root]) => [org, [root.kid]]),
   );
   const U = DEMO_UNITS;
+  // `npm run token` once per user (a process each), not once per request.
+  const jwts = new Map<string, string>();
+  const jwt = (user: string) => jwts.get(user) ?? jwts.set(user, token(user)).get(user)!;
   const call = async (user: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
       headers: {
-        authorization: `Bearer ${token(user)}`,
+        authorization: `Bearer ${jwt(user)}`,
         ...(body === undefined
           ? {}
           : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
@@ -168,10 +171,7 @@ async function runReferralJourney(base: string): Promise<void> {
   };
 
   // The coordinator is signed in to the live stream of notifications when the referral comes.
-  const live = await openStream(
-    `${base}/v1/notifications/stream`,
-    token('coordinator.ostergotland'),
-  );
+  const live = await openStream(`${base}/v1/notifications/stream`, jwt('coordinator.ostergotland'));
   expect(live.status).toBe(200);
   await live.next((e) => e.event === 'counts');
 

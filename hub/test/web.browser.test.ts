@@ -95,8 +95,10 @@ const approveAsAdmin = (
 const waitForKeys = (page: Page) => keysArrive(story, page);
 const scanDatabase = (marker: string) => scan(story, marker);
 
+/** `npm run token` once per user (each run starts a process). */
+let token: ReturnType<typeof tokens> | undefined;
 function as(user: string) {
-  const token = tokens(dataDir);
+  token ??= tokens(dataDir);
   return token(user).then((jwt) => http(hub.base, jwt));
 }
 

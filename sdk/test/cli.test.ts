@@ -12,11 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEMO_ORGANISATIONS, DEMO_UNITS } from '@samverkan/shared';
 import { createAgency, createSamverkanClient, data, fromDevKeyStore, idempotency } from '../src';
+import { buildCliBundle, type CliBundle } from './helpers/cli-bundle';
 import { referralDocument, ROUTING, startHub, type RunningHub } from './helpers/hub';
 
 const U = DEMO_UNITS;
 const bin = path.resolve(__dirname, '..', 'bin', 'samverkan.js');
 let running: RunningHub;
+/** The same CLI compiled once, so that each run below does not compile it again through tsx. */
+let bundle: CliBundle;
 let home: string;
 let documentFile: string;
 
@@ -26,12 +29,19 @@ interface Result {
   stderr: string;
 }
 
-/** Runs the binary asynchronously: the hub lives in this process and must keep answering. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+/**
+ * Runs the CLI asynchronously: the hub lives in this process and must keep answering. `script` is
+ * the compiled CLI unless a test runs bin/samverkan.js itself.
+ */
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  script: string = bundle.file,
+): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [bin, ...args],
+      [script, ...args],
       {
         env: {
           ...process.env,
@@ -70,7 +80,7 @@ async function as(user: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  running = await startHub();
+  [running, bundle] = await Promise.all([startHub(), buildCliBundle()]);
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-cli-'));
   documentFile = path.join(home, 'referral.json');
   fs.writeFileSync(documentFile, JSON.stringify(referralDocument('CLI-MARKER')));
@@ -78,6 +88,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running?.close();
+  bundle?.remove();
   if (home) {
     fs.rmSync(home, { recursive: true, force: true });
   }
@@ -85,7 +96,8 @@ afterAll(async () => {
 
 describe('samverkan CLI', () => {
   it('mints dev tokens, logs in and keeps the login and key store private (0600)', async () => {
-    const token = await cli(['token', 'police.officer']);
+    // bin/samverkan.js itself, as `node sdk/bin/samverkan.js` runs the sources in this repository.
+    const token = await cli(['token', 'police.officer'], {}, bin);
     expect(token.code).toBe(0);
     expect(token.stdout.trim().split('.')).toHaveLength(3);
 
@@ -469,9 +481,11 @@ describe('samverkan CLI', () => {
 
   it('ends with exit codes scripts can rely on', async () => {
     // 2: a 4xx problem from the hub.
+    // bin/samverkan.js passes the code on as the process's exit code.
     const missing = await cli(
       ['referral', 'ack', '99999999-0000-4000-8000-000000000000', '--json'],
       await as('frideborg.caseworker'),
+      bin,
     );
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stderr)).toMatchObject({ error: 'problem', status: 404 });
@@ -496,7 +510,7 @@ describe('samverkan CLI', () => {
 
     // 1: usage.
     expect((await cli(['referral', 'send'])).code).toBe(1);
-    expect((await cli(['no-such-command'])).code).toBe(1);
+    expect((await cli(['no-such-command'], {}, bin)).code).toBe(1);
 
     // 6: no key store where one is needed.
     const noStore = await cli(

@@ -10,10 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U, DEMO_USERS } from '@samverkan/shared';
+import { buildCliBundle, type CliBundle } from './helpers/cli-bundle';
 import { referralDocument, startHub, type RunningHub } from './helpers/hub';
 
-const bin = path.resolve(__dirname, '..', 'bin', 'samverkan.js');
 let running: RunningHub;
+/** The CLI compiled once (cli.test.ts also runs bin/samverkan.js itself). */
+let bundle: CliBundle;
 let root: string;
 const homes: Record<string, string> = {};
 const tokens: Record<string, string> = {};
@@ -29,7 +31,7 @@ function cli(person: string, args: string[]): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [bin, ...args],
+      [bundle.file, ...args],
       {
         env: {
           ...process.env,
@@ -96,7 +98,7 @@ async function sendToFrideborg(marker: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  running = await startHub();
+  [running, bundle] = await Promise.all([startHub(), buildCliBundle()]);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-devices-'));
   const mint = (claims: (typeof DEMO_USERS)[string]) =>
     running.hub.app.platform.devIssuer!.mint(claims, {
@@ -129,6 +131,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running?.close();
+  bundle?.remove();
   if (root) {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -11,10 +11,10 @@ import path from 'node:path';
 import { DEMO_UNITS } from '@samverkan/shared';
 import { eventually, freePort } from '@samverkan/shared/src/testing';
 import { createSamverkanClient, notificationStream, type StreamEvent } from '../src';
+import { buildCliBundle, type CliBundle } from './helpers/cli-bundle';
 
 const U = DEMO_UNITS;
 const root = path.resolve(__dirname, '..', '..');
-const bin = path.join(root, 'sdk', 'bin', 'samverkan.js');
 const cleanEnv = Object.fromEntries(
   Object.entries(process.env).filter(
     ([k]) => !['DATABASE_URL', 'NATS_URL', 'DIRECTORY_DATABASE_URL'].includes(k),
@@ -25,12 +25,14 @@ let dataDir: string;
 let home: string;
 let url: string;
 let hub: ChildProcess;
+/** The CLI compiled once (cli.test.ts also runs bin/samverkan.js itself). */
+let bundle: CliBundle;
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      [bin, ...args],
+      [bundle.file, ...args],
       {
         env: {
           ...cleanEnv,
@@ -57,6 +59,7 @@ async function json(args: string[], env: Record<string, string> = {}): Promise<a
 }
 
 beforeAll(async () => {
+  bundle = await buildCliBundle();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-sdk-hub-'));
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-sdk-home-'));
   const port = await freePort();
@@ -86,6 +89,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  bundle?.remove();
   if (hub && hub.exitCode === null) {
     await new Promise((resolve) => {
       hub.once('exit', resolve);
