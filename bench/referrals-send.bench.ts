@@ -13,12 +13,16 @@
  * Run: `npm run bench:referrals` (needs the local Postgres; events in-process unless
  * BENCH_NATS_URL is set). Options: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 10),
  * BENCH_ENVELOPES (default 5000; the
- * referrals run stops early, with a note, if it uses them all: raise it on a fast machine).
+ * referrals run stops early, with a note, if it uses them all: raise it on a fast machine),
+ * BENCH_CPU_PROFILE (a file name: writes a V8 CPU profile of the referrals run only, for
+ * Chrome DevTools or `npx speedscope`; the profiler costs CPU, so the figures of such a run are
+ * not comparable).
  */
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -45,6 +49,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const envelopes = Number(process.env.BENCH_ENVELOPES ?? 5000);
 const natsUrl = process.env.BENCH_NATS_URL;
+const cpuProfile = process.env.BENCH_CPU_PROFILE;
 const poolSize = 10;
 
 const from = DEMO_UNITS.policeTraffickingOst;
@@ -275,6 +280,13 @@ async function main(): Promise<void> {
       bodies,
       false,
     );
+    const profiler = cpuProfile ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+      await profiler.post('Profiler.start');
+    }
     const referralsRow = await load(
       'POST /v1/referrals (police → coordinator)',
       `${address}/v1/referrals`,
@@ -282,6 +294,11 @@ async function main(): Promise<void> {
       bodies,
       true,
     );
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      fs.writeFileSync(cpuProfile!, JSON.stringify(profile));
+      profiler.disconnect();
+    }
 
     const { rows: stored } = await pool.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM referrals.referrals',

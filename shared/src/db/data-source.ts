@@ -67,3 +67,25 @@ export async function pendingSchemaChanges(dataSource: DataSource): Promise<stri
 }
 
 export type Tx = EntityManager;
+
+interface PgPool {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * One statement on the DataSource's own pg pool (the same connections TypeORM uses), without
+ * TypeORM's query runner around it: for the hand-written statements of hot paths (a send's
+ * write pipeline, the Idempotency-Key), where the runner's bookkeeping costs more CPU than the
+ * statement. Returns the rows. Never inside a transaction: it takes a connection of its own.
+ */
+export async function poolQuery<T>(
+  dataSource: DataSource,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
+  if (!pool) {
+    return (await dataSource.query(sql, params)) as T[];
+  }
+  return (await pool.query(sql, params)).rows as T[];
+}
