@@ -15,7 +15,8 @@
  * BENCH_ENVELOPES (default 5000; the
  * referrals run stops early, with a note, if it uses them all: raise it on a fast machine),
  * BENCH_WARMUP (requests each app answers before its timed run, default 200),
- * BENCH_CPU_PROFILE (a file name: writes a V8 CPU profile of the referrals run only, for
+ * BENCH_CPU_PROFILE (a file name: writes a V8 CPU profile of the referrals run there, and one
+ * of the baseline's beside it (`…-baseline.cpuprofile`), for
  * Chrome DevTools or `npx speedscope`; the profiler costs CPU, so the figures of such a run are
  * not comparable).
  */
@@ -147,6 +148,25 @@ async function load(
     statementsPerRequest: (statements - statementsBefore) / Math.max(result.requests.total, 1),
     rssMiB: process.memoryUsage().rss / 1024 / 1024,
   };
+}
+
+/** Runs `work` under the V8 CPU profiler when `file` is set, and writes the profile there. */
+async function profiled<T>(file: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!file) {
+    return work();
+  }
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 function round(n: number, digits = 1): number {
@@ -299,32 +319,26 @@ async function main(): Promise<void> {
       await load('warm-up', `${address}/v1/referrals`, auth, warmBodies, true, warmup);
     }
     const rssBefore = process.memoryUsage().rss / 1024 / 1024;
-    const baselineRow = await load(
-      'baseline: bare Fastify + pg INSERT (jsonb)',
-      `${bareAddress}/insert`,
-      {},
-      bodies,
-      false,
+    const baselineRow = await profiled(
+      cpuProfile?.replace(/(\.cpuprofile)?$/, '-baseline.cpuprofile'),
+      () =>
+        load(
+          'baseline: bare Fastify + pg INSERT (jsonb)',
+          `${bareAddress}/insert`,
+          {},
+          bodies,
+          false,
+        ),
     );
-    const profiler = cpuProfile ? new Session() : undefined;
-    if (profiler) {
-      profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
-      await profiler.post('Profiler.start');
-    }
-    const referralsRow = await load(
-      'POST /v1/referrals (police → coordinator)',
-      `${address}/v1/referrals`,
-      auth,
-      timedBodies,
-      true,
+    const referralsRow = await profiled(cpuProfile, () =>
+      load(
+        'POST /v1/referrals (police → coordinator)',
+        `${address}/v1/referrals`,
+        auth,
+        timedBodies,
+        true,
+      ),
     );
-    if (profiler) {
-      const { profile } = await profiler.post('Profiler.stop');
-      fs.writeFileSync(cpuProfile!, JSON.stringify(profile));
-      profiler.disconnect();
-    }
 
     const { rows: stored } = await pool.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM referrals.referrals',

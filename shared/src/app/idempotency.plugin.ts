@@ -101,6 +101,7 @@ async function idempotencyPlugin(
          FROM (SELECT 1) AS one
          LEFT JOIN ${table} e ON e.principal = $1 AND e.key = $2`,
       [principal, header, hash, String(LOCK_MS)],
+      { prepare: true },
     );
     if (!row || row.claimed === 0) {
       if (!row || row.request_hash === null) {
@@ -137,11 +138,7 @@ async function idempotencyPlugin(
       return payload;
     }
     request.idempotency = undefined;
-    if (
-      idem.written &&
-      idem.written.status === reply.statusCode &&
-      idem.written.body === payload
-    ) {
+    if (idem.written && idem.written.status === reply.statusCode && idem.written.body === payload) {
       // Completed by the change's own statement (`idempotentAnswer`), with this very answer.
       return payload;
     }
@@ -169,6 +166,7 @@ async function idempotencyPlugin(
             : String(payload),
         String(reply.getHeader('content-type') ?? 'application/json'),
       ],
+      { prepare: true },
     );
     return payload;
   });
@@ -196,7 +194,9 @@ export function idempotentAnswer(
     void reply.code(status);
     const serialized = reply.serialize(answer);
     const body =
-      typeof serialized === 'string' ? serialized : Buffer.from(serialized as ArrayBuffer).toString();
+      typeof serialized === 'string'
+        ? serialized
+        : Buffer.from(serialized as ArrayBuffer).toString();
     return {
       table: idem.table,
       principal: idem.principal,

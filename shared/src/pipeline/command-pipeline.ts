@@ -316,6 +316,8 @@ export class CommandPipeline {
       this.ctx.dataSource,
       sql.sql(`SELECT (SELECT count(*) FROM ${guard})::int AS applied`),
       sql.params,
+      // A command's statement has one text per shape (a note or none, a key or none): prepared.
+      { prepare: true },
     );
     if ((result[0]?.applied ?? 0) === 0) {
       if (!def.onNoChange) {

@@ -100,8 +100,7 @@ export function sendReferralCommand(
       const ids = [...new Set([...principal.units, input.senderUnitId, ...recipientsOf(input)])];
       // One statement: every addressed unit and every unit the token claims, with the caller's
       // membership of each, and the sender organisation's audit unit (a justification is sealed
-      // for its keys too).
-      // On the pool itself: a send's statements skip TypeORM's query runner (hot path).
+      // for its keys too). On the pool itself, prepared: the hot path skips TypeORM's query runner.
       const rows = await poolQuery<{
         unit_id: string;
         organisation_id: string;
@@ -126,6 +125,7 @@ export function sendReferralCommand(
           principal.sub,
           typeof input.senderUnitId === 'string' ? input.senderUnitId : null,
         ],
+        { prepare: true },
       );
       const units = new Map(
         rows.map((r) => [

@@ -1,9 +1,4 @@
-import {
-  idempotentAnswer,
-  ProblemError,
-  registerAuditRoutes,
-  sendAnswer,
-} from '@samverkan/shared';
+import { idempotentAnswer, ProblemError, registerAuditRoutes, sendAnswer } from '@samverkan/shared';
 import type { FastifyInstance, FastifyRequest, HTTPMethods } from 'fastify';
 import { ReferralProblems as P } from '../../domain/errors';
 import type { components, operations } from '../../generated/openapi';
