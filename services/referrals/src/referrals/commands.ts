@@ -188,7 +188,7 @@ export function createReferralCommands(
   });
 
   return {
-    /** On the write pipeline: at most four round trips (commands/send-referral.ts). */
+    /** On the write pipeline: at most three round trips (commands/send-referral.ts). */
     async send(
       principal: Principal,
       input: ReferralCreate,
