@@ -13,15 +13,21 @@
  * Run: `npm run bench:referrals` (needs the local Postgres; events in-process unless
  * BENCH_NATS_URL is set). Options: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 10),
  * BENCH_ENVELOPES (default 5000; the
- * referrals run stops early, with a note, if it uses them all: raise it on a fast machine).
+ * referrals run stops early, with a note, if it uses them all: raise it on a fast machine),
+ * BENCH_WARMUP (requests each app answers before its timed run, default 200),
+ * BENCH_CPU_PROFILE (a file name: writes a V8 CPU profile of the referrals run there, and one
+ * of the baseline's beside it (`…-baseline.cpuprofile`), for
+ * Chrome DevTools or `npx speedscope`; the profiler costs CPU, so the figures of such a run are
+ * not comparable).
  */
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { directoryService } from '@samverkan/directory';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import { referralsService } from '@samverkan/referrals';
@@ -45,7 +51,19 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const envelopes = Number(process.env.BENCH_ENVELOPES ?? 5000);
 const natsUrl = process.env.BENCH_NATS_URL;
+const cpuProfile = process.env.BENCH_CPU_PROFILE;
+const warmup = Number(process.env.BENCH_WARMUP ?? 200);
 const poolSize = 10;
+
+// Every statement any pg client of this process sends (the request's own, and the relay's,
+// the audit chainer's and the watchers' that the sends cause): statements per request is a
+// figure the machine's load does not blur.
+let statements = 0;
+const clientQuery = Client.prototype.query;
+Client.prototype.query = function (this: Client, ...args: unknown[]) {
+  statements += 1;
+  return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof Client.prototype.query;
 
 const from = DEMO_UNITS.policeTraffickingOst;
 const to = DEMO_UNITS.coordinator;
@@ -72,6 +90,8 @@ interface Row {
   errors: number;
   /** CPU time of this whole process (server, pg client, autocannon) per request */
   cpuMsPerRequest: number;
+  /** statements sent to Postgres per request, by every part of the process */
+  statementsPerRequest: number;
   rssMiB: number;
 }
 
@@ -82,15 +102,18 @@ async function load(
   headers: Record<string, string>,
   bodies: string[],
   unique: boolean,
+  /** a warm-up of this many requests instead of a timed run */
+  amount?: number,
 ): Promise<Row> {
   let next = 0;
+  const statementsBefore = statements;
   const cpuBefore = process.cpuUsage();
   const result = await autocannon({
     url,
     connections,
-    duration: seconds,
+    ...(amount ? { amount } : { duration: seconds }),
     // Each connection builds one request ahead: stop before the bodies run out.
-    ...(unique ? { maxOverallRequests: bodies.length - 2 * connections } : {}),
+    ...(unique && !amount ? { maxOverallRequests: bodies.length - 2 * connections } : {}),
     requests: [
       {
         method: 'POST',
@@ -122,8 +145,28 @@ async function load(
       const cpu = process.cpuUsage(cpuBefore);
       return (cpu.user + cpu.system) / 1000 / Math.max(result.requests.total, 1);
     })(),
+    statementsPerRequest: (statements - statementsBefore) / Math.max(result.requests.total, 1),
     rssMiB: process.memoryUsage().rss / 1024 / 1024,
   };
+}
+
+/** Runs `work` under the V8 CPU profiler when `file` is set, and writes the profile there. */
+async function profiled<T>(file: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!file) {
+    return work();
+  }
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 function round(n: number, digits = 1): number {
@@ -267,20 +310,34 @@ async function main(): Promise<void> {
     const bareAddress = await bare.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => bare.close());
 
+    // Both apps warm up first (JIT, pool connections, lazily compiled serialisers): the timed
+    // runs measure the steady state. The referrals' warm-up spends bodies of its own.
+    const warmBodies = bodies.slice(0, warmup);
+    const timedBodies = bodies.slice(warmup);
+    if (warmup > 0) {
+      await load('warm-up', `${bareAddress}/insert`, {}, bodies, false, warmup);
+      await load('warm-up', `${address}/v1/referrals`, auth, warmBodies, true, warmup);
+    }
     const rssBefore = process.memoryUsage().rss / 1024 / 1024;
-    const baselineRow = await load(
-      'baseline: bare Fastify + pg INSERT (jsonb)',
-      `${bareAddress}/insert`,
-      {},
-      bodies,
-      false,
+    const baselineRow = await profiled(
+      cpuProfile?.replace(/(\.cpuprofile)?$/, '-baseline.cpuprofile'),
+      () =>
+        load(
+          'baseline: bare Fastify + pg INSERT (jsonb)',
+          `${bareAddress}/insert`,
+          {},
+          bodies,
+          false,
+        ),
     );
-    const referralsRow = await load(
-      'POST /v1/referrals (police → coordinator)',
-      `${address}/v1/referrals`,
-      auth,
-      bodies,
-      true,
+    const referralsRow = await profiled(cpuProfile, () =>
+      load(
+        'POST /v1/referrals (police → coordinator)',
+        `${address}/v1/referrals`,
+        auth,
+        timedBodies,
+        true,
+      ),
     );
 
     const { rows: stored } = await pool.query<{ n: number }>(
@@ -294,18 +351,18 @@ async function main(): Promise<void> {
         `(${((envelopes * 1000) / sealMs).toFixed(0)}/s on the client), ${meanSize.toFixed(0)} B on average\n`,
     );
     process.stdout.write(
-      `${'case'.padEnd(44)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)} ${'÷ baseline'.padStart(11)} ${'sent'.padStart(7)} errors ${'CPU ms/req'.padStart(10)} ${'RSS MiB'.padStart(8)}\n`,
+      `${'case'.padEnd(44)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)} ${'÷ baseline'.padStart(11)} ${'sent'.padStart(7)} errors ${'CPU ms/req'.padStart(10)} ${'SQL/req'.padStart(7)} ${'RSS MiB'.padStart(8)}\n`,
     );
     for (const r of [baselineRow, referralsRow]) {
       process.stdout.write(
-        `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${String(r.p99).padStart(7)} ${(r.rps / baselineRow.rps).toFixed(3).padStart(11)} ${String(r.sent).padStart(7)} ${String(r.errors).padStart(6)} ${r.cpuMsPerRequest.toFixed(2).padStart(10)} ${r.rssMiB.toFixed(0).padStart(8)}\n`,
+        `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${String(r.p99).padStart(7)} ${(r.rps / baselineRow.rps).toFixed(3).padStart(11)} ${String(r.sent).padStart(7)} ${String(r.errors).padStart(6)} ${r.cpuMsPerRequest.toFixed(2).padStart(10)} ${r.statementsPerRequest.toFixed(1).padStart(7)} ${r.rssMiB.toFixed(0).padStart(8)}\n`,
       );
     }
     process.stdout.write(
       `RSS before the runs (both apps, ${envelopes} bodies held): ${rssBefore.toFixed(0)} MiB; ` +
         `referrals stored: ${stored[0]!.n}\n`,
     );
-    if (referralsRow.sent >= envelopes - 2 * connections) {
+    if (referralsRow.sent >= timedBodies.length - 2 * connections) {
       process.stdout.write(
         'note: the run used every sealed body before its time was up; raise BENCH_ENVELOPES\n',
       );
@@ -324,6 +381,9 @@ async function main(): Promise<void> {
         p99Ratio: round(referralsRow.p99 / Math.max(baselineRow.p99, 1), 2),
         cpuMsPerRequest: round(referralsRow.cpuMsPerRequest, 2),
         baselineCpuMsPerRequest: round(baselineRow.cpuMsPerRequest, 2),
+        statementsPerRequest: round(referralsRow.statementsPerRequest, 2),
+        baselineStatementsPerRequest: round(baselineRow.statementsPerRequest, 2),
+        cpuRatio: round(referralsRow.cpuMsPerRequest / baselineRow.cpuMsPerRequest, 2),
         errors: referralsRow.errors,
         baselineErrors: baselineRow.errors,
       })}\n`,

@@ -30,7 +30,9 @@ import {
   envelopeRoutingInfo,
   openEnvelope,
   referralMetadata,
+  sameValue,
   sealEnvelope,
+  utf8Length,
   validateReferralDocument,
   type EnvelopeErrorCode,
   type EnvelopeMetadataInput,
@@ -727,5 +729,43 @@ describe('keys as non-extractable CryptoKeys (a browser)', () => {
       sealFromP([C], { sender: { signingKey: { kid: P.sig.kid, privateKey: wrong } } }),
       'invalid_key',
     );
+  });
+});
+
+describe('the routing info helpers', () => {
+  it('counts UTF-8 bytes as TextEncoder encodes them, surrogate pairs and lone ones alike', () => {
+    const texts = [
+      '',
+      'abc',
+      'åäö',
+      '€',
+      '😀',
+      'a😀b',
+      '\ud800',
+      '\udc00x',
+      'x\ud800',
+      '\ud800\ud800',
+    ];
+    for (let i = 0; i < 500; i++) {
+      texts.push(
+        String.fromCharCode(
+          ...Array.from({ length: 12 }, (_, j) => ((i * 7919 + j * 104729) % 0xffff) + 1),
+        ),
+      );
+    }
+    for (const text of texts) {
+      expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+    }
+  });
+
+  it('compares members: primitives exactly, objects by canonical JSON, unit lists as sets', () => {
+    expect(sameValue('category', 'a', 'a')).toBe(true);
+    expect(sameValue('category', 'a', 'b')).toBe(false);
+    expect(sameValue('version', 1, '1')).toBe(false);
+    expect(sameValue('legalBasis', null, 'consent')).toBe(false);
+    expect(sameValue('x', { b: 1, a: [2] }, { a: [2], b: 1 })).toBe(true);
+    expect(sameValue('x', { a: 1 }, { a: 2 })).toBe(false);
+    expect(sameValue('copyUnitIds', ['b', 'a'], ['a', 'b'])).toBe(true);
+    expect(sameValue('x', undefined, null)).toBe(false);
   });
 });

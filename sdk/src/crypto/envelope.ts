@@ -832,8 +832,12 @@ export function sameValue(member: string, a: unknown, b: unknown): boolean {
     const x = Date.parse(a);
     return !Number.isNaN(x) && x === Date.parse(b);
   }
-  if (a === undefined || b === undefined) {
-    return a === b;
+  if (a === b) {
+    return true;
+  }
+  // Two different primitives (or a primitive and an object) never have the same JSON.
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    return false;
   }
   return canonicalJson(a) === canonicalJson(b);
 }
@@ -852,6 +856,8 @@ export interface EnvelopeRoutingInfo {
   enc: typeof CONTENT_ENC;
   /** Size of the envelope serialised as JSON, in bytes. */
   sizeBytes: number;
+  /** The envelope serialised as JSON (`JSON.stringify`), the text `sizeBytes` measures. */
+  json: string;
 }
 
 const TOP_LEVEL_MEMBERS = ['aad', 'ciphertext', 'iv', 'protected', 'recipients', 'tag'];
@@ -972,6 +978,7 @@ export function envelopeRoutingInfo(jwe: unknown): EnvelopeRoutingInfo {
     recipientKids.push(header.kid);
   }
 
+  const json = JSON.stringify(jwe);
   return {
     version,
     aad,
@@ -980,8 +987,34 @@ export function envelopeRoutingInfo(jwe: unknown): EnvelopeRoutingInfo {
     kind,
     recipientKids,
     enc: CONTENT_ENC,
-    sizeBytes: new TextEncoder().encode(JSON.stringify(jwe)).length,
+    sizeBytes: utf8Length(json),
+    json,
   };
+}
+
+/** The length of `text` in UTF-8, in bytes, without encoding it (as TextEncoder would count). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      continue;
+    }
+    if (c < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    // Three bytes; a surrogate pair is two code units and four bytes, and a lone surrogate is
+    // encoded as U+FFFD (three bytes).
+    bytes += 2;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+      }
+    }
+  }
+  return bytes;
 }
 
 // ----- helpers ------------------------------------------------------------------------------

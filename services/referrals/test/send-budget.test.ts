@@ -1,9 +1,10 @@
 /**
- * The statement budget of a send (issue 15): `POST /v1/referrals` makes at most four round trips
- * to Postgres — the Idempotency-Key claim, one read of the directory read model, one statement
- * writing the referral, its timeline, its outbox event and its audit entry, and the key's
- * completion. Counted on the pg client, for the queries the request itself issues (the relay,
- * the audit chainer and the watchers run in their own async contexts and are not counted).
+ * The statement budget of a send (issue 15): `POST /v1/referrals` makes at most three round trips
+ * to Postgres — the Idempotency-Key claim, one read of the directory read model, and one statement
+ * writing the referral, its timeline, its outbox event, its audit entry and the key's completed
+ * record (the answer, known before the statement). Counted on the pg client, for the queries the
+ * request itself issues (the relay, the audit chainer and the watchers run in their own async
+ * contexts and are not counted).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
@@ -14,7 +15,7 @@ import { agencyClient, referralDocument } from './helpers/agency-client';
 import { buildHub, type TestHub } from './helpers/build';
 import { inject, tokenFor } from './helpers/requests';
 
-const BUDGET = 4;
+const BUDGET = 3;
 
 let hub: TestHub;
 const counting = new AsyncLocalStorage<{ statements: string[] }>();
@@ -61,7 +62,8 @@ describe('a send', () => {
       { recipientUnitId: U.coordinator },
       referralDocument('budget'),
     );
-    const { res, statements } = await countedSend(body);
+    const key = randomUUID();
+    const { res, statements } = await countedSend(body, key);
     if (res.statusCode !== 201) {
       throw new Error(res.body);
     }
@@ -94,6 +96,25 @@ describe('a send', () => {
       [body.id, body.id],
     )) as Array<{ timeline: number; events: number }>;
     expect(counts).toEqual({ timeline: 1, events: 1 });
+    // The key's record, completed by the same statement with the very answer sent.
+    const [record] = (await hub.referrals.context.dataSource.query(
+      `SELECT state, response_status, response_body, response_type, locked_until
+         FROM referrals.idempotency_keys WHERE key = $1`,
+      [key],
+    )) as Array<{
+      state: string;
+      response_status: number;
+      response_body: string;
+      response_type: string;
+      locked_until: Date | null;
+    }>;
+    expect(record).toEqual({
+      state: 'done',
+      response_status: 201,
+      response_body: res.body,
+      response_type: res.headers['content-type'],
+      locked_until: null,
+    });
     await eventually(async () => {
       const rows = (await hub.referrals.context.dataSource.query(
         `SELECT outcome, party_orgs FROM referrals.audit_log WHERE action = 'referral.send' AND object_id = $1`,

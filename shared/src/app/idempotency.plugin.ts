@@ -2,13 +2,22 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { DataSource } from 'typeorm';
+import { poolQuery } from '../db/data-source';
+import type { AnswerRecord } from '../pipeline/command-pipeline';
 import { IdempotencyRecordEntity } from '../entities/platform.entities';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { canonicalJson } from '../audit/hash-chain';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { principal: string; key: string };
+    idempotency?: {
+      principal: string;
+      key: string;
+      /** the record's table (schema-qualified) */
+      table: string;
+      /** the answer's body, when the change's own statement completed the record with it */
+      written?: { status: number; body: string };
+    };
   }
   interface FastifyContextConfig {
     /** refuse writes without an Idempotency-Key header */
@@ -73,7 +82,15 @@ async function idempotencyPlugin(
       : `ip ${request.ip}`;
     const hash = requestHash(request);
     // One round trip: claim the key, or read the record that holds it.
-    const [row] = (await options.dataSource.query(
+    const [row] = await poolQuery<{
+      claimed: number;
+      request_hash: string | null;
+      state: string | null;
+      response_status: number | null;
+      response_body: string | null;
+      response_type: string | null;
+    }>(
+      options.dataSource,
       `WITH claim AS (
          INSERT INTO ${table} (principal, key, request_hash, state, locked_until)
          VALUES ($1, $2, $3, 'pending', now() + ($4 || ' milliseconds')::interval)
@@ -84,14 +101,8 @@ async function idempotencyPlugin(
          FROM (SELECT 1) AS one
          LEFT JOIN ${table} e ON e.principal = $1 AND e.key = $2`,
       [principal, header, hash, String(LOCK_MS)],
-    )) as Array<{
-      claimed: number;
-      request_hash: string | null;
-      state: string | null;
-      response_status: number | null;
-      response_body: string | null;
-      response_type: string | null;
-    }>;
+      { prepare: true },
+    );
     if (!row || row.claimed === 0) {
       if (!row || row.request_hash === null) {
         throw new ProblemError(CommonProblems.idempotencyInProgress);
@@ -117,7 +128,7 @@ async function idempotencyPlugin(
         throw new ProblemError(CommonProblems.idempotencyInProgress);
       }
     }
-    request.idempotency = { principal, key: header };
+    request.idempotency = { principal, key: header, table };
     return undefined;
   });
 
@@ -127,6 +138,10 @@ async function idempotencyPlugin(
       return payload;
     }
     request.idempotency = undefined;
+    if (idem.written && idem.written.status === reply.statusCode && idem.written.body === payload) {
+      // Completed by the change's own statement (`idempotentAnswer`), with this very answer.
+      return payload;
+    }
     if (reply.statusCode >= 500 || reply.statusCode === 409 || reply.statusCode === 429) {
       // Not a final answer: let the client retry with the same key.
       await options.dataSource.query(`DELETE FROM ${table} WHERE principal = $1 AND key = $2`, [
@@ -135,7 +150,8 @@ async function idempotencyPlugin(
       ]);
       return payload;
     }
-    await options.dataSource.query(
+    await poolQuery(
+      options.dataSource,
       `UPDATE ${table} SET state = 'done', response_status = $3, response_body = $4,
               response_type = $5, locked_until = NULL
         WHERE principal = $1 AND key = $2`,
@@ -150,9 +166,66 @@ async function idempotencyPlugin(
             : String(payload),
         String(reply.getHeader('content-type') ?? 'application/json'),
       ],
+      { prepare: true },
     );
     return payload;
   });
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * For a write that commits in one statement (the command pipeline's `answerRecord`): the
+ * Idempotency-Key's record completed by that statement with the answer, serialised as the route's
+ * response schema serialises it for `status` — the change and its answer commit together, and the
+ * key costs no round trip after the change. Undefined when the request holds no key. Answer with
+ * `sendAnswer`, which sends the very body recorded.
+ */
+export function idempotentAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+): ((answer: unknown) => AnswerRecord) | undefined {
+  const idem = request.idempotency;
+  if (!idem) {
+    return undefined;
+  }
+  return (answer) => {
+    void reply.code(status);
+    const serialized = reply.serialize(answer);
+    const body =
+      typeof serialized === 'string'
+        ? serialized
+        : Buffer.from(serialized as ArrayBuffer).toString();
+    return {
+      table: idem.table,
+      principal: idem.principal,
+      key: idem.key,
+      status,
+      type: JSON_TYPE,
+      body,
+      written: () => {
+        idem.written = { status, body };
+      },
+    };
+  };
+}
+
+/**
+ * Sends `answer` with `status`: the body the change's statement recorded for the key when it did
+ * (`idempotentAnswer`), serialised once; otherwise the answer, serialised by the route as usual.
+ */
+export function sendAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  answer: unknown,
+): FastifyReply {
+  const written = request.idempotency?.written;
+  if (written && written.status === status) {
+    return reply.code(status).type(JSON_TYPE).send(written.body);
+  }
+  return reply.code(status).send(answer);
 }
 
 export const idempotency = fp(idempotencyPlugin, { name: 'samverkan-idempotency', fastify: '5.x' });

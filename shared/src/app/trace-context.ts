@@ -14,10 +14,28 @@ export function currentTraceparent(): string | undefined {
   return storage.getStore()?.traceparent;
 }
 
+// Ids come from a pool of random bytes refilled 4 KiB at a time: one call into the CSPRNG per
+// ~170 requests instead of two per request (they identify traces; they guard nothing).
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+function randomHex(bytes: number): string {
+  if (randomOffset + bytes > randomPool.length) {
+    randomPool = randomBytes(RANDOM_POOL_BYTES);
+    randomOffset = 0;
+  }
+  const hex = randomPool.toString('hex', randomOffset, randomOffset + bytes);
+  randomOffset += bytes;
+  return hex;
+}
+
+const ZERO_TRACE_ID = '0'.repeat(32);
+
 export function childTraceparent(incoming: string | undefined): string {
   const match = incoming ? TRACEPARENT.exec(incoming) : null;
-  const traceId = match && match[1] !== '0'.repeat(32) ? match[1] : randomBytes(16).toString('hex');
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+  const traceId = match && match[1] !== ZERO_TRACE_ID ? match[1] : randomHex(16);
+  return `00-${traceId}-${randomHex(8)}-01`;
 }
 
 /** The trace id of the current request or event, for log lines (`traceId`). */

@@ -129,7 +129,7 @@ function toPrincipal(payload: Record<string, unknown>, hubOrganisationId: string
     sub,
     iss: iss as string,
     org,
-    units: unitList as string[],
+    units: [...(unitList as string[])],
     roles: known,
     hubAdmin: org === hubOrganisationId && known.includes('hub_admin'),
     ...(typeof exp === 'number' ? { exp } : {}),
@@ -203,58 +203,99 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     return issuer;
   }
 
+  /**
+   * The key a token of `issuer` must be verified with: the algorithm must be one pinned for the
+   * issuer, the kid must name the issuer's key (PEM) or one of its JWKS.
+   */
+  async function keyFor(
+    issuer: TrustedIssuer,
+    header: { alg?: string; kid?: string },
+  ): Promise<string> {
+    if (!header.alg || !(issuer.algorithms as readonly string[]).includes(header.alg)) {
+      throw invalid(`Algorithm ${header.alg ?? '(none)'} is not accepted for this issuer`);
+    }
+    if (issuer.keySource === 'pem') {
+      if (!issuer.publicKeyPem) {
+        throw invalid('The issuer has no key configured');
+      }
+      // The key id must name the configured key: a token made for another key of the issuer
+      // (or with a made-up kid) is refused before any signature check.
+      if (header.kid !== pemKid(issuer)) {
+        throw invalid('The kid of the token does not name the issuer’s key');
+      }
+      return issuer.publicKeyPem;
+    }
+    if (!isHttpsUrl(issuer.issuer)) {
+      throw invalid('The issuer’s keys are read only over https');
+    }
+    const kid = typeof header.kid === 'string' ? header.kid : '';
+    const known = knownKids.get(issuer.issuer);
+    // An unknown kid makes get-jwks fetch the JWKS again. After a miss, refuse unknown kids for
+    // a while without fetching, so tokens with made-up kids cannot make us hammer the issuer.
+    if (!known?.has(kid) && (missUntil.get(issuer.issuer) ?? 0) > Date.now()) {
+      throw invalid('No key of the issuer matches this token');
+    }
+    try {
+      // get-jwks' own getPublicKey (jwk-to-pem) knows only RSA and EC keys; node:crypto also
+      // reads OKP (Ed25519) JWKs, so EdDSA issuers can publish a JWKS too.
+      const jwk = await jwksFor(issuer.issuer).getJwk({
+        domain: issuer.issuer,
+        alg: header.alg,
+        kid,
+      });
+      const pem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString();
+      if (!known) {
+        knownKids.set(issuer.issuer, new Set([kid]));
+      } else if (known.size < 1000) {
+        known.add(kid);
+      }
+      return pem;
+    } catch {
+      missUntil.set(issuer.issuer, Date.now() + JWKS_MISS_BACKOFF_MS);
+      throw invalid('No key of the issuer matches this token');
+    }
+  }
+
+  /**
+   * Tokens verified lately, by their exact text, with the key that verified them: a client sends
+   * the same token with every request until it expires, and its signature and claims were checked
+   * the first time. A hit still needs the issuer trusted now and the same key now (a rotated or
+   * removed key misses), and is taken only strictly inside `nbf`..`exp` (the clock-skew margins go
+   * through the full check). Bounded; the oldest entry goes first.
+   */
+  const verified = new Map<string, { key: string; payload: Record<string, unknown> }>();
+  const VERIFIED_MAX = 2000;
+
+  function verifiedPayload(token: string, key: string): Record<string, unknown> | undefined {
+    const hit = verified.get(token);
+    if (!hit || hit.key !== key) {
+      return undefined;
+    }
+    const now = Date.now() / 1000;
+    const { exp, nbf } = hit.payload;
+    if (typeof exp !== 'number' || now >= exp || (typeof nbf === 'number' && now < nbf)) {
+      verified.delete(token);
+      return undefined;
+    }
+    return hit.payload;
+  }
+
+  function rememberVerified(token: string, key: string, payload: Record<string, unknown>): void {
+    if (verified.size >= VERIFIED_MAX) {
+      verified.delete(verified.keys().next().value!);
+    }
+    verified.set(token, { key, payload });
+  }
+
   await app.register(fastifyJwt, {
     secret: async (_request: FastifyRequest, token: unknown) => {
       const { header, payload } = token as {
         header: { alg?: string; kid?: string };
         payload: { iss?: unknown };
       };
-      const issuer = await trustedIssuerOf(payload.iss);
-      if (!header.alg || !(issuer.algorithms as readonly string[]).includes(header.alg)) {
-        throw invalid(`Algorithm ${header.alg ?? '(none)'} is not accepted for this issuer`);
-      }
-      if (issuer.keySource === 'pem') {
-        if (!issuer.publicKeyPem) {
-          throw invalid('The issuer has no key configured');
-        }
-        // The key id must name the configured key: a token made for another key of the issuer
-        // (or with a made-up kid) is refused before any signature check.
-        if (header.kid !== pemKid(issuer)) {
-          throw invalid('The kid of the token does not name the issuer’s key');
-        }
-        return issuer.publicKeyPem;
-      }
-      if (!isHttpsUrl(issuer.issuer)) {
-        throw invalid('The issuer’s keys are read only over https');
-      }
-      const kid = typeof header.kid === 'string' ? header.kid : '';
-      const known = knownKids.get(issuer.issuer);
-      // An unknown kid makes get-jwks fetch the JWKS again. After a miss, refuse unknown kids for
-      // a while without fetching, so tokens with made-up kids cannot make us hammer the issuer.
-      if (!known?.has(kid) && (missUntil.get(issuer.issuer) ?? 0) > Date.now()) {
-        throw invalid('No key of the issuer matches this token');
-      }
-      try {
-        // get-jwks' own getPublicKey (jwk-to-pem) knows only RSA and EC keys; node:crypto also
-        // reads OKP (Ed25519) JWKs, so EdDSA issuers can publish a JWKS too.
-        const jwk = await jwksFor(issuer.issuer).getJwk({
-          domain: issuer.issuer,
-          alg: header.alg,
-          kid,
-        });
-        const pem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
-          .export({ type: 'spki', format: 'pem' })
-          .toString();
-        if (!known) {
-          knownKids.set(issuer.issuer, new Set([kid]));
-        } else if (known.size < 1000) {
-          known.add(kid);
-        }
-        return pem;
-      } catch {
-        missUntil.set(issuer.issuer, Date.now() + JWKS_MISS_BACKOFF_MS);
-        throw invalid('No key of the issuer matches this token');
-      }
+      return keyFor(await trustedIssuerOf(payload.iss), header);
     },
     decode: { complete: true },
     verify: {
@@ -338,9 +379,16 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       );
     }
     const issuer = await trustedIssuerOf(decoded.payload.iss);
+    const key = await keyFor(issuer, decoded.header as { alg?: string; kid?: string });
     let payload: Record<string, unknown>;
     try {
-      payload = await request.jwtVerify<Record<string, unknown>>();
+      const hit = verifiedPayload(token, key);
+      if (hit) {
+        payload = hit;
+      } else {
+        payload = await request.jwtVerify<Record<string, unknown>>();
+        rememberVerified(token, key, payload);
+      }
     } catch (err) {
       if (err instanceof ProblemError) {
         throw err;

@@ -67,3 +67,72 @@ export async function pendingSchemaChanges(dataSource: DataSource): Promise<stri
 }
 
 export type Tx = EntityManager;
+
+interface PgPool {
+  query(query: { text: string; values: unknown[]; name?: string }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Names of prepared statements, by their text: each connection parses and plans a named
+ * statement once, and later runs send only its parameters. Bounded, in case a caller built texts
+ * without end (those beyond the bound run unnamed, as before).
+ */
+const preparedNames = new Map<string, string>();
+const MAX_PREPARED = 200;
+
+function preparedName(sql: string): string | undefined {
+  let name = preparedNames.get(sql);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) {
+    name = `samverkan_${preparedNames.size + 1}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
+const tcp = new WeakMap<DataSource, boolean>();
+
+/**
+ * Whether the DataSource reaches Postgres over TCP. The embedded database (PGlite behind a Unix
+ * socket, embedded-postgres.ts) runs every connection in one session, where a statement one
+ * connection prepared collides with the same name prepared by another: over a Unix socket,
+ * statements run unnamed.
+ */
+function overTcp(dataSource: DataSource): boolean {
+  let known = tcp.get(dataSource);
+  if (known === undefined) {
+    const { url, host } = dataSource.options as { url?: string; host?: string };
+    let target = host ?? '';
+    if (url) {
+      try {
+        const parsed = new URL(url);
+        target = parsed.searchParams.get('host') ?? decodeURIComponent(parsed.hostname);
+      } catch {
+        target = '/';
+      }
+    }
+    known = target !== '' && !target.startsWith('/');
+    tcp.set(dataSource, known);
+  }
+  return known;
+}
+
+/**
+ * One statement on the DataSource's own pg pool (the same connections TypeORM uses), without
+ * TypeORM's query runner around it: for the hand-written statements of hot paths (a send's
+ * write pipeline, the Idempotency-Key), where the runner's bookkeeping costs more CPU than the
+ * statement. Returns the rows. Never inside a transaction: it takes a connection of its own.
+ */
+export async function poolQuery<T>(
+  dataSource: DataSource,
+  sql: string,
+  params: unknown[] = [],
+  /** a statement of a few fixed texts, run often: prepared once per connection */
+  options: { prepare?: boolean } = {},
+): Promise<T[]> {
+  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
+  if (!pool) {
+    return (await dataSource.query(sql, params)) as T[];
+  }
+  const name = options.prepare && overTcp(dataSource) ? preparedName(sql) : undefined;
+  return (await pool.query({ text: sql, values: params, ...(name ? { name } : {}) })).rows as T[];
+}

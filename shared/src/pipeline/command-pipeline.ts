@@ -6,6 +6,7 @@ import {
   type AuditTarget,
   type PendingEvent,
 } from '../audit/audited-change';
+import { poolQuery } from '../db/data-source';
 import { OutboxEventEntity } from '../entities/platform.entities';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import type { EventEnvelope } from '../events/event-catalog';
@@ -50,6 +51,29 @@ export class StatementBuilder {
   sql(finalSelect: string): string {
     return this.ctes.length ? `WITH ${this.ctes.join(',\n')}\n${finalSelect}` : finalSelect;
   }
+}
+
+/**
+ * The Idempotency-Key's record of a write, completed by the change's own statement
+ * (shared/src/app/idempotency.plugin.ts `idempotentAnswer`): the answer as the route serialises
+ * it, written only when the change applies, so the change and its answer commit together and the
+ * key costs no round trip of its own after the change.
+ */
+export interface AnswerRecord {
+  /** the idempotency table (schema-qualified) */
+  table: string;
+  principal: string;
+  key: string;
+  status: number;
+  type: string;
+  body: string;
+  /** called once the statement wrote the record with the change */
+  written(): void;
+}
+
+export interface RunOptions<Answer> {
+  /** the Idempotency-Key's record of `answer`, to write in the change's statement */
+  answerRecord?(answer: Answer): AnswerRecord;
 }
 
 export interface OutboxRow {
@@ -219,6 +243,7 @@ export class CommandPipeline {
     def: CommandDefinition<Input, Loaded, Decision, Answer>,
     actor: AuditActor,
     input: Input,
+    options: RunOptions<Answer> = {},
   ): Promise<Answer> {
     const target = def.target(input);
     const loaded = await def.load(input, actor, this.ctx.dataSource.manager);
@@ -272,10 +297,28 @@ export class CommandPipeline {
        SELECT ${sql.p(JSON.stringify(entry), 'jsonb')} WHERE EXISTS (SELECT 1 FROM ${guard})
        RETURNING 1`,
     );
-    const result = (await this.ctx.dataSource.query(
+    // The answer is known before the statement (no read-back): the Idempotency-Key's record of
+    // it is completed by the same statement when the change applies.
+    const answer = def.answer(decision);
+    const record = options.answerRecord?.(answer);
+    if (record) {
+      sql.with(
+        'answer_record',
+        `UPDATE ${record.table} SET state = 'done', response_status = ${sql.p(record.status, 'int')},
+                response_body = ${sql.p(record.body)}, response_type = ${sql.p(record.type)},
+                locked_until = NULL
+          WHERE principal = ${sql.p(record.principal)} AND key = ${sql.p(record.key)}
+            AND EXISTS (SELECT 1 FROM ${guard})
+         RETURNING 1`,
+      );
+    }
+    const result = await poolQuery<{ applied: number }>(
+      this.ctx.dataSource,
       sql.sql(`SELECT (SELECT count(*) FROM ${guard})::int AS applied`),
       sql.params,
-    )) as Array<{ applied: number }>;
+      // A command's statement has one text per shape (a note or none, a key or none): prepared.
+      { prepare: true },
+    );
     if ((result[0]?.applied ?? 0) === 0) {
       if (!def.onNoChange) {
         throw new ProblemError(CommonProblems.conflict);
@@ -297,10 +340,11 @@ export class CommandPipeline {
         throw err;
       }
     }
+    record?.written();
     if (rows.length > 0) {
       this.ctx.events.relay.poke();
     }
     this.ctx.audit.poke();
-    return def.answer(decision);
+    return answer;
   }
 }

@@ -1,6 +1,7 @@
 import {
   actingUnitsOf,
   CommonProblems,
+  poolQuery,
   ProblemError,
   type CommandDefinition,
   type EnvelopeRoutingInfo,
@@ -19,11 +20,13 @@ import { randomUUID } from 'node:crypto';
 import { requireAuditRecipients } from '../services/audit-sealing';
 
 /**
- * `POST /v1/referrals` on the write pipeline (shared/src/pipeline): at most four round trips —
+ * `POST /v1/referrals` on the write pipeline (shared/src/pipeline): at most three round trips —
  * the Idempotency-Key claim, one read (the sender's membership and every addressed unit from the
- * directory read model), one statement that inserts the referral, its timeline row, its outbox
- * event and its unchained audit entry (atomic on its own, no BEGIN/COMMIT, no read-back), and the
- * Idempotency-Key's completion. Only a send whose id is already taken reads the existing row.
+ * directory read model), and one statement that inserts the referral, its timeline row, its
+ * outbox event and its unchained audit entry and completes the Idempotency-Key's record with the
+ * answer (atomic on its own, no BEGIN/COMMIT, no read-back). Only a send whose id is already
+ * taken reads the existing row (and then the key is completed after the answer, as for any
+ * write).
  */
 
 interface LoadedUnit {
@@ -44,6 +47,8 @@ export interface SendLoaded {
 
 export interface SendDecision {
   referral: ReferralEntity;
+  /** the envelope as JSON, serialised once (by the envelope check) */
+  envelopeJson: string;
   /** the sealed justification, stored as the first message of the thread */
   note: { id: string; envelope: Record<string, unknown>; info: EnvelopeRoutingInfo } | null;
   partyOrgs: string[];
@@ -97,8 +102,17 @@ export function sendReferralCommand(
       const ids = [...new Set([...principal.units, input.senderUnitId, ...recipientsOf(input)])];
       // One statement: every addressed unit and every unit the token claims, with the caller's
       // membership of each, and the sender organisation's audit unit (a justification is sealed
-      // for its keys too).
-      const rows = (await db.query(
+      // for its keys too). On the pool itself, prepared: the hot path skips TypeORM's query runner.
+      const rows = await poolQuery<{
+        unit_id: string;
+        organisation_id: string;
+        organisation_kind: string;
+        status: 'active' | 'inactive';
+        purpose: 'service' | 'audit' | null;
+        active_encryption_kids: string[];
+        roles: string[] | null;
+      }>(
+        db.connection,
         `SELECT u.unit_id, u.organisation_id, u.organisation_kind, u.status, u.purpose,
                 u.active_encryption_kids, m.roles
            FROM ${table('directory_units')} u
@@ -113,15 +127,8 @@ export function sendReferralCommand(
           principal.sub,
           typeof input.senderUnitId === 'string' ? input.senderUnitId : null,
         ],
-      )) as Array<{
-        unit_id: string;
-        organisation_id: string;
-        organisation_kind: string;
-        status: 'active' | 'inactive';
-        purpose: 'service' | 'audit' | null;
-        active_encryption_kids: string[];
-        roles: string[] | null;
-      }>;
+        { prepare: true },
+      );
       const units = new Map(
         rows.map((r) => [
           r.unit_id,
@@ -243,10 +250,10 @@ export function sendReferralCommand(
       const partyOrgs = [input.senderUnitId, ...recipients]
         .map((id) => loaded.units.get(id)?.organisationId)
         .filter((org): org is string => typeof org === 'string');
-      return { referral, note, partyOrgs, acting: loaded.acting };
+      return { referral, envelopeJson: info.json, note, partyOrgs, acting: loaded.acting };
     },
 
-    persist({ referral: r, note }, sql) {
+    persist({ referral: r, envelopeJson, note }, sql) {
       sql.with(
         'ref',
         `INSERT INTO ${table('referrals')} (id, sender_unit_id, recipient_unit_id, copy_unit_ids,
@@ -257,7 +264,7 @@ export function sendReferralCommand(
            ${sql.p(r.recipientUnitId, 'uuid')}, ${sql.p(r.copyUnitIds, 'uuid[]')},
            ${sql.p(r.category)}, ${sql.p(r.urgency)}, ${sql.p(r.ageBand)}, ${sql.p(r.gender)},
            ${sql.p(r.citizenshipGroup)}, ${sql.p(r.municipalityCode)}, ${sql.p(r.legalBasis)},
-           ${sql.p(r.justification)}, ${sql.p(r.justificationMessageId, 'uuid')}, 'sent', ${sql.p(JSON.stringify(r.envelope), 'jsonb')},
+           ${sql.p(r.justification)}, ${sql.p(r.justificationMessageId, 'uuid')}, 'sent', ${sql.p(envelopeJson, 'jsonb')},
            ${sql.p(r.envelopeSize, 'int')}, ${sql.p(r.acknowledgeBy, 'timestamptz')},
            ${sql.p(JSON.stringify(r.handover), 'jsonb')}, 0, '{}', 1,
            ${sql.p(r.createdAt, 'timestamptz')}, ${sql.p(r.updatedAt, 'timestamptz')})
@@ -281,7 +288,7 @@ export function sendReferralCommand(
           `INSERT INTO ${table('referral_messages')} (id, referral_id, sender_unit_id, envelope,
              envelope_size, created_at)
            SELECT ${sql.p(note.id, 'uuid')}, id, sender_unit_id,
-                  ${sql.p(JSON.stringify(note.envelope), 'jsonb')},
+                  ${sql.p(note.info.json, 'jsonb')},
                   ${sql.p(note.info.sizeBytes, 'int')}, ${sql.p(r.createdAt, 'timestamptz')}
              FROM ref
            RETURNING 1`,

@@ -1,6 +1,7 @@
 import {
   CommonProblems,
   ProblemError,
+  type AnswerRecord,
   type CommandPipeline,
   type EnvelopeRoutingInfo,
   type Principal,
@@ -187,9 +188,14 @@ export function createReferralCommands(
   });
 
   return {
-    /** On the write pipeline: at most four round trips (commands/send-referral.ts). */
-    async send(principal: Principal, input: ReferralCreate) {
-      return pipeline.run(sendCommand, principal, input);
+    /** On the write pipeline: at most three round trips (commands/send-referral.ts). */
+    async send(
+      principal: Principal,
+      input: ReferralCreate,
+      /** the Idempotency-Key's record, completed by the send's statement (`idempotentAnswer`) */
+      answerRecord?: (answer: ReturnType<typeof referralView>) => AnswerRecord,
+    ) {
+      return pipeline.run(sendCommand, principal, input, answerRecord ? { answerRecord } : {});
     },
     /** A lifecycle action (docs/architecture.md#referral-lifecycle), decided by the pure state machine in domain/. */
     async act(principal: Principal, id: string, action: ReferralAction, input: TransitionInput) {

@@ -1,4 +1,4 @@
-import { ProblemError, registerAuditRoutes } from '@samverkan/shared';
+import { idempotentAnswer, ProblemError, registerAuditRoutes, sendAnswer } from '@samverkan/shared';
 import type { FastifyInstance, FastifyRequest, HTTPMethods } from 'fastify';
 import { ReferralProblems as P } from '../../domain/errors';
 import type { components, operations } from '../../generated/openapi';
@@ -40,8 +40,18 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
     ...write,
     ...envelopeBody,
     preValidation: refuseClearText('justification'),
+    // The send's one statement also completes the Idempotency-Key's record with the answer.
     handler: async (request, reply) =>
-      reply.code(201).send(await referrals.send(request.principal, request.body as never)),
+      sendAnswer(
+        request,
+        reply,
+        201,
+        await referrals.send(
+          request.principal,
+          request.body as never,
+          idempotentAnswer(request, reply, 201),
+        ),
+      ),
   });
 
   app.route({
