@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { personKey, type Person } from '@samverkan/shared';
+import { OutboxEventEntity, personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { NotificationEntity, NotificationPreferenceEntity } from '../entities';
 import { effectiveChannels, type NotificationKind } from '../domain/kinds';
@@ -42,11 +42,13 @@ export async function createNotifications(
   }
   const byKey = new Map(wanted.flatMap((d) => d.recipients.map((r) => [personKey(r), r] as const)));
   const people = [...byKey.keys()].sort();
-  for (const person of people) {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('samverkan.notifications:' || $1))`, [
-      person,
-    ]);
-  }
+  // One statement for every person's lock, taken in sorted order (so two writers never wait on
+  // each other crosswise).
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtext('samverkan.notifications:' || p))
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(p, i) ORDER BY i`,
+    [people],
+  );
   const prefs = await tx
     .getRepository(NotificationPreferenceEntity)
     .createQueryBuilder('p')
@@ -64,8 +66,7 @@ export async function createNotifications(
       p.channels,
     ]),
   );
-  const table = tx.getRepository(NotificationEntity).metadata.tablePath;
-  const created: CreatedNotification[] = [];
+  const rows: NotificationRow[] = [];
   for (const draft of wanted) {
     const text = notificationText(draft.facts);
     const seen = new Set<string>();
@@ -79,60 +80,96 @@ export async function createNotifications(
         draft.facts.kind,
         chosen.get(`${key} ${draft.facts.kind}`),
       );
-      if (channels.length === 0) {
-        continue;
+      if (channels.length > 0) {
+        rows.push({ id: randomUUID(), recipient, facts: draft.facts, text, channels });
       }
-      const id = randomUUID();
-      // Without the in-app channel the notification exists for the webhook only: archived.
-      const rows = (await tx.query(
-        `INSERT INTO ${table} (id, user_organisation_id, user_id, unit_id, kind, severity, title,
-           body, link, object_type, object_id, event_id, requires_ack, channels, archived_at)
-         VALUES ($1, $15, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-           CASE WHEN $14::boolean THEN NULL ELSE now() END)
-         ON CONFLICT (event_id, user_organisation_id, user_id, kind) DO NOTHING
-         RETURNING id`,
-        [
-          id,
-          recipient.userId,
-          recipient.unitId,
-          draft.facts.kind,
-          text.severity,
-          text.title,
-          text.body,
-          text.link,
-          draft.facts.objectType,
-          draft.facts.objectId,
-          eventId,
-          text.requiresAck,
-          channels,
-          channels.includes('in_app'),
-          recipient.organisationId,
-        ],
-      )) as Array<{ id: string }>;
-      if (rows.length === 0) {
-        continue;
-      }
-      await ctx.events.outbox.append(tx, NotificationEvents.created, {
-        notificationId: id,
-        userOrganisationId: recipient.organisationId,
-        userId: recipient.userId,
-        unitId: recipient.unitId,
-        kind: draft.facts.kind,
-        severity: text.severity,
-        objectType: draft.facts.objectType,
-        objectId: draft.facts.objectId,
-        channels,
-      });
-      created.push({
-        id,
-        person: { organisationId: recipient.organisationId, userId: recipient.userId },
-        kind: draft.facts.kind,
-      });
     }
   }
+  if (rows.length === 0) {
+    return [];
+  }
+  // All rows in one statement; what an earlier run of the same event wrote is left alone.
+  const inserted = new Set(await insertNotifications(tx, eventId, rows));
+  const written = rows.filter((r) => inserted.has(r.id));
+  if (written.length > 0) {
+    // Their `notification.created` events, in one statement too.
+    await tx.insert(
+      OutboxEventEntity,
+      written.map((r) => {
+        const { envelope, headers } = ctx.events.outbox.envelope(NotificationEvents.created, {
+          notificationId: r.id,
+          userOrganisationId: r.recipient.organisationId,
+          userId: r.recipient.userId,
+          unitId: r.recipient.unitId,
+          kind: r.facts.kind,
+          severity: r.text.severity,
+          objectType: r.facts.objectType,
+          objectId: r.facts.objectId,
+          channels: r.channels,
+        });
+        return { id: envelope.id, type: envelope.type, payload: envelope as never, headers };
+      }),
+    );
+  }
+  const created: CreatedNotification[] = written.map((r) => ({
+    id: r.id,
+    person: { organisationId: r.recipient.organisationId, userId: r.recipient.userId },
+    kind: r.facts.kind,
+  }));
   await ctx.feed.signal(
     tx,
     created.map((c) => c.person),
   );
   return created;
+}
+
+interface NotificationRow {
+  id: string;
+  recipient: Recipient;
+  facts: NotificationFacts;
+  text: ReturnType<typeof notificationText>;
+  channels: string[];
+}
+
+/** Inserts the rows in one statement; returns the ids of those written (not already there). */
+async function insertNotifications(
+  tx: EntityManager,
+  eventId: string,
+  rows: NotificationRow[],
+): Promise<string[]> {
+  const table = tx.getRepository(NotificationEntity).metadata.tablePath;
+  const params: unknown[] = [eventId];
+  const values = rows.map((r) => {
+    const at = params.length;
+    params.push(
+      r.id,
+      r.recipient.organisationId,
+      r.recipient.userId,
+      r.recipient.unitId,
+      r.facts.kind,
+      r.text.severity,
+      r.text.title,
+      r.text.body,
+      r.text.link,
+      r.facts.objectType,
+      r.facts.objectId,
+      r.text.requiresAck,
+      r.channels,
+      r.channels.includes('in_app'),
+    );
+    const p = (n: number) => `$${at + n}`;
+    // Without the in-app channel the notification exists for the webhook only: archived.
+    return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)},
+      ${p(9)}, ${p(10)}, ${p(11)}::uuid, $1::uuid, ${p(12)}::boolean, ${p(13)}::text[],
+      CASE WHEN ${p(14)}::boolean THEN NULL ELSE now() END)`;
+  });
+  const inserted = (await tx.query(
+    `INSERT INTO ${table} (id, user_organisation_id, user_id, unit_id, kind, severity, title,
+       body, link, object_type, object_id, event_id, requires_ack, channels, archived_at)
+     VALUES ${values.join(',\n')}
+     ON CONFLICT (event_id, user_organisation_id, user_id, kind) DO NOTHING
+     RETURNING id`,
+    params,
+  )) as Array<{ id: string }>;
+  return inserted.map((r) => r.id);
 }
