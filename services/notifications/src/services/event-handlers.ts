@@ -7,6 +7,7 @@ import {
 } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { NotificationEntity } from '../entities';
+import { consumerMaxBatch } from '../config';
 import type { NotificationKind } from '../domain/kinds';
 import type { NotificationFacts } from '../domain/notification-text';
 import type { NotificationsContext } from './context';
@@ -374,6 +375,7 @@ export function createEventHandlers(ctx: NotificationsContext) {
 
   const referralsConsumer: EventConsumerDefinition = {
     name: 'notifications-referrals',
+    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     maxDeliver: 8,
     retryDelayMs,
@@ -404,6 +406,7 @@ export function createEventHandlers(ctx: NotificationsContext) {
 
   const webhookDisabledConsumer: EventConsumerDefinition = {
     name: 'notifications-webhook-disabled',
+    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.notifications.webhook.endpoint_disabled',
     async handle(event, tx) {
       const d = event.data as unknown as {
