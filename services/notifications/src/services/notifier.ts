@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { OutboxEventEntity, personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { NotificationEntity, NotificationPreferenceEntity } from '../entities';
 import { effectiveChannels, type NotificationKind } from '../domain/kinds';
 import { notificationText, type NotificationFacts } from '../domain/notification-text';
 import { NotificationEvents } from '../events/notification-events';
 import type { Recipient } from '../read-model/directory-read-model';
+import {
+  insertNotifications,
+  lockPeople,
+  preferencesOf,
+  type NotificationRow,
+} from '../repositories/notifications.repository';
 import type { NotificationsContext } from './context';
 
 export type { Recipient };
@@ -42,24 +47,11 @@ export async function createNotifications(
   }
   const byKey = new Map(wanted.flatMap((d) => d.recipients.map((r) => [personKey(r), r] as const)));
   const people = [...byKey.keys()].sort();
-  // One statement for every person's lock, taken in sorted order (so two writers never wait on
-  // each other crosswise).
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(hashtext('samverkan.notifications:' || p))
-       FROM unnest($1::text[]) WITH ORDINALITY AS t(p, i) ORDER BY i`,
-    [people],
+  await lockPeople(tx, people);
+  const prefs = await preferencesOf(
+    tx,
+    people.map((k) => byKey.get(k)!),
   );
-  const prefs = await tx
-    .getRepository(NotificationPreferenceEntity)
-    .createQueryBuilder('p')
-    .where(
-      `(p.user_organisation_id, p.user_id) IN (SELECT * FROM unnest(:orgs::uuid[], :users::text[]))`,
-      {
-        orgs: people.map((k) => byKey.get(k)!.organisationId),
-        users: people.map((k) => byKey.get(k)!.userId),
-      },
-    )
-    .getMany();
   const chosen = new Map(
     prefs.map((p) => [
       `${personKey({ organisationId: p.userOrganisationId, userId: p.userId })} ${p.kind}`,
@@ -121,55 +113,4 @@ export async function createNotifications(
     created.map((c) => c.person),
   );
   return created;
-}
-
-interface NotificationRow {
-  id: string;
-  recipient: Recipient;
-  facts: NotificationFacts;
-  text: ReturnType<typeof notificationText>;
-  channels: string[];
-}
-
-/** Inserts the rows in one statement; returns the ids of those written (not already there). */
-async function insertNotifications(
-  tx: EntityManager,
-  eventId: string,
-  rows: NotificationRow[],
-): Promise<string[]> {
-  const table = tx.getRepository(NotificationEntity).metadata.tablePath;
-  const params: unknown[] = [eventId];
-  const values = rows.map((r) => {
-    const at = params.length;
-    params.push(
-      r.id,
-      r.recipient.organisationId,
-      r.recipient.userId,
-      r.recipient.unitId,
-      r.facts.kind,
-      r.text.severity,
-      r.text.title,
-      r.text.body,
-      r.text.link,
-      r.facts.objectType,
-      r.facts.objectId,
-      r.text.requiresAck,
-      r.channels,
-      r.channels.includes('in_app'),
-    );
-    const p = (n: number) => `$${at + n}`;
-    // Without the in-app channel the notification exists for the webhook only: archived.
-    return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)},
-      ${p(9)}, ${p(10)}, ${p(11)}::uuid, $1::uuid, ${p(12)}::boolean, ${p(13)}::text[],
-      CASE WHEN ${p(14)}::boolean THEN NULL ELSE now() END)`;
-  });
-  const inserted = (await tx.query(
-    `INSERT INTO ${table} (id, user_organisation_id, user_id, unit_id, kind, severity, title,
-       body, link, object_type, object_id, event_id, requires_ack, channels, archived_at)
-     VALUES ${values.join(',\n')}
-     ON CONFLICT (event_id, user_organisation_id, user_id, kind) DO NOTHING
-     RETURNING id`,
-    params,
-  )) as Array<{ id: string }>;
-  return inserted.map((r) => r.id);
 }
