@@ -17,7 +17,11 @@
  * BENCH_MODES (default `in-process,nats`), BENCH_RATE (default 100) and BENCH_RATE_SECONDS
  * (default 5): after the one-at-a-time run, referrals are sent at a sustained BENCH_RATE per
  * second (open loop: each POST leaves on its schedule, whether or not the previous one has been
- * answered) and POST → SSE is measured for each.
+ * answered) and POST → SSE is measured for each, with where the time went: POST → 201, and
+ * 201 → SSE (the relay, JetStream, the notifications consumers, the stream). BENCH_CONSUMER_BATCHES
+ * (default `100,1`): the NATS mode runs once per value of NOTIFICATIONS_CONSUMER_BATCH (how many
+ * events each notifications consumer handles in one transaction), the first one being the row the
+ * JSON line reports; `1` is one transaction per event, as before batching.
  */
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -82,7 +86,10 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 let refusedFreshKeys = 0;
 
 /** POST acute referral → SSE `notification` at the recipient, `referrals` times in a row. */
-async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
+async function referralToStream(
+  mode: 'in-process' | 'nats',
+  consumerBatch?: string,
+): Promise<Stats[]> {
   const embedded =
     mode === 'in-process' && pglite
       ? await startEmbeddedPostgres(fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-bench-pgl-')))
@@ -100,6 +107,7 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
     EVENTS_SUBJECT_PREFIX: naming.subjectPrefix,
     EVENTS_STREAM_PREFIX: naming.streamPrefix,
     ...(mode === 'nats' ? { NATS_URL: natsUrl } : {}),
+    ...(consumerBatch ? { NOTIFICATIONS_CONSUMER_BATCH: consumerBatch } : {}),
   };
   const saved = { ...process.env };
   Object.assign(process.env, env);
@@ -256,7 +264,13 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
     }
     // Sustained: one POST every 1000/rate ms on schedule; arrivals matched by id as they come.
     const sent = new Map<string, number>();
+    let commitsBefore = 0;
+    let transactionsPerReferral: number | undefined;
     const atRate: number[] = [];
+    /** sustained: POST → 201, and 201 → SSE (where a backlog builds: the POST path or behind it) */
+    const answeredAtRate: number[] = [];
+    const answeredAt = new Map<string, number>();
+    const afterAnswer: number[] = [];
     const failures: string[] = [];
     if (sustained.length > 0) {
       const seen = new Set<string>();
@@ -271,9 +285,20 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
           if (t0 !== undefined && !seen.has(id)) {
             seen.add(id);
             atRate.push(t - t0);
+            // (seen before its 201 was read: the answer was not what held it up)
+            afterAnswer.push(Math.max(0, t - (answeredAt.get(id) ?? t)));
           }
         }
       }, 1);
+      const commits = async () => {
+        // (the statistics reach pg_stat_database within a second of a session going idle)
+        await new Promise((r) => setTimeout(r, 1500));
+        const [row] = (await notifications!.context.dataSource.query(
+          'SELECT xact_commit::int AS n FROM pg_stat_database WHERE datname = current_database()',
+        )) as Array<{ n: number }>;
+        return row!.n;
+      };
+      commitsBefore = await commits();
       const start = now();
       const posts: Array<Promise<void>> = [];
       for (const [i, { id, body }] of sustained.entries()) {
@@ -284,6 +309,9 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
         sent.set(id, now());
         posts.push(
           post(body).then(async (res) => {
+            const t1 = now();
+            answeredAt.set(id, t1);
+            answeredAtRate.push(t1 - sent.get(id)!);
             if (res.status !== 201) {
               failures.push(`${res.status} ${await res.text()}`);
             }
@@ -296,9 +324,15 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
         await new Promise((r) => setTimeout(r, 10));
       }
       clearInterval(collect);
+      transactionsPerReferral = ((await commits()) - commitsBefore) / sustained.length;
     }
     stream.close();
-    const setup = `${mode === 'nats' ? 'NATS JetStream' : 'in-process events'}, ${embedded ? 'PGlite' : 'Postgres'}`;
+    const setup = `${mode === 'nats' ? 'NATS JetStream' : 'in-process events'}, ${embedded ? 'PGlite' : 'Postgres'}${consumerBatch ? `, consumer batch ${consumerBatch}` : ''}`;
+    if (transactionsPerReferral !== undefined) {
+      process.stdout.write(
+        `committed transactions per sustained referral (${setup}, whole database, all services): ${transactionsPerReferral.toFixed(1)}\n`,
+      );
+    }
     if (failures.length > 0) {
       process.stdout.write(
         `note: ${failures.length} sustained POST(s) failed (${setup}), e.g. ${failures[0]}\n`,
@@ -307,7 +341,13 @@ async function referralToStream(mode: 'in-process' | 'nats'): Promise<Stats[]> {
     return [
       stats(`POST referral answered 201 (${setup})`, answered),
       stats(`POST referral → SSE at recipient (${setup})`, samples),
-      ...(atRate.length > 0 ? [stats(`POST → SSE at ${rate}/s sustained (${setup})`, atRate)] : []),
+      ...(atRate.length > 0
+        ? [
+            stats(`POST answered 201 at ${rate}/s (${setup})`, answeredAtRate),
+            stats(`201 → SSE at ${rate}/s (${setup})`, afterAnswer),
+            stats(`POST → SSE at ${rate}/s sustained (${setup})`, atRate),
+          ]
+        : []),
     ];
   } finally {
     await app.close();
@@ -394,7 +434,11 @@ async function main(): Promise<void> {
     rows.push(...(await referralToStream('in-process')));
   }
   if (modes.includes('nats')) {
-    rows.push(...(await referralToStream('nats')));
+    // NOTIFICATIONS_CONSUMER_BATCH per run: the first is the service's default (the target's
+    // row), `1` (one transaction per event, as before batching) for comparison in the same run.
+    for (const batch of (process.env.BENCH_CONSUMER_BATCHES ?? '100,1').split(',')) {
+      rows.push(...(await referralToStream('nats', batch)));
+    }
   }
   const f = (ms: number) => `${ms.toFixed(2)} ms`;
   process.stdout.write(

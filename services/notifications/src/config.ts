@@ -65,3 +65,22 @@ export function loadNotificationsConfig(
     retryBaseMs: raw.NOTIFICATIONS_RETRY_BASE_MS,
   };
 }
+
+/**
+ * NOTIFICATIONS_CONSUMER_BATCH (1 to 1000, default 100; 1: one transaction per event): how many
+ * events, delivered together, each of the service's consumers handles in one
+ * transaction (over JetStream; see `EventConsumerDefinition.maxBatch`). A lone event never waits
+ * for others: batches only form from what arrives while the previous batch is being handled.
+ */
+export function consumerMaxBatch(
+  value: string | undefined = process.env.NOTIFICATIONS_CONSUMER_BATCH,
+): number {
+  if (value === undefined || value === '') {
+    return 100;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new Error(`NOTIFICATIONS_CONSUMER_BATCH must be an integer from 1 to 1000, not ${value}`);
+  }
+  return n;
+}

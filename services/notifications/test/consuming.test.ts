@@ -428,3 +428,65 @@ describe('no personal data', () => {
     }
   });
 });
+
+describe('a burst is handled in batches', () => {
+  it('each event once, in shared transactions; a failing event is retried on its own', async () => {
+    const events = hub.referrals.context.events;
+    const unknownUnit = randomUUID();
+    // 40 events committed together: the relay publishes them at once, and they arrive while the
+    // consumer is busy with the first. The 21st names a unit nobody has heard of: it fails.
+    const datas = Array.from({ length: 40 }, (_v, i) =>
+      referralData(i === 20 ? { recipientUnitId: unknownUnit, copyUnitIds: [] } : {}),
+    );
+    const envelopes = await events.transaction(async (tx) => {
+      const out = [];
+      for (const data of datas) {
+        out.push(await events.outbox.append(tx, `${R}sent`, data));
+      }
+      return out;
+    });
+    const failing = envelopes[20]!;
+    const good = envelopes.filter((e) => e !== failing);
+    for (const e of good) {
+      await processed(hub, e.id);
+    }
+    const ds = hub.notifications.context.dataSource;
+    // Every good event told its two people once; the failing one nobody.
+    const counts = (await ds.query(
+      `SELECT event_id::text AS id, count(*)::int AS n FROM notifications.notifications
+        WHERE event_id = ANY($1::uuid[]) GROUP BY event_id`,
+      [envelopes.map((e) => e.id)],
+    )) as Array<{ id: string; n: number }>;
+    expect(new Map(counts.map((c) => [c.id, c.n]))).toEqual(new Map(good.map((e) => [e.id, 2])));
+    // Shared transactions: `processed_at` is the time its transaction began.
+    const [times] = (await ds.query(
+      `SELECT count(DISTINCT processed_at)::int AS n FROM notifications.processed_events
+        WHERE consumer = 'notifications-referrals' AND event_id = ANY($1::uuid[])`,
+      [good.map((e) => e.id)],
+    )) as Array<{ n: number }>;
+    expect(times!.n).toBeLessThan(good.length);
+    // The failing one went its own way: retried, then dead-lettered, never recorded as done.
+    await eventually(async () => {
+      const rows = (await ds.query(
+        `SELECT deliveries FROM notifications.dead_letters
+          WHERE event_id = $1 AND consumer = 'notifications-referrals'`,
+        [failing.id],
+      )) as unknown[];
+      return rows.length > 0 ? true : undefined;
+    }, 30_000);
+    const done = (await ds.query(
+      `SELECT 1 FROM notifications.processed_events WHERE consumer = 'notifications-referrals' AND event_id = $1`,
+      [failing.id],
+    )) as unknown[];
+    expect(done).toEqual([]);
+    // Delivered again, the batch's events produce nothing twice.
+    for (const e of good.slice(0, 3)) {
+      await hub.publishRaw(e);
+    }
+    const marker = await hub.emit(`${R}sent`, referralData({ urgency: 'routine' }));
+    await processed(hub, marker.id);
+    expect(await hub.rows('event_id = ANY($1::uuid[])', [good.map((e) => e.id)])).toHaveLength(
+      2 * good.length,
+    );
+  }, 60_000);
+});

@@ -229,7 +229,17 @@ describe('validation', () => {
     const caller = hub.as('frideborg.caseworker');
     expectProblem(await caller.get('/v1/notifications?state=everything'), 400, 'validation-error');
     expectProblem(await caller.get('/v1/notifications?limit=0'), 400, 'validation-error');
-    expectProblem(await caller.get('/v1/notifications?cursor=bm90LWEtc2Vx'), 400, 'invalid-cursor');
+    const badCursor = await caller.get('/v1/notifications?cursor=bm90LWEtc2Vx');
+    expectProblem(badCursor, 400, 'invalid-cursor');
+    expect(badCursor.json().errors).toEqual([
+      { field: 'querystring.cursor', message: 'is not valid' },
+    ]);
+    // a cursor of the old format (base64url of a bare seq) is not one this list gives out now
+    expectProblem(
+      await caller.get(`/v1/notifications?cursor=${Buffer.from('12').toString('base64url')}`),
+      400,
+      'invalid-cursor',
+    );
     expectProblem(await caller.get('/v1/notifications/not-a-uuid'), 400, 'validation-error');
     expectProblem(await caller.post('/v1/notifications/read', {}), 422, 'bulk-target-required');
     expectProblem(

@@ -27,6 +27,22 @@ export interface EventConsumerDefinition {
    * wake local listeners for what the handler wrote; an error here is logged and ignored.
    */
   onCommitted?: (event: EventEnvelope) => void;
+  /**
+   * How many events, delivered together, one transaction may handle (default 1: one transaction
+   * per event). Above 1 a batch is recorded in `processed_events` with one statement and its
+   * events are handled one after another, in their order, in one transaction; if one of them
+   * fails, the batch is rolled back, the events before it are handled again together, it on its
+   * own (so that only it is retried or dead-lettered), then those after it. A handler that keeps state per event must key it by event id.
+   */
+  maxBatch?: number;
+}
+
+/** One delivery, for `processBatch`. */
+export interface Delivery {
+  raw: unknown;
+  deliveryCount: number;
+  subject: string;
+  traceparent?: string;
 }
 
 export type ProcessOutcome = 'done' | 'duplicate' | 'retry' | 'dead';
@@ -40,6 +56,11 @@ export interface EventProcessor {
     subject: string,
     traceparent?: string,
   ): Promise<ProcessOutcome>;
+  /**
+   * Several deliveries, in their order (see `EventConsumerDefinition.maxBatch`); one outcome
+   * each, in the same order. A delivery whose processing threw (the database failed) is `retry`.
+   */
+  processBatch(deliveries: Delivery[]): Promise<ProcessOutcome[]>;
   retryDelay(deliveryCount: number): number;
 }
 
@@ -101,7 +122,7 @@ export function createEventProcessor(
     );
   }
 
-  return {
+  const processor: EventProcessor = {
     definition,
     retryDelay,
     async process(raw, deliveryCount, subject, traceparent) {
@@ -122,7 +143,121 @@ export function createEventProcessor(
       deps.observe?.(subject, outcome, deliveryCount);
       return outcome;
     },
+    async processBatch(deliveries) {
+      const one = async (d: Delivery): Promise<ProcessOutcome> => {
+        try {
+          return await processor.process(d.raw, d.deliveryCount, d.subject, d.traceparent);
+        } catch (err) {
+          deps.log.warn(
+            { err, consumer: definition.name, eventId: (d.raw as { id?: unknown } | null)?.id },
+            'event could not be processed; redelivering',
+          );
+          return 'retry';
+        }
+      };
+      if (deliveries.length <= 1) {
+        return Promise.all(deliveries.map(one));
+      }
+      const outcomes: Array<ProcessOutcome | undefined> = deliveries.map(() => undefined);
+      // What breaks its schema goes to the dead letters at once, as on its own.
+      const valid: Array<{ at: number; event: EventEnvelope; deliveryCount: number }> = [];
+      for (const [at, d] of deliveries.entries()) {
+        let ok = false;
+        try {
+          deps.catalog.validate(d.raw);
+          ok = (d.raw as EventEnvelope).type === d.subject;
+        } catch {
+          ok = false;
+        }
+        if (ok) {
+          valid.push({ at, event: d.raw as EventEnvelope, deliveryCount: d.deliveryCount });
+        } else {
+          outcomes[at] = await one(d);
+        }
+      }
+      // One transaction for the lot. If an event fails, the batch is rolled back, and the events
+      // before it go again in one transaction, it on its own (so that only it is retried), and
+      // those after it in another: their order is kept.
+      type Valid = (typeof valid)[number];
+      const inOne = async (items: Valid[]): Promise<void> => {
+        if (items.length === 0) {
+          return;
+        }
+        if (items.length === 1) {
+          outcomes[items[0]!.at] = await one(deliveries[items[0]!.at]!);
+          return;
+        }
+        let failedAt = -1;
+        let handled: Set<number>;
+        try {
+          handled = await runInTrace(deliveries[items[0]!.at]!.traceparent, () =>
+            deps.dataSource.transaction(async (tx) => {
+              const ids = [...new Set(items.map((v) => v.event.id))];
+              const table = tx.getRepository(ProcessedEventEntity).metadata.tablePath;
+              const inserted = (await tx.query(
+                `INSERT INTO ${table} (consumer, event_id) SELECT $1, unnest($2::uuid[])
+                 ON CONFLICT DO NOTHING RETURNING event_id::text AS id`,
+                [definition.name, ids],
+              )) as Array<{ id: string }>;
+              const fresh = new Set(inserted.map((r) => r.id.toLowerCase()));
+              const done = new Set<number>();
+              for (const [i, v] of items.entries()) {
+                // the same event twice in one batch: the first copy is the one handled
+                if (fresh.delete(v.event.id.toLowerCase())) {
+                  failedAt = i;
+                  await definition.handle(v.event, tx, {
+                    deliveryCount: v.deliveryCount,
+                    maxDeliver,
+                  });
+                  done.add(v.at);
+                }
+              }
+              failedAt = -1;
+              return done;
+            }),
+          );
+        } catch (err) {
+          deps.log.debug(
+            { err, consumer: definition.name, events: items.length, failedAt },
+            'event batch rolled back; the failing event goes on its own',
+          );
+          const at = Math.max(0, failedAt);
+          await inOne(items.slice(0, at));
+          outcomes[items[at]!.at] = await one(deliveries[items[at]!.at]!);
+          await inOne(items.slice(at + 1));
+          return;
+        }
+        for (const v of items) {
+          const outcome = handled.has(v.at) ? 'done' : 'duplicate';
+          outcomes[v.at] = outcome;
+          if (outcome === 'done' && definition.onCommitted) {
+            try {
+              definition.onCommitted(v.event);
+            } catch (err) {
+              deps.log.warn(
+                { err, consumer: definition.name, eventId: v.event.id },
+                'onCommitted failed',
+              );
+            }
+          }
+          deps.log.debug(
+            {
+              consumer: definition.name,
+              eventId: v.event.id,
+              type: v.event.type,
+              outcome,
+              deliveryCount: v.deliveryCount,
+            },
+            'event handled',
+          );
+          deps.observe?.(v.event.type, outcome, v.deliveryCount);
+        }
+      };
+      await inOne(valid);
+      return outcomes.map((o) => o ?? 'retry');
+    },
   };
+  return processor;
 
   async function handleOne(
     raw: unknown,

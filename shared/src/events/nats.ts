@@ -7,11 +7,12 @@ import {
   StorageType,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
 } from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
-import type { EventProcessor } from './consumer';
+import type { EventProcessor, ProcessOutcome } from './consumer';
 import type { EventEnvelope } from './event-catalog';
 import type { EventPublisher } from './outbox-relay';
 
@@ -165,42 +166,123 @@ export async function runJetStreamConsumer(
   }
   const js = jetstream(nc);
   const consumer = await js.consumers.get(stream, durable);
-  const messages = await consumer.consume({ max_messages: 64 });
-  const done = (async () => {
-    for await (const m of messages) {
-      let payload: unknown;
-      try {
-        payload = m.json();
-      } catch {
-        payload = m.string();
-      }
-      try {
-        const outcome = await processor.process(
-          payload,
-          m.info.deliveryCount,
-          canonicalType(naming, m.subject),
-          m.headers?.get('traceparent') || undefined,
-        );
-        if (outcome === 'retry') {
-          m.nak(processor.retryDelay(m.info.deliveryCount));
-        } else if (outcome === 'dead') {
-          m.term();
-        } else {
-          m.ack();
-        }
-      } catch (err) {
-        // The database itself failed (e.g. Postgres restarting): let the server redeliver.
-        log.warn({ err, consumer: def.name }, 'event could not be processed; redelivering');
-        m.nak(processor.retryDelay(m.info.deliveryCount));
-      }
+  const maxBatch = Math.max(1, def.maxBatch ?? 1);
+  const messages = await consumer.consume({ max_messages: Math.max(64, maxBatch) });
+  const payloadOf = (m: JsMsg): unknown => {
+    try {
+      return m.json();
+    } catch {
+      return m.string();
     }
-  })().catch((err: unknown) => {
+  };
+  const settle = (m: JsMsg, outcome: ProcessOutcome) => {
+    if (outcome === 'retry') {
+      m.nak(processor.retryDelay(m.info.deliveryCount));
+    } else if (outcome === 'dead') {
+      m.term();
+    } else {
+      m.ack();
+    }
+  };
+  const ended = (err: unknown) => {
     // The connection was closed under the consumer (not drained): what it had not acknowledged
     // is redelivered by the server after the ack wait. Stopping must still succeed.
     log.error({ err, consumer: def.name }, 'event consumer ended: its connection closed');
-  });
+  };
+  let done: Promise<void>;
+  let stopping = false;
+  let release = () => {};
+  if (maxBatch === 1) {
+    done = (async () => {
+      for await (const m of messages) {
+        try {
+          settle(
+            m,
+            await processor.process(
+              payloadOf(m),
+              m.info.deliveryCount,
+              canonicalType(naming, m.subject),
+              m.headers?.get('traceparent') || undefined,
+            ),
+          );
+        } catch (err) {
+          // The database itself failed (e.g. Postgres restarting): let the server redeliver.
+          log.warn({ err, consumer: def.name }, 'event could not be processed; redelivering');
+          m.nak(processor.retryDelay(m.info.deliveryCount));
+        }
+      }
+    })().catch(ended);
+  } else {
+    // Batches: while one batch is being handled the next deliveries gather, and are handled
+    // together (in their order) as soon as it is done. Nothing waits for a batch to fill up, so a
+    // lone event goes through at once; under load batches grow, up to maxBatch.
+    const queue: JsMsg[] = [];
+    let signal: (() => void) | undefined;
+    let room: (() => void) | undefined;
+    let reading = true;
+    const poke = () => {
+      const s = signal;
+      signal = undefined;
+      s?.();
+    };
+    release = () => {
+      const r = room;
+      room = undefined;
+      r?.();
+      poke();
+    };
+    const reader = (async () => {
+      for await (const m of messages) {
+        if (stopping) {
+          m.nak();
+          continue;
+        }
+        queue.push(m);
+        poke();
+        while (queue.length >= maxBatch && !stopping) {
+          await new Promise<void>((r) => (room = r));
+        }
+      }
+    })()
+      .catch(ended)
+      .finally(() => {
+        reading = false;
+        poke();
+      });
+    const worker = (async () => {
+      for (;;) {
+        if (queue.length === 0 || stopping) {
+          if (!reading || stopping) {
+            break;
+          }
+          await new Promise<void>((r) => (signal = r));
+          continue;
+        }
+        const batch = queue.splice(0, maxBatch);
+        const r = room;
+        room = undefined;
+        r?.();
+        const outcomes = await processor.processBatch(
+          batch.map((m) => ({
+            raw: payloadOf(m),
+            deliveryCount: m.info.deliveryCount,
+            subject: canonicalType(naming, m.subject),
+            traceparent: m.headers?.get('traceparent') || undefined,
+          })),
+        );
+        batch.forEach((m, i) => settle(m, outcomes[i] ?? 'retry'));
+      }
+      // Stopped: what was received but not handled goes back to the server at once.
+      for (const m of queue.splice(0)) {
+        m.nak();
+      }
+    })().catch(ended);
+    done = Promise.all([reader, worker]).then(() => undefined);
+  }
   return {
     async stop() {
+      stopping = true;
+      release();
       await messages.close().catch(() => undefined);
       await done;
     },

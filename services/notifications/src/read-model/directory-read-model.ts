@@ -1,5 +1,6 @@
 import { type EventConsumerDefinition, type EventEnvelope, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
+import { consumerMaxBatch } from '../config';
 import { DirectoryMemberEntity, DirectoryShiftEntity, DirectoryUnitEntity } from '../entities';
 
 interface UnitEventData {
@@ -51,6 +52,7 @@ export function directoryReadModelConsumer(
       }
     },
     name: 'notifications-directory-read-model',
+    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.directory.unit.>',
     async handle(event: EventEnvelope, tx: EntityManager) {
       removed.delete(event.id);

@@ -1,5 +1,6 @@
 import type { AuditLog, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
+import { consumerMaxBatch } from '../config';
 import { NotificationEntity } from '../entities';
 import { ObjectPartiesEntity } from './object-parties.entity';
 
@@ -93,6 +94,7 @@ export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
 
   return {
     name: 'notifications-records',
+    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     maxDeliver: 8,
     async handle(event, tx) {

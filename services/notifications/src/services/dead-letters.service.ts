@@ -8,10 +8,9 @@ import {
 import { NotificationProblems } from '../domain/errors';
 import type { components } from '../generated/openapi';
 import type { NotificationsContext } from './context';
-import { deadLetterView, decodeCursor, encodeCursor } from './views';
+import { deadLetterView, deadLetterCursor } from './views';
 
 type Schemas = components['schemas'];
-const POSITION = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\|[0-9a-f-]{36}$/;
 
 /**
  * Events the consumers of this service gave up on (invalid, or failed `max_deliver` times), for
@@ -44,13 +43,12 @@ export function createDeadLettersService(
       if (q.replayed !== undefined) {
         qb.andWhere(q.replayed ? 'd.replayed_at IS NOT NULL' : 'd.replayed_at IS NULL');
       }
-      if (q.cursor) {
-        const position = decodeCursor(q.cursor, POSITION);
-        if (!position) {
-          throw new ProblemError(NotificationProblems.invalidCursor);
-        }
-        const [at, id] = position.split('|');
-        qb.andWhere('(d.created_at, d.id) < (:at, :id)', { at: new Date(at!), id });
+      const after = deadLetterCursor.decode(q.cursor);
+      if (after) {
+        qb.andWhere('(d.created_at, d.id) < (:at, :id)', {
+          at: new Date(after.createdAt),
+          id: after.id,
+        });
       }
       const rows = await qb
         .orderBy('d.created_at', 'DESC')
@@ -63,7 +61,7 @@ export function createDeadLettersService(
         items: page.map(deadLetterView),
         nextCursor:
           rows.length > limit && last
-            ? encodeCursor(`${last.createdAt.toISOString()}|${last.id}`)
+            ? deadLetterCursor.encode({ createdAt: last.createdAt.toISOString(), id: last.id })
             : null,
       };
     },

@@ -6,8 +6,8 @@ import {
   type Person,
 } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { NotificationEntity } from '../entities';
-import type { NotificationKind } from '../domain/kinds';
+import { notifiedOf } from '../repositories/notifications.repository';
+import { consumerMaxBatch } from '../config';
 import type { NotificationFacts } from '../domain/notification-text';
 import type { NotificationsContext } from './context';
 import { alreadyEscalatedTo, cancelEscalations, scheduleEscalation } from './escalations';
@@ -112,25 +112,6 @@ export function createEventHandlers(ctx: NotificationsContext) {
       event.id,
       created.map((c) => c.person),
     );
-  }
-
-  /** The people earlier notified of an object with a kind (e.g. who was alerted to a field request). */
-  async function notifiedOf(
-    tx: EntityManager,
-    objectId: string,
-    kind: NotificationKind,
-  ): Promise<Recipient[]> {
-    const rows = (await tx.query(
-      `SELECT DISTINCT ON (user_organisation_id, user_id) user_organisation_id, user_id, unit_id
-         FROM ${tx.getRepository(NotificationEntity).metadata.tablePath}
-        WHERE object_id = $1 AND kind = $2 ORDER BY user_organisation_id, user_id, seq`,
-      [objectId, kind],
-    )) as Array<{ user_organisation_id: string; user_id: string; unit_id: string | null }>;
-    return rows.map((r) => ({
-      organisationId: r.user_organisation_id,
-      userId: r.user_id,
-      unitId: r.unit_id,
-    }));
   }
 
   async function onReferral(event: EventEnvelope, tx: EntityManager, change: string) {
@@ -374,6 +355,7 @@ export function createEventHandlers(ctx: NotificationsContext) {
 
   const referralsConsumer: EventConsumerDefinition = {
     name: 'notifications-referrals',
+    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     maxDeliver: 8,
     retryDelayMs,
@@ -404,6 +386,7 @@ export function createEventHandlers(ctx: NotificationsContext) {
 
   const webhookDisabledConsumer: EventConsumerDefinition = {
     name: 'notifications-webhook-disabled',
+    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.notifications.webhook.endpoint_disabled',
     async handle(event, tx) {
       const d = event.data as unknown as {

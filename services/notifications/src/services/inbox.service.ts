@@ -5,7 +5,7 @@ import { NotificationProblems } from '../domain/errors';
 import type { components } from '../generated/openapi';
 import type { NotificationsContext } from './context';
 import { cancelEscalations } from './escalations';
-import { decodeCursor, encodeCursor, notificationView, type NotificationView } from './views';
+import { inboxCursor, notificationView, type NotificationView } from './views';
 
 type Schemas = components['schemas'];
 export type NotificationCounts = Schemas['NotificationCounts'];
@@ -21,8 +21,6 @@ export interface ListQuery {
 }
 
 type Action = 'read' | 'acknowledge' | 'archive';
-
-const SEQ = /^[0-9]{1,18}$/;
 
 /**
  * The in-app inbox: a person's own notifications and nothing else. Every query is scoped to the
@@ -203,12 +201,9 @@ export function createInboxService(ctx: NotificationsContext) {
           .where(PERSON, personParams(personOf(principal))),
         q,
       );
-      if (q.cursor) {
-        const after = decodeCursor(q.cursor, SEQ);
-        if (!after) {
-          throw new ProblemError(NotificationProblems.invalidCursor);
-        }
-        qb.andWhere('n.seq < :after', { after });
+      const after = inboxCursor.decode(q.cursor);
+      if (after) {
+        qb.andWhere('n.seq < :after', { after: after.seq });
       }
       const rows = await qb
         .orderBy('n.seq', 'DESC')
@@ -217,7 +212,8 @@ export function createInboxService(ctx: NotificationsContext) {
       const page = rows.slice(0, limit);
       return {
         items: page.map(notificationView),
-        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+        nextCursor:
+          rows.length > limit ? inboxCursor.encode({ seq: page[page.length - 1]!.seq }) : null,
       };
     },
 

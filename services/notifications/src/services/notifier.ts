@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { personKey, type Person } from '@samverkan/shared';
+import { OutboxEventEntity, personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { NotificationEntity, NotificationPreferenceEntity } from '../entities';
 import { effectiveChannels, type NotificationKind } from '../domain/kinds';
 import { notificationText, type NotificationFacts } from '../domain/notification-text';
 import { NotificationEvents } from '../events/notification-events';
 import type { Recipient } from '../read-model/directory-read-model';
+import {
+  insertNotifications,
+  lockPeople,
+  preferencesOf,
+  type NotificationRow,
+} from '../repositories/notifications.repository';
 import type { NotificationsContext } from './context';
 
 export type { Recipient };
@@ -42,30 +47,18 @@ export async function createNotifications(
   }
   const byKey = new Map(wanted.flatMap((d) => d.recipients.map((r) => [personKey(r), r] as const)));
   const people = [...byKey.keys()].sort();
-  for (const person of people) {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('samverkan.notifications:' || $1))`, [
-      person,
-    ]);
-  }
-  const prefs = await tx
-    .getRepository(NotificationPreferenceEntity)
-    .createQueryBuilder('p')
-    .where(
-      `(p.user_organisation_id, p.user_id) IN (SELECT * FROM unnest(:orgs::uuid[], :users::text[]))`,
-      {
-        orgs: people.map((k) => byKey.get(k)!.organisationId),
-        users: people.map((k) => byKey.get(k)!.userId),
-      },
-    )
-    .getMany();
+  await lockPeople(tx, people);
+  const prefs = await preferencesOf(
+    tx,
+    people.map((k) => byKey.get(k)!),
+  );
   const chosen = new Map(
     prefs.map((p) => [
       `${personKey({ organisationId: p.userOrganisationId, userId: p.userId })} ${p.kind}`,
       p.channels,
     ]),
   );
-  const table = tx.getRepository(NotificationEntity).metadata.tablePath;
-  const created: CreatedNotification[] = [];
+  const rows: NotificationRow[] = [];
   for (const draft of wanted) {
     const text = notificationText(draft.facts);
     const seen = new Set<string>();
@@ -79,57 +72,42 @@ export async function createNotifications(
         draft.facts.kind,
         chosen.get(`${key} ${draft.facts.kind}`),
       );
-      if (channels.length === 0) {
-        continue;
+      if (channels.length > 0) {
+        rows.push({ id: randomUUID(), recipient, facts: draft.facts, text, channels });
       }
-      const id = randomUUID();
-      // Without the in-app channel the notification exists for the webhook only: archived.
-      const rows = (await tx.query(
-        `INSERT INTO ${table} (id, user_organisation_id, user_id, unit_id, kind, severity, title,
-           body, link, object_type, object_id, event_id, requires_ack, channels, archived_at)
-         VALUES ($1, $15, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-           CASE WHEN $14::boolean THEN NULL ELSE now() END)
-         ON CONFLICT (event_id, user_organisation_id, user_id, kind) DO NOTHING
-         RETURNING id`,
-        [
-          id,
-          recipient.userId,
-          recipient.unitId,
-          draft.facts.kind,
-          text.severity,
-          text.title,
-          text.body,
-          text.link,
-          draft.facts.objectType,
-          draft.facts.objectId,
-          eventId,
-          text.requiresAck,
-          channels,
-          channels.includes('in_app'),
-          recipient.organisationId,
-        ],
-      )) as Array<{ id: string }>;
-      if (rows.length === 0) {
-        continue;
-      }
-      await ctx.events.outbox.append(tx, NotificationEvents.created, {
-        notificationId: id,
-        userOrganisationId: recipient.organisationId,
-        userId: recipient.userId,
-        unitId: recipient.unitId,
-        kind: draft.facts.kind,
-        severity: text.severity,
-        objectType: draft.facts.objectType,
-        objectId: draft.facts.objectId,
-        channels,
-      });
-      created.push({
-        id,
-        person: { organisationId: recipient.organisationId, userId: recipient.userId },
-        kind: draft.facts.kind,
-      });
     }
   }
+  if (rows.length === 0) {
+    return [];
+  }
+  // All rows in one statement; what an earlier run of the same event wrote is left alone.
+  const inserted = new Set(await insertNotifications(tx, eventId, rows));
+  const written = rows.filter((r) => inserted.has(r.id));
+  if (written.length > 0) {
+    // Their `notification.created` events, in one statement too.
+    await tx.insert(
+      OutboxEventEntity,
+      written.map((r) => {
+        const { envelope, headers } = ctx.events.outbox.envelope(NotificationEvents.created, {
+          notificationId: r.id,
+          userOrganisationId: r.recipient.organisationId,
+          userId: r.recipient.userId,
+          unitId: r.recipient.unitId,
+          kind: r.facts.kind,
+          severity: r.text.severity,
+          objectType: r.facts.objectType,
+          objectId: r.facts.objectId,
+          channels: r.channels,
+        });
+        return { id: envelope.id, type: envelope.type, payload: envelope as never, headers };
+      }),
+    );
+  }
+  const created: CreatedNotification[] = written.map((r) => ({
+    id: r.id,
+    person: { organisationId: r.recipient.organisationId, userId: r.recipient.userId },
+    kind: r.facts.kind,
+  }));
   await ctx.feed.signal(
     tx,
     created.map((c) => c.person),

@@ -1,3 +1,5 @@
+import { keysetCursor } from '@samverkan/shared';
+import { NotificationProblems } from '../domain/errors';
 import type { DeadLetterEntity } from '@samverkan/shared';
 import type { components } from '../generated/openapi';
 import type { NotificationEntity } from '../entities';
@@ -41,12 +43,13 @@ export function deadLetterView(d: DeadLetterEntity): DeadLetterView {
   };
 }
 
-/** Opaque cursors: base64url of the position to continue after. */
-export function encodeCursor(position: string): string {
-  return Buffer.from(position, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string, pattern: RegExp): string | null {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  return pattern.test(text) ? text : null;
-}
+/**
+ * The platform's keyset cursors (shared/src/http/cursor.ts): the inbox pages by `seq`, newest
+ * first; the dead letters by (created_at, id). A cursor not given out here answers 400 with the
+ * service's `invalid-cursor` problem, naming `querystring.cursor`.
+ */
+export const inboxCursor = keysetCursor({ seq: 'integer' }, NotificationProblems.invalidCursor);
+export const deadLetterCursor = keysetCursor(
+  { createdAt: 'datetime', id: 'uuid' },
+  NotificationProblems.invalidCursor,
+);

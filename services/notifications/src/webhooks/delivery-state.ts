@@ -43,6 +43,11 @@ export interface AttemptDecision {
 }
 
 /** Attempt outcomes that say nothing about the receiver's health are none; every failure counts. */
+/** A 2xx answer: the receiver has the message. */
+export function delivered(result: AttemptResult): boolean {
+  return result.kind === 'response' && result.status >= 200 && result.status < 300;
+}
+
 export function decideAfterAttempt(
   progress: DeliveryProgress,
   result: AttemptResult,
@@ -58,7 +63,7 @@ export function decideAfterAttempt(
 ): AttemptDecision {
   const attempts = progress.attempts + 1;
   const base = { attempts, nextAttemptAt: null, disableEndpoint: null };
-  if (result.kind === 'response' && result.status >= 200 && result.status < 300) {
+  if (result.kind === 'response' && delivered(result)) {
     return {
       ...base,
       status: 'delivered',

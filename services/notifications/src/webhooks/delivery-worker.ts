@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog, PlatformMetrics, ServiceEvents } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { decideAfterAttempt, type AttemptResult } from './delivery-state';
+import { decideAfterAttempt, delivered, type AttemptResult } from './delivery-state';
 import { signPayload } from './signing';
 import type { WebhookConfig } from './webhook-config';
 import { sendWebhook } from './webhook-sender';
@@ -183,6 +183,10 @@ export class WebhookDeliveryWorker {
   ): Promise<void> {
     const { events, config, log } = this.deps;
     const now = new Date();
+    if (delivered(result)) {
+      await this.recordSuccess(row, token, startedAt, result, now);
+      return;
+    }
     await events.transaction(async (tx) => {
       // The endpoint row is locked first: its failure streak is counted across deliveries.
       const endpoint = await tx
@@ -285,6 +289,65 @@ export class WebhookDeliveryWorker {
         { endpointId: endpoint.id, unitId: endpoint.unitId, reason: decision.disableEndpoint },
         'webhook endpoint disabled',
       );
+    });
+  }
+
+  /**
+   * A delivered attempt locks its own delivery row only, not the endpoint's: the deliveries of a
+   * burst to one endpoint are recorded side by side instead of one after another. (Recorded one
+   * after another, the last of a large batch could be recorded only after its lease had run out,
+   * and another replica would send it again.) The failure streak is reset in one statement.
+   */
+  private async recordSuccess(
+    row: Claimed,
+    token: string,
+    startedAt: Date,
+    result: AttemptResult,
+    now: Date,
+  ): Promise<void> {
+    const { events, config } = this.deps;
+    await events.transaction(async (tx) => {
+      const delivery = await tx
+        .getRepository(WebhookDeliveryEntity)
+        .findOne({ where: { id: row.id }, lock: { mode: 'pessimistic_write' } });
+      if (!delivery || delivery.leaseToken !== token) {
+        return; // deleted meanwhile, or the lease ran out and another replica took it
+      }
+      const decision = decideAfterAttempt(delivery, result, {
+        policy: config.retry,
+        now,
+        consecutiveFailures: 0,
+        disableAfterFailures: config.disableAfterFailures,
+      });
+      await tx.insert(WebhookAttemptEntity, {
+        id: randomUUID(),
+        deliveryId: delivery.id,
+        attemptedAt: startedAt,
+        durationMs: Math.max(0, now.getTime() - startedAt.getTime()),
+        statusCode: result.kind === 'response' ? result.status : null,
+        outcome: decision.outcome,
+      });
+      this.deps.metrics?.webhookDeliveries.inc({ outcome: decision.outcome });
+      await tx.update(
+        WebhookDeliveryEntity,
+        { id: delivery.id },
+        {
+          status: decision.status,
+          attempts: decision.attempts,
+          nextAttemptAt: null,
+          lastOutcome: decision.outcome,
+          deliveredAt: now,
+          leaseToken: null,
+          leaseUntil: null,
+          updatedAt: now,
+        },
+      );
+      await tx
+        .createQueryBuilder()
+        .update(WebhookEndpointEntity)
+        .set({ consecutiveFailures: 0 })
+        .where('id = :id AND consecutive_failures <> 0', { id: row.endpoint_id })
+        .execute();
     });
   }
 }

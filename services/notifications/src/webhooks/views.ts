@@ -1,3 +1,5 @@
+import { keysetCursor } from '@samverkan/shared';
+import { WebhookProblems } from './errors';
 import type {
   WebhookAttemptEntity,
   WebhookDeliveryEntity,
@@ -51,20 +53,20 @@ export function deliveryView(d: WebhookDeliveryEntity, attempts: WebhookAttemptE
   };
 }
 
-/** Opaque keyset cursors over (created_at, id), newest first. */
+/**
+ * Keyset cursors over (created_at, id), newest first: the platform's (shared/src/http/cursor.ts),
+ * answering 400 `webhook-invalid-cursor` (naming `querystring.cursor`) for one not given out here.
+ */
+const cursor = keysetCursor({ createdAt: 'datetime', id: 'uuid' }, WebhookProblems.invalidCursor);
+
 export function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+  return cursor.encode({ createdAt: createdAt.toISOString(), id });
 }
 
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefined {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) {
-      return undefined;
-    }
-    const createdAt = new Date(at);
-    return Number.isNaN(createdAt.getTime()) ? undefined : { createdAt, id };
-  } catch {
-    return undefined;
-  }
+/** undefined without a cursor; throws the 400 problem for a bad one */
+export function decodeCursor(
+  value: string | undefined,
+): { createdAt: Date; id: string } | undefined {
+  const position = cursor.decode(value);
+  return position && { createdAt: new Date(position.createdAt), id: position.id };
 }

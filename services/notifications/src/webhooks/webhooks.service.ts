@@ -208,11 +208,8 @@ export function createWebhooksService(ctx: WebhooksContext) {
       if (query.status) {
         qb.andWhere('e.status = :status', { status: query.status });
       }
-      if (query.cursor) {
-        const c = decodeCursor(query.cursor);
-        if (!c) {
-          throw new ProblemError(P.invalidCursor);
-        }
+      const c = decodeCursor(query.cursor);
+      if (c) {
         qb.andWhere('(e.created_at, e.id) < (:at, :id)', { at: c.createdAt, id: c.id });
       }
       const rows = await qb.getMany();
@@ -372,11 +369,8 @@ export function createWebhooksService(ctx: WebhooksContext) {
       if (query.status) {
         qb.andWhere('d.status = :status', { status: query.status });
       }
-      if (query.cursor) {
-        const c = decodeCursor(query.cursor);
-        if (!c) {
-          throw new ProblemError(P.invalidCursor);
-        }
+      const c = decodeCursor(query.cursor);
+      if (c) {
         qb.andWhere('(d.created_at, d.id) < (:at, :cid)', { at: c.createdAt, cid: c.id });
       }
       const rows = await qb.getMany();

@@ -1,0 +1,108 @@
+import type { Person } from '@samverkan/shared';
+import type { EntityManager } from 'typeorm';
+import { NotificationEntity, NotificationPreferenceEntity } from '../entities';
+import type { NotificationFacts, notificationText } from '../domain/notification-text';
+import type { Recipient } from '../read-model/directory-read-model';
+
+/**
+ * The SQL of the `notifications` table and of the preferences read with it: where the consumers
+ * and escalations write notifications (kept in step with the entities and migrations by
+ * test/migrations.test.ts).
+ */
+
+/**
+ * Takes every person's transaction lock in one statement, in the given (sorted) order, so that
+ * two writers never wait on each other crosswise; a person's `seq` order is then commit order.
+ */
+export async function lockPeople(tx: EntityManager, personKeys: string[]): Promise<void> {
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtext('samverkan.notifications:' || p))
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(p, i) ORDER BY i`,
+    [personKeys],
+  );
+}
+
+/** The people's chosen channels per kind. */
+export async function preferencesOf(
+  tx: EntityManager,
+  people: Person[],
+): Promise<NotificationPreferenceEntity[]> {
+  return tx
+    .getRepository(NotificationPreferenceEntity)
+    .createQueryBuilder('p')
+    .where(
+      `(p.user_organisation_id, p.user_id) IN (SELECT * FROM unnest(:orgs::uuid[], :users::text[]))`,
+      { orgs: people.map((p) => p.organisationId), users: people.map((p) => p.userId) },
+    )
+    .getMany();
+}
+
+export interface NotificationRow {
+  id: string;
+  recipient: Recipient;
+  facts: NotificationFacts;
+  text: ReturnType<typeof notificationText>;
+  channels: string[];
+}
+
+/** Inserts the rows in one statement; returns the ids of those written (not already there). */
+export async function insertNotifications(
+  tx: EntityManager,
+  eventId: string,
+  rows: NotificationRow[],
+): Promise<string[]> {
+  const table = tx.getRepository(NotificationEntity).metadata.tablePath;
+  const params: unknown[] = [eventId];
+  const values = rows.map((r) => {
+    const at = params.length;
+    params.push(
+      r.id,
+      r.recipient.organisationId,
+      r.recipient.userId,
+      r.recipient.unitId,
+      r.facts.kind,
+      r.text.severity,
+      r.text.title,
+      r.text.body,
+      r.text.link,
+      r.facts.objectType,
+      r.facts.objectId,
+      r.text.requiresAck,
+      r.channels,
+      r.channels.includes('in_app'),
+    );
+    const p = (n: number) => `$${at + n}`;
+    // Without the in-app channel the notification exists for the webhook only: archived.
+    return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)},
+      ${p(9)}, ${p(10)}, ${p(11)}::uuid, $1::uuid, ${p(12)}::boolean, ${p(13)}::text[],
+      CASE WHEN ${p(14)}::boolean THEN NULL ELSE now() END)`;
+  });
+  const inserted = (await tx.query(
+    `INSERT INTO ${table} (id, user_organisation_id, user_id, unit_id, kind, severity, title,
+       body, link, object_type, object_id, event_id, requires_ack, channels, archived_at)
+     VALUES ${values.join(',\n')}
+     ON CONFLICT (event_id, user_organisation_id, user_id, kind) DO NOTHING
+     RETURNING id`,
+    params,
+  )) as Array<{ id: string }>;
+  return inserted.map((r) => r.id);
+}
+
+/** The people earlier notified of an object with a kind (e.g. who was alerted to a field request). */
+export async function notifiedOf(
+  tx: EntityManager,
+  objectId: string,
+  kind: string,
+): Promise<Recipient[]> {
+  const rows = (await tx.query(
+    `SELECT DISTINCT ON (user_organisation_id, user_id) user_organisation_id, user_id, unit_id
+       FROM ${tx.getRepository(NotificationEntity).metadata.tablePath}
+      WHERE object_id = $1 AND kind = $2 ORDER BY user_organisation_id, user_id, seq`,
+    [objectId, kind],
+  )) as Array<{ user_organisation_id: string; user_id: string; unit_id: string | null }>;
+  return rows.map((r) => ({
+    organisationId: r.user_organisation_id,
+    userId: r.user_id,
+    unitId: r.unit_id,
+  }));
+}
