@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  CommonProblems,
   canAdministerOrganisation,
   countyOfMunicipality,
   isCountyCode,
@@ -12,7 +11,7 @@ import {
 } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { OrganisationEntity } from '../entities';
-import { decodeCursor, encodeCursor } from '../domain/cursor';
+import { nameIdCursor, nextNameIdCursor } from '../domain/cursor';
 import { DirectoryProblems as P } from '../domain/errors';
 import { DirectoryEvents as E } from '../events/directory-events';
 import type { DirectoryContext } from './context';
@@ -37,12 +36,6 @@ export interface OrganisationQuery {
   q?: string;
   limit: number;
   cursor?: string;
-}
-
-export function badCursor(): ProblemError {
-  return new ProblemError(CommonProblems.validation, 'The cursor is not one this API gave out', {
-    errors: [{ field: 'querystring.cursor', message: 'is not valid' }],
-  });
 }
 
 async function checkPlace(tx: EntityManager, o: OrganisationEntity): Promise<void> {
@@ -109,10 +102,7 @@ export function createOrganisationsService(ctx: DirectoryContext) {
     },
 
     async list(query: OrganisationQuery) {
-      const after = decodeCursor(query.cursor, ['n', 'i']);
-      if (query.cursor !== undefined && !after) {
-        throw badCursor();
-      }
+      const after = nameIdCursor.decode(query.cursor);
       const qb = repo
         .createQueryBuilder('o')
         .orderBy('o.name', 'ASC')
@@ -130,15 +120,12 @@ export function createOrganisationsService(ctx: DirectoryContext) {
         });
       }
       if (after) {
-        qb.andWhere('(o.name, o.id) > (:n, :i)', { n: after.n, i: after.i });
+        qb.andWhere('(o.name, o.id) > (:n, :i)', { n: after.name, i: after.id });
       }
       const rows = await qb.getMany();
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
       return {
-        items: page.map(organisationView),
-        nextCursor:
-          rows.length > query.limit && last ? encodeCursor({ n: last.name, i: last.id }) : null,
+        items: rows.slice(0, query.limit).map(organisationView),
+        nextCursor: nextNameIdCursor(rows, query.limit),
       };
     },
 

@@ -11,11 +11,10 @@ import {
 import type { EntityManager } from 'typeorm';
 import { OrganisationEntity, UnitEntity } from '../entities';
 import type { ContactRoute, WeeklyOpening } from '../entities/unit.entity';
-import { decodeCursor, encodeCursor } from '../domain/cursor';
+import { nameIdCursor, nextNameIdCursor } from '../domain/cursor';
 import { DirectoryProblems as P } from '../domain/errors';
 import { DirectoryEvents as E } from '../events/directory-events';
 import type { DirectoryContext } from './context';
-import { badCursor } from './organisations.service';
 import { distinctName } from './distinct-names';
 import { createUnitsRepository, type UnitQuery } from '../units/units.repository';
 import { unitView } from './views';
@@ -181,18 +180,9 @@ export function createUnitsService(ctx: DirectoryContext) {
 
     /** Unit search: every filter narrows (AND); `capability` may repeat and all must match. */
     async search(query: UnitQuery & { cursor?: string }) {
-      const after = decodeCursor(query.cursor, ['n', 'i']);
-      if (query.cursor !== undefined && !after) {
-        throw badCursor();
-      }
-      const rows = await reads.search(query, after ? { n: after.n!, i: after.i! } : undefined);
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      return {
-        items: page,
-        nextCursor:
-          rows.length > query.limit && last ? encodeCursor({ n: last.name, i: last.id }) : null,
-      };
+      const after = nameIdCursor.decode(query.cursor);
+      const rows = await reads.search(query, after ? { n: after.name, i: after.id } : undefined);
+      return { items: rows.slice(0, query.limit), nextCursor: nextNameIdCursor(rows, query.limit) };
     },
 
     async create(
