@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import { describeMigrations, describeRepositorySync } from '@samverkan/shared/src/testing';
+import { createDevicesRepository } from '../src/devices/repository';
 import { DIRECTORY_ENTITIES } from '../src/entities';
 import { createKeysRepository } from '../src/keys/keys.repository';
 import { DIRECTORY_MIGRATIONS } from '../src/migrations';
@@ -42,6 +44,7 @@ describeRepositorySync({
       { n: 'Frideborg', i: randomUUID() },
     );
     await createKeysRepository(ds).activeKeys([randomUUID(), randomUUID()]);
+    await exerciseDevicesRepository(ds);
     // The look-alike index reads every name when their fingerprint is new to it.
     await new NameIndex(ds, {
       organisations: 'directory.organisations',
@@ -51,3 +54,37 @@ describeRepositorySync({
     ]);
   },
 });
+
+/** Every statement of the devices' repository, reads and (rolled-back) writes alike. */
+async function exerciseDevicesRepository(ds: DataSource): Promise<void> {
+  const devices = createDevicesRepository(ds);
+  const [unitId, deviceId] = [randomUUID(), randomUUID()];
+  await devices.device(deviceId);
+  await devices.deviceBySigningKey('kid');
+  await devices.keyTaken('sig', 'enc');
+  await devices.devicesOf('https://idp.example', 'sub');
+  await devices.standings(deviceId);
+  await devices.standingsOf([deviceId]);
+  await devices.standing(deviceId, unitId);
+  await devices.approvedFor(deviceId, unitId);
+  await devices.hasApprovedDevice(unitId, 'https://idp.example', 'sub');
+  await devices.membership(unitId, 'sub');
+  await devices.unitSigningKeys(unitId);
+  await devices.boxHolderKids(unitId, [
+    { holder: 'device', holderId: deviceId },
+    { holder: 'recovery', holderId: 'kid' },
+  ]);
+  await devices.recoveryKeyExists('kid');
+  await devices.currentRecoveryKey(unitId);
+  await devices.newestBox('device', deviceId, unitId);
+  await devices.boxTimes(unitId);
+  await devices.unitStandings(unitId);
+  await devices.rotationState(unitId);
+  await devices.pruneProofs(new Date());
+  await ds.transaction(async (tx) => {
+    await devices.lockStanding(tx, deviceId, unitId);
+    await devices.lockLiveStandings(tx, deviceId, [unitId]);
+    await devices.lockMemberStandings(tx, unitId, 'sub');
+    await devices.saveStandings(tx, []);
+  });
+}
