@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { describeMigrations, describeRepositorySync } from '@samverkan/shared/src/testing';
 import { createDevicesRepository } from '../src/devices/repository';
 import { DIRECTORY_ENTITIES } from '../src/entities';
-import { createKeysRepository } from '../src/keys/keys.repository';
+import { createKeysRepository } from '../src/keys/repository';
 import { DIRECTORY_MIGRATIONS } from '../src/migrations';
 import { NameIndex } from '../src/units/name-index';
 import { createUnitsRepository } from '../src/units/units.repository';
@@ -43,7 +43,7 @@ describeRepositorySync({
       },
       { n: 'Frideborg', i: randomUUID() },
     );
-    await createKeysRepository(ds).activeKeys([randomUUID(), randomUUID()]);
+    await exerciseKeysRepository(ds);
     await exerciseDevicesRepository(ds);
     // The look-alike index reads every name when their fingerprint is new to it.
     await new NameIndex(ds, {
@@ -87,4 +87,43 @@ async function exerciseDevicesRepository(ds: DataSource): Promise<void> {
     await devices.lockMemberStandings(tx, unitId, 'sub');
     await devices.saveStandings(tx, []);
   });
+}
+
+/** Every statement of the keys' repository, with the key log's chain link (rolled back). */
+async function exerciseKeysRepository(ds: DataSource): Promise<void> {
+  const keys = createKeysRepository(ds);
+  const [unitId, organisationId] = [randomUUID(), randomUUID()];
+  await keys.activeKeys([randomUUID(), randomUUID()]);
+  await keys.rootKey('kid');
+  await keys.rootKeysOf(organisationId);
+  await keys.unitKeyExists('kid');
+  await keys.unitKeysOf(unitId);
+  await keys.unitKeysOf(unitId, 'active');
+  await keys.keyLogPage(0, 10);
+  await ds
+    .transaction(async (tx) => {
+      await keys.lockRootKey(tx, organisationId, 'kid');
+      await keys.lockUnitKey(tx, unitId, 'kid');
+      await keys.activeKeysOf(tx, unitId);
+      await keys.appendKeyLog(
+        tx,
+        {
+          action: 'key_retired',
+          organisationId,
+          unitId,
+          kid: 'kid',
+          use: 'enc',
+          document: {},
+          actor: 'sub',
+          actorIssuer: 'https://idp.example',
+        },
+        new Date(),
+      );
+      throw new Error('rolled back');
+    })
+    .catch((err: unknown) => {
+      if ((err as Error).message !== 'rolled back') {
+        throw err;
+      }
+    });
 }
