@@ -5,6 +5,7 @@ import { createDevicesRepository } from '../src/devices/repository';
 import { DIRECTORY_ENTITIES } from '../src/entities';
 import { createKeysRepository } from '../src/keys/repository';
 import { DIRECTORY_MIGRATIONS } from '../src/migrations';
+import { createOrganisationsRepository } from '../src/organisations/repository';
 import { NameIndex } from '../src/units/name-index';
 import { createUnitsRepository } from '../src/units/units.repository';
 
@@ -44,6 +45,7 @@ describeRepositorySync({
       { n: 'Frideborg', i: randomUUID() },
     );
     await exerciseKeysRepository(ds);
+    await exerciseOrganisationsRepository(ds);
     await exerciseDevicesRepository(ds);
     // The look-alike index reads every name when their fingerprint is new to it.
     await new NameIndex(ds, {
@@ -126,4 +128,19 @@ async function exerciseKeysRepository(ds: DataSource): Promise<void> {
         throw err;
       }
     });
+}
+
+/** Every statement of the organisations' repository (writes in a rolled-back transaction). */
+async function exerciseOrganisationsRepository(ds: DataSource): Promise<void> {
+  const organisations = createOrganisationsRepository(ds);
+  const id = randomUUID();
+  await organisations.find(id);
+  await organisations.list(
+    { kind: 'social_services', county: '05', q: 'boende_%', limit: 10 },
+    { name: 'Frideborg', id },
+  );
+  await ds.transaction(async (tx) => {
+    await organisations.ancestors(tx, randomUUID(), id);
+    await organisations.otherNames(tx, id);
+  });
 }
