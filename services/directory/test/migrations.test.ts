@@ -6,6 +6,7 @@ import { DIRECTORY_ENTITIES } from '../src/entities';
 import { createKeysRepository } from '../src/keys/repository';
 import { DIRECTORY_MIGRATIONS } from '../src/migrations';
 import { createOrganisationsRepository } from '../src/organisations/repository';
+import { createRostersRepository } from '../src/rosters/repository';
 import { NameIndex } from '../src/units/name-index';
 import { createUnitsRepository } from '../src/units/units.repository';
 
@@ -46,6 +47,7 @@ describeRepositorySync({
     );
     await exerciseKeysRepository(ds);
     await exerciseOrganisationsRepository(ds);
+    await exerciseRostersRepository(ds);
     await exerciseDevicesRepository(ds);
     // The look-alike index reads every name when their fingerprint is new to it.
     await new NameIndex(ds, {
@@ -142,5 +144,20 @@ async function exerciseOrganisationsRepository(ds: DataSource): Promise<void> {
   await ds.transaction(async (tx) => {
     await organisations.ancestors(tx, randomUUID(), id);
     await organisations.otherNames(tx, id);
+  });
+}
+
+/** Every statement of the rosters' repository (writes in a transaction, on no rows). */
+async function exerciseRostersRepository(ds: DataSource): Promise<void> {
+  const rosters = createRostersRepository(ds);
+  const unitId = randomUUID();
+  await rosters.members(unitId);
+  await rosters.member(unitId, 'sub');
+  await rosters.shiftsOverlapping(unitId, new Date(0), new Date());
+  await rosters.shift(unitId, randomUUID());
+  await rosters.onDuty(unitId, new Date());
+  await ds.transaction(async (tx) => {
+    await rosters.removeMember(tx, unitId, 'sub', new Date());
+    await rosters.deleteShift(tx, randomUUID());
   });
 }
