@@ -48,6 +48,12 @@ describeRepositorySync({
     await exerciseKeysRepository(ds);
     await exerciseOrganisationsRepository(ds);
     await exerciseRostersRepository(ds);
+    await units.unit(randomUUID());
+    await units.organisation(randomUUID());
+    await ds.transaction(async (tx) => {
+      await units.onCallCandidate(tx, randomUUID());
+      await units.auditUnitIdOf(tx, randomUUID());
+    });
     await exerciseDevicesRepository(ds);
     // The look-alike index reads every name when their fingerprint is new to it.
     await new NameIndex(ds, {
