@@ -5,6 +5,7 @@ import { createDevicesRepository } from '../src/devices/repository';
 import { DIRECTORY_ENTITIES } from '../src/entities';
 import { createKeysRepository } from '../src/keys/repository';
 import { DIRECTORY_MIGRATIONS } from '../src/migrations';
+import { createIssuersRepository } from '../src/issuers/repository';
 import { createOrganisationsRepository } from '../src/organisations/repository';
 import { createRostersRepository } from '../src/rosters/repository';
 import { NameIndex } from '../src/units/name-index';
@@ -48,6 +49,12 @@ describeRepositorySync({
     await exerciseKeysRepository(ds);
     await exerciseOrganisationsRepository(ds);
     await exerciseRostersRepository(ds);
+    const issuers = createIssuersRepository(ds);
+    await issuers.all();
+    await issuers.find(randomUUID());
+    await issuers.byIssuer('https://idp.example');
+    await issuers.activeByIssuer('https://idp.example');
+    await issuers.countOrganisations([randomUUID()]);
     await units.unit(randomUUID());
     await units.organisation(randomUUID());
     await ds.transaction(async (tx) => {
