@@ -1650,7 +1650,7 @@ export interface components {
         /** @description The member's user id (the token subject). */
         UserId: string;
         ShiftId: components["schemas"]["Uuid"];
-        /** @description The `nextCursor` of the previous page. */
+        /** @description The `nextCursor` of the previous page. A cursor this API did not give out answers 400 problem+json whose `errors` name `querystring.cursor`. */
         Cursor: components["schemas"]["Cursor"];
     };
     requestBodies: never;
@@ -1722,7 +1722,7 @@ export interface operations {
                 /** @description Free-text search on the organisation name. */
                 q?: string;
                 limit?: number;
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page. A cursor this API did not give out answers 400 problem+json whose `errors` name `querystring.cursor`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -2001,7 +2001,7 @@ export interface operations {
                 open247?: boolean;
                 status?: "active" | "inactive" | "any";
                 limit?: number;
-                /** @description The `nextCursor` of the previous page. */
+                /** @description The `nextCursor` of the previous page. A cursor this API did not give out answers 400 problem+json whose `errors` name `querystring.cursor`. */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;

@@ -79,6 +79,9 @@ interface TableColumns {
 
 const key = (schema: string, table: string) => `${schema}.${table}`;
 
+/** Postgres's own columns of every table, which no entity maps. */
+const SYSTEM_COLUMNS = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid']);
+
 /** The migrated schema's tables and columns, from the catalog. */
 async function migratedColumns(ds: DataSource, schema: string): Promise<Map<string, TableColumns>> {
   const rows = (await ds.query(
@@ -286,6 +289,10 @@ export async function repositorySyncProblems(
   }
 
   const named = (statement: string, table: string, column: string) => {
+    if (SYSTEM_COLUMNS.has(column)) {
+      // A plan under FOR UPDATE carries the rows' ctid (and the joined rows' for rechecks).
+      return;
+    }
     const entity = entityTables.get(table);
     if (!entity) {
       problems.push(`${statement}: table ${table} is not mapped by any entity`);

@@ -1,25 +1,17 @@
-/** Opaque keyset cursors: base64url JSON of the last row's sort key. */
-export function encodeCursor(key: Record<string, string>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
+import { keysetCursor } from '@samverkan/shared';
 
-export function decodeCursor(
-  cursor: string | undefined,
-  fields: string[],
-): Record<string, string> | undefined {
-  if (cursor === undefined) {
-    return undefined;
-  }
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >;
-    if (value && typeof value === 'object' && fields.every((f) => typeof value[f] === 'string')) {
-      return value as Record<string, string>;
-    }
-  } catch {
-    // fall through
-  }
-  return undefined;
+/**
+ * The directory's lists (organisations, units) page by name, then id: the platform's one keyset
+ * cursor (shared/src/http/cursor.ts), so a cursor this API did not give out answers 400
+ * problem+json naming `querystring.cursor`, as every other service's lists do.
+ */
+export const nameIdCursor = keysetCursor({ name: 'string', id: 'uuid' });
+
+/** The next page's cursor: the last row's (name, id) when a row beyond the page was read. */
+export function nextNameIdCursor(
+  rows: ReadonlyArray<{ name: string; id: string }>,
+  limit: number,
+): string | null {
+  const last = rows[limit - 1];
+  return rows.length > limit && last ? nameIdCursor.encode({ name: last.name, id: last.id }) : null;
 }

@@ -1,5 +1,5 @@
 import { COUNTIES, policeRegionOfCounty, StatementBuilder } from '@samverkan/shared';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { OrganisationEntity, UnitEntity } from '../entities';
 import type { ContactRoute, WeeklyOpening } from '../entities/unit.entity';
 import { openAtSql } from '../domain/opening-hours';
@@ -215,6 +215,49 @@ export function createUnitsRepository(dataSource: DataSource) {
         sql.params,
       )) as UnitRow[];
       return views(rows);
+    },
+
+    unit(id: string): Promise<UnitEntity | null> {
+      return dataSource.manager.findOneBy(UnitEntity, { id });
+    },
+
+    organisation(id: string, db: EntityManager = dataSource.manager) {
+      return db.findOneBy(OrganisationEntity, { id });
+    },
+
+    // --- inside a write's transaction ---------------------------------------------------------
+
+    lockUnit(tx: EntityManager, id: string): Promise<UnitEntity> {
+      return tx.findOneOrFail(UnitEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    },
+
+    /** The unit named as on-call unit, as its check needs it. */
+    onCallCandidate(tx: EntityManager, id: string) {
+      return tx.findOne(UnitEntity, {
+        select: { id: true, status: true, organisationId: true, purpose: true },
+        where: { id },
+      });
+    },
+
+    /** The organisation's audit unit's id, or null. */
+    async auditUnitIdOf(tx: EntityManager, organisationId: string): Promise<string | null> {
+      const unit = await tx.findOne(UnitEntity, {
+        select: { id: true },
+        where: { organisationId, purpose: 'audit' },
+      });
+      return unit?.id ?? null;
+    },
+
+    /** Inserts the unit and reads it back (its timestamps are the database's). */
+    async insert(tx: EntityManager, unit: UnitEntity): Promise<UnitEntity> {
+      await tx.insert(UnitEntity, tx.create(UnitEntity, unit));
+      return tx.findOneByOrFail(UnitEntity, { id: unit.id });
+    },
+
+    /** Saves the unit and reads it back (its timestamps are the database's). */
+    async save(tx: EntityManager, unit: UnitEntity): Promise<UnitEntity> {
+      await tx.save(UnitEntity, unit);
+      return tx.findOneByOrFail(UnitEntity, { id: unit.id });
     },
   };
 }

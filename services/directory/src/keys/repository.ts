@@ -1,5 +1,14 @@
-import type { DataSource } from 'typeorm';
-import { OrganisationEntity, RootKeyEntity, UnitEntity, UnitKeyEntity } from '../entities';
+import { chainHash, nextChainLink, recordChainHead } from '@samverkan/shared';
+import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import { keyLogContent } from '../domain/key-log';
+import type { KeyLogDraft } from '../domain/key-changes';
+import {
+  KeyLogEntryEntity,
+  OrganisationEntity,
+  RootKeyEntity,
+  UnitEntity,
+  UnitKeyEntity,
+} from '../entities';
 
 /** Postgres renders a timestamptz inside JSON with microseconds and an offset; the API shows ISO 8601 in UTC with milliseconds, as everywhere. */
 const iso = (value: string | null): string | null =>
@@ -33,12 +42,16 @@ interface UnitKeyJson {
   revocationReason: string | null;
 }
 
+/** The key log's name among the directory schema's hash chains (checkpoints, recorded head). */
+export const KEY_LOG_CHAIN = 'key_log';
+
 /**
  * The key reads every sender makes before sealing an envelope (`GET /v1/keys`), in one statement:
  * the asked-for units that exist (with their organisation), each with its organisation's active
  * root keys and its own active keys, oldest first, as the API shows them.
  */
 export function createKeysRepository(dataSource: DataSource) {
+  const db = dataSource.manager;
   const units = dataSource.getMetadata(UnitEntity).tablePath;
   const organisations = dataSource.getMetadata(OrganisationEntity).tablePath;
   const rootKeys = dataSource.getMetadata(RootKeyEntity).tablePath;
@@ -104,6 +117,94 @@ export function createKeysRepository(dataSource: DataSource) {
           revocationReason: k.revocationReason,
         })),
       }));
+    },
+
+    rootKey(kid: string): Promise<RootKeyEntity | null> {
+      return db.findOneBy(RootKeyEntity, { kid });
+    },
+
+    /** An organisation's root keys, newest first (openapi/directory.yaml, listRootKeys). */
+    rootKeysOf(organisationId: string): Promise<RootKeyEntity[]> {
+      return db.find(RootKeyEntity, {
+        where: { organisationId },
+        order: { registeredAt: 'DESC', kid: 'ASC' },
+      });
+    },
+
+    unitKeyExists(kid: string): Promise<boolean> {
+      return db.exists(UnitKeyEntity, { where: { kid } });
+    },
+
+    /** A unit's keys, newest first (openapi/directory.yaml, listUnitKeys). */
+    unitKeysOf(unitId: string, status?: UnitKeyEntity['status']): Promise<UnitKeyEntity[]> {
+      return db.find(UnitKeyEntity, {
+        where: { unitId, ...(status ? { status } : {}) },
+        order: { publishedAt: 'DESC', kid: 'ASC' },
+      });
+    },
+
+    /** A page of the key log after `after`, in order. */
+    keyLogPage(after: number, limit: number, manager: EntityManager = db) {
+      return manager.find(KeyLogEntryEntity, {
+        where: { seq: MoreThan(after) },
+        order: { seq: 'ASC' },
+        take: limit,
+      });
+    },
+
+    // --- inside a write's transaction ---------------------------------------------------------
+
+    lockRootKey(tx: EntityManager, organisationId: string, kid: string) {
+      return tx.findOne(RootKeyEntity, {
+        where: { kid, organisationId },
+        lock: { mode: 'pessimistic_write' },
+      });
+    },
+
+    lockUnitKey(tx: EntityManager, unitId: string, kid: string) {
+      return tx.findOne(UnitKeyEntity, {
+        where: { kid, unitId },
+        lock: { mode: 'pessimistic_write' },
+      });
+    },
+
+    async insertRootKey(tx: EntityManager, row: RootKeyEntity): Promise<void> {
+      await tx.insert(RootKeyEntity, row);
+    },
+
+    async saveRootKey(tx: EntityManager, row: RootKeyEntity): Promise<void> {
+      await tx.save(RootKeyEntity, row);
+    },
+
+    async insertUnitKey(tx: EntityManager, row: UnitKeyEntity): Promise<void> {
+      await tx.insert(UnitKeyEntity, row);
+    },
+
+    async saveUnitKey(tx: EntityManager, row: UnitKeyEntity): Promise<void> {
+      await tx.save(UnitKeyEntity, row);
+    },
+
+    /** The unit's active keys, by kid as the database sorts them (key events carry them). */
+    activeKeysOf(tx: EntityManager, unitId: string): Promise<UnitKeyEntity[]> {
+      return tx.find(UnitKeyEntity, { where: { unitId, status: 'active' }, order: { kid: 'ASC' } });
+    },
+
+    /**
+     * Links a key-log entry into the chain in the change's own transaction (docs/audit.md, "The
+     * key log"): under the chain's lock — its own, not the audit chain's, so only key changes
+     * queue here — the next number and the previous hash, the entry, the new recorded head.
+     */
+    async appendKeyLog(
+      tx: EntityManager,
+      entry: KeyLogDraft,
+      at: Date,
+    ): Promise<KeyLogEntryEntity> {
+      const link = await nextChainLink(tx, KEY_LOG_CHAIN, KeyLogEntryEntity);
+      const row = { ...entry, seq: link.seq, at, prevHash: link.prevHash, hash: '' };
+      row.hash = chainHash(row.prevHash, keyLogContent(row));
+      await tx.insert(KeyLogEntryEntity, row as never);
+      await recordChainHead(tx, KEY_LOG_CHAIN, { seq: row.seq, hash: row.hash });
+      return row;
     },
   };
 }
