@@ -30,7 +30,8 @@ import {
   FieldRequestWatcher,
 } from './operations';
 import { createReferralsService } from './referrals';
-import { createStatisticsService } from './services/statistics.service';
+import { createStatisticsRepository } from './services/statistics.repository';
+import { createStatisticsService, statisticsSecret } from './services/statistics.service';
 
 export const OPENAPI_DIR = path.resolve(__dirname, '../../../openapi');
 
@@ -95,6 +96,11 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     fieldRequestClaimWindowMs: own.fieldRequestClaimWindowMs,
     metrics: app.metrics,
   };
+  // The statistics rollup keys each referral with the deployment's record-key secret: stored on
+  // a first start (or a changed audit key), which builds the rollup from the referrals stored.
+  if (await createStatisticsRepository(dataSource).useRecordKeySecret(statisticsSecret(context))) {
+    app.log.info('statistics rollup built with the record-key secret');
+  }
   const deadlines = new DeadlineWatcher(context, own.deadlineCheckMs, app.log);
   const fieldRequestWatcher = new FieldRequestWatcher(context, own.deadlineCheckMs, app.log);
   const records = createRecords(context, app.log);
