@@ -30,6 +30,8 @@ import {
   FieldRequestWatcher,
 } from './operations';
 import { createReferralsService } from './referrals';
+import { RollupCompactor } from './services/rollup-compactor';
+import { createRollupsRepository } from './services/rollups.repository';
 import { createStatisticsRepository } from './services/statistics.repository';
 import { createStatisticsService, statisticsSecret } from './services/statistics.service';
 
@@ -104,15 +106,18 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   const deadlines = new DeadlineWatcher(context, own.deadlineCheckMs, app.log);
   const fieldRequestWatcher = new FieldRequestWatcher(context, own.deadlineCheckMs, app.log);
   const records = createRecords(context, app.log);
+  const rollupCompactor = new RollupCompactor(createRollupsRepository(dataSource), app.log);
   app.addHook('onReady', async () => {
     deadlines.start();
     fieldRequestWatcher.start();
     records.purger.start();
+    rollupCompactor.start();
   });
   app.addHook('onClose', async () => {
     await deadlines.stop();
     await fieldRequestWatcher.stop();
     await records.purger.stop();
+    await rollupCompactor.stop();
     await runtime.close();
   });
 

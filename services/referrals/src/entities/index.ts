@@ -13,6 +13,7 @@ import { RECORDS_ENTITIES } from '../records/records.entities';
 import {
   REFERRAL_ROLLUP_ENTITIES,
   ReferralBoxCountEntity,
+  ReferralCopyEntryEntity,
   ReferralStatisticsAcknowledgementEntity,
   ReferralStatisticsMonthEntity,
   ReferralStatisticsSecretEntity,
@@ -30,6 +31,7 @@ export {
   ReferralEventEntity,
   ReferralMessageEntity,
   ReferralBoxCountEntity,
+  ReferralCopyEntryEntity,
   ReferralStatisticsAcknowledgementEntity,
   ReferralStatisticsMonthEntity,
   ReferralStatisticsSecretEntity,

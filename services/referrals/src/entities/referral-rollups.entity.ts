@@ -1,30 +1,55 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * What the boxes and the statistics read instead of the referrals themselves at scale (issue 15,
- * bench/referrals-scale). All three are kept by triggers on `referrals` in the transaction of
+ * bench/referrals-scale). All of them are kept by triggers on `referrals` in the transaction of
  * the change that moves them (migration 1797053000000-ReferralRollups), so they are exact under
- * concurrency, rollbacks and retries; nothing in the service writes them.
+ * concurrency, rollbacks and retries.
+ *
+ * The counters are append-only: a change adds rows of +n/−n and a reader sums a key's rows, so
+ * writers never wait for each other on a counter row (nor deadlock crosswise); the rollup
+ * compactor (services/rollup-compactor.ts) folds each key's rows into one now and then.
  */
 
 /** How many referrals of each status and urgency a unit's inbox (copies included) or outbox holds. */
 @Entity({ name: 'referral_box_counts' })
+@Index('referral_box_counts_unit_idx', ['unitId', 'box'])
 export class ReferralBoxCountEntity {
-  @PrimaryColumn({ name: 'unit_id', type: 'uuid' })
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'unit_id', type: 'uuid' })
   unitId: string;
 
   /** `inbox` or `outbox` */
-  @PrimaryColumn({ type: 'varchar', length: 6 })
+  @Column({ type: 'varchar', length: 6 })
   box: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 20 })
+  @Column({ type: 'varchar', length: 20 })
   status: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 10 })
+  @Column({ type: 'varchar', length: 10 })
   urgency: string;
 
   @Column({ type: 'integer' })
   n: number;
+}
+
+/**
+ * A referral in the inbox of a unit it is copied to (a unit of `copy_unit_ids` that is not its
+ * recipient), in the box's page order: a unit's page of copies is the first entries of its range,
+ * however many copies other units have.
+ */
+@Entity({ name: 'referral_copy_entries' })
+export class ReferralCopyEntryEntity {
+  @PrimaryColumn({ name: 'unit_id', type: 'uuid' })
+  unitId: string;
+
+  @PrimaryColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @PrimaryColumn({ name: 'referral_id', type: 'uuid' })
+  referralId: string;
 }
 
 /**
@@ -33,28 +58,32 @@ export class ReferralBoxCountEntity {
  * add up across months) and how many were acknowledged.
  */
 @Entity({ name: 'referral_statistics_months' })
+@Index('referral_statistics_months_month_idx', ['month'])
 export class ReferralStatisticsMonthEntity {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
   /** the first day of the month */
-  @PrimaryColumn({ type: 'date' })
+  @Column({ type: 'date' })
   month: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 40 })
+  @Column({ type: 'varchar', length: 40 })
   category: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 12 })
+  @Column({ type: 'varchar', length: 12 })
   gender: string;
 
-  @PrimaryColumn({ name: 'age_band', type: 'varchar', length: 10 })
+  @Column({ name: 'age_band', type: 'varchar', length: 10 })
   ageBand: string;
 
-  @PrimaryColumn({ name: 'citizenship_group', type: 'varchar', length: 10 })
+  @Column({ name: 'citizenship_group', type: 'varchar', length: 10 })
   citizenshipGroup: string;
 
   /** the referral's outcome, `none` while it has none */
-  @PrimaryColumn({ type: 'varchar', length: 20 })
+  @Column({ type: 'varchar', length: 20 })
   outcome: string;
 
-  @PrimaryColumn({ name: 'municipality_code', type: 'char', length: 4 })
+  @Column({ name: 'municipality_code', type: 'char', length: 4 })
   municipalityCode: string;
 
   @Column({ type: 'integer' })
@@ -74,30 +103,34 @@ export class ReferralStatisticsMonthEntity {
  * that precision without reading the referrals.
  */
 @Entity({ name: 'referral_statistics_acknowledgements' })
+@Index('referral_statistics_acknowledgements_month_idx', ['month'])
 export class ReferralStatisticsAcknowledgementEntity {
-  @PrimaryColumn({ type: 'date' })
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
+  @Column({ type: 'date' })
   month: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 40 })
+  @Column({ type: 'varchar', length: 40 })
   category: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 12 })
+  @Column({ type: 'varchar', length: 12 })
   gender: string;
 
-  @PrimaryColumn({ name: 'age_band', type: 'varchar', length: 10 })
+  @Column({ name: 'age_band', type: 'varchar', length: 10 })
   ageBand: string;
 
-  @PrimaryColumn({ name: 'citizenship_group', type: 'varchar', length: 10 })
+  @Column({ name: 'citizenship_group', type: 'varchar', length: 10 })
   citizenshipGroup: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 20 })
+  @Column({ type: 'varchar', length: 20 })
   outcome: string;
 
-  @PrimaryColumn({ name: 'municipality_code', type: 'char', length: 4 })
+  @Column({ name: 'municipality_code', type: 'char', length: 4 })
   municipalityCode: string;
 
   /** minutes from sending to acknowledgement, in tenths, rounded */
-  @PrimaryColumn({ name: 'minutes_tenths', type: 'integer' })
+  @Column({ name: 'minutes_tenths', type: 'integer' })
   minutesTenths: number;
 
   @Column({ type: 'integer' })
@@ -123,6 +156,7 @@ export class ReferralStatisticsSecretEntity {
 
 export const REFERRAL_ROLLUP_ENTITIES = [
   ReferralBoxCountEntity,
+  ReferralCopyEntryEntity,
   ReferralStatisticsMonthEntity,
   ReferralStatisticsAcknowledgementEntity,
   ReferralStatisticsSecretEntity,

@@ -27,7 +27,6 @@ export interface HandoverState {
 // (unit, created_at DESC, id DESC) INCLUDE (status, urgency): migration 1797040000001
 @Index('referrals_inbox_page_idx', { synchronize: false })
 @Index('referrals_outbox_page_idx', { synchronize: false })
-@Index('referrals_copies_page_idx', { synchronize: false })
 // (created_at) INCLUDE (the metadata statistics count): migration 1797040000002
 @Index('referrals_statistics_idx', { synchronize: false })
 export class ReferralEntity {

@@ -3,6 +3,7 @@ import { AuditEntryEntity, keysetCursor } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import {
   ReferralBoxCountEntity,
+  ReferralCopyEntryEntity,
   ReferralEntity,
   ReferralEventEntity,
   ReferralMessageEntity,
@@ -28,6 +29,7 @@ export const MAX_ACCESS_LOG_ENTRIES = 1000;
 export function createReferralsRepository(ctx: ReferralsContext) {
   const repo = ctx.dataSource.getRepository(ReferralEntity);
   const counts = ctx.dataSource.getRepository(ReferralBoxCountEntity).metadata.tablePath;
+  const copyEntries = ctx.dataSource.getRepository(ReferralCopyEntryEntity).metadata.tablePath;
   /** What a box's page reads of a referral: every column but the envelope. */
   const listed = repo.metadata.columns
     .map((c) => c.propertyName)
@@ -132,7 +134,10 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       // one). An inbox is the referrals to the units plus the copies to them: two ranges, each
       // cut at `limit + 1`, then merged.
       const params: Record<string, unknown> = { units, unitArray: units, limit: query.limit + 1 };
+      // `s` is the referral; `t` the row whose (created_at, id) orders the range (the referral,
+      // or its copy entry), so that the cursor and the period narrow the index range itself.
       const filters: string[] = [];
+      const ordered: string[] = [];
       if (query.status?.length) {
         filters.push('s.status IN (:...status)');
         params.status = query.status;
@@ -146,27 +151,40 @@ export function createReferralsRepository(ctx: ReferralsContext) {
         params.category = query.category;
       }
       if (query.from) {
-        filters.push('s.created_at >= :from');
+        ordered.push('t.created_at >= :from');
         params.from = query.from;
       }
       if (query.to) {
-        filters.push('s.created_at < :to');
+        ordered.push('t.created_at < :to');
         params.to = query.to;
       }
       if (query.cursor) {
         const after = decodeCursor(query.cursor);
-        filters.push('(s.created_at, s.id) < (:c, :i)');
+        ordered.push('(t.created_at, t.id) < (:c, :i)');
         params.c = after.c;
         params.i = after.i;
       }
+      const table = repo.metadata.tablePath;
       const range = (box: string) =>
-        `(SELECT s.id FROM ${repo.metadata.tablePath} s WHERE ${[box, ...filters].join(' AND ')}
+        `(SELECT s.id FROM ${table} s WHERE ${[box, ...filters, ...ordered.map((f) => f.replace(/\bt\./g, 's.'))].join(' AND ')}
            ORDER BY s.created_at DESC, s.id DESC LIMIT :limit)`;
+      // The copies to the units: their entries in page order (referral_copy_entries, kept by
+      // the triggers of migration 1797053000000), each joined to its referral for the filters.
+      const copies = `(SELECT s.id FROM ${copyEntries} e JOIN ${table} s ON s.id = e.referral_id
+          WHERE ${[
+            'e.unit_id IN (:...units)',
+            's.recipient_unit_id <> ALL(CAST(:unitArray AS uuid[]))',
+            ...filters,
+            ...ordered.map((f) =>
+              f
+                .replace(/\bt\.created_at\b/g, 'e.created_at')
+                .replace(/\bt\.id\b/g, 'e.referral_id'),
+            ),
+          ].join(' AND ')}
+          ORDER BY e.created_at DESC, e.referral_id DESC LIMIT :limit)`;
       const ids =
         query.box === 'inbox'
-          ? `${range('s.recipient_unit_id IN (:...units)')} UNION ALL ${range(
-              `s.copy_unit_ids <> '{}' AND s.copy_unit_ids && CAST(:unitArray AS uuid[]) AND s.recipient_unit_id <> ALL(CAST(:unitArray AS uuid[]))`,
-            )}`
+          ? `${range('s.recipient_unit_id IN (:...units)')} UNION ALL ${copies}`
           : range('s.sender_unit_id IN (:...units)');
       return repo
         .createQueryBuilder('r')
