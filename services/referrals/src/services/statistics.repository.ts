@@ -48,6 +48,94 @@ const DIMENSION_SQL: Readonly<Record<StatisticsDimension, { referral: string; ro
   municipality: { referral: 'r.municipality_code::text', rollup: 'm.municipality_code::text' },
 };
 
+/** Days as `YYYY-MM-DD`, calendar arithmetic only (no clock, no time zone). */
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const msOf = (day: string) => Date.parse(`${day}T00:00:00Z`);
+const addDays = (day: string, n: number) => dayOf(msOf(day) + n * 86_400_000);
+const monthStart = (day: string) => `${day.slice(0, 7)}-01`;
+const nextMonth = (day: string) => {
+  const d = new Date(msOf(monthStart(day)));
+  return dayOf(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+};
+const daysBetween = (from: string, to: string) => Math.round((msOf(to) - msOf(from)) / 86_400_000);
+
+/** Today in Sweden. */
+function stockholmToday(): string {
+  return new Intl.DateTimeFormat('sv-SE', {
+    timeZone: STATISTICS_TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date());
+}
+
+/** The same day a year earlier (29 February → 28 February), as Postgres' `- interval '1 year'`. */
+function yearBefore(day: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const last = new Date(Date.UTC(y - 1, m, 0)).getUTCDate();
+  return dayOf(Date.UTC(y - 1, m - 1, Math.min(d, last)));
+}
+
+interface DayRange {
+  from: string;
+  to: string;
+  sign: 1 | -1;
+}
+
+/**
+ * How to count the days [from, to] (`to` defaults to today, `from` to a year before `to`): the
+ * whole months to add up from the rollup, and the day ranges whose referrals are counted one by
+ * one — added where less than half of a month is in the period, subtracted from the month's
+ * rollup where more is.
+ */
+export function periodPlan(
+  from: string | null,
+  to: string | null,
+  today: string,
+): { rollup: { from: string; to: string }; live: DayRange[] } {
+  const toDay = to ?? today;
+  const lo = from ?? yearBefore(toDay);
+  const hi = addDays(toDay, 1);
+  const live: DayRange[] = [];
+  if (lo >= hi) {
+    return { rollup: { from: lo, to: lo }, live };
+  }
+  let rollFrom = monthStart(lo);
+  let rollTo = nextMonth(addDays(hi, -1));
+  /** The month starting `ms` is only partly in [lo, hi): add its days in, or remove those out. */
+  const partial = (ms: string): 'in' | 'whole' | 'out' => {
+    const me = nextMonth(ms);
+    const inFrom = lo > ms ? lo : ms;
+    const inTo = hi < me ? hi : me;
+    if (inFrom === ms && inTo === me) {
+      return 'whole';
+    }
+    if (2 * daysBetween(inFrom, inTo) <= daysBetween(ms, me)) {
+      live.push({ from: inFrom, to: inTo, sign: 1 });
+      return 'in';
+    }
+    if (inFrom > ms) {
+      live.push({ from: ms, to: inFrom, sign: -1 });
+    }
+    if (inTo < me) {
+      live.push({ from: inTo, to: me, sign: -1 });
+    }
+    return 'out';
+  };
+  const firstMonth = rollFrom;
+  const lastMonth = monthStart(addDays(hi, -1));
+  if (partial(firstMonth) === 'in') {
+    rollFrom = nextMonth(firstMonth);
+  }
+  if (lastMonth !== firstMonth && partial(lastMonth) === 'in') {
+    rollTo = lastMonth;
+  }
+  if (rollFrom > rollTo) {
+    rollTo = rollFrom;
+  }
+  return { rollup: { from: rollFrom, to: rollTo }, live };
+}
+
 /** One cell as counted: true count, record key sum, acknowledged and the median (minutes). */
 export interface StatisticsCell {
   key: string[];
@@ -145,50 +233,36 @@ export function createStatisticsRepository(dataSource: DataSource) {
       limit: number;
     }): Promise<StatisticsCell[]> {
       const { groupBy } = query;
+      const plan = periodPlan(query.from, query.to, stockholmToday());
       const dims = (side: 'referral' | 'rollup') =>
         groupBy.map((d, i) => `${DIMENSION_SQL[d][side]} AS d${i}`).join(', ');
       const names = groupBy.map((_d, i) => `d${i}`);
       const list = names.join(', ');
       const positions = names.map((_d, i) => String(i + 1)).join(', ');
       const at = (day: string) => `(${day}::timestamp AT TIME ZONE '${STATISTICS_TIME_ZONE}')`;
-      const liveRange = (lower: string, upper: string) =>
-        `SELECT ${dims('referral')}, ${recordKeySql('r', '$4')} AS record_key,
-                CASE WHEN r.acknowledged_at IS NULL THEN NULL ELSE ${tenthsSql('r')} END AS tenths
-           FROM ${referrals} r CROSS JOIN bounds b
-          WHERE r.created_at >= ${at(lower)} AND r.created_at < ${at(upper)}
-            AND ($3::text IS NULL OR r.municipality_code = $3)`;
-      const rollupWhere = `b.whole AND m.month >= b.first_whole AND m.month < b.after_whole
+      const rollupWhere = `m.month >= $1::date AND m.month < $2::date
             AND ($3::text IS NULL OR m.municipality_code = $3)`;
-      // [lo, hi) in days; the whole months [first_whole, after_whole) if there is one; the
-      // referrals of [lo, head_end) and [tail_start, hi) are counted one by one.
+      // Whole months [$1, $2) from the rollup; the referrals of each day range in $5..$7
+      // counted one by one, added (sign 1) or, where a month is mostly in the period, taken
+      // from its whole month (sign −1): whichever reads fewer referrals.
       const sql = `
-        WITH days AS (
-          SELECT COALESCE($1::date, (t.to_day - interval '1 year')::date) AS lo,
-                 t.to_day + 1 AS hi
-            FROM (SELECT COALESCE($2::date, (now() AT TIME ZONE '${STATISTICS_TIME_ZONE}')::date) AS to_day) t
-        ), whole_months AS (
-          SELECT d.lo, d.hi,
-                 (date_trunc('month', d.lo - 1) + interval '1 month')::date AS first_whole,
-                 date_trunc('month', d.hi)::date AS after_whole
-            FROM days d
-        ), bounds AS (
-          SELECT m.lo, m.hi, m.first_whole, m.after_whole,
-                 m.first_whole < m.after_whole AS whole,
-                 CASE WHEN m.first_whole < m.after_whole THEN m.first_whole ELSE m.hi END AS head_end,
-                 CASE WHEN m.first_whole < m.after_whole THEN m.after_whole ELSE m.hi END AS tail_start
-            FROM whole_months m
-        ), live AS MATERIALIZED (
-          ${liveRange('b.lo', 'b.head_end')}
-          UNION ALL
-          ${liveRange('b.tail_start', 'b.hi')}
+        WITH live AS MATERIALIZED (
+          SELECT ${dims('referral')}, seg.sign,
+                 seg.sign * ${recordKeySql('r', '$4')} AS record_key,
+                 CASE WHEN r.acknowledged_at IS NULL THEN NULL ELSE ${tenthsSql('r')} END AS tenths
+            FROM unnest($5::date[], $6::date[], $7::int[]) AS seg(lower_day, upper_day, sign)
+            JOIN ${referrals} r
+              ON r.created_at >= ${at('seg.lower_day')} AND r.created_at < ${at('seg.upper_day')}
+           WHERE ($3::text IS NULL OR r.municipality_code = $3)
         ), counted AS (
           SELECT ${list}, sum(x.n)::int AS n, sum(x.keysum)::text AS keysum,
                  sum(x.acknowledged)::int AS acknowledged
             FROM (
               SELECT ${dims('rollup')}, m.n, m.keysum, m.acknowledged
-                FROM ${months} m CROSS JOIN bounds b WHERE ${rollupWhere}
+                FROM ${months} m WHERE ${rollupWhere}
               UNION ALL
-              SELECT ${list}, 1, l.record_key, (l.tenths IS NOT NULL)::int FROM live l
+              SELECT ${list}, l.sign, l.record_key, CASE WHEN l.tenths IS NULL THEN 0 ELSE l.sign END
+                FROM live l
             ) x
            GROUP BY ${positions}
           HAVING sum(x.n) > 0
@@ -198,9 +272,9 @@ export function createStatisticsRepository(dataSource: DataSource) {
           SELECT ${list}, h.tenths, sum(h.n) AS n
             FROM (
               SELECT ${dims('rollup')}, m.minutes_tenths AS tenths, m.n
-                FROM ${acks} m CROSS JOIN bounds b WHERE ${rollupWhere}
+                FROM ${acks} m WHERE ${rollupWhere}
               UNION ALL
-              SELECT ${list}, l.tenths, 1 FROM live l WHERE l.tenths IS NOT NULL
+              SELECT ${list}, l.tenths, l.sign FROM live l WHERE l.tenths IS NOT NULL
             ) h
            GROUP BY ${positions}, ${groupBy.length + 1}
           HAVING sum(h.n) > 0
@@ -221,16 +295,20 @@ export function createStatisticsRepository(dataSource: DataSource) {
         SELECT c.*, md.median::float8 AS median
           FROM counted c LEFT JOIN medians md USING (${list})
          ORDER BY ${positions}`;
+      const params = [
+        plan.rollup.from,
+        plan.rollup.to,
+        query.municipality,
+        query.secret,
+        plan.live.map((l) => l.from),
+        plan.live.map((l) => l.to),
+        plan.live.map((l) => l.sign),
+      ];
       // Without JIT, which costs more than it saves on a query planned afresh each time.
       const rows = await dataSource.transaction(async (tx) => {
         await tx.query(`SET LOCAL jit = off`);
         await tx.query(`SET LOCAL work_mem = '64MB'`);
-        return (await tx.query(sql, [
-          query.from,
-          query.to,
-          query.municipality,
-          query.secret,
-        ])) as Array<Record<string, unknown>>;
+        return (await tx.query(sql, params)) as Array<Record<string, unknown>>;
       });
       return rows.map((row) => ({
         key: names.map((name) => String(row[name])),
