@@ -54,6 +54,11 @@ export class ReferralRollups1797053000000 implements MigrationInterface {
     // A unit's copies are read from referral_copy_entries now: the partial index of every copy in
     // page order made a unit with few copies read all of them (every copy to any unit).
     await queryRunner.query(`DROP INDEX "referrals"."referrals_copies_page_idx"`);
+    // The open part of each inbox ("acute and open": sent or received) in page order: a page that
+    // asks only for open referrals reads the few open ones, not the whole box (bench/referrals-scale).
+    await queryRunner.query(
+      `CREATE INDEX "referrals_inbox_open_idx" ON "referrals"."referrals" ("recipient_unit_id", "created_at" DESC, "id" DESC) INCLUDE ("status", "urgency") WHERE "status" IN ('sent', 'received')`,
+    );
     await queryRunner.query(ROLLUP_FUNCTION);
     await queryRunner.query(
       `CREATE TRIGGER "referral_rollups_insert" AFTER INSERT ON "referrals"."referrals" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "referrals"."referral_rollups"()`,
@@ -88,6 +93,7 @@ export class ReferralRollups1797053000000 implements MigrationInterface {
     await queryRunner.query(`DROP TRIGGER "referral_rollups_update" ON "referrals"."referrals"`);
     await queryRunner.query(`DROP TRIGGER "referral_rollups_insert" ON "referrals"."referrals"`);
     await queryRunner.query(`DROP FUNCTION "referrals"."referral_rollups"()`);
+    await queryRunner.query(`DROP INDEX "referrals"."referrals_inbox_open_idx"`);
     await queryRunner.query(
       `CREATE INDEX "referrals_copies_page_idx" ON "referrals"."referrals" ("created_at" DESC, "id" DESC) INCLUDE ("copy_unit_ids", "recipient_unit_id", "status", "urgency") WHERE "copy_unit_ids" <> '{}'`,
     );
