@@ -66,7 +66,7 @@ describeRepositorySync({
         ],
         from,
         to,
-        municipality: '0580',
+        municipalities: ['0580', '0581'],
         secret: 'repository sync',
         limit: 10,
       });

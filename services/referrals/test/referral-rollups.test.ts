@@ -318,7 +318,7 @@ async function expectStatisticsExact(secret: string): Promise<void> {
           groupBy,
           from,
           to,
-          municipality,
+          municipalities: municipality ? [municipality] : null,
           secret,
           limit: 10_001,
         });

@@ -228,7 +228,8 @@ export function createStatisticsRepository(dataSource: DataSource) {
       groupBy: StatisticsDimension[];
       from: string | null;
       to: string | null;
-      municipality: string | null;
+      /** only these municipalities (codes), or all */
+      municipalities: string[] | null;
       secret: string;
       limit: number;
     }): Promise<StatisticsCell[]> {
@@ -241,7 +242,7 @@ export function createStatisticsRepository(dataSource: DataSource) {
       const positions = names.map((_d, i) => String(i + 1)).join(', ');
       const at = (day: string) => `(${day}::timestamp AT TIME ZONE '${STATISTICS_TIME_ZONE}')`;
       const rollupWhere = `m.month >= $1::date AND m.month < $2::date
-            AND ($3::text IS NULL OR m.municipality_code = $3)`;
+            AND ($3::bpchar[] IS NULL OR m.municipality_code = ANY ($3::bpchar[]))`;
       // Whole months [$1, $2) from the rollup; the referrals of each day range in $5..$7
       // counted one by one, added (sign 1) or, where a month is mostly in the period, taken
       // from its whole month (sign −1): whichever reads fewer referrals.
@@ -253,7 +254,7 @@ export function createStatisticsRepository(dataSource: DataSource) {
             FROM unnest($5::date[], $6::date[], $7::int[]) AS seg(lower_day, upper_day, sign)
             JOIN ${referrals} r
               ON r.created_at >= ${at('seg.lower_day')} AND r.created_at < ${at('seg.upper_day')}
-           WHERE ($3::text IS NULL OR r.municipality_code = $3)
+           WHERE ($3::bpchar[] IS NULL OR r.municipality_code = ANY ($3::bpchar[]))
         ), counted AS (
           SELECT ${list}, sum(x.n)::int AS n, sum(x.keysum)::text AS keysum,
                  sum(x.acknowledged)::int AS acknowledged
@@ -298,7 +299,7 @@ export function createStatisticsRepository(dataSource: DataSource) {
       const params = [
         plan.rollup.from,
         plan.rollup.to,
-        query.municipality,
+        query.municipalities,
         query.secret,
         plan.live.map((l) => l.from),
         plan.live.map((l) => l.to),

@@ -107,7 +107,7 @@ export function createStatisticsService(ctx: ReferralsContext) {
         groupBy,
         from,
         to,
-        municipality: query.municipality ?? null,
+        municipalities: query.municipality ? [query.municipality] : null,
         secret,
         limit: MAX_STATISTICS_ROWS + 1,
       });
