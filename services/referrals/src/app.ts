@@ -30,7 +30,10 @@ import {
   FieldRequestWatcher,
 } from './operations';
 import { createReferralsService } from './referrals';
-import { createStatisticsService } from './services/statistics.service';
+import { RollupCompactor } from './services/rollup-compactor';
+import { createRollupsRepository } from './services/rollups.repository';
+import { createStatisticsRepository } from './services/statistics.repository';
+import { createStatisticsService, statisticsSecret } from './services/statistics.service';
 
 export const OPENAPI_DIR = path.resolve(__dirname, '../../../openapi');
 
@@ -95,18 +98,26 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
     fieldRequestClaimWindowMs: own.fieldRequestClaimWindowMs,
     metrics: app.metrics,
   };
+  // The statistics rollup keys each referral with the deployment's record-key secret: stored on
+  // a first start (or a changed audit key), which builds the rollup from the referrals stored.
+  if (await createStatisticsRepository(dataSource).useRecordKeySecret(statisticsSecret(context))) {
+    app.log.info('statistics rollup built with the record-key secret');
+  }
   const deadlines = new DeadlineWatcher(context, own.deadlineCheckMs, app.log);
   const fieldRequestWatcher = new FieldRequestWatcher(context, own.deadlineCheckMs, app.log);
   const records = createRecords(context, app.log);
+  const rollupCompactor = new RollupCompactor(createRollupsRepository(dataSource), app.log);
   app.addHook('onReady', async () => {
     deadlines.start();
     fieldRequestWatcher.start();
     records.purger.start();
+    rollupCompactor.start();
   });
   app.addHook('onClose', async () => {
     await deadlines.stop();
     await fieldRequestWatcher.stop();
     await records.purger.stop();
+    await rollupCompactor.stop();
     await runtime.close();
   });
 

@@ -10,6 +10,8 @@ import {
   visibleOperationIds,
 } from '../src/operations/operations.repository';
 import { createReferralsRepository } from '../src/referrals/repository';
+import { createRollupsRepository } from '../src/services/rollups.repository';
+import { createStatisticsRepository } from '../src/services/statistics.repository';
 import type { ReferralsContext } from '../src/services/context';
 
 describeMigrations({
@@ -45,6 +47,31 @@ describeRepositorySync({
       });
       await referrals.countsByStatus(box, unit);
     }
+    // The statistics and the counters' compaction (migration 1797053000000-ReferralRollups).
+    const statistics = createStatisticsRepository(ds);
+    await statistics.useRecordKeySecret('repository sync');
+    for (const [from, to] of [
+      [null, null],
+      ['2026-01-15', '2026-03-10'],
+    ] as const) {
+      await statistics.cells({
+        groupBy: [
+          'month',
+          'category',
+          'gender',
+          'ageBand',
+          'citizenshipGroup',
+          'outcome',
+          'municipality',
+        ],
+        from,
+        to,
+        municipalities: ['0580', '0581'],
+        secret: 'repository sync',
+        limit: 10,
+      });
+    }
+    await createRollupsRepository(ds).compact();
     await referrals.timelineOf(randomUUID());
     await referrals.accessLogEntries(randomUUID());
     await ds.transaction(async (tx) => {

@@ -57,7 +57,10 @@ export async function recordStatements(
     const runner = original(...args);
     const query = runner.query.bind(runner);
     runner.query = ((sql: string, ...rest: unknown[]) => {
-      if (!/^\s*(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET\b)/i.test(sql)) {
+      // LOCK TABLE cannot be prepared (nor does it name columns).
+      if (
+        !/^\s*(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET\b|LOCK\b)/i.test(sql)
+      ) {
         recorded.push({ name: `${name} #${recorded.length + 1}`, sql });
       }
       return (query as (...a: unknown[]) => Promise<unknown>)(sql, ...rest);

@@ -10,6 +10,14 @@ import { ReferralEventEntity } from './referral-event.entity';
 import { ReferralMessageEntity } from './referral-message.entity';
 import { ReferralEntity } from './referral.entity';
 import { RECORDS_ENTITIES } from '../records/records.entities';
+import {
+  REFERRAL_ROLLUP_ENTITIES,
+  ReferralBoxCountEntity,
+  ReferralCopyEntryEntity,
+  ReferralStatisticsAcknowledgementEntity,
+  ReferralStatisticsMonthEntity,
+  ReferralStatisticsSecretEntity,
+} from './referral-rollups.entity';
 
 export {
   DirectoryMemberEntity,
@@ -22,6 +30,11 @@ export {
   ReferralEntity,
   ReferralEventEntity,
   ReferralMessageEntity,
+  ReferralBoxCountEntity,
+  ReferralCopyEntryEntity,
+  ReferralStatisticsAcknowledgementEntity,
+  ReferralStatisticsMonthEntity,
+  ReferralStatisticsSecretEntity,
   TrustedIssuerEntity,
 };
 
@@ -40,4 +53,6 @@ export const REFERRALS_ENTITIES = [
   EncounterTallyEntity,
   // retention, legal holds and log reviews (src/records/)
   ...RECORDS_ENTITIES,
+  // counters and statistics kept by triggers (issue 15)
+  ...REFERRAL_ROLLUP_ENTITIES,
 ];

@@ -27,7 +27,8 @@ export interface HandoverState {
 // (unit, created_at DESC, id DESC) INCLUDE (status, urgency): migration 1797040000001
 @Index('referrals_inbox_page_idx', { synchronize: false })
 @Index('referrals_outbox_page_idx', { synchronize: false })
-@Index('referrals_copies_page_idx', { synchronize: false })
+// (recipient, created_at DESC, id DESC) INCLUDE (status, urgency) WHERE open: migration 1797053000000
+@Index('referrals_inbox_open_idx', { synchronize: false })
 // (created_at) INCLUDE (the metadata statistics count): migration 1797040000002
 @Index('referrals_statistics_idx', { synchronize: false })
 export class ReferralEntity {

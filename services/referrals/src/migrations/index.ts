@@ -12,6 +12,7 @@ import { LogReviewActorsByIssuer1797000000004 } from './1797000000004-LogReviewA
 import { ClearLegacyClearText1797000000005 } from './1797000000005-ClearLegacyClearText';
 import { BoxIndexesAtScale1797040000001 } from './1797040000001-BoxIndexesAtScale';
 import { StatisticsIndex1797040000002 } from './1797040000002-StatisticsIndex';
+import { ReferralRollups1797053000000 } from './1797053000000-ReferralRollups';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -29,4 +30,5 @@ export const REFERRALS_MIGRATIONS = [
   ClearLegacyClearText1797000000005,
   BoxIndexesAtScale1797040000001,
   StatisticsIndex1797040000002,
+  ReferralRollups1797053000000,
 ];

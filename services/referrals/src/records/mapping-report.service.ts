@@ -14,14 +14,15 @@ import {
   type PerturbedCount,
 } from '../domain/cell-key';
 import { durations, encounterCounts } from '../domain/operation-report';
-import {
-  EncounterTallyEntity,
-  FieldRequestEntity,
-  OperationEntity,
-  ReferralEntity,
-} from '../entities';
+import { EncounterTallyEntity, FieldRequestEntity, OperationEntity } from '../entities';
 import { deny, type ReferralsContext } from '../services/context';
-import { DISCLOSURE_CONTROL, recordKeySql, statisticsSecret } from '../services/statistics.service';
+import {
+  createStatisticsRepository,
+  MAX_STATISTICS_ROWS,
+  type StatisticsCell,
+  type StatisticsDimension,
+} from '../services/statistics.repository';
+import { DISCLOSURE_CONTROL, statisticsSecret } from '../services/statistics.service';
 import { RecordsProblems as R } from './records.errors';
 
 const TIME_ZONE = 'Europe/Stockholm';
@@ -29,12 +30,6 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export const MAPPING_DIMENSIONS = ['category', 'ageBand', 'gender', 'citizenshipGroup'] as const;
 type Dimension = (typeof MAPPING_DIMENSIONS)[number];
-const COLUMN: Record<Dimension, string> = {
-  category: 'category',
-  ageBand: 'age_band',
-  gender: 'gender',
-  citizenshipGroup: 'citizenship_group',
-};
 
 export interface MappingReportQuery {
   county: string;
@@ -74,8 +69,7 @@ const minutesBetween = (a: Date, b: Date) => (b.getTime() - a.getTime()) / 60_00
  */
 export function createMappingReportService(ctx: ReferralsContext) {
   const secret = statisticsSecret(ctx);
-  const tableOf = (e: Parameters<typeof ctx.dataSource.getRepository>[0]) =>
-    ctx.dataSource.getRepository(e).metadata.tablePath;
+  const statistics = createStatisticsRepository(ctx.dataSource);
 
   return {
     async report(principal: Principal, query: MappingReportQuery, format: string) {
@@ -111,52 +105,41 @@ export function createMappingReportService(ctx: ReferralsContext) {
         (m) => countyOfMunicipality(m.code) === query.county,
       );
       const codes = municipalities.map((m) => m.code);
-      const bounds = `(($1::date)::timestamp AT TIME ZONE '${TIME_ZONE}')`;
-      const upper = `((($2::date) + 1)::timestamp AT TIME ZONE '${TIME_ZONE}')`;
+      // The statistics' cells (services/statistics.repository.ts: whole months from the rollup),
+      // per municipality and per municipality and value of each dimension: the same sets of
+      // referrals as the statistics endpoint's cells, hence the same published values.
+      const cellsBy = (groupBy: StatisticsDimension[]) =>
+        statistics.cells({
+          groupBy,
+          from,
+          to,
+          municipalities: codes,
+          secret,
+          limit: MAX_STATISTICS_ROWS,
+        });
+      const totals = await cellsBy(['municipality']);
+      const byDimension = new Map<Dimension, StatisticsCell[]>();
+      for (const d of MAPPING_DIMENSIONS) {
+        byDimension.set(d, await cellsBy(['municipality', d]));
+      }
 
-      // One pass over the period's referrals: per municipality, and per municipality and value
-      // of each dimension (GROUPING SETS), each cell with the sum of its record keys.
-      const sets = MAPPING_DIMENSIONS.map((d) => `(r.municipality_code, r.${COLUMN[d]})`).join(
-        ', ',
-      );
-      const rows = (await ctx.dataSource.query(
-        `SELECT r.municipality_code::text AS municipality,
-                ${MAPPING_DIMENSIONS.map((d) => `r.${COLUMN[d]} AS "${d}", GROUPING(r.${COLUMN[d]}) AS "g_${d}"`).join(', ')},
-                count(*)::int AS n,
-                sum(${recordKeySql('r', '$4')})::text AS keysum,
-                count(r.acknowledged_at)::int AS acknowledged,
-                percentile_cont(0.5) WITHIN GROUP (
-                  ORDER BY (extract(epoch FROM r.acknowledged_at - r.created_at) / 60)::float8
-                ) AS median
-           FROM ${tableOf(ReferralEntity)} r
-          WHERE r.created_at >= ${bounds} AND r.created_at < ${upper}
-            AND r.municipality_code = ANY($3)
-          GROUP BY GROUPING SETS ((r.municipality_code), ${sets})`,
-        [from, to, codes, secret],
-      )) as Array<Record<string, unknown>>;
-
-      const publish = (row: Record<string, unknown> | undefined): PerturbedCount =>
-        row
-          ? perturbCount(Number(row.n), cellKeyOf(BigInt(String(row.keysum))))
-          : `<${CELL_KEY_THRESHOLD}`;
-      const isTotal = (row: Record<string, unknown>) =>
-        MAPPING_DIMENSIONS.every((d) => Number(row[`g_${d}`]) === 1);
+      const publish = (cell: StatisticsCell | undefined): PerturbedCount =>
+        cell ? perturbCount(cell.n, cellKeyOf(cell.keysum)) : `<${CELL_KEY_THRESHOLD}`;
       const byMunicipality = municipalities.map((m) => {
-        const mine = rows.filter((r) => r.municipality === m.code);
-        const total = mine.find(isTotal);
+        const total = totals.find((c) => c.key[0] === m.code);
         const referrals = publish(total);
         const median =
           total &&
-          total.median !== null &&
+          total.medianMinutes !== null &&
           typeof referrals === 'number' &&
-          Number(total.acknowledged) >= CELL_KEY_THRESHOLD
-            ? Math.max(0, Math.round(Number(total.median) * 10) / 10)
+          total.acknowledged >= CELL_KEY_THRESHOLD
+            ? Math.max(0, Math.round(total.medianMinutes * 10) / 10)
             : null;
         const breakdown = (d: Dimension) =>
-          mine
-            .filter((r) => Number(r[`g_${d}`]) === 0)
-            .map((r) => ({ key: String(r[d]), count: publish(r) }))
-            .sort((a, b) => a.key.localeCompare(b.key));
+          (byDimension.get(d) ?? [])
+            .filter((c) => c.key[0] === m.code)
+            .map((c) => ({ key: c.key[1]!, count: publish(c) }))
+            .sort((x, y) => x.key.localeCompare(y.key));
         return {
           code: m.code,
           name: m.name,
@@ -168,6 +151,9 @@ export function createMappingReportService(ctx: ReferralsContext) {
           byCitizenshipGroup: breakdown('citizenshipGroup'),
         };
       });
+
+      const bounds = `(($1::date)::timestamp AT TIME ZONE '${TIME_ZONE}')`;
+      const upper = `((($2::date) + 1)::timestamp AT TIME ZONE '${TIME_ZONE}')`;
 
       // Operation weeks in the county that overlap the period.
       const operations = await ctx.dataSource

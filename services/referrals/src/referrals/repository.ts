@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AuditEntryEntity, keysetCursor } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { ReferralEntity, ReferralEventEntity, ReferralMessageEntity } from '../entities';
+import {
+  ReferralBoxCountEntity,
+  ReferralCopyEntryEntity,
+  ReferralEntity,
+  ReferralEventEntity,
+  ReferralMessageEntity,
+} from '../entities';
 import type { ReferralsContext } from '../services/context';
 import type { ReferralListQuery } from './model';
 
@@ -22,6 +28,8 @@ export const MAX_ACCESS_LOG_ENTRIES = 1000;
  */
 export function createReferralsRepository(ctx: ReferralsContext) {
   const repo = ctx.dataSource.getRepository(ReferralEntity);
+  const counts = ctx.dataSource.getRepository(ReferralBoxCountEntity).metadata.tablePath;
+  const copyEntries = ctx.dataSource.getRepository(ReferralCopyEntryEntity).metadata.tablePath;
   /** What a box's page reads of a referral: every column but the envelope. */
   const listed = repo.metadata.columns
     .map((c) => c.propertyName)
@@ -126,7 +134,10 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       // one). An inbox is the referrals to the units plus the copies to them: two ranges, each
       // cut at `limit + 1`, then merged.
       const params: Record<string, unknown> = { units, unitArray: units, limit: query.limit + 1 };
+      // `s` is the referral; `t` the row whose (created_at, id) orders the range (the referral,
+      // or its copy entry), so that the cursor and the period narrow the index range itself.
       const filters: string[] = [];
+      const ordered: string[] = [];
       if (query.status?.length) {
         filters.push('s.status IN (:...status)');
         params.status = query.status;
@@ -140,27 +151,40 @@ export function createReferralsRepository(ctx: ReferralsContext) {
         params.category = query.category;
       }
       if (query.from) {
-        filters.push('s.created_at >= :from');
+        ordered.push('t.created_at >= :from');
         params.from = query.from;
       }
       if (query.to) {
-        filters.push('s.created_at < :to');
+        ordered.push('t.created_at < :to');
         params.to = query.to;
       }
       if (query.cursor) {
         const after = decodeCursor(query.cursor);
-        filters.push('(s.created_at, s.id) < (:c, :i)');
+        ordered.push('(t.created_at, t.id) < (:c, :i)');
         params.c = after.c;
         params.i = after.i;
       }
+      const table = repo.metadata.tablePath;
       const range = (box: string) =>
-        `(SELECT s.id FROM ${repo.metadata.tablePath} s WHERE ${[box, ...filters].join(' AND ')}
+        `(SELECT s.id FROM ${table} s WHERE ${[box, ...filters, ...ordered.map((f) => f.replace(/\bt\./g, 's.'))].join(' AND ')}
            ORDER BY s.created_at DESC, s.id DESC LIMIT :limit)`;
+      // The copies to the units: their entries in page order (referral_copy_entries, kept by
+      // the triggers of migration 1797053000000), each joined to its referral for the filters.
+      const copies = `(SELECT s.id FROM ${copyEntries} e JOIN ${table} s ON s.id = e.referral_id
+          WHERE ${[
+            'e.unit_id IN (:...units)',
+            's.recipient_unit_id <> ALL(CAST(:unitArray AS uuid[]))',
+            ...filters,
+            ...ordered.map((f) =>
+              f
+                .replace(/\bt\.created_at\b/g, 'e.created_at')
+                .replace(/\bt\.id\b/g, 'e.referral_id'),
+            ),
+          ].join(' AND ')}
+          ORDER BY e.created_at DESC, e.referral_id DESC LIMIT :limit)`;
       const ids =
         query.box === 'inbox'
-          ? `${range('s.recipient_unit_id IN (:...units)')} UNION ALL ${range(
-              `s.copy_unit_ids <> '{}' AND s.copy_unit_ids && CAST(:unitArray AS uuid[]) AND s.recipient_unit_id <> ALL(CAST(:unitArray AS uuid[]))`,
-            )}`
+          ? `${range('s.recipient_unit_id IN (:...units)')} UNION ALL ${copies}`
           : range('s.sender_unit_id IN (:...units)');
       return repo
         .createQueryBuilder('r')
@@ -182,23 +206,16 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       box: 'inbox' | 'outbox',
       unit: string,
     ): Promise<Array<{ status: string; n: number; acute: number }>> {
-      // Index-only scans of the unit's range in the box's page index (status and urgency are
-      // in it); an inbox adds the copies to the unit (the copies' index), each referral once.
-      const table = repo.metadata.tablePath;
-      const count = (where: string) =>
-        `SELECT r.status, count(*) AS n,
-                count(*) FILTER (WHERE r.urgency = 'acute' AND r.status IN ('sent', 'received')) AS acute
-           FROM ${table} r WHERE ${where} GROUP BY r.status`;
-      const parts =
-        box === 'inbox'
-          ? `${count('r.recipient_unit_id = $1')} UNION ALL ${count(
-              `r.copy_unit_ids <> '{}' AND r.copy_unit_ids @> ARRAY[$1::uuid] AND r.recipient_unit_id <> $1`,
-            )}`
-          : count('r.sender_unit_id = $1');
+      // The counters the triggers of migration 1797053000000-ReferralRollups keep in the
+      // transaction of each change: a handful of rows per unit, however full the box.
       return (await ctx.dataSource.query(
-        `SELECT c.status, sum(c.n)::int AS n, sum(c.acute)::int AS acute
-           FROM (${parts}) c GROUP BY c.status`,
-        [unit],
+        `SELECT c.status, sum(c.n)::int AS n,
+                COALESCE(sum(c.n) FILTER (WHERE c.urgency = 'acute' AND c.status IN ('sent', 'received')), 0)::int AS acute
+           FROM ${counts} c
+          WHERE c.unit_id = $1 AND c.box = $2
+          GROUP BY c.status
+         HAVING sum(c.n) <> 0`,
+        [unit, box],
       )) as Array<{ status: string; n: number; acute: number }>;
     },
 

@@ -1,5 +1,4 @@
 import { CommonProblems, hasRole, ProblemError, type Principal } from '@samverkan/shared';
-import { ReferralEntity } from '../entities';
 import {
   CELL_KEY_THRESHOLD,
   cellKeyOf,
@@ -8,34 +7,18 @@ import {
   PERTURBATION_TABLE,
 } from '../domain/cell-key';
 import { deny, type ReferralsContext } from './context';
+import {
+  createStatisticsRepository,
+  MAX_STATISTICS_ROWS,
+  type StatisticsDimension,
+} from './statistics.repository';
 
-export const STATISTICS_DIMENSIONS = [
-  'month',
-  'category',
-  'gender',
-  'ageBand',
-  'citizenshipGroup',
-  'outcome',
-  'municipality',
-] as const;
-export type StatisticsDimension = (typeof STATISTICS_DIMENSIONS)[number];
-
-/** Swedish time: months and the `from`/`to` days are Swedish calendar months and days. */
-const TIME_ZONE = 'Europe/Stockholm';
-
-/** The SQL of each dimension; a whitelist, so nothing from the request reaches the query text. */
-const DIMENSION_SQL: Readonly<Record<StatisticsDimension, string>> = {
-  month: `to_char(r.created_at AT TIME ZONE '${TIME_ZONE}', 'YYYY-MM')`,
-  category: 'r.category',
-  gender: 'r.gender',
-  ageBand: 'r.age_band',
-  citizenshipGroup: 'r.citizenship_group',
-  outcome: `COALESCE(r.outcome, 'none')`,
-  municipality: 'r.municipality_code::text',
-};
-
-/** `ReferralStatistics.rows` allows at most this many. */
-export const MAX_STATISTICS_ROWS = 10_000;
+export {
+  MAX_STATISTICS_ROWS,
+  recordKeySql,
+  STATISTICS_DIMENSIONS,
+  type StatisticsDimension,
+} from './statistics.repository';
 
 export interface StatisticsQuery {
   from?: string;
@@ -63,10 +46,6 @@ function calendarDay(value: string | undefined, field: 'from' | 'to'): string | 
   return value;
 }
 
-/** The SQL of a referral's record key for the cell key method (domain/cell-key.ts); `$n` is the secret. */
-export const recordKeySql = (alias: string, secretParam: string) =>
-  `('x' || substr(md5(${secretParam} || ${alias}.id::text), 1, 8))::bit(32)::bigint`;
-
 /** How the counts are protected, as the answer states it. */
 export const DISCLOSURE_CONTROL = {
   method: 'cell_key',
@@ -91,8 +70,8 @@ export function statisticsSecret(ctx: ReferralsContext): string {
  * can be subtracted into a small cell. Only metadata in clear is counted; the hub has nothing else.
  */
 export function createStatisticsService(ctx: ReferralsContext) {
-  const table = ctx.dataSource.getRepository(ReferralEntity).metadata.tablePath;
   const secret = statisticsSecret(ctx);
+  const repository = createStatisticsRepository(ctx.dataSource);
 
   return {
     async referrals(principal: Principal, query: StatisticsQuery) {
@@ -124,41 +103,15 @@ export function createStatisticsService(ctx: ReferralsContext) {
         });
       }
 
-      const dims = groupBy.map((d, i) => `${DIMENSION_SQL[d]} AS d${i}`);
-      const positions = groupBy.map((_d, i) => String(i + 1));
-      // [from, to] are whole Swedish days: from 00:00 on `from` to 00:00 after `to`, local time.
-      const sql = `
-        WITH bounds AS (
-          SELECT
-            (COALESCE($1::date, (day.to_day - interval '1 year')::date)::timestamp
-              AT TIME ZONE '${TIME_ZONE}') AS lower,
-            ((day.to_day + 1)::timestamp AT TIME ZONE '${TIME_ZONE}') AS upper
-          FROM (SELECT COALESCE($2::date, (now() AT TIME ZONE '${TIME_ZONE}')::date) AS to_day) day
-        )
-        SELECT ${dims.join(', ')},
-               count(*)::int AS n,
-               sum(${recordKeySql('r', '$4')})::text AS keysum,
-               count(r.acknowledged_at)::int AS acknowledged,
-               percentile_cont(0.5) WITHIN GROUP (
-                 ORDER BY (extract(epoch FROM r.acknowledged_at - r.created_at) / 60)::float8
-               ) AS median
-          FROM ${table} r CROSS JOIN bounds b
-         WHERE r.created_at >= b.lower AND r.created_at < b.upper
-           AND ($3::text IS NULL OR r.municipality_code = $3)
-         GROUP BY ${positions.join(', ')}
-         ORDER BY ${positions.join(', ')}
-         LIMIT ${MAX_STATISTICS_ROWS + 1}`;
-      // A year is hundreds of thousands of rows at scale (bench/referrals-scale): sorted for the
-      // medians in memory rather than on disk, and without JIT compilation, which costs more
-      // than it saves on a query planned afresh each time.
-      const result = await ctx.dataSource.transaction(async (tx) => {
-        await tx.query(`SET LOCAL jit = off`);
-        await tx.query(`SET LOCAL work_mem = '64MB'`);
-        return (await tx.query(sql, [from, to, query.municipality ?? null, secret])) as Array<
-          Record<string, unknown>
-        >;
+      const cells = await repository.cells({
+        groupBy,
+        from,
+        to,
+        municipalities: query.municipality ? [query.municipality] : null,
+        secret,
+        limit: MAX_STATISTICS_ROWS + 1,
       });
-      if (result.length > MAX_STATISTICS_ROWS) {
+      if (cells.length > MAX_STATISTICS_ROWS) {
         throw new ProblemError(
           CommonProblems.validation,
           `More than ${MAX_STATISTICS_ROWS} rows: group by fewer dimensions or a shorter period`,
@@ -166,18 +119,18 @@ export function createStatisticsService(ctx: ReferralsContext) {
         );
       }
 
-      const published = result.map((row) => {
-        const count = perturbCount(Number(row.n), cellKeyOf(BigInt(String(row.keysum))));
+      const published = cells.map((cell) => {
+        const count = perturbCount(cell.n, cellKeyOf(cell.keysum));
         const median =
-          row.median === null ? null : Math.max(0, Math.round(Number(row.median) * 10) / 10);
+          cell.medianMinutes === null
+            ? null
+            : Math.max(0, Math.round(cell.medianMinutes * 10) / 10);
         return {
-          key: Object.fromEntries(groupBy.map((d, i) => [d, String(row[`d${i}`])])) as Key,
+          key: Object.fromEntries(groupBy.map((d, i) => [d, cell.key[i]!])) as Key,
           count,
           // A median only beside a published count and over enough acknowledged referrals.
           medianMinutesToAcknowledge:
-            typeof count === 'number' && Number(row.acknowledged) >= CELL_KEY_THRESHOLD
-              ? median
-              : null,
+            typeof count === 'number' && cell.acknowledged >= CELL_KEY_THRESHOLD ? median : null,
         };
       });
 

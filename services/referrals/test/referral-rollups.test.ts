@@ -1,0 +1,376 @@
+/**
+ * The box counts, copy entries and monthly statistics rollup that the triggers of migration
+ * 1797053000000-ReferralRollups keep (issue 15), held against the referrals themselves, counted
+ * one by one as the service did before: through inserts, updates that move a referral between
+ * cells, updates that move nothing, deletes, a rollback, concurrent writers on the same counters
+ * (with compactions running among them), the migration on referrals stored before it, and a
+ * changed record-key secret.
+ */
+import { randomUUID } from 'node:crypto';
+import { openServiceDatabase } from '@samverkan/shared';
+import { createTestDatabase, type TestDatabase } from '@samverkan/shared/src/testing';
+import type { DataSource, EntityManager } from 'typeorm';
+import { REFERRALS_ENTITIES } from '../src/entities';
+import { REFERRALS_MIGRATIONS } from '../src/migrations';
+import { ReferralRollups1797053000000 } from '../src/migrations/1797053000000-ReferralRollups';
+import { createReferralsRepository } from '../src/referrals/repository';
+import { createRollupsRepository } from '../src/services/rollups.repository';
+import type { ReferralsContext } from '../src/services/context';
+import {
+  createStatisticsRepository,
+  recordKeySql,
+  type StatisticsDimension,
+} from '../src/services/statistics.repository';
+
+let db: TestDatabase;
+let ds: DataSource;
+const units = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+beforeAll(async () => {
+  db = await createTestDatabase('rollups');
+  ds = await openServiceDatabase({
+    url: db.url,
+    schema: 'referrals',
+    entities: REFERRALS_ENTITIES,
+    migrations: REFERRALS_MIGRATIONS,
+    poolSize: 6,
+  });
+});
+afterAll(async () => {
+  await ds?.destroy();
+  await db?.drop();
+});
+
+/** A small deterministic generator, so that a failure can be replayed. */
+function generator(seed: number) {
+  let s = seed;
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
+}
+
+interface Row {
+  id: string;
+  sender: string;
+  recipient: string;
+  copies: string[];
+  category: string;
+  urgency: string;
+  gender: string;
+  status: string;
+  municipality: string;
+  createdAt: Date;
+  acknowledgedAt: Date | null;
+  outcome: string | null;
+}
+
+function randomRows(n: number, seed: number, newestDaysAgo = 0, spanDays = 420): Row[] {
+  const g = generator(seed);
+  return Array.from({ length: n }, () => {
+    const recipient = g.pick(units);
+    // Copies may repeat a unit and may name the recipient: each counts once, the recipient never.
+    const copies =
+      g.next() < 0.4
+        ? Array.from({ length: 1 + Math.floor(g.next() * 3) }, () => g.pick(units))
+        : [];
+    const createdAt = new Date(Date.now() - (newestDaysAgo + g.next() * spanDays) * DAY_MS);
+    const acknowledged = g.next() < 0.7;
+    return {
+      id: randomUUID(),
+      sender: g.pick(units),
+      recipient,
+      copies,
+      category: g.pick(['trafficking_sexual', 'sex_for_compensation', 'other']),
+      urgency: g.pick(['acute', 'urgent', 'routine']),
+      gender: g.pick(['female', 'male']),
+      status: g.pick(['sent', 'received', 'accepted', 'closed']),
+      municipality: g.pick(['0580', '0581']),
+      createdAt,
+      // Whole seconds to hours, so that tenths of a minute round both ways.
+      acknowledgedAt: acknowledged
+        ? new Date(createdAt.getTime() + Math.floor(g.next() * 4 * 3600) * 1000)
+        : null,
+      outcome: g.next() < 0.3 ? g.pick(['support_started', 'unreachable']) : null,
+    };
+  });
+}
+
+/** The rows in one INSERT statement (the trigger sees them together). */
+async function insert(rows: Row[], runner: DataSource | EntityManager = ds): Promise<void> {
+  const values: unknown[] = [];
+  const tuples = rows.map((r) => {
+    const p = (v: unknown) => {
+      values.push(v);
+      return `$${values.length}`;
+    };
+    return `(${p(r.id)}, ${p(r.sender)}, ${p(r.recipient)}, ${p(r.copies)}::uuid[], ${p(r.category)},
+      ${p(r.urgency)}, 'adult', ${p(r.gender)}, 'swedish', ${p(r.municipality)}, 'consent',
+      ${p(r.status)}, '{}'::jsonb, 2, ${p(r.createdAt)}::timestamptz + interval '1 day',
+      ${p(r.acknowledgedAt)}::timestamptz, ${p(r.outcome)}, '{}'::jsonb, ${p(r.createdAt)},
+      ${p(r.createdAt)})`;
+  });
+  await runner.query(
+    `INSERT INTO referrals.referrals (id, sender_unit_id, recipient_unit_id, copy_unit_ids,
+       category, urgency, age_band, gender, citizenship_group, municipality_code, legal_basis,
+       status, envelope, envelope_size, acknowledge_by, acknowledged_at, outcome, handover,
+       created_at, updated_at)
+     VALUES ${tuples.join(', ')}`,
+    values,
+  );
+}
+
+/** A box's counts as the service counted them before the counters: from the referrals. */
+async function countedFromReferrals(box: 'inbox' | 'outbox', unit: string) {
+  const where =
+    box === 'inbox'
+      ? `(r.recipient_unit_id = $1 OR (r.copy_unit_ids @> ARRAY[$1::uuid] AND r.recipient_unit_id <> $1))`
+      : 'r.sender_unit_id = $1';
+  return (await ds.query(
+    `SELECT r.status, count(*)::int AS n,
+            count(*) FILTER (WHERE r.urgency = 'acute' AND r.status IN ('sent', 'received'))::int AS acute
+       FROM referrals.referrals r WHERE ${where} GROUP BY r.status ORDER BY r.status`,
+    [unit],
+  )) as Array<{ status: string; n: number; acute: number }>;
+}
+
+/** Every unit's boxes and copies equal counting the referrals (and something was counted). */
+async function expectBoxesExact(): Promise<void> {
+  const repository = createReferralsRepository({ dataSource: ds } as ReferralsContext);
+  let total = 0;
+  for (const unit of units) {
+    for (const box of ['inbox', 'outbox'] as const) {
+      const kept = await repository.countsByStatus(box, unit);
+      const counted = await countedFromReferrals(box, unit);
+      expect([...kept].sort((a, b) => a.status.localeCompare(b.status))).toEqual(counted);
+      total += counted.reduce((sum, c) => sum + c.n, 0);
+    }
+    const entries = (await ds.query(
+      `SELECT e.referral_id AS id, e.created_at AS at FROM referrals.referral_copy_entries e
+        WHERE e.unit_id = $1 ORDER BY 1`,
+      [unit],
+    )) as Array<{ id: string; at: Date }>;
+    const copies = (await ds.query(
+      `SELECT r.id, r.created_at AS at FROM referrals.referrals r
+        WHERE r.copy_unit_ids @> ARRAY[$1::uuid] AND r.recipient_unit_id <> $1 ORDER BY 1`,
+      [unit],
+    )) as Array<{ id: string; at: Date }>;
+    expect(entries).toEqual(copies);
+  }
+  expect(total).toBeGreaterThan(0);
+}
+
+describe('box counts and copy entries', () => {
+  it('equal counting the referrals through inserts, updates, deletes and a rollback', async () => {
+    await insert(randomRows(120, 1));
+    await insert(randomRows(1, 2));
+    await expectBoxesExact();
+
+    // Moves between statuses and units, an update that moves nothing, a copy list changed.
+    await ds.query(
+      `UPDATE referrals.referrals SET status = 'received', urgency = 'acute' WHERE status = 'sent'`,
+    );
+    await ds.query(`UPDATE referrals.referrals SET updated_at = now()`);
+    await ds.query(
+      `UPDATE referrals.referrals SET recipient_unit_id = $1, copy_unit_ids = ARRAY[$2::uuid, $1::uuid]
+        WHERE id IN (SELECT id FROM referrals.referrals ORDER BY id LIMIT 10)`,
+      [units[0], units[1]],
+    );
+    await expectBoxesExact();
+
+    // A rolled-back change leaves no trace in the counters.
+    await expect(
+      ds.transaction(async (tx) => {
+        await insert(randomRows(5, 3), tx);
+        await tx.query(`UPDATE referrals.referrals SET status = 'closed'`);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await expectBoxesExact();
+
+    await ds.query(
+      `DELETE FROM referrals.referrals WHERE id IN (SELECT id FROM referrals.referrals ORDER BY id DESC LIMIT 7)`,
+    );
+    await expectBoxesExact();
+
+    // Compacted: one row per key, the same counts.
+    expect(await createRollupsRepository(ds).compact()).toBeGreaterThan(0);
+    const [compacted] = (await ds.query(
+      `SELECT count(*)::int AS rows, count(DISTINCT (unit_id, box, status, urgency))::int AS keys
+         FROM referrals.referral_box_counts`,
+    )) as Array<{ rows: number; keys: number }>;
+    expect(compacted!.rows).toBe(compacted!.keys);
+    await expectBoxesExact();
+  });
+
+  it('stay exact with concurrent writers on the same counters, compacted meanwhile', async () => {
+    const rollups = createRollupsRepository(ds);
+    const compactions = Promise.all([rollups.compact(), rollups.compact(), rollups.compact()]);
+    const rounds = await Promise.all(
+      [11, 12, 13, 14, 15].map((seed) =>
+        ds.transaction(async (tx) => {
+          const rows = randomRows(15, seed).map((r) => ({ ...r, recipient: units[2]! }));
+          for (const row of rows) {
+            await insert([row], tx);
+          }
+          await tx.query(`UPDATE referrals.referrals SET status = 'accepted' WHERE id = $1`, [
+            rows[0]!.id,
+          ]);
+          return rows.length;
+        }),
+      ),
+    );
+    expect(rounds).toEqual([15, 15, 15, 15, 15]);
+    await compactions;
+    await expectBoxesExact();
+    await Promise.all([rollups.compact(), rollups.compact()]);
+    await expectBoxesExact();
+  });
+
+  it('are built by the migration from the referrals stored before it', async () => {
+    const runner = ds.createQueryRunner();
+    try {
+      const migration = new ReferralRollups1797053000000();
+      await migration.down(runner);
+      await insert(randomRows(40, 21)); // no triggers now
+      await migration.up(runner);
+      await expectBoxesExact();
+    } finally {
+      await runner.release();
+    }
+  });
+});
+
+/** A Swedish calendar day `daysAgo` days before now. */
+const stockholmDay = (daysAgo: number) =>
+  new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'Europe/Stockholm',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date(Date.now() - daysAgo * DAY_MS));
+
+const COLUMN: Record<StatisticsDimension, string> = {
+  month: `to_char(r.created_at AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM')`,
+  category: 'r.category',
+  gender: 'r.gender',
+  ageBand: 'r.age_band',
+  citizenshipGroup: 'r.citizenship_group',
+  outcome: `COALESCE(r.outcome, 'none')`,
+  municipality: 'r.municipality_code::text',
+};
+
+/** The statistics' cells counted one by one from the referrals (the service's query before the rollup). */
+async function countedCells(
+  groupBy: StatisticsDimension[],
+  from: string | null,
+  to: string | null,
+  municipality: string | null,
+  secret: string,
+) {
+  const dims = groupBy.map((d, i) => `${COLUMN[d]} AS d${i}`).join(', ');
+  const positions = groupBy.map((_d, i) => String(i + 1)).join(', ');
+  const rows = (await ds.query(
+    `WITH b AS (
+       SELECT (COALESCE($1::date, (t.to_day - interval '1 year')::date)::timestamp AT TIME ZONE 'Europe/Stockholm') AS lower,
+              ((t.to_day + 1)::timestamp AT TIME ZONE 'Europe/Stockholm') AS upper
+         FROM (SELECT COALESCE($2::date, (now() AT TIME ZONE 'Europe/Stockholm')::date) AS to_day) t)
+     SELECT ${dims}, count(*)::int AS n, sum(${recordKeySql('r', '$4')})::text AS keysum,
+            count(r.acknowledged_at)::int AS acknowledged,
+            percentile_cont(0.5) WITHIN GROUP (
+              ORDER BY round(extract(epoch FROM r.acknowledged_at - r.created_at) / 6) / 10.0) AS median
+       FROM referrals.referrals r CROSS JOIN b
+      WHERE r.created_at >= b.lower AND r.created_at < b.upper
+        AND ($3::text IS NULL OR r.municipality_code = $3)
+      GROUP BY ${positions} ORDER BY ${positions}`,
+    [from, to, municipality, secret],
+  )) as Array<Record<string, unknown>>;
+  return rows.map((row) => ({
+    key: groupBy.map((_d, i) => String(row[`d${i}`])),
+    n: Number(row.n),
+    keysum: BigInt(String(row.keysum)),
+    acknowledged: Number(row.acknowledged),
+    medianMinutes: row.median === null ? null : Number(row.median),
+  }));
+}
+
+async function expectStatisticsExact(secret: string): Promise<void> {
+  const statistics = createStatisticsRepository(ds);
+  const periods: Array<[string | null, string | null]> = [
+    [null, null], // the default year, ending in today's (partial) month
+    [stockholmDay(300), stockholmDay(40)], // partial months at both ends
+    [stockholmDay(200), stockholmDay(190)], // days within one or two months
+    [null, stockholmDay(100)],
+    [stockholmDay(500), null],
+  ];
+  const groupings: StatisticsDimension[][] = [
+    ['month'],
+    ['category', 'gender'],
+    ['outcome', 'municipality', 'month'],
+  ];
+  let compared = 0;
+  for (const [from, to] of periods) {
+    for (const groupBy of groupings) {
+      for (const municipality of [null, '0581']) {
+        const kept = await statistics.cells({
+          groupBy,
+          from,
+          to,
+          municipalities: municipality ? [municipality] : null,
+          secret,
+          limit: 10_001,
+        });
+        const counted = await countedCells(groupBy, from, to, municipality, secret);
+        expect(kept.map((c) => ({ ...c, medianMinutes: null }))).toEqual(
+          counted.map((c) => ({ ...c, medianMinutes: null })),
+        );
+        kept.forEach((c, i) => {
+          const m = counted[i]!.medianMinutes;
+          if (m === null) {
+            expect(c.medianMinutes).toBeNull();
+          } else {
+            expect(c.medianMinutes).toBeCloseTo(m, 9);
+          }
+        });
+        compared += counted.length;
+      }
+    }
+  }
+  expect(compared).toBeGreaterThan(100);
+}
+
+describe('the statistics rollup', () => {
+  it('gives the cells, keys and medians of counting every referral, over whole and partial months', async () => {
+    // Stored before the secret: built when the service first sets it.
+    await insert(randomRows(300, 31, 0, 500));
+    const statistics = createStatisticsRepository(ds);
+    expect(await statistics.useRecordKeySecret('secret-a')).toBe(true);
+    expect(await statistics.useRecordKeySecret('secret-a')).toBe(false);
+    await expectStatisticsExact('secret-a');
+
+    // Then kept by the triggers: new referrals, acknowledgements, outcomes, a deletion.
+    await insert(randomRows(150, 32, 0, 500));
+    await ds.query(
+      `UPDATE referrals.referrals SET acknowledged_at = created_at + interval '7 minutes 33 seconds'
+        WHERE acknowledged_at IS NULL AND id IN (SELECT id FROM referrals.referrals ORDER BY id LIMIT 40)`,
+    );
+    await ds.query(
+      `UPDATE referrals.referrals SET outcome = 'referred_elsewhere', status = 'closed'
+        WHERE id IN (SELECT id FROM referrals.referrals ORDER BY id DESC LIMIT 40)`,
+    );
+    await ds.query(
+      `DELETE FROM referrals.referrals WHERE id IN (SELECT id FROM referrals.referrals ORDER BY created_at LIMIT 5)`,
+    );
+    await expectStatisticsExact('secret-a');
+    expect(await createRollupsRepository(ds).compact()).toBeGreaterThan(0);
+    await expectStatisticsExact('secret-a');
+  });
+
+  it('is built again with the record keys of a changed secret', async () => {
+    const statistics = createStatisticsRepository(ds);
+    expect(await statistics.useRecordKeySecret('secret-b')).toBe(true);
+    await expectStatisticsExact('secret-b');
+  });
+});
