@@ -94,8 +94,10 @@ function bearerToken(request: FastifyRequest): string {
       'Send an access token as "Authorization: Bearer <token>"',
     );
   }
-  // The scheme is case-insensitive (RFC 9110 §11.1).
-  const match = /^Bearer +([A-Za-z0-9_.-]+)$/i.exec(header);
+  // The scheme is case-insensitive (RFC 9110 §11.1); one space before the token, as
+  // @fastify/jwt's own parsing demands — a remembered token (below) skips that parsing, so the
+  // header must be held to the same form here or a token would pass only once remembered.
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(header);
   if (!match) {
     throw invalid('The Authorization header must be "Bearer <token>"');
   }
