@@ -15,9 +15,9 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 
-const root = path.resolve(__dirname, '..');
-const cache = path.join(root, 'node_modules', '.cache', 'samverkan');
-const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+export const root = path.resolve(__dirname, '..');
+export const cache = path.join(root, 'node_modules', '.cache', 'samverkan');
+export const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 
 /** What `npm run lint` formats; kept in step with package.json's `lint` and `format`. */
 const PRETTIER_FILES = [
@@ -33,12 +33,27 @@ const PRETTIER_FILES = [
   'web/*.ts',
 ];
 
-const tsc = (project: string, buildInfo: string): [string, string[]] => [
+export const tsc = (project: string, buildInfo: string): [string, string[]] => [
   bin('tsc'),
   ['-p', project, '--noEmit', '--incremental', '--tsBuildInfoFile', path.join(cache, buildInfo)],
 ];
 
 export type Check = [name: string, command: string, args: string[]];
+
+/** prettier's check of what `npm run lint` formats, with its cache. */
+export const formatCheck = (name: string): Check => [
+  name,
+  bin('prettier'),
+  [
+    '--check',
+    '--cache',
+    '--cache-location',
+    path.join(cache, 'prettier'),
+    '--log-level',
+    'warn',
+    ...PRETTIER_FILES,
+  ],
+];
 
 /** Slowest first, so that the two lanes end at about the same time. */
 const CHECKS: Check[] = [
@@ -46,19 +61,7 @@ const CHECKS: Check[] = [
   ['lint (eslint)', bin('eslint'), ['.']],
   ['type-check (web/tsconfig.json)', ...tsc('web/tsconfig.json', 'web.tsbuildinfo')],
   ['contracts (generated types)', bin('tsx'), ['scripts/gen-types.ts', '--check']],
-  [
-    'format (prettier)',
-    bin('prettier'),
-    [
-      '--check',
-      '--cache',
-      '--cache-location',
-      path.join(cache, 'prettier'),
-      '--log-level',
-      'warn',
-      ...PRETTIER_FILES,
-    ],
-  ],
+  formatCheck('format (prettier)'),
   ['contracts (redocly lint)', bin('redocly'), ['lint', '--config', 'openapi/redocly.yaml']],
   ['lockfile', bin('tsx'), ['scripts/check-lockfile.ts']],
 ];

@@ -10,11 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { runChecks, type Check } from './checks';
-
-const root = path.resolve(__dirname, '..');
-const cache = path.join(root, 'node_modules', '.cache', 'samverkan');
-const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+import { bin, cache, formatCheck, root, runChecks, tsc, type Check } from './checks';
 
 /** Fast, and between them they start every service against a real database. */
 const QUICK_INTEGRATION = [
@@ -25,39 +21,9 @@ const QUICK_INTEGRATION = [
 ];
 
 const checks: Check[] = [
-  [
-    'type-check',
-    bin('tsc'),
-    [
-      '-p',
-      'tsconfig.json',
-      '--noEmit',
-      '--incremental',
-      '--tsBuildInfoFile',
-      path.join(cache, 'tsconfig.tsbuildinfo'),
-    ],
-  ],
+  ['type-check', ...tsc('tsconfig.json', 'tsconfig.tsbuildinfo')],
   ['lint', bin('eslint'), ['--cache', '--cache-location', path.join(cache, 'eslint'), '.']],
-  [
-    'format',
-    bin('prettier'),
-    [
-      '--check',
-      '--cache',
-      '--cache-location',
-      path.join(cache, 'prettier'),
-      '--log-level',
-      'warn',
-      'shared/src/**/*.ts',
-      'services/**/*.ts',
-      'hub/**/*.ts',
-      'sdk/**/*.ts',
-      'scripts/**/*.{ts,js}',
-      'bench/**/*.ts',
-      'resilience/**/*.ts',
-      'demo/**/*.ts',
-    ],
-  ],
+  formatCheck('format'),
 ];
 
 async function main(): Promise<void> {
