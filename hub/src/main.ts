@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
     embedded = await startEmbeddedPostgres(config.SAMVERKAN_DATA_DIR, undefined, {
-      migratedTemplate: migratedTemplatePath(),
+      // looked for only when the data folder is fresh
+      migratedTemplate: migratedTemplatePath,
     });
   }
   const app = await createPlatformApp({ config, databaseUrl: embedded?.url, lazySchemas: true });

@@ -185,9 +185,10 @@ export async function startEmbeddedPostgres(
     /**
      * A stopped cluster (`makeMigratedTemplate`) that a fresh data folder starts as a copy of,
      * when it exists: its schemas are then already migrated. Without it, a fresh folder starts
-     * from the initialised-cluster template and the services run every migration.
+     * from the initialised-cluster template and the services run every migration. A function is
+     * asked only when the folder is fresh (finding the template hashes every migration file).
      */
-    migratedTemplate?: string;
+    migratedTemplate?: string | (() => string | undefined);
   } = {},
 ): Promise<EmbeddedPostgres> {
   const { PGlite } = await import('@electric-sql/pglite');
@@ -213,8 +214,11 @@ export async function startEmbeddedPostgres(
   }
   // A data folder without PG_VERSION has never been initialised: start it from the template.
   let fresh = !fs.existsSync(path.join(dir, 'PG_VERSION'));
-  const template = options.migratedTemplate;
-  if (fresh && template && fs.existsSync(path.join(template, 'PG_VERSION'))) {
+  const template =
+    fresh && typeof options.migratedTemplate === 'function'
+      ? options.migratedTemplate()
+      : options.migratedTemplate;
+  if (fresh && typeof template === 'string' && fs.existsSync(path.join(template, 'PG_VERSION'))) {
     // Plain file copies: several times cheaper than unpacking the tar through PGlite's file
     // system layer and then running every migration.
     // Copied beside the folder and renamed into place: a start stopped mid-copy leaves no
