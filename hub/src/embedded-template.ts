@@ -20,12 +20,21 @@ import { REFERRALS_MIGRATIONS } from '@samverkan/referrals/src/migrations';
 import { makeMigratedTemplate, openServiceDatabase, pgliteCache } from '@samverkan/shared';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SERVICES = ['directory', 'notifications', 'referrals'] as const;
+/** The services' schemas, migrated in this order (each as the service does when it starts). */
+const SCHEMAS = [
+  {
+    schema: 'notifications',
+    entities: NOTIFICATIONS_ENTITIES,
+    migrations: NOTIFICATIONS_MIGRATIONS,
+  },
+  { schema: 'referrals', entities: REFERRALS_ENTITIES, migrations: REFERRALS_MIGRATIONS },
+  { schema: 'directory', entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS },
+];
 
 /** sha256 over every service's migration files (names and contents), in a stable order. */
 function migrationsHash(): string {
   const hash = crypto.createHash('sha256');
-  for (const service of SERVICES) {
+  for (const service of SCHEMAS.map((s) => s.schema).sort()) {
     const dir = path.join(ROOT, 'services', service, 'src', 'migrations');
     for (const name of fs.readdirSync(dir).sort()) {
       hash.update(`${service}/${name}\0`);
@@ -51,17 +60,8 @@ export async function prepareMigratedTemplate(): Promise<string | undefined> {
   if (!target || fs.existsSync(path.join(target, 'PG_VERSION'))) {
     return target;
   }
-  const schemas = [
-    {
-      schema: 'notifications',
-      entities: NOTIFICATIONS_ENTITIES,
-      migrations: NOTIFICATIONS_MIGRATIONS,
-    },
-    { schema: 'referrals', entities: REFERRALS_ENTITIES, migrations: REFERRALS_MIGRATIONS },
-    { schema: 'directory', entities: DIRECTORY_ENTITIES, migrations: DIRECTORY_MIGRATIONS },
-  ];
   await makeMigratedTemplate(target, async (url) => {
-    for (const { schema, entities, migrations } of schemas) {
+    for (const { schema, entities, migrations } of SCHEMAS) {
       // Exactly what each service does when it opens its database on start.
       const dataSource = await openServiceDatabase({ url, schema, entities, migrations });
       await dataSource.destroy();
