@@ -42,12 +42,12 @@ export interface AttemptDecision {
   outcome: string;
 }
 
-/** Attempt outcomes that say nothing about the receiver's health are none; every failure counts. */
 /** A 2xx answer: the receiver has the message. */
 export function delivered(result: AttemptResult): boolean {
   return result.kind === 'response' && result.status >= 200 && result.status < 300;
 }
 
+/** Attempt outcomes that say nothing about the receiver's health are none; every failure counts. */
 export function decideAfterAttempt(
   progress: DeliveryProgress,
   result: AttemptResult,

@@ -223,18 +223,12 @@ export class WebhookDeliveryWorker {
           attempts: decision.attempts,
           nextAttemptAt: status === 'retrying' ? decision.nextAttemptAt : null,
           lastOutcome: decision.outcome,
-          deliveredAt: status === 'delivered' ? now : delivery.deliveredAt,
           leaseToken: null,
           leaseUntil: null,
           updatedAt: now,
         },
       );
-      if (decision.succeeded) {
-        if (endpoint.consecutiveFailures !== 0) {
-          await tx.update(WebhookEndpointEntity, { id: endpoint.id }, { consecutiveFailures: 0 });
-        }
-        return;
-      }
+      // A delivered attempt was recorded by recordSuccess: this is a failure.
       const failures = endpoint.consecutiveFailures + 1;
       if (!decision.disableEndpoint || endpoint.status !== 'enabled') {
         await tx.update(
