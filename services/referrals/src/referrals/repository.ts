@@ -137,7 +137,6 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       // `s` is the referral; `t` the row whose (created_at, id) orders the range (the referral,
       // or its copy entry), so that the cursor and the period narrow the index range itself.
       const filters: string[] = [];
-      const ordered: string[] = [];
       if (query.status?.length) {
         filters.push('s.status IN (:...status)');
         params.status = query.status;
@@ -151,22 +150,25 @@ export function createReferralsRepository(ctx: ReferralsContext) {
         params.category = query.category;
       }
       if (query.from) {
-        ordered.push('t.created_at >= :from');
         params.from = query.from;
       }
       if (query.to) {
-        ordered.push('t.created_at < :to');
         params.to = query.to;
       }
-      if (query.cursor) {
-        const after = decodeCursor(query.cursor);
-        ordered.push('(t.created_at, t.id) < (:c, :i)');
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+      if (after) {
         params.c = after.c;
         params.i = after.i;
       }
+      /** The period and the cursor, on a range's own page-order columns. */
+      const ordered = (at: string, id: string): string[] => [
+        ...(query.from ? [`${at} >= :from`] : []),
+        ...(query.to ? [`${at} < :to`] : []),
+        ...(after ? [`(${at}, ${id}) < (:c, :i)`] : []),
+      ];
       const table = repo.metadata.tablePath;
       const range = (box: string) =>
-        `(SELECT s.id FROM ${table} s WHERE ${[box, ...filters, ...ordered.map((f) => f.replace(/\bt\./g, 's.'))].join(' AND ')}
+        `(SELECT s.id FROM ${table} s WHERE ${[box, ...filters, ...ordered('s.created_at', 's.id')].join(' AND ')}
            ORDER BY s.created_at DESC, s.id DESC LIMIT :limit)`;
       // The copies to the units: their entries in page order (referral_copy_entries, kept by
       // the triggers of migration 1797053000000), each joined to its referral for the filters.
@@ -175,11 +177,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
             'e.unit_id IN (:...units)',
             's.recipient_unit_id <> ALL(CAST(:unitArray AS uuid[]))',
             ...filters,
-            ...ordered.map((f) =>
-              f
-                .replace(/\bt\.created_at\b/g, 'e.created_at')
-                .replace(/\bt\.id\b/g, 'e.referral_id'),
-            ),
+            ...ordered('e.created_at', 'e.referral_id'),
           ].join(' AND ')}
           ORDER BY e.created_at DESC, e.referral_id DESC LIMIT :limit)`;
       const ids =
