@@ -13,6 +13,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { REFERRALS_ENTITIES } from '../src/entities';
 import { REFERRALS_MIGRATIONS } from '../src/migrations';
 import { ReferralRollups1797053000000 } from '../src/migrations/1797053000000-ReferralRollups';
+import { StaticReferralRollups1797060000000 } from '../src/migrations/1797060000000-StaticReferralRollups';
 import { createReferralsRepository } from '../src/referrals/repository';
 import { createRollupsRepository } from '../src/services/rollups.repository';
 import type { ReferralsContext } from '../src/services/context';
@@ -172,7 +173,16 @@ describe('box counts and copy entries', () => {
     await ds.query(
       `UPDATE referrals.referrals SET status = 'received', urgency = 'acute' WHERE status = 'sent'`,
     );
+    const counterRows = async () =>
+      (
+        (await ds.query(
+          `SELECT (SELECT count(*) FROM referrals.referral_box_counts)::int
+                + (SELECT count(*) FROM referrals.referral_copy_entries)::int AS n`,
+        )) as Array<{ n: number }>
+      )[0]!.n;
+    const rowsBefore = await counterRows();
     await ds.query(`UPDATE referrals.referrals SET updated_at = now()`);
+    expect(await counterRows()).toBe(rowsBefore); // nothing counted moved: nothing added
     await ds.query(
       `UPDATE referrals.referrals SET recipient_unit_id = $1, copy_unit_ids = ARRAY[$2::uuid, $1::uuid]
         WHERE id IN (SELECT id FROM referrals.referrals ORDER BY id LIMIT 10)`,
@@ -232,10 +242,16 @@ describe('box counts and copy entries', () => {
   it('are built by the migration from the referrals stored before it', async () => {
     const runner = ds.createQueryRunner();
     try {
+      // Both migrations down and up again: the static triggers replace the first ones' function.
       const migration = new ReferralRollups1797053000000();
+      const staticTriggers = new StaticReferralRollups1797060000000();
+      await staticTriggers.down(runner);
       await migration.down(runner);
       await insert(randomRows(40, 21)); // no triggers now
       await migration.up(runner);
+      await expectBoxesExact();
+      await staticTriggers.up(runner);
+      await insert(randomRows(10, 22));
       await expectBoxesExact();
     } finally {
       await runner.release();

@@ -13,6 +13,7 @@ import { ClearLegacyClearText1797000000005 } from './1797000000005-ClearLegacyCl
 import { BoxIndexesAtScale1797040000001 } from './1797040000001-BoxIndexesAtScale';
 import { StatisticsIndex1797040000002 } from './1797040000002-StatisticsIndex';
 import { ReferralRollups1797053000000 } from './1797053000000-ReferralRollups';
+import { StaticReferralRollups1797060000000 } from './1797060000000-StaticReferralRollups';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -31,4 +32,5 @@ export const REFERRALS_MIGRATIONS = [
   BoxIndexesAtScale1797040000001,
   StatisticsIndex1797040000002,
   ReferralRollups1797053000000,
+  StaticReferralRollups1797060000000,
 ];
