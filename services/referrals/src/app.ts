@@ -106,7 +106,11 @@ export const referralsService: FastifyPluginAsync<ReferralsOptions> = async (
   const deadlines = new DeadlineWatcher(context, own.deadlineCheckMs, app.log);
   const fieldRequestWatcher = new FieldRequestWatcher(context, own.deadlineCheckMs, app.log);
   const records = createRecords(context, app.log);
-  const rollupCompactor = new RollupCompactor(createRollupsRepository(dataSource), app.log);
+  const rollupCompactor = new RollupCompactor(
+    createRollupsRepository(dataSource),
+    app.log,
+    own.rollupCompactionMs,
+  );
   app.addHook('onReady', async () => {
     deadlines.start();
     fieldRequestWatcher.start();

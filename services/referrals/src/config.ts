@@ -1,11 +1,14 @@
 import { ConfigError, loadConfig, type PlatformConfig } from '@samverkan/shared';
 import { DEFAULT_DEADLINES, parseDeadlineConfig, type DeadlineConfig } from './domain/deadlines';
+import { ROLLUP_COMPACTION_MS } from './services/rollup-compactor';
 
 /** The referrals service's own settings, validated at start like the platform's. */
 export interface ReferralsConfig {
   deadlines: DeadlineConfig;
   envelopeMaxBytes: number;
   deadlineCheckMs: number;
+  /** how often the rollup compactor folds the counters' rows (services/rollup-compactor.ts) */
+  rollupCompactionMs: number;
   /** how long a field request may stay unclaimed before it escalates (never past needed-by) */
   fieldRequestClaimWindowMs: number | undefined;
 }
@@ -14,6 +17,7 @@ interface Raw extends PlatformConfig {
   REFERRALS_ACKNOWLEDGE_DEADLINES?: string;
   REFERRALS_ENVELOPE_MAX_BYTES: number;
   REFERRALS_DEADLINE_CHECK_MS: number;
+  REFERRALS_ROLLUP_COMPACTION_MS: number;
   REFERRALS_FIELD_REQUEST_CLAIM_WINDOW?: string;
 }
 
@@ -36,6 +40,12 @@ export function loadReferralsConfig(
         maximum: 3_600_000,
         default: 5000,
       },
+      REFERRALS_ROLLUP_COMPACTION_MS: {
+        type: 'integer',
+        minimum: 100,
+        maximum: 3_600_000,
+        default: ROLLUP_COMPACTION_MS,
+      },
     },
   });
   let deadlines = DEFAULT_DEADLINES;
@@ -55,5 +65,6 @@ export function loadReferralsConfig(
     deadlines,
     envelopeMaxBytes: raw.REFERRALS_ENVELOPE_MAX_BYTES,
     deadlineCheckMs: raw.REFERRALS_DEADLINE_CHECK_MS,
+    rollupCompactionMs: raw.REFERRALS_ROLLUP_COMPACTION_MS,
   };
 }

@@ -2,7 +2,10 @@ import { PeriodicPass } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RollupsRepository } from './rollups.repository';
 
-/** How often each replica folds the counters' rows (a reader sums what accumulates meanwhile). */
+/**
+ * How often each replica folds the counters' rows by default (a reader sums what accumulates
+ * meanwhile); `REFERRALS_ROLLUP_COMPACTION_MS`.
+ */
 export const ROLLUP_COMPACTION_MS = 5_000;
 
 /**

@@ -8,7 +8,9 @@ import {
 /**
  * The append-only counters of migration 1797053000000-ReferralRollups (box counts, the monthly
  * statistics and their acknowledgement histogram): each change adds rows of +n/−n and readers sum
- * a key's rows. Compacting folds each key's rows into one (none when they add up to nothing).
+ * a key's rows. Compacting folds each key's rows into one (none when every sum is zero: a key
+ * whose count adds up to nothing may still carry a record-key sum, when one change moved one
+ * referral out of the cell and another in).
  *
  * Exact while writers and other replicas' compactions run: one statement deletes a key's rows
  * and inserts their sum, so a reader's snapshot holds either the rows or the sum; rows another
@@ -56,34 +58,27 @@ export function createRollupsRepository(dataSource: DataSource) {
     async compact(): Promise<number> {
       let removed = 0;
       for (const c of compactions) {
-        const key = c.key.map((k) => `t.${k}`).join(', ');
         const positions = c.key.map((_k, i) => String(i + 1)).join(', ');
-        // The rows of the keys that have more than one (or add up to nothing)…
-        const ids = (
-          (await dataSource.query(
-            `SELECT t.id FROM ${c.table} t
-              WHERE (${key}) IN (SELECT ${key} FROM ${c.table} t GROUP BY ${positions}
-                                 HAVING count(*) > 1 OR sum(t.n) = 0)`,
-            [],
-          )) as Array<{ id: string }>
-        ).map((r) => r.id);
-        if (ids.length === 0) {
-          continue;
-        }
-        // …deleted and summed in one statement; a row another compaction deleted first is not
-        // returned here, so nothing is summed twice.
+        const keys = c.key.join(', ');
+        const anySum = (alias: string) => c.sums.map((s) => `sum(${alias}.${s}) <> 0`).join(' OR ');
+        // One statement: the keys that have more than one row (or rows that add up to nothing),
+        // their rows deleted and summed into one. A row another compaction deleted first is
+        // skipped by the DELETE (and so not summed twice); rows added meanwhile stay.
         const [row] = (await dataSource.query(
-          `WITH gone AS (
-             DELETE FROM ${c.table} t WHERE t.id = ANY ($1::bigint[])
-             RETURNING ${key}, ${c.sums.map((s) => `t.${s}`).join(', ')}
+          `WITH folded AS (
+             SELECT ${keys} FROM ${c.table} r GROUP BY ${positions}
+             HAVING count(*) > 1 OR NOT (${anySum('r')})
+           ), gone AS (
+             DELETE FROM ${c.table} t USING folded f
+              WHERE ${c.key.map((k) => `t.${k} = f.${k}`).join(' AND ')}
+             RETURNING ${c.key.map((k) => `t.${k}`).join(', ')}, ${c.sums.map((s) => `t.${s}`).join(', ')}
            ), summed AS (
-             INSERT INTO ${c.table} (${c.key.join(', ')}, ${c.sums.join(', ')})
+             INSERT INTO ${c.table} (${keys}, ${c.sums.join(', ')})
              SELECT ${c.key.map((k) => `g.${k}`).join(', ')}, ${c.sums.map((s) => `sum(g.${s})`).join(', ')}
-               FROM gone g GROUP BY ${positions} HAVING sum(g.n) <> 0
+               FROM gone g GROUP BY ${positions} HAVING ${anySum('g')}
              RETURNING 1
            )
            SELECT (SELECT count(*) FROM gone)::int - (SELECT count(*) FROM summed)::int AS removed`,
-          [ids],
         )) as Array<{ removed: number }>;
         removed += row?.removed ?? 0;
       }
