@@ -3,7 +3,7 @@ import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'ty
 /**
  * What the boxes and the statistics read instead of the referrals themselves at scale (issue 15,
  * bench/referrals-scale). All of them are kept by triggers on `referrals` in the transaction of
- * the change that moves them (migration 1797053000000-ReferralRollups), so they are exact under
+ * the change that moves them (migrations 1797053000000-ReferralRollups, 1797060000000-StaticReferralRollups), so they are exact under
  * concurrency, rollbacks and retries.
  *
  * The counters are append-only: a change adds rows of +n/−n and a reader sums a key's rows, so
@@ -53,13 +53,10 @@ export class ReferralCopyEntryEntity {
 }
 
 /**
- * A month's referrals (Swedish calendar month of sending) by every statistics dimension: how many,
- * the sum of their record keys (domain/cell-key.ts: a cell key is that sum modulo 2^32, so sums
- * add up across months) and how many were acknowledged.
+ * A statistics cell: a Swedish calendar month of sending and the referral's dimensions, the key of
+ * both statistics rollups.
  */
-@Entity({ name: 'referral_statistics_months' })
-@Index('referral_statistics_months_month_idx', ['month'])
-export class ReferralStatisticsMonthEntity {
+abstract class StatisticsCell {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
@@ -85,7 +82,16 @@ export class ReferralStatisticsMonthEntity {
 
   @Column({ name: 'municipality_code', type: 'char', length: 4 })
   municipalityCode: string;
+}
 
+/**
+ * A month's referrals (Swedish calendar month of sending) by every statistics dimension: how many,
+ * the sum of their record keys (domain/cell-key.ts: a cell key is that sum modulo 2^32, so sums
+ * add up across months) and how many were acknowledged.
+ */
+@Entity({ name: 'referral_statistics_months' })
+@Index('referral_statistics_months_month_idx', ['month'])
+export class ReferralStatisticsMonthEntity extends StatisticsCell {
   @Column({ type: 'integer' })
   n: number;
 
@@ -104,31 +110,7 @@ export class ReferralStatisticsMonthEntity {
  */
 @Entity({ name: 'referral_statistics_acknowledgements' })
 @Index('referral_statistics_acknowledgements_month_idx', ['month'])
-export class ReferralStatisticsAcknowledgementEntity {
-  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
-  id: string;
-
-  @Column({ type: 'date' })
-  month: string;
-
-  @Column({ type: 'varchar', length: 40 })
-  category: string;
-
-  @Column({ type: 'varchar', length: 12 })
-  gender: string;
-
-  @Column({ name: 'age_band', type: 'varchar', length: 10 })
-  ageBand: string;
-
-  @Column({ name: 'citizenship_group', type: 'varchar', length: 10 })
-  citizenshipGroup: string;
-
-  @Column({ type: 'varchar', length: 20 })
-  outcome: string;
-
-  @Column({ name: 'municipality_code', type: 'char', length: 4 })
-  municipalityCode: string;
-
+export class ReferralStatisticsAcknowledgementEntity extends StatisticsCell {
   /** minutes from sending to acknowledgement, in tenths, rounded */
   @Column({ name: 'minutes_tenths', type: 'integer' })
   minutesTenths: number;
