@@ -291,8 +291,18 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     verified.set(token, { key, payload });
   }
 
+  /**
+   * The key `authenticate` found for a request's token (its issuer trusted, its algorithm and kid
+   * checked), handed to @fastify/jwt's `secret` callback so it does not look them up again.
+   */
+  const keyOfRequest = new WeakMap<FastifyRequest, string>();
+
   await app.register(fastifyJwt, {
-    secret: async (_request: FastifyRequest, token: unknown) => {
+    secret: async (request: FastifyRequest, token: unknown) => {
+      const found = keyOfRequest.get(request);
+      if (found !== undefined) {
+        return found;
+      }
       const { header, payload } = token as {
         header: { alg?: string; kid?: string };
         payload: { iss?: unknown };
@@ -388,6 +398,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       if (hit) {
         payload = hit;
       } else {
+        keyOfRequest.set(request, key);
         payload = await request.jwtVerify<Record<string, unknown>>();
         rememberVerified(token, key, payload);
       }
