@@ -3,7 +3,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { DataSource } from 'typeorm';
 import { poolQuery } from '../db/data-source';
-import type { AnswerRecord } from '../pipeline/command-pipeline';
+import {
+  completeAnswerRecordSql,
+  StatementBuilder,
+  type AnswerRecord,
+} from '../pipeline/command-pipeline';
 import { IdempotencyRecordEntity } from '../entities/platform.entities';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { canonicalJson } from '../audit/hash-chain';
@@ -150,24 +154,21 @@ async function idempotencyPlugin(
       ]);
       return payload;
     }
-    await poolQuery(
-      options.dataSource,
-      `UPDATE ${table} SET state = 'done', response_status = $3, response_body = $4,
-              response_type = $5, locked_until = NULL
-        WHERE principal = $1 AND key = $2`,
-      [
-        idem.principal,
-        idem.key,
-        reply.statusCode,
+    const sql = new StatementBuilder();
+    const text = completeAnswerRecordSql(sql, {
+      table,
+      principal: idem.principal,
+      key: idem.key,
+      status: reply.statusCode,
+      body:
         typeof payload === 'string'
           ? payload
           : payload === null || payload === undefined
             ? ''
             : String(payload),
-        String(reply.getHeader('content-type') ?? 'application/json'),
-      ],
-      { prepare: true },
-    );
+      type: String(reply.getHeader('content-type') ?? 'application/json'),
+    });
+    await poolQuery(options.dataSource, text, sql.params, { prepare: true });
     return payload;
   });
 }

@@ -71,6 +71,24 @@ export interface AnswerRecord {
   written(): void;
 }
 
+/**
+ * The UPDATE that completes an Idempotency-Key's record with its answer — the one text of it,
+ * used by the idempotency plugin after a reply and by a command's own statement (`answerRecord`),
+ * with the parameters added to `sql` and `condition` (SQL) as a further guard.
+ */
+export function completeAnswerRecordSql(
+  sql: StatementBuilder,
+  record: Pick<AnswerRecord, 'table' | 'principal' | 'key' | 'status' | 'type' | 'body'>,
+  condition?: string,
+): string {
+  return `UPDATE ${record.table} SET state = 'done', response_status = ${sql.p(record.status, 'int')},
+            response_body = ${sql.p(record.body)}, response_type = ${sql.p(record.type)},
+            locked_until = NULL
+      WHERE principal = ${sql.p(record.principal)} AND key = ${sql.p(record.key)}${
+        condition ? ` AND ${condition}` : ''
+      }`;
+}
+
 export interface RunOptions<Answer> {
   /** the Idempotency-Key's record of `answer`, to write in the change's statement */
   answerRecord?(answer: Answer): AnswerRecord;
@@ -304,12 +322,7 @@ export class CommandPipeline {
     if (record) {
       sql.with(
         'answer_record',
-        `UPDATE ${record.table} SET state = 'done', response_status = ${sql.p(record.status, 'int')},
-                response_body = ${sql.p(record.body)}, response_type = ${sql.p(record.type)},
-                locked_until = NULL
-          WHERE principal = ${sql.p(record.principal)} AND key = ${sql.p(record.key)}
-            AND EXISTS (SELECT 1 FROM ${guard})
-         RETURNING 1`,
+        `${completeAnswerRecordSql(sql, record, `EXISTS (SELECT 1 FROM ${guard})`)} RETURNING 1`,
       );
     }
     const result = await poolQuery<{ applied: number }>(
