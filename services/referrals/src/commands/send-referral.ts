@@ -49,8 +49,8 @@ export interface SendDecision {
   referral: ReferralEntity;
   /** the envelope as JSON, serialised once (by the envelope check) */
   envelopeJson: string;
-  /** the sealed justification, stored as the first message of the thread */
-  note: { id: string; envelope: Record<string, unknown>; info: EnvelopeRoutingInfo } | null;
+  /** the sealed justification, stored as the first message of the thread (`info.json`) */
+  note: { id: string; info: EnvelopeRoutingInfo } | null;
   partyOrgs: string[];
   /** the caller's verified units: whose referrals an id conflict may be told about */
   acting: string[];
@@ -214,7 +214,6 @@ export function sendReferralCommand(
       const note = input.justification
         ? {
             id: input.justification.id,
-            envelope: input.justification.envelope,
             info: await deps.checkEnvelope(
               input.justification.envelope,
               {
