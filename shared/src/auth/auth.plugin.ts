@@ -267,7 +267,10 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
    * removed key misses), and is taken only strictly inside `nbf`..`exp` (the clock-skew margins go
    * through the full check). Bounded; the oldest entry goes first.
    */
-  const verified = new Map<string, { key: string; payload: Record<string, unknown> }>();
+  const verified = new Map<
+    string,
+    { key: string; header: Record<string, unknown>; payload: Record<string, unknown> }
+  >();
   const VERIFIED_MAX = 2000;
 
   function verifiedPayload(token: string, key: string): Record<string, unknown> | undefined {
@@ -284,11 +287,15 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     return hit.payload;
   }
 
-  function rememberVerified(token: string, key: string, payload: Record<string, unknown>): void {
+  function rememberVerified(
+    token: string,
+    key: string,
+    decoded: { header: Record<string, unknown>; payload: Record<string, unknown> },
+  ): void {
     if (verified.size >= VERIFIED_MAX) {
       verified.delete(verified.keys().next().value!);
     }
-    verified.set(token, { key, payload });
+    verified.set(token, { key, header: decoded.header, payload: decoded.payload });
   }
 
   /**
@@ -370,11 +377,18 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       return;
     }
     const token = bearerToken(request);
-    let decoded: { header: { alg?: unknown }; payload: Record<string, unknown> };
-    try {
-      decoded = decodeComplete(token) as typeof decoded;
-    } catch {
-      throw invalid('The token is not a well-formed JWT');
+    // A token verified lately was decoded then: the same text decodes to the same header and
+    // claims, and every check below still runs on them.
+    let decoded: { header: Record<string, unknown>; payload: Record<string, unknown> };
+    const known = verified.get(token);
+    if (known) {
+      decoded = known;
+    } else {
+      try {
+        decoded = decodeComplete(token) as typeof decoded;
+      } catch {
+        throw invalid('The token is not a well-formed JWT');
+      }
     }
     const alg = decoded.header.alg;
     if (typeof alg !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
@@ -400,7 +414,7 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
       } else {
         keyOfRequest.set(request, key);
         payload = await request.jwtVerify<Record<string, unknown>>();
-        rememberVerified(token, key, payload);
+        rememberVerified(token, key, { header: decoded.header, payload });
       }
     } catch (err) {
       if (err instanceof ProblemError) {
