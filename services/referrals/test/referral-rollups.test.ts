@@ -389,4 +389,23 @@ describe('the statistics rollup', () => {
     expect(await statistics.useRecordKeySecret('secret-b')).toBe(true);
     await expectStatisticsExact('secret-b');
   });
+
+  it('keeps a folded key whose count adds up to nothing but whose record keys do not', async () => {
+    // One change that moved one referral out of a cell and another in: n 0, a keysum. Another
+    // key's rows add up to nothing at all. (A month no query here reads, removed afterwards.)
+    const cell = `'1990-01-01', 'other', 'female', 'adult', 'eu', 'none', '0581'`;
+    const other = `'1990-02-01', 'other', 'female', 'adult', 'eu', 'none', '0581'`;
+    await ds.query(
+      `INSERT INTO referrals.referral_statistics_months (month, category, gender, age_band,
+         citizenship_group, outcome, municipality_code, n, keysum, acknowledged)
+       VALUES (${cell}, 0, 12345, 0), (${other}, 1, 7, 1), (${other}, -1, -7, -1)`,
+    );
+    await createRollupsRepository(ds).compact();
+    const rows = (await ds.query(
+      `SELECT to_char(month, 'YYYY-MM') AS month, n, keysum::int AS keysum, acknowledged
+         FROM referrals.referral_statistics_months WHERE month < '2000-01-01'`,
+    )) as Array<Record<string, unknown>>;
+    expect(rows).toEqual([{ month: '1990-01', n: 0, keysum: 12345, acknowledged: 0 }]);
+    await ds.query(`DELETE FROM referrals.referral_statistics_months WHERE month < '2000-01-01'`);
+  });
 });
