@@ -9,9 +9,9 @@ import type { EntityManager } from 'typeorm';
 import { notifiedOf } from '../repositories/notifications.repository';
 import { consumerMaxBatch } from '../config';
 import type { NotificationFacts } from '../domain/notification-text';
-import type { NotificationsContext } from './context';
-import { alreadyEscalatedTo, cancelEscalations, scheduleEscalation } from './escalations';
-import { createNotifications, type NotificationDraft, type Recipient } from './notifier';
+import type { NotificationsContext } from '../services/context';
+import { alreadyEscalatedTo, cancelEscalations, scheduleEscalation } from '../services/escalations';
+import { createNotifications, type NotificationDraft, type Recipient } from '../services/notifier';
 
 interface ReferralData {
   referralId: string;

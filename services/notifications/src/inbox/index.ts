@@ -3,9 +3,9 @@ import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { DirectoryMemberEntity, NotificationEntity } from '../entities';
 import { NotificationProblems } from '../domain/errors';
 import type { components } from '../generated/openapi';
-import type { NotificationsContext } from './context';
-import { cancelEscalations } from './escalations';
-import { inboxCursor, notificationView, type NotificationView } from './views';
+import type { NotificationsContext } from '../services/context';
+import { cancelEscalations } from '../services/escalations';
+import { inboxCursor, notificationView, type NotificationView } from '../services/views';
 
 type Schemas = components['schemas'];
 export type NotificationCounts = Schemas['NotificationCounts'];
