@@ -28,7 +28,7 @@ import { loadNotificationsRetention } from './records/retention-config';
 import { notificationsAuditParties } from './services/audit-parties';
 import type { NotificationsContext } from './services/context';
 import { createDeadLettersService } from './services/dead-letters.service';
-import { EscalationWatcher } from './services/escalations';
+import { EscalationWatcher } from './escalations/watcher';
 import { createEventHandlers } from './consumers/event-handlers';
 import { createInboxService } from './inbox';
 import { NotificationFeed } from './services/notification-feed';

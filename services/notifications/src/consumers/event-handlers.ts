@@ -10,7 +10,7 @@ import { notifiedOf } from '../repositories/notifications.repository';
 import { consumerMaxBatch } from '../config';
 import type { NotificationFacts } from '../domain/notification-text';
 import type { NotificationsContext } from '../services/context';
-import { alreadyEscalatedTo, cancelEscalations, scheduleEscalation } from '../services/escalations';
+import { alreadyEscalatedTo, cancelEscalations, scheduleEscalation } from '../escalations/watcher';
 import { createNotifications, type NotificationDraft, type Recipient } from '../services/notifier';
 
 interface ReferralData {

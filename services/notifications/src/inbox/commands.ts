@@ -2,7 +2,7 @@ import { personOf, type Principal } from '@samverkan/shared';
 import type { components } from '../generated/openapi';
 import { checkBulkTarget, decideInboxAction, type InboxAction } from '../domain/inbox';
 import type { NotificationsContext } from '../services/context';
-import { cancelEscalations } from '../services/escalations';
+import { cancelEscalations } from '../escalations/watcher';
 import { notificationView, type NotificationView } from '../services/views';
 import { NotOwnError, type InboxAccess } from './access';
 import type { InboxRepository } from './repository';
