@@ -8,61 +8,17 @@ import {
 import type { EntityManager } from 'typeorm';
 import { notifiedOf } from '../repositories/notifications.repository';
 import { consumerMaxBatch } from '../config';
-import type { NotificationFacts } from '../domain/notification-text';
+import {
+  endpointDisabledPlan,
+  eventPlan,
+  type Audience,
+  type EndpointDisabledData,
+  type EventPlan,
+} from '../domain/event-notifications';
+import type { DirectoryUnitEntity } from '../entities';
 import type { NotificationsContext } from '../services/context';
 import { alreadyEscalatedTo, cancelEscalations, scheduleEscalation } from '../escalations/watcher';
 import { createNotifications, type NotificationDraft, type Recipient } from '../services/notifier';
-
-interface ReferralData {
-  referralId: string;
-  senderUnitId: string;
-  recipientUnitId: string;
-  copyUnitIds: string[];
-  category: string;
-  urgency: string;
-  status: string;
-  municipalityCode: string;
-  escalatedToUnitIds?: string[];
-  /** message_posted: the side that wrote */
-  authorUnitId?: string;
-}
-
-interface FieldRequestData {
-  fieldRequestId: string;
-  operationId: string;
-  organiserUnitId: string;
-  requesterUnitId: string;
-  participantUnitIds: string[];
-  coordinatorUnitId: string | null;
-  urgency: string;
-  status: string;
-  onShift?: Array<{ unitId: string; userId: string }>;
-  claimedBy?: string | null;
-  claimedByUnitId?: string | null;
-  escalatedToUnitIds?: string[];
-}
-
-interface OperationData {
-  operationId: string;
-  organiserUnitId: string;
-  coordinatorUnitId: string | null;
-  invitedUnitIds?: string[];
-  participantUnitIds?: string[];
-  unitId?: string;
-  status: string;
-}
-
-const REFERRAL_STATUS_TO_SENDER = new Set([
-  'acknowledged',
-  'accepted',
-  'declined',
-  'forwarded',
-  'handover_planned',
-  'handover_confirmed',
-  'closed',
-]);
-
-const INVITATION_ROLES = ['org_admin', 'coordinator'];
 
 /** The people an event must reach are not in the read model (yet): deliver it again later. */
 export class NoRecipientsYetError extends Error {
@@ -75,7 +31,8 @@ export class NoRecipientsYetError extends Error {
 /**
  * Turns the events of referrals, field requests and operations into notifications for the
  * right people, in the consumer's transaction (so an event has its notifications exactly once),
- * and starts or stops the escalation timers of critical items.
+ * and starts or stops the escalation timers of critical items. Who hears of what is the pure
+ * plan of domain/event-notifications.ts; here it is carried out against the read model.
  */
 export function createEventHandlers(ctx: NotificationsContext) {
   const { directory } = ctx;
@@ -84,24 +41,78 @@ export function createEventHandlers(ctx: NotificationsContext) {
   /** the delivery being handled, per event id */
   const deliveries = new Map<string, { deliveryCount: number; maxDeliver: number }>();
 
-  const draft = (
-    facts: Omit<NotificationFacts, 'unitId'> & { unitId?: string | null },
-    recipients: Recipient[],
-  ): NotificationDraft => ({
-    facts: { ...facts, unitId: facts.unitId ?? null },
-    recipients,
-  });
+  /** The people of one audience, from the read model. */
+  async function resolve(
+    tx: EntityManager,
+    plan: EventPlan,
+    audience: Audience,
+    known: Map<string, DirectoryUnitEntity>,
+    now: Date,
+  ): Promise<Recipient[]> {
+    const { objectType, objectId } = plan.object;
+    if ('members' in audience) {
+      return directory.members(tx, audience.members);
+    }
+    if ('membersPreferringRoles' in audience) {
+      return directory.membersPreferringRoles(tx, audience.membersPreferringRoles, audience.roles);
+    }
+    if ('onDuty' in audience) {
+      const onDuty = await directory.onDuty(tx, audience.onDuty, now);
+      if (!audience.notYetEscalated) {
+        return onDuty;
+      }
+      // Drops the recipients our own escalation timer already reached for this object.
+      const skip = await alreadyEscalatedTo(tx, objectType, objectId);
+      return onDuty.filter((r) => !skip.has(personKey(r)));
+    }
+    if ('onShift' in audience) {
+      const onShift = audience.onShift.filter((s) => known.has(s.unitId));
+      return onShift.length > 0
+        ? onShift.map((s) => ({
+            organisationId: known.get(s.unitId)!.organisationId,
+            userId: s.userId,
+            unitId: s.unitId,
+          }))
+        : directory.onDuty(tx, audience.orElseOnDuty, now);
+    }
+    if ('notifiedOf' in audience) {
+      // The claimant is the person of the claiming unit's organisation with that subject.
+      const { except } = audience;
+      const unit = except
+        ? (await directory.units(tx, [except.unitId])).get(except.unitId)
+        : undefined;
+      const claimant =
+        unit && except ? { organisationId: unit.organisationId, userId: except.userId } : undefined;
+      return (await notifiedOf(tx, objectId, audience.notifiedOf)).filter(
+        (r) => !claimant || !samePerson(r, claimant),
+      );
+    }
+    return directory.organisationAdmins(tx, audience.organisationAdmins);
+  }
 
   /**
-   * Writes the drafts. A draft marked `required` that finds nobody is most likely early: the
+   * Carries out the plan. A draft marked `required` that finds nobody is most likely early: the
    * directory's member events have not all arrived yet. It is retried a few times before it is
    * accepted that the unit has nobody to tell.
    */
-  async function write(
-    tx: EntityManager,
-    event: EventEnvelope,
-    drafts: Array<NotificationDraft & { required?: boolean }>,
-  ) {
+  async function carryOut(tx: EntityManager, event: EventEnvelope, plan: EventPlan) {
+    const now = new Date();
+    const known =
+      plan.requireUnits.length > 0
+        ? await directory.requireUnits(tx, plan.requireUnits)
+        : new Map<string, DirectoryUnitEntity>();
+    const { objectType, objectId } = plan.object;
+    if (plan.cancelEscalations) {
+      await cancelEscalations(tx, objectType, objectId);
+    }
+    const drafts: Array<NotificationDraft & { required?: boolean }> = [];
+    for (const d of plan.drafts) {
+      const recipients: Recipient[] = [];
+      for (const audience of d.audiences) {
+        recipients.push(...(await resolve(tx, plan, audience, known, now)));
+      }
+      drafts.push({ facts: d.facts, recipients, required: d.required });
+    }
     const delivery = deliveries.get(event.id);
     const empty = drafts.filter((d) => d.required && d.recipients.length === 0);
     if (empty.length > 0 && delivery && delivery.deliveryCount < Math.min(4, delivery.maxDeliver)) {
@@ -112,232 +123,12 @@ export function createEventHandlers(ctx: NotificationsContext) {
       event.id,
       created.map((c) => c.person),
     );
-  }
-
-  async function onReferral(event: EventEnvelope, tx: EntityManager, change: string) {
-    const d = event.data as unknown as ReferralData;
-    const base = {
-      objectType: 'referral' as const,
-      objectId: d.referralId,
-      category: d.category,
-      urgency: d.urgency,
-    };
-    const now = new Date();
-    switch (change) {
-      case 'sent': {
-        await directory.requireUnits(tx, [d.recipientUnitId, ...d.copyUnitIds]);
-        await write(tx, event, [
-          {
-            ...draft(
-              { ...base, kind: 'referral_received', unitId: d.recipientUnitId },
-              await directory.members(tx, [d.recipientUnitId]),
-            ),
-            required: true,
-          },
-          draft(
-            { ...base, kind: 'referral_copy_received' },
-            await directory.members(tx, d.copyUnitIds),
-          ),
-        ]);
-        if (d.urgency === 'acute') {
-          await scheduleEscalation(ctx, tx, {
-            objectType: 'referral',
-            objectId: d.referralId,
-            unitIds: [d.recipientUnitId],
-            category: d.category,
-            urgency: d.urgency,
-            municipalityCode: d.municipalityCode,
-          });
-        }
-        return;
-      }
-      case 'message_posted':
-        // The other side of the thread hears of it; the author's own unit does not.
-        await write(tx, event, [
-          draft(
-            { ...base, kind: 'referral_message_posted' },
-            await directory.members(
-              tx,
-              [d.senderUnitId, d.recipientUnitId].filter((u) => u !== d.authorUnitId),
-            ),
-          ),
-        ]);
-        return;
-      case 'escalated':
-        await write(tx, event, [
-          draft(
-            { ...base, kind: 'referral_escalated' },
-            await notYetEscalated(
-              tx,
-              'referral',
-              d.referralId,
-              await directory.onDuty(tx, d.escalatedToUnitIds ?? [], now),
-            ),
-          ),
-        ]);
-        return;
-      case 'withdrawn':
-        await cancelEscalations(tx, 'referral', d.referralId);
-        await write(tx, event, [
-          draft(
-            { ...base, kind: 'referral_status_changed', change },
-            await directory.members(tx, [d.recipientUnitId, ...d.copyUnitIds]),
-          ),
-        ]);
-        return;
-      default:
-        if (REFERRAL_STATUS_TO_SENDER.has(change)) {
-          // Any step past `sent` means the recipient has seen it: no escalation any more.
-          await cancelEscalations(tx, 'referral', d.referralId);
-          await write(tx, event, [
-            draft(
-              { ...base, kind: 'referral_status_changed', change },
-              await directory.members(tx, [d.senderUnitId]),
-            ),
-          ]);
-        }
-    }
-  }
-
-  async function onFieldRequest(event: EventEnvelope, tx: EntityManager, change: string) {
-    const d = event.data as unknown as FieldRequestData;
-    const base = {
-      objectType: 'field_request' as const,
-      objectId: d.fieldRequestId,
-      urgency: d.urgency,
-    };
-    const now = new Date();
-    switch (change) {
-      case 'created': {
-        const units = await directory.requireUnits(tx, d.participantUnitIds);
-        // People on shift are members of participating units: people of those units' organisations.
-        const onShift = (d.onShift ?? []).filter((s) => units.has(s.unitId));
-        const recipients: Recipient[] =
-          onShift.length > 0
-            ? onShift.map((s) => ({
-                organisationId: units.get(s.unitId)!.organisationId,
-                userId: s.userId,
-                unitId: s.unitId,
-              }))
-            : await directory.onDuty(tx, d.participantUnitIds, now);
-        await write(tx, event, [
-          { ...draft({ ...base, kind: 'field_request_created' }, recipients), required: true },
-        ]);
-        await scheduleEscalation(ctx, tx, {
-          objectType: 'field_request',
-          objectId: d.fieldRequestId,
-          unitIds: d.participantUnitIds,
-          urgency: d.urgency,
-          coordinatorUnitId: d.coordinatorUnitId,
-        });
-        return;
-      }
-      case 'claimed': {
-        await cancelEscalations(tx, 'field_request', d.fieldRequestId);
-        // The claimant is the person of the claiming unit's organisation with that subject.
-        const claimingUnit = d.claimedByUnitId
-          ? (await directory.units(tx, [d.claimedByUnitId])).get(d.claimedByUnitId)
-          : undefined;
-        const claimant =
-          claimingUnit && d.claimedBy
-            ? { organisationId: claimingUnit.organisationId, userId: d.claimedBy }
-            : undefined;
-        const alerted = (await notifiedOf(tx, d.fieldRequestId, 'field_request_created')).filter(
-          (r) => !claimant || !samePerson(r, claimant),
-        );
-        await write(tx, event, [
-          draft({ ...base, kind: 'field_request_taken' }, alerted),
-          draft(
-            { ...base, kind: 'field_request_status_changed', change, unitId: d.requesterUnitId },
-            await directory.members(tx, [d.requesterUnitId]),
-          ),
-        ]);
-        return;
-      }
-      case 'cancelled': {
-        await cancelEscalations(tx, 'field_request', d.fieldRequestId);
-        const alerted = await notifiedOf(tx, d.fieldRequestId, 'field_request_created');
-        await write(tx, event, [
-          draft({ ...base, kind: 'field_request_status_changed', change }, [
-            ...(await directory.members(tx, [d.requesterUnitId])),
-            ...alerted,
-          ]),
-        ]);
-        return;
-      }
-      case 'en_route':
-      case 'on_site':
-      case 'completed':
-        await write(tx, event, [
-          draft(
-            { ...base, kind: 'field_request_status_changed', change, unitId: d.requesterUnitId },
-            await directory.members(tx, [d.requesterUnitId]),
-          ),
-        ]);
-        return;
-      case 'escalated':
-        await write(tx, event, [
-          draft(
-            { ...base, kind: 'field_request_escalated' },
-            await notYetEscalated(
-              tx,
-              'field_request',
-              d.fieldRequestId,
-              await directory.onDuty(tx, d.escalatedToUnitIds ?? [], now),
-            ),
-          ),
-        ]);
-        return;
-      default:
-        // tally_recorded: nothing to tell anyone
-        return;
-    }
-  }
-
-  async function onOperation(event: EventEnvelope, tx: EntityManager, change: string) {
-    const d = event.data as unknown as OperationData;
-    const base = { objectType: 'operation' as const, objectId: d.operationId };
-    switch (change) {
-      case 'created':
-      case 'participants_invited':
-        await write(tx, event, [
-          draft(
-            { ...base, kind: 'operation_invitation' },
-            await directory.membersPreferringRoles(tx, d.invitedUnitIds ?? [], INVITATION_ROLES),
-          ),
-        ]);
-        return;
-      case 'participation_accepted':
-      case 'participation_declined':
-        await write(tx, event, [
-          draft(
-            {
-              ...base,
-              kind: 'operation_participation_changed',
-              change: change === 'participation_accepted' ? 'accepted' : 'declined',
-              unitId: d.unitId ?? null,
-            },
-            await directory.members(tx, [d.organiserUnitId]),
-          ),
-        ]);
-        return;
-      case 'activated':
-      case 'completed':
-      case 'cancelled':
-        await write(tx, event, [
-          draft(
-            { ...base, kind: 'operation_status_changed', change },
-            await directory.members(tx, [
-              d.organiserUnitId,
-              ...(d.coordinatorUnitId ? [d.coordinatorUnitId] : []),
-              ...(d.participantUnitIds ?? []),
-            ]),
-          ),
-        ]);
-        return;
-      default:
-        // shift_added / shift_removed: the field request carries who is on shift
-        return;
+    if (plan.escalate) {
+      await scheduleEscalation(ctx, tx, {
+        objectType,
+        objectId,
+        ...plan.escalate,
+      });
     }
   }
 
@@ -360,19 +151,16 @@ export function createEventHandlers(ctx: NotificationsContext) {
     maxDeliver: 8,
     retryDelayMs,
     async handle(event, tx, delivery) {
-      const [, , entity, change] = event.type.split('.');
       pendingWake.delete(event.id);
+      const plan = eventPlan(event.type, event.data);
+      if (!plan) {
+        return;
+      }
       if (delivery) {
         deliveries.set(event.id, delivery);
       }
       try {
-        if (entity === 'referral') {
-          await onReferral(event, tx, change!);
-        } else if (entity === 'field_request') {
-          await onFieldRequest(event, tx, change!);
-        } else if (entity === 'operation') {
-          await onOperation(event, tx, change!);
-        }
+        await carryOut(tx, event, plan);
       } catch (err) {
         // Rolled back: nobody to wake for this delivery.
         pendingWake.delete(event.id);
@@ -389,36 +177,14 @@ export function createEventHandlers(ctx: NotificationsContext) {
     maxBatch: consumerMaxBatch(),
     filter: 'samverkan.notifications.webhook.endpoint_disabled',
     async handle(event, tx) {
-      const d = event.data as unknown as {
-        endpointId: string;
-        unitId: string;
-        organisationId: string;
-      };
-      await write(tx, event, [
-        draft(
-          {
-            kind: 'webhook_endpoint_disabled',
-            objectType: 'webhook_endpoint',
-            objectId: d.endpointId,
-            unitId: d.unitId,
-          },
-          await directory.organisationAdmins(tx, d.organisationId),
-        ),
-      ]);
+      await carryOut(
+        tx,
+        event,
+        endpointDisabledPlan(event.data as unknown as EndpointDisabledData),
+      );
     },
     onCommitted,
   };
 
   return { referralsConsumer, webhookDisabledConsumer };
-}
-
-/** Drops the recipients our own escalation timer already reached for this object. */
-async function notYetEscalated(
-  tx: EntityManager,
-  objectType: string,
-  objectId: string,
-  recipients: Recipient[],
-): Promise<Recipient[]> {
-  const skip = await alreadyEscalatedTo(tx, objectType, objectId);
-  return recipients.filter((r) => !skip.has(personKey(r)));
 }
