@@ -27,7 +27,7 @@ import { recordsConsumer } from './records/records-consumer';
 import { loadNotificationsRetention } from './records/retention-config';
 import { notificationsAuditParties } from './services/audit-parties';
 import type { NotificationsContext } from './services/context';
-import { createDeadLettersService } from './services/dead-letters.service';
+import { createDeadLettersService } from './dead-letters/dead-letters.service';
 import { EscalationWatcher } from './escalations/watcher';
 import { createEventHandlers } from './consumers/event-handlers';
 import { createInboxService } from './inbox';
