@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { EscalationTimerEntity, NotificationEntity } from '../entities';
+import { DirectoryUnitEntity, EscalationTimerEntity, NotificationEntity } from '../entities';
 import { ObjectPartiesEntity } from './object-parties.entity';
 
 /**
@@ -83,4 +83,56 @@ export async function deleteOlderThan(
     [cutoff],
   )) as [unknown, number];
   return { notifications: Number(n), timers: Number(t) };
+}
+
+// --- the parties of what the service audits (services/audit-parties.ts) ----------------------
+
+const orgsOf = async (tx: EntityManager, sql: string, params: unknown[]) =>
+  ((await tx.query(sql, params)) as Array<{ org: string }>).map((r) => r.org);
+
+/** The organisation of a notification's unit. */
+export function notificationOrganisations(tx: EntityManager, id: string): Promise<string[]> {
+  const units = tx.getRepository(DirectoryUnitEntity).metadata.tablePath;
+  const notifications = tx.getRepository(NotificationEntity).metadata.tablePath;
+  return orgsOf(
+    tx,
+    `SELECT u.organisation_id::text AS org FROM ${notifications} n
+       JOIN ${units} u ON u.unit_id = n.unit_id WHERE n.id = $1`,
+    [id],
+  );
+}
+
+/**
+ * The organisations of every party of a referral, field request or operation, as its events
+ * named them, and of the units its timers and notifications went to.
+ */
+export function objectOrganisations(
+  tx: EntityManager,
+  objectType: string,
+  objectId: string,
+): Promise<string[]> {
+  const units = tx.getRepository(DirectoryUnitEntity).metadata.tablePath;
+  const parties = tx.getRepository(ObjectPartiesEntity).metadata.tablePath;
+  const timers = tx.getRepository(EscalationTimerEntity).metadata.tablePath;
+  const notifications = tx.getRepository(NotificationEntity).metadata.tablePath;
+  return orgsOf(
+    tx,
+    `SELECT DISTINCT u.organisation_id::text AS org FROM ${units} u
+      WHERE u.unit_id IN (
+        SELECT unnest(p.unit_ids) FROM ${parties} p
+         WHERE p.object_type = $2 AND p.object_id = $1
+        UNION SELECT unnest(t.unit_ids) FROM ${timers} t
+         WHERE t.object_type = $2 AND t.object_id = $1
+        UNION SELECT n.unit_id FROM ${notifications} n
+         WHERE n.object_type = $2 AND n.object_id = $1 AND n.unit_id IS NOT NULL)`,
+    [objectId, objectType],
+  );
+}
+
+/** The organisation of a unit. */
+export function unitOrganisations(tx: EntityManager, unitId: string): Promise<string[]> {
+  const units = tx.getRepository(DirectoryUnitEntity).metadata.tablePath;
+  return orgsOf(tx, `SELECT organisation_id::text AS org FROM ${units} WHERE unit_id = $1`, [
+    unitId,
+  ]);
 }
