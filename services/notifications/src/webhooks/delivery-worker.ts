@@ -123,30 +123,29 @@ export class WebhookDeliveryWorker {
 
   private async deliver(row: ClaimedDelivery, token: string): Promise<void> {
     const { config } = this.deps;
-    const endpoint = await this.repo.endpoint(row.endpoint_id);
-    if (!endpoint) {
-      return;
-    }
     const startedAt = new Date();
     let result: AttemptResult;
     try {
-      const secrets = [config.secretBox.open(endpoint.secretSealed, endpoint.id)];
+      const secrets = [config.secretBox.open(row.secret_sealed, row.endpoint_id)];
       if (
-        endpoint.previousSecretSealed &&
-        endpoint.previousSecretExpiresAt &&
-        endpoint.previousSecretExpiresAt > startedAt
+        row.previous_secret_sealed &&
+        row.previous_secret_expires_at &&
+        row.previous_secret_expires_at > startedAt
       ) {
-        secrets.push(config.secretBox.open(endpoint.previousSecretSealed, endpoint.id));
+        secrets.push(config.secretBox.open(row.previous_secret_sealed, row.endpoint_id));
       }
       const headers = signPayload(row.id, startedAt, row.payload, secrets);
       result = await sendWebhook(
-        { url: endpoint.url, body: row.payload, headers: { ...headers } },
+        { url: row.url, body: row.payload, headers: { ...headers } },
         { policy: config.destinations, timeoutMs: config.timeoutMs },
       );
     } catch (err) {
       // A secret that will not open (wrong key in configuration) is the operator's to fix:
       // leave the delivery to be retried once the lease runs out.
-      this.deps.log.error({ err, endpointId: endpoint.id, deliveryId: row.id }, 'webhook not sent');
+      this.deps.log.error(
+        { err, endpointId: row.endpoint_id, deliveryId: row.id },
+        'webhook not sent',
+      );
       return;
     }
     await this.record(row, token, startedAt, result);

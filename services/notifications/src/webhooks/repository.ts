@@ -13,11 +13,15 @@ export interface ListPosition {
   id: string;
 }
 
-/** A delivery a worker claimed under its lease. */
+/** A delivery a worker claimed under its lease, with what sending it needs of its endpoint. */
 export interface ClaimedDelivery {
   id: string;
   endpoint_id: string;
   payload: string;
+  url: string;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: Date | null;
 }
 
 export type NewDelivery = Pick<
@@ -161,6 +165,8 @@ export function createWebhooksRepository(ds: DataSource) {
     /**
      * Claims up to `batchSize` due deliveries of enabled endpoints whose lease (if any) ran out,
      * marking them with this worker's lease in one statement; another replica's claims are skipped.
+     * Each comes with its endpoint's address and secrets, so that sending starts without another
+     * read (the lease runs from the claim).
      */
     async claimDue(
       token: string,
@@ -171,7 +177,8 @@ export function createWebhooksRepository(ds: DataSource) {
       const [rows] = (await ds.query(
         `UPDATE ${deliveriesTable} AS d
             SET lease_token = $1, lease_until = $2
-          WHERE d.id IN (
+           FROM ${endpointsTable} e
+          WHERE e.id = d.endpoint_id AND d.id IN (
             SELECT c.id FROM ${deliveriesTable} c
               JOIN ${endpointsTable} e ON e.id = c.endpoint_id AND e.status = 'enabled'
              WHERE c.status IN ('pending', 'retrying') AND c.next_attempt_at <= $3
@@ -179,7 +186,8 @@ export function createWebhooksRepository(ds: DataSource) {
              ORDER BY c.next_attempt_at
              LIMIT $4
              FOR UPDATE OF c SKIP LOCKED)
-          RETURNING d.id, d.endpoint_id, d.payload`,
+          RETURNING d.id, d.endpoint_id, d.payload, e.url, e.secret_sealed,
+                    e.previous_secret_sealed, e.previous_secret_expires_at`,
         [token, leaseUntil, now, batchSize],
       )) as [ClaimedDelivery[], number];
       return rows;
