@@ -122,7 +122,7 @@ describe('one copy of the escalation rule', () => {
     expect(uses('services/referrals/src/domain/field-requests.ts', 'escalationTargets')).toEqual(
       [],
     );
-    expect(uses('services/notifications/src/services/escalations.ts', 'escalationTargets')).toEqual(
+    expect(uses('services/notifications/src/domain/escalation.ts', 'escalationTargets')).toEqual(
       [],
     );
   });

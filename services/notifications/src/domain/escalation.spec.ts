@@ -1,4 +1,10 @@
-import { escalatesToCoordinator, onCallTargets, sameOrganisationCover } from './escalation';
+import {
+  decideFiring,
+  escalatesToCoordinator,
+  onCallTargets,
+  sameOrganisationCover,
+  type EscalationUnit,
+} from './escalation';
 
 describe('escalation rules', () => {
   it('go on to the coordinator for trafficking categories and every field request', () => {
@@ -34,5 +40,65 @@ describe('sameOrganisationCover (issue 12)', () => {
         sameOrganisationCover(units[id as 'elsa'], cover('police-nord')),
       ),
     ).toEqual(['elsa']);
+  });
+});
+
+describe('decideFiring', () => {
+  const unit = (unitId: string, onCallUnitId: string | null = null, organisationId = 'nkpg') => ({
+    unitId,
+    organisationId,
+    status: 'active',
+    onCallUnitId,
+  });
+  const units = new Map<string, EscalationUnit>([
+    ['elsa', unit('elsa', 'jour')],
+    ['jour', unit('jour')],
+    ['nova', unit('nova', 'jour', 'ngo')],
+  ]);
+  const timer = (over: Partial<Parameters<typeof decideFiring>[0]['timer']> = {}) => ({
+    objectType: 'referral',
+    level: 1,
+    unitIds: ['elsa'],
+    category: 'trafficking_sexual',
+    ...over,
+  });
+
+  it('settles an acknowledged item without alerting anyone', () => {
+    expect(
+      decideFiring({ timer: timer(), acknowledged: true, units, coordinatorUnitIds: ['coord'] }),
+    ).toEqual({ status: 'cancelled' });
+  });
+
+  it("level 1 alerts each unit's same-organisation cover and schedules the coordinators", () => {
+    expect(
+      decideFiring({
+        timer: timer({ unitIds: ['elsa', 'nova'] }),
+        acknowledged: false,
+        units,
+        coordinatorUnitIds: ['coord'],
+      }),
+    ).toEqual({ status: 'fired', targetUnits: ['jour', 'nova'], nextLevelUnits: ['coord'] });
+  });
+
+  it('no next level where the rule does not go on to the coordinator', () => {
+    expect(
+      decideFiring({
+        timer: timer({ category: 'buyer_support' }),
+        acknowledged: false,
+        units,
+        coordinatorUnitIds: [],
+      }),
+    ).toEqual({ status: 'fired', targetUnits: ['jour'], nextLevelUnits: [] });
+  });
+
+  it("level 2 alerts the timer's coordinator units", () => {
+    expect(
+      decideFiring({
+        timer: timer({ level: 2, unitIds: ['coord'] }),
+        acknowledged: false,
+        units: new Map(),
+        coordinatorUnitIds: [],
+      }),
+    ).toEqual({ status: 'fired', targetUnits: ['coord'], nextLevelUnits: [] });
   });
 });

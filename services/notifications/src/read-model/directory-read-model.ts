@@ -1,7 +1,19 @@
 import { type EventConsumerDefinition, type EventEnvelope, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { consumerMaxBatch } from '../config';
-import { DirectoryMemberEntity, DirectoryShiftEntity, DirectoryUnitEntity } from '../entities';
+import type { DirectoryUnitEntity } from '../entities';
+import {
+  activeMembers,
+  coordinatorUnitsCovering,
+  onShift,
+  organisationAdmins,
+  organisationOfUnit,
+  unitsByIds,
+  upsertMember,
+  upsertShift,
+  upsertUnit,
+  type Recipient,
+} from './repository';
 
 interface UnitEventData {
   unitId: string;
@@ -60,52 +72,33 @@ export function directoryReadModelConsumer(
         case 'samverkan.directory.unit.created':
         case 'samverkan.directory.unit.updated': {
           const d = event.data as unknown as UnitEventData;
-          const table = tx.getRepository(DirectoryUnitEntity).metadata.tablePath;
-          await tx.query(
-            `INSERT INTO ${table} AS t (unit_id, organisation_id, organisation_kind, status, on_call_unit_id, coverage, event_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (unit_id) DO UPDATE SET organisation_id = EXCLUDED.organisation_id,
-               organisation_kind = EXCLUDED.organisation_kind, status = EXCLUDED.status,
-               on_call_unit_id = EXCLUDED.on_call_unit_id, coverage = EXCLUDED.coverage,
-               event_at = EXCLUDED.event_at
-             WHERE t.event_at <= EXCLUDED.event_at`,
-            [
-              d.unitId,
-              d.organisationId,
-              d.organisationKind,
-              d.status,
-              d.onCallUnitId,
-              d.coverage,
-              event.time,
-            ],
+          await upsertUnit(
+            tx,
+            {
+              unitId: d.unitId,
+              organisationId: d.organisationId,
+              organisationKind: d.organisationKind,
+              status: d.status,
+              onCallUnitId: d.onCallUnitId,
+              coverage: d.coverage,
+            },
+            event.time,
           );
           break;
         }
         case 'samverkan.directory.unit.member_added':
         case 'samverkan.directory.unit.member_removed': {
           const d = event.data as unknown as MemberEventData;
-          const table = tx.getRepository(DirectoryMemberEntity).metadata.tablePath;
-          await tx.query(
-            `INSERT INTO ${table} AS t (unit_id, user_id, roles, active, event_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (unit_id, user_id) DO UPDATE SET roles = EXCLUDED.roles,
-               active = EXCLUDED.active, event_at = EXCLUDED.event_at
-             WHERE t.event_at <= EXCLUDED.event_at`,
-            [
-              d.unitId,
-              d.userId,
-              d.roles,
-              event.type === 'samverkan.directory.unit.member_added',
-              event.time,
-            ],
+          const active = event.type === 'samverkan.directory.unit.member_added';
+          await upsertMember(
+            tx,
+            { unitId: d.unitId, userId: d.userId, roles: d.roles, active },
+            event.time,
           );
-          if (event.type === 'samverkan.directory.unit.member_removed') {
-            const [unit] = (await tx.query(
-              `SELECT organisation_id FROM ${tx.getRepository(DirectoryUnitEntity).metadata.tablePath} WHERE unit_id = $1`,
-              [d.unitId],
-            )) as Array<{ organisation_id: string }>;
-            if (unit) {
-              const person = { organisationId: unit.organisation_id, userId: d.userId };
+          if (!active) {
+            const organisationId = await organisationOfUnit(tx, d.unitId);
+            if (organisationId) {
+              const person = { organisationId, userId: d.userId };
               await hooks.memberRemoved?.(tx, person);
               removed.set(event.id, [person]);
             }
@@ -115,21 +108,14 @@ export function directoryReadModelConsumer(
         case 'samverkan.directory.unit.shift_created':
         case 'samverkan.directory.unit.shift_deleted': {
           const d = event.data as unknown as ShiftEventData;
-          const table = tx.getRepository(DirectoryShiftEntity).metadata.tablePath;
-          // A shift is created once and deleted once: a deletion wins whatever the order.
-          await tx.query(
-            `INSERT INTO ${table} AS t (shift_id, unit_id, user_id, starts_at, ends_at, deleted)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (shift_id) DO UPDATE SET deleted = t.deleted OR EXCLUDED.deleted`,
-            [
-              d.shiftId,
-              d.unitId,
-              d.userId,
-              d.startsAt,
-              d.endsAt,
-              event.type === 'samverkan.directory.unit.shift_deleted',
-            ],
-          );
+          await upsertShift(tx, {
+            shiftId: d.shiftId,
+            unitId: d.unitId,
+            userId: d.userId,
+            startsAt: d.startsAt,
+            endsAt: d.endsAt,
+            deleted: event.type === 'samverkan.directory.unit.shift_deleted',
+          });
           break;
         }
         default:
@@ -140,19 +126,7 @@ export function directoryReadModelConsumer(
   };
 }
 
-/** A person found through a unit: the unit's organisation and the member's subject. */
-export interface Recipient {
-  organisationId: string;
-  userId: string;
-  /** the unit through which the person is a recipient (for escalations: the on-call unit) */
-  unitId: string | null;
-}
-
-const recipientOf = (r: { user_id: string; unit_id: string; organisation_id: string }) => ({
-  organisationId: r.organisation_id,
-  userId: r.user_id,
-  unitId: r.unit_id,
-});
+export type { Recipient };
 
 /** A unit the read model has not heard of yet: the event is retried until it has. */
 export class UnknownUnitError extends Error {
@@ -163,17 +137,14 @@ export class UnknownUnitError extends Error {
 }
 
 /**
- * Who is who, from the read model. Every query takes the transaction's manager: on the embedded
- * PGlite a query on another connection while a transaction is open would wait for ever.
+ * Who is who, from the read model (every statement in repository.ts). Every query takes the
+ * transaction's manager: on the embedded PGlite a query on another connection while a transaction
+ * is open would wait for ever.
  */
 export function createDirectoryReadModel() {
-  const schemaOf = (tx: EntityManager) => tx.getRepository(DirectoryUnitEntity).metadata.schema!;
   return {
     async units(tx: EntityManager, ids: string[]): Promise<Map<string, DirectoryUnitEntity>> {
-      const unique = [...new Set(ids)];
-      const rows = unique.length
-        ? await tx.getRepository(DirectoryUnitEntity).findBy(unique.map((unitId) => ({ unitId })))
-        : [];
+      const rows = await unitsByIds(tx, [...new Set(ids)]);
       return new Map(rows.map((r) => [r.unitId, r]));
     },
 
@@ -195,18 +166,7 @@ export function createDirectoryReadModel() {
      * the unit they were found in (first one wins).
      */
     async members(tx: EntityManager, unitIds: string[], roles?: string[]): Promise<Recipient[]> {
-      if (unitIds.length === 0) {
-        return [];
-      }
-      const rows = (await tx.query(
-        `SELECT DISTINCT ON (u.organisation_id, m.user_id) m.user_id, m.unit_id, u.organisation_id
-           FROM "${schemaOf(tx)}".directory_members m
-           JOIN "${schemaOf(tx)}".directory_units u ON u.unit_id = m.unit_id
-          WHERE m.active AND m.unit_id = ANY($1::uuid[]) AND ($2::text[] IS NULL OR m.roles && $2::text[])
-          ORDER BY u.organisation_id, m.user_id, array_position($1::uuid[], m.unit_id)`,
-        [unitIds, roles ?? null],
-      )) as Array<{ user_id: string; unit_id: string; organisation_id: string }>;
-      return rows.map(recipientOf);
+      return unitIds.length === 0 ? [] : activeMembers(tx, unitIds, roles);
     },
 
     /** Members with one of the roles; all members of a unit where nobody has them. */
@@ -230,41 +190,20 @@ export function createDirectoryReadModel() {
     async onDuty(tx: EntityManager, unitIds: string[], now: Date): Promise<Recipient[]> {
       const out: Recipient[] = [];
       for (const unitId of new Set(unitIds)) {
-        const rows = (await tx.query(
-          `SELECT DISTINCT s.user_id, s.unit_id, u.organisation_id
-             FROM "${schemaOf(tx)}".directory_shifts s
-             JOIN "${schemaOf(tx)}".directory_units u ON u.unit_id = s.unit_id
-            WHERE s.unit_id = $1 AND NOT s.deleted AND s.starts_at <= $2 AND s.ends_at > $2
-            ORDER BY s.user_id`,
-          [unitId, now],
-        )) as Array<{ user_id: string; unit_id: string; organisation_id: string }>;
-        out.push(...(rows.length > 0 ? rows.map(recipientOf) : await this.members(tx, [unitId])));
+        const staff = await onShift(tx, unitId, now);
+        out.push(...(staff.length > 0 ? staff : await this.members(tx, [unitId])));
       }
       return out;
     },
 
     /** Active regional-coordinator units covering a municipality. */
-    async coordinatorUnits(tx: EntityManager, municipalityCode: string): Promise<string[]> {
-      const rows = (await tx.query(
-        `SELECT unit_id FROM "${schemaOf(tx)}".directory_units
-          WHERE organisation_kind = 'regional_coordinator' AND status = 'active' AND $1 = ANY(coverage)
-          ORDER BY unit_id`,
-        [municipalityCode],
-      )) as Array<{ unit_id: string }>;
-      return rows.map((r) => r.unit_id);
+    coordinatorUnits(tx: EntityManager, municipalityCode: string): Promise<string[]> {
+      return coordinatorUnitsCovering(tx, municipalityCode);
     },
 
     /** Members with role `org_admin` of any unit of the organisation. */
-    async organisationAdmins(tx: EntityManager, organisationId: string): Promise<Recipient[]> {
-      const rows = (await tx.query(
-        `SELECT DISTINCT ON (m.user_id) m.user_id, m.unit_id, u.organisation_id
-           FROM "${schemaOf(tx)}".directory_members m
-           JOIN "${schemaOf(tx)}".directory_units u ON u.unit_id = m.unit_id
-          WHERE m.active AND u.organisation_id = $1 AND 'org_admin' = ANY(m.roles)
-          ORDER BY m.user_id, m.unit_id`,
-        [organisationId],
-      )) as Array<{ user_id: string; unit_id: string; organisation_id: string }>;
-      return rows.map(recipientOf);
+    organisationAdmins(tx: EntityManager, organisationId: string): Promise<Recipient[]> {
+      return organisationAdmins(tx, organisationId);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { PeriodicPass, type AuditLog } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { EscalationTimerEntity, NotificationEntity } from '../entities';
+import { deleteOlderThan, tryPurgeLock } from './repository';
 import type { NotificationsRetention } from './retention-config';
 
 const DAY_MS = 86_400_000;
@@ -30,28 +30,14 @@ export class NotificationsPurger extends PeriodicPass {
 
   async tick(now: Date = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.deps.retention.days * DAY_MS);
-    const notifications = this.deps.dataSource.getRepository(NotificationEntity).metadata.tablePath;
-    const timers = this.deps.dataSource.getRepository(EscalationTimerEntity).metadata.tablePath;
     let total = 0;
     for (;;) {
       const deleted = await this.deps.dataSource.transaction(async (tx) => {
-        const [lock] = (await tx.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-          NOTIFICATIONS_PURGE_LOCK_KEY,
-        ])) as Array<{ locked: boolean }>;
-        if (!lock?.locked) {
+        if (!(await tryPurgeLock(tx, NOTIFICATIONS_PURGE_LOCK_KEY))) {
           return -1;
         }
-        const [, n] = (await tx.query(
-          `DELETE FROM ${notifications} WHERE seq IN (
-             SELECT seq FROM ${notifications} WHERE created_at < $1 ORDER BY seq LIMIT ${BATCH})`,
-          [cutoff],
-        )) as [unknown, number];
-        const [, t] = (await tx.query(
-          `DELETE FROM ${timers} WHERE id IN (
-             SELECT id FROM ${timers} WHERE status <> 'pending' AND created_at < $1 LIMIT ${BATCH})`,
-          [cutoff],
-        )) as [unknown, number];
-        if (Number(n) + Number(t) > 0) {
+        const { notifications: n, timers: t } = await deleteOlderThan(tx, cutoff, BATCH);
+        if (n + t > 0) {
           await this.deps.audit.append(
             {
               actor: { sub: 'system:retention', org: null, iss: null },
@@ -61,14 +47,14 @@ export class NotificationsPurger extends PeriodicPass {
               detail: {
                 olderThan: cutoff.toISOString(),
                 retentionDays: this.deps.retention.days,
-                notifications: Number(n),
-                escalationTimers: Number(t),
+                notifications: n,
+                escalationTimers: t,
               },
             },
             tx,
           );
         }
-        return Number(n) + Number(t);
+        return n + t;
       });
       if (deleted <= 0) {
         break;

@@ -1,8 +1,7 @@
 import type { AuditLog, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { consumerMaxBatch } from '../config';
-import { NotificationEntity } from '../entities';
-import { ObjectPartiesEntity } from './object-parties.entity';
+import { markPurged, rememberParties, replaceTexts } from './repository';
 
 /** What a purged notification says instead (Swedish, like every notification text). */
 export const PURGED_TITLE = 'Innehållet är gallrat';
@@ -51,34 +50,9 @@ const OBJECT_ID: Record<string, string> = {
  * once.
  */
 export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
-  async function remember(tx: EntityManager, type: string, id: string, units: string[]) {
-    if (units.length === 0) {
-      return;
-    }
-    const table = tx.getRepository(ObjectPartiesEntity).metadata.tablePath;
-    // Parties only grow (a forward or an invitation adds units); none is ever forgotten.
-    await tx.query(
-      `INSERT INTO ${table} (object_type, object_id, unit_ids, purged_at, updated_at)
-       VALUES ($1, $2, $3::uuid[], NULL, now())
-       ON CONFLICT (object_type, object_id) DO UPDATE
-         SET unit_ids = ARRAY(SELECT DISTINCT u FROM unnest(${table}.unit_ids || EXCLUDED.unit_ids) u ORDER BY u),
-             updated_at = now()`,
-      [type, id, [...new Set(units)]],
-    );
-  }
-
   async function purge(tx: EntityManager, event: EventEnvelope, type: string, id: string) {
-    const notifications = tx.getRepository(NotificationEntity).metadata.tablePath;
-    const [, changed] = (await tx.query(
-      `UPDATE ${notifications} SET title = $3, body = $4
-        WHERE object_type = $1 AND object_id = $2 AND title <> $3`,
-      [type, id, PURGED_TITLE, PURGED_BODY],
-    )) as [unknown, number];
-    await tx.update(
-      ObjectPartiesEntity,
-      { objectType: type, objectId: id },
-      { purgedAt: new Date() },
-    );
+    const changed = await replaceTexts(tx, type, id, { title: PURGED_TITLE, body: PURGED_BODY });
+    await markPurged(tx, type, id, new Date());
     await audit.append(
       {
         actor: SYSTEM,
@@ -86,7 +60,7 @@ export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
         objectType: type,
         objectId: id,
         outcome: 'allowed',
-        detail: { notifications: Number(changed ?? 0), eventId: event.id },
+        detail: { notifications: changed, eventId: event.id },
       },
       tx,
     );
@@ -105,7 +79,10 @@ export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
       if (!entity || !key || typeof id !== 'string') {
         return;
       }
-      await remember(tx, entity, id, partiesOf(entity, data));
+      const units = partiesOf(entity, data);
+      if (units.length > 0) {
+        await rememberParties(tx, entity, id, units);
+      }
       if (change === 'content_purged') {
         await purge(tx, event, entity, id);
       }

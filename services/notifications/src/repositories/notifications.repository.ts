@@ -22,6 +22,39 @@ export async function lockPeople(tx: EntityManager, personKeys: string[]): Promi
   );
 }
 
+/** A person's chosen channels per kind. */
+export function preferencesOfPerson(
+  db: EntityManager,
+  person: Person,
+): Promise<NotificationPreferenceEntity[]> {
+  return db
+    .getRepository(NotificationPreferenceEntity)
+    .findBy({ userOrganisationId: person.organisationId, userId: person.userId });
+}
+
+/** Sets a person's channels for a kind. */
+export async function savePreference(
+  tx: EntityManager,
+  person: Person,
+  kind: string,
+  channels: string[],
+  at: Date,
+): Promise<void> {
+  await tx
+    .createQueryBuilder()
+    .insert()
+    .into(NotificationPreferenceEntity)
+    .values({
+      userOrganisationId: person.organisationId,
+      userId: person.userId,
+      kind,
+      channels,
+      updatedAt: at,
+    })
+    .orUpdate(['channels', 'updated_at'], ['user_organisation_id', 'user_id', 'kind'])
+    .execute();
+}
+
 /** The people's chosen channels per kind. */
 export async function preferencesOf(
   tx: EntityManager,

@@ -1,5 +1,4 @@
-import { ProblemError, type Principal } from '@samverkan/shared';
-import { NotificationPreferenceEntity } from '../entities';
+import { personOf, ProblemError, type Principal } from '@samverkan/shared';
 import { NotificationProblems } from '../domain/errors';
 import {
   CRITICAL_KINDS,
@@ -10,6 +9,7 @@ import {
   type NotificationKind,
 } from '../domain/kinds';
 import type { components } from '../generated/openapi';
+import { preferencesOfPerson, savePreference } from '../repositories/notifications.repository';
 import type { NotificationsContext } from './context';
 
 type Preferences = components['schemas']['NotificationPreferences'];
@@ -20,9 +20,7 @@ type Preferences = components['schemas']['NotificationPreferences'];
  */
 export function createPreferencesService(ctx: NotificationsContext) {
   async function get(principal: Principal): Promise<Preferences> {
-    const rows = await ctx.dataSource
-      .getRepository(NotificationPreferenceEntity)
-      .findBy({ userOrganisationId: principal.org, userId: principal.sub });
+    const rows = await preferencesOfPerson(ctx.dataSource.manager, personOf(principal));
     const chosen = new Map(rows.map((r) => [r.kind, r.channels]));
     return {
       preferences: NOTIFICATION_KINDS.map((kind) => ({
@@ -45,27 +43,18 @@ export function createPreferencesService(ctx: NotificationsContext) {
         objectType: 'notification_preferences',
         objectId: principal.sub,
       };
+      // Decided before anything is written: a critical kind keeps its in-app channel (422).
+      const chosen = body.preferences.map((p) => {
+        const kind = p.kind as NotificationKind;
+        const channels = [...new Set(p.channels)] as Channel[];
+        return { kind, channels, refusal: preferenceRefusal(kind, channels) };
+      });
       await ctx.pipeline.transact(principal, target, async (tx) => {
-        for (const p of body.preferences) {
-          const kind = p.kind as NotificationKind;
-          const channels = [...new Set(p.channels)] as Channel[];
-          const refusal = preferenceRefusal(kind, channels);
+        for (const { kind, channels, refusal } of chosen) {
           if (refusal) {
             throw new ProblemError(NotificationProblems.criticalKindRequired, refusal);
           }
-          await tx
-            .createQueryBuilder()
-            .insert()
-            .into(NotificationPreferenceEntity)
-            .values({
-              userOrganisationId: principal.org,
-              userId: principal.sub,
-              kind,
-              channels,
-              updatedAt: new Date(),
-            })
-            .orUpdate(['channels', 'updated_at'], ['user_organisation_id', 'user_id', 'kind'])
-            .execute();
+          await savePreference(tx, personOf(principal), kind, channels, new Date());
         }
         return { result: undefined, events: [] };
       });

@@ -103,6 +103,23 @@ export function decideAfterAttempt(
   };
 }
 
+/**
+ * A failed attempt's effect: the endpoint's failure streak grows; a delivery of an endpoint that
+ * is disabled already is dead rather than retried; the endpoint is disabled when the decision says
+ * so and it is still enabled (an endpoint is disabled once).
+ */
+export function afterFailure(
+  decision: AttemptDecision,
+  endpoint: { status: string; consecutiveFailures: number },
+): { status: AttemptDecision['status']; failures: number; disable: EndpointDisabledReason | null } {
+  const enabled = endpoint.status === 'enabled';
+  return {
+    status: !enabled && decision.status === 'retrying' ? 'dead' : decision.status,
+    failures: endpoint.consecutiveFailures + 1,
+    disable: enabled ? decision.disableEndpoint : null,
+  };
+}
+
 /** Whether a delivery in this state may be sent again by hand. */
 export function canRedeliver(status: DeliveryStatus): boolean {
   return status === 'delivered' || status === 'dead';

@@ -2,26 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog, PlatformMetrics, ServiceEvents } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { decideAfterAttempt, delivered, type AttemptResult } from './delivery-state';
+import { afterFailure, decideAfterAttempt, delivered, type AttemptResult } from './delivery-state';
+import {
+  createWebhooksRepository,
+  type ClaimedDelivery,
+  type WebhooksRepository,
+} from './repository';
 import { signPayload } from './signing';
 import type { WebhookConfig } from './webhook-config';
 import { sendWebhook } from './webhook-sender';
-import {
-  WebhookAttemptEntity,
-  WebhookDeliveryEntity,
-  WebhookEndpointEntity,
-} from './webhook.entities';
 
 export const ENDPOINT_DISABLED_EVENT = 'samverkan.notifications.webhook.endpoint_disabled';
 
 /** How often a worker trims the delivery log. */
 const PRUNE_EVERY_MS = 60 * 60_000;
-
-interface Claimed {
-  id: string;
-  endpoint_id: string;
-  payload: string;
-}
 
 /**
  * Sends due deliveries. A replica claims a batch with `FOR UPDATE SKIP LOCKED` and marks it with
@@ -36,6 +30,7 @@ export class WebhookDeliveryWorker {
   private stopped = true;
   private again = false;
   private lastPrune = 0;
+  private readonly repo: WebhooksRepository;
 
   constructor(
     private readonly deps: {
@@ -46,7 +41,9 @@ export class WebhookDeliveryWorker {
       log: FastifyBaseLogger;
       metrics?: PlatformMetrics;
     },
-  ) {}
+  ) {
+    this.repo = createWebhooksRepository(deps.dataSource);
+  }
 
   start(): void {
     this.stopped = false;
@@ -106,82 +103,79 @@ export class WebhookDeliveryWorker {
    * their attempts, a bounded number at a time; returns how many it removed.
    */
   async prune(now = new Date()): Promise<number> {
-    const { dataSource, config } = this.deps;
-    const table = dataSource.getRepository(WebhookDeliveryEntity).metadata.tablePath;
-    const [, removed] = (await dataSource.query(
-      `DELETE FROM ${table} WHERE id IN (
-         SELECT id FROM ${table} WHERE status IN ('delivered', 'dead') AND updated_at < $1
-          LIMIT 5000 FOR UPDATE SKIP LOCKED)`,
-      [new Date(now.getTime() - config.logRetentionMs)],
-    )) as [unknown, number];
-    return removed;
+    return this.repo.prune(new Date(now.getTime() - this.deps.config.logRetentionMs));
   }
 
   /** Claims and sends one batch; returns how many deliveries it handled. */
   async runOnce(): Promise<number> {
-    const { dataSource, config } = this.deps;
+    const { config } = this.deps;
     const token = randomUUID();
     const now = new Date();
-    const deliveriesTable = dataSource.getRepository(WebhookDeliveryEntity).metadata.tablePath;
-    const endpointsTable = dataSource.getRepository(WebhookEndpointEntity).metadata.tablePath;
-    const [rows] = (await dataSource.query(
-      `UPDATE ${deliveriesTable} AS d
-          SET lease_token = $1, lease_until = $2
-        WHERE d.id IN (
-          SELECT c.id FROM ${deliveriesTable} c
-            JOIN ${endpointsTable} e ON e.id = c.endpoint_id AND e.status = 'enabled'
-           WHERE c.status IN ('pending', 'retrying') AND c.next_attempt_at <= $3
-             AND (c.lease_until IS NULL OR c.lease_until < $3)
-           ORDER BY c.next_attempt_at
-           LIMIT $4
-           FOR UPDATE OF c SKIP LOCKED)
-        RETURNING d.id, d.endpoint_id, d.payload`,
-      [token, new Date(now.getTime() + config.leaseMs), now, config.batchSize],
-    )) as [Claimed[], number];
+    const rows = await this.repo.claimDue(
+      token,
+      new Date(now.getTime() + config.leaseMs),
+      now,
+      config.batchSize,
+    );
     await Promise.all(rows.map((row) => this.deliver(row, token)));
     return rows.length;
   }
 
-  private async deliver(row: Claimed, token: string): Promise<void> {
-    const { dataSource, config } = this.deps;
-    const endpoint = await dataSource.getRepository(WebhookEndpointEntity).findOneBy({
-      id: row.endpoint_id,
-    });
-    if (!endpoint) {
-      return;
-    }
+  private async deliver(row: ClaimedDelivery, token: string): Promise<void> {
+    const { config } = this.deps;
     const startedAt = new Date();
     let result: AttemptResult;
     try {
-      const secrets = [config.secretBox.open(endpoint.secretSealed, endpoint.id)];
+      const secrets = [config.secretBox.open(row.secret_sealed, row.endpoint_id)];
       if (
-        endpoint.previousSecretSealed &&
-        endpoint.previousSecretExpiresAt &&
-        endpoint.previousSecretExpiresAt > startedAt
+        row.previous_secret_sealed &&
+        row.previous_secret_expires_at &&
+        row.previous_secret_expires_at > startedAt
       ) {
-        secrets.push(config.secretBox.open(endpoint.previousSecretSealed, endpoint.id));
+        secrets.push(config.secretBox.open(row.previous_secret_sealed, row.endpoint_id));
       }
       const headers = signPayload(row.id, startedAt, row.payload, secrets);
       result = await sendWebhook(
-        { url: endpoint.url, body: row.payload, headers: { ...headers } },
+        { url: row.url, body: row.payload, headers: { ...headers } },
         { policy: config.destinations, timeoutMs: config.timeoutMs },
       );
     } catch (err) {
       // A secret that will not open (wrong key in configuration) is the operator's to fix:
       // leave the delivery to be retried once the lease runs out.
-      this.deps.log.error({ err, endpointId: endpoint.id, deliveryId: row.id }, 'webhook not sent');
+      this.deps.log.error(
+        { err, endpointId: row.endpoint_id, deliveryId: row.id },
+        'webhook not sent',
+      );
       return;
     }
     await this.record(row, token, startedAt, result);
   }
 
+  private attempt(
+    deliveryId: string,
+    startedAt: Date,
+    now: Date,
+    result: AttemptResult,
+    outcome: string,
+  ) {
+    this.deps.metrics?.webhookDeliveries.inc({ outcome });
+    return {
+      deliveryId,
+      attemptedAt: startedAt,
+      durationMs: Math.max(0, now.getTime() - startedAt.getTime()),
+      statusCode: result.kind === 'response' ? result.status : null,
+      outcome,
+    };
+  }
+
   private async record(
-    row: Claimed,
+    row: ClaimedDelivery,
     token: string,
     startedAt: Date,
     result: AttemptResult,
   ): Promise<void> {
     const { events, config, log } = this.deps;
+    const { repo } = this;
     const now = new Date();
     if (delivered(result)) {
       await this.recordSuccess(row, token, startedAt, result, now);
@@ -189,12 +183,8 @@ export class WebhookDeliveryWorker {
     }
     await events.transaction(async (tx) => {
       // The endpoint row is locked first: its failure streak is counted across deliveries.
-      const endpoint = await tx
-        .getRepository(WebhookEndpointEntity)
-        .findOne({ where: { id: row.endpoint_id }, lock: { mode: 'pessimistic_write' } });
-      const delivery = await tx
-        .getRepository(WebhookDeliveryEntity)
-        .findOne({ where: { id: row.id }, lock: { mode: 'pessimistic_write' } });
+      const endpoint = await repo.lockEndpoint(tx, row.endpoint_id);
+      const delivery = await repo.lockDelivery(tx, row.id);
       if (!endpoint || !delivery || delivery.leaseToken !== token) {
         return; // deleted meanwhile, or the lease ran out and another replica took it
       }
@@ -204,63 +194,33 @@ export class WebhookDeliveryWorker {
         consecutiveFailures: endpoint.consecutiveFailures,
         disableAfterFailures: config.disableAfterFailures,
       });
-      await tx.insert(WebhookAttemptEntity, {
-        id: randomUUID(),
-        deliveryId: delivery.id,
-        attemptedAt: startedAt,
-        durationMs: Math.max(0, now.getTime() - startedAt.getTime()),
-        statusCode: result.kind === 'response' ? result.status : null,
-        outcome: decision.outcome,
-      });
-      this.deps.metrics?.webhookDeliveries.inc({ outcome: decision.outcome });
-      const status =
-        endpoint.status !== 'enabled' && decision.status === 'retrying' ? 'dead' : decision.status;
-      await tx.update(
-        WebhookDeliveryEntity,
-        { id: delivery.id },
-        {
-          status,
-          attempts: decision.attempts,
-          nextAttemptAt: status === 'retrying' ? decision.nextAttemptAt : null,
-          lastOutcome: decision.outcome,
-          leaseToken: null,
-          leaseUntil: null,
-          updatedAt: now,
-        },
+      const failed = afterFailure(decision, endpoint);
+      await repo.insertAttempt(
+        tx,
+        this.attempt(delivery.id, startedAt, now, result, decision.outcome),
       );
-      // A delivered attempt was recorded by recordSuccess: this is a failure.
-      const failures = endpoint.consecutiveFailures + 1;
-      if (!decision.disableEndpoint || endpoint.status !== 'enabled') {
-        await tx.update(
-          WebhookEndpointEntity,
-          { id: endpoint.id },
-          { consecutiveFailures: failures },
-        );
+      await repo.updateDelivery(tx, delivery.id, {
+        status: failed.status,
+        attempts: decision.attempts,
+        nextAttemptAt: failed.status === 'retrying' ? decision.nextAttemptAt : null,
+        lastOutcome: decision.outcome,
+        leaseToken: null,
+        leaseUntil: null,
+        updatedAt: now,
+      });
+      if (!failed.disable) {
+        await repo.updateEndpoint(tx, endpoint.id, { consecutiveFailures: failed.failures });
         return;
       }
-      await tx.update(
-        WebhookEndpointEntity,
-        { id: endpoint.id },
-        {
-          consecutiveFailures: failures,
-          status: 'disabled',
-          disabledReason: decision.disableEndpoint,
-          disabledAt: now,
-          updatedAt: now,
-        },
-      );
+      await repo.updateEndpoint(tx, endpoint.id, {
+        consecutiveFailures: failed.failures,
+        status: 'disabled',
+        disabledReason: failed.disable,
+        disabledAt: now,
+        updatedAt: now,
+      });
       // Nothing more goes out to it; what was still queued can be redelivered once re-enabled.
-      await tx
-        .createQueryBuilder()
-        .update(WebhookDeliveryEntity)
-        .set({
-          status: 'dead',
-          lastOutcome: 'endpoint_disabled',
-          nextAttemptAt: null,
-          updatedAt: now,
-        })
-        .where("endpoint_id = :id AND status IN ('pending', 'retrying')", { id: endpoint.id })
-        .execute();
+      await repo.killQueued(tx, endpoint.id, now);
       await this.deps.audit.append(
         {
           actor: { sub: 'system:webhook-delivery' },
@@ -269,7 +229,7 @@ export class WebhookDeliveryWorker {
           objectId: endpoint.id,
           objectOrg: endpoint.organisationId,
           outcome: 'allowed',
-          detail: { reason: decision.disableEndpoint, deliveryId: delivery.id },
+          detail: { reason: failed.disable, deliveryId: delivery.id },
         },
         tx,
       );
@@ -277,10 +237,10 @@ export class WebhookDeliveryWorker {
         endpointId: endpoint.id,
         unitId: endpoint.unitId,
         organisationId: endpoint.organisationId,
-        reason: decision.disableEndpoint,
+        reason: failed.disable,
       });
       log.warn(
-        { endpointId: endpoint.id, unitId: endpoint.unitId, reason: decision.disableEndpoint },
+        { endpointId: endpoint.id, unitId: endpoint.unitId, reason: failed.disable },
         'webhook endpoint disabled',
       );
     });
@@ -293,17 +253,16 @@ export class WebhookDeliveryWorker {
    * and another replica would send it again.) The failure streak is reset in one statement.
    */
   private async recordSuccess(
-    row: Claimed,
+    row: ClaimedDelivery,
     token: string,
     startedAt: Date,
     result: AttemptResult,
     now: Date,
   ): Promise<void> {
     const { events, config } = this.deps;
+    const { repo } = this;
     await events.transaction(async (tx) => {
-      const delivery = await tx
-        .getRepository(WebhookDeliveryEntity)
-        .findOne({ where: { id: row.id }, lock: { mode: 'pessimistic_write' } });
+      const delivery = await repo.lockDelivery(tx, row.id);
       if (!delivery || delivery.leaseToken !== token) {
         return; // deleted meanwhile, or the lease ran out and another replica took it
       }
@@ -313,35 +272,21 @@ export class WebhookDeliveryWorker {
         consecutiveFailures: 0,
         disableAfterFailures: config.disableAfterFailures,
       });
-      await tx.insert(WebhookAttemptEntity, {
-        id: randomUUID(),
-        deliveryId: delivery.id,
-        attemptedAt: startedAt,
-        durationMs: Math.max(0, now.getTime() - startedAt.getTime()),
-        statusCode: result.kind === 'response' ? result.status : null,
-        outcome: decision.outcome,
-      });
-      this.deps.metrics?.webhookDeliveries.inc({ outcome: decision.outcome });
-      await tx.update(
-        WebhookDeliveryEntity,
-        { id: delivery.id },
-        {
-          status: decision.status,
-          attempts: decision.attempts,
-          nextAttemptAt: null,
-          lastOutcome: decision.outcome,
-          deliveredAt: now,
-          leaseToken: null,
-          leaseUntil: null,
-          updatedAt: now,
-        },
+      await repo.insertAttempt(
+        tx,
+        this.attempt(delivery.id, startedAt, now, result, decision.outcome),
       );
-      await tx
-        .createQueryBuilder()
-        .update(WebhookEndpointEntity)
-        .set({ consecutiveFailures: 0 })
-        .where('id = :id AND consecutive_failures <> 0', { id: row.endpoint_id })
-        .execute();
+      await repo.updateDelivery(tx, delivery.id, {
+        status: decision.status,
+        attempts: decision.attempts,
+        nextAttemptAt: null,
+        lastOutcome: decision.outcome,
+        deliveredAt: now,
+        leaseToken: null,
+        leaseUntil: null,
+        updatedAt: now,
+      });
+      await repo.clearFailures(tx, row.endpoint_id);
     });
   }
 }

@@ -3,7 +3,7 @@ import type { EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { consumerMaxBatch } from '../config';
 import { thinPayload, unitsConcerned, webhookEventType } from './webhook-payload';
-import { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.entities';
+import { queueDeliveries, subscribedEndpoints } from './repository';
 
 /**
  * Queues one delivery per enabled endpoint of each unit the event concerns that subscribes to
@@ -18,40 +18,23 @@ async function enqueue(
   if (units.length === 0) {
     return 0;
   }
-  const targets = await tx
-    .getRepository(WebhookEndpointEntity)
-    .createQueryBuilder('e')
-    .where("e.status = 'enabled' AND e.unit_id IN (:...units) AND :type = ANY(e.event_types)", {
-      units,
-      type,
-    })
-    .getMany();
+  const targets = await subscribedEndpoints(tx, units, type);
   if (targets.length === 0) {
     return 0;
   }
   const now = new Date();
-  const result = (await tx
-    .createQueryBuilder()
-    .insert()
-    .into(WebhookDeliveryEntity)
-    .values(
-      targets.map((e) => ({
-        id: randomUUID(),
-        endpointId: e.id,
-        eventId: event.id,
-        eventType: type,
-        payload: JSON.stringify(thinPayload(type, event.time, event.data, e.unitId)),
-        status: 'pending' as const,
-        attempts: 0,
-        nextAttemptAt: now,
-        createdAt: now,
-        updatedAt: now,
-      })),
-    )
-    .orIgnore()
-    .returning(['id'])
-    .execute()) as { raw: unknown[] };
-  return result.raw.length;
+  return queueDeliveries(
+    tx,
+    targets.map((e) => ({
+      id: randomUUID(),
+      endpointId: e.id,
+      eventId: event.id,
+      eventType: type,
+      payload: JSON.stringify(thinPayload(type, event.time, event.data, e.unitId)),
+      nextAttemptAt: now,
+    })),
+    now,
+  );
 }
 
 /**

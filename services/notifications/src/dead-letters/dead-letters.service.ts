@@ -1,26 +1,27 @@
 import {
   CommonProblems,
-  DeadLetterEntity,
   ProblemError,
   type EventProcessor,
   type Principal,
 } from '@samverkan/shared';
 import { NotificationProblems } from '../domain/errors';
 import type { components } from '../generated/openapi';
-import type { NotificationsContext } from './context';
-import { deadLetterView, deadLetterCursor } from './views';
+import type { NotificationsContext } from '../services/context';
+import { deadLetterView, deadLetterCursor } from '../services/views';
+import { createDeadLettersRepository } from './repository';
 
 type Schemas = components['schemas'];
 
 /**
  * Events the consumers of this service gave up on (invalid, or failed `max_deliver` times), for
- * hub administrators to read and replay once the cause is fixed.
+ * hub administrators to read and replay once the cause is fixed. Every statement in
+ * repository.ts; a replay is recorded on the write pipeline with its audit entry.
  */
 export function createDeadLettersService(
   ctx: NotificationsContext,
   processors: ReadonlyMap<string, EventProcessor>,
 ) {
-  const repo = () => ctx.dataSource.getRepository(DeadLetterEntity);
+  const repo = createDeadLettersRepository(ctx.dataSource);
 
   async function requireHubAdmin(principal: Principal, action: string, objectId: string | null) {
     if (!principal.hubAdmin) {
@@ -39,22 +40,12 @@ export function createDeadLettersService(
     ): Promise<Schemas['DeadLetterPage']> {
       await requireHubAdmin(principal, 'dead_letter.list', null);
       const limit = q.limit ?? 50;
-      const qb = repo().createQueryBuilder('d');
-      if (q.replayed !== undefined) {
-        qb.andWhere(q.replayed ? 'd.replayed_at IS NOT NULL' : 'd.replayed_at IS NULL');
-      }
       const after = deadLetterCursor.decode(q.cursor);
-      if (after) {
-        qb.andWhere('(d.created_at, d.id) < (:at, :id)', {
-          at: new Date(after.createdAt),
-          id: after.id,
-        });
-      }
-      const rows = await qb
-        .orderBy('d.created_at', 'DESC')
-        .addOrderBy('d.id', 'DESC')
-        .take(limit + 1)
-        .getMany();
+      const rows = await repo.page(
+        q.replayed,
+        after && { createdAt: new Date(after.createdAt), id: after.id },
+        limit + 1,
+      );
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -72,7 +63,7 @@ export function createDeadLettersService(
      */
     async replay(principal: Principal, id: string): Promise<Schemas['DeadLetterReplay']> {
       await requireHubAdmin(principal, 'dead_letter.replay', id);
-      const letter = await repo().findOneBy({ id });
+      const letter = await repo.find(id);
       if (!letter) {
         throw new ProblemError(NotificationProblems.deadLetterNotFound);
       }
@@ -95,20 +86,19 @@ export function createDeadLettersService(
         letter.subject,
       );
       letter.replayedAt = new Date();
-      await ctx.events.transaction(async (tx) => {
-        await tx.save(DeadLetterEntity, letter);
-        await ctx.audit.append(
-          {
-            actor: principal,
-            action: 'dead_letter.replay',
-            objectType: 'dead_letter',
-            objectId: id,
-            outcome: 'allowed',
-            detail: { consumer: letter.consumer, outcome },
-          },
-          tx,
-        );
-      });
+      await ctx.pipeline.transact(
+        principal,
+        {
+          action: 'dead_letter.replay',
+          objectType: 'dead_letter',
+          objectId: id,
+          detail: { consumer: letter.consumer, outcome },
+        },
+        async (tx) => {
+          await repo.markReplayed(tx, id, letter.replayedAt!);
+          return { result: undefined, events: [] };
+        },
+      );
       return {
         outcome: outcome === 'retry' ? 'dead' : outcome,
         deadLetter: deadLetterView(letter),
