@@ -1,4 +1,4 @@
-import type { CommandDefinition, Principal } from '@samverkan/shared';
+import { ProblemError, type CommandDefinition, type Principal } from '@samverkan/shared';
 import { pipelineOf, type ReferralsContext } from '../services/context';
 import {
   decideLift,
@@ -14,7 +14,6 @@ import {
 import { RecordsProblems as R } from './records.errors';
 import { createLegalHoldsRepository } from './legal-holds.repository';
 import type { RetentionConfig } from './retention-config';
-import { ProblemError } from '@samverkan/shared';
 
 export { LEGAL_HOLD_REASONS, type LegalHoldInput } from './domain/legal-holds';
 

@@ -1,6 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { CommandDefinition, CommandPipeline, Principal } from '@samverkan/shared';
-import { ProblemError } from '@samverkan/shared';
+import {
+  ProblemError,
+  type CommandDefinition,
+  type CommandPipeline,
+  type Principal,
+} from '@samverkan/shared';
 import {
   checkPeriodSize,
   decideFinding,
