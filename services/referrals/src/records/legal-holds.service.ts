@@ -17,7 +17,12 @@ import type { RetentionConfig } from './retention-config';
 
 export { LEGAL_HOLD_REASONS, type LegalHoldInput } from './domain/legal-holds';
 
-/** A command's input: the referral as loaded and checked, and the request. */
+/**
+ * A command's input: the referral as `standing` loaded it (one statement) and the caller's
+ * standing on it, and the request. The pipeline's load step hands it on: the referral's 404 is
+ * decided before the command, so that it is audited with the bare target of a look at the
+ * referral, as a read's 404 is.
+ */
 interface HoldCommand {
   referral: HeldReferral;
   standing: { isOversight: boolean };

@@ -30,7 +30,12 @@ interface NewReviewSpec {
   sampleSize: number;
 }
 
-/** The log review writes, each one statement on the write pipeline; the rules in domain/log-reviews.ts. */
+/**
+ * The log review writes, each one statement on the write pipeline; the rules in
+ * domain/log-reviews.ts. A finding and a sign-off work on the review `ownReview` loaded (one
+ * statement, its 403/404 audited with the bare target, as a read's); the pipeline's load step
+ * hands it on.
+ */
 export function createLogReviewCommands(
   pipeline: CommandPipeline,
   repository: LogReviewsRepository,

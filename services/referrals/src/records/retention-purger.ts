@@ -17,9 +17,6 @@ import {
 import type { RetentionConfig } from './retention-config';
 import { createRetentionRepository, type RetentionRepository } from './retention.repository';
 
-export { FINAL_REFERRAL_STATUSES, RetentionEvents } from './domain/retention';
-export { FINAL_SINCE_SQL, PURGE_LOCK_KEY } from './retention.repository';
-
 const SYSTEM = { sub: 'system:retention', org: null, iss: null };
 
 /** What `purge` did, by kind. */
