@@ -1,31 +1,33 @@
-import { CommonProblems, hasRole, ProblemError, type Principal } from '@samverkan/shared';
-import type { EntityManager } from 'typeorm';
-import { sideOf } from '../domain/referral-lifecycle';
-import { ReferralProblems as P } from '../domain/errors';
-import { ReferralEntity } from '../entities';
-import { referralsAuditParties } from '../services/audit-parties';
-import { change, deny, type ReferralsContext } from '../services/context';
-import { ContentPurgeEntity, LegalHoldEntity } from './records.entities';
+import { ProblemError, type CommandDefinition, type Principal } from '@samverkan/shared';
+import { pipelineOf, type ReferralsContext } from '../services/context';
+import {
+  decideLift,
+  decidePlace,
+  holdsAfter,
+  legalHoldStanding,
+  legalHoldView,
+  type HeldReferral,
+  type LegalHold,
+  type LegalHoldInput,
+  type LegalHoldView,
+} from './domain/legal-holds';
 import { RecordsProblems as R } from './records.errors';
+import { createLegalHoldsRepository } from './legal-holds.repository';
 import type { RetentionConfig } from './retention-config';
-import { FINAL_REFERRAL_STATUSES } from './retention-purger';
 
-/** Why a legal hold is placed: codes, never free text about the case. */
-export const LEGAL_HOLD_REASONS = [
-  'court_proceedings',
-  'police_investigation',
-  'supervisory_inspection',
-  'complaint',
-  'data_subject_request',
-  'other_legal_obligation',
-] as const;
+export { LEGAL_HOLD_REASONS, type LegalHoldInput } from './domain/legal-holds';
 
-export interface LegalHoldInput {
-  reason: (typeof LEGAL_HOLD_REASONS)[number];
-  reference?: string | null;
+/**
+ * A command's input: the referral as `standing` loaded it (one statement) and the caller's
+ * standing on it, and the request. The pipeline's load step hands it on: the referral's 404 is
+ * decided before the command, so that it is audited with the bare target of a look at the
+ * referral, as a read's 404 is.
+ */
+interface HoldCommand {
+  referral: HeldReferral;
+  standing: { isOversight: boolean };
+  body?: LegalHoldInput;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * Legal holds on referrals (docs/retention.md). Each party organisation may hold a referral for
@@ -34,166 +36,100 @@ const DAY_MS = 86_400_000;
  * - **Place**: a member acting for one of the referral's units (sender, recipient, copy) with a
  *   case-handling role — the people who learn of a court case first — or an `org_admin` or
  *   `auditor` of a party organisation.
- * - **Lift**: only an `org_admin` or `auditor` of the organisation that holds it: ending a hold
- *   is an accountable decision, and no party can lift another party's hold.
+ * - **Lift**: only an `org_admin` or `auditor` of the organisation that holds it.
  * - **See**: everyone who may place one. Anyone else gets 404, as for the referral.
  *
- * Placing, changing and lifting are audited with the referral's parties; refusals too.
+ * Placing and lifting go through the write pipeline (one statement with the audit entry);
+ * refusals are audited. The rules are in domain/legal-holds.ts.
  */
 export function createLegalHoldsService(ctx: ReferralsContext, retention: RetentionConfig) {
-  const parties = referralsAuditParties();
+  const repository = createLegalHoldsRepository(ctx.dataSource);
+  const pipeline = pipelineOf(ctx);
 
-  async function standing(principal: Principal, id: string, action: string, tx?: EntityManager) {
-    const manager = tx ?? ctx.dataSource.manager;
-    const referral = await manager
-      .getRepository(ReferralEntity)
-      .findOne({ where: { id }, ...(tx ? { lock: { mode: 'pessimistic_read' as const } } : {}) });
-    const partyOrgs = referral
-      ? await parties({ objectType: 'referral', objectId: id }, manager)
-      : [];
-    const units = await ctx.directory.actingUnits(principal, manager);
-    const isMember = referral ? sideOf({ units }, referral) !== 'none' : false;
-    const isOversight =
-      hasRole(principal, 'org_admin', 'auditor') && partyOrgs.includes(principal.org);
-    if (!referral || (!isMember && !isOversight)) {
-      if (tx) {
-        // Only a race with a membership change gets here; the caller's first look was audited.
-        throw new ProblemError(P.referralNotFound);
-      }
-      await deny(
-        ctx,
-        principal,
-        { action, objectType: 'referral', objectId: id },
-        new ProblemError(P.referralNotFound),
-      );
-    }
-    return { referral: referral!, isOversight };
+  /** The referral and the caller's standing on it, or the referral's 404 (audited). */
+  async function standing(principal: Principal, id: string, action: string) {
+    const referral = await repository.load(id);
+    const units = await ctx.directory.actingUnits(principal);
+    let found: { isOversight: boolean } = { isOversight: false };
+    await pipeline.authorize(principal, { action, objectType: 'referral', objectId: id }, () => {
+      found = legalHoldStanding(principal, units, referral);
+    });
+    return { referral: referral!, standing: found };
   }
 
-  async function view(id: string, manager: EntityManager) {
-    const referral = await manager.getRepository(ReferralEntity).findOneByOrFail({ id });
-    const holds = await manager
-      .getRepository(LegalHoldEntity)
-      .find({ where: { referralId: id }, order: { placedAt: 'ASC' } });
-    const purge = await manager
-      .getRepository(ContentPurgeEntity)
-      .findOneBy({ objectType: 'referral', objectId: id });
-    const final = (FINAL_REFERRAL_STATUSES as readonly string[]).includes(referral.status);
-    const finalSince = final
-      ? (referral.closedAt ?? referral.declinedAt ?? referral.updatedAt)
-      : null;
-    const due = (days: number) =>
-      finalSince ? new Date(finalSince.getTime() + days * DAY_MS).toISOString() : null;
-    return {
-      referralId: id,
-      held: holds.length > 0,
-      holds: holds.map((h) => ({
-        organisationId: h.organisationId,
-        reason: h.reason as LegalHoldInput['reason'],
-        reference: h.reference,
-        placedBy: h.placedBy,
-        placedByIssuer: h.placedByIssuer,
-        placedAt: h.placedAt.toISOString(),
-      })),
-      retention: {
-        finalSince: finalSince ? finalSince.toISOString() : null,
-        contentRetentionDays: retention.contentDays,
-        timelineRetentionDays: retention.timelineDays,
-        contentPurgeDueAt: purge || holds.length > 0 ? null : due(retention.contentDays),
-        contentPurgedAt: purge ? purge.purgedAt.toISOString() : null,
-        timelinePurgedAt: purge?.timelinePurgedAt ? purge.timelinePurgedAt.toISOString() : null,
-      },
-    };
-  }
+  const placeCommand = (
+    principal: Principal,
+  ): CommandDefinition<
+    HoldCommand,
+    HoldCommand,
+    LegalHold & { referral: HeldReferral },
+    LegalHoldView
+  > => ({
+    target: (c) => ({
+      action: 'referral.legal_hold_place',
+      objectType: 'referral',
+      objectId: c.referral.id,
+      objectOrg: principal.org,
+      detail: { reason: c.body!.reason },
+    }),
+    load: async (c) => c,
+    authorize: () => undefined,
+    decide: (c, _loaded, now) => ({
+      ...decidePlace(principal, c.referral, c.body!, now),
+      referral: c.referral,
+    }),
+    persist: (hold, sql) => repository.place(sql, hold.referral.id, hold),
+    events: () => [],
+    audit: (hold) => ({ detail: {}, partyOrgs: hold.referral.partyOrgs }),
+    answer: ({ referral, ...hold }) =>
+      legalHoldView(referral, holdsAfter(referral.holds, hold.organisationId, hold), retention),
+    // The purger took the content while the hold was decided on.
+    onNoChange: () => Promise.reject(new ProblemError(R.alreadyPurged)),
+  });
+
+  const liftCommand = (
+    principal: Principal,
+  ): CommandDefinition<
+    HoldCommand,
+    HoldCommand,
+    LegalHold & { referral: HeldReferral },
+    LegalHoldView
+  > => ({
+    target: (c) => ({
+      action: 'referral.legal_hold_lift',
+      objectType: 'referral',
+      objectId: c.referral.id,
+      objectOrg: principal.org,
+    }),
+    load: async (c) => c,
+    authorize: () => undefined,
+    decide: (c) => ({ ...decideLift(principal, c.referral, c.standing), referral: c.referral }),
+    persist: (hold, sql) => repository.lift(sql, hold.referral.id, hold.organisationId),
+    events: () => [],
+    audit: ({ referral, reason, placedAt }) => ({
+      detail: { reason, placedAt: placedAt.toISOString() },
+      partyOrgs: referral.partyOrgs,
+    }),
+    answer: ({ referral, organisationId }) =>
+      legalHoldView(referral, holdsAfter(referral.holds, organisationId, null), retention),
+    // Lifted by someone else of the organisation meanwhile.
+    onNoChange: () => Promise.reject(new ProblemError(R.legalHoldNotFound)),
+  });
 
   return {
-    async get(principal: Principal, id: string) {
-      await standing(principal, id, 'referral.legal_hold_read');
-      return view(id, ctx.dataSource.manager);
+    async get(principal: Principal, id: string): Promise<LegalHoldView> {
+      const { referral } = await standing(principal, id, 'referral.legal_hold_read');
+      return legalHoldView(referral, referral.holds, retention);
     },
 
-    async place(principal: Principal, id: string, input: LegalHoldInput) {
-      const action = 'referral.legal_hold_place';
-      const target = {
-        action,
-        objectType: 'referral',
-        objectId: id,
-        objectOrg: principal.org,
-        detail: { reason: input.reason },
-      };
-      // Outside the change: a refusal is audited on its own (the change would roll it back).
-      await standing(principal, id, action);
-      return change(ctx, principal, target, async (tx) => {
-        // Locks the referral against the purger, which skips locked rows, then looks again.
-        await standing(principal, id, action, tx);
-        const purged = await tx
-          .getRepository(ContentPurgeEntity)
-          .existsBy({ objectType: 'referral', objectId: id });
-        if (purged) {
-          throw new ProblemError(R.alreadyPurged);
-        }
-        await tx
-          .createQueryBuilder()
-          .insert()
-          .into(LegalHoldEntity)
-          .values({
-            referralId: id,
-            organisationId: principal.org,
-            reason: input.reason,
-            reference: input.reference ?? null,
-            placedBy: principal.sub,
-            placedByIssuer: principal.iss,
-            placedAt: new Date(),
-          })
-          .orUpdate(
-            ['reason', 'reference', 'placed_by', 'placed_by_issuer', 'placed_at'],
-            ['referral_id', 'organisation_id'],
-          )
-          .execute();
-        return { result: await view(id, tx), events: [] };
-      }).catch(async (err: unknown) => {
-        if (err instanceof ProblemError && err.statusCode === 409) {
-          await ctx.audit.append({
-            ...target,
-            actor: principal,
-            outcome: 'denied',
-            detail: { ...target.detail, refused: err.definition.code },
-          });
-        }
-        throw err;
-      });
+    async place(principal: Principal, id: string, body: LegalHoldInput): Promise<LegalHoldView> {
+      const seen = await standing(principal, id, 'referral.legal_hold_place');
+      return pipeline.run(placeCommand(principal), principal, { ...seen, body });
     },
 
-    async lift(principal: Principal, id: string) {
-      const action = 'referral.legal_hold_lift';
-      const target = { action, objectType: 'referral', objectId: id, objectOrg: principal.org };
-      const { isOversight } = await standing(principal, id, action);
-      if (!isOversight) {
-        await deny(
-          ctx,
-          principal,
-          target,
-          new ProblemError(
-            CommonProblems.forbidden,
-            'Only an org_admin or auditor of the organisation that placed a legal hold may lift it',
-          ),
-        );
-      }
-      const hold = await ctx.dataSource
-        .getRepository(LegalHoldEntity)
-        .findOneBy({ referralId: id, organisationId: principal.org });
-      if (!hold) {
-        await deny(ctx, principal, target, new ProblemError(R.legalHoldNotFound));
-      }
-      return change(
-        ctx,
-        principal,
-        { ...target, detail: { reason: hold!.reason, placedAt: hold!.placedAt.toISOString() } },
-        async (tx) => {
-          await tx.delete(LegalHoldEntity, { referralId: id, organisationId: principal.org });
-          return { result: await view(id, tx), events: [] };
-        },
-      );
+    async lift(principal: Principal, id: string): Promise<LegalHoldView> {
+      const seen = await standing(principal, id, 'referral.legal_hold_lift');
+      return pipeline.run(liftCommand(principal), principal, seen);
     },
   };
 }

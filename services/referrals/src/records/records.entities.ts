@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { OnCallShiftEntity } from './on-call-shifts';
+import { OnCallShiftEntity } from './on-call-shift.entity';
 
 /**
  * A legal hold an organisation has placed on a referral (docs/retention.md): while any hold is

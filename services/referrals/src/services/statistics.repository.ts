@@ -28,14 +28,16 @@ export const recordKeySql = (alias: string, secretParam: string) =>
   `('x' || substr(md5(${secretParam} || ${alias}.id::text), 1, 8))::bit(32)::bigint`;
 
 /** Minutes from sending to acknowledgement in tenths, as the rollup's histogram keeps them. */
-const tenthsSql = (alias: string) =>
+export const tenthsSql = (alias: string) =>
   `round(extract(epoch FROM ${alias}.acknowledged_at - ${alias}.created_at) / 6)::int`;
 
 /**
  * Each dimension on a referral row (`r`) and on a rollup row (`m`); a whitelist, so nothing from
  * the request reaches the query text.
  */
-const DIMENSION_SQL: Readonly<Record<StatisticsDimension, { referral: string; rollup: string }>> = {
+export const DIMENSION_SQL: Readonly<
+  Record<StatisticsDimension, { referral: string; rollup: string }>
+> = {
   month: {
     referral: `to_char(r.created_at AT TIME ZONE '${STATISTICS_TIME_ZONE}', 'YYYY-MM')`,
     rollup: `to_char(m.month, 'YYYY-MM')`,
