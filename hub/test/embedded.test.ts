@@ -268,6 +268,9 @@ it('starts on PGlite, answers a directory question, runs the referral journey, a
   let createdId: string;
   try {
     expect(first.output()).toContain(`/docs`);
+    // Nothing alarming for nothing (LOG_LEVEL=warn here): not the development OpenID provider's
+    // notices meant for deployments or other runtimes (hub/src/dev-openid-provider.ts).
+    expect(first.output()).not.toContain('oidc-provider WARNING');
     expect((await fetch(`${base}/livez`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
