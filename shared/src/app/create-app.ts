@@ -236,6 +236,10 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
   registerErrorHandling(app, { notFound: false });
   registerTraceContext(app);
 
+  // The contracts accept application/json bodies only. Fastify would also parse text/plain (into
+  // a string that then fails validation as "body must be object"), so it is refused as 415, like
+  // every other media type, by every service.
+  app.removeContentTypeParser('text/plain');
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) {
