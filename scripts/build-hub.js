@@ -11,8 +11,17 @@ const path = require('node:path');
 /** bumped when the build below changes in a way the inputs do not show */
 const BUILD_FORMAT = 1;
 
+function sha256(data) {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
 function hashFile(file) {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  return sha256(fs.readFileSync(file));
+}
+
+/** `to` relative to `from` with forward slashes, as paths written into the bundle are on any OS */
+function posixRelative(from, to) {
+  return path.relative(from, to).split(path.sep).join('/');
 }
 
 function esbuildVersion() {
@@ -89,7 +98,7 @@ function compiledEntry({
         if (own === hoisted || path.isAbsolute(own) === false) {
           return { path: args.path, external: true };
         }
-        const relative = path.relative(OUT_DIR, own).split(path.sep).join('/');
+        const relative = posixRelative(OUT_DIR, own);
         return { path: relative.startsWith('.') ? relative : `./${relative}`, external: true };
       });
     },
@@ -110,14 +119,11 @@ function compiledEntry({
         }
         const text = fs.readFileSync(args.path, 'utf8');
         // The hash of exactly the text compiled (a file saved during the build is then stale).
-        loaded.set(
-          fs.realpathSync(args.path),
-          crypto.createHash('sha256').update(text).digest('hex'),
-        );
+        loaded.set(fs.realpathSync(args.path), sha256(text));
         if (!/\b__dirname\b/.test(text)) {
           return { contents: text, loader: 'ts' };
         }
-        const dir = path.relative(ROOT, path.dirname(args.path)).split(path.sep).join('/');
+        const dir = posixRelative(ROOT, path.dirname(args.path));
         return {
           contents: text.replace(/\b__dirname\b/g, `__samverkanSourceDir(${JSON.stringify(dir)})`),
           loader: 'ts',
@@ -147,15 +153,16 @@ function compiledEntry({
       plugins: [externalPackages, sourceDirname],
       banner: {
         js:
-          `const __samverkanRoot = require('node:path').resolve(__dirname, ${JSON.stringify(path.relative(OUT_DIR, ROOT).split(path.sep).join('/'))});\n` +
+          `const __samverkanRoot = require('node:path').resolve(__dirname, ${JSON.stringify(posixRelative(OUT_DIR, ROOT))});\n` +
           `const __samverkanSourceDir = (dir) => require('node:path').join(__samverkanRoot, dir);`,
       },
     });
     const inputs = {};
     for (const input of Object.keys(result.metafile.inputs)) {
       const file = path.resolve(ROOT, input);
-      if (!file.includes(`${path.sep}node_modules${path.sep}`) || fs.realpathSync(file) !== file) {
-        const real = fs.realpathSync(file);
+      const real = fs.realpathSync(file);
+      // Ours: outside node_modules, or a workspace package linked into it.
+      if (!file.includes(`${path.sep}node_modules${path.sep}`) || real !== file) {
         inputs[path.relative(ROOT, real)] = loaded.get(real) ?? hashFile(file);
       }
     }

@@ -19,19 +19,9 @@ export const root = path.resolve(__dirname, '..');
 export const cache = path.join(root, 'node_modules', '.cache', 'samverkan');
 export const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 
-/** What `npm run lint` formats; kept in step with package.json's `lint` and `format`. */
-const PRETTIER_FILES = [
-  'shared/src/**/*.ts',
-  'services/**/*.ts',
-  'hub/**/*.ts',
-  'sdk/**/*.ts',
-  'scripts/**/*.{ts,js}',
-  'bench/**/*.ts',
-  'resilience/**/*.ts',
-  'demo/**/*.ts',
-  'web/src/**/*.{ts,tsx}',
-  'web/*.ts',
-];
+/** What `npm run lint` checks and `npm run format` formats (scripts/prettier-files.js). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS script without types
+const { PRETTIER_FILES } = require('./prettier-files.js') as { PRETTIER_FILES: string[] };
 
 export const tsc = (project: string, buildInfo: string): [string, string[]] => [
   bin('tsc'),

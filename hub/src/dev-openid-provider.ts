@@ -12,6 +12,7 @@
  * identifier (ID tokens, discovery) must be a URL: `<public URL>/oidc`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AdapterFactory } from 'oidc-provider';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -125,6 +126,41 @@ function demoUser(name: string | undefined) {
 
 type Provider = InstanceType<typeof import('oidc-provider').default>;
 
+/** the provider's default (seconds), named because its store below needs the same value */
+const CLOCK_TOLERANCE_SECONDS = 15;
+
+/**
+ * oidc-provider (ESM only; the hub is CommonJS) and its own in-memory store.
+ *
+ * oidc-provider 9 prints "oidc-provider WARNING: Unsupported runtime. Use Node.js v22.x LTS…" on
+ * stderr when it is loaded on an LTS line older than Node 22 (Jod). The hub supports Node ≥ 20.19
+ * (package.json `engines`), on which the provider runs (the embedded and browser tests run it
+ * there), and this provider is only the development issuer, never on in a deployment: the line
+ * only alarms a newcomer at every `npm start`, so exactly that warning is dropped while the module
+ * loads. Every other warning of the provider still shows.
+ */
+async function importOidcProvider(): Promise<{
+  OidcProvider: typeof import('oidc-provider').default;
+  createMemoryAdapter: (clockTolerance?: number) => AdapterFactory;
+}> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (String(args[0]).includes('oidc-provider WARNING: Unsupported runtime.')) {
+      return;
+    }
+    warn.apply(console, args);
+  };
+  try {
+    const [{ default: OidcProvider }, { createMemoryAdapter }] = await Promise.all([
+      import('oidc-provider'),
+      import('oidc-provider/lib/adapters/memory_adapter.js'),
+    ]);
+    return { OidcProvider, createMemoryAdapter };
+  } finally {
+    console.warn = warn;
+  }
+}
+
 /**
  * Builds the provider and mounts it (and its login pages) on the app under /oidc. Routes are
  * public (no bearer token) and answer HTML or JSON as the OpenID specifications say.
@@ -133,8 +169,7 @@ export async function registerDevOpenIdProvider(
   app: FastifyInstance,
   options: DevOpenIdProviderOptions,
 ): Promise<{ issuer: string }> {
-  // oidc-provider is ESM only; the hub is CommonJS.
-  const { default: OidcProvider } = await import('oidc-provider');
+  const { OidcProvider, createMemoryAdapter } = await importOidcProvider();
   const keyFile = path.join(options.dataDir, 'dev-issuer', 'key.json');
   const devKey = JSON.parse(fs.readFileSync(keyFile, 'utf8')) as DevIssuerFile;
   const [primary] = options.publicUrls;
@@ -160,6 +195,12 @@ export async function registerDevOpenIdProvider(
     // Cookie signing keys live as long as the process: a restarted hub asks people to sign in
     // again, which is what a development issuer should do.
     cookies: { keys: [randomBytes(32).toString('base64url')] },
+    // Sessions, codes and grants in this process's memory, for the same reason: they need not
+    // outlive a restart (the cookies above do not either) and the embedded hub is one process.
+    // The provider's own in-memory store, chosen here explicitly: left unset, the provider warns
+    // at every start that a production deployment MUST change it, which this issuer never is.
+    adapter: createMemoryAdapter(CLOCK_TOLERANCE_SECONDS),
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
     pkce: { required: () => true },
     scopes: ['openid', 'profile', 'api'],
     claims: { openid: ['sub'], profile: ['name', 'org', 'units', 'roles'] },

@@ -94,8 +94,11 @@ async function main(): Promise<void> {
           ]
         : []),
       `  try it:       curl -H "Authorization: Bearer $(${tokenCommand})" "${url}/v1/units?municipality=0581&openNow=true"`,
-      // The CLI finds the hub on http://localhost:3000 unless told otherwise.
-      ...(config.PORT !== 3000 ? [`  the CLI:      export SAMVERKAN_URL=${url}`] : []),
+      // The CLI finds the hub on http://localhost:3000, and the demo keys (`keys import-dev`) in
+      // ./data, unless told otherwise.
+      ...(config.PORT !== 3000 || dataDir !== path.resolve('data')
+        ? [`  the CLI:      export SAMVERKAN_URL=${url} SAMVERKAN_DATA_DIR=${dataDir}`]
+        : []),
       '',
     ].join('\n'),
   );

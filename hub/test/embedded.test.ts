@@ -268,6 +268,14 @@ it('starts on PGlite, answers a directory question, runs the referral journey, a
   let createdId: string;
   try {
     expect(first.output()).toContain(`/docs`);
+    // Nothing alarming for nothing (LOG_LEVEL=warn here): not the development OpenID provider's
+    // notices meant for deployments or other runtimes (hub/src/dev-openid-provider.ts).
+    expect(first.output()).not.toContain('oidc-provider WARNING');
+    // Another port and data folder than the CLI's defaults: the banner says what to export (the
+    // data folder is where `samverkan keys import-dev` finds the demo keys).
+    expect(first.output()).toContain(
+      `export SAMVERKAN_URL=http://localhost:${port} SAMVERKAN_DATA_DIR=${path.resolve(dataDir)}`,
+    );
     expect((await fetch(`${base}/livez`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
@@ -297,7 +305,7 @@ it('starts on PGlite, answers a directory question, runs the referral journey, a
     expect((await fetch(`${base}/v1/units`)).status).toBe(401);
 
     // Metrics on their own port on 127.0.0.1, not on the API port.
-    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('samverkan_http_request_duration_seconds');

@@ -554,6 +554,7 @@ describe('samverkan CLI', () => {
       byName,
       noFile,
       invalid,
+      noDevKeys,
     ] = await Promise.all([
       cli(send(U.coordinator), nobody),
       cli(['referral', 'list'], nobody),
@@ -577,6 +578,7 @@ describe('samverkan CLI', () => {
         police,
       ),
       cli(['referral', 'list', '--status', 'lost'], police),
+      cli(['keys', 'import-dev', '--data-dir', nobody.SAMVERKAN_HOME], police),
     ]);
 
     // Not logged in: the same words and exit code 3 for every command, before any request.
@@ -616,6 +618,14 @@ describe('samverkan CLI', () => {
     expect(invalid.code).toBe(2);
     expect(invalid.stderr.match(/must be one of/g)).toHaveLength(1);
     expect(invalid.stderr).toContain('querystring.status');
+
+    // The demo keys looked for in a folder that is not the running hub's: where they are, and
+    // how to point there (not "start the hub first" while it runs).
+    expect(noDevKeys.code).toBe(6);
+    expect(noDevKeys.stderr).toContain(
+      `no demo key store at ${path.join(nobody.SAMVERKAN_HOME, 'dev-keys', 'keys.json')}`,
+    );
+    expect(noDevKeys.stderr).toMatch(/--data-dir <that folder> or set SAMVERKAN_DATA_DIR/);
   });
 
   it('shows unit names, local times and the ids to go on with', async () => {

@@ -2,7 +2,8 @@
  * Hostile inputs that are valid JSON but not representable: a number literal that overflows to
  * Infinity (`1e999`). Every write route of every service must answer it with 400 problem+json
  * (malformed-body) before any handler, idempotency record or audit row sees it — it used to
- * answer 500 where the idempotency hashing met the Infinity.
+ * answer 500 where the idempotency hashing met the Infinity. And a body in another media type
+ * than JSON (text/plain included, which Fastify parses by default) is 415 on every service.
  */
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -73,3 +74,38 @@ it('a large but finite number still reaches validation (no false refusal)', asyn
   expect(res.statusCode).toBe(400);
   expect((res.json() as { type: string }).type).toBe('urn:samverkan:problem:validation-error');
 });
+
+it('every write route that takes a body answers text/plain with 415 unsupported-media-type', async () => {
+  const writes = loadOperations(openApiDocuments(OPENAPI_DIR, DOCUMENTS)).filter(
+    (o) =>
+      o.method !== 'GET' &&
+      o.body !== undefined &&
+      hub.app.hasRoute({ method: o.method as 'POST', url: o.route }) &&
+      !o.streaming,
+  );
+  expect(writes.length).toBeGreaterThan(30);
+  const wrong: string[] = [];
+  for (const operation of writes) {
+    const res = await hub.app.inject({
+      method: operation.method as 'POST',
+      url: operation.path.replace(/\{[^}]+\}/g, DEMO_UNITS.frideborg),
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'text/plain',
+        'idempotency-key': randomUUID(),
+      },
+      payload: '{"name":"x"}',
+    });
+    const type = (res.json() as { type?: string }).type;
+    if (
+      res.statusCode !== 415 ||
+      checkProblem(res).length > 0 ||
+      type !== 'urn:samverkan:problem:unsupported-media-type'
+    ) {
+      wrong.push(
+        `${operation.method} ${operation.path} → ${res.statusCode} ${res.body.slice(0, 160)}`,
+      );
+    }
+  }
+  expect(wrong).toEqual([]);
+}, 120_000);

@@ -386,7 +386,12 @@ export function buildProgram(): Command {
       const c = ctx();
       const file = path.join(o.dataDir, 'dev-keys', 'keys.json');
       if (!fs.existsSync(file)) {
-        throw new KeyStoreError(`no demo key store at ${file}: start the hub first (npm start)`);
+        // The hub may well be running, on another data folder than this shell's.
+        throw new KeyStoreError(
+          `no demo key store at ${path.resolve(file)}. The hub writes it into its data folder, the one ` +
+            '`npm start` prints as "data folder" (SAMVERKAN_DATA_DIR, default ./data): pass ' +
+            '--data-dir <that folder> or set SAMVERKAN_DATA_DIR, or start the hub first (npm start)',
+        );
       }
       const imported = fromDevKeyStore(
         JSON.parse(fs.readFileSync(file, 'utf8')) as Parameters<typeof fromDevKeyStore>[0],

@@ -103,10 +103,6 @@ export const directoryService: FastifyPluginAsync<DirectoryOptions> = async (
   options.onServices?.(services);
   services.contract.registerSchemas(app);
 
-  // The contract accepts application/json bodies only; Fastify would also parse text/plain (into a
-  // string that then fails validation as 400), so refuse it as 415 like any other media type.
-  app.removeContentTypeParser('text/plain');
-
   await app.register(idempotency, { dataSource });
   await app.register(organisationRoutes);
   await app.register(unitRoutes);

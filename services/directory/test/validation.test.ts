@@ -749,6 +749,14 @@ const send = (method: Method, url: string, body?: unknown, headers?: Record<stri
   }
 };
 
+it('POST /v1/dev/tokens: a mistyped user is answered with the seeded users to choose from', async () => {
+  const res = await send('POST', '/v1/dev/tokens', { user: 'police.offcer' });
+  expectProblem(res, 400, 'validation-error');
+  const [error] = res.json().errors as Array<{ field: string; message: string }>;
+  expect(error!.field).toBe('body.user');
+  expect(error!.message).toMatch(/^is not a seeded user; seeded users: .*police\.officer/);
+});
+
 it('covers every directory operation that takes input', () => {
   expect([...new Set(CASES.map((c) => c.op))].sort()).toEqual(operationsWithInput());
 });

@@ -58,8 +58,13 @@ it('serves the outbox size and age of each service and what the consumers did', 
 });
 
 it('is not served on the API port, with or without a token', async () => {
+  // Outside /v1 an unknown path is "no such route" without a token too (the API's own paths ask
+  // for one first).
   const anonymous = await hub.app.inject({ method: 'GET', url: '/metrics' });
-  expect(anonymous.statusCode).toBe(401);
+  expect(anonymous.statusCode).toBe(404);
+  expect(anonymous.json()).toMatchObject({ type: 'urn:samverkan:problem:route-not-found' });
+  const anonymousApi = await hub.app.inject({ method: 'GET', url: '/v1/metrics' });
+  expect(anonymousApi.statusCode).toBe(401);
   const signedIn = await hub.as('hub.admin').get('/metrics');
   expect(signedIn.statusCode).toBe(404);
   expect(signedIn.body).not.toContain('samverkan_http_request_duration_seconds');

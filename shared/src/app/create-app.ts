@@ -2,7 +2,7 @@ import AjvCompiler, { type BuildCompilerFromPool } from '@fastify/ajv-compiler';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -236,6 +236,10 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
   registerErrorHandling(app, { notFound: false });
   registerTraceContext(app);
 
+  // The contracts accept application/json bodies only. Fastify would also parse text/plain (into
+  // a string that then fails validation as "body must be object"), so it is refused as 415, like
+  // every other media type, by every service.
+  app.removeContentTypeParser('text/plain');
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) {
@@ -369,8 +373,21 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     ] as typeof route.onRequest;
   });
   // Unknown paths count against the same budget: probing for routes is limited like any flood.
+  // Under /v1 (the API) an unknown path asks for a token first, so routes are not probed
+  // anonymously. Everything outside it is public (the web app, the docs, the OpenID provider, the
+  // probes): a mistyped address there, as a person types it in a browser, is "no such route",
+  // not "send an access token".
   app.setNotFoundHandler(
-    { preValidation: [app.rateLimit(), refuseUnauthenticated] },
+    {
+      preValidation: [
+        app.rateLimit(),
+        async (request: FastifyRequest) => {
+          if (/^\/v1(\/|\?|$)/.test(request.url)) {
+            await refuseUnauthenticated(request);
+          }
+        },
+      ],
+    },
     routeNotFound,
   );
 

@@ -12,7 +12,8 @@ export async function runServer(
   config: PlatformConfig,
   options: { afterClose?: () => Promise<void> } = {},
 ): Promise<string> {
-  let metrics: MetricsListener | undefined;
+  // set once listening; the shutdown below may run before (a signal during the start)
+  let metrics: MetricsListener | undefined = undefined;
   const grace = closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
     if (err) {
       app.log.error({ err }, 'shutting down after a fatal error');
@@ -40,22 +41,40 @@ export async function runServer(
         `(the CLI then needs SAMVERKAN_URL=http://localhost:${config.PORT + 1})`,
     );
   }
-  if (config.METRICS_PORT > 0) {
-    try {
-      metrics = await listenMetrics(app.metrics, {
-        port: config.METRICS_PORT,
-        host: config.METRICS_HOST,
-        ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}),
-      });
-      app.log.info({ url: `${metrics.url}/metrics` }, 'metrics listening');
-    } catch (err) {
-      // The API keeps serving without its metrics (a second process on the host, say); the
-      // operator sees why at once.
-      app.log.error(
-        { err, port: config.METRICS_PORT },
-        'metrics not served: METRICS_PORT is taken (set another port, or 0 to serve none)',
-      );
-    }
-  }
+  metrics = await serveMetrics(app, config);
   return address;
+}
+
+/**
+ * The metrics listener (METRICS_PORT; 0 serves none). The API keeps serving without it when it
+ * cannot listen: a port already taken (a second hub on the host, say) is said in one line with
+ * what to do, without a stack trace; anything else is logged as the error it is.
+ */
+export async function serveMetrics(
+  app: FastifyInstance,
+  config: Pick<PlatformConfig, 'METRICS_PORT' | 'METRICS_HOST' | 'METRICS_TOKEN'>,
+): Promise<MetricsListener | undefined> {
+  if (config.METRICS_PORT <= 0) {
+    return undefined;
+  }
+  try {
+    const metrics = await listenMetrics(app.metrics, {
+      port: config.METRICS_PORT,
+      host: config.METRICS_HOST,
+      ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}),
+    });
+    app.log.info({ url: `${metrics.url}/metrics` }, 'metrics listening');
+    return metrics;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      app.log.warn(
+        `metrics not served: port ${config.METRICS_PORT} on ${config.METRICS_HOST} is already in use ` +
+          '(another hub on this machine?); the API serves as usual. Set METRICS_PORT to a free port, ' +
+          'or to 0 to serve no metrics',
+      );
+    } else {
+      app.log.error({ err, port: config.METRICS_PORT }, 'metrics not served');
+    }
+    return undefined;
+  }
 }

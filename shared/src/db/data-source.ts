@@ -1,5 +1,13 @@
 import 'reflect-metadata';
-import { DataSource, type EntityManager, type MixedList, type EntitySchema } from 'typeorm';
+import {
+  DataSource,
+  type EntityManager,
+  type MixedList,
+  type EntitySchema,
+  type QueryRunner,
+  type ReplicationMode,
+} from 'typeorm';
+import { RdbmsSchemaBuilder } from 'typeorm/schema-builder/RdbmsSchemaBuilder';
 
 export interface ServiceDatabaseOptions {
   /** postgres:// URL (real Postgres, or the embedded PGlite socket) */
@@ -62,8 +70,30 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
 
 /** SQL that would bring the schema in line with the entities; empty when migrations are complete. */
 export async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
-  const sql = await dataSource.driver.createSchemaBuilder().log();
+  // TypeORM's schema builder reads the tables, columns, indices and constraints with several
+  // queries at once on its one query runner, i.e. one pg client. pg queues them, but deprecates
+  // that (a DeprecationWarning now; pg 9 will refuse it). The builder gets a view of the
+  // DataSource whose query runners send one query at a time; the DataSource itself is untouched.
+  const view = Object.create(dataSource, {
+    createQueryRunner: {
+      value: (mode?: ReplicationMode) => oneQueryAtATime(dataSource.createQueryRunner(mode)),
+    },
+  }) as DataSource;
+  const sql = await new RdbmsSchemaBuilder(view).log();
   return sql.upQueries.map((q) => q.query);
+}
+
+/** The runner's queries, each sent when the one before has finished. */
+function oneQueryAtATime(runner: QueryRunner): QueryRunner {
+  const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
+  let previous: Promise<unknown> = Promise.resolve();
+  runner.query = ((...args: unknown[]) => {
+    const next = previous.then(() => query(...args));
+    // the next waits for this one however it ends; its caller sees its failure
+    previous = next.catch(() => undefined);
+    return next;
+  }) as QueryRunner['query'];
+  return runner;
 }
 
 export type Tx = EntityManager;

@@ -49,6 +49,8 @@ export function describeMigrations(options: {
         [options.schema],
       )) as unknown[];
       expect(tables).toEqual([]);
+      // …and the comparison sees what is missing then (it would pass an empty answer otherwise).
+      expect((await pendingSchemaChanges(ds)).join('\n')).toMatch(/CREATE TABLE/);
       expect(await ds.runMigrations()).toHaveLength(options.migrations.length);
       expect(await pendingSchemaChanges(ds)).toEqual([]);
     });

@@ -24,11 +24,11 @@ export async function devTokenRoutes(app: FastifyInstance): Promise<void> {
       const body = request.body as S['DevTokenRequest'];
       const claims = Object.hasOwn(DEMO_USERS, body.user) ? DEMO_USERS[body.user] : undefined;
       if (!claims) {
-        throw new ProblemError(
-          CommonProblems.validation,
-          `${body.user} is not a seeded user; seeded users: ${Object.keys(DEMO_USERS).join(', ')}`,
-          { errors: [{ field: 'body.user', message: 'is not a seeded user' }] },
-        );
+        // The field's message names the choices too: clients (the CLI) print the fields.
+        const choices = `is not a seeded user; seeded users: ${Object.keys(DEMO_USERS).join(', ')}`;
+        throw new ProblemError(CommonProblems.validation, `${body.user} ${choices}`, {
+          errors: [{ field: 'body.user', message: choices }],
+        });
       }
       const ttl = body.ttlSeconds ?? DEFAULT_TTL_SECONDS;
       const token = await devIssuer.mint(claims, {
