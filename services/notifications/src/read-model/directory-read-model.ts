@@ -1,6 +1,5 @@
 import { type EventConsumerDefinition, type EventEnvelope, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { consumerMaxBatch } from '../config';
 import { DirectoryMemberEntity, DirectoryShiftEntity, DirectoryUnitEntity } from '../entities';
 
 interface UnitEventData {
@@ -52,7 +51,6 @@ export function directoryReadModelConsumer(
       }
     },
     name: 'notifications-directory-read-model',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.directory.unit.>',
     async handle(event: EventEnvelope, tx: EntityManager) {
       removed.delete(event.id);

@@ -1,6 +1,5 @@
 import type { AuditLog, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { consumerMaxBatch } from '../config';
 import { NotificationEntity } from '../entities';
 import { ObjectPartiesEntity } from './object-parties.entity';
 
@@ -94,7 +93,6 @@ export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
 
   return {
     name: 'notifications-records',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     maxDeliver: 8,
     async handle(event, tx) {

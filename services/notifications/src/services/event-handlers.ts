@@ -7,7 +7,6 @@ import {
 } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { notifiedOf } from '../repositories/notifications.repository';
-import { consumerMaxBatch } from '../config';
 import type { NotificationFacts } from '../domain/notification-text';
 import type { NotificationsContext } from './context';
 import { alreadyEscalatedTo, cancelEscalations, scheduleEscalation } from './escalations';
@@ -355,7 +354,6 @@ export function createEventHandlers(ctx: NotificationsContext) {
 
   const referralsConsumer: EventConsumerDefinition = {
     name: 'notifications-referrals',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     maxDeliver: 8,
     retryDelayMs,
@@ -386,7 +384,6 @@ export function createEventHandlers(ctx: NotificationsContext) {
 
   const webhookDisabledConsumer: EventConsumerDefinition = {
     name: 'notifications-webhook-disabled',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.notifications.webhook.endpoint_disabled',
     async handle(event, tx) {
       const d = event.data as unknown as {

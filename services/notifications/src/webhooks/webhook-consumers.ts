@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { consumerMaxBatch } from '../config';
 import { thinPayload, unitsConcerned, webhookEventType } from './webhook-payload';
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.entities';
 
@@ -62,7 +61,6 @@ export function referralWebhooksConsumer(onQueued: () => void): EventConsumerDef
   const queued = new Set<string>();
   return {
     name: 'notifications-webhooks-referrals',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     async handle(event, tx) {
       const type = webhookEventType(event.type);
@@ -83,7 +81,6 @@ export function notificationWebhooksConsumer(onQueued: () => void): EventConsume
   const queued = new Set<string>();
   return {
     name: 'notifications-webhooks-notifications',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.notifications.notification.created',
     async handle(event, tx) {
       const data = event.data as { unitId?: string | null; channels?: string[] };
