@@ -166,13 +166,47 @@ export class UnknownUnitError extends Error {
  */
 export function createDirectoryReadModel() {
   const schemaOf = (tx: EntityManager) => tx.getRepository(DirectoryUnitEntity).metadata.schema!;
+  /**
+   * Units and members already read in an open transaction. A consumer batch handles many events
+   * for the same few units in one transaction and sees the read model as of its first read (a
+   * directory change made meanwhile, by the directory consumer's own transactions, reaches the
+   * next batch), rather than reading it again for every event.
+   */
+  const seen = new WeakMap<
+    EntityManager,
+    { units: Map<string, DirectoryUnitEntity | null>; members: Map<string, Recipient[]> }
+  >();
+  const seenIn = (tx: EntityManager) => {
+    let mine = seen.get(tx);
+    if (!mine) {
+      mine = { units: new Map(), members: new Map() };
+      // (outside a transaction every statement sees the latest: nothing is kept)
+      if (tx.queryRunner?.isTransactionActive) {
+        seen.set(tx, mine);
+      }
+    }
+    return mine;
+  };
   return {
     async units(tx: EntityManager, ids: string[]): Promise<Map<string, DirectoryUnitEntity>> {
-      const unique = [...new Set(ids)];
-      const rows = unique.length
-        ? await tx.getRepository(DirectoryUnitEntity).findBy(unique.map((unitId) => ({ unitId })))
-        : [];
-      return new Map(rows.map((r) => [r.unitId, r]));
+      const known = seenIn(tx).units;
+      const unread = [...new Set(ids)].filter((id) => !known.has(id));
+      if (unread.length > 0) {
+        const rows = await tx
+          .getRepository(DirectoryUnitEntity)
+          .findBy(unread.map((unitId) => ({ unitId })));
+        for (const id of unread) {
+          known.set(id, rows.find((r) => r.unitId === id) ?? null);
+        }
+      }
+      const out = new Map<string, DirectoryUnitEntity>();
+      for (const id of new Set(ids)) {
+        const unit = known.get(id);
+        if (unit) {
+          out.set(id, unit);
+        }
+      }
+      return out;
     },
 
     /** Throws UnknownUnitError (so the event is retried) if any unit has not arrived yet. */
@@ -196,6 +230,12 @@ export function createDirectoryReadModel() {
       if (unitIds.length === 0) {
         return [];
       }
+      const known = seenIn(tx).members;
+      const key = `${unitIds.join(',')} ${roles?.join(',') ?? '*'}`;
+      const before = known.get(key);
+      if (before) {
+        return [...before];
+      }
       const rows = (await tx.query(
         `SELECT DISTINCT ON (u.organisation_id, m.user_id) m.user_id, m.unit_id, u.organisation_id
            FROM "${schemaOf(tx)}".directory_members m
@@ -204,7 +244,9 @@ export function createDirectoryReadModel() {
           ORDER BY u.organisation_id, m.user_id, array_position($1::uuid[], m.unit_id)`,
         [unitIds, roles ?? null],
       )) as Array<{ user_id: string; unit_id: string; organisation_id: string }>;
-      return rows.map(recipientOf);
+      const found = rows.map(recipientOf);
+      known.set(key, found);
+      return [...found];
     },
 
     /** Members with one of the roles; all members of a unit where nobody has them. */

@@ -5,6 +5,42 @@ import { thinPayload, unitsConcerned, webhookEventType } from './webhook-payload
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.entities';
 
 /**
+ * The enabled endpoints of each unit, read once per transaction: a consumer batch handles many
+ * events for the same few units in one transaction, and reads them as of its first event (an
+ * endpoint enabled meanwhile gets the next batch's events), rather than once per event.
+ */
+const endpointsSeen = new WeakMap<EntityManager, Map<string, WebhookEndpointEntity[]>>();
+
+async function enabledEndpoints(
+  tx: EntityManager,
+  units: string[],
+): Promise<WebhookEndpointEntity[]> {
+  let seen = endpointsSeen.get(tx);
+  if (!seen) {
+    seen = new Map();
+    if (tx.queryRunner?.isTransactionActive) {
+      endpointsSeen.set(tx, seen);
+    }
+  }
+  const unread = [...new Set(units)].filter((u) => !seen.has(u));
+  if (unread.length > 0) {
+    const found = await tx
+      .getRepository(WebhookEndpointEntity)
+      .createQueryBuilder('e')
+      .where("e.status = 'enabled' AND e.unit_id IN (:...unread)", { unread })
+      .orderBy('e.id')
+      .getMany();
+    for (const u of unread) {
+      seen.set(
+        u,
+        found.filter((e) => e.unitId === u),
+      );
+    }
+  }
+  return [...new Set(units)].flatMap((u) => seen.get(u) ?? []);
+}
+
+/**
  * Queues one delivery per enabled endpoint of each unit the event concerns that subscribes to
  * its type. `(endpoint, event id)` is unique: an event handled twice queues nothing twice.
  */
@@ -17,14 +53,7 @@ async function enqueue(
   if (units.length === 0) {
     return 0;
   }
-  const targets = await tx
-    .getRepository(WebhookEndpointEntity)
-    .createQueryBuilder('e')
-    .where("e.status = 'enabled' AND e.unit_id IN (:...units) AND :type = ANY(e.event_types)", {
-      units,
-      type,
-    })
-    .getMany();
+  const targets = (await enabledEndpoints(tx, units)).filter((e) => e.eventTypes.includes(type));
   if (targets.length === 0) {
     return 0;
   }
