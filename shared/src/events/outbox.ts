@@ -49,14 +49,22 @@ export function createOutboxWriter(source: string, catalog: EventCatalog): Outbo
   const appendMany: OutboxWriter['appendMany'] = async (manager, events, options = {}) => {
     const built = events.map((e) => envelopeOf(e.type, e.data, options));
     if (built.length > 0) {
-      await manager.insert(
-        OutboxEventEntity,
-        built.map(({ envelope, headers }) => ({
-          id: envelope.id,
-          type: envelope.type,
-          payload: envelope as never,
-          headers,
-        })),
+      // One statement, one parameter, in the given order (a consumer writes these for every
+      // event it handles: no query builder, nothing read back).
+      await manager.query(
+        `INSERT INTO ${manager.connection.getMetadata(OutboxEventEntity).tablePath} (id, type, payload, headers)
+         SELECT (e->>'id')::uuid, e->>'type', e->'payload', e->'headers'
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, i) ORDER BY i`,
+        [
+          JSON.stringify(
+            built.map(({ envelope, headers }) => ({
+              id: envelope.id,
+              type: envelope.type,
+              payload: envelope,
+              headers,
+            })),
+          ),
+        ],
       );
     }
     return built.map((b) => b.envelope);
