@@ -22,6 +22,11 @@
  * (default `100,1`): the NATS mode runs once per value of NOTIFICATIONS_CONSUMER_BATCH (how many
  * events each notifications consumer handles in one transaction), the first one being the row the
  * JSON line reports; `1` is one transaction per event, as before batching.
+ *
+ * Each sustained run also reports what one referral costs end to end: committed transactions
+ * (the whole database), statements sent to Postgres and CPU-ms of this process — which runs the
+ * three services and the bench's own HTTP and SSE clients on one event loop, so that at a rate
+ * where CPU-ms × rate nears 1000 the process is saturated and every stage queues behind it.
  */
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -29,6 +34,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { directoryService } from '@samverkan/directory';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import { notificationsService, type NotificationsServices } from '@samverkan/notifications';
@@ -84,6 +90,32 @@ function stats(name: string, samples: number[]): Stats {
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 let refusedFreshKeys = 0;
+
+/**
+ * Statements sent to Postgres by this process (every service's pool, the driver under TypeORM
+ * too) while `countingStatements`: what a sustained referral costs in round trips, end to end.
+ */
+let statements = 0;
+let countingStatements = false;
+{
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const query = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    if (countingStatements) {
+      statements += 1;
+    }
+    return query.apply(this, args);
+  };
+}
+
+/** Per sustained referral, end to end (all three services and the bench's own clients). */
+interface Cost {
+  setup: string;
+  cpuMs: number;
+  statements: number;
+  transactions: number;
+}
+const costs: Cost[] = [];
 
 /** POST acute referral → SSE `notification` at the recipient, `referrals` times in a row. */
 async function referralToStream(
@@ -299,6 +331,9 @@ async function referralToStream(
         return row!.n;
       };
       commitsBefore = await commits();
+      const cpuBefore = process.cpuUsage();
+      statements = 0;
+      countingStatements = true;
       const start = now();
       const posts: Array<Promise<void>> = [];
       for (const [i, { id, body }] of sustained.entries()) {
@@ -324,13 +359,24 @@ async function referralToStream(
         await new Promise((r) => setTimeout(r, 10));
       }
       clearInterval(collect);
+      countingStatements = false;
+      const cpu = process.cpuUsage(cpuBefore);
+      const statementsSent = statements;
       transactionsPerReferral = ((await commits()) - commitsBefore) / sustained.length;
+      costs.push({
+        setup: '',
+        cpuMs: (cpu.user + cpu.system) / 1000 / sustained.length,
+        statements: statementsSent / sustained.length,
+        transactions: transactionsPerReferral,
+      });
     }
     stream.close();
     const setup = `${mode === 'nats' ? 'NATS JetStream' : 'in-process events'}, ${embedded ? 'PGlite' : 'Postgres'}${consumerBatch ? `, consumer batch ${consumerBatch}` : ''}`;
     if (transactionsPerReferral !== undefined) {
+      const cost = costs[costs.length - 1]!;
+      cost.setup = setup;
       process.stdout.write(
-        `committed transactions per sustained referral (${setup}, whole database, all services): ${transactionsPerReferral.toFixed(1)}\n`,
+        `per sustained referral (${setup}, all services and the bench's clients in this process): ${cost.transactions.toFixed(1)} committed transactions (whole database), ${cost.statements.toFixed(1)} statements, ${cost.cpuMs.toFixed(1)} CPU-ms\n`,
       );
     }
     if (failures.length > 0) {
@@ -470,6 +516,8 @@ async function main(): Promise<void> {
   // The target's case: sustained rate over NATS; else what was measured.
   const sseAny = sustainedRow('NATS') ?? sustainedRow('') ?? oneByOne('NATS') ?? oneByOne('');
   const bareJs = rows.find((r) => r.name.startsWith('bare JetStream'));
+  const cost = costs.find((c) => sseAny?.name.includes(`(${c.setup})`));
+  const r1 = (n: number) => Math.round(n * 10) / 10;
   process.stdout.write(
     `\n${JSON.stringify({
       bench: 'notifications-latency',
@@ -480,6 +528,12 @@ async function main(): Promise<void> {
       p99Ms: sseAny ? r2(sseAny.p99) : null,
       baselineP50Ms: bareJs ? r2(bareJs.p50) : null,
       baselineP99Ms: bareJs ? r2(bareJs.p99) : null,
+      // (for the measured row when it is a sustained one: CPU of this one process, which runs
+      // the three services and the bench's HTTP and SSE clients, and Postgres round trips)
+      cpuMsPerReferral: cost ? r1(cost.cpuMs) : null,
+      statementsPerReferral: cost ? r1(cost.statements) : null,
+      transactionsPerReferral: cost ? r1(cost.transactions) : null,
+      loadavg: os.loadavg().map(r2),
       rows: rows.map((r) => ({ name: r.name, n: r.n, p50Ms: r2(r.p50), p99Ms: r2(r.p99) })),
     })}\n`,
   );

@@ -7,6 +7,8 @@ import {
   DEMO_ORGANISATIONS,
   EventCatalog,
   EventValidationError,
+  NatsPublisher,
+  OutboxRelay,
   runJetStreamConsumer,
   type EventConsumerDefinition,
   type EventEnvelope,
@@ -215,6 +217,40 @@ describe('directory events on JetStream', () => {
       expect((await jsm.streams.info(stream)).state.messages).toBe(before);
       const copies = (await streamEntries(jsm, stream)).filter((e) => e.payload.id === event.id);
       expect(copies).toHaveLength(1);
+    });
+
+    it('a relay that needs several passes marks every row it published (with its next claim, or when it goes idle), each published once, in order', async () => {
+      await eventually(() => outboxDrained(dir));
+      const events = dir.app.directory.context.events;
+      // Only this test's relay runs meanwhile, two rows a pass.
+      await events.relay.stop();
+      try {
+        const written = await events.transaction((tx) =>
+          events.outbox.appendMany(
+            tx,
+            Array.from({ length: 5 }, () => ({
+              type: DirectoryEvents.unitCreated,
+              data: { ...event.data, unitId: randomUUID() },
+            })),
+          ),
+        );
+        const ids = new Set(written.map((e) => e.id));
+        const relay = new OutboxRelay(
+          dataSourceOf(dir),
+          new NatsPublisher(natsConnection(dir), dir.naming),
+          { pollIntervalMs: 50, batchSize: 2, log: dir.app.log },
+        );
+        expect(await relay.drain()).toBe(5);
+
+        const rows = (await outbox(dir)).filter((r) => ids.has(r.id));
+        expect(rows).toHaveLength(5);
+        expect(rows.every((r) => r.published_at !== null && r.attempts === 1)).toBe(true);
+        expect(await relay.stats()).toEqual({ pending: 0, oldestPendingAgeMs: null });
+        const copies = (await streamEntries(jsm, stream)).filter((e) => ids.has(e.payload.id));
+        expect(copies.map((c) => c.payload.id)).toEqual(written.map((e) => e.id));
+      } finally {
+        events.relay.start();
+      }
     });
 
     it('a durable consumer has the effect of each event id once, even when it is delivered twice more', async () => {

@@ -105,7 +105,8 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
   // The same processors the consumers run, kept by name for replaying dead letters.
   const catalog = EventCatalog.fromFiles(...NOTIFICATIONS_EVENT_DOCUMENTS);
   const processors = new Map<string, EventProcessor>();
-  const consume = async (definition: EventConsumerDefinition, producer: string) => {
+  const consume = async (given: EventConsumerDefinition, producer: string) => {
+    const definition = { ...given, maxBatch: given.maxBatch ?? own.consumerBatch };
     processors.set(
       definition.name,
       createEventProcessor(definition, { dataSource, catalog, log: app.log }),

@@ -10,6 +10,14 @@ export interface NotificationsConfig {
   sseHeartbeatMs: number;
   /** first redelivery delay of a failed event; doubles each time, at most 60 s */
   retryBaseMs: number;
+  /**
+   * NOTIFICATIONS_CONSUMER_BATCH (1: one transaction per event): how many events, delivered
+   * together, each of the service's consumers handles in one transaction over JetStream (the
+   * `maxBatch` of a consumer definition that sets none; see `EventConsumerDefinition.maxBatch`).
+   * A lone event never waits for others: batches only form from what arrives while the previous
+   * batch is being handled.
+   */
+  consumerBatch: number;
 }
 
 interface Raw extends PlatformConfig {
@@ -18,6 +26,7 @@ interface Raw extends PlatformConfig {
   NOTIFICATIONS_ESCALATION_CHECK_MS: number;
   NOTIFICATIONS_SSE_HEARTBEAT_MS: number;
   NOTIFICATIONS_RETRY_BASE_MS: number;
+  NOTIFICATIONS_CONSUMER_BATCH: number;
 }
 
 export function loadNotificationsConfig(
@@ -55,6 +64,7 @@ export function loadNotificationsConfig(
         maximum: 60_000,
         default: 500,
       },
+      NOTIFICATIONS_CONSUMER_BATCH: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     },
   });
   return {
@@ -63,24 +73,6 @@ export function loadNotificationsConfig(
     escalationCheckMs: raw.NOTIFICATIONS_ESCALATION_CHECK_MS,
     sseHeartbeatMs: raw.NOTIFICATIONS_SSE_HEARTBEAT_MS,
     retryBaseMs: raw.NOTIFICATIONS_RETRY_BASE_MS,
+    consumerBatch: raw.NOTIFICATIONS_CONSUMER_BATCH,
   };
-}
-
-/**
- * NOTIFICATIONS_CONSUMER_BATCH (1 to 1000, default 100; 1: one transaction per event): how many
- * events, delivered together, each of the service's consumers handles in one
- * transaction (over JetStream; see `EventConsumerDefinition.maxBatch`). A lone event never waits
- * for others: batches only form from what arrives while the previous batch is being handled.
- */
-export function consumerMaxBatch(
-  value: string | undefined = process.env.NOTIFICATIONS_CONSUMER_BATCH,
-): number {
-  if (value === undefined || value === '') {
-    return 100;
-  }
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw new Error(`NOTIFICATIONS_CONSUMER_BATCH must be an integer from 1 to 1000, not ${value}`);
-  }
-  return n;
 }

@@ -433,6 +433,15 @@ describe('a burst is handled in batches', () => {
   it('each event once, in shared transactions; a failing event is retried on its own', async () => {
     const events = hub.referrals.context.events;
     const unknownUnit = randomUUID();
+    // A batch reads a person's preferences once: they must hold for every event in it.
+    const novahuset = hub.as('novahuset.caseworker');
+    expect(
+      (
+        await novahuset.put('/v1/notification-preferences', {
+          preferences: [{ kind: 'referral_copy_received', channels: ['webhook'] }],
+        })
+      ).statusCode,
+    ).toBe(200);
     // 40 events committed together: the relay publishes them at once, and they arrive while the
     // consumer is busy with the first. The 21st names a unit nobody has heard of: it fails.
     const datas = Array.from({ length: 40 }, (_v, i) =>
@@ -458,6 +467,15 @@ describe('a burst is handled in batches', () => {
       [envelopes.map((e) => e.id)],
     )) as Array<{ id: string; n: number }>;
     expect(new Map(counts.map((c) => [c.id, c.n]))).toEqual(new Map(good.map((e) => [e.id, 2])));
+    const channels = (await ds.query(
+      `SELECT user_id, channels, count(*)::int AS n FROM notifications.notifications
+        WHERE event_id = ANY($1::uuid[]) GROUP BY user_id, channels ORDER BY user_id`,
+      [good.map((e) => e.id)],
+    )) as Array<{ user_id: string; channels: string[]; n: number }>;
+    expect(channels).toEqual([
+      { user_id: 'frideborg.caseworker', channels: ['in_app', 'webhook'], n: good.length },
+      { user_id: 'novahuset.caseworker', channels: ['webhook'], n: good.length },
+    ]);
     // Shared transactions: `processed_at` is the time its transaction began.
     const [times] = (await ds.query(
       `SELECT count(DISTINCT processed_at)::int AS n FROM notifications.processed_events

@@ -21,7 +21,7 @@ import { newEndpoint, testDelivery } from '../src/webhooks/endpoint-rules';
 import {
   createWebhooksRepository,
   queueDeliveries,
-  subscribedEndpoints,
+  enabledEndpoints,
 } from '../src/webhooks/repository';
 
 describeMigrations({
@@ -239,7 +239,9 @@ async function exerciseWebhooks(ds: DataSource): Promise<void> {
     });
     await webhooks.clearFailures(tx, endpoint.id);
     await webhooks.killQueued(tx, endpoint.id, now);
-    const targets = await subscribedEndpoints(tx, [endpoint.unitId], 'referral.sent');
+    const targets = (await enabledEndpoints(tx, [endpoint.unitId])).filter((e) =>
+      e.eventTypes.includes('referral.sent'),
+    );
     expect(targets.map((e) => e.id)).toEqual([endpoint.id]);
     const queued = [
       {

@@ -122,26 +122,40 @@ export function createEventProcessor(
     );
   }
 
+  /**
+   * What follows every outcome, of one event or of a batch: `onCommitted` for what was handled
+   * and committed, the log line and the metric.
+   */
+  function settled(
+    raw: unknown,
+    type: string,
+    outcome: ProcessOutcome,
+    deliveryCount: number,
+  ): void {
+    const eventId = (raw as { id?: unknown } | null)?.id;
+    if (outcome === 'done' && definition.onCommitted) {
+      try {
+        definition.onCommitted(raw as EventEnvelope);
+      } catch (err) {
+        deps.log.warn({ err, consumer: definition.name, eventId }, 'onCommitted failed');
+      }
+    }
+    deps.log.debug(
+      { consumer: definition.name, eventId, type, outcome, deliveryCount },
+      'event handled',
+    );
+    deps.observe?.(type, outcome, deliveryCount);
+  }
+
   const processor: EventProcessor = {
     definition,
     retryDelay,
     async process(raw, deliveryCount, subject, traceparent) {
-      const outcome = await runInTrace(traceparent, async () => {
-        const result = await handleOne(raw, deliveryCount, subject);
-        deps.log.debug(
-          {
-            consumer: definition.name,
-            eventId: (raw as { id?: unknown } | null)?.id,
-            type: subject,
-            outcome: result,
-            deliveryCount,
-          },
-          'event handled',
-        );
-        return result;
+      return runInTrace(traceparent, async () => {
+        const outcome = await handleOne(raw, deliveryCount, subject);
+        settled(raw, subject, outcome, deliveryCount);
+        return outcome;
       });
-      deps.observe?.(subject, outcome, deliveryCount);
-      return outcome;
     },
     async processBatch(deliveries) {
       const one = async (d: Delivery): Promise<ProcessOutcome> => {
@@ -230,27 +244,7 @@ export function createEventProcessor(
         for (const v of items) {
           const outcome = handled.has(v.at) ? 'done' : 'duplicate';
           outcomes[v.at] = outcome;
-          if (outcome === 'done' && definition.onCommitted) {
-            try {
-              definition.onCommitted(v.event);
-            } catch (err) {
-              deps.log.warn(
-                { err, consumer: definition.name, eventId: v.event.id },
-                'onCommitted failed',
-              );
-            }
-          }
-          deps.log.debug(
-            {
-              consumer: definition.name,
-              eventId: v.event.id,
-              type: v.event.type,
-              outcome,
-              deliveryCount: v.deliveryCount,
-            },
-            'event handled',
-          );
-          deps.observe?.(v.event.type, outcome, v.deliveryCount);
+          settled(v.event, v.event.type, outcome, v.deliveryCount);
         }
       };
       await inOne(valid);
@@ -264,66 +258,53 @@ export function createEventProcessor(
     deliveryCount: number,
     subject: string,
   ): Promise<ProcessOutcome> {
-    {
-      try {
-        deps.catalog.validate(raw);
-      } catch (err) {
-        await deadLetter(raw, subject, (err as Error).message, deliveryCount);
-        return 'dead';
-      }
-      const event = raw;
-      if (event.type !== subject) {
+    try {
+      deps.catalog.validate(raw);
+    } catch (err) {
+      await deadLetter(raw, subject, (err as Error).message, deliveryCount);
+      return 'dead';
+    }
+    const event = raw;
+    if (event.type !== subject) {
+      await deadLetter(
+        raw,
+        subject,
+        `event of type ${event.type} arrived on subject ${subject}`,
+        deliveryCount,
+      );
+      return 'dead';
+    }
+    try {
+      return await deps.dataSource.transaction(async (tx) => {
+        const inserted = (await tx
+          .createQueryBuilder()
+          .insert()
+          .into(ProcessedEventEntity)
+          .values({ consumer: definition.name, eventId: event.id })
+          .orIgnore()
+          .returning(['event_id'])
+          .execute()) as { raw: unknown[] };
+        if (inserted.raw.length === 0) {
+          return 'duplicate' as const;
+        }
+        await definition.handle(event, tx, { deliveryCount, maxDeliver });
+        return 'done' as const;
+      });
+    } catch (err) {
+      if (deliveryCount >= maxDeliver) {
         await deadLetter(
           raw,
           subject,
-          `event of type ${event.type} arrived on subject ${subject}`,
+          `failed ${deliveryCount} times: ${(err as Error).message}`,
           deliveryCount,
         );
         return 'dead';
       }
-      try {
-        const outcome = await deps.dataSource.transaction(async (tx) => {
-          const inserted = (await tx
-            .createQueryBuilder()
-            .insert()
-            .into(ProcessedEventEntity)
-            .values({ consumer: definition.name, eventId: event.id })
-            .orIgnore()
-            .returning(['event_id'])
-            .execute()) as { raw: unknown[] };
-          if (inserted.raw.length === 0) {
-            return 'duplicate' as const;
-          }
-          await definition.handle(event, tx, { deliveryCount, maxDeliver });
-          return 'done' as const;
-        });
-        if (outcome === 'done' && definition.onCommitted) {
-          try {
-            definition.onCommitted(event);
-          } catch (err) {
-            deps.log.warn(
-              { err, consumer: definition.name, eventId: event.id },
-              'onCommitted failed',
-            );
-          }
-        }
-        return outcome;
-      } catch (err) {
-        if (deliveryCount >= maxDeliver) {
-          await deadLetter(
-            raw,
-            subject,
-            `failed ${deliveryCount} times: ${(err as Error).message}`,
-            deliveryCount,
-          );
-          return 'dead';
-        }
-        deps.log.warn(
-          { err, consumer: definition.name, eventId: event.id, deliveryCount },
-          'event handling failed; will retry',
-        );
-        return 'retry';
-      }
+      deps.log.warn(
+        { err, consumer: definition.name, eventId: event.id, deliveryCount },
+        'event handling failed; will retry',
+      );
+      return 'retry';
     }
   }
 }

@@ -12,7 +12,7 @@ import {
 import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
-import type { EventProcessor, ProcessOutcome } from './consumer';
+import type { Delivery, EventProcessor, ProcessOutcome } from './consumer';
 import type { EventEnvelope } from './event-catalog';
 import type { EventPublisher } from './outbox-relay';
 
@@ -168,12 +168,20 @@ export async function runJetStreamConsumer(
   const consumer = await js.consumers.get(stream, durable);
   const maxBatch = Math.max(1, def.maxBatch ?? 1);
   const messages = await consumer.consume({ max_messages: Math.max(64, maxBatch) });
-  const payloadOf = (m: JsMsg): unknown => {
+  /** A message as the processor takes it (a payload that is not JSON goes as text, to be dead-lettered). */
+  const deliveryOf = (m: JsMsg): Delivery => {
+    let raw: unknown;
     try {
-      return m.json();
+      raw = m.json();
     } catch {
-      return m.string();
+      raw = m.string();
     }
+    return {
+      raw,
+      deliveryCount: m.info.deliveryCount,
+      subject: canonicalType(naming, m.subject),
+      traceparent: m.headers?.get('traceparent') || undefined,
+    };
   };
   const settle = (m: JsMsg, outcome: ProcessOutcome) => {
     if (outcome === 'retry') {
@@ -189,96 +197,66 @@ export async function runJetStreamConsumer(
     // is redelivered by the server after the ack wait. Stopping must still succeed.
     log.error({ err, consumer: def.name }, 'event consumer ended: its connection closed');
   };
-  let done: Promise<void>;
   let stopping = false;
-  let release = () => {};
-  if (maxBatch === 1) {
-    done = (async () => {
-      for await (const m of messages) {
-        try {
-          settle(
-            m,
-            await processor.process(
-              payloadOf(m),
-              m.info.deliveryCount,
-              canonicalType(naming, m.subject),
-              m.headers?.get('traceparent') || undefined,
-            ),
-          );
-        } catch (err) {
-          // The database itself failed (e.g. Postgres restarting): let the server redeliver.
-          log.warn({ err, consumer: def.name }, 'event could not be processed; redelivering');
-          m.nak(processor.retryDelay(m.info.deliveryCount));
-        }
+  // While one batch is being handled the next deliveries gather, and are handled together (in
+  // their order) as soon as it is done. Nothing waits for a batch to fill up, so a lone event goes
+  // through at once; under load batches grow, up to maxBatch (1: one event at a time). A delivery
+  // whose processing threw (the database failed) comes back as `retry`: the server redelivers it.
+  const queue: JsMsg[] = [];
+  let signal: (() => void) | undefined;
+  let room: (() => void) | undefined;
+  let reading = true;
+  const poke = () => {
+    const s = signal;
+    signal = undefined;
+    s?.();
+  };
+  const release = () => {
+    const r = room;
+    room = undefined;
+    r?.();
+    poke();
+  };
+  const reader = (async () => {
+    for await (const m of messages) {
+      if (stopping) {
+        m.nak();
+        continue;
       }
-    })().catch(ended);
-  } else {
-    // Batches: while one batch is being handled the next deliveries gather, and are handled
-    // together (in their order) as soon as it is done. Nothing waits for a batch to fill up, so a
-    // lone event goes through at once; under load batches grow, up to maxBatch.
-    const queue: JsMsg[] = [];
-    let signal: (() => void) | undefined;
-    let room: (() => void) | undefined;
-    let reading = true;
-    const poke = () => {
-      const s = signal;
-      signal = undefined;
-      s?.();
-    };
-    release = () => {
+      queue.push(m);
+      poke();
+      while (queue.length >= maxBatch && !stopping) {
+        await new Promise<void>((r) => (room = r));
+      }
+    }
+  })()
+    .catch(ended)
+    .finally(() => {
+      reading = false;
+      poke();
+    });
+  const worker = (async () => {
+    for (;;) {
+      if (queue.length === 0 || stopping) {
+        if (!reading || stopping) {
+          break;
+        }
+        await new Promise<void>((r) => (signal = r));
+        continue;
+      }
+      const batch = queue.splice(0, maxBatch);
       const r = room;
       room = undefined;
       r?.();
-      poke();
-    };
-    const reader = (async () => {
-      for await (const m of messages) {
-        if (stopping) {
-          m.nak();
-          continue;
-        }
-        queue.push(m);
-        poke();
-        while (queue.length >= maxBatch && !stopping) {
-          await new Promise<void>((r) => (room = r));
-        }
-      }
-    })()
-      .catch(ended)
-      .finally(() => {
-        reading = false;
-        poke();
-      });
-    const worker = (async () => {
-      for (;;) {
-        if (queue.length === 0 || stopping) {
-          if (!reading || stopping) {
-            break;
-          }
-          await new Promise<void>((r) => (signal = r));
-          continue;
-        }
-        const batch = queue.splice(0, maxBatch);
-        const r = room;
-        room = undefined;
-        r?.();
-        const outcomes = await processor.processBatch(
-          batch.map((m) => ({
-            raw: payloadOf(m),
-            deliveryCount: m.info.deliveryCount,
-            subject: canonicalType(naming, m.subject),
-            traceparent: m.headers?.get('traceparent') || undefined,
-          })),
-        );
-        batch.forEach((m, i) => settle(m, outcomes[i] ?? 'retry'));
-      }
-      // Stopped: what was received but not handled goes back to the server at once.
-      for (const m of queue.splice(0)) {
-        m.nak();
-      }
-    })().catch(ended);
-    done = Promise.all([reader, worker]).then(() => undefined);
-  }
+      const outcomes = await processor.processBatch(batch.map(deliveryOf));
+      batch.forEach((m, i) => settle(m, outcomes[i] ?? 'retry'));
+    }
+    // Stopped: what was received but not handled goes back to the server at once.
+    for (const m of queue.splice(0)) {
+      m.nak();
+    }
+  })().catch(ended);
+  const done = Promise.all([reader, worker]).then(() => undefined);
   return {
     async stop() {
       stopping = true;

@@ -44,6 +44,11 @@ export class OutboxRelay {
   private pokeRequested = false;
   private failures = 0;
   private current: Promise<void> | undefined;
+  /**
+   * Positions published but not yet marked: marked by the next pass's claim (same statement) or,
+   * when the relay goes idle, by one statement of their own.
+   */
+  private unmarked: string[] = [];
   private readonly table: string;
   private readonly batchSize: number;
   private readonly leaseMs: number;
@@ -102,6 +107,7 @@ export class OutboxRelay {
       const n = await this.publishBatch();
       total += n;
       if (n === 0) {
+        await this.markPublished();
         return total;
       }
     }
@@ -150,6 +156,7 @@ export class OutboxRelay {
           break;
         }
       }
+      await this.markPublished();
       this.failures = 0;
     } catch (err) {
       this.failures += 1;
@@ -178,19 +185,50 @@ export class OutboxRelay {
     );
   }
 
+  /** Marks what was published and not yet marked, in one statement. */
+  private async markPublished(): Promise<void> {
+    const done = this.unmarked;
+    this.unmarked = [];
+    if (done.length > 0) {
+      try {
+        await this.dataSource.query(
+          `UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL WHERE position = ANY($1::bigint[])`,
+          [done],
+        );
+      } catch (err) {
+        this.unmarked.push(...done);
+        throw err;
+      }
+    }
+  }
+
   private async publishBatch(): Promise<number> {
-    const claimed = (await this.dataSource.query(
-      `UPDATE ${this.table} o
-          SET locked_until = now() + ($2 || ' milliseconds')::interval, attempts = o.attempts + 1
-        WHERE o.position IN (
-              SELECT position FROM ${this.table}
-               WHERE published_at IS NULL AND (locked_until IS NULL OR locked_until < now())
-               ORDER BY position
-               LIMIT $1
-               FOR UPDATE SKIP LOCKED)
-      RETURNING o.position, o.id, o.payload, o.headers, o.attempts`,
-      [this.batchSize, String(this.leaseMs)],
-    )) as
+    // The previous pass's published rows are marked by the same statement that claims the next
+    // ones (they are still under this relay's lease, so the claim cannot take them again): a
+    // busy relay makes one round trip to Postgres per pass, not two.
+    const toMark = this.unmarked;
+    this.unmarked = [];
+    const claimed = (await this.dataSource
+      .query(
+        `WITH marked AS (
+           UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL
+            WHERE position = ANY($3::bigint[]))
+         UPDATE ${this.table} o
+            SET locked_until = now() + ($2 || ' milliseconds')::interval, attempts = o.attempts + 1
+          WHERE o.position IN (
+                SELECT position FROM ${this.table}
+                 WHERE published_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+                   AND position <> ALL($3::bigint[])
+                 ORDER BY position
+                 LIMIT $1
+                 FOR UPDATE SKIP LOCKED)
+        RETURNING o.position, o.id, o.payload, o.headers, o.attempts`,
+        [this.batchSize, String(this.leaseMs), toMark],
+      )
+      .catch((err: unknown) => {
+        this.unmarked.push(...toMark);
+        throw err;
+      })) as
       | [
           Array<{
             position: string;
@@ -217,16 +255,15 @@ export class OutboxRelay {
       attempts: number;
     }>;
     rows.sort((a, b) => Number(a.position) - Number(b.position));
-    // Published rows are marked in one statement per batch (also when a later one fails): a
-    // relay that dies before marking publishes them again, which the event id makes harmless.
+    // Published rows are marked with the next claim, or at once when a later one fails: a relay
+    // that dies before marking publishes them again, which the event id makes harmless.
     const done: string[] = [];
-    const markPublished = async () => {
-      if (done.length > 0) {
-        await this.dataSource.query(
-          `UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL WHERE position = ANY($1::bigint[])`,
-          [done],
-        );
-      }
+    /** marks what went out and releases the rest for the next pass (here or in a replica) */
+    const failedAfter = async (err: Error) => {
+      const rest = rows.slice(done.length);
+      this.unmarked.push(...done);
+      await this.markPublished();
+      await this.release(rest, err);
     };
     if (this.publisher.kind === 'nats') {
       // Over JetStream the batch is pipelined: every publish is sent at once, in order on the
@@ -241,14 +278,11 @@ export class OutboxRelay {
         done.push(row.position);
       }
       if (failed !== -1) {
-        await markPublished();
-        await this.release(
-          rows.slice(failed),
-          (outcomes[failed] as PromiseRejectedResult).reason as Error,
-        );
-        throw (outcomes[failed] as PromiseRejectedResult).reason;
+        const reason = (outcomes[failed] as PromiseRejectedResult).reason as Error;
+        await failedAfter(reason);
+        throw reason;
       }
-      await markPublished();
+      this.unmarked.push(...done);
       return done.length;
     }
     // In process, one event after another: a consumer sees a referral's events in their order.
@@ -256,15 +290,12 @@ export class OutboxRelay {
       try {
         await this.publisher.publish(row.payload, row.headers ?? {}, row.attempts);
       } catch (err) {
-        await markPublished();
-        // Release what is left so that the next pass (here or in another replica) retries at once.
-        await this.release(rows.slice(done.length), err as Error);
+        await failedAfter(err as Error);
         throw err;
       }
       done.push(row.position);
     }
-    await markPublished();
-    const published = done.length;
-    return published;
+    this.unmarked.push(...done);
+    return done.length;
   }
 }

@@ -16,6 +16,15 @@ export interface OutboxWriter {
     options?: { traceparent?: string },
   ): Promise<EventEnvelope<T>>;
   /**
+   * Records several events in the caller's transaction with one statement, in the given order;
+   * nothing is written for an empty list.
+   */
+  appendMany<T extends Record<string, unknown>>(
+    manager: EntityManager,
+    events: Array<{ type: string; data: T }>,
+    options?: { traceparent?: string },
+  ): Promise<Array<EventEnvelope<T>>>;
+  /**
    * The envelope and headers an `append` would write, validated against the catalog, for a
    * caller that writes the outbox row in its own statement (the write pipeline).
    */
@@ -37,17 +46,35 @@ export function createOutboxWriter(source: string, catalog: EventCatalog): Outbo
     }
     return { envelope, headers };
   };
+  const appendMany: OutboxWriter['appendMany'] = async (manager, events, options = {}) => {
+    const built = events.map((e) => envelopeOf(e.type, e.data, options));
+    if (built.length > 0) {
+      // One statement, one parameter, in the given order (a consumer writes these for every
+      // event it handles: no query builder, nothing read back).
+      await manager.query(
+        `INSERT INTO ${manager.connection.getMetadata(OutboxEventEntity).tablePath} (id, type, payload, headers)
+         SELECT (e->>'id')::uuid, e->>'type', e->'payload', e->'headers'
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, i) ORDER BY i`,
+        [
+          JSON.stringify(
+            built.map(({ envelope, headers }) => ({
+              id: envelope.id,
+              type: envelope.type,
+              payload: envelope,
+              headers,
+            })),
+          ),
+        ],
+      );
+    }
+    return built.map((b) => b.envelope);
+  };
   return {
     envelope: envelopeOf,
-    async append(manager, type, data, options = {}) {
-      const { envelope, headers } = envelopeOf(type, data, options);
-      await manager.insert(OutboxEventEntity, {
-        id: envelope.id,
-        type,
-        payload: envelope as never,
-        headers,
-      });
-      return envelope;
+    appendMany,
+    async append(manager, type, data, options) {
+      const [envelope] = await appendMany(manager, [{ type, data }], options);
+      return envelope!;
     },
   };
 }

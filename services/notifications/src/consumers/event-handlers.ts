@@ -7,7 +7,6 @@ import {
 } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { notifiedOf } from '../repositories/notifications.repository';
-import { consumerMaxBatch } from '../config';
 import {
   endpointDisabledPlan,
   eventPlan,
@@ -146,7 +145,6 @@ export function createEventHandlers(ctx: NotificationsContext) {
 
   const referralsConsumer: EventConsumerDefinition = {
     name: 'notifications-referrals',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     maxDeliver: 8,
     retryDelayMs,
@@ -174,7 +172,6 @@ export function createEventHandlers(ctx: NotificationsContext) {
 
   const webhookDisabledConsumer: EventConsumerDefinition = {
     name: 'notifications-webhook-disabled',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.notifications.webhook.endpoint_disabled',
     async handle(event, tx) {
       await carryOut(

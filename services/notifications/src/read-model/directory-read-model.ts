@@ -1,6 +1,5 @@
 import { type EventConsumerDefinition, type EventEnvelope, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { consumerMaxBatch } from '../config';
 import type { DirectoryUnitEntity } from '../entities';
 import {
   activeMembers,
@@ -64,7 +63,6 @@ export function directoryReadModelConsumer(
       }
     },
     name: 'notifications-directory-read-model',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.directory.unit.>',
     async handle(event: EventEnvelope, tx: EntityManager) {
       removed.delete(event.id);
@@ -142,10 +140,45 @@ export class UnknownUnitError extends Error {
  * is open would wait for ever.
  */
 export function createDirectoryReadModel() {
+  /**
+   * Units and members already read in an open transaction. A consumer batch handles many events
+   * for the same few units in one transaction and sees the read model as of its first read (a
+   * directory change made meanwhile, by the directory consumer's own transactions, reaches the
+   * next batch), rather than reading it again for every event.
+   */
+  const seen = new WeakMap<
+    EntityManager,
+    { units: Map<string, DirectoryUnitEntity | null>; members: Map<string, Recipient[]> }
+  >();
+  const seenIn = (tx: EntityManager) => {
+    let mine = seen.get(tx);
+    if (!mine) {
+      mine = { units: new Map(), members: new Map() };
+      // (outside a transaction every statement sees the latest: nothing is kept)
+      if (tx.queryRunner?.isTransactionActive) {
+        seen.set(tx, mine);
+      }
+    }
+    return mine;
+  };
   return {
     async units(tx: EntityManager, ids: string[]): Promise<Map<string, DirectoryUnitEntity>> {
-      const rows = await unitsByIds(tx, [...new Set(ids)]);
-      return new Map(rows.map((r) => [r.unitId, r]));
+      const known = seenIn(tx).units;
+      const unread = [...new Set(ids)].filter((id) => !known.has(id));
+      if (unread.length > 0) {
+        const rows = await unitsByIds(tx, unread);
+        for (const id of unread) {
+          known.set(id, rows.find((r) => r.unitId === id) ?? null);
+        }
+      }
+      const out = new Map<string, DirectoryUnitEntity>();
+      for (const id of new Set(ids)) {
+        const unit = known.get(id);
+        if (unit) {
+          out.set(id, unit);
+        }
+      }
+      return out;
     },
 
     /** Throws UnknownUnitError (so the event is retried) if any unit has not arrived yet. */
@@ -166,7 +199,18 @@ export function createDirectoryReadModel() {
      * the unit they were found in (first one wins).
      */
     async members(tx: EntityManager, unitIds: string[], roles?: string[]): Promise<Recipient[]> {
-      return unitIds.length === 0 ? [] : activeMembers(tx, unitIds, roles);
+      if (unitIds.length === 0) {
+        return [];
+      }
+      const known = seenIn(tx).members;
+      const key = `${unitIds.join(',')} ${roles?.join(',') ?? '*'}`;
+      const before = known.get(key);
+      if (before) {
+        return [...before];
+      }
+      const found = await activeMembers(tx, unitIds, roles);
+      known.set(key, found);
+      return [...found];
     },
 
     /** Members with one of the roles; all members of a unit where nobody has them. */

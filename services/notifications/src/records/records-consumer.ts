@@ -1,6 +1,5 @@
 import type { AuditLog, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { consumerMaxBatch } from '../config';
 import { markPurged, rememberParties, replaceTexts } from './repository';
 
 /** What a purged notification says instead (Swedish, like every notification text). */
@@ -68,7 +67,6 @@ export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
 
   return {
     name: 'notifications-records',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     maxDeliver: 8,
     async handle(event, tx) {

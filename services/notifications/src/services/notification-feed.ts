@@ -18,6 +18,8 @@ export const FEED_CHANNEL = 'samverkan_notifications';
  */
 export class NotificationFeed {
   private readonly listeners = new Map<string, Set<() => void>>();
+  /** who was signalled in each open transaction */
+  private readonly signalled = new WeakMap<EntityManager, Set<string>>();
   private client: PoolClient | undefined;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
@@ -44,12 +46,28 @@ export class NotificationFeed {
    * it when it commits (this process wakes its own streams after the commit).
    */
   async signal(tx: EntityManager, people: Person[]): Promise<void> {
-    const unique = [...new Set(people.map(personKey))];
-    if (this.acrossProcesses && unique.length > 0) {
+    if (!this.acrossProcesses) {
+      return;
+    }
+    // Postgres sends a transaction's identical notifications once: a person already signalled in
+    // this transaction (a consumer batch writes for the same people event after event) is not
+    // signalled again.
+    let sent = this.signalled.get(tx);
+    if (!sent) {
+      sent = new Set();
+      if (tx.queryRunner?.isTransactionActive) {
+        this.signalled.set(tx, sent);
+      }
+    }
+    const unique = [...new Set(people.map(personKey))].filter((k) => !sent.has(k));
+    if (unique.length > 0) {
       await tx.query(`SELECT pg_notify($1, u) FROM unnest($2::text[]) AS u`, [
         FEED_CHANNEL,
         unique,
       ]);
+      for (const k of unique) {
+        sent.add(k);
+      }
     }
   }
 

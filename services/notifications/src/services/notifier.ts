@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OutboxEventEntity, personKey, type Person } from '@samverkan/shared';
+import { personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { effectiveChannels, type NotificationKind } from '../domain/kinds';
 import { notificationText, type NotificationFacts } from '../domain/notification-text';
@@ -46,18 +46,7 @@ export async function createNotifications(
     return [];
   }
   const byKey = new Map(wanted.flatMap((d) => d.recipients.map((r) => [personKey(r), r] as const)));
-  const people = [...byKey.keys()].sort();
-  await lockPeople(tx, people);
-  const prefs = await preferencesOf(
-    tx,
-    people.map((k) => byKey.get(k)!),
-  );
-  const chosen = new Map(
-    prefs.map((p) => [
-      `${personKey({ organisationId: p.userOrganisationId, userId: p.userId })} ${p.kind}`,
-      p.channels,
-    ]),
-  );
+  const chosen = await lockedWithPreferences(tx, byKey);
   const rows: NotificationRow[] = [];
   for (const draft of wanted) {
     const text = notificationText(draft.facts);
@@ -68,10 +57,7 @@ export async function createNotifications(
         continue;
       }
       seen.add(key);
-      const channels = effectiveChannels(
-        draft.facts.kind,
-        chosen.get(`${key} ${draft.facts.kind}`),
-      );
+      const channels = effectiveChannels(draft.facts.kind, chosen(key, draft.facts.kind));
       if (channels.length > 0) {
         rows.push({ id: randomUUID(), recipient, facts: draft.facts, text, channels });
       }
@@ -85,10 +71,11 @@ export async function createNotifications(
   const written = rows.filter((r) => inserted.has(r.id));
   if (written.length > 0) {
     // Their `notification.created` events, in one statement too.
-    await tx.insert(
-      OutboxEventEntity,
-      written.map((r) => {
-        const { envelope, headers } = ctx.events.outbox.envelope(NotificationEvents.created, {
+    await ctx.events.outbox.appendMany(
+      tx,
+      written.map((r) => ({
+        type: NotificationEvents.created,
+        data: {
           notificationId: r.id,
           userOrganisationId: r.recipient.organisationId,
           userId: r.recipient.userId,
@@ -98,9 +85,8 @@ export async function createNotifications(
           objectType: r.facts.objectType,
           objectId: r.facts.objectId,
           channels: r.channels,
-        });
-        return { id: envelope.id, type: envelope.type, payload: envelope as never, headers };
-      }),
+        },
+      })),
     );
   }
   const created: CreatedNotification[] = written.map((r) => ({
@@ -113,4 +99,44 @@ export async function createNotifications(
     created.map((c) => c.person),
   );
   return created;
+}
+
+/**
+ * What a transaction already holds: the people whose lock it took and their preferences. A
+ * consumer batch handles many events in one transaction, mostly for the same few people (a
+ * unit's members); a lock is held until commit and nothing in the batch changes preferences, so
+ * each is taken once per transaction, not once per event.
+ */
+const held = new WeakMap<EntityManager, Map<string, Map<string, string[]>>>();
+
+/** Locks the people (sorted, see `lockPeople`) and reads their chosen channels per kind. */
+async function lockedWithPreferences(
+  tx: EntityManager,
+  byKey: Map<string, Recipient>,
+): Promise<(key: string, kind: string) => string[] | undefined> {
+  let mine = held.get(tx);
+  if (!mine) {
+    mine = new Map();
+    // (outside a transaction a lock ends with its statement: nothing is held)
+    if (tx.queryRunner?.isTransactionActive) {
+      held.set(tx, mine);
+    }
+  }
+  const fresh = [...byKey.keys()].filter((k) => !mine.has(k)).sort();
+  if (fresh.length > 0) {
+    await lockPeople(tx, fresh);
+    const prefs = await preferencesOf(
+      tx,
+      fresh.map((k) => byKey.get(k)!),
+    );
+    for (const k of fresh) {
+      mine.set(k, new Map());
+    }
+    for (const p of prefs) {
+      mine
+        .get(personKey({ organisationId: p.userOrganisationId, userId: p.userId }))
+        ?.set(p.kind, p.channels);
+    }
+  }
+  return (key, kind) => mine.get(key)?.get(kind);
 }

@@ -243,19 +243,41 @@ export type WebhooksRepository = ReturnType<typeof createWebhooksRepository>;
 // --- the consumers': queue deliveries in the event's transaction -----------------------------
 
 /** The enabled endpoints of the units that subscribe to `type`. */
-export function subscribedEndpoints(
+/**
+ * The enabled endpoints of each unit, read once per transaction: a consumer batch handles many
+ * events for the same few units in one transaction, and reads them as of its first event (an
+ * endpoint enabled meanwhile gets the next batch's events), rather than once per event. Outside a
+ * transaction nothing is kept.
+ */
+const endpointsSeen = new WeakMap<EntityManager, Map<string, WebhookEndpointEntity[]>>();
+
+export async function enabledEndpoints(
   tx: EntityManager,
   units: string[],
-  type: string,
 ): Promise<WebhookEndpointEntity[]> {
-  return tx
-    .getRepository(WebhookEndpointEntity)
-    .createQueryBuilder('e')
-    .where("e.status = 'enabled' AND e.unit_id IN (:...units) AND :type = ANY(e.event_types)", {
-      units,
-      type,
-    })
-    .getMany();
+  let seen = endpointsSeen.get(tx);
+  if (!seen) {
+    seen = new Map();
+    if (tx.queryRunner?.isTransactionActive) {
+      endpointsSeen.set(tx, seen);
+    }
+  }
+  const unread = [...new Set(units)].filter((u) => !seen.has(u));
+  if (unread.length > 0) {
+    const found = await tx
+      .getRepository(WebhookEndpointEntity)
+      .createQueryBuilder('e')
+      .where("e.status = 'enabled' AND e.unit_id IN (:...unread)", { unread })
+      .orderBy('e.id')
+      .getMany();
+    for (const u of unread) {
+      seen.set(
+        u,
+        found.filter((e) => e.unitId === u),
+      );
+    }
+  }
+  return [...new Set(units)].flatMap((u) => seen.get(u) ?? []);
 }
 
 /** Queues the deliveries; one an endpoint has for the event already is left alone. */

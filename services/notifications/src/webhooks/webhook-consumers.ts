@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { consumerMaxBatch } from '../config';
 import { thinPayload, unitsConcerned, webhookEventType } from './webhook-payload';
-import { queueDeliveries, subscribedEndpoints } from './repository';
+import { enabledEndpoints, queueDeliveries } from './repository';
 
 /**
  * Queues one delivery per enabled endpoint of each unit the event concerns that subscribes to
@@ -18,7 +17,7 @@ async function enqueue(
   if (units.length === 0) {
     return 0;
   }
-  const targets = await subscribedEndpoints(tx, units, type);
+  const targets = (await enabledEndpoints(tx, units)).filter((e) => e.eventTypes.includes(type));
   if (targets.length === 0) {
     return 0;
   }
@@ -45,7 +44,6 @@ export function referralWebhooksConsumer(onQueued: () => void): EventConsumerDef
   const queued = new Set<string>();
   return {
     name: 'notifications-webhooks-referrals',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.referrals.>',
     async handle(event, tx) {
       const type = webhookEventType(event.type);
@@ -66,7 +64,6 @@ export function notificationWebhooksConsumer(onQueued: () => void): EventConsume
   const queued = new Set<string>();
   return {
     name: 'notifications-webhooks-notifications',
-    maxBatch: consumerMaxBatch(),
     filter: 'samverkan.notifications.notification.created',
     async handle(event, tx) {
       const data = event.data as { unitId?: string | null; channels?: string[] };
