@@ -62,11 +62,12 @@ describeRepositorySync({
       await units.auditUnitIdOf(tx, randomUUID());
     });
     await exerciseDevicesRepository(ds);
-    // The look-alike index reads every name when their fingerprint is new to it.
+    // The look-alike index reads every name (and their version) when their version is new to it.
     await new NameIndex(ds, {
       organisations: 'directory.organisations',
       units: 'directory.units',
-    }).mistakable('never seen', [
+      namesVersion: 'directory.names_version',
+    }).mistakable(1, [
       { id: randomUUID(), name: 'Frideborg', organisationId: randomUUID(), orgName: 'Norrköping' },
     ]);
   },

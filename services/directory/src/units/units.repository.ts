@@ -1,6 +1,6 @@
 import { COUNTIES, policeRegionOfCounty, StatementBuilder } from '@samverkan/shared';
 import type { DataSource, EntityManager } from 'typeorm';
-import { OrganisationEntity, UnitEntity } from '../entities';
+import { NamesVersionEntity, OrganisationEntity, UnitEntity } from '../entities';
 import type { ContactRoute, WeeklyOpening } from '../entities/unit.entity';
 import { openAtSql } from '../domain/opening-hours';
 import { NameIndex, type NamedByOrganisation } from './name-index';
@@ -52,10 +52,11 @@ interface UnitRow {
   org_police_region: string | null;
   org_county_code: string;
   org_audit_unit_id: string | null;
-  names_fingerprint: string;
+  /** the names' version (bigint, as text) */
+  names_version: string | null;
 }
 
-/** What unit reads select: the unit, its organisation's shown fields, the names' fingerprint. */
+/** What unit reads select: the unit and its organisation's shown fields. */
 const UNIT_SELECT = `u.id, u.organisation_id, u.name, u.description, u.capabilities, u.coverage,
   u.counties, u.age_bands, u.genders, u.languages, u.time_zone, u.open_247, u.weekly_hours,
   u.contacts, u.status, u.purpose, u.on_call_unit_id, u.created_at, u.updated_at,
@@ -110,15 +111,16 @@ export type UnitView = ReturnType<typeof unitViewOf>;
 
 /**
  * The directory's unit reads, each one statement (docs/architecture.md, "Repositories"): the
- * unit with its organisation, and the fingerprint of all names for the look-alike check, which
- * reads the names again only when they changed.
+ * unit with its organisation, and the names' version for the look-alike check, which reads the
+ * names again only when they changed.
  */
 export function createUnitsRepository(dataSource: DataSource) {
   const units = dataSource.getMetadata(UnitEntity).tablePath;
   const organisations = dataSource.getMetadata(OrganisationEntity).tablePath;
-  const names = new NameIndex(dataSource, { organisations, units });
+  const namesVersion = dataSource.getMetadata(NamesVersionEntity).tablePath;
+  const names = new NameIndex(dataSource, { organisations, units, namesVersion });
   const from = `${units} u JOIN ${organisations} o ON o.id = u.organisation_id`;
-  const fingerprint = names.fingerprintSql();
+  const version = names.versionSql();
   const auditUnit = auditUnitSelect(units);
 
   async function views(rows: UnitRow[]): Promise<UnitView[]> {
@@ -126,7 +128,7 @@ export function createUnitsRepository(dataSource: DataSource) {
       return [];
     }
     const mistakable = await names.mistakable(
-      rows[0]!.names_fingerprint,
+      rows[0]!.names_version,
       rows.map((r) => ({
         id: r.id,
         name: r.name,
@@ -141,7 +143,7 @@ export function createUnitsRepository(dataSource: DataSource) {
     /** One unit as people see it, or undefined. */
     async view(id: string): Promise<UnitView | undefined> {
       const rows = (await dataSource.query(
-        `SELECT ${UNIT_SELECT}, ${auditUnit}, ${fingerprint} AS names_fingerprint FROM ${from} WHERE u.id = $1`,
+        `SELECT ${UNIT_SELECT}, ${auditUnit}, ${version} AS names_version FROM ${from} WHERE u.id = $1`,
         [id],
       )) as UnitRow[];
       return (await views(rows))[0];
@@ -208,7 +210,7 @@ export function createUnitsRepository(dataSource: DataSource) {
       }
       const rows = (await dataSource.query(
         sql.sql(
-          `SELECT ${UNIT_SELECT}, ${auditUnit}, ${fingerprint} AS names_fingerprint FROM ${from}
+          `SELECT ${UNIT_SELECT}, ${auditUnit}, ${version} AS names_version FROM ${from}
             ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
             ORDER BY u.name, u.id LIMIT ${sql.p(query.limit + 1, 'int')}`,
         ),
