@@ -6,7 +6,10 @@
  * The rows are made inside Postgres with generate_series (one INSERT … SELECT per table, no
  * round trip per row), spread over the demo directory's units and the last two years; 5 % carry a
  * copy to another unit. The envelope is a 640-byte placeholder (the hub never reads it for
- * these routes). VACUUM ANALYZE follows, as autovacuum would after a bulk load.
+ * these routes). Referrals still waiting for acknowledgement past their deadline are loaded as
+ * escalated (the deadline watcher escalated each when its deadline passed), so that the service
+ * does not escalate thousands of them in the background while the reads are timed. VACUUM
+ * ANALYZE follows, as autovacuum would after a bulk load.
  *
  * Targets (issue 15): inbox page p99 < 10 ms, counts p99 < 20 ms, a year of statistics < 500 ms.
  *
@@ -47,6 +50,8 @@ interface Timing {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** the process's CPU per request (user + system), which a loaded machine stretches less */
+  cpuMs: number;
   targetMs: number;
 }
 
@@ -65,11 +70,13 @@ async function time(
     await run(i);
   }
   const samples: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     await run(i);
     samples.push(performance.now() - t0);
   }
+  const cpu = process.cpuUsage(cpu0);
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * n) - 1)]!;
   return {
@@ -78,6 +85,7 @@ async function time(
     p50Ms: round(at(0.5)),
     p99Ms: round(at(0.99)),
     maxMs: round(samples[samples.length - 1]!),
+    cpuMs: round((cpu.user + cpu.system) / 1000 / n),
     targetMs,
   };
 }
@@ -109,7 +117,7 @@ async function load(
          id, sender_unit_id, recipient_unit_id, copy_unit_ids, category, urgency, age_band, gender,
          citizenship_group, municipality_code, legal_basis, status, envelope, envelope_size,
          acknowledge_by, acknowledged_at, accepted_at, closed_at, outcome, handover,
-         created_at, updated_at)
+         escalation_level, created_at, updated_at)
        SELECT
          -- ids that sort like their creation (as UUIDv7 would), made from the row number
          (lpad(to_hex(g), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
@@ -139,6 +147,11 @@ async function load(
               ELSE (ARRAY['support_started', 'person_declined', 'unreachable', 'referred_elsewhere',
                           'other'])[1 + g % 5] END,
          '{"mode": null, "plannedFor": null, "senderConfirmation": null, "recipientConfirmation": null}'::jsonb,
+         -- A referral still unacknowledged past its deadline was escalated when the deadline
+         -- passed, as the deadline watcher does: loaded unescalated, the service would escalate
+         -- ~5,000 of them while the reads are timed (audit, outbox, events in the same process).
+         CASE WHEN x.recent AND g % 4 = 0 AND x.created_at + interval '1 day' <= now() THEN 1
+              ELSE 0 END,
          x.created_at,
          x.created_at
        FROM generate_series(1, $4::int) g,
@@ -276,11 +289,11 @@ async function main(): Promise<void> {
       `\nreferrals at scale: ${referrals.toLocaleString('en')} referrals, ` +
         `${(referrals * eventsPerReferral).toLocaleString('en')} timeline rows; the coordinator's inbox ` +
         `holds ${inboxSize.toLocaleString('en')} (node ${process.version}, ${os.cpus().length} CPUs, ` +
-        `load ${os.loadavg()[0]!.toFixed(1)})\n\n| route | n | p50 | p99 | max | target |\n|---|---|---|---|---|---|\n`,
+        `load ${os.loadavg()[0]!.toFixed(1)})\n\n| route | n | p50 | p99 | max | CPU | target |\n|---|---|---|---|---|---|---|\n`,
     );
     for (const r of rows) {
       process.stdout.write(
-        `| ${r.name} | ${r.n} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.maxMs} ms | < ${r.targetMs} ms${r.p99Ms < r.targetMs ? '' : ' (missed)'} |\n`,
+        `| ${r.name} | ${r.n} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.maxMs} ms | ${r.cpuMs} ms | < ${r.targetMs} ms${r.p99Ms < r.targetMs ? '' : ' (missed)'} |\n`,
       );
     }
     process.stdout.write(
@@ -291,6 +304,7 @@ async function main(): Promise<void> {
         inboxRows: inboxSize,
         loadSeconds: round((loaded.referralsMs + loaded.eventsMs) / 1000),
         inboxPageP99Ms: inbox.p99Ms,
+        inboxPageCpuMs: inbox.cpuMs,
         countsP99Ms: countsTiming.p99Ms,
         statisticsYearP99Ms: statistics.p99Ms,
         load1: round(os.loadavg()[0]!),
