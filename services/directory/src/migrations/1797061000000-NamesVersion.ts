@@ -9,8 +9,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * version exactly when it sees the new names.
  *
  * Row triggers on inserts, deletions and updates that change a name (or a unit's organisation),
- * a statement trigger on truncation. Two transactions that change names wait for each other on
- * the row until the first commits; names change rarely, reads never wait.
+ * a statement trigger on truncation. The row is made by the first change (a migrated database
+ * holds no rows, hub/test/embedded-template.test.ts); until then readers take the version as 0.
+ * It is never deleted (a trigger refuses it). Two transactions that change names wait for each
+ * other on the row until the first commits; names change rarely, reads never wait.
  */
 export class NamesVersion1797061000000 implements MigrationInterface {
   name = 'NamesVersion1797061000000';
@@ -19,15 +21,24 @@ export class NamesVersion1797061000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE TABLE "directory"."names_version" ("id" smallint NOT NULL, "version" bigint NOT NULL, CONSTRAINT "names_version_one_row" CHECK ("id" = 1), CONSTRAINT "PK_60d3f731ab0843f8bf945267b1e" PRIMARY KEY ("id"))`,
     );
-    await queryRunner.query(
-      `INSERT INTO "directory"."names_version" ("id", "version") VALUES (1, 1)`,
-    );
     await queryRunner.query(`
       CREATE FUNCTION "directory"."names_version_bump"() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        UPDATE "directory"."names_version" SET "version" = "version" + 1 WHERE "id" = 1;
+        INSERT INTO "directory"."names_version" AS v ("id", "version") VALUES (1, 1)
+          ON CONFLICT ("id") DO UPDATE SET "version" = v."version" + 1;
         RETURN NULL;
       END $$`);
+    // Deleted, the row would restart below what replicas have seen and never be read as new.
+    await queryRunner.query(`
+      CREATE FUNCTION "directory"."names_version_guard"() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'the names'' version is never deleted, only moved on'
+          USING ERRCODE = 'insufficient_privilege';
+      END $$`);
+    await queryRunner.query(
+      `CREATE TRIGGER "names_version_kept" BEFORE DELETE OR TRUNCATE ON "directory"."names_version"
+         FOR EACH STATEMENT EXECUTE FUNCTION "directory"."names_version_guard"()`,
+    );
     for (const [table, changed] of [
       ['organisations', `OLD."name" IS DISTINCT FROM NEW."name"`],
       [
@@ -61,5 +72,6 @@ export class NamesVersion1797061000000 implements MigrationInterface {
     }
     await queryRunner.query(`DROP FUNCTION "directory"."names_version_bump"()`);
     await queryRunner.query(`DROP TABLE "directory"."names_version"`);
+    await queryRunner.query(`DROP FUNCTION "directory"."names_version_guard"()`);
   }
 }

@@ -19,8 +19,8 @@ export interface NamedByOrganisation {
  * seen a newer version than the one it was built from.
  */
 export class NameIndex {
-  /** the names' version the index was built from (0: never built) */
-  private version = 0;
+  /** the names' version the index was built from (−1: never built) */
+  private version = -1;
   private bySkeleton = new Map<string, NamedByOrganisation[]>();
   /** each stored name's skeleton, so that reads do not compute it again */
   private skeletons = new Map<string, string>();
@@ -31,27 +31,27 @@ export class NameIndex {
     private readonly tables: { organisations: string; units: string; namesVersion: string },
   ) {}
 
-  /** A SQL expression for the names' version, to select beside a read (`AS names_version`). */
+  /**
+   * A SQL expression for the names' version, to select beside a read (`AS names_version`): 0
+   * until the first change to a name makes the row.
+   */
   versionSql(): string {
-    return `(SELECT nv.version FROM ${this.tables.namesVersion} nv WHERE nv.id = 1)`;
+    return `coalesce((SELECT nv.version FROM ${this.tables.namesVersion} nv WHERE nv.id = 1), 0)`;
   }
 
   /** The look-alikes of each unit: other organisations' names that read as its own or its organisation's. */
   async mistakable(
-    version: number | string | null,
+    version: number | string,
     units: ReadonlyArray<{ id: string; name: string; organisationId: string; orgName: string }>,
   ): Promise<Map<string, NamedByOrganisation[]>> {
     const out = new Map<string, NamedByOrganisation[]>();
     if (units.length === 0) {
       return out;
     }
-    if (version === null) {
-      // No version row (never so after the migrations): trust nothing kept.
-      await this.reload();
-    }
-    // A read that saw an older version than the index's is shown the newer names: fine. Each
-    // reload starts after the read's statement, so it finds at least the read's version.
-    while (version !== null && Number(version) > this.version) {
+    // A read that saw an older version than the index's is shown the newer names: fine. A
+    // reload this read joins may have started before the read's statement; the one after it
+    // starts later, so it finds at least the read's version.
+    for (let reloads = 0; Number(version) > this.version && reloads < 2; reloads++) {
       await this.reload();
     }
     for (const unit of units) {

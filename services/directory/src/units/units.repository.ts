@@ -53,7 +53,7 @@ interface UnitRow {
   org_county_code: string;
   org_audit_unit_id: string | null;
   /** the names' version (bigint, as text) */
-  names_version: string | null;
+  names_version: string;
 }
 
 /** What unit reads select: the unit and its organisation's shown fields. */
