@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { keysetCursor, StatementBuilder } from '@samverkan/shared';
 import type { DataSource } from 'typeorm';
 import { describeMigrations, describeRepositorySync } from '@samverkan/shared/src/testing';
-import { REFERRALS_ENTITIES } from '../src/entities';
+import { REFERRALS_ENTITIES, ReferralCopyEntryEntity, ReferralEntity } from '../src/entities';
 import { REFERRALS_MIGRATIONS } from '../src/migrations';
 import {
   claimUnclaimedFieldRequest,
@@ -10,7 +10,8 @@ import {
   participantsOf,
   visibleOperationIds,
 } from '../src/operations/operations.repository';
-import { createReferralsRepository } from '../src/referrals/repository';
+import { boxPageStatement } from '../src/referrals/box-page';
+import { createReferralsRepository, listedColumns } from '../src/referrals/repository';
 import { createLegalHoldsRepository } from '../src/records/legal-holds.repository';
 import { createLogReviewsRepository } from '../src/records/log-reviews.repository';
 import { createMappingReportRepository } from '../src/records/mapping-report.repository';
@@ -158,8 +159,13 @@ describeRepositorySync({
     const unit = randomUUID();
     const now = new Date();
     await referrals.findById(randomUUID());
+    const referralTable = ds.getMetadata(ReferralEntity);
+    const boxTables = {
+      referrals: referralTable.tablePath,
+      copyEntries: ds.getMetadata(ReferralCopyEntryEntity).tablePath,
+    };
     for (const box of ['inbox', 'outbox'] as const) {
-      await referrals.listPage([unit], {
+      const filtered = {
         box,
         limit: 10,
         status: ['sent'],
@@ -167,11 +173,24 @@ describeRepositorySync({
         category: 'trafficking_sexual',
         from: '2026-01-01T00:00:00Z',
         to: '2027-01-01T00:00:00Z',
-        cursor: keysetCursor({ c: 'datetime', i: 'uuid' }).encode({
-          c: now.toISOString(),
-          i: unit,
-        }),
+      };
+      const after = { c: now.toISOString(), i: unit };
+      await referrals.listPage([unit], {
+        ...filtered,
+        cursor: keysetCursor({ c: 'datetime', i: 'uuid' }).encode(after),
       });
+      // The page runs on the pool (poolQuery), which the recording does not see: the same
+      // statements, built by the same function, through the data source.
+      for (const query of [filtered, { box, limit: 10 }]) {
+        const page = boxPageStatement(
+          boxTables,
+          listedColumns(referralTable.columns),
+          [unit, randomUUID()],
+          query,
+          after,
+        );
+        await ds.query(page.sql, page.params);
+      }
       await referrals.countsByStatus(box, unit);
     }
     // The statistics and the counters' compaction (migration 1797053000000-ReferralRollups).

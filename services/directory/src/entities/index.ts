@@ -2,6 +2,7 @@ import { PLATFORM_ENTITIES } from '@samverkan/shared';
 import { IssuerEntity } from './issuer.entity';
 import { KeyLogEntryEntity } from './key-log.entity';
 import { MemberEntity } from './member.entity';
+import { NamesVersionEntity } from './names-version.entity';
 import { OrganisationEntity } from './organisation.entity';
 import { RootKeyEntity } from './root-key.entity';
 import { ShiftEntity } from './shift.entity';
@@ -13,6 +14,7 @@ export {
   IssuerEntity,
   KeyLogEntryEntity,
   MemberEntity,
+  NamesVersionEntity,
   OrganisationEntity,
   RootKeyEntity,
   ShiftEntity,
@@ -30,5 +32,6 @@ export const DIRECTORY_ENTITIES = [
   UnitKeyEntity,
   KeyLogEntryEntity,
   IssuerEntity,
+  NamesVersionEntity,
   ...DEVICE_ENTITIES,
 ];

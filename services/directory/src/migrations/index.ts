@@ -6,6 +6,7 @@ import { ActorsByIssuer1796170000000 } from './1796170000000-ActorsByIssuer';
 import { VerifiedOrganisationNumbers1796170000001 } from './1796170000001-VerifiedOrganisationNumbers';
 import { AuditUnits1797000000001 } from './1797000000001-AuditUnits';
 import { UnchainedAuditEntries1797020000000 } from './1797020000000-UnchainedAuditEntries';
+import { NamesVersion1797061000000 } from './1797061000000-NamesVersion';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const DIRECTORY_MIGRATIONS = [
@@ -17,4 +18,5 @@ export const DIRECTORY_MIGRATIONS = [
   VerifiedOrganisationNumbers1796170000001,
   AuditUnits1797000000001,
   UnchainedAuditEntries1797020000000,
+  NamesVersion1797061000000,
 ];

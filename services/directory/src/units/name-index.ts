@@ -13,12 +13,14 @@ export interface NamedByOrganisation {
  * The names of every organisation and unit, grouped by skeleton (what a name reads as), for the
  * look-alike check on every read (`Unit.mistakableFor`; see distinct-names.ts for why reads check
  * again). Building it means reading every name and computing its skeleton, so it is built once and
- * kept while the names stay the same: each read statement carries a fingerprint of all names
- * (`NAMES_FINGERPRINT`, computed by Postgres, a few bytes on the wire), and the index is rebuilt
- * only when the fingerprint differs — after any change, by any replica or even straight in SQL.
+ * kept while the names stay the same: each read statement selects the names' version (one row,
+ * `directory.names_version`, which triggers move on any change to a name — by any replica or
+ * even straight in SQL; migration 1797061000000), and the index is rebuilt only when a read has
+ * seen a newer version than the one it was built from.
  */
 export class NameIndex {
-  private fingerprint: string | undefined;
+  /** the names' version the index was built from (−1: never built) */
+  private version = -1;
   private bySkeleton = new Map<string, NamedByOrganisation[]>();
   /** each stored name's skeleton, so that reads do not compute it again */
   private skeletons = new Map<string, string>();
@@ -26,30 +28,30 @@ export class NameIndex {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly tables: { organisations: string; units: string },
+    private readonly tables: { organisations: string; units: string; namesVersion: string },
   ) {}
 
   /**
-   * A SQL expression for the fingerprint of all names, to select beside a read (`AS
-   * names_fingerprint`): the count and a sum of hashes of every (organisation, name) pair.
+   * A SQL expression for the names' version, to select beside a read (`AS names_version`): 0
+   * until the first change to a name makes the row.
    */
-  fingerprintSql(): string {
-    const { organisations, units } = this.tables;
-    return `(SELECT count(*)::text || ':' || coalesce(sum(hashtext(n.o::text || '/' || n.name)::bigint), 0)::text
-               FROM (SELECT id AS o, name FROM ${organisations}
-                     UNION ALL SELECT organisation_id, name FROM ${units}) n)`;
+  versionSql(): string {
+    return `coalesce((SELECT nv.version FROM ${this.tables.namesVersion} nv WHERE nv.id = 1), 0)`;
   }
 
   /** The look-alikes of each unit: other organisations' names that read as its own or its organisation's. */
   async mistakable(
-    fingerprint: string,
+    version: number | string,
     units: ReadonlyArray<{ id: string; name: string; organisationId: string; orgName: string }>,
   ): Promise<Map<string, NamedByOrganisation[]>> {
     const out = new Map<string, NamedByOrganisation[]>();
     if (units.length === 0) {
       return out;
     }
-    if (fingerprint !== this.fingerprint) {
+    // A read that saw an older version than the index's is shown the newer names: fine. A
+    // reload this read joins may have started before the read's statement; the one after it
+    // starts later, so it finds at least the read's version.
+    for (let reloads = 0; Number(version) > this.version && reloads < 2; reloads++) {
       await this.reload();
     }
     for (const unit of units) {
@@ -68,15 +70,17 @@ export class NameIndex {
   }
 
   private async reload(): Promise<void> {
-    // Concurrent reads that find the names changed share one reload.
+    // Concurrent reads that find the names changed share one reload; a read whose version is
+    // newer than what a shared reload found asks again (mistakable's loop).
     this.loading ??= (async () => {
       const { organisations, units } = this.tables;
+      // The version and the names from one snapshot: the index is exactly that version's.
       const rows = (await this.dataSource.query(
-        `SELECT ${this.fingerprintSql()} AS fingerprint,
+        `SELECT ${this.versionSql()} AS version,
                 coalesce((SELECT json_agg(json_build_array(n.o, n.name))
                    FROM (SELECT id AS o, name FROM ${organisations}
                          UNION ALL SELECT organisation_id, name FROM ${units}) n), '[]') AS names`,
-      )) as Array<{ fingerprint: string; names: Array<[string, string]> }>;
+      )) as Array<{ version: string; names: Array<[string, string]> }>;
       const bySkeleton = new Map<string, NamedByOrganisation[]>();
       const skeletons = new Map<string, string>();
       for (const [organisationId, name] of rows[0]!.names) {
@@ -94,12 +98,10 @@ export class NameIndex {
       }
       this.bySkeleton = bySkeleton;
       this.skeletons = skeletons;
-      this.fingerprint = rows[0]!.fingerprint;
+      this.version = Number(rows[0]!.version);
     })().finally(() => {
       this.loading = undefined;
     });
-    // Were the names changed again meanwhile, the index is as new as the reload, which is at least
-    // as new as the read that asked for it.
     await this.loading;
   }
 }

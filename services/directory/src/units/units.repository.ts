@@ -1,6 +1,6 @@
-import { COUNTIES, policeRegionOfCounty, StatementBuilder } from '@samverkan/shared';
+import { COUNTIES, policeRegionOfCounty, poolQuery, StatementBuilder } from '@samverkan/shared';
 import type { DataSource, EntityManager } from 'typeorm';
-import { OrganisationEntity, UnitEntity } from '../entities';
+import { NamesVersionEntity, OrganisationEntity, UnitEntity } from '../entities';
 import type { ContactRoute, WeeklyOpening } from '../entities/unit.entity';
 import { openAtSql } from '../domain/opening-hours';
 import { NameIndex, type NamedByOrganisation } from './name-index';
@@ -52,10 +52,11 @@ interface UnitRow {
   org_police_region: string | null;
   org_county_code: string;
   org_audit_unit_id: string | null;
-  names_fingerprint: string;
+  /** the names' version (bigint, as text) */
+  names_version: string;
 }
 
-/** What unit reads select: the unit, its organisation's shown fields, the names' fingerprint. */
+/** What unit reads select: the unit and its organisation's shown fields. */
 const UNIT_SELECT = `u.id, u.organisation_id, u.name, u.description, u.capabilities, u.coverage,
   u.counties, u.age_bands, u.genders, u.languages, u.time_zone, u.open_247, u.weekly_hours,
   u.contacts, u.status, u.purpose, u.on_call_unit_id, u.created_at, u.updated_at,
@@ -110,15 +111,16 @@ export type UnitView = ReturnType<typeof unitViewOf>;
 
 /**
  * The directory's unit reads, each one statement (docs/architecture.md, "Repositories"): the
- * unit with its organisation, and the fingerprint of all names for the look-alike check, which
- * reads the names again only when they changed.
+ * unit with its organisation, and the names' version for the look-alike check, which reads the
+ * names again only when they changed.
  */
 export function createUnitsRepository(dataSource: DataSource) {
   const units = dataSource.getMetadata(UnitEntity).tablePath;
   const organisations = dataSource.getMetadata(OrganisationEntity).tablePath;
-  const names = new NameIndex(dataSource, { organisations, units });
+  const namesVersion = dataSource.getMetadata(NamesVersionEntity).tablePath;
+  const names = new NameIndex(dataSource, { organisations, units, namesVersion });
   const from = `${units} u JOIN ${organisations} o ON o.id = u.organisation_id`;
-  const fingerprint = names.fingerprintSql();
+  const version = names.versionSql();
   const auditUnit = auditUnitSelect(units);
 
   async function views(rows: UnitRow[]): Promise<UnitView[]> {
@@ -126,7 +128,7 @@ export function createUnitsRepository(dataSource: DataSource) {
       return [];
     }
     const mistakable = await names.mistakable(
-      rows[0]!.names_fingerprint,
+      rows[0]!.names_version,
       rows.map((r) => ({
         id: r.id,
         name: r.name,
@@ -137,84 +139,100 @@ export function createUnitsRepository(dataSource: DataSource) {
     return rows.map((r) => unitViewOf(r, mistakable.get(r.id) ?? []));
   }
 
+  /**
+   * Units matching every filter (AND; every capability asked for), by name then id, after the
+   * cursor's (name, id); at most `limit + 1` so the caller knows whether a page follows.
+   */
+  function searchStatement(
+    query: UnitQuery,
+    after?: { n: string; i: string },
+  ): { sql: string; params: unknown[] } {
+    const sql = new StatementBuilder();
+    const where: string[] = [`u.purpose = ${sql.p(query.purpose ?? 'service')}`];
+    const status = query.status ?? 'active';
+    if (status !== 'any') {
+      where.push(`u.status = ${sql.p(status)}`);
+    }
+    if (query.capability?.length) {
+      where.push(`u.capabilities @> ${sql.p([...new Set(query.capability)].sort(), 'text[]')}`);
+    }
+    if (query.municipality) {
+      where.push(`${sql.p(query.municipality, 'text')} = ANY(u.coverage)`);
+    }
+    if (query.county) {
+      where.push(`${sql.p(query.county, 'text')} = ANY(u.counties)`);
+    }
+    if (query.policeRegion) {
+      // Units working in the region: covering one of its counties, or run by that police region.
+      const counties = COUNTIES.filter(
+        (c) => policeRegionOfCounty(c.code) === query.policeRegion,
+      ).map((c) => c.code);
+      where.push(
+        `(u.counties && ${sql.p(counties, 'text[]')} OR o.police_region = ${sql.p(query.policeRegion)})`,
+      );
+    }
+    if (query.organisationKind) {
+      where.push(`o.kind = ${sql.p(query.organisationKind)}`);
+    }
+    if (query.organisationId) {
+      where.push(`u.organisation_id = ${sql.p(query.organisationId, 'uuid')}`);
+    }
+    if (query.ageBand) {
+      where.push(`${sql.p(query.ageBand, 'text')} = ANY(u.age_bands)`);
+    }
+    if (query.gender) {
+      where.push(`${sql.p(query.gender, 'text')} = ANY(u.genders)`);
+    }
+    if (query.language) {
+      where.push(`${sql.p(query.language, 'text')} = ANY(u.languages)`);
+    }
+    if (query.open247 !== undefined) {
+      where.push(`u.open_247 = ${sql.p(query.open247)}`);
+    }
+    if (query.openNow !== undefined) {
+      const open = openAtSql('u', sql.p(new Date().toISOString()));
+      where.push(query.openNow ? open : `NOT ${open}`);
+    }
+    if (query.q) {
+      where.push(
+        `to_tsvector('swedish', u.search_text) @@ websearch_to_tsquery('swedish', ${sql.p(query.q)})`,
+      );
+    }
+    if (after) {
+      where.push(`(u.name, u.id) > (${sql.p(after.n)}, ${sql.p(after.i, 'uuid')})`);
+    }
+    return {
+      sql: sql.sql(
+        `SELECT ${UNIT_SELECT}, ${auditUnit}, ${version} AS names_version FROM ${from}
+          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY u.name, u.id LIMIT ${sql.p(query.limit + 1, 'int')}`,
+      ),
+      params: sql.params,
+    };
+  }
+
+  /** One unit: one text, prepared once per connection. */
+  const viewSql = `SELECT ${UNIT_SELECT}, ${auditUnit}, ${version} AS names_version FROM ${from}
+     WHERE u.id = $1::uuid`;
+
   return {
+    /**
+     * The reads' statements: they run straight on the pool (poolQuery, without TypeORM's query
+     * runner), where the repository-sync test does not see them, so it runs these through the
+     * data source (services/directory/test/migrations.test.ts).
+     */
+    statements: { view: viewSql, search: searchStatement },
+
     /** One unit as people see it, or undefined. */
     async view(id: string): Promise<UnitView | undefined> {
-      const rows = (await dataSource.query(
-        `SELECT ${UNIT_SELECT}, ${auditUnit}, ${fingerprint} AS names_fingerprint FROM ${from} WHERE u.id = $1`,
-        [id],
-      )) as UnitRow[];
+      const rows = await poolQuery<UnitRow>(dataSource, viewSql, [id], { prepare: true });
       return (await views(rows))[0];
     },
 
-    /**
-     * Units matching every filter (AND; every capability asked for), by name then id, after the
-     * cursor's (name, id); at most `limit + 1` so the caller knows whether a page follows.
-     */
+    /** A page of units matching every filter (searchStatement), and whether a page follows. */
     async search(query: UnitQuery, after?: { n: string; i: string }): Promise<UnitView[]> {
-      const sql = new StatementBuilder();
-      const where: string[] = [`u.purpose = ${sql.p(query.purpose ?? 'service')}`];
-      const status = query.status ?? 'active';
-      if (status !== 'any') {
-        where.push(`u.status = ${sql.p(status)}`);
-      }
-      if (query.capability?.length) {
-        where.push(`u.capabilities @> ${sql.p([...new Set(query.capability)].sort(), 'text[]')}`);
-      }
-      if (query.municipality) {
-        where.push(`${sql.p(query.municipality, 'text')} = ANY(u.coverage)`);
-      }
-      if (query.county) {
-        where.push(`${sql.p(query.county, 'text')} = ANY(u.counties)`);
-      }
-      if (query.policeRegion) {
-        // Units working in the region: covering one of its counties, or run by that police region.
-        const counties = COUNTIES.filter(
-          (c) => policeRegionOfCounty(c.code) === query.policeRegion,
-        ).map((c) => c.code);
-        where.push(
-          `(u.counties && ${sql.p(counties, 'text[]')} OR o.police_region = ${sql.p(query.policeRegion)})`,
-        );
-      }
-      if (query.organisationKind) {
-        where.push(`o.kind = ${sql.p(query.organisationKind)}`);
-      }
-      if (query.organisationId) {
-        where.push(`u.organisation_id = ${sql.p(query.organisationId, 'uuid')}`);
-      }
-      if (query.ageBand) {
-        where.push(`${sql.p(query.ageBand, 'text')} = ANY(u.age_bands)`);
-      }
-      if (query.gender) {
-        where.push(`${sql.p(query.gender, 'text')} = ANY(u.genders)`);
-      }
-      if (query.language) {
-        where.push(`${sql.p(query.language, 'text')} = ANY(u.languages)`);
-      }
-      if (query.open247 !== undefined) {
-        where.push(`u.open_247 = ${sql.p(query.open247)}`);
-      }
-      if (query.openNow !== undefined) {
-        const open = openAtSql('u', sql.p(new Date().toISOString()));
-        where.push(query.openNow ? open : `NOT ${open}`);
-      }
-      if (query.q) {
-        where.push(
-          `to_tsvector('swedish', u.search_text) @@ websearch_to_tsquery('swedish', ${sql.p(query.q)})`,
-        );
-      }
-      if (after) {
-        where.push(`(u.name, u.id) > (${sql.p(after.n)}, ${sql.p(after.i, 'uuid')})`);
-      }
-      const rows = (await dataSource.query(
-        sql.sql(
-          `SELECT ${UNIT_SELECT}, ${auditUnit}, ${fingerprint} AS names_fingerprint FROM ${from}
-            ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-            ORDER BY u.name, u.id LIMIT ${sql.p(query.limit + 1, 'int')}`,
-        ),
-        sql.params,
-      )) as UnitRow[];
-      return views(rows);
+      const statement = searchStatement(query, after);
+      return views(await poolQuery<UnitRow>(dataSource, statement.sql, statement.params));
     },
 
     unit(id: string): Promise<UnitEntity | null> {

@@ -1,0 +1,180 @@
+/**
+ * A box's pages (`GET /v1/referrals?box=…`, referrals/box-page.ts), held against the box worked
+ * out from the referrals themselves: an inbox is the referrals to the caller's units and the
+ * copies to them (each referral once, however many of the units it reaches), an outbox the
+ * referrals from them; newest first, ties broken by id; every filter narrows; following the
+ * cursor gives each referral exactly once. Rows share creation times so that the cursor's id
+ * part matters, copies name the recipient or repeat a unit, and a referral may reach several of
+ * the caller's units.
+ */
+import { randomUUID } from 'node:crypto';
+import { openServiceDatabase } from '@samverkan/shared';
+import { createTestDatabase, type TestDatabase } from '@samverkan/shared/src/testing';
+import type { DataSource } from 'typeorm';
+import { REFERRALS_ENTITIES } from '../src/entities';
+import { REFERRALS_MIGRATIONS } from '../src/migrations';
+import { createReferralsRepository, type ReferralListQuery } from '../src/referrals';
+import type { ReferralsContext } from '../src/services/context';
+import { referralView } from '../src/services/views';
+
+let db: TestDatabase;
+let ds: DataSource;
+const units = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+const DAY_MS = 24 * 60 * 60 * 1000;
+const STATUSES = ['sent', 'received', 'accepted', 'closed'];
+const URGENCIES = ['acute', 'urgent', 'routine'];
+const CATEGORIES = ['trafficking_sexual', 'sex_for_compensation', 'other'];
+
+interface Row {
+  id: string;
+  sender: string;
+  recipient: string;
+  copies: string[];
+  category: string;
+  urgency: string;
+  status: string;
+  createdAt: Date;
+}
+
+/** A small deterministic generator, so that a failure can be replayed. */
+function generator(seed: number) {
+  let s = seed;
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
+}
+
+const base = Date.now() - 400 * DAY_MS;
+const g = generator(15);
+// A few creation times shared by many rows: pages cut inside a run of equal times.
+const rows: Row[] = Array.from({ length: 240 }, (_, i) => ({
+  id: randomUUID(),
+  sender: g.pick(units),
+  recipient: g.pick(units),
+  copies:
+    g.next() < 0.35
+      ? Array.from({ length: 1 + Math.floor(g.next() * 3) }, () => g.pick(units))
+      : [],
+  category: g.pick(CATEGORIES),
+  urgency: g.pick(URGENCIES),
+  status: g.pick(STATUSES),
+  createdAt: new Date(base + (i % 3 === 0 ? Math.floor(g.next() * 6) : g.next() * 400) * DAY_MS),
+}));
+
+beforeAll(async () => {
+  db = await createTestDatabase('boxes');
+  ds = await openServiceDatabase({
+    url: db.url,
+    schema: 'referrals',
+    entities: REFERRALS_ENTITIES,
+    migrations: REFERRALS_MIGRATIONS,
+    poolSize: 3,
+  });
+  const values: unknown[] = [];
+  const tuples = rows.map((r) => {
+    const p = (v: unknown) => {
+      values.push(v);
+      return `$${values.length}`;
+    };
+    return `(${p(r.id)}, ${p(r.sender)}, ${p(r.recipient)}, ${p(r.copies)}::uuid[], ${p(r.category)},
+      ${p(r.urgency)}, 'adult', 'female', 'swedish', '0581', 'consent', ${p(r.status)},
+      '{"ciphertext": "x"}'::jsonb, 21, ${p(r.createdAt)}::timestamptz + interval '1 day',
+      '{"mode": null, "plannedFor": null, "senderConfirmation": null, "recipientConfirmation": null}'::jsonb,
+      ${p(r.createdAt)}, ${p(r.createdAt)})`;
+  });
+  await ds.query(
+    `INSERT INTO referrals.referrals (id, sender_unit_id, recipient_unit_id, copy_unit_ids,
+       category, urgency, age_band, gender, citizenship_group, municipality_code, legal_basis,
+       status, envelope, envelope_size, acknowledge_by, handover, created_at, updated_at)
+     VALUES ${tuples.join(', ')}`,
+    values,
+  );
+}, 60_000);
+afterAll(async () => {
+  await ds?.destroy();
+  await db?.drop();
+});
+
+/** The box worked out from the rows, one by one. */
+function expected(box: 'inbox' | 'outbox', mine: string[], query: Partial<ReferralListQuery>) {
+  return rows
+    .filter((r) =>
+      box === 'outbox'
+        ? mine.includes(r.sender)
+        : mine.includes(r.recipient) || r.copies.some((c) => mine.includes(c)),
+    )
+    .filter((r) => !query.status || query.status.includes(r.status))
+    .filter((r) => !query.urgency || r.urgency === query.urgency)
+    .filter((r) => !query.category || r.category === query.category)
+    .filter((r) => !query.from || r.createdAt >= new Date(query.from))
+    .filter((r) => !query.to || r.createdAt < new Date(query.to))
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
+    .map((r) => r.id);
+}
+
+/** Every page of the box, following the cursor as the route does (referrals/queries.ts). */
+async function paged(mine: string[], query: Omit<ReferralListQuery, 'cursor'>) {
+  const repository = createReferralsRepository({ dataSource: ds } as ReferralsContext);
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 1000; pages++) {
+    const found = await repository.listPage(mine, { ...query, cursor });
+    expect(found.length).toBeLessThanOrEqual(query.limit + 1);
+    const page = found.slice(0, query.limit);
+    ids.push(...page.map((r) => r.id));
+    if (found.length <= query.limit) {
+      return { ids, pages: pages + 1 };
+    }
+    cursor = repository.cursorAfter(page[page.length - 1]!);
+  }
+  throw new Error('the cursor never ended');
+}
+
+const [a, b, c] = units as [string, string, string];
+const cases: Array<[string, 'inbox' | 'outbox', string[], Partial<ReferralListQuery>]> = [
+  ['one unit', 'inbox', [a], {}],
+  ['two units (a referral to both is listed once)', 'inbox', [a, b], {}],
+  ['three units, open ones', 'inbox', [a, b, c], { status: ['sent', 'received'] }],
+  ['acute and open', 'inbox', [b], { urgency: 'acute', status: ['sent', 'received'] }],
+  [
+    'a category in a period',
+    'inbox',
+    [a, c],
+    {
+      category: 'other',
+      from: new Date(base + 2 * DAY_MS).toISOString(),
+      to: new Date(base + 300 * DAY_MS).toISOString(),
+    },
+  ],
+  ['outbox, one unit', 'outbox', [a], {}],
+  ['outbox, two units, closed', 'outbox', [b, c], { status: ['closed'] }],
+  ['outbox from a time on', 'outbox', [c], { from: new Date(base + 3 * DAY_MS).toISOString() }],
+];
+
+describe.each(cases)('%s', (_name, box, mine, filters) => {
+  it.each([1, 3, 7, 100])('gives each referral once, newest first, %i a page', async (limit) => {
+    const want = expected(box, mine, filters);
+    expect(want.length).toBeGreaterThan(0);
+    const got = await paged(mine, { box, limit, ...filters });
+    expect(got.ids).toEqual(want);
+    expect(got.pages).toBe(Math.max(1, Math.ceil(want.length / limit)));
+  });
+});
+
+it('lists a referral as it is stored (every field but its envelope)', async () => {
+  const repository = createReferralsRepository({ dataSource: ds } as ReferralsContext);
+  const page = await repository.listPage([a, b], { box: 'inbox', limit: 50 });
+  expect(page.length).toBe(51);
+  for (const listed of page) {
+    const stored = await repository.findById(listed.id);
+    expect(referralView(listed)).toEqual(referralView(stored!));
+    expect((listed as { envelope?: unknown }).envelope).toBeUndefined();
+  }
+});
+
+it('lists nothing for units with no referrals', async () => {
+  const repository = createReferralsRepository({ dataSource: ds } as ReferralsContext);
+  expect(await repository.listPage([randomUUID()], { box: 'inbox', limit: 10 })).toEqual([]);
+});
