@@ -351,4 +351,4 @@ it('starts on PGlite, answers a directory question, runs the referral journey, a
   } finally {
     expect(await stopHub(second.child)).toBe(0);
   }
-});
+}, 300_000); // two starts of the hub and a journey: ~50 s on a quiet machine, 130 s seen at load 15
