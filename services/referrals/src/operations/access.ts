@@ -1,7 +1,9 @@
 import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
 import { type EntityManager } from 'typeorm';
-import { FieldRequestEntity, OperationEntity, OperationParticipantEntity } from '../entities';
+import type { OperationEntity, OperationParticipantEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
+import { findFieldRequest } from './field-requests.repository';
+import { findOperation, participantsOf } from './operations.repository';
 
 import {
   deny,
@@ -58,10 +60,9 @@ export function createOperationAccess(ctx: ReferralsContext) {
   /** Loads an operation the caller may see, or answers 404 (and audits the refusal). */
   async function visibleOperation(principal: Principal, id: string, action: string) {
     const units = await verifiedUnits(principal);
-    const op = await ctx.dataSource.getRepository(OperationEntity).findOneBy({ id });
-    const participants = op
-      ? await ctx.dataSource.getRepository(OperationParticipantEntity).findBy({ operationId: id })
-      : [];
+    const db = ctx.dataSource.manager;
+    const op = await findOperation(db, id);
+    const participants = op ? await participantsOf(db, id) : [];
     const access = op ? accessTo(principal, units, op, participants) : undefined;
     if (!op || !access?.canSee) {
       await deny(
@@ -133,11 +134,9 @@ export function fieldRequestTarget(
 
 /** Access to field requests: whoever may see the request's operation. */
 export function createFieldRequestAccess(ctx: ReferralsContext, rules: OperationAccessRules) {
-  const repo = ctx.dataSource.getRepository(FieldRequestEntity);
-
   /** A field request whose operation the caller may see, or 404 (audited). */
   async function visible(principal: Principal, id: string, action: string) {
-    const request = await repo.findOneBy({ id });
+    const request = await findFieldRequest(ctx.dataSource.manager, id);
     if (!request) {
       return deny(
         ctx,

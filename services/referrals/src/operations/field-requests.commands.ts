@@ -1,5 +1,4 @@
 import { CommonProblems, hasRole, ProblemError, type Principal } from '@samverkan/shared';
-import { FieldRequestEntity, OperationEntity, OperationParticipantEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
 import {
   checkNeededBy,
@@ -18,7 +17,15 @@ import {
   fieldRequestTarget,
   type OperationAccessRules,
 } from './access';
-import { lockFieldRequest, onShiftNow } from './operations.repository';
+import {
+  claimIfOpen,
+  fieldRequestExists,
+  fieldRequestOf,
+  insertFieldRequest,
+  lockFieldRequest,
+  saveFieldRequest,
+} from './field-requests.repository';
+import { acceptedParticipants, onShiftNow, operationOf } from './operations.repository';
 import type { FieldRequestCreate } from './field-requests.model';
 
 /**
@@ -53,7 +60,7 @@ export function createFieldRequestCommands(
         await deny(ctx, principal, t, new ProblemError(P.notOrganiserOfficer));
       }
       return auditedChange(ctx, principal, t, async (tx) => {
-        const operation = await tx.findOneByOrFail(OperationEntity, { id: operationId });
+        const operation = await operationOf(tx, operationId);
         if (operation.status !== 'active') {
           throw new ProblemError(P.operationNotActive, `The operation is ${operation.status}`, {
             extensions: { currentStatus: operation.status },
@@ -62,9 +69,7 @@ export function createFieldRequestCommands(
         const now = new Date();
         const neededBy = new Date(input.neededBy);
         checkNeededBy(neededBy, now);
-        const participants = (
-          await tx.findBy(OperationParticipantEntity, { operationId, status: 'accepted' })
-        )
+        const participants = (await acceptedParticipants(tx, operationId))
           .filter((p) => p.organisationKind === 'social_services')
           .map((p) => p.unitId)
           .sort();
@@ -87,14 +92,14 @@ export function createFieldRequestCommands(
           },
           tx,
         );
-        if (await tx.existsBy(FieldRequestEntity, { id: input.id })) {
+        if (await fieldRequestExists(tx, input.id)) {
           throw new ProblemError({
             ...CommonProblems.conflict,
             slug: 'field-request-exists',
             code: 'REFERRALS_FIELD_REQUEST_EXISTS',
           });
         }
-        const entity = tx.create(FieldRequestEntity, {
+        const saved = await insertFieldRequest(tx, {
           id: input.id,
           operationId,
           requesterUnitId: input.requesterUnitId,
@@ -118,8 +123,6 @@ export function createFieldRequestCommands(
           escalatedAt: null,
           version: 1,
         });
-        await tx.insert(FieldRequestEntity, entity as never);
-        const saved = await tx.findOneByOrFail(FieldRequestEntity, { id: input.id });
         const onShift = await onShiftNow(tx, operationId, now, participants);
         const alerted = [...new Map(onShift.map((s) => [`${s.unitId}/${s.userId}`, s])).values()];
         return {
@@ -162,26 +165,19 @@ export function createFieldRequestCommands(
         principal,
         { ...t, detail: { unitId: shift.unitId } },
         async (tx) => {
-          const operation = await tx.findOneByOrFail(OperationEntity, { id: request.operationId });
+          const operation = await operationOf(tx, request.operationId);
           if (operation.status !== 'active') {
             throw new ProblemError(P.operationNotActive, `The operation is ${operation.status}`, {
               extensions: { currentStatus: operation.status },
             });
           }
-          const claimed = await tx
-            .createQueryBuilder()
-            .update(FieldRequestEntity)
-            .set({
-              status: 'claimed',
-              claimedBy: principal.sub,
-              claimedByUnitId: shift.unitId,
-              claimedAt: new Date(),
-              version: () => 'version + 1',
-            })
-            .where("id = :id AND status = 'open'", { id })
-            .execute();
-          const current = await tx.findOneByOrFail(FieldRequestEntity, { id });
-          if (!claimed.affected) {
+          const claimed = await claimIfOpen(tx, id, {
+            claimedBy: principal.sub,
+            claimedByUnitId: shift.unitId,
+            claimedAt: new Date(),
+          });
+          const current = await fieldRequestOf(tx, id);
+          if (!claimed) {
             throw claimRefusal(current.status);
           }
           return {
@@ -216,7 +212,7 @@ export function createFieldRequestCommands(
       }
       return auditedChange(ctx, principal, t, async (tx) => {
         const row = await lock(tx, id);
-        const operation = await tx.findOneByOrFail(OperationEntity, { id: row.operationId });
+        const operation = await operationOf(tx, row.operationId);
         row.status = fieldRequestTransition(row.status, action);
         const now = new Date();
         if (action === 'en_route') {
@@ -229,7 +225,7 @@ export function createFieldRequestCommands(
           row.cancelledAt = now;
         }
         row.version += 1;
-        await tx.save(FieldRequestEntity, row);
+        await saveFieldRequest(tx, row);
         const type =
           action === 'en_route'
             ? FieldRequestEvents.en_route
