@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   CommonProblems,
   defineProblems,
@@ -6,11 +5,12 @@ import {
   ProblemError,
   type Principal,
 } from '@samverkan/shared';
-import { ReferralEntity, ReferralEventEntity, ReferralMessageEntity } from '../entities';
+import type { ReferralEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
 import { ACTING_ROLES, type ReferralStatus } from '../domain/referral-lifecycle';
 import { ReferralEvents } from '../events/referral-events';
-import { change, deny, recordRefusal, type ReferralsContext } from './context';
+import { deny, pipelineOf, type ReferralsContext } from './context';
+import { createMessagesRepository, type ThreadMessage } from './messages.repository';
 import { createReferralsService, eventData } from '../referrals';
 
 /** The message thread's own problems (openapi/referrals.yaml, postMessage). */
@@ -52,7 +52,7 @@ export interface MessageCreate {
 }
 
 /** Entity → API representation (openapi/referrals.yaml `Message`). */
-function messageView(m: ReferralMessageEntity) {
+function messageView(m: ThreadMessage) {
   return {
     id: m.id,
     referralId: m.referralId,
@@ -79,9 +79,31 @@ export function messageAddressees(
   return [...parties];
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  return e?.code === '23505' || e?.driverError?.code === '23505';
+/**
+ * Who may post (pure; throws the refusal): as one of the caller's units on the referral, the
+ * sending or the receiving unit (copy units only read), with a role that acts on referrals.
+ */
+export function assertMayPost(
+  principal: Principal,
+  referral: Pick<ReferralEntity, 'senderUnitId' | 'recipientUnitId'>,
+  actingUnits: string[],
+  senderUnitId: string,
+): void {
+  if (!actingUnits.includes(senderUnitId)) {
+    throw new ProblemError(
+      P.notMemberOfSender,
+      'senderUnitId must be one of your units on the referral',
+    );
+  }
+  if (senderUnitId !== referral.senderUnitId && senderUnitId !== referral.recipientUnitId) {
+    throw new ProblemError(
+      P.notAParty,
+      'Only the sending or the receiving unit of the referral may post; copy units only read',
+    );
+  }
+  if (!hasRole(principal, ...ACTING_ROLES)) {
+    throw new ProblemError(P.roleNotPermitted);
+  }
 }
 
 /**
@@ -95,7 +117,7 @@ export function createMessagesService(ctx: ReferralsContext) {
   // The referrals service holds no state of its own: taking its rules from an instance on the
   // same context is the same as sharing one.
   const { visible, checkEnvelope } = createReferralsService(ctx).rules;
-  const repo = ctx.dataSource.getRepository(ReferralMessageEntity);
+  const repository = createMessagesRepository(ctx.dataSource);
 
   function assertOpen(status: string): void {
     if (NOT_OPEN.includes(status as ReferralStatus)) {
@@ -127,11 +149,7 @@ export function createMessagesService(ctx: ReferralsContext) {
           new ProblemError(P.envelopeAccessRevoked),
         );
       }
-      const rows = await repo.find({
-        where: { referralId },
-        order: { createdAt: 'ASC', id: 'ASC' },
-        take: MAX_LISTED_MESSAGES,
-      });
+      const rows = await repository.thread(referralId, MAX_LISTED_MESSAGES);
       await ctx.audit.append({
         ...target,
         actor: principal,
@@ -153,27 +171,12 @@ export function createMessagesService(ctx: ReferralsContext) {
         objectType: 'referral',
         objectId: referralId,
         objectOrg: principal.org,
-        detail: { messageId: input.id, senderUnitId: input.senderUnitId },
+        detail: { messageId: input.id, senderUnitId: input.senderUnitId, side },
       };
-      try {
-        if (!acting.units.includes(input.senderUnitId)) {
-          throw new ProblemError(
-            P.notMemberOfSender,
-            'senderUnitId must be one of your units on the referral',
-          );
-        }
-        if (
-          input.senderUnitId !== referral.senderUnitId &&
-          input.senderUnitId !== referral.recipientUnitId
-        ) {
-          throw new ProblemError(
-            P.notAParty,
-            'Only the sending or the receiving unit of the referral may post; copy units only read',
-          );
-        }
-        if (!hasRole(principal, ...ACTING_ROLES)) {
-          throw new ProblemError(P.roleNotPermitted);
-        }
+      const pipeline = pipelineOf(ctx);
+      let envelopeSize = 0;
+      await pipeline.authorize(principal, target, async () => {
+        assertMayPost(principal, referral, acting.units, input.senderUnitId);
         assertOpen(referral.status);
         // The parties of a referral never change, so the envelope is checked before the
         // transaction (no read on another connection while it is open).
@@ -190,64 +193,35 @@ export function createMessagesService(ctx: ReferralsContext) {
             recipientUnitIds: to,
           },
         });
-        return await change(
-          ctx,
-          principal,
-          { ...target, detail: { ...target.detail, side } },
-          async (tx) => {
-            // Locked so that a message cannot slip in beside a concurrent withdraw or decline.
-            const locked = await tx.findOneOrFail(ReferralEntity, {
-              where: { id: referralId },
-              lock: { mode: 'pessimistic_write' },
-            });
-            assertOpen(locked.status);
-            if (await tx.existsBy(ReferralMessageEntity, { id: input.id })) {
-              throw new ProblemError(MessageProblems.messageExists);
-            }
-            const now = new Date();
-            const message = tx.create(ReferralMessageEntity, {
-              id: input.id,
-              referralId,
-              senderUnitId: input.senderUnitId,
-              envelope: input.envelope,
-              envelopeSize: info.sizeBytes,
-              createdAt: now,
-            });
-            try {
-              await tx.insert(ReferralMessageEntity, message as never);
-            } catch (err) {
-              // The same id posted at the same moment on another referral.
-              if (isUniqueViolation(err)) {
-                throw new ProblemError(MessageProblems.messageExists);
-              }
-              throw err;
-            }
-            await tx.insert(ReferralEventEntity, {
-              id: randomUUID(),
-              referralId,
-              at: now,
-              event: 'message_posted',
-              actorUnitId: input.senderUnitId,
-              detail: { messageId: input.id },
-            });
-            return {
-              result: messageView(message),
-              events: [
-                {
-                  type: ReferralEvents.messagePosted,
-                  data: eventData(locked, {
-                    messageId: input.id,
-                    authorUnitId: input.senderUnitId,
-                  }),
-                },
-              ],
-            };
-          },
-        );
-      } catch (err) {
-        await recordRefusal(ctx, principal, { ...target, detail: { ...target.detail, side } }, err);
-        throw err;
-      }
+        envelopeSize = info.sizeBytes;
+      });
+      return pipeline.transact(principal, target, async (tx) => {
+        const locked = await repository.lockReferral(tx, referralId);
+        assertOpen(locked.status);
+        const message: ThreadMessage = {
+          id: input.id,
+          referralId,
+          senderUnitId: input.senderUnitId,
+          envelope: input.envelope,
+          envelopeSize,
+          createdAt: new Date(),
+        };
+        if (!(await repository.post(tx, message))) {
+          throw new ProblemError(MessageProblems.messageExists);
+        }
+        return {
+          result: messageView(message),
+          events: [
+            {
+              type: ReferralEvents.messagePosted,
+              data: eventData(locked, {
+                messageId: input.id,
+                authorUnitId: input.senderUnitId,
+              }),
+            },
+          ],
+        };
+      });
     },
   };
 }
