@@ -4,12 +4,6 @@ import type { DataSource } from 'typeorm';
 import { describeMigrations, describeRepositorySync } from '@samverkan/shared/src/testing';
 import { REFERRALS_ENTITIES } from '../src/entities';
 import { REFERRALS_MIGRATIONS } from '../src/migrations';
-import {
-  claimUnclaimedFieldRequest,
-  onShiftNow,
-  participantsOf,
-  visibleOperationIds,
-} from '../src/operations/operations.repository';
 import { createReferralsRepository } from '../src/referrals/repository';
 import { createLegalHoldsRepository } from '../src/records/legal-holds.repository';
 import { createLogReviewsRepository } from '../src/records/log-reviews.repository';
@@ -19,6 +13,7 @@ import { createRetentionRepository } from '../src/records/retention.repository';
 import { createRollupsRepository } from '../src/services/rollups.repository';
 import { createStatisticsRepository } from '../src/services/statistics.repository';
 import type { ReferralsContext } from '../src/services/context';
+import { exerciseOperationsRepositories } from './helpers/exercise-operations';
 
 /** Runs a write-pipeline statement a repository builds (its CTEs and the guard's count). */
 async function runStatement(
@@ -205,16 +200,8 @@ describeRepositorySync({
     await ds.transaction(async (tx) => {
       await referrals.claimOverdue(tx, now);
       await referrals.messageExists(tx, randomUUID());
-      await claimUnclaimedFieldRequest(tx, now);
-      await participantsOf(tx, randomUUID());
-      await onShiftNow(tx, randomUUID(), now, [unit]);
-      await visibleOperationIds(tx, {
-        units: [unit],
-        organisationId: randomUUID(),
-        officer: true,
-        orgAdmin: true,
-        status: 'active',
-      });
     });
+    // Operations, field requests, tallies, the message thread, audit parties, the read model.
+    await exerciseOperationsRepositories(ds);
   },
 });
