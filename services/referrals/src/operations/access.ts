@@ -1,10 +1,9 @@
-import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
+import { ProblemError, type Principal } from '@samverkan/shared';
 import { type EntityManager } from 'typeorm';
-import type { OperationEntity, OperationParticipantEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
+import { operationAccess } from '../domain/operation-access';
 import { findFieldRequest } from './field-requests.repository';
 import { findOperation, participantsOf } from './operations.repository';
-
 import {
   deny,
   pipelineOf,
@@ -13,15 +12,7 @@ import {
   type ReferralsContext,
 } from '../services/context';
 
-/** How the caller relates to one operation. */
-export interface OperationAccess {
-  /** the caller's units the directory places in the caller's organisation (case-handling roles) */
-  units: string[];
-  /** an officer or coordinator of the organiser unit: runs the operation */
-  organiser: boolean;
-  /** may see the operation at all */
-  canSee: boolean;
-}
+export type { OperationAccess } from '../domain/operation-access';
 
 /**
  * Access to operations, shared with the field-request service so that the two cannot drift
@@ -35,27 +26,7 @@ export function createOperationAccess(ctx: ReferralsContext) {
     return ctx.directory.actingUnits(principal, manager);
   }
 
-  function accessTo(
-    principal: Principal,
-    units: string[],
-    op: OperationEntity,
-    participants: OperationParticipantEntity[],
-  ): OperationAccess {
-    const mine = new Set(units);
-    const organiser = mine.has(op.organiserUnitId) && hasRole(principal, 'officer', 'coordinator');
-    const orgAdmin = hasRole(principal, 'org_admin');
-    const canSee =
-      mine.has(op.organiserUnitId) ||
-      (op.coordinatorUnitId !== null && mine.has(op.coordinatorUnitId)) ||
-      participants.some((p) => mine.has(p.unitId)) ||
-      (hasRole(principal, 'officer') &&
-        units.length > 0 &&
-        principal.org === op.organiserOrganisationId) ||
-      (orgAdmin &&
-        (principal.org === op.organiserOrganisationId ||
-          participants.some((p) => p.organisationId === principal.org)));
-    return { units, organiser, canSee };
-  }
+  const accessTo = operationAccess;
 
   /** Loads an operation the caller may see, or answers 404 (and audits the refusal). */
   async function visibleOperation(principal: Principal, id: string, action: string) {

@@ -7,6 +7,7 @@ import {
   fieldRequestTransition,
   type FieldRequestAction,
 } from '../domain/field-requests';
+import { mayActOnFieldRequest } from '../domain/operation-access';
 import { FieldRequestEvents } from '../events/operation-events';
 import { deny, type ReferralsContext } from '../services/context';
 import { fieldRequestEventData, fieldRequestView } from './views';
@@ -200,13 +201,7 @@ export function createFieldRequestCommands(
     async act(principal: Principal, id: string, action: FieldRequestAction) {
       const { request, access } = await visible(principal, id, `field_request.${action}`);
       const t = target(`field_request.${action}`, id, principal);
-      const allowed =
-        action === 'cancel'
-          ? hasRole(principal, 'officer') && access.units.includes(request.requesterUnitId)
-          : request.claimedBy === principal.sub &&
-            request.claimedByUnitId !== null &&
-            access.units.includes(request.claimedByUnitId);
-      if (!allowed) {
+      if (!mayActOnFieldRequest(principal, access.units, request, action)) {
         const problem = action === 'cancel' ? P.notTheRequester : P.notTheClaimer;
         await deny(ctx, principal, t, new ProblemError(problem));
       }

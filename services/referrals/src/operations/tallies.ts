@@ -1,6 +1,7 @@
 import { CommonProblems, ProblemError, type Principal } from '@samverkan/shared';
 import { ReferralProblems as P } from '../domain/errors';
 import { checkTally, tallyMayLink, type TallyInput } from '../domain/field-requests';
+import { isClaimer } from '../domain/operation-access';
 import { FieldRequestEvents } from '../events/operation-events';
 import { deny, type ReferralsContext } from '../services/context';
 import { fieldRequestEventData, tallyView } from './views';
@@ -32,11 +33,7 @@ export function createTallies(ctx: ReferralsContext, rules: OperationAccessRules
     async recordTally(principal: Principal, id: string, input: TallyInput) {
       const { request, access } = await visible(principal, id, 'field_request.tally');
       const t = target('field_request.tally', id, principal);
-      if (
-        request.claimedBy !== principal.sub ||
-        request.claimedByUnitId === null ||
-        !access.units.includes(request.claimedByUnitId)
-      ) {
+      if (!isClaimer(principal, access.units, request)) {
         await deny(ctx, principal, t, new ProblemError(P.notTheClaimer));
       }
       return auditedChange(ctx, principal, t, async (tx) => {
