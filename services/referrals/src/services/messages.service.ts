@@ -1,46 +1,18 @@
-import {
-  CommonProblems,
-  defineProblems,
-  hasRole,
-  ProblemError,
-  type Principal,
-} from '@samverkan/shared';
-import type { ReferralEntity } from '../entities';
+import { ProblemError, type Principal } from '@samverkan/shared';
 import { ReferralProblems as P } from '../domain/errors';
-import { ACTING_ROLES, type ReferralStatus } from '../domain/referral-lifecycle';
+import {
+  assertMayPost,
+  assertThreadOpen,
+  messageAddressees,
+  MessageProblems,
+  threadRevokedFor,
+} from '../domain/messages';
 import { ReferralEvents } from '../events/referral-events';
 import { deny, pipelineOf, type ReferralsContext } from './context';
 import { createMessagesRepository, type ThreadMessage } from './messages.repository';
 import { createReferralsService, eventData } from '../referrals';
 
-/** The message thread's own problems (openapi/referrals.yaml, postMessage). */
-export const MessageProblems = defineProblems({
-  referralNotOpen: {
-    ...CommonProblems.conflict,
-    slug: 'referral-not-open',
-    title: 'The referral is withdrawn, declined or forwarded: its thread takes no new messages',
-    code: 'REFERRALS_REFERRAL_NOT_OPEN',
-  },
-  messageExists: {
-    ...CommonProblems.conflict,
-    slug: 'message-exists',
-    title: 'A message with this id exists',
-    code: 'REFERRALS_MESSAGE_EXISTS',
-  },
-});
-
-/**
- * Statuses in which nobody acts on the referral any more, so nobody writes on it: the contract
- * names these three. A closed referral stays open for follow-up (the person may come back).
- */
-const NOT_OPEN: readonly ReferralStatus[] = ['withdrawn', 'declined', 'forwarded'];
-
-/**
- * Statuses in which the recipient and copy units have lost access to the content, as for the
- * referral's own envelope (`referrals.service.ts` `envelope()`): the thread holds the same kind
- * of content, so it follows the same rule.
- */
-const REVOKED_FOR_RECIPIENTS: readonly ReferralStatus[] = ['declined', 'withdrawn'];
+export { MessageProblems, messageAddressees } from '../domain/messages';
 
 /** `MessageList.items` allows at most this many; the thread is returned oldest first. */
 export const MAX_LISTED_MESSAGES = 1000;
@@ -63,50 +35,6 @@ function messageView(m: ThreadMessage) {
 }
 
 /**
- * The units a message from `from` is addressed to: every other unit of the referral (sender,
- * recipient and copy units). This is the `to` of the envelope's AAD.
- */
-export function messageAddressees(
-  referral: Pick<ReferralEntity, 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
-  from: string,
-): string[] {
-  const parties = new Set([
-    referral.senderUnitId,
-    referral.recipientUnitId,
-    ...referral.copyUnitIds,
-  ]);
-  parties.delete(from);
-  return [...parties];
-}
-
-/**
- * Who may post (pure; throws the refusal): as one of the caller's units on the referral, the
- * sending or the receiving unit (copy units only read), with a role that acts on referrals.
- */
-export function assertMayPost(
-  principal: Principal,
-  referral: Pick<ReferralEntity, 'senderUnitId' | 'recipientUnitId'>,
-  actingUnits: string[],
-  senderUnitId: string,
-): void {
-  if (!actingUnits.includes(senderUnitId)) {
-    throw new ProblemError(
-      P.notMemberOfSender,
-      'senderUnitId must be one of your units on the referral',
-    );
-  }
-  if (senderUnitId !== referral.senderUnitId && senderUnitId !== referral.recipientUnitId) {
-    throw new ProblemError(
-      P.notAParty,
-      'Only the sending or the receiving unit of the referral may post; copy units only read',
-    );
-  }
-  if (!hasRole(principal, ...ACTING_ROLES)) {
-    throw new ProblemError(P.roleNotPermitted);
-  }
-}
-
-/**
  * The end-to-end encrypted message thread on a referral (docs/architecture.md#services-and-the-way-data-flows, docs/envelope.md). Messages are sealed by
  * the posting unit's client like a referral, with kind `message` (`cty referral-message+jwt`);
  * the envelope's `aad.rid` is the referral id (the contract's rule), so the hub checks the routing
@@ -119,14 +47,6 @@ export function createMessagesService(ctx: ReferralsContext) {
   const { visible, checkEnvelope } = createReferralsService(ctx).rules;
   const repository = createMessagesRepository(ctx.dataSource);
 
-  function assertOpen(status: string): void {
-    if (NOT_OPEN.includes(status as ReferralStatus)) {
-      throw new ProblemError(MessageProblems.referralNotOpen, `The referral is ${status}`, {
-        extensions: { currentStatus: status },
-      });
-    }
-  }
-
   return {
     /** The thread, oldest first, to the referral's parties; every read is audited. */
     async list(principal: Principal, referralId: string) {
@@ -138,10 +58,7 @@ export function createMessagesService(ctx: ReferralsContext) {
         objectId: referralId,
         objectOrg: principal.org,
       };
-      if (
-        (side === 'recipient' || side === 'copy') &&
-        REVOKED_FOR_RECIPIENTS.includes(referral.status as ReferralStatus)
-      ) {
+      if (threadRevokedFor(side, referral.status)) {
         await deny(
           ctx,
           principal,
@@ -177,7 +94,7 @@ export function createMessagesService(ctx: ReferralsContext) {
       let envelopeSize = 0;
       await pipeline.authorize(principal, target, async () => {
         assertMayPost(principal, referral, acting.units, input.senderUnitId);
-        assertOpen(referral.status);
+        assertThreadOpen(referral.status);
         // The parties of a referral never change, so the envelope is checked before the
         // transaction (no read on another connection while it is open).
         const to = messageAddressees(referral, input.senderUnitId);
@@ -197,7 +114,7 @@ export function createMessagesService(ctx: ReferralsContext) {
       });
       return pipeline.transact(principal, target, async (tx) => {
         const locked = await repository.lockReferral(tx, referralId);
-        assertOpen(locked.status);
+        assertThreadOpen(locked.status);
         const message: ThreadMessage = {
           id: input.id,
           referralId,

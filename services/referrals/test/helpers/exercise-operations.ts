@@ -44,7 +44,7 @@ export async function exerciseOperationsRepositories(ds: DataSource): Promise<vo
     );
     await readModel.upsertMember(
       tx,
-      { unitId: unit, userId: 'someone', roles: ['social_worker'], active: true },
+      { unitId: unit, userId: 'someone', roles: ['caseworker'], active: true },
       at,
     );
     await readModel.upsertUnitKeys(
@@ -57,7 +57,7 @@ export async function exerciseOperationsRepositories(ds: DataSource): Promise<vo
       sub: 'someone',
       org,
       iss: 'https://issuer.example',
-      roles: ['social_worker'],
+      roles: ['caseworker'],
       units: [unit],
     } as never);
     await readModel.isActiveMember(tx, unit, 'someone');
