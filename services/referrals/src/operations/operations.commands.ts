@@ -5,6 +5,7 @@ import { ReferralProblems as P } from '../domain/errors';
 import {
   answerParticipation,
   checkOperationPeriod,
+  checkOperationOpen,
   checkOperationUnits,
   checkShiftPeriod,
   operationTransition,
@@ -190,11 +191,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       const t = target('operation.invite', id, principal, { unitIds });
       return auditedChange(ctx, principal, t, async (tx) => {
         const op = await lockOperation(tx, id);
-        if (op.status !== 'planned' && op.status !== 'active') {
-          throw new ProblemError(P.operationTransitionNotAllowed, `The operation is ${op.status}`, {
-            extensions: { currentStatus: op.status },
-          });
-        }
+        checkOperationOpen(op.status);
         const existing = await participantsOf(tx, id);
         const fresh = unitIds.filter(
           (u) => !existing.some((p) => p.unitId === u) && u !== op.coordinatorUnitId,
@@ -284,11 +281,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       }
       return auditedChange(ctx, principal, t, async (tx) => {
         const op = await lockOperation(tx, id);
-        if (op.status !== 'planned' && op.status !== 'active') {
-          throw new ProblemError(P.operationTransitionNotAllowed, `The operation is ${op.status}`, {
-            extensions: { currentStatus: op.status },
-          });
-        }
+        checkOperationOpen(op.status);
         if (
           participant!.status !== 'accepted' ||
           participant!.organisationKind !== 'social_services'
