@@ -20,6 +20,7 @@ import { createRetentionRepository } from '../src/records/retention.repository';
 import { createRollupsRepository } from '../src/services/rollups.repository';
 import { createStatisticsRepository } from '../src/services/statistics.repository';
 import type { ReferralsContext } from '../src/services/context';
+import { exerciseOperationsRepositories } from './helpers/exercise-operations';
 
 /** Runs a write-pipeline statement a repository builds (its CTEs and the guard's count). */
 async function runStatement(
@@ -235,5 +236,7 @@ describeRepositorySync({
         status: 'active',
       });
     });
+    // Operations, field requests, tallies, the message thread, audit parties, the read model.
+    await exerciseOperationsRepositories(ds);
   },
 });

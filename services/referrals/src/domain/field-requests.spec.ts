@@ -7,6 +7,7 @@ import {
   claimRefusal,
   fieldRequestEscalationTargets,
   fieldRequestTransition,
+  tallyMayLink,
   type FieldRequestAction,
   type FieldRequestStatus,
   type TallyInput,
@@ -174,5 +175,30 @@ describe('checkTally', () => {
         },
       ),
     );
+  });
+});
+
+describe('tallyMayLink', () => {
+  const referral = {
+    senderUnitId: 'sender',
+    recipientUnitId: 'recipient',
+    copyUnitIds: ['copy'],
+    fieldRequestId: null as string | null,
+  };
+
+  it.each(['sender', 'recipient', 'copy'])(
+    'links a referral the claiming unit is %s of',
+    (unit) => {
+      expect(tallyMayLink(referral, unit, 'fr')).toBe(true);
+    },
+  );
+
+  it('refuses a referral the claiming unit is no party to', () => {
+    expect(tallyMayLink(referral, 'elsewhere', 'fr')).toBe(false);
+  });
+
+  it('refuses a referral linked to another field request, allows its own', () => {
+    expect(tallyMayLink({ ...referral, fieldRequestId: 'other' }, 'sender', 'fr')).toBe(false);
+    expect(tallyMayLink({ ...referral, fieldRequestId: 'fr' }, 'sender', 'fr')).toBe(true);
   });
 });

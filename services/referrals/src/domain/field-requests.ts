@@ -190,3 +190,24 @@ export function checkTally(tally: TallyInput): void {
     );
   }
 }
+
+/**
+ * Whether a tally may link a referral: the claiming unit is one of the referral's parties
+ * (sender, recipient or copy), and the referral is not linked to another field request already.
+ */
+export function tallyMayLink(
+  referral: {
+    senderUnitId: string;
+    recipientUnitId: string;
+    copyUnitIds: string[];
+    fieldRequestId: string | null;
+  },
+  claimingUnitId: string,
+  fieldRequestId: string,
+): boolean {
+  const party =
+    referral.senderUnitId === claimingUnitId ||
+    referral.recipientUnitId === claimingUnitId ||
+    referral.copyUnitIds.includes(claimingUnitId);
+  return party && (referral.fieldRequestId === null || referral.fieldRequestId === fieldRequestId);
+}

@@ -1,6 +1,7 @@
 import { ProblemError } from '@samverkan/shared';
 import {
   answerParticipation,
+  checkOperationOpen,
   checkOperationPeriod,
   checkOperationUnits,
   checkShiftPeriod,
@@ -151,5 +152,17 @@ describe('checkOperationUnits', () => {
     ],
   ])('refuses %s', (_why, input) => {
     expect(slugOf(() => checkOperationUnits(input))).toBe('operation-units-invalid');
+  });
+});
+
+describe('checkOperationOpen', () => {
+  it.each(['planned', 'active'] as const)('lets a %s operation change', (status) => {
+    expect(slugOf(() => checkOperationOpen(status))).toBeUndefined();
+  });
+
+  it.each(['completed', 'cancelled'] as const)('refuses a %s one', (status) => {
+    expect(slugOf(() => checkOperationOpen(status))).toBe(
+      slugOf(() => operationTransition('completed', 'activate', period, now)),
+    );
   });
 });

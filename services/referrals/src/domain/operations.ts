@@ -66,6 +66,15 @@ export function operationTransition(
   return TO[action];
 }
 
+/** Invitations and shifts change only while the operation is planned or active. */
+export function checkOperationOpen(status: OperationStatus): void {
+  if (status !== 'planned' && status !== 'active') {
+    throw new ProblemError(P.operationTransitionNotAllowed, `The operation is ${status}`, {
+      extensions: { currentStatus: status },
+    });
+  }
+}
+
 /** A new operation's period: ends after it starts, ends in the future, at most 31 days. */
 export function checkOperationPeriod(period: Period, now: Date): void {
   const errors: Array<{ field: string; message: string }> = [];

@@ -1,8 +1,9 @@
-import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
+import { ProblemError, type Principal } from '@samverkan/shared';
 import { type EntityManager } from 'typeorm';
-import { FieldRequestEntity, OperationEntity, OperationParticipantEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
-
+import { operationAccess } from '../domain/operation-access';
+import { findFieldRequest } from './field-requests.repository';
+import { findOperation, participantsOf } from './operations.repository';
 import {
   deny,
   pipelineOf,
@@ -11,15 +12,7 @@ import {
   type ReferralsContext,
 } from '../services/context';
 
-/** How the caller relates to one operation. */
-export interface OperationAccess {
-  /** the caller's units the directory places in the caller's organisation (case-handling roles) */
-  units: string[];
-  /** an officer or coordinator of the organiser unit: runs the operation */
-  organiser: boolean;
-  /** may see the operation at all */
-  canSee: boolean;
-}
+export type { OperationAccess } from '../domain/operation-access';
 
 /**
  * Access to operations, shared with the field-request service so that the two cannot drift
@@ -33,35 +26,14 @@ export function createOperationAccess(ctx: ReferralsContext) {
     return ctx.directory.actingUnits(principal, manager);
   }
 
-  function accessTo(
-    principal: Principal,
-    units: string[],
-    op: OperationEntity,
-    participants: OperationParticipantEntity[],
-  ): OperationAccess {
-    const mine = new Set(units);
-    const organiser = mine.has(op.organiserUnitId) && hasRole(principal, 'officer', 'coordinator');
-    const orgAdmin = hasRole(principal, 'org_admin');
-    const canSee =
-      mine.has(op.organiserUnitId) ||
-      (op.coordinatorUnitId !== null && mine.has(op.coordinatorUnitId)) ||
-      participants.some((p) => mine.has(p.unitId)) ||
-      (hasRole(principal, 'officer') &&
-        units.length > 0 &&
-        principal.org === op.organiserOrganisationId) ||
-      (orgAdmin &&
-        (principal.org === op.organiserOrganisationId ||
-          participants.some((p) => p.organisationId === principal.org)));
-    return { units, organiser, canSee };
-  }
+  const accessTo = operationAccess;
 
   /** Loads an operation the caller may see, or answers 404 (and audits the refusal). */
   async function visibleOperation(principal: Principal, id: string, action: string) {
     const units = await verifiedUnits(principal);
-    const op = await ctx.dataSource.getRepository(OperationEntity).findOneBy({ id });
-    const participants = op
-      ? await ctx.dataSource.getRepository(OperationParticipantEntity).findBy({ operationId: id })
-      : [];
+    const db = ctx.dataSource.manager;
+    const op = await findOperation(db, id);
+    const participants = op ? await participantsOf(db, id) : [];
     const access = op ? accessTo(principal, units, op, participants) : undefined;
     if (!op || !access?.canSee) {
       await deny(
@@ -133,11 +105,9 @@ export function fieldRequestTarget(
 
 /** Access to field requests: whoever may see the request's operation. */
 export function createFieldRequestAccess(ctx: ReferralsContext, rules: OperationAccessRules) {
-  const repo = ctx.dataSource.getRepository(FieldRequestEntity);
-
   /** A field request whose operation the caller may see, or 404 (audited). */
   async function visible(principal: Principal, id: string, action: string) {
-    const request = await repo.findOneBy({ id });
+    const request = await findFieldRequest(ctx.dataSource.manager, id);
     if (!request) {
       return deny(
         ctx,

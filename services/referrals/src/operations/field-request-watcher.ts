@@ -3,7 +3,8 @@ import { PeriodicPass, sameOrganisationCover } from '@samverkan/shared';
 import { fieldRequestEscalationTargets } from '../domain/field-requests';
 import { FieldRequestEvents } from '../events/operation-events';
 import { pipelineOf, type ReferralsContext } from '../services/context';
-import { claimUnclaimedFieldRequest, saveFieldRequest, operationOf } from './operations.repository';
+import { claimUnclaimedFieldRequest, saveFieldRequest } from './field-requests.repository';
+import { operationOf } from './operations.repository';
 import { fieldRequestEventData } from './views';
 
 const SYSTEM = { sub: 'system:field-request-watcher', org: null, iss: null };

@@ -1,5 +1,4 @@
 import { CommonProblems, hasRole, ProblemError, type Principal } from '@samverkan/shared';
-import { FieldRequestEntity, OperationEntity, OperationParticipantEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
 import {
   checkNeededBy,
@@ -8,6 +7,7 @@ import {
   fieldRequestTransition,
   type FieldRequestAction,
 } from '../domain/field-requests';
+import { mayActOnFieldRequest } from '../domain/operation-access';
 import { FieldRequestEvents } from '../events/operation-events';
 import { deny, type ReferralsContext } from '../services/context';
 import { fieldRequestEventData, fieldRequestView } from './views';
@@ -18,7 +18,15 @@ import {
   fieldRequestTarget,
   type OperationAccessRules,
 } from './access';
-import { lockFieldRequest, onShiftNow } from './operations.repository';
+import {
+  claimIfOpen,
+  fieldRequestExists,
+  fieldRequestOf,
+  insertFieldRequest,
+  lockFieldRequest,
+  saveFieldRequest,
+} from './field-requests.repository';
+import { acceptedParticipants, onShiftNow, operationOf } from './operations.repository';
 import type { FieldRequestCreate } from './field-requests.model';
 
 /**
@@ -53,7 +61,7 @@ export function createFieldRequestCommands(
         await deny(ctx, principal, t, new ProblemError(P.notOrganiserOfficer));
       }
       return auditedChange(ctx, principal, t, async (tx) => {
-        const operation = await tx.findOneByOrFail(OperationEntity, { id: operationId });
+        const operation = await operationOf(tx, operationId);
         if (operation.status !== 'active') {
           throw new ProblemError(P.operationNotActive, `The operation is ${operation.status}`, {
             extensions: { currentStatus: operation.status },
@@ -62,9 +70,7 @@ export function createFieldRequestCommands(
         const now = new Date();
         const neededBy = new Date(input.neededBy);
         checkNeededBy(neededBy, now);
-        const participants = (
-          await tx.findBy(OperationParticipantEntity, { operationId, status: 'accepted' })
-        )
+        const participants = (await acceptedParticipants(tx, operationId))
           .filter((p) => p.organisationKind === 'social_services')
           .map((p) => p.unitId)
           .sort();
@@ -87,14 +93,14 @@ export function createFieldRequestCommands(
           },
           tx,
         );
-        if (await tx.existsBy(FieldRequestEntity, { id: input.id })) {
+        if (await fieldRequestExists(tx, input.id)) {
           throw new ProblemError({
             ...CommonProblems.conflict,
             slug: 'field-request-exists',
             code: 'REFERRALS_FIELD_REQUEST_EXISTS',
           });
         }
-        const entity = tx.create(FieldRequestEntity, {
+        const saved = await insertFieldRequest(tx, {
           id: input.id,
           operationId,
           requesterUnitId: input.requesterUnitId,
@@ -118,8 +124,6 @@ export function createFieldRequestCommands(
           escalatedAt: null,
           version: 1,
         });
-        await tx.insert(FieldRequestEntity, entity as never);
-        const saved = await tx.findOneByOrFail(FieldRequestEntity, { id: input.id });
         const onShift = await onShiftNow(tx, operationId, now, participants);
         const alerted = [...new Map(onShift.map((s) => [`${s.unitId}/${s.userId}`, s])).values()];
         return {
@@ -162,26 +166,19 @@ export function createFieldRequestCommands(
         principal,
         { ...t, detail: { unitId: shift.unitId } },
         async (tx) => {
-          const operation = await tx.findOneByOrFail(OperationEntity, { id: request.operationId });
+          const operation = await operationOf(tx, request.operationId);
           if (operation.status !== 'active') {
             throw new ProblemError(P.operationNotActive, `The operation is ${operation.status}`, {
               extensions: { currentStatus: operation.status },
             });
           }
-          const claimed = await tx
-            .createQueryBuilder()
-            .update(FieldRequestEntity)
-            .set({
-              status: 'claimed',
-              claimedBy: principal.sub,
-              claimedByUnitId: shift.unitId,
-              claimedAt: new Date(),
-              version: () => 'version + 1',
-            })
-            .where("id = :id AND status = 'open'", { id })
-            .execute();
-          const current = await tx.findOneByOrFail(FieldRequestEntity, { id });
-          if (!claimed.affected) {
+          const claimed = await claimIfOpen(tx, id, {
+            claimedBy: principal.sub,
+            claimedByUnitId: shift.unitId,
+            claimedAt: new Date(),
+          });
+          const current = await fieldRequestOf(tx, id);
+          if (!claimed) {
             throw claimRefusal(current.status);
           }
           return {
@@ -204,19 +201,13 @@ export function createFieldRequestCommands(
     async act(principal: Principal, id: string, action: FieldRequestAction) {
       const { request, access } = await visible(principal, id, `field_request.${action}`);
       const t = target(`field_request.${action}`, id, principal);
-      const allowed =
-        action === 'cancel'
-          ? hasRole(principal, 'officer') && access.units.includes(request.requesterUnitId)
-          : request.claimedBy === principal.sub &&
-            request.claimedByUnitId !== null &&
-            access.units.includes(request.claimedByUnitId);
-      if (!allowed) {
+      if (!mayActOnFieldRequest(principal, access.units, request, action)) {
         const problem = action === 'cancel' ? P.notTheRequester : P.notTheClaimer;
         await deny(ctx, principal, t, new ProblemError(problem));
       }
       return auditedChange(ctx, principal, t, async (tx) => {
         const row = await lock(tx, id);
-        const operation = await tx.findOneByOrFail(OperationEntity, { id: row.operationId });
+        const operation = await operationOf(tx, row.operationId);
         row.status = fieldRequestTransition(row.status, action);
         const now = new Date();
         if (action === 'en_route') {
@@ -229,7 +220,7 @@ export function createFieldRequestCommands(
           row.cancelledAt = now;
         }
         row.version += 1;
-        await tx.save(FieldRequestEntity, row);
+        await saveFieldRequest(tx, row);
         const type =
           action === 'en_route'
             ? FieldRequestEvents.en_route

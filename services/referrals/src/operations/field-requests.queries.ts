@@ -1,25 +1,20 @@
 import { contentPurgedProblem } from '../records/purged-content';
 import { CommonProblems, ProblemError, type Principal } from '@samverkan/shared';
-import { FieldRequestEntity } from '../entities';
 import { deny, type ReferralsContext } from '../services/context';
 import { fieldRequestView } from './views';
 
+import { latestFieldRequests } from './field-requests.repository';
 import { createFieldRequestAccess, fieldRequestTarget, type OperationAccessRules } from './access';
 
 /** Field requests' reads: an operation's requests, one request, its envelope (audited). */
 export function createFieldRequestQueries(ctx: ReferralsContext, rules: OperationAccessRules) {
-  const repo = ctx.dataSource.getRepository(FieldRequestEntity);
   const target = fieldRequestTarget;
   const { visible } = createFieldRequestAccess(ctx, rules);
 
   return {
     async list(principal: Principal, operationId: string) {
       await rules.visibleOperation(principal, operationId, 'field_request.list');
-      const rows = await repo.find({
-        where: { operationId },
-        order: { createdAt: 'DESC', id: 'ASC' },
-        take: 1000,
-      });
+      const rows = await latestFieldRequests(ctx.dataSource.manager, operationId, 1000);
       return { items: rows.map(fieldRequestView) };
     },
 

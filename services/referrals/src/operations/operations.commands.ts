@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
-import { OperationEntity, OperationParticipantEntity, OperationShiftEntity } from '../entities';
+import type { OperationParticipantEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
 import {
   answerParticipation,
   checkOperationPeriod,
+  checkOperationOpen,
   checkOperationUnits,
   checkShiftPeriod,
   operationTransition,
@@ -19,9 +20,39 @@ import {
   requireOrganiser as requireOrganiserOf,
   type OperationAccessRules,
 } from './access';
-import { lockOperation, participantsOf } from './operations.repository';
+import {
+  findShift,
+  insertOperation,
+  insertParticipants,
+  insertShift,
+  lockOperation,
+  lockShift,
+  participantOf,
+  participantsOf,
+  saveOperation,
+  saveParticipant,
+  saveShift,
+} from './operations.repository';
 import type { OperationCreate, ShiftCreate } from './operations.model';
 import { shiftEventData } from './views';
+
+/** The invitations of units to an operation (known: the directory's units by id). */
+function invitations(
+  operationId: string,
+  unitIds: string[],
+  known: Map<string, { organisationId: string; organisationKind: string }>,
+  now: Date,
+): OperationParticipantEntity[] {
+  return unitIds.map((unitId) => ({
+    operationId,
+    unitId,
+    organisationId: known.get(unitId)!.organisationId,
+    organisationKind: known.get(unitId)!.organisationKind,
+    status: 'invited',
+    invitedAt: now,
+    answeredAt: null,
+  }));
+}
 
 /** Operation weeks' writes: create, start/end/cancel, invitations and answers, shifts. */
 export function createOperationCommands(ctx: ReferralsContext, rules: OperationAccessRules) {
@@ -73,7 +104,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
             'The coordinator unit takes part already',
           );
         }
-        const op = tx.create(OperationEntity, {
+        const saved = await insertOperation(tx, {
           id,
           name: input.name.trim(),
           municipalityCodes: input.municipalityCodes,
@@ -88,20 +119,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
           cancelledAt: null,
           version: 1,
         });
-        await tx.insert(OperationEntity, op as never);
-        for (const unitId of input.invitedUnitIds) {
-          const u = known.get(unitId)!;
-          await tx.insert(OperationParticipantEntity, {
-            operationId: id,
-            unitId,
-            organisationId: u.organisationId,
-            organisationKind: u.organisationKind,
-            status: 'invited',
-            invitedAt: now,
-            answeredAt: null,
-          });
-        }
-        const saved = await tx.findOneByOrFail(OperationEntity, { id });
+        await insertParticipants(tx, invitations(id, input.invitedUnitIds, known, now));
         return {
           result: operationView(saved, await participantsOf(tx, id)),
           events: [
@@ -140,7 +158,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
             op.cancelledAt = now;
           }
           op.version += 1;
-          await tx.save(OperationEntity, op);
+          await saveOperation(tx, op);
           const participants = await participantsOf(tx, id);
           const type =
             action === 'activate'
@@ -173,11 +191,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       const t = target('operation.invite', id, principal, { unitIds });
       return auditedChange(ctx, principal, t, async (tx) => {
         const op = await lockOperation(tx, id);
-        if (op.status !== 'planned' && op.status !== 'active') {
-          throw new ProblemError(P.operationTransitionNotAllowed, `The operation is ${op.status}`, {
-            extensions: { currentStatus: op.status },
-          });
-        }
+        checkOperationOpen(op.status);
         const existing = await participantsOf(tx, id);
         const fresh = unitIds.filter(
           (u) => !existing.some((p) => p.unitId === u) && u !== op.coordinatorUnitId,
@@ -195,21 +209,9 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
             };
           }),
         });
-        const now = new Date();
-        for (const unitId of fresh) {
-          const u = known.get(unitId)!;
-          await tx.insert(OperationParticipantEntity, {
-            operationId: id,
-            unitId,
-            organisationId: u.organisationId,
-            organisationKind: u.organisationKind,
-            status: 'invited',
-            invitedAt: now,
-            answeredAt: null,
-          });
-        }
+        await insertParticipants(tx, invitations(id, fresh, known, new Date()));
         op.version += 1;
-        await tx.save(OperationEntity, op);
+        await saveOperation(tx, op);
         const events: PendingEvent[] =
           fresh.length > 0
             ? [
@@ -245,15 +247,12 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       }
       return auditedChange(ctx, principal, t, async (tx) => {
         const op = await lockOperation(tx, id);
-        const row = await tx.findOneByOrFail(OperationParticipantEntity, {
-          operationId: id,
-          unitId,
-        });
+        const row = await participantOf(tx, id, unitId);
         row.status = answerParticipation(row.status, answer, op.status);
         row.answeredAt = new Date();
-        await tx.save(OperationParticipantEntity, row);
+        await saveParticipant(tx, row);
         op.version += 1;
-        await tx.save(OperationEntity, op);
+        await saveOperation(tx, op);
         return {
           result: operationView(op, await participantsOf(tx, id)),
           events: [
@@ -282,11 +281,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       }
       return auditedChange(ctx, principal, t, async (tx) => {
         const op = await lockOperation(tx, id);
-        if (op.status !== 'planned' && op.status !== 'active') {
-          throw new ProblemError(P.operationTransitionNotAllowed, `The operation is ${op.status}`, {
-            extensions: { currentStatus: op.status },
-          });
-        }
+        checkOperationOpen(op.status);
         if (
           participant!.status !== 'accepted' ||
           participant!.organisationKind !== 'social_services'
@@ -303,7 +298,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
             errors: [{ field: 'body.userId', message: 'is not a member of the unit' }],
           });
         }
-        const row = tx.create(OperationShiftEntity, {
+        const saved = await insertShift(tx, {
           id: randomUUID(),
           operationId: id,
           unitId: input.unitId,
@@ -312,8 +307,6 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
           endsAt: shift.endsAt,
           removedAt: null,
         });
-        await tx.insert(OperationShiftEntity, row as never);
-        const saved = await tx.findOneByOrFail(OperationShiftEntity, { id: row.id });
         return {
           result: shiftView(saved),
           events: [{ type: OperationEvents.shiftAdded, data: shiftEventData(saved) }],
@@ -327,9 +320,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
         id,
         'operation.shift_remove',
       );
-      const shift = await ctx.dataSource
-        .getRepository(OperationShiftEntity)
-        .findOneBy({ id: shiftId, operationId: id });
+      const shift = await findShift(ctx.dataSource.manager, id, shiftId);
       const t = target('operation.shift_remove', id, principal, { shiftId });
       if (!shift) {
         await deny(ctx, principal, t, new ProblemError(P.shiftNotFound));
@@ -342,15 +333,12 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
         await deny(ctx, principal, t, new ProblemError(P.cannotStaffUnit));
       }
       return auditedChange(ctx, principal, t, async (tx) => {
-        const row = await tx.findOneOrFail(OperationShiftEntity, {
-          where: { id: shiftId },
-          lock: { mode: 'pessimistic_write' },
-        });
+        const row = await lockShift(tx, shiftId);
         if (row.removedAt) {
           return { result: shiftView(row), events: [] };
         }
         row.removedAt = new Date();
-        await tx.save(OperationShiftEntity, row);
+        await saveShift(tx, row);
         return {
           result: shiftView(row),
           events: [{ type: OperationEvents.shiftRemoved, data: shiftEventData(row) }],

@@ -1,12 +1,4 @@
 import { hasRole, ProblemError, type Principal } from '@samverkan/shared';
-import { In, IsNull } from 'typeorm';
-import {
-  EncounterTallyEntity,
-  FieldRequestEntity,
-  OperationEntity,
-  OperationParticipantEntity,
-  OperationShiftEntity,
-} from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
 import { operationReport } from '../domain/operation-report';
 import { statisticsSecret } from '../services/statistics.service';
@@ -14,11 +6,24 @@ import { type OperationStatus } from '../domain/operations';
 import { deny, type ReferralsContext } from '../services/context';
 import { operationView, shiftView } from './views';
 import { type OperationAccessRules } from './access';
-import { onShiftNow, visibleOperationIds } from './operations.repository';
+import { fieldRequestsOf } from './field-requests.repository';
+import {
+  currentShiftsOf,
+  findOperation,
+  latestOperations,
+  onShiftNow,
+  operationsByIds,
+  participantsOf,
+  participantsOfOperations,
+  shiftsOf,
+  visibleOperationIds,
+} from './operations.repository';
+import { talliesOf } from './tallies.repository';
 
 /** Operation weeks' reads: one, the list, the reportable ones, shifts, who is on shift, the report. */
 export function createOperationQueries(ctx: ReferralsContext, rules: OperationAccessRules) {
   const { verifiedUnits, visibleOperation } = rules;
+  const db = ctx.dataSource.manager;
 
   return {
     async get(principal: Principal, id: string) {
@@ -28,7 +33,7 @@ export function createOperationQueries(ctx: ReferralsContext, rules: OperationAc
 
     async list(principal: Principal, status?: OperationStatus) {
       const units = await verifiedUnits(principal);
-      const ids = await visibleOperationIds(ctx.dataSource.manager, {
+      const ids = await visibleOperationIds(db, {
         units,
         organisationId: principal.org,
         officer: hasRole(principal, 'officer'),
@@ -38,10 +43,8 @@ export function createOperationQueries(ctx: ReferralsContext, rules: OperationAc
       if (ids.length === 0) {
         return { items: [] };
       }
-      const ops = await ctx.dataSource.getRepository(OperationEntity).findBy({ id: In(ids) });
-      const participants = await ctx.dataSource
-        .getRepository(OperationParticipantEntity)
-        .findBy({ operationId: In(ids) });
+      const ops = await operationsByIds(db, ids);
+      const participants = await participantsOfOperations(db, ids);
       const byId = new Map(ops.map((o) => [o.id, o]));
       return {
         items: ids.map((id) =>
@@ -60,9 +63,7 @@ export function createOperationQueries(ctx: ReferralsContext, rules: OperationAc
      */
     async reportable(principal: Principal) {
       const ops = hasRole(principal, 'analyst', 'coordinator')
-        ? await ctx.dataSource
-            .getRepository(OperationEntity)
-            .find({ order: { startsAt: 'DESC', id: 'ASC' }, take: 500 })
+        ? await latestOperations(db, 500)
         : (await this.list(principal)).items;
       return {
         items: ops.map((o) => ({
@@ -78,16 +79,14 @@ export function createOperationQueries(ctx: ReferralsContext, rules: OperationAc
 
     async shifts(principal: Principal, id: string) {
       await visibleOperation(principal, id, 'operation.shifts_read');
-      const rows = await ctx.dataSource
-        .getRepository(OperationShiftEntity)
-        .find({ where: { operationId: id }, order: { startsAt: 'ASC', id: 'ASC' } });
+      const rows = await shiftsOf(db, id);
       return { items: rows.map(shiftView) };
     },
 
     async onShift(principal: Principal, id: string) {
       await visibleOperation(principal, id, 'operation.on_shift_read');
       const at = new Date();
-      const rows = await onShiftNow(ctx.dataSource.manager, id, at);
+      const rows = await onShiftNow(db, id, at);
       return {
         operationId: id,
         at: at.toISOString(),
@@ -108,10 +107,8 @@ export function createOperationQueries(ctx: ReferralsContext, rules: OperationAc
     async report(principal: Principal, id: string) {
       const action = 'operation.report_read';
       const units = await verifiedUnits(principal);
-      const op = await ctx.dataSource.getRepository(OperationEntity).findOneBy({ id });
-      const participants = op
-        ? await ctx.dataSource.getRepository(OperationParticipantEntity).findBy({ operationId: id })
-        : [];
+      const op = await findOperation(db, id);
+      const participants = op ? await participantsOf(db, id) : [];
       const allowed =
         op &&
         (hasRole(principal, 'analyst', 'coordinator') ||
@@ -125,11 +122,9 @@ export function createOperationQueries(ctx: ReferralsContext, rules: OperationAc
         );
       }
       const [shifts, requests, tallies] = await Promise.all([
-        ctx.dataSource
-          .getRepository(OperationShiftEntity)
-          .findBy({ operationId: id, removedAt: IsNull() }),
-        ctx.dataSource.getRepository(FieldRequestEntity).findBy({ operationId: id }),
-        ctx.dataSource.getRepository(EncounterTallyEntity).findBy({ operationId: id }),
+        currentShiftsOf(db, id),
+        fieldRequestsOf(db, id),
+        talliesOf(db, id),
       ]);
       await ctx.audit.append({
         actor: principal,

@@ -1,7 +1,7 @@
 import { CommonProblems, ProblemError, type Principal } from '@samverkan/shared';
-import { EncounterTallyEntity, OperationEntity, ReferralEntity } from '../entities';
 import { ReferralProblems as P } from '../domain/errors';
-import { checkTally, type TallyInput } from '../domain/field-requests';
+import { checkTally, tallyMayLink, type TallyInput } from '../domain/field-requests';
+import { isClaimer } from '../domain/operation-access';
 import { FieldRequestEvents } from '../events/operation-events';
 import { deny, type ReferralsContext } from '../services/context';
 import { fieldRequestEventData, tallyView } from './views';
@@ -12,7 +12,15 @@ import {
   fieldRequestTarget,
   type OperationAccessRules,
 } from './access';
-import { lockFieldRequest } from './operations.repository';
+import { lockFieldRequest } from './field-requests.repository';
+import { operationOf } from './operations.repository';
+import {
+  insertTally,
+  linkReferral,
+  lockReferral,
+  tallyExists,
+  tallyOf,
+} from './tallies.repository';
 
 /** The encounter tally of a completed field request: counts only, never about a person (docs/architecture.md#operation-weeks). */
 export function createTallies(ctx: ReferralsContext, rules: OperationAccessRules) {
@@ -25,11 +33,7 @@ export function createTallies(ctx: ReferralsContext, rules: OperationAccessRules
     async recordTally(principal: Principal, id: string, input: TallyInput) {
       const { request, access } = await visible(principal, id, 'field_request.tally');
       const t = target('field_request.tally', id, principal);
-      if (
-        request.claimedBy !== principal.sub ||
-        request.claimedByUnitId === null ||
-        !access.units.includes(request.claimedByUnitId)
-      ) {
+      if (!isClaimer(principal, access.units, request)) {
         await deny(ctx, principal, t, new ProblemError(P.notTheClaimer));
       }
       return auditedChange(ctx, principal, t, async (tx) => {
@@ -41,22 +45,14 @@ export function createTallies(ctx: ReferralsContext, rules: OperationAccessRules
             { extensions: { currentStatus: row.status } },
           );
         }
-        if (await tx.existsBy(EncounterTallyEntity, { fieldRequestId: id })) {
+        if (await tallyExists(tx, id)) {
           throw new ProblemError(P.tallyAlreadyRecorded);
         }
         checkTally(input);
         const unit = row.claimedByUnitId!;
         for (const referralId of input.referralIds) {
-          const referral = await tx.findOne(ReferralEntity, {
-            where: { id: referralId },
-            lock: { mode: 'pessimistic_write' },
-          });
-          const party =
-            referral &&
-            (referral.senderUnitId === unit ||
-              referral.recipientUnitId === unit ||
-              referral.copyUnitIds.includes(unit));
-          if (!referral || !party || (referral.fieldRequestId && referral.fieldRequestId !== id)) {
+          const referral = await lockReferral(tx, referralId);
+          if (!referral || !tallyMayLink(referral, unit, id)) {
             throw new ProblemError(
               P.tallyReferralInvalid,
               `Referral ${referralId} cannot be linked`,
@@ -65,11 +61,9 @@ export function createTallies(ctx: ReferralsContext, rules: OperationAccessRules
               },
             );
           }
-          referral.operationId = row.operationId;
-          referral.fieldRequestId = id;
-          await tx.save(ReferralEntity, referral);
+          await linkReferral(tx, referralId, { operationId: row.operationId, fieldRequestId: id });
         }
-        await tx.insert(EncounterTallyEntity, {
+        const saved = await insertTally(tx, {
           fieldRequestId: id,
           operationId: row.operationId,
           peopleMet: input.peopleMet,
@@ -80,8 +74,7 @@ export function createTallies(ctx: ReferralsContext, rules: OperationAccessRules
           buyersOfferedClinic: input.buyersOfferedClinic,
           referralIds: input.referralIds,
         });
-        const saved = await tx.findOneByOrFail(EncounterTallyEntity, { fieldRequestId: id });
-        const operation = await tx.findOneByOrFail(OperationEntity, { id: row.operationId });
+        const operation = await operationOf(tx, row.operationId);
         return {
           result: tallyView(saved),
           events: [
@@ -99,9 +92,7 @@ export function createTallies(ctx: ReferralsContext, rules: OperationAccessRules
 
     async tally(principal: Principal, id: string) {
       await visible(principal, id, 'field_request.tally_read');
-      const row = await ctx.dataSource
-        .getRepository(EncounterTallyEntity)
-        .findOneBy({ fieldRequestId: id });
+      const row = await tallyOf(ctx.dataSource.manager, id);
       if (!row) {
         throw new ProblemError(CommonProblems.notFound, 'No tally has been recorded yet');
       }

@@ -1,46 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import {
-  CommonProblems,
-  defineProblems,
-  hasRole,
-  ProblemError,
-  type Principal,
-} from '@samverkan/shared';
-import { ReferralEntity, ReferralEventEntity, ReferralMessageEntity } from '../entities';
+import { ProblemError, type Principal } from '@samverkan/shared';
 import { ReferralProblems as P } from '../domain/errors';
-import { ACTING_ROLES, type ReferralStatus } from '../domain/referral-lifecycle';
+import {
+  assertMayPost,
+  assertThreadOpen,
+  messageAddressees,
+  MessageProblems,
+  threadRevokedFor,
+} from '../domain/messages';
 import { ReferralEvents } from '../events/referral-events';
-import { change, deny, recordRefusal, type ReferralsContext } from './context';
+import { deny, pipelineOf, type ReferralsContext } from './context';
+import { createMessagesRepository, type ThreadMessage } from './messages.repository';
 import { createReferralsService, eventData } from '../referrals';
 
-/** The message thread's own problems (openapi/referrals.yaml, postMessage). */
-export const MessageProblems = defineProblems({
-  referralNotOpen: {
-    ...CommonProblems.conflict,
-    slug: 'referral-not-open',
-    title: 'The referral is withdrawn, declined or forwarded: its thread takes no new messages',
-    code: 'REFERRALS_REFERRAL_NOT_OPEN',
-  },
-  messageExists: {
-    ...CommonProblems.conflict,
-    slug: 'message-exists',
-    title: 'A message with this id exists',
-    code: 'REFERRALS_MESSAGE_EXISTS',
-  },
-});
-
-/**
- * Statuses in which nobody acts on the referral any more, so nobody writes on it: the contract
- * names these three. A closed referral stays open for follow-up (the person may come back).
- */
-const NOT_OPEN: readonly ReferralStatus[] = ['withdrawn', 'declined', 'forwarded'];
-
-/**
- * Statuses in which the recipient and copy units have lost access to the content, as for the
- * referral's own envelope (`referrals.service.ts` `envelope()`): the thread holds the same kind
- * of content, so it follows the same rule.
- */
-const REVOKED_FOR_RECIPIENTS: readonly ReferralStatus[] = ['declined', 'withdrawn'];
+export { MessageProblems, messageAddressees } from '../domain/messages';
 
 /** `MessageList.items` allows at most this many; the thread is returned oldest first. */
 export const MAX_LISTED_MESSAGES = 1000;
@@ -52,7 +24,7 @@ export interface MessageCreate {
 }
 
 /** Entity → API representation (openapi/referrals.yaml `Message`). */
-function messageView(m: ReferralMessageEntity) {
+function messageView(m: ThreadMessage) {
   return {
     id: m.id,
     referralId: m.referralId,
@@ -60,28 +32,6 @@ function messageView(m: ReferralMessageEntity) {
     createdAt: m.createdAt.toISOString(),
     envelope: m.envelope,
   };
-}
-
-/**
- * The units a message from `from` is addressed to: every other unit of the referral (sender,
- * recipient and copy units). This is the `to` of the envelope's AAD.
- */
-export function messageAddressees(
-  referral: Pick<ReferralEntity, 'senderUnitId' | 'recipientUnitId' | 'copyUnitIds'>,
-  from: string,
-): string[] {
-  const parties = new Set([
-    referral.senderUnitId,
-    referral.recipientUnitId,
-    ...referral.copyUnitIds,
-  ]);
-  parties.delete(from);
-  return [...parties];
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  return e?.code === '23505' || e?.driverError?.code === '23505';
 }
 
 /**
@@ -95,15 +45,7 @@ export function createMessagesService(ctx: ReferralsContext) {
   // The referrals service holds no state of its own: taking its rules from an instance on the
   // same context is the same as sharing one.
   const { visible, checkEnvelope } = createReferralsService(ctx).rules;
-  const repo = ctx.dataSource.getRepository(ReferralMessageEntity);
-
-  function assertOpen(status: string): void {
-    if (NOT_OPEN.includes(status as ReferralStatus)) {
-      throw new ProblemError(MessageProblems.referralNotOpen, `The referral is ${status}`, {
-        extensions: { currentStatus: status },
-      });
-    }
-  }
+  const repository = createMessagesRepository(ctx.dataSource);
 
   return {
     /** The thread, oldest first, to the referral's parties; every read is audited. */
@@ -116,10 +58,7 @@ export function createMessagesService(ctx: ReferralsContext) {
         objectId: referralId,
         objectOrg: principal.org,
       };
-      if (
-        (side === 'recipient' || side === 'copy') &&
-        REVOKED_FOR_RECIPIENTS.includes(referral.status as ReferralStatus)
-      ) {
+      if (threadRevokedFor(side, referral.status)) {
         await deny(
           ctx,
           principal,
@@ -127,11 +66,7 @@ export function createMessagesService(ctx: ReferralsContext) {
           new ProblemError(P.envelopeAccessRevoked),
         );
       }
-      const rows = await repo.find({
-        where: { referralId },
-        order: { createdAt: 'ASC', id: 'ASC' },
-        take: MAX_LISTED_MESSAGES,
-      });
+      const rows = await repository.thread(referralId, MAX_LISTED_MESSAGES);
       await ctx.audit.append({
         ...target,
         actor: principal,
@@ -153,28 +88,13 @@ export function createMessagesService(ctx: ReferralsContext) {
         objectType: 'referral',
         objectId: referralId,
         objectOrg: principal.org,
-        detail: { messageId: input.id, senderUnitId: input.senderUnitId },
+        detail: { messageId: input.id, senderUnitId: input.senderUnitId, side },
       };
-      try {
-        if (!acting.units.includes(input.senderUnitId)) {
-          throw new ProblemError(
-            P.notMemberOfSender,
-            'senderUnitId must be one of your units on the referral',
-          );
-        }
-        if (
-          input.senderUnitId !== referral.senderUnitId &&
-          input.senderUnitId !== referral.recipientUnitId
-        ) {
-          throw new ProblemError(
-            P.notAParty,
-            'Only the sending or the receiving unit of the referral may post; copy units only read',
-          );
-        }
-        if (!hasRole(principal, ...ACTING_ROLES)) {
-          throw new ProblemError(P.roleNotPermitted);
-        }
-        assertOpen(referral.status);
+      const pipeline = pipelineOf(ctx);
+      let envelopeSize = 0;
+      await pipeline.authorize(principal, target, async () => {
+        assertMayPost(principal, referral, acting.units, input.senderUnitId);
+        assertThreadOpen(referral.status);
         // The parties of a referral never change, so the envelope is checked before the
         // transaction (no read on another connection while it is open).
         const to = messageAddressees(referral, input.senderUnitId);
@@ -190,64 +110,35 @@ export function createMessagesService(ctx: ReferralsContext) {
             recipientUnitIds: to,
           },
         });
-        return await change(
-          ctx,
-          principal,
-          { ...target, detail: { ...target.detail, side } },
-          async (tx) => {
-            // Locked so that a message cannot slip in beside a concurrent withdraw or decline.
-            const locked = await tx.findOneOrFail(ReferralEntity, {
-              where: { id: referralId },
-              lock: { mode: 'pessimistic_write' },
-            });
-            assertOpen(locked.status);
-            if (await tx.existsBy(ReferralMessageEntity, { id: input.id })) {
-              throw new ProblemError(MessageProblems.messageExists);
-            }
-            const now = new Date();
-            const message = tx.create(ReferralMessageEntity, {
-              id: input.id,
-              referralId,
-              senderUnitId: input.senderUnitId,
-              envelope: input.envelope,
-              envelopeSize: info.sizeBytes,
-              createdAt: now,
-            });
-            try {
-              await tx.insert(ReferralMessageEntity, message as never);
-            } catch (err) {
-              // The same id posted at the same moment on another referral.
-              if (isUniqueViolation(err)) {
-                throw new ProblemError(MessageProblems.messageExists);
-              }
-              throw err;
-            }
-            await tx.insert(ReferralEventEntity, {
-              id: randomUUID(),
-              referralId,
-              at: now,
-              event: 'message_posted',
-              actorUnitId: input.senderUnitId,
-              detail: { messageId: input.id },
-            });
-            return {
-              result: messageView(message),
-              events: [
-                {
-                  type: ReferralEvents.messagePosted,
-                  data: eventData(locked, {
-                    messageId: input.id,
-                    authorUnitId: input.senderUnitId,
-                  }),
-                },
-              ],
-            };
-          },
-        );
-      } catch (err) {
-        await recordRefusal(ctx, principal, { ...target, detail: { ...target.detail, side } }, err);
-        throw err;
-      }
+        envelopeSize = info.sizeBytes;
+      });
+      return pipeline.transact(principal, target, async (tx) => {
+        const locked = await repository.lockReferral(tx, referralId);
+        assertThreadOpen(locked.status);
+        const message: ThreadMessage = {
+          id: input.id,
+          referralId,
+          senderUnitId: input.senderUnitId,
+          envelope: input.envelope,
+          envelopeSize,
+          createdAt: new Date(),
+        };
+        if (!(await repository.post(tx, message))) {
+          throw new ProblemError(MessageProblems.messageExists);
+        }
+        return {
+          result: messageView(message),
+          events: [
+            {
+              type: ReferralEvents.messagePosted,
+              data: eventData(locked, {
+                messageId: input.id,
+                authorUnitId: input.senderUnitId,
+              }),
+            },
+          ],
+        };
+      });
     },
   };
 }
