@@ -4,12 +4,6 @@ import type { DataSource } from 'typeorm';
 import { describeMigrations, describeRepositorySync } from '@samverkan/shared/src/testing';
 import { REFERRALS_ENTITIES, ReferralCopyEntryEntity, ReferralEntity } from '../src/entities';
 import { REFERRALS_MIGRATIONS } from '../src/migrations';
-import {
-  claimUnclaimedFieldRequest,
-  onShiftNow,
-  participantsOf,
-  visibleOperationIds,
-} from '../src/operations/operations.repository';
 import { boxPageStatement } from '../src/referrals/box-page';
 import { createReferralsRepository, listedColumns } from '../src/referrals/repository';
 import { createLegalHoldsRepository } from '../src/records/legal-holds.repository';
@@ -225,16 +219,6 @@ describeRepositorySync({
     await ds.transaction(async (tx) => {
       await referrals.claimOverdue(tx, now);
       await referrals.messageExists(tx, randomUUID());
-      await claimUnclaimedFieldRequest(tx, now);
-      await participantsOf(tx, randomUUID());
-      await onShiftNow(tx, randomUUID(), now, [unit]);
-      await visibleOperationIds(tx, {
-        units: [unit],
-        organisationId: randomUUID(),
-        officer: true,
-        orgAdmin: true,
-        status: 'active',
-      });
     });
     // Operations, field requests, tallies, the message thread, audit parties, the read model.
     await exerciseOperationsRepositories(ds);

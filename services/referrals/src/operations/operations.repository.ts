@@ -1,9 +1,6 @@
 import { In, IsNull, type EntityManager } from 'typeorm';
 import { OperationEntity, OperationParticipantEntity, OperationShiftEntity } from '../entities';
 
-/** The watcher's claim lives with the field requests' SQL; named here too for older importers. */
-export { claimUnclaimedFieldRequest } from './field-requests.repository';
-
 /**
  * Operations, their participants and shifts: the only place their SQL lives (issue 15). Each
  * function takes the manager to run on — a transaction's inside one (`transact`), the data
