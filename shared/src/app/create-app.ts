@@ -1,8 +1,8 @@
 import AjvCompiler, { type BuildCompilerFromPool } from '@fastify/ajv-compiler';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -101,6 +101,25 @@ const lazySerializer: typeof serializerFactory = (externalSchemas, options) =>
   onFirstUse(
     serializerFactory(externalSchemas, options) as (route: unknown) => Compiled,
   ) as ReturnType<typeof serializerFactory>;
+
+/** The headers helmet's middleware sets with `options`, by running it once on a stand-in. */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  helmet(options)({} as never, response as never, (err?: unknown) => {
+    if (err) {
+      throw err;
+    }
+  });
+  return headers;
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 /**
@@ -315,10 +334,16 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
   // 127.0.0.1 by default), never on the API port.
   await app.register(metricsPlugin);
 
-  await app.register(helmet, {
+  // Security headers (helmet's), the same on every answer: worked out once here, set by one
+  // hook. (@fastify/helmet built helmet's middleware again on every request.)
+  const securityHeaders = helmetHeaders({
     // The API answers JSON only; the docs UI sets its own policy.
     contentSecurityPolicy: false,
     crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(securityHeaders);
+    done();
   });
   // Tokens are checked first, but a refused token is answered only after rate limiting: the
   // limit is per caller (issuer and subject) for a valid token and per client address
