@@ -129,20 +129,30 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** Whether JSON text nests objects/arrays deeper than `max` (one pass, strings skipped). */
+/**
+ * Whether JSON text nests objects/arrays deeper than `max` (one pass; a string is skipped by
+ * searching for its closing quote — an envelope is mostly a few long base64url strings).
+ */
 export function jsonDepthExceeds(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) {
-        i++; // skip the escaped character
-      } else if (c === 0x22) {
-        inString = false;
+    if (c === 0x22) {
+      // The closing quote: the next one not escaped (preceded by an even run of backslashes).
+      for (;;) {
+        const close = text.indexOf('"', i + 1);
+        if (close < 0) {
+          return false; // unterminated: the parser refuses it
+        }
+        let backslashes = 0;
+        while (text.charCodeAt(close - 1 - backslashes) === 0x5c) {
+          backslashes++;
+        }
+        i = close;
+        if (backslashes % 2 === 0) {
+          break;
+        }
       }
-    } else if (c === 0x22) {
-      inString = true;
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > max) {
         return true;
