@@ -1,12 +1,13 @@
 /**
- * The load generator of the send bench (bench/referrals-send.bench.ts), in a process of its own:
- * autocannon's CPU (building requests, parsing answers) is then not counted as the server's, for
- * the baseline and the referrals alike, and it does not share the server's event loop (which
- * blurred both sides' latency the same way, but counted against whichever side was busier).
+ * The load generator of the send bench (bench/referrals-send.bench.ts): autocannon POSTing
+ * pre-built bodies, one body and one Idempotency-Key per request.
  *
- * Started with `fork` by the bench; receives one `LoadRequest` per run over IPC and answers with
- * one `LoadResult`. The bodies are read from a JSON file (an array of strings) whose path the
- * request names, once per file.
+ * It runs in the bench's own process by default. With BENCH_LOADER=process the bench forks this
+ * file instead, and the CPU the bench counts is the server's alone (autocannon's is reported
+ * apart); it receives one `LoadRequest` per run over IPC and answers with one `LoadResult`. On a
+ * loaded machine every request then waits for two more wake-ups of a process, which lowers the
+ * throughput of both sides and brings the ratio closer to 1: use that mode for the CPU figure,
+ * the default one for the ratios.
  */
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
@@ -33,17 +34,20 @@ export interface LoadResult {
   p99: number;
   sent: number;
   errors: number;
-  /** this process's CPU during the run (the load generator's own cost), ms */
+  /** this process's CPU during the run (the load generator's own cost when it runs apart), ms */
   cpuMs: number;
 }
 
 const files = new Map<string, string[]>();
 
-async function run(req: LoadRequest): Promise<LoadResult> {
-  let all = files.get(req.bodiesFile);
+/** Runs one load; `all` the bodies (read from `bodiesFile` when not given). */
+export async function runLoad(req: LoadRequest, all?: string[]): Promise<LoadResult> {
   if (!all) {
-    all = JSON.parse(fs.readFileSync(req.bodiesFile, 'utf8')) as string[];
-    files.set(req.bodiesFile, all);
+    all = files.get(req.bodiesFile);
+    if (!all) {
+      all = JSON.parse(fs.readFileSync(req.bodiesFile, 'utf8')) as string[];
+      files.set(req.bodiesFile, all);
+    }
   }
   const bodies = all.slice(req.from, req.to);
   let next = 0;
@@ -87,9 +91,11 @@ async function run(req: LoadRequest): Promise<LoadResult> {
   };
 }
 
-process.on('message', (req: LoadRequest) => {
-  run(req).then(
-    (result) => process.send!({ ok: true, result }),
-    (err: unknown) => process.send!({ ok: false, error: String((err as Error).stack ?? err) }),
-  );
-});
+if (require.main === module && process.send) {
+  process.on('message', (req: LoadRequest) => {
+    runLoad(req).then(
+      (result) => process.send!({ ok: true, result }),
+      (err: unknown) => process.send!({ ok: false, error: String((err as Error).stack ?? err) }),
+    );
+  });
+}
