@@ -77,7 +77,10 @@ export interface AuditChainerOptions {
   pollIntervalMs: number;
   /** at most this many entries per transaction */
   batchSize?: number;
-  /** a poke's pass runs within this many ms, with every entry written meanwhile (default 5) */
+  /**
+   * a poke's pass runs within this many ms, with every entry written meanwhile (default 0: on
+   * the next turn of the event loop; pokes while a pass runs are one pass right after it)
+   */
   coalesceMs?: number;
   log?: FastifyBaseLogger;
 }
@@ -120,7 +123,7 @@ export class AuditChainer {
     this.headsTable = dataSource.getMetadata(ChainHeadEntity).tablePath;
     this.pendingTable = `${metadata.schema ? `${metadata.schema}.` : ''}audit_pending`;
     this.batchSize = options.batchSize ?? 500;
-    this.coalesceMs = options.coalesceMs ?? 5;
+    this.coalesceMs = options.coalesceMs ?? 0;
   }
 
   /** Writes one unchained entry in the caller's transaction (or on its own). One statement. */
@@ -151,8 +154,8 @@ export class AuditChainer {
 
   /**
    * Asks for a pass soon, e.g. right after a transaction that wrote entries committed: within
-   * `coalesceMs`, so that the entries of a burst of writes are chained by one pass (under load, a
-   * pass per write cost more than the writes' own statements).
+   * `coalesceMs`; every poke until then, and every poke while a pass runs, is served by one pass,
+   * so the entries of a burst of writes are chained together (not a pass per write).
    */
   poke(): void {
     if (this.stopped) {
@@ -244,7 +247,7 @@ export class AuditChainer {
     return poolTransaction(
       this.dataSource,
       options.wait
-        ? `SELECT pg_advisory_xact_lock(hashtext(${this.lockLiteral})) AS got`
+        ? `SELECT pg_advisory_xact_lock(hashtext(${this.lockLiteral})), true AS got`
         : `SELECT pg_try_advisory_xact_lock(hashtext(${this.lockLiteral})) AS got`,
       async (query, [lock]) => {
         if (!lock?.got) {
