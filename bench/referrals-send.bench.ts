@@ -6,6 +6,15 @@
  * token verification, idempotency, the directory read model, the envelope checks (shape, aad,
  * key ids), the referral row, its timeline, audit and outbox rows in one transaction.
  *
+ * CPU per request is this process's (`process.cpuUsage`: the app under test, its pg client and
+ * what runs beside it, e.g. the referrals service's relay and audit chainer; the other app idles
+ * meanwhile) over the requests answered. By default the load (autocannon, bench/load-generator.ts)
+ * runs in this process too, so both sides' figures include its cost (about 0.6–0.8 ms a request
+ * on the 2-core machine). BENCH_LOADER=process runs it in a child process: the CPU figure is then
+ * the server's alone and autocannon's is reported apart (`loaderCpuMsPerRequest`), but on a loaded
+ * machine the extra process wake-ups lower both sides' throughput and bring the ratio towards 1 —
+ * take the ratios from the default mode.
+ *
  * Each request carries its own referral: N envelopes are sealed before the run (every referral
  * id is bound into its envelope's aad, so a body cannot be reused) and each request takes the
  * next one, with a fresh Idempotency-Key.
@@ -20,8 +29,8 @@
  * Chrome DevTools or `npx speedscope`; the profiler costs CPU, so the figures of such a run are
  * not comparable).
  */
-import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -46,11 +55,15 @@ import {
   eventually,
   testEventNaming,
 } from '@samverkan/shared/src/testing';
+import { runLoad, type LoadRequest, type LoadResult } from './load-generator';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const envelopes = Number(process.env.BENCH_ENVELOPES ?? 5000);
 const natsUrl = process.env.BENCH_NATS_URL;
+const loaderApart = process.env.BENCH_LOADER === 'process';
+/** every sealed body (the load generator's process reads them from a file) */
+let allBodies: string[] = [];
 const cpuProfile = process.env.BENCH_CPU_PROFILE;
 const warmup = Number(process.env.BENCH_WARMUP ?? 200);
 const poolSize = 10;
@@ -88,64 +101,89 @@ interface Row {
   p99: number;
   sent: number;
   errors: number;
-  /** CPU time of this whole process (server, pg client, autocannon) per request */
+  /**
+   * CPU time of this process per request: the app under test, its pg client and whatever runs
+   * beside it (the other app idles); the load generator runs in a process of its own
+   */
   cpuMsPerRequest: number;
+  /** the load generator's CPU per request, when it runs apart (BENCH_LOADER=process) */
+  loaderCpuMsPerRequest: number | null;
   /** statements sent to Postgres per request, by every part of the process */
   statementsPerRequest: number;
   rssMiB: number;
 }
 
-/** Runs POSTs of the pre-built bodies, one body and one Idempotency-Key per request. */
+/** The load generator's process (bench/load-generator.ts), started once. */
+let generator: ChildProcess | undefined;
+function loadGenerator(): ChildProcess {
+  generator ??= fork(path.join(__dirname, 'load-generator.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return generator;
+}
+
+function generate(request: LoadRequest, bodies: string[]): Promise<LoadResult> {
+  if (!loaderApart) {
+    return runLoad(request, bodies);
+  }
+  const child = loadGenerator();
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) =>
+      reject(new Error(`the load generator exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (m: { ok: boolean; result?: LoadResult; error?: string }) => {
+      child.off('exit', onExit);
+      if (m.ok) {
+        resolve(m.result!);
+      } else {
+        reject(new Error(m.error));
+      }
+    });
+    child.send(request);
+  });
+}
+
+/**
+ * Runs POSTs of the pre-built bodies (`bodies[from, to)` of the bodies file), one body and one
+ * Idempotency-Key per request (from the load generator's process with BENCH_LOADER=process).
+ */
 async function load(
   name: string,
   url: string,
   headers: Record<string, string>,
-  bodies: string[],
+  bodies: { file: string; from: number; to: number },
   unique: boolean,
   /** a warm-up of this many requests instead of a timed run */
   amount?: number,
 ): Promise<Row> {
-  let next = 0;
   const statementsBefore = statements;
   const cpuBefore = process.cpuUsage();
-  const result = await autocannon({
-    url,
-    connections,
-    ...(amount ? { amount } : { duration: seconds }),
-    // Each connection builds one request ahead: stop before the bodies run out.
-    ...(unique && !amount ? { maxOverallRequests: bodies.length - 2 * connections } : {}),
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          // The baseline goes round the bodies again; the referrals never reuse one.
-          const body = bodies[next % bodies.length]!;
-          next += 1;
-          return {
-            ...request,
-            headers: {
-              ...request.headers,
-              ...headers,
-              'content-type': 'application/json',
-              'idempotency-key': randomUUID(),
-            },
-            body,
-          };
-        },
-      },
-    ],
-  });
+  const result = await generate(
+    {
+      url,
+      headers,
+      bodiesFile: bodies.file,
+      from: bodies.from,
+      to: bodies.to,
+      unique,
+      connections,
+      seconds,
+      ...(amount ? { amount } : {}),
+    },
+    allBodies,
+  );
+  const cpu = process.cpuUsage(cpuBefore);
+  const sent = Math.max(result.sent, 1);
   return {
     name,
-    rps: result.requests.average,
-    p99: result.latency.p99,
-    sent: result.requests.total,
-    errors: result.non2xx + result.errors + result.timeouts,
-    cpuMsPerRequest: (() => {
-      const cpu = process.cpuUsage(cpuBefore);
-      return (cpu.user + cpu.system) / 1000 / Math.max(result.requests.total, 1);
-    })(),
-    statementsPerRequest: (statements - statementsBefore) / Math.max(result.requests.total, 1),
+    rps: result.rps,
+    p99: result.p99,
+    sent: result.sent,
+    errors: result.errors,
+    cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / sent,
+    loaderCpuMsPerRequest: loaderApart ? result.cpuMs / sent : null,
+    statementsPerRequest: (statements - statementsBefore) / sent,
     rssMiB: process.memoryUsage().rss / 1024 / 1024,
   };
 }
@@ -310,25 +348,29 @@ async function main(): Promise<void> {
     const bareAddress = await bare.listen({ port: 0, host: '127.0.0.1' });
     cleanups.push(() => bare.close());
 
+    // The bodies go to the load generator's process once, as a file.
+    allBodies = bodies;
+    const bodiesFile = path.join(dataDir, 'bench-bodies.json');
+    if (loaderApart) {
+      fs.writeFileSync(bodiesFile, JSON.stringify(bodies));
+    }
+    cleanups.push(async () => {
+      generator?.kill();
+    });
     // Both apps warm up first (JIT, pool connections, lazily compiled serialisers): the timed
     // runs measure the steady state. The referrals' warm-up spends bodies of its own.
-    const warmBodies = bodies.slice(0, warmup);
-    const timedBodies = bodies.slice(warmup);
+    const all = { file: bodiesFile, from: 0, to: bodies.length };
+    const warmBodies = { file: bodiesFile, from: 0, to: warmup };
+    const timedBodies = { file: bodiesFile, from: warmup, to: bodies.length };
     if (warmup > 0) {
-      await load('warm-up', `${bareAddress}/insert`, {}, bodies, false, warmup);
+      await load('warm-up', `${bareAddress}/insert`, {}, all, false, warmup);
       await load('warm-up', `${address}/v1/referrals`, auth, warmBodies, true, warmup);
     }
     const rssBefore = process.memoryUsage().rss / 1024 / 1024;
     const baselineRow = await profiled(
       cpuProfile?.replace(/(\.cpuprofile)?$/, '-baseline.cpuprofile'),
       () =>
-        load(
-          'baseline: bare Fastify + pg INSERT (jsonb)',
-          `${bareAddress}/insert`,
-          {},
-          bodies,
-          false,
-        ),
+        load('baseline: bare Fastify + pg INSERT (jsonb)', `${bareAddress}/insert`, {}, all, false),
     );
     const referralsRow = await profiled(cpuProfile, () =>
       load(
@@ -362,7 +404,7 @@ async function main(): Promise<void> {
       `RSS before the runs (both apps, ${envelopes} bodies held): ${rssBefore.toFixed(0)} MiB; ` +
         `referrals stored: ${stored[0]!.n}\n`,
     );
-    if (referralsRow.sent >= timedBodies.length - 2 * connections) {
+    if (referralsRow.sent >= timedBodies.to - timedBodies.from - 2 * connections) {
       process.stdout.write(
         'note: the run used every sealed body before its time was up; raise BENCH_ENVELOPES\n',
       );
@@ -384,6 +426,15 @@ async function main(): Promise<void> {
         statementsPerRequest: round(referralsRow.statementsPerRequest, 2),
         baselineStatementsPerRequest: round(baselineRow.statementsPerRequest, 2),
         cpuRatio: round(referralsRow.cpuMsPerRequest / baselineRow.cpuMsPerRequest, 2),
+        loader: loaderApart ? 'process' : 'in-process',
+        loaderCpuMsPerRequest:
+          referralsRow.loaderCpuMsPerRequest === null
+            ? null
+            : round(referralsRow.loaderCpuMsPerRequest, 2),
+        baselineLoaderCpuMsPerRequest:
+          baselineRow.loaderCpuMsPerRequest === null
+            ? null
+            : round(baselineRow.loaderCpuMsPerRequest, 2),
         errors: referralsRow.errors,
         baselineErrors: baselineRow.errors,
       })}\n`,

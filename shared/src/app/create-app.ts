@@ -1,8 +1,8 @@
 import AjvCompiler, { type BuildCompilerFromPool } from '@fastify/ajv-compiler';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -102,6 +102,25 @@ const lazySerializer: typeof serializerFactory = (externalSchemas, options) =>
     serializerFactory(externalSchemas, options) as (route: unknown) => Compiled,
   ) as ReturnType<typeof serializerFactory>;
 
+/** The headers helmet's middleware sets with `options`, by running it once on a stand-in. */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  helmet(options)({} as never, response as never, (err?: unknown) => {
+    if (err) {
+      throw err;
+    }
+  });
+  return headers;
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 /**
  * JSON nested deeper than this is refused before it is parsed: no contract nests anywhere near
@@ -110,20 +129,30 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** Whether JSON text nests objects/arrays deeper than `max` (one pass, strings skipped). */
+/**
+ * Whether JSON text nests objects/arrays deeper than `max` (one pass; a string is skipped by
+ * searching for its closing quote — an envelope is mostly a few long base64url strings).
+ */
 export function jsonDepthExceeds(text: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) {
-        i++; // skip the escaped character
-      } else if (c === 0x22) {
-        inString = false;
+    if (c === 0x22) {
+      // The closing quote: the next one not escaped (preceded by an even run of backslashes).
+      for (;;) {
+        const close = text.indexOf('"', i + 1);
+        if (close < 0) {
+          return false; // unterminated: the parser refuses it
+        }
+        let backslashes = 0;
+        while (text.charCodeAt(close - 1 - backslashes) === 0x5c) {
+          backslashes++;
+        }
+        i = close;
+        if (backslashes % 2 === 0) {
+          break;
+        }
       }
-    } else if (c === 0x22) {
-      inString = true;
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > max) {
         return true;
@@ -319,10 +348,16 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
   // 127.0.0.1 by default), never on the API port.
   await app.register(metricsPlugin);
 
-  await app.register(helmet, {
+  // Security headers (helmet's), the same on every answer: worked out once here, set by one
+  // hook. (@fastify/helmet built helmet's middleware again on every request.)
+  const securityHeaders = helmetHeaders({
     // The API answers JSON only; the docs UI sets its own policy.
     contentSecurityPolicy: false,
     crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(securityHeaders);
+    done();
   });
   // Tokens are checked first, but a refused token is answered only after rate limiting: the
   // limit is per caller (issuer and subject) for a valid token and per client address

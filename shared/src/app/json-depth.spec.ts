@@ -36,3 +36,49 @@ describe('nonFiniteNumberAt', () => {
     expect(nonFiniteNumberAt({ a: 'Infinity', b: null })).toBe(undefined);
   });
 });
+
+describe('jsonDepthExceeds against a plain scan', () => {
+  /** The former character-by-character scan, as the reference. */
+  function reference(text: string, max: number): boolean {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (inString) {
+        if (c === '\\') {
+          i++;
+        } else if (c === '"') {
+          inString = false;
+        }
+      } else if (c === '"') {
+        inString = true;
+      } else if (c === '{' || c === '[') {
+        if (++depth > max) {
+          return true;
+        }
+      } else if (c === '}' || c === ']') {
+        depth--;
+      }
+    }
+    return false;
+  }
+
+  it('agrees on strings full of escapes, brackets and quotes', () => {
+    const pieces = ['"', '\\', '\\\\', '\\"', '[', ']', '{', '}', 'a', ',', ':'];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let n = 0; n < 500; n++) {
+      const text = Array.from(
+        { length: 1 + Math.floor(random() * 40) },
+        () => pieces[Math.floor(random() * pieces.length)],
+      ).join('');
+      for (const max of [0, 1, 2, 3]) {
+        expect([text, max, jsonDepthExceeds(text, max)]).toEqual([text, max, reference(text, max)]);
+      }
+    }
+    for (const value of [{ a: 'x\\"[[[' }, ['\\\\', { b: '"]]]' }], { c: '\\\\"{{{' }]) {
+      const text = JSON.stringify(value);
+      expect(jsonDepthExceeds(text, 2)).toBe(reference(text, 2));
+    }
+  });
+});

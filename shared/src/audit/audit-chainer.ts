@@ -1,9 +1,9 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AuditEntryEntity } from '../entities/platform.entities';
-import { currentChainHead, recordChainHead } from './chain-checkpoints';
-import { chainHash } from './hash-chain';
+import { poolQuery, poolTransaction } from '../db/data-source';
+import { AuditEntryEntity, ChainHeadEntity } from '../entities/platform.entities';
+import { chainHash, GENESIS_HASH } from './hash-chain';
 
 /**
  * The audit chain off the request path (docs/audit.md, "Unchained entries and the chainer").
@@ -77,6 +77,11 @@ export interface AuditChainerOptions {
   pollIntervalMs: number;
   /** at most this many entries per transaction */
   batchSize?: number;
+  /**
+   * a poke's pass runs within this many ms, with every entry written meanwhile (default 0: on
+   * the next turn of the event loop; pokes while a pass runs are one pass right after it)
+   */
+  coalesceMs?: number;
   log?: FastifyBaseLogger;
 }
 
@@ -88,7 +93,9 @@ export interface PendingStats {
 export class AuditChainer {
   readonly pendingTable: string;
   private readonly logTable: string;
-  private readonly lockKey: string;
+  private readonly headsTable: string;
+  /** the chain's lock key as an SQL literal (a table path: letters, digits, `_`, `.`, `"`) */
+  private readonly lockLiteral: string;
   private readonly batchSize: number;
   private timer: NodeJS.Timeout | undefined;
   /**
@@ -98,7 +105,11 @@ export class AuditChainer {
   private readonly detached = AsyncResource.bind((fn: () => void) => fn());
   private stopped = true;
   private running: Promise<void> | undefined;
-  private again = false;
+  /** a write poked since the last pass began */
+  private poked = false;
+  /** the timer is the coalescing one (a pass within `coalesceMs`), not the idle poll's */
+  private soon = false;
+  private readonly coalesceMs: number;
   lastError: string | null = null;
 
   constructor(
@@ -108,17 +119,22 @@ export class AuditChainer {
     const metadata = dataSource.getMetadata(AuditEntryEntity);
     this.logTable = metadata.tablePath;
     // The same key as lockChainHead(audit_log): chaining and checkpoints exclude each other.
-    this.lockKey = metadata.tablePath;
+    this.lockLiteral = `'${metadata.tablePath.replace(/'/g, "''")}'`;
+    this.headsTable = dataSource.getMetadata(ChainHeadEntity).tablePath;
     this.pendingTable = `${metadata.schema ? `${metadata.schema}.` : ''}audit_pending`;
     this.batchSize = options.batchSize ?? 500;
+    this.coalesceMs = options.coalesceMs ?? 0;
   }
 
   /** Writes one unchained entry in the caller's transaction (or on its own). One statement. */
   async write(entry: PendingAuditEntry, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.dataSource.manager).query(
-      `INSERT INTO ${this.pendingTable} (entry) VALUES ($1)`,
-      [entry],
-    );
+    const sql = `INSERT INTO ${this.pendingTable} (entry) VALUES ($1)`;
+    if (manager) {
+      await manager.query(sql, [entry]);
+    } else {
+      // On its own (a denied attempt): on the pool, without TypeORM's query runner.
+      await poolQuery(this.dataSource, sql, [JSON.stringify(entry)], { prepare: true });
+    }
   }
 
   start(): void {
@@ -136,16 +152,22 @@ export class AuditChainer {
     await this.running;
   }
 
-  /** Asks for a pass now, e.g. right after a transaction that wrote entries committed. */
+  /**
+   * Asks for a pass soon, e.g. right after a transaction that wrote entries committed: within
+   * `coalesceMs`; every poke until then, and every poke while a pass runs, is served by one pass,
+   * so the entries of a burst of writes are chained together (not a pass per write).
+   */
   poke(): void {
     if (this.stopped) {
       return;
     }
+    this.poked = true;
     if (this.running) {
-      this.again = true;
       return;
     }
-    this.schedule(0);
+    if (!this.soon) {
+      this.schedule(this.coalesceMs);
+    }
   }
 
   private schedule(delayMs: number): void {
@@ -153,25 +175,29 @@ export class AuditChainer {
       return;
     }
     clearTimeout(this.timer);
+    this.soon = delayMs <= this.coalesceMs;
     this.detached(() => {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.running = this.loop().finally(() => {
+        this.soon = false;
+        const known = this.poked;
+        this.poked = false;
+        this.running = this.loop(known).finally(() => {
           this.running = undefined;
-          this.schedule(this.again ? 0 : this.options.pollIntervalMs);
-          this.again = false;
+          // Entries written while it ran: another pass soon; otherwise the next poll.
+          this.schedule(this.poked ? this.coalesceMs : this.options.pollIntervalMs);
         });
       }, delayMs);
       this.timer.unref();
     });
   }
 
-  private async loop(): Promise<void> {
+  private async loop(known: boolean): Promise<void> {
     try {
       for (;;) {
-        this.again = false;
-        const n = await this.pass({ wait: false });
-        if (n === null || (n < this.batchSize && !this.again) || this.stopped) {
+        const n = await this.pass({ wait: false, known });
+        // A full batch: more are waiting.
+        if (n === null || n < this.batchSize || this.stopped) {
           return;
         }
       }
@@ -198,83 +224,106 @@ export class AuditChainer {
   }
 
   /**
-   * One batch in one transaction. `wait: false` skips the pass (null) when another chainer holds
-   * the lock: it is chaining already.
+   * One batch in one transaction, on a connection of the pg pool without TypeORM's query runner
+   * (this runs after every burst of writes): BEGIN with the chain's lock, one statement that takes
+   * the batch and reads the head, one that inserts the links and records the new head, COMMIT.
+   * `wait: false` skips the pass (null) when another chainer holds the lock: it is chaining
+   * already. `known`: the caller knows entries are pending (its own write poked it), so the
+   * cheap check for an idle poll is skipped.
    */
-  async pass(options: { wait: boolean }): Promise<number | null> {
-    if (!options.wait) {
+  async pass(options: { wait: boolean; known?: boolean }): Promise<number | null> {
+    if (!options.wait && !options.known) {
       // An idle poll is one cheap statement, not a transaction.
-      const [any] = (await this.dataSource.query(
+      const [any] = await poolQuery<{ pending: boolean }>(
+        this.dataSource,
         `SELECT EXISTS (SELECT 1 FROM ${this.pendingTable}) AS pending`,
-      )) as Array<{ pending: boolean }>;
+        [],
+        { prepare: true },
+      );
       if (!any?.pending) {
         return 0;
       }
     }
-    return this.dataSource.transaction(async (tx) => {
-      if (options.wait) {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.lockKey]);
-      } else {
-        const [row] = (await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got', [
-          this.lockKey,
-        ])) as Array<{ got: boolean }>;
-        if (!row?.got) {
+    return poolTransaction(
+      this.dataSource,
+      options.wait
+        ? `SELECT pg_advisory_xact_lock(hashtext(${this.lockLiteral})), true AS got`
+        : `SELECT pg_try_advisory_xact_lock(hashtext(${this.lockLiteral})) AS got`,
+      async (query, [lock]) => {
+        if (!lock?.got) {
           return null;
         }
-      }
-      const taken = (await tx.query(
-        `DELETE FROM ${this.pendingTable} WHERE position IN (
-           SELECT position FROM ${this.pendingTable} ORDER BY position LIMIT $1)
-         RETURNING position, entry`,
-        [this.batchSize],
-      )) as [Array<{ position: string; entry: PendingAuditEntry }>, number];
-      const rows = (Array.isArray(taken[0]) ? taken[0] : taken) as Array<{
-        position: string;
-        entry: PendingAuditEntry;
-      }>;
-      if (rows.length === 0) {
-        return 0;
-      }
-      rows.sort((a, b) => Number(a.position) - Number(b.position));
-      const head = await currentChainHead(tx, this.options.chain, AuditEntryEntity);
-      let seq = head.seq;
-      let prevHash = head.hash;
-      const linked = rows.map(({ entry }) => {
-        seq += 1;
-        const at = new Date(entry.at).toISOString();
-        const link = { ...entry, at, seq, partyOrgs: entry.partyOrgs ?? [] };
-        const hash = chainHash(prevHash, auditContentOf(link));
-        const row = {
-          seq,
-          id: entry.id,
-          at,
-          actor_sub: entry.actorSub,
-          actor_org: entry.actorOrg,
-          actor_issuer: entry.actorIssuer,
-          action: entry.action,
-          object_type: entry.objectType,
-          object_id: entry.objectId,
-          object_org: entry.objectOrg,
-          outcome: entry.outcome,
-          detail: entry.detail,
-          party_orgs: link.partyOrgs,
-          prev_hash: prevHash,
-          hash,
-        };
-        prevHash = hash;
-        return row;
-      });
-      await tx.query(
-        `INSERT INTO ${this.logTable} (seq, id, at, actor_sub, actor_org, actor_issuer, action,
-           object_type, object_id, object_org, outcome, detail, party_orgs, prev_hash, hash)
-         SELECT seq, id, at, actor_sub, actor_org, actor_issuer, action, object_type, object_id,
-                object_org, outcome, detail, party_orgs, prev_hash, hash
-           FROM jsonb_populate_recordset(NULL::${this.logTable}, $1::jsonb)`,
-        [JSON.stringify(linked)],
-      );
-      await recordChainHead(tx, this.options.chain, { seq, hash: prevHash });
-      return rows.length;
-    });
+        // The head is read after the lock is held (this statement's snapshot follows it): the
+        // recorded head, or for a chain that has none recorded yet its last link.
+        const rows = await query<{
+          position: string;
+          entry: PendingAuditEntry;
+          head_seq: string | number | null;
+          head_hash: string | null;
+        }>(
+          `WITH taken AS (
+             DELETE FROM ${this.pendingTable} WHERE position IN (
+               SELECT position FROM ${this.pendingTable} ORDER BY position LIMIT $1)
+             RETURNING position, entry),
+           head AS (
+             SELECT seq, hash FROM ${this.headsTable} WHERE chain = $2
+             UNION ALL
+             (SELECT seq, hash FROM ${this.logTable}
+               WHERE NOT EXISTS (SELECT 1 FROM ${this.headsTable} WHERE chain = $2)
+               ORDER BY seq DESC LIMIT 1))
+           SELECT t.position, t.entry, h.seq AS head_seq, h.hash AS head_hash
+             FROM taken t LEFT JOIN (SELECT seq, hash FROM head LIMIT 1) h ON true`,
+          [this.batchSize, this.options.chain],
+        );
+        if (rows.length === 0) {
+          return 0;
+        }
+        rows.sort((a, b) => Number(a.position) - Number(b.position));
+        let seq = rows[0]!.head_seq === null ? 0 : Number(rows[0]!.head_seq);
+        let prevHash = rows[0]!.head_hash ?? GENESIS_HASH;
+        const linked = rows.map(({ entry }) => {
+          seq += 1;
+          const at = new Date(entry.at).toISOString();
+          const link = { ...entry, at, seq, partyOrgs: entry.partyOrgs ?? [] };
+          const hash = chainHash(prevHash, auditContentOf(link));
+          const row = {
+            seq,
+            id: entry.id,
+            at,
+            actor_sub: entry.actorSub,
+            actor_org: entry.actorOrg,
+            actor_issuer: entry.actorIssuer,
+            action: entry.action,
+            object_type: entry.objectType,
+            object_id: entry.objectId,
+            object_org: entry.objectOrg,
+            outcome: entry.outcome,
+            detail: entry.detail,
+            party_orgs: link.partyOrgs,
+            prev_hash: prevHash,
+            hash,
+          };
+          prevHash = hash;
+          return row;
+        });
+        // The links and the new head (as recordChainHead writes it) in one statement.
+        await query(
+          `WITH linked AS (
+             INSERT INTO ${this.logTable} (seq, id, at, actor_sub, actor_org, actor_issuer, action,
+               object_type, object_id, object_org, outcome, detail, party_orgs, prev_hash, hash)
+             SELECT seq, id, at, actor_sub, actor_org, actor_issuer, action, object_type,
+                    object_id, object_org, outcome, detail, party_orgs, prev_hash, hash
+               FROM jsonb_populate_recordset(NULL::${this.logTable}, $1::jsonb)
+             RETURNING 1)
+           INSERT INTO ${this.headsTable} (chain, seq, hash, updated_at)
+           VALUES ($2, $3, $4, now())
+           ON CONFLICT (chain) DO UPDATE
+             SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, updated_at = now()`,
+          [JSON.stringify(linked), this.options.chain, seq, prevHash],
+        );
+        return rows.length;
+      },
+    );
   }
 
   /** How many entries wait to be chained, and for how long the oldest has waited. */

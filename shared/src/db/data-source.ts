@@ -98,8 +98,14 @@ function oneQueryAtATime(runner: QueryRunner): QueryRunner {
 
 export type Tx = EntityManager;
 
+interface PgPoolClient {
+  query(query: string | { text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  release(destroy?: boolean): void;
+}
+
 interface PgPool {
   query(query: { text: string; values: unknown[]; name?: string }): Promise<{ rows: unknown[] }>;
+  connect?(): Promise<PgPoolClient>;
 }
 
 /**
@@ -165,4 +171,59 @@ export async function poolQuery<T>(
   }
   const name = options.prepare && overTcp(dataSource) ? preparedName(sql) : undefined;
   return (await pool.query({ text: sql, values: params, ...(name ? { name } : {}) })).rows as T[];
+}
+
+/** A query in a `poolTransaction`: its rows. */
+export type PoolTxQuery = <T = Record<string, unknown>>(
+  sql: string,
+  params?: unknown[],
+) => Promise<T[]>;
+
+/**
+ * A transaction on one connection of the DataSource's own pg pool, without TypeORM's query runner
+ * around each statement: for background passes that run after every write (the audit chainer).
+ * `begin` is run as the transaction's first statement(s), in the same round trip as BEGIN (simple
+ * query protocol: no parameters). Commits when `work` resolves, rolls back when it throws.
+ */
+export async function poolTransaction<T>(
+  dataSource: DataSource,
+  begin: string,
+  work: (query: PoolTxQuery, begun: Array<Record<string, unknown>>) => Promise<T>,
+): Promise<T> {
+  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
+  if (!pool?.connect) {
+    return dataSource.transaction(async (tx) => {
+      const runner = tx.queryRunner!;
+      const begun = begin
+        ? ((await runner.query(begin, [], true)) as { records: Array<Record<string, unknown>> })
+            .records
+        : [];
+      return work(
+        async <R>(sql: string, params: unknown[] = []) =>
+          ((await runner.query(sql, params, true)) as { records: R[] }).records,
+        begun,
+      );
+    });
+  }
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    const results = (await client.query(`BEGIN;${begin ? ` ${begin}` : ''}`)) as unknown as
+      { rows: Array<Record<string, unknown>> } | Array<{ rows: Array<Record<string, unknown>> }>;
+    const begun = Array.isArray(results) ? (results[results.length - 1]?.rows ?? []) : [];
+    const result = await work(
+      async <R>(sql: string, params: unknown[] = []) =>
+        (await client.query({ text: sql, values: params })).rows as R[],
+      begun,
+    );
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }

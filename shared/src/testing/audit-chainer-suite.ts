@@ -112,6 +112,24 @@ export function describeAuditChainer(options: AuditChainerSuiteOptions): void {
       expect(await verify()).toMatchObject({ valid: true, pending: 0 });
     });
 
+    it('chains everything pending when a reader asks, even with its chainer stopped', async () => {
+      const { audit } = options.target();
+      const chainer = audit.chainer!;
+      await chainer.stop();
+      try {
+        await refusedRead();
+        await refusedRead();
+        const before = await counts();
+        expect(before.pending).toBeGreaterThanOrEqual(2);
+        // What readers of the log and checkpoints call: it waits for the lock, then links.
+        expect(await audit.chainPending()).toBe(before.pending);
+        expect(await counts()).toEqual({ chained: before.chained + before.pending, pending: 0 });
+      } finally {
+        chainer.start();
+      }
+      expect(await verify()).toMatchObject({ valid: true, pending: 0 });
+    });
+
     it('loses nothing when a chainer dies mid-pass: its transaction rolls back and the entries wait', async () => {
       const { audit, dataSource } = options.target();
       const chainer = audit.chainer!;
