@@ -368,7 +368,9 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await c.getByRole('button', { name: 'Bekräfta överlämning' }).click();
   await c.getByTestId('referral-status').filter({ hasText: 'Överlämning bekräftad' }).waitFor();
   await n.reload();
-  await n.getByRole('button', { name: 'Avsluta' }).click();
+  // the page as reloaded, showing both confirmations, before the recipient closes
+  await status.filter({ hasText: 'Överlämning bekräftad' }).waitFor({ timeout: 30_000 });
+  await n.getByRole('button', { name: 'Avsluta', exact: true }).click();
   await n.getByLabel('Utfall').selectOption('support_started');
   await n.getByRole('button', { name: 'Avsluta' }).last().click();
   await status.filter({ hasText: 'Avslutad' }).waitFor({ timeout: 30_000 });
