@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { must, problemText, type ReferralSchemas } from '../api/client';
 import { formatDateTime, stockholmDate } from '../format';
 import { useI18n, type MessageKey, type Translate } from '../i18n';
+import { AuditActionName, AuditObjectName } from '../ui/audit-label';
 import { Notice, useApp, useLoad } from '../ui/common';
 import { stockholmInputToIso, toLocalInput } from './inbox';
 import { UnitDevicesPanel } from './device';
@@ -304,9 +305,11 @@ export function AuditPage() {
                   <td>{formatDateTime(locale, e.at)}</td>
                   <td>{e.actorSub}</td>
                   <td>
-                    <code>{e.action}</code>
+                    <AuditActionName code={e.action} />
                   </td>
-                  <td>{e.objectType}</td>
+                  <td>
+                    <AuditObjectName code={e.objectType} />
+                  </td>
                   <td>{t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}</td>
                 </tr>
               ))}
