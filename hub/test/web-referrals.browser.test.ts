@@ -291,7 +291,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await p.getByRole('checkbox', { name: 'Personen har samtyckt till delningen' }).check();
   await p.getByLabel('Din roll').fill('polis');
   // The municipality is chosen by its name (the form sends its SCB code).
-  await p.getByLabel('Kommun', { exact: true }).selectOption({ label: 'Norrköping' });
+  await p.locator('#f-municipality').selectOption({ label: 'Norrköping' });
   await step(p, '44-new-referral-filled');
   await p.getByRole('button', { name: 'Signera, kryptera och skicka' }).click();
   await p.waitForURL(/#\/referral\/[0-9a-f-]{36}$/, { timeout: 60_000 });
