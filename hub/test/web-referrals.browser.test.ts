@@ -304,11 +304,14 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await facts.getByText('Norrköping', { exact: true }).waitFor();
   await expect(facts.getByText('0581').count()).resolves.toBe(0);
   await step(p, '44b-sender-view');
+  await p.setViewportSize(PHONE.viewport);
+  await step(p, '44b-sender-view-phone');
   await p.goto(`${hub.base}/#/outbox`);
   const sent = p.getByTestId('referral').first();
   await sent.getByText('Skickades', { exact: true }).waitFor({ timeout: 30_000 });
   await expect(sent.getByText('Inkom', { exact: true }).count()).resolves.toBe(0);
-  await step(p, '44c-outbox');
+  await step(p, '44c-outbox-phone');
+  await p.setViewportSize(DESKTOP.viewport);
   await p.goto(`${hub.base}/#/referral/${referralId}`);
   await p.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
 

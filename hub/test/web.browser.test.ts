@@ -575,6 +575,9 @@ test('the analyst, the auditor and the organisation admin', async () => {
     .filter({ hasText: /Kedjan är hel: \d+ poster kontrollerade/ })
     .waitFor();
   await step(auditor, '31-audit');
+  await auditor.setViewportSize(PHONE.viewport);
+  await step(auditor, '31-audit-phone');
+  await auditor.setViewportSize(DESKTOP.viewport);
   // Every access to one referral: who opened or acted on it, when.
   const access = auditor.getByTestId('referral-access');
   await access.getByLabel('Ärendets id').fill(workedReferralId!);
