@@ -73,6 +73,8 @@ const TEMPLATES: Record<string, () => string[]> = {
     declared('services/notifications/src/domain/inbox.ts', /type InboxAction =/),
   'notification.${state}_bulk': () =>
     declared('services/notifications/src/inbox/commands.ts', /state: 'read'/),
+  'operation.participation_${answer}': () =>
+    declared('services/referrals/src/operations/operations.commands.ts', /answer: 'accept'/),
   'unit.${action}': () =>
     declared('services/directory/src/domain/key-changes.ts', /type UnitKeyAction =/),
 };
@@ -80,7 +82,7 @@ const TEMPLATES: Record<string, () => string[]> = {
 function writtenActions(): Set<string> {
   const found = new Set<string>();
   const quoted = new RegExp(`'((?:${PREFIXES})\\.[a-z_]+)'`, 'g');
-  const template = new RegExp(`\`((?:${PREFIXES})\\.\\$\\{(\\w+)\\}[a-z_]*)\``, 'g');
+  const template = new RegExp(`\`((?:${PREFIXES})\\.[a-z_]*\\$\\{(\\w+)\\}[a-z_]*)\``, 'g');
   for (const { file, text } of all) {
     for (const m of text.matchAll(quoted)) {
       if (!NOT_ACTIONS.has(m[1]!)) {
