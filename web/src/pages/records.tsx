@@ -303,7 +303,7 @@ export function AuditPage() {
       {entries.error && <Notice kind="error">{t('app.error', { detail: entries.error })}</Notice>}
       {entries.data && entries.data.length === 0 && <p>{t('audit.empty')}</p>}
       {entries.data && entries.data.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t('audit.title')}>
           <table data-testid="audit">
             <caption class="visually-hidden">{t('audit.title')}</caption>
             <thead>
