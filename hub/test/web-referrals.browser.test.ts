@@ -215,6 +215,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   const coordinator = await enrolWorker('coordinator.ostergotland');
   const frideborg = await enrolWorker('frideborg.caseworker');
   const novahuset = await enrolWorker('novahuset.caseworker', PHONE);
+  await step(novahuset.page, '40b-device-code-phone');
 
   await approveAsAdmin(
     'police.admin',
@@ -289,10 +290,29 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await p.getByRole('checkbox', { name: 'Människohandel för sexuella ändamål' }).check();
   await p.getByRole('checkbox', { name: 'Personen har samtyckt till delningen' }).check();
   await p.getByLabel('Din roll').fill('polis');
+  // The municipality is chosen by its name (the form sends its SCB code).
+  await p.locator('#f-municipality').selectOption({ label: 'Norrköping' });
   await step(p, '44-new-referral-filled');
   await p.getByRole('button', { name: 'Signera, kryptera och skicka' }).click();
   await p.waitForURL(/#\/referral\/[0-9a-f-]{36}$/, { timeout: 60_000 });
   const referralId = p.url().split('/').at(-1)!;
+  await p.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  // The sender's own view: when it was sent (not "Inkom"), the municipality by name.
+  const facts = p.locator('dl.meta');
+  await facts.getByText('Skickades', { exact: true }).waitFor();
+  await expect(facts.getByText('Inkom', { exact: true }).count()).resolves.toBe(0);
+  await facts.getByText('Norrköping', { exact: true }).waitFor();
+  await expect(facts.getByText('0581').count()).resolves.toBe(0);
+  await step(p, '44b-sender-view');
+  await p.setViewportSize(PHONE.viewport);
+  await step(p, '44b-sender-view-phone');
+  await p.goto(`${hub.base}/#/outbox`);
+  const sent = p.getByTestId('referral').first();
+  await sent.getByText('Skickades', { exact: true }).waitFor({ timeout: 30_000 });
+  await expect(sent.getByText('Inkom', { exact: true }).count()).resolves.toBe(0);
+  await step(p, '44c-outbox-phone');
+  await p.setViewportSize(DESKTOP.viewport);
+  await p.goto(`${hub.base}/#/referral/${referralId}`);
   await p.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
 
   // ----- the coordinator reads it, verified, answers in the thread, and routes it --------------
@@ -302,6 +322,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(c.getByTestId('verified-sender').innerText()).resolves.toContain(
     'Människohandelsgruppen Region Öst (Polisen Region Öst)',
   );
+  await c.locator('dl.meta').getByText('Inkom', { exact: true }).waitFor();
   await step(c, '45-coordinator-reads');
   await c.getByLabel('Nytt meddelande').fill(`Vi tar det härifrån. ${MARKER}`);
   // A message being written survives a reload too (an encrypted draft in this browser).

@@ -364,7 +364,10 @@ function SignedIn({ session }: { session: Session }) {
           </div>
         )}
       </div>
-      <DeviceBanner device={device} error={deviceError} onShow={() => go('#/device')} />
+      {/* #/device shows the code (and any device error) itself: no banner above it saying so. */}
+      {current.page !== 'device' && (
+        <DeviceBanner device={device} error={deviceError} onShow={() => go('#/device')} />
+      )}
       <main id="main" tabIndex={-1}>
         {current.page === 'device' ? (
           <DevicePage device={device} error={deviceError} />

@@ -151,6 +151,8 @@ export async function enrolWorker(
   await page.goto(`${story.hub.base}/#/device`);
   const code = (await page.getByTestId('short-code').innerText()).trim();
   expect(code).toMatch(/^\d{5} \d{5} \d{5} \d{5}$/);
+  // The page that shows the code has no banner above it pointing to the code.
+  await expect(page.getByTestId('device-banner').count()).resolves.toBe(0);
   await expect(page.getByTestId('device-unit').first().innerText()).resolves.toContain(
     'väntar på godkännande',
   );

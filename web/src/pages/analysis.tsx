@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import { must, problemText, type ReferralSchemas } from '../api/client';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
+import { AuditActionName } from '../ui/audit-label';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
 import { cryptoAdapter } from '../crypto/adapter';
 import { LegalHoldPanel } from './referral-records';
@@ -409,7 +410,7 @@ export function ReferralAccessPanel() {
                   <td>{formatDateTime(locale, e.at)}</td>
                   <td>{e.actorSub}</td>
                   <td>
-                    <code>{e.action}</code>
+                    <AuditActionName code={e.action} />
                   </td>
                   <td>{t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}</td>
                 </tr>

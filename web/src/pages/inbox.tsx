@@ -19,6 +19,8 @@ import { formatDateTime, formatDeadline } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, UnitPicker, useApp, useLoad, useNow } from '../ui/common';
 import { LegalHoldPanel, PartyAccessLog } from './referral-records';
+import { referralDateLabel } from './referral-date';
+import { MunicipalityName } from '../ui/municipality';
 
 const URGENCY_RANK: Record<Referral['urgency'], number> = { acute: 0, urgent: 1, routine: 2 };
 const OPEN: Referral['status'][] = [
@@ -91,7 +93,7 @@ export function InboxPage({ box, onOpen }: { box: 'inbox' | 'outbox'; onOpen(id:
               <dd>
                 <UnitName id={box === 'inbox' ? r.senderUnitId : r.recipientUnitId} />
               </dd>
-              <dt>{t('inbox.received')}</dt>
+              <dt>{t(box === 'inbox' ? 'inbox.received' : 'inbox.sent')}</dt>
               <dd>{formatDateTime(locale, r.createdAt)}</dd>
               {r.status === 'sent' && (
                 <>
@@ -276,10 +278,12 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
             <dt>{t('referral.gender')}</dt>
             <dd>{t(`gender.${r.gender}`)}</dd>
             <dt>{t('referral.municipality')}</dt>
-            <dd>{r.municipalityCode}</dd>
+            <dd>
+              <MunicipalityName code={r.municipalityCode} />
+            </dd>
             <dt>{t('referral.legalBasis')}</dt>
             <dd>{t(`legalBasis.${r.legalBasis}`)}</dd>
-            <dt>{t('inbox.received')}</dt>
+            <dt>{t(referralDateLabel(r, mine))}</dt>
             <dd>{formatDateTime(locale, r.createdAt)}</dd>
             {r.handover.plannedFor && (
               <>

@@ -9,6 +9,7 @@ import { useState } from 'preact/hooks';
 import { idempotent, must, problemText, type ReferralSchemas } from '../api/client';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
+import { AuditActionName } from '../ui/audit-label';
 import { Notice, useApp, useLoad } from '../ui/common';
 import { saveFile, stockholmToday } from './mapping-report';
 import { OrganisationName } from './referral-records';
@@ -263,7 +264,7 @@ function LogReviewView({ id, onChanged }: { id: string; onChanged(): void }) {
                         (<OrganisationName id={item.organisationId} />)
                       </>
                     )}
-                    : <code>{item.action}</code>{' '}
+                    : <AuditActionName code={item.action} />{' '}
                     {item.outcome === 'denied' ? t('audit.denied') : t('audit.allowed')}
                   </p>
                   <p class="subtle">

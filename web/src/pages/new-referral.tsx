@@ -13,6 +13,7 @@ import { asEnvelopeWarning, cryptoAdapter } from '../crypto/adapter';
 import { useDraft } from '../crypto/drafts';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitPicker, useApp, useLoad } from '../ui/common';
+import { MunicipalitySelect } from '../ui/municipality';
 import { SharingAdviceList } from './referral-content';
 import { sharingAdvice } from './sharing';
 
@@ -491,13 +492,10 @@ export function NewReferralPage({ onSent }: { onSent(id: string): void }) {
           />
           <label class="field" for="f-municipality">
             <span>{t('referral.municipality')}</span>
-            <input
+            <MunicipalitySelect
               id="f-municipality"
-              required
-              inputMode="numeric"
-              pattern="[0-9]{4}"
               value={f.municipalityCode}
-              onInput={(e) => update({ municipalityCode: (e.target as HTMLInputElement).value })}
+              onChange={(code) => update({ municipalityCode: code })}
             />
           </label>
           <ClearSelect

@@ -6,6 +6,9 @@ import { useState } from 'preact/hooks';
 import { must, problemText, type ReferralSchemas } from '../api/client';
 import { formatDateTime, stockholmDate } from '../format';
 import { useI18n, type MessageKey, type Translate } from '../i18n';
+import { municipalityText, type MunicipalityList } from '../municipalities';
+import { AuditActionName, AuditObjectName } from '../ui/audit-label';
+import { useMunicipalities } from '../ui/municipality';
 import { Notice, useApp, useLoad } from '../ui/common';
 import { stockholmInputToIso, toLocalInput } from './inbox';
 import { UnitDevicesPanel } from './device';
@@ -28,15 +31,21 @@ const DIMENSIONS: Dimension[] = [
   'municipality',
 ];
 
-/** A dimension's value in words (enum values translated; months and codes as they are). */
-function cellText(t: Translate, dimension: Dimension, value: string | undefined): string {
+/** A dimension's value in words (enum values translated, municipalities by name, months as they are). */
+function cellText(
+  t: Translate,
+  dimension: Dimension,
+  value: string | undefined,
+  municipalities: MunicipalityList | undefined,
+): string {
   if (value === undefined) {
     return '';
   }
   switch (dimension) {
     case 'month':
-    case 'municipality':
       return value;
+    case 'municipality':
+      return municipalityText(t, value, municipalities);
     default:
       return t(`${dimension}.${value}` as MessageKey);
   }
@@ -48,7 +57,12 @@ function countText(count: Row['count']): string {
 }
 
 /** RFC 4180 CSV of what the table shows, headers in the chosen language. */
-export function statisticsCsv(t: Translate, groupBy: Dimension[], rows: Row[]): string {
+export function statisticsCsv(
+  t: Translate,
+  groupBy: Dimension[],
+  rows: Row[],
+  municipalities: MunicipalityList | undefined,
+): string {
   const quote = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const header = [
     ...groupBy.map((d) => t(`dimension.${d}`)),
@@ -56,7 +70,7 @@ export function statisticsCsv(t: Translate, groupBy: Dimension[], rows: Row[]): 
     t('statistics.median'),
   ];
   const lines = rows.map((row) => [
-    ...groupBy.map((d) => cellText(t, d, row.key[d])),
+    ...groupBy.map((d) => cellText(t, d, row.key[d], municipalities)),
     countText(row.count),
     row.medianMinutesToAcknowledge === null ? '' : String(row.medianMinutesToAcknowledge),
   ]);
@@ -81,12 +95,13 @@ export function StatisticsPage() {
     [query],
   );
   const [csvUrl, setCsvUrl] = useState<string>();
+  const municipalities = useMunicipalities();
 
   const download = () => {
     if (!stats.data) {
       return;
     }
-    const blob = new Blob([statisticsCsv(t, query.groupBy, stats.data.rows)], {
+    const blob = new Blob([statisticsCsv(t, query.groupBy, stats.data.rows, municipalities)], {
       type: 'text/csv;charset=utf-8',
     });
     if (csvUrl) {
@@ -158,7 +173,9 @@ export function StatisticsPage() {
               dimension: query.groupBy.map((d) => t(`dimension.${d}`)).join(' · '),
             })}
             bars={stats.data.rows.map((row) => ({
-              label: query.groupBy.map((d) => cellText(t, d, row.key[d])).join(' · '),
+              label: query.groupBy
+                .map((d) => cellText(t, d, row.key[d], municipalities))
+                .join(' · '),
               count: row.count,
             }))}
           />
@@ -184,7 +201,7 @@ export function StatisticsPage() {
                 {stats.data.rows.map((row, i) => (
                   <tr key={i}>
                     {query.groupBy.map((d) => (
-                      <td key={d}>{cellText(t, d, row.key[d])}</td>
+                      <td key={d}>{cellText(t, d, row.key[d], municipalities)}</td>
                     ))}
                     <td class="num">{countText(row.count)}</td>
                     <td class="num">{row.medianMinutesToAcknowledge ?? ''}</td>
@@ -286,7 +303,7 @@ export function AuditPage() {
       {entries.error && <Notice kind="error">{t('app.error', { detail: entries.error })}</Notice>}
       {entries.data && entries.data.length === 0 && <p>{t('audit.empty')}</p>}
       {entries.data && entries.data.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t('audit.title')}>
           <table data-testid="audit">
             <caption class="visually-hidden">{t('audit.title')}</caption>
             <thead>
@@ -304,9 +321,11 @@ export function AuditPage() {
                   <td>{formatDateTime(locale, e.at)}</td>
                   <td>{e.actorSub}</td>
                   <td>
-                    <code>{e.action}</code>
+                    <AuditActionName code={e.action} />
                   </td>
-                  <td>{e.objectType}</td>
+                  <td>
+                    <AuditObjectName code={e.objectType} />
+                  </td>
                   <td>{t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}</td>
                 </tr>
               ))}

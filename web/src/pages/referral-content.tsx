@@ -12,6 +12,7 @@ import { useDraft } from '../crypto/drafts';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
+import { MunicipalitySelect } from '../ui/municipality';
 import { sharingAdvice, type SharingParty } from './sharing';
 import { TrustOrganisation } from './trust-organisation';
 
@@ -436,11 +437,10 @@ export function ForwardPanel({ r, onForwarded }: { r: Referral; onForwarded(): v
         </label>
         <label class="field">
           <span>{t('referral.municipality')}</span>
-          <input
+          <MunicipalitySelect
             value={municipality}
-            inputMode="numeric"
-            pattern="[0-9]{4}"
-            onInput={(e) => setMunicipality((e.target as HTMLInputElement).value)}
+            onChange={setMunicipality}
+            anyLabel={t('referral.anyMunicipality')}
           />
         </label>
         <button type="submit">{t('forward.search')}</button>

@@ -10,6 +10,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { idempotent, must, problemText, type ReferralSchemas } from '../api/client';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
+import { AuditActionName } from '../ui/audit-label';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
 
 type LegalHoldReason = ReferralSchemas['LegalHoldReason'];
@@ -212,10 +213,12 @@ const KNOWN_ACTIONS = [
   'referral.timeline_read',
 ];
 
-function actionText(t: (k: MessageKey) => string, e: AccessEntry): string {
-  return KNOWN_ACTIONS.includes(e.action)
-    ? t(`partyAccess.action.${e.action.replace('referral.', '')}` as MessageKey)
-    : e.action;
+function actionText(t: (k: MessageKey) => string, e: AccessEntry) {
+  return KNOWN_ACTIONS.includes(e.action) ? (
+    t(`partyAccess.action.${e.action.replace('referral.', '')}` as MessageKey)
+  ) : (
+    <AuditActionName code={e.action} />
+  );
 }
 
 /** The parties' own access log of the referral: who opened what, when, and refused attempts. */
