@@ -19,7 +19,11 @@ COPY services/referrals/package.json services/referrals/
 COPY services/notifications/package.json services/notifications/
 COPY sdk/package.json sdk/
 COPY web/package.json web/
-RUN npm install --workspace web --include-workspace-root=false --ignore-scripts --no-audit --no-fund
+RUN npm install --workspace web --workspace sdk --include-workspace-root=false --ignore-scripts --no-audit --no-fund
+# The web builds the SDK's envelope, device-key and client code into its bundle (one envelope
+# implementation for the CLI and the browser), and the municipality list from shared/.
+COPY sdk/src/ sdk/src/
+COPY shared/src/sweden/ shared/src/sweden/
 COPY web/ web/
 RUN npm run build --workspace web
 
