@@ -8,7 +8,7 @@
  *
  * CPU per request is this process's (`process.cpuUsage`: the app under test, its pg client and
  * what runs beside it, e.g. the referrals service's relay and audit chainer; the other app idles
- * meanwhile) over the requests answered. By default the load (autocannon, bench/load-generator.ts)
+ * meanwhile) over the requests answered. By default the load (autocannon, scripts/bench-load.ts)
  * runs in this process too, so both sides' figures include its cost (about 0.6–0.8 ms a request
  * on the 2-core machine). BENCH_LOADER=process runs it in a child process: the CPU figure is then
  * the server's alone and autocannon's is reported apart (`loaderCpuMsPerRequest`), but on a loaded
@@ -55,7 +55,7 @@ import {
   eventually,
   testEventNaming,
 } from '@samverkan/shared/src/testing';
-import { runLoad, type LoadRequest, type LoadResult } from './load-generator';
+import { runLoad, type LoadRequest, type LoadResult } from '../scripts/bench-load';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -113,10 +113,10 @@ interface Row {
   rssMiB: number;
 }
 
-/** The load generator's process (bench/load-generator.ts), started once. */
+/** The load generator's process (scripts/bench-load.ts), started once. */
 let generator: ChildProcess | undefined;
 function loadGenerator(): ChildProcess {
-  generator ??= fork(path.join(__dirname, 'load-generator.ts'), [], {
+  generator ??= fork(path.join(__dirname, '..', 'scripts', 'bench-load.ts'), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

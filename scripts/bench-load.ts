@@ -7,7 +7,8 @@
  * apart); it receives one `LoadRequest` per run over IPC and answers with one `LoadResult`. On a
  * loaded machine every request then waits for two more wake-ups of a process, which lowers the
  * throughput of both sides and brings the ratio closer to 1: use that mode for the CPU figure,
- * the default one for the ratios.
+ * the default one for the ratios. It is not a bench itself and prints nothing: it lives here, not
+ * in bench/, where every file is a bench that ends with one JSON line.
  */
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
