@@ -29,6 +29,14 @@ interface HoldCommand {
   body?: LegalHoldInput;
 }
 
+/** Placing and lifting: the hold decided on, with the referral it is on, answered as a view. */
+type HoldCommandDefinition = CommandDefinition<
+  HoldCommand,
+  HoldCommand,
+  LegalHold & { referral: HeldReferral },
+  LegalHoldView
+>;
+
 /**
  * Legal holds on referrals (docs/retention.md). Each party organisation may hold a referral for
  * its own reasons; the purger leaves a referral alone while any hold is on it.
@@ -57,14 +65,7 @@ export function createLegalHoldsService(ctx: ReferralsContext, retention: Retent
     return { referral: referral!, standing: found };
   }
 
-  const placeCommand = (
-    principal: Principal,
-  ): CommandDefinition<
-    HoldCommand,
-    HoldCommand,
-    LegalHold & { referral: HeldReferral },
-    LegalHoldView
-  > => ({
+  const placeCommand = (principal: Principal): HoldCommandDefinition => ({
     target: (c) => ({
       action: 'referral.legal_hold_place',
       objectType: 'referral',
@@ -87,14 +88,7 @@ export function createLegalHoldsService(ctx: ReferralsContext, retention: Retent
     onNoChange: () => Promise.reject(new ProblemError(R.alreadyPurged)),
   });
 
-  const liftCommand = (
-    principal: Principal,
-  ): CommandDefinition<
-    HoldCommand,
-    HoldCommand,
-    LegalHold & { referral: HeldReferral },
-    LegalHoldView
-  > => ({
+  const liftCommand = (principal: Principal): HoldCommandDefinition => ({
     target: (c) => ({
       action: 'referral.legal_hold_lift',
       objectType: 'referral',

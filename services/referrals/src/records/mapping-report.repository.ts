@@ -8,8 +8,11 @@ import {
   ReferralStatisticsMonthEntity,
 } from '../entities';
 import {
+  cellsParams,
   DIMENSION_SQL,
+  MEDIAN_OF_RUNNING_SQL,
   periodPlan,
+  queryCells,
   recordKeySql,
   STATISTICS_TIME_ZONE,
   tenthsSql,
@@ -108,9 +111,7 @@ export function createMappingReportRepository(dataSource: DataSource) {
         ), medians AS (
           -- percentile_cont(0.5): the middle value, or the mean of the two middle values
           SELECT u.g, ${list},
-                 (min(u.tenths) FILTER (WHERE u.below > floor((u.total - 1) / 2.0))
-                  + min(u.tenths) FILTER (WHERE u.below > ceil((u.total - 1) / 2.0))) / 20.0
-                   AS median
+                 ${MEDIAN_OF_RUNNING_SQL} AS median
             FROM running u
            GROUP BY u.g, ${list}
         )
@@ -119,22 +120,7 @@ export function createMappingReportRepository(dataSource: DataSource) {
           FROM ranked c LEFT JOIN medians md ON md.g = c.g AND ${sameCell}
          WHERE c.rank <= ${Number(query.limit)}
          ORDER BY c.g, ${names.map((n) => `c.${n}`).join(', ')}`;
-      const params = [
-        plan.rollup.from,
-        plan.rollup.to,
-        query.municipalities,
-        query.secret,
-        plan.live.map((l) => l.from),
-        plan.live.map((l) => l.to),
-        plan.live.map((l) => l.sign),
-      ];
-      // One transaction, without JIT (it costs more than it saves on a query planned afresh).
-      const rows = await dataSource.transaction(async (tx) => {
-        await tx.query(
-          `SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`,
-        );
-        return (await tx.query(sql, params)) as Array<Record<string, unknown>>;
-      });
+      const rows = await queryCells(dataSource, sql, cellsParams(plan, query));
       return query.sets.map((set) => {
         const mask = setMask(set);
         return rows

@@ -153,6 +153,45 @@ export interface StatisticsCell {
  * partial months at a period's ends. Nothing here publishes: the cell key method is applied by
  * the statistics service on what this returns.
  */
+/**
+ * The median of each group's acknowledgement times, from the `running` rows (tenths of a
+ * minute, with how many are below and in all): percentile_cont(0.5), the middle value or the
+ * mean of the two middle values, in minutes.
+ */
+export const MEDIAN_OF_RUNNING_SQL = `(min(u.tenths) FILTER (WHERE u.below > floor((u.total - 1) / 2.0))
+                  + min(u.tenths) FILTER (WHERE u.below > ceil((u.total - 1) / 2.0))) / 20.0`;
+
+/** The parameters $1–$7 of a cells statement: the rollup's months, the filters, the live days. */
+export function cellsParams(
+  plan: ReturnType<typeof periodPlan>,
+  query: { municipalities: string[] | null; secret: string },
+): unknown[] {
+  return [
+    plan.rollup.from,
+    plan.rollup.to,
+    query.municipalities,
+    query.secret,
+    plan.live.map((l) => l.from),
+    plan.live.map((l) => l.to),
+    plan.live.map((l) => l.sign),
+  ];
+}
+
+/**
+ * Runs a cells statement in its own transaction, without JIT (it costs more than it saves on a
+ * query planned afresh each time) and with room to sort in memory.
+ */
+export function queryCells(
+  dataSource: DataSource,
+  sql: string,
+  params: unknown[],
+): Promise<Array<Record<string, unknown>>> {
+  return dataSource.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
+    return (await tx.query(sql, params)) as Array<Record<string, unknown>>;
+  });
+}
+
 export function createStatisticsRepository(dataSource: DataSource) {
   const referrals = dataSource.getRepository(ReferralEntity).metadata.tablePath;
   const months = dataSource.getRepository(ReferralStatisticsMonthEntity).metadata.tablePath;
@@ -289,30 +328,14 @@ export function createStatisticsRepository(dataSource: DataSource) {
         ), medians AS (
           -- percentile_cont(0.5): the middle value, or the mean of the two middle values
           SELECT ${list},
-                 (min(u.tenths) FILTER (WHERE u.below > floor((u.total - 1) / 2.0))
-                  + min(u.tenths) FILTER (WHERE u.below > ceil((u.total - 1) / 2.0))) / 20.0
-                   AS median
+                 ${MEDIAN_OF_RUNNING_SQL} AS median
             FROM running u
            GROUP BY ${positions}
         )
         SELECT c.*, md.median::float8 AS median
           FROM counted c LEFT JOIN medians md USING (${list})
          ORDER BY ${positions}`;
-      const params = [
-        plan.rollup.from,
-        plan.rollup.to,
-        query.municipalities,
-        query.secret,
-        plan.live.map((l) => l.from),
-        plan.live.map((l) => l.to),
-        plan.live.map((l) => l.sign),
-      ];
-      // Without JIT, which costs more than it saves on a query planned afresh each time.
-      const rows = await dataSource.transaction(async (tx) => {
-        await tx.query(`SET LOCAL jit = off`);
-        await tx.query(`SET LOCAL work_mem = '64MB'`);
-        return (await tx.query(sql, params)) as Array<Record<string, unknown>>;
-      });
+      const rows = await queryCells(dataSource, sql, cellsParams(plan, query));
       return rows.map((row) => ({
         key: names.map((name) => String(row[name])),
         n: Number(row.n),
