@@ -548,8 +548,7 @@ describe('the delivery log', () => {
     const recent = await insert('delivered', 2);
     const worker = new WebhookDeliveryWorker({
       dataSource: ds,
-      events: hub.notifications.context.events,
-      audit: hub.notifications.context.audit,
+      pipeline: hub.notifications.context.pipeline,
       config: loadWebhookConfig(hub.env),
       log: hub.app.log,
     });

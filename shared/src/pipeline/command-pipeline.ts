@@ -131,6 +131,15 @@ export interface CommandDefinition<Input, Loaded, Decision, Answer> {
   onNoChange?(input: Input, actor: AuditActor, decision: Decision): Promise<Answer>;
 }
 
+/** What one change of a worker did (`CommandPipeline.systemChange`, `drain`). */
+export interface SystemChange<T> {
+  /** the audited action and object; null for bookkeeping that changes no record (not audited) */
+  target: AuditTarget | null;
+  /** the change's events, written to the outbox in its transaction */
+  events: PendingEvent[];
+  result: T;
+}
+
 export function isRefusal(err: unknown): err is ProblemError {
   return err instanceof ProblemError && err.statusCode >= 400 && err.statusCode < 500;
 }
@@ -226,34 +235,64 @@ export class CommandPipeline {
   }
 
   /**
-   * A system pass on the pipeline (a deadline watcher): `step` claims one due item — a `FOR
-   * UPDATE SKIP LOCKED` read, so replicas share the work and an item is handled once — and returns
-   * its change's answer, events and audit target, or null when nothing is due. Each item is one
-   * transaction with its outbox rows and its unchained audit entry, as `transact` writes them.
+   * One change a worker makes on its own (a webhook worker recording what a delivery attempt
+   * came to): `work` runs in one transaction with its outbox rows and, when it names an audit
+   * target, its unchained audit entry (actor `system:…`), as `transact` writes them. A target of
+   * `null` is a worker's bookkeeping of its own queue that changes no record anyone answers for (an
+   * attempt logged, a lease released): nothing is audited then. Nothing here turns an error into
+   * a refusal: a system change has nobody to answer.
+   */
+  async systemChange<T>(
+    actor: AuditActor,
+    work: (tx: EntityManager) => Promise<SystemChange<T>>,
+  ): Promise<T> {
+    const { result, audited } = await this.ctx.events.transaction(async (tx) => {
+      const change = await work(tx);
+      await this.record(tx, actor, change);
+      return { result: change.result, audited: change.target !== null };
+    });
+    if (audited) {
+      this.ctx.audit.poke();
+    }
+    return result;
+  }
+
+  /**
+   * A system pass on the pipeline (a deadline watcher, a retention purger): `step` claims one due
+   * item — a `FOR UPDATE SKIP LOCKED` read, so replicas share the work and an item is handled
+   * once — and returns its change's events and audit target, or null when nothing is due. Each
+   * item is one transaction with its outbox rows and its unchained audit entry, as
+   * `systemChange` writes them (what `step` wrote before it found nothing due commits too).
    * Returns how many items were handled.
    */
   async drain(
     actor: AuditActor,
-    step: (tx: EntityManager) => Promise<{ target: AuditTarget; events: PendingEvent[] } | null>,
+    step: (tx: EntityManager) => Promise<Omit<SystemChange<unknown>, 'result'> | null>,
   ): Promise<number> {
     let handled = 0;
     for (;;) {
-      const done = await this.ctx.events.transaction(async (tx) => {
+      const done = await this.systemChange(actor, async (tx) => {
         const item = await step(tx);
-        if (!item) {
-          return false;
-        }
-        for (const event of item.events) {
-          await this.ctx.events.outbox.append(tx, event.type, event.data);
-        }
-        await this.ctx.audit.append({ ...item.target, actor, outcome: 'allowed' }, tx);
-        return true;
+        return item ? { ...item, result: true } : { target: null, events: [], result: false };
       });
       if (!done) {
         return handled;
       }
-      this.ctx.audit.poke();
       handled += 1;
+    }
+  }
+
+  /** A system change's outbox rows and audit entry, in its transaction. */
+  private async record(
+    tx: EntityManager,
+    actor: AuditActor,
+    change: Omit<SystemChange<unknown>, 'result'>,
+  ): Promise<void> {
+    for (const event of change.events) {
+      await this.ctx.events.outbox.append(tx, event.type, event.data);
+    }
+    if (change.target) {
+      await this.ctx.audit.append({ ...change.target, actor, outcome: 'allowed' }, tx);
     }
   }
 

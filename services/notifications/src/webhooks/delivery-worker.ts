@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog, PlatformMetrics, ServiceEvents } from '@samverkan/shared';
+import type { CommandPipeline, PlatformMetrics } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { afterFailure, decideAfterAttempt, delivered, type AttemptResult } from './delivery-state';
@@ -13,6 +13,9 @@ import type { WebhookConfig } from './webhook-config';
 import { sendWebhook } from './webhook-sender';
 
 export const ENDPOINT_DISABLED_EVENT = 'samverkan.notifications.webhook.endpoint_disabled';
+
+/** The worker's audit actor (an endpoint it disables). */
+const SYSTEM = { sub: 'system:webhook-delivery', org: null, iss: null };
 
 /** How often a worker trims the delivery log. */
 const PRUNE_EVERY_MS = 60 * 60_000;
@@ -35,8 +38,8 @@ export class WebhookDeliveryWorker {
   constructor(
     private readonly deps: {
       dataSource: DataSource;
-      events: ServiceEvents;
-      audit: AuditLog;
+      /** the service's write pipeline: every outcome is recorded through it */
+      pipeline: CommandPipeline;
       config: WebhookConfig;
       log: FastifyBaseLogger;
       metrics?: PlatformMetrics;
@@ -174,19 +177,20 @@ export class WebhookDeliveryWorker {
     startedAt: Date,
     result: AttemptResult,
   ): Promise<void> {
-    const { events, config, log } = this.deps;
+    const { pipeline, config, log } = this.deps;
     const { repo } = this;
     const now = new Date();
     if (delivered(result)) {
       await this.recordSuccess(row, token, startedAt, result, now);
       return;
     }
-    await events.transaction(async (tx) => {
+    await pipeline.systemChange(SYSTEM, async (tx) => {
+      const unchanged = { target: null, events: [], result: undefined };
       // The endpoint row is locked first: its failure streak is counted across deliveries.
       const endpoint = await repo.lockEndpoint(tx, row.endpoint_id);
       const delivery = await repo.lockDelivery(tx, row.id);
       if (!endpoint || !delivery || delivery.leaseToken !== token) {
-        return; // deleted meanwhile, or the lease ran out and another replica took it
+        return unchanged; // deleted meanwhile, or the lease ran out and another replica took it
       }
       const decision = decideAfterAttempt(delivery, result, {
         policy: config.retry,
@@ -210,7 +214,7 @@ export class WebhookDeliveryWorker {
       });
       if (!failed.disable) {
         await repo.updateEndpoint(tx, endpoint.id, { consecutiveFailures: failed.failures });
-        return;
+        return unchanged;
       }
       await repo.updateEndpoint(tx, endpoint.id, {
         consecutiveFailures: failed.failures,
@@ -221,28 +225,31 @@ export class WebhookDeliveryWorker {
       });
       // Nothing more goes out to it; what was still queued can be redelivered once re-enabled.
       await repo.killQueued(tx, endpoint.id, now);
-      await this.deps.audit.append(
-        {
-          actor: { sub: 'system:webhook-delivery' },
-          action: 'webhook.disable',
-          objectType: 'webhook_endpoint',
-          objectId: endpoint.id,
-          objectOrg: endpoint.organisationId,
-          outcome: 'allowed',
-          detail: { reason: failed.disable, deliveryId: delivery.id },
-        },
-        tx,
-      );
-      await events.outbox.append(tx, ENDPOINT_DISABLED_EVENT, {
-        endpointId: endpoint.id,
-        unitId: endpoint.unitId,
-        organisationId: endpoint.organisationId,
-        reason: failed.disable,
-      });
       log.warn(
         { endpointId: endpoint.id, unitId: endpoint.unitId, reason: failed.disable },
         'webhook endpoint disabled',
       );
+      return {
+        target: {
+          action: 'webhook.disable',
+          objectType: 'webhook_endpoint',
+          objectId: endpoint.id,
+          objectOrg: endpoint.organisationId,
+          detail: { reason: failed.disable, deliveryId: delivery.id },
+        },
+        events: [
+          {
+            type: ENDPOINT_DISABLED_EVENT,
+            data: {
+              endpointId: endpoint.id,
+              unitId: endpoint.unitId,
+              organisationId: endpoint.organisationId,
+              reason: failed.disable,
+            },
+          },
+        ],
+        result: undefined,
+      };
     });
   }
 
@@ -259,12 +266,13 @@ export class WebhookDeliveryWorker {
     result: AttemptResult,
     now: Date,
   ): Promise<void> {
-    const { events, config } = this.deps;
+    const { pipeline, config } = this.deps;
     const { repo } = this;
-    await events.transaction(async (tx) => {
+    await pipeline.systemChange(SYSTEM, async (tx) => {
+      const unchanged = { target: null, events: [], result: undefined };
       const delivery = await repo.lockDelivery(tx, row.id);
       if (!delivery || delivery.leaseToken !== token) {
-        return; // deleted meanwhile, or the lease ran out and another replica took it
+        return unchanged; // deleted meanwhile, or the lease ran out and another replica took it
       }
       const decision = decideAfterAttempt(delivery, result, {
         policy: config.retry,
@@ -287,6 +295,7 @@ export class WebhookDeliveryWorker {
         updatedAt: now,
       });
       await repo.clearFailures(tx, row.endpoint_id);
+      return unchanged;
     });
   }
 }

@@ -79,8 +79,7 @@ export async function registerWebhooks(
   const eventTypes = subscribableEventTypes(options.openapiDir);
   const worker = new WebhookDeliveryWorker({
     dataSource: options.dataSource,
-    events: options.events,
-    audit: options.audit,
+    pipeline: options.pipeline,
     config,
     log: app.log,
     metrics: app.metrics,
