@@ -128,7 +128,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
   await consume(handlers.webhookDisabledConsumer, 'notifications');
   await consume(recordsConsumer(audit), 'referrals');
   const purger = new NotificationsPurger(
-    { dataSource, audit, retention: loadNotificationsRetention() },
+    { pipeline: context.pipeline, retention: loadNotificationsRetention() },
     app.log,
   );
 

@@ -128,8 +128,7 @@ it('deletes notifications past their retention, once across replicas, and audits
 
   const replica = new NotificationsPurger(
     {
-      dataSource: hub.notifications.context.dataSource,
-      audit: hub.notifications.context.audit,
+      pipeline: hub.notifications.context.pipeline,
       retention: { days: 90, purgeIntervalMs: 60_000 },
     },
     hub.app.log,

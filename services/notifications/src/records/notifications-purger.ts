@@ -1,26 +1,27 @@
-import { PeriodicPass, type AuditLog } from '@samverkan/shared';
+import { PeriodicPass, type CommandPipeline } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
-import type { DataSource } from 'typeorm';
 import { deleteOlderThan, tryPurgeLock } from './repository';
 import type { NotificationsRetention } from './retention-config';
 
 const DAY_MS = 86_400_000;
 const BATCH = 5000;
+const SYSTEM = { sub: 'system:retention', org: null, iss: null };
 /** One purger at a time across replicas. */
 export const NOTIFICATIONS_PURGE_LOCK_KEY = 0x5a4d_6e6f; // "SMno"
 
 /**
  * Deletes notifications older than the retention period (docs/retention.md), read or not, and
- * the settled escalation timers of that age, in batches under a transaction-scoped advisory lock
- * (a replica that does not get it skips the pass). Each batch is one audit entry with the count
- * and the cut-off: the notifications carried no personal data, and the audit entries about them
- * stay, so the chain stays verifiable.
+ * the settled escalation timers of that age. A system pass on the write pipeline
+ * (`CommandPipeline.drain`), as the referrals service's purger is: each item is one batch, one
+ * transaction — its deletes and one audit entry with the counts and the cut-off. Each transaction
+ * first takes a transaction-scoped advisory lock; a replica that does not get it ends its pass.
+ * The notifications carried no personal data, and the audit entries about them stay, so the chain
+ * stays verifiable.
  */
 export class NotificationsPurger extends PeriodicPass {
   constructor(
     private readonly deps: {
-      dataSource: DataSource;
-      audit: AuditLog;
+      pipeline: CommandPipeline;
       retention: NotificationsRetention;
     },
     log: FastifyBaseLogger,
@@ -28,42 +29,35 @@ export class NotificationsPurger extends PeriodicPass {
     super(deps.retention.purgeIntervalMs, log, 'notification retention purge');
   }
 
+  /** One pass; returns how many notifications and timers it deleted. */
   async tick(now: Date = new Date()): Promise<number> {
-    const cutoff = new Date(now.getTime() - this.deps.retention.days * DAY_MS);
+    const { retention } = this.deps;
+    const cutoff = new Date(now.getTime() - retention.days * DAY_MS);
     let total = 0;
-    for (;;) {
-      const deleted = await this.deps.dataSource.transaction(async (tx) => {
-        if (!(await tryPurgeLock(tx, NOTIFICATIONS_PURGE_LOCK_KEY))) {
-          return -1;
-        }
-        const { notifications: n, timers: t } = await deleteOlderThan(tx, cutoff, BATCH);
-        if (n + t > 0) {
-          await this.deps.audit.append(
-            {
-              actor: { sub: 'system:retention', org: null, iss: null },
-              action: 'notification.retention_purge',
-              objectType: 'notifications',
-              outcome: 'allowed',
-              detail: {
-                olderThan: cutoff.toISOString(),
-                retentionDays: this.deps.retention.days,
-                notifications: n,
-                escalationTimers: t,
-              },
-            },
-            tx,
-          );
-        }
-        return n + t;
-      });
-      if (deleted <= 0) {
-        break;
+    await this.deps.pipeline.drain(SYSTEM, async (tx) => {
+      if (!(await tryPurgeLock(tx, NOTIFICATIONS_PURGE_LOCK_KEY))) {
+        return null;
       }
-      total += deleted;
-      if (deleted < BATCH) {
-        break;
+      const { notifications, timers } = await deleteOlderThan(tx, cutoff, BATCH);
+      if (notifications + timers === 0) {
+        return null;
       }
-    }
+      total += notifications + timers;
+      return {
+        target: {
+          action: 'notification.retention_purge',
+          objectType: 'notifications',
+          objectId: null,
+          detail: {
+            olderThan: cutoff.toISOString(),
+            retentionDays: retention.days,
+            notifications,
+            escalationTimers: timers,
+          },
+        },
+        events: [],
+      };
+    });
     if (total > 0) {
       this.log.info({ deleted: total }, 'purged notifications past their retention');
     }
