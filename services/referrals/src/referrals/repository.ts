@@ -6,9 +6,10 @@ import {
   ReferralCopyEntryEntity,
   ReferralEntity,
   ReferralEventEntity,
-  ReferralMessageEntity,
+  type ReferralMessageEntity,
 } from '../entities';
 import type { ReferralsContext } from '../services/context';
+import { createMessagesRepository } from '../services/messages.repository';
 import { boxPageStatement, type ListedColumn } from './box-page';
 import type { ReferralListQuery } from './model';
 
@@ -23,9 +24,11 @@ export const ACCESS_LOG_READS = [
 export const MAX_ACCESS_LOG_ENTRIES = 1000;
 
 /**
- * The referral aggregate's storage: every statement on `referrals`, `referral_events` and
- * `referral_messages` that the referral commands and queries make (the send's single statement
- * is built in commands/send-referral.ts on the write pipeline). Nothing here decides anything.
+ * The referral aggregate's storage: every statement on `referrals` and `referral_events` that the
+ * referral commands and queries make (the send's single statement is built in
+ * commands/send-referral.ts on the write pipeline); its sealed notes are the message thread's
+ * (`referral_messages`, whose one owner is services/messages.repository.ts). Nothing here decides
+ * anything.
  */
 export function createReferralsRepository(ctx: ReferralsContext) {
   const repo = ctx.dataSource.getRepository(ReferralEntity);
@@ -34,6 +37,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
   /** What a box's page reads of a referral: every column but the envelope. */
   const listed = listedColumns(repo.metadata.columns);
   const boxTables = { referrals: repo.metadata.tablePath, copyEntries };
+  const thread = createMessagesRepository(ctx.dataSource);
 
   return {
     /** the schema the service's tables live in */
@@ -89,7 +93,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
 
     /** A message of `referralId`'s thread by id (a sealed note: justification or decline note). */
     findMessage(referralId: string, id: string): Promise<ReferralMessageEntity | null> {
-      return ctx.dataSource.getRepository(ReferralMessageEntity).findOneBy({ id, referralId });
+      return thread.find(referralId, id);
     },
 
     /**
@@ -109,7 +113,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
     },
 
     messageExists(tx: EntityManager, id: string): Promise<boolean> {
-      return tx.existsBy(ReferralMessageEntity, { id });
+      return thread.exists(tx, id);
     },
 
     async insertMessage(
@@ -122,7 +126,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
         envelopeSize: number;
       },
     ): Promise<void> {
-      await tx.insert(ReferralMessageEntity, { ...message, createdAt: new Date() } as never);
+      await thread.insertNote(tx, message);
     },
 
     /** One page of a box (newest first), `limit + 1` rows so that the caller knows if more follow. */

@@ -13,7 +13,10 @@ export interface ThreadMessage {
 }
 
 /**
- * The sealed message thread of a referral: the only place its SQL lives (issue 15). Covered by
+ * The sealed message thread of a referral: the one owner of `referral_messages`' SQL (issue 15) —
+ * the thread's messages, and the sealed notes a lifecycle action or a forward leaves in it (a
+ * justification, a decline note), which the referral repository hands here. (The send's single
+ * statement, commands/send-referral.ts, still writes its justification note itself.) Covered by
  * test/migrations.test.ts (describeRepositorySync).
  */
 export function createMessagesRepository(dataSource: DataSource) {
@@ -28,6 +31,39 @@ export function createMessagesRepository(dataSource: DataSource) {
         order: { createdAt: 'ASC', id: 'ASC' },
         take: limit,
       });
+    },
+
+    /** A message of `referralId`'s thread by id (a sealed note: justification or decline note). */
+    find(referralId: string, id: string): Promise<ReferralMessageEntity | null> {
+      return dataSource.getRepository(ReferralMessageEntity).findOneBy({ id, referralId });
+    },
+
+    /** Whether a message with this id exists, on any referral. */
+    exists(tx: EntityManager, id: string): Promise<boolean> {
+      return tx.existsBy(ReferralMessageEntity, { id });
+    },
+
+    /**
+     * A sealed note as a message of the thread, without a timeline row of its own (the action
+     * that leaves it records its own: `sent`, `declined`).
+     */
+    async insertNote(
+      tx: EntityManager,
+      note: Omit<ThreadMessage, 'createdAt'>,
+      createdAt = new Date(),
+    ): Promise<void> {
+      await tx.query(
+        `INSERT INTO ${messages} (id, referral_id, sender_unit_id, envelope, envelope_size, created_at)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6)`,
+        [
+          note.id,
+          note.referralId,
+          note.senderUnitId,
+          JSON.stringify(note.envelope),
+          note.envelopeSize,
+          createdAt,
+        ],
+      );
     },
 
     /**

@@ -196,7 +196,8 @@ export async function exerciseOperationsRepositories(ds: DataSource): Promise<vo
     await auditParties.unitOrgs(tx, unit);
 
     // The message thread (services/messages.repository.ts): the message and its timeline row
-    // (no foreign key asks for the referral); then the referral's lock, which finds none.
+    // (no foreign key asks for the referral), a sealed note and the id check; then the
+    // referral's lock, which finds none.
     const thread = createMessagesRepository(ds);
     await thread.post(tx, {
       id: randomUUID(),
@@ -206,10 +207,20 @@ export async function exerciseOperationsRepositories(ds: DataSource): Promise<vo
       envelopeSize: 10,
       createdAt: now,
     });
+    const noteId = randomUUID();
+    await thread.insertNote(tx, {
+      id: noteId,
+      referralId: randomUUID(),
+      senderUnitId: unit,
+      envelope: { sealed: true },
+      envelopeSize: 10,
+    });
+    await thread.exists(tx, noteId);
     await thread.lockReferral(tx, randomUUID()).catch(() => undefined);
   } finally {
     await runner.rollbackTransaction();
     await runner.release();
   }
   await createMessagesRepository(ds).thread(randomUUID(), 10);
+  await createMessagesRepository(ds).find(randomUUID(), randomUUID());
 }
