@@ -15,7 +15,6 @@ export * from './app/metrics';
 export * from './audit/audit-log';
 export * from './audit/audit-chainer';
 export * from './audit/audit-routes';
-export * from './audit/audited-change';
 export * from './pipeline/command-pipeline';
 export * from './domain/escalation';
 export * from './http/cursor';

@@ -1,16 +1,24 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditLog, type AuditRecord } from '../audit/audit-log';
-import {
-  change,
-  type AuditActor,
-  type AuditTarget,
-  type PendingEvent,
-} from '../audit/audited-change';
 import { poolQuery } from '../db/data-source';
 import { OutboxEventEntity } from '../entities/platform.entities';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import type { EventEnvelope } from '../events/event-catalog';
 import type { ServiceEvents } from '../events/service-events';
+
+/** Who acts: a person's principal, or a worker's `system:…` subject. */
+export type AuditActor = AuditRecord['actor'];
+/** The audited action and object of a write. */
+export type AuditTarget = Pick<
+  AuditRecord,
+  'action' | 'objectType' | 'objectId' | 'objectOrg' | 'detail'
+>;
+
+/** An event of a change, written to the outbox in the change's transaction or statement. */
+export interface PendingEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
 
 /**
  * One write pipeline (issue 15, docs/architecture.md "The write pipeline"):
@@ -225,7 +233,13 @@ export class CommandPipeline {
     work: (tx: EntityManager) => Promise<{ result: T; events: PendingEvent[] }>,
   ): Promise<T> {
     try {
-      return await change(this.ctx, actor, target, work);
+      const result = await this.ctx.events.transaction(async (tx) => {
+        const { result, events } = await work(tx);
+        await this.record(tx, actor, { target, events });
+        return result;
+      });
+      this.ctx.audit.poke();
+      return result;
     } catch (err) {
       if (isRefusal(err)) {
         return this.refuse(actor, target, err);

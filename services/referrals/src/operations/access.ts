@@ -4,13 +4,7 @@ import { ReferralProblems as P } from '../domain/errors';
 import { operationAccess } from '../domain/operation-access';
 import { findFieldRequest } from './field-requests.repository';
 import { findOperation, participantsOf } from './operations.repository';
-import {
-  deny,
-  pipelineOf,
-  type AuditTarget,
-  type PendingEvent,
-  type ReferralsContext,
-} from '../services/context';
+import { deny, type ReferralsContext } from '../services/context';
 
 export type { OperationAccess } from '../domain/operation-access';
 
@@ -131,12 +125,3 @@ export function createFieldRequestAccess(ctx: ReferralsContext, rules: Operation
 }
 
 export type FieldRequestAccess = ReturnType<typeof createFieldRequestAccess>;
-/** A change and its audit entry; a refusal inside it (wrong state, broken rule) is audited too. */
-export async function auditedChange<T>(
-  ctx: ReferralsContext,
-  principal: Principal,
-  target: AuditTarget,
-  work: (tx: EntityManager) => Promise<{ result: T; events: PendingEvent[] }>,
-): Promise<T> {
-  return pipelineOf(ctx).transact(principal, target, work);
-}

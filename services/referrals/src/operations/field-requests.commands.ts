@@ -9,15 +9,10 @@ import {
 } from '../domain/field-requests';
 import { mayActOnFieldRequest } from '../domain/operation-access';
 import { FieldRequestEvents } from '../events/operation-events';
-import { deny, type ReferralsContext } from '../services/context';
+import { deny, pipelineOf, type ReferralsContext } from '../services/context';
 import { fieldRequestEventData, fieldRequestView } from './views';
 import type { ReferralsService } from '../referrals';
-import {
-  auditedChange,
-  createFieldRequestAccess,
-  fieldRequestTarget,
-  type OperationAccessRules,
-} from './access';
+import { createFieldRequestAccess, fieldRequestTarget, type OperationAccessRules } from './access';
 import {
   claimIfOpen,
   fieldRequestExists,
@@ -60,7 +55,7 @@ export function createFieldRequestCommands(
       ) {
         await deny(ctx, principal, t, new ProblemError(P.notOrganiserOfficer));
       }
-      return auditedChange(ctx, principal, t, async (tx) => {
+      return pipelineOf(ctx).transact(principal, t, async (tx) => {
         const operation = await operationOf(tx, operationId);
         if (operation.status !== 'active') {
           throw new ProblemError(P.operationNotActive, `The operation is ${operation.status}`, {
@@ -161,8 +156,7 @@ export function createFieldRequestCommands(
       if (!shift) {
         return deny(ctx, principal, t, new ProblemError(P.notOnShift));
       }
-      return auditedChange(
-        ctx,
+      return pipelineOf(ctx).transact(
         principal,
         { ...t, detail: { unitId: shift.unitId } },
         async (tx) => {
@@ -205,7 +199,7 @@ export function createFieldRequestCommands(
         const problem = action === 'cancel' ? P.notTheRequester : P.notTheClaimer;
         await deny(ctx, principal, t, new ProblemError(problem));
       }
-      return auditedChange(ctx, principal, t, async (tx) => {
+      return pipelineOf(ctx).transact(principal, t, async (tx) => {
         const row = await lock(tx, id);
         const operation = await operationOf(tx, row.operationId);
         row.status = fieldRequestTransition(row.status, action);

@@ -7,12 +7,7 @@ import { createOperationCommands } from './operations.commands';
 import { createOperationQueries } from './operations.queries';
 import { createTallies } from './tallies';
 
-export {
-  auditedChange,
-  createOperationAccess,
-  type OperationAccess,
-  type OperationAccessRules,
-} from './access';
+export { createOperationAccess, type OperationAccess, type OperationAccessRules } from './access';
 export { FieldRequestWatcher } from './field-request-watcher';
 export type { FieldRequestCreate } from './field-requests.model';
 export type { OperationCreate, ShiftCreate } from './operations.model';

@@ -12,10 +12,9 @@ import {
   type OperationAction,
 } from '../domain/operations';
 import { OperationEvents } from '../events/operation-events';
-import { deny, type PendingEvent, type ReferralsContext } from '../services/context';
+import { deny, pipelineOf, type PendingEvent, type ReferralsContext } from '../services/context';
 import { operationEventBase, operationView, shiftView } from './views';
 import {
-  auditedChange,
   operationTarget,
   requireOrganiser as requireOrganiserOf,
   type OperationAccessRules,
@@ -85,7 +84,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       const coordinatorUnitId =
         input.coordinatorUnitId ??
         (organiser!.organisationKind === 'regional_coordinator' ? input.organiserUnitId : null);
-      return auditedChange(ctx, principal, t, async (tx) => {
+      return pipelineOf(ctx).transact(principal, t, async (tx) => {
         const now = new Date();
         const period = { startsAt: new Date(input.startsAt), endsAt: new Date(input.endsAt) };
         checkOperationPeriod(period, now);
@@ -142,8 +141,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
     /** activate / complete / cancel, by the organiser. */
     async act(principal: Principal, id: string, action: OperationAction) {
       await requireOrganiser(principal, id, `operation.${action}`);
-      return auditedChange(
-        ctx,
+      return pipelineOf(ctx).transact(
         principal,
         target(`operation.${action}`, id, principal),
         async (tx) => {
@@ -189,7 +187,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       await requireOrganiser(principal, id, 'operation.invite');
       const known = await ctx.directory.units(unitIds);
       const t = target('operation.invite', id, principal, { unitIds });
-      return auditedChange(ctx, principal, t, async (tx) => {
+      return pipelineOf(ctx).transact(principal, t, async (tx) => {
         const op = await lockOperation(tx, id);
         checkOperationOpen(op.status);
         const existing = await participantsOf(tx, id);
@@ -245,7 +243,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       if (!mayAnswer) {
         await deny(ctx, principal, t, new ProblemError(P.notParticipantAdmin));
       }
-      return auditedChange(ctx, principal, t, async (tx) => {
+      return pipelineOf(ctx).transact(principal, t, async (tx) => {
         const op = await lockOperation(tx, id);
         const row = await participantOf(tx, id, unitId);
         row.status = answerParticipation(row.status, answer, op.status);
@@ -279,7 +277,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       if (!mayStaff) {
         await deny(ctx, principal, t, new ProblemError(P.cannotStaffUnit));
       }
-      return auditedChange(ctx, principal, t, async (tx) => {
+      return pipelineOf(ctx).transact(principal, t, async (tx) => {
         const op = await lockOperation(tx, id);
         checkOperationOpen(op.status);
         if (
@@ -332,7 +330,7 @@ export function createOperationCommands(ctx: ReferralsContext, rules: OperationA
       if (!mayStaff) {
         await deny(ctx, principal, t, new ProblemError(P.cannotStaffUnit));
       }
-      return auditedChange(ctx, principal, t, async (tx) => {
+      return pipelineOf(ctx).transact(principal, t, async (tx) => {
         const row = await lockShift(tx, shiftId);
         if (row.removedAt) {
           return { result: shiftView(row), events: [] };

@@ -3,15 +3,10 @@ import { ReferralProblems as P } from '../domain/errors';
 import { checkTally, tallyMayLink, type TallyInput } from '../domain/field-requests';
 import { isClaimer } from '../domain/operation-access';
 import { FieldRequestEvents } from '../events/operation-events';
-import { deny, type ReferralsContext } from '../services/context';
+import { deny, pipelineOf, type ReferralsContext } from '../services/context';
 import { fieldRequestEventData, tallyView } from './views';
 
-import {
-  auditedChange,
-  createFieldRequestAccess,
-  fieldRequestTarget,
-  type OperationAccessRules,
-} from './access';
+import { createFieldRequestAccess, fieldRequestTarget, type OperationAccessRules } from './access';
 import { lockFieldRequest } from './field-requests.repository';
 import { operationOf } from './operations.repository';
 import {
@@ -36,7 +31,7 @@ export function createTallies(ctx: ReferralsContext, rules: OperationAccessRules
       if (!isClaimer(principal, access.units, request)) {
         await deny(ctx, principal, t, new ProblemError(P.notTheClaimer));
       }
-      return auditedChange(ctx, principal, t, async (tx) => {
+      return pipelineOf(ctx).transact(principal, t, async (tx) => {
         const row = await lock(tx, id);
         if (row.status !== 'completed') {
           throw new ProblemError(

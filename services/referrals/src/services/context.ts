@@ -8,13 +8,9 @@ import type { DataSource } from 'typeorm';
 import type { DeadlineConfig } from '../domain/deadlines';
 import type { DirectoryReadModel } from '../read-model/directory-read-model';
 
-export {
-  change,
-  deny,
-  recordRefusal,
-  type AuditTarget,
-  type PendingEvent,
-} from '@samverkan/shared';
+import type { AuditActor, AuditTarget, ProblemError } from '@samverkan/shared';
+
+export type { AuditTarget, PendingEvent } from '@samverkan/shared';
 
 export interface ReferralsContext {
   /** Prometheus counters (escalations); absent in tools that run without an app */
@@ -41,4 +37,17 @@ export function pipelineOf(ctx: ReferralsContext): CommandPipeline {
     pipelines.set(ctx, pipeline);
   }
   return pipeline;
+}
+
+/**
+ * Refuses before anything is read or locked, on the service's pipeline (`CommandPipeline.deny`):
+ * one INSERT of a denied audit entry, then the 403 or the problem given.
+ */
+export function deny(
+  ctx: ReferralsContext,
+  actor: AuditActor,
+  target: AuditTarget,
+  refusal?: string | ProblemError,
+): Promise<never> {
+  return pipelineOf(ctx).deny(actor, target, refusal);
 }
