@@ -185,6 +185,17 @@ export class CommandPipeline {
   }
 
   /**
+   * An audited read (an envelope, a thread, a report): after the read, one INSERT of an allowed
+   * entry — no transaction, no lock, nothing changed. A read that is refused goes through `deny`.
+   */
+  async recordRead(
+    actor: AuditActor,
+    target: AuditTarget & Pick<AuditRecord, 'partyOrgs'>,
+  ): Promise<void> {
+    await this.ctx.audit.append({ ...target, actor, outcome: 'allowed' });
+  }
+
+  /**
    * The authorize step on its own, for checks that need a read of their own (a destination's
    * address, a related object): a 4xx refusal they end in is audited as a denied attempt, without
    * any lock, and rethrown.

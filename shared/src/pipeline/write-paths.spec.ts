@@ -26,15 +26,8 @@ const PERSIST_STEPS = new Set(['services/referrals/src/commands/send-referral.ts
  * pipeline.
  */
 const OWN_APPENDS: Record<string, string> = {
-  // Audited reads: one INSERT of an allowed entry after the read, no transaction, no change.
-  'services/directory/src/devices/queries.ts': 'audited read (a device’s key boxes)',
+  // Audited reads append their entry after the read (the others call pipeline.recordRead).
   'services/referrals/src/referrals/queries.ts': 'audited reads (envelope, justification, log)',
-  'services/referrals/src/records/log-reviews.service.ts': 'audited reads (a review, its export)',
-  'services/referrals/src/records/mapping-report.service.ts': 'audited read (the mapping report)',
-  'services/referrals/src/services/messages.service.ts': 'audited read (the message thread)',
-  'services/referrals/src/services/statistics.service.ts': 'audited read (statistics)',
-  'services/referrals/src/operations/operations.queries.ts': 'audited read (an operation report)',
-  'services/referrals/src/operations/field-requests.queries.ts': 'audited read (a field request)',
   // Consumers run in the consumer framework's transaction (shared/src/events/consumer.ts).
   'services/notifications/src/records/records-consumer.ts': 'consumer: a content purge’s texts',
   'services/notifications/src/services/notifier.ts':

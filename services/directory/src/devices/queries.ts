@@ -69,12 +69,7 @@ export function createDeviceQueries(
           createdBy: { issuer: box.createdByIssuer, subject: box.createdBySubject },
         });
       }
-      await ctx.audit.append({
-        ...target,
-        actor: principal,
-        outcome: 'allowed',
-        detail: { unitIds: served },
-      });
+      await ctx.pipeline.recordRead(principal, { ...target, detail: { unitIds: served } });
       return {
         deviceId: d.id,
         units: rows

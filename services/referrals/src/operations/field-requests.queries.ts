@@ -1,6 +1,6 @@
 import { contentPurgedProblem } from '../records/purged-content';
 import { CommonProblems, ProblemError, type Principal } from '@samverkan/shared';
-import { deny, type ReferralsContext } from '../services/context';
+import { deny, pipelineOf, type ReferralsContext } from '../services/context';
 import { fieldRequestView } from './views';
 
 import { latestFieldRequests } from './field-requests.repository';
@@ -43,7 +43,7 @@ export function createFieldRequestQueries(ctx: ReferralsContext, rules: Operatio
       if (purged) {
         await deny(ctx, principal, t, purged);
       }
-      await ctx.audit.append({ ...t, actor: principal, outcome: 'allowed' });
+      await pipelineOf(ctx).recordRead(principal, t);
       return { fieldRequestId: id, envelope: request.envelope };
     },
   };

@@ -3,7 +3,7 @@ import { ReferralProblems as P } from '../domain/errors';
 import { operationReport } from '../domain/operation-report';
 import { statisticsSecret } from '../services/statistics.service';
 import { type OperationStatus } from '../domain/operations';
-import { deny, type ReferralsContext } from '../services/context';
+import { deny, pipelineOf, type ReferralsContext } from '../services/context';
 import { operationView, shiftView } from './views';
 import { type OperationAccessRules } from './access';
 import { fieldRequestsOf } from './field-requests.repository';
@@ -126,13 +126,11 @@ export function createOperationQueries(ctx: ReferralsContext, rules: OperationAc
         fieldRequestsOf(db, id),
         talliesOf(db, id),
       ]);
-      await ctx.audit.append({
-        actor: principal,
+      await pipelineOf(ctx).recordRead(principal, {
         action,
         objectType: 'operation',
         objectId: id,
         objectOrg: principal.org,
-        outcome: 'allowed',
       });
       return operationReport(
         {

@@ -54,13 +54,11 @@ export function createLogReviewsService(ctx: ReferralsContext) {
     loaded: LoadedReview,
     detail?: Record<string, unknown>,
   ) {
-    await ctx.audit.append({
-      actor: principal,
+    await pipelineOf(ctx).recordRead(principal, {
       action,
       objectType: 'audit_review',
       objectId: loaded.review.id,
       objectOrg: principal.org,
-      outcome: 'allowed',
       partyOrgs: [principal.org],
       ...(detail ? { detail } : {}),
     });
@@ -79,12 +77,11 @@ export function createLogReviewsService(ctx: ReferralsContext) {
     async list(principal: Principal) {
       await auditorOnly(principal, 'audit.review_list');
       const rows = await repository.list(principal.org);
-      await ctx.audit.append({
-        actor: principal,
+      await pipelineOf(ctx).recordRead(principal, {
         action: 'audit.review_list',
         objectType: 'audit_review',
+        objectId: null,
         objectOrg: principal.org,
-        outcome: 'allowed',
         partyOrgs: [principal.org],
         detail: { reviews: rows.length },
       });

@@ -105,10 +105,8 @@ export function createMappingReportService(ctx: ReferralsContext) {
           encounters: encounterCounts(secret, tallies),
         },
       };
-      await ctx.audit.append({
+      await pipelineOf(ctx).recordRead(principal, {
         ...target,
-        actor: principal,
-        outcome: 'allowed',
         detail: { ...target.detail, from, to, operations: operations.length },
       });
       return report;

@@ -67,10 +67,8 @@ export function createMessagesService(ctx: ReferralsContext) {
         );
       }
       const rows = await repository.thread(referralId, MAX_LISTED_MESSAGES);
-      await ctx.audit.append({
+      await pipelineOf(ctx).recordRead(principal, {
         ...target,
-        actor: principal,
-        outcome: 'allowed',
         detail: { side, messages: rows.length, lastMessageId: rows.at(-1)?.id ?? null },
       });
       return { items: rows.map(messageView) };

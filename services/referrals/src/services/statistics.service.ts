@@ -6,7 +6,7 @@ import {
   perturbCount,
   PERTURBATION_TABLE,
 } from '../domain/cell-key';
-import { deny, type ReferralsContext } from './context';
+import { deny, pipelineOf, type ReferralsContext } from './context';
 import {
   createStatisticsRepository,
   MAX_STATISTICS_ROWS,
@@ -134,10 +134,8 @@ export function createStatisticsService(ctx: ReferralsContext) {
         };
       });
 
-      await ctx.audit.append({
+      await pipelineOf(ctx).recordRead(principal, {
         ...target,
-        actor: principal,
-        outcome: 'allowed',
         detail: { ...target.detail, rows: published.length },
       });
       return {
