@@ -509,8 +509,16 @@ async function main(): Promise<void> {
       await load('warm-up', `${address}/v1/referrals`, auth, warmBodies, true, warmup);
     }
     const rssBefore = process.memoryUsage().rss / 1024 / 1024;
-    if (pgStats) {
-      await pool.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+    // A temporary replication slot keeps the runs' WAL from being recycled (a checkpoint
+    // meanwhile) until it is read; it goes with its session.
+    const walKeeper = pgStats ? new Client({ connectionString: db.url }) : undefined;
+    if (walKeeper) {
+      await walKeeper.connect();
+      cleanups.push(() => walKeeper.end());
+      await walKeeper.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+      await walKeeper.query(
+        `SELECT pg_create_physical_replication_slot('bench_ref_' || pg_backend_pid(), true, true)`,
+      );
     }
     const baseBefore = pgStats ? await pgSnapshot(pool) : undefined;
     const baselineRow = await profiled(
