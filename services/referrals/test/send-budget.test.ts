@@ -13,7 +13,7 @@ import { eventually } from '@samverkan/shared/src/testing';
 import { Client } from 'pg';
 import { agencyClient, referralDocument } from './helpers/agency-client';
 import { buildHub, type TestHub } from './helpers/build';
-import { inject, tokenFor } from './helpers/requests';
+import { expectProblem, inject, tokenFor } from './helpers/requests';
 
 const BUDGET = 3;
 
@@ -96,7 +96,14 @@ describe('a send', () => {
       [body.id, body.id],
     )) as Array<{ timeline: number; events: number }>;
     expect(counts).toEqual({ timeline: 1, events: 1 });
-    // The key's record, completed by the same statement with the very answer sent.
+    // The key is looked up, not claimed: its record is written once, by the send's statement,
+    // finished — no pending row inserted first and updated after (a second commit, a dead row).
+    const keyWrites = statements.filter((sql) =>
+      /(INSERT INTO|UPDATE)\s+\S*idempotency_keys/i.test(sql),
+    );
+    expect(keyWrites).toHaveLength(1);
+    expect(keyWrites[0]).toMatch(/INSERT INTO \S*referrals"? \(id, sender_unit_id/);
+    // The key's record, written by the same statement with the very answer sent.
     const [record] = (await hub.referrals.context.dataSource.query(
       `SELECT state, response_status, response_body, response_type, locked_until
          FROM referrals.idempotency_keys WHERE key = $1`,
@@ -163,5 +170,61 @@ describe('a send', () => {
       [body.id, body.id],
     )) as Array<{ timeline: number; events: number }>;
     expect(counts).toEqual({ timeline: 1, events: 1 });
+  });
+
+  it('loses a race for its key without writing anything: 409, then the first answer', async () => {
+    const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+    const first = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('d'));
+    const firstKey = randomUUID();
+    expect((await countedSend(first, firstKey)).res.statusCode).toBe(201);
+    const ds = hub.referrals.context.dataSource;
+    const [held] = (await ds.query(
+      `SELECT principal FROM referrals.idempotency_keys WHERE key = $1`,
+      [firstKey],
+    )) as Array<{ principal: string }>;
+    const principal = held!.principal;
+    // Another request holds the key in an open transaction when this one's statement runs.
+    const key = randomUUID();
+    const rival = await ds.createQueryRunner();
+    await rival.connect();
+    try {
+      await rival.startTransaction();
+      await rival.query(
+        `INSERT INTO referrals.idempotency_keys (principal, key, request_hash, state, response_status,
+           response_body, response_type)
+         VALUES ($1, $2, $3, 'done', 201, '{"rival":true}', 'application/json; charset=utf-8')`,
+        [principal, key, 'f'.repeat(64)],
+      );
+      const body = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('e'));
+      const sending = countedSend(body, key);
+      // The send's statement waits on the rival's row…
+      await eventually(async () => {
+        const [row] = (await ds.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE '%INSERT INTO "referrals"."referrals"%'`,
+        )) as Array<{ n: number }>;
+        return row!.n > 0 ? true : undefined;
+      }, 10_000);
+      // …and fails once the rival commits: the referral is not stored, the rival's record stays.
+      await rival.commitTransaction();
+      const { res } = await sending;
+      expectProblem(res, 409, 'idempotency-key-in-progress');
+      const [row] = (await ds.query(
+        `SELECT (SELECT count(*)::int FROM referrals.referrals WHERE id = $1) AS referrals,
+                (SELECT count(*)::int FROM referrals.outbox WHERE payload->'data'->>'referralId' = $2) AS events,
+                (SELECT response_body FROM referrals.idempotency_keys WHERE key = $3) AS recorded`,
+        [body.id, body.id, key],
+      )) as Array<{ referrals: number; events: number; recorded: string }>;
+      expect(row).toEqual({ referrals: 0, events: 0, recorded: '{"rival":true}' });
+      // A retry with the key is told it names another request (the rival's hash).
+      const retry = await countedSend(body, key);
+      expectProblem(retry.res, 422, 'idempotency-key-reused');
+    } finally {
+      if (rival.isTransactionActive) {
+        await rival.rollbackTransaction();
+      }
+      await rival.release();
+    }
   });
 });

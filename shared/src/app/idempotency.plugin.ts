@@ -19,14 +19,39 @@ declare module 'fastify' {
       key: string;
       /** the record's table (schema-qualified) */
       table: string;
-      /** the answer's body, when the change's own statement completed the record with it */
+      /** the request's hash (method, URL, canonical body) */
+      hash: string;
+      /**
+       * a pending record holds the key for this request (the claim); false where the route's
+       * change writes the record once, finished (`idempotencyRecordedByChange`)
+       */
+      claimed: boolean;
+      /** the answer's body, when the change's own statement recorded it with the change */
       written?: { status: number; body: string };
     };
   }
   interface FastifyContextConfig {
     /** refuse writes without an Idempotency-Key header */
     requireIdempotencyKey?: boolean;
+    /**
+     * The route's change commits in one statement that records the key's answer with it
+     * (`idempotentAnswer`): the key is looked up, not claimed, so its record is written once —
+     * finished — instead of inserted pending and updated (a second commit, a dead row and their
+     * WAL on every write). Two requests racing with one key both run; the change's own conflict
+     * rule (an id taken) decides between them, and the loser of the record's insert is told 409.
+     */
+    idempotencyRecordedByChange?: boolean;
   }
+}
+
+/** A key's record as the claim or the lookup reads it. */
+interface RecordRow {
+  claimed: number;
+  request_hash: string | null;
+  state: string | null;
+  response_status: number | null;
+  response_body: string | null;
+  response_type: string | null;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -85,15 +110,23 @@ async function idempotencyPlugin(
       ? `${request.principal.iss} ${request.principal.sub}`
       : `ip ${request.ip}`;
     const hash = requestHash(request);
+    if (request.routeOptions.config?.idempotencyRecordedByChange) {
+      // One read, no write: the change's statement inserts the record, finished.
+      const [held] = await poolQuery<RecordRow>(
+        options.dataSource,
+        `SELECT 0 AS claimed, request_hash, state, response_status, response_body, response_type
+           FROM ${table} WHERE principal = $1 AND key = $2`,
+        [principal, header],
+        { prepare: true },
+      );
+      if (!held) {
+        request.idempotency = { principal, key: header, table, hash, claimed: false };
+        return undefined;
+      }
+      return heldKey(request, reply, held, principal, header, hash);
+    }
     // One round trip: claim the key, or read the record that holds it.
-    const [row] = await poolQuery<{
-      claimed: number;
-      request_hash: string | null;
-      state: string | null;
-      response_status: number | null;
-      response_body: string | null;
-      response_type: string | null;
-    }>(
+    const [row] = await poolQuery<RecordRow>(
       options.dataSource,
       `WITH claim AS (
          INSERT INTO ${table} (principal, key, request_hash, state, locked_until)
@@ -108,33 +141,49 @@ async function idempotencyPlugin(
       { prepare: true },
     );
     if (!row || row.claimed === 0) {
-      if (!row || row.request_hash === null) {
-        throw new ProblemError(CommonProblems.idempotencyInProgress);
-      }
-      if (row.request_hash !== hash) {
-        throw new ProblemError(CommonProblems.idempotencyKeyReused);
-      }
-      if (row.state === 'done' && row.response_status !== null) {
-        void reply.header('idempotent-replayed', 'true');
-        void reply.code(row.response_status);
-        if (row.response_type) {
-          void reply.type(row.response_type);
-        }
-        return reply.serializer((p: unknown) => p as string).send(row.response_body ?? '');
-      }
-      // A pending record whose owner is gone (crash, timeout) may be taken over.
-      const taken = (await options.dataSource.query(
-        `UPDATE ${table} SET locked_until = now() + ($3 || ' milliseconds')::interval
-          WHERE principal = $1 AND key = $2 AND state = 'pending' AND locked_until < now()`,
-        [principal, header, String(LOCK_MS)],
-      )) as [unknown, number];
-      if (!taken[1]) {
-        throw new ProblemError(CommonProblems.idempotencyInProgress);
-      }
+      return heldKey(request, reply, row, principal, header, hash);
     }
-    request.idempotency = { principal, key: header, table };
+    request.idempotency = { principal, key: header, table, hash, claimed: true };
     return undefined;
   });
+
+  /**
+   * The key is held by a record already: the same request gets its answer again, another request
+   * a 422; one still running a 409, unless its owner is gone (crash, timeout) and it is taken over.
+   */
+  async function heldKey(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    row: RecordRow | undefined,
+    principal: string,
+    key: string,
+    hash: string,
+  ): Promise<FastifyReply | undefined> {
+    if (!row || row.request_hash === null) {
+      throw new ProblemError(CommonProblems.idempotencyInProgress);
+    }
+    if (row.request_hash !== hash) {
+      throw new ProblemError(CommonProblems.idempotencyKeyReused);
+    }
+    if (row.state === 'done' && row.response_status !== null) {
+      void reply.header('idempotent-replayed', 'true');
+      void reply.code(row.response_status);
+      if (row.response_type) {
+        void reply.type(row.response_type);
+      }
+      return reply.serializer((p: unknown) => p as string).send(row.response_body ?? '');
+    }
+    const taken = (await options.dataSource.query(
+      `UPDATE ${table} SET locked_until = now() + ($3 || ' milliseconds')::interval
+        WHERE principal = $1 AND key = $2 AND state = 'pending' AND locked_until < now()`,
+      [principal, key, String(LOCK_MS)],
+    )) as [unknown, number];
+    if (!taken[1]) {
+      throw new ProblemError(CommonProblems.idempotencyInProgress);
+    }
+    request.idempotency = { principal, key, table, hash, claimed: true };
+    return undefined;
+  }
 
   app.addHook('onSend', async (request, reply, payload) => {
     const idem = request.idempotency;
@@ -147,27 +196,37 @@ async function idempotencyPlugin(
       return payload;
     }
     if (reply.statusCode >= 500 || reply.statusCode === 409 || reply.statusCode === 429) {
-      // Not a final answer: let the client retry with the same key.
-      await options.dataSource.query(`DELETE FROM ${table} WHERE principal = $1 AND key = $2`, [
-        idem.principal,
-        idem.key,
-      ]);
+      // Not a final answer: let the client retry with the same key (a key never claimed has no
+      // record of this request's to delete — one there is another request's).
+      if (idem.claimed) {
+        await options.dataSource.query(`DELETE FROM ${table} WHERE principal = $1 AND key = $2`, [
+          idem.principal,
+          idem.key,
+        ]);
+      }
       return payload;
     }
     const sql = new StatementBuilder();
-    const text = completeAnswerRecordSql(sql, {
-      table,
-      principal: idem.principal,
-      key: idem.key,
-      status: reply.statusCode,
-      body:
-        typeof payload === 'string'
-          ? payload
-          : payload === null || payload === undefined
-            ? ''
-            : String(payload),
-      type: String(reply.getHeader('content-type') ?? 'application/json'),
-    });
+    const text = completeAnswerRecordSql(
+      sql,
+      {
+        table,
+        principal: idem.principal,
+        key: idem.key,
+        hash: idem.hash,
+        claimed: idem.claimed,
+        status: reply.statusCode,
+        body:
+          typeof payload === 'string'
+            ? payload
+            : payload === null || payload === undefined
+              ? ''
+              : String(payload),
+        type: String(reply.getHeader('content-type') ?? 'application/json'),
+      },
+      undefined,
+      true,
+    );
     await poolQuery(options.dataSource, text, sql.params, { prepare: true });
     return payload;
   });
@@ -202,6 +261,8 @@ export function idempotentAnswer(
       table: idem.table,
       principal: idem.principal,
       key: idem.key,
+      hash: idem.hash,
+      claimed: idem.claimed,
       status,
       type: JSON_TYPE,
       body,

@@ -37,7 +37,8 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...route('POST', '/v1/referrals'),
-    ...write,
+    // The send's one statement records the key's answer: looked up, never claimed.
+    config: { ...write.config, idempotencyRecordedByChange: true },
     ...envelopeBody,
     preValidation: refuseClearText('justification'),
     // The send's one statement also completes the Idempotency-Key's record with the answer.
