@@ -220,8 +220,9 @@ interface PgSnapshot {
 }
 
 async function pgSnapshot(pool: Pool): Promise<PgSnapshot> {
-  // Backends report their table counters when idle, at most once a second: let them.
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  // Backends report their table counters when idle, at most once a second, and 10 s later when
+  // the shared counters were busy (as they are after a run): let them.
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
   const { rows } = await pool.query<{
     name: string;
     ins: string;

@@ -1,8 +1,8 @@
 /**
  * The statement budget of a send (issue 15): `POST /v1/referrals` makes at most three round trips
- * to Postgres — the Idempotency-Key claim, one read of the directory read model, and one statement
- * writing the referral, its timeline, its outbox event, its audit entry and the key's completed
- * record (the answer, known before the statement). Counted on the pg client, for the queries the
+ * to Postgres — the Idempotency-Key lookup, one read of the directory read model, and one statement
+ * writing the referral, its timeline, its outbox event, its audit entry and the key's record,
+ * finished (the answer, known before the statement): the one write of the key. Counted on the pg client, for the queries the
  * request itself issues (the relay, the audit chainer and the watchers run in their own async
  * contexts and are not counted).
  */
