@@ -1,8 +1,8 @@
 /**
- * The statement budget of a send (issue 15): `POST /v1/referrals` makes at most three round trips
- * to Postgres — the Idempotency-Key lookup, one read of the directory read model, and one statement
- * writing the referral, its timeline, its outbox event, its audit entry and the key's record,
- * finished (the answer, known before the statement): the one write of the key. Counted on the pg client, for the queries the
+ * The statement budget of a send (issue 15): `POST /v1/referrals` makes at most two round trips
+ * to Postgres — one read of the directory read model, and one statement writing the referral, its
+ * timeline, its outbox event, its audit entry and the Idempotency-Key's record, finished (the
+ * answer, known before the statement): the key's one write, and no lookup of it up front. Counted on the pg client, for the queries the
  * request itself issues (the relay, the audit chainer and the watchers run in their own async
  * contexts and are not counted).
  */
@@ -15,7 +15,7 @@ import { agencyClient, referralDocument } from './helpers/agency-client';
 import { buildHub, type TestHub } from './helpers/build';
 import { expectProblem, inject, tokenFor } from './helpers/requests';
 
-const BUDGET = 3;
+const BUDGET = 2;
 
 let hub: TestHub;
 const counting = new AsyncLocalStorage<{ statements: string[] }>();
@@ -172,7 +172,7 @@ describe('a send', () => {
     expect(counts).toEqual({ timeline: 1, events: 1 });
   });
 
-  it('loses a race for its key without writing anything: 409, then the first answer', async () => {
+  it('loses a race for its key without writing anything, and answers as the key is recorded', async () => {
     const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
     const first = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('d'));
     const firstKey = randomUUID();
@@ -206,10 +206,11 @@ describe('a send', () => {
         )) as Array<{ n: number }>;
         return row!.n > 0 ? true : undefined;
       }, 10_000);
-      // …and fails once the rival commits: the referral is not stored, the rival's record stays.
+      // …and fails once the rival commits: the referral is not stored, the rival's record stays,
+      // and the key is answered as it is recorded (another request's: 422).
       await rival.commitTransaction();
       const { res } = await sending;
-      expectProblem(res, 409, 'idempotency-key-in-progress');
+      expectProblem(res, 422, 'idempotency-key-reused');
       const [row] = (await ds.query(
         `SELECT (SELECT count(*)::int FROM referrals.referrals WHERE id = $1) AS referrals,
                 (SELECT count(*)::int FROM referrals.outbox WHERE payload->'data'->>'referralId' = $2) AS events,
@@ -217,7 +218,7 @@ describe('a send', () => {
         [body.id, body.id, key],
       )) as Array<{ referrals: number; events: number; recorded: string }>;
       expect(row).toEqual({ referrals: 0, events: 0, recorded: '{"rival":true}' });
-      // A retry with the key is told it names another request (the rival's hash).
+      // A retry with the key too.
       const retry = await countedSend(body, key);
       expectProblem(retry.res, 422, 'idempotency-key-reused');
     } finally {
@@ -226,5 +227,30 @@ describe('a send', () => {
       }
       await rival.release();
     }
+  });
+
+  it('answers a refused send again from its key: the same refusal, replayed, audited once', async () => {
+    const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+    const body = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('f'));
+    // Not a member of the sender unit named: refused before anything is written.
+    const refused = { ...body, senderUnitId: U.coordinator };
+    const key = randomUUID();
+    const first = await countedSend(refused, key);
+    expectProblem(first.res, 403);
+    const again = await countedSend(refused, key);
+    expect(again.res.statusCode).toBe(403);
+    expect(again.res.headers['idempotent-replayed']).toBe('true');
+    expect(again.res.body).toBe(first.res.body);
+    const ds = hub.referrals.context.dataSource;
+    const [row] = (await ds.query(
+      `SELECT (SELECT count(*)::int FROM referrals.audit_pending
+                WHERE entry->>'objectId' = $1 AND entry->>'outcome' = 'denied')
+            + (SELECT count(*)::int FROM referrals.audit_log
+                WHERE object_id = $1 AND outcome = 'denied') AS denied`,
+      [body.id],
+    )) as Array<{ denied: number }>;
+    expect(row!.denied).toBe(1);
+    // The same send under a new key is refused afresh (and audited again).
+    expect((await countedSend(refused)).res.headers['idempotent-replayed']).toBeUndefined();
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '../pipeline/command-pipeline';
 import { IdempotencyRecordEntity } from '../entities/platform.entities';
 import { CommonProblems, ProblemError } from '../errors/problem';
+import { IdempotentReplay } from '../errors/idempotent-replay';
 import { canonicalJson } from '../audit/hash-chain';
 
 declare module 'fastify' {
@@ -28,6 +29,12 @@ declare module 'fastify' {
       claimed: boolean;
       /** the answer's body, when the change's own statement recorded it with the change */
       written?: { status: number; body: string };
+      /**
+       * A key never looked up (`claimed` false): throws what a record of it answers — the
+       * recorded answer again (`IdempotentReplay`), 422 for another request, 409 while one runs
+       * — and returns when there is none.
+       */
+      held?(): Promise<void>;
     };
   }
   interface FastifyContextConfig {
@@ -52,6 +59,8 @@ interface RecordRow {
   response_status: number | null;
   response_body: string | null;
   response_type: string | null;
+  /** a pending record's lock ran out (the lookup's) */
+  expired?: boolean | null;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -111,19 +120,54 @@ async function idempotencyPlugin(
       : `ip ${request.ip}`;
     const hash = requestHash(request);
     if (request.routeOptions.config?.idempotencyRecordedByChange) {
-      // One read, no write: the change's statement inserts the record, finished.
-      const [held] = await poolQuery<RecordRow>(
-        options.dataSource,
-        `SELECT 0 AS claimed, request_hash, state, response_status, response_body, response_type
-           FROM ${table} WHERE principal = $1 AND key = $2`,
-        [principal, header],
-        { prepare: true },
-      );
-      if (!held) {
-        request.idempotency = { principal, key: header, table, hash, claimed: false };
-        return undefined;
-      }
-      return heldKey(request, reply, held, principal, header, hash);
+      // No round trip: the change's statement inserts the record, finished, and fails whole when
+      // the key is recorded already; only a write that wrote nothing (refused, its change not
+      // applied, its key taken) looks the key up, to answer as the record says (`held`).
+      const key = header;
+      request.idempotency = {
+        principal,
+        key,
+        table,
+        hash,
+        claimed: false,
+        held: async () => {
+          const [row] = await poolQuery<RecordRow>(
+            options.dataSource,
+            `SELECT 0 AS claimed, request_hash, state, response_status, response_body,
+                    response_type, locked_until < now() AS expired
+               FROM ${table} WHERE principal = $1 AND key = $2`,
+            [principal, key],
+            { prepare: true },
+          );
+          if (!row) {
+            return;
+          }
+          // Answered from the record: nothing of this request's to write after it.
+          request.idempotency = undefined;
+          if (row.request_hash !== hash) {
+            throw new ProblemError(CommonProblems.idempotencyKeyReused);
+          }
+          if (row.state === 'done' && row.response_status !== null) {
+            throw new IdempotentReplay(
+              row.response_status,
+              row.response_body ?? '',
+              row.response_type,
+            );
+          }
+          if (row.expired) {
+            // A pending claim whose owner is gone (one made before the route recorded keys
+            // with its change): removed, so that the retry this 409 asks for runs.
+            await poolQuery(
+              options.dataSource,
+              `DELETE FROM ${table}
+                WHERE principal = $1 AND key = $2 AND state = 'pending' AND locked_until < now()`,
+              [principal, key],
+            );
+          }
+          throw new ProblemError(CommonProblems.idempotencyInProgress);
+        },
+      };
+      return undefined;
     }
     // One round trip: claim the key, or read the record that holds it.
     const [row] = await poolQuery<RecordRow>(
@@ -271,6 +315,15 @@ export function idempotentAnswer(
       },
     };
   };
+}
+
+/**
+ * For a route whose change records its key (`idempotencyRecordedByChange`): what the command
+ * pipeline calls when the request wrote nothing, to answer as the key's record says
+ * (`keyHeld`). Undefined when the request holds no key or claimed it up front.
+ */
+export function idempotentKeyHeld(request: FastifyRequest): (() => Promise<void>) | undefined {
+  return request.idempotency?.held;
 }
 
 /**

@@ -112,6 +112,13 @@ export function completeAnswerRecordSql(
 export interface RunOptions<Answer> {
   /** the Idempotency-Key's record of `answer`, to write in the change's statement */
   answerRecord?(answer: Answer): AnswerRecord;
+  /**
+   * For a key not looked up before the write (`idempotentKeyHeld`): throws what the key's record
+   * answers, if it has one. Called only when the request wrote nothing — refused, its change not
+   * applied, or its record's insert failing on the key — before anything else is answered or
+   * audited.
+   */
+  keyHeld?(): Promise<void>;
 }
 
 export interface OutboxRow {
@@ -301,6 +308,7 @@ export class CommandPipeline {
       decision = await def.decide(input, loaded, new Date());
     } catch (err) {
       if (isRefusal(err)) {
+        await options.keyHeld?.();
         return this.refuse(actor, target, err);
       }
       throw err;
@@ -361,14 +369,17 @@ export class CommandPipeline {
       sql.params,
       // A command's statement has one text per shape (a note or none, a key or none): prepared.
       { prepare: true },
-    ).catch((err: unknown) => {
+    ).catch(async (err: unknown) => {
       if (record && isAnswerRecordTaken(err, record)) {
-        // A request with the same key recorded its answer first: this one wrote nothing.
+        // The key was recorded first (a retry, or a request racing with the same key): this one
+        // wrote nothing, and answers as the record does.
+        await options.keyHeld?.();
         throw new ProblemError(CommonProblems.idempotencyInProgress);
       }
       throw err;
     });
     if ((result[0]?.applied ?? 0) === 0) {
+      await options.keyHeld?.();
       if (!def.onNoChange) {
         throw new ProblemError(CommonProblems.conflict);
       }
