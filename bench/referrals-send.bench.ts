@@ -27,7 +27,12 @@
  * BENCH_CPU_PROFILE (a file name: writes a V8 CPU profile of the referrals run there, and one
  * of the baseline's beside it (`…-baseline.cpuprofile`), for
  * Chrome DevTools or `npx speedscope`; the profiler costs CPU, so the figures of such a run are
- * not comparable).
+ * not comparable), BENCH_PG_STATS=1 (Postgres's side of each timed run, per request: the WAL
+ * this database's relations and commits wrote, by table and index, and by `pg_walinspect` over
+ * the run's WAL (other databases' records left out), full-page images apart; the commits; the
+ * rows inserted, updated (HOT apart) and deleted by table (pg_stat_user_tables), with the relay's
+ * and the audit chainer's work after the run included; printed before the JSON line and in it as
+ * `pg`).
  */
 import Fastify from 'fastify';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -66,6 +71,7 @@ const loaderApart = process.env.BENCH_LOADER === 'process';
 let allBodies: string[] = [];
 const cpuProfile = process.env.BENCH_CPU_PROFILE;
 const warmup = Number(process.env.BENCH_WARMUP ?? 200);
+const pgStats = process.env.BENCH_PG_STATS === '1';
 const poolSize = 10;
 
 // Every statement any pg client of this process sends (the request's own, and the relay's,
@@ -204,6 +210,143 @@ async function profiled<T>(file: string | undefined, work: () => Promise<T>): Pr
     const { profile } = await session.post('Profiler.stop');
     fs.writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
+  }
+}
+
+/** What Postgres holds about the bench's database at one moment (BENCH_PG_STATS). */
+interface PgSnapshot {
+  lsn: string;
+  tables: Map<string, { ins: number; upd: number; hot: number; del: number }>;
+}
+
+async function pgSnapshot(pool: Pool): Promise<PgSnapshot> {
+  // Backends report their table counters when idle, at most once a second, and 10 s later when
+  // the shared counters were busy (as they are after a run): let them.
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
+  const { rows } = await pool.query<{
+    name: string;
+    ins: string;
+    upd: string;
+    hot: string;
+    del: string;
+  }>(
+    `SELECT schemaname || '.' || relname AS name, n_tup_ins AS ins, n_tup_upd AS upd,
+            n_tup_hot_upd AS hot, n_tup_del AS del
+       FROM pg_stat_user_tables`,
+  );
+  const lsn = (await pool.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))
+    .rows[0]!.lsn;
+  return {
+    lsn,
+    tables: new Map(
+      rows.map((r) => [
+        r.name,
+        { ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), del: Number(r.del) },
+      ]),
+    ),
+  };
+}
+
+interface PgFigures {
+  /** WAL bytes of this database's records and its transactions' commits, per request */
+  walBytes: number;
+  /** of which full-page images (they follow checkpoints, not the work) */
+  fpiBytes: number;
+  /** WAL records per request */
+  walRecords: number;
+  /** commit records per request (each one a WAL flush with synchronous_commit on) */
+  commits: number;
+  /** per request: rows by table, and WAL bytes (no full pages) by relation */
+  tables: Record<string, { ins: number; upd: number; hot: number; del: number }>;
+  relations: Record<string, number>;
+}
+
+/**
+ * The run's WAL (between two snapshots) read back with pg_walinspect: the records whose blocks
+ * belong to this database, and the commit records of their transactions; each relation by name.
+ */
+async function pgFigures(
+  pool: Pool,
+  before: PgSnapshot,
+  after: PgSnapshot,
+  requests: number,
+): Promise<PgFigures> {
+  const n = Math.max(requests, 1);
+  const { rows } = await pool.query<{
+    rel: string;
+    records: string;
+    bytes: string;
+    fpi: string;
+  }>(
+    `WITH db AS (SELECT oid FROM pg_database WHERE datname = current_database()),
+     recs AS (
+       SELECT r.xid, r.resource_manager, r.record_type, r.record_length, r.fpi_length,
+              substring(r.block_ref from 'rel [0-9]+/' || (SELECT oid FROM db) || '/([0-9]+)') AS node
+         FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn) r),
+     ours AS (SELECT DISTINCT xid FROM recs WHERE node IS NOT NULL AND xid <> '0'),
+     picked AS (
+       SELECT CASE WHEN node IS NOT NULL
+                   THEN coalesce((SELECT c.oid::regclass::text FROM pg_class c
+                                   WHERE c.relfilenode = node::oid LIMIT 1), 'rel ' || node)
+                   ELSE 'commit' END AS rel,
+              record_length, fpi_length
+         FROM recs
+        WHERE node IS NOT NULL
+           OR (resource_manager = 'Transaction' AND record_type LIKE 'COMMIT%'
+               AND xid IN (SELECT xid FROM ours)))
+     SELECT rel, count(*) AS records, sum(record_length) AS bytes, sum(fpi_length) AS fpi
+       FROM picked GROUP BY rel ORDER BY sum(record_length) DESC`,
+    [before.lsn, after.lsn],
+  );
+  const relations: Record<string, number> = {};
+  let walBytes = 0;
+  let fpiBytes = 0;
+  let walRecords = 0;
+  let commits = 0;
+  for (const r of rows) {
+    walBytes += Number(r.bytes);
+    fpiBytes += Number(r.fpi);
+    walRecords += Number(r.records);
+    if (r.rel === 'commit') {
+      commits = Number(r.records);
+    }
+    relations[r.rel] = round((Number(r.bytes) - Number(r.fpi)) / n, 0);
+  }
+  const tables: PgFigures['tables'] = {};
+  for (const [name, a] of after.tables) {
+    const b = before.tables.get(name) ?? { ins: 0, upd: 0, hot: 0, del: 0 };
+    const d = { ins: a.ins - b.ins, upd: a.upd - b.upd, hot: a.hot - b.hot, del: a.del - b.del };
+    if (d.ins || d.upd || d.del) {
+      tables[name] = {
+        ins: round(d.ins / n, 2),
+        upd: round(d.upd / n, 2),
+        hot: round(d.hot / n, 2),
+        del: round(d.del / n, 2),
+      };
+    }
+  }
+  return {
+    walBytes: round(walBytes / n, 0),
+    fpiBytes: round(fpiBytes / n, 0),
+    walRecords: round(walRecords / n, 1),
+    commits: round(commits / n, 2),
+    tables,
+    relations,
+  };
+}
+
+function printPgFigures(name: string, f: PgFigures): void {
+  process.stdout.write(
+    `\n${name}, Postgres per request: WAL ${f.walBytes} B (full pages ${f.fpiBytes} B), ` +
+      `${f.walRecords} records, ${f.commits} commits\n`,
+  );
+  for (const [table, t] of Object.entries(f.tables)) {
+    process.stdout.write(
+      `  ${table.padEnd(48)} ins ${t.ins} upd ${t.upd} (HOT ${t.hot}) del ${t.del}\n`,
+    );
+  }
+  for (const [rel, bytes] of Object.entries(f.relations)) {
+    process.stdout.write(`  WAL ${rel.padEnd(44)} ${String(bytes).padStart(6)} B\n`);
   }
 }
 
@@ -367,11 +510,24 @@ async function main(): Promise<void> {
       await load('warm-up', `${address}/v1/referrals`, auth, warmBodies, true, warmup);
     }
     const rssBefore = process.memoryUsage().rss / 1024 / 1024;
+    // A temporary replication slot keeps the runs' WAL from being recycled (a checkpoint
+    // meanwhile) until it is read; it goes with its session.
+    const walKeeper = pgStats ? new Client({ connectionString: db.url }) : undefined;
+    if (walKeeper) {
+      await walKeeper.connect();
+      cleanups.push(() => walKeeper.end());
+      await walKeeper.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+      await walKeeper.query(
+        `SELECT pg_create_physical_replication_slot('bench_ref_' || pg_backend_pid(), true, true)`,
+      );
+    }
+    const baseBefore = pgStats ? await pgSnapshot(pool) : undefined;
     const baselineRow = await profiled(
       cpuProfile?.replace(/(\.cpuprofile)?$/, '-baseline.cpuprofile'),
       () =>
         load('baseline: bare Fastify + pg INSERT (jsonb)', `${bareAddress}/insert`, {}, all, false),
     );
+    const baseAfter = pgStats ? await pgSnapshot(pool) : undefined;
     const referralsRow = await profiled(cpuProfile, () =>
       load(
         'POST /v1/referrals (police → coordinator)',
@@ -381,6 +537,20 @@ async function main(): Promise<void> {
         true,
       ),
     );
+
+    // The relay's and the chainer's work after the last answer belongs to the sends too.
+    const refAfter = pgStats ? await pgSnapshot(pool) : undefined;
+    const pg =
+      baseBefore && baseAfter && refAfter
+        ? {
+            baseline: await pgFigures(pool, baseBefore, baseAfter, baselineRow.sent),
+            referrals: await pgFigures(pool, baseAfter, refAfter, referralsRow.sent),
+          }
+        : undefined;
+    if (pg) {
+      printPgFigures(baselineRow.name, pg.baseline);
+      printPgFigures(referralsRow.name, pg.referrals);
+    }
 
     const { rows: stored } = await pool.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM referrals.referrals',
@@ -437,6 +607,18 @@ async function main(): Promise<void> {
             : round(baselineRow.loaderCpuMsPerRequest, 2),
         errors: referralsRow.errors,
         baselineErrors: baselineRow.errors,
+        ...(pg
+          ? {
+              pg: {
+                walBytes: pg.referrals.walBytes,
+                baselineWalBytes: pg.baseline.walBytes,
+                fpiBytes: pg.referrals.fpiBytes,
+                baselineFpiBytes: pg.baseline.fpiBytes,
+                commits: pg.referrals.commits,
+                baselineCommits: pg.baseline.commits,
+              },
+            }
+          : {}),
       })}\n`,
     );
   } finally {

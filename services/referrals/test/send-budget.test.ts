@@ -1,8 +1,8 @@
 /**
- * The statement budget of a send (issue 15): `POST /v1/referrals` makes at most three round trips
- * to Postgres — the Idempotency-Key claim, one read of the directory read model, and one statement
- * writing the referral, its timeline, its outbox event, its audit entry and the key's completed
- * record (the answer, known before the statement). Counted on the pg client, for the queries the
+ * The statement budget of a send (issue 15): `POST /v1/referrals` makes at most two round trips
+ * to Postgres — one read of the directory read model, and one statement writing the referral, its
+ * timeline, its outbox event, its audit entry and the Idempotency-Key's record, finished (the
+ * answer, known before the statement): the key's one write, and no lookup of it up front. Counted on the pg client, for the queries the
  * request itself issues (the relay, the audit chainer and the watchers run in their own async
  * contexts and are not counted).
  */
@@ -13,9 +13,9 @@ import { eventually } from '@samverkan/shared/src/testing';
 import { Client } from 'pg';
 import { agencyClient, referralDocument } from './helpers/agency-client';
 import { buildHub, type TestHub } from './helpers/build';
-import { inject, tokenFor } from './helpers/requests';
+import { expectProblem, inject, tokenFor } from './helpers/requests';
 
-const BUDGET = 3;
+const BUDGET = 2;
 
 let hub: TestHub;
 const counting = new AsyncLocalStorage<{ statements: string[] }>();
@@ -96,7 +96,14 @@ describe('a send', () => {
       [body.id, body.id],
     )) as Array<{ timeline: number; events: number }>;
     expect(counts).toEqual({ timeline: 1, events: 1 });
-    // The key's record, completed by the same statement with the very answer sent.
+    // The key is looked up, not claimed: its record is written once, by the send's statement,
+    // finished — no pending row inserted first and updated after (a second commit, a dead row).
+    const keyWrites = statements.filter((sql) =>
+      /(INSERT INTO|UPDATE)\s+\S*idempotency_keys/i.test(sql),
+    );
+    expect(keyWrites).toHaveLength(1);
+    expect(keyWrites[0]).toMatch(/INSERT INTO \S*referrals"? \(id, sender_unit_id/);
+    // The key's record, written by the same statement with the very answer sent.
     const [record] = (await hub.referrals.context.dataSource.query(
       `SELECT state, response_status, response_body, response_type, locked_until
          FROM referrals.idempotency_keys WHERE key = $1`,
@@ -163,5 +170,87 @@ describe('a send', () => {
       [body.id, body.id],
     )) as Array<{ timeline: number; events: number }>;
     expect(counts).toEqual({ timeline: 1, events: 1 });
+  });
+
+  it('loses a race for its key without writing anything, and answers as the key is recorded', async () => {
+    const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+    const first = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('d'));
+    const firstKey = randomUUID();
+    expect((await countedSend(first, firstKey)).res.statusCode).toBe(201);
+    const ds = hub.referrals.context.dataSource;
+    const [held] = (await ds.query(
+      `SELECT principal FROM referrals.idempotency_keys WHERE key = $1`,
+      [firstKey],
+    )) as Array<{ principal: string }>;
+    const principal = held!.principal;
+    // Another request holds the key in an open transaction when this one's statement runs.
+    const key = randomUUID();
+    const rival = await ds.createQueryRunner();
+    await rival.connect();
+    try {
+      await rival.startTransaction();
+      await rival.query(
+        `INSERT INTO referrals.idempotency_keys (principal, key, request_hash, state, response_status,
+           response_body, response_type)
+         VALUES ($1, $2, $3, 'done', 201, '{"rival":true}', 'application/json; charset=utf-8')`,
+        [principal, key, 'f'.repeat(64)],
+      );
+      const body = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('e'));
+      const sending = countedSend(body, key);
+      // The send's statement waits on the rival's row…
+      await eventually(async () => {
+        const [row] = (await ds.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE '%INSERT INTO "referrals"."referrals"%'`,
+        )) as Array<{ n: number }>;
+        return row!.n > 0 ? true : undefined;
+      }, 10_000);
+      // …and fails once the rival commits: the referral is not stored, the rival's record stays,
+      // and the key is answered as it is recorded (another request's: 422).
+      await rival.commitTransaction();
+      const { res } = await sending;
+      expectProblem(res, 422, 'idempotency-key-reused');
+      const [row] = (await ds.query(
+        `SELECT (SELECT count(*)::int FROM referrals.referrals WHERE id = $1) AS referrals,
+                (SELECT count(*)::int FROM referrals.outbox WHERE payload->'data'->>'referralId' = $2) AS events,
+                (SELECT response_body FROM referrals.idempotency_keys WHERE key = $3) AS recorded`,
+        [body.id, body.id, key],
+      )) as Array<{ referrals: number; events: number; recorded: string }>;
+      expect(row).toEqual({ referrals: 0, events: 0, recorded: '{"rival":true}' });
+      // A retry with the key too.
+      const retry = await countedSend(body, key);
+      expectProblem(retry.res, 422, 'idempotency-key-reused');
+    } finally {
+      if (rival.isTransactionActive) {
+        await rival.rollbackTransaction();
+      }
+      await rival.release();
+    }
+  });
+
+  it('answers a refused send again from its key: the same refusal, replayed, audited once', async () => {
+    const police = agencyClient(hub, 'police.officer', U.policeTraffickingOst);
+    const body = await police.referral({ recipientUnitId: U.coordinator }, referralDocument('f'));
+    // Not a member of the sender unit named: refused before anything is written.
+    const refused = { ...body, senderUnitId: U.coordinator };
+    const key = randomUUID();
+    const first = await countedSend(refused, key);
+    expectProblem(first.res, 403);
+    const again = await countedSend(refused, key);
+    expect(again.res.statusCode).toBe(403);
+    expect(again.res.headers['idempotent-replayed']).toBe('true');
+    expect(again.res.body).toBe(first.res.body);
+    const ds = hub.referrals.context.dataSource;
+    const [row] = (await ds.query(
+      `SELECT (SELECT count(*)::int FROM referrals.audit_pending
+                WHERE entry->>'objectId' = $1 AND entry->>'outcome' = 'denied')
+            + (SELECT count(*)::int FROM referrals.audit_log
+                WHERE object_id = $1 AND outcome = 'denied') AS denied`,
+      [body.id],
+    )) as Array<{ denied: number }>;
+    expect(row!.denied).toBe(1);
+    // The same send under a new key is refused afresh (and audited again).
+    expect((await countedSend(refused)).res.headers['idempotent-replayed']).toBeUndefined();
   });
 });

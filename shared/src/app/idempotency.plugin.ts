@@ -10,6 +10,7 @@ import {
 } from '../pipeline/command-pipeline';
 import { IdempotencyRecordEntity } from '../entities/platform.entities';
 import { CommonProblems, ProblemError } from '../errors/problem';
+import { IdempotentReplay } from '../errors/idempotent-replay';
 import { canonicalJson } from '../audit/hash-chain';
 
 declare module 'fastify' {
@@ -19,14 +20,47 @@ declare module 'fastify' {
       key: string;
       /** the record's table (schema-qualified) */
       table: string;
-      /** the answer's body, when the change's own statement completed the record with it */
+      /** the request's hash (method, URL, canonical body) */
+      hash: string;
+      /**
+       * a pending record holds the key for this request (the claim); false where the route's
+       * change writes the record once, finished (`idempotencyRecordedByChange`)
+       */
+      claimed: boolean;
+      /** the answer's body, when the change's own statement recorded it with the change */
       written?: { status: number; body: string };
+      /**
+       * A key never looked up (`claimed` false): throws what a record of it answers — the
+       * recorded answer again (`IdempotentReplay`), 422 for another request, 409 while one runs
+       * — and returns when there is none.
+       */
+      held?(): Promise<void>;
     };
   }
   interface FastifyContextConfig {
     /** refuse writes without an Idempotency-Key header */
     requireIdempotencyKey?: boolean;
+    /**
+     * The route's change commits in one statement that records the key's answer with it
+     * (`idempotentAnswer`): the key is looked up, not claimed, so its record is written once —
+     * finished — instead of inserted pending and updated (a second commit, a dead row and their
+     * WAL on every write). Two requests racing with one key both run; the change's own conflict
+     * rule (an id taken) decides between them, and the loser of the record's insert is told 409.
+     */
+    idempotencyRecordedByChange?: boolean;
   }
+}
+
+/** A key's record as the claim or the lookup reads it. */
+interface RecordRow {
+  claimed: number;
+  request_hash: string | null;
+  state: string | null;
+  response_status: number | null;
+  response_body: string | null;
+  response_type: string | null;
+  /** a pending record's lock ran out (the lookup's) */
+  expired?: boolean | null;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -85,15 +119,58 @@ async function idempotencyPlugin(
       ? `${request.principal.iss} ${request.principal.sub}`
       : `ip ${request.ip}`;
     const hash = requestHash(request);
+    if (request.routeOptions.config?.idempotencyRecordedByChange) {
+      // No round trip: the change's statement inserts the record, finished, and fails whole when
+      // the key is recorded already; only a write that wrote nothing (refused, its change not
+      // applied, its key taken) looks the key up, to answer as the record says (`held`).
+      const key = header;
+      request.idempotency = {
+        principal,
+        key,
+        table,
+        hash,
+        claimed: false,
+        held: async () => {
+          const [row] = await poolQuery<RecordRow>(
+            options.dataSource,
+            `SELECT 0 AS claimed, request_hash, state, response_status, response_body,
+                    response_type, locked_until < now() AS expired
+               FROM ${table} WHERE principal = $1 AND key = $2`,
+            [principal, key],
+            { prepare: true },
+          );
+          if (!row) {
+            return;
+          }
+          // Answered from the record: nothing of this request's to write after it.
+          request.idempotency = undefined;
+          if (row.request_hash !== hash) {
+            throw new ProblemError(CommonProblems.idempotencyKeyReused);
+          }
+          if (row.state === 'done' && row.response_status !== null) {
+            throw new IdempotentReplay(
+              row.response_status,
+              row.response_body ?? '',
+              row.response_type,
+            );
+          }
+          if (row.expired) {
+            // A pending claim whose owner is gone (one made before the route recorded keys
+            // with its change): removed, so that the retry this 409 asks for runs.
+            await poolQuery(
+              options.dataSource,
+              `DELETE FROM ${table}
+                WHERE principal = $1 AND key = $2 AND state = 'pending' AND locked_until < now()`,
+              [principal, key],
+            );
+          }
+          throw new ProblemError(CommonProblems.idempotencyInProgress);
+        },
+      };
+      return undefined;
+    }
     // One round trip: claim the key, or read the record that holds it.
-    const [row] = await poolQuery<{
-      claimed: number;
-      request_hash: string | null;
-      state: string | null;
-      response_status: number | null;
-      response_body: string | null;
-      response_type: string | null;
-    }>(
+    const [row] = await poolQuery<RecordRow>(
       options.dataSource,
       `WITH claim AS (
          INSERT INTO ${table} (principal, key, request_hash, state, locked_until)
@@ -108,33 +185,49 @@ async function idempotencyPlugin(
       { prepare: true },
     );
     if (!row || row.claimed === 0) {
-      if (!row || row.request_hash === null) {
-        throw new ProblemError(CommonProblems.idempotencyInProgress);
-      }
-      if (row.request_hash !== hash) {
-        throw new ProblemError(CommonProblems.idempotencyKeyReused);
-      }
-      if (row.state === 'done' && row.response_status !== null) {
-        void reply.header('idempotent-replayed', 'true');
-        void reply.code(row.response_status);
-        if (row.response_type) {
-          void reply.type(row.response_type);
-        }
-        return reply.serializer((p: unknown) => p as string).send(row.response_body ?? '');
-      }
-      // A pending record whose owner is gone (crash, timeout) may be taken over.
-      const taken = (await options.dataSource.query(
-        `UPDATE ${table} SET locked_until = now() + ($3 || ' milliseconds')::interval
-          WHERE principal = $1 AND key = $2 AND state = 'pending' AND locked_until < now()`,
-        [principal, header, String(LOCK_MS)],
-      )) as [unknown, number];
-      if (!taken[1]) {
-        throw new ProblemError(CommonProblems.idempotencyInProgress);
-      }
+      return heldKey(request, reply, row, principal, header, hash);
     }
-    request.idempotency = { principal, key: header, table };
+    request.idempotency = { principal, key: header, table, hash, claimed: true };
     return undefined;
   });
+
+  /**
+   * The key is held by a record already: the same request gets its answer again, another request
+   * a 422; one still running a 409, unless its owner is gone (crash, timeout) and it is taken over.
+   */
+  async function heldKey(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    row: RecordRow | undefined,
+    principal: string,
+    key: string,
+    hash: string,
+  ): Promise<FastifyReply | undefined> {
+    if (!row || row.request_hash === null) {
+      throw new ProblemError(CommonProblems.idempotencyInProgress);
+    }
+    if (row.request_hash !== hash) {
+      throw new ProblemError(CommonProblems.idempotencyKeyReused);
+    }
+    if (row.state === 'done' && row.response_status !== null) {
+      void reply.header('idempotent-replayed', 'true');
+      void reply.code(row.response_status);
+      if (row.response_type) {
+        void reply.type(row.response_type);
+      }
+      return reply.serializer((p: unknown) => p as string).send(row.response_body ?? '');
+    }
+    const taken = (await options.dataSource.query(
+      `UPDATE ${table} SET locked_until = now() + ($3 || ' milliseconds')::interval
+        WHERE principal = $1 AND key = $2 AND state = 'pending' AND locked_until < now()`,
+      [principal, key, String(LOCK_MS)],
+    )) as [unknown, number];
+    if (!taken[1]) {
+      throw new ProblemError(CommonProblems.idempotencyInProgress);
+    }
+    request.idempotency = { principal, key, table, hash, claimed: true };
+    return undefined;
+  }
 
   app.addHook('onSend', async (request, reply, payload) => {
     const idem = request.idempotency;
@@ -147,27 +240,37 @@ async function idempotencyPlugin(
       return payload;
     }
     if (reply.statusCode >= 500 || reply.statusCode === 409 || reply.statusCode === 429) {
-      // Not a final answer: let the client retry with the same key.
-      await options.dataSource.query(`DELETE FROM ${table} WHERE principal = $1 AND key = $2`, [
-        idem.principal,
-        idem.key,
-      ]);
+      // Not a final answer: let the client retry with the same key (a key never claimed has no
+      // record of this request's to delete — one there is another request's).
+      if (idem.claimed) {
+        await options.dataSource.query(`DELETE FROM ${table} WHERE principal = $1 AND key = $2`, [
+          idem.principal,
+          idem.key,
+        ]);
+      }
       return payload;
     }
     const sql = new StatementBuilder();
-    const text = completeAnswerRecordSql(sql, {
-      table,
-      principal: idem.principal,
-      key: idem.key,
-      status: reply.statusCode,
-      body:
-        typeof payload === 'string'
-          ? payload
-          : payload === null || payload === undefined
-            ? ''
-            : String(payload),
-      type: String(reply.getHeader('content-type') ?? 'application/json'),
-    });
+    const text = completeAnswerRecordSql(
+      sql,
+      {
+        table,
+        principal: idem.principal,
+        key: idem.key,
+        hash: idem.hash,
+        claimed: idem.claimed,
+        status: reply.statusCode,
+        body:
+          typeof payload === 'string'
+            ? payload
+            : payload === null || payload === undefined
+              ? ''
+              : String(payload),
+        type: String(reply.getHeader('content-type') ?? 'application/json'),
+      },
+      undefined,
+      true,
+    );
     await poolQuery(options.dataSource, text, sql.params, { prepare: true });
     return payload;
   });
@@ -202,6 +305,8 @@ export function idempotentAnswer(
       table: idem.table,
       principal: idem.principal,
       key: idem.key,
+      hash: idem.hash,
+      claimed: idem.claimed,
       status,
       type: JSON_TYPE,
       body,
@@ -210,6 +315,15 @@ export function idempotentAnswer(
       },
     };
   };
+}
+
+/**
+ * For a route whose change records its key (`idempotencyRecordedByChange`): what the command
+ * pipeline calls when the request wrote nothing, to answer as the key's record says
+ * (`keyHeld`). Undefined when the request holds no key or claimed it up front.
+ */
+export function idempotentKeyHeld(request: FastifyRequest): (() => Promise<void>) | undefined {
+  return request.idempotency?.held;
 }
 
 /**

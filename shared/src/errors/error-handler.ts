@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { IdempotentReplay } from './idempotent-replay';
 import { CommonProblems, ProblemError, type ProblemFieldError } from './problem';
 
 const PROBLEM_JSON = 'application/problem+json';
@@ -201,6 +202,13 @@ export function registerErrorHandling(
   options: { notFound?: boolean } = {},
 ): void {
   app.setErrorHandler((err, request, reply) => {
+    if (err instanceof IdempotentReplay) {
+      void reply.code(err.status).header('idempotent-replayed', 'true');
+      if (err.type) {
+        void reply.type(err.type);
+      }
+      return reply.serializer((p: unknown) => p as string).send(err.body);
+    }
     const problem = toProblem(err);
     if (problem.statusCode >= 500) {
       request.log.error({ err }, 'request failed');

@@ -1,2 +1,3 @@
 export * from './problem';
 export * from './error-handler';
+export * from './idempotent-replay';

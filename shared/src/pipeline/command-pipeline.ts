@@ -72,6 +72,10 @@ export interface AnswerRecord {
   table: string;
   principal: string;
   key: string;
+  /** the request's hash, for a record inserted finished (`claimed` false) */
+  hash: string;
+  /** a pending record holds the key (completed by an UPDATE); otherwise the record is inserted */
+  claimed: boolean;
   status: number;
   type: string;
   body: string;
@@ -80,15 +84,31 @@ export interface AnswerRecord {
 }
 
 /**
- * The UPDATE that completes an Idempotency-Key's record with its answer — the one text of it,
- * used by the idempotency plugin after a reply and by a command's own statement (`answerRecord`),
- * with the parameters added to `sql` and `condition` (SQL) as a further guard.
+ * The statement that records an Idempotency-Key's answer — the one text of it, used by the
+ * idempotency plugin after a reply and by a command's own statement (`answerRecord`), with the
+ * parameters added to `sql` and `condition` (SQL) as a further guard: an UPDATE that completes a
+ * claimed (pending) record, or else the INSERT of the record, finished. That INSERT has no ON
+ * CONFLICT in a command's statement: should a request racing with the same key have recorded it
+ * first, the whole statement fails (`isAnswerRecordTaken`) and nothing of the change is written;
+ * after a reply (`afterReply`) the first record stays.
  */
 export function completeAnswerRecordSql(
   sql: StatementBuilder,
-  record: Pick<AnswerRecord, 'table' | 'principal' | 'key' | 'status' | 'type' | 'body'>,
+  record: Pick<
+    AnswerRecord,
+    'table' | 'principal' | 'key' | 'hash' | 'claimed' | 'status' | 'type' | 'body'
+  >,
   condition?: string,
+  afterReply = false,
 ): string {
+  if (!record.claimed) {
+    return `INSERT INTO ${record.table} (principal, key, request_hash, state, response_status,
+              response_body, response_type, locked_until)
+            SELECT ${sql.p(record.principal)}, ${sql.p(record.key)}, ${sql.p(record.hash)}, 'done',
+                   ${sql.p(record.status, 'int')}, ${sql.p(record.body)}, ${sql.p(record.type)}, NULL${
+                     condition ? ` WHERE ${condition}` : ''
+                   }${afterReply ? ' ON CONFLICT DO NOTHING' : ''}`;
+  }
   return `UPDATE ${record.table} SET state = 'done', response_status = ${sql.p(record.status, 'int')},
             response_body = ${sql.p(record.body)}, response_type = ${sql.p(record.type)},
             locked_until = NULL
@@ -100,6 +120,13 @@ export function completeAnswerRecordSql(
 export interface RunOptions<Answer> {
   /** the Idempotency-Key's record of `answer`, to write in the change's statement */
   answerRecord?(answer: Answer): AnswerRecord;
+  /**
+   * For a key not looked up before the write (`idempotentKeyHeld`): throws what the key's record
+   * answers, if it has one. Called only when the request wrote nothing — refused, its change not
+   * applied, or its record's insert failing on the key — before anything else is answered or
+   * audited.
+   */
+  keyHeld?(): Promise<void>;
 }
 
 export interface OutboxRow {
@@ -146,6 +173,16 @@ export interface SystemChange<T> {
   /** the change's events, written to the outbox in its transaction */
   events: PendingEvent[];
   result: T;
+}
+
+/** The statement failed on the unique key of `record`'s table: the key was recorded meanwhile. */
+export function isAnswerRecordTaken(err: unknown, record: Pick<AnswerRecord, 'table'>): boolean {
+  const e = err as { code?: string; schema?: string; table?: string };
+  return (
+    e?.code === '23505' &&
+    typeof e.table === 'string' &&
+    record.table.replace(/"/g, '') === (e.schema ? `${e.schema}.${e.table}` : e.table)
+  );
 }
 
 export function isRefusal(err: unknown): err is ProblemError {
@@ -335,6 +372,7 @@ export class CommandPipeline {
       decision = await def.decide(input, loaded, new Date());
     } catch (err) {
       if (isRefusal(err)) {
+        await options.keyHeld?.();
         return this.refuse(actor, target, err);
       }
       throw err;
@@ -395,8 +433,17 @@ export class CommandPipeline {
       sql.params,
       // A command's statement has one text per shape (a note or none, a key or none): prepared.
       { prepare: true },
-    );
+    ).catch(async (err: unknown) => {
+      if (record && isAnswerRecordTaken(err, record)) {
+        // The key was recorded first (a retry, or a request racing with the same key): this one
+        // wrote nothing, and answers as the record does.
+        await options.keyHeld?.();
+        throw new ProblemError(CommonProblems.idempotencyInProgress);
+      }
+      throw err;
+    });
     if ((result[0]?.applied ?? 0) === 0) {
+      await options.keyHeld?.();
       if (!def.onNoChange) {
         throw new ProblemError(CommonProblems.conflict);
       }

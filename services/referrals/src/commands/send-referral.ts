@@ -20,13 +20,13 @@ import { randomUUID } from 'node:crypto';
 import { requireAuditRecipients } from '../services/audit-sealing';
 
 /**
- * `POST /v1/referrals` on the write pipeline (shared/src/pipeline): at most three round trips —
- * the Idempotency-Key claim, one read (the sender's membership and every addressed unit from the
- * directory read model), and one statement that inserts the referral, its timeline row, its
- * outbox event and its unchained audit entry and completes the Idempotency-Key's record with the
- * answer (atomic on its own, no BEGIN/COMMIT, no read-back). Only a send whose id is already
- * taken reads the existing row (and then the key is completed after the answer, as for any
- * write).
+ * `POST /v1/referrals` on the write pipeline (shared/src/pipeline): two round trips — one read
+ * (the sender's membership and every addressed unit from the directory read model) and one
+ * statement that inserts the referral, its timeline row, its outbox event, its unchained audit
+ * entry and the Idempotency-Key's record, finished, with the answer (atomic on its own, no
+ * BEGIN/COMMIT, no read-back; the key is not claimed up front, and the statement fails whole if
+ * it is recorded already). Only a send that wrote nothing looks its key up; a send whose id is
+ * already taken then reads the existing row (and the key is recorded after the answer).
  */
 
 interface LoadedUnit {

@@ -188,14 +188,19 @@ export function createReferralCommands(
   });
 
   return {
-    /** On the write pipeline: at most three round trips (commands/send-referral.ts). */
+    /** On the write pipeline: two round trips (commands/send-referral.ts). */
     async send(
       principal: Principal,
       input: ReferralCreate,
-      /** the Idempotency-Key's record, completed by the send's statement (`idempotentAnswer`) */
+      /** the Idempotency-Key's record, written by the send's statement (`idempotentAnswer`) */
       answerRecord?: (answer: ReturnType<typeof referralView>) => AnswerRecord,
+      /** what the key's record answers when the send wrote nothing (`idempotentKeyHeld`) */
+      keyHeld?: () => Promise<void>,
     ) {
-      return pipeline.run(sendCommand, principal, input, answerRecord ? { answerRecord } : {});
+      return pipeline.run(sendCommand, principal, input, {
+        ...(answerRecord ? { answerRecord } : {}),
+        ...(keyHeld ? { keyHeld } : {}),
+      });
     },
     /** A lifecycle action (docs/architecture.md#referral-lifecycle), decided by the pure state machine in domain/. */
     async act(principal: Principal, id: string, action: ReferralAction, input: TransitionInput) {

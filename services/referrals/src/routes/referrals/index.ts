@@ -1,4 +1,10 @@
-import { idempotentAnswer, ProblemError, registerAuditRoutes, sendAnswer } from '@samverkan/shared';
+import {
+  idempotentAnswer,
+  idempotentKeyHeld,
+  ProblemError,
+  registerAuditRoutes,
+  sendAnswer,
+} from '@samverkan/shared';
 import type { FastifyInstance, FastifyRequest, HTTPMethods } from 'fastify';
 import { ReferralProblems as P } from '../../domain/errors';
 import type { components, operations } from '../../generated/openapi';
@@ -37,7 +43,9 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
 
   app.route({
     ...route('POST', '/v1/referrals'),
-    ...write,
+    // The send's one statement records the key's answer: never claimed, looked up only when the
+    // send wrote nothing.
+    config: { ...write.config, idempotencyRecordedByChange: true },
     ...envelopeBody,
     preValidation: refuseClearText('justification'),
     // The send's one statement also completes the Idempotency-Key's record with the answer.
@@ -50,6 +58,7 @@ export async function referralRoutes(app: FastifyInstance): Promise<void> {
           request.principal,
           request.body as never,
           idempotentAnswer(request, reply, 201),
+          idempotentKeyHeld(request),
         ),
       ),
   });
