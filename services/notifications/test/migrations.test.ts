@@ -49,9 +49,10 @@ describeRepositorySync({
     await ds.transaction(async (tx) => {
       await lockPeople(tx, ['a', 'b']);
       await preferencesOf(tx, [person]);
-      const ids = await insertNotifications(tx, randomUUID(), [
+      const ids = await insertNotifications(tx, [
         {
           id: randomUUID(),
+          eventId: randomUUID(),
           recipient: { ...person, unitId: facts.unitId },
           facts,
           text: notificationText(facts),
