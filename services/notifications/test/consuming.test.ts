@@ -507,4 +507,77 @@ describe('a burst is handled in batches', () => {
       2 * good.length,
     );
   }, 60_000);
+
+  it('an event sees what earlier events of its batch wrote: who was alerted, the timers, the parties', async () => {
+    const events = hub.referrals.context.events;
+    const ds = hub.notifications.context.dataSource;
+    // The pairs come last among events committed together, so that they arrive while the
+    // consumer is busy with the first ones: the second of each pair is in its first's batch.
+    const request = fieldRequestData({
+      onShift: [
+        { unitId: U.socialjour, userId: 'socialjour.caseworker' },
+        { unitId: U.elsa, userId: 'elsa.caseworker' },
+      ],
+    });
+    const claimed = {
+      ...request,
+      onShift: undefined,
+      claimedBy: 'socialjour.caseworker',
+      claimedByUnitId: U.socialjour,
+      status: 'claimed',
+    };
+    const referral = referralData({ copyUnitIds: [] });
+    const envelopes = await events.transaction(async (tx) => {
+      const out = [];
+      for (let i = 0; i < 20; i += 1) {
+        out.push(await events.outbox.append(tx, `${R}sent`, referralData({ urgency: 'routine' })));
+      }
+      out.push(await events.outbox.append(tx, `${FR}created`, request));
+      out.push(await events.outbox.append(tx, `${FR}claimed`, JSON.parse(JSON.stringify(claimed))));
+      out.push(await events.outbox.append(tx, `${R}sent`, referral));
+      out.push(
+        await events.outbox.append(tx, `${R}acknowledged`, { ...referral, status: 'received' }),
+      );
+      return out;
+    });
+    const [created, claim, sent, acknowledged] = envelopes.slice(-4);
+    for (const e of envelopes) {
+      await processed(hub, e.id);
+      await processed(hub, e.id, 'notifications-records');
+    }
+    const [batches] = (await ds.query(
+      `SELECT count(DISTINCT processed_at)::int AS n FROM notifications.processed_events
+        WHERE consumer = 'notifications-referrals' AND event_id = ANY($1::uuid[])`,
+      [[created!.id, claim!.id, sent!.id, acknowledged!.id]],
+    )) as Array<{ n: number }>;
+    expect(batches!.n).toBe(1);
+    // The claim told whom the creation alerted (but the claimant) that it was taken.
+    expect(await producedBy(hub, claim!.id)).toEqual([
+      'elsa.caseworker field_request_taken',
+      'police.officer field_request_status_changed',
+    ]);
+    // The acknowledgement stopped the timer its referral's sending started.
+    const timers = (await ds.query(
+      `SELECT object_id::text AS id, status FROM notifications.escalation_timers
+        WHERE object_id = ANY($1::uuid[]) ORDER BY object_type`,
+      [[request.fieldRequestId, referral.referralId]],
+    )) as Array<{ id: string; status: string }>;
+    expect(timers).toEqual([
+      { id: request.fieldRequestId, status: 'cancelled' },
+      { id: referral.referralId, status: 'cancelled' },
+    ]);
+    // Every object's parties, once each, from every event that named them.
+    const parties = (await ds.query(
+      `SELECT object_id::text AS id, unit_ids::text[] AS units FROM notifications.object_parties
+        WHERE object_id = ANY($1::uuid[]) ORDER BY object_type`,
+      [[request.fieldRequestId, referral.referralId]],
+    )) as Array<{ id: string; units: string[] }>;
+    expect(parties.map((p) => [p.id, [...p.units].sort()])).toEqual([
+      [
+        request.fieldRequestId,
+        [U.policeTraffickingOst, U.socialjour, U.elsa, U.coordinator].sort(),
+      ],
+      [referral.referralId, [U.policeTraffickingOst, U.frideborg].sort()],
+    ]);
+  }, 60_000);
 });

@@ -49,9 +49,10 @@ describeRepositorySync({
     await ds.transaction(async (tx) => {
       await lockPeople(tx, ['a', 'b']);
       await preferencesOf(tx, [person]);
-      const ids = await insertNotifications(tx, randomUUID(), [
+      const ids = await insertNotifications(tx, [
         {
           id: randomUUID(),
+          eventId: randomUUID(),
           recipient: { ...person, unitId: facts.unitId },
           facts,
           text: notificationText(facts),
@@ -113,8 +114,43 @@ async function exerciseInbox(ds: DataSource): Promise<void> {
     high: 0,
     normal: 0,
   });
-  await inbox.after(person, '0', 100);
+  expect(await inbox.streamUpdate(person, '0', 100)).toEqual({
+    rows: [],
+    counts: { unread: 0, unacknowledged: 0, critical: 0, high: 0, normal: 0 },
+  });
   expect(await inbox.latestSeq(person)).toBe('0');
+  // The stream's hand-written read gives the entities the query builder gives, with the counts.
+  const reader = { organisationId: randomUUID(), userId: 'reader' };
+  await ds.transaction((tx) =>
+    insertNotifications(
+      tx,
+      (['referral_received', 'referral_copy_received'] as const).map((kind) => {
+        const facts = {
+          kind,
+          objectType: 'referral' as const,
+          objectId: randomUUID(),
+          unitId: null,
+          category: 'other',
+          urgency: 'acute',
+        };
+        const text = notificationText(facts);
+        return {
+          id: randomUUID(),
+          eventId: randomUUID(),
+          recipient: { ...reader, unitId: null },
+          facts,
+          text,
+          channels: ['in_app'],
+        };
+      }),
+    ),
+  );
+  const [newest, older] = await inbox.page(reader, {}, undefined, 10);
+  expect(await inbox.streamUpdate(reader, older!.seq, 100)).toEqual({
+    rows: [newest],
+    counts: await inbox.counts(reader),
+  });
+  expect((await inbox.streamUpdate(reader, '0', 100)).rows).toEqual([older, newest]);
   await rolledBack(ds, async (tx) => {
     await inbox.lockOwn(tx, person, randomUUID());
     await inbox.exists(randomUUID(), tx);

@@ -28,6 +28,13 @@ export interface EventConsumerDefinition {
    */
   onCommitted?: (event: EventEnvelope) => void;
   /**
+   * Called once in each transaction, after the handlers of its events (one, or a batch) and
+   * before it commits: writes what the handlers left to the end of the transaction (one
+   * statement per table for a whole batch rather than one per event). Throwing rolls the
+   * transaction back, as a handler's error does.
+   */
+  beforeCommit?: (tx: EntityManager) => Promise<void>;
+  /**
    * How many events, delivered together, one transaction may handle (default 1: one transaction
    * per event). Above 1 a batch is recorded in `processed_events` with one statement and its
    * events are handled one after another, in their order, in one transaction; if one of them
@@ -226,7 +233,9 @@ export function createEventProcessor(
                   done.add(v.at);
                 }
               }
+              // (a failure here is the batch's, not one event's: it is split as from its first)
               failedAt = -1;
+              await definition.beforeCommit?.(tx);
               return done;
             }),
           );
@@ -276,18 +285,16 @@ export function createEventProcessor(
     }
     try {
       return await deps.dataSource.transaction(async (tx) => {
-        const inserted = (await tx
-          .createQueryBuilder()
-          .insert()
-          .into(ProcessedEventEntity)
-          .values({ consumer: definition.name, eventId: event.id })
-          .orIgnore()
-          .returning(['event_id'])
-          .execute()) as { raw: unknown[] };
-        if (inserted.raw.length === 0) {
+        const inserted = (await tx.query(
+          `INSERT INTO ${tx.getRepository(ProcessedEventEntity).metadata.tablePath} (consumer, event_id)
+           VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+          [definition.name, event.id],
+        )) as unknown[];
+        if (inserted.length === 0) {
           return 'duplicate' as const;
         }
         await definition.handle(event, tx, { deliveryCount, maxDeliver });
+        await definition.beforeCommit?.(tx);
         return 'done' as const;
       });
     } catch (err) {

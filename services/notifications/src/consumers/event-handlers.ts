@@ -16,8 +16,16 @@ import {
 } from '../domain/event-notifications';
 import type { DirectoryUnitEntity } from '../entities';
 import type { NotificationsContext } from '../services/context';
-import { alreadyEscalatedTo, cancelEscalations, scheduleEscalation } from '../escalations/watcher';
-import { createNotifications, type NotificationDraft, type Recipient } from '../services/notifier';
+import { insertTimers, type NewTimer } from '../escalations/repository';
+import { alreadyEscalatedTo, cancelEscalations, levelOneTimer } from '../escalations/watcher';
+import {
+  notificationRows,
+  writeNotifications,
+  type NotificationDraft,
+  type NotificationRow,
+  type Recipient,
+} from '../services/notifier';
+import { EndOfTransaction } from './end-of-transaction';
 
 /** The people an event must reach are not in the read model (yet): deliver it again later. */
 export class NoRecipientsYetError extends Error {
@@ -39,6 +47,25 @@ export function createEventHandlers(ctx: NotificationsContext) {
   const pendingWake = new Map<string, Person[]>();
   /** the delivery being handled, per event id */
   const deliveries = new Map<string, { deliveryCount: number; maxDeliver: number }>();
+  /**
+   * The notifications (with their outbox events) and level-1 timers of a transaction's events,
+   * written at its end: one statement each for a consumer's whole batch.
+   */
+  const notifications = new EndOfTransaction<NotificationRow>(async (tx, rows) => {
+    for (const c of await writeNotifications(ctx, tx, rows)) {
+      const people = pendingWake.get(c.eventId);
+      if (people) {
+        people.push(c.person);
+      } else {
+        pendingWake.set(c.eventId, [c.person]);
+      }
+    }
+  });
+  const timers = new EndOfTransaction<NewTimer>(insertTimers);
+  const beforeCommit = async (tx: EntityManager) => {
+    await notifications.flush(tx);
+    await timers.flush(tx);
+  };
 
   /** The people of one audience, from the read model. */
   async function resolve(
@@ -60,7 +87,9 @@ export function createEventHandlers(ctx: NotificationsContext) {
       if (!audience.notYetEscalated) {
         return onDuty;
       }
-      // Drops the recipients our own escalation timer already reached for this object.
+      // Drops the recipients our own escalation timer already reached for this object (the
+      // notifications of earlier events of the batch included).
+      await notifications.flush(tx);
       const skip = await alreadyEscalatedTo(tx, objectType, objectId);
       return onDuty.filter((r) => !skip.has(personKey(r)));
     }
@@ -82,6 +111,7 @@ export function createEventHandlers(ctx: NotificationsContext) {
         : undefined;
       const claimant =
         unit && except ? { organisationId: unit.organisationId, userId: except.userId } : undefined;
+      await notifications.flush(tx);
       return (await notifiedOf(tx, objectId, audience.notifiedOf)).filter(
         (r) => !claimant || !samePerson(r, claimant),
       );
@@ -102,6 +132,8 @@ export function createEventHandlers(ctx: NotificationsContext) {
         : new Map<string, DirectoryUnitEntity>();
     const { objectType, objectId } = plan.object;
     if (plan.cancelEscalations) {
+      // (a timer an earlier event of the batch started is stopped too)
+      await timers.flush(tx);
       await cancelEscalations(tx, objectType, objectId);
     }
     const drafts: Array<NotificationDraft & { required?: boolean }> = [];
@@ -117,17 +149,10 @@ export function createEventHandlers(ctx: NotificationsContext) {
     if (empty.length > 0 && delivery && delivery.deliveryCount < Math.min(4, delivery.maxDeliver)) {
       throw new NoRecipientsYetError(empty.map((d) => d.facts.kind));
     }
-    const created = await createNotifications(ctx, tx, event.id, drafts);
-    pendingWake.set(
-      event.id,
-      created.map((c) => c.person),
-    );
+    // Written with the batch's (see beforeCommit); whom they wake is known then.
+    notifications.add(tx, ...(await notificationRows(tx, event.id, drafts)));
     if (plan.escalate) {
-      await scheduleEscalation(ctx, tx, {
-        objectType,
-        objectId,
-        ...plan.escalate,
-      });
+      timers.add(tx, levelOneTimer(ctx, { objectType, objectId, ...plan.escalate }, now));
     }
   }
 
@@ -167,6 +192,7 @@ export function createEventHandlers(ctx: NotificationsContext) {
         deliveries.delete(event.id);
       }
     },
+    beforeCommit,
     onCommitted,
   };
 
@@ -174,12 +200,14 @@ export function createEventHandlers(ctx: NotificationsContext) {
     name: 'notifications-webhook-disabled',
     filter: 'samverkan.notifications.webhook.endpoint_disabled',
     async handle(event, tx) {
+      pendingWake.delete(event.id);
       await carryOut(
         tx,
         event,
         endpointDisabledPlan(event.data as unknown as EndpointDisabledData),
       );
     },
+    beforeCommit,
     onCommitted,
   };
 

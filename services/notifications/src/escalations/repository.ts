@@ -22,14 +22,47 @@ export interface NewTimer {
 }
 
 /** Inserts a pending timer; an object's timer of that level that exists already is left alone. */
-export async function insertTimer(tx: EntityManager, timer: NewTimer): Promise<void> {
-  await tx
-    .createQueryBuilder()
-    .insert()
-    .into(EscalationTimerEntity)
-    .values({ id: randomUUID(), ...timer, status: 'pending' })
-    .orIgnore()
-    .execute();
+export function insertTimer(tx: EntityManager, timer: NewTimer): Promise<void> {
+  return insertTimers(tx, [timer]);
+}
+
+/**
+ * Inserts pending timers in one statement, in their order (a consumer's batch); an object's timer
+ * of a level that exists already, or comes twice, is left alone.
+ */
+export async function insertTimers(tx: EntityManager, timers: NewTimer[]): Promise<void> {
+  if (timers.length === 0) {
+    return;
+  }
+  const table = tx.getRepository(EscalationTimerEntity).metadata.tablePath;
+  await tx.query(
+    `INSERT INTO ${table} (id, object_type, object_id, level, due_at, status, unit_ids, category,
+       urgency, municipality_code, coordinator_unit_id)
+     SELECT id, otype, oid, level, due, 'pending', units, category, urgency, muni, coord
+       FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, otype text, oid uuid,
+              level int, due timestamptz, units uuid[], category text, urgency text, muni text,
+              coord uuid))
+            WITH ORDINALITY AS t(id, otype, oid, level, due, units, category, urgency, muni,
+              coord, i)
+      ORDER BY i
+     ON CONFLICT DO NOTHING`,
+    [
+      JSON.stringify(
+        timers.map((t) => ({
+          id: randomUUID(),
+          otype: t.objectType,
+          oid: t.objectId,
+          level: t.level,
+          due: t.dueAt.toISOString(),
+          units: t.unitIds,
+          category: t.category,
+          urgency: t.urgency,
+          muni: t.municipalityCode,
+          coord: t.coordinatorUnitId,
+        })),
+      ),
+    ],
+  );
 }
 
 /** Stops every pending timer of an object; returns how many. */

@@ -14,6 +14,7 @@ import {
   escalatedPeople,
   insertTimer,
   settleTimer,
+  type NewTimer,
 } from './repository';
 
 const SYSTEM = { sub: 'system:escalation-watcher', org: null, iss: null };
@@ -29,14 +30,13 @@ export interface EscalationSubject {
   coordinatorUnitId?: string | null;
 }
 
-/** Starts the level-1 timer of a critical item (once: a second call changes nothing). */
-export async function scheduleEscalation(
+/** The level-1 timer of a critical item, due after the configured delay. */
+export function levelOneTimer(
   ctx: Pick<NotificationsContext, 'config'>,
-  tx: EntityManager,
   subject: EscalationSubject,
   now = new Date(),
-): Promise<void> {
-  await insertTimer(tx, {
+): NewTimer {
+  return {
     objectType: subject.objectType,
     objectId: subject.objectId,
     level: 1,
@@ -46,7 +46,17 @@ export async function scheduleEscalation(
     urgency: subject.urgency ?? null,
     municipalityCode: subject.municipalityCode ?? null,
     coordinatorUnitId: subject.coordinatorUnitId ?? null,
-  });
+  };
+}
+
+/** Starts the level-1 timer of a critical item (once: a second call changes nothing). */
+export async function scheduleEscalation(
+  ctx: Pick<NotificationsContext, 'config'>,
+  tx: EntityManager,
+  subject: EscalationSubject,
+  now = new Date(),
+): Promise<void> {
+  await insertTimer(tx, levelOneTimer(ctx, subject, now));
 }
 
 /** Stops every pending timer of an object: it was acknowledged, claimed or settled. */

@@ -3,7 +3,7 @@ import type { NotificationEntity } from '../entities';
 import type { components } from '../generated/openapi';
 import { inboxCursor, notificationView, type NotificationView } from '../services/views';
 import type { InboxAccess } from './access';
-import type { InboxFilters, InboxRepository } from './repository';
+import type { CountsRow, InboxFilters, InboxRepository } from './repository';
 
 type Schemas = components['schemas'];
 export type NotificationCounts = Schemas['NotificationCounts'];
@@ -13,16 +13,17 @@ export interface ListQuery extends InboxFilters {
   limit?: number;
 }
 
+const countsView = (row: CountsRow): NotificationCounts => ({
+  unread: row.unread,
+  unacknowledged: row.unacknowledged,
+  unreadBySeverity: { critical: row.critical, high: row.high, normal: row.normal },
+});
+
 /** The inbox's reads: a person's own notifications and nothing else (access.ts). */
 export function createInboxQueries(repo: InboxRepository, access: InboxAccess) {
   return {
     async counts(person: Person): Promise<NotificationCounts> {
-      const row = await repo.counts(person);
-      return {
-        unread: row.unread,
-        unacknowledged: row.unacknowledged,
-        unreadBySeverity: { critical: row.critical, high: row.high, normal: row.normal },
-      };
+      return countsView(await repo.counts(person));
     },
 
     async list(principal: Principal, q: ListQuery): Promise<Schemas['NotificationPage']> {
@@ -41,9 +42,14 @@ export function createInboxQueries(repo: InboxRepository, access: InboxAccess) {
       return notificationView(await access.readable(principal, id, 'notification.read'));
     },
 
-    /** The live stream's reads: what is new after a `seq`, and the newest `seq`. */
-    after(person: Person, seq: string, limit: number): Promise<NotificationEntity[]> {
-      return repo.after(person, seq, limit);
+    /** The live stream's reads: what is new after a `seq` with the counts, and the newest `seq`. */
+    async streamUpdate(
+      person: Person,
+      seq: string,
+      limit: number,
+    ): Promise<{ rows: NotificationEntity[]; counts: NotificationCounts }> {
+      const { rows, counts } = await repo.streamUpdate(person, seq, limit);
+      return { rows, counts: countsView(counts) };
     },
 
     latestSeq(person: Person): Promise<string> {

@@ -147,17 +147,79 @@ export function createInboxRepository(ds: DataSource) {
       return row!;
     },
 
-    /** What is new for the live stream after a `seq`, oldest first. */
-    after(person: Person, seq: string, limit: number): Promise<NotificationEntity[]> {
-      return repo()
-        .createQueryBuilder('n')
-        .where(`${PERSON} AND n.seq > :seq AND n.archived_at IS NULL`, {
-          ...personParams(person),
-          seq,
-        })
-        .orderBy('n.seq', 'ASC')
-        .take(limit)
-        .getMany();
+    /**
+     * The live stream's read after a wake-up, in one statement: what is new after a `seq`
+     * (oldest first, as entities are), and the counts, as of one snapshot.
+     */
+    async streamUpdate(
+      person: Person,
+      seq: string,
+      limit: number,
+    ): Promise<{ rows: NotificationEntity[]; counts: CountsRow }> {
+      const table = repo().metadata.tablePath;
+      const mine = `n.user_organisation_id = $1 AND n.user_id = $2 AND ${current('n')}
+        AND n.archived_at IS NULL`;
+      // The counts' row joined with each new one, or alone (the new ones' columns null).
+      const rows = (await ds.query(
+        `WITH c AS (
+           SELECT count(*) FILTER (WHERE n.read_at IS NULL)::int AS unread,
+                  count(*) FILTER (WHERE n.requires_ack AND n.acknowledged_at IS NULL)::int
+                    AS unacknowledged,
+                  count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'critical')::int
+                    AS critical,
+                  count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'high')::int AS high,
+                  count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'normal')::int
+                    AS normal
+             FROM ${table} n WHERE ${mine}),
+         r AS (
+           SELECT n.seq, n.id, n.user_organisation_id, n.user_id, n.unit_id, n.kind, n.severity,
+                  n.title, n.body, n.link, n.object_type, n.object_id, n.event_id,
+                  n.requires_ack, n.channels, n.created_at, n.seen_at, n.read_at,
+                  n.acknowledged_at, n.archived_at
+             FROM ${table} n WHERE ${mine} AND n.seq > $3 ORDER BY n.seq LIMIT $4)
+         SELECT c.*, r.seq::text AS seq, r.id, r.user_organisation_id, r.user_id, r.unit_id,
+                r.kind, r.severity, r.title, r.body, r.link, r.object_type, r.object_id,
+                r.event_id, r.requires_ack, r.channels, r.created_at, r.seen_at, r.read_at,
+                r.acknowledged_at, r.archived_at
+           FROM c LEFT JOIN r ON true ORDER BY r.seq`,
+        [person.organisationId, person.userId, seq, limit],
+      )) as Array<CountsRow & Record<string, unknown>>;
+      const first = rows[0]!;
+      return {
+        counts: {
+          unread: first.unread,
+          unacknowledged: first.unacknowledged,
+          critical: first.critical,
+          high: first.high,
+          normal: first.normal,
+        },
+        rows: rows
+          .filter((r) => r.seq !== null)
+          .map((r) =>
+            Object.assign(new NotificationEntity(), {
+              seq: r.seq as string,
+              id: r.id as string,
+              userOrganisationId: r.user_organisation_id as string,
+              userId: r.user_id as string,
+              unitId: r.unit_id as string | null,
+              kind: r.kind as string,
+              severity: r.severity as string,
+              title: r.title as string,
+              body: r.body as string,
+              link: r.link as string,
+              objectType: r.object_type as string,
+              objectId: r.object_id as string,
+              eventId: r.event_id as string,
+              requiresAck: r.requires_ack as boolean,
+              channels: r.channels as string[],
+              createdAt: r.created_at as Date,
+              seenAt: r.seen_at as Date | null,
+              readAt: r.read_at as Date | null,
+              acknowledgedAt: r.acknowledged_at as Date | null,
+              archivedAt: r.archived_at as Date | null,
+            }),
+          ),
+      };
     },
 
     async latestSeq(person: Person): Promise<string> {

@@ -1,6 +1,7 @@
 import type { AuditLog, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
-import { markPurged, rememberParties, replaceTexts } from './repository';
+import { EndOfTransaction } from '../consumers/end-of-transaction';
+import { markPurged, rememberManyParties, replaceTexts } from './repository';
 
 /** What a purged notification says instead (Swedish, like every notification text). */
 export const PURGED_TITLE = 'Innehållet är gallrat';
@@ -49,7 +50,12 @@ const OBJECT_ID: Record<string, string> = {
  * once.
  */
 export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
+  /** the parties a transaction's events named, written at its end (one statement a batch) */
+  const parties = new EndOfTransaction(rememberManyParties);
+
   async function purge(tx: EntityManager, event: EventEnvelope, type: string, id: string) {
+    // The audit entry names the parties' organisations: those of earlier events too.
+    await parties.flush(tx);
     const changed = await replaceTexts(tx, type, id, { title: PURGED_TITLE, body: PURGED_BODY });
     await markPurged(tx, type, id, new Date());
     await audit.append(
@@ -79,11 +85,12 @@ export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
       }
       const units = partiesOf(entity, data);
       if (units.length > 0) {
-        await rememberParties(tx, entity, id, units);
+        parties.add(tx, { objectType: entity, objectId: id, units });
       }
       if (change === 'content_purged') {
         await purge(tx, event, entity, id);
       }
     },
+    beforeCommit: (tx) => parties.flush(tx),
   };
 }

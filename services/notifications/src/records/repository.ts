@@ -9,20 +9,40 @@ import { ObjectPartiesEntity } from './object-parties.entity';
  */
 
 /** Adds units to an object's parties: parties only grow (a forward or an invitation adds units). */
-export async function rememberParties(
+export function rememberParties(
   tx: EntityManager,
   objectType: string,
   objectId: string,
   units: string[],
 ): Promise<void> {
+  return rememberManyParties(tx, [{ objectType, objectId, units }]);
+}
+
+/** The same for several objects (a consumer's batch) in one statement. */
+export async function rememberManyParties(
+  tx: EntityManager,
+  objects: Array<{ objectType: string; objectId: string; units: string[] }>,
+): Promise<void> {
+  // One row per object (an upsert may not touch a row twice), its units merged.
+  const merged = new Map<string, { t: string; o: string; u: Set<string> }>();
+  for (const { objectType, objectId, units } of objects) {
+    const key = `${objectType} ${objectId.toLowerCase()}`;
+    const entry = merged.get(key) ?? { t: objectType, o: objectId, u: new Set<string>() };
+    units.forEach((u) => entry.u.add(u));
+    merged.set(key, entry);
+  }
+  if (merged.size === 0) {
+    return;
+  }
   const table = tx.getRepository(ObjectPartiesEntity).metadata.tablePath;
   await tx.query(
     `INSERT INTO ${table} (object_type, object_id, unit_ids, purged_at, updated_at)
-     VALUES ($1, $2, $3::uuid[], NULL, now())
+     SELECT t, o, u, NULL, now()
+       FROM jsonb_to_recordset($1::jsonb) AS p(t text, o uuid, u uuid[])
      ON CONFLICT (object_type, object_id) DO UPDATE
        SET unit_ids = ARRAY(SELECT DISTINCT u FROM unnest(${table}.unit_ids || EXCLUDED.unit_ids) u ORDER BY u),
            updated_at = now()`,
-    [objectType, objectId, [...new Set(units)]],
+    [JSON.stringify([...merged.values()].map((e) => ({ t: e.t, o: e.o, u: [...e.u] })))],
   );
 }
 

@@ -72,51 +72,60 @@ export async function preferencesOf(
 
 export interface NotificationRow {
   id: string;
+  /** the event (or escalation timer) that caused it: unique with the person and the kind */
+  eventId: string;
   recipient: Recipient;
   facts: NotificationFacts;
   text: ReturnType<typeof notificationText>;
   channels: string[];
 }
 
-/** Inserts the rows in one statement; returns the ids of those written (not already there). */
+/**
+ * Inserts the rows (of one event or of many) in one statement, in their order; returns the ids
+ * of those written (not there already for their event, person and kind).
+ */
 export async function insertNotifications(
   tx: EntityManager,
-  eventId: string,
   rows: NotificationRow[],
 ): Promise<string[]> {
+  if (rows.length === 0) {
+    return [];
+  }
   const table = tx.getRepository(NotificationEntity).metadata.tablePath;
-  const params: unknown[] = [eventId];
-  const values = rows.map((r) => {
-    const at = params.length;
-    params.push(
-      r.id,
-      r.recipient.organisationId,
-      r.recipient.userId,
-      r.recipient.unitId,
-      r.facts.kind,
-      r.text.severity,
-      r.text.title,
-      r.text.body,
-      r.text.link,
-      r.facts.objectType,
-      r.facts.objectId,
-      r.text.requiresAck,
-      r.channels,
-      r.channels.includes('in_app'),
-    );
-    const p = (n: number) => `$${at + n}`;
-    // Without the in-app channel the notification exists for the webhook only: archived.
-    return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)},
-      ${p(9)}, ${p(10)}, ${p(11)}::uuid, $1::uuid, ${p(12)}::boolean, ${p(13)}::text[],
-      CASE WHEN ${p(14)}::boolean THEN NULL ELSE now() END)`;
-  });
+  // One parameter whatever the number of rows: the statement's text is always the same.
+  const json = JSON.stringify(
+    rows.map((r) => ({
+      id: r.id,
+      org: r.recipient.organisationId,
+      usr: r.recipient.userId,
+      unit: r.recipient.unitId,
+      kind: r.facts.kind,
+      severity: r.text.severity,
+      title: r.text.title,
+      body: r.text.body,
+      link: r.text.link,
+      otype: r.facts.objectType,
+      oid: r.facts.objectId,
+      event: r.eventId,
+      ack: r.text.requiresAck,
+      channels: r.channels,
+    })),
+  );
+  // Without the in-app channel the notification exists for the webhook only: archived.
   const inserted = (await tx.query(
     `INSERT INTO ${table} (id, user_organisation_id, user_id, unit_id, kind, severity, title,
        body, link, object_type, object_id, event_id, requires_ack, channels, archived_at)
-     VALUES ${values.join(',\n')}
+     SELECT id, org, usr, unit, kind, severity, title, body, link, otype, oid, event, ack,
+            channels, CASE WHEN 'in_app' = ANY(channels) THEN NULL ELSE now() END
+       FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, org uuid, usr text, unit uuid,
+              kind text, severity text, title text, body text, link text, otype text, oid uuid,
+              event uuid, ack boolean, channels text[]))
+            WITH ORDINALITY AS r(id, org, usr, unit, kind, severity, title, body, link, otype, oid,
+              event, ack, channels, i)
+      ORDER BY i
      ON CONFLICT (event_id, user_organisation_id, user_id, kind) DO NOTHING
      RETURNING id`,
-    params,
+    [json],
   )) as Array<{ id: string }>;
   return inserted.map((r) => r.id);
 }

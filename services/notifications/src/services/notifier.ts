@@ -11,6 +11,8 @@ import {
   preferencesOf,
   type NotificationRow,
 } from '../repositories/notifications.repository';
+
+export type { NotificationRow };
 import type { NotificationsContext } from './context';
 
 export type { Recipient };
@@ -23,6 +25,8 @@ export interface NotificationDraft {
 
 export interface CreatedNotification {
   id: string;
+  /** the event (or escalation timer) that caused it */
+  eventId: string;
   /** the person it is for */
   person: Person;
   kind: NotificationKind;
@@ -41,6 +45,18 @@ export async function createNotifications(
   eventId: string,
   drafts: NotificationDraft[],
 ): Promise<CreatedNotification[]> {
+  return writeNotifications(ctx, tx, await notificationRows(tx, eventId, drafts));
+}
+
+/**
+ * The rows the drafts of one event make, one per person and kind, on the channels each chose
+ * (none: no row). Takes the people's locks for the rest of the transaction; writes nothing.
+ */
+export async function notificationRows(
+  tx: EntityManager,
+  eventId: string,
+  drafts: NotificationDraft[],
+): Promise<NotificationRow[]> {
   const wanted = drafts.filter((d) => d.recipients.length > 0);
   if (wanted.length === 0) {
     return [];
@@ -59,38 +75,52 @@ export async function createNotifications(
       seen.add(key);
       const channels = effectiveChannels(draft.facts.kind, chosen(key, draft.facts.kind));
       if (channels.length > 0) {
-        rows.push({ id: randomUUID(), recipient, facts: draft.facts, text, channels });
+        rows.push({ id: randomUUID(), eventId, recipient, facts: draft.facts, text, channels });
       }
     }
   }
+  return rows;
+}
+
+/**
+ * Writes rows (of one event or of a consumer's whole batch) in the caller's transaction: the
+ * notifications in one statement — what an earlier run of the same event wrote is left alone —
+ * their `notification.created` events in another, and the signal to the other replicas. Returns
+ * what was written, in the rows' order.
+ */
+export async function writeNotifications(
+  ctx: Pick<NotificationsContext, 'events' | 'feed'>,
+  tx: EntityManager,
+  rows: NotificationRow[],
+): Promise<CreatedNotification[]> {
   if (rows.length === 0) {
     return [];
   }
-  // All rows in one statement; what an earlier run of the same event wrote is left alone.
-  const inserted = new Set(await insertNotifications(tx, eventId, rows));
+  const inserted = new Set(await insertNotifications(tx, rows));
   const written = rows.filter((r) => inserted.has(r.id));
-  if (written.length > 0) {
-    // Their `notification.created` events, in one statement too.
-    await ctx.events.outbox.appendMany(
-      tx,
-      written.map((r) => ({
-        type: NotificationEvents.created,
-        data: {
-          notificationId: r.id,
-          userOrganisationId: r.recipient.organisationId,
-          userId: r.recipient.userId,
-          unitId: r.recipient.unitId,
-          kind: r.facts.kind,
-          severity: r.text.severity,
-          objectType: r.facts.objectType,
-          objectId: r.facts.objectId,
-          channels: r.channels,
-        },
-      })),
-    );
+  if (written.length === 0) {
+    return [];
   }
+  await ctx.events.outbox.appendMany(
+    tx,
+    written.map((r) => ({
+      type: NotificationEvents.created,
+      data: {
+        notificationId: r.id,
+        userOrganisationId: r.recipient.organisationId,
+        userId: r.recipient.userId,
+        unitId: r.recipient.unitId,
+        kind: r.facts.kind,
+        severity: r.text.severity,
+        objectType: r.facts.objectType,
+        objectId: r.facts.objectId,
+        channels: r.channels,
+      },
+    })),
+  );
   const created: CreatedNotification[] = written.map((r) => ({
     id: r.id,
+    eventId: r.eventId,
     person: { organisationId: r.recipient.organisationId, userId: r.recipient.userId },
     kind: r.facts.kind,
   }));

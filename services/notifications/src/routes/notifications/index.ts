@@ -77,11 +77,12 @@ export async function notificationRoutes(app: FastifyInstance): Promise<void> {
       let running: Promise<void> = Promise.resolve();
       let queued = false;
 
-      // Sends what is new since `lastSeq`, then the counts if they changed. Runs one at a time;
-      // wake-ups that arrive meanwhile coalesce into one more run.
+      // Sends what is new since `lastSeq`, then the counts if they changed (read with the last
+      // rows: one statement a wake-up). Runs one at a time; wake-ups that arrive meanwhile
+      // coalesce into one more run.
       const pump = async () => {
         for (;;) {
-          const rows = await inbox.after(person, lastSeq, 100);
+          const { rows, counts } = await inbox.streamUpdate(person, lastSeq, 100);
           for (const row of rows) {
             if (closed) {
               return;
@@ -94,14 +95,13 @@ export async function notificationRoutes(app: FastifyInstance): Promise<void> {
             lastSeq = row.seq;
           }
           if (rows.length < 100) {
-            break;
+            const key = JSON.stringify(counts);
+            if (!closed && key !== lastCounts) {
+              lastCounts = key;
+              await reply.sse.send({ event: 'counts', data: counts });
+            }
+            return;
           }
-        }
-        const counts = await inbox.counts(person);
-        const key = JSON.stringify(counts);
-        if (!closed && key !== lastCounts) {
-          lastCounts = key;
-          await reply.sse.send({ event: 'counts', data: counts });
         }
       };
       const schedule = () => {
