@@ -176,15 +176,18 @@ describeRepositorySync({
       });
       // The page runs on the pool (poolQuery), which the recording does not see: the same
       // statements, built by the same function, through the data source.
-      for (const query of [filtered, { box, limit: 10 }]) {
-        const page = boxPageStatement(
-          boxTables,
-          listedColumns(referralTable.columns),
-          [unit, randomUUID()],
-          query,
-          after,
-        );
-        await ds.query(page.sql, page.params);
+      // One unit (its own statement) and several (a lateral join over them).
+      for (const mine of [[unit], [unit, randomUUID()]]) {
+        for (const query of [filtered, { box, limit: 10 }]) {
+          const page = boxPageStatement(
+            boxTables,
+            listedColumns(referralTable.columns),
+            mine,
+            query,
+            after,
+          );
+          await ds.query(page.sql, page.params);
+        }
       }
       await referrals.countsByStatus(box, unit);
     }
