@@ -114,3 +114,17 @@ export function boxPageStatement(
     prepare: filters.length === 0,
   };
 }
+
+/**
+ * A box's referrals by status and how many acute ones wait (`$1` the unit, `$2` the box), from
+ * the counters the triggers of migration 1797053000000-ReferralRollups keep in the transaction of
+ * each change: a handful of rows per unit, however full the box.
+ */
+export function boxCountsStatement(counts: string): string {
+  return `SELECT c.status, sum(c.n)::int AS n,
+                COALESCE(sum(c.n) FILTER (WHERE c.urgency = 'acute' AND c.status IN ('sent', 'received')), 0)::int AS acute
+           FROM ${counts} c
+          WHERE c.unit_id = $1 AND c.box = $2
+          GROUP BY c.status
+         HAVING sum(c.n) <> 0`;
+}
