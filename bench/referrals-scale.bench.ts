@@ -17,10 +17,12 @@
  * Options: BENCH_REFERRALS (default 1000000), BENCH_EVENTS_PER_REFERRAL (default 5),
  * BENCH_REQUESTS (default 200 per read route; 20 for statistics), BENCH_KEEP_DATABASE=true to
  * keep the loaded database (its URL is printed) for EXPLAIN, BENCH_DATABASE_URL=<that URL> to
- * time the reads again on it without loading (drop it yourself afterwards). Ends with one JSON
- * line.
+ * time the reads again on it without loading (drop it yourself afterwards; the service's
+ * migrations run on it at start), BENCH_PROFILE_DIR=<folder> to write a V8 CPU profile of each
+ * route's timed requests there (open it in Chrome's DevTools). Ends with one JSON line.
  */
 import fs from 'node:fs';
+import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -37,6 +39,8 @@ const statisticsRequests = Math.max(5, Math.round(requests / 10));
 const keepDatabase = process.env.BENCH_KEEP_DATABASE === 'true';
 /** a database an earlier run kept (BENCH_KEEP_DATABASE): time the reads again without loading */
 const reuseUrl = process.env.BENCH_DATABASE_URL;
+/** a folder for a CPU profile of each route's timed requests (warm-up excluded) */
+const profileDir = process.env.BENCH_PROFILE_DIR;
 
 const CATEGORIES = [
   'trafficking_sexual',
@@ -59,6 +63,27 @@ interface Timing {
   targetMs: number;
 }
 
+/** The V8 profiler of this process, started now; `stop` writes what it sampled to `file`. */
+async function startProfile(): Promise<{ stop: (file: string) => Promise<void> }> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      session.disconnect();
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(profile));
+    },
+  };
+}
+
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
@@ -75,6 +100,7 @@ async function time(
     await run(i);
   }
   const samples: number[] = [];
+  const profiler = profileDir ? await startProfile() : undefined;
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -82,6 +108,9 @@ async function time(
     samples.push(performance.now() - t0);
   }
   const cpu = process.cpuUsage(cpu0);
+  if (profiler) {
+    await profiler.stop(path.join(profileDir!, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`));
+  }
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * n) - 1)]!;
   return {

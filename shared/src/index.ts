@@ -27,6 +27,7 @@ export * from './auth/issuer-registry';
 export * from './auth/issuer-read-model';
 export * from './auth/principal';
 export * from './auth/acting-units';
+export * from './auth/acting-units.repository';
 export * from './config/config';
 export * from './contracts/openapi-contract';
 export * from './db/data-source';

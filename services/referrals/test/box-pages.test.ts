@@ -11,9 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { openServiceDatabase } from '@samverkan/shared';
 import { createTestDatabase, type TestDatabase } from '@samverkan/shared/src/testing';
 import type { DataSource } from 'typeorm';
-import { REFERRALS_ENTITIES } from '../src/entities';
+import { REFERRALS_ENTITIES, ReferralCopyEntryEntity, ReferralEntity } from '../src/entities';
 import { REFERRALS_MIGRATIONS } from '../src/migrations';
 import { createReferralsRepository, type ReferralListQuery } from '../src/referrals';
+import { boxPageStatement } from '../src/referrals/box-page';
+import { listedColumns } from '../src/referrals/repository';
 import type { ReferralsContext } from '../src/services/context';
 import { referralView } from '../src/services/views';
 
@@ -177,4 +179,43 @@ it('lists a referral as it is stored (every field but its envelope)', async () =
 it('lists nothing for units with no referrals', async () => {
   const repository = createReferralsRepository({ dataSource: ds } as ReferralsContext);
   expect(await repository.listPage([randomUUID()], { box: 'inbox', limit: 10 })).toEqual([]);
+});
+
+// A page's statement is prepared (poolQuery): planning it took longer than running it at
+// 1,000,000 referrals (bench/referrals-scale). With the unit and the limit as the statement
+// writes them, Postgres's generic plan costs no more than a custom one, so that after its five
+// custom plans it keeps the generic one: the plan shows parameters ($2), not the values given.
+it.each([
+  ['an inbox', 'inbox'],
+  ['an outbox', 'outbox'],
+] as const)('%s page is planned once, then runs on its generic plan', async (_name, box) => {
+  const listed = listedColumns(ds.getRepository(ReferralEntity).metadata.columns);
+  const tables = {
+    referrals: ds.getRepository(ReferralEntity).metadata.tablePath,
+    copyEntries: ds.getRepository(ReferralCopyEntryEntity).metadata.tablePath,
+  };
+  const runner = ds.createQueryRunner();
+  try {
+    for (const after of [undefined, { c: new Date().toISOString(), i: randomUUID() }]) {
+      const page = boxPageStatement(tables, listed, [a], { box, limit: 25 }, after);
+      expect(page.prepare).toBe(true);
+      const name = `page_${box}_${after ? 'after' : 'first'}`;
+      const types = after ? '(uuid, timestamptz, uuid)' : '(uuid)';
+      await runner.query(`PREPARE ${name} ${types} AS ${page.sql}`);
+      // The values are uuids and times: written as literals (EXECUTE takes no parameters).
+      const execute = `EXECUTE ${name} (${page.params.map((v) => `'${String(v)}'`).join(', ')})`;
+      for (let i = 0; i < 6; i++) {
+        await runner.query(execute);
+      }
+      const plan = (await runner.query(`EXPLAIN ${execute}`)) as Array<{
+        'QUERY PLAN': string;
+      }>;
+      const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+      expect(text).toContain('$1');
+      expect(text).not.toContain(a);
+      await runner.query(`DEALLOCATE ${name}`);
+    }
+  } finally {
+    await runner.release();
+  }
 });

@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { keysetCursor, StatementBuilder } from '@samverkan/shared';
 import type { DataSource } from 'typeorm';
 import { describeMigrations, describeRepositorySync } from '@samverkan/shared/src/testing';
-import { REFERRALS_ENTITIES, ReferralCopyEntryEntity, ReferralEntity } from '../src/entities';
+import {
+  REFERRALS_ENTITIES,
+  ReferralBoxCountEntity,
+  ReferralCopyEntryEntity,
+  ReferralEntity,
+} from '../src/entities';
 import { REFERRALS_MIGRATIONS } from '../src/migrations';
-import { boxPageStatement } from '../src/referrals/box-page';
+import { boxCountsStatement, boxPageStatement } from '../src/referrals/box-page';
 import { createReferralsRepository, listedColumns } from '../src/referrals/repository';
 import { createLegalHoldsRepository } from '../src/records/legal-holds.repository';
 import { createLogReviewsRepository } from '../src/records/log-reviews.repository';
@@ -176,16 +181,24 @@ describeRepositorySync({
       });
       // The page runs on the pool (poolQuery), which the recording does not see: the same
       // statements, built by the same function, through the data source.
-      for (const query of [filtered, { box, limit: 10 }]) {
-        const page = boxPageStatement(
-          boxTables,
-          listedColumns(referralTable.columns),
-          [unit, randomUUID()],
-          query,
-          after,
-        );
-        await ds.query(page.sql, page.params);
+      // One unit (its own statement) and several (a lateral join over them).
+      for (const mine of [[unit], [unit, randomUUID()]]) {
+        for (const query of [filtered, { box, limit: 10 }]) {
+          const page = boxPageStatement(
+            boxTables,
+            listedColumns(referralTable.columns),
+            mine,
+            query,
+            after,
+          );
+          await ds.query(page.sql, page.params);
+        }
       }
+      // The counts run on the pool too.
+      await ds.query(
+        boxCountsStatement(ds.getRepository(ReferralBoxCountEntity).metadata.tablePath),
+        [unit, box],
+      );
       await referrals.countsByStatus(box, unit);
     }
     // The statistics and the counters' compaction (migration 1797053000000-ReferralRollups).

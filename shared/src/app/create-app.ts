@@ -11,6 +11,7 @@ import { loadDevIssuer, type DevIssuer } from '../auth/dev-issuer';
 import { IssuerRegistry, parseIssuersConfig } from '../auth/issuer-registry';
 import { parseTrustedProxies, type PlatformConfig } from '../config/config';
 import { CommonProblems, ProblemError } from '../errors/problem';
+import { directSerializerSchema, directSerializerSchemas } from '../contracts/serializer-schema';
 import {
   registerErrorHandling,
   routeNotFound,
@@ -97,9 +98,24 @@ const lazyValidator = ((externalSchemas, options) =>
     ) => Compiled,
   )) as PoolFactory as unknown as BuildCompilerFromPool;
 const serializerFactory = SerializerSelector();
+/**
+ * fast-json-stringify with the response schemas rewritten so that it compiles direct code for
+ * "X or null" and unions of primitives instead of validating each such field with ajv at every
+ * response (contracts/serializer-schema.ts). The output is the same.
+ */
+const directSerializer: typeof serializerFactory = (externalSchemas, options) => {
+  const compile = serializerFactory(
+    directSerializerSchemas(externalSchemas) as typeof externalSchemas,
+    options,
+  ) as (route: { schema: unknown }) => Compiled;
+  return ((route: { schema: unknown }) =>
+    compile({ ...route, schema: directSerializerSchema(route.schema) })) as ReturnType<
+    typeof serializerFactory
+  >;
+};
 const lazySerializer: typeof serializerFactory = (externalSchemas, options) =>
   onFirstUse(
-    serializerFactory(externalSchemas, options) as (route: unknown) => Compiled,
+    directSerializer(externalSchemas, options) as (route: unknown) => Compiled,
   ) as ReturnType<typeof serializerFactory>;
 
 /** The headers helmet's middleware sets with `options`, by running it once on a stand-in. */
@@ -254,7 +270,7 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     schemaController: {
       compilersFactory: options.lazySchemas
         ? { buildValidator: lazyValidator, buildSerializer: lazySerializer }
-        : { buildValidator: bodyExactValidator },
+        : { buildValidator: bodyExactValidator, buildSerializer: directSerializer },
     },
     // Path parameters as long as the contracts allow (member ids up to 200 characters).
     routerOptions: { maxParamLength: 500 },

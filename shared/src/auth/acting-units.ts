@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import type { Principal, Role } from './principal';
 
 /** The roles with which a member handles cases for a unit (referrals, field requests, operations). */
@@ -42,37 +41,4 @@ export function actingUnitsOf(
       unit.memberRoles.some((role) => roles.includes(role))
     );
   });
-}
-
-/**
- * Looks up the token's claimed units in a service's directory read model — the tables
- * `directory_units` (unit_id, organisation_id) and `directory_members` (unit_id, user_id, roles,
- * active) in `schema`, which every service that keeps one shares — and applies `actingUnitsOf`.
- */
-export async function actingUnitsFromReadModel(
-  manager: EntityManager,
-  schema: string,
-  principal: Pick<Principal, 'org' | 'sub' | 'units'>,
-  roles: readonly string[] = CASE_HANDLING_ROLES,
-): Promise<string[]> {
-  if (principal.units.length === 0) {
-    return [];
-  }
-  const rows = (await manager.query(
-    `SELECT u.unit_id, u.organisation_id, m.roles
-       FROM "${schema}".directory_units u
-       LEFT JOIN "${schema}".directory_members m
-         ON m.unit_id = u.unit_id AND m.user_id = $2 AND m.active
-      WHERE u.unit_id = ANY($1::uuid[])`,
-    [principal.units, principal.sub],
-  )) as Array<{ unit_id: string; organisation_id: string; roles: string[] | null }>;
-  return actingUnitsOf(
-    principal,
-    rows.map((r) => ({
-      unitId: r.unit_id,
-      organisationId: r.organisation_id,
-      memberRoles: r.roles,
-    })),
-    roles,
-  );
 }

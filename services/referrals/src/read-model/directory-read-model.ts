@@ -117,7 +117,7 @@ export function createDirectoryReadModel(dataSource: DataSource) {
       if (!principal.roles.some((role) => CASE_HANDLING_ROLES.includes(role))) {
         return [];
       }
-      return actingUnitIds(db(manager), principal);
+      return actingUnitIds(manager ?? dataSource, principal);
     },
 
     /** Whether the user is, as far as the directory's events tell, a member of the unit now. */

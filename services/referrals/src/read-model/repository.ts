@@ -1,5 +1,5 @@
 import { actingUnitsFromReadModel, type Principal } from '@samverkan/shared';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { DirectoryMemberEntity, DirectoryUnitEntity } from '../entities';
 
 /**
@@ -99,8 +99,14 @@ export async function coordinatorUnitIds(
   return rows.map((r) => r.unitId);
 }
 
-/** The token's units the read model lists the subject in with a case-handling role. */
-export function actingUnitIds(db: EntityManager, principal: Principal): Promise<string[]> {
+/**
+ * The token's units the read model lists the subject in with a case-handling role: with the
+ * DataSource prepared on its pool, inside a transaction on its manager.
+ */
+export function actingUnitIds(
+  db: DataSource | EntityManager,
+  principal: Principal,
+): Promise<string[]> {
   return actingUnitsFromReadModel(
     db,
     db.getRepository(DirectoryUnitEntity).metadata.schema!,

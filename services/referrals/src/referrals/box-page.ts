@@ -30,7 +30,7 @@ export interface BoxPageStatement {
  *
  * - the page's ids first, per unit, from the box's index in page order (`referrals_inbox_page_idx`,
  *   `referrals_outbox_page_idx`; copies from `referral_copy_entries`), each range cut at
- *   `limit + 1` — for one unit or several, by a lateral join over the units;
+ *   `limit + 1` — for one unit straight, for several by a lateral join over the units;
  * - an inbox is the referrals to the units and the copies to them whose recipient is not one of
  *   them; a referral that reaches several of the units is listed once;
  * - then those rows, every listed column named as the referral's property, so that the rows are
@@ -46,7 +46,18 @@ export function boxPageStatement(
   query: ReferralListQuery,
   after?: { c: string; i: string },
 ): BoxPageStatement {
-  const params: unknown[] = [units, query.limit + 1];
+  // One unit (a person in one unit, or a box that names its unit) is `$1::uuid`; several are a
+  // lateral join over `$1::uuid[]`. The limit is written into the text, an integer of the
+  // contract's range: with both, Postgres's generic plan of the prepared statement is costed as
+  // low as a custom one and is chosen after five runs, so that a page is no longer planned on
+  // every run (planning took 0.3–1 ms, longer than running it: bench/referrals-scale, 1,000,000
+  // referrals).
+  const one = units.length === 1;
+  const params: unknown[] = [one ? units[0] : units];
+  const rows = query.limit + 1;
+  if (!Number.isInteger(rows) || rows < 1) {
+    throw new Error(`a page's limit must be a positive integer (${String(query.limit)})`);
+  }
   const p = (value: unknown, type: string) => {
     params.push(value);
     return `$${params.length}::${type}`;
@@ -71,23 +82,26 @@ export function boxPageStatement(
     ...(cursor ? [`(${at}, ${id}) < (${cursor[0]}, ${cursor[1]})`] : []),
   ];
   const { referrals, copyEntries } = tables;
+  const unit = one ? '$1::uuid' : 'u.unit_id';
   const perUnit = (range: string) =>
-    `SELECT p.id FROM unnest($1::uuid[]) AS u(unit_id) CROSS JOIN LATERAL (${range}) p`;
+    one
+      ? `(${range})`
+      : `SELECT p.id FROM unnest($1::uuid[]) AS u(unit_id) CROSS JOIN LATERAL (${range}) p`;
   const own = (side: 'recipient_unit_id' | 'sender_unit_id') =>
     perUnit(`SELECT s.id FROM ${referrals} s
-       WHERE ${[`s.${side} = u.unit_id`, ...filters, ...ordered('s.created_at', 's.id')].join(' AND ')}
-       ORDER BY s.created_at DESC, s.id DESC LIMIT $2`);
+       WHERE ${[`s.${side} = ${unit}`, ...filters, ...ordered('s.created_at', 's.id')].join(' AND ')}
+       ORDER BY s.created_at DESC, s.id DESC LIMIT ${rows}`);
   // The copies to the units: their entries in page order (kept by the triggers of migration
   // 1797053000000), each joined to its referral for the filters.
   const copies =
     perUnit(`SELECT s.id FROM ${copyEntries} e JOIN ${referrals} s ON s.id = e.referral_id
        WHERE ${[
-         'e.unit_id = u.unit_id',
-         's.recipient_unit_id <> ALL($1::uuid[])',
+         `e.unit_id = ${unit}`,
+         one ? 's.recipient_unit_id <> $1::uuid' : 's.recipient_unit_id <> ALL($1::uuid[])',
          ...filters,
          ...ordered('e.created_at', 'e.referral_id'),
        ].join(' AND ')}
-       ORDER BY e.created_at DESC, e.referral_id DESC LIMIT $2`);
+       ORDER BY e.created_at DESC, e.referral_id DESC LIMIT ${rows}`);
   const ids =
     query.box === 'inbox'
       ? `${own('recipient_unit_id')} UNION ALL ${copies}`
@@ -95,8 +109,22 @@ export function boxPageStatement(
   const listed = columns.map((c) => `r."${c.column}" AS "${c.property}"`).join(', ');
   return {
     sql: `SELECT ${listed} FROM ${referrals} r WHERE r.id IN (${ids})
-           ORDER BY r.created_at DESC, r.id DESC LIMIT $2`,
+           ORDER BY r.created_at DESC, r.id DESC LIMIT ${rows}`,
     params,
     prepare: filters.length === 0,
   };
+}
+
+/**
+ * A box's referrals by status and how many acute ones wait (`$1` the unit, `$2` the box), from
+ * the counters the triggers of migration 1797053000000-ReferralRollups keep in the transaction of
+ * each change: a handful of rows per unit, however full the box.
+ */
+export function boxCountsStatement(counts: string): string {
+  return `SELECT c.status, sum(c.n)::int AS n,
+                COALESCE(sum(c.n) FILTER (WHERE c.urgency = 'acute' AND c.status IN ('sent', 'received')), 0)::int AS acute
+           FROM ${counts} c
+          WHERE c.unit_id = $1 AND c.box = $2
+          GROUP BY c.status
+         HAVING sum(c.n) <> 0`;
 }

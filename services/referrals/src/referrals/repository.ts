@@ -10,7 +10,7 @@ import {
 } from '../entities';
 import type { ReferralsContext } from '../services/context';
 import { createMessagesRepository } from '../services/messages.repository';
-import { boxPageStatement, type ListedColumn } from './box-page';
+import { boxCountsStatement, boxPageStatement, type ListedColumn } from './box-page';
 import type { ReferralListQuery } from './model';
 
 /** The audited actions that open a referral's content or record: what its access log lists. */
@@ -38,6 +38,7 @@ export function createReferralsRepository(ctx: ReferralsContext) {
   const listed = listedColumns(repo.metadata.columns);
   const boxTables = { referrals: repo.metadata.tablePath, copyEntries };
   const thread = createMessagesRepository(ctx.dataSource);
+  const countsSql = boxCountsStatement(counts);
 
   return {
     /** the schema the service's tables live in */
@@ -151,16 +152,14 @@ export function createReferralsRepository(ctx: ReferralsContext) {
       unit: string,
     ): Promise<Array<{ status: string; n: number; acute: number }>> {
       // The counters the triggers of migration 1797053000000-ReferralRollups keep in the
-      // transaction of each change: a handful of rows per unit, however full the box.
-      return (await ctx.dataSource.query(
-        `SELECT c.status, sum(c.n)::int AS n,
-                COALESCE(sum(c.n) FILTER (WHERE c.urgency = 'acute' AND c.status IN ('sent', 'received')), 0)::int AS acute
-           FROM ${counts} c
-          WHERE c.unit_id = $1 AND c.box = $2
-          GROUP BY c.status
-         HAVING sum(c.n) <> 0`,
+      // transaction of each change: a handful of rows per unit, however full the box. Prepared,
+      // straight on the pool, as the page is.
+      return poolQuery<{ status: string; n: number; acute: number }>(
+        ctx.dataSource,
+        countsSql,
         [unit, box],
-      )) as Array<{ status: string; n: number; acute: number }>;
+        { prepare: true },
+      );
     },
 
     timelineOf(referralId: string): Promise<ReferralEventEntity[]> {
