@@ -354,6 +354,26 @@ it('runs the referral journey across a standalone directory, referrals and notif
   expect((await http(directory.base, policeJwt!).get('/v1/referrals')).status).toBe(404);
   expect((await http(referrals.base, policeJwt!).get('/v1/units')).status).toBe(404);
   expect((await http(notifications.base, policeJwt!).get('/v1/referrals')).status).toBe(404);
+  // A path a service serves, asked with a method it does not take: 405 with Allow, not 404.
+  for (const [base, url, allow] of [
+    [directory.base, '/v1/units', 'GET, HEAD, POST'],
+    [referrals.base, '/v1/referrals', 'GET, HEAD, POST'],
+    [notifications.base, '/v1/notifications', 'GET, HEAD'],
+  ] as const) {
+    const res = await fetch(`${base}${url}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${policeJwt!}` },
+    });
+    expect({ url, status: res.status, allow: res.headers.get('allow') }).toEqual({
+      url,
+      status: 405,
+      allow,
+    });
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await res.json()) as { type: string }).type).toBe(
+      'urn:samverkan:problem:method-not-allowed',
+    );
+  }
 
   const police = agencyClient(services, keyStore, policeJwt!, U.policeTraffickingOst);
   const coordinator = agencyClient(services, keyStore, coordinatorJwt!, U.coordinator);

@@ -303,6 +303,33 @@ it('starts on PGlite, answers a directory question, runs the referral journey, a
     expect(body.units[0]!.rootKeys).toHaveLength(1);
 
     expect((await fetch(`${base}/v1/units`)).status).toBe(401);
+    // A path the hub serves, asked with a method it does not take: 405 with Allow (the API and
+    // the web app alike); a path nothing serves stays 404.
+    for (const [url, allow] of [
+      ['/v1/referrals', 'GET, HEAD, POST'],
+      ['/v1/units', 'GET, HEAD, POST'],
+      ['/v1/notifications', 'GET, HEAD'],
+      ['/sign-in.json', 'GET, HEAD'],
+    ] as const) {
+      const res = await fetch(`${base}${url}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${jwt}` },
+      });
+      expect({ url, status: res.status, allow: res.headers.get('allow') }).toEqual({
+        url,
+        status: 405,
+        allow,
+      });
+      expect(((await res.json()) as { type: string }).type).toBe(
+        'urn:samverkan:problem:method-not-allowed',
+      );
+    }
+    const nothing = await fetch(`${base}/v1/nothing-here`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${jwt}` },
+    });
+    expect(nothing.status).toBe(404);
+    expect(nothing.headers.get('allow')).toBeNull();
 
     // Metrics on their own port on 127.0.0.1, not on the API port.
     expect((await fetch(`${base}/metrics`)).status).toBe(404);

@@ -59,6 +59,16 @@ function parseRoute(hash: string): Route | undefined {
   }
 }
 
+/** The pages that open or seal content with the unit keys this browser holds. */
+const NEEDS_UNIT_KEYS: Route['page'][] = [
+  'inbox',
+  'outbox',
+  'referral',
+  'new-referral',
+  'field-requests',
+  'operations',
+];
+
 interface NavItem {
   page: Route['page'];
   label: MessageKey;
@@ -364,8 +374,10 @@ function SignedIn({ session }: { session: Session }) {
           </div>
         )}
       </div>
-      {/* #/device shows the code (and any device error) itself: no banner above it saying so. */}
-      {current.page !== 'device' && (
+      {/* Only above the pages that read or write encrypted content; #/device shows the code
+          (and any device error) itself, and the others (statistics, the audit log, admin) work
+          without unit keys. */}
+      {NEEDS_UNIT_KEYS.includes(current.page) && (
         <DeviceBanner device={device} error={deviceError} onShow={() => go('#/device')} />
       )}
       <main id="main" tabIndex={-1}>

@@ -900,14 +900,30 @@ describe('unknown routes', () => {
   it.each([
     ['GET', '/v1/nothing-here'],
     ['GET', '/v2/units'],
-    ['POST', '/v1/units/search'],
-    ['DELETE', `/v1/units/${U.frideborg}`],
-    ['PATCH', `/v1/units/${U.frideborg}/keys`],
+    ['DELETE', `/v1/units/${U.frideborg}/nothing-here`],
   ] as Array<[Method, string]>)('%s %s → 404 route-not-found', async (method, url) => {
     const res = await send(method, url, method === 'GET' || method === 'DELETE' ? undefined : {});
     expectProblem(res, 404, 'route-not-found');
     expect(res.json().code).toBe('ROUTE_NOT_FOUND');
+    expect(res.headers.allow).toBeUndefined();
   });
+
+  it.each([
+    ['DELETE', '/v1/units', 'GET, HEAD, POST'],
+    ['DELETE', '/v1/organisations', 'GET, HEAD, POST'],
+    // "search" is a unit id as far as the path goes: /v1/units/{id} is served with GET and PATCH
+    ['POST', '/v1/units/search', 'GET, HEAD, PATCH'],
+    ['DELETE', `/v1/units/${U.frideborg}`, 'GET, HEAD, PATCH'],
+    ['PATCH', `/v1/units/${U.frideborg}/keys`, 'GET, HEAD, POST'],
+  ] as Array<[Method, string, string]>)(
+    '%s %s (a path served with other methods) → 405 with Allow: %s',
+    async (method, url, allow) => {
+      const res = await send(method, url, method === 'DELETE' ? undefined : {});
+      expectProblem(res, 405, 'method-not-allowed');
+      expect(res.json().code).toBe('METHOD_NOT_ALLOWED');
+      expect(res.headers.allow).toBe(allow);
+    },
+  );
 });
 
 describe('Idempotency-Key on POST /v1/units', () => {

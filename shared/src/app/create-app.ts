@@ -12,12 +12,8 @@ import { IssuerRegistry, parseIssuersConfig } from '../auth/issuer-registry';
 import { parseTrustedProxies, type PlatformConfig } from '../config/config';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { directSerializerSchema, directSerializerSchemas } from '../contracts/serializer-schema';
-import {
-  registerErrorHandling,
-  routeNotFound,
-  sendProblem,
-  toProblem,
-} from '../errors/error-handler';
+import { registerErrorHandling, sendProblem, toProblem, unrouted } from '../errors/error-handler';
+import { trackAllowedMethods } from './allowed-methods';
 import { InProcessBus } from '../events/in-process-bus';
 import { connectNats } from '../events/nats';
 import type { EventTransport } from '../events/service-events';
@@ -26,6 +22,9 @@ import { registerTraceContext } from './trace-context';
 import { SnapshotRateLimitStore } from './rate-limit-store';
 import { metricsPlugin } from './metrics';
 import { ReadinessRegistry } from './readiness';
+
+/** Path parameters as long as the contracts allow (member ids up to 200 characters). */
+const ROUTER_OPTIONS = { maxParamLength: 500 };
 
 export interface PlatformContext {
   config: PlatformConfig;
@@ -272,14 +271,15 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
         ? { buildValidator: lazyValidator, buildSerializer: lazySerializer }
         : { buildValidator: bodyExactValidator, buildSerializer: directSerializer },
     },
-    // Path parameters as long as the contracts allow (member ids up to 200 characters).
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: ROUTER_OPTIONS,
     // Router refusals (a path segment too long, a malformed URL) as problem+json too.
     frameworkErrors: (err, request, reply) => sendProblem(reply, toProblem(err), request),
   });
 
   registerErrorHandling(app, { notFound: false });
   registerTraceContext(app);
+  // Every route from here on is known by path too: a method a path is not served with is 405.
+  const allowedMethods = trackAllowedMethods(app, ROUTER_OPTIONS);
 
   // The contracts accept application/json bodies only. Fastify would also parse text/plain (into
   // a string that then fails validation as "body must be object"), so it is refused as 415, like
@@ -439,7 +439,7 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
         },
       ],
     },
-    routeNotFound,
+    unrouted(allowedMethods),
   );
 
   app.get('/livez', { config: { public: true } }, async () => ({ status: 'ok', checks: {} }));

@@ -183,14 +183,32 @@ export function sendProblem(
 
 /** The answer for a path no route serves: 404 route-not-found. */
 export async function routeNotFound(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  await sendProblem(
-    reply,
-    new ProblemError(
-      CommonProblems.routeNotFound,
-      `${request.method} ${request.url.split('?')[0]}`,
-    ),
-    request,
-  );
+  await unrouted()(request, reply);
+}
+
+/**
+ * The answer for a request no route takes: 405 method-not-allowed with an `Allow` header when
+ * `allowedMethods` (allowed-methods.ts) knows the path with other methods, else 404
+ * route-not-found.
+ */
+export function unrouted(
+  allowedMethods?: (url: string) => string[],
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = allowedMethods?.(request.url) ?? [];
+    await sendProblem(
+      reply,
+      allowed.length > 0
+        ? new ProblemError(
+            CommonProblems.methodNotAllowed,
+            `${request.method} is not served at ${path}; it is served with ${allowed.join(', ')}`,
+            { headers: { allow: allowed.join(', ') } },
+          )
+        : new ProblemError(CommonProblems.routeNotFound, `${request.method} ${path}`),
+      request,
+    );
+  };
 }
 
 /**

@@ -85,7 +85,7 @@ export const enField: Record<FieldMessageKey, string> = {
     "An acute protection justification is also encrypted for your organisation's auditors. It is decrypted here in the browser; the reading is logged and shown to the referral's parties.",
   'access.justificationText': 'Justification, signed {when} by',
   'access.justificationNoKeys':
-    "This browser does not hold the audit unit's keys. Have it approved under Devices first.",
+    "This browser does not hold the audit unit's keys yet. Show its code under “This browser” and ask a colleague in the audit unit or your organisation admin to approve it.",
   'access.justificationNone':
     'The referral has no justification your organisation sent, or it does not exist.',
   'unitKeys.title': 'Unit keys',

@@ -87,7 +87,7 @@ export const svField = {
     'Motiveringen för akut skydd krypteras även för din organisations revision. Den dekrypteras här i webbläsaren; läsningen loggas och syns för ärendets parter.',
   'access.justificationText': 'Motivering, signerad {when} av',
   'access.justificationNoKeys':
-    'Den här webbläsaren har inte revisionens nycklar. Godkänn den under Enheter först.',
+    'Den här webbläsaren har inte revisionens nycklar än. Visa koden under ”Den här webbläsaren” och be en kollega i revisionen eller din organisationsadministratör att godkänna den.',
   'access.justificationNone':
     'Ärendet har ingen motivering som din organisation skickade, eller så finns det inte.',
   'unitKeys.title': 'Enhetsnycklar',

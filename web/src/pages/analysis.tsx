@@ -394,7 +394,7 @@ export function ReferralAccessPanel() {
       {result && result.entries.length === 0 && <p>{t('access.empty')}</p>}
       {result && result.entries.length > 0 && (
         <div class="table-wrap" tabIndex={0} role="region" aria-label={t('access.title')}>
-          <table data-testid="access-log">
+          <table data-testid="access-log" class="stack">
             <caption class="visually-hidden">{t('access.title')}</caption>
             <thead>
               <tr>
@@ -407,12 +407,14 @@ export function ReferralAccessPanel() {
             <tbody>
               {result.entries.map((e) => (
                 <tr key={e.id} class={e.outcome === 'denied' ? 'denied' : ''}>
-                  <td>{formatDateTime(locale, e.at)}</td>
-                  <td>{e.actorSub}</td>
-                  <td>
+                  <td data-label={t('audit.at')}>{formatDateTime(locale, e.at)}</td>
+                  <td data-label={t('audit.actor')}>{e.actorSub}</td>
+                  <td data-label={t('audit.action')}>
                     <AuditActionName code={e.action} />
                   </td>
-                  <td>{t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}</td>
+                  <td data-label={t('audit.outcome')}>
+                    {t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -17,7 +17,7 @@ import {
 import { cryptoAdapter } from '../crypto/adapter';
 import { formatDateTime, formatDeadline } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
-import { Notice, UnitName, UnitPicker, useApp, useLoad, useNow } from '../ui/common';
+import { Notice, UnitName, UnitPicker, useApp, useKept, useLoad, useNow } from '../ui/common';
 import { LegalHoldPanel, PartyAccessLog } from './referral-records';
 import { referralDateLabel } from './referral-date';
 import { MunicipalityName } from '../ui/municipality';
@@ -161,7 +161,8 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   // its envelope and thread, so the page does not ask (nor re-ask on every live update).
   const contentRevoked = !!r && !isSender && (r.status === 'declined' || r.status === 'withdrawn');
 
-  const act = async (action: Action, label: MessageKey) => {
+  /** Does it; true when done (a form that asked for it then closes, else it stays as typed). */
+  const act = async (action: Action, label: MessageKey): Promise<boolean> => {
     setBusy(true);
     setMessage(undefined);
     const path = { params: { path: { id }, header: idempotent() } };
@@ -177,6 +178,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
         await agency.declineReferral(id, action.reason, action.note);
         setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
         referral.reload();
+        return true;
       } catch (err) {
         const e = err as { problem?: { detail?: string; title?: string }; message?: string };
         setMessage({
@@ -185,10 +187,10 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
             detail: e.problem?.detail ?? e.problem?.title ?? e.message ?? String(err),
           }),
         });
+        return false;
       } finally {
         setBusy(false);
       }
-      return;
     }
     const result =
       action.kind === 'decline'
@@ -222,10 +224,11 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
         kind: 'error',
         text: t('action.refused', { detail: problemText(result.error) }),
       });
-    } else {
-      setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
-      referral.reload();
+      return false;
     }
+    setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
+    referral.reload();
+    return true;
   };
 
   return (
@@ -336,6 +339,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                     {t('action.accept')}
                   </button>
                   <DeclineAction
+                    keep={`${r.id}:decline`}
                     busy={busy}
                     canSeal={verdict === 'verified'}
                     onDecline={(reason, note) =>
@@ -356,6 +360,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
               )}
               {isRecipient && r.status === 'accepted' && (
                 <HandoverAction
+                  keep={`${r.id}:handover`}
                   busy={busy}
                   onPlan={(mode, plannedFor) =>
                     act({ kind: 'handover', mode, plannedFor }, 'action.planHandover')
@@ -388,6 +393,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
               )}
               {isRecipient && (r.status === 'handover_confirmed' || r.status === 'accepted') && (
                 <ChoiceAction
+                  keep={`${r.id}:close`}
                   label={t('action.close')}
                   field={t('action.outcome')}
                   options={OUTCOMES.map((v) => [v, t(`outcome.${v}`)])}
@@ -439,42 +445,55 @@ function HandoverSides({ handover }: { handover: ReferralSchemas['Handover'] }) 
   );
 }
 
-/** A button that first asks for one choice (decline reason, outcome), then acts. */
+/**
+ * A button that first asks for one choice (an outcome), then acts. Whether it is open and what
+ * is chosen are kept under `keep` (useKept): a live update that re-renders the page keeps them.
+ */
 function ChoiceAction({
+  keep,
   label,
   field,
   options,
   busy,
   onChoose,
 }: {
+  keep: string;
   label: string;
   field: string;
   options: [string, string][];
   busy: boolean;
-  onChoose(value: string): void;
+  onChoose(value: string): Promise<boolean>;
 }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
-  const [value, setValue] = useState(options[0]?.[0] ?? '');
-  if (!open) {
+  const [form, setForm, close] = useKept<{ value: string } | undefined>(keep, undefined);
+  if (!form) {
     return (
-      <button type="button" class="secondary" disabled={busy} onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        class="secondary"
+        disabled={busy}
+        onClick={() => setForm({ value: options[0]?.[0] ?? '' })}
+      >
         {label}
       </button>
     );
   }
+  const { value } = form;
   return (
     <form
       class="inline-form"
+      data-testid="choice-form"
       onSubmit={(e) => {
         e.preventDefault();
-        onChoose(value);
-        setOpen(false);
+        void onChoose(value).then((done) => done && close());
       }}
     >
       <label class="field">
         <span>{field}</span>
-        <select value={value} onChange={(e) => setValue((e.target as HTMLSelectElement).value)}>
+        <select
+          value={value}
+          onChange={(e) => setForm({ value: (e.target as HTMLSelectElement).value })}
+        >
           {options.map(([v, text]) => (
             <option key={v} value={v}>
               {text}
@@ -485,7 +504,7 @@ function ChoiceAction({
       <button type="submit" disabled={busy}>
         {label}
       </button>
-      <button type="button" class="secondary" onClick={() => setOpen(false)}>
+      <button type="button" class="secondary" onClick={close}>
         {t('action.cancel')}
       </button>
     </form>
@@ -494,29 +513,39 @@ function ChoiceAction({
 
 /**
  * Declining: a reason code and, optionally (required with `other`), a note for the sender that
- * this browser seals for the parties — the hub never sees its text.
+ * this browser seals for the parties — the hub never sees its text. Kept under `keep` like
+ * ChoiceAction's choice, the note included (in this tab's memory only); a refused decline
+ * leaves the form open with the note.
  */
 function DeclineAction({
+  keep,
   busy,
   canSeal,
   onDecline,
 }: {
+  keep: string;
   busy: boolean;
   /** whether this browser holds the unit's keys (the content opened and verified) */
   canSeal: boolean;
-  onDecline(reason: ReferralSchemas['DeclineReason'], note: string): void;
+  onDecline(reason: ReferralSchemas['DeclineReason'], note: string): Promise<boolean>;
 }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState<ReferralSchemas['DeclineReason']>(DECLINE_REASONS[0]!);
-  const [note, setNote] = useState('');
-  if (!open) {
+  const [form, setForm, close] = useKept<
+    { reason: ReferralSchemas['DeclineReason']; note: string } | undefined
+  >(keep, undefined);
+  if (!form) {
     return (
-      <button type="button" class="secondary" disabled={busy} onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        class="secondary"
+        disabled={busy}
+        onClick={() => setForm({ reason: DECLINE_REASONS[0]!, note: '' })}
+      >
         {t('action.decline')}
       </button>
     );
   }
+  const { reason, note } = form;
   const needsNote = reason === 'other' && note.trim() === '';
   return (
     <form
@@ -527,8 +556,7 @@ function DeclineAction({
         if (needsNote) {
           return;
         }
-        onDecline(reason, note.trim());
-        setOpen(false);
+        void onDecline(reason, note.trim()).then((done) => done && close());
       }}
     >
       <label class="field">
@@ -536,7 +564,10 @@ function DeclineAction({
         <select
           value={reason}
           onChange={(e) =>
-            setReason((e.target as HTMLSelectElement).value as ReferralSchemas['DeclineReason'])
+            setForm({
+              note,
+              reason: (e.target as HTMLSelectElement).value as ReferralSchemas['DeclineReason'],
+            })
           }
         >
           {DECLINE_REASONS.map((v) => (
@@ -557,7 +588,7 @@ function DeclineAction({
             maxLength={2000}
             value={note}
             aria-describedby="decline-note-help"
-            onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)}
+            onInput={(e) => setForm({ reason, note: (e.target as HTMLTextAreaElement).value })}
           />
           <small id="decline-note-help">{t('decline.noteHelp')}</small>
         </label>
@@ -566,38 +597,48 @@ function DeclineAction({
       <button type="submit" disabled={busy || needsNote}>
         {t('action.decline')}
       </button>
-      <button type="button" class="secondary" onClick={() => setOpen(false)}>
+      <button type="button" class="secondary" onClick={close}>
         {t('action.cancel')}
       </button>
     </form>
   );
 }
 
+/** Planning the warm handover: how and when (Stockholm time), kept under `keep` like the others. */
 function HandoverAction({
+  keep,
   busy,
   onPlan,
 }: {
+  keep: string;
   busy: boolean;
-  onPlan(mode: ReferralSchemas['HandoverMode'], plannedFor: string): void;
+  onPlan(mode: ReferralSchemas['HandoverMode'], plannedFor: string): Promise<boolean>;
 }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
-  const [mode, setMode] = useState<ReferralSchemas['HandoverMode']>('in_person');
-  const [when, setWhen] = useState(() => toLocalInput(new Date(Date.now() + 3600_000)));
-  if (!open) {
+  const [form, setForm, close] = useKept<
+    { mode: ReferralSchemas['HandoverMode']; when: string } | undefined
+  >(keep, undefined);
+  if (!form) {
     return (
-      <button type="button" disabled={busy} onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        disabled={busy}
+        onClick={() =>
+          setForm({ mode: 'in_person', when: toLocalInput(new Date(Date.now() + 3600_000)) })
+        }
+      >
         {t('action.planHandover')}
       </button>
     );
   }
+  const { mode, when } = form;
   return (
     <form
       class="inline-form"
+      data-testid="handover-form"
       onSubmit={(e) => {
         e.preventDefault();
-        onPlan(mode, stockholmInputToIso(when));
-        setOpen(false);
+        void onPlan(mode, stockholmInputToIso(when)).then((done) => done && close());
       }}
     >
       <label class="field">
@@ -605,7 +646,10 @@ function HandoverAction({
         <select
           value={mode}
           onChange={(e) =>
-            setMode((e.target as HTMLSelectElement).value as ReferralSchemas['HandoverMode'])
+            setForm({
+              when,
+              mode: (e.target as HTMLSelectElement).value as ReferralSchemas['HandoverMode'],
+            })
           }
         >
           {MODES.map((m) => (
@@ -621,13 +665,13 @@ function HandoverAction({
           type="datetime-local"
           required
           value={when}
-          onInput={(e) => setWhen((e.target as HTMLInputElement).value)}
+          onInput={(e) => setForm({ mode, when: (e.target as HTMLInputElement).value })}
         />
       </label>
       <button type="submit" disabled={busy}>
         {t('action.save')}
       </button>
-      <button type="button" class="secondary" onClick={() => setOpen(false)}>
+      <button type="button" class="secondary" onClick={close}>
         {t('action.cancel')}
       </button>
     </form>

@@ -304,7 +304,7 @@ export function AuditPage() {
       {entries.data && entries.data.length === 0 && <p>{t('audit.empty')}</p>}
       {entries.data && entries.data.length > 0 && (
         <div class="table-wrap" tabIndex={0} role="region" aria-label={t('audit.title')}>
-          <table data-testid="audit">
+          <table data-testid="audit" class="stack">
             <caption class="visually-hidden">{t('audit.title')}</caption>
             <thead>
               <tr>
@@ -318,15 +318,17 @@ export function AuditPage() {
             <tbody>
               {entries.data.map((e) => (
                 <tr key={e.id} class={e.outcome === 'denied' ? 'denied' : ''}>
-                  <td>{formatDateTime(locale, e.at)}</td>
-                  <td>{e.actorSub}</td>
-                  <td>
+                  <td data-label={t('audit.at')}>{formatDateTime(locale, e.at)}</td>
+                  <td data-label={t('audit.actor')}>{e.actorSub}</td>
+                  <td data-label={t('audit.action')}>
                     <AuditActionName code={e.action} />
                   </td>
-                  <td>
+                  <td data-label={t('audit.object')}>
                     <AuditObjectName code={e.objectType} />
                   </td>
-                  <td>{t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}</td>
+                  <td data-label={t('audit.outcome')}>
+                    {t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}
+                  </td>
                 </tr>
               ))}
             </tbody>

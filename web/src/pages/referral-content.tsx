@@ -5,7 +5,7 @@
  * sender signed) with the verified sender shown; any failure shown as a warning that blocks
  * acting; the secure message thread; and the coordinator's forward, re-encrypted for each unit.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { must, type Referral, type Unit } from '../api/client';
 import { asEnvelopeWarning, cryptoAdapter, type EnvelopeWarning } from '../crypto/adapter';
 import { useDraft } from '../crypto/drafts';
@@ -73,17 +73,24 @@ export function ReferralContent({ r, onVerdict }: { r: Referral; onVerdict(v: Ve
     | { kind: 'warning'; warning: EnvelopeWarning }
     | { kind: 'error'; message: string }
   >({ kind: 'loading' });
+  /** the referral this shows opened, if it does */
+  const openedId = useRef<string>(undefined);
 
   useEffect(() => {
     let live = true;
     const agency = unit ? cryptoAdapter.agency(unit) : undefined;
     if (!agency) {
+      openedId.current = undefined;
       setState({ kind: 'no-keys' });
       onVerdict('no-keys');
       return;
     }
-    setState({ kind: 'loading' });
-    onVerdict('loading');
+    // Opened again for new keys (deviceTick, after each sync) the referral shows what it showed
+    // until the answer is in: the forms and the thread below it stay as they are.
+    if (openedId.current !== r.id) {
+      setState({ kind: 'loading' });
+      onVerdict('loading');
+    }
     agency.openReferral<Doc>(r.id).then(
       (opened) => {
         if (live) {
@@ -93,6 +100,7 @@ export function ReferralContent({ r, onVerdict }: { r: Referral; onVerdict(v: Ve
             from: opened.aad.from,
             iat: opened.aad.iat,
           });
+          openedId.current = r.id;
           onVerdict('verified');
         }
       },
@@ -100,6 +108,7 @@ export function ReferralContent({ r, onVerdict }: { r: Referral; onVerdict(v: Ve
         if (!live) {
           return;
         }
+        openedId.current = undefined;
         const w = asEnvelopeWarning(err);
         setState(
           w

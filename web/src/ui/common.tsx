@@ -1,6 +1,6 @@
 /** Small shared pieces: the session context, unit names, the ticking clock, notices. */
 import { createContext, type ComponentChildren } from 'preact';
-import { useContext, useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useReducer, useState } from 'preact/hooks';
 import type { Api } from '../api/client';
 import type { Session } from '../auth/oidc';
 import type { BrowserDevice } from '../crypto/device-crypto';
@@ -135,4 +135,28 @@ export function UnitPicker({
 function UnitOption({ id }: { id: string }) {
   const name = useUnitName(id);
   return <option value={id}>{name || id}</option>;
+}
+
+/** What open forms hold, by form (see useKept): in this tab's memory only, never stored. */
+const kept = new Map<string, unknown>();
+
+/**
+ * State that outlives its component: a form that a live update re-renders away and back (the
+ * referral's status, its content re-opened) comes back open, with what was typed in it. Kept in
+ * memory under `key` (name the form and its object) until `clear`, as on sending or cancelling.
+ */
+export function useKept<T>(key: string, initial: T): [T, (value: T) => void, () => void] {
+  const [, render] = useReducer((n: number) => n + 1, 0);
+  const value = kept.has(key) ? (kept.get(key) as T) : initial;
+  return [
+    value,
+    (next: T) => {
+      kept.set(key, next);
+      render(undefined);
+    },
+    () => {
+      kept.delete(key);
+      render(undefined);
+    },
+  ];
 }

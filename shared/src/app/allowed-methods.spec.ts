@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type PlatformConfig } from '../config/config';
+import { createPlatformApp } from './create-app';
+
+/**
+ * A path that exists, asked with a method it is not served with, is 405 method-not-allowed with
+ * `Allow` (RFC 9110 §15.5.6); a path nothing serves stays 404 route-not-found. Under /v1 the
+ * token is asked for first, as for an unknown path.
+ */
+describe('methods a path is not served with', () => {
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    const config = loadConfig<PlatformConfig>({ LOG_LEVEL: 'silent', AUTH_DEV_ISSUER: 'false' });
+    app = await createPlatformApp({
+      config,
+      databaseUrl: 'postgres://unused@127.0.0.1:1/unused',
+      logger: false,
+    });
+    // as a service plugin adds them: in a scope of its own, with a prefix
+    await app.register(
+      async (scope) => {
+        scope.get('/things', { config: { public: true } }, async () => ({ items: [] }));
+        scope.post('/things', { config: { public: true } }, async () => ({}));
+        scope.get('/things/:id', { config: { public: true } }, async () => ({}));
+        scope.post('/things/:id/close', { config: { public: true } }, async () => ({}));
+      },
+      { prefix: '/public' },
+    );
+    app.get('/v1/things', async () => ({ items: [] }));
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it.each([
+    ['DELETE', '/public/things', 'GET, HEAD, POST'],
+    ['PUT', '/public/things?limit=3', 'GET, HEAD, POST'],
+    ['PATCH', '/public/things/42', 'GET, HEAD'],
+    ['DELETE', '/public/things/42', 'GET, HEAD'],
+    ['GET', '/public/things/42/close', 'POST'],
+    ['DELETE', '/livez', 'GET, HEAD'],
+  ])('%s %s → 405 with Allow: %s', async (method, url, allow) => {
+    const res = await app.inject({ method: method as 'DELETE', url });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.json()).toMatchObject({
+      type: 'urn:samverkan:problem:method-not-allowed',
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      instance: url.split('?')[0],
+    });
+  });
+
+  it.each([
+    ['GET', '/public/nothing'],
+    ['DELETE', '/public/things/42/open'],
+    ['POST', '/public'],
+  ])('%s %s (no such path) → 404 route-not-found, no Allow', async (method, url) => {
+    const res = await app.inject({ method: method as 'GET', url });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers.allow).toBeUndefined();
+    expect(res.json()).toMatchObject({ type: 'urn:samverkan:problem:route-not-found' });
+  });
+
+  it('asks for a token first under /v1, whether the path exists or not', async () => {
+    for (const url of ['/v1/things', '/v1/nothing']) {
+      const res = await app.inject({ method: 'DELETE', url });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers.allow).toBeUndefined();
+    }
+  });
+});
