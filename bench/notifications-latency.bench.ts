@@ -23,7 +23,7 @@
  *
  * Phases per topology: BENCH_REFERRALS (default 300) referrals one at a time (POST, wait for the
  * event, next), then for each rate of BENCH_RATES (default: BENCH_RATE, default 100; e.g.
- * `50,100,150`) BENCH_RATE_SECONDS (default 5) of referrals at that sustained rate, open loop
+ * `100,50,150`) BENCH_RATE_SECONDS (default 5) of referrals at that sustained rate, open loop
  * (each POST leaves on its schedule whether or not the previous one has been answered), each
  * measured POST → SSE and where the time went: POST → 201, and 201 → SSE (the relay, JetStream,
  * the consumer, the stream). A rate of 0 skips the sustained phase. Each sustained phase reports
@@ -43,8 +43,8 @@
  * one fails).
  *
  * Run: `npm run bench:notifications` (needs the local Postgres and NATS), e.g.
- * `BENCH_MODES=nats BENCH_REFERRALS=50 BENCH_RATES=50,100,150 BENCH_RATE_SECONDS=5 npm run
- * bench:notifications`. Ends with one JSON line: p50/p99 POST → SSE at the first sustained rate of
+ * `BENCH_MODES=nats BENCH_REFERRALS=50 BENCH_RATES=100,50,150 BENCH_RATE_SECONDS=5 npm run
+ * bench:notifications` (the first rate is the JSON line's). Ends with one JSON line: p50/p99 POST → SSE at the first sustained rate of
  * the NATS topology (else of what was measured), the bare JetStream hop's p50/p99 beside it, and
  * their ratio.
  */
