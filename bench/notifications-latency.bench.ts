@@ -114,6 +114,36 @@ function stats(name: string, samples: number[]): Stats {
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** CPU time a process has used so far, ms (Linux: utime + stime in /proc, in ticks of 1/100 s). */
+function procCpuMs(pid: number): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU-ms so far of each Postgres backend serving the hub's database (this client's left out). */
+async function postgresCpu(admin: pg.Client | undefined): Promise<Map<number, number> | null> {
+  if (!admin) {
+    return null;
+  }
+  const { rows } = await admin.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = procCpuMs(pid);
+    if (ms === undefined) {
+      // not on this host (or not readable): no figure rather than a wrong one
+      return null;
+    }
+    cpu.set(pid, ms);
+  }
+  return cpu;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Nothing of the caller's own configuration may leak into the hub's processes.
@@ -210,12 +240,7 @@ class HubProcess {
     if (m) {
       return { statements: m.statements as number, cpuMs: m.cpuMs as number };
     }
-    const fields = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return {
-      statements: null,
-      // (utime + stime, in clock ticks of 1/100 s)
-      cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
-    };
+    return { statements: null, cpuMs: procCpuMs(this.pid) ?? NaN };
   }
 
   /** SIGTERM (a graceful stop: the profile, the streams and the pools closed), SIGKILL after 20 s. */
@@ -333,8 +358,13 @@ async function startHub(mode: 'in-process' | 'nats', consumerBatch?: string): Pr
 interface Cost {
   setup: string;
   rate: number;
-  /** CPU-ms per referral of each hub process, and of this process (the bench's clients) */
+  /**
+   * CPU-ms per referral of each hub process, of this process (`bench`: its HTTP and SSE clients)
+   * and of the Postgres backends serving the hub's database (`postgres`, when on this host)
+   */
   cpuMs: Record<string, number>;
+  /** CPU-ms per second of each hub process just before the phase, with nothing sent */
+  idleCpuMsPerSecond: Record<string, number>;
   /** statements per referral of each hub process (null: not counted) */
   statements: Record<string, number | null>;
   transactions: number | null;
@@ -576,7 +606,13 @@ async function referralToStream(
           }
         }
       }, 1);
+      // The idle cost first (timers, polls, heartbeats): CPU over the wait for the statistics.
+      const idleBefore = await Promise.all(hub.processes.map((p) => p.sample()));
+      const idleStart = now();
       const commitsBefore = await commits();
+      const idleAfter = await Promise.all(hub.processes.map((p) => p.sample()));
+      const idleSeconds = (now() - idleStart) / 1000;
+      const pgBefore = await postgresCpu(admin);
       if (profileDir) {
         fs.mkdirSync(profileDir, { recursive: true });
         await Promise.all(hub.processes.map((p) => p.ask({ probe: 'profile-start' })));
@@ -620,8 +656,13 @@ async function referralToStream(
           }),
         );
       }
+      const pgAfter = await postgresCpu(admin);
       const commitsAfter = await commits();
       const n = sustained.length;
+      const pgCpu =
+        pgBefore && pgAfter
+          ? [...pgAfter].reduce((sum, [pid, ms]) => sum + ms - (pgBefore.get(pid) ?? 0), 0)
+          : null;
       const cost: Cost = {
         setup,
         rate,
@@ -630,7 +671,14 @@ async function referralToStream(
             hub.processes.map((p, i) => [p.name, (after[i]!.cpuMs - before[i]!.cpuMs) / n]),
           ),
           bench: (benchCpu.user + benchCpu.system) / 1000 / n,
+          ...(pgCpu === null ? {} : { postgres: pgCpu / n }),
         },
+        idleCpuMsPerSecond: Object.fromEntries(
+          hub.processes.map((p, i) => [
+            p.name,
+            (idleAfter[i]!.cpuMs - idleBefore[i]!.cpuMs) / idleSeconds,
+          ]),
+        ),
         statements: Object.fromEntries(
           hub.processes.map((p, i) => [
             p.name,
@@ -648,11 +696,11 @@ async function referralToStream(
       const perProcess = hub.processes
         .map(
           (p) =>
-            `${p.name} ${cost.cpuMs[p.name]!.toFixed(2)} CPU-ms, ${cost.statements[p.name]?.toFixed(1) ?? '?'} statements`,
+            `${p.name} ${cost.cpuMs[p.name]!.toFixed(2)} CPU-ms (${((cost.cpuMs[p.name]! * rate) / 10).toFixed(0)}% of a core; idle ${cost.idleCpuMsPerSecond[p.name]!.toFixed(0)} CPU-ms/s), ${cost.statements[p.name]?.toFixed(1) ?? '?'} statements`,
         )
         .join('; ');
       process.stdout.write(
-        `per sustained referral at ${rate}/s (${setup}): ${perProcess}; bench's clients ${cost.cpuMs.bench!.toFixed(2)} CPU-ms; ${cost.transactions?.toFixed(1) ?? '?'} committed transactions (whole database)\n`,
+        `per sustained referral at ${rate}/s (${setup}): ${perProcess}; bench's clients ${cost.cpuMs.bench!.toFixed(2)} CPU-ms; Postgres backends ${cost.cpuMs.postgres?.toFixed(2) ?? '?'} CPU-ms; ${cost.transactions?.toFixed(1) ?? '?'} committed transactions (whole database)\n`,
       );
       if (failures.length > 0) {
         process.stdout.write(
@@ -816,7 +864,11 @@ async function main(): Promise<void> {
   const sum = (values: Array<number | null>) =>
     values.some((v) => v === null) ? null : values.reduce<number>((a, b) => a + b!, 0);
   const hubCpu = cost
-    ? sum(Object.entries(cost.cpuMs).flatMap(([k, v]) => (k === 'bench' ? [] : [v])))
+    ? sum(
+        Object.entries(cost.cpuMs).flatMap(([k, v]) =>
+          k === 'bench' || k === 'postgres' ? [] : [v],
+        ),
+      )
     : null;
   const hubStatements = cost ? sum(Object.values(cost.statements)) : null;
   process.stdout.write(
@@ -830,10 +882,11 @@ async function main(): Promise<void> {
       baselineP50Ms: bareJs ? r2(bareJs.p50) : null,
       baselineP99Ms: bareJs ? r2(bareJs.p99) : null,
       ratio: sseAny && bareJs ? r2(sseAny.p99 / bareJs.p99) : null,
-      // (for the measured row: CPU of the hub's processes together, the bench's clients not
-      // counted, and their Postgres round trips; each process apart below)
+      // (for the measured row: CPU of the hub's Node processes together, the bench's clients and
+      // Postgres not counted, and their Postgres round trips; each process apart in `sustained`)
       cpuMsPerReferral: hubCpu !== null ? r1(hubCpu) : null,
       statementsPerReferral: hubStatements !== null ? r1(hubStatements) : null,
+      postgresCpuMsPerReferral: cost?.cpuMs.postgres !== undefined ? r1(cost.cpuMs.postgres) : null,
       transactionsPerReferral:
         typeof cost?.transactions === 'number' ? r1(cost.transactions) : null,
       loadavg: load.map(r2),
@@ -855,6 +908,9 @@ async function main(): Promise<void> {
             Object.entries(c.statements).map(([k, v]) => [k, v === null ? null : r1(v)]),
           ),
           transactionsPerReferral: c.transactions === null ? null : r1(c.transactions),
+          idleCpuMsPerSecond: Object.fromEntries(
+            Object.entries(c.idleCpuMsPerSecond).map(([k, v]) => [k, Math.round(v)]),
+          ),
         };
       }),
       profiles: Object.fromEntries(
