@@ -374,7 +374,31 @@ const costs: Cost[] = [];
 interface ProfileTop {
   file: string;
   top: Array<{ fn: string; selfMs: number; share: number }>;
+  /** the same self time by where the code lives: a package, a folder of ours, Node, native */
+  byModule: Array<{ module: string; share: number }>;
   busyMs: number;
+}
+
+/** Where a profiled function lives, for the totals by module. */
+function moduleOf(functionName: string, url: string): string {
+  if (!url) {
+    // (garbage collector), (program), or a native function (writev: socket writes)
+    return functionName.startsWith('(') ? functionName : '(native)';
+  }
+  if (url.startsWith('node:')) {
+    return 'node internals';
+  }
+  const inPackage = /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (inPackage) {
+    return inPackage[1]!;
+  }
+  const parts = url
+    .replace(/^file:\/\//, '')
+    .replace(`${ROOT}/`, '')
+    .split('/');
+  return parts[0] === 'services' || parts[0] === 'shared'
+    ? parts.slice(0, parts[0] === 'shared' ? 3 : 2).join('/')
+    : parts[0]!;
 }
 const profiles: Record<string, ProfileTop> = {};
 
@@ -390,6 +414,7 @@ function topOfProfile(file: string, count = 12): ProfileTop {
   };
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const self = new Map<string, number>();
+  const modules = new Map<string, number>();
   let busy = 0;
   profile.samples.forEach((id, i) => {
     const frame = byId.get(id)!;
@@ -403,6 +428,8 @@ function topOfProfile(file: string, count = 12): ProfileTop {
       : '';
     const key = `${frame.functionName || '(anonymous)'}${where}`;
     self.set(key, (self.get(key) ?? 0) + ms);
+    const module = moduleOf(frame.functionName, frame.url);
+    modules.set(module, (modules.get(module) ?? 0) + ms);
     busy += ms;
   });
   const top = [...self.entries()]
@@ -413,7 +440,11 @@ function topOfProfile(file: string, count = 12): ProfileTop {
       selfMs: Math.round(ms),
       share: Math.round((ms / busy) * 1000) / 10,
     }));
-  return { file, top, busyMs: Math.round(busy) };
+  const byModule = [...modules.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([module, ms]) => ({ module, share: Math.round((ms / busy) * 1000) / 10 }));
+  return { file, top, byModule, busyMs: Math.round(busy) };
 }
 
 /** POST acute referral → SSE `notification` at the recipient: one at a time, then at each rate. */
@@ -842,6 +873,7 @@ async function main(): Promise<void> {
         : []),
       ...Object.entries(profiles).flatMap(([name, p]) => [
         `CPU profile ${name} (${p.file}): ${p.busyMs} ms busy; top self time:`,
+        `  by module: ${p.byModule.map((m) => `${m.module} ${m.share}%`).join(', ')}`,
         ...p.top.map(
           (t) => `  ${String(t.selfMs).padStart(6)} ms ${String(t.share).padStart(5)}%  ${t.fn}`,
         ),
@@ -916,7 +948,12 @@ async function main(): Promise<void> {
       profiles: Object.fromEntries(
         Object.entries(profiles).map(([k, p]) => [
           k,
-          { file: p.file, busyMs: p.busyMs, top: p.top.slice(0, 5) },
+          {
+            file: p.file,
+            busyMs: p.busyMs,
+            top: p.top.slice(0, 5),
+            byModule: p.byModule.slice(0, 6),
+          },
         ]),
       ),
       rows: rows.map((r) => ({ name: r.name, n: r.n, p50Ms: r2(r.p50), p99Ms: r2(r.p99) })),
