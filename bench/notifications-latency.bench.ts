@@ -847,7 +847,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       '',
-      `notifications latency: ${referrals} acute referrals one at a time, then ${rates.map((r) => `${r}/s`).join(', ') || 'no sustained rate'} for ${sustainedSeconds} s each (node ${process.version}, ${os.cpus().length} CPUs, load average ${load.map((l) => l.toFixed(2)).join(' ')})`,
+      `notifications latency: ${referrals} acute referrals one at a time, ${rates.length > 0 ? `then ${rates.map((r) => `${r}/s`).join(', ')} for ${sustainedSeconds} s each` : 'no sustained phase'} (node ${process.version}, ${os.cpus().length} CPUs, load average ${load.map((l) => l.toFixed(2)).join(' ')})`,
       '',
       '| measurement | n | p50 | p99 | mean | max |',
       '|---|---|---|---|---|---|',
