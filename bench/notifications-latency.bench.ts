@@ -1,68 +1,93 @@
 /**
  * How long until a recipient sees an acute referral: from the police officer's POST
  * /v1/referrals to the `notification` event on the coordinator's live stream (SSE over a real
- * port), p50/p99 over a few hundred referrals sent one after another. Measured with the events
- * in-process (the embedded hub's transport) and over NATS JetStream (the distributed one), and
- * next to a bare NATS round trip (core publish → subscriber, and a JetStream publish → a push
- * consumer) measured in the same run on the same server.
+ * port), with the hub run as it is deployed, in processes of its own, and this process only
+ * sending the POSTs and reading the stream. Next to a bare NATS round trip (core publish →
+ * subscriber, and a JetStream publish → a pull consumer) measured in the same run on the same
+ * server.
+ *
+ * Two topologies (BENCH_MODES, default `in-process,nats`):
+ * - `nats`, the distributed hub of docker/compose.yml: the directory, the referrals and the
+ *   notifications service each in its own Node process (`services/<name>/src/server.ts`, as the
+ *   images run them), one replica each, on the local Postgres (a database of their own, dropped
+ *   after) and NATS JetStream (streams of their own, deleted after). The bench POSTs to the
+ *   referrals process and reads the stream from the notifications process directly (no gateway).
+ * - `in-process`, the embedded hub as `npm start` runs it (scripts/start.js): all three services
+ *   in one child process with in-process events, on the local Postgres (or, with
+ *   BENCH_PGLITE=true, on its embedded PGlite, as `npm start` does).
  *
  * The path measured: token check, envelope checks, referral + audit + outbox rows in one
  * transaction → outbox relay → (JetStream →) the notifications consumer: read model, the
  * notification row and its outbox row in one transaction → wake-up → the stream reads it from
  * Postgres → SSE frame → parsed by the client.
  *
- * Run: `npm run bench:notifications` (needs the local Postgres and NATS). Options:
- * BENCH_REFERRALS (default 300), BENCH_NATS_URL (default nats://127.0.0.1:4222),
- * BENCH_PGLITE=true to run the in-process mode on the embedded PGlite like `npm start`,
- * BENCH_MODES (default `in-process,nats`), BENCH_RATE (default 100) and BENCH_RATE_SECONDS
- * (default 5): after the one-at-a-time run, referrals are sent at a sustained BENCH_RATE per
- * second (open loop: each POST leaves on its schedule, whether or not the previous one has been
- * answered) and POST → SSE is measured for each, with where the time went: POST → 201, and
- * 201 → SSE (the relay, JetStream, the notifications consumers, the stream). BENCH_CONSUMER_BATCHES
- * (default `100,1`): the NATS mode runs once per value of NOTIFICATIONS_CONSUMER_BATCH (how many
- * events each notifications consumer handles in one transaction), the first one being the row the
- * JSON line reports; `1` is one transaction per event, as before batching.
+ * Phases per topology: BENCH_REFERRALS (default 300) referrals one at a time (POST, wait for the
+ * event, next), then for each rate of BENCH_RATES (default: BENCH_RATE, default 100; e.g.
+ * `100,50,150`) BENCH_RATE_SECONDS (default 5) of referrals at that sustained rate, open loop
+ * (each POST leaves on its schedule whether or not the previous one has been answered), each
+ * measured POST → SSE and where the time went: POST → 201, and 201 → SSE (the relay, JetStream,
+ * the consumer, the stream). A rate of 0 skips the sustained phase. Each sustained phase reports
+ * per referral, per process: CPU-ms (the process's own user + system time) and statements sent to
+ * Postgres (counted inside each hub process by scripts/bench-process-probe.js, preloaded with
+ * `--require`), committed transactions (the whole database), and the bench's own CPU-ms (its HTTP
+ * and SSE clients). A process whose CPU-ms × rate nears 1000 is saturated: every stage behind it
+ * queues.
  *
- * Each sustained run also reports what one referral costs end to end: committed transactions
- * (the whole database), statements sent to Postgres and CPU-ms of this process — which runs the
- * three services and the bench's own HTTP and SSE clients on one event loop, so that at a rate
- * where CPU-ms × rate nears 1000 the process is saturated and every stage queues behind it.
+ * Other options: BENCH_NATS_URL (default nats://127.0.0.1:4222); BENCH_CONSUMER_BATCHES (e.g.
+ * `100,1`; default: the service's default): the NATS topology is started once per value of
+ * NOTIFICATIONS_CONSUMER_BATCH (how many events each notifications consumer handles in one
+ * transaction), the first being the JSON line's row; BENCH_CPU_PROFILE_DIR: a V8 CPU profile of
+ * each hub process over each sustained phase, written there as
+ * `<topology>-<rate>-<process>.cpuprofile`, and the top self-time functions of each printed;
+ * BENCH_LOG_LEVEL (default `warn`): the hub processes' log level (their output is shown when
+ * one fails).
+ *
+ * Run: `npm run bench:notifications` (needs the local Postgres and NATS), e.g.
+ * `BENCH_MODES=nats BENCH_REFERRALS=50 BENCH_RATES=100,50,150 BENCH_RATE_SECONDS=5 npm run
+ * bench:notifications` (the first rate is the JSON line's). Ends with one JSON line: p50/p99 POST → SSE at the first sustained rate of
+ * the NATS topology (else of what was measured), the bare JetStream hop's p50/p99 beside it, and
+ * their ratio.
  */
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { directoryService } from '@samverkan/directory';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
-import { notificationsService, type NotificationsServices } from '@samverkan/notifications';
 import { openStream } from '@samverkan/notifications/test/helpers/sse-client';
-import { referralsService } from '@samverkan/referrals';
 import {
-  createPlatformApp,
   DEMO_UNITS,
   DEMO_USERS,
-  loadConfig,
   referralMetadata,
   sealEnvelope,
-  startEmbeddedPostgres,
   verifyKeysResponse,
 } from '@samverkan/shared';
+import { loadDevIssuer } from '@samverkan/shared/src/auth/dev-issuer';
 import {
   createTestDatabase,
   deleteTestStreams,
   eventually,
+  freePort,
   testEventNaming,
+  type TestDatabase,
 } from '@samverkan/shared/src/testing';
 
+const ROOT = path.resolve(__dirname, '..');
+const PROBE = path.join(ROOT, 'scripts', 'bench-process-probe.js');
 const referrals = Number(process.env.BENCH_REFERRALS ?? 300);
-/** the sustained phase: this many referrals per second, open loop (0 skips it) */
-const rate = Number(process.env.BENCH_RATE ?? 100);
+/** the sustained phases: this many referrals per second each, open loop (0 skips it) */
+const rates = (process.env.BENCH_RATES ?? process.env.BENCH_RATE ?? '100')
+  .split(',')
+  .map(Number)
+  .filter((r) => r > 0);
 const sustainedSeconds = Number(process.env.BENCH_RATE_SECONDS ?? 5);
 const natsUrl = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const pglite = process.env.BENCH_PGLITE === 'true';
+const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
 const from = DEMO_UNITS.policeTraffickingOst;
 const to = DEMO_UNITS.coordinator;
 
@@ -89,160 +114,442 @@ function stats(name: string, samples: number[]): Stats {
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-let refusedFreshKeys = 0;
 
-/**
- * Statements sent to Postgres by this process (every service's pool, the driver under TypeORM
- * too) while `countingStatements`: what a sustained referral costs in round trips, end to end.
- */
-let statements = 0;
-let countingStatements = false;
-{
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const query = proto.query;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    if (countingStatements) {
-      statements += 1;
+/** CPU time a process has used so far, ms (Linux: utime + stime in /proc, in ticks of 1/100 s). */
+function procCpuMs(pid: number): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU-ms so far of each Postgres backend serving the hub's database (this client's left out). */
+async function postgresCpu(admin: pg.Client | undefined): Promise<Map<number, number> | null> {
+  if (!admin) {
+    return null;
+  }
+  const { rows } = await admin.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = procCpuMs(pid);
+    if (ms === undefined) {
+      // not on this host (or not readable): no figure rather than a wrong one
+      return null;
     }
-    return query.apply(this, args);
-  };
+    cpu.set(pid, ms);
+  }
+  return cpu;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Nothing of the caller's own configuration may leak into the hub's processes.
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) =>
+      !/^(DATABASE_URL|[A-Z]+_DATABASE_URL|NATS_URL|EVENTS_.*|PORT|HOST|SAMVERKAN_DATA_DIR|AUTH_.*|SEED_DEMO_DATA|LOG_LEVEL|METRICS_.*|TRUSTED_PROXIES|NOTIFICATIONS_.*|BENCH_.*)$/.test(
+        k,
+      ),
+  ),
+) as Record<string, string>;
+
+/** One process of the hub, started with the probe preloaded and an IPC channel to it. */
+class HubProcess {
+  private out = '';
+  private nextId = 0;
+  private readonly waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  readonly child: ChildProcess;
+
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: Record<string, string>,
+    readonly port: number,
+  ) {
+    this.child = spawn(process.execPath, ['--require', PROBE, ...args], {
+      cwd: ROOT,
+      env: { ...CLEAN_ENV, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const append = (d: Buffer): void => {
+      this.out = (this.out + d.toString()).slice(-32_000);
+    };
+    this.child.stdout!.on('data', append);
+    this.child.stderr!.on('data', append);
+    this.child.on('message', (m: Record<string, unknown>) => {
+      this.waiting.get(m.id as number)?.(m);
+      this.waiting.delete(m.id as number);
+    });
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  output(): string {
+    return this.out;
+  }
+
+  async ready(): Promise<void> {
+    await eventually(
+      async () => {
+        if (this.child.exitCode !== null || this.child.signalCode) {
+          throw new Error(
+            `${this.name} exited (${this.child.exitCode ?? this.child.signalCode}):\n${this.out}`,
+          );
+        }
+        const res = await fetch(`${this.base}/readyz`).catch(() => undefined);
+        return res?.status === 200 ? true : undefined;
+      },
+      // A cold start migrates and seeds the demo directory; on a busy machine that takes a while.
+      240_000,
+      250,
+    );
+  }
+
+  /** One question to the probe (scripts/bench-process-probe.js). */
+  ask(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const id = (this.nextId += 1);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${this.name} did not answer the probe's ${String(message.probe)}`));
+      }, 30_000);
+      this.waiting.set(id, (m) => {
+        clearTimeout(timer);
+        if (m.error) {
+          reject(new Error(`${this.name}: ${String(m.error)}`));
+        } else {
+          resolve(m);
+        }
+      });
+      this.child.send({ ...message, id });
+    });
+  }
+
+  /** Statements sent to Postgres and CPU-ms (the probe's; /proc/<pid>/stat if it is silent). */
+  async sample(): Promise<{ statements: number | null; cpuMs: number }> {
+    const m = await this.ask({ probe: 'sample' }).catch(() => undefined);
+    if (m) {
+      return { statements: m.statements as number, cpuMs: m.cpuMs as number };
+    }
+    return { statements: null, cpuMs: procCpuMs(this.pid) ?? NaN };
+  }
+
+  /** SIGTERM (a graceful stop: the profile, the streams and the pools closed), SIGKILL after 20 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode) {
+      return;
+    }
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    if (this.child.connected) {
+      this.child.disconnect();
+    }
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
 }
 
-/** Per sustained referral, end to end (all three services and the bench's own clients). */
-interface Cost {
+/** The hub under test: its processes and where to reach it. */
+interface Hub {
   setup: string;
-  cpuMs: number;
-  statements: number;
-  transactions: number;
+  processes: HubProcess[];
+  referralsBase: string;
+  notificationsBase: string;
+  directoryBase: string;
+  dataDir: string;
+  /** the database, when it is the local Postgres (for pg_stat_database and the read model) */
+  db?: TestDatabase;
+  close(): Promise<void>;
 }
-const costs: Cost[] = [];
 
-/** POST acute referral → SSE `notification` at the recipient, `referrals` times in a row. */
-async function referralToStream(
-  mode: 'in-process' | 'nats',
-  consumerBatch?: string,
-): Promise<Stats[]> {
-  const embedded =
-    mode === 'in-process' && pglite
-      ? await startEmbeddedPostgres(fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-bench-pgl-')))
-      : undefined;
-  const db = embedded ? undefined : await createTestDatabase('bench_ntf');
+async function startHub(mode: 'in-process' | 'nats', consumerBatch?: string): Promise<Hub> {
+  const db = mode === 'in-process' && pglite ? undefined : await createTestDatabase('bench_ntf');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-bench-ntf-'));
   const naming = testEventNaming();
   const env: Record<string, string> = {
     ...(db ? { DATABASE_URL: db.url } : {}),
     DATABASE_POOL_SIZE: '10',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: logLevel,
     AUTH_DEV_ISSUER: 'true',
     SAMVERKAN_DATA_DIR: dataDir,
     RATE_LIMIT_MAX: '100000000',
     EVENTS_SUBJECT_PREFIX: naming.subjectPrefix,
     EVENTS_STREAM_PREFIX: naming.streamPrefix,
-    ...(mode === 'nats' ? { NATS_URL: natsUrl } : {}),
     ...(consumerBatch ? { NOTIFICATIONS_CONSUMER_BATCH: consumerBatch } : {}),
   };
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const config = loadConfig(env);
-  const app = await createPlatformApp({
-    config,
-    databaseUrl: embedded?.url,
-    ...(process.env.BENCH_LOG_LEVEL ? {} : { logger: false }),
-  });
+  const processes: HubProcess[] = [];
+  const close = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await db?.drop();
+    if (mode === 'nats') {
+      await deleteTestStreams(natsUrl, naming.streamPrefix).catch(() => undefined);
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
-    let notifications: NotificationsServices | undefined;
-    await app.register(notificationsService, { onServices: (n) => (notifications = n) });
-    await app.register(referralsService);
-    await app.register(directoryService, { seedDemo: true });
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
-    const mint = (user: string) =>
-      app.platform.devIssuer!.mint(DEMO_USERS[user]!, { audience: config.AUTH_AUDIENCE });
+    if (mode === 'in-process') {
+      // `npm start`: the compiled hub (rebuilt first when a source changed), in-process events.
+      const hub = new HubProcess('hub', ['scripts/start.js'], env, await freePort());
+      processes.push(hub);
+      await hub.ready();
+      return {
+        setup: `embedded hub in one process, in-process events, ${db ? 'Postgres' : 'PGlite'}`,
+        processes,
+        referralsBase: hub.base,
+        notificationsBase: hub.base,
+        directoryBase: hub.base,
+        dataDir,
+        db,
+        close,
+      };
+    }
+    // As the images run them: node with tsx's loader, one process per service.
+    const service = async (name: string, extra: Record<string, string>) =>
+      new HubProcess(
+        name,
+        ['--import', 'tsx', `services/${name}/src/server.ts`],
+        {
+          ...env,
+          TSX_TSCONFIG_PATH: path.join(ROOT, 'tsconfig.json'),
+          NATS_URL: natsUrl,
+          EVENTS_STREAM_REPLICAS: '1',
+          ...extra,
+        },
+        await freePort(),
+      );
+    // The directory first: it migrates, seeds the demo directory and writes the development
+    // issuer's key that the other two verify tokens with.
+    const directory = await service('directory', { SEED_DEMO_DATA: 'true' });
+    processes.push(directory);
+    await directory.ready();
+    const others = await Promise.all(
+      ['referrals', 'notifications'].map((n) => service(n, { SEED_DEMO_DATA: 'false' })),
+    );
+    processes.push(...others);
+    await Promise.all(others.map((p) => p.ready()));
+    return {
+      setup: `distributed: three processes, NATS JetStream, Postgres${consumerBatch ? `, consumer batch ${consumerBatch}` : ''}`,
+      processes,
+      referralsBase: others[0]!.base,
+      notificationsBase: others[1]!.base,
+      directoryBase: directory.base,
+      dataDir,
+      db,
+      close,
+    };
+  } catch (err) {
+    const output = processes.map((p) => `--- ${p.name}\n${p.output()}`).join('\n');
+    await close().catch(() => undefined);
+    throw new Error(`${(err as Error).message}\n${output}`);
+  }
+}
+
+/** Per sustained referral, at one rate on one hub. */
+interface Cost {
+  setup: string;
+  rate: number;
+  /**
+   * CPU-ms per referral of each hub process, of this process (`bench`: its HTTP and SSE clients)
+   * and of the Postgres backends serving the hub's database (`postgres`, when on this host)
+   */
+  cpuMs: Record<string, number>;
+  /** CPU-ms per second of each hub process just before the phase, with nothing sent */
+  idleCpuMsPerSecond: Record<string, number>;
+  /** statements per referral of each hub process (null: not counted) */
+  statements: Record<string, number | null>;
+  transactions: number | null;
+}
+const costs: Cost[] = [];
+
+interface ProfileTop {
+  file: string;
+  top: Array<{ fn: string; selfMs: number; share: number }>;
+  /** the same self time by where the code lives: a package, a folder of ours, Node, native */
+  byModule: Array<{ module: string; share: number }>;
+  busyMs: number;
+}
+
+/** Where a profiled function lives, for the totals by module. */
+function moduleOf(functionName: string, url: string): string {
+  if (!url) {
+    // (garbage collector), (program), or a native function (writev: socket writes)
+    return functionName.startsWith('(') ? functionName : '(native)';
+  }
+  if (url.startsWith('node:')) {
+    return 'node internals';
+  }
+  const inPackage = /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (inPackage) {
+    return inPackage[1]!;
+  }
+  const parts = url
+    .replace(/^file:\/\//, '')
+    .replace(`${ROOT}/`, '')
+    .split('/');
+  return parts[0] === 'services' || parts[0] === 'shared'
+    ? parts.slice(0, parts[0] === 'shared' ? 3 : 2).join('/')
+    : parts[0]!;
+}
+const profiles: Record<string, ProfileTop> = {};
+
+/** The functions with the most self time in a .cpuprofile (idle time left out). */
+function topOfProfile(file: string, count = 12): ProfileTop {
+  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    nodes: Array<{
+      id: number;
+      callFrame: { functionName: string; url: string; lineNumber: number };
+    }>;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const self = new Map<string, number>();
+  const modules = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)!;
+    if (frame.functionName === '(idle)') {
+      return;
+    }
+    // timeDeltas[i + 1] is the time until the next sample: the time this one stands for
+    const ms = (profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0) / 1000;
+    const where = frame.url
+      ? ` ${frame.url.replace(/^file:\/\//, '').replace(`${ROOT}/`, '')}:${frame.lineNumber + 1}`
+      : '';
+    const key = `${frame.functionName || '(anonymous)'}${where}`;
+    self.set(key, (self.get(key) ?? 0) + ms);
+    const module = moduleOf(frame.functionName, frame.url);
+    modules.set(module, (modules.get(module) ?? 0) + ms);
+    busy += ms;
+  });
+  const top = [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([fn, ms]) => ({
+      fn,
+      selfMs: Math.round(ms),
+      share: Math.round((ms / busy) * 1000) / 10,
+    }));
+  const byModule = [...modules.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([module, ms]) => ({ module, share: Math.round((ms / busy) * 1000) / 10 }));
+  return { file, top, byModule, busyMs: Math.round(busy) };
+}
+
+/** POST acute referral → SSE `notification` at the recipient: one at a time, then at each rate. */
+async function referralToStream(
+  mode: 'in-process' | 'nats',
+  consumerBatch?: string,
+): Promise<Stats[]> {
+  const hub = await startHub(mode, consumerBatch);
+  const { setup } = hub;
+  const admin = hub.db ? new pg.Client({ connectionString: hub.db.url }) : undefined;
+  try {
+    await admin?.connect();
+    const issuer = await loadDevIssuer(hub.dataDir);
+    const mint = (user: string) => issuer.mint(DEMO_USERS[user]!, { audience: 'samverkan' });
     const police = await mint('police.officer');
     const coordinator = await mint('coordinator.ostergotland');
 
     // Both read models must have the demo directory before the first referral.
-    const ready = async () => {
-      const res = await app.inject({
-        method: 'GET',
-        url: '/v1/notifications/counts',
+    const keysRes = await eventually(async () => {
+      const counts = await fetch(`${hub.notificationsBase}/v1/notifications/counts`, {
         headers: { authorization: `Bearer ${coordinator}` },
       });
-      const keys = await app.inject({
-        method: 'GET',
-        url: `/v1/keys?units=${from},${to}`,
+      const keys = await fetch(`${hub.directoryBase}/v1/keys?units=${from},${to}`, {
         headers: { authorization: `Bearer ${police}` },
       });
-      return res.statusCode === 200 && keys.statusCode === 200 ? keys : undefined;
-    };
-    const keysRes = await eventually(ready, 60_000);
-    // …and the notifications read model every demo member, so that nobody is missed.
-    await eventually(async () => {
-      const [row] = (await notifications!.context.dataSource.query(
-        'SELECT count(*)::int AS n FROM notifications.directory_members WHERE active',
-      )) as Array<{ n: number }>;
-      return row!.n >= 9 ? true : undefined;
+      return counts.status === 200 && keys.status === 200
+        ? ((await keys.json()) as Parameters<typeof verifyKeysResponse>[0])
+        : undefined;
     }, 60_000);
-    const keyStore = readDevKeyStore(dataDir);
-    const keys = await verifyKeysResponse(keysRes.json(), {
+    // …and the notifications read model every demo member, so that nobody is missed.
+    if (admin) {
+      await eventually(async () => {
+        const { rows } = await admin.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM notifications.directory_members WHERE active',
+        );
+        return rows[0]!.n >= 9 ? true : undefined;
+      }, 60_000);
+    }
+    const keyStore = readDevKeyStore(hub.dataDir);
+    const keys = await verifyKeysResponse(keysRes, {
       trustedRootFingerprints: Object.fromEntries(
         Object.entries(keyStore.roots).map(([org, root]) => [org, [root.kid]]),
       ),
       requirePinnedRoots: true,
     });
     const own = keyStore.units[from]!;
-    const sustainedCount = Math.round(rate * sustainedSeconds);
+    const sustainedCounts = rates.map((r) => Math.round(r * sustainedSeconds));
     const bodies = await Promise.all(
-      Array.from({ length: referrals + 5 + sustainedCount }, async () => {
-        const id = randomUUID();
-        const sealed = await sealEnvelope({
-          meta: referralMetadata({
-            id: id,
-            senderUnitId: from,
-            recipientUnitId: to,
-            category: 'trafficking_sexual',
-            urgency: 'acute',
-            ageBand: 'adult',
-            gender: 'female',
-            citizenshipGroup: 'eu',
-            municipalityCode: '0581',
-            legalBasis: 'consent',
-          }),
-          document: {
-            version: 1,
-            person: { ageBand: 'adult' },
-            situation: { summary: 'Benchmark referral', exploitation: ['trafficking_sexual'] },
-            requests: ['support_talks'],
-            consent: { given: true },
-            senderContact: { role: 'officer' },
-          },
-          sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
-          recipients: [{ unitId: to, encryptionKeys: keys.get(to)!.encryptionKeys }],
-          senderEncryptionKeys: keys.get(from)!.encryptionKeys,
-        });
-        return {
-          id,
-          body: JSON.stringify({
+      Array.from(
+        { length: referrals + 5 + sustainedCounts.reduce((a, b) => a + b, 0) },
+        async () => {
+          const id = randomUUID();
+          const sealed = await sealEnvelope({
+            meta: referralMetadata({
+              id: id,
+              senderUnitId: from,
+              recipientUnitId: to,
+              category: 'trafficking_sexual',
+              urgency: 'acute',
+              ageBand: 'adult',
+              gender: 'female',
+              citizenshipGroup: 'eu',
+              municipalityCode: '0581',
+              legalBasis: 'consent',
+            }),
+            document: {
+              version: 1,
+              person: { ageBand: 'adult' },
+              situation: { summary: 'Benchmark referral', exploitation: ['trafficking_sexual'] },
+              requests: ['support_talks'],
+              consent: { given: true },
+              senderContact: { role: 'officer' },
+            },
+            sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
+            recipients: [{ unitId: to, encryptionKeys: keys.get(to)!.encryptionKeys }],
+            senderEncryptionKeys: keys.get(from)!.encryptionKeys,
+          });
+          return {
             id,
-            senderUnitId: from,
-            recipientUnitId: to,
-            copyUnitIds: [],
-            category: 'trafficking_sexual',
-            urgency: 'acute',
-            ageBand: 'adult',
-            gender: 'female',
-            citizenshipGroup: 'eu',
-            municipalityCode: '0581',
-            legalBasis: 'consent',
-            envelope: sealed.jwe,
-          }),
-        };
-      }),
+            body: JSON.stringify({
+              id,
+              senderUnitId: from,
+              recipientUnitId: to,
+              copyUnitIds: [],
+              category: 'trafficking_sexual',
+              urgency: 'acute',
+              ageBand: 'adult',
+              gender: 'female',
+              citizenshipGroup: 'eu',
+              municipalityCode: '0581',
+              legalBasis: 'consent',
+              envelope: sealed.jwe,
+            }),
+          };
+        },
+      ),
     );
 
-    const stream = await openStream(`${base}/v1/notifications/stream`, coordinator);
+    const stream = await openStream(
+      `${hub.notificationsBase}/v1/notifications/stream`,
+      coordinator,
+    );
     await stream.next((e) => e.event === 'counts');
     const post = (body: string) =>
-      fetch(`${base}/v1/referrals`, {
+      fetch(`${hub.referralsBase}/v1/referrals`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${police}`,
@@ -262,7 +569,7 @@ async function referralToStream(
     // once it knows the units. It and the next few warm up the JIT and the pools, uncounted.
     const [first, ...all] = bodies;
     const rest = all.slice(0, referrals + 4);
-    const sustained = all.slice(referrals + 4);
+    let sustainedBodies = all.slice(referrals + 4);
     await eventually(
       async () => ((await post(first!.body)).status === 201 ? true : undefined),
       60_000,
@@ -272,16 +579,7 @@ async function referralToStream(
     const answered: number[] = [];
     for (const [i, { id, body }] of rest.entries()) {
       const t0 = now();
-      let res = await post(body);
-      if (
-        res.status === 409 &&
-        (await res.clone().text()).includes('idempotency-key-in-progress')
-      ) {
-        // Seen now and then on the embedded PGlite only (a fresh key refused as in progress):
-        // refused before the handler ran, so the same referral may be sent again. Counted.
-        refusedFreshKeys += 1;
-        res = await post(body);
-      }
+      const res = await post(body);
       if (res.status !== 201) {
         throw new Error(`POST /v1/referrals: ${res.status} ${await res.text()}`);
       }
@@ -294,18 +592,35 @@ async function referralToStream(
       // Keep the client's buffer small.
       stream.events.splice(0);
     }
-    // Sustained: one POST every 1000/rate ms on schedule; arrivals matched by id as they come.
-    const sent = new Map<string, number>();
-    let commitsBefore = 0;
-    let transactionsPerReferral: number | undefined;
-    const atRate: number[] = [];
-    /** sustained: POST → 201, and 201 → SSE (where a backlog builds: the POST path or behind it) */
-    const answeredAtRate: number[] = [];
-    const answeredAt = new Map<string, number>();
-    const afterAnswer: number[] = [];
-    const failures: string[] = [];
-    if (sustained.length > 0) {
+    const rows: Stats[] = [
+      stats(`POST referral answered 201 (${setup})`, answered),
+      stats(`POST referral → SSE at recipient (${setup})`, samples),
+    ];
+
+    const commits = async () => {
+      if (!admin) {
+        return null;
+      }
+      // (the statistics reach pg_stat_database within a second of a session going idle)
+      await sleep(1500);
+      const { rows: r } = await admin.query<{ n: number }>(
+        'SELECT xact_commit::int AS n FROM pg_stat_database WHERE datname = current_database()',
+      );
+      return r[0]!.n;
+    };
+    for (const [k, rate] of rates.entries()) {
+      const sustained = sustainedBodies.slice(0, sustainedCounts[k]);
+      sustainedBodies = sustainedBodies.slice(sustainedCounts[k]);
+      // Sustained: one POST every 1000/rate ms on schedule; arrivals matched by id as they come.
+      const sent = new Map<string, number>();
+      const atRate: number[] = [];
+      /** POST → 201, and 201 → SSE (where a backlog builds: the POST path or behind it) */
+      const answeredAtRate: number[] = [];
+      const answeredAt = new Map<string, number>();
+      const afterAnswer: number[] = [];
+      const failures: string[] = [];
       const seen = new Set<string>();
+      stream.events.splice(0);
       const collect = setInterval(() => {
         const t = now();
         for (const e of stream.events.splice(0)) {
@@ -322,24 +637,25 @@ async function referralToStream(
           }
         }
       }, 1);
-      const commits = async () => {
-        // (the statistics reach pg_stat_database within a second of a session going idle)
-        await new Promise((r) => setTimeout(r, 1500));
-        const [row] = (await notifications!.context.dataSource.query(
-          'SELECT xact_commit::int AS n FROM pg_stat_database WHERE datname = current_database()',
-        )) as Array<{ n: number }>;
-        return row!.n;
-      };
-      commitsBefore = await commits();
-      const cpuBefore = process.cpuUsage();
-      statements = 0;
-      countingStatements = true;
+      // The idle cost first (timers, polls, heartbeats): CPU over the wait for the statistics.
+      const idleBefore = await Promise.all(hub.processes.map((p) => p.sample()));
+      const idleStart = now();
+      const commitsBefore = await commits();
+      const idleAfter = await Promise.all(hub.processes.map((p) => p.sample()));
+      const idleSeconds = (now() - idleStart) / 1000;
+      const pgBefore = await postgresCpu(admin);
+      if (profileDir) {
+        fs.mkdirSync(profileDir, { recursive: true });
+        await Promise.all(hub.processes.map((p) => p.ask({ probe: 'profile-start' })));
+      }
+      const before = await Promise.all(hub.processes.map((p) => p.sample()));
+      const benchBefore = process.cpuUsage();
       const start = now();
       const posts: Array<Promise<void>> = [];
       for (const [i, { id, body }] of sustained.entries()) {
         const due = start + (i * 1000) / rate;
         while (now() < due) {
-          await new Promise((r) => setTimeout(r, Math.max(0, Math.min(due - now(), 5))));
+          await sleep(Math.max(0, Math.min(due - now(), 5)));
         }
         sent.set(id, now());
         posts.push(
@@ -356,54 +672,93 @@ async function referralToStream(
       await Promise.all(posts);
       const deadline = now() + 30_000;
       while (seen.size < sustained.length - failures.length && now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
       clearInterval(collect);
-      countingStatements = false;
-      const cpu = process.cpuUsage(cpuBefore);
-      const statementsSent = statements;
-      transactionsPerReferral = ((await commits()) - commitsBefore) / sustained.length;
-      costs.push({
-        setup: '',
-        cpuMs: (cpu.user + cpu.system) / 1000 / sustained.length,
-        statements: statementsSent / sustained.length,
-        transactions: transactionsPerReferral,
-      });
+      const benchCpu = process.cpuUsage(benchBefore);
+      const after = await Promise.all(hub.processes.map((p) => p.sample()));
+      if (profileDir) {
+        const label = `${mode === 'nats' ? 'distributed' : 'embedded'}${consumerBatch ? `-batch${consumerBatch}` : ''}-${rate}`;
+        await Promise.all(
+          hub.processes.map(async (p) => {
+            const file = path.join(profileDir, `${label}-${p.name}.cpuprofile`);
+            await p.ask({ probe: 'profile-stop', file });
+            profiles[`${label}-${p.name}`] = topOfProfile(file);
+          }),
+        );
+      }
+      const pgAfter = await postgresCpu(admin);
+      const commitsAfter = await commits();
+      const n = sustained.length;
+      const pgCpu =
+        pgBefore && pgAfter
+          ? [...pgAfter].reduce((sum, [pid, ms]) => sum + ms - (pgBefore.get(pid) ?? 0), 0)
+          : null;
+      const cost: Cost = {
+        setup,
+        rate,
+        cpuMs: {
+          ...Object.fromEntries(
+            hub.processes.map((p, i) => [p.name, (after[i]!.cpuMs - before[i]!.cpuMs) / n]),
+          ),
+          bench: (benchCpu.user + benchCpu.system) / 1000 / n,
+          ...(pgCpu === null ? {} : { postgres: pgCpu / n }),
+        },
+        idleCpuMsPerSecond: Object.fromEntries(
+          hub.processes.map((p, i) => [
+            p.name,
+            (idleAfter[i]!.cpuMs - idleBefore[i]!.cpuMs) / idleSeconds,
+          ]),
+        ),
+        statements: Object.fromEntries(
+          hub.processes.map((p, i) => [
+            p.name,
+            after[i]!.statements === null || before[i]!.statements === null
+              ? null
+              : (after[i]!.statements! - before[i]!.statements!) / n,
+          ]),
+        ),
+        transactions:
+          commitsBefore === null || commitsAfter === null
+            ? null
+            : (commitsAfter - commitsBefore) / n,
+      };
+      costs.push(cost);
+      const perProcess = hub.processes
+        .map(
+          (p) =>
+            `${p.name} ${cost.cpuMs[p.name]!.toFixed(2)} CPU-ms (${((cost.cpuMs[p.name]! * rate) / 10).toFixed(0)}% of a core; idle ${cost.idleCpuMsPerSecond[p.name]!.toFixed(0)} CPU-ms/s), ${cost.statements[p.name]?.toFixed(1) ?? '?'} statements`,
+        )
+        .join('; ');
+      process.stdout.write(
+        `per sustained referral at ${rate}/s (${setup}): ${perProcess}; bench's clients ${cost.cpuMs.bench!.toFixed(2)} CPU-ms; Postgres backends ${cost.cpuMs.postgres?.toFixed(2) ?? '?'} CPU-ms; ${cost.transactions?.toFixed(1) ?? '?'} committed transactions (whole database)\n`,
+      );
+      if (failures.length > 0) {
+        process.stdout.write(
+          `note: ${failures.length} sustained POST(s) failed at ${rate}/s (${setup}), e.g. ${failures[0]}\n`,
+        );
+      }
+      if (seen.size < n - failures.length) {
+        process.stdout.write(
+          `note: ${n - failures.length - seen.size} referral(s) at ${rate}/s never reached the stream within 30 s (${setup})\n`,
+        );
+      }
+      rows.push(
+        stats(`POST answered 201 at ${rate}/s (${setup})`, answeredAtRate),
+        stats(`201 → SSE at ${rate}/s (${setup})`, afterAnswer),
+        stats(`POST → SSE at ${rate}/s sustained (${setup})`, atRate),
+      );
+      // Let the hub settle before the next rate.
+      await sleep(1000);
     }
     stream.close();
-    const setup = `${mode === 'nats' ? 'NATS JetStream' : 'in-process events'}, ${embedded ? 'PGlite' : 'Postgres'}${consumerBatch ? `, consumer batch ${consumerBatch}` : ''}`;
-    if (transactionsPerReferral !== undefined) {
-      const cost = costs[costs.length - 1]!;
-      cost.setup = setup;
-      process.stdout.write(
-        `per sustained referral (${setup}, all services and the bench's clients in this process): ${cost.transactions.toFixed(1)} committed transactions (whole database), ${cost.statements.toFixed(1)} statements, ${cost.cpuMs.toFixed(1)} CPU-ms\n`,
-      );
-    }
-    if (failures.length > 0) {
-      process.stdout.write(
-        `note: ${failures.length} sustained POST(s) failed (${setup}), e.g. ${failures[0]}\n`,
-      );
-    }
-    return [
-      stats(`POST referral answered 201 (${setup})`, answered),
-      stats(`POST referral → SSE at recipient (${setup})`, samples),
-      ...(atRate.length > 0
-        ? [
-            stats(`POST answered 201 at ${rate}/s (${setup})`, answeredAtRate),
-            stats(`201 → SSE at ${rate}/s (${setup})`, afterAnswer),
-            stats(`POST → SSE at ${rate}/s sustained (${setup})`, atRate),
-          ]
-        : []),
-    ];
+    return rows;
+  } catch (err) {
+    const output = hub.processes.map((p) => `--- ${p.name}\n${p.output()}`).join('\n');
+    throw new Error(`${(err as Error).stack ?? String(err)}\n${output}`);
   } finally {
-    await app.close();
-    await embedded?.stop();
-    await db?.drop();
-    if (mode === 'nats') {
-      await deleteTestStreams(natsUrl, naming.streamPrefix);
-    }
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    process.env = saved;
+    await admin?.end();
+    await hub.close();
   }
 }
 
@@ -411,6 +766,7 @@ async function referralToStream(
 async function bareNats(): Promise<Stats[]> {
   const nc = await connect({ servers: natsUrl });
   const naming = testEventNaming();
+  const count = Math.max(referrals, 50) + 5;
   try {
     const subject = `${naming.subjectPrefix}.bench.core`;
     const core: number[] = [];
@@ -418,12 +774,12 @@ async function bareNats(): Promise<Stats[]> {
     const received = (async () => {
       for await (const m of sub) {
         core.push(now() - Number(m.string()));
-        if (core.length >= referrals + 5) {
+        if (core.length >= count) {
           break;
         }
       }
     })();
-    for (let i = 0; i < referrals + 5; i += 1) {
+    for (let i = 0; i < count; i += 1) {
       const before = core.length;
       nc.publish(subject, String(now()));
       while (core.length === before) {
@@ -449,12 +805,12 @@ async function bareNats(): Promise<Stats[]> {
       for await (const m of messages) {
         viaJs.push(now() - Number(m.string()));
         m.ack();
-        if (viaJs.length >= referrals + 5) {
+        if (viaJs.length >= count) {
           break;
         }
       }
     })();
-    for (let i = 0; i < referrals + 5; i += 1) {
+    for (let i = 0; i < count; i += 1) {
       const before = viaJs.length;
       await js.publish(jsSubject, String(now()), { msgID: randomUUID() });
       while (viaJs.length === before) {
@@ -480,17 +836,18 @@ async function main(): Promise<void> {
     rows.push(...(await referralToStream('in-process')));
   }
   if (modes.includes('nats')) {
-    // NOTIFICATIONS_CONSUMER_BATCH per run: the first is the service's default (the target's
-    // row), `1` (one transaction per event, as before batching) for comparison in the same run.
-    for (const batch of (process.env.BENCH_CONSUMER_BATCHES ?? '100,1').split(',')) {
+    // NOTIFICATIONS_CONSUMER_BATCH per run, when asked for: the first is the JSON line's row.
+    const batches = process.env.BENCH_CONSUMER_BATCHES?.split(',') ?? [undefined];
+    for (const batch of batches) {
       rows.push(...(await referralToStream('nats', batch)));
     }
   }
   const f = (ms: number) => `${ms.toFixed(2)} ms`;
+  const load = os.loadavg();
   process.stdout.write(
     [
       '',
-      `notifications latency: ${referrals} acute referrals, one at a time (node ${process.version}, ${os.cpus().length} CPUs)`,
+      `notifications latency: ${referrals} acute referrals one at a time, ${rates.length > 0 ? `then ${rates.map((r) => `${r}/s`).join(', ')} for ${sustainedSeconds} s each` : 'no sustained phase'} (node ${process.version}, ${os.cpus().length} CPUs, load average ${load.map((l) => l.toFixed(2)).join(' ')})`,
       '',
       '| measurement | n | p50 | p99 | mean | max |',
       '|---|---|---|---|---|---|',
@@ -498,42 +855,107 @@ async function main(): Promise<void> {
         (r) => `| ${r.name} | ${r.n} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.mean)} | ${f(r.max)} |`,
       ),
       '',
-      ...(refusedFreshKeys > 0
+      ...(costs.length > 0
         ? [
-            `note: ${refusedFreshKeys} POST(s) answered 409 idempotency-key-in-progress for a fresh key and were sent again (timed from the first try)`,
+            'per sustained referral, CPU-ms (statements) of each process:',
+            '',
+            ...costs.map(
+              (c) =>
+                `- ${c.rate}/s, ${c.setup}: ${Object.entries(c.cpuMs)
+                  .map(
+                    ([name, ms]) =>
+                      `${name} ${ms.toFixed(2)}${typeof c.statements[name] === 'number' ? ` (${c.statements[name]!.toFixed(1)})` : ''}`,
+                  )
+                  .join(', ')}; ${c.transactions?.toFixed(1) ?? '?'} transactions`,
+            ),
             '',
           ]
         : []),
+      ...Object.entries(profiles).flatMap(([name, p]) => [
+        `CPU profile ${name} (${p.file}): ${p.busyMs} ms busy; top self time:`,
+        `  by module: ${p.byModule.map((m) => `${m.module} ${m.share}%`).join(', ')}`,
+        ...p.top.map(
+          (t) => `  ${String(t.selfMs).padStart(6)} ms ${String(t.share).padStart(5)}%  ${t.fn}`,
+        ),
+        '',
+      ]),
     ].join('\n'),
   );
   // One line of JSON, last: each measured path, and POST → SSE over NATS against the bare
   // JetStream hop of the same run.
   const r2 = (n: number) => Math.round(n * 100) / 100;
+  const r1 = (n: number) => Math.round(n * 10) / 10;
   const sustainedRow = (setup: string) =>
     rows.find((r) => r.name.includes('sustained') && r.name.includes(setup));
   const oneByOne = (setup: string) =>
     rows.find((r) => r.name.startsWith('POST referral → SSE') && r.name.includes(setup));
-  // The target's case: sustained rate over NATS; else what was measured.
+  // The target's case: the first sustained rate over NATS; else what was measured.
   const sseAny = sustainedRow('NATS') ?? sustainedRow('') ?? oneByOne('NATS') ?? oneByOne('');
   const bareJs = rows.find((r) => r.name.startsWith('bare JetStream'));
-  const cost = costs.find((c) => sseAny?.name.includes(`(${c.setup})`));
-  const r1 = (n: number) => Math.round(n * 10) / 10;
+  const cost = costs.find((c) => sseAny?.name.includes(`${c.rate}/s sustained (${c.setup})`));
+  const sum = (values: Array<number | null>) =>
+    values.some((v) => v === null) ? null : values.reduce<number>((a, b) => a + b!, 0);
+  const hubCpu = cost
+    ? sum(
+        Object.entries(cost.cpuMs).flatMap(([k, v]) =>
+          k === 'bench' || k === 'postgres' ? [] : [v],
+        ),
+      )
+    : null;
+  const hubStatements = cost ? sum(Object.values(cost.statements)) : null;
   process.stdout.write(
     `\n${JSON.stringify({
       bench: 'notifications-latency',
       referrals,
-      ratePerSecond: rate,
+      ratePerSecond: cost?.rate ?? rates[0] ?? null,
       measured: sseAny?.name ?? null,
       p50Ms: sseAny ? r2(sseAny.p50) : null,
       p99Ms: sseAny ? r2(sseAny.p99) : null,
       baselineP50Ms: bareJs ? r2(bareJs.p50) : null,
       baselineP99Ms: bareJs ? r2(bareJs.p99) : null,
-      // (for the measured row when it is a sustained one: CPU of this one process, which runs
-      // the three services and the bench's HTTP and SSE clients, and Postgres round trips)
-      cpuMsPerReferral: cost ? r1(cost.cpuMs) : null,
-      statementsPerReferral: cost ? r1(cost.statements) : null,
-      transactionsPerReferral: cost ? r1(cost.transactions) : null,
-      loadavg: os.loadavg().map(r2),
+      ratio: sseAny && bareJs ? r2(sseAny.p99 / bareJs.p99) : null,
+      // (for the measured row: CPU of the hub's Node processes together, the bench's clients and
+      // Postgres not counted, and their Postgres round trips; each process apart in `sustained`)
+      cpuMsPerReferral: hubCpu !== null ? r1(hubCpu) : null,
+      statementsPerReferral: hubStatements !== null ? r1(hubStatements) : null,
+      postgresCpuMsPerReferral: cost?.cpuMs.postgres !== undefined ? r1(cost.cpuMs.postgres) : null,
+      transactionsPerReferral:
+        typeof cost?.transactions === 'number' ? r1(cost.transactions) : null,
+      loadavg: load.map(r2),
+      sustained: costs.map((c) => {
+        const row = rows.find((r) => r.name === `POST → SSE at ${c.rate}/s sustained (${c.setup})`);
+        const answered = rows.find(
+          (r) => r.name === `POST answered 201 at ${c.rate}/s (${c.setup})`,
+        );
+        const after = rows.find((r) => r.name === `201 → SSE at ${c.rate}/s (${c.setup})`);
+        return {
+          setup: c.setup,
+          ratePerSecond: c.rate,
+          p50Ms: row ? r2(row.p50) : null,
+          p99Ms: row ? r2(row.p99) : null,
+          answeredP99Ms: answered ? r2(answered.p99) : null,
+          afterAnswerP99Ms: after ? r2(after.p99) : null,
+          cpuMsPerReferral: Object.fromEntries(Object.entries(c.cpuMs).map(([k, v]) => [k, r2(v)])),
+          statementsPerReferral: Object.fromEntries(
+            Object.entries(c.statements).map(([k, v]) => [k, v === null ? null : r1(v)]),
+          ),
+          transactionsPerReferral: c.transactions === null ? null : r1(c.transactions),
+          idleCpuMsPerSecond: Object.fromEntries(
+            Object.entries(c.idleCpuMsPerSecond).map(([k, v]) => [k, Math.round(v)]),
+          ),
+        };
+      }),
+      profiles: Object.fromEntries(
+        Object.entries(profiles).map(([k, p]) => [
+          k,
+          {
+            file: p.file,
+            busyMs: p.busyMs,
+            top: p.top.slice(0, 5),
+            byModule: p.byModule.slice(0, 6),
+          },
+        ]),
+      ),
       rows: rows.map((r) => ({ name: r.name, n: r.n, p50Ms: r2(r.p50), p99Ms: r2(r.p99) })),
     })}\n`,
   );
