@@ -740,7 +740,7 @@ async function referralToStream(
         )
         .join('; ');
       process.stdout.write(
-        `per sustained referral at ${rate}/s (${setup}): ${perProcess}; bench's clients ${cost.cpuMs.bench!.toFixed(2)} CPU-ms; Postgres backends ${cost.cpuMs.postgres?.toFixed(2) ?? '?'} CPU-ms; ${cost.transactions?.toFixed(1) ?? '?'} committed transactions (whole database)\n`,
+        `per sustained referral at ${rate}/s (${setup}): ${perProcess}; bench's clients ${cost.cpuMs.bench!.toFixed(2)} CPU-ms; Postgres backends ${cost.cpuMs.postgres?.toFixed(2) ?? '?'} CPU-ms; ${cost.transactions?.toFixed(1) ?? '?'} committed transactions (whole database); ${((Object.values(cost.cpuMs).reduce((a, b) => a + b, 0) * rate) / 1000).toFixed(2)} cores busy at this rate, all counted (${os.cpus().length} on this machine)\n`,
       );
       if (failures.length > 0) {
         process.stdout.write(
@@ -949,6 +949,9 @@ async function main(): Promise<void> {
             Object.entries(c.statements).map(([k, v]) => [k, v === null ? null : r1(v)]),
           ),
           transactionsPerReferral: c.transactions === null ? null : r1(c.transactions),
+          // the hub's processes, Postgres and the bench's clients together, at this rate: above
+          // the machine's cores, or near them, everything queues, whichever process is busiest
+          coresBusy: r2((Object.values(c.cpuMs).reduce((a, b) => a + b, 0) * c.rate) / 1000),
           idleCpuMsPerSecond: Object.fromEntries(
             Object.entries(c.idleCpuMsPerSecond).map(([k, v]) => [k, Math.round(v)]),
           ),
