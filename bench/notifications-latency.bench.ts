@@ -27,26 +27,35 @@
  * (each POST leaves on its schedule whether or not the previous one has been answered), each
  * measured POST → SSE and where the time went: POST → 201, and 201 → SSE (the relay, JetStream,
  * the consumer, the stream). A rate of 0 skips the sustained phase. Each sustained phase reports
- * per referral, per process: CPU-ms (the process's own user + system time) and statements sent to
- * Postgres (counted inside each hub process by scripts/bench-process-probe.js, preloaded with
- * `--require`), committed transactions (the whole database), and the bench's own CPU-ms (its HTTP
- * and SSE clients). A process whose CPU-ms × rate nears 1000 is saturated: every stage behind it
- * queues.
+ * per referral sent, per process: CPU-ms (the process's own user + system time, all its threads)
+ * and statements sent to Postgres (counted inside each hub process by
+ * scripts/bench-process-probe.js, preloaded with `--require`); the CPU-ms of the Postgres
+ * backends serving the hub's database (/proc, by pg_stat_activity's pids); committed
+ * transactions (the whole database); the bench's own CPU-ms (its HTTP and SSE clients); and each
+ * process's idle CPU per second just before the phase (timers, polls, heartbeats). A process
+ * whose CPU-ms × rate nears 1000 is saturated, and so is a machine whose processes together need
+ * more cores than it has: every stage then queues. The NATS server's CPU is not counted (it may
+ * serve others).
  *
  * Other options: BENCH_NATS_URL (default nats://127.0.0.1:4222); BENCH_CONSUMER_BATCHES (e.g.
  * `100,1`; default: the service's default): the NATS topology is started once per value of
  * NOTIFICATIONS_CONSUMER_BATCH (how many events each notifications consumer handles in one
  * transaction), the first being the JSON line's row; BENCH_CPU_PROFILE_DIR: a V8 CPU profile of
  * each hub process over each sustained phase, written there as
- * `<topology>-<rate>-<process>.cpuprofile`, and the top self-time functions of each printed;
- * BENCH_LOG_LEVEL (default `warn`): the hub processes' log level (their output is shown when
- * one fails).
+ * `<topology>-<rate>-<process>.cpuprofile`, with each one's top self-time functions and its self
+ * time by module (package, folder of ours, Node, native, GC) printed. The profiler samples wall
+ * time on the main thread: on a busy machine the milliseconds include time the process waited
+ * for a core (system calls such as `writev`, one per statement sent, look the most expensive),
+ * the shares are what to compare; and the profiler's own sampling adds CPU, so take CPU-ms from
+ * a run without it. BENCH_LOG_LEVEL (default `warn`): the hub processes' log level (their output
+ * is shown when one fails).
  *
  * Run: `npm run bench:notifications` (needs the local Postgres and NATS), e.g.
  * `BENCH_MODES=nats BENCH_REFERRALS=50 BENCH_RATES=100,50,150 BENCH_RATE_SECONDS=5 npm run
- * bench:notifications` (the first rate is the JSON line's). Ends with one JSON line: p50/p99 POST → SSE at the first sustained rate of
- * the NATS topology (else of what was measured), the bare JetStream hop's p50/p99 beside it, and
- * their ratio.
+ * bench:notifications`. Ends with one JSON line: p50/p99 POST → SSE at the first sustained rate
+ * of the NATS topology (else of what was measured), the bare JetStream hop's p50/p99 beside it,
+ * their ratio, the hub's CPU-ms and statements per referral at that rate (its Node processes
+ * together; Postgres apart), and every rate's figures per process in `sustained`.
  */
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -731,7 +740,7 @@ async function referralToStream(
         )
         .join('; ');
       process.stdout.write(
-        `per sustained referral at ${rate}/s (${setup}): ${perProcess}; bench's clients ${cost.cpuMs.bench!.toFixed(2)} CPU-ms; Postgres backends ${cost.cpuMs.postgres?.toFixed(2) ?? '?'} CPU-ms; ${cost.transactions?.toFixed(1) ?? '?'} committed transactions (whole database)\n`,
+        `per sustained referral at ${rate}/s (${setup}): ${perProcess}; bench's clients ${cost.cpuMs.bench!.toFixed(2)} CPU-ms; Postgres backends ${cost.cpuMs.postgres?.toFixed(2) ?? '?'} CPU-ms; ${cost.transactions?.toFixed(1) ?? '?'} committed transactions (whole database); ${((Object.values(cost.cpuMs).reduce((a, b) => a + b, 0) * rate) / 1000).toFixed(2)} cores busy at this rate, all counted (${os.cpus().length} on this machine)\n`,
       );
       if (failures.length > 0) {
         process.stdout.write(
@@ -940,6 +949,9 @@ async function main(): Promise<void> {
             Object.entries(c.statements).map(([k, v]) => [k, v === null ? null : r1(v)]),
           ),
           transactionsPerReferral: c.transactions === null ? null : r1(c.transactions),
+          // the hub's processes, Postgres and the bench's clients together, at this rate: above
+          // the machine's cores, or near them, everything queues, whichever process is busiest
+          coresBusy: r2((Object.values(c.cpuMs).reduce((a, b) => a + b, 0) * c.rate) / 1000),
           idleCpuMsPerSecond: Object.fromEntries(
             Object.entries(c.idleCpuMsPerSecond).map(([k, v]) => [k, Math.round(v)]),
           ),
