@@ -246,7 +246,7 @@ export class CommandPipeline {
     try {
       const result = await this.ctx.events.transaction(async (tx) => {
         const { result, events } = await work(tx);
-        await this.record(tx, actor, { target, events });
+        await this.within(tx, actor, { target, events });
         return result;
       });
       this.ctx.audit.poke();
@@ -273,7 +273,7 @@ export class CommandPipeline {
   ): Promise<T> {
     const { result, audited } = await this.ctx.events.transaction(async (tx) => {
       const change = await work(tx);
-      await this.record(tx, actor, change);
+      await this.within(tx, actor, change);
       return { result: change.result, audited: change.target !== null };
     });
     if (audited) {
@@ -307,14 +307,19 @@ export class CommandPipeline {
     }
   }
 
-  /** A system change's outbox rows and audit entry, in its transaction. */
-  private async record(
+  /**
+   * A change's outbox rows (one statement) and audit entry, in a transaction someone else opened:
+   * the pipeline's own paths, and an event consumer's effect in the consumer framework's
+   * transaction (shared/src/events/consumer.ts owns its BEGIN/COMMIT and `processed_events`).
+   * The audit chainer is woken by the caller's commit (`AuditLog.poke`).
+   */
+  async within(
     tx: EntityManager,
     actor: AuditActor,
     change: Omit<SystemChange<unknown>, 'result'>,
   ): Promise<void> {
-    for (const event of change.events) {
-      await this.ctx.events.outbox.append(tx, event.type, event.data);
+    if (change.events.length > 0) {
+      await this.ctx.events.outbox.appendMany(tx, change.events);
     }
     if (change.target) {
       await this.ctx.audit.append({ ...change.target, actor, outcome: 'allowed' }, tx);

@@ -1,4 +1,4 @@
-import type { AuditLog, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
+import type { CommandPipeline, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { markPurged, rememberParties, replaceTexts } from './repository';
 
@@ -45,24 +45,22 @@ const OBJECT_ID: Record<string, string> = {
  * Keeps `object_parties` from the referrals service's events and carries out its purges here:
  * when a referral's or field request's content is purged, the texts of the notifications about it
  * are replaced by a neutral one, in the same transaction as an audit entry that names the
- * parties' organisations (docs/retention.md). Idempotent like every consumer: an event is handled
- * once.
+ * parties' organisations (docs/retention.md), written by the write pipeline in the consumer's
+ * transaction (`CommandPipeline.within`). Idempotent like every consumer: an event is handled once.
  */
-export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
+export function recordsConsumer(pipeline: CommandPipeline): EventConsumerDefinition {
   async function purge(tx: EntityManager, event: EventEnvelope, type: string, id: string) {
     const changed = await replaceTexts(tx, type, id, { title: PURGED_TITLE, body: PURGED_BODY });
     await markPurged(tx, type, id, new Date());
-    await audit.append(
-      {
-        actor: SYSTEM,
+    await pipeline.within(tx, SYSTEM, {
+      target: {
         action: 'notification.texts_purge',
         objectType: type,
         objectId: id,
-        outcome: 'allowed',
         detail: { notifications: changed, eventId: event.id },
       },
-      tx,
-    );
+      events: [],
+    });
   }
 
   return {
