@@ -21,9 +21,14 @@ export interface PendingEvent {
 }
 
 /**
- * One write pipeline (issue 15, docs/architecture.md "The write pipeline"):
+ * One write pipeline (issue 15, docs/architecture.md "The write pipeline"). Every write of the
+ * services takes one of its entry points (write-paths.spec.ts fails when one does not):
+ * `deny`/`authorize` (audited refusals), `run` (a command in one statement, below), `transact`
+ * (a command in one transaction), `drain` and `systemChange` (a worker's changes), `recordRead`
+ * (an audited read) and `within` (a change's outbox rows and audit entry in a transaction another
+ * opened: an event consumer's).
  *
- *   authorize → load → decide (pure) → persist + outbox + audit in ONE statement → answer
+ * `run`: authorize → load → decide (pure) → persist + outbox + audit in ONE statement → answer
  *
  * - `load` reads what the decision needs in one statement, outside any transaction.
  * - `authorize` and `decide` are pure: they see the loaded state and the input, and refuse by
