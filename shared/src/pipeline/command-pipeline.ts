@@ -316,7 +316,8 @@ export class CommandPipeline {
    * A change's outbox rows (one statement) and audit entry, in a transaction someone else opened:
    * the pipeline's own paths, and an event consumer's effect in the consumer framework's
    * transaction (shared/src/events/consumer.ts owns its BEGIN/COMMIT and `processed_events`).
-   * The audit chainer is woken by the caller's commit (`AuditLog.poke`).
+   * The caller wakes the audit chainer after its commit (`AuditLog.poke`), or the chainer links
+   * the entry on its next round.
    */
   async within(
     tx: EntityManager,
