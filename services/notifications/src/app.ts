@@ -126,7 +126,7 @@ export const notificationsService: FastifyPluginAsync<NotificationsOptions> = as
   const handlers = createEventHandlers(context);
   await consume(handlers.referralsConsumer, 'referrals');
   await consume(handlers.webhookDisabledConsumer, 'notifications');
-  await consume(recordsConsumer(audit), 'referrals');
+  await consume(recordsConsumer(context.pipeline), 'referrals');
   const purger = new NotificationsPurger(
     { pipeline: context.pipeline, retention: loadNotificationsRetention() },
     app.log,

@@ -21,9 +21,14 @@ export interface PendingEvent {
 }
 
 /**
- * One write pipeline (issue 15, docs/architecture.md "The write pipeline"):
+ * One write pipeline (issue 15, docs/architecture.md "The write pipeline"). Every write of the
+ * services takes one of its entry points (write-paths.spec.ts fails when one does not):
+ * `deny`/`authorize` (audited refusals), `run` (a command in one statement, below), `transact`
+ * (a command in one transaction), `drain` and `systemChange` (a worker's changes), `recordRead`
+ * (an audited read) and `within` (a change's outbox rows and audit entry in a transaction another
+ * opened: an event consumer's).
  *
- *   authorize → load → decide (pure) → persist + outbox + audit in ONE statement → answer
+ * `run`: authorize → load → decide (pure) → persist + outbox + audit in ONE statement → answer
  *
  * - `load` reads what the decision needs in one statement, outside any transaction.
  * - `authorize` and `decide` are pure: they see the loaded state and the input, and refuse by
@@ -283,7 +288,7 @@ export class CommandPipeline {
     try {
       const result = await this.ctx.events.transaction(async (tx) => {
         const { result, events } = await work(tx);
-        await this.record(tx, actor, { target, events });
+        await this.within(tx, actor, { target, events });
         return result;
       });
       this.ctx.audit.poke();
@@ -310,7 +315,7 @@ export class CommandPipeline {
   ): Promise<T> {
     const { result, audited } = await this.ctx.events.transaction(async (tx) => {
       const change = await work(tx);
-      await this.record(tx, actor, change);
+      await this.within(tx, actor, change);
       return { result: change.result, audited: change.target !== null };
     });
     if (audited) {
@@ -344,14 +349,20 @@ export class CommandPipeline {
     }
   }
 
-  /** A system change's outbox rows and audit entry, in its transaction. */
-  private async record(
+  /**
+   * A change's outbox rows (one statement) and audit entry, in a transaction someone else opened:
+   * the pipeline's own paths, and an event consumer's effect in the consumer framework's
+   * transaction (shared/src/events/consumer.ts owns its BEGIN/COMMIT and `processed_events`).
+   * The caller wakes the audit chainer after its commit (`AuditLog.poke`), or the chainer links
+   * the entry on its next round.
+   */
+  async within(
     tx: EntityManager,
     actor: AuditActor,
     change: Omit<SystemChange<unknown>, 'result'>,
   ): Promise<void> {
-    for (const event of change.events) {
-      await this.ctx.events.outbox.append(tx, event.type, event.data);
+    if (change.events.length > 0) {
+      await this.ctx.events.outbox.appendMany(tx, change.events);
     }
     if (change.target) {
       await this.ctx.audit.append({ ...change.target, actor, outcome: 'allowed' }, tx);

@@ -29,7 +29,6 @@ const OWN_APPENDS: Record<string, string> = {
   // Audited reads append their entry after the read (the others call pipeline.recordRead).
   'services/referrals/src/referrals/queries.ts': 'audited reads (envelope, justification, log)',
   // Consumers run in the consumer framework's transaction (shared/src/events/consumer.ts).
-  'services/notifications/src/records/records-consumer.ts': 'consumer: a content purge’s texts',
   'services/notifications/src/services/notifier.ts':
     'notifications created in a consumer’s or an escalation drain’s transaction',
 };

@@ -1,4 +1,4 @@
-import type { AuditLog, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
+import type { CommandPipeline, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { EndOfTransaction } from '../consumers/end-of-transaction';
 import { markPurged, rememberManyParties, replaceTexts } from './repository';
@@ -46,10 +46,10 @@ const OBJECT_ID: Record<string, string> = {
  * Keeps `object_parties` from the referrals service's events and carries out its purges here:
  * when a referral's or field request's content is purged, the texts of the notifications about it
  * are replaced by a neutral one, in the same transaction as an audit entry that names the
- * parties' organisations (docs/retention.md). Idempotent like every consumer: an event is handled
- * once.
+ * parties' organisations (docs/retention.md), written by the write pipeline in the consumer's
+ * transaction (`CommandPipeline.within`). Idempotent like every consumer: an event is handled once.
  */
-export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
+export function recordsConsumer(pipeline: CommandPipeline): EventConsumerDefinition {
   /** the parties a transaction's events named, written at its end (one statement a batch) */
   const parties = new EndOfTransaction(rememberManyParties);
 
@@ -58,17 +58,15 @@ export function recordsConsumer(audit: AuditLog): EventConsumerDefinition {
     await parties.flush(tx);
     const changed = await replaceTexts(tx, type, id, { title: PURGED_TITLE, body: PURGED_BODY });
     await markPurged(tx, type, id, new Date());
-    await audit.append(
-      {
-        actor: SYSTEM,
+    await pipeline.within(tx, SYSTEM, {
+      target: {
         action: 'notification.texts_purge',
         objectType: type,
         objectId: id,
-        outcome: 'allowed',
         detail: { notifications: changed, eventId: event.id },
       },
-      tx,
-    );
+      events: [],
+    });
   }
 
   return {
