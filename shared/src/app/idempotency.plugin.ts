@@ -42,10 +42,13 @@ declare module 'fastify' {
     requireIdempotencyKey?: boolean;
     /**
      * The route's change commits in one statement that records the key's answer with it
-     * (`idempotentAnswer`): the key is looked up, not claimed, so its record is written once —
-     * finished — instead of inserted pending and updated (a second commit, a dead row and their
-     * WAL on every write). Two requests racing with one key both run; the change's own conflict
-     * rule (an id taken) decides between them, and the loser of the record's insert is told 409.
+     * (`idempotentAnswer`): the key is neither claimed nor looked up before the handler, so its
+     * record is written once — finished — instead of inserted pending and updated (a round trip,
+     * a second commit, a dead row and their WAL on every write). The record's insert fails the
+     * whole statement when the key is recorded already; a request that wrote nothing then looks
+     * the key up (`idempotentKeyHeld`) and answers as its record says. Two requests racing with
+     * one key both run: the change's own conflict rule (an id taken) or the record's insert
+     * decides between them, and nothing of the loser's is written.
      */
     idempotencyRecordedByChange?: boolean;
   }
