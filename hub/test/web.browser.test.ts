@@ -574,8 +574,29 @@ test('the analyst, the auditor and the organisation admin', async () => {
     .getByTestId('verification')
     .filter({ hasText: /Kedjan är hel: \d+ poster kontrollerade/ })
     .waitFor();
+  // Wider, a table with its column headers (as screen readers announce them).
+  await auditor.getByTestId('audit').getByRole('columnheader', { name: 'Vad' }).waitFor();
   await step(auditor, '31-audit');
   await auditor.setViewportSize(PHONE.viewport);
+  // On a phone each entry is a card of label–value lines: nothing scrolls sideways, and no
+  // device-key banner stands above a log that needs no unit keys.
+  await auditor
+    .getByTestId('audit')
+    .locator('td[data-label="Vad"]')
+    .first()
+    .waitFor({ timeout: 10_000 });
+  await expect(
+    auditor.evaluate(() => {
+      const doc = (globalThis as any).document;
+      return doc.documentElement.scrollWidth - doc.documentElement.clientWidth;
+    }),
+  ).resolves.toBe(0);
+  await expect(
+    auditor
+      .getByTestId('audit')
+      .evaluate((table) => (globalThis as any).getComputedStyle(table).display),
+  ).resolves.toBe('block');
+  await expect(auditor.getByTestId('device-banner').count()).resolves.toBe(0);
   await step(auditor, '31-audit-phone');
   await auditor.setViewportSize(DESKTOP.viewport);
   // Every access to one referral: who opened or acted on it, when.
