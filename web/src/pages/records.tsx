@@ -489,8 +489,9 @@ function UnitAdmin({
         <form class="inline-form" onSubmit={addShift}>
           <label class="field">
             <span>{t('admin.user')}</span>
+            {/* the first member until another is chosen (what is sent): not a blank select */}
             <select
-              value={userId}
+              value={userId || members.data[0]!.userId}
               onChange={(e) => setUserId((e.target as HTMLSelectElement).value)}
             >
               {members.data.map((m) => (
