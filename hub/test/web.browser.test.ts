@@ -601,6 +601,16 @@ test('the analyst, the auditor and the organisation admin', async () => {
   await auditor.setViewportSize(DESKTOP.viewport);
   // Every access to one referral: who opened or acted on it, when.
   const access = auditor.getByTestId('referral-access');
+  // From an entry of the log, without typing the referral's id: its accesses below.
+  await auditor
+    .getByTestId('audit')
+    .getByRole('button', { name: /^visa åtkomsten/ })
+    .first()
+    .click();
+  await access.getByTestId('access-log').waitFor({ timeout: 30_000 });
+  await expect(access.getByLabel('Ärendets id').inputValue()).resolves.toMatch(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  );
   await access.getByLabel('Ärendets id').fill(workedReferralId!);
   await access.getByRole('button', { name: 'Visa åtkomstloggen' }).click();
   const accessLog = access.getByTestId('access-log');

@@ -228,6 +228,7 @@ export function AuditPage() {
   const { t, locale } = useI18n();
   const [service, setService] = useState<AuditService>('referrals');
   const [verification, setVerification] = useState<{ kind: 'success' | 'error'; text: string }>();
+  const [accessFor, setAccessFor] = useState<{ id: string; n: number }>();
   const entries = useLoad(async () => {
     const query = { params: { query: { limit: 100 } } };
     const res =
@@ -325,6 +326,21 @@ export function AuditPage() {
                   </td>
                   <td data-label={t('audit.object')}>
                     <AuditObjectName code={e.objectType} />
+                    {e.objectType === 'referral' && e.objectId && (
+                      <>
+                        {' '}
+                        <button
+                          type="button"
+                          class="link"
+                          onClick={() =>
+                            setAccessFor({ id: e.objectId!, n: (accessFor?.n ?? 0) + 1 })
+                          }
+                        >
+                          {t('access.fromLog')}
+                          <span class="visually-hidden"> ({formatDateTime(locale, e.at)})</span>
+                        </button>
+                      </>
+                    )}
                   </td>
                   <td data-label={t('audit.outcome')}>
                     {t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}
@@ -335,7 +351,7 @@ export function AuditPage() {
           </table>
         </div>
       )}
-      <ReferralAccessPanel />
+      <ReferralAccessPanel ask={accessFor} />
       <LogReviewsPanel />
     </section>
   );
