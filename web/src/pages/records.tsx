@@ -285,11 +285,9 @@ export function AuditPage() {
               setVerification(undefined);
             }}
           >
-            <option value="referrals">
-              {t('nav.inbox')} / {t('nav.operations')}
-            </option>
-            <option value="directory">{t('nav.admin')}</option>
-            <option value="notifications">{t('nav.notifications')}</option>
+            <option value="referrals">{t('audit.log.referrals')}</option>
+            <option value="directory">{t('audit.log.directory')}</option>
+            <option value="notifications">{t('audit.log.notifications')}</option>
           </select>
         </label>
         <button type="button" onClick={verify}>
