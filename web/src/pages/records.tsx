@@ -323,7 +323,9 @@ export function AuditPage() {
                     <AuditActionName code={e.action} />
                   </td>
                   <td data-label={t('audit.object')}>
-                    <AuditObjectName code={e.objectType} />
+                    <span>
+                      <AuditObjectName code={e.objectType} />
+                    </span>
                     {e.objectType === 'referral' && e.objectId && (
                       <>
                         {' '}
