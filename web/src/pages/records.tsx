@@ -323,24 +323,27 @@ export function AuditPage() {
                     <AuditActionName code={e.action} />
                   </td>
                   <td data-label={t('audit.object')}>
+                    {/* one box (the value beside its label on a phone), the name in its own span */}
                     <span>
-                      <AuditObjectName code={e.objectType} />
+                      <span>
+                        <AuditObjectName code={e.objectType} />
+                      </span>
+                      {e.objectType === 'referral' && e.objectId && (
+                        <>
+                          {' '}
+                          <button
+                            type="button"
+                            class="link"
+                            onClick={() =>
+                              setAccessFor({ id: e.objectId!, n: (accessFor?.n ?? 0) + 1 })
+                            }
+                          >
+                            {t('access.fromLog')}
+                            <span class="visually-hidden"> ({formatDateTime(locale, e.at)})</span>
+                          </button>
+                        </>
+                      )}
                     </span>
-                    {e.objectType === 'referral' && e.objectId && (
-                      <>
-                        {' '}
-                        <button
-                          type="button"
-                          class="link"
-                          onClick={() =>
-                            setAccessFor({ id: e.objectId!, n: (accessFor?.n ?? 0) + 1 })
-                          }
-                        >
-                          {t('access.fromLog')}
-                          <span class="visually-hidden"> ({formatDateTime(locale, e.at)})</span>
-                        </button>
-                      </>
-                    )}
                   </td>
                   <td data-label={t('audit.outcome')}>
                     {t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}
