@@ -574,12 +574,43 @@ test('the analyst, the auditor and the organisation admin', async () => {
     .getByTestId('verification')
     .filter({ hasText: /Kedjan är hel: \d+ poster kontrollerade/ })
     .waitFor();
+  // Wider, a table with its column headers (as screen readers announce them).
+  await auditor.getByTestId('audit').getByRole('columnheader', { name: 'Vad' }).waitFor();
   await step(auditor, '31-audit');
   await auditor.setViewportSize(PHONE.viewport);
+  // On a phone each entry is a card of label–value lines: nothing scrolls sideways, and no
+  // device-key banner stands above a log that needs no unit keys.
+  await auditor
+    .getByTestId('audit')
+    .locator('td[data-label="Vad"]')
+    .first()
+    .waitFor({ timeout: 10_000 });
+  await expect(
+    auditor.evaluate(() => {
+      const doc = (globalThis as any).document;
+      return doc.documentElement.scrollWidth - doc.documentElement.clientWidth;
+    }),
+  ).resolves.toBe(0);
+  await expect(
+    auditor
+      .getByTestId('audit')
+      .evaluate((table) => (globalThis as any).getComputedStyle(table).display),
+  ).resolves.toBe('block');
+  await expect(auditor.getByTestId('device-banner').count()).resolves.toBe(0);
   await step(auditor, '31-audit-phone');
   await auditor.setViewportSize(DESKTOP.viewport);
   // Every access to one referral: who opened or acted on it, when.
   const access = auditor.getByTestId('referral-access');
+  // From an entry of the log, without typing the referral's id: its accesses below.
+  await auditor
+    .getByTestId('audit')
+    .getByRole('button', { name: /^visa åtkomsten/ })
+    .first()
+    .click();
+  await access.getByTestId('access-log').waitFor({ timeout: 30_000 });
+  await expect(access.getByLabel('Ärendets id').inputValue()).resolves.toMatch(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  );
   await access.getByLabel('Ärendets id').fill(workedReferralId!);
   await access.getByRole('button', { name: 'Visa åtkomstloggen' }).click();
   const accessLog = access.getByTestId('access-log');
@@ -653,7 +684,11 @@ test('the analyst, the auditor and the organisation admin', async () => {
   await signIn(admin, 'norrkoping.admin');
   await admin.goto(`${hub.base}/#/admin`);
   const frideborg = admin.getByTestId('unit-admin').filter({ hasText: 'Frideborg' });
-  await frideborg.locator('td', { hasText: 'frideborg.caseworker' }).waitFor({ timeout: 30_000 });
+  // (the members table, and the devices table once it has loaded, both name the caseworker)
+  await frideborg
+    .locator('td', { hasText: 'frideborg.caseworker' })
+    .first()
+    .waitFor({ timeout: 30_000 });
   await frideborg.getByRole('button', { name: 'Lägg till pass' }).click();
   await frideborg.getByText('Klart: Lägg till pass').waitFor();
   await frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).first().waitFor();

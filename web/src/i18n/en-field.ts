@@ -80,6 +80,7 @@ export const enField: Record<FieldMessageKey, string> = {
   'access.show': 'Show the access log',
   'access.empty': 'No access recorded.',
   'access.invalidId': 'Enter a referral id (UUID).',
+  'access.fromLog': 'show its accesses',
   'access.justification': 'Open the justification',
   'access.justificationHelp':
     "An acute protection justification is also encrypted for your organisation's auditors. It is decrypted here in the browser; the reading is logged and shown to the referral's parties.",

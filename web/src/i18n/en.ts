@@ -155,6 +155,9 @@ export const en: Messages = {
 
   'audit.title': 'Audit',
   'audit.service': 'Log',
+  'audit.log.referrals': 'Referrals and operations',
+  'audit.log.directory': 'Organisations, units, members and keys',
+  'audit.log.notifications': 'Notifications and webhooks',
   'audit.verify': 'Verify the chain',
   'audit.valid': 'The chain is intact: {entries} entries checked.',
   'audit.invalid': 'The chain is broken at entry {seq}: {reason}',

@@ -82,6 +82,7 @@ export const svField = {
   'access.show': 'Visa åtkomstloggen',
   'access.empty': 'Ingen åtkomst registrerad.',
   'access.invalidId': 'Ange ett ärende-id (UUID).',
+  'access.fromLog': 'visa åtkomsten',
   'access.justification': 'Öppna motiveringen',
   'access.justificationHelp':
     'Motiveringen för akut skydd krypteras även för din organisations revision. Den dekrypteras här i webbläsaren; läsningen loggas och syns för ärendets parter.',

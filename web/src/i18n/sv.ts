@@ -154,6 +154,9 @@ export const sv = {
 
   'audit.title': 'Granskning',
   'audit.service': 'Logg',
+  'audit.log.referrals': 'Remisser och insatser',
+  'audit.log.directory': 'Organisationer, enheter, medlemmar och nycklar',
+  'audit.log.notifications': 'Notiser och webhooks',
   'audit.verify': 'Verifiera kedjan',
   'audit.valid': 'Kedjan är hel: {entries} poster kontrollerade.',
   'audit.invalid': 'Kedjan är bruten vid post {seq}: {reason}',

@@ -4,7 +4,7 @@
  * and the CSP allows no inline style or script anyway); every chart has the table beside it. A
  * suppressed count is never drawn as a number: `<5` is a dashed bar up to 5, `dold` no bar.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { must, problemText, type ReferralSchemas } from '../api/client';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
@@ -333,7 +333,7 @@ function JustificationForAuditor({ referralId }: { referralId: string }) {
  * For the auditor: every entry of the referrals audit log about one referral (openings of its
  * envelope and thread, actions, refused attempts), read through the whole log the auditor sees.
  */
-export function ReferralAccessPanel() {
+export function ReferralAccessPanel({ ask }: { ask?: { id: string; n: number } } = {}) {
   const { api } = useApp();
   const { t, locale } = useI18n();
   const [input, setInput] = useState('');
@@ -341,9 +341,22 @@ export function ReferralAccessPanel() {
   const [result, setResult] = useState<{ id: string; entries: AuditEntry[] }>();
   const [error, setError] = useState<string>();
 
-  const show = async (e: Event) => {
+  const heading = useRef<HTMLHeadingElement>(null);
+  // A referral picked in the audit log above: shown at once, and the panel scrolled to.
+  useEffect(() => {
+    if (ask) {
+      setInput(ask.id);
+      heading.current?.scrollIntoView();
+      void showFor(ask.id);
+    }
+  }, [ask?.n]);
+
+  const show = (e: Event) => {
     e.preventDefault();
-    const id = input.trim().toLowerCase();
+    void showFor(input);
+  };
+  const showFor = async (given: string) => {
+    const id = given.trim().toLowerCase();
     setResult(undefined);
     if (!UUID.test(id)) {
       setError(t('access.invalidId'));
@@ -373,7 +386,9 @@ export function ReferralAccessPanel() {
 
   return (
     <section aria-labelledby="access-title" data-testid="referral-access">
-      <h2 id="access-title">{t('access.title')}</h2>
+      <h2 id="access-title" ref={heading} tabIndex={-1}>
+        {t('access.title')}
+      </h2>
       <form class="filters" onSubmit={show}>
         <label class="field">
           <span>{t('access.referralId')}</span>

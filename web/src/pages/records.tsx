@@ -228,6 +228,7 @@ export function AuditPage() {
   const { t, locale } = useI18n();
   const [service, setService] = useState<AuditService>('referrals');
   const [verification, setVerification] = useState<{ kind: 'success' | 'error'; text: string }>();
+  const [accessFor, setAccessFor] = useState<{ id: string; n: number }>();
   const entries = useLoad(async () => {
     const query = { params: { query: { limit: 100 } } };
     const res =
@@ -284,11 +285,9 @@ export function AuditPage() {
               setVerification(undefined);
             }}
           >
-            <option value="referrals">
-              {t('nav.inbox')} / {t('nav.operations')}
-            </option>
-            <option value="directory">{t('nav.admin')}</option>
-            <option value="notifications">{t('nav.notifications')}</option>
+            <option value="referrals">{t('audit.log.referrals')}</option>
+            <option value="directory">{t('audit.log.directory')}</option>
+            <option value="notifications">{t('audit.log.notifications')}</option>
           </select>
         </label>
         <button type="button" onClick={verify}>
@@ -324,7 +323,27 @@ export function AuditPage() {
                     <AuditActionName code={e.action} />
                   </td>
                   <td data-label={t('audit.object')}>
-                    <AuditObjectName code={e.objectType} />
+                    {/* one box (the value beside its label on a phone), the name in its own span */}
+                    <span>
+                      <span>
+                        <AuditObjectName code={e.objectType} />
+                      </span>
+                      {e.objectType === 'referral' && e.objectId && (
+                        <>
+                          {' '}
+                          <button
+                            type="button"
+                            class="link"
+                            onClick={() =>
+                              setAccessFor({ id: e.objectId!, n: (accessFor?.n ?? 0) + 1 })
+                            }
+                          >
+                            {t('access.fromLog')}
+                            <span class="visually-hidden"> ({formatDateTime(locale, e.at)})</span>
+                          </button>
+                        </>
+                      )}
+                    </span>
                   </td>
                   <td data-label={t('audit.outcome')}>
                     {t(e.outcome === 'denied' ? 'audit.denied' : 'audit.allowed')}
@@ -335,7 +354,7 @@ export function AuditPage() {
           </table>
         </div>
       )}
-      <ReferralAccessPanel />
+      <ReferralAccessPanel ask={accessFor} />
       <LogReviewsPanel />
     </section>
   );
@@ -489,8 +508,9 @@ function UnitAdmin({
         <form class="inline-form" onSubmit={addShift}>
           <label class="field">
             <span>{t('admin.user')}</span>
+            {/* the first member until another is chosen (what is sent): not a blank select */}
             <select
-              value={userId}
+              value={userId || members.data[0]!.userId}
               onChange={(e) => setUserId((e.target as HTMLSelectElement).value)}
             >
               {members.data.map((m) => (

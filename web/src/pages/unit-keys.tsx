@@ -25,7 +25,7 @@ export function UnitKeysPanel({ unitId }: { unitId: string }) {
       {keys.data && keys.data.length === 0 && <p>{t('unitKeys.none')}</p>}
       {keys.data && keys.data.length > 0 && (
         <div class="table-wrap" tabIndex={0} role="region" aria-label={t('unitKeys.title')}>
-          <table>
+          <table class="stack">
             <thead>
               <tr>
                 <th scope="col">{t('unitKeys.use')}</th>
@@ -37,10 +37,14 @@ export function UnitKeysPanel({ unitId }: { unitId: string }) {
             <tbody>
               {keys.data.map((k) => (
                 <tr key={k.kid} class={k.status === 'revoked' ? 'denied' : ''}>
-                  <td>{t(`unitKeys.use.${k.use}` as MessageKey)}</td>
-                  <td>{t(`unitKeys.status.${k.status}` as MessageKey)}</td>
-                  <td>{formatDateTime(locale, k.publishedAt)}</td>
-                  <td>
+                  <td data-label={t('unitKeys.use')}>{t(`unitKeys.use.${k.use}` as MessageKey)}</td>
+                  <td data-label={t('unitKeys.status')}>
+                    {t(`unitKeys.status.${k.status}` as MessageKey)}
+                  </td>
+                  <td data-label={t('unitKeys.published')}>
+                    {formatDateTime(locale, k.publishedAt)}
+                  </td>
+                  <td data-label={t('unitKeys.fingerprint')}>
                     <code class="fingerprint">{k.kid}</code>
                   </td>
                 </tr>
