@@ -24,6 +24,11 @@ describe('methods a path is not served with', () => {
         scope.post('/things', { config: { public: true } }, async () => ({}));
         scope.get('/things/:id', { config: { public: true } }, async () => ({}));
         scope.post('/things/:id/close', { config: { public: true } }, async () => ({}));
+        // a route that finds nothing itself, as the contract documents' route does for a name
+        // it does not serve
+        scope.get('/files/:name', { config: { public: true } }, async (_request, reply) =>
+          reply.callNotFound(),
+        );
       },
       { prefix: '/public' },
     );
@@ -59,6 +64,7 @@ describe('methods a path is not served with', () => {
     ['GET', '/public/nothing'],
     ['DELETE', '/public/things/42/open'],
     ['POST', '/public'],
+    ['GET', '/public/files/..%2Fpackage.json'],
   ])('%s %s (no such path) → 404 route-not-found, no Allow', async (method, url) => {
     const res = await app.inject({ method: method as 'GET', url });
     expect(res.statusCode).toBe(404);

@@ -188,7 +188,7 @@ export async function routeNotFound(request: FastifyRequest, reply: FastifyReply
 
 /**
  * The answer for a request no route takes: 405 method-not-allowed with an `Allow` header when
- * `allowedMethods` (allowed-methods.ts) knows the path with other methods, else 404
+ * `allowedMethods` (allowed-methods.ts) knows the path with other methods only, else 404
  * route-not-found.
  */
 export function unrouted(
@@ -197,9 +197,12 @@ export function unrouted(
   return async (request, reply) => {
     const path = request.url.split('?')[0];
     const allowed = allowedMethods?.(request.url) ?? [];
+    // A route of this method took the request and found nothing itself (`callNotFound`, e.g. a
+    // document that does not exist): that is 404, not a method the path is not served with.
+    const wrongMethod = allowed.length > 0 && !allowed.includes(request.method);
     await sendProblem(
       reply,
-      allowed.length > 0
+      wrongMethod
         ? new ProblemError(
             CommonProblems.methodNotAllowed,
             `${request.method} is not served at ${path}; it is served with ${allowed.join(', ')}`,
