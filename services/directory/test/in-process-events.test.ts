@@ -10,6 +10,10 @@ import { buildDirectory, type TestDirectory } from './helpers/build';
 let dir: TestDirectory;
 const seen: EventEnvelope[] = [];
 let failuresLeft = 0;
+/** the batching consumer: what it committed, in order, and the transaction each was handled in */
+const committed: string[] = [];
+const handledIn = new Map<string, string>();
+const failOnce = new Set<string>();
 
 const unit = (name: string) => ({
   organisationId: O.norrkoping,
@@ -36,6 +40,26 @@ beforeAll(async () => {
           throw new Error('transient failure');
         }
         seen.push(event);
+      },
+    },
+    'directory',
+  );
+  await dir.app.directory.context.events.consume(
+    {
+      name: 'test-unit-batcher',
+      filter: 'samverkan.directory.unit.>',
+      maxBatch: 50,
+      async handle(event, tx) {
+        if (failOnce.delete(event.id)) {
+          throw new Error('transient failure in the middle of a batch');
+        }
+        const [row] = (await tx.query(`SELECT txid_current()::text AS id`)) as Array<{
+          id: string;
+        }>;
+        handledIn.set(event.id, row!.id);
+      },
+      onCommitted(event) {
+        committed.push(event.id);
       },
     },
     'directory',
@@ -110,4 +134,63 @@ it('retries a failing consumer and dead-letters what keeps failing', async () =>
     `SELECT count(*)::int AS n FROM directory.outbox WHERE published_at IS NULL`,
   )) as Array<{ n: number }>;
   expect(pending[0]!.n).toBe(0);
+});
+
+describe('a burst of events', () => {
+  /** appends `n` copies of a unit's `created` event in one transaction: one burst for the relay */
+  async function burst(n: number): Promise<string[]> {
+    const { events, dataSource } = dir.app.directory.context;
+    const [row] = (await dataSource.query(
+      `SELECT payload FROM directory.outbox WHERE type = 'samverkan.directory.unit.created' LIMIT 1`,
+    )) as Array<{ payload: EventEnvelope<Record<string, unknown>> }>;
+    const appended = await events.transaction((tx) =>
+      events.outbox.appendMany(
+        tx,
+        Array.from({ length: n }, () => ({ type: row!.payload.type, data: row!.payload.data })),
+      ),
+    );
+    return appended.map((e) => e.id);
+  }
+
+  const processedCount = async (ids: string[]) => {
+    const [row] = (await dir.app.directory.context.dataSource.query(
+      `SELECT count(*)::int AS n FROM directory.processed_events
+        WHERE consumer = 'test-unit-batcher' AND event_id = ANY($1::uuid[])`,
+      [ids],
+    )) as Array<{ n: number }>;
+    return row!.n;
+  };
+
+  it('is handled by a batching consumer in fewer transactions than events', async () => {
+    const ids = await burst(20);
+    await eventually(async () => (ids.every((id) => committed.includes(id)) ? true : undefined));
+    const transactions = new Set(ids.map((id) => handledIn.get(id)));
+    expect(transactions.size).toBeLessThan(5);
+    expect(committed.filter((id) => ids.includes(id))).toEqual(ids);
+    expect(await processedCount(ids)).toBe(20);
+  });
+
+  it('loses and doubles nothing when a handler fails in the middle of a batch, and keeps the order', async () => {
+    const ids = await burst(20);
+    failOnce.add(ids[7]!);
+    await eventually(async () => (ids.every((id) => committed.includes(id)) ? true : undefined));
+    // each handled and committed exactly once, in the order appended, after the one failure
+    expect(failOnce.size).toBe(0);
+    expect(committed.filter((id) => ids.includes(id))).toEqual(ids);
+    expect(await processedCount(ids)).toBe(20);
+    // the events before the failing one in one transaction, those from it on in another
+    expect(new Set(ids.slice(0, 7).map((id) => handledIn.get(id))).size).toBe(1);
+    expect(new Set(ids.map((id) => handledIn.get(id))).size).toBeLessThan(20);
+    const { dataSource, events } = dir.app.directory.context;
+    await events.relay.drain();
+    const [pending] = (await dataSource.query(
+      `SELECT count(*)::int AS n FROM directory.outbox WHERE published_at IS NULL`,
+    )) as Array<{ n: number }>;
+    expect(pending!.n).toBe(0);
+    const [letters] = (await dataSource.query(
+      `SELECT count(*)::int AS n FROM directory.dead_letters WHERE event_id = ANY($1::text[])`,
+      [ids],
+    )) as Array<{ n: number }>;
+    expect(letters!.n).toBe(0);
+  });
 });
