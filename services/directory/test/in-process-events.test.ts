@@ -10,6 +10,12 @@ import { buildDirectory, type TestDirectory } from './helpers/build';
 let dir: TestDirectory;
 const seen: EventEnvelope[] = [];
 let failuresLeft = 0;
+/** the batching consumer: what it committed, in order, and the transaction each was handled in */
+const committed: string[] = [];
+const handledIn = new Map<string, string>();
+/** event id → how many more times the handler fails on it */
+const failing = new Map<string, number>();
+let failures = 0;
 
 const unit = (name: string) => ({
   organisationId: O.norrkoping,
@@ -36,6 +42,29 @@ beforeAll(async () => {
           throw new Error('transient failure');
         }
         seen.push(event);
+      },
+    },
+    'directory',
+  );
+  await dir.app.directory.context.events.consume(
+    {
+      name: 'test-unit-batcher',
+      filter: 'samverkan.directory.unit.>',
+      maxBatch: 50,
+      async handle(event, tx) {
+        const left = failing.get(event.id) ?? 0;
+        if (left > 0) {
+          failing.set(event.id, left - 1);
+          failures += 1;
+          throw new Error('transient failure in the middle of a batch');
+        }
+        const [row] = (await tx.query(`SELECT txid_current()::text AS id`)) as Array<{
+          id: string;
+        }>;
+        handledIn.set(event.id, row!.id);
+      },
+      onCommitted(event) {
+        committed.push(event.id);
       },
     },
     'directory',
@@ -105,9 +134,78 @@ it('retries a failing consumer and dead-letters what keeps failing', async () =>
   expect(letters[0]).toMatchObject({ consumer: 'test-unit-watcher', deliveries: 3 });
   expect(letters[0]!.reason).toContain('transient failure');
   expect(eventsFor(doomedId)).toHaveLength(0);
-  // The outbox row is done: dead-lettered, not retried for ever.
-  const pending = (await dir.app.directory.context.dataSource.query(
-    `SELECT count(*)::int AS n FROM directory.outbox WHERE published_at IS NULL`,
-  )) as Array<{ n: number }>;
-  expect(pending[0]!.n).toBe(0);
+  // The outbox row is done: dead-lettered, not retried for ever (marked once every consumer,
+  // the batching one too, is done with it).
+  await eventually(async () => {
+    const pending = (await dir.app.directory.context.dataSource.query(
+      `SELECT count(*)::int AS n FROM directory.outbox WHERE published_at IS NULL`,
+    )) as Array<{ n: number }>;
+    return pending[0]!.n === 0 ? true : undefined;
+  });
+});
+
+describe('a burst of events', () => {
+  /**
+   * Appends `n` copies of a unit's `created` event in one transaction: one burst for the relay;
+   * the handler fails twice on the one at `failAt` (in the batch, then on its own: it is to be
+   * delivered again).
+   */
+  async function burst(n: number, failAt?: number): Promise<string[]> {
+    const { events, dataSource } = dir.app.directory.context;
+    const [row] = (await dataSource.query(
+      `SELECT payload FROM directory.outbox WHERE type = 'samverkan.directory.unit.created' LIMIT 1`,
+    )) as Array<{ payload: EventEnvelope<Record<string, unknown>> }>;
+    const appended = await events.transaction(async (tx) => {
+      const envelopes = await events.outbox.appendMany(
+        tx,
+        Array.from({ length: n }, () => ({ type: row!.payload.type, data: row!.payload.data })),
+      );
+      if (failAt !== undefined) {
+        failing.set(envelopes[failAt]!.id, 2);
+      }
+      return envelopes;
+    });
+    return appended.map((e) => e.id);
+  }
+
+  const processedCount = async (ids: string[]) => {
+    const [row] = (await dir.app.directory.context.dataSource.query(
+      `SELECT count(*)::int AS n FROM directory.processed_events
+        WHERE consumer = 'test-unit-batcher' AND event_id = ANY($1::uuid[])`,
+      [ids],
+    )) as Array<{ n: number }>;
+    return row!.n;
+  };
+
+  it('is handled by a batching consumer in fewer transactions than events', async () => {
+    const ids = await burst(20);
+    await eventually(async () => (ids.every((id) => committed.includes(id)) ? true : undefined));
+    const transactions = new Set(ids.map((id) => handledIn.get(id)));
+    expect(transactions.size).toBeLessThan(5);
+    expect(committed.filter((id) => ids.includes(id))).toEqual(ids);
+    expect(await processedCount(ids)).toBe(20);
+  });
+
+  it('loses and doubles nothing when a handler fails in the middle of a batch, and keeps the order', async () => {
+    const ids = await burst(20, 7);
+    await eventually(async () => (ids.every((id) => committed.includes(id)) ? true : undefined));
+    // each handled and committed exactly once, in the order appended, after the one failure
+    expect(failures).toBe(2);
+    expect(committed.filter((id) => ids.includes(id))).toEqual(ids);
+    expect(await processedCount(ids)).toBe(20);
+    // the events before the failing one in one transaction, those from it on in another
+    expect(new Set(ids.slice(0, 7).map((id) => handledIn.get(id))).size).toBe(1);
+    expect(new Set(ids.map((id) => handledIn.get(id))).size).toBeLessThan(20);
+    const { dataSource, events } = dir.app.directory.context;
+    await events.relay.drain();
+    const [pending] = (await dataSource.query(
+      `SELECT count(*)::int AS n FROM directory.outbox WHERE published_at IS NULL`,
+    )) as Array<{ n: number }>;
+    expect(pending!.n).toBe(0);
+    const [letters] = (await dataSource.query(
+      `SELECT count(*)::int AS n FROM directory.dead_letters WHERE event_id = ANY($1::text[])`,
+      [ids],
+    )) as Array<{ n: number }>;
+    expect(letters!.n).toBe(0);
+  });
 });

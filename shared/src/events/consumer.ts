@@ -66,8 +66,10 @@ export interface EventProcessor {
   /**
    * Several deliveries, in their order (see `EventConsumerDefinition.maxBatch`); one outcome
    * each, in the same order. A delivery whose processing threw (the database failed) is `retry`.
+   * `inOrder`: nothing after the first delivery to be retried is processed (each is `retry`),
+   * so that a consumer never gets ahead of an event it has yet to handle.
    */
-  processBatch(deliveries: Delivery[]): Promise<ProcessOutcome[]>;
+  processBatch(deliveries: Delivery[], options?: { inOrder?: boolean }): Promise<ProcessOutcome[]>;
   retryDelay(deliveryCount: number): number;
 }
 
@@ -164,7 +166,10 @@ export function createEventProcessor(
         return outcome;
       });
     },
-    async processBatch(deliveries) {
+    async processBatch(deliveries, options) {
+      const inOrder = options?.inOrder === true;
+      /** set, with `inOrder`, once a delivery is to be retried: the rest wait for it */
+      let stopped = false;
       const one = async (d: Delivery): Promise<ProcessOutcome> => {
         try {
           return await processor.process(d.raw, d.deliveryCount, d.subject, d.traceparent);
@@ -180,7 +185,14 @@ export function createEventProcessor(
         return Promise.all(deliveries.map(one));
       }
       const outcomes: Array<ProcessOutcome | undefined> = deliveries.map(() => undefined);
-      // What breaks its schema goes to the dead letters at once, as on its own.
+      /** one delivery on its own */
+      const alone = async (at: number): Promise<void> => {
+        const outcome = await one(deliveries[at]!);
+        outcomes[at] = outcome;
+        stopped = inOrder && outcome === 'retry';
+      };
+      // What breaks its schema goes to the dead letters at once, as on its own (with `inOrder`,
+      // once the events before it are done).
       const valid: Array<{ at: number; event: EventEnvelope; deliveryCount: number }> = [];
       for (const [at, d] of deliveries.entries()) {
         let ok = false;
@@ -192,20 +204,25 @@ export function createEventProcessor(
         }
         if (ok) {
           valid.push({ at, event: d.raw as EventEnvelope, deliveryCount: d.deliveryCount });
-        } else {
-          outcomes[at] = await one(d);
+          continue;
         }
+        if (inOrder) {
+          await inOne(valid.splice(0));
+        }
+        if (stopped) {
+          break;
+        }
+        await alone(at);
       }
       // One transaction for the lot. If an event fails, the batch is rolled back, and the events
       // before it go again in one transaction, it on its own (so that only it is retried), and
       // those after it in another: their order is kept.
-      type Valid = (typeof valid)[number];
-      const inOne = async (items: Valid[]): Promise<void> => {
-        if (items.length === 0) {
+      async function inOne(items: typeof valid): Promise<void> {
+        if (items.length === 0 || stopped) {
           return;
         }
         if (items.length === 1) {
-          outcomes[items[0]!.at] = await one(deliveries[items[0]!.at]!);
+          await alone(items[0]!.at);
           return;
         }
         let failedAt = -1;
@@ -246,7 +263,9 @@ export function createEventProcessor(
           );
           const at = Math.max(0, failedAt);
           await inOne(items.slice(0, at));
-          outcomes[items[at]!.at] = await one(deliveries[items[at]!.at]!);
+          if (!stopped) {
+            await alone(items[at]!.at);
+          }
           await inOne(items.slice(at + 1));
           return;
         }
@@ -255,7 +274,7 @@ export function createEventProcessor(
           outcomes[v.at] = outcome;
           settled(v.event, v.event.type, outcome, v.deliveryCount);
         }
-      };
+      }
       await inOne(valid);
       return outcomes.map((o) => o ?? 'retry');
     },

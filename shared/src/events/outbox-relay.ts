@@ -4,10 +4,22 @@ import type { DataSource } from 'typeorm';
 import { OutboxEventEntity } from '../entities/platform.entities';
 import type { EventEnvelope } from './event-catalog';
 
+export interface OutgoingEvent {
+  envelope: EventEnvelope;
+  headers: Record<string, string>;
+  /** how many times it has been claimed for publishing (1 the first time) */
+  attempt: number;
+}
+
 export interface EventPublisher {
   readonly kind: 'nats' | 'in-process';
   /** Resolves once the event is durably accepted (JetStream ack, or every in-process consumer done). */
   publish(envelope: EventEnvelope, headers: Record<string, string>, attempt: number): Promise<void>;
+  /**
+   * Several events, in their order: how many of them, from the first, were accepted, and why
+   * the next was not (it and those after it are to be published again).
+   */
+  publishMany?(events: OutgoingEvent[]): Promise<{ published: number; error?: Error }>;
 }
 
 export interface OutboxRelayOptions {
@@ -285,7 +297,29 @@ export class OutboxRelay {
       this.unmarked.push(...done);
       return done.length;
     }
-    // In process, one event after another: a consumer sees a referral's events in their order.
+    if (this.publisher.publishMany) {
+      // In process, the whole batch at once: each consumer takes its events in their order.
+      let result: { published: number; error?: Error };
+      try {
+        result = await this.publisher.publishMany(
+          rows.map((row) => ({
+            envelope: row.payload,
+            headers: row.headers ?? {},
+            attempt: row.attempts,
+          })),
+        );
+      } catch (err) {
+        result = { published: 0, error: err as Error };
+      }
+      done.push(...rows.slice(0, result.published).map((row) => row.position));
+      if (result.error) {
+        await failedAfter(result.error);
+        throw result.error;
+      }
+      this.unmarked.push(...done);
+      return done.length;
+    }
+    // One event after another: a consumer sees a referral's events in their order.
     for (const row of rows) {
       try {
         await this.publisher.publish(row.payload, row.headers ?? {}, row.attempts);
