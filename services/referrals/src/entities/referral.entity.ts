@@ -20,8 +20,6 @@ export interface HandoverState {
  * as opaque JSON, and its lifecycle. The hub cannot read the envelope.
  */
 @Entity({ name: 'referrals' })
-@Index('referrals_inbox_idx', ['recipientUnitId', 'status', 'createdAt'])
-@Index('referrals_outbox_idx', ['senderUnitId', 'status', 'createdAt'])
 @Index('referrals_deadline_idx', ['status', 'acknowledgeBy'])
 @Index('referrals_copies_gin', { synchronize: false })
 // (unit, created_at DESC, id DESC) INCLUDE (status, urgency): migration 1797040000001

@@ -14,6 +14,7 @@ import { BoxIndexesAtScale1797040000001 } from './1797040000001-BoxIndexesAtScal
 import { StatisticsIndex1797040000002 } from './1797040000002-StatisticsIndex';
 import { ReferralRollups1797053000000 } from './1797053000000-ReferralRollups';
 import { StaticReferralRollups1797060000000 } from './1797060000000-StaticReferralRollups';
+import { DropUnitStatusIndexes1797075000000 } from './1797075000000-DropUnitStatusIndexes';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -33,4 +34,5 @@ export const REFERRALS_MIGRATIONS = [
   StatisticsIndex1797040000002,
   ReferralRollups1797053000000,
   StaticReferralRollups1797060000000,
+  DropUnitStatusIndexes1797075000000,
 ];
