@@ -20,7 +20,7 @@ const OBJECT: Record<NotificationKind, ObjectType> = {
 };
 
 /** Everything a notification's text may contain: fixed words, the closed-list labels, the link. */
-const SAFE_TEXT = /^[A-Za-z ,.:;()/'-]*$/;
+const SAFE_TEXT = /^[A-Za-zåäöÅÄÖ ,.:;()/'-]*$/;
 
 describe('notification text', () => {
   it('is built for every kind, with a link to its object', () => {
@@ -58,7 +58,7 @@ describe('notification text', () => {
       }),
       level: fc.option(fc.integer(), { nil: undefined }),
       // A canary always holds a character the text may not: it can never appear by chance.
-      canary: fc.string({ minLength: 2 }).filter((s) => /[^A-Za-z ,.:;()/'-]/.test(s)),
+      canary: fc.string({ minLength: 2 }).filter((s) => /[^A-Za-zåäöÅÄÖ ,.:;()/'-]/.test(s)),
     });
     fc.assert(
       fc.property(facts, (f) => {

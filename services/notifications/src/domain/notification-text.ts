@@ -26,42 +26,44 @@ export interface NotificationText {
   link: string;
 }
 
+// Swedish, as the people who read them (and every other text of the hub's): the words the web
+// uses for the same things (ärende, fältförfrågan, insats).
 const CATEGORY: Record<string, string> = {
-  trafficking_sexual: 'trafficking for sexual purposes',
-  trafficking_labour: 'trafficking for labour',
-  sex_for_compensation: 'sex for compensation',
-  child_sexual_exploitation: 'sexual exploitation of a child',
-  buyer_support: 'support for a buyer',
-  other: 'other',
+  trafficking_sexual: 'människohandel för sexuella ändamål',
+  trafficking_labour: 'människohandel för arbete',
+  sex_for_compensation: 'sex mot ersättning',
+  child_sexual_exploitation: 'sexuell exploatering av barn',
+  buyer_support: 'stöd till sexköpare',
+  other: 'annat',
 };
 
-const URGENCY: Record<string, string> = { acute: 'Acute', urgent: 'Urgent', routine: 'Routine' };
+const URGENCY: Record<string, string> = { acute: 'Akut', urgent: 'Brådskande', routine: 'Rutin' };
 
 const REFERRAL_CHANGE: Record<string, string> = {
-  acknowledged: 'was acknowledged by the receiving unit',
-  accepted: 'was accepted by the receiving unit',
-  declined: 'was declined by the receiving unit',
-  forwarded: 'was forwarded by the coordinator',
-  withdrawn: 'was withdrawn by the sending unit',
-  handover_planned: 'has a handover planned',
-  handover_confirmed: 'had its handover confirmed',
-  closed: 'was closed',
+  acknowledged: 'har kvitterats av den mottagande enheten',
+  accepted: 'har tagits emot av den mottagande enheten',
+  declined: 'har avböjts av den mottagande enheten',
+  forwarded: 'har skickats vidare av koordinatorn',
+  withdrawn: 'har dragits tillbaka av den sändande enheten',
+  handover_planned: 'har en planerad överlämning',
+  handover_confirmed: 'har fått sin överlämning bekräftad',
+  closed: 'har avslutats',
 };
 
 const FIELD_REQUEST_CHANGE: Record<string, string> = {
-  claimed: 'was claimed',
-  en_route: 'has a social worker on the way',
-  on_site: 'has a social worker on site',
-  completed: 'was completed',
-  cancelled: 'was cancelled',
+  claimed: 'har tagits',
+  en_route: 'har en socialsekreterare på väg',
+  on_site: 'har en socialsekreterare på plats',
+  completed: 'har slutförts',
+  cancelled: 'har ställts in',
 };
 
 const OPERATION_CHANGE: Record<string, string> = {
-  accepted: 'A unit accepted to take part in the operation',
-  declined: 'A unit declined to take part in the operation',
-  activated: 'The operation is now active',
-  completed: 'The operation was completed',
-  cancelled: 'The operation was cancelled',
+  accepted: 'En enhet har tackat ja till att delta i insatsen',
+  declined: 'En enhet har tackat nej till att delta i insatsen',
+  activated: 'Insatsen är nu igång',
+  completed: 'Insatsen har slutförts',
+  cancelled: 'Insatsen har ställts in',
 };
 
 const LINK: Record<ObjectType, string> = {
@@ -115,74 +117,74 @@ export function notificationText(facts: NotificationFacts): NotificationText {
     throw new Error('objectId must be a UUID');
   }
   const severity = severityOf(facts);
-  const category = lookup(CATEGORY, facts.category, 'unspecified category');
-  const urgency = lookup(URGENCY, facts.urgency, 'Unspecified urgency');
+  const category = lookup(CATEGORY, facts.category, 'ospecificerad kategori');
+  const urgency = lookup(URGENCY, facts.urgency, 'Ospecificerad brådska');
   const link = `${LINK[facts.objectType]}${facts.objectId.toLowerCase()}`;
   let title: string;
   let body: string;
   switch (facts.kind) {
     case 'referral_received':
-      title = `${urgency} referral received`;
-      body = `Your unit received a referral (${category}). Open it to read and acknowledge it.`;
+      title = `${urgency}: nytt ärende till enheten`;
+      body = `Enheten har fått ett ärende (${category}). Öppna det för att läsa och kvittera.`;
       break;
     case 'referral_copy_received':
-      title = 'Copy of a referral received';
-      body = `Your unit received a copy of a referral (${category}, ${urgency.toLowerCase()}).`;
+      title = 'Kopia av ett ärende';
+      body = `Enheten har fått en kopia av ett ärende (${category}, ${urgency.toLowerCase()}).`;
       break;
     case 'referral_status_changed':
-      title = 'Referral updated';
-      body = `A referral (${category}) ${lookup(REFERRAL_CHANGE, facts.change, 'changed status')}.`;
+      title = 'Ärendet har uppdaterats';
+      body = `Ett ärende (${category}) ${lookup(REFERRAL_CHANGE, facts.change, 'har bytt status')}.`;
       break;
     case 'referral_message_posted':
-      title = 'New message on a referral';
-      body = `A new encrypted message was posted on a referral (${category}).`;
+      title = 'Nytt meddelande i ett ärende';
+      body = `Ett nytt krypterat meddelande har skrivits i ett ärende (${category}).`;
       break;
     case 'referral_escalated':
-      title = `Escalated: ${urgency.toLowerCase()} referral not acknowledged`;
-      body = `A referral (${category}) was not acknowledged in time and was escalated to your unit.`;
+      title = `Eskalerat: ${urgency.toLowerCase()} ärende inte kvitterat`;
+      body = `Ett ärende (${category}) kvitterades inte i tid och har eskalerats till enheten.`;
       break;
     case 'field_request_created':
-      title = `${urgency} field request: social worker needed on site`;
-      body = 'Police ask for a social worker on site during an operation. Open it to claim it.';
+      title = `${urgency} fältförfrågan: socialsekreterare behövs på plats`;
+      body =
+        'Polisen ber om en socialsekreterare på plats under en insats. Öppna den för att ta den.';
       break;
     case 'field_request_taken':
-      title = 'Field request taken';
-      body = 'A field request you were alerted to was claimed by someone else.';
+      title = 'Fältförfrågan tagen';
+      body = 'En fältförfrågan som enheten larmades om har tagits av någon i en annan enhet.';
       break;
     case 'field_request_status_changed':
-      title = 'Field request updated';
-      body = `A field request ${lookup(FIELD_REQUEST_CHANGE, facts.change, 'changed status')}.`;
+      title = 'Fältförfrågan uppdaterad';
+      body = `En fältförfrågan ${lookup(FIELD_REQUEST_CHANGE, facts.change, 'har bytt status')}.`;
       break;
     case 'field_request_escalated':
-      title = `Escalated: ${urgency.toLowerCase()} field request not claimed`;
-      body = 'A field request was not claimed in time and was escalated to your unit.';
+      title = `Eskalerat: ${urgency.toLowerCase()} fältförfrågan inte tagen`;
+      body = 'En fältförfrågan togs inte i tid och har eskalerats till enheten.';
       break;
     case 'operation_invitation':
-      title = 'Invitation to a joint operation';
-      body =
-        'Your unit is invited to take part in a joint operation. Open it to accept or decline.';
+      title = 'Inbjudan till en gemensam insats';
+      body = 'Enheten är inbjuden att delta i en gemensam insats. Öppna den för att svara.';
       break;
     case 'operation_participation_changed':
-      title = 'Operation participation changed';
-      body = `${lookup(OPERATION_CHANGE, facts.change, 'Participation in the operation changed')}.`;
+      title = 'Deltagandet i en insats har ändrats';
+      body = `${lookup(OPERATION_CHANGE, facts.change, 'Deltagandet i insatsen har ändrats')}.`;
       break;
     case 'operation_status_changed':
-      title = 'Operation updated';
-      body = `${lookup(OPERATION_CHANGE, facts.change, 'The operation changed status')}.`;
+      title = 'Insatsen har uppdaterats';
+      body = `${lookup(OPERATION_CHANGE, facts.change, 'Insatsen har bytt status')}.`;
       break;
     case 'notification_escalated':
       title =
         facts.objectType === 'field_request'
-          ? 'Escalated: field request not claimed'
-          : `Escalated: ${urgency.toLowerCase()} referral not acknowledged`;
+          ? 'Eskalerat: fältförfrågan inte tagen'
+          : `Eskalerat: ${urgency.toLowerCase()} ärende inte kvitterat`;
       body =
         facts.level === 2
-          ? `A critical item (${facts.objectType === 'field_request' ? 'field request' : category}) is still unacknowledged; it is escalated to the regional coordinator.`
-          : `A critical item (${facts.objectType === 'field_request' ? 'field request' : category}) was not acknowledged in time; your unit is on call for it.`;
+          ? `Något kritiskt (${facts.objectType === 'field_request' ? 'en fältförfrågan' : category}) är fortfarande inte kvitterat och eskaleras till regionkoordinatorn.`
+          : `Något kritiskt (${facts.objectType === 'field_request' ? 'en fältförfrågan' : category}) kvitterades inte i tid; enheten har jour för det.`;
       break;
     case 'webhook_endpoint_disabled':
-      title = 'Webhook endpoint disabled';
-      body = 'A webhook endpoint of your organisation was disabled after failed deliveries.';
+      title = 'Webhook avstängd';
+      body = 'En webhook-mottagare i organisationen har stängts av efter misslyckade leveranser.';
       break;
   }
   return { severity, requiresAck: severity === 'critical', title, body, link };
