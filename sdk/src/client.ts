@@ -15,7 +15,35 @@ export interface SamverkanClientOptions {
   token?: TokenSource;
   /** A fetch implementation (default: the global fetch). */
   fetch?: typeof fetch;
+  /**
+   * How a request the hub could not take is tried again (see {@link RetryOptions}); `false`
+   * sends each request once.
+   */
+  retry?: RetryOptions | false;
 }
+
+/**
+ * What the SDK tries again, as the integrators' guide asks of every client: a dropped or refused
+ * connection, 429 (after its `Retry-After`), 502, 503, 504, and 409 `idempotency-key-in-progress`
+ * (an earlier try of the same write is still running). Only reads and writes that carry an
+ * `Idempotency-Key` (every write the typed clients send) are tried again, and always with the same
+ * key and body, so a write whose answer was lost cannot act twice. Other answers, 4xx included,
+ * are never tried again.
+ */
+export interface RetryOptions {
+  /** tries in all, the first included (default 4) */
+  attempts?: number;
+  /** the pause before the second try; it doubles with each try after (default 250 ms) */
+  baseDelayMs?: number;
+  /**
+   * the longest pause (default 4000 ms): an answer whose `Retry-After` asks for longer is given
+   * to the caller as it is
+   */
+  maxDelayMs?: number;
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+const IN_PROGRESS = 'urn:samverkan:problem:idempotency-key-in-progress';
 
 /** Typed HTTP clients for the three services, generated from openapi/*.yaml. */
 export interface SamverkanClient {
@@ -84,10 +112,13 @@ export function createSamverkanClient(options: SamverkanClientOptions): Samverka
     }
   };
 
+  const typedFetch =
+    options.retry === false ? guardedFetch : retryingFetch(guardedFetch, options.retry ?? {});
+
   const make = <P extends object>(service: 'directory' | 'referrals' | 'notifications') => {
     const client = createClient<P>({
       baseUrl: (options.services?.[service] ?? options.url).replace(/\/$/, ''),
-      fetch: guardedFetch,
+      fetch: typedFetch,
     });
     client.use(middleware);
     return client;
@@ -101,6 +132,102 @@ export function createSamverkanClient(options: SamverkanClientOptions): Samverka
     token,
     fetch: guardedFetch,
   };
+}
+
+/**
+ * `fetch` that tries a request again as {@link RetryOptions} says. The typed clients hand it a
+ * `Request` whose headers (token, `Idempotency-Key`) are already set: each try sends a copy of it.
+ */
+function retryingFetch(send: typeof fetch, retry: RetryOptions): typeof fetch {
+  const attempts = Math.max(1, Math.floor(retry.attempts ?? 4));
+  const baseDelayMs = retry.baseDelayMs ?? 250;
+  const maxDelayMs = retry.maxDelayMs ?? 4000;
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const retriable =
+      request.method === 'GET' ||
+      request.method === 'HEAD' ||
+      request.headers.has('idempotency-key');
+    if (!retriable || attempts === 1) {
+      return send(request);
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      const last = attempt >= attempts;
+      const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+      let response: Response;
+      try {
+        response = await send(last ? request : request.clone());
+      } catch (err) {
+        if (last || request.signal.aborted) {
+          throw err;
+        }
+        await pause(backoff, request.signal);
+        continue;
+      }
+      if (last) {
+        return response;
+      }
+      const wait = await retryDelay(response, backoff, maxDelayMs);
+      if (wait === undefined) {
+        return response;
+      }
+      await response.body?.cancel().catch(() => undefined);
+      await pause(wait, request.signal);
+    }
+  };
+}
+
+/** How long to wait before trying again after this answer, or undefined: give it to the caller. */
+async function retryDelay(
+  response: Response,
+  backoff: number,
+  maxDelayMs: number,
+): Promise<number | undefined> {
+  if (response.status === 409) {
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => undefined)) as { type?: unknown } | undefined;
+    return body?.type === IN_PROGRESS ? backoff : undefined;
+  }
+  if (!RETRY_STATUSES.has(response.status)) {
+    return undefined;
+  }
+  const after = retryAfterMs(response.headers.get('retry-after'));
+  if (after === undefined) {
+    return backoff;
+  }
+  return after <= maxDelayMs ? Math.max(after, 0) : undefined;
+}
+
+/** `Retry-After` as milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+function retryAfterMs(value: string | null): number | undefined {
+  if (value === null || value.trim() === '') {
+    return undefined;
+  }
+  if (/^\d+$/.test(value.trim())) {
+    return Number(value.trim()) * 1000;
+  }
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : at - Date.now();
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /**
