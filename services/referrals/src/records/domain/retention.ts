@@ -1,4 +1,5 @@
 import type { PendingEvent } from '@samverkan/shared';
+import { eventData } from '../../referrals/model';
 
 /** Purge events (openapi/referrals.events.yaml). */
 export const RetentionEvents = {
@@ -60,17 +61,7 @@ export function referralPurgeRecord(
     events: [
       {
         type: RetentionEvents.referralPurged,
-        data: {
-          referralId: r.id,
-          senderUnitId: r.senderUnitId,
-          recipientUnitId: r.recipientUnitId,
-          copyUnitIds: r.copyUnitIds,
-          category: r.category,
-          urgency: r.urgency,
-          status: r.status,
-          municipalityCode: r.municipalityCode,
-          purgedAt: now.toISOString(),
-        },
+        data: eventData(r, { purgedAt: now.toISOString() }),
       },
     ],
     detail: {
