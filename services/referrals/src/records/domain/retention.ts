@@ -1,5 +1,5 @@
 import type { PendingEvent } from '@samverkan/shared';
-import { eventData } from '../../referrals/model';
+import { eventData, type ReferralRouting } from '../../referrals/model';
 
 /** Purge events (openapi/referrals.events.yaml). */
 export const RetentionEvents = {
@@ -16,15 +16,7 @@ const DAY_MS = 86_400_000;
 export const cutoffOf = (now: Date, days: number): Date => new Date(now.getTime() - days * DAY_MS);
 
 /** A referral whose content is due (the clear metadata its purge event carries). */
-export interface DueReferral {
-  id: string;
-  senderUnitId: string;
-  recipientUnitId: string;
-  copyUnitIds: string[];
-  category: string;
-  urgency: string;
-  status: string;
-  municipalityCode: string;
+export interface DueReferral extends ReferralRouting {
   envelopeSize: number;
   finalSince: Date;
 }
