@@ -67,13 +67,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import { openStream } from '@samverkan/notifications/test/helpers/sse-client';
-import {
-  DEMO_UNITS,
-  DEMO_USERS,
-  referralMetadata,
-  sealEnvelope,
-  verifyKeysResponse,
-} from '@samverkan/shared';
+import { DEMO_UNITS, DEMO_USERS, verifyKeysResponse } from '@samverkan/shared';
 import { loadDevIssuer } from '@samverkan/shared/src/auth/dev-issuer';
 import {
   createTestDatabase,
@@ -83,6 +77,7 @@ import {
   testEventNaming,
   type TestDatabase,
 } from '@samverkan/shared/src/testing';
+import { sealReferralBody, verifyPinnedKeys } from '../scripts/bench-referrals';
 
 const ROOT = path.resolve(__dirname, '..');
 const PROBE = path.join(ROOT, 'scripts', 'bench-process-probe.js');
@@ -493,62 +488,25 @@ async function referralToStream(
       }, 60_000);
     }
     const keyStore = readDevKeyStore(hub.dataDir);
-    const keys = await verifyKeysResponse(keysRes, {
-      trustedRootFingerprints: Object.fromEntries(
-        Object.entries(keyStore.roots).map(([org, root]) => [org, [root.kid]]),
-      ),
-      requirePinnedRoots: true,
-    });
-    const own = keyStore.units[from]!;
+    const keys = await verifyPinnedKeys(keyStore, keysRes);
     const sustainedCounts = rates.map((r) => Math.round(r * sustainedSeconds));
     const bodies = await Promise.all(
-      Array.from(
-        { length: referrals + 5 + sustainedCounts.reduce((a, b) => a + b, 0) },
-        async () => {
-          const id = randomUUID();
-          const sealed = await sealEnvelope({
-            meta: referralMetadata({
-              id: id,
-              senderUnitId: from,
-              recipientUnitId: to,
-              category: 'trafficking_sexual',
-              urgency: 'acute',
-              ageBand: 'adult',
-              gender: 'female',
-              citizenshipGroup: 'eu',
-              municipalityCode: '0581',
-              legalBasis: 'consent',
-            }),
-            document: {
-              version: 1,
-              person: { ageBand: 'adult' },
-              situation: { summary: 'Benchmark referral', exploitation: ['trafficking_sexual'] },
-              requests: ['support_talks'],
-              consent: { given: true },
-              senderContact: { role: 'officer' },
-            },
-            sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
-            recipients: [{ unitId: to, encryptionKeys: keys.get(to)!.encryptionKeys }],
-            senderEncryptionKeys: keys.get(from)!.encryptionKeys,
-          });
-          return {
-            id,
-            body: JSON.stringify({
-              id,
-              senderUnitId: from,
-              recipientUnitId: to,
-              copyUnitIds: [],
-              category: 'trafficking_sexual',
-              urgency: 'acute',
-              ageBand: 'adult',
-              gender: 'female',
-              citizenshipGroup: 'eu',
-              municipalityCode: '0581',
-              legalBasis: 'consent',
-              envelope: sealed.jwe,
-            }),
-          };
-        },
+      Array.from({ length: referrals + 5 + sustainedCounts.reduce((a, b) => a + b, 0) }, () =>
+        sealReferralBody({
+          keyStore,
+          keys,
+          from,
+          to,
+          urgency: 'acute',
+          document: {
+            version: 1,
+            person: { ageBand: 'adult' },
+            situation: { summary: 'Benchmark referral', exploitation: ['trafficking_sexual'] },
+            requests: ['support_talks'],
+            consent: { given: true },
+            senderContact: { role: 'officer' },
+          },
+        }),
       ),
     );
 

@@ -45,15 +45,7 @@ import { Client, Pool } from 'pg';
 import { directoryService } from '@samverkan/directory';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import { referralsService } from '@samverkan/referrals';
-import {
-  createPlatformApp,
-  DEMO_UNITS,
-  DEMO_USERS,
-  loadConfig,
-  referralMetadata,
-  sealEnvelope,
-  verifyKeysResponse,
-} from '@samverkan/shared';
+import { createPlatformApp, DEMO_UNITS, DEMO_USERS, loadConfig } from '@samverkan/shared';
 import {
   createTestDatabase,
   deleteTestStreams,
@@ -61,6 +53,7 @@ import {
   testEventNaming,
 } from '@samverkan/shared/src/testing';
 import { runLoad, type LoadRequest, type LoadResult } from '../scripts/bench-load';
+import { sealReferralBody, verifyPinnedKeys } from '../scripts/bench-referrals';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -404,13 +397,7 @@ async function main(): Promise<void> {
       url: `/v1/keys?units=${from},${to}`,
       headers: auth,
     });
-    const keys = await verifyKeysResponse(keysRes.json(), {
-      trustedRootFingerprints: Object.fromEntries(
-        Object.entries(keyStore.roots).map(([org, root]) => [org, [root.kid]]),
-      ),
-      requirePinnedRoots: true,
-    });
-    const own = keyStore.units[from]!;
+    const keys = await verifyPinnedKeys(keyStore, keysRes.json());
     const sealStart = process.hrtime.bigint();
     const bodies: string[] = new Array<string>(envelopes);
     const batch = 256;
@@ -418,39 +405,15 @@ async function main(): Promise<void> {
       await Promise.all(
         Array.from({ length: Math.min(batch, envelopes - start) }, async (_, j) => {
           const i = start + j;
-          const id = randomUUID();
-          const sealed = await sealEnvelope({
-            meta: referralMetadata({
-              id: id,
-              senderUnitId: from,
-              recipientUnitId: to,
-              category: 'trafficking_sexual',
-              urgency: 'urgent',
-              ageBand: 'adult',
-              gender: 'female',
-              citizenshipGroup: 'eu',
-              municipalityCode: '0581',
-              legalBasis: 'consent',
-            }),
-            document: referralDocument(i),
-            sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
-            recipients: [{ unitId: to, encryptionKeys: keys.get(to)!.encryptionKeys }],
-            senderEncryptionKeys: keys.get(from)!.encryptionKeys,
-          });
-          bodies[i] = JSON.stringify({
-            id,
-            senderUnitId: from,
-            recipientUnitId: to,
-            copyUnitIds: [],
-            category: 'trafficking_sexual',
+          const sealed = await sealReferralBody({
+            keyStore,
+            keys,
+            from,
+            to,
             urgency: 'urgent',
-            ageBand: 'adult',
-            gender: 'female',
-            citizenshipGroup: 'eu',
-            municipalityCode: '0581',
-            legalBasis: 'consent',
-            envelope: sealed.jwe,
+            document: referralDocument(i),
           });
+          bodies[i] = sealed.body;
         }),
       );
     }

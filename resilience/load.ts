@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
-import { DEMO_UNITS, referralMetadata, sealEnvelope, verifyKeysResponse } from '@samverkan/shared';
+import { DEMO_UNITS } from '@samverkan/shared';
+import { sealReferralBody, verifyPinnedKeys } from '../scripts/bench-referrals';
 
 export interface ReferralLoad {
   /** referral ids the hub answered 201 (or replayed 201) for */
@@ -27,41 +28,26 @@ export async function prepareReferrals(
   count: number,
 ): Promise<Array<{ id: string; body: string }>> {
   const keyStore = readDevKeyStore(dataDir);
-  const pinned = Object.fromEntries(
-    Object.entries(keyStore.roots).map(([org, root]) => [org, [root.kid]]),
-  );
   const res = await fetch(`${gatewayUrl}/v1/keys?units=${LOAD_SENDER},${LOAD_RECIPIENT}`, {
     headers: { authorization: `Bearer ${token}` },
   });
   if (res.status !== 200) {
     throw new Error(`keys: ${res.status} ${await res.text()}`);
   }
-  const keys = await verifyKeysResponse(
-    (await res.json()) as Parameters<typeof verifyKeysResponse>[0],
-    {
-      trustedRootFingerprints: pinned,
-      requirePinnedRoots: true,
-    },
+  const keys = await verifyPinnedKeys(
+    keyStore,
+    (await res.json()) as Parameters<typeof verifyPinnedKeys>[1],
   );
-  const own = keyStore.units[LOAD_SENDER]!;
   const out: Array<{ id: string; body: string }> = [];
   for (let start = 0; start < count; start += 100) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(100, count - start) }, async (_, j) => {
-        const id = randomUUID();
-        const sealed = await sealEnvelope({
-          meta: referralMetadata({
-            id: id,
-            senderUnitId: LOAD_SENDER,
-            recipientUnitId: LOAD_RECIPIENT,
-            category: 'trafficking_sexual',
-            urgency: 'acute',
-            ageBand: 'adult',
-            gender: 'female',
-            citizenshipGroup: 'eu',
-            municipalityCode: '0581',
-            legalBasis: 'consent',
-          }),
+      Array.from({ length: Math.min(100, count - start) }, (_, j) =>
+        sealReferralBody({
+          keyStore,
+          keys,
+          from: LOAD_SENDER,
+          to: LOAD_RECIPIENT,
+          urgency: 'acute',
           document: {
             version: 1,
             person: { ageBand: 'adult', languages: ['ro'], interpreterNeeded: true },
@@ -73,30 +59,8 @@ export async function prepareReferrals(
             consent: { given: true, scope: 'Sharing with social services' },
             senderContact: { role: 'officer' },
           },
-          sender: { signingKey: { kid: own.sig.kid, privateJwk: own.sig.privateJwk } },
-          recipients: [
-            { unitId: LOAD_RECIPIENT, encryptionKeys: keys.get(LOAD_RECIPIENT)!.encryptionKeys },
-          ],
-          senderEncryptionKeys: keys.get(LOAD_SENDER)!.encryptionKeys,
-        });
-        return {
-          id,
-          body: JSON.stringify({
-            id,
-            senderUnitId: LOAD_SENDER,
-            recipientUnitId: LOAD_RECIPIENT,
-            copyUnitIds: [],
-            category: 'trafficking_sexual',
-            urgency: 'acute',
-            ageBand: 'adult',
-            gender: 'female',
-            citizenshipGroup: 'eu',
-            municipalityCode: '0581',
-            legalBasis: 'consent',
-            envelope: sealed.jwe,
-          }),
-        };
-      }),
+        }),
+      ),
     );
     out.push(...batch);
   }

@@ -8,16 +8,20 @@
  * the caller's units.
  */
 import { randomUUID } from 'node:crypto';
-import { openServiceDatabase } from '@samverkan/shared';
-import { createTestDatabase, type TestDatabase } from '@samverkan/shared/src/testing';
+import type { TestDatabase } from '@samverkan/shared/src/testing';
 import type { DataSource } from 'typeorm';
-import { REFERRALS_ENTITIES, ReferralCopyEntryEntity, ReferralEntity } from '../src/entities';
-import { REFERRALS_MIGRATIONS } from '../src/migrations';
+import { ReferralCopyEntryEntity, ReferralEntity } from '../src/entities';
 import { createReferralsRepository, type ReferralListQuery } from '../src/referrals';
 import { boxPageStatement } from '../src/referrals/box-page';
 import { listedColumns } from '../src/referrals/repository';
 import type { ReferralsContext } from '../src/services/context';
 import { referralView } from '../src/services/views';
+import {
+  generator,
+  insertReferralRows,
+  openReferralsDatabase,
+  type ReferralRow,
+} from './helpers/referral-rows';
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -27,31 +31,10 @@ const STATUSES = ['sent', 'received', 'accepted', 'closed'];
 const URGENCIES = ['acute', 'urgent', 'routine'];
 const CATEGORIES = ['trafficking_sexual', 'sex_for_compensation', 'other'];
 
-interface Row {
-  id: string;
-  sender: string;
-  recipient: string;
-  copies: string[];
-  category: string;
-  urgency: string;
-  status: string;
-  createdAt: Date;
-}
-
-/** A small deterministic generator, so that a failure can be replayed. */
-function generator(seed: number) {
-  let s = seed;
-  const next = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
-}
-
 const base = Date.now() - 400 * DAY_MS;
 const g = generator(15);
 // A few creation times shared by many rows: pages cut inside a run of equal times.
-const rows: Row[] = Array.from({ length: 240 }, (_, i) => ({
+const rows: ReferralRow[] = Array.from({ length: 240 }, (_, i) => ({
   id: randomUUID(),
   sender: g.pick(units),
   recipient: g.pick(units),
@@ -66,33 +49,8 @@ const rows: Row[] = Array.from({ length: 240 }, (_, i) => ({
 }));
 
 beforeAll(async () => {
-  db = await createTestDatabase('boxes');
-  ds = await openServiceDatabase({
-    url: db.url,
-    schema: 'referrals',
-    entities: REFERRALS_ENTITIES,
-    migrations: REFERRALS_MIGRATIONS,
-    poolSize: 3,
-  });
-  const values: unknown[] = [];
-  const tuples = rows.map((r) => {
-    const p = (v: unknown) => {
-      values.push(v);
-      return `$${values.length}`;
-    };
-    return `(${p(r.id)}, ${p(r.sender)}, ${p(r.recipient)}, ${p(r.copies)}::uuid[], ${p(r.category)},
-      ${p(r.urgency)}, 'adult', 'female', 'swedish', '0581', 'consent', ${p(r.status)},
-      '{"ciphertext": "x"}'::jsonb, 21, ${p(r.createdAt)}::timestamptz + interval '1 day',
-      '{"mode": null, "plannedFor": null, "senderConfirmation": null, "recipientConfirmation": null}'::jsonb,
-      ${p(r.createdAt)}, ${p(r.createdAt)})`;
-  });
-  await ds.query(
-    `INSERT INTO referrals.referrals (id, sender_unit_id, recipient_unit_id, copy_unit_ids,
-       category, urgency, age_band, gender, citizenship_group, municipality_code, legal_basis,
-       status, envelope, envelope_size, acknowledge_by, handover, created_at, updated_at)
-     VALUES ${tuples.join(', ')}`,
-    values,
-  );
+  ({ db, ds } = await openReferralsDatabase('boxes', 3));
+  await insertReferralRows(ds, rows);
 }, 60_000);
 afterAll(async () => {
   await ds?.destroy();

@@ -7,11 +7,8 @@
  * changed record-key secret.
  */
 import { randomUUID } from 'node:crypto';
-import { openServiceDatabase } from '@samverkan/shared';
-import { createTestDatabase, type TestDatabase } from '@samverkan/shared/src/testing';
-import type { DataSource, EntityManager } from 'typeorm';
-import { REFERRALS_ENTITIES } from '../src/entities';
-import { REFERRALS_MIGRATIONS } from '../src/migrations';
+import type { TestDatabase } from '@samverkan/shared/src/testing';
+import type { DataSource } from 'typeorm';
 import { ReferralRollups1797053000000 } from '../src/migrations/1797053000000-ReferralRollups';
 import { StaticReferralRollups1797060000000 } from '../src/migrations/1797060000000-StaticReferralRollups';
 import { createReferralsRepository } from '../src/referrals/repository';
@@ -22,6 +19,12 @@ import {
   recordKeySql,
   type StatisticsDimension,
 } from '../src/services/statistics.repository';
+import {
+  generator,
+  insertReferralRows,
+  openReferralsDatabase,
+  type ReferralRow,
+} from './helpers/referral-rows';
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -29,46 +32,14 @@ const units = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 beforeAll(async () => {
-  db = await createTestDatabase('rollups');
-  ds = await openServiceDatabase({
-    url: db.url,
-    schema: 'referrals',
-    entities: REFERRALS_ENTITIES,
-    migrations: REFERRALS_MIGRATIONS,
-    poolSize: 6,
-  });
+  ({ db, ds } = await openReferralsDatabase('rollups', 6));
 });
 afterAll(async () => {
   await ds?.destroy();
   await db?.drop();
 });
 
-/** A small deterministic generator, so that a failure can be replayed. */
-function generator(seed: number) {
-  let s = seed;
-  const next = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
-}
-
-interface Row {
-  id: string;
-  sender: string;
-  recipient: string;
-  copies: string[];
-  category: string;
-  urgency: string;
-  gender: string;
-  status: string;
-  municipality: string;
-  createdAt: Date;
-  acknowledgedAt: Date | null;
-  outcome: string | null;
-}
-
-function randomRows(n: number, seed: number, newestDaysAgo = 0, spanDays = 420): Row[] {
+function randomRows(n: number, seed: number, newestDaysAgo = 0, spanDays = 420): ReferralRow[] {
   const g = generator(seed);
   return Array.from({ length: n }, () => {
     const recipient = g.pick(units);
@@ -97,30 +68,6 @@ function randomRows(n: number, seed: number, newestDaysAgo = 0, spanDays = 420):
       outcome: g.next() < 0.3 ? g.pick(['support_started', 'unreachable']) : null,
     };
   });
-}
-
-/** The rows in one INSERT statement (the trigger sees them together). */
-async function insert(rows: Row[], runner: DataSource | EntityManager = ds): Promise<void> {
-  const values: unknown[] = [];
-  const tuples = rows.map((r) => {
-    const p = (v: unknown) => {
-      values.push(v);
-      return `$${values.length}`;
-    };
-    return `(${p(r.id)}, ${p(r.sender)}, ${p(r.recipient)}, ${p(r.copies)}::uuid[], ${p(r.category)},
-      ${p(r.urgency)}, 'adult', ${p(r.gender)}, 'swedish', ${p(r.municipality)}, 'consent',
-      ${p(r.status)}, '{}'::jsonb, 2, ${p(r.createdAt)}::timestamptz + interval '1 day',
-      ${p(r.acknowledgedAt)}::timestamptz, ${p(r.outcome)}, '{}'::jsonb, ${p(r.createdAt)},
-      ${p(r.createdAt)})`;
-  });
-  await runner.query(
-    `INSERT INTO referrals.referrals (id, sender_unit_id, recipient_unit_id, copy_unit_ids,
-       category, urgency, age_band, gender, citizenship_group, municipality_code, legal_basis,
-       status, envelope, envelope_size, acknowledge_by, acknowledged_at, outcome, handover,
-       created_at, updated_at)
-     VALUES ${tuples.join(', ')}`,
-    values,
-  );
 }
 
 /** A box's counts as the service counted them before the counters: from the referrals. */
@@ -165,8 +112,8 @@ async function expectBoxesExact(): Promise<void> {
 
 describe('box counts and copy entries', () => {
   it('equal counting the referrals through inserts, updates, deletes and a rollback', async () => {
-    await insert(randomRows(120, 1));
-    await insert(randomRows(1, 2));
+    await insertReferralRows(ds, randomRows(120, 1));
+    await insertReferralRows(ds, randomRows(1, 2));
     await expectBoxesExact();
 
     // Moves between statuses and units, an update that moves nothing, a copy list changed.
@@ -193,7 +140,7 @@ describe('box counts and copy entries', () => {
     // A rolled-back change leaves no trace in the counters.
     await expect(
       ds.transaction(async (tx) => {
-        await insert(randomRows(5, 3), tx);
+        await insertReferralRows(tx, randomRows(5, 3));
         await tx.query(`UPDATE referrals.referrals SET status = 'closed'`);
         throw new Error('rolled back');
       }),
@@ -223,7 +170,7 @@ describe('box counts and copy entries', () => {
         ds.transaction(async (tx) => {
           const rows = randomRows(15, seed).map((r) => ({ ...r, recipient: units[2]! }));
           for (const row of rows) {
-            await insert([row], tx);
+            await insertReferralRows(tx, [row]);
           }
           await tx.query(`UPDATE referrals.referrals SET status = 'accepted' WHERE id = $1`, [
             rows[0]!.id,
@@ -247,11 +194,11 @@ describe('box counts and copy entries', () => {
       const staticTriggers = new StaticReferralRollups1797060000000();
       await staticTriggers.down(runner);
       await migration.down(runner);
-      await insert(randomRows(40, 21)); // no triggers now
+      await insertReferralRows(ds, randomRows(40, 21)); // no triggers now
       await migration.up(runner);
       await expectBoxesExact();
       await staticTriggers.up(runner);
-      await insert(randomRows(10, 22));
+      await insertReferralRows(ds, randomRows(10, 22));
       await expectBoxesExact();
     } finally {
       await runner.release();
@@ -360,14 +307,14 @@ async function expectStatisticsExact(secret: string): Promise<void> {
 describe('the statistics rollup', () => {
   it('gives the cells, keys and medians of counting every referral, over whole and partial months', async () => {
     // Stored before the secret: built when the service first sets it.
-    await insert(randomRows(300, 31, 0, 500));
+    await insertReferralRows(ds, randomRows(300, 31, 0, 500));
     const statistics = createStatisticsRepository(ds);
     expect(await statistics.useRecordKeySecret('secret-a')).toBe(true);
     expect(await statistics.useRecordKeySecret('secret-a')).toBe(false);
     await expectStatisticsExact('secret-a');
 
     // Then kept by the triggers: new referrals, acknowledgements, outcomes, a deletion.
-    await insert(randomRows(150, 32, 0, 500));
+    await insertReferralRows(ds, randomRows(150, 32, 0, 500));
     await ds.query(
       `UPDATE referrals.referrals SET acknowledged_at = created_at + interval '7 minutes 33 seconds'
         WHERE acknowledged_at IS NULL AND id IN (SELECT id FROM referrals.referrals ORDER BY id LIMIT 40)`,

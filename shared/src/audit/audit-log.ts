@@ -55,6 +55,26 @@ function contentOf(e: AuditEntryEntity): Record<string, unknown> {
   return auditContentOf(e);
 }
 
+/** What an entry keeps of the record it is made from (what is not given as null, or {}). */
+function recordedFields(record: AuditRecord) {
+  return {
+    actorSub: record.actor.sub,
+    actorOrg: record.actor.org ?? null,
+    actorIssuer: record.actor.iss ?? null,
+    action: record.action,
+    objectType: record.objectType,
+    objectId: record.objectId ?? null,
+    objectOrg: record.objectOrg ?? null,
+    outcome: record.outcome,
+    detail: record.detail ?? {},
+  };
+}
+
+/** Organisation ids, each once and sorted (anything not a non-empty string left out). */
+function uniqueOrgs(orgs: string[]): string[] {
+  return [...new Set(orgs.filter((o) => typeof o === 'string' && o.length > 0))].sort();
+}
+
 /** Verification of the chain, and how many entries wait to be chained. */
 export interface AuditVerification extends CheckedChainVerification {
   /** entries written but not yet linked into the chain (normally 0 within a second); absent where requests chain their own */
@@ -96,18 +116,8 @@ export class AuditLog {
     return {
       id: randomUUID(),
       at: new Date().toISOString(),
-      actorSub: record.actor.sub,
-      actorOrg: record.actor.org ?? null,
-      actorIssuer: record.actor.iss ?? null,
-      action: record.action,
-      objectType: record.objectType,
-      objectId: record.objectId ?? null,
-      objectOrg: record.objectOrg ?? null,
-      outcome: record.outcome,
-      detail: record.detail ?? {},
-      partyOrgs: [
-        ...new Set(partyOrgs.filter((o) => typeof o === 'string' && o.length > 0)),
-      ].sort(),
+      ...recordedFields(record),
+      partyOrgs: uniqueOrgs(partyOrgs),
     };
   }
 
@@ -134,7 +144,7 @@ export class AuditLog {
         manager,
       );
     }
-    return [...new Set(orgs.filter((o) => typeof o === 'string' && o.length > 0))].sort();
+    return uniqueOrgs(orgs);
   }
 
   /**
@@ -163,15 +173,7 @@ export class AuditLog {
       seq: link.seq,
       id: randomUUID(),
       at: new Date(),
-      actorSub: record.actor.sub,
-      actorOrg: record.actor.org ?? null,
-      actorIssuer: record.actor.iss ?? null,
-      action: record.action,
-      objectType: record.objectType,
-      objectId: record.objectId ?? null,
-      objectOrg: record.objectOrg ?? null,
-      outcome: record.outcome,
-      detail: record.detail ?? {},
+      ...recordedFields(record),
       partyOrgs,
       prevHash: link.prevHash,
     });

@@ -3,7 +3,7 @@ import { hasRole } from '../auth/principal';
 import type { OpenApiContract } from '../contracts/openapi-contract';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { AUDIT_CHAIN, auditEntryView, type AuditLog } from './audit-log';
-import { checkpointPage } from './chain-checkpoints';
+import { checkpointPage, pinnedCheckpoint } from './chain-checkpoints';
 
 /**
  * `GET /v1/audit/<service>`, `GET /v1/audit/<service>/verify` and `GET|POST
@@ -61,21 +61,7 @@ export async function registerAuditRoutes(
     ...contract.route('GET', `/v1/audit/${service}/verify`),
     handler: async (request) => {
       await requireAuditor(request, 'audit.verify');
-      const q = request.query as { pinSeq?: number; pinHash?: string };
-      if ((q.pinSeq === undefined) !== (q.pinHash === undefined)) {
-        throw new ProblemError(
-          CommonProblems.validation,
-          'pinSeq and pinHash pin a checkpoint together',
-          {
-            errors: [
-              { field: 'query.pinHash', message: 'give both pinSeq and pinHash, or neither' },
-            ],
-          },
-        );
-      }
-      return audit.verify(
-        q.pinSeq !== undefined ? { seq: q.pinSeq, headHash: q.pinHash!.toLowerCase() } : undefined,
-      );
+      return audit.verify(pinnedCheckpoint(request.query as { pinSeq?: number; pinHash?: string }));
     },
   });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ChainCheckpointEntity, ChainHeadEntity } from '../entities/platform.entities';
+import { CommonProblems, ProblemError } from '../errors/problem';
 import type { ServiceEvents } from '../events/service-events';
 import { openCheckpointJws, type AuditSigningKey } from './audit-key';
 import { canonicalJson, GENESIS_HASH, type ChainLink, type ChainVerification } from './hash-chain';
@@ -100,6 +101,28 @@ export function checkpointPayload(c: {
 export interface PinnedCheckpoint {
   seq: number;
   headHash: string;
+}
+
+/**
+ * The checkpoint a verify request pins (`?pinSeq=…&pinHash=…`, the hash in any case), or none;
+ * a 400 when only one of the two is given.
+ */
+export function pinnedCheckpoint(query: {
+  pinSeq?: number;
+  pinHash?: string;
+}): PinnedCheckpoint | undefined {
+  if ((query.pinSeq === undefined) !== (query.pinHash === undefined)) {
+    throw new ProblemError(
+      CommonProblems.validation,
+      'pinSeq and pinHash pin a checkpoint together',
+      {
+        errors: [{ field: 'query.pinHash', message: 'give both pinSeq and pinHash, or neither' }],
+      },
+    );
+  }
+  return query.pinSeq !== undefined
+    ? { seq: query.pinSeq, headHash: query.pinHash!.toLowerCase() }
+    : undefined;
 }
 
 export interface CheckedChainVerification extends ChainVerification {

@@ -9,38 +9,23 @@ import {
   UnitEntity,
   UnitKeyEntity,
 } from '../entities';
+import { rootKeyView, unitKeyView } from '../services/views';
 
-/** Postgres renders a timestamptz inside JSON with microseconds and an offset; the API shows ISO 8601 in UTC with milliseconds, as everywhere. */
-const iso = (value: string | null): string | null =>
-  value === null ? null : new Date(value).toISOString();
+/** Postgres renders a timestamptz inside JSON as text (microseconds, an offset): as a Date. */
+const date = (value: string | null): Date | null => (value === null ? null : new Date(value));
 
-interface RootKeyJson {
-  kid: string;
-  organisationId: string;
-  jwk: Record<string, string>;
-  status: string;
+/** A root key as json_build_object renders its row: the entity, its times as text. */
+type RootKeyJson = Omit<RootKeyEntity, 'organisation' | 'registeredAt' | 'revokedAt'> & {
   registeredAt: string;
-  registeredBy: string;
-  registeredByIssuer: string | null;
   revokedAt: string | null;
-  revocationReason: string | null;
-}
+};
 
-interface UnitKeyJson {
-  kid: string;
-  unitId: string;
-  organisationId: string;
-  use: string;
-  alg: string;
-  jwk: Record<string, string>;
-  signed: string;
-  rootKid: string;
-  status: string;
+/** A unit key as json_build_object renders its row: the entity, its times as text. */
+type UnitKeyJson = Omit<UnitKeyEntity, 'unit' | 'publishedAt' | 'retiredAt' | 'revokedAt'> & {
   publishedAt: string;
   retiredAt: string | null;
   revokedAt: string | null;
-  revocationReason: string | null;
-}
+};
 
 /** The key log's name among the directory schema's hash chains (checkpoints, recorded head). */
 export const KEY_LOG_CHAIN = 'key_log';
@@ -90,32 +75,21 @@ export function createKeysRepository(dataSource: DataSource) {
       return rows.map((row) => ({
         unitId: row.unitId,
         organisationId: row.organisationId,
-        rootKeys: row.rootKeys.map((r) => ({
-          kid: r.kid,
-          organisationId: r.organisationId,
-          jwk: r.jwk,
-          fingerprint: r.kid,
-          status: r.status,
-          registeredAt: iso(r.registeredAt)!,
-          registeredBy: { issuer: r.registeredByIssuer ?? null, subject: r.registeredBy },
-          revokedAt: iso(r.revokedAt),
-          revocationReason: r.revocationReason,
-        })),
-        keys: row.keys.map((k) => ({
-          kid: k.kid,
-          unitId: k.unitId,
-          organisationId: k.organisationId,
-          use: k.use,
-          alg: k.alg,
-          jwk: k.jwk,
-          signed: k.signed,
-          rootKid: k.rootKid,
-          status: k.status,
-          publishedAt: iso(k.publishedAt)!,
-          retiredAt: iso(k.retiredAt),
-          revokedAt: iso(k.revokedAt),
-          revocationReason: k.revocationReason,
-        })),
+        rootKeys: row.rootKeys.map((r) =>
+          rootKeyView({
+            ...r,
+            registeredAt: new Date(r.registeredAt),
+            revokedAt: date(r.revokedAt),
+          }),
+        ),
+        keys: row.keys.map((k) =>
+          unitKeyView({
+            ...k,
+            publishedAt: new Date(k.publishedAt),
+            retiredAt: date(k.retiredAt),
+            revokedAt: date(k.revokedAt),
+          }),
+        ),
       }));
     },
 

@@ -108,16 +108,6 @@ export function createFieldRequestCommands(
           flags: input.flags,
           envelope: input.envelope,
           envelopeSize: info.sizeBytes,
-          status: 'open',
-          claimedBy: null,
-          claimedByUnitId: null,
-          claimedAt: null,
-          enRouteAt: null,
-          onSiteAt: null,
-          completedAt: null,
-          cancelledAt: null,
-          escalatedAt: null,
-          version: 1,
         });
         const onShift = await onShiftNow(tx, operationId, now, participants);
         const alerted = [...new Map(onShift.map((s) => [`${s.unitId}/${s.userId}`, s])).values()];

@@ -52,11 +52,44 @@ export function fieldRequestExists(tx: EntityManager, id: string): Promise<boole
   return tx.existsBy(FieldRequestEntity, { id });
 }
 
-/** A new field request; answers it as stored (with its creation time). */
+/** What a new field request is given; the rest of its row is where every one starts. */
+export type NewFieldRequest = Omit<
+  FieldRequestEntity,
+  | 'status'
+  | 'claimedBy'
+  | 'claimedByUnitId'
+  | 'claimedAt'
+  | 'enRouteAt'
+  | 'onSiteAt'
+  | 'completedAt'
+  | 'cancelledAt'
+  | 'escalatedAt'
+  | 'version'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
+/**
+ * A new field request: open, claimed by nobody, nothing of its course yet, at version 1. Answers
+ * it as stored (with its creation time).
+ */
 export async function insertFieldRequest(
   tx: EntityManager,
-  row: Omit<FieldRequestEntity, 'createdAt' | 'updatedAt'>,
+  request: NewFieldRequest,
 ): Promise<FieldRequestEntity> {
+  const row: Omit<FieldRequestEntity, 'createdAt' | 'updatedAt'> = {
+    ...request,
+    status: 'open',
+    claimedBy: null,
+    claimedByUnitId: null,
+    claimedAt: null,
+    enRouteAt: null,
+    onSiteAt: null,
+    completedAt: null,
+    cancelledAt: null,
+    escalatedAt: null,
+    version: 1,
+  };
   await tx.insert(FieldRequestEntity, row as never);
   return tx.findOneByOrFail(FieldRequestEntity, { id: row.id });
 }

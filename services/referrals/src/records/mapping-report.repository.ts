@@ -10,12 +10,12 @@ import {
 import {
   cellsParams,
   DIMENSION_SQL,
+  liveReferralsSql,
   MEDIAN_OF_RUNNING_SQL,
   periodPlan,
   queryCells,
-  recordKeySql,
+  ROLLUP_WHERE_SQL,
   STATISTICS_TIME_ZONE,
-  tenthsSql,
   type StatisticsCell,
   type StatisticsDimension,
 } from '../services/statistics.repository';
@@ -61,29 +61,18 @@ export function createMappingReportRepository(dataSource: DataSource) {
       const bit = (k: number) => 1 << (names.length - 1 - k);
       const setMask = (s: StatisticsDimension[]) =>
         names.reduce((mask, _n, k) => (s.includes(dimensions[k]!) ? mask : mask | bit(k)), 0);
-      const at = (day: string) => `(${day}::timestamp AT TIME ZONE '${STATISTICS_TIME_ZONE}')`;
-      const rollupWhere = `m.month >= $1::date AND m.month < $2::date
-            AND ($3::bpchar[] IS NULL OR m.municipality_code = ANY ($3::bpchar[]))`;
       // As in StatisticsRepository.cells: a cell's median joins its counts on equal keys, so a
       // key that is null in a grouping's own dimension has no median there either.
       const sameCell = names
         .map((n, k) => `((c.g & ${bit(k)}) <> 0 OR md.${n} = c.${n})`)
         .join(' AND ');
       const sql = `
-        WITH live AS MATERIALIZED (
-          SELECT ${dims('referral')}, seg.sign,
-                 seg.sign * ${recordKeySql('r', '$4')} AS record_key,
-                 CASE WHEN r.acknowledged_at IS NULL THEN NULL ELSE ${tenthsSql('r')} END AS tenths
-            FROM unnest($5::date[], $6::date[], $7::int[]) AS seg(lower_day, upper_day, sign)
-            JOIN ${referrals} r
-              ON r.created_at >= ${at('seg.lower_day')} AND r.created_at < ${at('seg.upper_day')}
-           WHERE ($3::bpchar[] IS NULL OR r.municipality_code = ANY ($3::bpchar[]))
-        ), counted AS (
+        WITH live AS MATERIALIZED (${liveReferralsSql(referrals, dims('referral'))}), counted AS (
           SELECT GROUPING(${list}) AS g, ${list}, sum(x.n)::int AS n,
                  sum(x.keysum)::text AS keysum, sum(x.acknowledged)::int AS acknowledged
             FROM (
               SELECT ${dims('rollup')}, m.n, m.keysum, m.acknowledged
-                FROM ${months} m WHERE ${rollupWhere}
+                FROM ${months} m WHERE ${ROLLUP_WHERE_SQL}
               UNION ALL
               SELECT ${list}, l.sign, l.record_key, CASE WHEN l.tenths IS NULL THEN 0 ELSE l.sign END
                 FROM live l
@@ -97,7 +86,7 @@ export function createMappingReportRepository(dataSource: DataSource) {
           SELECT GROUPING(${list}) AS g, ${list}, h.tenths, sum(h.n) AS n
             FROM (
               SELECT ${dims('rollup')}, m.minutes_tenths AS tenths, m.n
-                FROM ${acks} m WHERE ${rollupWhere}
+                FROM ${acks} m WHERE ${ROLLUP_WHERE_SQL}
               UNION ALL
               SELECT ${list}, l.tenths, l.sign FROM live l WHERE l.tenths IS NOT NULL
             ) h

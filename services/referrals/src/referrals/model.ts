@@ -111,8 +111,20 @@ export function emptyHandover(): HandoverState {
   return { mode: null, plannedFor: null, senderConfirmation: null, recipientConfirmation: null };
 }
 
+/** A referral's routing facts (a stored referral, or one due for purge). */
+export interface ReferralRouting {
+  id: string;
+  senderUnitId: string;
+  recipientUnitId: string;
+  copyUnitIds: string[];
+  category: string;
+  urgency: string;
+  status: string;
+  municipalityCode: string;
+}
+
 /** What every referral event carries: routing facts, never content. */
-export function eventData(r: ReferralEntity, extra: Record<string, unknown> = {}) {
+export function eventData(r: ReferralRouting, extra: Record<string, unknown> = {}) {
   return {
     referralId: r.id,
     senderUnitId: r.senderUnitId,

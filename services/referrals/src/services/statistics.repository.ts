@@ -161,6 +161,29 @@ export interface StatisticsCell {
 export const MEDIAN_OF_RUNNING_SQL = `(min(u.tenths) FILTER (WHERE u.below > floor((u.total - 1) / 2.0))
                   + min(u.tenths) FILTER (WHERE u.below > ceil((u.total - 1) / 2.0))) / 20.0`;
 
+/** The rollup rows `m` of the whole months [$1, $2), in the municipalities $3 (or all). */
+export const ROLLUP_WHERE_SQL = `m.month >= $1::date AND m.month < $2::date
+            AND ($3::bpchar[] IS NULL OR m.municipality_code = ANY ($3::bpchar[]))`;
+
+/**
+ * The `live` rows of a cells statement: the referrals of `referrals` created in each day range of
+ * $5..$7 (Swedish days; cellsParams), in the municipalities $3 (or all), one by one, with the
+ * columns `dims`, the range's sign, their record key ($4) signed, and their acknowledgement
+ * time in tenths of a minute (null when not acknowledged).
+ */
+export function liveReferralsSql(referrals: string, dims: string): string {
+  const at = (day: string) => `(${day}::timestamp AT TIME ZONE '${STATISTICS_TIME_ZONE}')`;
+  return `
+          SELECT ${dims}, seg.sign,
+                 seg.sign * ${recordKeySql('r', '$4')} AS record_key,
+                 CASE WHEN r.acknowledged_at IS NULL THEN NULL ELSE ${tenthsSql('r')} END AS tenths
+            FROM unnest($5::date[], $6::date[], $7::int[]) AS seg(lower_day, upper_day, sign)
+            JOIN ${referrals} r
+              ON r.created_at >= ${at('seg.lower_day')} AND r.created_at < ${at('seg.upper_day')}
+           WHERE ($3::bpchar[] IS NULL OR r.municipality_code = ANY ($3::bpchar[]))
+        `;
+}
+
 /** The parameters $1–$7 of a cells statement: the rollup's months, the filters, the live days. */
 export function cellsParams(
   plan: ReturnType<typeof periodPlan>,
@@ -281,27 +304,16 @@ export function createStatisticsRepository(dataSource: DataSource) {
       const names = groupBy.map((_d, i) => `d${i}`);
       const list = names.join(', ');
       const positions = names.map((_d, i) => String(i + 1)).join(', ');
-      const at = (day: string) => `(${day}::timestamp AT TIME ZONE '${STATISTICS_TIME_ZONE}')`;
-      const rollupWhere = `m.month >= $1::date AND m.month < $2::date
-            AND ($3::bpchar[] IS NULL OR m.municipality_code = ANY ($3::bpchar[]))`;
       // Whole months [$1, $2) from the rollup; the referrals of each day range in $5..$7
       // counted one by one, added (sign 1) or, where a month is mostly in the period, taken
       // from its whole month (sign −1): whichever reads fewer referrals.
       const sql = `
-        WITH live AS MATERIALIZED (
-          SELECT ${dims('referral')}, seg.sign,
-                 seg.sign * ${recordKeySql('r', '$4')} AS record_key,
-                 CASE WHEN r.acknowledged_at IS NULL THEN NULL ELSE ${tenthsSql('r')} END AS tenths
-            FROM unnest($5::date[], $6::date[], $7::int[]) AS seg(lower_day, upper_day, sign)
-            JOIN ${referrals} r
-              ON r.created_at >= ${at('seg.lower_day')} AND r.created_at < ${at('seg.upper_day')}
-           WHERE ($3::bpchar[] IS NULL OR r.municipality_code = ANY ($3::bpchar[]))
-        ), counted AS (
+        WITH live AS MATERIALIZED (${liveReferralsSql(referrals, dims('referral'))}), counted AS (
           SELECT ${list}, sum(x.n)::int AS n, sum(x.keysum)::text AS keysum,
                  sum(x.acknowledged)::int AS acknowledged
             FROM (
               SELECT ${dims('rollup')}, m.n, m.keysum, m.acknowledged
-                FROM ${months} m WHERE ${rollupWhere}
+                FROM ${months} m WHERE ${ROLLUP_WHERE_SQL}
               UNION ALL
               SELECT ${list}, l.sign, l.record_key, CASE WHEN l.tenths IS NULL THEN 0 ELSE l.sign END
                 FROM live l
@@ -314,7 +326,7 @@ export function createStatisticsRepository(dataSource: DataSource) {
           SELECT ${list}, h.tenths, sum(h.n) AS n
             FROM (
               SELECT ${dims('rollup')}, m.minutes_tenths AS tenths, m.n
-                FROM ${acks} m WHERE ${rollupWhere}
+                FROM ${acks} m WHERE ${ROLLUP_WHERE_SQL}
               UNION ALL
               SELECT ${list}, l.tenths, l.sign FROM live l WHERE l.tenths IS NOT NULL
             ) h

@@ -6,6 +6,7 @@ import {
   perturbCount,
   PERTURBATION_TABLE,
 } from '../domain/cell-key';
+import { calendarDay } from '../domain/calendar-day';
 import { deny, pipelineOf, type ReferralsContext } from './context';
 import {
   createStatisticsRepository,
@@ -28,23 +29,6 @@ export interface StatisticsQuery {
 }
 
 type Key = Partial<Record<StatisticsDimension, string>>;
-
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** A calendar day YYYY-MM-DD that exists (2025-02-30 does not), or a 400 naming the field. */
-function calendarDay(value: string | undefined, field: 'from' | 'to'): string | null {
-  if (value === undefined) {
-    return null;
-  }
-  const m = DAY.exec(value);
-  const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
-  if (!m || !date || date.toISOString().slice(0, 10) !== value) {
-    throw new ProblemError(CommonProblems.validation, `${field} must be a day YYYY-MM-DD`, {
-      errors: [{ field: `querystring.${field}`, message: 'is not a calendar day' }],
-    });
-  }
-  return value;
-}
 
 /** How the counts are protected, as the answer states it. */
 export const DISCLOSURE_CONTROL = {

@@ -143,16 +143,6 @@ export async function exerciseOperationsRepositories(ds: DataSource): Promise<vo
       flags: { childSuspected: false, protectedHousingLikely: false, buyerPresent: false },
       envelope: { sealed: true },
       envelopeSize: 10,
-      status: 'open',
-      claimedBy: null,
-      claimedByUnitId: null,
-      claimedAt: null,
-      enRouteAt: null,
-      onSiteAt: null,
-      completedAt: null,
-      cancelledAt: null,
-      escalatedAt: null,
-      version: 1,
     });
     await fieldRequests.fieldRequestExists(tx, fieldRequestId);
     await fieldRequests.findFieldRequest(tx, fieldRequestId);

@@ -1,4 +1,4 @@
-import { CommonProblems, ProblemError } from '@samverkan/shared';
+import { pinnedCheckpoint } from '@samverkan/shared';
 import type { FastifyInstance } from 'fastify';
 import type { components } from '../../generated/openapi';
 
@@ -69,20 +69,8 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
   app.route({
     ...contract.route('GET', '/v1/key-log/verify'),
     handler: (request) => {
-      const q = request.query as { pinSeq?: number; pinHash?: string };
-      if ((q.pinSeq === undefined) !== (q.pinHash === undefined)) {
-        throw new ProblemError(
-          CommonProblems.validation,
-          'pinSeq and pinHash pin a checkpoint together',
-          {
-            errors: [
-              { field: 'query.pinHash', message: 'give both pinSeq and pinHash, or neither' },
-            ],
-          },
-        );
-      }
       return keys.verifyKeyLog(
-        q.pinSeq !== undefined ? { seq: q.pinSeq, headHash: q.pinHash!.toLowerCase() } : undefined,
+        pinnedCheckpoint(request.query as { pinSeq?: number; pinHash?: string }),
       );
     },
   });

@@ -5,11 +5,11 @@ import {
   perturbCount,
   type PerturbedCount,
 } from '../../domain/cell-key';
+import { calendarDay } from '../../domain/calendar-day';
 import { durations } from '../../domain/operation-report';
 import type { StatisticsCell } from '../../services/statistics.repository';
 
 const TIME_ZONE = 'Europe/Stockholm';
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export const MAPPING_DIMENSIONS = ['category', 'ageBand', 'gender', 'citizenshipGroup'] as const;
 export type MappingDimension = (typeof MAPPING_DIMENSIONS)[number];
@@ -30,20 +30,6 @@ export function requireMappingReader(principal: Principal): void {
   }
 }
 
-function day(value: string | undefined, field: 'from' | 'to'): string | null {
-  if (value === undefined) {
-    return null;
-  }
-  const m = DAY.exec(value);
-  const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
-  if (!m || !date || date.toISOString().slice(0, 10) !== value) {
-    throw new ProblemError(CommonProblems.validation, `${field} must be a day YYYY-MM-DD`, {
-      errors: [{ field: `querystring.${field}`, message: 'is not a calendar day' }],
-    });
-  }
-  return value;
-}
-
 /** Today in Swedish time, YYYY-MM-DD. */
 function swedishToday(now: Date): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE }).format(now);
@@ -51,8 +37,8 @@ function swedishToday(now: Date): string {
 
 /** The report's Swedish days: `to` defaults to today, `from` to the first of `to`'s year. */
 export function reportPeriod(query: MappingReportQuery, now: Date): { from: string; to: string } {
-  const to = day(query.to, 'to') ?? swedishToday(now);
-  const from = day(query.from, 'from') ?? `${to.slice(0, 4)}-01-01`;
+  const to = calendarDay(query.to, 'to') ?? swedishToday(now);
+  const from = calendarDay(query.from, 'from') ?? `${to.slice(0, 4)}-01-01`;
   if (from > to) {
     throw new ProblemError(CommonProblems.validation, 'from must not be after to', {
       errors: [{ field: 'querystring.from', message: 'is after to' }],

@@ -1,4 +1,5 @@
 import type { PendingEvent } from '@samverkan/shared';
+import { eventData, type ReferralRouting } from '../../referrals/model';
 
 /** Purge events (openapi/referrals.events.yaml). */
 export const RetentionEvents = {
@@ -15,15 +16,7 @@ const DAY_MS = 86_400_000;
 export const cutoffOf = (now: Date, days: number): Date => new Date(now.getTime() - days * DAY_MS);
 
 /** A referral whose content is due (the clear metadata its purge event carries). */
-export interface DueReferral {
-  id: string;
-  senderUnitId: string;
-  recipientUnitId: string;
-  copyUnitIds: string[];
-  category: string;
-  urgency: string;
-  status: string;
-  municipalityCode: string;
+export interface DueReferral extends ReferralRouting {
   envelopeSize: number;
   finalSince: Date;
 }
@@ -60,17 +53,7 @@ export function referralPurgeRecord(
     events: [
       {
         type: RetentionEvents.referralPurged,
-        data: {
-          referralId: r.id,
-          senderUnitId: r.senderUnitId,
-          recipientUnitId: r.recipientUnitId,
-          copyUnitIds: r.copyUnitIds,
-          category: r.category,
-          urgency: r.urgency,
-          status: r.status,
-          municipalityCode: r.municipalityCode,
-          purgedAt: now.toISOString(),
-        },
+        data: eventData(r, { purgedAt: now.toISOString() }),
       },
     ],
     detail: {
