@@ -23,6 +23,10 @@ import {
   utf8Length,
 } from '@samverkan/shared';
 import { canonicalJson } from '@samverkan/shared/src/audit/hash-chain';
+import {
+  DEFAULT_REFERRAL_META,
+  referralDocument,
+} from '@samverkan/referrals/test/helpers/agency-client';
 
 const calls = Number(process.env.BENCH_CALLS ?? 5000);
 
@@ -50,28 +54,12 @@ async function main(): Promise<void> {
   ]);
   const sealed = await sealEnvelope({
     meta: referralMetadata({
+      ...DEFAULT_REFERRAL_META,
       id,
       senderUnitId: from,
       recipientUnitId: to,
-      category: 'trafficking_sexual',
-      urgency: 'urgent',
-      ageBand: 'adult',
-      gender: 'female',
-      citizenshipGroup: 'eu',
-      municipalityCode: '0581',
-      legalBasis: 'consent',
     }),
-    document: {
-      version: 1,
-      person: { ageBand: 'adult', languages: ['ro', 'en'], interpreterNeeded: true },
-      situation: {
-        summary: 'Benchmark referral: met during a police operation in Norrköping.',
-        exploitation: ['trafficking_sexual'],
-      },
-      requests: ['support_talks', 'protected_housing'],
-      consent: { given: true, scope: 'Sharing with the regional coordinator' },
-      senderContact: { role: 'officer' },
-    },
+    document: referralDocument('bench'),
     sender: { signingKey: { kid: signing.kid, privateJwk: signing.privateJwk } },
     recipients: [{ unitId: to, encryptionKeys: [recipientEnc.publicJwk] }],
     senderEncryptionKeys: [senderEnc.publicJwk],
@@ -81,13 +69,7 @@ async function main(): Promise<void> {
     senderUnitId: from,
     recipientUnitId: to,
     copyUnitIds: [],
-    category: 'trafficking_sexual',
-    urgency: 'urgent',
-    ageBand: 'adult',
-    gender: 'female',
-    citizenshipGroup: 'eu',
-    municipalityCode: '0581',
-    legalBasis: 'consent',
+    ...DEFAULT_REFERRAL_META,
     envelope: sealed.jwe,
   });
   const body = JSON.parse(text) as { envelope: unknown };
