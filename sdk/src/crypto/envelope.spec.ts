@@ -695,6 +695,36 @@ describe("envelopeRoutingInfo (the hub's shape check)", () => {
     badEpk.recipients[0]!.header.epk = { kty: 'OKP', crv: 'X25519', x: 'AAAA' } as JWK;
     expectMalformed(badEpk, /epk/);
   });
+
+  it('measures iv, tag and wrapped keys to the byte, one byte off either way refused', () => {
+    // The lengths are counted from the base64url text; every length of text is covered here.
+    for (const [bytes, pattern] of [
+      [11, /96 bits/],
+      [13, /96 bits/],
+    ] as const) {
+      expectMalformed({ ...sealed.jwe, iv: base64url.encode(new Uint8Array(bytes)) }, pattern);
+    }
+    for (const bytes of [15, 17]) {
+      expectMalformed(
+        { ...sealed.jwe, tag: base64url.encode(new Uint8Array(bytes)) },
+        /128 bits/,
+      );
+    }
+    for (const bytes of [39, 41, 42]) {
+      const wrong = clone(sealed.jwe);
+      wrong.recipients[0]!.encrypted_key = base64url.encode(new Uint8Array(bytes));
+      expectMalformed(wrong, /40-byte/);
+    }
+    expect(() =>
+      envelopeRoutingInfo({ ...sealed.jwe, iv: base64url.encode(new Uint8Array(12).fill(255)) }),
+    ).not.toThrow();
+  });
+
+  it('counts the stored size in UTF-8 bytes, ASCII or not', () => {
+    const info = envelopeRoutingInfo(sealed.jwe);
+    expect(info.sizeBytes).toBe(Buffer.byteLength(info.json));
+    expect(utf8Length('åäö – 🙂')).toBe(Buffer.byteLength('åäö – 🙂'));
+  });
 });
 
 describe('keys as non-extractable CryptoKeys (a browser)', () => {

@@ -186,6 +186,10 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
  * as a 500 instead of the caller's 400.
  */
 export function nonFiniteNumberAt(value: unknown, path = ''): string | undefined {
+  // The common case — every number finite — is answered without building a path per member.
+  if (path === '' && !hasNonFiniteNumber(value)) {
+    return undefined;
+  }
   if (typeof value === 'number') {
     return Number.isFinite(value) ? undefined : path || '/';
   }
@@ -207,6 +211,30 @@ export function nonFiniteNumberAt(value: unknown, path = ''): string | undefined
     }
   }
   return undefined;
+}
+
+/** Whether parsed JSON holds a number that is not finite, anywhere (no paths built). */
+function hasNonFiniteNumber(value: unknown): boolean {
+  if (typeof value === 'number') {
+    return !Number.isFinite(value);
+  }
+  if (value === null || typeof value !== 'object') {
+    return false;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (hasNonFiniteNumber(item)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  for (const key in value) {
+    if (hasNonFiniteNumber((value as Record<string, unknown>)[key])) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -19,8 +19,14 @@ export const ENVELOPE_IAT_MAX_AGE_SECONDS = 24 * 3600;
 export const ENVELOPE_IAT_MAX_FUTURE_SECONDS = 300;
 
 const sorted = (ids: readonly string[]) => [...ids].sort();
-const sameSet = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && sorted(a).every((v, i) => v === sorted(b)[i]);
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) {
+    return false;
+  }
+  const x = sorted(a);
+  const y = sorted(b);
+  return x.every((v, i) => v === y[i]);
+}
 
 /** What the hub expects of an envelope: the clear record it will show, by AAD member name. */
 export interface ExpectedEnvelope {
