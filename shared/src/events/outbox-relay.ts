@@ -43,21 +43,7 @@ export interface OutboxStats {
  * transaction, then marks the rows published. A relay that dies mid-batch leaves its lease to
  * expire, and the events are published again; the event id (`Nats-Msg-Id`) and idempotent
  * consumers make that harmless.
- *
- * The relay's own statements (claim, mark, release) commit without waiting for their WAL flush
- * (`synchronous_commit` off for that transaction only): what they record is the relay's progress,
- * not what was accepted. Should Postgres crash before that WAL is flushed, the rows read as
- * unpublished (or their lease as not taken) again and are published again — the at-least-once the
- * lease already gives — while the outbox rows themselves were committed durably by the writes that
- * made them. Each send's commit so no longer queues a second flush behind it.
  */
-/**
- * Makes the statement's own transaction commit without waiting for its WAL flush (see the class
- * comment): a relation to join the statement's result to with LEFT JOIN, so that it is evaluated
- * whatever the rest returns.
- */
-const RELAXED_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true) AS relaxed) AS commit_mode`;
-
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   /**
@@ -206,10 +192,7 @@ export class OutboxRelay {
   /** Gives claimed rows back for the next pass, with the error that stopped them. */
   private async release(rows: Array<{ position: string }>, err: Error): Promise<void> {
     await this.dataSource.query(
-      `WITH released AS (
-         UPDATE ${this.table} SET locked_until = NULL, last_error = $2
-          WHERE position = ANY($1::bigint[]))
-       SELECT relaxed FROM ${RELAXED_COMMIT}`,
+      `UPDATE ${this.table} SET locked_until = NULL, last_error = $2 WHERE position = ANY($1::bigint[])`,
       [rows.map((r) => r.position), String(err?.message).slice(0, 1000)],
     );
   }
@@ -221,10 +204,7 @@ export class OutboxRelay {
     if (done.length > 0) {
       try {
         await this.dataSource.query(
-          `WITH marked AS (
-             UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL
-              WHERE position = ANY($1::bigint[]))
-           SELECT relaxed FROM ${RELAXED_COMMIT}`,
+          `UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL WHERE position = ANY($1::bigint[])`,
           [done],
         );
       } catch (err) {
@@ -244,36 +224,48 @@ export class OutboxRelay {
       .query(
         `WITH marked AS (
            UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL
-            WHERE position = ANY($3::bigint[])),
-         claimed AS (
-           UPDATE ${this.table} o
-              SET locked_until = now() + ($2 || ' milliseconds')::interval, attempts = o.attempts + 1
-            WHERE o.position IN (
-                  SELECT position FROM ${this.table}
-                   WHERE published_at IS NULL AND (locked_until IS NULL OR locked_until < now())
-                     AND position <> ALL($3::bigint[])
-                   ORDER BY position
-                   LIMIT $1
-                   FOR UPDATE SKIP LOCKED)
-          RETURNING o.position, o.id, o.payload, o.headers, o.attempts)
-         SELECT c.position, c.id, c.payload, c.headers, c.attempts
-           FROM ${RELAXED_COMMIT} LEFT JOIN claimed c ON true`,
+            WHERE position = ANY($3::bigint[]))
+         UPDATE ${this.table} o
+            SET locked_until = now() + ($2 || ' milliseconds')::interval, attempts = o.attempts + 1
+          WHERE o.position IN (
+                SELECT position FROM ${this.table}
+                 WHERE published_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+                   AND position <> ALL($3::bigint[])
+                 ORDER BY position
+                 LIMIT $1
+                 FOR UPDATE SKIP LOCKED)
+        RETURNING o.position, o.id, o.payload, o.headers, o.attempts`,
         [this.batchSize, String(this.leaseMs), toMark],
       )
       .catch((err: unknown) => {
         this.unmarked.push(...toMark);
         throw err;
-      })) as Array<{
-      /** null in the one row the LEFT JOIN gives when nothing was claimed */
-      position: string | null;
+      })) as
+      | [
+          Array<{
+            position: string;
+            id: string;
+            payload: EventEnvelope;
+            headers: Record<string, string>;
+            attempts: number;
+          }>,
+          number,
+        ]
+      | Array<{
+          position: string;
+          id: string;
+          payload: EventEnvelope;
+          headers: Record<string, string>;
+          attempts: number;
+        }>;
+    // TypeORM returns [rows, count] for UPDATE … RETURNING on Postgres.
+    const rows = (Array.isArray(claimed[0]) ? claimed[0] : claimed) as Array<{
+      position: string;
       id: string;
       payload: EventEnvelope;
       headers: Record<string, string>;
       attempts: number;
     }>;
-    const rows = claimed.filter(
-      (row): row is typeof row & { position: string } => row.position !== null,
-    );
     rows.sort((a, b) => Number(a.position) - Number(b.position));
     // Published rows are marked with the next claim, or at once when a later one fails: a relay
     // that dies before marking publishes them again, which the event id makes harmless.
