@@ -11,6 +11,7 @@ import type { TestDatabase } from '@samverkan/shared/src/testing';
 import type { DataSource } from 'typeorm';
 import { ReferralRollups1797053000000 } from '../src/migrations/1797053000000-ReferralRollups';
 import { StaticReferralRollups1797060000000 } from '../src/migrations/1797060000000-StaticReferralRollups';
+import { LeanReferralInsertRollups1797080000001 } from '../src/migrations/1797080000001-LeanReferralInsertRollups';
 import { createReferralsRepository } from '../src/referrals/repository';
 import { createRollupsRepository } from '../src/services/rollups.repository';
 import type { ReferralsContext } from '../src/services/context';
@@ -189,9 +190,13 @@ describe('box counts and copy entries', () => {
   it('are built by the migration from the referrals stored before it', async () => {
     const runner = ds.createQueryRunner();
     try {
-      // Both migrations down and up again: the static triggers replace the first ones' function.
+      // The migrations down and up again: the static triggers replace the first ones' function,
+      // the lean insert path is added to it last (the later tests run with the function as the
+      // migrations leave it).
       const migration = new ReferralRollups1797053000000();
       const staticTriggers = new StaticReferralRollups1797060000000();
+      const leanInsert = new LeanReferralInsertRollups1797080000001();
+      await leanInsert.down(runner);
       await staticTriggers.down(runner);
       await migration.down(runner);
       await insertReferralRows(ds, randomRows(40, 21)); // no triggers now
@@ -199,6 +204,11 @@ describe('box counts and copy entries', () => {
       await expectBoxesExact();
       await staticTriggers.up(runner);
       await insertReferralRows(ds, randomRows(10, 22));
+      await expectBoxesExact();
+      await leanInsert.up(runner);
+      for (const row of randomRows(10, 23)) {
+        await insertReferralRows(ds, [row]);
+      }
       await expectBoxesExact();
     } finally {
       await runner.release();
@@ -315,6 +325,11 @@ describe('the statistics rollup', () => {
 
     // Then kept by the triggers: new referrals, acknowledgements, outcomes, a deletion.
     await insertReferralRows(ds, randomRows(150, 32, 0, 500));
+    // One referral per statement, as a send inserts it (the trigger's lean path for one
+    // unacknowledged referral, its general one for an acknowledged one).
+    for (const row of randomRows(30, 33, 0, 500)) {
+      await insertReferralRows(ds, [row]);
+    }
     await ds.query(
       `UPDATE referrals.referrals SET acknowledged_at = created_at + interval '7 minutes 33 seconds'
         WHERE acknowledged_at IS NULL AND id IN (SELECT id FROM referrals.referrals ORDER BY id LIMIT 40)`,

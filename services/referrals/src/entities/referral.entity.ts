@@ -21,7 +21,6 @@ export interface HandoverState {
  */
 @Entity({ name: 'referrals' })
 @Index('referrals_deadline_idx', ['status', 'acknowledgeBy'])
-@Index('referrals_copies_gin', { synchronize: false })
 // (unit, created_at DESC, id DESC) INCLUDE (status, urgency): migration 1797040000001
 @Index('referrals_inbox_page_idx', { synchronize: false })
 @Index('referrals_outbox_page_idx', { synchronize: false })

@@ -15,6 +15,8 @@ import { StatisticsIndex1797040000002 } from './1797040000002-StatisticsIndex';
 import { ReferralRollups1797053000000 } from './1797053000000-ReferralRollups';
 import { StaticReferralRollups1797060000000 } from './1797060000000-StaticReferralRollups';
 import { DropUnitStatusIndexes1797075000000 } from './1797075000000-DropUnitStatusIndexes';
+import { DropCopiesGinIndex1797080000000 } from './1797080000000-DropCopiesGinIndex';
+import { LeanReferralInsertRollups1797080000001 } from './1797080000001-LeanReferralInsertRollups';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -35,4 +37,6 @@ export const REFERRALS_MIGRATIONS = [
   ReferralRollups1797053000000,
   StaticReferralRollups1797060000000,
   DropUnitStatusIndexes1797075000000,
+  DropCopiesGinIndex1797080000000,
+  LeanReferralInsertRollups1797080000001,
 ];
