@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type PlatformConfig } from '../config/config';
-import { createPlatformApp } from './create-app';
+import { barePlatformApp } from '../testing/bare-platform-app';
 import { guardNumbers } from './number-guard';
 
 /**
@@ -12,13 +11,7 @@ describe.each([false, true])('number guard (lazySchemas: %s)', (lazySchemas) => 
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    const config = loadConfig<PlatformConfig>({ LOG_LEVEL: 'silent' });
-    app = await createPlatformApp({
-      config,
-      databaseUrl: 'postgres://unused@127.0.0.1:1/unused',
-      logger: false,
-      lazySchemas,
-    });
+    app = await barePlatformApp({ lazySchemas });
     app.addSchema({ $id: 'test.Seq', type: 'integer', minimum: 0 });
     app.post(
       '/numbers/:n',
