@@ -143,11 +143,30 @@ export function guardNumbers<T>(schema: T, coercing: boolean): T {
   return rewrite(schema, coercing) as T;
 }
 
+/**
+ * Guarded external schemas, by the schema object: every encapsulated context (each service's
+ * plugin, each of its route prefixes) hands the compilers the same schema objects again.
+ */
+const guardedExternals = {
+  coercing: new WeakMap<object, unknown>(),
+  exact: new WeakMap<object, unknown>(),
+};
+
 /** `guardNumbers` over each schema of a map of external schemas (ids kept). */
 export function guardExternalNumbers<T extends object>(externals: T, coercing: boolean): T {
+  const cache = coercing ? guardedExternals.coercing : guardedExternals.exact;
   const out: Json = {};
   for (const [id, schema] of Object.entries(externals as Json)) {
-    out[id] = guardNumbers(schema, coercing);
+    if (schema === null || typeof schema !== 'object') {
+      out[id] = schema;
+      continue;
+    }
+    let guarded = cache.get(schema);
+    if (guarded === undefined) {
+      guarded = guardNumbers(schema, coercing);
+      cache.set(schema, guarded);
+    }
+    out[id] = guarded;
   }
   return out as T;
 }
