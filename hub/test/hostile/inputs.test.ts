@@ -7,35 +7,22 @@
  */
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DEMO_UNITS, DEMO_USERS } from '@samverkan/shared';
+import { DEMO_UNITS } from '@samverkan/shared';
 import { loadOperations, openApiDocuments } from '@samverkan/shared/src/testing/fuzz';
-import type { TestHub } from '@samverkan/referrals/test/helpers/build';
-import { buildAppUnderTest } from './helpers/app-under-test';
+import { useAppUnderTest } from './helpers/app-under-test';
 import { checkProblem } from './helpers/problems';
 
 const DOCUMENTS = ['directory', 'referrals', 'notifications'];
 const OPENAPI_DIR = path.resolve(__dirname, '../../../openapi');
 const BODIES = ['{"x":1e999}', '[-1e999]', '{"a":{"b":[1,2,1e400]}}', '{"name":"x","n":1E+309}'];
 
-let hub: TestHub;
-let token: string;
-
-beforeAll(async () => {
-  hub = await buildAppUnderTest(DOCUMENTS);
-  token = await hub.app.platform.devIssuer!.mint(DEMO_USERS['hub.admin']!, {
-    audience: hub.config.AUTH_AUDIENCE,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await hub?.close();
-});
+const app = useAppUnderTest(DOCUMENTS);
 
 it('every write route answers an overflowing number with 400 malformed-body', async () => {
   const writes = loadOperations(openApiDocuments(OPENAPI_DIR, DOCUMENTS)).filter(
     (o) =>
       o.method !== 'GET' &&
-      hub.app.hasRoute({ method: o.method as 'POST', url: o.route }) &&
+      app.hub.app.hasRoute({ method: o.method as 'POST', url: o.route }) &&
       !o.streaming,
   );
   expect(writes.length).toBeGreaterThan(30);
@@ -43,11 +30,11 @@ it('every write route answers an overflowing number with 400 malformed-body', as
   for (const operation of writes) {
     const url = operation.path.replace(/\{[^}]+\}/g, DEMO_UNITS.frideborg);
     for (const payload of BODIES) {
-      const res = await hub.app.inject({
+      const res = await app.hub.app.inject({
         method: operation.method as 'POST',
         url,
         headers: {
-          authorization: `Bearer ${token}`,
+          authorization: `Bearer ${app.token}`,
           'content-type': 'application/json',
           'idempotency-key': randomUUID(),
         },
@@ -70,7 +57,7 @@ it('every write route answers an overflowing number with 400 malformed-body', as
 }, 120_000);
 
 it('a large but finite number still reaches validation (no false refusal)', async () => {
-  const res = await hub.as('hub.admin').post('/v1/referrals', { x: 1e308 });
+  const res = await app.hub.as('hub.admin').post('/v1/referrals', { x: 1e308 });
   expect(res.statusCode).toBe(400);
   expect((res.json() as { type: string }).type).toBe('urn:samverkan:problem:validation-error');
 });
@@ -80,17 +67,17 @@ it('every write route that takes a body answers text/plain with 415 unsupported-
     (o) =>
       o.method !== 'GET' &&
       o.body !== undefined &&
-      hub.app.hasRoute({ method: o.method as 'POST', url: o.route }) &&
+      app.hub.app.hasRoute({ method: o.method as 'POST', url: o.route }) &&
       !o.streaming,
   );
   expect(writes.length).toBeGreaterThan(30);
   const wrong: string[] = [];
   for (const operation of writes) {
-    const res = await hub.app.inject({
+    const res = await app.hub.app.inject({
       method: operation.method as 'POST',
       url: operation.path.replace(/\{[^}]+\}/g, DEMO_UNITS.frideborg),
       headers: {
-        authorization: `Bearer ${token}`,
+        authorization: `Bearer ${app.token}`,
         'content-type': 'text/plain',
         'idempotency-key': randomUUID(),
       },

@@ -22,6 +22,7 @@ import { registerTraceContext } from './trace-context';
 import { SnapshotRateLimitStore } from './rate-limit-store';
 import { metricsPlugin } from './metrics';
 import { ReadinessRegistry } from './readiness';
+import { guardExternalNumbers, guardNumbers, numberGuardPlugin } from './number-guard';
 
 /** Path parameters as long as the contracts allow (member ids up to 200 characters). */
 const ROUTER_OPTIONS = { maxParamLength: 500 };
@@ -61,19 +62,32 @@ export interface CreatePlatformOptions {
 }
 
 const validatorPool = AjvCompiler();
-type RouteValidatorCompiler = (route: { httpPart?: string }) => unknown;
+type RouteValidatorCompiler = (route: { httpPart?: string; schema?: unknown }) => unknown;
 type PoolFactory = (
   externalSchemas: unknown,
-  options: { customOptions?: Record<string, unknown> },
+  options: { customOptions?: Record<string, unknown>; plugins?: unknown[] },
 ) => RouteValidatorCompiler;
 const pool = validatorPool as unknown as PoolFactory;
+/**
+ * Bodies are validated exactly (no coercion), path/query/header values are coerced from text;
+ * both with the number guard (number-guard.ts): no NaN, Infinity, hex or unbounded integer gets
+ * past validation to a handler or Postgres, in any service.
+ */
 const bodyExactValidator = ((externalSchemas, options) => {
-  const coercing = pool(externalSchemas, options);
-  const exact = pool(externalSchemas, {
+  const plugins = [...(options?.plugins ?? []), numberGuardPlugin];
+  const coercing = pool(guardExternalNumbers(externalSchemas as object, true), {
     ...options,
-    customOptions: { ...options?.customOptions, coerceTypes: false },
+    plugins,
   });
-  return (route) => (route.httpPart === 'body' ? exact(route) : coercing(route));
+  const exact = pool(guardExternalNumbers(externalSchemas as object, false), {
+    ...options,
+    plugins,
+    customOptions: { ...options?.customOptions, coerceTypes: false, strictNumbers: true },
+  });
+  return (route) =>
+    route.httpPart === 'body'
+      ? exact({ ...route, schema: guardNumbers(route.schema, false) })
+      : coercing({ ...route, schema: guardNumbers(route.schema, true) });
 }) as PoolFactory as unknown as BuildCompilerFromPool;
 
 type Compiled = ((data: unknown) => unknown) & { errors?: unknown };

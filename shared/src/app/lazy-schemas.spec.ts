@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type PlatformConfig } from '../config/config';
-import { createPlatformApp } from './create-app';
+import { barePlatformApp } from '../testing/bare-platform-app';
 
 /**
  * The embedded hub compiles route schemas on first use (`lazySchemas`): requests must be
@@ -10,13 +9,7 @@ describe.each([false, true])('route schemas (lazySchemas: %s)', (lazySchemas) =>
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    const config = loadConfig<PlatformConfig>({ LOG_LEVEL: 'silent' });
-    app = await createPlatformApp({
-      config,
-      databaseUrl: 'postgres://unused@127.0.0.1:1/unused',
-      logger: false,
-      lazySchemas,
-    });
+    app = await barePlatformApp({ lazySchemas });
     app.post(
       '/echo/:n',
       {

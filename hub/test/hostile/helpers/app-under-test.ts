@@ -1,3 +1,4 @@
+import { DEMO_USERS } from '@samverkan/shared';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import { buildHub as buildWithNotifications } from '@samverkan/notifications/test/helpers/build';
 import { buildHub, type HubOptions, type TestHub } from '@samverkan/referrals/test/helpers/build';
@@ -16,4 +17,37 @@ export async function buildAppUnderTest(
   }
   const hub = await buildWithNotifications(options);
   return { ...hub, keys: readDevKeyStore(hub.dataDir) };
+}
+
+/** A bearer token of a seeded user, minted by the app's development issuer. */
+export function mintToken(hub: TestHub, user: string): Promise<string> {
+  return hub.app.platform.devIssuer!.mint(DEMO_USERS[user]!, {
+    audience: hub.config.AUTH_AUDIENCE,
+  });
+}
+
+/**
+ * The app under test for one test file, built before its tests and closed after them, with a
+ * token of `user`: `const app = useAppUnderTest(documents)`, then `app.hub`, `app.token`.
+ */
+export function useAppUnderTest(
+  documents: readonly string[],
+  user = 'hub.admin',
+): { readonly hub: TestHub; readonly token: string } {
+  const state: { hub?: TestHub; token?: string } = {};
+  beforeAll(async () => {
+    state.hub = await buildAppUnderTest(documents);
+    state.token = await mintToken(state.hub, user);
+  }, 120_000);
+  afterAll(async () => {
+    await state.hub?.close();
+  });
+  return {
+    get hub() {
+      return state.hub!;
+    },
+    get token() {
+      return state.token!;
+    },
+  };
 }
