@@ -17,6 +17,12 @@ describe('loadConfig', () => {
     ['NATS_URL', 'http://x'],
     ['HUB_ORGANISATION_ID', 'not-a-uuid'],
     ['AUTH_DEV_ISSUER', 'maybe'],
+    // Longer than a Node timer holds (2^31 − 1 ms): it would fire every millisecond.
+    ['AUDIT_CHECKPOINT_INTERVAL_MS', '2147483648'],
+    ['DELIVERY_PRUNE_INTERVAL_MS', '3000000000'],
+    ['AUDIT_CHAIN_POLL_INTERVAL_MS', '99999999999'],
+    ['REQUEST_TIMEOUT_MS', '2147483648'],
+    ['RATE_LIMIT_WINDOW_MS', '2147483648'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));

@@ -58,6 +58,12 @@ export interface PlatformConfig {
 /** The hub operator's organisation in the demo directory; its `hub_admin` users run the hub. */
 export const DEFAULT_HUB_ORGANISATION_ID = '00000000-0000-4000-8000-000000000001';
 
+/**
+ * Intervals and windows run as Node timers, which take at most 2^31 − 1 ms: a longer one fires
+ * after 1 ms, every ms. Each setting has a sensible upper bound well below that.
+ */
+const DAY_MS = 86_400_000;
+
 export const platformConfigSchema = {
   type: 'object',
   properties: {
@@ -93,20 +99,30 @@ export const platformConfigSchema = {
       default: DEFAULT_HUB_ORGANISATION_ID,
     },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 1200 },
-    RATE_LIMIT_WINDOW_MS: { type: 'integer', minimum: 100, default: 60000 },
+    RATE_LIMIT_WINDOW_MS: { type: 'integer', minimum: 100, maximum: DAY_MS, default: 60000 },
     BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 52428800, default: 1048576 },
-    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, default: 30000 },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 600_000, default: 30000 },
     SEED_DEMO_DATA: { type: 'boolean', default: false },
     // How often each service signs and publishes the head of its hash chains (when it moved).
-    AUDIT_CHECKPOINT_INTERVAL_MS: { type: 'integer', minimum: 1000, default: 600000 },
+    AUDIT_CHECKPOINT_INTERVAL_MS: {
+      type: 'integer',
+      minimum: 1000,
+      maximum: DAY_MS,
+      default: 600000,
+    },
     METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
     METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
     METRICS_TOKEN: { type: 'string', minLength: 16 },
     // Where services keep the audit keys they generate (default <SAMVERKAN_DATA_DIR>/audit-keys).
     AUDIT_KEYS_DIR: { type: 'string', minLength: 1 },
     // Pruning of the tables that only serve delivery (docs/audit.md, "Delivery tables").
-    DELIVERY_PRUNE_INTERVAL_MS: { type: 'integer', minimum: 1000, default: 3600000 },
-    AUDIT_CHAIN_POLL_INTERVAL_MS: { type: 'integer', minimum: 10, default: 250 },
+    DELIVERY_PRUNE_INTERVAL_MS: {
+      type: 'integer',
+      minimum: 1000,
+      maximum: DAY_MS,
+      default: 3600000,
+    },
+    AUDIT_CHAIN_POLL_INTERVAL_MS: { type: 'integer', minimum: 10, maximum: 60_000, default: 250 },
     OUTBOX_RETENTION_HOURS: { type: 'integer', minimum: 1, default: 168 },
     PROCESSED_EVENTS_RETENTION_HOURS: { type: 'integer', minimum: 24, default: 336 },
     IDEMPOTENCY_RETENTION_HOURS: { type: 'integer', minimum: 24, default: 48 },
