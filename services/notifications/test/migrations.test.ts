@@ -12,6 +12,7 @@ import * as records from '../src/records/repository';
 import {
   insertNotifications,
   lockPeople,
+  lockPeopleWithPreferences,
   notifiedOf,
   preferencesOf,
   preferencesOfPerson,
@@ -49,6 +50,7 @@ describeRepositorySync({
     await ds.transaction(async (tx) => {
       await lockPeople(tx, ['a', 'b']);
       await preferencesOf(tx, [person]);
+      expect(await lockPeopleWithPreferences(tx, ['a', 'b'], [person])).toEqual([]);
       const ids = await insertNotifications(tx, [
         {
           id: randomUUID(),
@@ -65,6 +67,21 @@ describeRepositorySync({
       ]);
       await savePreference(tx, person, 'operation_invitation', ['webhook'], new Date());
       expect(await preferencesOfPerson(tx, person)).toHaveLength(1);
+      expect(await lockPeopleWithPreferences(tx, ['a'], [person])).toEqual(
+        [
+          {
+            ...person,
+            userOrganisationId: person.organisationId,
+            kind: 'operation_invitation',
+            channels: ['webhook'],
+          },
+        ].map(({ userOrganisationId, userId, kind, channels }) => ({
+          userOrganisationId,
+          userId,
+          kind,
+          channels,
+        })),
+      );
     });
     await exerciseInbox(ds);
     await rolledBack(ds, exerciseEscalations);

@@ -171,4 +171,55 @@ describe('createEventProcessor without a working database', () => {
     expect(String(deadLetters[0]!.reason)).toMatch(/failed 3 times: handler failed/);
     expect(processor.retryDelay(2)).toBe(20);
   });
+
+  it('settles what the handler does not want without a transaction, and handles the rest', async () => {
+    const { dataSource } = fakeDataSource(new Error('transaction opened'));
+    const handle = jest.fn();
+    const onCommitted = jest.fn();
+    const asked: number[][] = [];
+    const processor = createEventProcessor(
+      {
+        name: 'c',
+        filter: 'samverkan.test.>',
+        handle,
+        onCommitted,
+        maxBatch: 10,
+        wants: (events) => {
+          asked.push(events.map((e) => (e.data as { n: number }).n));
+          return events.map((e) => (e.data as { n: number }).n % 2 === 0);
+        },
+      },
+      { dataSource, catalog, log },
+    );
+    // one on its own: not wanted, so done at once; wanted, so it reaches the (failing) transaction
+    expect(await processor.process({ ...valid, data: { n: 1 } }, 1, valid.type)).toBe('done');
+    expect(await processor.process({ ...valid, data: { n: 2 } }, 1, valid.type)).toBe('retry');
+    // a batch: judged with one call; only the wanted one goes to a transaction
+    const batch = [1, 2, 3].map((n) => ({
+      raw: { ...valid, id: `7d7a0d0c-5f6b-4b0e-9a44-2a1f0d3c2b1${n}`, data: { n } },
+      deliveryCount: 1,
+      subject: valid.type,
+    }));
+    expect(await processor.processBatch(batch)).toEqual(['done', 'retry', 'done']);
+    expect(asked).toEqual([[1], [2], [1, 2, 3]]);
+    expect(handle).not.toHaveBeenCalled();
+    // nothing was committed: nobody is told of a commit
+    expect(onCommitted).not.toHaveBeenCalled();
+  });
+
+  it('handles every event when it cannot tell which it wants', async () => {
+    const { dataSource } = fakeDataSource(new Error('transaction opened'));
+    const processor = createEventProcessor(
+      {
+        name: 'c',
+        filter: 'samverkan.test.>',
+        handle: jest.fn(),
+        wants: async () => {
+          throw new Error('database down');
+        },
+      },
+      { dataSource, catalog, log },
+    );
+    expect(await processor.process(valid, 1, valid.type)).toBe('retry');
+  });
 });

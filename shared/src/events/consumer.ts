@@ -18,6 +18,16 @@ export interface EventConsumerDefinition {
     tx: EntityManager,
     delivery?: { deliveryCount: number; maxDeliver: number },
   ): Promise<void>;
+  /**
+   * Which of these (valid) events the handler would act on, judged before any transaction is
+   * opened (`db`: the data source's manager, outside a transaction); one answer each, in their
+   * order. An event it turns down is settled as `done` at once: no transaction, no
+   * `processed_events` row, no `onCommitted`. Only for events the handler would write nothing
+   * for: a redelivery of one is judged again, which is as harmless as handling nothing twice.
+   * Without it every event is handled. If it throws, the events are handled (the transaction's
+   * own errors then decide what is retried).
+   */
+  wants?(events: EventEnvelope[], db: EntityManager): boolean[] | Promise<boolean[]>;
   /** deliveries before the event goes to the dead letters (default 8) */
   maxDeliver?: number;
   /** delay before redelivery after a failure (default: exponential from 500 ms, at most 60 s) */
@@ -140,9 +150,10 @@ export function createEventProcessor(
     type: string,
     outcome: ProcessOutcome,
     deliveryCount: number,
+    committed = outcome === 'done',
   ): void {
     const eventId = (raw as { id?: unknown } | null)?.id;
-    if (outcome === 'done' && definition.onCommitted) {
+    if (committed && definition.onCommitted) {
       try {
         definition.onCommitted(raw as EventEnvelope);
       } catch (err) {
@@ -156,23 +167,55 @@ export function createEventProcessor(
     deps.observe?.(type, outcome, deliveryCount);
   }
 
+  /**
+   * Which of the events the handler wants (`definition.wants`); all of them when it does not say
+   * or cannot tell.
+   */
+  async function wanted(events: EventEnvelope[]): Promise<boolean[]> {
+    if (!definition.wants || events.length === 0) {
+      return events.map(() => true);
+    }
+    try {
+      const answers = await definition.wants(events, deps.dataSource.manager);
+      return events.map((_e, i) => answers[i] !== false);
+    } catch (err) {
+      deps.log.warn(
+        { err, consumer: definition.name, events: events.length },
+        'could not judge which events to handle; handling them all',
+      );
+      return events.map(() => true);
+    }
+  }
+
+  /** One delivery; `judged`: `wants` was asked already (and said yes). */
+  async function processOne(
+    raw: unknown,
+    deliveryCount: number,
+    subject: string,
+    traceparent: string | undefined,
+    judged: boolean,
+  ): Promise<ProcessOutcome> {
+    return runInTrace(traceparent, async () => {
+      const result = await handleOne(raw, deliveryCount, subject, judged);
+      const outcome = result === 'skipped' ? 'done' : result;
+      settled(raw, subject, outcome, deliveryCount, result === 'done');
+      return outcome;
+    });
+  }
+
   const processor: EventProcessor = {
     definition,
     retryDelay,
-    async process(raw, deliveryCount, subject, traceparent) {
-      return runInTrace(traceparent, async () => {
-        const outcome = await handleOne(raw, deliveryCount, subject);
-        settled(raw, subject, outcome, deliveryCount);
-        return outcome;
-      });
+    process(raw, deliveryCount, subject, traceparent) {
+      return processOne(raw, deliveryCount, subject, traceparent, false);
     },
     async processBatch(deliveries, options) {
       const inOrder = options?.inOrder === true;
       /** set, with `inOrder`, once a delivery is to be retried: the rest wait for it */
       let stopped = false;
-      const one = async (d: Delivery): Promise<ProcessOutcome> => {
+      const one = async (d: Delivery, judged = false): Promise<ProcessOutcome> => {
         try {
-          return await processor.process(d.raw, d.deliveryCount, d.subject, d.traceparent);
+          return await processOne(d.raw, d.deliveryCount, d.subject, d.traceparent, judged);
         } catch (err) {
           deps.log.warn(
             { err, consumer: definition.name, eventId: (d.raw as { id?: unknown } | null)?.id },
@@ -182,12 +225,12 @@ export function createEventProcessor(
         }
       };
       if (deliveries.length <= 1) {
-        return Promise.all(deliveries.map(one));
+        return Promise.all(deliveries.map((d) => one(d)));
       }
       const outcomes: Array<ProcessOutcome | undefined> = deliveries.map(() => undefined);
       /** one delivery on its own */
-      const alone = async (at: number): Promise<void> => {
-        const outcome = await one(deliveries[at]!);
+      const alone = async (at: number, judged = false): Promise<void> => {
+        const outcome = await one(deliveries[at]!, judged);
         outcomes[at] = outcome;
         stopped = inOrder && outcome === 'retry';
       };
@@ -217,12 +260,27 @@ export function createEventProcessor(
       // One transaction for the lot. If an event fails, the batch is rolled back, and the events
       // before it go again in one transaction, it on its own (so that only it is retried), and
       // those after it in another: their order is kept.
-      async function inOne(items: typeof valid): Promise<void> {
-        if (items.length === 0 || stopped) {
+      async function inOne(given: typeof valid, judged = false): Promise<void> {
+        if (given.length === 0 || stopped) {
           return;
         }
+        let items = given;
+        if (!judged) {
+          // What the handler would do nothing with needs no transaction.
+          const wants = await wanted(items.map((v) => v.event));
+          for (const [i, v] of items.entries()) {
+            if (!wants[i]) {
+              outcomes[v.at] = 'done';
+              settled(v.event, v.event.type, 'done', v.deliveryCount, false);
+            }
+          }
+          items = items.filter((_v, i) => wants[i]);
+          if (items.length === 0) {
+            return;
+          }
+        }
         if (items.length === 1) {
-          await alone(items[0]!.at);
+          await alone(items[0]!.at, true);
           return;
         }
         let failedAt = -1;
@@ -262,11 +320,11 @@ export function createEventProcessor(
             'event batch rolled back; the failing event goes on its own',
           );
           const at = Math.max(0, failedAt);
-          await inOne(items.slice(0, at));
+          await inOne(items.slice(0, at), true);
           if (!stopped) {
-            await alone(items[at]!.at);
+            await alone(items[at]!.at, true);
           }
-          await inOne(items.slice(at + 1));
+          await inOne(items.slice(at + 1), true);
           return;
         }
         for (const v of items) {
@@ -285,7 +343,8 @@ export function createEventProcessor(
     raw: unknown,
     deliveryCount: number,
     subject: string,
-  ): Promise<ProcessOutcome> {
+    judged: boolean,
+  ): Promise<ProcessOutcome | 'skipped'> {
     try {
       deps.catalog.validate(raw);
     } catch (err) {
@@ -301,6 +360,9 @@ export function createEventProcessor(
         deliveryCount,
       );
       return 'dead';
+    }
+    if (!judged && !(await wanted([event]))[0]) {
+      return 'skipped';
     }
     try {
       return await deps.dataSource.transaction(async (tx) => {

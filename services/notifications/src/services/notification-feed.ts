@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { personKey, type Person } from '@samverkan/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PoolClient } from 'pg';
@@ -5,7 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * Postgres channel on which every replica hears which people have something new (each payload is
- * a `personKey`: organisation id, space, subject).
+ * the sending process's feed id, a space, and a `personKey`: organisation id, space, subject).
  */
 export const FEED_CHANNEL = 'samverkan_notifications';
 
@@ -21,6 +22,12 @@ export class NotificationFeed {
   /** who was signalled in each open transaction */
   private readonly signalled = new WeakMap<EntityManager, Set<string>>();
   private client: PoolClient | undefined;
+  /**
+   * Marks this process's signals: it has woken its own streams after its commit already, so its
+   * own NOTIFY, which Postgres delivers to its listening connection too, is not a second wake-up
+   * (and a second read by every stream of the person).
+   */
+  private readonly origin = randomUUID();
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
 
@@ -61,8 +68,9 @@ export class NotificationFeed {
     }
     const unique = [...new Set(people.map(personKey))].filter((k) => !sent.has(k));
     if (unique.length > 0) {
-      await tx.query(`SELECT pg_notify($1, u) FROM unnest($2::text[]) AS u`, [
+      await tx.query(`SELECT pg_notify($1, $2 || ' ' || u) FROM unnest($3::text[]) AS u`, [
         FEED_CHANNEL,
+        this.origin,
         unique,
       ]);
       for (const k of unique) {
@@ -82,8 +90,13 @@ export class NotificationFeed {
     try {
       client = await pool.connect();
       client.on('notification', (n) => {
-        if (n.channel === FEED_CHANNEL && n.payload) {
-          this.wakeKeys([n.payload]);
+        if (n.channel !== FEED_CHANNEL || !n.payload) {
+          return;
+        }
+        const space = n.payload.indexOf(' ');
+        const origin = space === -1 ? '' : n.payload.slice(0, space);
+        if (origin !== this.origin) {
+          this.wakeKeys([n.payload.slice(space + 1)]);
         }
       });
       client.on('error', (err) => {

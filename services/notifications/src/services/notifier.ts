@@ -7,8 +7,7 @@ import { NotificationEvents } from '../events/notification-events';
 import type { Recipient } from '../read-model/directory-read-model';
 import {
   insertNotifications,
-  lockPeople,
-  preferencesOf,
+  lockPeopleWithPreferences,
   type NotificationRow,
 } from '../repositories/notifications.repository';
 
@@ -139,7 +138,7 @@ export async function writeNotifications(
  */
 const held = new WeakMap<EntityManager, Map<string, Map<string, string[]>>>();
 
-/** Locks the people (sorted, see `lockPeople`) and reads their chosen channels per kind. */
+/** Locks the people (sorted, see `lockPeople`) and reads their chosen channels per kind: one statement. */
 async function lockedWithPreferences(
   tx: EntityManager,
   byKey: Map<string, Recipient>,
@@ -154,9 +153,9 @@ async function lockedWithPreferences(
   }
   const fresh = [...byKey.keys()].filter((k) => !mine.has(k)).sort();
   if (fresh.length > 0) {
-    await lockPeople(tx, fresh);
-    const prefs = await preferencesOf(
+    const prefs = await lockPeopleWithPreferences(
       tx,
+      fresh,
       fresh.map((k) => byKey.get(k)!),
     );
     for (const k of fresh) {

@@ -37,6 +37,32 @@ async function enqueue(
 }
 
 /**
+ * Which events have an enabled endpoint subscribed to their type among their units (one read for
+ * them all, outside a transaction): the rest queue nothing and need no transaction.
+ */
+async function withEndpoints(
+  db: EntityManager,
+  events: Array<{ type: string | undefined; units: string[] }>,
+): Promise<boolean[]> {
+  const units = [...new Set(events.flatMap((e) => (e.type ? e.units : [])))];
+  if (units.length === 0) {
+    return events.map(() => false);
+  }
+  const endpoints = await enabledEndpoints(db, units);
+  return events.map(
+    (e) =>
+      e.type !== undefined &&
+      endpoints.some((x) => e.units.includes(x.unitId) && x.eventTypes.includes(e.type!)),
+  );
+}
+
+/** The units a `notification.created` goes to the endpoints of: its unit, with the webhook channel. */
+function notificationUnits(event: EventEnvelope): string[] {
+  const data = event.data as { unitId?: string | null; channels?: string[] };
+  return data.unitId && data.channels?.includes('webhook') ? [data.unitId] : [];
+}
+
+/**
  * Referral, operation and field-request events, to the endpoints of every unit they concern. The
  * worker is woken once the transaction that queued deliveries has committed.
  */
@@ -45,6 +71,11 @@ export function referralWebhooksConsumer(onQueued: () => void): EventConsumerDef
   return {
     name: 'notifications-webhooks-referrals',
     filter: 'samverkan.referrals.>',
+    wants: (events, db) =>
+      withEndpoints(
+        db,
+        events.map((e) => ({ type: webhookEventType(e.type), units: unitsConcerned(e.data) })),
+      ),
     async handle(event, tx) {
       const type = webhookEventType(event.type);
       if (type && (await enqueue(tx, event, type, unitsConcerned(event.data))) > 0) {
@@ -65,13 +96,14 @@ export function notificationWebhooksConsumer(onQueued: () => void): EventConsume
   return {
     name: 'notifications-webhooks-notifications',
     filter: 'samverkan.notifications.notification.created',
+    wants: (events, db) =>
+      withEndpoints(
+        db,
+        events.map((e) => ({ type: 'notification.created', units: notificationUnits(e) })),
+      ),
     async handle(event, tx) {
-      const data = event.data as { unitId?: string | null; channels?: string[] };
-      if (
-        data.unitId &&
-        data.channels?.includes('webhook') &&
-        (await enqueue(tx, event, 'notification.created', [data.unitId])) > 0
-      ) {
+      const units = notificationUnits(event);
+      if (units.length > 0 && (await enqueue(tx, event, 'notification.created', units)) > 0) {
         queued.add(event.id);
       }
     },
