@@ -80,10 +80,7 @@ async function main(): Promise<void> {
     jsonDepth: cpuMicros(() => jsonDepthExceeds(text, MAX_JSON_DEPTH)),
     nonFiniteNumbers: cpuMicros(() => nonFiniteNumberAt(body)),
     requestHash: cpuMicros(() =>
-      createHash('sha256')
-        .update('POST /v1/referrals\n')
-        .update(canonicalJson(body))
-        .digest('hex'),
+      createHash('sha256').update('POST /v1/referrals\n').update(canonicalJson(body)).digest('hex'),
     ),
     envelopeRoutingInfo: cpuMicros(() => envelopeRoutingInfo(body.envelope)),
     envelopeSize: cpuMicros(() => utf8Length(envelopeJson)),

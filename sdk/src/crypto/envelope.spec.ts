@@ -705,10 +705,7 @@ describe("envelopeRoutingInfo (the hub's shape check)", () => {
       expectMalformed({ ...sealed.jwe, iv: base64url.encode(new Uint8Array(bytes)) }, pattern);
     }
     for (const bytes of [15, 17]) {
-      expectMalformed(
-        { ...sealed.jwe, tag: base64url.encode(new Uint8Array(bytes)) },
-        /128 bits/,
-      );
+      expectMalformed({ ...sealed.jwe, tag: base64url.encode(new Uint8Array(bytes)) }, /128 bits/);
     }
     for (const bytes of [39, 41, 42]) {
       const wrong = clone(sealed.jwe);

@@ -961,10 +961,7 @@ export function envelopeRoutingInfo(jwe: unknown): EnvelopeRoutingInfo {
       throw bad('each recipient must be exactly {header, encrypted_key}');
     }
     // A256KW wraps the 256-bit content key into 40 bytes; anything else cannot be opened.
-    if (
-      !isBase64url(recipient.encrypted_key) ||
-      base64urlBytes(recipient.encrypted_key) !== 40
-    ) {
+    if (!isBase64url(recipient.encrypted_key) || base64urlBytes(recipient.encrypted_key) !== 40) {
       throw bad('encrypted_key must be the base64url of a 40-byte A256KW-wrapped key');
     }
     const header = recipient.header;
