@@ -28,15 +28,12 @@ import {
 } from '@samverkan/sdk/src';
 import { DEMO_UNITS as U, luhnCheckDigit } from '@samverkan/shared';
 import { loadDevIssuer } from '@samverkan/shared/src/auth/dev-issuer';
-import { eventually } from '@samverkan/shared/src/testing';
 import { http, tokens } from './helpers/processes';
 import {
   DESKTOP,
   PHONE,
   approveAsAdmin as approve,
-  newPage,
   recoverySheet,
-  signIn,
   enrolWorker as enrol,
   scanDatabase as scan,
   sql as query,
@@ -46,6 +43,7 @@ import {
   waitForKeys as keysArrive,
   type WebStory,
 } from './helpers/web';
+import { openReferral, sendSupportReferral, signedInPage } from './helpers/web-referral';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 
@@ -171,33 +169,12 @@ async function outsideOrganisation(): Promise<{
     unitId,
   });
   // The referrals service learns of the new unit and its keys from the directory's events.
-  const sent = await eventually(
-    () =>
-      sender
-        .sendReferral({
-          recipientUnitId: U.frideborg,
-          document: {
-            version: 1,
-            person: { ageBand: 'adult', gender: 'female', languages: ['sv'] },
-            situation: { summary: `Stödsamtal önskas, ${MARKER}-LILJA.` },
-            requests: ['support_talks'],
-            consent: { given: true, scope: 'Delning med Frideborg' },
-            senderContact: { role: 'kurator' },
-          },
-          meta: {
-            category: 'trafficking_sexual',
-            urgency: 'routine',
-            ageBand: 'adult',
-            gender: 'female',
-            citizenshipGroup: 'eu',
-            municipalityCode: '0581',
-            legalBasis: 'consent',
-          },
-        })
-        .catch(() => undefined),
-    60_000,
-    500,
-  );
+  const sent = await sendSupportReferral(sender, {
+    recipientUnitId: U.frideborg,
+    summary: `Stödsamtal önskas, ${MARKER}-LILJA.`,
+    senderRole: 'kurator',
+    scope: 'Delning med Frideborg',
+  });
   return { name, number, unitName, fingerprint: root.kid, referralId: sent.id };
 }
 
@@ -312,13 +289,11 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(sent.getByText('Inkom', { exact: true }).count()).resolves.toBe(0);
   await step(p, '44c-outbox-phone');
   await p.setViewportSize(DESKTOP.viewport);
-  await p.goto(`${hub.base}/#/referral/${referralId}`);
-  await p.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await openReferral(story, p, referralId, { summary: MARKER });
 
   // ----- the coordinator reads it, verified, answers in the thread, and routes it --------------
   const c = coordinator.page;
-  await c.goto(`${hub.base}/#/referral/${referralId}`);
-  await c.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await openReferral(story, c, referralId, { summary: MARKER });
   await expect(c.getByTestId('verified-sender').innerText()).resolves.toContain(
     'Människohandelsgruppen Region Öst (Polisen Region Öst)',
   );
@@ -501,8 +476,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   // ----- the organisation admin rotates Frideborg's keys in the browser: the root key from its
   // file, the unit's current keys from the recovery sheet; both read in the page only ----------
   await sql('UPDATE referrals.referrals SET category = $1 WHERE id = $2', [category, frideborgId]);
-  const admin = await newPage(story, DESKTOP);
-  await signIn(story, admin, 'norrkoping.admin');
+  const admin = await signedInPage(story, 'norrkoping.admin');
   await admin.goto(`${hub.base}/#/admin`);
   const card = admin.getByTestId('unit-admin').filter({
     has: admin.getByRole('heading', { name: 'Frideborg', exact: true }),
@@ -568,8 +542,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     .getByTestId('document-summary')
     .filter({ hasText: `${MARKER}-2` })
     .waitFor({ timeout: 60_000 });
-  await f.goto(`${hub.base}/#/referral/${frideborgId}`);
-  await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await openReferral(story, f, frideborgId, { summary: MARKER });
   await step(f, '56-frideborg-after-rotation');
 
   // ----- Frideborg declines its leg with a note sealed in its browser; the coordinator (the
