@@ -243,6 +243,14 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await p.reload();
   await p.getByText('Ett utkast från tidigare återställdes').waitFor({ timeout: 30_000 });
   await expect(p.getByLabel('Sammanfattning').inputValue()).resolves.toContain(MARKER);
+  // With no receiving unit yet the send button cannot be pressed, and the page says why.
+  await expect(
+    p.getByRole('button', { name: 'Signera, kryptera och skicka' }).isDisabled(),
+  ).resolves.toBe(true);
+  await p
+    .getByTestId('send-hint')
+    .filter({ hasText: 'Välj mottagande enhet under Adressering för att kunna skicka.' })
+    .waitFor();
 
   // The sharing rules, explained before sending: an NGO needs consent.
   await p
@@ -253,6 +261,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(
     p.getByRole('button', { name: 'Signera, kryptera och skicka' }).isDisabled(),
   ).resolves.toBe(true);
+  await expect(p.getByTestId('send-hint').count()).resolves.toBe(0);
   await step(p, '43-new-referral-rules');
 
   await p.getByLabel('Mottagande enhet').selectOption({
@@ -314,7 +323,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await panel.getByRole('checkbox', { name: /^Frideborg / }).check();
   await panel.getByRole('checkbox', { name: /^Novahuset stödsamtal / }).check();
   await step(c, '46-coordinator-routes');
-  await panel.getByRole('button', { name: 'Slussa till 2 enhet(er)' }).click();
+  await panel.getByRole('button', { name: 'Slussa till 2 enheter' }).click();
   await c
     .getByTestId('referral-status')
     .filter({ hasText: 'Vidarebefordrad' })
@@ -327,6 +336,18 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   // The officer reads the coordinator's answer in the thread.
   await p.reload();
   await p.getByTestId('thread-message').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  // The officer is told in words that it was routed on: the new referrals are not the police's
+  // to open, so the page asks the hub for none of them (each refused read would stand in the
+  // audit log against the officer); `step` fails on any 404.
+  await p
+    .getByTestId('linked-count')
+    .filter({
+      hasText:
+        'Mottagaren slussade remissen vidare till 2 enheter. Bara mottagaren och de enheterna kan öppna de nya remisserna.',
+    })
+    .waitFor({ timeout: 30_000 });
+  await expect(p.getByTestId('linked-referrals').count()).resolves.toBe(0);
+  await step(p, '46b-officer-sees-routed-on');
 
   // ----- Novahuset (on a phone) accepts and plans the warm handover ---------------------------
   const n = novahuset.page;
@@ -356,11 +377,19 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await f.getByTestId('referral').first().getByRole('button', { name: /Öppna/ }).click();
   await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
   await f.getByRole('button', { name: 'Kvittera', exact: true }).waitFor();
+  // Where it came from, in words: the original is the police's and the coordinator's only.
+  await f
+    .getByTestId('linked-from-text')
+    .filter({ hasText: /^Slussad hit av Regionkoordinatorn Östergötland/ })
+    .waitFor();
+  await expect(f.getByRole('link', { name: 'den ursprungliga remissen' }).count()).resolves.toBe(0);
   await step(f, '48-frideborg-reads');
   const frideborgId = f.url().split('/').at(-1)!;
 
   // ----- the coordinator confirms the sending side; Novahuset closes -------------------------
   await c.goto(`${hub.base}/#/referral/${novaId}`);
+  // The coordinator, who forwarded it, is linked back to the original.
+  await c.getByRole('link', { name: 'den ursprungliga remissen' }).waitFor({ timeout: 30_000 });
   await c.getByRole('button', { name: 'Bekräfta överlämning' }).click();
   await c.getByTestId('referral-status').filter({ hasText: 'Överlämning bekräftad' }).waitFor();
   await n.reload();

@@ -40,7 +40,7 @@ export const en: Messages = {
   'inbox.title': 'Inbox – {unit}',
   'outbox.title': 'Sent – {unit}',
   'inbox.empty': 'Nothing here.',
-  'inbox.acuteWaiting': '{count} acute waiting for acknowledgement',
+  'inbox.acuteWaiting': '{count|# acute referral|# acute referrals} waiting for acknowledgement',
   'inbox.from': 'From',
   'inbox.to': 'To',
   'inbox.received': 'Received',
@@ -112,7 +112,8 @@ export const en: Messages = {
 
   'fieldRequest.needed': 'Needed by',
   'fieldRequest.persons': 'Persons',
-  'fieldRequest.personsValue': '{adults} adults, {children} children, {unknown} age unknown',
+  'fieldRequest.personsValue':
+    '{adults|# adult|# adults}, {children|# child|# children}, {unknown} age unknown',
   'fieldRequest.languages': 'Languages',
   'fieldRequest.claimedBy': 'Claimed by {user} ({unit}) {when}',
   'fieldRequest.onSite': 'On site {when}',
@@ -386,11 +387,15 @@ export const en: Messages = {
   'forward.search': 'Search units',
   'forward.noUnits': 'No units match.',
   'forward.choose': 'Choose units',
-  'forward.send': 'Route to {count} unit(s)',
+  'forward.send': 'Route to {count|# unit|# units}',
   'linked.title': 'Linked referrals',
   'linked.from': 'Routed from',
   'linked.original': 'the original referral',
   'linked.handoverBoth': 'handover confirmed by both',
+  'linked.fromBy': 'Routed here by',
+  'linked.fromNote': 'Only its parties can open the original referral.',
+  'linked.forwardedCount':
+    'The recipient routed the referral on to {count|# unit|# units}. Only the recipient and {count|that unit|those units} can open {count|the new referral|the new referrals}.',
   'newReferral.title': 'New referral',
   'newReferral.intro':
     'The content is encrypted and signed in this browser before it is sent. The hub sees only what is under Addressing.',
@@ -409,6 +414,7 @@ export const en: Messages = {
   'newReferral.encryptedNote':
     'Everything from Person onwards is encrypted. A draft is kept encrypted in this browser while you type.',
   'newReferral.send': 'Sign, encrypt and send',
+  'newReferral.chooseRecipient': 'Choose the receiving unit under Addressing to be able to send.',
   'sharing.ngoNeedsConsent':
     "{unit} is a non-governmental organisation: sharing requires the person's consent. Choose legal basis Consent if the person has consented.",
   'sharing.ngoConsentOk':
