@@ -450,7 +450,7 @@ test('a caseworker works a referral from the inbox through the warm handover to 
   expect(first).toContain('Människohandelsgruppen Region Öst (Polisen Region Öst)');
   expect(first).toMatch(/om 1[0-5] min/);
   expect(await cards.nth(1).innerText()).toContain('Rutin');
-  await caseworker.getByText('1 akuta väntar på kvittens').waitFor();
+  await caseworker.getByText('1 akut remiss väntar på kvittens').waitFor();
   await step(caseworker, '20-inbox');
 
   await cards.first().getByRole('button', { name: /Öppna/ }).click();
@@ -701,6 +701,22 @@ test('the analyst, the auditor and the organisation admin', async () => {
   // the organisation's root fingerprint to read out to other organisations.
   await admin.getByTestId('own-root').locator('code').first().waitFor();
   await step(admin, '32-admin');
+
+  // The hub admin is not left with only "Notiser": the first page lists the organisations, their
+  // checked organisation numbers and root fingerprints, and says where they are registered.
+  const hubAdmin = await newPage(PHONE);
+  await signIn(hubAdmin, 'hub.admin');
+  await hubAdmin.waitForURL(/#\/hub$/);
+  const norrkoping = hubAdmin
+    .getByTestId('hub-organisation')
+    .filter({ hasText: 'Norrköpings kommun, Socialkontoret' });
+  await norrkoping.waitFor({ timeout: 30_000 });
+  expect(await norrkoping.innerText()).toMatch(
+    /Socialtjänst[\s\S]*212000-0456[\s\S]*kontrollerat mot registret \d{1,2} \S+ \d{4} \d{2}:\d{2}/,
+  );
+  await norrkoping.locator('code.fingerprint').first().waitFor();
+  await hubAdmin.getByRole('link', { name: 'API-dokumentationen' }).waitFor();
+  await step(hubAdmin, '33-hub-admin-phone');
 }, 300_000);
 
 test('first load on a phone: size and time to interactive', async () => {
