@@ -84,6 +84,17 @@ export const sv = {
   'action.outcome': 'Utfall',
   'action.done': 'Klart: {action}',
   'action.refused': 'Gick inte: {detail}',
+  'problem.changedMeanwhile':
+    'någon annan har just ändrat remissen. Sidan visar nu hur den står; gör om det om det fortfarande behövs.',
+  'problem.handoverAlreadyConfirmed': 'överlämningen är redan bekräftad för er sida.',
+  'problem.referralNotFound': 'remissen finns inte, eller så är den inte er enhets att se.',
+  'problem.notYourUnit': 'det kan bara den enhet som remissen gäller göra.',
+  'problem.forbidden': 'din roll tillåter inte det här.',
+  'problem.signedOut': 'inloggningen har gått ut. Ladda om sidan och logga in igen.',
+  'problem.rateLimited': 'för många försök på kort tid. Vänta en minut och försök igen.',
+  'problem.unavailable':
+    'hubben är tillfälligt upptagen. Försök igen om en stund; inget har sparats.',
+  'problem.internal': 'ett fel i hubben. Försök igen; kvarstår det, kontakta er administratör.',
   'action.cancel': 'Avbryt',
   'action.save': 'Spara',
 
