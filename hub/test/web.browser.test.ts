@@ -260,6 +260,15 @@ test('the operation week: an officer on a desktop, two social workers on phones,
   await form.getByLabel('Behövs inom').selectOption('30');
   await form.getByLabel('Vuxna').fill('2');
   await form.getByRole('checkbox', { name: 'rumänska' }).check();
+  // Each checkbox is drawn at its own size, centred on its text's line; the label around it is
+  // the tap target (stretched to 44 px, the box sat above the text it belongs to).
+  const [box, label] = await Promise.all([
+    form.getByRole('checkbox', { name: 'rumänska' }).boundingBox(),
+    form.locator('label.check', { hasText: 'rumänska' }).boundingBox(),
+  ]);
+  expect(box!.height).toBeLessThan(30);
+  expect(label!.height).toBeGreaterThanOrEqual(44);
+  expect(Math.abs(box!.y + box!.height / 2 - (label!.y + label!.height / 2))).toBeLessThan(4);
   await form.getByRole('checkbox', { name: 'Skyddat boende behövs troligen' }).check();
   await form.getByLabel('Adress', { exact: true }).fill(address);
   await form
@@ -379,8 +388,10 @@ test('the operation week: an officer on a desktop, two social workers on phones,
     supportAccepted: 1,
     protectedHousingArranged: 1,
   });
-  // Once the visit is done the address is no longer shown on the phone.
+  // Once the visit is done the address is no longer shown on the phone, and the time it was
+  // needed by no longer counts down ("om 30 min") as if someone were still awaited.
   expect(await mine.getByTestId('field-address').count()).toBe(0);
+  expect(await mine.innerText()).not.toMatch(/\((om|försenad) \d/);
   await step(winner, '17-phone-tally-recorded');
 
   // Nothing typed into the forms reached the hub in clear: not any table of any schema (the
