@@ -13,18 +13,10 @@
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import { createAgency, createSamverkanClient, fromDevKeyStore } from '@samverkan/sdk/src';
 import { DEMO_UNITS as U } from '@samverkan/shared';
-import { eventually } from '@samverkan/shared/src/testing';
 import type { Page } from 'playwright-core';
 import { http, tokens } from './helpers/processes';
-import {
-  PHONE,
-  newPage,
-  signIn,
-  startWebStory,
-  step,
-  stopWebStory,
-  type WebStory,
-} from './helpers/web';
+import { PHONE, startWebStory, step, stopWebStory, type WebStory } from './helpers/web';
+import { openReferral, sendSupportReferral, signedInPage } from './helpers/web-referral';
 
 let story: WebStory;
 
@@ -47,43 +39,20 @@ test('open action forms keep what was chosen and typed through live updates', as
   const frideborgApi = http(base, await token('frideborg.caseworker'));
   const policeApi = http(base, await token('police.officer'));
 
-  const sent = await eventually(
-    () =>
-      police
-        .sendReferral({
-          recipientUnitId: U.frideborg,
-          document: {
-            version: 1,
-            person: { ageBand: 'adult', gender: 'female', languages: ['sv'] },
-            situation: { summary: 'Stödsamtal önskas efter insatsen.' },
-            requests: ['support_talks'],
-            consent: { given: true, scope: 'Delning med Frideborg' },
-            senderContact: { role: 'polis' },
-          },
-          meta: {
-            category: 'trafficking_sexual',
-            urgency: 'routine',
-            ageBand: 'adult',
-            gender: 'female',
-            citizenshipGroup: 'eu',
-            municipalityCode: '0581',
-            legalBasis: 'consent',
-          },
-        })
-        .catch(() => undefined),
-    60_000,
-    500,
-  );
+  const sent = await sendSupportReferral(police, {
+    recipientUnitId: U.frideborg,
+    summary: 'Stödsamtal önskas efter insatsen.',
+    senderRole: 'polis',
+    scope: 'Delning med Frideborg',
+  });
   const id = sent.id;
   for (const action of ['acknowledge', 'accept']) {
     expect((await frideborgApi.post(`/v1/referrals/${id}/${action}`)).status).toBe(200);
   }
 
-  const page = await newPage(story, PHONE);
-  await signIn(story, page, 'frideborg.caseworker');
-  await page.goto(`${base}/#/referral/${id}`);
+  const page = await signedInPage(story, 'frideborg.caseworker', PHONE);
+  await openReferral(story, page, id, { status: 'Accepterad' });
   const status = page.getByTestId('referral-status');
-  await status.filter({ hasText: 'Accepterad' }).waitFor({ timeout: 30_000 });
 
   // The handover plan and the close form, both open, chosen and typed into.
   await page.getByRole('button', { name: 'Planera överlämning' }).click();

@@ -28,15 +28,12 @@ import {
 } from '@samverkan/sdk/src';
 import { DEMO_UNITS as U, luhnCheckDigit } from '@samverkan/shared';
 import { loadDevIssuer } from '@samverkan/shared/src/auth/dev-issuer';
-import { eventually } from '@samverkan/shared/src/testing';
 import { http, tokens } from './helpers/processes';
 import {
   DESKTOP,
   PHONE,
   approveAsAdmin as approve,
-  newPage,
   recoverySheet,
-  signIn,
   enrolWorker as enrol,
   scanDatabase as scan,
   sql as query,
@@ -46,6 +43,7 @@ import {
   waitForKeys as keysArrive,
   type WebStory,
 } from './helpers/web';
+import { openReferral, sendSupportReferral, signedInPage } from './helpers/web-referral';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 
@@ -171,33 +169,12 @@ async function outsideOrganisation(): Promise<{
     unitId,
   });
   // The referrals service learns of the new unit and its keys from the directory's events.
-  const sent = await eventually(
-    () =>
-      sender
-        .sendReferral({
-          recipientUnitId: U.frideborg,
-          document: {
-            version: 1,
-            person: { ageBand: 'adult', gender: 'female', languages: ['sv'] },
-            situation: { summary: `Stödsamtal önskas, ${MARKER}-LILJA.` },
-            requests: ['support_talks'],
-            consent: { given: true, scope: 'Delning med Frideborg' },
-            senderContact: { role: 'kurator' },
-          },
-          meta: {
-            category: 'trafficking_sexual',
-            urgency: 'routine',
-            ageBand: 'adult',
-            gender: 'female',
-            citizenshipGroup: 'eu',
-            municipalityCode: '0581',
-            legalBasis: 'consent',
-          },
-        })
-        .catch(() => undefined),
-    60_000,
-    500,
-  );
+  const sent = await sendSupportReferral(sender, {
+    recipientUnitId: U.frideborg,
+    summary: `Stödsamtal önskas, ${MARKER}-LILJA.`,
+    senderRole: 'kurator',
+    scope: 'Delning med Frideborg',
+  });
   return { name, number, unitName, fingerprint: root.kid, referralId: sent.id };
 }
 
@@ -266,6 +243,14 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await p.reload();
   await p.getByText('Ett utkast från tidigare återställdes').waitFor({ timeout: 30_000 });
   await expect(p.getByLabel('Sammanfattning').inputValue()).resolves.toContain(MARKER);
+  // With no receiving unit yet the send button cannot be pressed, and the page says why.
+  await expect(
+    p.getByRole('button', { name: 'Signera, kryptera och skicka' }).isDisabled(),
+  ).resolves.toBe(true);
+  await p
+    .getByTestId('send-hint')
+    .filter({ hasText: 'Välj mottagande enhet under Adressering för att kunna skicka.' })
+    .waitFor();
 
   // The sharing rules, explained before sending: an NGO needs consent.
   await p
@@ -276,6 +261,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(
     p.getByRole('button', { name: 'Signera, kryptera och skicka' }).isDisabled(),
   ).resolves.toBe(true);
+  await expect(p.getByTestId('send-hint').count()).resolves.toBe(0);
   await step(p, '43-new-referral-rules');
 
   await p.getByLabel('Mottagande enhet').selectOption({
@@ -312,13 +298,11 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await expect(sent.getByText('Inkom', { exact: true }).count()).resolves.toBe(0);
   await step(p, '44c-outbox-phone');
   await p.setViewportSize(DESKTOP.viewport);
-  await p.goto(`${hub.base}/#/referral/${referralId}`);
-  await p.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await openReferral(story, p, referralId, { summary: MARKER });
 
   // ----- the coordinator reads it, verified, answers in the thread, and routes it --------------
   const c = coordinator.page;
-  await c.goto(`${hub.base}/#/referral/${referralId}`);
-  await c.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await openReferral(story, c, referralId, { summary: MARKER });
   await expect(c.getByTestId('verified-sender').innerText()).resolves.toContain(
     'Människohandelsgruppen Region Öst (Polisen Region Öst)',
   );
@@ -339,7 +323,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await panel.getByRole('checkbox', { name: /^Frideborg / }).check();
   await panel.getByRole('checkbox', { name: /^Novahuset stödsamtal / }).check();
   await step(c, '46-coordinator-routes');
-  await panel.getByRole('button', { name: 'Slussa till 2 enhet(er)' }).click();
+  await panel.getByRole('button', { name: 'Slussa till 2 enheter' }).click();
   await c
     .getByTestId('referral-status')
     .filter({ hasText: 'Vidarebefordrad' })
@@ -352,6 +336,18 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   // The officer reads the coordinator's answer in the thread.
   await p.reload();
   await p.getByTestId('thread-message').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  // The officer is told in words that it was routed on: the new referrals are not the police's
+  // to open, so the page asks the hub for none of them (each refused read would stand in the
+  // audit log against the officer); `step` fails on any 404.
+  await p
+    .getByTestId('linked-count')
+    .filter({
+      hasText:
+        'Mottagaren slussade remissen vidare till 2 enheter. Bara mottagaren och de enheterna kan öppna de nya remisserna.',
+    })
+    .waitFor({ timeout: 30_000 });
+  await expect(p.getByTestId('linked-referrals').count()).resolves.toBe(0);
+  await step(p, '46b-officer-sees-routed-on');
 
   // ----- Novahuset (on a phone) accepts and plans the warm handover ---------------------------
   const n = novahuset.page;
@@ -381,11 +377,19 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await f.getByTestId('referral').first().getByRole('button', { name: /Öppna/ }).click();
   await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
   await f.getByRole('button', { name: 'Kvittera', exact: true }).waitFor();
+  // Where it came from, in words: the original is the police's and the coordinator's only.
+  await f
+    .getByTestId('linked-from-text')
+    .filter({ hasText: /^Slussad hit av Regionkoordinatorn Östergötland/ })
+    .waitFor();
+  await expect(f.getByRole('link', { name: 'den ursprungliga remissen' }).count()).resolves.toBe(0);
   await step(f, '48-frideborg-reads');
   const frideborgId = f.url().split('/').at(-1)!;
 
   // ----- the coordinator confirms the sending side; Novahuset closes -------------------------
   await c.goto(`${hub.base}/#/referral/${novaId}`);
+  // The coordinator, who forwarded it, is linked back to the original.
+  await c.getByRole('link', { name: 'den ursprungliga remissen' }).waitFor({ timeout: 30_000 });
   await c.getByRole('button', { name: 'Bekräfta överlämning' }).click();
   await c.getByTestId('referral-status').filter({ hasText: 'Överlämning bekräftad' }).waitFor();
   await n.reload();
@@ -501,8 +505,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   // ----- the organisation admin rotates Frideborg's keys in the browser: the root key from its
   // file, the unit's current keys from the recovery sheet; both read in the page only ----------
   await sql('UPDATE referrals.referrals SET category = $1 WHERE id = $2', [category, frideborgId]);
-  const admin = await newPage(story, DESKTOP);
-  await signIn(story, admin, 'norrkoping.admin');
+  const admin = await signedInPage(story, 'norrkoping.admin');
   await admin.goto(`${hub.base}/#/admin`);
   const card = admin.getByTestId('unit-admin').filter({
     has: admin.getByRole('heading', { name: 'Frideborg', exact: true }),
@@ -568,8 +571,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     .getByTestId('document-summary')
     .filter({ hasText: `${MARKER}-2` })
     .waitFor({ timeout: 60_000 });
-  await f.goto(`${hub.base}/#/referral/${frideborgId}`);
-  await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
+  await openReferral(story, f, frideborgId, { summary: MARKER });
   await step(f, '56-frideborg-after-rotation');
 
   // ----- Frideborg declines its leg with a note sealed in its browser; the coordinator (the

@@ -260,6 +260,15 @@ test('the operation week: an officer on a desktop, two social workers on phones,
   await form.getByLabel('Behövs inom').selectOption('30');
   await form.getByLabel('Vuxna').fill('2');
   await form.getByRole('checkbox', { name: 'rumänska' }).check();
+  // Each checkbox is drawn at its own size, centred on its text's line; the label around it is
+  // the tap target (stretched to 44 px, the box sat above the text it belongs to).
+  const [box, label] = await Promise.all([
+    form.getByRole('checkbox', { name: 'rumänska' }).boundingBox(),
+    form.locator('label.check', { hasText: 'rumänska' }).boundingBox(),
+  ]);
+  expect(box!.height).toBeLessThan(30);
+  expect(label!.height).toBeGreaterThanOrEqual(44);
+  expect(Math.abs(box!.y + box!.height / 2 - (label!.y + label!.height / 2))).toBeLessThan(4);
   await form.getByRole('checkbox', { name: 'Skyddat boende behövs troligen' }).check();
   await form.getByLabel('Adress', { exact: true }).fill(address);
   await form
@@ -379,8 +388,10 @@ test('the operation week: an officer on a desktop, two social workers on phones,
     supportAccepted: 1,
     protectedHousingArranged: 1,
   });
-  // Once the visit is done the address is no longer shown on the phone.
+  // Once the visit is done the address is no longer shown on the phone, and the time it was
+  // needed by no longer counts down ("om 30 min") as if someone were still awaited.
   expect(await mine.getByTestId('field-address').count()).toBe(0);
+  expect(await mine.innerText()).not.toMatch(/\((om|försenad) \d/);
   await step(winner, '17-phone-tally-recorded');
 
   // Nothing typed into the forms reached the hub in clear: not any table of any schema (the
@@ -450,7 +461,7 @@ test('a caseworker works a referral from the inbox through the warm handover to 
   expect(first).toContain('Människohandelsgruppen Region Öst (Polisen Region Öst)');
   expect(first).toMatch(/om 1[0-5] min/);
   expect(await cards.nth(1).innerText()).toContain('Rutin');
-  await caseworker.getByText('1 akuta väntar på kvittens').waitFor();
+  await caseworker.getByText('1 akut remiss väntar på kvittens').waitFor();
   await step(caseworker, '20-inbox');
 
   await cards.first().getByRole('button', { name: /Öppna/ }).click();
@@ -701,6 +712,22 @@ test('the analyst, the auditor and the organisation admin', async () => {
   // the organisation's root fingerprint to read out to other organisations.
   await admin.getByTestId('own-root').locator('code').first().waitFor();
   await step(admin, '32-admin');
+
+  // The hub admin is not left with only "Notiser": the first page lists the organisations, their
+  // checked organisation numbers and root fingerprints, and says where they are registered.
+  const hubAdmin = await newPage(PHONE);
+  await signIn(hubAdmin, 'hub.admin');
+  await hubAdmin.waitForURL(/#\/hub$/);
+  const norrkoping = hubAdmin
+    .getByTestId('hub-organisation')
+    .filter({ hasText: 'Norrköpings kommun, Socialkontoret' });
+  await norrkoping.waitFor({ timeout: 30_000 });
+  expect(await norrkoping.innerText()).toMatch(
+    /Socialtjänst[\s\S]*212000-0456[\s\S]*kontrollerat mot registret \d{1,2} \S+ \d{4} \d{2}:\d{2}/,
+  );
+  await norrkoping.locator('code.fingerprint').first().waitFor();
+  await hubAdmin.getByRole('link', { name: 'API-dokumentationen' }).waitFor();
+  await step(hubAdmin, '33-hub-admin-phone');
 }, 300_000);
 
 test('first load on a phone: size and time to interactive', async () => {

@@ -26,6 +26,7 @@ import { FieldRequestsPage, OperationsPage } from './pages/field-requests';
 import { InboxPage, ReferralPage } from './pages/inbox';
 import { NotificationsPage, notificationText } from './pages/notifications';
 import { systemNotify } from './notify';
+import { HubAdminPage } from './pages/hub-admin';
 import { AdminPage, AuditPage, StatisticsPage } from './pages/records';
 import { AppContext, Notice } from './ui/common';
 import { cryptoChanged, onCryptoChange, startDevice } from './crypto/adapter';
@@ -34,7 +35,7 @@ import { DeviceBanner, DevicePage, DevicesPage } from './pages/device';
 
 type Route =
   | { page: 'inbox' | 'outbox' | 'notifications' | 'field-requests' | 'operations' }
-  | { page: 'statistics' | 'audit' | 'admin' | 'device' | 'devices' | 'new-referral' }
+  | { page: 'statistics' | 'audit' | 'admin' | 'device' | 'devices' | 'new-referral' | 'hub' }
   | { page: 'referral'; id: string };
 
 function parseRoute(hash: string): Route | undefined {
@@ -51,6 +52,7 @@ function parseRoute(hash: string): Route | undefined {
     case 'device':
     case 'devices':
     case 'new-referral':
+    case 'hub':
       return { page };
     case 'referral':
       return id && /^[0-9a-f-]{36}$/i.test(id) ? { page: 'referral', id } : undefined;
@@ -101,6 +103,9 @@ export function menuFor(roles: string[], hasUnits: boolean): NavItem[] {
   }
   if (has('org_admin')) {
     items.push({ page: 'admin', label: 'nav.admin' });
+  }
+  if (has('hub_admin')) {
+    items.push({ page: 'hub', label: 'nav.hub' });
   }
   if (hasUnits && (has('caseworker') || has('coordinator') || has('officer') || has('auditor'))) {
     items.push({ page: 'device', label: 'nav.device' }, { page: 'devices', label: 'nav.devices' });
@@ -405,6 +410,8 @@ function SignedIn({ session }: { session: Session }) {
           <StatisticsPage />
         ) : current.page === 'audit' ? (
           <AuditPage />
+        ) : current.page === 'hub' ? (
+          <HubAdminPage />
         ) : (
           <AdminPage />
         )}

@@ -2,13 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { MUNICIPALITIES } from '@samverkan/shared/src/sweden/municipalities';
 import { en } from './i18n/en';
 import { sv } from './i18n/sv';
+import { translator as translate } from './i18n/translate';
 import { municipalityList, municipalityText } from './municipalities';
 
 const list = municipalityList(MUNICIPALITIES);
-const translator =
-  (locale: 'sv' | 'en') =>
-  (key: keyof typeof sv, params?: Record<string, string | number>): string =>
-    (locale === 'sv' ? sv : en)[key].replace(/\{(\w+)\}/g, (_m, n: string) => String(params?.[n]));
+const translator = (locale: 'sv' | 'en') => translate(locale, locale === 'sv' ? sv : en);
 
 describe('municipalities by name', () => {
   it('names a code (Norrköping, not 0581), every one of the 290', () => {

@@ -2,6 +2,25 @@ import type { AdminMessageKey } from './sv-admin';
 
 /** English for `sv-admin.ts` (the type requires every key). */
 export const enAdmin: Record<AdminMessageKey, string> = {
+  'nav.hub': 'Organisations',
+  'hub.title': 'Organisations in the hub',
+  'hub.intro':
+    "As hub admin you register new organisations, check their organisation numbers against the register, register their root keys after comparing the fingerprint by phone, and add their identity providers. That is done in the hub's API, described in",
+  'hub.docs': 'the API documentation',
+  'hub.organisation': 'Organisation',
+  'hub.number': 'Organisation number',
+  'hub.roots': 'Root key',
+  'hub.verified': 'checked against the register {when}',
+  'hub.notVerified': 'not checked',
+  'hub.noRoot': 'No root key registered',
+  'hub.kind.social_services': 'Social services',
+  'hub.kind.police': 'Police',
+  'hub.kind.regional_coordinator': 'Regional coordinator',
+  'hub.kind.ngo': 'Non-profit organisation',
+  'hub.kind.healthcare': 'Health care',
+  'hub.kind.county_board': 'County administrative board',
+  'hub.kind.migration_agency': 'Migration agency',
+  'hub.kind.other': 'Other',
   'keyFiles.recoveryLegend': "The unit's recovery key",
   'keyFiles.recoveryHelp':
     "As an admin you hold no unit keys in the browser. Pick the unit's printed recovery sheet as a file (in the demo: dev-keys/recovery-keys.txt in the hub's data folder, which npm start prints) or type the key (SVRK1-…). The file is read in this browser only; the key is never sent to the hub.",

@@ -22,12 +22,12 @@ export const enField: Record<FieldMessageKey, string> = {
   'fieldRequest.new.detailsHelp': 'How to recognise you, whom to ask for – encrypted.',
   'fieldRequest.new.send': 'Send request',
   'fieldRequest.new.sending': 'Encrypting and sending…',
-  'fieldRequest.new.sent': 'The request is sent, encrypted for {count} units on call.',
+  'fieldRequest.new.sent': 'The request is sent, encrypted for {count|# unit|# units} on call.',
   'fieldRequest.new.to': 'Goes to',
   'fieldRequest.new.noParticipants':
     'No social services unit takes part in the operation yet; there is no one to send it to.',
   'fieldRequest.new.unit': 'From unit',
-  'fieldRequest.sealedFor': 'Encrypted for {count} units',
+  'fieldRequest.sealedFor': 'Encrypted for {count|# unit|# units}',
   'fieldRequest.addressTitle': 'Address and details (decrypted on this device)',
   'fieldRequest.addressOpening': 'Decrypting the address…',
   'fieldRequest.addressFrom': 'Signed and verified, from',
@@ -101,5 +101,5 @@ export const enField: Record<FieldMessageKey, string> = {
   'unitKeys.fingerprint': 'Fingerprint',
   'unitKeys.none': 'The unit has no published keys.',
   'unitKeys.help':
-    "The keys are signed with the organisation's root key; the private part is only on approved devices. After a device is revoked the keys are replaced with samverkan unit rotate.",
+    "The keys are signed with the organisation's root key; the private part is only on approved devices. After a device is revoked the keys are replaced under “Rotate the unit's keys” below.",
 };

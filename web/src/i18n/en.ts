@@ -40,7 +40,7 @@ export const en: Messages = {
   'inbox.title': 'Inbox – {unit}',
   'outbox.title': 'Sent – {unit}',
   'inbox.empty': 'Nothing here.',
-  'inbox.acuteWaiting': '{count} acute waiting for acknowledgement',
+  'inbox.acuteWaiting': '{count|# acute referral|# acute referrals} waiting for acknowledgement',
   'inbox.from': 'From',
   'inbox.to': 'To',
   'inbox.received': 'Received',
@@ -84,6 +84,16 @@ export const en: Messages = {
   'action.close': 'Close',
   'action.outcome': 'Outcome',
   'action.done': 'Done: {action}',
+  'problem.changedMeanwhile':
+    'someone else has just changed the referral. The page now shows where it stands; do it again if it is still needed.',
+  'problem.handoverAlreadyConfirmed': 'the handover is already confirmed for your side.',
+  'problem.referralNotFound': "the referral does not exist, or it is not your unit's to see.",
+  'problem.notYourUnit': 'only the unit the referral concerns can do that.',
+  'problem.forbidden': 'your role does not allow this.',
+  'problem.signedOut': 'your sign-in has expired. Reload the page and sign in again.',
+  'problem.rateLimited': 'too many tries in a short time. Wait a minute and try again.',
+  'problem.unavailable': 'the hub is busy for the moment. Try again shortly; nothing was saved.',
+  'problem.internal': 'an error in the hub. Try again; if it persists, contact your administrator.',
   'action.refused': 'Not possible: {detail}',
   'action.cancel': 'Cancel',
   'action.save': 'Save',
@@ -112,7 +122,8 @@ export const en: Messages = {
 
   'fieldRequest.needed': 'Needed by',
   'fieldRequest.persons': 'Persons',
-  'fieldRequest.personsValue': '{adults} adults, {children} children, {unknown} age unknown',
+  'fieldRequest.personsValue':
+    '{adults|# adult|# adults}, {children|# child|# children}, {unknown} age unknown',
   'fieldRequest.languages': 'Languages',
   'fieldRequest.claimedBy': 'Claimed by {user} ({unit}) {when}',
   'fieldRequest.onSite': 'On site {when}',
@@ -386,11 +397,15 @@ export const en: Messages = {
   'forward.search': 'Search units',
   'forward.noUnits': 'No units match.',
   'forward.choose': 'Choose units',
-  'forward.send': 'Route to {count} unit(s)',
+  'forward.send': 'Route to {count|# unit|# units}',
   'linked.title': 'Linked referrals',
   'linked.from': 'Routed from',
   'linked.original': 'the original referral',
   'linked.handoverBoth': 'handover confirmed by both',
+  'linked.fromBy': 'Routed here by',
+  'linked.fromNote': 'Only its parties can open the original referral.',
+  'linked.forwardedCount':
+    'The recipient routed the referral on to {count|# unit|# units}. Only the recipient and {count|that unit|those units} can open {count|the new referral|the new referrals}.',
   'newReferral.title': 'New referral',
   'newReferral.intro':
     'The content is encrypted and signed in this browser before it is sent. The hub sees only what is under Addressing.',
@@ -409,6 +424,7 @@ export const en: Messages = {
   'newReferral.encryptedNote':
     'Everything from Person onwards is encrypted. A draft is kept encrypted in this browser while you type.',
   'newReferral.send': 'Sign, encrypt and send',
+  'newReferral.chooseRecipient': 'Choose the receiving unit under Addressing to be able to send.',
   'sharing.ngoNeedsConsent':
     "{unit} is a non-governmental organisation: sharing requires the person's consent. Choose legal basis Consent if the person has consented.",
   'sharing.ngoConsentOk':

@@ -2,6 +2,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { en } from './en';
 import { sv, type MessageKey, type Messages } from './sv';
+import { translator as translate, type Translate } from './translate';
 
 export type Locale = 'sv' | 'en';
 export const LOCALES: Locale[] = ['sv', 'en'];
@@ -18,14 +19,10 @@ export function saveLocale(locale: Locale): void {
   document.documentElement.lang = locale;
 }
 
-export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+export type { Translate };
 
 export function translator(locale: Locale): Translate {
-  const messages = catalogues[locale];
-  return (key, params) =>
-    messages[key].replace(/\{(\w+)\}/g, (_m, name: string) =>
-      params && name in params ? String(params[name]) : `{${name}}`,
-    );
+  return translate(locale, catalogues[locale]);
 }
 
 export interface I18n {

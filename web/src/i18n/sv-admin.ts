@@ -5,6 +5,25 @@
  * `sv.ts`; `en-admin.ts` must have every key.
  */
 export const svAdmin = {
+  'nav.hub': 'Organisationer',
+  'hub.title': 'Organisationer i hubben',
+  'hub.intro':
+    'Som hubbadministratör registrerar du nya organisationer, kontrollerar deras organisationsnummer mot registret, registrerar deras rotnycklar efter att ha jämfört fingeravtrycket per telefon och lägger till deras identitetsleverantörer. Det görs i hubbens API, som beskrivs i',
+  'hub.docs': 'API-dokumentationen',
+  'hub.organisation': 'Organisation',
+  'hub.number': 'Organisationsnummer',
+  'hub.roots': 'Rotnyckel',
+  'hub.verified': 'kontrollerat mot registret {when}',
+  'hub.notVerified': 'inte kontrollerat',
+  'hub.noRoot': 'Ingen rotnyckel registrerad',
+  'hub.kind.social_services': 'Socialtjänst',
+  'hub.kind.police': 'Polis',
+  'hub.kind.regional_coordinator': 'Regionkoordinator',
+  'hub.kind.ngo': 'Ideell organisation',
+  'hub.kind.healthcare': 'Hälso- och sjukvård',
+  'hub.kind.county_board': 'Länsstyrelse',
+  'hub.kind.migration_agency': 'Migrationsverket',
+  'hub.kind.other': 'Annan',
   'keyFiles.recoveryLegend': 'Enhetens återställningsnyckel',
   'keyFiles.recoveryHelp':
     'Som administratör har du inga enhetsnycklar i webbläsaren. Välj enhetens utskrivna återställningsblad som fil (i demon: dev-keys/recovery-keys.txt i hubbens datamapp, som npm start skriver ut) eller skriv in nyckeln (SVRK1-…). Filen läses bara i den här webbläsaren; nyckeln skickas aldrig till hubben.',

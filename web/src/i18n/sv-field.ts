@@ -24,12 +24,13 @@ export const svField = {
   'fieldRequest.new.detailsHelp': 'Hur ni känns igen, vem man frågar efter – krypteras.',
   'fieldRequest.new.send': 'Skicka förfrågan',
   'fieldRequest.new.sending': 'Krypterar och skickar…',
-  'fieldRequest.new.sent': 'Förfrågan är skickad, krypterad för {count} enheter i beredskap.',
+  'fieldRequest.new.sent':
+    'Förfrågan är skickad, krypterad för {count|# enhet|# enheter} i beredskap.',
   'fieldRequest.new.to': 'Går till',
   'fieldRequest.new.noParticipants':
     'Ingen socialtjänst deltar ännu i insatsen; det finns ingen att skicka till.',
   'fieldRequest.new.unit': 'Från enhet',
-  'fieldRequest.sealedFor': 'Krypterad för {count} enheter',
+  'fieldRequest.sealedFor': 'Krypterad för {count|# enhet|# enheter}',
   'fieldRequest.addressTitle': 'Adress och detaljer (dekrypterad på den här enheten)',
   'fieldRequest.addressOpening': 'Dekrypterar adressen…',
   'fieldRequest.addressFrom': 'Signerad och verifierad, från',
@@ -103,7 +104,7 @@ export const svField = {
   'unitKeys.fingerprint': 'Fingeravtryck',
   'unitKeys.none': 'Enheten har inga publicerade nycklar.',
   'unitKeys.help':
-    'Nycklarna är signerade med organisationens rotnyckel; den privata delen finns bara på godkända enheter. Efter en återkallad enhet byts nycklarna med samverkan unit rotate.',
+    'Nycklarna är signerade med organisationens rotnyckel; den privata delen finns bara på godkända enheter. Efter en återkallad enhet byts nycklarna under ”Byt enhetens nycklar” här nedanför.',
 } as const;
 
 export type FieldMessageKey = keyof typeof svField;

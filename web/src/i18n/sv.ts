@@ -39,7 +39,7 @@ export const sv = {
   'inbox.title': 'Inkorg – {unit}',
   'outbox.title': 'Skickat – {unit}',
   'inbox.empty': 'Inga ärenden här.',
-  'inbox.acuteWaiting': '{count} akuta väntar på kvittens',
+  'inbox.acuteWaiting': '{count|# akut remiss väntar|# akuta remisser väntar} på kvittens',
   'inbox.from': 'Från',
   'inbox.to': 'Till',
   'inbox.received': 'Inkom',
@@ -84,6 +84,17 @@ export const sv = {
   'action.outcome': 'Utfall',
   'action.done': 'Klart: {action}',
   'action.refused': 'Gick inte: {detail}',
+  'problem.changedMeanwhile':
+    'någon annan har just ändrat remissen. Sidan visar nu hur den står; gör om det om det fortfarande behövs.',
+  'problem.handoverAlreadyConfirmed': 'överlämningen är redan bekräftad för er sida.',
+  'problem.referralNotFound': 'remissen finns inte, eller så är den inte er enhets att se.',
+  'problem.notYourUnit': 'det kan bara den enhet som remissen gäller göra.',
+  'problem.forbidden': 'din roll tillåter inte det här.',
+  'problem.signedOut': 'inloggningen har gått ut. Ladda om sidan och logga in igen.',
+  'problem.rateLimited': 'för många försök på kort tid. Vänta en minut och försök igen.',
+  'problem.unavailable':
+    'hubben är tillfälligt upptagen. Försök igen om en stund; inget har sparats.',
+  'problem.internal': 'ett fel i hubben. Försök igen; kvarstår det, kontakta er administratör.',
   'action.cancel': 'Avbryt',
   'action.save': 'Spara',
 
@@ -111,7 +122,7 @@ export const sv = {
 
   'fieldRequest.needed': 'Behövs senast',
   'fieldRequest.persons': 'Personer',
-  'fieldRequest.personsValue': '{adults} vuxna, {children} barn, {unknown} okänd ålder',
+  'fieldRequest.personsValue': '{adults|# vuxen|# vuxna}, {children} barn, {unknown} okänd ålder',
   'fieldRequest.languages': 'Språk',
   'fieldRequest.claimedBy': 'Tagen av {user} ({unit}) {when}',
   'fieldRequest.onSite': 'På plats {when}',
@@ -385,11 +396,15 @@ export const sv = {
   'forward.search': 'Sök enheter',
   'forward.noUnits': 'Inga enheter matchar.',
   'forward.choose': 'Välj enheter',
-  'forward.send': 'Slussa till {count} enhet(er)',
+  'forward.send': 'Slussa till {count|# enhet|# enheter}',
   'linked.title': 'Länkade remisser',
   'linked.from': 'Slussad från',
   'linked.original': 'den ursprungliga remissen',
   'linked.handoverBoth': 'överlämning bekräftad av båda',
+  'linked.fromBy': 'Slussad hit av',
+  'linked.fromNote': 'Den ursprungliga remissen kan bara dess parter öppna.',
+  'linked.forwardedCount':
+    'Mottagaren slussade remissen vidare till {count|# enhet|# enheter}. Bara mottagaren och {count|den enheten|de enheterna} kan öppna {count|den nya remissen|de nya remisserna}.',
   'newReferral.title': 'Ny remiss',
   'newReferral.intro':
     'Innehållet krypteras och signeras i den här webbläsaren innan det skickas. Hubben ser bara uppgifterna under Adressering.',
@@ -408,6 +423,7 @@ export const sv = {
   'newReferral.encryptedNote':
     'Allt ovan under Person, Situation och framåt krypteras. Ett utkast sparas krypterat i den här webbläsaren medan du skriver.',
   'newReferral.send': 'Signera, kryptera och skicka',
+  'newReferral.chooseRecipient': 'Välj mottagande enhet under Adressering för att kunna skicka.',
   'sharing.ngoNeedsConsent':
     '{unit} är en ideell organisation: delning kräver personens samtycke. Välj rättslig grund Samtycke om personen har samtyckt.',
   'sharing.ngoConsentOk': '{unit} är en ideell organisation: delning sker med personens samtycke.',

@@ -124,6 +124,8 @@ export function FieldRequestCard({
   };
 
   const overdue = new Date(r.neededBy).getTime() < now;
+  // Counting down (or "försenad") only while someone is still needed on site.
+  const waiting = r.status === 'open' || r.status === 'claimed' || r.status === 'en_route';
   return (
     <article class={`card urgency-${r.urgency}`} data-testid="field-request" data-status={r.status}>
       <div class="card-head">
@@ -138,8 +140,8 @@ export function FieldRequestCard({
       <dl class="meta">
         <dt>{t('fieldRequest.needed')}</dt>
         <dd class={overdue && r.status === 'open' ? 'overdue' : ''}>
-          <time dateTime={r.neededBy}>{formatDateTime(locale, r.neededBy)}</time> (
-          {formatDeadline(t, r.neededBy, now)})
+          <time dateTime={r.neededBy}>{formatDateTime(locale, r.neededBy)}</time>
+          {waiting && <> ({formatDeadline(t, r.neededBy, now)})</>}
         </dd>
         <dt>{t('fieldRequest.persons')}</dt>
         <dd>

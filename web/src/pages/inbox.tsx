@@ -5,7 +5,8 @@
  * this device (crypto/adapter.ts).
  */
 import { useState } from 'preact/hooks';
-import { idempotent, must, problemText, type Referral, type ReferralSchemas } from '../api/client';
+import { idempotent, must, type Problem, type Referral, type ReferralSchemas } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import {
   actingUnit,
   ForwardPanel,
@@ -180,13 +181,14 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
         referral.reload();
         return true;
       } catch (err) {
-        const e = err as { problem?: { detail?: string; title?: string }; message?: string };
+        const e = err as { problem?: Problem; message?: string };
         setMessage({
           kind: 'error',
           text: t('action.refused', {
-            detail: e.problem?.detail ?? e.problem?.title ?? e.message ?? String(err),
+            detail: e.problem ? problemMessage(t, e.problem) : (e.message ?? String(err)),
           }),
         });
+        referral.reload();
         return false;
       } finally {
         setBusy(false);
@@ -222,8 +224,10 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
     if (result.error) {
       setMessage({
         kind: 'error',
-        text: t('action.refused', { detail: problemText(result.error) }),
+        text: t('action.refused', { detail: problemMessage(t, result.error as Problem) }),
       });
+      // A colleague may have acted first: show the referral as it now stands.
+      referral.reload();
       return false;
     }
     setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });

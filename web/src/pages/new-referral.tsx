@@ -546,9 +546,20 @@ export function NewReferralPage({ onSent }: { onSent(id: string): void }) {
             )}
           </Notice>
         )}
-        <button type="submit" class="big" disabled={busy || blocked || !agency}>
+        <button
+          type="submit"
+          class="big"
+          disabled={busy || blocked || !agency}
+          aria-describedby={f.recipientUnitId ? undefined : 'send-hint'}
+        >
           {t('newReferral.send')}
         </button>
+        {!f.recipientUnitId && (
+          // Why the button cannot be pressed yet (the sharing advice above says the other reasons).
+          <p id="send-hint" class="muted" data-testid="send-hint">
+            {t('newReferral.chooseRecipient')}
+          </p>
+        )}
       </form>
     </section>
   );

@@ -13,6 +13,7 @@ import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
 import { MunicipalitySelect } from '../ui/municipality';
+import { linkedView } from './linked';
 import { sharingAdvice, type SharingParty } from './sharing';
 import { TrustOrganisation } from './trust-organisation';
 
@@ -508,28 +509,44 @@ export function SharingAdviceList({ advice }: { advice: ReturnType<typeof sharin
   );
 }
 
-/** The referrals a forward created, each with its unit and where it stands. */
+/**
+ * The referrals a forward created, each with its unit and where it stands, for the unit that
+ * forwarded it; anyone else is told in words what happened (`linkedView`).
+ */
 export function LinkedReferrals({ r }: { r: Referral }) {
-  const { api, liveTick } = useApp();
+  const { api, liveTick, session } = useApp();
   const { t } = useI18n();
+  const view = linkedView(r, session.claims.units);
   const linked = useLoad(
     async () =>
-      Promise.all(
-        r.forwardedToIds.map(async (id) =>
-          must(await api.referrals.GET('/v1/referrals/{id}', { params: { path: { id } } })),
-        ),
-      ),
-    [r.id, r.forwardedToIds.join(','), liveTick],
+      view.legs !== 'list'
+        ? []
+        : Promise.all(
+            r.forwardedToIds.map(async (id) =>
+              must(await api.referrals.GET('/v1/referrals/{id}', { params: { path: { id } } })),
+            ),
+          ),
+    [r.id, r.forwardedToIds.join(','), view.legs, liveTick],
   );
-  if (r.forwardedToIds.length === 0 && !r.forwardedFromId) {
+  if (view.legs === 'none' && view.from === 'none') {
     return null;
   }
   return (
     <section aria-labelledby="linked-title">
       <h2 id="linked-title">{t('linked.title')}</h2>
-      {r.forwardedFromId && (
+      {view.from === 'link' && (
         <p>
           {t('linked.from')} <a href={`#/referral/${r.forwardedFromId}`}>{t('linked.original')}</a>
+        </p>
+      )}
+      {view.from === 'text' && (
+        <p data-testid="linked-from-text">
+          {t('linked.fromBy')} <UnitName id={r.senderUnitId} />. {t('linked.fromNote')}
+        </p>
+      )}
+      {view.legs === 'count' && (
+        <p data-testid="linked-count">
+          {t('linked.forwardedCount', { count: r.forwardedToIds.length })}
         </p>
       )}
       {linked.data && linked.data.length > 0 && (
@@ -547,6 +564,7 @@ export function LinkedReferrals({ r }: { r: Referral }) {
           ))}
         </ul>
       )}
+      {linked.error && <Notice kind="error">{linked.error}</Notice>}
     </section>
   );
 }
