@@ -38,6 +38,64 @@ export interface WebStory {
   expected(res: Response): boolean;
 }
 
+const webDir = path.join(root, 'web');
+const buildLock = path.join(webDir, '.test-build.lock');
+const buildStamp = path.join(webDir, 'dist', '.test-build-stamp');
+
+/** The newest change to the web app's sources (all of web/ but its build and node_modules). */
+function newestSource(dir = webDir): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (['dist', 'node_modules'].includes(entry.name) || entry.name.startsWith('.test-build')) {
+      continue;
+    }
+    const at = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(at) : fs.statSync(at).mtimeMs);
+  }
+  return newest;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds web/dist when its sources changed since the last build a test made, one test file at a
+ * time. The build `npm install` made may be older than the sources under test; and a build
+ * empties web/dist first, so a hub of another test file starting meanwhile would serve a page
+ * without its scripts (the browser then never shows the sign-in button): test files running in
+ * parallel wait for each other's build here, and build only once.
+ */
+async function buildWebOnce(): Promise<void> {
+  for (;;) {
+    try {
+      fs.writeFileSync(buildLock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      const holder = Number(fs.readFileSync(buildLock, 'utf8') || 'NaN');
+      if (Number.isInteger(holder) && !alive(holder)) {
+        fs.rmSync(buildLock, { force: true }); // left by a test run that was killed
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    const built = fs.existsSync(buildStamp) ? fs.statSync(buildStamp).mtimeMs : 0;
+    if (built <= newestSource()) {
+      await promisify(execFile)('npm', ['run', 'build', '--workspace', 'web'], { cwd: root });
+      fs.writeFileSync(buildStamp, new Date().toISOString());
+    }
+  } finally {
+    fs.rmSync(buildLock, { force: true });
+  }
+}
+
 /** Builds the web app, starts the embedded hub and Chromium (in beforeAll). */
 export async function startWebStory(
   prefix: string,
@@ -50,8 +108,7 @@ export async function startWebStory(
   }
   fs.mkdirSync(artifacts, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  // The build `npm install` made may be older than the sources under test: build them now.
-  await promisify(execFile)('npm', ['run', 'build', '--workspace', 'web'], { cwd: root });
+  await buildWebOnce();
   // One after the other: on a busy machine the hub's start is the slow part.
   const hub = await startEmbeddedHub(dataDir, { LOG_LEVEL: 'info' });
   const browser = await chromium.launch({
