@@ -726,6 +726,11 @@ test('the analyst, the auditor and the organisation admin', async () => {
     /Socialtjänst[\s\S]*212000-0456[\s\S]*kontrollerat mot registret \d{1,2} \S+ \d{4} \d{2}:\d{2}/,
   );
   await norrkoping.locator('code.fingerprint').first().waitFor();
+  // On the phone each cell is its label beside its value: the check of the number stands under
+  // the number, not in the label's column.
+  const numberCell = await norrkoping.locator('td').nth(1).boundingBox();
+  const checked = await norrkoping.getByText(/kontrollerat mot registret/).boundingBox();
+  expect(checked!.x).toBeGreaterThan(numberCell!.x + numberCell!.width * 0.3);
   await hubAdmin.getByRole('link', { name: 'API-dokumentationen' }).waitFor();
   await step(hubAdmin, '33-hub-admin-phone');
 }, 300_000);

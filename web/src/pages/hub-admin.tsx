@@ -60,30 +60,37 @@ export function HubAdminPage() {
           <tbody>
             {organisations.data.map((o) => (
               <tr key={o.id} data-testid="hub-organisation">
+                {/* One block a cell: on a phone the cell is a grid of its label and one value. */}
                 <td data-label={t('hub.organisation')}>
-                  <strong>{o.name}</strong>
-                  <br />
-                  <span class="muted">{t(`hub.kind.${o.kind}` as MessageKey)}</span>
+                  <div>
+                    <strong>{o.name}</strong>
+                    <br />
+                    <span class="muted">{t(`hub.kind.${o.kind}` as MessageKey)}</span>
+                  </div>
                 </td>
                 <td data-label={t('hub.number')}>
-                  {o.organisationNumber ? formatOrganisationNumber(o.organisationNumber) : '–'}
-                  <br />
-                  <span class="muted">
-                    {o.organisationNumberVerification
-                      ? t('hub.verified', {
-                          when: formatDateTime(locale, o.organisationNumberVerification.at),
-                        })
-                      : t('hub.notVerified')}
-                  </span>
+                  <div>
+                    {o.organisationNumber ? formatOrganisationNumber(o.organisationNumber) : '–'}
+                    <br />
+                    <span class="muted">
+                      {o.organisationNumberVerification
+                        ? t('hub.verified', {
+                            when: formatDateTime(locale, o.organisationNumberVerification.at),
+                          })
+                        : t('hub.notVerified')}
+                    </span>
+                  </div>
                 </td>
                 <td data-label={t('hub.roots')}>
-                  {o.roots.length === 0
-                    ? t('hub.noRoot')
-                    : o.roots.map((k) => (
-                        <code key={k.kid} class="fingerprint">
-                          {groupFingerprint(k.fingerprint)}
-                        </code>
-                      ))}
+                  <div>
+                    {o.roots.length === 0
+                      ? t('hub.noRoot')
+                      : o.roots.map((k) => (
+                          <code key={k.kid} class="fingerprint">
+                            {groupFingerprint(k.fingerprint)}
+                          </code>
+                        ))}
+                  </div>
                 </td>
               </tr>
             ))}
