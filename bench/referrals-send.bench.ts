@@ -13,7 +13,10 @@
  * on the 2-core machine). BENCH_LOADER=process runs it in a child process: the CPU figure is then
  * the server's alone and autocannon's is reported apart (`loaderCpuMsPerRequest`), but on a loaded
  * machine the extra process wake-ups lower both sides' throughput and bring the ratio towards 1 —
- * take the ratios from the default mode.
+ * take the ratios from the default mode. On Linux the process's CPU is also split by thread
+ * (/proc/self/task): `mainThreadCpuMsPerRequest` is the JavaScript thread's (the apps, pg, the
+ * sockets' system calls, most garbage collection), the rest V8's compiler and GC helper threads
+ * and libuv's pool — a JIT still at work shows there.
  *
  * Each request carries its own referral: N envelopes are sealed before the run (every referral
  * id is bound into its envelope's aad, so a body cannot be reused) and each request takes the
@@ -21,9 +24,12 @@
  *
  * Run: `npm run bench:referrals` (needs the local Postgres; events in-process unless
  * BENCH_NATS_URL is set). Options: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 10),
- * BENCH_ENVELOPES (default 5000; the
+ * BENCH_ENVELOPES (default 5000 plus the warm-up's; the
  * referrals run stops early, with a note, if it uses them all: raise it on a fast machine),
- * BENCH_WARMUP (requests each app answers before its timed run, default 200),
+ * BENCH_WARMUP (requests each app answers before its timed run, default 2000: after 200, V8
+ * was still optimising — and after a deopt re-optimising — the send's functions through the
+ * timed run, its compiler threads alone about 0.4–0.7 ms of CPU a send, falling to ~0.2 by 2000;
+ * the baseline's few functions are hot after a hundred requests),
  * BENCH_CPU_PROFILE (a file name: writes a V8 CPU profile of the referrals run there, and one
  * of the baseline's beside it (`…-baseline.cpuprofile`), for
  * Chrome DevTools or `npx speedscope`; the profiler costs CPU, so the figures of such a run are
@@ -57,13 +63,13 @@ import { sealReferralBody, verifyPinnedKeys } from '../scripts/bench-referrals';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const envelopes = Number(process.env.BENCH_ENVELOPES ?? 5000);
+const warmup = Number(process.env.BENCH_WARMUP ?? 2000);
+const envelopes = Number(process.env.BENCH_ENVELOPES ?? 5000 + warmup);
 const natsUrl = process.env.BENCH_NATS_URL;
 const loaderApart = process.env.BENCH_LOADER === 'process';
 /** every sealed body (the load generator's process reads them from a file) */
 let allBodies: string[] = [];
 const cpuProfile = process.env.BENCH_CPU_PROFILE;
-const warmup = Number(process.env.BENCH_WARMUP ?? 200);
 const pgStats = process.env.BENCH_PG_STATS === '1';
 const poolSize = 10;
 
@@ -105,11 +111,26 @@ interface Row {
    * beside it (the other app idles); the load generator runs in a process of its own
    */
   cpuMsPerRequest: number;
+  /** of which the JavaScript thread's (Linux: /proc/self/task), null where it cannot be read */
+  mainThreadCpuMsPerRequest: number | null;
   /** the load generator's CPU per request, when it runs apart (BENCH_LOADER=process) */
   loaderCpuMsPerRequest: number | null;
   /** statements sent to Postgres per request, by every part of the process */
   statementsPerRequest: number;
   rssMiB: number;
+}
+
+/** CPU ms this process's JavaScript thread has used (its thread id is the process id), or null. */
+function mainThreadCpuMs(): number | null {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/task/<tid>/stat (utime, stime), in clock ticks of 10 ms;
+    // the command name before them is in parentheses and may hold spaces.
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 /** The load generator's process (scripts/bench-load.ts), started once. */
@@ -158,6 +179,7 @@ async function load(
 ): Promise<Row> {
   const statementsBefore = statements;
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadCpuMs();
   const result = await generate(
     {
       url,
@@ -173,6 +195,7 @@ async function load(
     allBodies,
   );
   const cpu = process.cpuUsage(cpuBefore);
+  const mainAfter = mainThreadCpuMs();
   const sent = Math.max(result.sent, 1);
   return {
     name,
@@ -181,6 +204,8 @@ async function load(
     sent: result.sent,
     errors: result.errors,
     cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / sent,
+    mainThreadCpuMsPerRequest:
+      mainBefore === null || mainAfter === null ? null : (mainAfter - mainBefore) / sent,
     loaderCpuMsPerRequest: loaderApart ? result.cpuMs / sent : null,
     statementsPerRequest: (statements - statementsBefore) / sent,
     rssMiB: process.memoryUsage().rss / 1024 / 1024,
@@ -526,11 +551,11 @@ async function main(): Promise<void> {
         `(${((envelopes * 1000) / sealMs).toFixed(0)}/s on the client), ${meanSize.toFixed(0)} B on average\n`,
     );
     process.stdout.write(
-      `${'case'.padEnd(44)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)} ${'÷ baseline'.padStart(11)} ${'sent'.padStart(7)} errors ${'CPU ms/req'.padStart(10)} ${'SQL/req'.padStart(7)} ${'RSS MiB'.padStart(8)}\n`,
+      `${'case'.padEnd(44)} ${'req/s'.padStart(8)} ${'p99 ms'.padStart(7)} ${'÷ baseline'.padStart(11)} ${'sent'.padStart(7)} errors ${'CPU ms/req'.padStart(10)} ${'JS thread'.padStart(9)} ${'SQL/req'.padStart(7)} ${'RSS MiB'.padStart(8)}\n`,
     );
     for (const r of [baselineRow, referralsRow]) {
       process.stdout.write(
-        `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${String(r.p99).padStart(7)} ${(r.rps / baselineRow.rps).toFixed(3).padStart(11)} ${String(r.sent).padStart(7)} ${String(r.errors).padStart(6)} ${r.cpuMsPerRequest.toFixed(2).padStart(10)} ${r.statementsPerRequest.toFixed(1).padStart(7)} ${r.rssMiB.toFixed(0).padStart(8)}\n`,
+        `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(8)} ${String(r.p99).padStart(7)} ${(r.rps / baselineRow.rps).toFixed(3).padStart(11)} ${String(r.sent).padStart(7)} ${String(r.errors).padStart(6)} ${r.cpuMsPerRequest.toFixed(2).padStart(10)} ${(r.mainThreadCpuMsPerRequest?.toFixed(2) ?? '–').padStart(9)} ${r.statementsPerRequest.toFixed(1).padStart(7)} ${r.rssMiB.toFixed(0).padStart(8)}\n`,
       );
     }
     process.stdout.write(
@@ -559,6 +584,14 @@ async function main(): Promise<void> {
         statementsPerRequest: round(referralsRow.statementsPerRequest, 2),
         baselineStatementsPerRequest: round(baselineRow.statementsPerRequest, 2),
         cpuRatio: round(referralsRow.cpuMsPerRequest / baselineRow.cpuMsPerRequest, 2),
+        mainThreadCpuMsPerRequest:
+          referralsRow.mainThreadCpuMsPerRequest === null
+            ? null
+            : round(referralsRow.mainThreadCpuMsPerRequest, 2),
+        baselineMainThreadCpuMsPerRequest:
+          baselineRow.mainThreadCpuMsPerRequest === null
+            ? null
+            : round(baselineRow.mainThreadCpuMsPerRequest, 2),
         loader: loaderApart ? 'process' : 'in-process',
         loaderCpuMsPerRequest:
           referralsRow.loaderCpuMsPerRequest === null
