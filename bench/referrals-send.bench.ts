@@ -373,6 +373,11 @@ function round(n: number, digits = 1): number {
   return Math.round(n * f) / f;
 }
 
+/** A per-request figure that may not be known (null), to two decimals. */
+function roundOrNull(n: number | null): number | null {
+  return n === null ? null : round(n, 2);
+}
+
 async function main(): Promise<void> {
   const db = await createTestDatabase('bench_ref');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samverkan-bench-ref-'));
@@ -584,23 +589,11 @@ async function main(): Promise<void> {
         statementsPerRequest: round(referralsRow.statementsPerRequest, 2),
         baselineStatementsPerRequest: round(baselineRow.statementsPerRequest, 2),
         cpuRatio: round(referralsRow.cpuMsPerRequest / baselineRow.cpuMsPerRequest, 2),
-        mainThreadCpuMsPerRequest:
-          referralsRow.mainThreadCpuMsPerRequest === null
-            ? null
-            : round(referralsRow.mainThreadCpuMsPerRequest, 2),
-        baselineMainThreadCpuMsPerRequest:
-          baselineRow.mainThreadCpuMsPerRequest === null
-            ? null
-            : round(baselineRow.mainThreadCpuMsPerRequest, 2),
+        mainThreadCpuMsPerRequest: roundOrNull(referralsRow.mainThreadCpuMsPerRequest),
+        baselineMainThreadCpuMsPerRequest: roundOrNull(baselineRow.mainThreadCpuMsPerRequest),
         loader: loaderApart ? 'process' : 'in-process',
-        loaderCpuMsPerRequest:
-          referralsRow.loaderCpuMsPerRequest === null
-            ? null
-            : round(referralsRow.loaderCpuMsPerRequest, 2),
-        baselineLoaderCpuMsPerRequest:
-          baselineRow.loaderCpuMsPerRequest === null
-            ? null
-            : round(baselineRow.loaderCpuMsPerRequest, 2),
+        loaderCpuMsPerRequest: roundOrNull(referralsRow.loaderCpuMsPerRequest),
+        baselineLoaderCpuMsPerRequest: roundOrNull(baselineRow.loaderCpuMsPerRequest),
         errors: referralsRow.errors,
         baselineErrors: baselineRow.errors,
         ...(pg
