@@ -13,6 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Client } from 'pg';
+import { eventData } from '@samverkan/referrals/src/referrals/model';
+import { DEMO_UNITS } from '@samverkan/shared';
 import { createTestDatabase } from '@samverkan/shared/src/testing';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 40);
@@ -29,29 +31,23 @@ const table = (name: string, fillfactor: number) => `
     WITH (fillfactor = ${fillfactor});
   CREATE INDEX "${name}_unpublished" ON ${name} ("position") WHERE published_at IS NULL`;
 
-/** a referral.sent event as the pipeline writes it */
+/** a referral.sent event as the send writes it (its data by the referrals service's own function) */
 function sentEvent() {
-  const id = randomUUID();
   return {
     id: randomUUID(),
     type: 'samverkan.referrals.referral.sent',
     source: 'referrals',
     time: new Date().toISOString(),
-    data: {
-      referralId: id,
-      senderUnitId: randomUUID(),
-      recipientUnitId: randomUUID(),
+    data: eventData({
+      id: randomUUID(),
+      senderUnitId: DEMO_UNITS.policeTraffickingOst,
+      recipientUnitId: DEMO_UNITS.coordinator,
       copyUnitIds: [],
       category: 'trafficking_sexual',
       urgency: 'acute',
-      ageBand: 'adult',
-      gender: 'female',
-      citizenshipGroup: 'non_eu',
-      municipalityCode: '0581',
-      legalBasis: 'consent',
       status: 'sent',
-      acknowledgeBy: new Date().toISOString(),
-    },
+      municipalityCode: '0581',
+    } as unknown as Parameters<typeof eventData>[0]),
   };
 }
 
