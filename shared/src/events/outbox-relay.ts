@@ -1,5 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyBaseLogger } from 'fastify';
+import { Client, type ClientConfig } from 'pg';
 import type { DataSource } from 'typeorm';
 import { OutboxEventEntity } from '../entities/platform.entities';
 import type { EventEnvelope } from './event-catalog';
@@ -7,7 +8,7 @@ import type { EventEnvelope } from './event-catalog';
 export interface OutgoingEvent {
   envelope: EventEnvelope;
   headers: Record<string, string>;
-  /** how many times it has been claimed for publishing (1 the first time) */
+  /** how many times it has been handed to the publisher (1 the first time) */
   attempt: number;
 }
 
@@ -25,8 +26,6 @@ export interface EventPublisher {
 export interface OutboxRelayOptions {
   pollIntervalMs: number;
   batchSize?: number;
-  /** how long a claimed batch stays reserved for this relay before another may take it over */
-  leaseMs?: number;
   /** longest pause between attempts while publishing keeps failing */
   maxBackoffMs?: number;
   log: FastifyBaseLogger;
@@ -37,12 +36,34 @@ export interface OutboxStats {
   oldestPendingAgeMs: number | null;
 }
 
+interface ClaimedRow {
+  position: string;
+  id: string;
+  payload: EventEnvelope;
+  headers: Record<string, string>;
+  attempts: number;
+}
+
+/** The advisory lock of an outbox row: the table's key and the position (an int4 each). */
+const rowLock = (tableKey: string, position: string) =>
+  `${tableKey}, (${position} % 2147483647)::int`;
+
 /**
- * Moves committed outbox rows to the publisher. Any number of relays (one per replica) may run:
- * each claims a batch with `FOR UPDATE SKIP LOCKED` and a lease, publishes outside the
- * transaction, then marks the rows published. A relay that dies mid-batch leaves its lease to
- * expire, and the events are published again; the event id (`Nats-Msg-Id`) and idempotent
- * consumers make that harmless.
+ * Moves committed outbox rows to the publisher. Any number of relays (one per replica) may run.
+ *
+ * A pass claims a batch of unpublished rows WITHOUT writing them: each row it takes is held by a
+ * session-level advisory lock on the relay's own connection (`pg_try_advisory_lock`, the row's
+ * table and position), which another relay's claim skips. It publishes outside any transaction,
+ * then marks the rows published with one UPDATE that also lets their locks go. So a published
+ * event costs one write after its insert (the mark), not two (a lease UPDATE, then the mark), and
+ * a claim is a read that commits nothing (issue 15: a send's Postgres work).
+ *
+ * A relay that dies loses its connection, and with it its locks: the rows it held are claimed
+ * again at once by another relay, and published again if they had gone out; a mark lost in a
+ * crash (the mark commits without waiting for the WAL flush: it only ever saves a second
+ * publication) does the same. The event id (`Nats-Msg-Id`) and idempotent consumers make a second
+ * copy harmless. The connection is the relay's own, apart from the pool: it is held across a
+ * publish, which in process runs consumers that need the pool's connections.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -56,14 +77,19 @@ export class OutboxRelay {
   private pokeRequested = false;
   private failures = 0;
   private current: Promise<void> | undefined;
+  /** passes (a loop's, a drain's) one after another: they share the connection and its locks */
+  private exclusive: Promise<unknown> = Promise.resolve();
   /**
-   * Positions published but not yet marked: marked by the next pass's claim (same statement) or,
-   * when the relay goes idle, by one statement of their own.
+   * Positions published but not yet marked (still locked by this relay's session): marked by the
+   * next pass's claim (same statement) or, when the relay goes idle, by one statement of their own.
    */
   private unmarked: string[] = [];
+  /** the relay's own connection, holding the locks of what it has claimed */
+  private session: Client | undefined;
   private readonly table: string;
+  /** the table's advisory lock key (an int4 literal) */
+  private readonly tableKey: string;
   private readonly batchSize: number;
-  private readonly leaseMs: number;
   private readonly maxBackoffMs: number;
   lastError: string | null = null;
 
@@ -72,13 +98,13 @@ export class OutboxRelay {
     private readonly publisher: EventPublisher,
     private readonly options: OutboxRelayOptions,
   ) {
-    this.table = dataSource
-      .getMetadata(OutboxEventEntity)
-      .tablePath.split('.')
+    const tablePath = dataSource.getMetadata(OutboxEventEntity).tablePath;
+    this.table = tablePath
+      .split('.')
       .map((part) => `"${part}"`)
       .join('.');
+    this.tableKey = `hashtext('${tablePath.replace(/'/g, "''")}')`;
     this.batchSize = options.batchSize ?? 100;
-    this.leaseMs = options.leaseMs ?? 30_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
   }
 
@@ -97,6 +123,8 @@ export class OutboxRelay {
       this.timer = undefined;
     }
     await this.current;
+    await this.exclusive;
+    await this.closeSession();
   }
 
   /** Asks for a pass soon, e.g. right after a transaction that wrote events committed. */
@@ -113,14 +141,22 @@ export class OutboxRelay {
 
   /** Publishes until nothing is pending (or publishing fails); for shutdown and tests. */
   async drain(): Promise<number> {
-    let total = 0;
     await this.current;
-    for (;;) {
-      const n = await this.publishBatch();
-      total += n;
-      if (n === 0) {
-        await this.markPublished();
-        return total;
+    try {
+      return await this.serially(async () => {
+        let total = 0;
+        for (;;) {
+          const n = await this.publishBatch();
+          total += n;
+          if (n === 0) {
+            await this.markPublished();
+            return total;
+          }
+        }
+      });
+    } finally {
+      if (this.stopped) {
+        await this.closeSession();
       }
     }
   }
@@ -158,17 +194,19 @@ export class OutboxRelay {
     this.running = true;
     let next = this.options.pollIntervalMs;
     try {
-      for (;;) {
-        this.pokeRequested = false;
-        const n = await this.publishBatch();
-        if (n < this.batchSize && !this.pokeRequested) {
-          break;
+      await this.serially(async () => {
+        for (;;) {
+          this.pokeRequested = false;
+          const n = await this.publishBatch();
+          if (n < this.batchSize && !this.pokeRequested) {
+            break;
+          }
+          if (this.stopped) {
+            break;
+          }
         }
-        if (this.stopped) {
-          break;
-        }
-      }
-      await this.markPublished();
+        await this.markPublished();
+      });
       this.failures = 0;
     } catch (err) {
       this.failures += 1;
@@ -189,10 +227,78 @@ export class OutboxRelay {
     this.schedule(this.pokeRequested ? 0 : next);
   }
 
-  /** Gives claimed rows back for the next pass, with the error that stopped them. */
-  private async release(rows: Array<{ position: string }>, err: Error): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE ${this.table} SET locked_until = NULL, last_error = $2 WHERE position = ANY($1::bigint[])`,
+  /** Runs `work` after every pass before it: one pass at a time uses the session and its locks. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(work, work);
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * One statement on the relay's own connection, opened on first use with the pool's settings.
+   * Any error drops the connection: whatever it had locked is free again for every relay (and
+   * what this one published but had not marked is marked on the next connection).
+   */
+  private async query<T>(sql: string, params: unknown[]): Promise<T[]> {
+    if (!this.session) {
+      const pool = (this.dataSource.driver as unknown as { master?: { options?: ClientConfig } })
+        .master;
+      const client = new Client(pool?.options ?? {});
+      // An idle connection that breaks (a restart of Postgres) is replaced on the next pass.
+      client.on('error', () => {
+        if (this.session === client) {
+          this.session = undefined;
+        }
+        client.end().catch(() => undefined);
+      });
+      this.session = client;
+      try {
+        await client.connect();
+      } catch (err) {
+        this.session = undefined;
+        await client.end().catch(() => undefined);
+        throw err;
+      }
+    }
+    const session = this.session;
+    try {
+      return (await session.query<T & object>(sql, params)).rows;
+    } catch (err) {
+      if (this.session === session) {
+        this.session = undefined;
+      }
+      await session.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async closeSession(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.end().catch(() => undefined);
+  }
+
+  /**
+   * The UPDATE that marks `$n` (positions) published and lets their locks go; it commits without
+   * waiting for the WAL flush (a mark lost in a crash only means a second, harmless publication).
+   */
+  private markSql(positions: string): string {
+    return `UPDATE ${this.table}
+               SET published_at = now(), attempts = attempts + 1, last_error = NULL
+             WHERE position = ANY(${positions}::bigint[])
+               AND set_config('synchronous_commit', 'off', true) = 'off'
+         RETURNING pg_advisory_unlock(${rowLock(this.tableKey, 'position')})`;
+  }
+
+  /** Gives claimed rows back for the next pass (here or in a replica), with the error that stopped them. */
+  private async release(rows: ClaimedRow[], err: Error): Promise<void> {
+    if (rows.length === 0) {
+      return;
+    }
+    await this.query(
+      `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2
+        WHERE position = ANY($1::bigint[])
+    RETURNING pg_advisory_unlock(${rowLock(this.tableKey, 'position')})`,
       [rows.map((r) => r.position), String(err?.message).slice(0, 1000)],
     );
   }
@@ -203,10 +309,7 @@ export class OutboxRelay {
     this.unmarked = [];
     if (done.length > 0) {
       try {
-        await this.dataSource.query(
-          `UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL WHERE position = ANY($1::bigint[])`,
-          [done],
-        );
+        await this.query(this.markSql('$1'), [done]);
       } catch (err) {
         this.unmarked.push(...done);
         throw err;
@@ -215,58 +318,28 @@ export class OutboxRelay {
   }
 
   private async publishBatch(): Promise<number> {
-    // The previous pass's published rows are marked by the same statement that claims the next
-    // ones (they are still under this relay's lease, so the claim cannot take them again): a
-    // busy relay makes one round trip to Postgres per pass, not two.
+    // The previous pass's published rows are marked (and their locks let go) by the same
+    // statement that claims the next ones (they are excluded from the claim, still locked by
+    // this session): a busy relay makes one round trip to Postgres per pass, not two. The claim
+    // takes the first unpublished rows, in order, and keeps those it gets the lock of (the
+    // LIMIT is applied before the locks are tried: none is taken of a row not returned); a row
+    // another relay holds is skipped.
     const toMark = this.unmarked;
     this.unmarked = [];
-    const claimed = (await this.dataSource
-      .query(
-        `WITH marked AS (
-           UPDATE ${this.table} SET published_at = now(), locked_until = NULL, last_error = NULL
-            WHERE position = ANY($3::bigint[]))
-         UPDATE ${this.table} o
-            SET locked_until = now() + ($2 || ' milliseconds')::interval, attempts = o.attempts + 1
-          WHERE o.position IN (
-                SELECT position FROM ${this.table}
-                 WHERE published_at IS NULL AND (locked_until IS NULL OR locked_until < now())
-                   AND position <> ALL($3::bigint[])
-                 ORDER BY position
-                 LIMIT $1
-                 FOR UPDATE SKIP LOCKED)
-        RETURNING o.position, o.id, o.payload, o.headers, o.attempts`,
-        [this.batchSize, String(this.leaseMs), toMark],
-      )
-      .catch((err: unknown) => {
-        this.unmarked.push(...toMark);
-        throw err;
-      })) as
-      | [
-          Array<{
-            position: string;
-            id: string;
-            payload: EventEnvelope;
-            headers: Record<string, string>;
-            attempts: number;
-          }>,
-          number,
-        ]
-      | Array<{
-          position: string;
-          id: string;
-          payload: EventEnvelope;
-          headers: Record<string, string>;
-          attempts: number;
-        }>;
-    // TypeORM returns [rows, count] for UPDATE … RETURNING on Postgres.
-    const rows = (Array.isArray(claimed[0]) ? claimed[0] : claimed) as Array<{
-      position: string;
-      id: string;
-      payload: EventEnvelope;
-      headers: Record<string, string>;
-      attempts: number;
-    }>;
-    rows.sort((a, b) => Number(a.position) - Number(b.position));
+    const rows = await this.query<ClaimedRow>(
+      `WITH marked AS (${this.markSql('$2')})
+       SELECT c.position, c.id, c.payload, c.headers, c.attempts
+         FROM (SELECT position, id, payload, headers, attempts FROM ${this.table}
+                WHERE published_at IS NULL AND position <> ALL($2::bigint[])
+                ORDER BY position
+                LIMIT $1) c
+        WHERE pg_try_advisory_lock(${rowLock(this.tableKey, 'c.position')})
+        ORDER BY c.position`,
+      [this.batchSize, toMark],
+    ).catch((err: unknown) => {
+      this.unmarked.push(...toMark);
+      throw err;
+    });
     // Published rows are marked with the next claim, or at once when a later one fails: a relay
     // that dies before marking publishes them again, which the event id makes harmless.
     const done: string[] = [];
@@ -277,13 +350,15 @@ export class OutboxRelay {
       await this.markPublished();
       await this.release(rest, err);
     };
+    // The publisher's attempt: the tries before this one, plus this one.
+    const attempt = (row: ClaimedRow) => row.attempts + 1;
     if (this.publisher.kind === 'nats') {
       // Over JetStream the batch is pipelined: every publish is sent at once, in order on the
       // one connection (so the stream stores them in order), and the acks are awaited together;
       // a batch costs one round trip to the server, not one per event. What follows a failed
       // publish is released and sent again (its Nats-Msg-Id makes a second copy harmless).
       const outcomes = await Promise.allSettled(
-        rows.map((row) => this.publisher.publish(row.payload, row.headers ?? {}, row.attempts)),
+        rows.map((row) => this.publisher.publish(row.payload, row.headers ?? {}, attempt(row))),
       );
       const failed = outcomes.findIndex((o) => o.status === 'rejected');
       for (const row of failed === -1 ? rows : rows.slice(0, failed)) {
@@ -305,7 +380,7 @@ export class OutboxRelay {
           rows.map((row) => ({
             envelope: row.payload,
             headers: row.headers ?? {},
-            attempt: row.attempts,
+            attempt: attempt(row),
           })),
         );
       } catch (err) {
@@ -322,7 +397,7 @@ export class OutboxRelay {
     // One event after another: a consumer sees a referral's events in their order.
     for (const row of rows) {
       try {
-        await this.publisher.publish(row.payload, row.headers ?? {}, row.attempts);
+        await this.publisher.publish(row.payload, row.headers ?? {}, attempt(row));
       } catch (err) {
         await failedAfter(err as Error);
         throw err;

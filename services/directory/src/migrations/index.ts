@@ -7,6 +7,7 @@ import { VerifiedOrganisationNumbers1796170000001 } from './1796170000001-Verifi
 import { AuditUnits1797000000001 } from './1797000000001-AuditUnits';
 import { UnchainedAuditEntries1797020000000 } from './1797020000000-UnchainedAuditEntries';
 import { NamesVersion1797061000000 } from './1797061000000-NamesVersion';
+import { OutboxRoomForMarks1797090000001 } from './1797090000001-OutboxRoomForMarks';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const DIRECTORY_MIGRATIONS = [
@@ -19,4 +20,5 @@ export const DIRECTORY_MIGRATIONS = [
   AuditUnits1797000000001,
   UnchainedAuditEntries1797020000000,
   NamesVersion1797061000000,
+  OutboxRoomForMarks1797090000001,
 ];

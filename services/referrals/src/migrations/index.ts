@@ -17,6 +17,7 @@ import { StaticReferralRollups1797060000000 } from './1797060000000-StaticReferr
 import { DropUnitStatusIndexes1797075000000 } from './1797075000000-DropUnitStatusIndexes';
 import { DropCopiesGinIndex1797080000000 } from './1797080000000-DropCopiesGinIndex';
 import { LeanReferralInsertRollups1797080000001 } from './1797080000001-LeanReferralInsertRollups';
+import { OutboxRoomForMarks1797090000000 } from './1797090000000-OutboxRoomForMarks';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const REFERRALS_MIGRATIONS = [
@@ -39,4 +40,5 @@ export const REFERRALS_MIGRATIONS = [
   DropUnitStatusIndexes1797075000000,
   DropCopiesGinIndex1797080000000,
   LeanReferralInsertRollups1797080000001,
+  OutboxRoomForMarks1797090000000,
 ];
