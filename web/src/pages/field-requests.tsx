@@ -5,7 +5,8 @@
  * operation's requests with who claimed them and when they were on site.
  */
 import { useState } from 'preact/hooks';
-import { idempotent, must, problemText, type FieldRequest, type Operation } from '../api/client';
+import { idempotent, must, type FieldRequest, type Operation } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { asEnvelopeWarning, cryptoAdapter } from '../crypto/adapter';
 import { NotifyPermission } from './notify-permission';
 import { NewFieldRequestForm } from './field-request-new';
@@ -115,7 +116,12 @@ export function FieldRequestCard({
       setMessage(
         taken
           ? { kind: 'warning', text: t('fieldRequest.taken') }
-          : { kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) },
+          : {
+              kind: 'error',
+              text: t('action.refused', {
+                detail: problemMessage(t, res.error, res.response.status),
+              }),
+            },
       );
     } else if (kind === 'claim') {
       setMessage({ kind: 'success', text: t('fieldRequest.claimed') });

@@ -5,8 +5,8 @@
  * this device (crypto/adapter.ts).
  */
 import { useState } from 'preact/hooks';
-import { idempotent, must, type Problem, type Referral, type ReferralSchemas } from '../api/client';
-import { problemMessage } from '../api/problem-message';
+import { idempotent, must, type Referral, type ReferralSchemas } from '../api/client';
+import { problemMessage, refusalText } from '../api/problem-message';
 import {
   actingUnit,
   ForwardPanel,
@@ -181,13 +181,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
         referral.reload();
         return true;
       } catch (err) {
-        const e = err as { problem?: Problem; message?: string };
-        setMessage({
-          kind: 'error',
-          text: t('action.refused', {
-            detail: e.problem ? problemMessage(t, e.problem) : (e.message ?? String(err)),
-          }),
-        });
+        setMessage({ kind: 'error', text: t('action.refused', { detail: refusalText(t, err) }) });
         referral.reload();
         return false;
       } finally {
@@ -224,7 +218,9 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
     if (result.error) {
       setMessage({
         kind: 'error',
-        text: t('action.refused', { detail: problemMessage(t, result.error as Problem) }),
+        text: t('action.refused', {
+          detail: problemMessage(t, result.error, result.response.status),
+        }),
       });
       // A colleague may have acted first: show the referral as it now stands.
       referral.reload();

@@ -3,7 +3,8 @@
  * critical ones ask for an acknowledgement.
  */
 import { useState } from 'preact/hooks';
-import { idempotent, must, problemText, type Notification } from '../api/client';
+import { idempotent, must, type Notification } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, useApp, useLoad } from '../ui/common';
@@ -39,7 +40,7 @@ export function NotificationsPage({ onOpen }: { onOpen(n: Notification): void })
       params: { path: { id: n.id }, header: idempotent() },
     });
     if (res.error) {
-      setError(problemText(res.error));
+      setError(problemMessage(t, res.error, res.response.status));
     }
     list.reload();
   };

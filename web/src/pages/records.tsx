@@ -3,7 +3,8 @@
  * with chain verification, and the organisation admin's members and on-call shifts.
  */
 import { useState } from 'preact/hooks';
-import { must, problemText, type ReferralSchemas } from '../api/client';
+import { must, type ReferralSchemas } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { formatDateTime, stockholmDate } from '../format';
 import { useI18n, type MessageKey, type Translate } from '../i18n';
 import { municipalityText, type MunicipalityList } from '../municipalities';
@@ -257,7 +258,7 @@ export function AuditPage() {
     if (res.error || !res.data) {
       setVerification({
         kind: 'error',
-        text: t('action.refused', { detail: problemText(res.error) }),
+        text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
       });
       return;
     }
@@ -445,7 +446,12 @@ function UnitAdmin({
     });
     setMessage(
       res.error
-        ? { kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) }
+        ? {
+            kind: 'error',
+            text: t('action.refused', {
+              detail: problemMessage(t, res.error, res.response.status),
+            }),
+          }
         : { kind: 'success', text: t('action.done', { action: t('admin.addShift') }) },
     );
     shifts.reload();

@@ -2,6 +2,7 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useContext, useEffect, useReducer, useState } from 'preact/hooks';
 import type { Api } from '../api/client';
+import { refusalText } from '../api/problem-message';
 import type { Session } from '../auth/oidc';
 import type { BrowserDevice } from '../crypto/device-crypto';
 import { useI18n } from '../i18n';
@@ -83,11 +84,15 @@ export function Notice({
   );
 }
 
-/** Loads data when its inputs change; `reload` fetches again. */
+/**
+ * Loads data when its inputs change; `reload` fetches again. A refusal from the hub becomes its
+ * words in the reader's language (never the API's English title).
+ */
 export function useLoad<T>(
   load: () => Promise<T>,
   deps: unknown[],
 ): { data?: T; error?: string; loading: boolean; reload(): void } {
+  const { t } = useI18n();
   const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({
     loading: true,
   });
@@ -97,7 +102,7 @@ export function useLoad<T>(
     setState((s) => ({ ...s, loading: true }));
     load().then(
       (data) => live && setState({ data, loading: false }),
-      (err: Error) => live && setState({ error: err.message, loading: false }),
+      (err: unknown) => live && setState({ error: refusalText(t, err), loading: false }),
     );
     return () => {
       live = false;
