@@ -6,6 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { idempotent, must, type Referral, type ReferralSchemas } from '../api/client';
+import { doneMessage } from './referral-done';
 import { problemMessage, refusalText } from '../api/problem-message';
 import {
   actingUnit,
@@ -17,7 +18,7 @@ import {
 } from './referral-content';
 import { cryptoAdapter } from '../crypto/adapter';
 import { formatDateTime, formatDeadline } from '../format';
-import { useI18n, type MessageKey } from '../i18n';
+import { useI18n } from '../i18n';
 import { Notice, UnitName, UnitPicker, useApp, useKept, useLoad, useNow } from '../ui/common';
 import { LegalHoldPanel, PartyAccessLog } from './referral-records';
 import { referralDateLabel } from './referral-date';
@@ -163,7 +164,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   const contentRevoked = !!r && !isSender && (r.status === 'declined' || r.status === 'withdrawn');
 
   /** Does it; true when done (a form that asked for it then closes, else it stays as typed). */
-  const act = async (action: Action, label: MessageKey): Promise<boolean> => {
+  const act = async (action: Action): Promise<boolean> => {
     setBusy(true);
     setMessage(undefined);
     const path = { params: { path: { id }, header: idempotent() } };
@@ -177,7 +178,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
           throw new Error(t('decline.noKeys'));
         }
         await agency.declineReferral(id, action.reason, action.note);
-        setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
+        setMessage({ kind: 'success', text: t(doneMessage(action.kind)) });
         referral.reload();
         return true;
       } catch (err) {
@@ -226,7 +227,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
       referral.reload();
       return false;
     }
-    setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
+    setMessage({ kind: 'success', text: t(doneMessage(action.kind)) });
     referral.reload();
     return true;
   };
@@ -321,30 +322,20 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
           {verdict !== 'warning' && (
             <div class="actions">
               {isRecipient && r.status === 'sent' && (
-                <button
-                  type="button"
-                  disabled={busy}
-                  onClick={() => act({ kind: 'acknowledge' }, 'action.acknowledge')}
-                >
+                <button type="button" disabled={busy} onClick={() => act({ kind: 'acknowledge' })}>
                   {t('action.acknowledge')}
                 </button>
               )}
               {isRecipient && r.status === 'received' && (
                 <>
-                  <button
-                    type="button"
-                    disabled={busy}
-                    onClick={() => act({ kind: 'accept' }, 'action.accept')}
-                  >
+                  <button type="button" disabled={busy} onClick={() => act({ kind: 'accept' })}>
                     {t('action.accept')}
                   </button>
                   <DeclineAction
                     keep={`${r.id}:decline`}
                     busy={busy}
                     canSeal={verdict === 'verified'}
-                    onDecline={(reason, note) =>
-                      act({ kind: 'decline', reason, note }, 'action.decline')
-                    }
+                    onDecline={(reason, note) => act({ kind: 'decline', reason, note })}
                   />
                 </>
               )}
@@ -353,7 +344,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                   type="button"
                   class="secondary"
                   disabled={busy}
-                  onClick={() => act({ kind: 'withdraw' }, 'action.withdraw')}
+                  onClick={() => act({ kind: 'withdraw' })}
                 >
                   {t('action.withdraw')}
                 </button>
@@ -362,9 +353,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                 <HandoverAction
                   keep={`${r.id}:handover`}
                   busy={busy}
-                  onPlan={(mode, plannedFor) =>
-                    act({ kind: 'handover', mode, plannedFor }, 'action.planHandover')
-                  }
+                  onPlan={(mode, plannedFor) => act({ kind: 'handover', mode, plannedFor })}
                 />
               )}
               {r.status === 'handover_planned' &&
@@ -373,9 +362,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                   <button
                     type="button"
                     disabled={busy}
-                    onClick={() =>
-                      act({ kind: 'confirm-handover', side: 'recipient' }, 'action.confirmHandover')
-                    }
+                    onClick={() => act({ kind: 'confirm-handover', side: 'recipient' })}
                   >
                     {t('action.confirmHandover')}
                   </button>
@@ -384,9 +371,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                 <button
                   type="button"
                   disabled={busy}
-                  onClick={() =>
-                    act({ kind: 'confirm-handover', side: 'sender' }, 'action.confirmHandover')
-                  }
+                  onClick={() => act({ kind: 'confirm-handover', side: 'sender' })}
                 >
                   {t('action.confirmHandover')}
                 </button>
@@ -399,10 +384,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                   options={OUTCOMES.map((v) => [v, t(`outcome.${v}`)])}
                   busy={busy}
                   onChoose={(outcome) =>
-                    act(
-                      { kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] },
-                      'action.close',
-                    )
+                    act({ kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] })
                   }
                 />
               )}

@@ -452,7 +452,7 @@ function UnitAdmin({
               detail: problemMessage(t, res.error, res.response.status),
             }),
           }
-        : { kind: 'success', text: t('action.done', { action: t('admin.addShift') }) },
+        : { kind: 'success', text: t('done.addShift') },
     );
     shifts.reload();
   };
