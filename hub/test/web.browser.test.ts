@@ -701,7 +701,7 @@ test('the analyst, the auditor and the organisation admin', async () => {
     .first()
     .waitFor({ timeout: 30_000 });
   await frideborg.getByRole('button', { name: 'Lägg till pass' }).click();
-  await frideborg.getByText('Klart: Lägg till pass').waitFor();
+  await frideborg.getByText('Passet är inlagt.').waitFor();
   await frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).first().waitFor();
   // The unit's published keys, with their status and fingerprints.
   const keysTable = frideborg.getByTestId('unit-keys');
@@ -711,6 +711,10 @@ test('the analyst, the auditor and the organisation admin', async () => {
   // A fresh hub: no browser holds Frideborg's keys, so the page says how to approve the first;
   // the organisation's root fingerprint to read out to other organisations.
   await admin.getByTestId('own-root').locator('code').first().waitFor();
+  // A unit nobody is a member of yet (KAST) says so, and why no shift can be added there.
+  const kast = admin.getByTestId('unit-admin').filter({ hasText: 'KAST Norrköping' });
+  await kast.getByText('Inga medlemmar.').waitFor();
+  await expect(kast.getByRole('button', { name: 'Lägg till pass' }).count()).resolves.toBe(0);
   await step(admin, '32-admin');
 
   // The hub admin is not left with only "Notiser": the first page lists the organisations, their
@@ -731,6 +735,26 @@ test('the analyst, the auditor and the organisation admin', async () => {
   const numberCell = await norrkoping.locator('td').nth(1).boundingBox();
   const checked = await norrkoping.getByText(/kontrollerat mot registret/).boundingBox();
   expect(checked!.x).toBeGreaterThan(numberCell!.x + numberCell!.width * 0.3);
+  // …and the label "Organisationsnummer" breaks only where Swedish breaks it ("Organisations-/
+  // nummer"): the card's label column is as wide as the label's longest unbreakable piece.
+  const label = await norrkoping
+    .locator('td')
+    .nth(1)
+    .evaluate((td: any) => {
+      const page = globalThis as any;
+      const ctx = page.document.createElement('canvas').getContext('2d');
+      ctx.font = page.getComputedStyle(td, '::before').font;
+      const pieces: string[] = td.dataset.label.split(/[\s\u00ad]/);
+      return {
+        text: td.dataset.label.replace(/\u00ad/g, ''),
+        column: parseFloat(page.getComputedStyle(td.parentElement).gridTemplateColumns),
+        widest: Math.max(
+          ...pieces.map((p, i) => ctx.measureText(i < pieces.length - 1 ? `${p}-` : p).width),
+        ),
+      };
+    });
+  expect(label.text).toBe('Organisationsnummer');
+  expect(label.column).toBeGreaterThanOrEqual(label.widest - 1);
   await hubAdmin.getByRole('link', { name: 'API-dokumentationen' }).waitFor();
   await step(hubAdmin, '33-hub-admin-phone');
 }, 300_000);

@@ -266,6 +266,7 @@ export const en: Messages = {
   'admin.addShift': 'Add shift',
   'admin.starts': 'Starts',
   'admin.ends': 'Ends',
+  'admin.noMembers': 'No members. The unit needs at least one member before shifts can be added.',
   'admin.noShifts': 'No upcoming shifts.',
   'admin.noUnits': 'The organisation has no units.',
   'admin.remove': 'Remove',

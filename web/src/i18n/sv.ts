@@ -265,6 +265,7 @@ export const sv = {
   'admin.addShift': 'Lägg till pass',
   'admin.starts': 'Börjar',
   'admin.ends': 'Slutar',
+  'admin.noMembers': 'Inga medlemmar. Enheten behöver minst en medlem innan pass kan läggas in.',
   'admin.noShifts': 'Inga kommande pass.',
   'admin.noUnits': 'Organisationen har inga enheter.',
   'admin.remove': 'Ta bort',

@@ -481,8 +481,12 @@ function UnitAdmin({
         <p role="status">{t('app.loading')}</p>
       )}
       <h3>{t('admin.members')}</h3>
-      {members.data && (
-        <table>
+      {members.error && <Notice kind="error">{t('app.error', { detail: members.error })}</Notice>}
+      {members.data && members.data.length === 0 && (
+        <p data-testid="no-members">{t('admin.noMembers')}</p>
+      )}
+      {members.data && members.data.length > 0 && (
+        <table class="stack">
           <thead>
             <tr>
               <th scope="col">{t('admin.user')}</th>
@@ -492,14 +496,17 @@ function UnitAdmin({
           <tbody>
             {members.data.map((m) => (
               <tr key={m.userId}>
-                <td>{m.userId}</td>
-                <td>{m.roles.map((r) => t(`role.${r}` as MessageKey)).join(', ')}</td>
+                <td data-label={t('admin.user')}>{m.userId}</td>
+                <td data-label={t('admin.roles')}>
+                  {m.roles.map((r) => t(`role.${r}` as MessageKey)).join(', ')}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
       <h3>{t('admin.shifts')}</h3>
+      {shifts.error && <Notice kind="error">{t('app.error', { detail: shifts.error })}</Notice>}
       {shifts.data && shifts.data.length === 0 && <p>{t('admin.noShifts')}</p>}
       {shifts.data && shifts.data.length > 0 && (
         <ul class="plain">
