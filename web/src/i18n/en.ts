@@ -83,6 +83,8 @@ export const en: Messages = {
   'action.confirmHandover': 'Confirm handover',
   'action.close': 'Close',
   'action.outcome': 'Outcome',
+  'referral.keysFirst':
+    'Acknowledge and accept the referral once you can read it. This browser does not hold the unit\'s keys yet: open the referral on a device that does, or read out the code under "This browser" to a colleague who approves it.',
   'done.acknowledge': 'The referral is acknowledged. The sender sees that you have received it.',
   'done.accept': 'You have accepted the referral. Now plan the handover.',
   'done.decline': 'The referral is declined. The sender sees your reason.',

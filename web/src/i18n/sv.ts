@@ -82,6 +82,8 @@ export const sv = {
   'action.confirmHandover': 'Bekräfta överlämning',
   'action.close': 'Avsluta',
   'action.outcome': 'Utfall',
+  'referral.keysFirst':
+    'Kvittera och acceptera remissen när du kan läsa den. Den här webbläsaren har inte enhetens nycklar ännu: öppna remissen på en enhet som har dem, eller läs upp koden under ”Den här webbläsaren” för en kollega som godkänner den.',
   'done.acknowledge': 'Remissen är kvitterad. Avsändaren ser att ni har tagit emot den.',
   'done.accept': 'Ni har accepterat remissen. Planera nu överlämningen.',
   'done.decline': 'Remissen är avböjd. Avsändaren ser ert skäl.',

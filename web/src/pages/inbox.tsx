@@ -162,6 +162,10 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   // A recipient or copy that declined, or a referral withdrawn, no longer opens: the hub refuses
   // its envelope and thread, so the page does not ask (nor re-ask on every live update).
   const contentRevoked = !!r && !isSender && (r.status === 'declined' || r.status === 'withdrawn');
+  // Acknowledging and accepting say "we have read it": not offered on a browser that cannot open
+  // it (no unit keys here yet); the page says what to do instead.
+  const keysFirst =
+    verdict === 'no-keys' && isRecipient && !!r && (r.status === 'sent' || r.status === 'received');
 
   /** Does it; true when done (a form that asked for it then closes, else it stays as typed). */
   const act = async (action: Action): Promise<boolean> => {
@@ -321,16 +325,24 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
           {message && <Notice kind={message.kind}>{message.text}</Notice>}
           {verdict !== 'warning' && (
             <div class="actions">
-              {isRecipient && r.status === 'sent' && (
+              {keysFirst && (
+                <Notice kind="info">
+                  <span data-testid="keys-first">{t('referral.keysFirst')}</span>{' '}
+                  <a href="#/device">{t('nav.device')}</a>
+                </Notice>
+              )}
+              {isRecipient && r.status === 'sent' && !keysFirst && (
                 <button type="button" disabled={busy} onClick={() => act({ kind: 'acknowledge' })}>
                   {t('action.acknowledge')}
                 </button>
               )}
               {isRecipient && r.status === 'received' && (
                 <>
-                  <button type="button" disabled={busy} onClick={() => act({ kind: 'accept' })}>
-                    {t('action.accept')}
-                  </button>
+                  {!keysFirst && (
+                    <button type="button" disabled={busy} onClick={() => act({ kind: 'accept' })}>
+                      {t('action.accept')}
+                    </button>
+                  )}
                   <DeclineAction
                     keep={`${r.id}:decline`}
                     busy={busy}
