@@ -84,7 +84,7 @@ export const en: Messages = {
   'action.close': 'Close',
   'action.outcome': 'Outcome',
   'referral.keysFirst':
-    'Acknowledge and accept the referral once you can read it. This browser does not hold the unit\'s keys yet: open the referral on a device that does, or read out the code under "This browser" to a colleague who approves it.',
+    "You can acknowledge and accept the referral once you can read it: here once a colleague has approved this browser, or in a browser that already holds the unit's keys.",
   'done.acknowledge': 'The referral is acknowledged. The sender sees that you have received it.',
   'done.accept': 'You have accepted the referral. Now plan the handover.',
   'done.decline': 'The referral is declined. The sender sees your reason.',
@@ -175,9 +175,9 @@ export const en: Messages = {
   'action.cancel': 'Cancel',
   'action.save': 'Save',
 
-  'crypto.noKeysTitle': 'This device has no unit keys yet',
+  'crypto.noKeysTitle': "This browser does not hold the unit's keys yet",
   'crypto.noKeysBody':
-    'The content is encrypted for the unit and can only be read on an approved device. Once this browser has been enrolled as a device and approved by a colleague, you can read and send encrypted content here.',
+    'The content is encrypted for the unit and can only be read in a browser a colleague has approved. Once this browser has been approved, you can read and send encrypted content here.',
   'crypto.sendDisabled': 'Sending new referrals needs unit keys on this device.',
 
   'notifications.title': 'Notifications',

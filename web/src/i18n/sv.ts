@@ -83,7 +83,7 @@ export const sv = {
   'action.close': 'Avsluta',
   'action.outcome': 'Utfall',
   'referral.keysFirst':
-    'Kvittera och acceptera remissen när du kan läsa den. Den här webbläsaren har inte enhetens nycklar ännu: öppna remissen på en enhet som har dem, eller läs upp koden under ”Den här webbläsaren” för en kollega som godkänner den.',
+    'Du kan kvittera och acceptera remissen när du kan läsa den: här när en kollega har godkänt den här webbläsaren, eller i en webbläsare som redan har enhetens nycklar.',
   'done.acknowledge': 'Remissen är kvitterad. Avsändaren ser att ni har tagit emot den.',
   'done.accept': 'Ni har accepterat remissen. Planera nu överlämningen.',
   'done.decline': 'Remissen är avböjd. Avsändaren ser ert skäl.',
@@ -175,10 +175,10 @@ export const sv = {
   'action.cancel': 'Avbryt',
   'action.save': 'Spara',
 
-  'crypto.noKeysTitle': 'Den här enheten har inga enhetsnycklar ännu',
+  'crypto.noKeysTitle': 'Den här webbläsaren har inte enhetens nycklar ännu',
   'crypto.noKeysBody':
-    'Innehållet är krypterat för enheten och kan bara läsas på en godkänd enhet. När den här webbläsaren har registrerats som enhet och godkänts av en kollega kan du läsa och skicka krypterat innehåll här.',
-  'crypto.sendDisabled': 'Att skicka nya ärenden kräver enhetsnycklar på den här enheten.',
+    'Innehållet är krypterat för enheten och kan bara läsas i en webbläsare som en kollega har godkänt. När den här webbläsaren har godkänts kan du läsa och skicka krypterat innehåll här.',
+  'crypto.sendDisabled': 'Att skicka nya ärenden kräver enhetens nycklar i den här webbläsaren.',
 
   'notifications.title': 'Notiser',
   'notifications.empty': 'Inga notiser.',

@@ -328,7 +328,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
               {keysFirst && (
                 <Notice kind="info">
                   <span data-testid="keys-first">{t('referral.keysFirst')}</span>{' '}
-                  <a href="#/device">{t('nav.device')}</a>
+                  <a href="#/device">{t('device.showCode')}</a>
                 </Notice>
               )}
               {isRecipient && r.status === 'sent' && !keysFirst && (
