@@ -314,10 +314,11 @@ test('the operation week: an officer on a desktop, two social workers on phones,
   }
   await step(socialjour, '12-phone-alert');
 
-  // Both tap at once: exactly one gets it, the other is told at once that it is taken.
+  // Both tap at once, each twice in a hurry: exactly one gets it (and is not told, by their own
+  // second tap, that someone else was first), the other is told at once that it is taken.
   await Promise.all(
     [frideborg, socialjour].map((p) =>
-      p.getByTestId('field-request').getByRole('button', { name: 'Ta uppdraget' }).click(),
+      p.getByTestId('field-request').getByRole('button', { name: 'Ta uppdraget' }).dblclick(),
     ),
   );
   const outcome = async (p: Page) => {
@@ -706,9 +707,13 @@ test('the analyst, the auditor and the organisation admin', async () => {
     .locator('td', { hasText: 'frideborg.caseworker' })
     .first()
     .waitFor({ timeout: 30_000 });
-  await frideborg.getByRole('button', { name: 'Lägg till pass' }).click();
+  // A double click adds one shift, not two.
+  await frideborg.getByRole('button', { name: 'Lägg till pass' }).dblclick();
   await frideborg.getByText('Passet är inlagt.').waitFor();
   await frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).first().waitFor();
+  await expect(frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).count()).resolves.toBe(
+    1,
+  );
   // The unit's published keys, with their status and fingerprints.
   const keysTable = frideborg.getByTestId('unit-keys');
   await keysTable.getByRole('cell', { name: 'Kryptering' }).first().waitFor({ timeout: 30_000 });

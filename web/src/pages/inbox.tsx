@@ -4,7 +4,7 @@
  * shows its lifecycle and the actions that need no plaintext; its content needs unit keys on
  * this device (crypto/adapter.ts).
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { idempotent, must, type Referral, type ReferralSchemas } from '../api/client';
 import { doneMessage } from './referral-done';
 import { problemMessage, refusalText } from '../api/problem-message';
@@ -167,8 +167,22 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   const keysFirst =
     verdict === 'no-keys' && isRecipient && !!r && (r.status === 'sent' || r.status === 'received');
 
+  // A double click acts once: a second POST (its own Idempotency-Key) would be refused as
+  // "changed meanwhile", by this very person's first one.
+  const acting = useRef(false);
   /** Does it; true when done (a form that asked for it then closes, else it stays as typed). */
   const act = async (action: Action): Promise<boolean> => {
+    if (acting.current) {
+      return false;
+    }
+    acting.current = true;
+    try {
+      return await actNow(action);
+    } finally {
+      acting.current = false;
+    }
+  };
+  const actNow = async (action: Action): Promise<boolean> => {
     setBusy(true);
     setMessage(undefined);
     const path = { params: { path: { id }, header: idempotent() } };

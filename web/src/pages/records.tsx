@@ -10,7 +10,7 @@ import { useI18n, type MessageKey, type Translate } from '../i18n';
 import { municipalityText, type MunicipalityList } from '../municipalities';
 import { AuditActionName, AuditObjectName } from '../ui/audit-label';
 import { useMunicipalities } from '../ui/municipality';
-import { Notice, useApp, useLoad } from '../ui/common';
+import { Notice, useApp, useLoad, useOneAtATime } from '../ui/common';
 import { stockholmInputToIso, toLocalInput } from './inbox';
 import { UnitDevicesPanel } from './device';
 import { BarChart, OperationReportPanel, ReferralAccessPanel } from './analysis';
@@ -434,8 +434,13 @@ function UnitAdmin({
   const [starts, setStarts] = useState(() => toLocalInput(new Date()));
   const [ends, setEnds] = useState(() => toLocalInput(new Date(Date.now() + 8 * 3600_000)));
 
-  const addShift = async (e: Event) => {
+  const [adding, oneAtATime] = useOneAtATime();
+  const addShift = (e: Event) => {
     e.preventDefault();
+    void oneAtATime(() => postShift());
+  };
+  const postShift = async () => {
+    setMessage(undefined);
     const res = await api.directory.POST('/v1/units/{id}/shifts', {
       params: { path: { id: unitId } },
       body: {
@@ -551,7 +556,9 @@ function UnitAdmin({
               onInput={(e) => setEnds((e.target as HTMLInputElement).value)}
             />
           </label>
-          <button type="submit">{t('admin.addShift')}</button>
+          <button type="submit" disabled={adding}>
+            {t('admin.addShift')}
+          </button>
         </form>
       )}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}

@@ -1,6 +1,6 @@
 /** Small shared pieces: the session context, unit names, the ticking clock, notices. */
 import { createContext, type ComponentChildren } from 'preact';
-import { useContext, useEffect, useReducer, useState } from 'preact/hooks';
+import { useContext, useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api/client';
 import { refusalText } from '../api/problem-message';
 import type { Session } from '../auth/oidc';
@@ -82,6 +82,30 @@ export function Notice({
       {children}
     </div>
   );
+}
+
+/**
+ * One write at a time: a double click, or a second tap while the first is under way, does
+ * nothing (each POST has its own Idempotency-Key, so a second one would act twice). `busy` is
+ * for disabling the button; the guard itself does not wait for a re-render.
+ */
+export function useOneAtATime(): [boolean, (work: () => Promise<void>) => Promise<void>] {
+  const running = useRef(false);
+  const [busy, setBusy] = useState(false);
+  const run = async (work: () => Promise<void>) => {
+    if (running.current) {
+      return;
+    }
+    running.current = true;
+    setBusy(true);
+    try {
+      await work();
+    } finally {
+      running.current = false;
+      setBusy(false);
+    }
+  };
+  return [busy, run];
 }
 
 /**
