@@ -75,6 +75,8 @@ const KNOWN: Record<string, MessageKey> = {
   'legal-hold-not-found': 'problem.holdNotFound',
   'content-purged': 'problem.contentPurged',
   'county-unknown': 'problem.countyUnknown',
+  // no answer at all (this web app's own, see api/client.ts)
+  'hub-unreachable': 'problem.unreachable',
   // common to every service
   'validation-error': 'problem.invalid',
   'malformed-body': 'problem.invalid',
@@ -140,7 +142,16 @@ export function problemMessage(t: Translate, refusal: unknown, status?: number):
  * language; anything else (the browser's own checks, already in words) by its message.
  */
 export function refusalText(t: Translate, err: unknown): string {
-  const e = (err ?? {}) as { problem?: unknown; status?: unknown; message?: unknown };
+  const e = (err ?? {}) as {
+    problem?: unknown;
+    status?: unknown;
+    message?: unknown;
+    name?: unknown;
+  };
+  // fetch's own failure (offline), or the SDK's when the hub did not answer
+  if (err instanceof TypeError || e.name === 'HubUnavailableError') {
+    return t('problem.unreachable');
+  }
   if (e.problem && typeof e.problem === 'object') {
     return problemMessage(t, e.problem, typeof e.status === 'number' ? e.status : undefined);
   }

@@ -103,6 +103,8 @@ export const en: Messages = {
   'problem.rateLimited': 'too many tries in a short time. Wait a minute and try again.',
   'problem.unavailable': 'the hub is busy for the moment. Try again shortly; nothing was saved.',
   'problem.internal': 'an error in the hub. Try again; if it persists, contact your administrator.',
+  'problem.unreachable':
+    'no contact with the hub – are you offline? Check the connection and try again. If it was a change: reload the page and see whether it went through before doing it again.',
   'problem.invalid': 'the details were not accepted. Check the fields and try again.',
   'problem.notFound': 'it does not exist (any more), or it is not yours to see.',
   'problem.conflict':

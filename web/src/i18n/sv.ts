@@ -104,6 +104,8 @@ export const sv = {
   'problem.unavailable':
     'hubben är tillfälligt upptagen. Försök igen om en stund; inget har sparats.',
   'problem.internal': 'ett fel i hubben. Försök igen; kvarstår det, kontakta er administratör.',
+  'problem.unreachable':
+    'ingen kontakt med hubben – är du utan nät? Kontrollera anslutningen och försök igen. Gällde det en ändring: ladda om sidan och se om den gick fram innan du gör om den.',
   'problem.invalid': 'uppgifterna godtogs inte. Kontrollera fälten och försök igen.',
   'problem.notFound': 'det finns inte (längre), eller så är det inte ert att se.',
   'problem.conflict':
