@@ -18,7 +18,10 @@ export const en: Messages = {
     "Sign in with your organisation's sign-in. Everything said about a person is encrypted in your browser; the hub can never read it.",
   'signin.with': 'Sign in: {name}',
   'signin.none': 'No sign-in is configured for this hub.',
-  'signin.failed': 'Sign-in failed: {detail}',
+  'signin.failed':
+    'Sign-in could not be completed, for example after the back button or in an old tab. Sign in again.',
+  'signin.offline':
+    'No contact with the hub – are you offline? Check the connection and reload the page.',
   'signin.signingIn': 'Signing in…',
   signout: 'Sign out',
   'session.user': 'Signed in as {user}',

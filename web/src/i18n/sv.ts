@@ -17,7 +17,10 @@ export const sv = {
     'Logga in med din organisations inloggning. Allt som sägs om en person krypteras i din webbläsare; hubben kan aldrig läsa det.',
   'signin.with': 'Logga in: {name}',
   'signin.none': 'Ingen inloggning är konfigurerad för den här hubben.',
-  'signin.failed': 'Inloggningen misslyckades: {detail}',
+  'signin.failed':
+    'Inloggningen kunde inte slutföras, till exempel efter bakåtknappen eller i en gammal flik. Logga in igen.',
+  'signin.offline':
+    'Ingen kontakt med hubben – är du utan nät? Kontrollera anslutningen och ladda om sidan.',
   'signin.signingIn': 'Loggar in…',
   signout: 'Logga ut',
   'session.user': 'Inloggad som {user}',
