@@ -146,6 +146,12 @@ test('sign-in page: Swedish by default, English on request, strict CSP, accessib
     'Frideborg',
   );
   await step(page, '01-provider-login');
+
+  // A sign-in page that is no longer current (the back button after signing in, an old tab)
+  // leads back to the app, not to a problem+json page.
+  await page.goto(`${hub.base}/oidc/interaction/no-longer-current`);
+  await page.getByRole('button', { name: /Logga in: Utvecklingsinloggning/ }).waitFor();
+  expect(new URL(page.url()).pathname).toBe('/');
 });
 
 test('the operation week: an officer on a desktop, two social workers on phones, one claims, the other is told it is taken', async () => {
