@@ -338,7 +338,15 @@ export async function registerDevOpenIdProvider(
       `${OIDC_PREFIX}/interaction/:uid`,
       { config: { public: true } },
       async (request, reply) => {
-        const details = await provider.interactionDetails(request.raw, reply.raw);
+        let details: Awaited<ReturnType<typeof provider.interactionDetails>>;
+        try {
+          details = await provider.interactionDetails(request.raw, reply.raw);
+        } catch {
+          // A sign-in already finished or expired (the back button after signing in, an old
+          // tab): back to the app, which resumes the session or offers sign-in again, rather
+          // than a problem+json page in the browser.
+          return reply.redirect('/', 303);
+        }
         if (details.uid !== request.params.uid) {
           return reply.code(400).send();
         }

@@ -475,6 +475,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await f.getByTestId('document-summary').filter({ hasText: MARKER }).waitFor({ timeout: 60_000 });
   await f.getByRole('button', { name: 'Kvittera', exact: true }).click();
   await f.getByTestId('referral-status').filter({ hasText: 'Mottagen' }).waitFor();
+  await f.getByText('Remissen är kvitterad.').waitFor();
 
   // ----- a colleague's approved browser approves another device (here the caseworker's new
   // phone) on #/devices after comparing the code, and revokes it again --------------------------

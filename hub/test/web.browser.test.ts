@@ -146,6 +146,12 @@ test('sign-in page: Swedish by default, English on request, strict CSP, accessib
     'Frideborg',
   );
   await step(page, '01-provider-login');
+
+  // A sign-in page that is no longer current (the back button after signing in, an old tab)
+  // leads back to the app, not to a problem+json page.
+  await page.goto(`${hub.base}/oidc/interaction/no-longer-current`);
+  await page.getByRole('button', { name: /Logga in: Utvecklingsinloggning/ }).waitFor();
+  expect(new URL(page.url()).pathname).toBe('/');
 });
 
 test('the operation week: an officer on a desktop, two social workers on phones, one claims, the other is told it is taken', async () => {
@@ -314,10 +320,11 @@ test('the operation week: an officer on a desktop, two social workers on phones,
   }
   await step(socialjour, '12-phone-alert');
 
-  // Both tap at once: exactly one gets it, the other is told at once that it is taken.
+  // Both tap at once, each twice in a hurry: exactly one gets it (and is not told, by their own
+  // second tap, that someone else was first), the other is told at once that it is taken.
   await Promise.all(
     [frideborg, socialjour].map((p) =>
-      p.getByTestId('field-request').getByRole('button', { name: 'Ta uppdraget' }).click(),
+      p.getByTestId('field-request').getByRole('button', { name: 'Ta uppdraget' }).dblclick(),
     ),
   );
   const outcome = async (p: Page) => {
@@ -467,15 +474,21 @@ test('a caseworker works a referral from the inbox through the warm handover to 
   await cards.first().getByRole('button', { name: /Öppna/ }).click();
   await caseworker.waitForURL(new RegExp(`#/referral/${acuteId}`));
   await caseworker.getByTestId('no-unit-keys').waitFor();
+  // Without the unit's keys this browser cannot read it: acknowledging or accepting ("we have
+  // read it") is not offered; the page says what to do instead.
+  await caseworker.getByTestId('keys-first').waitFor();
+  await expect(
+    caseworker.getByRole('button', { name: 'Kvittera', exact: true }).count(),
+  ).resolves.toBe(0);
   await step(caseworker, '21-referral-no-keys');
   const status = caseworker.getByTestId('referral-status');
-  for (const [button, expected] of [
-    ['Kvittera', 'Mottagen'],
-    ['Acceptera', 'Accepterad'],
-  ] as const) {
-    await caseworker.getByRole('button', { name: button, exact: true }).click();
-    await status.filter({ hasText: expected }).waitFor();
+  // (a colleague acknowledges and accepts it on a browser that holds the keys)
+  const colleague = await as('frideborg.caseworker');
+  for (const action of ['acknowledge', 'accept']) {
+    expect((await colleague.post(`/v1/referrals/${acuteId}/${action}`)).status).toBe(200);
   }
+  await caseworker.reload();
+  await status.filter({ hasText: 'Accepterad' }).waitFor({ timeout: 30_000 });
   await caseworker.getByRole('button', { name: 'Planera överlämning' }).click();
   await caseworker.getByLabel('Sätt').selectOption('in_person');
   await caseworker.getByRole('button', { name: 'Spara' }).click();
@@ -700,9 +713,13 @@ test('the analyst, the auditor and the organisation admin', async () => {
     .locator('td', { hasText: 'frideborg.caseworker' })
     .first()
     .waitFor({ timeout: 30_000 });
-  await frideborg.getByRole('button', { name: 'Lägg till pass' }).click();
-  await frideborg.getByText('Klart: Lägg till pass').waitFor();
+  // A double click adds one shift, not two.
+  await frideborg.getByRole('button', { name: 'Lägg till pass' }).dblclick();
+  await frideborg.getByText('Passet är inlagt.').waitFor();
   await frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).first().waitFor();
+  await expect(frideborg.locator('li', { hasText: 'frideborg.caseworker:' }).count()).resolves.toBe(
+    1,
+  );
   // The unit's published keys, with their status and fingerprints.
   const keysTable = frideborg.getByTestId('unit-keys');
   await keysTable.getByRole('cell', { name: 'Kryptering' }).first().waitFor({ timeout: 30_000 });
@@ -711,6 +728,10 @@ test('the analyst, the auditor and the organisation admin', async () => {
   // A fresh hub: no browser holds Frideborg's keys, so the page says how to approve the first;
   // the organisation's root fingerprint to read out to other organisations.
   await admin.getByTestId('own-root').locator('code').first().waitFor();
+  // A unit nobody is a member of yet (KAST) says so, and why no shift can be added there.
+  const kast = admin.getByTestId('unit-admin').filter({ hasText: 'KAST Norrköping' });
+  await kast.getByText('Inga medlemmar.').waitFor();
+  await expect(kast.getByRole('button', { name: 'Lägg till pass' }).count()).resolves.toBe(0);
   await step(admin, '32-admin');
 
   // The hub admin is not left with only "Notiser": the first page lists the organisations, their
@@ -731,6 +752,26 @@ test('the analyst, the auditor and the organisation admin', async () => {
   const numberCell = await norrkoping.locator('td').nth(1).boundingBox();
   const checked = await norrkoping.getByText(/kontrollerat mot registret/).boundingBox();
   expect(checked!.x).toBeGreaterThan(numberCell!.x + numberCell!.width * 0.3);
+  // …and the label "Organisationsnummer" breaks only where Swedish breaks it ("Organisations-/
+  // nummer"): the card's label column is as wide as the label's longest unbreakable piece.
+  const label = await norrkoping
+    .locator('td')
+    .nth(1)
+    .evaluate((td: any) => {
+      const page = globalThis as any;
+      const ctx = page.document.createElement('canvas').getContext('2d');
+      ctx.font = page.getComputedStyle(td, '::before').font;
+      const pieces: string[] = td.dataset.label.split(/[\s\u00ad]/);
+      return {
+        text: td.dataset.label.replace(/\u00ad/g, ''),
+        column: parseFloat(page.getComputedStyle(td.parentElement).gridTemplateColumns),
+        widest: Math.max(
+          ...pieces.map((p, i) => ctx.measureText(i < pieces.length - 1 ? `${p}-` : p).width),
+        ),
+      };
+    });
+  expect(label.text).toBe('Organisationsnummer');
+  expect(label.column).toBeGreaterThanOrEqual(label.widest - 1);
   await hubAdmin.getByRole('link', { name: 'API-dokumentationen' }).waitFor();
   await step(hubAdmin, '33-hub-admin-phone');
 }, 300_000);

@@ -133,7 +133,9 @@ export function App() {
   const [state, setState] = useState<'starting' | 'signed-out' | 'signed-in' | 'redirecting'>(
     'starting',
   );
-  const [error, setError] = useState<string>();
+  // Why sign-in did not finish, in words (the OpenID library's messages are English, for
+  // developers): no contact with the hub, or a sign-in that could not be completed.
+  const [error, setError] = useState<'offline' | 'failed'>();
 
   useEffect(() => {
     (async () => {
@@ -149,11 +151,11 @@ export function App() {
       } else if (result.kind === 'redirecting') {
         setState('redirecting');
       } else {
-        setError(result.error);
+        setError(result.error ? 'failed' : undefined);
         setState('signed-out');
       }
-    })().catch((err: Error) => {
-      setError(err.message);
+    })().catch((err: unknown) => {
+      setError(err instanceof TypeError ? 'offline' : 'failed');
       setState('signed-out');
     });
   }, []);
@@ -196,7 +198,7 @@ function SignIn({
 }: {
   providers?: SignInProvider[];
   busy: boolean;
-  error?: string;
+  error?: 'offline' | 'failed';
 }) {
   const { t } = useI18n();
   const [starting, setStarting] = useState(false);
@@ -209,7 +211,11 @@ function SignIn({
       <main id="main" class="signin">
         <h1>{t('signin.title')}</h1>
         <p>{t('signin.intro')}</p>
-        {error && <Notice kind="error">{t('signin.failed', { detail: error })}</Notice>}
+        {error && (
+          <Notice kind="error">
+            {error === 'offline' ? t('signin.offline') : t('signin.failed')}
+          </Notice>
+        )}
         {busy || starting ? (
           <p role="status">{t('signin.signingIn')}</p>
         ) : providers && providers.length === 0 ? (

@@ -35,6 +35,9 @@ export interface Problem {
   code?: string;
 }
 
+/** The problem type this client answers with when the hub gave no answer at all. */
+export const HUB_UNREACHABLE = 'urn:samverkan:problem:hub-unreachable';
+
 export interface Api {
   directory: Client<DirectoryPaths>;
   referrals: Client<ReferralsPaths>;
@@ -56,6 +59,18 @@ export function createApi(token: () => string, onUnauthorized: () => void): Api 
         onUnauthorized();
       }
       return response;
+    },
+    // No answer at all (offline, the hub down): a refusal like any other, so every page says so
+    // in words and leaves its buttons usable, instead of a rejected promise nobody catches.
+    onError() {
+      return new Response(
+        JSON.stringify({
+          type: HUB_UNREACHABLE,
+          title: 'The hub could not be reached',
+          status: 503,
+        }),
+        { status: 503, headers: { 'content-type': 'application/problem+json' } },
+      );
     },
   };
   const make = <P extends object>() => {

@@ -18,7 +18,10 @@ export const en: Messages = {
     "Sign in with your organisation's sign-in. Everything said about a person is encrypted in your browser; the hub can never read it.",
   'signin.with': 'Sign in: {name}',
   'signin.none': 'No sign-in is configured for this hub.',
-  'signin.failed': 'Sign-in failed: {detail}',
+  'signin.failed':
+    'Sign-in could not be completed, for example after the back button or in an old tab. Sign in again.',
+  'signin.offline':
+    'No contact with the hub – are you offline? Check the connection and reload the page.',
   'signin.signingIn': 'Signing in…',
   signout: 'Sign out',
   'session.user': 'Signed in as {user}',
@@ -83,7 +86,16 @@ export const en: Messages = {
   'action.confirmHandover': 'Confirm handover',
   'action.close': 'Close',
   'action.outcome': 'Outcome',
-  'action.done': 'Done: {action}',
+  'referral.keysFirst':
+    "You can acknowledge and accept the referral once you can read it: here once a colleague has approved this browser, or in a browser that already holds the unit's keys.",
+  'done.acknowledge': 'The referral is acknowledged. The sender sees that you have received it.',
+  'done.accept': 'You have accepted the referral. Now plan the handover.',
+  'done.decline': 'The referral is declined. The sender sees your reason.',
+  'done.withdraw': 'The referral is withdrawn. The recipient can no longer open it.',
+  'done.handover': 'The handover is planned. Both sides confirm it once it is done.',
+  'done.confirmHandover': 'You have confirmed the handover for your side.',
+  'done.close': 'The referral is closed.',
+  'done.addShift': 'The shift is added.',
   'problem.changedMeanwhile':
     'someone else has just changed the referral. The page now shows where it stands; do it again if it is still needed.',
   'problem.handoverAlreadyConfirmed': 'the handover is already confirmed for your side.',
@@ -94,13 +106,83 @@ export const en: Messages = {
   'problem.rateLimited': 'too many tries in a short time. Wait a minute and try again.',
   'problem.unavailable': 'the hub is busy for the moment. Try again shortly; nothing was saved.',
   'problem.internal': 'an error in the hub. Try again; if it persists, contact your administrator.',
+  'problem.unreachable':
+    'no contact with the hub – are you offline? Check the connection and try again. If it was a change: reload the page and see whether it went through before doing it again.',
+  'problem.invalid': 'the details were not accepted. Check the fields and try again.',
+  'problem.notFound': 'it does not exist (any more), or it is not yours to see.',
+  'problem.conflict':
+    'someone has just changed this. The page now shows how it stands; do it again if it is still needed.',
+  'problem.inProgress':
+    'the same request is already being handled. Wait a moment and reload the page.',
+  'problem.other': 'the hub did not take the request (code {status}). Try again shortly.',
+  'problem.operationNotFound': "the operation does not exist, or it is not your unit's to see.",
+  'problem.notOrganiser': "only the organising unit's officers or coordinators can do that.",
+  'problem.operationNotActive':
+    'the operation is not active now. Requests are made and claimed only while it is active.',
+  'problem.fieldRequestNotFound': 'the request no longer exists.',
+  'problem.notOrganiserOfficer':
+    'only officers of the organisation leading the operation can request social services on site.',
+  'problem.notOnShift':
+    'you are not on a shift of the operation now, so you cannot claim. Ask your administrator to put you on a shift.',
+  'problem.notTheClaimer': 'only the person who claimed the request can do that.',
+  'problem.notTheRequester': 'only officers of the requesting unit can cancel it.',
+  'problem.alreadyClaimed': 'someone else claimed it first.',
+  'problem.noSocialServices':
+    'no social services unit has accepted taking part in the operation yet, so there is no one to send the request to.',
+  'problem.neededByInvalid': '"needed within" must be in the future, at most 24 hours ahead.',
+  'problem.tallyRecorded': 'the tally of this request is already recorded.',
+  'problem.tallyInvalid':
+    'the numbers do not add up. Check that the parts sum to the number of persons.',
+  'problem.tallyReferralInvalid':
+    "a referral named is unknown, not your unit's, or already linked to another request.",
+  'problem.shiftOutside': "a shift must end after it starts and lie within the operation's period.",
+  'problem.shiftMemberUnknown': 'the person is not a member of the unit.',
+  'problem.cannotStaff':
+    "only the unit's own members or the organisation's administrator can add shifts.",
+  'problem.reviewNotFound': 'the review does not exist.',
+  'problem.reviewItemNotFound': 'the item is not in this review.',
+  'problem.reviewSignedOff': 'the review is already signed off and can no longer change.',
+  'problem.reviewIncomplete':
+    'every item needs a finding before the review can be signed off. Judge the remaining items first.',
+  'problem.holdTooLate':
+    "the referral's content is already purged; a legal hold cannot bring it back.",
+  'problem.holdNotFound': 'your organisation has no legal hold on this referral.',
+  'problem.contentPurged': 'the content was purged after its retention period.',
+  'problem.countyUnknown': 'no such county.',
+  'problem.roleNotPermitted': 'your role does not allow handling referrals.',
+  'problem.notCoordinator': 'only a coordinator can forward a referral.',
+  'problem.consentRequired':
+    'a referral to a non-governmental organisation needs consent as its legal basis.',
+  'problem.childNeedsSocialServices':
+    'a referral about a child must also go to social services (duty to report). Add a social services unit.',
+  'problem.justificationRequired': 'acute protection as the legal basis needs a justification.',
+  'problem.sealingRefused':
+    'the content was not encrypted as the hub requires. Reload the page and try again; the draft is kept.',
+  'problem.declineReasonRequired': 'choose one of the reasons to decline.',
+  'problem.outcomeRequired': 'choose an outcome to close.',
+  'problem.handoverInvalid': 'choose a mode and a valid time for the handover.',
+  'problem.handoverSamePerson':
+    'the two sides of a handover must be confirmed by two different people.',
+  'problem.unitsInvalid': 'the unit chosen cannot receive referrals here.',
+  'problem.envelope':
+    "the encryption does not match the recipients' keys (a unit may just have changed keys). Reload the page and try again; the draft is kept.",
+  'problem.accessRevoked': 'your unit no longer has access to the content.',
+  'problem.cannotOrganise': 'your role or unit cannot lead an operation.',
+  'problem.notParticipantAdmin':
+    "only the invited unit's administrator or coordinator can answer the invitation.",
+  'problem.participationAnswered': 'the unit has already answered the invitation.',
+  'problem.operationPeriod':
+    'the period must end after it starts, end in the future and last at most 31 days.',
+  'problem.operationOutsidePeriod': 'an operation can be active only within its period.',
+  'problem.operationUnits': 'one of the units chosen cannot take that part in the operation.',
+  'problem.shiftNotFound': 'the shift is not in this operation.',
   'action.refused': 'Not possible: {detail}',
   'action.cancel': 'Cancel',
   'action.save': 'Save',
 
-  'crypto.noKeysTitle': 'This device has no unit keys yet',
+  'crypto.noKeysTitle': "This browser does not hold the unit's keys yet",
   'crypto.noKeysBody':
-    'The content is encrypted for the unit and can only be read on an approved device. Once this browser has been enrolled as a device and approved by a colleague, you can read and send encrypted content here.',
+    'The content is encrypted for the unit and can only be read in a browser a colleague has approved. Once this browser has been approved, you can read and send encrypted content here.',
   'crypto.sendDisabled': 'Sending new referrals needs unit keys on this device.',
 
   'notifications.title': 'Notifications',
@@ -191,6 +273,7 @@ export const en: Messages = {
   'admin.addShift': 'Add shift',
   'admin.starts': 'Starts',
   'admin.ends': 'Ends',
+  'admin.noMembers': 'No members. The unit needs at least one member before shifts can be added.',
   'admin.noShifts': 'No upcoming shifts.',
   'admin.noUnits': 'The organisation has no units.',
   'admin.remove': 'Remove',

@@ -11,7 +11,8 @@ export const svAdmin = {
     'Som hubbadministratör registrerar du nya organisationer, kontrollerar deras organisationsnummer mot registret, registrerar deras rotnycklar efter att ha jämfört fingeravtrycket per telefon och lägger till deras identitetsleverantörer. Det görs i hubbens API, som beskrivs i',
   'hub.docs': 'API-dokumentationen',
   'hub.organisation': 'Organisation',
-  'hub.number': 'Organisationsnummer',
+  // a soft hyphen (U+00AD) where the word may break in a narrow label column: 'Organisations-'
+  'hub.number': 'Organisations\u00adnummer',
   'hub.roots': 'Rotnyckel',
   'hub.verified': 'kontrollerat mot registret {when}',
   'hub.notVerified': 'inte kontrollerat',

@@ -31,7 +31,7 @@ export const svField = {
     'Ingen socialtjänst deltar ännu i insatsen; det finns ingen att skicka till.',
   'fieldRequest.new.unit': 'Från enhet',
   'fieldRequest.sealedFor': 'Krypterad för {count|# enhet|# enheter}',
-  'fieldRequest.addressTitle': 'Adress och detaljer (dekrypterad på den här enheten)',
+  'fieldRequest.addressTitle': 'Adress och detaljer (dekrypterade i den här webbläsaren)',
   'fieldRequest.addressOpening': 'Dekrypterar adressen…',
   'fieldRequest.addressFrom': 'Signerad och verifierad, från',
   'fieldRequest.addressWarning': 'Adressen kunde inte verifieras och visas inte: {detail}',

@@ -17,7 +17,10 @@ export const sv = {
     'Logga in med din organisations inloggning. Allt som sägs om en person krypteras i din webbläsare; hubben kan aldrig läsa det.',
   'signin.with': 'Logga in: {name}',
   'signin.none': 'Ingen inloggning är konfigurerad för den här hubben.',
-  'signin.failed': 'Inloggningen misslyckades: {detail}',
+  'signin.failed':
+    'Inloggningen kunde inte slutföras, till exempel efter bakåtknappen eller i en gammal flik. Logga in igen.',
+  'signin.offline':
+    'Ingen kontakt med hubben – är du utan nät? Kontrollera anslutningen och ladda om sidan.',
   'signin.signingIn': 'Loggar in…',
   signout: 'Logga ut',
   'session.user': 'Inloggad som {user}',
@@ -82,7 +85,16 @@ export const sv = {
   'action.confirmHandover': 'Bekräfta överlämning',
   'action.close': 'Avsluta',
   'action.outcome': 'Utfall',
-  'action.done': 'Klart: {action}',
+  'referral.keysFirst':
+    'Du kan kvittera och acceptera remissen när du kan läsa den: här när en kollega har godkänt den här webbläsaren, eller i en webbläsare som redan har enhetens nycklar.',
+  'done.acknowledge': 'Remissen är kvitterad. Avsändaren ser att ni har tagit emot den.',
+  'done.accept': 'Ni har accepterat remissen. Planera nu överlämningen.',
+  'done.decline': 'Remissen är avböjd. Avsändaren ser ert skäl.',
+  'done.withdraw': 'Remissen är återkallad. Mottagaren kan inte längre öppna den.',
+  'done.handover': 'Överlämningen är planerad. Båda sidor bekräftar när den är gjord.',
+  'done.confirmHandover': 'Du har bekräftat överlämningen för er sida.',
+  'done.close': 'Remissen är avslutad.',
+  'done.addShift': 'Passet är inlagt.',
   'action.refused': 'Gick inte: {detail}',
   'problem.changedMeanwhile':
     'någon annan har just ändrat remissen. Sidan visar nu hur den står; gör om det om det fortfarande behövs.',
@@ -95,13 +107,83 @@ export const sv = {
   'problem.unavailable':
     'hubben är tillfälligt upptagen. Försök igen om en stund; inget har sparats.',
   'problem.internal': 'ett fel i hubben. Försök igen; kvarstår det, kontakta er administratör.',
+  'problem.unreachable':
+    'ingen kontakt med hubben – är du utan nät? Kontrollera anslutningen och försök igen. Gällde det en ändring: ladda om sidan och se om den gick fram innan du gör om den.',
+  'problem.invalid': 'uppgifterna godtogs inte. Kontrollera fälten och försök igen.',
+  'problem.notFound': 'det finns inte (längre), eller så är det inte ert att se.',
+  'problem.conflict':
+    'någon annan har just ändrat det här. Sidan visar nu hur det står; gör om det om det fortfarande behövs.',
+  'problem.inProgress': 'samma begäran behandlas redan. Vänta ett ögonblick och ladda om sidan.',
+  'problem.other': 'hubben tog inte emot begäran (kod {status}). Försök igen om en stund.',
+  'problem.operationNotFound': 'insatsen finns inte, eller så är den inte er enhets att se.',
+  'problem.notOrganiser': 'det kan bara den organiserande enhetens poliser eller samordnare göra.',
+  'problem.operationNotActive':
+    'insatsen pågår inte just nu. Förfrågningar görs och tas bara medan insatsen är aktiv.',
+  'problem.fieldRequestNotFound': 'förfrågan finns inte längre.',
+  'problem.notOrganiserOfficer':
+    'bara poliser i den organisation som leder insatsen kan begära socialtjänst på plats.',
+  'problem.notOnShift':
+    'du står inte på något pass i insatsen just nu, så du kan inte ta uppdraget. Be din administratör lägga in dig på ett pass.',
+  'problem.notTheClaimer': 'det kan bara den som tog uppdraget göra.',
+  'problem.notTheRequester': 'bara poliser vid den enhet som gjorde förfrågan kan avbryta den.',
+  'problem.alreadyClaimed': 'någon annan tog uppdraget först.',
+  'problem.noSocialServices':
+    'ingen socialtjänstenhet har tackat ja till insatsen ännu, så det finns ingen att skicka förfrågan till.',
+  'problem.neededByInvalid': '”behövs inom” måste ligga framåt i tiden, högst 24 timmar.',
+  'problem.tallyRecorded': 'sammanställningen för det här uppdraget är redan registrerad.',
+  'problem.tallyInvalid':
+    'siffrorna går inte ihop. Kontrollera att delarna summerar till antalet personer.',
+  'problem.tallyReferralInvalid':
+    'en remiss som angavs är okänd, inte er enhets eller redan kopplad till ett annat uppdrag.',
+  'problem.shiftOutside':
+    'ett pass måste sluta efter att det börjar och ligga inom insatsens period.',
+  'problem.shiftMemberUnknown': 'personen är inte medlem i enheten.',
+  'problem.cannotStaff':
+    'bara enhetens egna medlemmar eller organisationens administratör kan lägga in pass.',
+  'problem.reviewNotFound': 'granskningen finns inte.',
+  'problem.reviewItemNotFound': 'posten finns inte i granskningen.',
+  'problem.reviewSignedOff': 'granskningen är redan signerad och kan inte längre ändras.',
+  'problem.reviewIncomplete':
+    'varje post behöver en bedömning innan granskningen kan signeras. Bedöm de poster som återstår först.',
+  'problem.holdTooLate':
+    'remissens innehåll är redan gallrat; en spärr mot gallring kan inte ta tillbaka det.',
+  'problem.holdNotFound': 'er organisation har ingen spärr mot gallring på remissen.',
+  'problem.contentPurged': 'innehållet har gallrats efter sin lagringstid.',
+  'problem.countyUnknown': 'länet finns inte.',
+  'problem.roleNotPermitted': 'din roll tillåter inte att hantera remisser.',
+  'problem.notCoordinator': 'bara en samordnare kan slussa vidare en remiss.',
+  'problem.consentRequired':
+    'en remiss till en ideell organisation kräver samtycke som rättslig grund.',
+  'problem.childNeedsSocialServices':
+    'en remiss om ett barn måste också gå till socialtjänsten (anmälningsplikt). Lägg till en socialtjänstenhet.',
+  'problem.justificationRequired': 'akut skydd som rättslig grund kräver en motivering.',
+  'problem.sealingRefused':
+    'innehållet var inte krypterat som hubben kräver. Ladda om sidan och försök igen; utkastet finns kvar.',
+  'problem.declineReasonRequired': 'välj ett av skälen för att avböja.',
+  'problem.outcomeRequired': 'välj ett utfall för att avsluta.',
+  'problem.handoverInvalid': 'välj sätt och en giltig tid för överlämningen.',
+  'problem.handoverSamePerson':
+    'de två sidorna av en överlämning måste bekräftas av två olika personer.',
+  'problem.unitsInvalid': 'den valda enheten kan inte ta emot remisser här.',
+  'problem.envelope':
+    'krypteringen stämmer inte med mottagarnas nycklar (en enhet kan just ha bytt nycklar). Ladda om sidan och försök igen; utkastet finns kvar.',
+  'problem.accessRevoked': 'er enhet har inte längre tillgång till innehållet.',
+  'problem.cannotOrganise': 'din roll eller enhet kan inte leda en insats.',
+  'problem.notParticipantAdmin':
+    'bara den inbjudna enhetens administratör eller samordnare kan svara på inbjudan.',
+  'problem.participationAnswered': 'enheten har redan svarat på inbjudan.',
+  'problem.operationPeriod':
+    'perioden måste sluta efter att den börjar, sluta framåt i tiden och vara högst 31 dagar.',
+  'problem.operationOutsidePeriod': 'en insats kan bara vara aktiv inom sin period.',
+  'problem.operationUnits': 'en av de valda enheterna kan inte delta i insatsen på det sättet.',
+  'problem.shiftNotFound': 'passet finns inte i insatsen.',
   'action.cancel': 'Avbryt',
   'action.save': 'Spara',
 
-  'crypto.noKeysTitle': 'Den här enheten har inga enhetsnycklar ännu',
+  'crypto.noKeysTitle': 'Den här webbläsaren har inte enhetens nycklar ännu',
   'crypto.noKeysBody':
-    'Innehållet är krypterat för enheten och kan bara läsas på en godkänd enhet. När den här webbläsaren har registrerats som enhet och godkänts av en kollega kan du läsa och skicka krypterat innehåll här.',
-  'crypto.sendDisabled': 'Att skicka nya ärenden kräver enhetsnycklar på den här enheten.',
+    'Innehållet är krypterat för enheten och kan bara läsas i en webbläsare som en kollega har godkänt. När den här webbläsaren har godkänts kan du läsa och skicka krypterat innehåll här.',
+  'crypto.sendDisabled': 'Att skicka nya ärenden kräver enhetens nycklar i den här webbläsaren.',
 
   'notifications.title': 'Notiser',
   'notifications.empty': 'Inga notiser.',
@@ -190,6 +272,7 @@ export const sv = {
   'admin.addShift': 'Lägg till pass',
   'admin.starts': 'Börjar',
   'admin.ends': 'Slutar',
+  'admin.noMembers': 'Inga medlemmar. Enheten behöver minst en medlem innan pass kan läggas in.',
   'admin.noShifts': 'Inga kommande pass.',
   'admin.noUnits': 'Organisationen har inga enheter.',
   'admin.remove': 'Ta bort',

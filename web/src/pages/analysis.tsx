@@ -5,7 +5,8 @@
  * suppressed count is never drawn as a number: `<5` is a dashed bar up to 5, `dold` no bar.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { must, problemText, type ReferralSchemas } from '../api/client';
+import { must, type ReferralSchemas } from '../api/client';
+import { problemMessage, refusalText } from '../api/problem-message';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { AuditActionName } from '../ui/audit-label';
@@ -117,7 +118,7 @@ export function OperationReportPanel() {
       parseAs: 'text',
     });
     if (res.error || typeof res.data !== 'string') {
-      setError(t('action.refused', { detail: problemText(res.error) }));
+      setError(t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }));
       return;
     }
     download(`samverkan-insatsrapport-${operationId}.csv`, res.data);
@@ -297,11 +298,10 @@ function JustificationForAuditor({ referralId }: { referralId: string }) {
     try {
       setOpened(await agency.openJustificationAsAuditor(referralId));
     } catch (err) {
-      const e = err as { status?: number; problem?: { detail?: string }; message?: string };
       setError(
-        e.status === 404
+        (err as { status?: number }).status === 404
           ? t('access.justificationNone')
-          : t('app.error', { detail: e.problem?.detail ?? e.message ?? String(err) }),
+          : t('app.error', { detail: refusalText(t, err) }),
       );
     } finally {
       setBusy(false);
@@ -378,7 +378,7 @@ export function ReferralAccessPanel({ ask }: { ask?: { id: string; n: number } }
       }
       setResult({ id, entries });
     } catch (err) {
-      setError(t('app.error', { detail: (err as Error).message }));
+      setError(t('app.error', { detail: refusalText(t, err) }));
     } finally {
       setBusy(false);
     }

@@ -7,19 +7,16 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { must } from '../api/client';
+import { refusalText } from '../api/problem-message';
 import { asEnvelopeWarning, cryptoChanged } from '../crypto/adapter';
 import type { BrowserDevice, UnitDevices } from '../crypto/device-crypto';
 import { formatDateTime } from '../format';
-import { useI18n, type MessageKey } from '../i18n';
+import { useI18n, type MessageKey, type Translate } from '../i18n';
 import { Notice, UnitName, useApp, useLoad } from '../ui/common';
 
-function errorText(err: unknown): string {
+function errorText(t: Translate, err: unknown): string {
   const w = asEnvelopeWarning(err);
-  if (w) {
-    return w.message;
-  }
-  const e = err as { problem?: { detail?: string; title?: string }; message?: string };
-  return e.problem?.detail ?? e.problem?.title ?? e.message ?? String(err);
+  return w ? w.message : refusalText(t, err);
 }
 
 /** Shown on every page while this browser waits for approval. */
@@ -206,7 +203,7 @@ export function UnitDevicesPanel({
             ? t('devices.codeMismatch')
             : w?.code === 'recovery_key_malformed' || w?.code === 'recovery_key_mismatch'
               ? t('devices.recoveryWrong')
-              : t('action.refused', { detail: errorText(err) }),
+              : t('action.refused', { detail: errorText(t, err) }),
       });
     } finally {
       setBusy(false);
@@ -219,7 +216,7 @@ export function UnitDevicesPanel({
       setMessage({ kind: 'success', text: t('devices.revoked') });
       list.reload();
     } catch (err) {
-      setMessage({ kind: 'error', text: t('action.refused', { detail: errorText(err) }) });
+      setMessage({ kind: 'error', text: t('action.refused', { detail: errorText(t, err) }) });
     } finally {
       setBusy(false);
     }

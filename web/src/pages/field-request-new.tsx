@@ -6,7 +6,8 @@
  * services units on call. The hub receives only the clear routing fields and the envelope.
  */
 import { useState } from 'preact/hooks';
-import { idempotent, problemText, type FieldRequest, type Operation } from '../api/client';
+import { idempotent, type FieldRequest, type Operation } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { asEnvelopeWarning, cryptoAdapter } from '../crypto/adapter';
 import { useI18n } from '../i18n';
 import { Notice, UnitName, UnitPicker, useApp, useLoad } from '../ui/common';
@@ -130,7 +131,7 @@ export function NewFieldRequestForm({
       if (res.error || !res.data) {
         setMessage({
           kind: 'error',
-          text: t('action.refused', { detail: problemText(res.error) }),
+          text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
         });
         return;
       }

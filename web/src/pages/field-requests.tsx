@@ -5,14 +5,15 @@
  * operation's requests with who claimed them and when they were on site.
  */
 import { useState } from 'preact/hooks';
-import { idempotent, must, problemText, type FieldRequest, type Operation } from '../api/client';
+import { idempotent, must, type FieldRequest, type Operation } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { asEnvelopeWarning, cryptoAdapter } from '../crypto/adapter';
 import { NotifyPermission } from './notify-permission';
 import { NewFieldRequestForm } from './field-request-new';
 import { TallyPanel } from './tally';
 import { formatDateTime, formatDeadline } from '../format';
 import { useI18n } from '../i18n';
-import { Notice, UnitName, useApp, useLoad, useNow } from '../ui/common';
+import { Notice, UnitName, useApp, useLoad, useNow, useOneAtATime } from '../ui/common';
 
 async function operationsWithRequests(
   api: ReturnType<typeof useApp>['api'],
@@ -89,15 +90,17 @@ export function FieldRequestCard({
   const { api, session } = useApp();
   const { t, locale } = useI18n();
   const now = useNow();
-  const [busy, setBusy] = useState(false);
+  // A double tap claims once (a second claim would come back "taken", by this very person).
+  const [busy, oneAtATime] = useOneAtATime();
   // Someone else was first: the claim button goes at once, before the list catches up.
   const [taken, setTaken] = useState(false);
   const [message, setMessage] = useState<{ kind: 'success' | 'error' | 'warning'; text: string }>();
   const mine = r.claimedBy === session.claims.sub;
   const myUnit = session.claims.units.find((u) => r.participantUnitIds.includes(u));
 
-  const step = async (kind: 'claim' | 'en-route' | 'on-site' | 'complete') => {
-    setBusy(true);
+  const step = (kind: 'claim' | 'en-route' | 'on-site' | 'complete') =>
+    oneAtATime(() => doStep(kind));
+  const doStep = async (kind: 'claim' | 'en-route' | 'on-site' | 'complete') => {
     setMessage(undefined);
     const path = { params: { path: { id: r.id }, header: idempotent() } };
     const res =
@@ -108,14 +111,18 @@ export function FieldRequestCard({
           : kind === 'on-site'
             ? await api.referrals.POST('/v1/field-requests/{id}/on-site', path)
             : await api.referrals.POST('/v1/field-requests/{id}/complete', path);
-    setBusy(false);
     if (res.error) {
       const taken = res.response.status === 409 && kind === 'claim';
       setTaken(taken);
       setMessage(
         taken
           ? { kind: 'warning', text: t('fieldRequest.taken') }
-          : { kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) },
+          : {
+              kind: 'error',
+              text: t('action.refused', {
+                detail: problemMessage(t, res.error, res.response.status),
+              }),
+            },
       );
     } else if (kind === 'claim') {
       setMessage({ kind: 'success', text: t('fieldRequest.claimed') });

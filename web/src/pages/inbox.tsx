@@ -4,9 +4,10 @@
  * shows its lifecycle and the actions that need no plaintext; its content needs unit keys on
  * this device (crypto/adapter.ts).
  */
-import { useState } from 'preact/hooks';
-import { idempotent, must, type Problem, type Referral, type ReferralSchemas } from '../api/client';
-import { problemMessage } from '../api/problem-message';
+import { useRef, useState } from 'preact/hooks';
+import { idempotent, must, type Referral, type ReferralSchemas } from '../api/client';
+import { doneMessage } from './referral-done';
+import { problemMessage, refusalText } from '../api/problem-message';
 import {
   actingUnit,
   ForwardPanel,
@@ -17,7 +18,7 @@ import {
 } from './referral-content';
 import { cryptoAdapter } from '../crypto/adapter';
 import { formatDateTime, formatDeadline } from '../format';
-import { useI18n, type MessageKey } from '../i18n';
+import { useI18n } from '../i18n';
 import { Notice, UnitName, UnitPicker, useApp, useKept, useLoad, useNow } from '../ui/common';
 import { LegalHoldPanel, PartyAccessLog } from './referral-records';
 import { referralDateLabel } from './referral-date';
@@ -161,9 +162,27 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
   // A recipient or copy that declined, or a referral withdrawn, no longer opens: the hub refuses
   // its envelope and thread, so the page does not ask (nor re-ask on every live update).
   const contentRevoked = !!r && !isSender && (r.status === 'declined' || r.status === 'withdrawn');
+  // Acknowledging and accepting say "we have read it": not offered on a browser that cannot open
+  // it (no unit keys here yet); the page says what to do instead.
+  const keysFirst =
+    verdict === 'no-keys' && isRecipient && !!r && (r.status === 'sent' || r.status === 'received');
 
+  // A double click acts once: a second POST (its own Idempotency-Key) would be refused as
+  // "changed meanwhile", by this very person's first one.
+  const acting = useRef(false);
   /** Does it; true when done (a form that asked for it then closes, else it stays as typed). */
-  const act = async (action: Action, label: MessageKey): Promise<boolean> => {
+  const act = async (action: Action): Promise<boolean> => {
+    if (acting.current) {
+      return false;
+    }
+    acting.current = true;
+    try {
+      return await actNow(action);
+    } finally {
+      acting.current = false;
+    }
+  };
+  const actNow = async (action: Action): Promise<boolean> => {
     setBusy(true);
     setMessage(undefined);
     const path = { params: { path: { id }, header: idempotent() } };
@@ -177,17 +196,11 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
           throw new Error(t('decline.noKeys'));
         }
         await agency.declineReferral(id, action.reason, action.note);
-        setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
+        setMessage({ kind: 'success', text: t(doneMessage(action.kind)) });
         referral.reload();
         return true;
       } catch (err) {
-        const e = err as { problem?: Problem; message?: string };
-        setMessage({
-          kind: 'error',
-          text: t('action.refused', {
-            detail: e.problem ? problemMessage(t, e.problem) : (e.message ?? String(err)),
-          }),
-        });
+        setMessage({ kind: 'error', text: t('action.refused', { detail: refusalText(t, err) }) });
         referral.reload();
         return false;
       } finally {
@@ -224,13 +237,15 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
     if (result.error) {
       setMessage({
         kind: 'error',
-        text: t('action.refused', { detail: problemMessage(t, result.error as Problem) }),
+        text: t('action.refused', {
+          detail: problemMessage(t, result.error, result.response.status),
+        }),
       });
       // A colleague may have acted first: show the referral as it now stands.
       referral.reload();
       return false;
     }
-    setMessage({ kind: 'success', text: t('action.done', { action: t(label) }) });
+    setMessage({ kind: 'success', text: t(doneMessage(action.kind)) });
     referral.reload();
     return true;
   };
@@ -324,31 +339,29 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
           {message && <Notice kind={message.kind}>{message.text}</Notice>}
           {verdict !== 'warning' && (
             <div class="actions">
-              {isRecipient && r.status === 'sent' && (
-                <button
-                  type="button"
-                  disabled={busy}
-                  onClick={() => act({ kind: 'acknowledge' }, 'action.acknowledge')}
-                >
+              {keysFirst && (
+                <Notice kind="info">
+                  <span data-testid="keys-first">{t('referral.keysFirst')}</span>{' '}
+                  <a href="#/device">{t('device.showCode')}</a>
+                </Notice>
+              )}
+              {isRecipient && r.status === 'sent' && !keysFirst && (
+                <button type="button" disabled={busy} onClick={() => act({ kind: 'acknowledge' })}>
                   {t('action.acknowledge')}
                 </button>
               )}
               {isRecipient && r.status === 'received' && (
                 <>
-                  <button
-                    type="button"
-                    disabled={busy}
-                    onClick={() => act({ kind: 'accept' }, 'action.accept')}
-                  >
-                    {t('action.accept')}
-                  </button>
+                  {!keysFirst && (
+                    <button type="button" disabled={busy} onClick={() => act({ kind: 'accept' })}>
+                      {t('action.accept')}
+                    </button>
+                  )}
                   <DeclineAction
                     keep={`${r.id}:decline`}
                     busy={busy}
                     canSeal={verdict === 'verified'}
-                    onDecline={(reason, note) =>
-                      act({ kind: 'decline', reason, note }, 'action.decline')
-                    }
+                    onDecline={(reason, note) => act({ kind: 'decline', reason, note })}
                   />
                 </>
               )}
@@ -357,7 +370,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                   type="button"
                   class="secondary"
                   disabled={busy}
-                  onClick={() => act({ kind: 'withdraw' }, 'action.withdraw')}
+                  onClick={() => act({ kind: 'withdraw' })}
                 >
                   {t('action.withdraw')}
                 </button>
@@ -366,9 +379,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                 <HandoverAction
                   keep={`${r.id}:handover`}
                   busy={busy}
-                  onPlan={(mode, plannedFor) =>
-                    act({ kind: 'handover', mode, plannedFor }, 'action.planHandover')
-                  }
+                  onPlan={(mode, plannedFor) => act({ kind: 'handover', mode, plannedFor })}
                 />
               )}
               {r.status === 'handover_planned' &&
@@ -377,9 +388,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                   <button
                     type="button"
                     disabled={busy}
-                    onClick={() =>
-                      act({ kind: 'confirm-handover', side: 'recipient' }, 'action.confirmHandover')
-                    }
+                    onClick={() => act({ kind: 'confirm-handover', side: 'recipient' })}
                   >
                     {t('action.confirmHandover')}
                   </button>
@@ -388,9 +397,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                 <button
                   type="button"
                   disabled={busy}
-                  onClick={() =>
-                    act({ kind: 'confirm-handover', side: 'sender' }, 'action.confirmHandover')
-                  }
+                  onClick={() => act({ kind: 'confirm-handover', side: 'sender' })}
                 >
                   {t('action.confirmHandover')}
                 </button>
@@ -403,10 +410,7 @@ export function ReferralPage({ id, onBack }: { id: string; onBack(): void }) {
                   options={OUTCOMES.map((v) => [v, t(`outcome.${v}`)])}
                   busy={busy}
                   onChoose={(outcome) =>
-                    act(
-                      { kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] },
-                      'action.close',
-                    )
+                    act({ kind: 'close', outcome: outcome as ReferralSchemas['Outcome'] })
                   }
                 />
               )}

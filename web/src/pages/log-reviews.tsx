@@ -6,7 +6,8 @@
  * session's token, which never goes into a link.
  */
 import { useState } from 'preact/hooks';
-import { idempotent, must, problemText, type ReferralSchemas } from '../api/client';
+import { idempotent, must, type ReferralSchemas } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { AuditActionName } from '../ui/audit-label';
@@ -68,7 +69,10 @@ export function LogReviewsPanel() {
     });
     setBusy(false);
     if (res.error || !res.data) {
-      setMessage({ kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) });
+      setMessage({
+        kind: 'error',
+        text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
+      });
       return;
     }
     setMessage({
@@ -168,7 +172,10 @@ function LogReviewView({ id, onChanged }: { id: string; onChanged(): void }) {
     });
     setBusy(false);
     if (res.error || !res.data) {
-      setMessage({ kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) });
+      setMessage({
+        kind: 'error',
+        text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
+      });
       return;
     }
     setReview(res.data);
@@ -185,7 +192,10 @@ function LogReviewView({ id, onChanged }: { id: string; onChanged(): void }) {
     });
     setBusy(false);
     if (res.error || !res.data) {
-      setMessage({ kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) });
+      setMessage({
+        kind: 'error',
+        text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
+      });
       return;
     }
     setReview(res.data);
@@ -200,7 +210,10 @@ function LogReviewView({ id, onChanged }: { id: string; onChanged(): void }) {
       parseAs: 'text',
     });
     if (res.error || typeof res.data !== 'string') {
-      setMessage({ kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) });
+      setMessage({
+        kind: 'error',
+        text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
+      });
       return;
     }
     saveFile(

@@ -6,7 +6,8 @@
  * charts) as downloads — fetched with the session's token, which never goes into a link.
  */
 import { useState } from 'preact/hooks';
-import { must, problemText, type ReferralSchemas } from '../api/client';
+import { must, type ReferralSchemas } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { Notice, useApp, useLoad } from '../ui/common';
@@ -84,7 +85,7 @@ export function MappingReportPanel() {
       parseAs: 'text',
     });
     if (res.error || typeof res.data !== 'string') {
-      setError(t('action.refused', { detail: problemText(res.error) }));
+      setError(t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }));
       return;
     }
     saveFile(

@@ -9,6 +9,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import schema from '@samverkan/sdk/src/generated/referral-document.schema.json';
 import { must, type ReferralSchemas, type Unit } from '../api/client';
+import { refusalText } from '../api/problem-message';
 import { asEnvelopeWarning, cryptoAdapter } from '../crypto/adapter';
 import { useDraft } from '../crypto/drafts';
 import { useI18n, type MessageKey } from '../i18n';
@@ -392,12 +393,11 @@ export function NewReferralPage({ onSent }: { onSent(id: string): void }) {
     } catch (err) {
       const w = asEnvelopeWarning(err) as { code?: string } | undefined;
       const problems = (err as { problems?: Array<{ path: string; message: string }> }).problems;
-      const p = err as { problem?: { detail?: string }; message?: string };
       setError({
         text:
           w?.code === 'invalid_document'
             ? t('form.invalid')
-            : t('action.refused', { detail: p.problem?.detail ?? p.message ?? String(err) }),
+            : t('action.refused', { detail: refusalText(t, err) }),
         problems: problems?.map(
           (x) =>
             `${label(

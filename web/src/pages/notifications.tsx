@@ -3,10 +3,11 @@
  * critical ones ask for an acknowledgement.
  */
 import { useState } from 'preact/hooks';
-import { idempotent, must, problemText, type Notification } from '../api/client';
+import { idempotent, must, type Notification } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
-import { Notice, useApp, useLoad } from '../ui/common';
+import { Notice, useApp, useLoad, useOneAtATime } from '../ui/common';
 
 /**
  * A notification's words in the chosen language. The hub writes them in English (and a
@@ -34,21 +35,25 @@ export function NotificationsPage({ onOpen }: { onOpen(n: Notification): void })
     [liveTick],
   );
 
-  const acknowledge = async (n: Notification) => {
-    const res = await api.notifications.POST('/v1/notifications/{id}/acknowledge', {
-      params: { path: { id: n.id }, header: idempotent() },
+  const [busy, oneAtATime] = useOneAtATime();
+  const acknowledge = (n: Notification) =>
+    oneAtATime(async () => {
+      setError(undefined);
+      const res = await api.notifications.POST('/v1/notifications/{id}/acknowledge', {
+        params: { path: { id: n.id }, header: idempotent() },
+      });
+      if (res.error) {
+        setError(problemMessage(t, res.error, res.response.status));
+      }
+      list.reload();
     });
-    if (res.error) {
-      setError(problemText(res.error));
-    }
-    list.reload();
-  };
-  const read = async (n: Notification) => {
-    await api.notifications.POST('/v1/notifications/{id}/read', {
-      params: { path: { id: n.id }, header: idempotent() },
+  const read = (n: Notification) =>
+    oneAtATime(async () => {
+      await api.notifications.POST('/v1/notifications/{id}/read', {
+        params: { path: { id: n.id }, header: idempotent() },
+      });
+      list.reload();
     });
-    list.reload();
-  };
 
   return (
     <section aria-labelledby="page-title">
@@ -78,7 +83,7 @@ export function NotificationsPage({ onOpen }: { onOpen(n: Notification): void })
                 </button>
               )}
               {n.requiresAcknowledgement && !n.acknowledgedAt && (
-                <button type="button" onClick={() => acknowledge(n)}>
+                <button type="button" disabled={busy} onClick={() => acknowledge(n)}>
                   {t('notifications.acknowledge')}
                 </button>
               )}
@@ -90,7 +95,7 @@ export function NotificationsPage({ onOpen }: { onOpen(n: Notification): void })
                 </span>
               )}
               {!n.readAt && !n.requiresAcknowledgement && (
-                <button type="button" class="secondary" onClick={() => read(n)}>
+                <button type="button" class="secondary" disabled={busy} onClick={() => read(n)}>
                   {t('notifications.markRead')}
                 </button>
               )}

@@ -3,13 +3,14 @@
  * with chain verification, and the organisation admin's members and on-call shifts.
  */
 import { useState } from 'preact/hooks';
-import { must, problemText, type ReferralSchemas } from '../api/client';
+import { must, type ReferralSchemas } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { formatDateTime, stockholmDate } from '../format';
 import { useI18n, type MessageKey, type Translate } from '../i18n';
 import { municipalityText, type MunicipalityList } from '../municipalities';
 import { AuditActionName, AuditObjectName } from '../ui/audit-label';
 import { useMunicipalities } from '../ui/municipality';
-import { Notice, useApp, useLoad } from '../ui/common';
+import { Notice, useApp, useLoad, useOneAtATime } from '../ui/common';
 import { stockholmInputToIso, toLocalInput } from './inbox';
 import { UnitDevicesPanel } from './device';
 import { BarChart, OperationReportPanel, ReferralAccessPanel } from './analysis';
@@ -257,7 +258,7 @@ export function AuditPage() {
     if (res.error || !res.data) {
       setVerification({
         kind: 'error',
-        text: t('action.refused', { detail: problemText(res.error) }),
+        text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
       });
       return;
     }
@@ -433,8 +434,13 @@ function UnitAdmin({
   const [starts, setStarts] = useState(() => toLocalInput(new Date()));
   const [ends, setEnds] = useState(() => toLocalInput(new Date(Date.now() + 8 * 3600_000)));
 
-  const addShift = async (e: Event) => {
+  const [adding, oneAtATime] = useOneAtATime();
+  const addShift = (e: Event) => {
     e.preventDefault();
+    void oneAtATime(() => postShift());
+  };
+  const postShift = async () => {
+    setMessage(undefined);
     const res = await api.directory.POST('/v1/units/{id}/shifts', {
       params: { path: { id: unitId } },
       body: {
@@ -445,8 +451,13 @@ function UnitAdmin({
     });
     setMessage(
       res.error
-        ? { kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) }
-        : { kind: 'success', text: t('action.done', { action: t('admin.addShift') }) },
+        ? {
+            kind: 'error',
+            text: t('action.refused', {
+              detail: problemMessage(t, res.error, res.response.status),
+            }),
+          }
+        : { kind: 'success', text: t('done.addShift') },
     );
     shifts.reload();
   };
@@ -475,8 +486,12 @@ function UnitAdmin({
         <p role="status">{t('app.loading')}</p>
       )}
       <h3>{t('admin.members')}</h3>
-      {members.data && (
-        <table>
+      {members.error && <Notice kind="error">{t('app.error', { detail: members.error })}</Notice>}
+      {members.data && members.data.length === 0 && (
+        <p data-testid="no-members">{t('admin.noMembers')}</p>
+      )}
+      {members.data && members.data.length > 0 && (
+        <table class="stack">
           <thead>
             <tr>
               <th scope="col">{t('admin.user')}</th>
@@ -486,14 +501,17 @@ function UnitAdmin({
           <tbody>
             {members.data.map((m) => (
               <tr key={m.userId}>
-                <td>{m.userId}</td>
-                <td>{m.roles.map((r) => t(`role.${r}` as MessageKey)).join(', ')}</td>
+                <td data-label={t('admin.user')}>{m.userId}</td>
+                <td data-label={t('admin.roles')}>
+                  {m.roles.map((r) => t(`role.${r}` as MessageKey)).join(', ')}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
       <h3>{t('admin.shifts')}</h3>
+      {shifts.error && <Notice kind="error">{t('app.error', { detail: shifts.error })}</Notice>}
       {shifts.data && shifts.data.length === 0 && <p>{t('admin.noShifts')}</p>}
       {shifts.data && shifts.data.length > 0 && (
         <ul class="plain">
@@ -538,7 +556,9 @@ function UnitAdmin({
               onInput={(e) => setEnds((e.target as HTMLInputElement).value)}
             />
           </label>
-          <button type="submit">{t('admin.addShift')}</button>
+          <button type="submit" disabled={adding}>
+            {t('admin.addShift')}
+          </button>
         </form>
       )}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}

@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { must, type Referral, type Unit } from '../api/client';
+import { refusalText } from '../api/problem-message';
 import { asEnvelopeWarning, cryptoAdapter, type EnvelopeWarning } from '../crypto/adapter';
 import { useDraft } from '../crypto/drafts';
 import { formatDateTime } from '../format';
@@ -278,7 +279,7 @@ export function Thread({ r }: { r: Referral }) {
       await draft.clear();
       messages.reload();
     } catch (err) {
-      setError(t('action.refused', { detail: errorDetail(err) }));
+      setError(t('action.refused', { detail: refusalText(t, err) }));
     } finally {
       setBusy(false);
     }
@@ -334,11 +335,6 @@ export function Thread({ r }: { r: Referral }) {
       </form>
     </section>
   );
-}
-
-function errorDetail(err: unknown): string {
-  const e = err as { problem?: { detail?: string; title?: string }; message?: string };
-  return e.problem?.detail ?? e.problem?.title ?? e.message ?? String(err);
 }
 
 // ----- the coordinator's routing view ----------------------------------------------------------
@@ -411,7 +407,7 @@ export function ForwardPanel({ r, onForwarded }: { r: Referral; onForwarded(): v
       onForwarded();
     } catch (err) {
       const w = asEnvelopeWarning(err);
-      setError(w ? warningText(t, w) : t('action.refused', { detail: errorDetail(err) }));
+      setError(w ? warningText(t, w) : t('action.refused', { detail: refusalText(t, err) }));
     } finally {
       setBusy(false);
     }

@@ -7,7 +7,8 @@
  * organisation and unit, when in Stockholm time). The auditor's page shows the holds too.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { idempotent, must, problemText, type ReferralSchemas } from '../api/client';
+import { idempotent, must, type ReferralSchemas } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { formatDateTime } from '../format';
 import { useI18n, type MessageKey } from '../i18n';
 import { AuditActionName } from '../ui/audit-label';
@@ -95,7 +96,10 @@ export function LegalHoldPanel({ referralId }: { referralId: string }) {
     });
     setBusy(false);
     if (res.error) {
-      setMessage({ kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) });
+      setMessage({
+        kind: 'error',
+        text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
+      });
     } else {
       setMessage({ kind: 'success', text: t('hold.placed') });
       state.reload();
@@ -109,7 +113,10 @@ export function LegalHoldPanel({ referralId }: { referralId: string }) {
     });
     setBusy(false);
     if (res.error) {
-      setMessage({ kind: 'error', text: t('action.refused', { detail: problemText(res.error) }) });
+      setMessage({
+        kind: 'error',
+        text: t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }),
+      });
     } else {
       setMessage({ kind: 'success', text: t('hold.lifted') });
       state.reload();

@@ -5,7 +5,8 @@
  * (422 `tally-invalid`) and takes it once (409 `tally-already-recorded`).
  */
 import { useState } from 'preact/hooks';
-import { idempotent, problemText, type FieldRequest, type ReferralSchemas } from '../api/client';
+import { idempotent, type FieldRequest, type ReferralSchemas } from '../api/client';
+import { problemMessage } from '../api/problem-message';
 import { formatDateTime } from '../format';
 import { useI18n } from '../i18n';
 import { Notice, useApp, useLoad } from '../ui/common';
@@ -90,7 +91,7 @@ function TallyForm({ request, onSaved }: { request: FieldRequest; onSaved(t: Tal
     });
     setBusy(false);
     if (res.error || !res.data) {
-      setError(t('action.refused', { detail: problemText(res.error) }));
+      setError(t('action.refused', { detail: problemMessage(t, res.error, res.response.status) }));
       return;
     }
     onSaved(res.data);

@@ -1,7 +1,8 @@
 /** Small shared pieces: the session context, unit names, the ticking clock, notices. */
 import { createContext, type ComponentChildren } from 'preact';
-import { useContext, useEffect, useReducer, useState } from 'preact/hooks';
+import { useContext, useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api/client';
+import { refusalText } from '../api/problem-message';
 import type { Session } from '../auth/oidc';
 import type { BrowserDevice } from '../crypto/device-crypto';
 import { useI18n } from '../i18n';
@@ -83,11 +84,39 @@ export function Notice({
   );
 }
 
-/** Loads data when its inputs change; `reload` fetches again. */
+/**
+ * One write at a time: a double click, or a second tap while the first is under way, does
+ * nothing (each POST has its own Idempotency-Key, so a second one would act twice). `busy` is
+ * for disabling the button; the guard itself does not wait for a re-render.
+ */
+export function useOneAtATime(): [boolean, (work: () => Promise<void>) => Promise<void>] {
+  const running = useRef(false);
+  const [busy, setBusy] = useState(false);
+  const run = async (work: () => Promise<void>) => {
+    if (running.current) {
+      return;
+    }
+    running.current = true;
+    setBusy(true);
+    try {
+      await work();
+    } finally {
+      running.current = false;
+      setBusy(false);
+    }
+  };
+  return [busy, run];
+}
+
+/**
+ * Loads data when its inputs change; `reload` fetches again. A refusal from the hub becomes its
+ * words in the reader's language (never the API's English title).
+ */
 export function useLoad<T>(
   load: () => Promise<T>,
   deps: unknown[],
 ): { data?: T; error?: string; loading: boolean; reload(): void } {
+  const { t } = useI18n();
   const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({
     loading: true,
   });
@@ -97,7 +126,7 @@ export function useLoad<T>(
     setState((s) => ({ ...s, loading: true }));
     load().then(
       (data) => live && setState({ data, loading: false }),
-      (err: Error) => live && setState({ error: err.message, loading: false }),
+      (err: unknown) => live && setState({ error: refusalText(t, err), loading: false }),
     );
     return () => {
       live = false;
