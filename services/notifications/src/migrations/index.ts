@@ -6,6 +6,7 @@ import { PersonIsOrganisationAndSubject1795600000000 } from './1795600000000-Per
 import { ObjectParties1796500000000 } from './1796500000000-ObjectParties';
 import { WebhookCreatorIssuer1797000000003 } from '../webhooks/migrations/1797000000003-WebhookCreatorIssuer';
 import { UnchainedAuditEntries1797020000001 } from './1797020000001-UnchainedAuditEntries';
+import { OutstandingNotificationsIndex1797090200000 } from './1797090200000-OutstandingNotificationsIndex';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const NOTIFICATIONS_MIGRATIONS = [
@@ -17,4 +18,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
   ObjectParties1796500000000,
   WebhookCreatorIssuer1797000000003,
   UnchainedAuditEntries1797020000001,
+  OutstandingNotificationsIndex1797090200000,
 ];
