@@ -4,10 +4,19 @@
  * notification texts about it (audited, chain verifiable), and notifications past their retention
  * are deleted by a purger that several replicas may run.
  */
-import { DEMO_ORGANISATIONS as O, DEMO_UNITS as U } from '@samverkan/shared';
+import { randomUUID } from 'node:crypto';
+import {
+  createEventProcessor,
+  DEMO_ORGANISATIONS as O,
+  DEMO_UNITS as U,
+  EventCatalog,
+  type EventEnvelope,
+} from '@samverkan/shared';
 import { describeAuditChainer, eventually } from '@samverkan/shared/src/testing';
+import { DataSource, type Logger } from 'typeorm';
+import { NOTIFICATIONS_EVENT_DOCUMENTS } from '../src/app';
 import { NotificationsPurger } from '../src/records/notifications-purger';
-import { PURGED_BODY, PURGED_TITLE } from '../src/records/records-consumer';
+import { PURGED_BODY, PURGED_TITLE, recordsConsumer } from '../src/records/records-consumer';
 import { readDevKeyStore } from '@samverkan/directory/src/seed/dev-key-store';
 import type { TestHub as ReferralsTestHub } from '@samverkan/referrals/test/helpers/build';
 import { prepareReferral } from '@samverkan/referrals/test/helpers/lifecycle';
@@ -65,6 +74,81 @@ it('an escalation written from an event records the organisations of every party
     [data.referralId, O.policeOst],
   );
   expect(row!.n).toBeGreaterThan(0);
+});
+
+it('the parties of referral events: one statement with their processed_events rows, no transaction; a redelivery adds nothing', async () => {
+  // The records consumer on a data source of its own, whose every statement is logged.
+  const statements: string[] = [];
+  const logger: Logger = {
+    logQuery: (query) => void statements.push(query),
+    logQueryError: () => undefined,
+    logQuerySlow: () => undefined,
+    logSchemaBuild: () => undefined,
+    logMigration: () => undefined,
+    log: () => undefined,
+  };
+  const own = new DataSource({
+    ...hub.notifications.context.dataSource.options,
+    logging: 'all',
+    logger,
+  });
+  await own.initialize();
+  statements.splice(0);
+  try {
+    const processor = createEventProcessor(recordsConsumer(hub.notifications.context.pipeline), {
+      dataSource: own,
+      catalog: EventCatalog.fromFiles(...NOTIFICATIONS_EVENT_DOCUMENTS),
+      log: hub.app.log,
+    });
+    const envelope = (type: string, data: Record<string, unknown>): EventEnvelope => ({
+      id: randomUUID(),
+      type,
+      source: 'referrals',
+      time: new Date().toISOString(),
+      data,
+    });
+    const sent = referralData({ copyUnitIds: [U.novahuset] });
+    const forwarded = envelope('samverkan.referrals.referral.forwarded', {
+      ...sent,
+      copyUnitIds: [U.elsa],
+      status: 'forwarded',
+      forwardedToIds: [randomUUID()],
+    });
+    const first = envelope('samverkan.referrals.referral.sent', sent);
+    const delivery = (e: EventEnvelope) => ({ raw: e, deliveryCount: 1, subject: e.type });
+    // One event, then two (the first again among them) as a batch.
+    expect(await processor.process(first, 1, first.type)).toBe('done');
+    expect(statements).toHaveLength(1);
+    expect(
+      await processor.processBatch([delivery(first), delivery(forwarded), delivery(forwarded)]),
+    ).toEqual(['duplicate', 'done', 'duplicate']);
+    expect(statements).toHaveLength(2);
+    expect(statements.join('\n')).not.toMatch(/START TRANSACTION|BEGIN|COMMIT/);
+    const [row] = await sql(
+      `SELECT unit_ids FROM notifications.object_parties WHERE object_type = 'referral' AND object_id = $1`,
+      [sent.referralId],
+    );
+    expect([...(row!.unit_ids as string[])].sort()).toEqual(
+      [U.policeTraffickingOst, U.frideborg, U.novahuset, U.elsa].sort(),
+    );
+    const done = await sql(
+      `SELECT event_id::text AS id FROM notifications.processed_events
+        WHERE consumer = 'notifications-records' AND event_id = ANY($1::uuid[]) ORDER BY 1`,
+      [[first.id, forwarded.id]],
+    );
+    expect(done.map((r) => r.id)).toEqual([first.id, forwarded.id].sort());
+    // A purge reads and audits: it goes in a transaction, as before.
+    const purged = envelope('samverkan.referrals.referral.content_purged', {
+      ...sent,
+      status: 'closed',
+      purgedAt: new Date().toISOString(),
+    });
+    statements.splice(0);
+    expect(await processor.process(purged, 1, purged.type)).toBe('done');
+    expect(statements[0]).toMatch(/START TRANSACTION/);
+  } finally {
+    await own.destroy();
+  }
 });
 
 it('a content purge replaces the texts about the referral, audited with the parties', async () => {

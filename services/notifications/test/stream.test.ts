@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_ORGANISATIONS, DEMO_UNITS } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
+import { DataSource, type Logger } from 'typeorm';
 import { createNotifications } from '../src/services/notifier';
 import { buildHub, type NotificationsReplica, type TestHub } from './helpers/build';
 import { processed, referralData } from './helpers/events';
@@ -151,5 +152,73 @@ describe('across replicas', () => {
       ]),
     );
     await s.next(isNotification(objectId), 5000);
+  });
+
+  it('the notifications, their events and the signal to the replicas are one statement', async () => {
+    const s = await stream('region.caseworker', {}, replicaBase);
+    await s.next((e) => e.event === 'counts');
+    // Written on a data source of its own, whose every statement is logged.
+    const statements: string[] = [];
+    const logger: Logger = {
+      logQuery: (query) => void statements.push(query),
+      logQueryError: () => undefined,
+      logQuerySlow: () => undefined,
+      logSchemaBuild: () => undefined,
+      logMigration: () => undefined,
+      log: () => undefined,
+    };
+    const ctx = hub.notifications.context;
+    const own = new DataSource({ ...ctx.dataSource.options, logging: 'all', logger });
+    await own.initialize();
+    try {
+      const objectId = randomUUID();
+      const eventId = randomUUID();
+      const recipient = {
+        organisationId: DEMO_ORGANISATIONS.region,
+        userId: 'region.caseworker',
+        unitId: DEMO_UNITS.youthClinic,
+      };
+      const facts = {
+        kind: 'referral_received' as const,
+        objectType: 'referral' as const,
+        objectId,
+        unitId: DEMO_UNITS.youthClinic,
+        category: 'other',
+        urgency: 'acute',
+      };
+      statements.splice(0);
+      const created = await own.transaction((tx) =>
+        createNotifications(ctx, tx, eventId, [{ facts, recipients: [recipient] }]),
+      );
+      expect(created).toHaveLength(1);
+      // BEGIN, the lock with the preferences, the one write, COMMIT.
+      expect(statements).toHaveLength(4);
+      expect(statements[2]).toMatch(/INSERT INTO notifications\.notifications/);
+      expect(statements[2]).toMatch(/INSERT INTO notifications\.outbox/);
+      expect(statements[2]).toMatch(/pg_notify/);
+      const events = (await ctx.dataSource.query(
+        `SELECT payload FROM notifications.outbox
+          WHERE type = 'samverkan.notifications.notification.created'
+            AND payload->'data'->>'notificationId' = $1`,
+        [created[0]!.id],
+      )) as Array<{ payload: { data: Record<string, unknown> } }>;
+      expect(events).toHaveLength(1);
+      expect(events[0]!.payload.data).toMatchObject({ objectId, userId: 'region.caseworker' });
+      // The replica, woken by the signal only, shows it.
+      await s.next(isNotification(objectId), 5000);
+      // Written again for the same event: nothing twice, no event, no signal.
+      statements.splice(0);
+      const again = await own.transaction((tx) =>
+        createNotifications(ctx, tx, eventId, [{ facts, recipients: [recipient] }]),
+      );
+      expect(again).toEqual([]);
+      const count = (await ctx.dataSource.query(
+        `SELECT count(*)::int AS n FROM notifications.outbox WHERE payload->'data'->>'objectId' = $1`,
+        [objectId],
+      )) as Array<{ n: number }>;
+      expect(count[0]!.n).toBe(1);
+    } finally {
+      await own.destroy();
+    }
   });
 });

@@ -28,6 +28,24 @@ export interface EventConsumerDefinition {
    * own errors then decide what is retried).
    */
   wants?(events: EventEnvelope[], db: EntityManager): boolean[] | Promise<boolean[]>;
+  /**
+   * The whole effect of these (valid, wanted) events as one statement, when it can be one; the
+   * processor runs it with the events' `processed_events` rows as one statement, outside a
+   * transaction: one round trip and one commit where BEGIN, the `processed_events` insert, the
+   * handler's statements and COMMIT were four or more. `undefined`: the events are handled in a
+   * transaction as usual (say so for any event whose handling reads, locks, audits or must be
+   * retried). `sql` is a data-modifying statement (a common table expression of the processor's
+   * one) that may read `fresh(event_id)`: the ids of the events not processed before (a
+   * redelivered event's is not there; restrict the effect to them unless it is idempotent). Its
+   * parameters are numbered from $3 (`$1` and `$2` are the processor's). Neither `handle` nor
+   * `beforeCommit` runs for these events; `onCommitted` does, for those done. If the statement
+   * fails, nothing of it was written and the events are handled in a transaction as usual (whose
+   * errors decide what is retried or dead-lettered).
+   */
+  asStatement?(
+    events: EventEnvelope[],
+    db: EntityManager,
+  ): { sql: string; params: unknown[] } | undefined;
   /** deliveries before the event goes to the dead letters (default 8) */
   maxDeliver?: number;
   /** delay before redelivery after a failure (default: exponential from 500 ms, at most 60 s) */
@@ -187,6 +205,39 @@ export function createEventProcessor(
     }
   }
 
+  /**
+   * The events' effect and `processed_events` rows as one statement (`definition.asStatement`):
+   * the ids (lower case) of those it handled, each once; `undefined` when they are to be handled
+   * in a transaction (no such statement, or it failed: then it wrote nothing).
+   */
+  async function asOneStatement(events: EventEnvelope[]): Promise<Set<string> | undefined> {
+    if (!definition.asStatement) {
+      return undefined;
+    }
+    try {
+      const statement = definition.asStatement(events, deps.dataSource.manager);
+      if (!statement) {
+        return undefined;
+      }
+      const table = deps.dataSource.getRepository(ProcessedEventEntity).metadata.tablePath;
+      const rows = (await deps.dataSource.query(
+        `WITH fresh AS (
+           INSERT INTO ${table} (consumer, event_id) SELECT $1, unnest($2::uuid[])
+           ON CONFLICT DO NOTHING RETURNING event_id),
+         effect AS (${statement.sql})
+         SELECT event_id::text AS id FROM fresh`,
+        [definition.name, [...new Set(events.map((e) => e.id))], ...statement.params],
+      )) as Array<{ id: string }>;
+      return new Set(rows.map((r) => r.id.toLowerCase()));
+    } catch (err) {
+      deps.log.warn(
+        { err, consumer: definition.name, events: events.length },
+        'could not handle events in one statement; handling them in a transaction',
+      );
+      return undefined;
+    }
+  }
+
   /** One delivery; `judged`: `wants` was asked already (and said yes). */
   async function processOne(
     raw: unknown,
@@ -283,6 +334,19 @@ export function createEventProcessor(
           await alone(items[0]!.at, true);
           return;
         }
+        // Their whole effect in one statement, when the consumer can say it so.
+        const fresh = await runInTrace(deliveries[items[0]!.at]!.traceparent, () =>
+          asOneStatement(items.map((v) => v.event)),
+        );
+        if (fresh) {
+          for (const v of items) {
+            // (the same event twice in one batch: the first copy is the one handled)
+            const outcome = fresh.delete(v.event.id.toLowerCase()) ? 'done' : 'duplicate';
+            outcomes[v.at] = outcome;
+            settled(v.event, v.event.type, outcome, v.deliveryCount);
+          }
+          return;
+        }
         let failedAt = -1;
         let handled: Set<number>;
         try {
@@ -363,6 +427,10 @@ export function createEventProcessor(
     }
     if (!judged && !(await wanted([event]))[0]) {
       return 'skipped';
+    }
+    const fresh = await asOneStatement([event]);
+    if (fresh) {
+      return fresh.has(event.id.toLowerCase()) ? 'done' : 'duplicate';
     }
     try {
       return await deps.dataSource.transaction(async (tx) => {

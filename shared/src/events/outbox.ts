@@ -35,6 +35,29 @@ export interface OutboxWriter {
   ): { envelope: EventEnvelope<T>; headers: Record<string, string> };
 }
 
+/**
+ * The INSERT of outbox rows given as a JSON array of `{ id, type, payload, headers }` (`json`:
+ * the SQL of it, e.g. a statement's parameter `$1::jsonb`), in the array's order, of the elements
+ * `e` that pass `where`: for a caller that writes them in a statement of its own (with the rows
+ * they tell of). Built by `OutboxWriter.envelope`.
+ */
+export function outboxInsertSql(manager: EntityManager, json: string, where = 'true'): string {
+  return `INSERT INTO ${manager.connection.getMetadata(OutboxEventEntity).tablePath} (id, type, payload, headers)
+         SELECT (e->>'id')::uuid, e->>'type', e->'payload', e->'headers'
+           FROM jsonb_array_elements(${json}) WITH ORDINALITY AS t(e, i)
+          WHERE ${where} ORDER BY i`;
+}
+
+/** An envelope and its headers as `outboxInsertSql` takes them. */
+export function outboxRow(built: { envelope: EventEnvelope; headers: Record<string, string> }) {
+  return {
+    id: built.envelope.id,
+    type: built.envelope.type,
+    payload: built.envelope,
+    headers: built.headers,
+  };
+}
+
 export function createOutboxWriter(source: string, catalog: EventCatalog): OutboxWriter {
   const envelopeOf: OutboxWriter['envelope'] = (type, data, options = {}) => {
     const envelope = { id: randomUUID(), type, source, time: new Date().toISOString(), data };
@@ -51,21 +74,9 @@ export function createOutboxWriter(source: string, catalog: EventCatalog): Outbo
     if (built.length > 0) {
       // One statement, one parameter, in the given order (a consumer writes these for every
       // event it handles: no query builder, nothing read back).
-      await manager.query(
-        `INSERT INTO ${manager.connection.getMetadata(OutboxEventEntity).tablePath} (id, type, payload, headers)
-         SELECT (e->>'id')::uuid, e->>'type', e->'payload', e->'headers'
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, i) ORDER BY i`,
-        [
-          JSON.stringify(
-            built.map(({ envelope, headers }) => ({
-              id: envelope.id,
-              type: envelope.type,
-              payload: envelope,
-              headers,
-            })),
-          ),
-        ],
-      );
+      await manager.query(outboxInsertSql(manager, '$1::jsonb'), [
+        JSON.stringify(built.map(outboxRow)),
+      ]);
     }
     return built.map((b) => b.envelope);
   };

@@ -10,6 +10,9 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 @Unique('notifications_event_person_kind_uq', ['eventId', 'userOrganisationId', 'userId', 'kind'])
 @Index('notifications_person_seq_idx', ['userOrganisationId', 'userId', 'seq'])
 @Index('notifications_object_idx', ['objectType', 'objectId'])
+// (user_organisation_id, user_id) INCLUDE (what the counts read) WHERE outstanding (not archived,
+// unread or unacknowledged): migration 1797090200000
+@Index('notifications_outstanding_idx', { synchronize: false })
 export class NotificationEntity {
   /** bigint: TypeORM hands it over as a string */
   @PrimaryGeneratedColumn({ type: 'bigint' })

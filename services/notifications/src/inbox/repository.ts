@@ -44,6 +44,18 @@ export function createInboxRepository(ds: DataSource) {
     `(${alias}.unit_id IS NULL OR EXISTS (SELECT 1 FROM ${members} m
        WHERE m.unit_id = ${alias}.unit_id AND m.user_id = ${alias}.user_id AND m.active))`;
   const PERSON = `n.user_organisation_id = :personOrg AND n.user_id = :personSub AND ${current('n')}`;
+  /**
+   * What the counts count: not archived, and unread or waiting for an acknowledgement (every
+   * count is of some of these) — the predicate of the index they read (migration
+   * 1797090200000), so that they grow with what is outstanding, not with all a person kept.
+   */
+  const COUNTS = `count(*) FILTER (WHERE n.read_at IS NULL)::int AS unread,
+       count(*) FILTER (WHERE n.requires_ack AND n.acknowledged_at IS NULL)::int AS unacknowledged,
+       count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'critical')::int AS critical,
+       count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'high')::int AS high,
+       count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'normal')::int AS normal`;
+  const OUTSTANDING = `n.archived_at IS NULL
+       AND (n.read_at IS NULL OR (n.requires_ack AND n.acknowledged_at IS NULL))`;
   const personParams = (person: Person) => ({
     personOrg: person.organisationId,
     personSub: person.userId,
@@ -126,24 +138,12 @@ export function createInboxRepository(ds: DataSource) {
     },
 
     async counts(person: Person): Promise<CountsRow> {
-      const [row] = (await repo()
-        .createQueryBuilder('n')
-        .select('count(*) FILTER (WHERE n.read_at IS NULL)::int', 'unread')
-        .addSelect(
-          'count(*) FILTER (WHERE n.requires_ack AND n.acknowledged_at IS NULL)::int',
-          'unacknowledged',
-        )
-        .addSelect(
-          "count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'critical')::int",
-          'critical',
-        )
-        .addSelect("count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'high')::int", 'high')
-        .addSelect(
-          "count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'normal')::int",
-          'normal',
-        )
-        .where(`${PERSON} AND n.archived_at IS NULL`, personParams(person))
-        .getRawMany()) as CountsRow[];
+      const [row] = (await ds.query(
+        `SELECT ${COUNTS} FROM ${repo().metadata.tablePath} n
+          WHERE n.user_organisation_id = $1 AND n.user_id = $2 AND ${current('n')}
+            AND ${OUTSTANDING}`,
+        [person.organisationId, person.userId],
+      )) as CountsRow[];
       return row!;
     },
 
@@ -162,15 +162,9 @@ export function createInboxRepository(ds: DataSource) {
       // The counts' row joined with each new one, or alone (the new ones' columns null).
       const rows = (await ds.query(
         `WITH c AS (
-           SELECT count(*) FILTER (WHERE n.read_at IS NULL)::int AS unread,
-                  count(*) FILTER (WHERE n.requires_ack AND n.acknowledged_at IS NULL)::int
-                    AS unacknowledged,
-                  count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'critical')::int
-                    AS critical,
-                  count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'high')::int AS high,
-                  count(*) FILTER (WHERE n.read_at IS NULL AND n.severity = 'normal')::int
-                    AS normal
-             FROM ${table} n WHERE ${mine}),
+           SELECT ${COUNTS} FROM ${table} n
+            WHERE n.user_organisation_id = $1 AND n.user_id = $2 AND ${current('n')}
+              AND ${OUTSTANDING}),
          r AS (
            SELECT n.seq, n.id, n.user_organisation_id, n.user_id, n.unit_id, n.kind, n.severity,
                   n.title, n.body, n.link, n.object_type, n.object_id, n.event_id,

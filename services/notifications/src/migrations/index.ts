@@ -7,6 +7,7 @@ import { ObjectParties1796500000000 } from './1796500000000-ObjectParties';
 import { WebhookCreatorIssuer1797000000003 } from '../webhooks/migrations/1797000000003-WebhookCreatorIssuer';
 import { UnchainedAuditEntries1797020000001 } from './1797020000001-UnchainedAuditEntries';
 import { OutboxRoomForMarks1797090000002 } from './1797090000002-OutboxRoomForMarks';
+import { OutstandingNotificationsIndex1797090200000 } from './1797090200000-OutstandingNotificationsIndex';
 
 /** In order; each is committed and never edited once it has shipped. */
 export const NOTIFICATIONS_MIGRATIONS = [
@@ -19,4 +20,5 @@ export const NOTIFICATIONS_MIGRATIONS = [
   WebhookCreatorIssuer1797000000003,
   UnchainedAuditEntries1797020000001,
   OutboxRoomForMarks1797090000002,
+  OutstandingNotificationsIndex1797090200000,
 ];

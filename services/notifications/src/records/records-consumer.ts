@@ -1,7 +1,13 @@
 import type { CommandPipeline, EventConsumerDefinition, EventEnvelope } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { EndOfTransaction } from '../consumers/end-of-transaction';
-import { markPurged, rememberManyParties, replaceTexts } from './repository';
+import {
+  markPurged,
+  partiesOfFreshEvents,
+  rememberManyParties,
+  replaceTexts,
+  type NamedParties,
+} from './repository';
 
 /** What a purged notification says instead (Swedish, like every notification text). */
 export const PURGED_TITLE = 'Innehållet är gallrat';
@@ -69,24 +75,55 @@ export function recordsConsumer(pipeline: CommandPipeline): EventConsumerDefinit
     });
   }
 
+  /** What an event tells: the parties of the object it is about, and whether it purges it. */
+  function read(
+    event: EventEnvelope,
+  ): (NamedParties & { eventId: string; purge: boolean }) | undefined {
+    const [, , entity, change] = event.type.split('.');
+    const key = OBJECT_ID[entity ?? ''];
+    const data = event.data as Record<string, unknown>;
+    const id = key ? data[key] : undefined;
+    if (!entity || !key || typeof id !== 'string') {
+      return undefined;
+    }
+    return {
+      objectType: entity,
+      objectId: id,
+      units: partiesOf(entity, data),
+      eventId: event.id,
+      purge: change === 'content_purged',
+    };
+  }
+
   return {
     name: 'notifications-records',
     filter: 'samverkan.referrals.>',
     maxDeliver: 8,
+    // An event that names no parties and purges nothing needs no transaction nor a record.
+    wants: (events) =>
+      events.map((e) => {
+        const r = read(e);
+        return r !== undefined && (r.purge || r.units.length > 0);
+      }),
+    // The usual case, parties only: their upsert and the events' record in one statement. A
+    // purge reads, writes and audits: the batch goes in a transaction.
+    asStatement(events, db) {
+      const told = events.map(read);
+      if (told.some((r) => r === undefined || r.purge)) {
+        return undefined;
+      }
+      return partiesOfFreshEvents(db, told as Array<NonNullable<(typeof told)[number]>>);
+    },
     async handle(event, tx) {
-      const [, , entity, change] = event.type.split('.');
-      const key = OBJECT_ID[entity ?? ''];
-      const data = event.data as Record<string, unknown>;
-      const id = key ? data[key] : undefined;
-      if (!entity || !key || typeof id !== 'string') {
+      const r = read(event);
+      if (!r) {
         return;
       }
-      const units = partiesOf(entity, data);
-      if (units.length > 0) {
-        parties.add(tx, { objectType: entity, objectId: id, units });
+      if (r.units.length > 0) {
+        parties.add(tx, r);
       }
-      if (change === 'content_purged') {
-        await purge(tx, event, entity, id);
+      if (r.purge) {
+        await purge(tx, event, r.objectType, r.objectId);
       }
     },
     beforeCommit: (tx) => parties.flush(tx),

@@ -18,32 +18,59 @@ export function rememberParties(
   return rememberManyParties(tx, [{ objectType, objectId, units }]);
 }
 
+/** An object's parties an event named (`eventId`: which event, for `partiesOfFreshEvents`). */
+export interface NamedParties {
+  objectType: string;
+  objectId: string;
+  units: string[];
+  eventId?: string;
+}
+
+/**
+ * The upsert of objects' parties (one row per object, the units of all its entries merged, for
+ * an upsert may not touch a row twice), with the entries as one JSON parameter `$<param>`, of
+ * those that pass `filter` (on `p.e`, the entry's event id).
+ */
+function upsertPartiesSql(tx: EntityManager, param: number, filter: string): string {
+  const table = tx.getRepository(ObjectPartiesEntity).metadata.tablePath;
+  return `INSERT INTO ${table} (object_type, object_id, unit_ids, purged_at, updated_at)
+     SELECT p.t, p.o, array_agg(DISTINCT x.unit ORDER BY x.unit), NULL, now()
+       FROM jsonb_to_recordset($${param}::jsonb) AS p(e uuid, t text, o uuid, u uuid[])
+       CROSS JOIN LATERAL unnest(p.u) AS x(unit)
+      WHERE ${filter}
+      GROUP BY p.t, p.o
+     ON CONFLICT (object_type, object_id) DO UPDATE
+       SET unit_ids = ARRAY(SELECT DISTINCT u FROM unnest(${table}.unit_ids || EXCLUDED.unit_ids) u ORDER BY u),
+           updated_at = now()`;
+}
+
+const partiesJson = (objects: NamedParties[]) =>
+  JSON.stringify(
+    objects.map((e) => ({ e: e.eventId ?? null, t: e.objectType, o: e.objectId, u: e.units })),
+  );
+
 /** The same for several objects (a consumer's batch) in one statement. */
 export async function rememberManyParties(
   tx: EntityManager,
-  objects: Array<{ objectType: string; objectId: string; units: string[] }>,
+  objects: NamedParties[],
 ): Promise<void> {
-  // One row per object (an upsert may not touch a row twice), its units merged.
-  const merged = new Map<string, { t: string; o: string; u: Set<string> }>();
-  for (const { objectType, objectId, units } of objects) {
-    const key = `${objectType} ${objectId.toLowerCase()}`;
-    const entry = merged.get(key) ?? { t: objectType, o: objectId, u: new Set<string>() };
-    units.forEach((u) => entry.u.add(u));
-    merged.set(key, entry);
+  if (objects.length > 0) {
+    await tx.query(upsertPartiesSql(tx, 1, 'true'), [partiesJson(objects)]);
   }
-  if (merged.size === 0) {
-    return;
-  }
-  const table = tx.getRepository(ObjectPartiesEntity).metadata.tablePath;
-  await tx.query(
-    `INSERT INTO ${table} (object_type, object_id, unit_ids, purged_at, updated_at)
-     SELECT t, o, u, NULL, now()
-       FROM jsonb_to_recordset($1::jsonb) AS p(t text, o uuid, u uuid[])
-     ON CONFLICT (object_type, object_id) DO UPDATE
-       SET unit_ids = ARRAY(SELECT DISTINCT u FROM unnest(${table}.unit_ids || EXCLUDED.unit_ids) u ORDER BY u),
-           updated_at = now()`,
-    [JSON.stringify([...merged.values()].map((e) => ({ t: e.t, o: e.o, u: [...e.u] })))],
-  );
+}
+
+/**
+ * The same as the effect of a consumer's one statement (`EventConsumerDefinition.asStatement`):
+ * the parties of the events among `fresh` (those not handled before), its parameter `$3`.
+ */
+export function partiesOfFreshEvents(
+  db: EntityManager,
+  objects: Array<NamedParties & { eventId: string }>,
+): { sql: string; params: unknown[] } {
+  return {
+    sql: upsertPartiesSql(db, 3, 'p.e IN (SELECT event_id FROM fresh)'),
+    params: [partiesJson(objects)],
+  };
 }
 
 /** Replaces the texts of the notifications about an object; returns how many changed. */

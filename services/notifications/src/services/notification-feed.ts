@@ -53,12 +53,35 @@ export class NotificationFeed {
    * it when it commits (this process wakes its own streams after the commit).
    */
   async signal(tx: EntityManager, people: Person[]): Promise<void> {
-    if (!this.acrossProcesses) {
-      return;
+    const keys = this.unsignalled(tx, people);
+    if (keys.length > 0) {
+      await tx.query(this.notifySql('$1::text[]'), [keys]);
+      this.markSignalled(tx, keys);
     }
-    // Postgres sends a transaction's identical notifications once: a person already signalled in
-    // this transaction (a consumer batch writes for the same people event after event) is not
-    // signalled again.
+  }
+
+  /**
+   * The people (their `personKey`s) a signal in `tx` must name: those not signalled in it yet
+   * (Postgres sends a transaction's identical notifications once, and a consumer batch writes for
+   * the same people event after event); none on the embedded PGlite. For a caller that sends the
+   * signal in a statement of its own (`notifySql`), then says whom it named (`markSignalled`).
+   */
+  unsignalled(tx: EntityManager, people: Person[]): string[] {
+    if (!this.acrossProcesses) {
+      return [];
+    }
+    const sent = this.signalled.get(tx);
+    return [...new Set(people.map(personKey))].filter((k) => !sent?.has(k));
+  }
+
+  /** The SQL that signals the `personKey`s of a `text[]` (`keys`: the SQL of it, e.g. `$1::text[]`). */
+  notifySql(keys: string): string {
+    // (the channel and this process's id are constants of ours: no quoting needed)
+    return `SELECT pg_notify('${FEED_CHANNEL}', '${this.origin} ' || k) FROM unnest(${keys}) AS k`;
+  }
+
+  /** Records that `tx` signalled these people (see `unsignalled`). */
+  markSignalled(tx: EntityManager, keys: string[]): void {
     let sent = this.signalled.get(tx);
     if (!sent) {
       sent = new Set();
@@ -66,16 +89,8 @@ export class NotificationFeed {
         this.signalled.set(tx, sent);
       }
     }
-    const unique = [...new Set(people.map(personKey))].filter((k) => !sent.has(k));
-    if (unique.length > 0) {
-      await tx.query(`SELECT pg_notify($1, $2 || ' ' || u) FROM unnest($3::text[]) AS u`, [
-        FEED_CHANNEL,
-        this.origin,
-        unique,
-      ]);
-      for (const k of unique) {
-        sent.add(k);
-      }
+    for (const k of keys) {
+      sent.add(k);
     }
   }
 

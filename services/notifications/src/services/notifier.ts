@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { personKey, type Person } from '@samverkan/shared';
+import { outboxRow, personKey, type Person } from '@samverkan/shared';
 import type { EntityManager } from 'typeorm';
 import { effectiveChannels, type NotificationKind } from '../domain/kinds';
 import { notificationText, type NotificationFacts } from '../domain/notification-text';
@@ -82,10 +82,10 @@ export async function notificationRows(
 }
 
 /**
- * Writes rows (of one event or of a consumer's whole batch) in the caller's transaction: the
- * notifications in one statement — what an earlier run of the same event wrote is left alone —
- * their `notification.created` events in another, and the signal to the other replicas. Returns
- * what was written, in the rows' order.
+ * Writes rows (of one event or of a consumer's whole batch) in the caller's transaction, in one
+ * statement: the notifications — what an earlier run of the same event wrote is left alone — and,
+ * for those written, their `notification.created` events and the signal to the other replicas.
+ * Returns what was written, in the rows' order.
  */
 export async function writeNotifications(
   ctx: Pick<NotificationsContext, 'events' | 'feed'>,
@@ -95,16 +95,9 @@ export async function writeNotifications(
   if (rows.length === 0) {
     return [];
   }
-  const inserted = new Set(await insertNotifications(tx, rows));
-  const written = rows.filter((r) => inserted.has(r.id));
-  if (written.length === 0) {
-    return [];
-  }
-  await ctx.events.outbox.appendMany(
-    tx,
-    written.map((r) => ({
-      type: NotificationEvents.created,
-      data: {
+  const events = rows.map((r) =>
+    outboxRow(
+      ctx.events.outbox.envelope(NotificationEvents.created, {
         notificationId: r.id,
         userOrganisationId: r.recipient.organisationId,
         userId: r.recipient.userId,
@@ -114,20 +107,39 @@ export async function writeNotifications(
         objectType: r.facts.objectType,
         objectId: r.facts.objectId,
         channels: r.channels,
-      },
-    })),
+      }),
+    ),
   );
-  const created: CreatedNotification[] = written.map((r) => ({
+  // The people not signalled yet in this transaction, signalled by the same statement.
+  const unsignalled = new Set(
+    ctx.feed.unsignalled(
+      tx,
+      rows.map((r) => r.recipient),
+    ),
+  );
+  const keyOf = (r: NotificationRow) => {
+    const key = personKey(r.recipient);
+    return unsignalled.has(key) ? key : null;
+  };
+  const inserted = new Set(
+    await insertNotifications(tx, rows, {
+      events,
+      ...(unsignalled.size > 0
+        ? { notify: { sql: (keys) => ctx.feed.notifySql(keys), keys: rows.map(keyOf) } }
+        : {}),
+    }),
+  );
+  const written = rows.filter((r) => inserted.has(r.id));
+  ctx.feed.markSignalled(
+    tx,
+    written.flatMap((r) => keyOf(r) ?? []),
+  );
+  return written.map((r) => ({
     id: r.id,
     eventId: r.eventId,
     person: { organisationId: r.recipient.organisationId, userId: r.recipient.userId },
     kind: r.facts.kind,
   }));
-  await ctx.feed.signal(
-    tx,
-    created.map((c) => c.person),
-  );
-  return created;
 }
 
 /**

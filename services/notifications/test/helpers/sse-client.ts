@@ -9,6 +9,11 @@ export interface SseStream {
   status: number;
   events: SseEvent[];
   comments: number;
+  /**
+   * Told of each event as it is parsed, before it is kept in `events` (e.g. a bench that times
+   * arrivals, instead of polling `events`)
+   */
+  onEvent?: (e: SseEvent) => void;
   /** Resolves with the first event (already received or still to come) that matches. */
   next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
   close(): void;
@@ -101,6 +106,7 @@ export async function openStream(
             stream.comments += 1;
           } else {
             event.data = data.join('\n');
+            stream.onEvent?.(event);
             stream.events.push(event);
           }
           for (const w of stream.waiters.splice(0)) {
