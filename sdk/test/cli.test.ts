@@ -628,6 +628,72 @@ describe('samverkan CLI', () => {
     expect(noDevKeys.stderr).toMatch(/--data-dir <that folder> or set SAMVERKAN_DATA_DIR/);
   });
 
+  it("meets a newcomer's first-hour mistakes without an alarm or the hub's field names", async () => {
+    const police = await as('police.officer');
+    const invalidFile = path.join(home, 'invalid-referral.json');
+    fs.writeFileSync(invalidFile, JSON.stringify({ version: 1, person: { ageBand: 'adult' } }));
+    const [invalidDocument, partOfAnId, threadId, sentNothing, noSuchReferral] = await Promise.all([
+      cli(
+        [
+          'referral',
+          'send',
+          '--to',
+          U.coordinator,
+          '--document',
+          invalidFile,
+          '--category',
+          'trafficking_sexual',
+          '--municipality',
+          '0581',
+          '--legal-basis',
+          'consent',
+        ],
+        police,
+      ),
+      // the first column of a table, copied by half
+      cli(['referral', 'show', '90ce2984'], police),
+      cli(['thread', 'read', 'Frideborg'], police),
+      cli(
+        ['referral', 'forward', '99999999-0000-4000-8000-000000000000', '--to', 'Novahuset'],
+        police,
+      ),
+      cli(['referral', 'show', '99999999-0000-4000-8000-000000000000'], police),
+    ]);
+
+    // A document that misses fields is the file's mistake, named field by field: before, exit 5
+    // "Cryptographic check failed … Do not trust this content. Compare root fingerprints".
+    expect(invalidDocument.code).toBe(1);
+    expect(invalidDocument.stderr).toContain(`✖ ${invalidFile} is not a valid referral document`);
+    expect(invalidDocument.stderr).toContain('/situation: missing');
+    expect(invalidDocument.stderr).toContain('/consent: missing');
+    expect(invalidDocument.stderr).toContain('sdk/examples/first-referral.json');
+    expect(invalidDocument.stderr).not.toMatch(/Cryptographic|Do not trust|fingerprint/);
+
+    // Part of an id: said before any request; before, 2 "params.id: must match format uuid".
+    for (const [result, value] of [
+      [partOfAnId, '90ce2984'],
+      [threadId, 'Frideborg'],
+    ] as const) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('✖ Not an id');
+      expect(result.stderr).toContain(`${value}: an id is a whole UUID`);
+      expect(result.stderr).toContain('samverkan referral list');
+      expect(result.stderr).not.toContain('params.id');
+    }
+
+    // A name that is not exactly a unit's: which unit, and that nothing was sent (before: the
+    // title "Usage" and "See `samverkan --help`").
+    expect(sentNothing.code).toBe(1);
+    expect(sentNothing.stderr).toContain('✖ Which unit?');
+    expect(sentNothing.stderr).toContain('Novahuset stödsamtal');
+    expect(sentNothing.stderr).toContain('Nothing was sent');
+    expect(sentNothing.stderr).not.toContain('--help');
+
+    // An id of no referral of yours: the two reasons, not the title alone.
+    expect(noSuchReferral.code).toBe(2);
+    expect(noSuchReferral.stderr).toContain('you only see objects of your own units');
+  });
+
   it('shows unit names, local times and the ids to go on with', async () => {
     const police = await as('police.officer');
     const outbox = await cli(['referral', 'list', '--box', 'outbox'], police);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
 import { rootKeyFingerprint } from '../crypto/directory-keys';
+import { validateReferralDocument } from '../crypto/referral-document';
 import { generateRootKey } from '../crypto/unit-keys';
 import {
   createAgency,
@@ -30,6 +31,7 @@ import {
   colors,
   describeError,
   details,
+  DOCUMENT_HINT,
   EXIT,
   NotLoggedInError,
   renderError,
@@ -194,6 +196,10 @@ export class Context {
           : `${flag} ${value}: no unit has exactly that name; did you mean one of these (pass its name or id)?`,
         ...listed,
       ].join('\n'),
+      {
+        title: 'Which unit?',
+        hint: 'Nothing was sent. Pass the whole name as listed (in quotes), or the id.',
+      },
     );
   }
 
@@ -241,6 +247,36 @@ export class Context {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Where a command's ids come from, by the command's group. */
+const ID_SOURCES: Record<string, string> = {
+  referral: '`samverkan referral list` (or `samverkan inbox`)',
+  thread: '`samverkan referral list` (or `samverkan inbox`)',
+  audit: '`samverkan referral list`',
+  device: '`samverkan device list`',
+};
+
+/**
+ * An id argument (`<id>`, `<referralId>`, …) that is not a whole UUID — the first part copied from
+ * a table, a name typed where an id goes — is a usage mistake said as such, before any request
+ * (the hub would answer "params.id must match format uuid").
+ */
+function checkIdArguments(action: Command): void {
+  action.registeredArguments.forEach((argument, i) => {
+    const value = action.processedArgs[i] as unknown;
+    if (!/^(id|[a-z]+Id)$/.test(argument.name()) || typeof value !== 'string' || UUID.test(value)) {
+      return;
+    }
+    const group = action.parent?.name() ?? '';
+    throw new UsageError(
+      `<${argument.name()}> ${value}: an id is a whole UUID, such as 31000000-0000-4000-8000-000000000001`,
+      {
+        title: 'Not an id',
+        hint: `Copy the whole id from ${ID_SOURCES[group] ?? 'the output that showed it'}.`,
+      },
+    );
+  });
+}
 
 function readJsonInput(source: string): Record<string, unknown> {
   let text: string;
@@ -296,7 +332,8 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .option('--no-color', 'no colours')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => checkIdArguments(action));
 
   const ctx = () => new Context(program.opts<GlobalOptions>());
 
@@ -730,6 +767,21 @@ export function buildProgram(): Command {
         const c = ctx();
         const agency = c.agency();
         const document = readJsonInput(o.document);
+        // The file's mistakes first, one line each, before any unit is looked up or key fetched.
+        const problems = validateReferralDocument(document);
+        if (problems.length > 0) {
+          throw new UsageError(
+            problems
+              .map(
+                (p) =>
+                  `${p.path || '(the document)'}: ${
+                    p.message.startsWith('must have required property') ? 'missing' : p.message
+                  }`,
+              )
+              .join('\n'),
+            { title: `${o.document} is not a valid referral document`, hint: DOCUMENT_HINT },
+          );
+        }
         const person = (document.person ?? {}) as { ageBand?: string; gender?: string };
         const recipientUnitId = await c.resolveUnit(o.to, '--to');
         const copyUnitIds = await c.resolveUnits(o.copy ?? [], '--copy');
