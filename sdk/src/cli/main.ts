@@ -32,6 +32,7 @@ import {
   describeError,
   details,
   DOCUMENT_HINT,
+  type DescribedError,
   EXIT,
   NotLoggedInError,
   renderError,
@@ -1560,6 +1561,26 @@ async function socialServicesParticipants(
   return units.sort();
 }
 
+/**
+ * A token refused (expired, not accepted) that came from SAMVERKAN_TOKEN or --token, not the saved
+ * login: `samverkan login` again would not help, since that token still wins over the login.
+ */
+function withTokenSource(described: DescribedError, err: unknown, argv: string[]): DescribedError {
+  if (!(err instanceof SamverkanProblemError) || err.status !== 401) {
+    return described;
+  }
+  const flag = argv.some((a) => a === '--token' || a.startsWith('--token='));
+  if (!flag && !process.env.SAMVERKAN_TOKEN) {
+    return described;
+  }
+  return {
+    ...described,
+    hint: flag
+      ? 'The token given with --token was refused: pass a new one, or leave --token out to use your saved login.'
+      : 'The token in SAMVERKAN_TOKEN was refused (it wins over your saved login): `export SAMVERKAN_TOKEN=$(samverkan token <user>)` for a new one, or `unset SAMVERKAN_TOKEN`.',
+  };
+}
+
 /** Runs the CLI and resolves to its exit code (see EXIT). */
 export async function run(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -1574,7 +1595,7 @@ export async function run(argv: string[]): Promise<number> {
       // Help and version end with 0; commander already printed the usage error.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    const described = describeError(err);
+    const described = withTokenSource(describeError(err), err, argv);
     if (json) {
       process.stderr.write(`${JSON.stringify(described.json)}\n`);
     } else {
