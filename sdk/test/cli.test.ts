@@ -632,37 +632,62 @@ describe('samverkan CLI', () => {
     const police = await as('police.officer');
     const invalidFile = path.join(home, 'invalid-referral.json');
     fs.writeFileSync(invalidFile, JSON.stringify({ version: 1, person: { ageBand: 'adult' } }));
-    const [invalidDocument, partOfAnId, threadId, sentNothing, noSuchReferral, refusedEnvToken] =
-      await Promise.all([
-        cli(
-          [
-            'referral',
-            'send',
-            '--to',
-            U.coordinator,
-            '--document',
-            invalidFile,
-            '--category',
-            'trafficking_sexual',
-            '--municipality',
-            '0581',
-            '--legal-basis',
-            'consent',
-          ],
-          police,
-        ),
-        // the first column of a table, copied by half
-        cli(['referral', 'show', '90ce2984'], police),
-        cli(['thread', 'read', 'Frideborg'], police),
-        cli(
-          ['referral', 'forward', '99999999-0000-4000-8000-000000000000', '--to', 'Novahuset'],
-          police,
-        ),
-        cli(['referral', 'show', '99999999-0000-4000-8000-000000000000'], police),
-        // an exported token that has expired or is not one (the README exports one to act as the
-        // coordinator), while a login is saved
-        cli(['inbox'], { SAMVERKAN_TOKEN: 'not-a-jwt' }),
-      ]);
+    const analyst = await as('lansstyrelsen.analyst');
+    const [
+      invalidDocument,
+      partOfAnId,
+      threadId,
+      sentNothing,
+      noSuchReferral,
+      refusedEnvToken,
+      analystSend,
+    ] = await Promise.all([
+      cli(
+        [
+          'referral',
+          'send',
+          '--to',
+          U.coordinator,
+          '--document',
+          invalidFile,
+          '--category',
+          'trafficking_sexual',
+          '--municipality',
+          '0581',
+          '--legal-basis',
+          'consent',
+        ],
+        police,
+      ),
+      // the first column of a table, copied by half
+      cli(['referral', 'show', '90ce2984'], police),
+      cli(['thread', 'read', 'Frideborg'], police),
+      cli(
+        ['referral', 'forward', '99999999-0000-4000-8000-000000000000', '--to', 'Novahuset'],
+        police,
+      ),
+      cli(['referral', 'show', '99999999-0000-4000-8000-000000000000'], police),
+      // an exported token that has expired or is not one (the README exports one to act as the
+      // coordinator), while a login is saved
+      cli(['inbox'], { SAMVERKAN_TOKEN: 'not-a-jwt' }),
+      cli(
+        [
+          'referral',
+          'send',
+          '--to',
+          U.coordinator,
+          '--document',
+          documentFile,
+          '--category',
+          'trafficking_sexual',
+          '--municipality',
+          '0581',
+          '--legal-basis',
+          'consent',
+        ],
+        analyst,
+      ),
+    ]);
 
     // A document that misses fields is the file's mistake, named field by field: before, exit 5
     // "Cryptographic check failed … Do not trust this content. Compare root fingerprints".
@@ -703,6 +728,13 @@ describe('samverkan CLI', () => {
     expect(refusedEnvToken.stderr).toContain('The token in SAMVERKAN_TOKEN was refused');
     expect(refusedEnvToken.stderr).toContain('unset SAMVERKAN_TOKEN');
     expect(refusedEnvToken.stderr).not.toContain('`samverkan login <user>` again');
+
+    // An analyst sending has no unit: which roles have one (before: "Usage … pass --unit <unit
+    // id>", which an analyst cannot).
+    expect(analystSend.code).toBe(1);
+    expect(analystSend.stderr).toContain('✖ No unit to act for');
+    expect(analystSend.stderr).toContain('lansstyrelsen.analyst, roles: analyst');
+    expect(analystSend.stderr).toContain('caseworker, officer, coordinator');
   });
 
   it('shows unit names, local times and the ids to go on with', async () => {

@@ -125,8 +125,14 @@ export class Context {
     }
     throw new UsageError(
       units.length === 0
-        ? 'your login acts for no unit: pass --unit <unit id>'
+        ? `your login (${tokenClaims(token).sub ?? 'this token'}, roles: ${tokenClaims(token).roles.join(', ') || 'none'}) names no unit`
         : `you act for several units (${units.join(', ')}): pass --unit with one of them`,
+      units.length === 0
+        ? {
+            title: 'No unit to act for',
+            hint: "Referrals are sent and read by a unit's members (caseworker, officer, coordinator): log in as one, e.g. `samverkan login police.officer`. An organisation admin names the unit: --unit <unit id>.",
+          }
+        : { title: 'Which unit?' },
     );
   }
 
