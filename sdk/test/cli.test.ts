@@ -735,6 +735,42 @@ describe('samverkan CLI', () => {
     expect(analystSend.stderr).toContain('✖ No unit to act for');
     expect(analystSend.stderr).toContain('lansstyrelsen.analyst, roles: analyst');
     expect(analystSend.stderr).toContain('caseworker, officer, coordinator');
+
+    // A unit named exactly that was made inactive: said so, not "No such unit".
+    const admin = createSamverkanClient({
+      url: running.url,
+      token: (await as('hub.admin')).SAMVERKAN_TOKEN,
+    });
+    const umea = await data(
+      admin.directory.GET('/v1/units/{id}', { params: { path: { id: U.umeaSocial } } }),
+    );
+    await data(
+      admin.directory.PATCH('/v1/units/{id}', {
+        params: { path: { id: U.umeaSocial }, header: idempotency() },
+        body: { status: 'inactive' },
+      } as never),
+    );
+    const toInactive = await cli(
+      [
+        'referral',
+        'send',
+        '--to',
+        umea.name,
+        '--document',
+        documentFile,
+        '--category',
+        'trafficking_sexual',
+        '--municipality',
+        '0581',
+        '--legal-basis',
+        'consent',
+      ],
+      police,
+    );
+    expect(toInactive.code).toBe(2);
+    expect(toInactive.stderr).toContain('✖ The unit is inactive');
+    expect(toInactive.stderr).toContain(`--to ${umea.name}: that unit is inactive`);
+    expect(toInactive.stderr).not.toContain('No such unit');
   });
 
   it('shows unit names, local times and the ids to go on with', async () => {

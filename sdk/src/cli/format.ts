@@ -154,6 +154,15 @@ export function describeError(err: unknown): DescribedError {
       json: { error: 'unauthenticated', message: err.message },
     };
   }
+  if (err instanceof InactiveUnitError) {
+    return {
+      exitCode: EXIT.problem,
+      title: 'The unit is inactive',
+      detail: err.message,
+      hint: 'It cannot receive referrals now: `samverkan units search <name>` lists the active units.',
+      json: { error: 'inactive_unit', unit: err.unit, message: err.message },
+    };
+  }
   if (err instanceof UnknownUnitError) {
     return {
       exitCode: EXIT.problem,
@@ -235,6 +244,9 @@ export function describeError(err: unknown): DescribedError {
     json: { error: 'error', message },
   };
 }
+
+/** A unit named exactly, that exists but was made inactive: not "no such unit". */
+export class InactiveUnitError extends UnknownUnitError {}
 
 export class UsageError extends Error {
   constructor(

@@ -34,6 +34,7 @@ import {
   DOCUMENT_HINT,
   type DescribedError,
   EXIT,
+  InactiveUnitError,
   NotLoggedInError,
   renderError,
   status,
@@ -191,7 +192,22 @@ export class Context {
       return exact[0]!.id;
     }
     if (found.length === 0) {
-      throw new UnknownUnitError(value, `${flag} ${value}: no unit of that name or id`);
+      // The search lists active units only: a unit of exactly that name that was made inactive is
+      // named as such, not "no such unit".
+      const inactive = await data(
+        client.directory.GET('/v1/units', {
+          params: { query: { q: value, status: 'inactive' } as never },
+        }),
+      ).then(
+        (r) =>
+          (r as { items: Array<{ name: string }> }).items.filter(
+            (u) => norm(u.name) === norm(value),
+          ),
+        () => [],
+      );
+      throw inactive.length > 0
+        ? new InactiveUnitError(value, `${flag} ${value}: that unit is inactive`)
+        : new UnknownUnitError(value, `${flag} ${value}: no unit of that name or id`);
     }
     const listed = (exact.length > 0 ? exact : found).map(
       (u) => `  ${u.id}  ${u.name}${u.organisation?.name ? ` (${u.organisation.name})` : ''}`,
