@@ -630,6 +630,20 @@ describe('samverkan CLI', () => {
 
   it("meets a newcomer's first-hour mistakes without an alarm or the hub's field names", async () => {
     const police = await as('police.officer');
+    const sendTo = (to: string, document: string) => [
+      'referral',
+      'send',
+      '--to',
+      to,
+      '--document',
+      document,
+      '--category',
+      'trafficking_sexual',
+      '--municipality',
+      '0581',
+      '--legal-basis',
+      'consent',
+    ];
     const invalidFile = path.join(home, 'invalid-referral.json');
     fs.writeFileSync(invalidFile, JSON.stringify({ version: 1, person: { ageBand: 'adult' } }));
     const analyst = await as('lansstyrelsen.analyst');
@@ -642,23 +656,7 @@ describe('samverkan CLI', () => {
       refusedEnvToken,
       analystSend,
     ] = await Promise.all([
-      cli(
-        [
-          'referral',
-          'send',
-          '--to',
-          U.coordinator,
-          '--document',
-          invalidFile,
-          '--category',
-          'trafficking_sexual',
-          '--municipality',
-          '0581',
-          '--legal-basis',
-          'consent',
-        ],
-        police,
-      ),
+      cli(sendTo(U.coordinator, invalidFile), police),
       // the first column of a table, copied by half
       cli(['referral', 'show', '90ce2984'], police),
       cli(['thread', 'read', 'Frideborg'], police),
@@ -670,23 +668,7 @@ describe('samverkan CLI', () => {
       // an exported token that has expired or is not one (the README exports one to act as the
       // coordinator), while a login is saved
       cli(['inbox'], { SAMVERKAN_TOKEN: 'not-a-jwt' }),
-      cli(
-        [
-          'referral',
-          'send',
-          '--to',
-          U.coordinator,
-          '--document',
-          documentFile,
-          '--category',
-          'trafficking_sexual',
-          '--municipality',
-          '0581',
-          '--legal-basis',
-          'consent',
-        ],
-        analyst,
-      ),
+      cli(sendTo(U.coordinator, documentFile), analyst),
     ]);
 
     // A document that misses fields is the file's mistake, named field by field: before, exit 5
@@ -750,23 +732,7 @@ describe('samverkan CLI', () => {
         body: { status: 'inactive' },
       } as never),
     );
-    const toInactive = await cli(
-      [
-        'referral',
-        'send',
-        '--to',
-        umea.name,
-        '--document',
-        documentFile,
-        '--category',
-        'trafficking_sexual',
-        '--municipality',
-        '0581',
-        '--legal-basis',
-        'consent',
-      ],
-      police,
-    );
+    const toInactive = await cli(sendTo(umea.name, documentFile), police);
     expect(toInactive.code).toBe(2);
     expect(toInactive.stderr).toContain('✖ The unit is inactive');
     expect(toInactive.stderr).toContain(`--to ${umea.name}: that unit is inactive`);
