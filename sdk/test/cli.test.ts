@@ -628,6 +628,117 @@ describe('samverkan CLI', () => {
     expect(noDevKeys.stderr).toMatch(/--data-dir <that folder> or set SAMVERKAN_DATA_DIR/);
   });
 
+  it("meets a newcomer's first-hour mistakes without an alarm or the hub's field names", async () => {
+    const police = await as('police.officer');
+    const sendTo = (to: string, document: string) => [
+      'referral',
+      'send',
+      '--to',
+      to,
+      '--document',
+      document,
+      '--category',
+      'trafficking_sexual',
+      '--municipality',
+      '0581',
+      '--legal-basis',
+      'consent',
+    ];
+    const invalidFile = path.join(home, 'invalid-referral.json');
+    fs.writeFileSync(invalidFile, JSON.stringify({ version: 1, person: { ageBand: 'adult' } }));
+    const analyst = await as('lansstyrelsen.analyst');
+    const [
+      invalidDocument,
+      partOfAnId,
+      threadId,
+      sentNothing,
+      noSuchReferral,
+      refusedEnvToken,
+      analystSend,
+    ] = await Promise.all([
+      cli(sendTo(U.coordinator, invalidFile), police),
+      // the first column of a table, copied by half
+      cli(['referral', 'show', '90ce2984'], police),
+      cli(['thread', 'read', 'Frideborg'], police),
+      cli(
+        ['referral', 'forward', '99999999-0000-4000-8000-000000000000', '--to', 'Novahuset'],
+        police,
+      ),
+      cli(['referral', 'show', '99999999-0000-4000-8000-000000000000'], police),
+      // an exported token that has expired or is not one (the README exports one to act as the
+      // coordinator), while a login is saved
+      cli(['inbox'], { SAMVERKAN_TOKEN: 'not-a-jwt' }),
+      cli(sendTo(U.coordinator, documentFile), analyst),
+    ]);
+
+    // A document that misses fields is the file's mistake, named field by field: before, exit 5
+    // "Cryptographic check failed … Do not trust this content. Compare root fingerprints".
+    expect(invalidDocument.code).toBe(1);
+    expect(invalidDocument.stderr).toContain(`✖ ${invalidFile} is not a valid referral document`);
+    expect(invalidDocument.stderr).toContain('/situation: missing');
+    expect(invalidDocument.stderr).toContain('/consent: missing');
+    expect(invalidDocument.stderr).toContain('sdk/examples/first-referral.json');
+    expect(invalidDocument.stderr).not.toMatch(/Cryptographic|Do not trust|fingerprint/);
+
+    // Part of an id: said before any request; before, 2 "params.id: must match format uuid".
+    for (const [result, value] of [
+      [partOfAnId, '90ce2984'],
+      [threadId, 'Frideborg'],
+    ] as const) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('✖ Not an id');
+      expect(result.stderr).toContain(`${value}: an id is a whole UUID`);
+      expect(result.stderr).toContain('samverkan referral list');
+      expect(result.stderr).not.toContain('params.id');
+    }
+
+    // A name that is not exactly a unit's: which unit, and that nothing was sent (before: the
+    // title "Usage" and "See `samverkan --help`").
+    expect(sentNothing.code).toBe(1);
+    expect(sentNothing.stderr).toContain('✖ Which unit?');
+    expect(sentNothing.stderr).toContain('Novahuset stödsamtal');
+    expect(sentNothing.stderr).toContain('Nothing was sent');
+    expect(sentNothing.stderr).not.toContain('--help');
+
+    // An id of no referral of yours: the two reasons, not the title alone.
+    expect(noSuchReferral.code).toBe(2);
+    expect(noSuchReferral.stderr).toContain('you only see objects of your own units');
+
+    // The refused token came from SAMVERKAN_TOKEN, which wins over the saved login: logging in
+    // again (the hint before) would change nothing.
+    expect(refusedEnvToken.code).toBe(3);
+    expect(refusedEnvToken.stderr).toContain('The token in SAMVERKAN_TOKEN was refused');
+    expect(refusedEnvToken.stderr).toContain('unset SAMVERKAN_TOKEN');
+    expect(refusedEnvToken.stderr).not.toContain('`samverkan login <user>` again');
+
+    // An analyst sending has no unit: which roles have one (before: "Usage … pass --unit <unit
+    // id>", which an analyst cannot).
+    expect(analystSend.code).toBe(1);
+    expect(analystSend.stderr).toContain('✖ No unit to act for');
+    expect(analystSend.stderr).toContain('lansstyrelsen.analyst, roles: analyst');
+    expect(analystSend.stderr).toContain('caseworker, officer, coordinator');
+
+    // A unit named exactly that was made inactive: said so, not "No such unit".
+    const admin = createSamverkanClient({
+      url: running.url,
+      token: (await as('hub.admin')).SAMVERKAN_TOKEN,
+    });
+    const umea = await data(
+      admin.directory.GET('/v1/units/{id}', { params: { path: { id: U.umeaSocial } } }),
+    );
+    await data(
+      admin.directory.PATCH('/v1/units/{id}', {
+        params: { path: { id: U.umeaSocial }, header: idempotency() },
+        body: { status: 'inactive' },
+      } as never),
+    );
+    const toInactive = await cli(sendTo(umea.name, documentFile), police);
+    expect(toInactive.code).toBe(2);
+    expect(toInactive.stderr).toContain('✖ The unit is inactive');
+    expect(toInactive.stderr).toContain(`--to ${umea.name}: that unit is inactive`);
+    expect(toInactive.stderr).not.toContain('No such unit');
+  });
+
   it('shows unit names, local times and the ids to go on with', async () => {
     const police = await as('police.officer');
     const outbox = await cli(['referral', 'list', '--box', 'outbox'], police);

@@ -87,6 +87,22 @@ describe('describeError', () => {
     expect(describeError(new UsageError('pass --unit')).exitCode).toBe(EXIT.usage);
   });
 
+  it('a referral document that fails its schema is a mistake in the file, not a cryptographic alarm', () => {
+    const invalid = describeError(
+      new SamverkanCryptoError('invalid_document', 'the referral document is invalid: …'),
+    );
+    expect(invalid.exitCode).toBe(EXIT.usage);
+    expect(invalid.title).toBe('The referral document is not valid');
+    expect(`${invalid.title} ${invalid.hint}`).not.toMatch(/Cryptographic|trust|fingerprint/);
+    expect(invalid.json).toMatchObject({ error: 'crypto', code: 'invalid_document' });
+  });
+
+  it('a 404 of any kind says why an id may not be found, and a 409 does not repeat its title', () => {
+    expect(describeError(problem(404, 'referral-not-found')).hint).toMatch(/your own units/);
+    const conflict = describeError(problem(409, 'referral-invalid-transition'));
+    expect(conflict.hint).not.toMatch(/not in a state/);
+  });
+
   it('prints a validation error once: the field lines, not the detail that repeats them', () => {
     const text = renderError(
       describeError(

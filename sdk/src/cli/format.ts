@@ -90,6 +90,10 @@ export interface DescribedError {
   json: Record<string, unknown>;
 }
 
+/** What to do about a referral document that does not follow its schema. */
+export const DOCUMENT_HINT =
+  'Fix these fields and send again. The form is referral-document.schema.json (in openapi/ and the SDK); sdk/examples/first-referral.json is a complete example.';
+
 const LOGIN_HINT = 'samverkan login <user>, or pass --token / SAMVERKAN_TOKEN.';
 
 const HINTS: Record<string, string> = {
@@ -99,8 +103,7 @@ const HINTS: Record<string, string> = {
   forbidden: 'Your user may not do this: check the unit (--unit) and your roles.',
   'not-found': 'Check the id; you only see objects of your own units.',
   'validation-error': 'Fix the fields named above and try again.',
-  'invalid-transition':
-    'The referral is not in a state that allows this; `samverkan referral show <id>` shows its status.',
+  'invalid-transition': '`samverkan referral show <id>` shows where it stands.',
   'envelope-key-missing': 'The recipient published new keys: send again to pick them up.',
   'rate-limited': 'Wait a moment and try again.',
 };
@@ -120,6 +123,8 @@ export function describeError(err: unknown): DescribedError {
           ? HINTS.forbidden
           : undefined) ??
       (err.status === 409 ? HINTS['invalid-transition'] : undefined) ??
+      // "No such referral", "No such operation", …: the same two causes as any 404.
+      (err.status === 404 ? HINTS['not-found'] : undefined) ??
       (err.status >= 500
         ? 'The hub failed; try again, and tell its operator if it persists.'
         : undefined);
@@ -149,6 +154,15 @@ export function describeError(err: unknown): DescribedError {
       json: { error: 'unauthenticated', message: err.message },
     };
   }
+  if (err instanceof InactiveUnitError) {
+    return {
+      exitCode: EXIT.problem,
+      title: 'The unit is inactive',
+      detail: err.message,
+      hint: 'It cannot receive referrals now: `samverkan units search <name>` lists the active units.',
+      json: { error: 'inactive_unit', unit: err.unit, message: err.message },
+    };
+  }
   if (err instanceof UnknownUnitError) {
     return {
       exitCode: EXIT.problem,
@@ -168,6 +182,16 @@ export function describeError(err: unknown): DescribedError {
         ? { organisationId: err.organisationId, fingerprints: err.fingerprints ?? [] }
         : {}),
     };
+    if (err.code === 'invalid_document') {
+      // Checked before anything is signed or sent: a mistake in the file, not an alarm.
+      return {
+        exitCode: EXIT.usage,
+        title: 'The referral document is not valid',
+        detail: err.message,
+        hint: DOCUMENT_HINT,
+        json,
+      };
+    }
     if (err.code === 'root_not_pinned') {
       // Not an attack by itself: a counterpart this client has not met yet.
       return {
@@ -206,9 +230,9 @@ export function describeError(err: unknown): DescribedError {
   if (err instanceof UsageError) {
     return {
       exitCode: EXIT.usage,
-      title: 'Usage',
+      title: err.options.title ?? 'Usage',
       detail: err.message,
-      hint: 'See `samverkan --help`.',
+      hint: err.options.hint ?? 'See `samverkan --help`.',
       json: { error: 'usage', message: err.message },
     };
   }
@@ -221,8 +245,15 @@ export function describeError(err: unknown): DescribedError {
   };
 }
 
+/** A unit named exactly, that exists but was made inactive: not "no such unit". */
+export class InactiveUnitError extends UnknownUnitError {}
+
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What the mistake is, in a few words (default "Usage"), and what to do about it. */
+    readonly options: { title?: string; hint?: string } = {},
+  ) {
     super(message);
     this.name = 'UsageError';
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
 import { rootKeyFingerprint } from '../crypto/directory-keys';
+import { validateReferralDocument } from '../crypto/referral-document';
 import { generateRootKey } from '../crypto/unit-keys';
 import {
   createAgency,
@@ -30,7 +31,10 @@ import {
   colors,
   describeError,
   details,
+  DOCUMENT_HINT,
+  type DescribedError,
   EXIT,
+  InactiveUnitError,
   NotLoggedInError,
   renderError,
   status,
@@ -122,8 +126,14 @@ export class Context {
     }
     throw new UsageError(
       units.length === 0
-        ? 'your login acts for no unit: pass --unit <unit id>'
+        ? `your login (${tokenClaims(token).sub ?? 'this token'}, roles: ${tokenClaims(token).roles.join(', ') || 'none'}) names no unit`
         : `you act for several units (${units.join(', ')}): pass --unit with one of them`,
+      units.length === 0
+        ? {
+            title: 'No unit to act for',
+            hint: "Referrals are sent and read by a unit's members (caseworker, officer, coordinator): log in as one, e.g. `samverkan login police.officer`. An organisation admin names the unit: --unit <unit id>.",
+          }
+        : { title: 'Which unit?' },
     );
   }
 
@@ -182,7 +192,22 @@ export class Context {
       return exact[0]!.id;
     }
     if (found.length === 0) {
-      throw new UnknownUnitError(value, `${flag} ${value}: no unit of that name or id`);
+      // The search lists active units only: a unit of exactly that name that was made inactive is
+      // named as such, not "no such unit".
+      const inactive = await data(
+        client.directory.GET('/v1/units', {
+          params: { query: { q: value, status: 'inactive' } as never },
+        }),
+      ).then(
+        (r) =>
+          (r as { items: Array<{ name: string }> }).items.filter(
+            (u) => norm(u.name) === norm(value),
+          ),
+        () => [],
+      );
+      throw inactive.length > 0
+        ? new InactiveUnitError(value, `${flag} ${value}: that unit is inactive`)
+        : new UnknownUnitError(value, `${flag} ${value}: no unit of that name or id`);
     }
     const listed = (exact.length > 0 ? exact : found).map(
       (u) => `  ${u.id}  ${u.name}${u.organisation?.name ? ` (${u.organisation.name})` : ''}`,
@@ -194,6 +219,10 @@ export class Context {
           : `${flag} ${value}: no unit has exactly that name; did you mean one of these (pass its name or id)?`,
         ...listed,
       ].join('\n'),
+      {
+        title: 'Which unit?',
+        hint: 'Nothing was sent. Pass the whole name as listed (in quotes), or the id.',
+      },
     );
   }
 
@@ -241,6 +270,36 @@ export class Context {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Where a command's ids come from, by the command's group. */
+const ID_SOURCES: Record<string, string> = {
+  referral: '`samverkan referral list` (or `samverkan inbox`)',
+  thread: '`samverkan referral list` (or `samverkan inbox`)',
+  audit: '`samverkan referral list`',
+  device: '`samverkan device list`',
+};
+
+/**
+ * An id argument (`<id>`, `<referralId>`, …) that is not a whole UUID — the first part copied from
+ * a table, a name typed where an id goes — is a usage mistake said as such, before any request
+ * (the hub would answer "params.id must match format uuid").
+ */
+function checkIdArguments(action: Command): void {
+  action.registeredArguments.forEach((argument, i) => {
+    const value = action.processedArgs[i] as unknown;
+    if (!/^(id|[a-z]+Id)$/.test(argument.name()) || typeof value !== 'string' || UUID.test(value)) {
+      return;
+    }
+    const group = action.parent?.name() ?? '';
+    throw new UsageError(
+      `<${argument.name()}> ${value}: an id is a whole UUID, such as 31000000-0000-4000-8000-000000000001`,
+      {
+        title: 'Not an id',
+        hint: `Copy the whole id from ${ID_SOURCES[group] ?? 'the output that showed it'}.`,
+      },
+    );
+  });
+}
 
 function readJsonInput(source: string): Record<string, unknown> {
   let text: string;
@@ -296,7 +355,8 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .option('--no-color', 'no colours')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => checkIdArguments(action));
 
   const ctx = () => new Context(program.opts<GlobalOptions>());
 
@@ -730,6 +790,21 @@ export function buildProgram(): Command {
         const c = ctx();
         const agency = c.agency();
         const document = readJsonInput(o.document);
+        // The file's mistakes first, one line each, before any unit is looked up or key fetched.
+        const problems = validateReferralDocument(document);
+        if (problems.length > 0) {
+          throw new UsageError(
+            problems
+              .map(
+                (p) =>
+                  `${p.path || '(the document)'}: ${
+                    p.message.startsWith('must have required property') ? 'missing' : p.message
+                  }`,
+              )
+              .join('\n'),
+            { title: `${o.document} is not a valid referral document`, hint: DOCUMENT_HINT },
+          );
+        }
         const person = (document.person ?? {}) as { ageBand?: string; gender?: string };
         const recipientUnitId = await c.resolveUnit(o.to, '--to');
         const copyUnitIds = await c.resolveUnits(o.copy ?? [], '--copy');
@@ -1508,6 +1583,26 @@ async function socialServicesParticipants(
   return units.sort();
 }
 
+/**
+ * A token refused (expired, not accepted) that came from SAMVERKAN_TOKEN or --token, not the saved
+ * login: `samverkan login` again would not help, since that token still wins over the login.
+ */
+function withTokenSource(described: DescribedError, err: unknown, argv: string[]): DescribedError {
+  if (!(err instanceof SamverkanProblemError) || err.status !== 401) {
+    return described;
+  }
+  const flag = argv.some((a) => a === '--token' || a.startsWith('--token='));
+  if (!flag && !process.env.SAMVERKAN_TOKEN) {
+    return described;
+  }
+  return {
+    ...described,
+    hint: flag
+      ? 'The token given with --token was refused: pass a new one, or leave --token out to use your saved login.'
+      : 'The token in SAMVERKAN_TOKEN was refused (it wins over your saved login): `export SAMVERKAN_TOKEN=$(samverkan token <user>)` for a new one, or `unset SAMVERKAN_TOKEN`.',
+  };
+}
+
 /** Runs the CLI and resolves to its exit code (see EXIT). */
 export async function run(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -1522,7 +1617,7 @@ export async function run(argv: string[]): Promise<number> {
       // Help and version end with 0; commander already printed the usage error.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    const described = describeError(err);
+    const described = withTokenSource(describeError(err), err, argv);
     if (json) {
       process.stderr.write(`${JSON.stringify(described.json)}\n`);
     } else {

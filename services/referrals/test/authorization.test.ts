@@ -406,6 +406,18 @@ describe('lists and counts', () => {
     outsiderResponses.push(res);
     expectProblem(res, 403, 'forbidden');
     expectNoEnvelope(res);
+    // What to fix, not "You may not do this" alone.
+    expect(res.json().detail).toBe(
+      `You do not act for unit ${U.frideborg}: the token must claim the unit, and the directory list you as its member with a case-handling role (caseworker, officer, coordinator)`,
+    );
+  });
+
+  it('tells an analyst listing referrals that no unit is acted for, and why (403)', async () => {
+    const res = await hub.as('lansstyrelsen.analyst').get('/v1/referrals?box=inbox');
+    expectProblem(res, 403, 'forbidden');
+    expect(res.json().detail).toMatch(
+      /^You act for no unit, so you have no referrals to list: .*case-handling role \(caseworker, officer, coordinator\)$/,
+    );
   });
 
   it.each(['list', 'counts'] as const)('refuses the %s without a token (401)', async (what) => {

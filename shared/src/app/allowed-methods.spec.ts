@@ -22,7 +22,16 @@ describe('methods a path is not served with', () => {
       async (scope) => {
         scope.get('/things', { config: { public: true } }, async () => ({ items: [] }));
         scope.post('/things', { config: { public: true } }, async () => ({}));
-        scope.get('/things/:id', { config: { public: true } }, async () => ({}));
+        scope.get(
+          '/things/:id',
+          {
+            config: { public: true },
+            schema: {
+              params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } },
+            },
+          },
+          async () => ({}),
+        );
         scope.post('/things/:id/close', { config: { public: true } }, async () => ({}));
         // a route that finds nothing itself, as the contract documents' route does for a name
         // it does not serve
@@ -70,6 +79,41 @@ describe('methods a path is not served with', () => {
     expect(res.statusCode).toBe(404);
     expect(res.headers.allow).toBeUndefined();
     expect(res.json()).toMatchObject({ type: 'urn:samverkan:problem:route-not-found' });
+  });
+
+  // GET /public/things/ reaches /public/things/:id with an empty id: before, 400 "params.id must
+  // match format uuid" about an id nobody typed; unrouted, 404 with no word about the slash.
+  it.each([
+    [
+      'GET',
+      '/public/things/',
+      'GET /public/things/ is not served: drop the slash at its end (GET /public/things)',
+    ],
+    [
+      'POST',
+      '/public/things/',
+      'POST /public/things/ is not served: drop the slash at its end (POST /public/things)',
+    ],
+    [
+      'POST',
+      '/public/things/42/close/',
+      'POST /public/things/42/close/ is not served: drop the slash at its end (POST /public/things/42/close)',
+    ],
+    [
+      'POST',
+      '/public/things//close',
+      'POST /public/things//close: a part of the path is empty (//); an id left out?',
+    ],
+  ])('%s %s (a slash too many) → 404 route-not-found saying so', async (method, url, detail) => {
+    const res = await app.inject({ method: method as 'GET', url });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ type: 'urn:samverkan:problem:route-not-found', detail });
+  });
+
+  it('a trailing slash under /v1 still asks for a token first', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/things/' });
+    expect(res.statusCode).toBe(401);
   });
 
   it('asks for a token first under /v1, whether the path exists or not', async () => {

@@ -12,7 +12,13 @@ import { IssuerRegistry, parseIssuersConfig } from '../auth/issuer-registry';
 import { parseTrustedProxies, type PlatformConfig } from '../config/config';
 import { CommonProblems, ProblemError } from '../errors/problem';
 import { directSerializerSchema, directSerializerSchemas } from '../contracts/serializer-schema';
-import { registerErrorHandling, sendProblem, toProblem, unrouted } from '../errors/error-handler';
+import {
+  emptyPathSegment,
+  registerErrorHandling,
+  sendProblem,
+  toProblem,
+  unrouted,
+} from '../errors/error-handler';
 import { trackAllowedMethods } from './allowed-methods';
 import { InProcessBus } from '../events/in-process-bus';
 import { connectNats } from '../events/nats';
@@ -322,6 +328,19 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
   registerTraceContext(app);
   // Every route from here on is known by path too: a method a path is not served with is 405.
   const allowedMethods = trackAllowedMethods(app, ROUTER_OPTIONS);
+  // `GET /v1/units/` (a trailing slash) reaches `/v1/units/:id` with an empty id: 404 saying so,
+  // after the token check and the rate limit (onRequest), before the id is validated. Only on
+  // routes with a path parameter: the others never see an empty one.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.includes('/:')) {
+      return;
+    }
+    const hooks = route.preValidation;
+    route.preValidation = [
+      refuseEmptyPathSegment,
+      ...(Array.isArray(hooks) ? hooks : hooks ? [hooks] : []),
+    ] as typeof route.preValidation;
+  });
 
   // The contracts accept application/json bodies only. Fastify would also parse text/plain (into
   // a string that then fails validation as "body must be object"), so it is refused as 415, like
@@ -496,4 +515,12 @@ export async function createPlatformApp(options: CreatePlatformOptions): Promise
     }
   });
   return app;
+}
+
+function refuseEmptyPathSegment(
+  request: FastifyRequest,
+  _reply: unknown,
+  done: (err?: Error) => void,
+): void {
+  done(emptyPathSegment(request));
 }

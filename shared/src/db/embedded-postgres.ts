@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ConfigError } from '../config/config';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -61,6 +62,35 @@ function privateDirectory(dir: string): string {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dir, 0o700);
   return dir;
+}
+
+/**
+ * Runs the first write into the data folder; a folder that cannot be written (a file in its
+ * path, no permission, a read-only disk) is a setting to change, said as such: not a stack trace.
+ */
+function usableDataFolder(dataDir: string, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a file is in the way (part of the path is not a folder)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'no permission to write there'
+          : code === 'EROFS'
+            ? 'the disk is read-only'
+            : code === 'ENOSPC'
+              ? 'the disk is full'
+              : undefined;
+    if (!reason) {
+      throw err;
+    }
+    throw new ConfigError(
+      `SAMVERKAN_DATA_DIR=${dataDir} cannot be used as the data folder: ${reason} (${code}). ` +
+        'Set SAMVERKAN_DATA_DIR to a folder you can write, e.g. SAMVERKAN_DATA_DIR=./data',
+    );
+  }
 }
 
 /** Whether something answers on the Unix socket `file` (another hub on the same data folder). */
@@ -194,7 +224,7 @@ export async function startEmbeddedPostgres(
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const dir = path.join(dataDir, 'pgdata');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  usableDataFolder(dataDir, () => fs.mkdirSync(dir, { recursive: true, mode: 0o700 }));
   let socketDir = path.resolve(dataDir, 'run');
   let temporary = false;
   if (Buffer.byteLength(path.join(socketDir, SOCKET_NAME)) > MAX_SOCKET_PATH) {
@@ -205,8 +235,8 @@ export async function startEmbeddedPostgres(
   const socketFile = path.join(socketDir, SOCKET_NAME);
   if (fs.existsSync(socketFile)) {
     if (await socketAnswers(socketFile)) {
-      throw new Error(
-        `Another process serves the embedded database of ${dataDir} (${socketFile}); stop it, or use another SAMVERKAN_DATA_DIR`,
+      throw new ConfigError(
+        `another process serves the embedded database of ${dataDir} (${socketFile}): is the hub already running? Stop it, or set SAMVERKAN_DATA_DIR to another folder`,
       );
     }
     // Left behind by a hub that did not stop cleanly.

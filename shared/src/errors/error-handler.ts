@@ -195,23 +195,59 @@ export function unrouted(
   allowedMethods?: (url: string) => string[],
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
-    const path = request.url.split('?')[0];
+    const path = request.url.split('?')[0]!;
     const allowed = allowedMethods?.(request.url) ?? [];
     // A route of this method took the request and found nothing itself (`callNotFound`, e.g. a
     // document that does not exist): that is 404, not a method the path is not served with.
-    const wrongMethod = allowed.length > 0 && !allowed.includes(request.method);
+    // The commonest typo of a path is a slash at its end (`POST /v1/referrals/`, which a route
+    // with a parameter may take for one of its own): say so, and name the path that is served.
+    const withoutSlash = path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') : '';
+    const slashTypo =
+      withoutSlash !== '' && (allowedMethods?.(withoutSlash) ?? []).includes(request.method);
+    const wrongMethod = !slashTypo && allowed.length > 0 && !allowed.includes(request.method);
     await sendProblem(
       reply,
-      wrongMethod
-        ? new ProblemError(
-            CommonProblems.methodNotAllowed,
-            `${request.method} is not served at ${path}; it is served with ${allowed.join(', ')}`,
-            { headers: { allow: allowed.join(', ') } },
-          )
-        : new ProblemError(CommonProblems.routeNotFound, `${request.method} ${path}`),
+      slashTypo
+        ? new ProblemError(CommonProblems.routeNotFound, trailingSlashDetail(request.method, path))
+        : wrongMethod
+          ? new ProblemError(
+              CommonProblems.methodNotAllowed,
+              `${request.method} is not served at ${path}; it is served with ${allowed.join(', ')}`,
+              { headers: { allow: allowed.join(', ') } },
+            )
+          : new ProblemError(CommonProblems.routeNotFound, `${request.method} ${path}`),
       request,
     );
   };
+}
+
+/** What a 404 says about a path that would be served without the slash at its end. */
+export function trailingSlashDetail(method: string, path: string): string {
+  return `${method} ${path} is not served: drop the slash at its end (${method} ${path.replace(/\/+$/, '')})`;
+}
+
+/**
+ * A route with a path parameter matched a path whose segment for it is empty: `GET /v1/units/`
+ * taken by `/v1/units/:id`, `/v1/referrals//envelope` (an id left out). That is not an invalid id
+ * ("params.id must match format uuid" sends people looking at an id they never typed) but a path
+ * nothing serves: 404 route-not-found, saying which slash is in the way.
+ */
+export function emptyPathSegment(request: FastifyRequest): ProblemError | undefined {
+  const params = request.params as Record<string, unknown> | undefined;
+  const empty =
+    params &&
+    typeof params === 'object' &&
+    Object.entries(params).some(([name, value]) => name !== '*' && value === '');
+  if (!empty) {
+    return undefined;
+  }
+  const path = request.url.split('?')[0]!;
+  return new ProblemError(
+    CommonProblems.routeNotFound,
+    path.endsWith('/')
+      ? trailingSlashDetail(request.method, path)
+      : `${request.method} ${path}: a part of the path is empty (//); an id left out?`,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ProblemError, type Principal } from '@samverkan/shared';
+import { CASE_HANDLING_ROLES, ProblemError, type Principal } from '@samverkan/shared';
 import { contentPurgedProblem } from '../records/purged-content';
 import { ReferralProblems as P } from '../domain/errors';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle';
@@ -50,11 +50,12 @@ export function createReferralQueries(
       if (
         query.unit === undefined ? acting.units.length === 0 : !acting.units.includes(query.unit)
       ) {
-        await deny(ctx, principal, {
-          action: 'referral.list',
-          objectType: 'unit',
-          objectId: query.unit ?? null,
-        });
+        await deny(
+          ctx,
+          principal,
+          { action: 'referral.list', objectType: 'unit', objectId: query.unit ?? null },
+          notActingFor(query.unit),
+        );
       }
       // Without `unit`, every unit the caller acts for: a person with one unit never names it.
       const units = query.unit === undefined ? acting.units : [query.unit];
@@ -70,11 +71,12 @@ export function createReferralQueries(
     async counts(principal: Principal, box: 'inbox' | 'outbox', unit: string) {
       const acting = await actingPrincipal(principal);
       if (!acting.units.includes(unit)) {
-        await deny(ctx, principal, {
-          action: 'referral.counts',
-          objectType: 'unit',
-          objectId: unit,
-        });
+        await deny(
+          ctx,
+          principal,
+          { action: 'referral.counts', objectType: 'unit', objectId: unit },
+          notActingFor(unit),
+        );
       }
       const rows = await repository.countsByStatus(box, unit);
       return {
@@ -199,3 +201,14 @@ export function createReferralQueries(
 }
 
 export type ReferralQueries = ReturnType<typeof createReferralQueries>;
+
+/**
+ * Why a box is refused, in words an integrator can act on: the token's roles or units, not "You
+ * may not do this" alone. Says nothing about the unit beyond what the caller sent.
+ */
+function notActingFor(unit: string | undefined): string {
+  const rule = `the token must claim the unit, and the directory list you as its member with a case-handling role (${CASE_HANDLING_ROLES.join(', ')})`;
+  return unit === undefined
+    ? `You act for no unit, so you have no referrals to list: ${rule}`
+    : `You do not act for unit ${unit}: ${rule}`;
+}
