@@ -13,7 +13,8 @@ import {
   type EventEnvelope,
 } from '@samverkan/shared';
 import { describeAuditChainer, eventually } from '@samverkan/shared/src/testing';
-import { DataSource, type Logger } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { statementLog } from './helpers/statement-log';
 import { NOTIFICATIONS_EVENT_DOCUMENTS } from '../src/app';
 import { NotificationsPurger } from '../src/records/notifications-purger';
 import { PURGED_BODY, PURGED_TITLE, recordsConsumer } from '../src/records/records-consumer';
@@ -78,15 +79,7 @@ it('an escalation written from an event records the organisations of every party
 
 it('the parties of referral events: one statement with their processed_events rows, no transaction; a redelivery adds nothing', async () => {
   // The records consumer on a data source of its own, whose every statement is logged.
-  const statements: string[] = [];
-  const logger: Logger = {
-    logQuery: (query) => void statements.push(query),
-    logQueryError: () => undefined,
-    logQuerySlow: () => undefined,
-    logSchemaBuild: () => undefined,
-    logMigration: () => undefined,
-    log: () => undefined,
-  };
+  const { statements, logger } = statementLog();
   const own = new DataSource({
     ...hub.notifications.context.dataSource.options,
     logging: 'all',

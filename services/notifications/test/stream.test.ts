@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_ORGANISATIONS, DEMO_UNITS } from '@samverkan/shared';
 import { eventually } from '@samverkan/shared/src/testing';
-import { DataSource, type Logger } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { statementLog } from './helpers/statement-log';
 import { createNotifications } from '../src/services/notifier';
 import { buildHub, type NotificationsReplica, type TestHub } from './helpers/build';
 import { processed, referralData } from './helpers/events';
@@ -158,15 +159,7 @@ describe('across replicas', () => {
     const s = await stream('region.caseworker', {}, replicaBase);
     await s.next((e) => e.event === 'counts');
     // Written on a data source of its own, whose every statement is logged.
-    const statements: string[] = [];
-    const logger: Logger = {
-      logQuery: (query) => void statements.push(query),
-      logQueryError: () => undefined,
-      logQuerySlow: () => undefined,
-      logSchemaBuild: () => undefined,
-      logMigration: () => undefined,
-      log: () => undefined,
-    };
+    const { statements, logger } = statementLog();
     const ctx = hub.notifications.context;
     const own = new DataSource({ ...ctx.dataSource.options, logging: 'all', logger });
     await own.initialize();
