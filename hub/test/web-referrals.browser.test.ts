@@ -486,7 +486,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
   await pendingPhone.waitFor({ timeout: 30_000 });
   await pendingPhone.getByLabel(/Koden som visas på/).fill(phone.code);
   await pendingPhone.getByRole('button', { name: 'Jämför och godkänn' }).click();
-  await devices.getByText('Koden stämde. Enheten är godkänd').waitFor({ timeout: 30_000 });
+  await devices.getByText('Koden stämde. Webbläsaren är godkänd').waitFor({ timeout: 30_000 });
   await step(f, '52-colleague-approves');
   await waitForKeys(phone.page);
   await step(phone.page, '53-phone-approved');
@@ -494,7 +494,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     .getByRole('row', { name: /\(mobil\)/ })
     .getByRole('button', { name: 'Återkalla' })
     .click();
-  await devices.getByText('Enheten är återkallad.').waitFor({ timeout: 30_000 });
+  await devices.getByText('Webbläsaren är återkallad.').waitFor({ timeout: 30_000 });
   await devices.getByText('enhetens nycklar behöver bytas').waitFor({ timeout: 30_000 });
   await phone.page.reload();
   await phone.page
@@ -512,7 +512,7 @@ test('the trafficking story: police → coordinator → Frideborg and Novahuset 
     has: admin.getByRole('heading', { name: 'Frideborg', exact: true }),
   });
   const rotation = card.getByTestId('rotate-keys');
-  await rotation.getByText('En enhet har återkallats').waitFor({ timeout: 30_000 });
+  await rotation.getByText('En webbläsare har återkallats').waitFor({ timeout: 30_000 });
   // A file with no root key of the organisation is refused before anything is sent.
   await card.getByLabel('Organisationens rotnyckel (fil)').setInputFiles(recoverySheet(story));
   await rotation.getByText('Filen är ingen nyckelfil').waitFor();

@@ -259,12 +259,12 @@ export async function approveAsAdmin(
     const wrong = input.code.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
     await pending.getByLabel(/Koden som visas på/).fill(wrong);
     await pending.getByRole('button', { name: 'Jämför och godkänn' }).click();
-    await card.getByText('Koden stämmer inte med den enhet som är registrerad').waitFor();
+    await card.getByText('Koden stämmer inte med den webbläsare som är registrerad').waitFor();
     await step(story, page, `${input.shot}-code-mismatch`);
   }
   await pending.getByLabel(/Koden som visas på/).fill(input.code);
   await pending.getByRole('button', { name: 'Jämför och godkänn' }).click();
-  await card.getByText('Koden stämde. Enheten är godkänd').waitFor({ timeout: 30_000 });
+  await card.getByText('Koden stämde. Webbläsaren är godkänd').waitFor({ timeout: 30_000 });
   if (input.shot) {
     await step(story, page, input.shot);
   }

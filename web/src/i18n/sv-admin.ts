@@ -47,14 +47,14 @@ export const svAdmin = {
     'Rotnyckeln i filen är inte en av organisationens aktiva rotnycklar i katalogen. Ingenting har ändrats.',
   'rotate.title': 'Byt enhetens nycklar',
   'rotate.required':
-    'En enhet har återkallats. Byt nycklarna nu, så att det som skickas härefter inte kan öppnas med det den återkallade enheten har.',
+    'En webbläsare har återkallats. Byt nycklarna nu, så att det som skickas härefter inte kan öppnas med det den återkallade webbläsaren har.',
   'rotate.help':
-    'Nya nycklar skapas i den här webbläsaren och signeras med organisationens rotnyckel, som du väljer som fil (CLI:ns nyckellager eller, i demon, dev-keys/keys.json). De gamla nycklarna avvecklas men finns kvar för äldre remisser. De nya förseglas för enhetens godkända enheter och återställningsnyckeln. Rotnyckeln och enhetens privata nycklar lämnar aldrig webbläsaren.',
+    'Nya nycklar skapas i den här webbläsaren och signeras med organisationens rotnyckel, som du väljer som fil (CLI:ns nyckellager eller, i demon, dev-keys/keys.json). De gamla nycklarna avvecklas men finns kvar för äldre remisser. De nya förseglas för enhetens godkända webbläsare och återställningsnyckeln. Rotnyckeln och enhetens privata nycklar lämnar aldrig webbläsaren.',
   'rotate.button': 'Byt enhetens nycklar',
   'rotate.busy': 'Skapar, signerar och förseglar nycklarna …',
   'rotate.needBoth': 'Välj både återställningsbladet och rotnyckelns fil först.',
   'rotate.done':
-    'Nycklarna är bytta. {retired} gamla nycklar avvecklades och de nya förseglades för {boxes} mottagare (enheter och återställningsnyckeln). Ny krypteringsnyckel: {kid}.',
+    'Nycklarna är bytta. {retired} gamla nycklar avvecklades och de nya förseglades för {boxes} mottagare (webbläsare och återställningsnyckeln). Ny krypteringsnyckel: {kid}.',
   'devices.firstBrowser':
     'Ingen i enheten har nycklarna än (till exempel på en ny hubb). Så godkänner du den första webbläsaren: 1. Välj enhetens återställningsblad ovan. 2. Be kollegan läsa upp koden som visas på hens skärm under ”Den här webbläsaren” och skriv in den nedan. 3. Tryck ”Jämför och godkänn”. Därefter godkänner kollegerna varandra.',
   'hold.title': 'Spärr mot gallring',

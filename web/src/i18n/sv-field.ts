@@ -104,7 +104,7 @@ export const svField = {
   'unitKeys.fingerprint': 'Fingeravtryck',
   'unitKeys.none': 'Enheten har inga publicerade nycklar.',
   'unitKeys.help':
-    'Nycklarna är signerade med organisationens rotnyckel; den privata delen finns bara på godkända enheter. Efter en återkallad enhet byts nycklarna under ”Byt enhetens nycklar” här nedanför.',
+    'Nycklarna är signerade med organisationens rotnyckel; den privata delen finns bara i godkända webbläsare. Efter en återkallad webbläsare byts nycklarna under ”Byt enhetens nycklar” här nedanför.',
 } as const;
 
 export type FieldMessageKey = keyof typeof svField;

@@ -389,8 +389,8 @@ export const sv = {
     'En webhook i din organisation stängdes av efter misslyckade leveranser.',
   'nav.newReferral': 'Ny remiss',
   'nav.device': 'Den här webbläsaren',
-  'nav.devices': 'Godkänn enheter',
-  'device.title': 'Den här webbläsaren som enhet',
+  'nav.devices': 'Godkänn webbläsare',
+  'device.title': 'Den här webbläsaren',
   'device.intro':
     'Den här webbläsaren har egna nycklar som aldrig lämnar den. Enhetens nycklar (som öppnar remisserna) når den först när en kollega har godkänt den.',
   'device.codeTitle': 'Kod att jämföra',
@@ -408,17 +408,17 @@ export const sv = {
   'device.rootHelp':
     'Fingeravtrycket nedan ska vara detsamma som din organisationsadministratör har gett dig. Är det inte det, använd inte tjänsten och kontakta administratören.',
   'device.waiting':
-    'Den här webbläsaren väntar på att en kollega godkänner den. Tills dess kan du inte läsa eller skicka krypterat innehåll. Be en kollega vars webbläsare redan har enhetens nycklar att godkänna den under ”Godkänn enheter”, eller din organisationsadministratör under ”Medlemmar och pass” (på en ny hubb är det administratören, med enhetens återställningsblad). Läs upp koden för den som godkänner.',
+    'Den här webbläsaren väntar på att en kollega godkänner den. Tills dess kan du inte läsa eller skicka krypterat innehåll. Be en kollega vars webbläsare redan har enhetens nycklar att godkänna den under ”Godkänn webbläsare”, eller din organisationsadministratör under ”Medlemmar och pass” (på en ny hubb är det administratören, med enhetens återställningsblad). Läs upp koden för den som godkänner.',
   'device.revokedBanner':
     'Den här webbläsaren är återkallad och har inga enhetsnycklar längre. Be en kollega eller administratören om hjälp.',
   'device.showCode': 'Visa koden',
   'device.error': 'Enhetsnycklarna kunde inte hämtas: {detail}',
-  'devices.title': 'Godkänn kollegors enheter',
+  'devices.title': 'Godkänn kollegors webbläsare',
   'devices.intro':
     'En ny webbläsare eller telefon får enhetens nycklar först när någon som redan har dem godkänner den. Be kollegan läsa upp koden på sin skärm och skriv in den här; stämmer den inte godkänns ingenting.',
   'devices.noKeys': 'Den här webbläsaren har inga enhetsnycklar än och kan inte godkänna andra.',
-  'devices.ofUnit': 'Enheter för',
-  'devices.nonePending': 'Inga enheter väntar på godkännande.',
+  'devices.ofUnit': 'Webbläsare för',
+  'devices.nonePending': 'Inga webbläsare väntar på godkännande.',
   'devices.recoveryKey': 'Enhetens återställningsnyckel',
   'devices.recoveryHelp':
     'Som administratör har du inga enhetsnycklar i webbläsaren. Skriv in enhetens utskrivna återställningsnyckel (SVRK1-…); den används bara här och skickas aldrig.',
@@ -430,12 +430,12 @@ export const sv = {
   'devices.reject': 'Avvisa',
   'devices.revoke': 'Återkalla',
   'devices.revokeReason': 'Återkallad i webben',
-  'devices.approved': 'Koden stämde. Enheten är godkänd och har fått enhetens nycklar.',
-  'devices.revoked': 'Enheten är återkallad.',
+  'devices.approved': 'Koden stämde. Webbläsaren är godkänd och har fått enhetens nycklar.',
+  'devices.revoked': 'Webbläsaren är återkallad.',
   'devices.codeMismatch':
-    'Koden stämmer inte med den enhet som är registrerad. Godkänn inte – be kollegan läsa upp koden igen, och kontakta administratören om den fortfarande skiljer sig.',
+    'Koden stämmer inte med den webbläsare som är registrerad. Godkänn inte – be kollegan läsa upp koden igen, och kontakta administratören om den fortfarande skiljer sig.',
   'devices.rotationRequired':
-    'En enhet har återkallats: enhetens nycklar behöver bytas av organisationsadministratören (Medlemmar och pass → enheten → Byt enhetens nycklar).',
+    'En webbläsare har återkallats: enhetens nycklar behöver bytas av organisationsadministratören (Medlemmar och pass → enheten → Byt enhetens nycklar).',
   'devices.state': 'Läge',
   'devices.actions': 'Åtgärd',
   'draft.restored':
